@@ -1,0 +1,52 @@
+# Dandelion: the two commands of the README, and their helpers.
+#   make demo   set up .venv, migrate SQLite under var/, load the demo organisation, fill the inbox, serve the UI
+#   make test   the whole suite: SQLite, then PostgreSQL (required under CI=true)
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PG_URL ?= postgres://postgres@127.0.0.1:5432/dandelion
+PYTEST_ARGS ?=
+
+.PHONY: demo test test-sqlite test-postgres venv migrate seed serve worker lint bench clean
+
+venv: $(STAMP)
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+migrate: venv
+	$(BIN)/dandelion migrate --noinput
+
+seed: migrate
+	$(BIN)/dandelion seed-demo
+
+demo: seed
+	@bash scripts/demo.sh "$(HOST)" "$(PORT)"
+
+serve: venv
+	$(BIN)/dandelion serve --host $(HOST) --port $(PORT)
+
+worker: venv
+	$(BIN)/dandelion worker
+
+test: venv
+	@bash scripts/test.sh $(PYTEST_ARGS)
+
+test-sqlite: venv
+	$(BIN)/pytest -q $(PYTEST_ARGS)
+
+test-postgres: venv
+	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q $(PYTEST_ARGS)
+
+lint: venv
+	$(BIN)/ruff check src tests bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,19 @@
+"""Service errors become clean JSON 4xx answers; everything else is DRF's default handling."""
+
+from django.db import DataError
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from dandelion.core.exceptions import DandelionError
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DandelionError):
+        body = {"detail": exc.message, "code": exc.code}
+        if exc.field:
+            body["field"] = exc.field
+        return Response(body, status=exc.status_code)
+    if isinstance(exc, (OverflowError, DataError)):
+        # A filter or path value the database cannot represent (e.g. an id past 2**63): bad input, not a crash.
+        return Response({"detail": "A value in the request is out of range.", "code": "out_of_range"}, status=400)
+    return drf_exception_handler(exc, context)

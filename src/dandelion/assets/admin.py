@@ -1,0 +1,13 @@
+from django.contrib import admin
+
+from dandelion.core.admin import AuditedAdmin
+
+from dandelion.assets.models import SocialAccount
+
+
+@admin.register(SocialAccount)
+class SocialAccountAdmin(AuditedAdmin):
+    list_display = ("handle", "network", "owner_unit", "owner", "status")
+    list_filter = ("network", "status")
+    search_fields = ("handle", "external_id", "display_name")
+    exclude = ("credentials_encrypted", "webhook_secret_encrypted")

@@ -1,0 +1,172 @@
+"""``/api/v1/accounts/``: the registry over REST. Reads are restricted; every write calls a service."""
+
+from __future__ import annotations
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import mixins, parsers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.renderers import BaseRenderer, JSONRenderer
+from rest_framework.response import Response
+
+from dandelion.api.mixins import RestrictedQuerysetMixin
+from dandelion.assets import services
+from dandelion.assets.api.serializers import (
+    ArchiveSerializer,
+    CredentialsSerializer,
+    ImportResultSerializer,
+    ImportSerializer,
+    SocialAccountSerializer,
+    TransferSerializer,
+    WebhookSecretSerializer,
+)
+from dandelion.assets.filters import SocialAccountFilter
+from dandelion.assets.models import SocialAccount
+from dandelion.core.permissions import has_perm
+
+
+class CSVRenderer(BaseRenderer):
+    """Lets ``Accept: text/csv`` (or ``?format=csv``) reach the export, which streams its own CSV."""
+
+    media_type = "text/csv"
+    format = "csv"
+    charset = "utf-8"
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return data if isinstance(data, (bytes, str)) else b""
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List accounts within your scope"),
+    retrieve=extend_schema(summary="One account (never its secrets)"),
+    create=extend_schema(summary="Register an account"),
+    update=extend_schema(summary="Update an account"),
+    partial_update=extend_schema(summary="Update some fields of an account"),
+)
+class SocialAccountViewSet(
+    RestrictedQuerysetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    mixins.CreateModelMixin,
+    mixins.UpdateModelMixin,
+    viewsets.GenericViewSet,
+):
+    """Social accounts. No hard delete: ``POST accounts/<id>/archive/``."""
+
+    queryset = SocialAccount.objects.select_related("owner_unit", "owner")
+    serializer_class = SocialAccountSerializer
+    filterset_class = SocialAccountFilter
+    search_fields = ["handle", "display_name", "external_id"]
+    ordering_fields = ["handle", "network", "followers", "created_at", "last_activity_at"]
+    ordering = ["network", "handle"]
+    lookup_value_regex = r"\d+"
+
+    def get_serializer_class(self):
+        return {
+            "transfer": TransferSerializer,
+            "archive": ArchiveSerializer,
+            "restore": ArchiveSerializer,
+            "credentials": CredentialsSerializer,
+            "rotate_webhook_secret": WebhookSecretSerializer,
+            "import_csv": ImportSerializer,
+        }.get(self.action, SocialAccountSerializer)
+
+    # --- writes go through services -----------------------------------------------------------------------
+
+    def create(self, request, *args, **kwargs):
+        if not has_perm(request.user, services.PERM_ADD):
+            raise PermissionDenied("You may not register accounts.")
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = dict(serializer.validated_data)
+        account = services.register_account(actor=request.user, **data)
+        return Response(SocialAccountSerializer(account).data, status=status.HTTP_201_CREATED)
+
+    def update(self, request, *args, **kwargs):
+        account = self.get_object_for("change")
+        partial = kwargs.pop("partial", False)
+        serializer = self.get_serializer(account, data=request.data, partial=partial)
+        serializer.is_valid(raise_exception=True)
+        changes = {k: v for k, v in serializer.validated_data.items() if k != "owner_unit"}
+        account = services.update_account(account, actor=request.user, **changes)
+        return Response(SocialAccountSerializer(account).data)
+
+    @extend_schema(request=TransferSerializer, responses=SocialAccountSerializer, summary="Move to another unit")
+    @action(detail=True, methods=["post"])
+    def transfer(self, request, pk=None):
+        account = self.get_object_for("change")
+        serializer = TransferSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        account = services.transfer_account(account, to_unit=data["to_unit"], new_owner=data.get("new_owner"),
+                                            clear_owner=data["clear_owner"], actor=request.user,
+                                            reason=data["reason"])
+        return Response(SocialAccountSerializer(account).data)
+
+    @extend_schema(request=ArchiveSerializer, responses=SocialAccountSerializer, summary="Archive (soft delete)")
+    @action(detail=True, methods=["post"])
+    def archive(self, request, pk=None):
+        account = self.get_object()
+        serializer = ArchiveSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = services.archive_account(account, actor=request.user, reason=serializer.validated_data["reason"])
+        return Response(SocialAccountSerializer(account).data)
+
+    @extend_schema(request=None, responses=SocialAccountSerializer, summary="Restore an archived account")
+    @action(detail=True, methods=["post"])
+    def restore(self, request, pk=None):
+        account = services.restore_account(self.get_object(), actor=request.user)
+        return Response(SocialAccountSerializer(account).data)
+
+    @extend_schema(request=CredentialsSerializer, responses=SocialAccountSerializer,
+                   summary="Replace the credentials (write-only)")
+    @action(detail=True, methods=["post"])
+    def credentials(self, request, pk=None):
+        account = self.get_object_for("change")
+        serializer = CredentialsSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        account = services.set_account_credentials(
+            account, credentials=serializer.validated_data["credentials"],
+            expires_at=serializer.validated_data.get("expires_at"), actor=request.user,
+        )
+        return Response(SocialAccountSerializer(account).data)
+
+    @extend_schema(request=None, responses=WebhookSecretSerializer,
+                   summary="Rotate the webhook secret (returned once; admins of the unit only)")
+    @action(detail=True, methods=["post"], url_path="rotate-webhook-secret")
+    def rotate_webhook_secret(self, request, pk=None):
+        secret = services.rotate_webhook_secret(self.get_object(), actor=request.user)
+        response = Response({"webhook_secret": secret})
+        response["Cache-Control"] = "no-store"
+        return response
+
+    @extend_schema(
+        request={"multipart/form-data": ImportSerializer},
+        responses={201: ImportResultSerializer, 400: ImportResultSerializer},
+        summary="Import accounts from CSV (all or nothing)",
+    )
+    @action(detail=False, methods=["post"], url_path="import", url_name="import",
+            parser_classes=[parsers.MultiPartParser, parsers.FormParser])
+    def import_csv(self, request):
+        if not has_perm(request.user, services.PERM_ADD):
+            raise PermissionDenied("You may not register accounts.")
+        upload = request.FILES.get("file")
+        if upload is None:
+            return Response({"ok": False, "created": 0, "errors": [
+                {"line": 0, "column": "", "reason": "Upload the CSV file in the 'file' field."}]},
+                status=status.HTTP_400_BAD_REQUEST)
+        result = services.import_accounts_csv(upload, actor=request.user)
+        return Response(result.as_dict(), status=status.HTTP_201_CREATED if result.ok else status.HTTP_400_BAD_REQUEST)
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV, the import's columns")},
+        summary="Export the filtered list as CSV (streamed)",
+    )
+    @action(detail=False, methods=["get"], url_path="export", pagination_class=None,
+            renderer_classes=[CSVRenderer, JSONRenderer])
+    def export(self, request):
+        from dandelion.assets.views import export_response
+
+        return export_response(self.filter_queryset(self.get_queryset()))
+

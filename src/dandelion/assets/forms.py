@@ -1,0 +1,187 @@
+"""Forms of the account registry: they validate input (4xx); services do the work."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from dandelion.assets.choices import SETTABLE_STATUSES, AccountStatus
+from dandelion.assets.exceptions import InvalidAccountData
+from dandelion.core.permissions import has_perm, scope_q
+
+
+def units_where(user, perm: str):
+    """Active units on which ``user`` holds ``perm`` (a grant covers its subtree)."""
+    from dandelion.orgs.models import OrgUnit
+
+    q = scope_q(user, OrgUnit, perm)
+    qs = OrgUnit.objects.filter(is_active=True)
+    return qs if q is None else qs.filter(q)
+
+
+def owner_candidates(user):
+    """Active people with a role somewhere ``user`` can see (the owner select)."""
+    from dandelion.orgs.models import OrgUnit
+
+    User = get_user_model()
+    units = OrgUnit.objects.restrict(user, "view")
+    return (User.objects.filter(is_active=True, memberships__is_active=True, memberships__unit__in=units)
+            .distinct().order_by("username"))
+
+
+class LanguagesField(forms.CharField):
+    """ISO 639-1 codes, separated by spaces, commas or semicolons."""
+
+    def prepare_value(self, value):
+        return " ".join(value) if isinstance(value, (list, tuple)) else value
+
+    def clean(self, value):
+        from dandelion.assets.services import normalise_languages
+
+        value = super().clean(value)
+        try:
+            return normalise_languages(value)
+        except InvalidAccountData as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+
+class AccountForm(forms.Form):
+    network = forms.ChoiceField()
+    handle = forms.CharField(max_length=150)
+    external_id = forms.CharField(max_length=150, label="External id", help_text="The network's id for the account.")
+    display_name = forms.CharField(max_length=200, required=False)
+    url = forms.URLField(max_length=500, required=False, assume_scheme="https", label="URL")
+    owner_unit = forms.ModelChoiceField(queryset=None, label="Owner unit")
+    owner = forms.ModelChoiceField(queryset=None, required=False, help_text="The person accountable for it.")
+    status = forms.ChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATUSES], initial=AccountStatus.ACTIVE)
+    connector = forms.ChoiceField(required=False, help_text="Leave empty for the network's default connector.")
+    languages = LanguagesField(required=False, help_text="ISO 639-1 codes, e.g. “fr en”.")
+    country = forms.CharField(max_length=2, required=False, help_text="ISO 3166-1 alpha-2, e.g. FR.")
+    followers = forms.IntegerField(min_value=0, required=False, initial=0)
+    connector_config = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
+                                       label="Connector configuration (JSON)")
+    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+
+    def __init__(self, *args, user, instance=None, **kwargs):
+        from dandelion.assets.networks import network_choices
+        from dandelion.connectors import registry
+
+        self.instance = instance
+        if instance is not None and "initial" not in kwargs:
+            kwargs["initial"] = {
+                "network": instance.network, "handle": instance.handle, "external_id": instance.external_id,
+                "display_name": instance.display_name, "url": instance.url, "owner_unit": instance.owner_unit_id,
+                "owner": instance.owner_id, "status": instance.status, "connector": instance.connector,
+                "languages": instance.languages, "country": instance.country, "followers": instance.followers,
+                "connector_config": json.dumps(instance.connector_config, indent=2) if instance.connector_config
+                else "",
+                "notes": instance.notes,
+            }
+        super().__init__(*args, **kwargs)
+        self.fields["network"].choices = network_choices()
+        self.fields["connector"].choices = [("", "Network default")] + [
+            (c.key, c.label) for c in registry.all_connectors()
+        ]
+        self.fields["owner_unit"].queryset = units_where(user, "assets.add_socialaccount")
+        self.fields["owner"].queryset = owner_candidates(user)
+        if instance is not None:
+            # the unit changes through a transfer; an archived status through archive/restore
+            del self.fields["owner_unit"]
+            if instance.owner_id and not self.fields["owner"].queryset.filter(pk=instance.owner_id).exists():
+                self.fields["owner"].queryset = (self.fields["owner"].queryset
+                                                 | get_user_model().objects.filter(pk=instance.owner_id)).distinct()
+
+    def clean_country(self):
+        from dandelion.assets.services import normalise_country
+
+        try:
+            return normalise_country(self.cleaned_data.get("country"))
+        except InvalidAccountData as exc:
+            raise forms.ValidationError(exc.message) from exc
+
+    def clean_connector_config(self):
+        raw = (self.cleaned_data.get("connector_config") or "").strip()
+        if not raw:
+            return {}
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
+        if not isinstance(value, dict):
+            raise forms.ValidationError("The connector configuration must be a JSON object.")
+        return value
+
+    def clean_followers(self):
+        return self.cleaned_data.get("followers") or 0
+
+
+class TransferForm(forms.Form):
+    to_unit = forms.ModelChoiceField(queryset=None, label="New owner unit")
+    new_owner = forms.ModelChoiceField(queryset=None, required=False, label="New owner",
+                                       help_text="Leave empty to keep the current owner.")
+    clear_owner = forms.BooleanField(required=False, label="Remove the current owner")
+    reason = forms.CharField(max_length=250, widget=forms.Textarea(attrs={"rows": 2}))
+
+    def __init__(self, *args, user, account, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_unit"].queryset = units_where(user, "assets.change_socialaccount")
+        self.fields["new_owner"].queryset = owner_candidates(user)
+
+
+class ArchiveForm(forms.Form):
+    reason = forms.CharField(max_length=250, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CredentialsForm(forms.Form):
+    """Credentials are typed in, never shown back: one ``name = value`` per line (or a JSON object)."""
+
+    credentials = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
+        required=False,
+        help_text="One “name = value” per line, or a JSON object. Replaces every stored credential; "
+                  "leave empty to clear them.",
+    )
+    expires_at = forms.DateTimeField(required=False, label="Expires at",
+                                     widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+
+    def clean_credentials(self):
+        raw = (self.cleaned_data.get("credentials") or "").strip()
+        if not raw:
+            return {}
+        if raw.startswith("{"):
+            try:
+                value = json.loads(raw)
+            except json.JSONDecodeError as exc:
+                raise forms.ValidationError(f"Not valid JSON: {exc.msg}.") from exc  # never echo the value
+            if not isinstance(value, dict):
+                raise forms.ValidationError("Expected a JSON object.")
+            return value
+        data = {}
+        for number, line in enumerate(raw.splitlines(), start=1):
+            if not line.strip():
+                continue
+            name, sep, value = line.partition("=")
+            if not sep or not name.strip():
+                raise forms.ValidationError(f"Line {number}: expected “name = value”.")
+            data[name.strip()] = value.strip()
+        return data
+
+
+class ImportForm(forms.Form):
+    file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header row.")
+
+    def clean_file(self):
+        file = self.cleaned_data["file"]
+        limit = settings.DANDELION_MAX_IMPORT_BYTES
+        if file.size > limit:
+            raise forms.ValidationError(
+                f"The file is too large ({file.size:,} bytes); the limit is {limit:,} bytes. Split it into parts."
+            )
+        return file
+
+
+def can_add_anywhere(user) -> bool:
+    return has_perm(user, "assets.add_socialaccount")

@@ -1,0 +1,522 @@
+"""Every write to the account registry: register, update, transfer, archive/restore, secrets, CSV import, dormancy.
+
+Each function takes keyword-only arguments including ``actor``, runs in one transaction, checks the actor's
+permission on the account's unit, and writes one audit row whose ``changes`` never hold a secret.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dandelion.assets import crypto, csvio
+from dandelion.assets.choices import ISO_639_1, SETTABLE_STATUSES, AccountStatus
+from dandelion.assets.csvio import ImportResult
+from dandelion.assets.exceptions import (
+    AccountArchived,
+    AccountNotArchived,
+    DuplicateAccount,
+    InvalidAccountData,
+)
+from dandelion.assets.models import SocialAccount
+from dandelion.assets.networks import resolve_connector
+from dandelion.core import audit
+from dandelion.core.permissions import require_perm
+
+logger = logging.getLogger(__name__)
+
+PERM_ADD = "assets.add_socialaccount"
+PERM_CHANGE = "assets.change_socialaccount"
+PERM_ARCHIVE = "assets.delete_socialaccount"  # archiving is the registry's (soft) delete
+PERM_ROTATE_SECRET = "assets.rotate_socialaccount_secret"  # only admin roles' patterns ("assets.*", "*") grant it
+
+#: Fields copied into audit rows (the encrypted columns are never among them).
+AUDIT_FIELDS = (
+    "network", "connector", "handle", "external_id", "display_name", "url", "owner_unit", "owner", "status",
+    "languages", "country", "followers", "connector_config", "credentials_expires_at", "last_activity_at",
+    "last_error", "archived_at", "notes",
+)
+
+#: Fields ``update_account`` may change (the unit changes through ``transfer_account``, the status to or from
+#: archived through ``archive_account`` / ``restore_account``, secrets through their own services).
+UPDATABLE_FIELDS = frozenset({
+    "network", "connector", "handle", "external_id", "display_name", "url", "owner", "status", "languages",
+    "country", "followers", "connector_config", "notes", "last_error", "last_error_at",
+})
+
+NULLABLE_FIELDS = frozenset({"owner", "last_error_at"})
+
+
+def _snapshot(account: SocialAccount) -> dict[str, Any]:
+    return audit.snapshot(account, AUDIT_FIELDS)
+
+
+def _check_unique(network: str, external_id: str, *, exclude_pk: int | None = None) -> None:
+    qs = SocialAccount.objects.filter(network=network, external_id=external_id)
+    if exclude_pk is not None:
+        qs = qs.exclude(pk=exclude_pk)
+    if qs.exists():
+        raise DuplicateAccount(network, external_id)
+
+
+def normalise_languages(value) -> list[str]:
+    """``"fr en"``, ``"fr;en"``, ``["FR", "en"]`` → ``["fr", "en"]``; unknown codes raise InvalidAccountData."""
+    if value is None:
+        return []
+    if isinstance(value, str):
+        parts = value.replace(";", " ").replace(",", " ").split()
+    else:
+        parts = [str(v).strip() for v in value]
+    codes: list[str] = []
+    for part in parts:
+        code = part.strip().lower()
+        if not code:
+            continue
+        if code not in ISO_639_1:
+            raise InvalidAccountData(f"{part!r} is not an ISO 639-1 language code.", field="languages")
+        if code not in codes:
+            codes.append(code)
+    return codes
+
+
+def normalise_country(value: str | None) -> str:
+    code = (value or "").strip().upper()
+    if code and (len(code) != 2 or not code.isascii() or not code.isalpha()):
+        raise InvalidAccountData(f"{value!r} is not an ISO 3166-1 alpha-2 country code.", field="country")
+    return code
+
+
+def _check_owner(owner) -> None:
+    if owner is not None and not owner.is_active:
+        raise InvalidAccountData(f"{owner.get_username()} is deactivated and cannot own an account.", field="owner")
+
+
+def _check_status(status: str) -> None:
+    if status not in SETTABLE_STATUSES:
+        if status == AccountStatus.ARCHIVED:
+            raise InvalidAccountData("Archive an account with the archive action.", field="status")
+        raise InvalidAccountData(f"Unknown status {status!r}.", field="status")
+
+
+def _save(account: SocialAccount, **kwargs) -> None:
+    """Save, turning a lost race on (network, external_id) into the same clear conflict."""
+    try:
+        with transaction.atomic():
+            account.save(**kwargs)
+    except IntegrityError as exc:
+        if SocialAccount.objects.filter(network=account.network, external_id=account.external_id).exclude(
+            pk=account.pk
+        ).exists():
+            raise DuplicateAccount(account.network, account.external_id) from exc
+        raise
+
+
+# --- lifecycle -------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def register_account(
+    *,
+    actor,
+    owner_unit,
+    network: str,
+    handle: str,
+    external_id: str,
+    connector: str | None = None,
+    display_name: str = "",
+    url: str = "",
+    owner=None,
+    status: str = AccountStatus.ACTIVE,
+    languages=(),
+    country: str = "",
+    followers: int = 0,
+    connector_config: dict | None = None,
+    notes: str = "",
+) -> SocialAccount:
+    """Add an account to the registry under ``owner_unit``; a webhook secret is generated (see rotate to read it)."""
+    require_perm(actor, PERM_ADD, owner_unit)
+    handle, external_id = (handle or "").strip(), (external_id or "").strip()
+    if not handle:
+        raise InvalidAccountData("A handle is required.", field="handle")
+    if not external_id:
+        raise InvalidAccountData("An external id is required.", field="external_id")
+    connector = resolve_connector(network, connector)
+    _check_status(status)
+    _check_owner(owner)
+    _check_unique(network, external_id)
+    account = SocialAccount(
+        network=network, connector=connector, handle=handle, external_id=external_id,
+        display_name=display_name or "", url=url or "", owner_unit=owner_unit, owner=owner, status=status,
+        languages=normalise_languages(languages), country=normalise_country(country), followers=followers or 0,
+        connector_config=connector_config or {}, notes=notes or "",
+    )
+    account.set_webhook_secret()
+    _save(account)
+    audit.record(
+        actor=actor, action="assets.account.create", obj=account,
+        summary=f"Registered {account} for {owner_unit.name}", changes=audit.diff({}, _snapshot(account)),
+    )
+    return account
+
+
+@transaction.atomic
+def update_account(account: SocialAccount, *, actor, **changes: Any) -> SocialAccount:
+    """Change the account's descriptive fields (``UPDATABLE_FIELDS``)."""
+    require_perm(actor, PERM_CHANGE, account.owner_unit)
+    unknown = set(changes) - UPDATABLE_FIELDS
+    if unknown:
+        raise InvalidAccountData(f"Cannot update {', '.join(sorted(unknown))} here.", field=min(unknown))
+    if account.is_archived:
+        raise AccountArchived()
+    before = _snapshot(account)
+    if "languages" in changes:
+        changes["languages"] = normalise_languages(changes["languages"])
+    if "country" in changes:
+        changes["country"] = normalise_country(changes["country"])
+    if "status" in changes:
+        _check_status(changes["status"])
+    if "owner" in changes and changes["owner"] is not None and changes["owner"].pk != account.owner_id:
+        _check_owner(changes["owner"])
+    for name in ("handle", "external_id"):
+        if name in changes:
+            changes[name] = (changes[name] or "").strip()
+            if not changes[name]:
+                raise InvalidAccountData(f"{name.replace('_', ' ').capitalize()} is required.", field=name)
+    network = changes.get("network", account.network)
+    if "network" in changes or "connector" in changes:
+        connector = changes.get("connector", account.connector if "network" not in changes else None)
+        changes["connector"] = resolve_connector(network, connector)
+    for name, value in changes.items():
+        if value is None and name in NULLABLE_FIELDS:
+            setattr(account, name, None)
+        elif value is None:
+            setattr(account, name, {} if name == "connector_config" else ([] if name == "languages" else ""))
+        else:
+            setattr(account, name, value)
+    if account.followers is None or account.followers == "":
+        account.followers = 0
+    if "network" in changes or "external_id" in changes:
+        _check_unique(account.network, account.external_id, exclude_pk=account.pk)
+    after = _snapshot(account)
+    diff = audit.diff(before, after)
+    if not diff:
+        return account
+    _save(account)
+    audit.record(actor=actor, action="assets.account.update", obj=account,
+                 summary=f"Updated {account}: {', '.join(diff)}", changes=diff)
+    return account
+
+
+@transaction.atomic
+def transfer_account(account: SocialAccount, *, to_unit, new_owner=None, actor, reason: str,
+                     clear_owner: bool = False) -> SocialAccount:
+    """Move the account to ``to_unit`` (change permission on both units). ``new_owner`` replaces the owner;
+    without it the owner stays, unless ``clear_owner``."""
+    require_perm(actor, PERM_CHANGE, account.owner_unit)
+    require_perm(actor, PERM_CHANGE, to_unit)
+    reason = (reason or "").strip()
+    if not reason:
+        raise InvalidAccountData("Give a reason for the transfer.", field="reason")
+    if account.is_archived:
+        raise AccountArchived()
+    if to_unit.pk == account.owner_unit_id and (new_owner is None or new_owner.pk == account.owner_id):
+        raise InvalidAccountData(f"{account} already belongs to {to_unit.name}.", field="to_unit")
+    if not to_unit.is_active:
+        raise InvalidAccountData(f"{to_unit.name} is deactivated.", field="to_unit")
+    if new_owner is not None:
+        _check_owner(new_owner)
+    before = _snapshot(account)
+    from_name = account.owner_unit.name
+    account.owner_unit = to_unit
+    if new_owner is not None:
+        account.owner = new_owner
+    elif clear_owner:
+        account.owner = None
+    _save(account)
+    audit.record(
+        actor=actor, action="assets.account.transfer", obj=account,
+        summary=f"Transferred {account} from {from_name} to {to_unit.name}: {reason}"[:300],
+        changes=audit.diff(before, _snapshot(account)),
+    )
+    return account
+
+
+@transaction.atomic
+def archive_account(account: SocialAccount, *, actor, reason: str = "") -> SocialAccount:
+    """Take the account out of service (no hard delete: history and conversations keep pointing at it)."""
+    require_perm(actor, PERM_ARCHIVE, account.owner_unit)
+    if account.is_archived:
+        raise AccountArchived("The account is already archived.")
+    before = _snapshot(account)
+    account.status = AccountStatus.ARCHIVED
+    account.archived_at = timezone.now()
+    _save(account)
+    summary = f"Archived {account}" + (f": {reason.strip()}" if reason and reason.strip() else "")
+    audit.record(actor=actor, action="assets.account.archive", obj=account, summary=summary[:300],
+                 changes=audit.diff(before, _snapshot(account)))
+    return account
+
+
+@transaction.atomic
+def restore_account(account: SocialAccount, *, actor, status: str = AccountStatus.ACTIVE) -> SocialAccount:
+    """Bring an archived account back (as active, or ``status``)."""
+    require_perm(actor, PERM_ARCHIVE, account.owner_unit)
+    if not account.is_archived:
+        raise AccountNotArchived()
+    _check_status(status)
+    before = _snapshot(account)
+    account.status = status
+    account.archived_at = None
+    _save(account)
+    audit.record(actor=actor, action="assets.account.restore", obj=account, summary=f"Restored {account}",
+                 changes=audit.diff(before, _snapshot(account)))
+    return account
+
+
+# --- secrets ---------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def set_account_credentials(account: SocialAccount, *, credentials: dict[str, Any], expires_at: dt.datetime | None,
+                            actor) -> SocialAccount:
+    """Replace the stored credentials (write-only: nothing reads them back but the connector).
+
+    An empty ``credentials`` dict clears them. The audit row names the keys set, never the values."""
+    require_perm(actor, PERM_CHANGE, account.owner_unit)
+    if account.is_archived:
+        raise AccountArchived()
+    if not isinstance(credentials, dict):
+        raise InvalidAccountData("Credentials must be a mapping of names to values.", field="credentials")
+    cleaned: dict[str, Any] = {}
+    for key, value in credentials.items():
+        key = str(key).strip()
+        if not key:
+            raise InvalidAccountData("Credential names cannot be empty.", field="credentials")
+        cleaned[key] = value
+    old_keys = account.credentials_keys if account.has_credentials else []
+    old_expiry = account.credentials_expires_at
+    account.set_credentials(cleaned)
+    account.credentials_expires_at = expires_at if cleaned else None
+    account.save(update_fields=["credentials_encrypted", "credentials_expires_at", "updated_at"])
+    changes = audit.diff(
+        {"credentials_keys": old_keys, "credentials_expires_at": audit._jsonable(old_expiry)},
+        {"credentials_keys": sorted(cleaned), "credentials_expires_at": audit._jsonable(account.credentials_expires_at)},
+    )
+    if not changes:
+        changes = {"credentials_keys": [old_keys, sorted(cleaned)]}  # same names, new values: still a change
+    verb = "Set" if cleaned else "Cleared"
+    audit.record(actor=actor, action="assets.account.set_credentials", obj=account,
+                 summary=f"{verb} credentials of {account}" + (f" ({', '.join(sorted(cleaned))})" if cleaned else ""),
+                 changes=changes)
+    return account
+
+
+@transaction.atomic
+def rotate_webhook_secret(account: SocialAccount, *, actor) -> str:
+    """Generate a new webhook secret and return it, once: it is stored encrypted and never shown again."""
+    require_perm(actor, PERM_ROTATE_SECRET, account.owner_unit)
+    if account.is_archived:
+        raise AccountArchived()
+    had_secret = account.has_webhook_secret
+    secret = account.set_webhook_secret()
+    account.save(update_fields=["webhook_secret_encrypted", "updated_at"])
+    audit.record(actor=actor, action="assets.account.rotate_webhook_secret", obj=account,
+                 summary=f"Rotated the webhook secret of {account}",
+                 changes={"webhook_secret": ["set" if had_secret else "unset", "rotated"]})
+    return secret
+
+
+@dataclass
+class KeyRotationResult:
+    accounts: int = 0
+    credentials: int = 0
+    webhook_secrets: int = 0
+    failed: list[int] = field(default_factory=list)  # account ids whose blobs no configured key decrypts
+
+
+def rotate_encryption_keys(*, actor=None, batch_size: int = 500) -> KeyRotationResult:
+    """Re-encrypt every credentials blob and webhook secret with the newest key (MultiFernet.rotate).
+
+    Idempotent and safe to interrupt: each batch commits on its own and a rotated token rotates again harmlessly.
+    Blobs that no configured key can decrypt are left as they are and reported."""
+    result = KeyRotationResult()
+    cipher = crypto.cipher()
+    qs = SocialAccount.objects.exclude(credentials_encrypted="", webhook_secret_encrypted="").order_by("pk")
+    last_pk = 0
+    while True:
+        with transaction.atomic():
+            batch = list(
+                qs.filter(pk__gt=last_pk).select_for_update()
+                .only("pk", "credentials_encrypted", "webhook_secret_encrypted")[:batch_size]
+            )
+            if not batch:
+                break
+            for account in batch:
+                try:
+                    if account.credentials_encrypted:
+                        account.credentials_encrypted = cipher.rotate(account.credentials_encrypted.encode()).decode()
+                        result.credentials += 1
+                    if account.webhook_secret_encrypted:
+                        account.webhook_secret_encrypted = cipher.rotate(
+                            account.webhook_secret_encrypted.encode()).decode()
+                        result.webhook_secrets += 1
+                except crypto.InvalidToken:
+                    result.failed.append(account.pk)
+                    continue
+                result.accounts += 1
+            SocialAccount.objects.bulk_update(batch, ["credentials_encrypted", "webhook_secret_encrypted"])
+            last_pk = batch[-1].pk
+    with transaction.atomic():
+        audit.record(
+            actor=actor, action="assets.account.rotate_keys",
+            summary=(f"Re-encrypted secrets of {result.accounts} accounts with the newest key "
+                     f"({result.credentials} credentials, {result.webhook_secrets} webhook secrets, "
+                     f"{len(result.failed)} failed)"),
+            changes={"accounts": [None, result.accounts], "failed": [None, len(result.failed)]},
+        )
+    return result
+
+
+# --- jobs ------------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def mark_dormant_accounts(*, actor=None, now: dt.datetime | None = None) -> int:
+    """Set active accounts with no activity for ``DANDELION_DORMANT_AFTER_DAYS`` to dormant; returns how many.
+
+    Idempotent (a conditional UPDATE: running twice changes nothing more). Accounts never active count from
+    their creation. One audit row per account changed."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=settings.DANDELION_DORMANT_AFTER_DAYS)
+    from django.db.models import Q
+
+    stale = Q(last_activity_at__lt=cutoff) | Q(last_activity_at__isnull=True, created_at__lt=cutoff)
+    candidates = list(
+        SocialAccount.objects.select_for_update().filter(stale, status=AccountStatus.ACTIVE).select_related("owner_unit")
+    )
+    if not candidates:
+        return 0
+    changed = SocialAccount.objects.filter(pk__in=[a.pk for a in candidates], status=AccountStatus.ACTIVE).update(
+        status=AccountStatus.DORMANT, updated_at=now
+    )
+    for account in candidates:
+        last = account.last_activity_at.date().isoformat() if account.last_activity_at else "never"
+        audit.record(actor=actor, action="assets.account.mark_dormant", obj=account,
+                     summary=f"Marked {account} dormant (last activity: {last})",
+                     changes={"status": [AccountStatus.ACTIVE.value, AccountStatus.DORMANT.value]})
+    return changed
+
+
+# --- CSV import ------------------------------------------------------------------------------------------------
+
+
+def _common_unit(units):
+    """The deepest unit that contains all ``units`` (for the import's audit row, so its importer can read it)."""
+    from dandelion.orgs.models import OrgUnit
+
+    paths = [u.path.strip("/").split("/") for u in units]
+    if not paths:
+        return None
+    common: list[str] = []
+    for parts in zip(*paths):
+        if len(set(parts)) != 1:
+            break
+        common.append(parts[0])
+    if not common:
+        return None
+    by_id = {str(u.pk): u for u in units}
+    return by_id.get(common[-1]) or OrgUnit.objects.filter(pk=int(common[-1])).first()
+
+
+@transaction.atomic
+def import_accounts_csv(file, *, actor) -> ImportResult:
+    """Register every account of a CSV file, or none: any invalid row (or an unreadable file) means nothing is
+    written, and every problem is reported with its line number. One audit row for the whole import."""
+    from dandelion.assets.networks import network_specs
+    from dandelion.core.permissions import has_perm
+
+    require_perm(actor, PERM_ADD)  # somewhere; each row's unit is checked below
+    result = ImportResult()
+    try:
+        result.filename, text = csvio.read_upload(file)
+        raw_rows, shape_errors = csvio.parse_rows(text)
+    except csvio.FileRejected as exc:
+        result.errors = [exc.error]
+        return result
+    result.rows = len(raw_rows) + len(shape_errors)
+    errors = list(shape_errors)
+    if not raw_rows and not shape_errors:
+        result.errors = [csvio.RowError(line=0, reason="The file has a header but no accounts.")]
+        return result
+
+    checker = csvio.RowChecker(actor=actor, network_specs=network_specs(),
+                               can_add_to=lambda unit: has_perm(actor, PERM_ADD, unit))
+    checker.preload(raw_rows)
+    valid: list[tuple[int, dict[str, Any]]] = []
+    seen: dict[tuple[str, str], int] = {}
+    for line, raw in raw_rows:
+        values, row_errors = checker.check(line, raw)
+        key = ((raw.get("network") or "").strip().lower(), (raw.get("external_id") or "").strip())
+        if all(key):
+            if key in seen:
+                row_errors.append(csvio.RowError(
+                    line=line, column="external_id",
+                    reason=f"Duplicate within the file: {key[0]} {key[1]!r} is also on line {seen[key]}."))
+            else:
+                seen[key] = line
+        errors.extend(row_errors)
+        if values is not None and not row_errors:
+            valid.append((line, values))
+
+    # duplicates of accounts already registered: one query per network present in the file
+    by_network: dict[str, set[str]] = {}
+    for _line, values in valid:
+        by_network.setdefault(values["network"], set()).add(values["external_id"])
+    existing: set[tuple[str, str]] = set()
+    for network, ids in by_network.items():
+        ids_list = sorted(ids)
+        for i in range(0, len(ids_list), 500):
+            existing.update(SocialAccount.objects.filter(network=network, external_id__in=ids_list[i:i + 500])
+                            .values_list("network", "external_id"))
+    for line, values in valid:
+        if (values["network"], values["external_id"]) in existing:
+            errors.append(csvio.RowError(
+                line=line, column="external_id",
+                reason=f"Duplicate of an existing account: {values['network']} {values['external_id']!r} "
+                       "is already registered."))
+
+    if errors:
+        errors.sort(key=lambda e: (e.line, e.column))
+        result.errors = errors[: csvio.MAX_ERRORS]
+        return result
+
+    accounts = []
+    for _line, values in valid:
+        account = SocialAccount(**values)
+        account.set_webhook_secret()
+        accounts.append(account)
+    try:
+        with transaction.atomic():
+            created = SocialAccount.objects.bulk_create(accounts, batch_size=500)
+            unit = _common_unit(list({a.owner_unit_id: a.owner_unit for a in accounts}.values()))
+            units = sorted({a.owner_unit.name for a in accounts})
+            audit.record(
+                actor=actor, action="assets.account.import", unit=unit,
+                summary=(f"Imported {len(created)} accounts from {result.filename or 'a CSV file'} into "
+                         f"{', '.join(units[:5])}{' …' if len(units) > 5 else ''}")[:300],
+                changes={"accounts": [0, len(created)]},
+            )
+    except IntegrityError:
+        result.errors = [csvio.RowError(
+            line=0, reason="Another import or registration added some of these accounts meanwhile; "
+                           "nothing was written. Try again.")]
+        return result
+    result.created = len(created)
+    result.account_ids = [a.pk for a in created if a.pk is not None]
+    return result

@@ -1,0 +1,280 @@
+"""The account registry's pages. Reads go through ``restrict()``; writes through ``assets.services``.
+
+An account the user cannot see is a 404; one they can see but not change is a 403.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dandelion.assets import csvio, services
+from dandelion.assets.choices import AccountStatus
+from dandelion.assets.filters import SocialAccountFilter
+from dandelion.assets.forms import (
+    AccountForm,
+    ArchiveForm,
+    CredentialsForm,
+    ImportForm,
+    TransferForm,
+    can_add_anywhere,
+)
+from dandelion.assets.models import SocialAccount
+from dandelion.core.exceptions import DandelionError, PermissionDeniedError
+from dandelion.core.htmx import render_page_or_partial
+from dandelion.core.permissions import has_perm
+
+PAGE_SIZE = 50
+
+
+def _visible(request):
+    return SocialAccount.objects.restrict(request.user, "view").select_related("owner_unit", "owner")
+
+
+def _get_account(request, pk: int) -> SocialAccount:
+    return get_object_or_404(_visible(request), pk=pk)
+
+
+def _require(request, perm: str, account: SocialAccount) -> None:
+    if not has_perm(request.user, perm, account.owner_unit):
+        raise PermissionDenied(f"You may not do this on {account}.")
+
+
+def filtered_accounts(request):
+    """The list's queryset after filters; archived accounts only when the status filter asks for them."""
+    filterset = SocialAccountFilter(request.GET or None, queryset=_visible(request), request=request)
+    # an invalid filter (e.g. ?unit= a unit outside the viewer's scope) matches nothing rather than everything
+    qs = filterset.queryset.none() if filterset.is_bound and filterset.errors else filterset.qs
+    if not request.GET.get("status"):
+        qs = qs.exclude(status=AccountStatus.ARCHIVED)
+    return filterset, qs
+
+
+def _form_error(form, exc: DandelionError) -> None:
+    field = exc.field if exc.field in form.fields else None
+    form.add_error(field, exc.message)
+
+
+@login_required
+@require_GET
+def account_list(request):
+    filterset, qs = filtered_accounts(request)
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    now = timezone.now()
+    rows = [(account, account.health_badges(now)) for account in page]
+    return render_page_or_partial(
+        request, "assets/account_list.html", "assets/partials/_account_table.html",
+        {"filter": filterset, "page": page, "rows": rows, "can_add": can_add_anywhere(request.user),
+         "export_query": request.GET.urlencode()},
+    )
+
+
+@login_required
+@require_GET
+def account_detail(request, pk: int):
+    account = _get_account(request, pk)
+    return render(request, "assets/account_detail.html", _detail_context(request, account))
+
+
+def _detail_context(request, account: SocialAccount, **extra) -> dict:
+    unit, user = account.owner_unit, request.user
+    context = {
+        "account": account,
+        "badges": account.health_badges(),
+        "credentials_keys": account.credentials_keys if account.has_credentials else [],
+        "can_change": has_perm(user, services.PERM_CHANGE, unit),
+        "can_archive": has_perm(user, services.PERM_ARCHIVE, unit),
+        "can_rotate": has_perm(user, services.PERM_ROTATE_SECRET, unit),
+        "credentials_form": CredentialsForm(),
+    }
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_create(request):
+    if not can_add_anywhere(request.user):
+        raise PermissionDenied("You may not register accounts.")
+    form = AccountForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        try:
+            account = services.register_account(actor=request.user, **data)
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DandelionError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"Registered {account}.")
+            return redirect(account)
+    return render(request, "assets/account_form.html", {"form": form, "account": None},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_edit(request, pk: int):
+    account = _get_account(request, pk)
+    _require(request, services.PERM_CHANGE, account)
+    if account.is_archived:
+        messages.error(request, "Restore the account before editing it.")
+        return redirect(account)
+    form = AccountForm(request.POST or None, user=request.user, instance=account)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_account(account, actor=request.user, **form.cleaned_data)
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DandelionError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"Saved {account}.")
+            return redirect(account)
+    return render(request, "assets/account_form.html", {"form": form, "account": account},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_transfer(request, pk: int):
+    account = _get_account(request, pk)
+    _require(request, services.PERM_CHANGE, account)
+    form = TransferForm(request.POST or None, user=request.user, account=account)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.transfer_account(account, to_unit=data["to_unit"], new_owner=data["new_owner"],
+                                      clear_owner=data["clear_owner"], actor=request.user, reason=data["reason"])
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DandelionError as exc:
+            _form_error(form, exc)
+        else:
+            messages.success(request, f"Transferred {account} to {account.owner_unit.name}.")
+            if SocialAccount.objects.restrict(request.user, "view").filter(pk=account.pk).exists():
+                return redirect(account)
+            return redirect("assets:account-list")
+    return render(request, "assets/account_transfer.html", {"form": form, "account": account},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_archive(request, pk: int):
+    """Archive (or, with ``action=restore``, restore) an account. GET shows the confirmation."""
+    account = _get_account(request, pk)
+    _require(request, services.PERM_ARCHIVE, account)
+    form = ArchiveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if request.POST.get("action") == "restore":
+                services.restore_account(account, actor=request.user)
+                messages.success(request, f"Restored {account}.")
+            else:
+                services.archive_account(account, actor=request.user, reason=form.cleaned_data["reason"])
+                messages.success(request, f"Archived {account}.")
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DandelionError as exc:
+            messages.error(request, exc.message)
+        return redirect(account)
+    return render(request, "assets/account_archive.html", {"form": form, "account": account})
+
+
+@login_required
+@require_POST
+def account_credentials(request, pk: int):
+    account = _get_account(request, pk)
+    _require(request, services.PERM_CHANGE, account)
+    form = CredentialsForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_account_credentials(account, credentials=form.cleaned_data["credentials"],
+                                             expires_at=form.cleaned_data["expires_at"], actor=request.user)
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DandelionError as exc:
+            form.add_error(None, exc.message)
+        else:
+            messages.success(request, f"Credentials of {account} saved.")
+            return redirect(account)
+    # re-render without the submitted value: a secret is never echoed back
+    clean_form = CredentialsForm(initial={"expires_at": request.POST.get("expires_at")})
+    clean_form._errors = form.errors
+    return render(request, "assets/account_detail.html",
+                  _detail_context(request, account, credentials_form=clean_form), status=400)
+
+
+@never_cache
+@login_required
+@require_POST
+def account_rotate_secret(request, pk: int):
+    """Rotate the webhook secret and show it once, in this response only (never stored in a message/session)."""
+    account = _get_account(request, pk)
+    _require(request, services.PERM_ROTATE_SECRET, account)
+    try:
+        secret = services.rotate_webhook_secret(account, actor=request.user)
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DandelionError as exc:
+        messages.error(request, exc.message)
+        return redirect(account)
+    context = _detail_context(request, account, new_webhook_secret=secret)
+    response = render_page_or_partial(request, "assets/account_detail.html", "assets/partials/_webhook_secret.html",
+                                      context)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_import(request):
+    if not can_add_anywhere(request.user):
+        raise PermissionDenied("You may not register accounts.")
+    form = ImportForm(request.POST or None, request.FILES or None)
+    result = None
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            result = services.import_accounts_csv(form.cleaned_data["file"], actor=request.user)
+            if result.ok:
+                messages.success(request, f"Imported {result.created} accounts from {result.filename}.")
+            status = 200 if result.ok else 400
+        else:
+            status = 400
+    return render_page_or_partial(
+        request, "assets/account_import.html", "assets/partials/_import_result.html",
+        {"form": form, "result": result, "columns": csvio.COLUMNS, "required": csvio.REQUIRED_COLUMNS,
+         "max_bytes": _max_bytes()},
+        status=status,
+    )
+
+
+def _max_bytes() -> int:
+    from django.conf import settings
+
+    return settings.DANDELION_MAX_IMPORT_BYTES
+
+
+@login_required
+@require_GET
+def account_export(request):
+    """The filtered list as CSV (same columns as the import), streamed."""
+    _filterset, qs = filtered_accounts(request)
+    return export_response(qs)
+
+
+def export_response(qs) -> StreamingHttpResponse:
+    stamp = timezone.now().strftime("%Y%m%d-%H%M")
+    response = StreamingHttpResponse(csvio.iter_export(qs.select_related("owner_unit", "owner").iterator(2000)),
+                                     content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="accounts-{stamp}.csv"'
+    return response

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class ConnectorsConfig(AppConfig):
+    name = "dandelion.connectors"
+    label = "connectors"
+    verbose_name = "Connectors"
+
+    def ready(self) -> None:
+        """Import the connector plugins (``settings.DANDELION_CONNECTOR_PLUGINS`` overrides ``registry.PLUGINS``)."""
+        from django.conf import settings
+
+        from dandelion.connectors import registry
+
+        registry.load_plugins(getattr(settings, "DANDELION_CONNECTOR_PLUGINS", None))

@@ -1,0 +1,332 @@
+"""The connector contract: capability Protocols, the plain dataclasses that cross them, and the ``Connector`` base.
+
+Everything here is pure Python: no Django, no models. The inbox turns its ``SocialAccount`` into an ``AccountRef``,
+asks the registry for the account's connector, checks a capability, and calls the matching Protocol method. It never
+names a network (conventions, habit 6); network specifics live in ``connectors/<network>/``.
+
+Capabilities (``Capability``) and the Protocol each one promises:
+
+=============  ============================  ==========================================================
+capability     Protocol                      methods
+=============  ============================  ==========================================================
+``inbound``    ``InboundConnector``          ``parse_webhook(account, body, headers) -> list[InboundEvent]``
+``poll``       ``PollingConnector``          ``poll(account, since) -> list[InboundEvent]``
+``reply``      ``ReplyConnector``            ``send_reply(account, reply) -> SentMessage``
+``moderation`` ``ModerationConnector``       ``hide`` / ``unhide`` / ``delete`` / ``ban_author``
+``metrics``    ``MetricsConnector``          ``fetch_metrics(account) -> AccountMetrics``
+``publishing`` ``PublishingConnector``       ``publish(account, post) -> SentMessage`` (declared only)
+=============  ============================  ==========================================================
+
+Every operation may raise ``ConnectorError`` (see ``errors``); inbound parsing raises ``PayloadError`` or
+``SignatureError``. Connectors are stateless: the registry hands out one shared instance per key.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from types import MappingProxyType
+from typing import Any, ClassVar, Literal, Protocol, get_args, runtime_checkable
+
+from dandelion.connectors.config import ConfigField, normalise_schema, validate_config
+from dandelion.connectors.errors import (
+    ConfigError,
+    ConnectorError,
+    PayloadError,
+    PayloadTooLarge,
+    SignatureError,
+    UnknownConnector,
+)
+
+__all__ = [
+    "EVENT_KINDS",
+    "AccountMetrics",
+    "AccountRef",
+    "Capability",
+    "ConfigError",
+    "ConfigField",
+    "Connector",
+    "ConnectorError",
+    "EventKind",
+    "InboundAuthor",
+    "InboundConnector",
+    "InboundEvent",
+    "MetricsConnector",
+    "ModerationAction",
+    "ModerationConnector",
+    "ModerationResult",
+    "OutboundPost",
+    "OutboundReply",
+    "PayloadError",
+    "PayloadTooLarge",
+    "PollingConnector",
+    "PublishingConnector",
+    "ReplyConnector",
+    "SentMessage",
+    "SignatureError",
+    "UnknownConnector",
+    "utcnow",
+]
+
+EventKind = Literal["comment", "mention", "dm", "reply"]
+EVENT_KINDS: frozenset[str] = frozenset(get_args(EventKind))
+ModerationAction = Literal["hide", "unhide", "delete", "ban_author"]
+
+
+def _empty() -> Mapping[str, Any]:
+    return MappingProxyType({})
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware (UTC)."""
+    return dt.datetime.now(dt.UTC)
+
+
+def _require_aware(value: dt.datetime, name: str) -> None:
+    if not isinstance(value, dt.datetime) or value.tzinfo is None or value.utcoffset() is None:
+        raise ValueError(f"{name} must be a timezone-aware datetime, got {value!r}")
+
+
+def _require_kind(kind: str) -> None:
+    if kind not in EVENT_KINDS:
+        raise ValueError(f"kind must be one of {sorted(EVENT_KINDS)}, got {kind!r}")
+
+
+class Capability(StrEnum):
+    """What a connector can do. Values are plain strings, so ``"reply" in connector.capabilities`` works."""
+
+    INBOUND = "inbound"
+    POLL = "poll"
+    REPLY = "reply"
+    MODERATION = "moderation"
+    METRICS = "metrics"
+    PUBLISHING = "publishing"
+
+
+# --- what crosses the seam ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class AccountRef:
+    """The account a connector works for, built by the inbox from its ``SocialAccount``.
+
+    ``credentials`` are already decrypted; they and ``webhook_secret`` are kept out of ``repr`` so they never land in
+    logs. ``connector`` is the account's connector key ("" means the network's default connector).
+    """
+
+    id: int
+    network: str
+    external_id: str
+    handle: str
+    credentials: Mapping[str, str] = field(default_factory=_empty, repr=False)
+    config: Mapping[str, Any] = field(default_factory=_empty)
+    webhook_secret: str = field(default="", repr=False)
+    connector: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class InboundAuthor:
+    """Who wrote an inbound item, as the network describes them. ``language``/``country`` are hints, may be None."""
+
+    external_id: str
+    name: str = ""
+    handle: str = ""
+    followers: int | None = None
+    language: str | None = None
+    country: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class InboundEvent:
+    """One inbound item (comment, mention, DM or reply) on an account.
+
+    ``external_id`` is the network's id: the inbox's idempotency key. ``in_reply_to`` is the external id of the item
+    it answers. ``from_account`` is True when the account itself wrote it (a brand reply made outside Dandelion: an
+    echo, to be stored as outbound and not routed). ``raw`` keeps the original payload for audit and debugging.
+    """
+
+    external_id: str
+    kind: EventKind
+    text: str
+    created_at: dt.datetime
+    author: InboundAuthor
+    in_reply_to: str | None = None
+    from_account: bool = False
+    raw: Mapping[str, Any] = field(default_factory=_empty, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.external_id:
+            raise ValueError("external_id must not be empty")
+        _require_kind(self.kind)
+        _require_aware(self.created_at, "created_at")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundReply:
+    """A reply (public answer or DM) to send. ``in_reply_to`` is the external id answered; ``recipient_external_id``
+    is the author to write to for DMs. ``idempotency_key`` lets networks/hooks that support it drop duplicates."""
+
+    text: str
+    in_reply_to: str | None = None
+    kind: EventKind = "reply"
+    recipient_external_id: str | None = None
+    idempotency_key: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_kind(self.kind)
+        if self.kind == "dm" and not (self.recipient_external_id or self.in_reply_to):
+            raise ValueError("a DM needs recipient_external_id or in_reply_to")
+
+
+@dataclass(frozen=True, slots=True)
+class OutboundPost:
+    """A post to publish (publishing capability; declared for the publishing issue)."""
+
+    text: str
+    media_urls: Sequence[str] = ()
+    link: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SentMessage:
+    """What the network answered when a reply or post was accepted."""
+
+    external_id: str
+    sent_at: dt.datetime
+    url: str | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(self.sent_at, "sent_at")
+
+
+@dataclass(frozen=True, slots=True)
+class ModerationResult:
+    """The outcome of one moderation action on an item (or, for ``ban_author``, on an author)."""
+
+    action: ModerationAction
+    target_external_id: str
+    performed_at: dt.datetime
+    detail: str = ""
+
+    def __post_init__(self) -> None:
+        _require_aware(self.performed_at, "performed_at")
+
+
+@dataclass(frozen=True, slots=True)
+class AccountMetrics:
+    """A snapshot of an account's audience figures. ``None`` means the network does not report that figure."""
+
+    collected_at: dt.datetime
+    followers: int | None = None
+    following: int | None = None
+    posts: int | None = None
+    extra: Mapping[str, float] = field(default_factory=_empty)
+
+    def __post_init__(self) -> None:
+        _require_aware(self.collected_at, "collected_at")
+
+
+# --- capability Protocols ----------------------------------------------------------------------------------------
+
+
+@runtime_checkable
+class InboundConnector(Protocol):
+    """Turns one webhook delivery into events. Verifies authenticity first: raises ``SignatureError`` for an
+    unsigned/forged delivery and ``PayloadError`` for a malformed one; never returns a partial batch."""
+
+    def parse_webhook(
+        self, account: AccountRef, body: bytes, headers: Mapping[str, str]
+    ) -> list[InboundEvent]: ...
+
+
+@runtime_checkable
+class PollingConnector(Protocol):
+    """Fetches events created after ``since`` (all it can, oldest first, when ``since`` is None); optional."""
+
+    def poll(self, account: AccountRef, since: dt.datetime | None) -> list[InboundEvent]: ...
+
+
+@runtime_checkable
+class ReplyConnector(Protocol):
+    """Sends a reply or DM answer on the account's behalf."""
+
+    def send_reply(self, account: AccountRef, reply: OutboundReply) -> SentMessage: ...
+
+
+@runtime_checkable
+class ModerationConnector(Protocol):
+    """Acts on an item (hide, unhide, delete) or its author (ban) on the network."""
+
+    def hide(self, account: AccountRef, external_id: str) -> ModerationResult: ...
+
+    def unhide(self, account: AccountRef, external_id: str) -> ModerationResult: ...
+
+    def delete(self, account: AccountRef, external_id: str) -> ModerationResult: ...
+
+    def ban_author(self, account: AccountRef, author_external_id: str) -> ModerationResult: ...
+
+
+@runtime_checkable
+class MetricsConnector(Protocol):
+    """Reads the account's audience figures."""
+
+    def fetch_metrics(self, account: AccountRef) -> AccountMetrics: ...
+
+
+@runtime_checkable
+class PublishingConnector(Protocol):
+    """Publishes a post on the account (declared now; implemented with the publishing issue)."""
+
+    def publish(self, account: AccountRef, post: OutboundPost) -> SentMessage: ...
+
+
+PROTOCOLS: Mapping[str, type] = MappingProxyType(
+    {
+        Capability.INBOUND: InboundConnector,
+        Capability.POLL: PollingConnector,
+        Capability.REPLY: ReplyConnector,
+        Capability.MODERATION: ModerationConnector,
+        Capability.METRICS: MetricsConnector,
+        Capability.PUBLISHING: PublishingConnector,
+    }
+)
+
+
+# --- the plugin base class ---------------------------------------------------------------------------------------
+
+
+class Connector:
+    """Base class of every connector plugin.
+
+    Subclasses set ``key`` (a short slug, stored on ``SocialAccount.connector``), ``label``, ``capabilities`` (the
+    most it can do) and ``config_schema``, and implement the Protocol methods of each capability they declare
+    (``registry.register`` checks this). A connector whose abilities depend on an account's config overrides
+    ``capabilities_for``.
+    """
+
+    key: ClassVar[str] = ""
+    label: ClassVar[str] = ""
+    capabilities: ClassVar[frozenset[str]] = frozenset()
+    config_schema: ClassVar[Mapping[str, ConfigField]] = MappingProxyType({})
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.capabilities = frozenset(Capability(c) for c in cls.capabilities)  # rejects unknown names
+        cls.config_schema = MappingProxyType(normalise_schema(cls.config_schema, owner=cls.__name__))
+
+    def validate_config(self, config: Mapping[str, Any] | None) -> dict[str, Any]:
+        """A clean copy of ``config`` with defaults filled in; ``ConfigError`` lists every bad field."""
+        return validate_config(self.config_schema, config)
+
+    def capabilities_for(self, config: Mapping[str, Any] | None = None) -> frozenset[str]:
+        """What this connector can do for an account with this config (default: everything it declares)."""
+        return self.capabilities
+
+    def supports(self, capability: str, config: Mapping[str, Any] | None = None) -> bool:
+        """True when the connector offers ``capability`` for an account with this config."""
+        return capability in self.capabilities_for(config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} key={self.key!r}>"

@@ -1,0 +1,93 @@
+"""Writing audit rows. Services call :func:`record` inside their transaction."""
+
+from __future__ import annotations
+
+import contextvars
+import datetime as dt
+import decimal
+import uuid
+from collections.abc import Iterable
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+
+_request_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("dandelion_request", default={})
+
+#: Field names never copied into the audit log (secrets, encrypted blobs).
+SECRET_FIELDS = frozenset({"credentials_encrypted", "webhook_secret_encrypted", "webhook_secret", "password", "key", "secret"})
+
+
+def set_request_context(**values: Any) -> contextvars.Token:
+    return _request_context.set(values)
+
+
+def reset_request_context(token: contextvars.Token) -> None:
+    _request_context.reset(token)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return {"id": value.pk, "repr": str(value)[:100]}
+    if isinstance(value, (dt.datetime, dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, (decimal.Decimal, uuid.UUID)):
+        return str(value)
+    if isinstance(value, (list, tuple, set)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def snapshot(instance: models.Model, fields: Iterable[str] | None = None) -> dict[str, Any]:
+    """The instance's concrete field values (foreign keys as ids), secrets left out."""
+    data: dict[str, Any] = {}
+    for field in instance._meta.concrete_fields:
+        if fields is not None and field.name not in fields:
+            continue
+        if field.name in SECRET_FIELDS:
+            continue
+        data[field.name] = _jsonable(getattr(instance, field.attname))
+    return data
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """``{field: [old, new]}`` for every field that changed."""
+    keys = set(before) | set(after)
+    return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
+
+
+def record(
+    *,
+    actor,
+    action: str,
+    obj: models.Model | None = None,
+    unit=None,
+    summary: str = "",
+    changes: dict[str, Any] | None = None,
+):
+    """Append one audit row. ``unit`` defaults to ``obj.audit_unit`` (or the root unit for global events)."""
+    from dandelion.core.models import AuditEvent
+    from dandelion.orgs.models import OrgUnit
+
+    if unit is None and obj is not None:
+        unit = getattr(obj, "audit_unit", None)
+    if unit is None:
+        unit = OrgUnit.objects.filter(parent__isnull=True).order_by("id").first()
+    ctx = _request_context.get()
+    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+    return AuditEvent.objects.create(
+        actor=actor if is_user else None,
+        actor_repr=(actor.get_username() if is_user else (str(actor) if actor else "system"))[:150],
+        action=action,
+        content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
+        object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",
+        object_repr=str(obj)[:200] if obj is not None else "",
+        unit=unit,
+        unit_path=unit.path if unit is not None else "/",
+        summary=summary[:300],
+        changes=_jsonable(changes or {}),
+        request_id=ctx.get("request_id", ""),
+        ip_address=ctx.get("ip"),
+    )

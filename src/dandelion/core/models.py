@@ -1,0 +1,110 @@
+"""Base models and the cross-cutting tables: the append-only audit log, worker heartbeats, periodic job slots."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.urls import reverse
+
+from dandelion.core.exceptions import AppendOnlyError
+from dandelion.core.querysets import RestrictedQuerySet
+
+
+class TimeStampedModel(models.Model):
+    """Adds ``created_at`` / ``updated_at``."""
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class AuditQuerySet(RestrictedQuerySet):
+    def update(self, **kwargs):
+        raise AppendOnlyError("Audit events are append-only.")
+
+    def delete(self):
+        raise AppendOnlyError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    """One write made through a service: who did what to which object, in which unit, and what changed.
+
+    Append-only: rows are never updated or deleted through the app or the API.
+    """
+
+    org_path_lookup = "unit_path"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor_repr = models.CharField(max_length=150, blank=True, help_text="Username at the time, or 'system'.")
+    action = models.CharField(max_length=80, db_index=True, help_text="e.g. assets.account.create")
+    content_type = models.ForeignKey(ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    object_id = models.CharField(max_length=64, blank=True, db_index=True)
+    object_repr = models.CharField(max_length=200, blank=True)
+    unit = models.ForeignKey(
+        "orgs.OrgUnit", null=True, blank=True, on_delete=models.SET_NULL, related_name="audit_events"
+    )
+    unit_path = models.CharField(
+        max_length=255, db_index=True, help_text="The unit's tree path when the event was written (scope)."
+    )
+    summary = models.CharField(max_length=300, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    request_id = models.CharField(max_length=64, blank=True)
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+
+    objects = AuditQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-created_at", "-id")
+        indexes = [models.Index(fields=["content_type", "object_id"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr} {self.action} {self.object_repr}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:audit-detail", args=[self.pk])
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise AppendOnlyError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise AppendOnlyError("Audit events are append-only.")
+
+
+class WorkerHeartbeat(models.Model):
+    """Last sign of life of each background worker process (for /healthz and the status page)."""
+
+    name = models.CharField(max_length=200, unique=True)
+    hostname = models.CharField(max_length=200, blank=True)
+    pid = models.IntegerField(default=0)
+    started_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField(db_index=True)
+
+    class Meta:
+        ordering = ("-last_seen_at",)
+
+    def __str__(self) -> str:
+        return f"{self.name} (last seen {self.last_seen_at:%H:%M:%S})"
+
+
+class PeriodicJobRun(models.Model):
+    """Claims one period of a named periodic job: the unique row makes it run once per period across workers."""
+
+    name = models.CharField(max_length=100)
+    period_start = models.DateTimeField()
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-period_start",)
+        constraints = [models.UniqueConstraint(fields=["name", "period_start"], name="uniq_periodic_slot")]
+
+    def __str__(self) -> str:
+        return f"{self.name}@{self.period_start:%Y-%m-%d %H:%M:%S}"

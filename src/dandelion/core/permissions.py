@@ -1,0 +1,196 @@
+"""Roles, grants and the permission checks used by querysets, services, views and the API.
+
+A permission is ``"<app_label>.<action>_<model_name>"`` (``assets.change_socialaccount``) or a named capability
+(``orgs.publish_guideline``). A role grants permissions by glob patterns. A membership grants its role on a unit
+and that unit's whole subtree; roles listed in ``TEAM_SCOPED_ROLES`` grant only on rows of the membership's team.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fnmatch import fnmatchcase
+from functools import lru_cache
+
+from django.db.models import Q
+
+from dandelion.core.querysets import NOTHING
+
+VIEW_ALL = "*.view_*"
+
+#: What each role may do, as glob patterns over permission names.
+ROLE_GRANTS: dict[str, tuple[str, ...]] = {
+    "hub_admin": ("*",),
+    "spoke_admin": (
+        "*.view_*",
+        "*.add_*",
+        "*.change_*",
+        "*.delete_*",
+        "assets.*",
+        "orgs.manage_members",
+        "inbox.*",
+        "routing.*",
+    ),
+    "community_manager": (
+        VIEW_ALL,
+        "assets.add_socialaccount",
+        "assets.change_socialaccount",
+        "inbox.*",
+        "routing.view_*",
+        "publishing.*",
+    ),
+    "helper_agent": (
+        "orgs.view_*",
+        "assets.view_socialaccount",
+        "inbox.*",
+        "routing.view_*",
+    ),
+    "external_moderator": (
+        "orgs.view_team",
+        "inbox.view_*",
+        "inbox.reply_conversation",
+        "inbox.change_conversation",
+        "inbox.assign_conversation",
+        "inbox.moderate_conversation",
+        "inbox.add_message",
+        "inbox.view_cannedresponse",
+        "orgs.view_guideline",
+        "orgs.acknowledge_guideline",
+    ),
+    "pr_manager": (VIEW_ALL, "inbox.*", "listening.*"),
+    "analyst": (VIEW_ALL,),
+}
+
+#: Roles whose grant covers only rows routed to the membership's own team, nothing else of the organisation.
+TEAM_SCOPED_ROLES = frozenset({"external_moderator"})
+
+#: Permissions that only a grant on the root (the hub) may hold, whatever the role patterns say.
+#: Permissions every role holds, whatever its patterns.
+COMMON_PERMISSIONS = frozenset({"orgs.view_guideline", "orgs.acknowledge_guideline"})
+
+HUB_ONLY_PERMISSIONS = frozenset({"orgs.publish_guideline", "orgs.add_orgunit_root"})
+
+
+@lru_cache(maxsize=4096)
+def role_allows(role: str, perm: str) -> bool:
+    if perm in COMMON_PERMISSIONS and role in ROLE_GRANTS:
+        return True
+    return any(fnmatchcase(perm, pattern) for pattern in ROLE_GRANTS.get(role, ()))
+
+
+@dataclass(frozen=True, slots=True)
+class Grant:
+    role: str
+    unit_id: int
+    unit_path: str
+    team_id: int | None
+
+    @property
+    def role_label(self) -> str:
+        from dandelion.orgs.choices import Role
+
+        return Role(self.role).label if self.role in Role.values else self.role
+
+    @property
+    def team_scoped(self) -> bool:
+        return self.role in TEAM_SCOPED_ROLES
+
+    @property
+    def on_root(self) -> bool:
+        return self.unit_path.count("/") == 2  # "/<id>/"
+
+
+def get_grants(user) -> tuple[Grant, ...]:
+    """The user's active grants, cached on the user object for the request."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return ()
+    cached = getattr(user, "_dandelion_grants", None)
+    if cached is not None:
+        return cached
+    from dandelion.orgs.models import Membership
+
+    grants = tuple(
+        Grant(role=m.role, unit_id=m.unit_id, unit_path=m.unit.path, team_id=m.team_id)
+        for m in Membership.objects.filter(user=user, is_active=True, unit__is_active=True).select_related("unit")
+    )
+    user._dandelion_grants = grants
+    return grants
+
+
+def clear_grant_cache(user) -> None:
+    if hasattr(user, "_dandelion_grants"):
+        del user._dandelion_grants
+
+
+def _perm_allowed(grant: Grant, perm: str) -> bool:
+    if perm in HUB_ONLY_PERMISSIONS and not grant.on_root:
+        return False
+    return role_allows(grant.role, perm)
+
+
+def model_perm(model, action: str) -> str:
+    return f"{model._meta.app_label}.{action}_{model._meta.model_name}"
+
+
+def scope_q(user, model, action: str = "view") -> Q | None:
+    """The filter restricting ``model`` rows to what ``user`` may ``action``; None means everything."""
+    if user is None or not getattr(user, "is_authenticated", False):
+        return NOTHING
+    if user.is_superuser:
+        return None
+    perm = action if "." in action else model_perm(model, action)
+    path_lookup = getattr(model, "org_path_lookup", None)
+    team_lookup = getattr(model, "team_lookup", None)
+    q = NOTHING
+    seen_paths: list[str] = []
+    for grant in get_grants(user):
+        if not _perm_allowed(grant, perm):
+            continue
+        if path_lookup is None:
+            return None  # not org-scoped: any grant that allows the permission allows every row
+        if grant.team_scoped:
+            if team_lookup and grant.team_id:
+                q |= Q(**{team_lookup: grant.team_id})
+            continue
+        if any(grant.unit_path.startswith(p) for p in seen_paths):
+            continue
+        seen_paths.append(grant.unit_path)
+        q |= Q(**{f"{path_lookup}__startswith": grant.unit_path})
+    return q
+
+
+def has_perm(user, perm: str, unit=None, *, team_id: int | None = None) -> bool:
+    """May ``user`` do ``perm`` on ``unit`` (an OrgUnit, or None: anywhere)? Team-scoped grants need ``team_id``."""
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    for grant in get_grants(user):
+        if not _perm_allowed(grant, perm):
+            continue
+        if grant.team_scoped:
+            if team_id is not None and grant.team_id == team_id:
+                return True
+            continue
+        if unit is None or unit.path.startswith(grant.unit_path):
+            return True
+    return False
+
+
+def require_perm(user, perm: str, unit=None, *, team_id: int | None = None) -> None:
+    from dandelion.core.exceptions import PermissionDeniedError
+
+    if not has_perm(user, perm, unit, team_id=team_id):
+        where = f" on {unit}" if unit is not None else ""
+        raise PermissionDeniedError(f"You do not have permission '{perm}'{where}.")
+
+
+def is_hub_admin(user) -> bool:
+    if getattr(user, "is_superuser", False):
+        return True
+    return any(g.role == "hub_admin" and g.on_root for g in get_grants(user))
+
+
+def is_team_scoped_only(user) -> bool:
+    """True for people whose every grant is team-scoped (external moderators): they see only their queue."""
+    grants = get_grants(user)
+    return bool(grants) and all(g.team_scoped for g in grants) and not getattr(user, "is_superuser", False)

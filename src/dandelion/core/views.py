@@ -1,0 +1,79 @@
+"""Home, health check and the audit log browser."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.http import JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from dandelion.core.filters import AuditEventFilter
+from dandelion.core.htmx import render_page_or_partial
+from dandelion.core.models import AuditEvent, WorkerHeartbeat
+from dandelion.core.permissions import is_team_scoped_only
+
+WORKER_STALE_AFTER = dt.timedelta(seconds=60)
+
+
+@login_required
+def home(request):
+    """Send each person where their work is: external moderators to their queue, others to the org tree."""
+    for name in (("inbox:queue",) if is_team_scoped_only(request.user) else ("orgs:tree", "inbox:queue")):
+        try:
+            return redirect(reverse(name))
+        except NoReverseMatch:
+            continue
+    return render(request, "core/home.html")
+
+
+@require_GET
+def healthz(request):
+    """Database reachability and worker liveness, as JSON (503 when the database is down)."""
+    body: dict = {"status": "ok", "version": __import__("dandelion").__version__}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        body["database"] = {"status": "ok", "vendor": connection.vendor}
+    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
+        body["status"] = "error"
+        body["database"] = {"status": "error", "error": exc.__class__.__name__}
+        return JsonResponse(body, status=503)
+    now = timezone.now()
+    beats = list(WorkerHeartbeat.objects.filter(last_seen_at__gte=now - WORKER_STALE_AFTER))
+    body["worker"] = {
+        "status": "ok" if beats else "down",
+        "alive": len(beats),
+        "backend": settings.DANDELION_TASK_BACKEND,
+        "last_seen_at": max((b.last_seen_at for b in beats), default=None),
+    }
+    if not beats:
+        body["status"] = "degraded"
+    return JsonResponse(body)
+
+
+@login_required
+def audit_list(request):
+    """The audit log within the viewer's scope, filterable by actor, action, object type, unit and date."""
+    qs = AuditEvent.objects.restrict(request.user, "view").select_related("unit", "content_type")
+    filterset = AuditEventFilter(request.GET, queryset=qs, request=request)
+    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    return render_page_or_partial(
+        request,
+        "core/audit_list.html",
+        "core/partials/_audit_table.html",
+        {"filter": filterset, "page": page},
+    )
+
+
+@login_required
+def audit_detail(request, pk: int):
+    event = get_object_or_404(AuditEvent.objects.restrict(request.user, "view"), pk=pk)
+    return render(request, "core/audit_detail.html", {"event": event})

@@ -1,0 +1,107 @@
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+from rest_framework import serializers
+
+from dandelion.inbox.choices import Priority
+from dandelion.inbox.models import CannedResponse, Conversation, Message
+from dandelion.inbox.services import MODERATION_ACTIONS
+
+
+class ConversationSerializer(serializers.ModelSerializer):
+    account_handle = serializers.CharField(source="account.handle", read_only=True)
+    network = serializers.CharField(source="account.network", read_only=True)
+    contact_name = serializers.CharField(source="contact.name", read_only=True)
+    team_name = serializers.CharField(source="team.name", read_only=True, default=None)
+    assignee_username = serializers.CharField(source="assignee.username", read_only=True, default=None)
+    tags = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+
+    class Meta:
+        model = Conversation
+        fields = ["id", "account", "account_handle", "network", "contact", "contact_name", "kind", "thread_key",
+                  "status", "priority", "team", "team_name", "assignee", "assignee_username", "language", "tags",
+                  "needs_reply", "escalated", "waiting_since", "first_inbound_at", "first_response_at",
+                  "last_inbound_at", "last_outbound_at", "last_activity_at", "sla_due_at", "resolved_at",
+                  "routing_reason", "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class MessageSerializer(serializers.ModelSerializer):
+    author_name = serializers.CharField(source="author_identity.name", read_only=True, default=None)
+    author_handle = serializers.CharField(source="author_identity.handle", read_only=True, default=None)
+    author_external_id = serializers.CharField(source="author_identity.external_id", read_only=True, default=None)
+    author_user = serializers.CharField(source="author_user.username", read_only=True, default=None)
+
+    class Meta:
+        model = Message
+        fields = ["id", "conversation", "direction", "kind", "network", "external_id", "author_name",
+                  "author_handle", "author_external_id", "author_user", "text", "in_reply_to", "sent_at",
+                  "received_at", "language", "language_confidence", "sentiment", "sentiment_score", "intent", "spam",
+                  "abuse", "needs_reply", "replied", "replied_at", "moderation_state", "delivery_status",
+                  "delivery_error", "is_automatic", "canned_response"]
+        read_only_fields = fields
+
+
+class ReplyInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=10_000, required=False, allow_blank=True)
+    canned_response = serializers.IntegerField(required=False, allow_null=True)
+    in_reply_to = serializers.IntegerField(required=False, allow_null=True, help_text="Message id answered.")
+    last_seen_message = serializers.IntegerField(required=False, allow_null=True,
+                                                 help_text="Id of the newest message the agent has seen.")
+    confirm_collision = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, attrs):
+        if not (attrs.get("text") or "").strip() and not attrs.get("canned_response"):
+            raise serializers.ValidationError({"text": "Write a text or choose a canned response."})
+        return attrs
+
+
+class AssignInputSerializer(serializers.Serializer):
+    assignee = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True),
+                                                  allow_null=True)
+
+
+class TakeInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+
+
+class HandoverInputSerializer(serializers.Serializer):
+    to_user = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True),
+                                                 allow_null=True, required=False)
+    to_team = serializers.IntegerField(required=False, allow_null=True)
+    reason = serializers.CharField(max_length=500)
+
+
+class HideInputSerializer(serializers.Serializer):
+    message = serializers.IntegerField()
+    action = serializers.ChoiceField(choices=MODERATION_ACTIONS, default="hide")
+
+
+class ResolveInputSerializer(serializers.Serializer):
+    no_reply_needed = serializers.BooleanField(required=False, default=False)
+
+
+class PriorityInputSerializer(serializers.Serializer):
+    priority = serializers.ChoiceField(choices=Priority.choices)
+
+
+class NoteInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=10_000)
+
+
+class CannedResponseSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = CannedResponse
+        fields = ["id", "unit", "title", "shortcut", "body", "language", "translations", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+    def validate_translations(self, value):
+        if not isinstance(value, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):
+            raise serializers.ValidationError("Must map language codes to texts.")
+        return value
+
+
+class MetricsQuerySerializer(serializers.Serializer):
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)
+    group_by = serializers.ChoiceField(choices=["team", "unit", "language", "account"], default="team")

@@ -1,0 +1,184 @@
+"""Inbox REST API: conversations (read, filter, search, act), their messages, canned responses, metrics.
+
+Reads go through ``restrict()`` (a conversation the caller may not see is a 404); actions call the services, whose
+rule violations come back as JSON 4xx (403 permission, 409 reply collision...)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import F
+from django.utils import timezone
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from dandelion.api.mixins import RestrictedQuerysetMixin
+from dandelion.inbox import services
+from dandelion.inbox.api import serializers as s
+from dandelion.inbox.filters import ConversationFilter
+from dandelion.inbox.metrics import inbox_metrics
+from dandelion.inbox.models import CannedResponse, Conversation
+from dandelion.inbox.text import render_canned
+
+
+class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Conversations within the caller's scope, nearest SLA due time first.
+
+    Filters: ``team``, ``status``, ``assignee``, ``language``, ``priority``, ``account``, ``needs_reply``, and
+    ``search`` over message text and author name / handle."""
+
+    queryset = Conversation.objects.select_related("account", "contact", "team", "assignee").prefetch_related("tags")
+    serializer_class = s.ConversationSerializer
+    filterset_class = ConversationFilter
+    ordering_fields = ["sla_due_at", "last_activity_at", "waiting_since", "created_at", "priority", "id"]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by(F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id")
+
+    def _result(self, conversation, code=status.HTTP_200_OK):
+        conversation = self.get_queryset().get(pk=conversation.pk) if self.get_queryset().filter(
+            pk=conversation.pk).exists() else conversation
+        return Response(s.ConversationSerializer(conversation, context=self.get_serializer_context()).data,
+                        status=code)
+
+    @extend_schema(responses=s.MessageSerializer(many=True))
+    @action(detail=True, methods=["get"])
+    def messages(self, request, pk=None):
+        conversation = self.get_object()
+        qs = conversation.messages.select_related("author_identity", "author_user").order_by("sent_at", "id")
+        page = self.paginate_queryset(qs)
+        data = s.MessageSerializer(page if page is not None else qs, many=True).data
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    @extend_schema(request=s.ReplyInputSerializer, responses={201: s.MessageSerializer})
+    @action(detail=True, methods=["post"])
+    def reply(self, request, pk=None):
+        conversation = self.get_object()
+        data = _valid(s.ReplyInputSerializer, request)
+        canned = None
+        if data.get("canned_response"):
+            canned = CannedResponse.objects.restrict(request.user, "view").filter(pk=data["canned_response"]).first()
+            if canned is None:
+                raise serializers.ValidationError({"canned_response": "Unknown canned response."})
+        text = (data.get("text") or "").strip() or render_canned(canned, conversation, request.user)
+        message = services.reply_to_conversation(
+            conversation, text=text, actor=request.user, canned_response=canned,
+            in_reply_to=data.get("in_reply_to"), confirm_collision=data["confirm_collision"],
+            seen_message_id=data.get("last_seen_message"))
+        return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=s.AssignInputSerializer, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def assign(self, request, pk=None):
+        conversation = self.get_object()
+        data = _valid(s.AssignInputSerializer, request)
+        return self._result(services.assign_conversation(conversation, assignee=data["assignee"], actor=request.user))
+
+    @extend_schema(request=s.TakeInputSerializer, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def take(self, request, pk=None):
+        conversation = self.get_object()
+        data = _valid(s.TakeInputSerializer, request)
+        return self._result(services.take_conversation(conversation, actor=request.user, reason=data["reason"]))
+
+    @extend_schema(request=s.HandoverInputSerializer, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def handover(self, request, pk=None):
+        from dandelion.orgs.models import Team
+
+        conversation = self.get_object()
+        data = _valid(s.HandoverInputSerializer, request)
+        team = None
+        if data.get("to_team"):
+            team = Team.objects.restrict(request.user, "view").filter(pk=data["to_team"]).first()
+            if team is None:
+                raise serializers.ValidationError({"to_team": "Unknown team."})
+        conversation = services.handover_conversation(conversation, to_user=data.get("to_user"), to_team=team,
+                                                      reason=data["reason"], actor=request.user)
+        return self._result(conversation)
+
+    @extend_schema(request=s.HideInputSerializer, responses=s.MessageSerializer)
+    @action(detail=True, methods=["post"])
+    def hide(self, request, pk=None):
+        """Moderate one message of the conversation (``action``: hide by default, unhide, delete, ban_author)."""
+        conversation = self.get_object()
+        data = _valid(s.HideInputSerializer, request)
+        message = conversation.messages.filter(pk=data["message"]).first()
+        if message is None:
+            raise serializers.ValidationError({"message": "No such message in this conversation."})
+        message = services.moderate_message(message, action=data["action"], actor=request.user)
+        message.refresh_from_db()
+        return Response(s.MessageSerializer(message).data)
+
+    @extend_schema(request=s.ResolveInputSerializer, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request, pk=None):
+        conversation = self.get_object()
+        data = _valid(s.ResolveInputSerializer, request)
+        return self._result(services.resolve_conversation(conversation, actor=request.user,
+                                                          no_reply_needed=data["no_reply_needed"]))
+
+    @extend_schema(request=None, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request, pk=None):
+        return self._result(services.reopen_conversation(self.get_object(), actor=request.user))
+
+    @extend_schema(request=s.PriorityInputSerializer, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"])
+    def priority(self, request, pk=None):
+        conversation = self.get_object()
+        data = _valid(s.PriorityInputSerializer, request)
+        return self._result(services.set_priority(conversation, priority=data["priority"], actor=request.user))
+
+    @extend_schema(request=s.NoteInputSerializer, responses={201: s.MessageSerializer})
+    @action(detail=True, methods=["post"])
+    def note(self, request, pk=None):
+        conversation = self.get_object()
+        data = _valid(s.NoteInputSerializer, request)
+        note = services.add_note(conversation, text=data["text"], actor=request.user)
+        return Response(s.MessageSerializer(note).data, status=status.HTTP_201_CREATED)
+
+
+def _valid(serializer_class, request) -> dict:
+    serializer = serializer_class(data=request.data)
+    serializer.is_valid(raise_exception=True)
+    return serializer.validated_data
+
+
+class CannedResponseViewSet(RestrictedQuerysetMixin, viewsets.ModelViewSet):
+    """Canned responses of the caller's units; writes through the services (permission per unit)."""
+
+    queryset = CannedResponse.objects.select_related("unit")
+    serializer_class = s.CannedResponseSerializer
+    ordering_fields = ["title", "shortcut", "created_at"]
+    filterset_fields = ["unit", "language", "shortcut"]
+
+    def perform_create(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.create_canned_response(actor=self.request.user, **data)
+
+    def perform_update(self, serializer):
+        data = dict(serializer.validated_data)
+        serializer.instance = services.update_canned_response(serializer.instance, actor=self.request.user, **data)
+
+    def perform_destroy(self, instance):
+        services.delete_canned_response(instance, actor=self.request.user)
+
+
+class InboxMetricsViewSet(viewsets.ViewSet):
+    """``GET /api/v1/metrics/inbox/?since=YYYY-MM-DD&until=YYYY-MM-DD&group_by=team|unit|language|account``."""
+
+    @extend_schema(parameters=[
+        OpenApiParameter("since", dt.date), OpenApiParameter("until", dt.date),
+        OpenApiParameter("group_by", str, enum=["team", "unit", "language", "account"]),
+    ], responses={200: dict})
+    def list(self, request):
+        query = s.MetricsQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        data = query.validated_data
+        today = timezone.now().date()
+        since = data.get("since") or today - dt.timedelta(days=30)
+        until = data.get("until") or today
+        return Response(inbox_metrics(user=request.user, since=since, until=until, group_by=data["group_by"]))

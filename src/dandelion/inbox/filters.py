@@ -1,0 +1,40 @@
+"""Filters of the conversation queue (UI and API share them)."""
+
+from __future__ import annotations
+
+import django_filters
+from django.db.models import Exists, OuterRef, Q
+
+from dandelion.core.filters import IdFilter
+from dandelion.inbox.choices import ConversationStatus, Priority
+from dandelion.inbox.models import Conversation, Message
+
+
+def search_conversations(qs, value: str):
+    """Conversations with a message whose text, or whose author's name or handle, contains ``value``."""
+    value = (value or "").strip()
+    if not value:
+        return qs
+    matching = Message.objects.filter(conversation=OuterRef("pk")).filter(
+        Q(text__icontains=value) | Q(author_identity__name__icontains=value)
+        | Q(author_identity__handle__icontains=value)
+    )
+    return qs.filter(Q(Exists(matching)) | Q(contact__name__icontains=value))
+
+
+class ConversationFilter(django_filters.FilterSet):
+    status = django_filters.ChoiceFilter(choices=ConversationStatus.choices)
+    priority = django_filters.ChoiceFilter(choices=Priority.choices)
+    language = django_filters.CharFilter(field_name="language", lookup_expr="iexact")
+    team = IdFilter(field_name="team_id")
+    assignee = IdFilter(field_name="assignee_id")
+    account = IdFilter(field_name="account_id")
+    needs_reply = django_filters.BooleanFilter()
+    search = django_filters.CharFilter(method="filter_search", label="Search")
+
+    class Meta:
+        model = Conversation
+        fields = ["status", "priority", "language", "team", "assignee", "account", "needs_reply"]
+
+    def filter_search(self, queryset, name, value):
+        return search_conversations(queryset, value)

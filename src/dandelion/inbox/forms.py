@@ -1,0 +1,130 @@
+"""Forms of the inbox UI: they validate input (4xx); services do the work."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+
+from dandelion.inbox.choices import Priority
+from dandelion.inbox.models import CannedResponse
+from dandelion.inbox.services import MODERATION_ACTIONS
+
+User = get_user_model()
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Write a reply…"}), max_length=10_000)
+    canned_response = forms.ModelChoiceField(queryset=CannedResponse.objects.none(), required=False)
+    seen_message_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    confirm_collision = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, canned_qs=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if canned_qs is not None:
+            self.fields["canned_response"].queryset = canned_qs
+
+
+class NoteForm(forms.Form):
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Internal note (never sent)…"}),
+                           max_length=10_000)
+
+
+class AssignForm(forms.Form):
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="— nobody —")
+
+    def __init__(self, *args, users=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if users is not None:
+            self.fields["assignee"].queryset = users
+
+
+class TakeForm(forms.Form):
+    reason = forms.CharField(required=False, max_length=300)
+
+
+class HandoverForm(forms.Form):
+    to_team = forms.ModelChoiceField(queryset=None, required=False, empty_label="— same team —")
+    to_user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="— team queue —")
+    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"placeholder": "Why? (required)"}))
+
+    def __init__(self, *args, teams=None, users=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        from dandelion.orgs.models import Team
+
+        self.fields["to_team"].queryset = teams if teams is not None else Team.objects.none()
+        if users is not None:
+            self.fields["to_user"].queryset = users
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("to_team") and not data.get("to_user"):
+            raise forms.ValidationError("Choose a team or a person to hand over to.")
+        return data
+
+
+class PriorityForm(forms.Form):
+    priority = forms.ChoiceField(choices=Priority.choices)
+
+
+class TagForm(forms.Form):
+    add = forms.CharField(required=False, max_length=200, help_text="Comma-separated")
+    remove = forms.CharField(required=False, max_length=200)
+
+    @staticmethod
+    def split(value: str) -> list[str]:
+        return [v.strip() for v in (value or "").split(",") if v.strip()]
+
+
+class ResolveForm(forms.Form):
+    no_reply_needed = forms.BooleanField(required=False)
+
+
+class ModerateForm(forms.Form):
+    message = forms.IntegerField()
+    action = forms.ChoiceField(choices=[(a, a.replace("_", " ")) for a in MODERATION_ACTIONS])
+
+
+class CannedResponseForm(forms.ModelForm):
+    """Translations are edited as lines ``fr: Bonjour {contact_name} …``."""
+
+    translations_text = forms.CharField(
+        label="Translations", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="One per line: <code>fr: Bonjour {contact_name}, …</code>. Placeholders: {contact_name}, "
+                  "{agent_name}, {account_name}, {team_name}.",
+    )
+
+    class Meta:
+        model = CannedResponse
+        fields = ["unit", "title", "shortcut", "language", "body"]
+
+    def __init__(self, *args, units=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if units is not None:
+            self.fields["unit"].queryset = units
+        if self.instance and self.instance.pk:
+            self.fields["translations_text"].initial = "\n".join(
+                f"{k}: {v}" for k, v in sorted((self.instance.translations or {}).items()))
+
+    def clean_translations_text(self):
+        out = {}
+        for number, line in enumerate((self.cleaned_data.get("translations_text") or "").splitlines(), start=1):
+            if not line.strip():
+                continue
+            lang, sep, text = line.partition(":")
+            lang = lang.strip().lower()
+            if not sep or not lang or not text.strip() or len(lang) > 8:
+                raise forms.ValidationError(f"Line {number}: write 'xx: text'.")
+            out[lang] = text.strip()
+        return out
+
+    def service_fields(self) -> dict:
+        data = {k: self.cleaned_data[k] for k in ("title", "shortcut", "language", "body")}
+        data["translations"] = self.cleaned_data["translations_text"]
+        return data
+
+
+class MetricsForm(forms.Form):
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    group_by = forms.ChoiceField(choices=[("team", "Team"), ("unit", "Unit"), ("language", "Language"),
+                                          ("account", "Account")], required=False)

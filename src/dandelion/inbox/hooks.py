@@ -1,0 +1,97 @@
+"""Webhook ingestion: ``POST /hooks/<account-id>/`` (mounted by config/urls.py at ``/hooks/``).
+
+Cheapest checks first, and nothing is written unless every check passes:
+
+=====  =========================================================================================
+404    unknown or archived account
+413    body over the connector's limit (from Content-Length, then from what was actually read)
+401    no ``X-Dandelion-Signature`` header; 403 a signature that does not match the raw body
+400    malformed payload (``detail`` names the field path, e.g. ``events[2].author.id``)
+503    the database is unavailable: the sender must retry (never a 202 for an unsaved event)
+202    ``{"accepted": n, "delivery": id}``, answered only once the delivery is committed
+=====  =========================================================================================
+
+Processing happens later, in batches, in :func:`dandelion.inbox.jobs.process_pending_deliveries`.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from django.db import DatabaseError, InterfaceError, transaction
+from django.http import JsonResponse
+from django.urls import path
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
+
+from dandelion.assets.choices import AccountStatus
+from dandelion.connectors.base import Capability
+from dandelion.connectors.errors import ConnectorError, PayloadError, SignatureError, UnknownConnector
+from dandelion.inbox import connect
+
+logger = logging.getLogger(__name__)
+
+
+def _error(status: int, error: str, detail: str) -> JsonResponse:
+    return JsonResponse({"error": error, "detail": detail}, status=status)
+
+
+@csrf_exempt
+@require_POST
+def receive_webhook(request, account_id: int):
+    from dandelion.assets.models import SocialAccount
+    from dandelion.inbox.services import store_delivery
+
+    try:
+        account = (
+            SocialAccount.objects.filter(pk=account_id, archived_at__isnull=True)
+            .exclude(status=AccountStatus.ARCHIVED)
+            .first()
+        )
+    except (DatabaseError, InterfaceError):  # a closed connection is InterfaceError, not a DatabaseError
+        logger.exception("webhook: database unavailable while looking up account %s", account_id)
+        return _error(503, "unavailable", "The database is unavailable; retry later.")
+    if account is None:
+        return _error(404, "unknown_account", f"No active account with id {account_id}.")
+
+    limit = connect.max_body_bytes()
+    try:
+        declared = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        declared = 0
+    if declared > limit:
+        return _error(413, "too_large", f"The body is {declared} bytes; the limit is {limit}.")
+    body = request.read(limit + 1)  # never read more than the limit, whatever Content-Length said
+    if len(body) > limit:
+        return _error(413, "too_large", f"The body is larger than the limit of {limit} bytes.")
+
+    try:
+        connector = connect.connector_for(account)
+    except UnknownConnector:
+        return _error(404, "no_connector", "The account has no inbound connector.")
+    if not connector.supports(Capability.INBOUND, account.connector_config or {}):
+        return _error(404, "no_connector", "The account's connector does not receive webhooks.")
+    try:
+        events = connector.parse_webhook(connect.account_ref(account), body, request.headers)
+    except SignatureError as exc:
+        return _error(exc.http_status, "missing_signature" if exc.missing else "bad_signature", exc.message)
+    except PayloadError as exc:
+        status = getattr(exc, "http_status", 400)
+        return _error(status, "too_large" if status == 413 else "malformed", str(exc))
+    except ConnectorError as exc:
+        return _error(400, "rejected", str(exc))
+
+    try:
+        with transaction.atomic():
+            delivery = store_delivery(account, events, body=body, source="webhook")
+    except (DatabaseError, InterfaceError):  # a closed connection is InterfaceError, not a DatabaseError
+        logger.exception("webhook: could not store a delivery for account %s", account_id)
+        return _error(503, "unavailable", "The delivery could not be stored; retry later.")
+    # The atomic block has exited: the delivery is committed (and its processing job enqueued).
+    return JsonResponse({"accepted": len(events), "delivery": delivery.pk}, status=202)
+
+
+app_name = "hooks"
+urlpatterns = [
+    path("<int:account_id>/", receive_webhook, name="receive"),
+]

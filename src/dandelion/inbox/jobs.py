@@ -1,0 +1,319 @@
+"""Inbox background jobs (django-tasks): idempotent, safe to run twice, safe to kill mid-way.
+
+* ``process_pending_deliveries``: claims stored deliveries (conditional UPDATE pending → processing; a claim older
+  than :func:`stale_claim_seconds` (``STALE_CLAIM_SECONDS`` unless configured) is re-claimable, so a worker killed
+  mid-batch loses nothing), runs the pipeline per account batch, marks them done; failures are recorded with
+  attempts and exponential backoff, and after ``MAX_ATTEMPTS`` the delivery is marked failed (visible in the admin, never silently dropped).
+  Enqueued on commit after each stored delivery (de-duplicated by :class:`JobSlot`) and every minute as a safety net.
+* ``deliver_reply``: sends an outbound message through the account's ReplyConnector (pending → sent / failed;
+  temporary errors retried with backoff, permanent ones recorded on the account).
+* ``run_moderation``: hides / unhides / deletes / bans through the ModerationConnector.
+* ``sweep_unanswered``: every few minutes, "nothing falls through" (see :func:`dandelion.inbox.sweep.sweep`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import uuid
+from collections import defaultdict
+
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django_tasks import task
+
+from dandelion.core.jobs import periodic, worker_name
+from dandelion.inbox.choices import DeliveryState, DeliveryStatus, EventKind
+from dandelion.inbox.models import InboundDelivery, JobSlot, Message
+
+logger = logging.getLogger(__name__)
+
+BATCH_LIMIT = 200
+STALE_CLAIM_SECONDS = 300
+MAX_ATTEMPTS = 8
+MAX_SEND_ATTEMPTS = 6
+PROCESS_SLOT = "inbox.process_pending_deliveries"
+
+
+def backoff(attempts: int, *, base: float = 30.0, cap: float = 3600.0) -> dt.timedelta:
+    """30 s, 60 s, 120 s ... capped at an hour."""
+    return dt.timedelta(seconds=min(cap, base * (2 ** max(0, attempts - 1))))
+
+
+# --- de-duplicated enqueue ------------------------------------------------------------------------------------------
+
+
+def enqueue_once(task_obj, slot: str, *args, **kwargs) -> bool:
+    """Enqueue unless a run is already waiting (one pending job is enough). Returns True when enqueued."""
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            JobSlot.objects.filter(name=slot, enqueued_at__lt=now - dt.timedelta(seconds=JobSlot.STALE_AFTER)).delete()
+            JobSlot.objects.create(name=slot, enqueued_at=now)
+    except IntegrityError:
+        return False
+    try:
+        task_obj.enqueue(*args, **kwargs)
+    except Exception:
+        JobSlot.objects.filter(name=slot).delete()
+        raise
+    return True
+
+
+def kick_processing() -> None:
+    """On commit of a stored delivery: make sure a processing run is on its way."""
+    enqueue_once(process_pending_deliveries, PROCESS_SLOT)
+
+
+# --- deliveries -----------------------------------------------------------------------------------------------------
+
+
+def stale_claim_seconds() -> float:
+    """How old a claim must be before another worker may take it over: ``settings.DANDELION_STALE_CLAIM_SECONDS``,
+    else the ``DANDELION_STALE_CLAIM_SECONDS`` environment variable, else :data:`STALE_CLAIM_SECONDS`. Longer than
+    the slowest batch (a live worker must not lose its claim); fault tests shorten it to recover quickly."""
+    from django.conf import settings
+
+    value = getattr(settings, "DANDELION_STALE_CLAIM_SECONDS", None)
+    if value is None:
+        value = os.environ.get("DANDELION_STALE_CLAIM_SECONDS") or STALE_CLAIM_SECONDS
+    return float(value)
+
+
+def _claimable(now: dt.datetime) -> Q:
+    stale = now - dt.timedelta(seconds=stale_claim_seconds())
+    pending = Q(state=DeliveryState.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+    return pending | Q(state=DeliveryState.PROCESSING, claimed_at__lt=stale)
+
+
+def claim_deliveries(*, limit: int = BATCH_LIMIT, now: dt.datetime | None = None, worker: str = "") -> list[InboundDelivery]:
+    """Claim up to ``limit`` deliveries for this worker with one conditional UPDATE (safe with many workers)."""
+    now = now or timezone.now()
+    token = f"{worker or worker_name()}#{uuid.uuid4().hex[:12]}"[:200]
+    ids = list(InboundDelivery.objects.filter(_claimable(now)).order_by("received_at", "id")
+               .values_list("pk", flat=True)[:limit])
+    if not ids:
+        return []
+    InboundDelivery.objects.filter(pk__in=ids).filter(_claimable(now)).update(
+        state=DeliveryState.PROCESSING, claimed_by=token, claimed_at=now, attempts=F("attempts") + 1)
+    return list(InboundDelivery.objects.filter(pk__in=ids, claimed_by=token, state=DeliveryState.PROCESSING)
+                .select_related("account__owner_unit").order_by("received_at", "id"))
+
+
+def _events(delivery: InboundDelivery):
+    from dandelion.inbox.connect import event_from_dict
+
+    return [event_from_dict(d) for d in delivery.payload or []]
+
+
+def _finish(deliveries, *, token_of, now) -> None:
+    for d in deliveries:
+        InboundDelivery.objects.filter(pk=d.pk, claimed_by=token_of[d.pk], state=DeliveryState.PROCESSING).update(
+            state=DeliveryState.DONE, processed_at=now, error="", next_attempt_at=None)
+
+
+def _fail(delivery: InboundDelivery, exc: BaseException, now: dt.datetime) -> None:
+    final = delivery.attempts >= MAX_ATTEMPTS
+    InboundDelivery.objects.filter(pk=delivery.pk, claimed_by=delivery.claimed_by).update(
+        state=DeliveryState.FAILED if final else DeliveryState.PENDING,
+        error=f"{type(exc).__name__}: {exc}"[:2000],
+        next_attempt_at=None if final else now + backoff(delivery.attempts),
+        claimed_by="", claimed_at=None,
+    )
+    logger.warning("delivery %s failed (attempt %s%s): %s", delivery.pk, delivery.attempts,
+                   ", giving up" if final else "", exc)
+
+
+def process_deliveries(deliveries: list[InboundDelivery]):
+    """Run the pipeline over claimed deliveries, one batch per account; a failing batch is retried delivery by
+    delivery so one bad delivery never holds back the others."""
+    from dandelion.inbox.pipeline import IngestResult, ingest_events
+
+    total = IngestResult()
+    now = timezone.now()
+    by_account = defaultdict(list)
+    for d in deliveries:
+        by_account[d.account_id].append(d)
+    token_of = {d.pk: d.claimed_by for d in deliveries}
+    for group in by_account.values():
+        account = group[0].account
+        try:
+            events = [e for d in group for e in _events(d)]
+            total.merge(ingest_events(account, events))
+            _finish(group, token_of=token_of, now=now)
+            continue
+        except Exception:  # noqa: BLE001 - retried one by one below
+            if len(group) == 1:
+                _fail(group[0], _last_exc(), now)
+                continue
+        for d in group:
+            try:
+                total.merge(ingest_events(account, _events(d)))
+                _finish([d], token_of=token_of, now=now)
+            except Exception as exc:  # noqa: BLE001
+                _fail(d, exc, now)
+    return total
+
+
+def _last_exc() -> BaseException:
+    import sys
+
+    return sys.exc_info()[1] or RuntimeError("unknown error")
+
+
+@task()
+def process_pending_deliveries(limit: int = BATCH_LIMIT) -> dict:
+    """Claim and process one batch; enqueue another run when more is waiting."""
+    JobSlot.objects.filter(name=PROCESS_SLOT).delete()  # stored from now on → a fresh run gets enqueued
+    deliveries = claim_deliveries(limit=limit)
+    result = process_deliveries(deliveries)
+    if len(deliveries) >= limit:
+        enqueue_once(process_pending_deliveries, PROCESS_SLOT, limit)
+    return {"deliveries": len(deliveries), "created": result.created, "duplicates": result.duplicates}
+
+
+@periodic("inbox.process_deliveries", every=60)
+@task()
+def process_deliveries_safety_net() -> dict:
+    """Every minute: pick up deliveries whose enqueue was lost, stale claims and retries that are due."""
+    return process_pending_deliveries.call()
+
+
+# --- outbound -------------------------------------------------------------------------------------------------------
+
+
+def _due_outbound(now: dt.datetime) -> Q:
+    return Q(delivery_status=DeliveryStatus.PENDING) & (Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=now))
+
+
+@task()
+def deliver_reply(message_id: int) -> str:
+    """Send one pending outbound message. Claims it (lease of two minutes) so two workers never send it twice."""
+    from dandelion.assets.models import SocialAccount
+    from dandelion.connectors.base import OutboundReply
+    from dandelion.connectors.errors import ConnectorError, UnknownConnector
+    from dandelion.inbox import connect
+    from dandelion.inbox.services import add_event
+
+    now = timezone.now()
+    claimed = Message.objects.filter(_due_outbound(now), pk=message_id).update(
+        next_attempt_at=now + dt.timedelta(minutes=2), delivery_attempts=F("delivery_attempts") + 1)
+    if not claimed:
+        return "not due"
+    message = Message.objects.select_related("conversation__account", "conversation__contact",
+                                             "author_identity").get(pk=message_id)
+    conversation = message.conversation
+    account = conversation.account
+    recipient = None
+    if message.kind == "dm":
+        recipient = (conversation.messages.filter(direction="inbound").exclude(author_identity=None)
+                     .values_list("author_identity__external_id", flat=True).last()) or conversation.thread_key
+    reply = OutboundReply(text=message.text, in_reply_to=message.in_reply_to or None, kind=message.kind,
+                          recipient_external_id=recipient, idempotency_key=f"dandelion-message-{message.pk}")
+    try:
+        sent = connect.connector_for(account).send_reply(connect.account_ref(account), reply)
+    except (ConnectorError, UnknownConnector) as exc:
+        permanent = getattr(exc, "permanent", True)
+        attempts = message.delivery_attempts
+        if permanent or attempts >= MAX_SEND_ATTEMPTS:
+            with transaction.atomic():
+                Message.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.FAILED,
+                                                             delivery_error=str(exc)[:500], next_attempt_at=None)
+                if permanent:
+                    SocialAccount.objects.filter(pk=account.pk).update(last_error=str(exc)[:500], last_error_at=now)
+                add_event(conversation, EventKind.REPLIED, message=message.pk, failed=True, error=str(exc)[:300],
+                          permanent=permanent)
+            return "failed"
+        delay = backoff(attempts, base=15.0, cap=1800.0)
+        if getattr(exc, "retry_after", None):
+            delay = max(delay, dt.timedelta(seconds=float(exc.retry_after)))
+        Message.objects.filter(pk=message.pk).update(delivery_error=str(exc)[:500], next_attempt_at=now + delay)
+        try:
+            deliver_reply.using(run_after=now + delay).enqueue(message.pk)
+        except Exception:  # noqa: BLE001 - backends without run_after: the periodic retry picks it up
+            logger.info("retry of message %s left to the periodic job", message.pk)
+        return "retry"
+    with transaction.atomic():
+        # a webhook echo of this very reply may have arrived first: it is the same message
+        Message.objects.filter(network=message.network, external_id=sent.external_id).exclude(pk=message.pk).delete()
+        Message.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.SENT, external_id=sent.external_id,
+                                                     delivery_error="", next_attempt_at=None)
+    return "sent"
+
+
+@periodic("inbox.retry_replies", every=60)
+@task()
+def retry_pending_replies() -> int:
+    """Every minute: send outbound messages still pending whose retry is due (lost enqueues, backends without
+    delayed tasks, workers killed mid-send)."""
+    now = timezone.now()
+    ids = list(Message.objects.filter(_due_outbound(now), direction="outbound").values_list("pk", flat=True)[:200])
+    for pk in ids:
+        deliver_reply.call(pk)
+    return len(ids)
+
+
+@task()
+def run_moderation(message_id: int, action: str) -> str:
+    """Apply a moderation action on the network. A permanent failure is recorded on the account and in the
+    conversation history (the message stays moderated in Dandelion); a temporary one is retried."""
+    from dandelion.assets.models import SocialAccount
+    from dandelion.connectors.errors import ConnectorError
+    from dandelion.inbox import connect
+    from dandelion.inbox.services import add_event
+
+    message = Message.objects.select_related("conversation__account", "author_identity").filter(pk=message_id).first()
+    if message is None:
+        return "gone"
+    account = message.conversation.account
+    connector = connect.connector_for(account)
+    ref = connect.account_ref(account)
+    try:
+        if action == "ban_author":
+            result = connector.ban_author(ref, message.author_identity.external_id)
+        else:
+            result = getattr(connector, action)(ref, message.external_id)
+    except ConnectorError as exc:
+        if exc.permanent:
+            SocialAccount.objects.filter(pk=account.pk).update(last_error=str(exc)[:500],
+                                                               last_error_at=timezone.now())
+            add_event(message.conversation, EventKind.MODERATED, message=message.pk, action=action, failed=True,
+                      error=str(exc)[:300])
+            return "failed"
+        delay = dt.timedelta(seconds=float(exc.retry_after or 30))
+        try:
+            run_moderation.using(run_after=timezone.now() + delay).enqueue(message_id, action)
+        except Exception:  # noqa: BLE001
+            logger.warning("moderation %s of message %s could not be re-enqueued", action, message_id)
+        return "retry"
+    add_event(message.conversation, EventKind.MODERATED, message=message.pk, action=action, on_network=True,
+              detail=getattr(result, "detail", ""))
+    return "done"
+
+
+# --- the sweep ------------------------------------------------------------------------------------------------------
+
+
+@periodic("inbox.sweep", every=300)
+@task()
+def sweep_unanswered() -> int:
+    from dandelion.inbox.sweep import sweep
+
+    return len(sweep())
+
+
+def process_now(delivery: InboundDelivery):
+    """Process one stored delivery inline (``dandelion replay``), with the same claim as the workers so a worker
+    polling meanwhile never processes it twice."""
+    token = f"{worker_name()}#inline-{uuid.uuid4().hex[:8]}"[:200]
+    now = timezone.now()
+    claimed = InboundDelivery.objects.filter(pk=delivery.pk).filter(_claimable(now)).update(
+        state=DeliveryState.PROCESSING, claimed_by=token, claimed_at=now, attempts=F("attempts") + 1)
+    if not claimed:
+        from dandelion.inbox.pipeline import IngestResult
+
+        return IngestResult()
+    fresh = InboundDelivery.objects.select_related("account__owner_unit").get(pk=delivery.pk)
+    return process_deliveries([fresh])

@@ -1,0 +1,331 @@
+"""The unified inbox (domain model after Chatwoot, adapted to hub and spoke).
+
+An ``AuthorIdentity`` (network + external id) belongs to a ``Contact`` (one person across networks). Messages from
+an account are grouped into ``Conversation``s (a public thread or a DM exchange) that are routed to a team, assigned,
+held to an SLA and answered. ``InboundDelivery`` is the durable record of a webhook body (or replay batch) before
+processing: a 202 is answered only once it is stored. ``(network, external_id)`` is each message's idempotency key.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from dandelion.core.models import TimeStampedModel
+from dandelion.core.querysets import RestrictedManager
+from dandelion.inbox.choices import (
+    ConversationKind,
+    ConversationStatus,
+    DeliveryState,
+    DeliveryStatus,
+    Direction,
+    EventKind,
+    MessageKind,
+    ModerationState,
+    Priority,
+)
+
+
+class Contact(TimeStampedModel):
+    """One person across networks: name, languages, country, reach, VIP flag."""
+
+    org_path_lookup = None  # contacts are shared across the organisation; views list them through conversations
+
+    name = models.CharField(max_length=200, blank=True)
+    languages = models.JSONField(default=list, blank=True)
+    country = models.CharField(max_length=2, blank=True)
+    followers = models.PositiveIntegerField(default=0, help_text="Largest reach over the person's identities.")
+    is_vip = models.BooleanField(default=False)
+    notes = models.TextField(blank=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("name", "id")
+
+    def __str__(self) -> str:
+        return self.name or f"Contact #{self.pk}"
+
+
+class AuthorIdentity(TimeStampedModel):
+    """An author as one network knows them."""
+
+    org_path_lookup = None
+
+    network = models.CharField(max_length=40)
+    external_id = models.CharField(max_length=150)
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="identities")
+    handle = models.CharField(max_length=150, blank=True)
+    name = models.CharField(max_length=200, blank=True)
+    followers = models.PositiveIntegerField(default=0)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("network", "handle")
+        verbose_name_plural = "author identities"
+        constraints = [models.UniqueConstraint(fields=["network", "external_id"], name="uniq_author_identity")]
+
+    def __str__(self) -> str:
+        return f"{self.handle or self.name or self.external_id} ({self.network})"
+
+
+class Tag(models.Model):
+    """A label on conversations (set by people or routing rules)."""
+
+    org_path_lookup = None
+
+    name = models.CharField(max_length=60, unique=True)
+    color = models.CharField(max_length=7, default="#667085")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Conversation(TimeStampedModel):
+    """A thread or DM exchange on one account with one contact, routed to a team and held to an SLA."""
+
+    org_path_lookup = "account__owner_unit__path"
+    team_lookup = "team_id"
+
+    account = models.ForeignKey("assets.SocialAccount", on_delete=models.PROTECT, related_name="conversations")
+    contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
+    kind = models.CharField(max_length=10, choices=ConversationKind.choices, default=ConversationKind.PUBLIC)
+    thread_key = models.CharField(
+        max_length=200, help_text="Root external id of a public thread, or the author id for DMs."
+    )
+    status = models.CharField(max_length=10, choices=ConversationStatus.choices, default=ConversationStatus.OPEN)
+    priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
+    team = models.ForeignKey(
+        "orgs.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+    )
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_conversations"
+    )
+    language = models.CharField(max_length=8, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
+    routing_reason = models.JSONField(
+        default=dict, blank=True, help_text="Which rule or default put it where: {'rule': id|None, 'explanation': ...}"
+    )
+    needs_reply = models.BooleanField(default=False, db_index=True)
+    escalated = models.BooleanField(default=False)
+    waiting_since = models.DateTimeField(null=True, blank=True, help_text="Oldest unanswered inbound message.")
+    first_inbound_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    last_inbound_at = models.DateTimeField(null=True, blank=True)
+    last_outbound_at = models.DateTimeField(null=True, blank=True)
+    last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    sla_due_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Nearest active SLA target.")
+    snoozed_until = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    last_team_activity_at = models.DateTimeField(
+        null=True, blank=True, help_text="Last action by a person of the team (reply, note, assignment, status)."
+    )
+    swept_at = models.DateTimeField(null=True, blank=True, help_text="Last time the sweep put it back in front.")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("sla_due_at", "-last_activity_at", "id")
+        constraints = [
+            models.UniqueConstraint(fields=["account", "kind", "thread_key"], name="uniq_conversation_thread"),
+        ]
+        indexes = [
+            models.Index(fields=["team", "status", "sla_due_at"]),
+            models.Index(fields=["assignee", "status"]),
+            models.Index(fields=["status", "needs_reply", "waiting_since"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"Conversation #{self.pk} on {self.account.handle}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inbox:conversation-detail", args=[self.pk])
+
+    @property
+    def audit_unit(self):
+        return self.account.owner_unit
+
+
+class Message(models.Model):
+    """One message of a conversation: inbound from a customer, outbound from the brand, or an internal note."""
+
+    org_path_lookup = "conversation__account__owner_unit__path"
+    team_lookup = "conversation__team_id"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    network = models.CharField(max_length=40)
+    external_id = models.CharField(max_length=150, null=True, blank=True)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.COMMENT)
+    author_identity = models.ForeignKey(
+        AuthorIdentity, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    )
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    text = models.TextField()
+    in_reply_to = models.CharField(max_length=150, blank=True)
+    sent_at = models.DateTimeField(db_index=True, help_text="When the network says it was written.")
+    received_at = models.DateTimeField(auto_now_add=True)
+    language = models.CharField(max_length=8, blank=True)
+    language_confidence = models.FloatField(default=0)
+    sentiment = models.CharField(max_length=10, blank=True)
+    sentiment_score = models.FloatField(default=0)
+    intent = models.CharField(max_length=10, blank=True)
+    spam = models.FloatField(default=0)
+    abuse = models.FloatField(default=0)
+    needs_reply = models.BooleanField(default=False)
+    replied = models.BooleanField(default=False, help_text="An outbound message answered it.")
+    replied_at = models.DateTimeField(null=True, blank=True, help_text="When the first answer was sent.")
+    is_automatic = models.BooleanField(
+        default=False, help_text="Sent by a routing rule (auto-acknowledgement): not an individual response."
+    )
+    moderation_state = models.CharField(
+        max_length=10, choices=ModerationState.choices, default=ModerationState.VISIBLE
+    )
+    delivery_status = models.CharField(max_length=10, choices=DeliveryStatus.choices, blank=True, default="")
+    delivery_error = models.CharField(max_length=500, blank=True)
+    delivery_attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When a failed send is retried.")
+    canned_response = models.ForeignKey(
+        "inbox.CannedResponse", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("sent_at", "id")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["network", "external_id"], condition=Q(external_id__isnull=False), name="uniq_message_external"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["conversation", "sent_at"]),
+            models.Index(fields=["direction", "needs_reply", "replied", "sent_at"]),
+            models.Index(fields=["delivery_status", "next_attempt_at"]),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_direction_display()} {self.kind}: {self.text[:40]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inbox:conversation-detail", args=[self.conversation_id]) + f"#m{self.pk}"
+
+    @property
+    def audit_unit(self):
+        return self.conversation.account.owner_unit
+
+
+class ConversationEvent(models.Model):
+    """The conversation's history: routing decisions, assignments, handovers with reasons, SLA breaches."""
+
+    org_path_lookup = "conversation__account__owner_unit__path"
+    team_lookup = "conversation__team_id"
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                              related_name="+")
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} on #{self.conversation_id}"
+
+
+class CannedResponse(TimeStampedModel):
+    """A reusable answer with placeholders ({contact_name}, {agent_name}, {account_name}) and translations."""
+
+    org_path_lookup = "unit__path"
+
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="canned_responses")
+    title = models.CharField(max_length=120)
+    shortcut = models.SlugField(max_length=40)
+    body = models.TextField(help_text="Default text (the unit's main language).")
+    language = models.CharField(max_length=8, default="en")
+    translations = models.JSONField(default=dict, blank=True, help_text="{language code: text}")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("title",)
+        constraints = [models.UniqueConstraint(fields=["unit", "shortcut"], name="uniq_canned_shortcut")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("inbox:canned-edit", args=[self.pk])
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+
+class InboundDelivery(models.Model):
+    """A stored webhook body (or replay batch) awaiting processing: durable before the 202 is answered."""
+
+    org_path_lookup = "account__owner_unit__path"
+
+    account = models.ForeignKey("assets.SocialAccount", on_delete=models.CASCADE, related_name="deliveries")
+    source = models.CharField(max_length=20, default="webhook")
+    body = models.TextField(help_text="The raw body as received (kept for audit and debugging).")
+    payload = models.JSONField(
+        default=list, blank=True, help_text="The parsed events, serialised (what processing reads)."
+    )
+    received_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    state = models.CharField(max_length=12, choices=DeliveryState.choices, default=DeliveryState.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(null=True, blank=True)
+    event_count = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Backoff after a failed attempt.")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("received_at", "id")
+        verbose_name_plural = "inbound deliveries"
+        indexes = [models.Index(fields=["state", "received_at"])]
+
+    def __str__(self) -> str:
+        return f"Delivery #{self.pk} ({self.state})"
+
+    @property
+    def audit_unit(self):
+        return self.account.owner_unit
+
+
+class JobSlot(models.Model):
+    """One row per job that is enqueued and not yet started: "one pending job is enough" for every backend.
+
+    Enqueuing inserts the row (unique name); the job deletes it when it starts, so work stored while it runs
+    enqueues a fresh run. A slot older than ``STALE_AFTER`` seconds is considered lost (a worker died) and replaced.
+    """
+
+    STALE_AFTER = 300
+
+    name = models.CharField(max_length=100, unique=True)
+    enqueued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return f"{self.name} (enqueued {self.enqueued_at:%Y-%m-%d %H:%M:%S})"

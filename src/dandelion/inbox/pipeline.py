@@ -1,0 +1,511 @@
+"""The inbound pipeline, batch-oriented: ``ingest_events(account, events) -> IngestResult``.
+
+normalise → dedup (batch, then database; the unique constraint is the last guard) → understand (one ``analyze()``
+call per batch) → identities and contacts → threads (public: follow ``in_reply_to`` to a known message's
+conversation, else a new conversation keyed by the root external id; DMs: one conversation per author) → routing
+decisions (one per new inbound message; the team is set for new or re-opened conversations) → messages (bulk) →
+conversation clocks and SLA, in message order → automatic assignment → events (bulk).
+
+Echo events (``from_account``: the brand answered outside Dandelion) are stored as outbound messages and count
+as a response: the message they answer is marked answered, the conversation stops waiting, SLA targets are hit.
+An echo answering nothing Dandelion knows (the brand's own post) is counted and skipped.
+
+Side effects on the network (hiding through the ModerationConnector, auto-acknowledgements through the reply
+path) are enqueued on commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from dandelion.connectors.base import InboundEvent
+from dandelion.inbox import connect
+from dandelion.inbox.choices import (
+    ConversationKind,
+    ConversationStatus,
+    DeliveryStatus,
+    Direction,
+    EventKind,
+    ModerationState,
+    Priority,
+)
+from dandelion.inbox.models import (
+    AuthorIdentity,
+    CannedResponse,
+    Contact,
+    Conversation,
+    ConversationEvent,
+    Message,
+    Tag,
+)
+
+logger = logging.getLogger(__name__)
+
+CHUNK = 500
+PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+@dataclass
+class IngestResult:
+    received: int = 0
+    created: int = 0
+    duplicates: int = 0
+    echoes: int = 0
+    orphan_echoes: int = 0
+    conversations_created: int = 0
+    conversations_reopened: int = 0
+    routed: int = 0
+    hidden: int = 0
+    message_ids: list[int] = field(default_factory=list)
+    conversation_ids: list[int] = field(default_factory=list)
+
+    def merge(self, other: IngestResult) -> IngestResult:
+        for name in ("received", "created", "duplicates", "echoes", "orphan_echoes", "conversations_created",
+                     "conversations_reopened", "routed", "hidden"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        self.message_ids += other.message_ids
+        self.conversation_ids += other.conversation_ids
+        return self
+
+
+def _chunks(items: Sequence, size: int = CHUNK):
+    items = list(items)
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def _in(qs, field_name: str, values: Iterable):
+    """Rows of ``qs`` whose ``field_name`` is in ``values``, queried in chunks (portable parameter limits)."""
+    out = []
+    for chunk in _chunks(sorted(set(values))):
+        out.extend(qs.filter(**{f"{field_name}__in": chunk}))
+    return out
+
+
+# --- understanding ------------------------------------------------------------------------------------------------
+
+
+def understand(events: Sequence[InboundEvent]):
+    """One ``analyze()`` call for the whole batch; returns ``{external_id: Understanding}``."""
+    if not events:
+        return {}
+    from dandelion.understanding.analyzer import get_analyzer
+
+    results = get_analyzer().analyze([e.text for e in events], language_hints=[e.author.language for e in events])
+    return {e.external_id: u for e, u in zip(events, results, strict=True)}
+
+
+# --- the pipeline -------------------------------------------------------------------------------------------------
+
+
+def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime | None = None) -> IngestResult:
+    """Store, thread, understand, route and put on the SLA clock a batch of events of one account."""
+    result = IngestResult(received=len(events))
+    now = now or timezone.now()
+    network = account.network
+    # normalise + dedup within the batch (first occurrence wins), oldest first
+    batch: dict[str, InboundEvent] = {}
+    for event in sorted(events, key=lambda e: e.created_at):
+        if event.external_id in batch:
+            result.duplicates += 1
+            continue
+        batch[event.external_id] = event
+    # dedup against the database
+    known = {m for chunk in _chunks(list(batch)) for m in Message.objects.filter(
+        network=network, external_id__in=chunk).values_list("external_id", flat=True)}
+    if known:
+        result.duplicates += len(known)
+        batch = {k: v for k, v in batch.items() if k not in known}
+    if not batch:
+        return result
+    inbound_events = [e for e in batch.values() if not e.from_account]
+    understood = understand(inbound_events)
+    with transaction.atomic():
+        _persist(account, list(batch.values()), understood, result, now)
+    if result.created:
+        from dandelion.assets.models import SocialAccount
+
+        latest = max(e.created_at for e in batch.values())
+        SocialAccount.objects.filter(pk=account.pk).exclude(last_activity_at__gte=latest).update(
+            last_activity_at=latest)
+    return result
+
+
+def _identities(account, events: list[InboundEvent], understood) -> dict[str, AuthorIdentity]:
+    network = account.network
+    authors = {}
+    for e in events:
+        authors.setdefault(e.author.external_id, (e.author, understood.get(e.external_id)))
+    found = {i.external_id: i for i in _in(AuthorIdentity.objects.filter(network=network).select_related("contact"),
+                                             "external_id", authors)}
+    missing = [aid for aid in authors if aid not in found]
+    if missing:
+        contacts = []
+        for aid in missing:
+            author, u = authors[aid]
+            lang = (author.language or (u.language if u else None) or "").lower()
+            contacts.append(Contact(name=(author.name or author.handle or aid)[:200], languages=[lang] if lang else [],
+                                    country=(author.country or "")[:2], followers=author.followers or 0))
+        Contact.objects.bulk_create(contacts)
+        AuthorIdentity.objects.bulk_create(
+            [AuthorIdentity(network=network, external_id=aid, contact=c, handle=(authors[aid][0].handle or "")[:150],
+                            name=(authors[aid][0].name or "")[:200], followers=authors[aid][0].followers or 0)
+             for aid, c in zip(missing, contacts, strict=True)],
+            ignore_conflicts=True,  # another worker may have created some: theirs win
+        )
+        fresh = {i.external_id: i for i in _in(
+            AuthorIdentity.objects.filter(network=network).select_related("contact"), "external_id", missing)}
+        found.update(fresh)
+        used = {i.contact_id for i in fresh.values()}
+        orphans = [c.pk for c in contacts if c.pk not in used]
+        if orphans:
+            Contact.objects.filter(pk__in=orphans).delete()
+    return found
+
+
+def _routing_context(account, event: InboundEvent, u, identity: AuthorIdentity):
+    from dandelion.routing.engine import RoutingContext
+
+    contact = identity.contact
+    return RoutingContext(
+        text=event.text or "",
+        language=(u.language if u and u.language else None) or event.author.language,
+        country=event.author.country or contact.country or account.country or None,
+        account_id=account.pk,
+        unit_id=account.owner_unit_id,
+        unit_path=account.owner_unit.path,
+        network=account.network,
+        kind=event.kind,
+        intent=(u.intent if u else "other") or "other",
+        sentiment=(u.sentiment if u else "neutral") or "neutral",
+        spam=float(u.spam) if u else 0.0,
+        abuse=float(u.abuse) if u else 0.0,
+        author_followers=max(contact.followers or 0, identity.followers or 0, event.author.followers or 0),
+        is_vip=contact.is_vip,
+    )
+
+
+def _decide(ctx, rules, cache: dict | None = None):
+    """``engine.decide`` (the team of the hub's triage queue created lazily when no team covers the message).
+
+    Without any applicable rule the decision is the default route alone, which depends only on the account's unit
+    and the language: ``cache`` (one per batch) then saves its queries for every further message."""
+    from dandelion.routing import engine
+
+    if not rules and cache is not None:
+        key = (ctx.unit_id, ctx.unit_path, (ctx.language or "").lower() or None)
+        if key not in cache:
+            cache[key] = engine.default_route(ctx)
+        team_id, text = cache[key]
+        decision = engine.RoutingDecision(team_id=team_id, priority=None, explanation=text)
+    else:
+        decision = engine.decide(ctx, rules=rules)
+    if decision.team_id is None:
+        from dandelion.routing.services import ensure_triage_team
+
+        team = ensure_triage_team()
+        decision.team_id = team.pk
+        decision.explanation += f" (created the triage team {team.name})"
+    return decision
+
+
+def _persist(account, events: list[InboundEvent], understood, result: IngestResult, now: dt.datetime) -> None:
+    from dandelion.inbox import services
+    from dandelion.routing import engine
+
+    network = account.network
+    inbound = [e for e in events if not e.from_account]
+    identities = _identities(account, inbound, understood)
+
+    # --- threads ---------------------------------------------------------------------------------------------
+    parents = {e.in_reply_to for e in events if e.in_reply_to and e.in_reply_to not in {x.external_id for x in events}}
+    parent_rows = {m.external_id: m for m in _in(
+        Message.objects.filter(network=network, conversation__account=account).only(
+            "id", "external_id", "conversation_id", "direction", "replied"), "external_id", parents)}
+    key_of: dict[str, tuple] = {}  # external id -> ("id", conversation id) | (kind, thread key)
+    for e in events:
+        parent = e.in_reply_to
+        if parent and parent in key_of:
+            key = key_of[parent]
+        elif parent and parent in parent_rows:
+            key = ("id", parent_rows[parent].conversation_id)
+        elif e.from_account:
+            key = None
+        elif e.kind == "dm":
+            key = (ConversationKind.PRIVATE, e.author.external_id)
+        else:
+            key = (ConversationKind.PUBLIC, e.external_id)
+        if key is not None and e.kind == "dm" and key[0] == ConversationKind.PUBLIC:
+            key = (ConversationKind.PRIVATE, e.author.external_id)
+        if key is None:
+            result.orphan_echoes += 1
+            continue
+        key_of[e.external_id] = key
+    events = [e for e in events if e.external_id in key_of]
+    if not events:
+        return
+
+    conversations: dict[tuple, Conversation] = {}
+    by_id = [k[1] for k in key_of.values() if k[0] == "id"]
+    for conv in _in(Conversation.objects.filter(account=account), "pk", by_id):
+        conversations[("id", conv.pk)] = conv
+    for kind in (ConversationKind.PUBLIC, ConversationKind.PRIVATE):
+        keys = [k[1] for k in key_of.values() if k[0] == kind]
+        for conv in _in(Conversation.objects.filter(account=account, kind=kind), "thread_key", keys):
+            conversations[(kind, conv.thread_key)] = conv
+    first_event_of: dict[tuple, InboundEvent] = {}
+    for e in events:
+        first_event_of.setdefault(key_of[e.external_id], e)
+    new_convs: dict[tuple, Conversation] = {}
+    for key, e in first_event_of.items():
+        if key in conversations or key[0] == "id" or e.from_account:
+            continue
+        u = understood.get(e.external_id)
+        new_convs[key] = Conversation(
+            account=account, contact=identities[e.author.external_id].contact, kind=key[0], thread_key=key[1][:200],
+            status=ConversationStatus.OPEN, language=((u.language if u else None) or e.author.language or "")[:8],
+        )
+    if new_convs:
+        _insert_conversations(account, new_convs)
+        conversations.update(new_convs)
+        result.conversations_created += len(new_convs)
+    # an echo whose thread has no conversation (nothing inbound yet) is an orphan too
+    kept = []
+    for e in events:
+        if key_of[e.external_id] in conversations:
+            kept.append(e)
+        else:
+            result.orphan_echoes += 1
+    events = kept
+
+    # --- routing decisions (one per inbound message) --------------------------------------------------------------
+    rules = engine.applicable_rules(account.owner_unit.path)
+    decisions = {}
+    default_routes: dict = {}
+    for e in events:
+        if not e.from_account:
+            u = understood.get(e.external_id)
+            decisions[e.external_id] = _decide(_routing_context(account, e, u, identities[e.author.external_id]),
+                                               rules, default_routes)
+
+    # --- messages --------------------------------------------------------------------------------------------
+    objs: dict[str, Message] = {}
+    db_answered: dict[str, dt.datetime] = {}
+    for e in events:
+        conv = conversations[key_of[e.external_id]]
+        if e.from_account:
+            msg = Message(conversation=conv, network=network, external_id=e.external_id, direction=Direction.OUTBOUND,
+                          kind=e.kind, text=e.text, in_reply_to=e.in_reply_to or "", sent_at=e.created_at,
+                          delivery_status=DeliveryStatus.SENT, language=conv.language)
+            target = objs.get(e.in_reply_to or "")
+            if target is not None:
+                if target.direction == Direction.INBOUND and not target.replied:
+                    target.replied, target.replied_at = True, e.created_at
+            elif e.in_reply_to in parent_rows and parent_rows[e.in_reply_to].direction == Direction.INBOUND:
+                if e.in_reply_to not in db_answered:
+                    db_answered[e.in_reply_to] = e.created_at
+        else:
+            u = understood.get(e.external_id)
+            d = decisions[e.external_id]
+            msg = Message(
+                conversation=conv, network=network, external_id=e.external_id, direction=Direction.INBOUND,
+                kind=e.kind, author_identity=identities[e.author.external_id], text=e.text,
+                in_reply_to=e.in_reply_to or "", sent_at=e.created_at,
+                language=((u.language if u else None) or e.author.language or "")[:8],
+                language_confidence=float(u.language_confidence) if u else 0.0,
+                sentiment=(u.sentiment if u else "") or "", sentiment_score=float(u.sentiment_score) if u else 0.0,
+                intent=(u.intent if u else "") or "", spam=float(u.spam) if u else 0.0,
+                abuse=float(u.abuse) if u else 0.0, needs_reply=bool(u.needs_reply) if u else True,
+                moderation_state=ModerationState.HIDDEN if d.hide else ModerationState.VISIBLE,
+            )
+        objs[e.external_id] = msg
+    created, dups = _insert_messages(list(objs.values()))
+    result.duplicates += len(dups)
+    created_ids = {m.external_id for m in created}
+    if db_answered:
+        rows = _in(Message.objects.filter(network=network, replied=False), "external_id", db_answered)
+        for row in rows:
+            row.replied, row.replied_at = True, db_answered[row.external_id]
+        Message.objects.bulk_update(rows, ["replied", "replied_at"])
+    result.created += len(created)
+    result.message_ids += [m.pk for m in created]
+
+    # --- conversations: clocks, routing, SLA, in message order ------------------------------------------------------
+    per_conv: dict[int, list[tuple[InboundEvent, Message]]] = defaultdict(list)
+    for e in events:
+        if e.external_id in created_ids:
+            per_conv[conversations[key_of[e.external_id]].pk].append((e, objs[e.external_id]))
+    conv_by_pk = {c.pk: c for c in conversations.values()}
+    new_pks = {c.pk for c in new_convs.values()}
+    new_events: list[ConversationEvent] = []
+    tag_names: dict[int, set[str]] = defaultdict(set)
+    to_assign: list[Conversation] = []
+    auto_acks: list[tuple[Conversation, int]] = []
+    hidden: list[Message] = []
+    for pk, items in per_conv.items():
+        conv = conv_by_pk[pk]
+        is_new = pk in new_pks
+        if is_new:
+            new_events.append(ConversationEvent(conversation=conv, kind=EventKind.CREATED,
+                                                data={"first_message": items[0][1].pk}))
+        for e, msg in items:
+            at = e.created_at
+            conv.last_activity_at = max(filter(None, [conv.last_activity_at, at]))
+            if msg.direction == Direction.OUTBOUND:
+                result.echoes += 1
+                if conv.first_inbound_at and conv.first_response_at is None and at >= conv.first_inbound_at:
+                    conv.first_response_at = at
+                conv.last_outbound_at = max(filter(None, [conv.last_outbound_at, at]))
+                if conv.waiting_since and conv.waiting_since <= at:
+                    conv.waiting_since, conv.needs_reply = None, False
+                services._sla("record_outbound", conv, at=at)
+                continue
+            d = decisions[e.external_id]
+            conv.first_inbound_at = min(filter(None, [conv.first_inbound_at, at]))
+            conv.last_inbound_at = max(filter(None, [conv.last_inbound_at, at]))
+            if not conv.language and msg.language:
+                conv.language = msg.language
+            visible = msg.moderation_state == ModerationState.VISIBLE
+            if msg.moderation_state == ModerationState.HIDDEN:
+                hidden.append(msg)
+                result.hidden += 1
+            waiting_before = conv.needs_reply
+            if msg.needs_reply and visible and conv.waiting_since is None:
+                conv.waiting_since, conv.needs_reply = at, True
+            reopened = False
+            if conv.status in (ConversationStatus.RESOLVED, ConversationStatus.SNOOZED) and visible:
+                previous = conv.status
+                conv.status, conv.resolved_at, conv.snoozed_until = ConversationStatus.OPEN, None, None
+                reopened = True
+                result.conversations_reopened += 1
+                new_events.append(ConversationEvent(conversation=conv, kind=EventKind.STATUS, data={
+                    "previous": previous, "to": ConversationStatus.OPEN, "reason": "new message", "message": msg.pk}))
+            routed_now = reopened or conv.team_id is None  # a new thread has no team yet
+            if routed_now:
+                _apply_route(conv, d, msg, new_events)
+                result.routed += 1
+                if conv.assignee_id is None:
+                    to_assign.append(conv)
+                if d.auto_reply_canned_id and visible:
+                    auto_acks.append((conv, d.auto_reply_canned_id))
+                services._sla("apply_sla", conv, at=at)
+            else:
+                if d.priority and PRIORITY_RANK.get(d.priority, 1) > PRIORITY_RANK.get(conv.priority, 1):
+                    new_events.append(ConversationEvent(conversation=conv, kind=EventKind.PRIORITY, data={
+                        "previous": conv.priority, "to": d.priority, "rule": d.matched_rule_ids,
+                        "message": msg.pk}))
+                    conv.priority = d.priority
+                if msg.needs_reply and visible and not waiting_before:
+                    services._sla("record_inbound", conv, at=at)
+            tag_names[pk].update(d.tags)
+            if d.escalate and not conv.escalated:
+                conv.escalated = True
+                new_events.append(ConversationEvent(conversation=conv, kind=EventKind.ESCALATED, data={
+                    "rule": d.matched_rule_ids, "message": msg.pk, "explanation": d.explanation}))
+    touched = [conv_by_pk[pk] for pk in per_conv]
+    # one small UPDATE per conversation: cheaper than bulk_update's CASE expressions over many rows and fields
+    for conv in touched:
+        services.refresh_waiting(conv)
+        conv.updated_at = now
+        conv.save(update_fields=[
+            "status", "priority", "team", "assignee", "language", "routing_reason", "needs_reply", "escalated",
+            "waiting_since", "first_inbound_at", "first_response_at", "last_inbound_at", "last_outbound_at",
+            "last_activity_at", "resolved_at", "snoozed_until", "updated_at",
+        ])
+    result.conversation_ids += [c.pk for c in touched]
+
+    # --- hidden messages: on the network when the connector can, else here only -------------------------------------
+    if hidden:
+        capable = connect.supports(account, "moderation")
+        for msg in hidden:
+            new_events.append(ConversationEvent(conversation_id=msg.conversation_id, kind=EventKind.MODERATED, data={
+                "message": msg.pk, "action": "hide", "by": "routing rule", "via_connector": capable,
+                "rule": decisions[msg.external_id].matched_rule_ids,
+                "note": "" if capable else "The connector cannot moderate: hidden in Dandelion only."}))
+        if capable:
+            from dandelion.inbox.jobs import run_moderation
+
+            ids = [m.pk for m in hidden]
+            transaction.on_commit(lambda: [run_moderation.enqueue(i, "hide") for i in ids], robust=True)
+
+    # --- tags, events, assignment, auto-acknowledgements ---------------------------------------------------------
+    if any(tag_names.values()):
+        names = set().union(*tag_names.values())
+        existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+        missing = [Tag(name=n[:60]) for n in names if n not in existing]
+        Tag.objects.bulk_create(missing, ignore_conflicts=True)
+        existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+        through = Conversation.tags.through
+        through.objects.bulk_create(
+            [through(conversation_id=pk, tag_id=existing[n].pk) for pk, ns in tag_names.items() for n in ns
+             if n in existing], ignore_conflicts=True)
+    ConversationEvent.objects.bulk_create(new_events)
+    from dandelion.routing.assignment import auto_assign
+
+    for conv in to_assign:
+        if conv.team_id and conv.assignee_id is None and conv.status == ConversationStatus.OPEN:
+            auto_assign(conv)
+    if auto_acks:
+        canned = CannedResponse.objects.in_bulk([c for _, c in auto_acks])
+        for conv, canned_id in auto_acks:
+            if canned_id in canned:
+                services.send_automatic_reply(conv, canned_response=canned[canned_id], at=now)
+
+
+def _apply_route(conv: Conversation, decision, msg: Message, new_events: list) -> None:
+    previous_team = conv.team_id
+    conv.team_id = decision.team_id
+    if previous_team != decision.team_id:
+        conv.assignee = None
+    if decision.priority:
+        conv.priority = decision.priority
+    conv.routing_reason = decision.as_reason()
+    new_events.append(ConversationEvent(conversation=conv, kind=EventKind.ROUTED, data={
+        **conv.routing_reason, "previous_team": previous_team, "message": msg.pk}))
+
+
+def _insert_conversations(account, new_convs: dict[tuple, Conversation]) -> None:
+    try:
+        with transaction.atomic():
+            Conversation.objects.bulk_create(list(new_convs.values()))
+        return
+    except IntegrityError:
+        pass
+    # another worker created some of these threads meanwhile: take theirs
+    for key, conv in list(new_convs.items()):
+        existing = Conversation.objects.filter(account=account, kind=conv.kind, thread_key=conv.thread_key).first()
+        if existing is not None:
+            new_convs[key] = existing
+            continue
+        conv.pk = None
+        with transaction.atomic():
+            conv.save(force_insert=True)
+
+
+def _insert_messages(objs: list[Message]) -> tuple[list[Message], list[Message]]:
+    """Bulk insert; on a unique violation (a concurrent worker stored some of them) insert one by one and skip
+    the duplicates without losing the rest of the batch."""
+    try:
+        with transaction.atomic():
+            Message.objects.bulk_create(objs)
+        return objs, []
+    except IntegrityError:
+        pass
+    created, dups = [], []
+    for obj in objs:
+        obj.pk = None
+        try:
+            with transaction.atomic():
+                obj.save(force_insert=True)
+            created.append(obj)
+        except IntegrityError:
+            obj.pk = None
+            dups.append(obj)
+    return created, dups

@@ -1,0 +1,617 @@
+"""Every write of the inbox: verb_noun, keyword-only ``actor``, atomic, one audit row per user action, side
+effects (connector calls, job enqueues) on commit. Views, the API, jobs and commands all come through here.
+
+Conversation-level state kept consistent by :func:`refresh_waiting`:
+
+* ``needs_reply`` / ``waiting_since``: the oldest visible inbound message that needs a reply, has not been
+  answered and arrived after the last individual response (``last_outbound_at``; auto-acknowledgements do not
+  count: every customer gets an individual response);
+* ``first_inbound_at`` / ``first_response_at`` / ``last_inbound_at`` / ``last_outbound_at`` / ``last_activity_at``;
+* ``last_team_activity_at``: the last action of a person (reply, note, assignment, status...), read by the sweep.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable, Sequence
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from dandelion.core import audit
+from dandelion.core.permissions import has_perm, require_perm
+from dandelion.inbox import connect
+from dandelion.inbox.choices import (
+    ConversationKind,
+    ConversationStatus,
+    DeliveryState,
+    DeliveryStatus,
+    Direction,
+    EventKind,
+    MessageKind,
+    ModerationState,
+    Priority,
+)
+from dandelion.inbox.exceptions import (
+    CapabilityMissing,
+    EmptyMessage,
+    InboxError,
+    InvalidTransition,
+    ReasonRequired,
+    ReplyCollision,
+)
+from dandelion.inbox.models import (
+    CannedResponse,
+    Conversation,
+    ConversationEvent,
+    InboundDelivery,
+    Message,
+    Tag,
+)
+
+logger = logging.getLogger(__name__)
+
+MODERATION_ACTIONS = ("hide", "unhide", "delete", "ban_author")
+
+
+# --- helpers ------------------------------------------------------------------------------------------------------
+
+
+def _username(user) -> str:
+    if user is None:
+        return "system"
+    return (user.get_full_name() or "").strip() or user.get_username()
+
+
+def _require(actor, perm: str, conversation: Conversation) -> None:
+    require_perm(actor, perm, conversation.account.owner_unit, team_id=conversation.team_id)
+
+
+def _lock(conversation: Conversation) -> Conversation:
+    """Lock the conversation row for the rest of the transaction (ignored on SQLite) and reload it."""
+    Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk").first()
+    conversation.refresh_from_db()
+    return conversation
+
+
+def add_event(conversation: Conversation, kind: str, *, actor=None, **data) -> ConversationEvent:
+    return ConversationEvent.objects.create(conversation=conversation, kind=kind, actor=actor,
+                                            data=audit._jsonable(data))
+
+
+def _touch(conversation: Conversation, now: dt.datetime, *, by_person: bool = True) -> None:
+    conversation.last_activity_at = max(filter(None, [conversation.last_activity_at, now]))
+    if by_person:
+        conversation.last_team_activity_at = now
+
+
+def refresh_waiting(conversation: Conversation) -> None:
+    """Recompute ``needs_reply`` and ``waiting_since`` from the messages (does not save)."""
+    qs = conversation.messages.filter(
+        direction=Direction.INBOUND, needs_reply=True, replied=False, moderation_state=ModerationState.VISIBLE
+    )
+    if conversation.last_outbound_at:
+        qs = qs.filter(sent_at__gt=conversation.last_outbound_at)
+    oldest = qs.order_by("sent_at").values_list("sent_at", flat=True).first()
+    conversation.waiting_since = oldest
+    conversation.needs_reply = oldest is not None
+
+
+def _sla(name: str, conversation: Conversation, *, at: dt.datetime) -> None:
+    """Call ``routing.sla.<name>(conversation, at=at)``: SLA clocks are the routing app's business."""
+    from dandelion.routing import sla
+
+    getattr(sla, name)(conversation, at=at)
+
+
+CONVERSATION_STATE_FIELDS = [
+    "status", "needs_reply", "waiting_since", "first_inbound_at", "first_response_at", "last_inbound_at",
+    "last_outbound_at", "last_activity_at", "last_team_activity_at", "resolved_at", "snoozed_until", "assignee",
+    "team", "priority", "escalated", "updated_at",
+]
+
+
+def _save(conversation: Conversation, fields: Iterable[str] = CONVERSATION_STATE_FIELDS) -> None:
+    conversation.updated_at = timezone.now()
+    conversation.save(update_fields=list(dict.fromkeys(list(fields) + ["updated_at"])))
+
+
+# --- deliveries ---------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def store_delivery(account, events: Sequence, *, body: bytes | str = b"", source: str = "webhook",
+                   enqueue: bool = True) -> InboundDelivery:
+    """Store a verified batch of inbound events durably; its processing job is enqueued once committed.
+
+    Not audited: an inbound delivery is not a person's action (the delivery row is its own record)."""
+    if isinstance(body, bytes):
+        body = body.decode("utf-8", errors="replace")
+    delivery = InboundDelivery.objects.create(
+        account=account, source=source, body=body, payload=[connect.event_to_dict(e) for e in events],
+        event_count=len(events), state=DeliveryState.PENDING,
+    )
+    if enqueue:
+        from dandelion.inbox.jobs import kick_processing
+
+        transaction.on_commit(kick_processing, robust=True)
+    return delivery
+
+
+# --- replies and notes --------------------------------------------------------------------------------------------
+
+
+def _check_collision(conversation: Conversation, actor, seen_message_id: int | None,
+                     seen_at: dt.datetime | None, now: dt.datetime) -> None:
+    if seen_message_id is None and seen_at is None:
+        return
+    qs = conversation.messages.filter(direction=Direction.OUTBOUND, is_automatic=False).exclude(
+        author_user=actor
+    )
+    if seen_message_id is not None:
+        qs = qs.filter(pk__gt=seen_message_id)
+    if seen_at is not None:
+        qs = qs.filter(Q(sent_at__gt=seen_at) | Q(received_at__gt=seen_at))
+    other = qs.select_related("author_user").order_by("-sent_at", "-id").first()
+    if other is None:
+        return
+    who = _username(other.author_user) if other.author_user_id else f"{conversation.account.handle} (outside Dandelion)"
+    if other.author_user_id and other.author_user_id == conversation.assignee_id:
+        who += " (the assignee)"
+    raise ReplyCollision(who=who, seconds_ago=(now - other.sent_at).total_seconds(), message_id=other.pk)
+
+
+def _reply_target(conversation: Conversation, in_reply_to) -> Message | None:
+    if isinstance(in_reply_to, Message):
+        if in_reply_to.conversation_id != conversation.pk:
+            raise InboxError("The message answered is not part of this conversation.", field="in_reply_to")
+        return in_reply_to
+    if in_reply_to:
+        msg = conversation.messages.filter(pk=in_reply_to, direction=Direction.INBOUND).first()
+        if msg is None:
+            raise InboxError("The message answered is not part of this conversation.", field="in_reply_to")
+        return msg
+    return (conversation.messages.filter(direction=Direction.INBOUND, moderation_state=ModerationState.VISIBLE)
+            .order_by("-sent_at", "-id").first())
+
+
+def _create_outbound(conversation: Conversation, *, text: str, author_user, now: dt.datetime,
+                     target: Message | None, canned_response=None, automatic: bool = False) -> Message:
+    kind = MessageKind.DM if conversation.kind == ConversationKind.PRIVATE else MessageKind.REPLY
+    return Message.objects.create(
+        conversation=conversation, network=conversation.account.network, external_id=None,
+        direction=Direction.OUTBOUND, kind=kind, author_user=author_user, text=text,
+        in_reply_to=(target.external_id or "") if target else "", sent_at=now,
+        language=conversation.language, delivery_status=DeliveryStatus.PENDING,
+        canned_response=canned_response, is_automatic=automatic,
+    )
+
+
+def mark_answered(conversation: Conversation, *, at: dt.datetime, target: Message | None = None,
+                  precise: bool = False) -> int:
+    """Record an individual response at ``at``: messages answered, conversation clocks, SLA. Does not save the
+    conversation's own fields (callers do). ``precise``: only ``target`` is marked answered (an echo answering
+    one message); otherwise every unanswered inbound message up to ``at``."""
+    qs = conversation.messages.filter(direction=Direction.INBOUND, replied=False, sent_at__lte=at)
+    if precise:
+        qs = qs.filter(pk=target.pk) if target is not None else qs.none()
+    marked = qs.update(replied=True, replied_at=at)
+    if conversation.first_inbound_at and conversation.first_response_at is None and at >= conversation.first_inbound_at:
+        conversation.first_response_at = at
+    conversation.last_outbound_at = max(filter(None, [conversation.last_outbound_at, at]))
+    refresh_waiting(conversation)
+    return marked
+
+
+@transaction.atomic
+def reply_to_conversation(conversation: Conversation, *, text: str, actor, canned_response: CannedResponse | None = None,
+                          in_reply_to=None, confirm_collision: bool = False, seen_message_id: int | None = None,
+                          seen_at: dt.datetime | None = None) -> Message:
+    """Answer the conversation on the network (sent by a job once committed: pending → sent / failed).
+
+    Refuses with :class:`ReplyCollision` when someone else replied since the agent loaded the conversation
+    (``seen_message_id`` / ``seen_at`` from the form), unless ``confirm_collision``."""
+    _require(actor, "inbox.reply_conversation", conversation)
+    conversation = _lock(conversation)
+    text = (text or "").strip()
+    if not text:
+        raise EmptyMessage()
+    if not connect.supports(conversation.account, "reply"):
+        raise CapabilityMissing("This account's connector cannot send replies.", field="text")
+    now = timezone.now()
+    if not confirm_collision:
+        _check_collision(conversation, actor, seen_message_id, seen_at, now)
+    target = _reply_target(conversation, in_reply_to)
+    message = _create_outbound(conversation, text=text, author_user=actor, now=now, target=target,
+                               canned_response=canned_response)
+    before = audit.snapshot(conversation, ["assignee", "status", "first_response_at", "needs_reply"])
+    had_first_response = conversation.first_response_at is not None
+    mark_answered(conversation, at=now, target=target, precise=bool(in_reply_to))
+    if conversation.assignee_id is None:
+        conversation.assignee = actor
+        add_event(conversation, EventKind.ASSIGNED, actor=actor, to=actor.pk, to_name=_username(actor),
+                  reason="replied")
+    if conversation.status in (ConversationStatus.SNOOZED,):
+        conversation.status = ConversationStatus.OPEN
+        conversation.snoozed_until = None
+    _touch(conversation, now)
+    _save(conversation)
+    _sla("record_outbound", conversation, at=now)
+    add_event(conversation, EventKind.REPLIED, actor=actor, message=message.pk,
+              canned=canned_response.pk if canned_response else None, first=not had_first_response)
+    audit.record(actor=actor, action="inbox.reply", obj=conversation,
+                 summary=f"Replied on conversation #{conversation.pk}",
+                 changes=audit.diff(before, audit.snapshot(conversation, list(before))))
+    _enqueue_delivery(message)
+    return message
+
+
+def _enqueue_delivery(message: Message) -> None:
+    from dandelion.inbox.jobs import deliver_reply
+
+    transaction.on_commit(lambda: deliver_reply.enqueue(message.pk), robust=True)
+
+
+def send_automatic_reply(conversation: Conversation, *, canned_response: CannedResponse, at: dt.datetime | None = None
+                         ) -> Message | None:
+    """An auto-acknowledgement chosen by a routing rule: sent through the reply path, but it is not an individual
+    response (the SLA clock keeps running and the conversation still waits for a person)."""
+    if not connect.supports(conversation.account, "reply"):
+        add_event(conversation, EventKind.REPLIED, automatic=True, skipped="the connector cannot send replies")
+        return None
+    from dandelion.inbox.text import render_canned
+
+    now = at or timezone.now()
+    text = render_canned(canned_response, conversation)
+    target = (conversation.messages.filter(direction=Direction.INBOUND).order_by("-sent_at", "-id").first())
+    message = _create_outbound(conversation, text=text, author_user=None, now=now, target=target,
+                               canned_response=canned_response, automatic=True)
+    add_event(conversation, EventKind.REPLIED, message=message.pk, canned=canned_response.pk, automatic=True)
+    _enqueue_delivery(message)
+    return message
+
+
+@transaction.atomic
+def add_note(conversation: Conversation, *, text: str, actor) -> Message:
+    """An internal note: visible to the team, never sent."""
+    _require(actor, "inbox.add_message", conversation)
+    text = (text or "").strip()
+    if not text:
+        raise EmptyMessage()
+    now = timezone.now()
+    note = Message.objects.create(
+        conversation=conversation, network=conversation.account.network, external_id=None,
+        direction=Direction.NOTE, kind=MessageKind.COMMENT, author_user=actor, text=text, sent_at=now,
+    )
+    _touch(conversation, now)
+    _save(conversation, ["last_activity_at", "last_team_activity_at"])
+    audit.record(actor=actor, action="inbox.add_note", obj=conversation, summary=f"Note on #{conversation.pk}",
+                 changes={"note": [None, note.pk]})
+    return note
+
+
+# --- assignment ---------------------------------------------------------------------------------------------------
+
+
+def _can_work_on(user, conversation: Conversation, team_id: int | None = None) -> bool:
+    team_id = conversation.team_id if team_id is None else team_id
+    return user.is_active and has_perm(user, "inbox.change_conversation", conversation.account.owner_unit,
+                                       team_id=team_id)
+
+
+@transaction.atomic
+def assign_conversation(conversation: Conversation, *, assignee, actor) -> Conversation:
+    """Give the conversation to ``assignee`` (None: back to the team queue)."""
+    _require(actor, "inbox.assign_conversation", conversation)
+    conversation = _lock(conversation)
+    if assignee is not None and not _can_work_on(assignee, conversation):
+        raise InboxError(f"{_username(assignee)} cannot work on this conversation.", field="assignee")
+    previous = conversation.assignee
+    if previous == assignee:
+        return conversation
+    now = timezone.now()
+    conversation.assignee = assignee
+    _touch(conversation, now)
+    _save(conversation, ["assignee", "last_activity_at", "last_team_activity_at"])
+    add_event(conversation, EventKind.ASSIGNED, actor=actor, previous=previous.pk if previous else None,
+              previous_name=_username(previous) if previous else "", to=assignee.pk if assignee else None,
+              to_name=_username(assignee) if assignee else "")
+    audit.record(actor=actor, action="inbox.assign", obj=conversation,
+                 summary=f"Assigned #{conversation.pk} to {_username(assignee) if assignee else 'nobody'}",
+                 changes={"assignee": [previous.pk if previous else None, assignee.pk if assignee else None]})
+    return conversation
+
+
+@transaction.atomic
+def take_conversation(conversation: Conversation, *, actor, reason: str = "") -> Conversation:
+    """Take ownership. The history keeps who had it before, and why it was taken."""
+    _require(actor, "inbox.change_conversation", conversation)
+    conversation = _lock(conversation)
+    previous = conversation.assignee
+    if previous == actor:
+        raise InvalidTransition("You already own this conversation.")
+    now = timezone.now()
+    conversation.assignee = actor
+    _touch(conversation, now)
+    _save(conversation, ["assignee", "last_activity_at", "last_team_activity_at"])
+    add_event(conversation, EventKind.TAKEN, actor=actor, previous=previous.pk if previous else None,
+              previous_name=_username(previous) if previous else "", reason=(reason or "").strip())
+    audit.record(actor=actor, action="inbox.take", obj=conversation,
+                 summary=f"{_username(actor)} took #{conversation.pk}" + (f": {reason}" if reason else ""),
+                 changes={"assignee": [previous.pk if previous else None, actor.pk]})
+    return conversation
+
+
+@transaction.atomic
+def handover_conversation(conversation: Conversation, *, reason: str, actor, to_user=None, to_team=None
+                          ) -> Conversation:
+    """Hand the conversation to another person and/or team, with a reason the next person reads."""
+    _require(actor, "inbox.assign_conversation", conversation)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired("A handover needs a reason.")
+    if to_user is None and to_team is None:
+        raise InboxError("Hand over to a person or a team.", field="to_user")
+    conversation = _lock(conversation)
+    if to_team is not None and not to_team.is_active:
+        raise InboxError(f"Team {to_team.name} is inactive.", field="to_team")
+    new_team_id = to_team.pk if to_team is not None else conversation.team_id
+    if to_user is not None and not _can_work_on(to_user, conversation, team_id=new_team_id):
+        raise InboxError(f"{_username(to_user)} cannot work on this conversation.", field="to_user")
+    before = {"team": conversation.team_id, "assignee": conversation.assignee_id}
+    previous_user, previous_team = conversation.assignee, conversation.team
+    now = timezone.now()
+    if to_team is not None:
+        conversation.team = to_team
+    conversation.assignee = to_user
+    _touch(conversation, now)
+    _save(conversation, ["team", "assignee", "last_activity_at", "last_team_activity_at"])
+    if to_team is not None and to_team.pk != before["team"]:
+        _sla("apply_sla", conversation, at=now)
+    add_event(conversation, EventKind.HANDOVER, actor=actor, reason=reason,
+              from_user=previous_user.pk if previous_user else None,
+              from_user_name=_username(previous_user) if previous_user else "",
+              from_team=previous_team.pk if previous_team else None,
+              from_team_name=previous_team.name if previous_team else "",
+              to_user=to_user.pk if to_user else None, to_user_name=_username(to_user) if to_user else "",
+              to_team=new_team_id, to_team_name=(to_team or conversation.team).name if new_team_id else "")
+    audit.record(actor=actor, action="inbox.handover", obj=conversation,
+                 summary=f"Handed over #{conversation.pk}: {reason}"[:300],
+                 changes=audit.diff(before, {"team": conversation.team_id, "assignee": conversation.assignee_id}))
+    return conversation
+
+
+# --- status, priority, tags ---------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def resolve_conversation(conversation: Conversation, *, actor, no_reply_needed: bool = False) -> Conversation:
+    """Close the conversation. Messages still waiting for an answer bring it back through the sweep, unless the
+    agent says none is needed (``no_reply_needed``, recorded)."""
+    _require(actor, "inbox.change_conversation", conversation)
+    conversation = _lock(conversation)
+    if conversation.status == ConversationStatus.RESOLVED:
+        raise InvalidTransition("The conversation is already resolved.")
+    now = timezone.now()
+    before = conversation.status
+    dismissed = 0
+    if no_reply_needed:
+        dismissed = conversation.messages.filter(direction=Direction.INBOUND, needs_reply=True, replied=False).update(
+            needs_reply=False)
+        refresh_waiting(conversation)
+    conversation.status = ConversationStatus.RESOLVED
+    conversation.resolved_at = now
+    conversation.snoozed_until = None
+    _touch(conversation, now)
+    _save(conversation)
+    _sla("record_resolved", conversation, at=now)
+    add_event(conversation, EventKind.STATUS, actor=actor, previous=before, to=ConversationStatus.RESOLVED,
+              no_reply_needed=dismissed)
+    audit.record(actor=actor, action="inbox.resolve", obj=conversation, summary=f"Resolved #{conversation.pk}",
+                 changes={"status": [before, ConversationStatus.RESOLVED]}
+                 | ({"no_reply_needed": [0, dismissed]} if dismissed else {}))
+    return conversation
+
+
+def _reopen(conversation: Conversation, now: dt.datetime) -> None:
+    conversation.status = ConversationStatus.OPEN
+    conversation.resolved_at = None
+    conversation.snoozed_until = None
+    refresh_waiting(conversation)
+
+
+@transaction.atomic
+def reopen_conversation(conversation: Conversation, *, actor) -> Conversation:
+    _require(actor, "inbox.change_conversation", conversation)
+    conversation = _lock(conversation)
+    if conversation.status == ConversationStatus.OPEN:
+        raise InvalidTransition("The conversation is already open.")
+    before = conversation.status
+    now = timezone.now()
+    _reopen(conversation, now)
+    _touch(conversation, now)
+    _save(conversation)
+    if conversation.needs_reply:
+        _sla("apply_sla", conversation, at=now)
+    add_event(conversation, EventKind.STATUS, actor=actor, previous=before, to=ConversationStatus.OPEN)
+    audit.record(actor=actor, action="inbox.reopen", obj=conversation, summary=f"Reopened #{conversation.pk}",
+                 changes={"status": [before, ConversationStatus.OPEN]})
+    return conversation
+
+
+@transaction.atomic
+def set_priority(conversation: Conversation, *, priority: str, actor) -> Conversation:
+    _require(actor, "inbox.change_conversation", conversation)
+    if priority not in Priority.values:
+        raise InboxError(f"Unknown priority {priority!r}.", field="priority")
+    conversation = _lock(conversation)
+    before = conversation.priority
+    if before == priority:
+        return conversation
+    now = timezone.now()
+    conversation.priority = priority
+    _touch(conversation, now)
+    _save(conversation, ["priority", "last_activity_at", "last_team_activity_at"])
+    _sla("apply_sla", conversation, at=now)
+    add_event(conversation, EventKind.PRIORITY, actor=actor, previous=before, to=priority)
+    audit.record(actor=actor, action="inbox.set_priority", obj=conversation,
+                 summary=f"Priority of #{conversation.pk}: {priority}", changes={"priority": [before, priority]})
+    return conversation
+
+
+def _tags(names: Iterable[str]) -> list[Tag]:
+    out = []
+    for name in dict.fromkeys(n.strip()[:60] for n in names if n and n.strip()):
+        tag, _ = Tag.objects.get_or_create(name=name)
+        out.append(tag)
+    return out
+
+
+@transaction.atomic
+def tag_conversation(conversation: Conversation, *, actor, add: Iterable[str] = (), remove: Iterable[str] = ()
+                     ) -> Conversation:
+    _require(actor, "inbox.change_conversation", conversation)
+    before = sorted(conversation.tags.values_list("name", flat=True))
+    to_add = _tags(add)
+    if to_add:
+        conversation.tags.add(*to_add)
+    remove = [r.strip() for r in remove if r and r.strip()]
+    if remove:
+        conversation.tags.remove(*Tag.objects.filter(name__in=remove))
+    after = sorted(conversation.tags.values_list("name", flat=True))
+    if before == after:
+        return conversation
+    now = timezone.now()
+    _touch(conversation, now)
+    _save(conversation, ["last_activity_at", "last_team_activity_at"])
+    add_event(conversation, EventKind.TAGGED, actor=actor, previous=before, to=after)
+    audit.record(actor=actor, action="inbox.tag", obj=conversation, summary=f"Tags of #{conversation.pk}",
+                 changes={"tags": [before, after]})
+    return conversation
+
+
+# --- moderation ---------------------------------------------------------------------------------------------------
+
+_STATE_AFTER = {"hide": ModerationState.HIDDEN, "unhide": ModerationState.VISIBLE, "delete": ModerationState.DELETED}
+
+
+def apply_local_moderation(message: Message, action: str, *, actor=None, via_connector: bool, reason: str = ""
+                           ) -> None:
+    """Change the message's moderation state (and what it means for the queue), record the event."""
+    conversation = message.conversation
+    previous = message.moderation_state
+    fields = []
+    if action in _STATE_AFTER:
+        message.moderation_state = _STATE_AFTER[action]
+        fields.append("moderation_state")
+    if fields:
+        Message.objects.filter(pk=message.pk).update(**{f: getattr(message, f) for f in fields})
+    refresh_waiting(conversation)
+    _save(conversation, ["needs_reply", "waiting_since"])
+    add_event(conversation, EventKind.MODERATED, actor=actor, message=message.pk, action=action, previous=previous,
+              to=message.moderation_state, via_connector=via_connector,
+              note="" if via_connector else "The connector cannot moderate: changed in Dandelion only.",
+              reason=reason)
+
+
+@transaction.atomic
+def moderate_message(message: Message, *, action: str, actor, reason: str = "") -> Message:
+    """Hide, unhide or delete an inbound message, or ban its author, through the account's ModerationConnector.
+
+    Without the moderation capability, hide/unhide/delete change the message in Dandelion only (and the history
+    says so); a ban needs the capability."""
+    conversation = message.conversation
+    _require(actor, "inbox.moderate_conversation", conversation)
+    if action not in MODERATION_ACTIONS:
+        raise InboxError(f"Unknown moderation action {action!r}.", field="action")
+    if message.direction != Direction.INBOUND:
+        raise InboxError("Only customers' messages can be moderated.", field="message")
+    capable = connect.supports(conversation.account, "moderation") and bool(message.external_id)
+    if action == "ban_author" and not capable:
+        raise CapabilityMissing("This account's connector cannot ban authors.", field="action")
+    if action == "ban_author" and message.author_identity_id is None:
+        raise InboxError("The message has no known author.", field="message")
+    if action == "unhide" and message.moderation_state == ModerationState.VISIBLE:
+        raise InvalidTransition("The message is already visible.")
+    if action == "hide" and message.moderation_state == ModerationState.HIDDEN:
+        raise InvalidTransition("The message is already hidden.")
+    if action == "delete" and message.moderation_state == ModerationState.DELETED:
+        raise InvalidTransition("The message is already deleted.")
+    previous = message.moderation_state
+    apply_local_moderation(message, action, actor=actor, via_connector=capable, reason=reason)
+    now = timezone.now()
+    _touch(conversation, now)
+    _save(conversation, ["last_activity_at", "last_team_activity_at"])
+    audit.record(actor=actor, action=f"inbox.moderate.{action}", obj=message,
+                 summary=f"{action} message #{message.pk} on #{conversation.pk}",
+                 changes={"moderation_state": [previous, message.moderation_state]} if previous != message.moderation_state
+                 else {"action": [None, action]})
+    if capable:
+        from dandelion.inbox.jobs import run_moderation
+
+        transaction.on_commit(lambda: run_moderation.enqueue(message.pk, action), robust=True)
+    return message
+
+
+# --- canned responses ---------------------------------------------------------------------------------------------
+
+CANNED_FIELDS = ("title", "shortcut", "body", "language", "translations")
+
+
+def _clean_translations(translations) -> dict[str, str]:
+    if not translations:
+        return {}
+    if not isinstance(translations, dict):
+        raise InboxError("Translations must map a language code to a text.", field="translations")
+    return {str(k).strip().lower(): str(v) for k, v in translations.items() if str(k).strip() and str(v).strip()}
+
+
+@transaction.atomic
+def create_canned_response(*, unit, title: str, shortcut: str, body: str, actor, language: str = "en",
+                           translations: dict | None = None) -> CannedResponse:
+    require_perm(actor, "inbox.add_cannedresponse", unit)
+    if CannedResponse.objects.filter(unit=unit, shortcut=shortcut).exists():
+        from dandelion.core.exceptions import ConflictError
+
+        raise ConflictError(f"The shortcut {shortcut!r} is already used in {unit}.", field="shortcut")
+    canned = CannedResponse.objects.create(unit=unit, title=title.strip(), shortcut=shortcut, body=body.strip(),
+                                           language=(language or "en").lower(),
+                                           translations=_clean_translations(translations))
+    audit.record(actor=actor, action="inbox.canned.create", obj=canned, summary=f"Canned response {canned.title}",
+                 changes={k: [None, v] for k, v in audit.snapshot(canned, CANNED_FIELDS).items()})
+    return canned
+
+
+@transaction.atomic
+def update_canned_response(canned: CannedResponse, *, actor, **fields) -> CannedResponse:
+    require_perm(actor, "inbox.change_cannedresponse", canned.unit)
+    unknown = set(fields) - set(CANNED_FIELDS) - {"unit"}
+    if unknown:
+        raise InboxError(f"Unknown field(s): {', '.join(sorted(unknown))}.")
+    if "unit" in fields and fields["unit"] != canned.unit:
+        require_perm(actor, "inbox.add_cannedresponse", fields["unit"])
+    before = audit.snapshot(canned, CANNED_FIELDS + ("unit",))
+    if "translations" in fields:
+        fields["translations"] = _clean_translations(fields["translations"])
+    for key, value in fields.items():
+        setattr(canned, key, value)
+    if CannedResponse.objects.filter(unit=canned.unit, shortcut=canned.shortcut).exclude(pk=canned.pk).exists():
+        from dandelion.core.exceptions import ConflictError
+
+        raise ConflictError(f"The shortcut {canned.shortcut!r} is already used in {canned.unit}.", field="shortcut")
+    canned.save()
+    changes = audit.diff(before, audit.snapshot(canned, CANNED_FIELDS + ("unit",)))
+    if changes:
+        audit.record(actor=actor, action="inbox.canned.update", obj=canned,
+                     summary=f"Canned response {canned.title}", changes=changes)
+    return canned
+
+
+@transaction.atomic
+def delete_canned_response(canned: CannedResponse, *, actor) -> None:
+    require_perm(actor, "inbox.delete_cannedresponse", canned.unit)
+    audit.record(actor=actor, action="inbox.canned.delete", obj=canned, summary=f"Deleted {canned.title}",
+                 changes={k: [v, None] for k, v in audit.snapshot(canned, CANNED_FIELDS).items()})
+    canned.delete()

@@ -1,0 +1,15 @@
+from django.urls import path
+
+from dandelion.inbox import views
+
+app_name = "inbox"
+urlpatterns = [
+    path("", views.queue, name="queue"),
+    path("conversations/<int:pk>/", views.conversation_detail, name="conversation-detail"),
+    path("conversations/<int:pk>/canned/", views.canned_preview, name="canned-preview"),
+    path("conversations/<int:pk>/<slug:action>/", views.conversation_action, name="conversation-action"),
+    path("canned/", views.canned_list, name="canned-list"),
+    path("canned/new/", views.canned_create, name="canned-create"),
+    path("canned/<int:pk>/", views.canned_edit, name="canned-edit"),
+    path("metrics/", views.metrics, name="metrics"),
+]

@@ -1,0 +1,399 @@
+"""The inbox UI: team queues, a conversation page with its actions, canned responses, metrics.
+
+HTMX: one view, two renders (``render_page_or_partial``). Every read goes through ``restrict()``: a conversation
+the user may not see is a 404, whoever asks. Every write goes through ``services``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Q
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from dandelion.core.exceptions import DandelionError
+from dandelion.core.htmx import render_page_or_partial
+from dandelion.core.permissions import get_grants, has_perm, is_team_scoped_only
+from dandelion.inbox import forms, services
+from dandelion.inbox.choices import ConversationStatus, Direction, Priority
+from dandelion.inbox.exceptions import ReplyCollision
+from dandelion.inbox.filters import ConversationFilter
+from dandelion.inbox.metrics import inbox_metrics
+from dandelion.inbox.models import CannedResponse, Conversation
+from dandelion.inbox.text import render_canned
+
+PAGE_SIZE = 25
+
+
+# --- queue --------------------------------------------------------------------------------------------------------
+
+
+def _my_teams(user):
+    from dandelion.orgs.models import Team
+
+    ids = {g.team_id for g in get_grants(user) if g.team_id}
+    return list(Team.objects.filter(pk__in=ids, is_active=True).select_related("unit").order_by("name"))
+
+
+def _tabs(user, scope):
+    teams = _my_teams(user)
+    tabs = [("mine", "My conversations", scope.filter(assignee=user))]
+    tabs += [(f"team-{t.pk}", t.name, scope.filter(team=t)) for t in teams]
+    tabs += [("unassigned", "Unassigned", scope.filter(assignee__isnull=True)), ("all", "All in my scope", scope)]
+    return tabs
+
+
+@login_required
+def queue(request):
+    """Team queues the user can see, filtered, ordered by SLA due time (nearest first), paginated."""
+    scope = Conversation.objects.restrict(request.user, "view")
+    tabs = _tabs(request.user, scope)
+    tab = request.GET.get("tab") or ("mine" if scope.filter(assignee=request.user).exists() else "all")
+    current = next((t for t in tabs if t[0] == tab), tabs[-1])
+    data = request.GET.copy()
+    if "status" not in data:
+        data["status"] = ConversationStatus.OPEN
+    filterset = ConversationFilter(data, queryset=current[2])
+    qs = (filterset.qs.select_related("account", "contact", "team", "assignee")
+          .annotate(message_count=Count("messages", filter=Q(messages__direction=Direction.INBOUND)))
+          .order_by(F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id"))
+    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    counts = {key: q.filter(status=ConversationStatus.OPEN).count() for key, _, q in tabs}
+    accounts = _visible_accounts(request.user, scope)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render_page_or_partial(
+        request, "inbox/queue.html", "inbox/partials/_queue_table.html",
+        {"page": page, "filter": filterset, "tabs": [(k, label, counts[k]) for k, label, _ in tabs], "tab": current[0],
+         "accounts": accounts, "priorities": Priority.choices, "statuses": ConversationStatus.choices,
+         "languages": sorted(set(scope.exclude(language="").values_list("language", flat=True))),
+         "query": query.urlencode(), "data": data, "now": timezone.now()},
+    )
+
+
+def _visible_accounts(user, scope):
+    from dandelion.assets.models import SocialAccount
+
+    return SocialAccount.objects.filter(pk__in=scope.values("account_id")).order_by("handle")
+
+
+# --- conversation -------------------------------------------------------------------------------------------------
+
+
+def _conversation(request, pk) -> Conversation:
+    qs = Conversation.objects.restrict(request.user, "view").select_related(
+        "account__owner_unit", "contact", "team__unit", "assignee")
+    return get_object_or_404(qs, pk=pk)
+
+
+def _canned_for(user, conversation):
+    ids = [int(p) for p in conversation.account.owner_unit.path.strip("/").split("/") if p]
+    return CannedResponse.objects.restrict(user, "view").filter(unit_id__in=ids).order_by("title")
+
+
+def _team_users(conversation, team=None):
+    from dandelion.orgs.models import Membership
+
+    team = team or conversation.team
+    User = get_user_model()
+    if team is None:
+        return User.objects.none()
+    ids = Membership.objects.filter(team=team, is_active=True, user__is_active=True).values("user_id")
+    return User.objects.filter(pk__in=ids).order_by("username")
+
+
+def _handover_users(user, conversation):
+    from dandelion.orgs.models import Membership
+
+    User = get_user_model()
+    teams = _handover_teams(user)
+    ids = Membership.objects.filter(team__in=teams, is_active=True, user__is_active=True).values("user_id")
+    return User.objects.filter(pk__in=ids).order_by("username")
+
+
+def _handover_teams(user):
+    from dandelion.orgs.models import Team
+
+    return Team.objects.restrict(user, "view").filter(is_active=True).select_related("unit").order_by("name")
+
+
+def _context(request, conversation, **extra):
+    user = request.user
+    msgs = list(conversation.messages.select_related("author_identity", "author_user", "canned_response"))
+    events = list(conversation.events.select_related("actor").order_by("-created_at", "-id")[:100])
+    last_id = max((m.pk for m in msgs), default=0)
+    canned = _canned_for(user, conversation)
+    unit = conversation.account.owner_unit
+    can = {
+        perm: has_perm(user, f"inbox.{perm}", unit, team_id=conversation.team_id)
+        for perm in ("reply_conversation", "change_conversation", "assign_conversation", "moderate_conversation",
+                     "add_message")
+    }
+    ctx = {
+        "conversation": conversation,
+        "messages_list": msgs,
+        "events": events,
+        "tags": list(conversation.tags.all()),
+        "reply_form": extra.pop("reply_form", None) or forms.ReplyForm(
+            initial={"seen_message_id": last_id}, canned_qs=canned),
+        "note_form": forms.NoteForm(),
+        "assign_form": forms.AssignForm(users=_team_users(conversation),
+                                        initial={"assignee": conversation.assignee_id}),
+        "handover_form": extra.pop("handover_form", None) or forms.HandoverForm(
+            teams=_handover_teams(user), users=_handover_users(user, conversation)),
+        "priority_form": forms.PriorityForm(initial={"priority": conversation.priority}),
+        "canned": canned,
+        "can": can,
+        "priorities": Priority.choices,
+        "now": timezone.now(),
+        "collision": None,
+    }
+    ctx.update(extra)
+    return ctx
+
+
+@login_required
+def conversation_detail(request, pk: int):
+    conversation = _conversation(request, pk)
+    return render_page_or_partial(request, "inbox/conversation_detail.html", "inbox/partials/_conversation.html",
+                                  _context(request, conversation))
+
+
+ACTIONS = ("reply", "note", "assign", "take", "handover", "resolve", "reopen", "priority", "tag", "moderate")
+
+
+@login_required
+@require_POST
+def conversation_action(request, pk: int, action: str):
+    """Every action of the conversation page; HTMX gets the conversation panel back, others a redirect."""
+    if action not in ACTIONS:
+        raise Http404
+    conversation = _conversation(request, pk)
+    user = request.user
+    extra: dict = {}
+    status = 200
+    try:
+        done = _perform(request, conversation, action, extra)
+    except ReplyCollision as exc:
+        form = forms.ReplyForm(request.POST, canned_qs=_canned_for(user, conversation))
+        form.is_valid()
+        data = request.POST.copy()
+        data["confirm_collision"] = "on"
+        extra["reply_form"] = forms.ReplyForm(data, canned_qs=_canned_for(user, conversation))
+        extra["collision"] = exc.message
+        status = 409
+        done = None
+    except DandelionError as exc:
+        messages.error(request, exc.message)
+        status = exc.status_code
+        done = None
+        if action == "reply" and "reply_form" not in extra:  # refused: the agent's text stays in the box
+            extra["reply_form"] = forms.ReplyForm(request.POST, canned_qs=_canned_for(user, conversation))
+    if done:
+        messages.success(request, done)
+    if status == 403 and not Conversation.objects.restrict(user, "view").filter(pk=pk).exists():
+        raise Http404
+    if not request.htmx:
+        if status in (400, 409, 422):
+            return render(request, "inbox/conversation_detail.html",
+                          _context(request, _conversation(request, pk), **extra), status=status)
+        if not Conversation.objects.restrict(user, "view").filter(pk=pk).exists():
+            return redirect("inbox:queue")  # handed over out of the user's scope
+        return redirect("inbox:conversation-detail", pk=pk)
+    if not Conversation.objects.restrict(user, "view").filter(pk=pk).exists():
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = reverse("inbox:queue")
+        return response
+    return render(request, "inbox/partials/_conversation.html",
+                  _context(request, _conversation(request, pk), **extra), status=status)
+
+
+def _invalid(form) -> DandelionError:
+    errors = "; ".join(f"{'' if k == '__all__' else k + ': '}{' '.join(v)}" for k, v in form.errors.items())
+    return DandelionError(errors or "Invalid input.")
+
+
+def _perform(request, conversation, action: str, extra: dict) -> str | None:
+    user, post = request.user, request.POST
+    if action == "reply":
+        form = forms.ReplyForm(post, canned_qs=_canned_for(user, conversation))
+        if not form.is_valid():
+            extra["reply_form"] = form
+            raise _invalid(form)
+        services.reply_to_conversation(
+            conversation, text=form.cleaned_data["text"], actor=user,
+            canned_response=form.cleaned_data.get("canned_response"),
+            confirm_collision=form.cleaned_data.get("confirm_collision") or False,
+            seen_message_id=form.cleaned_data.get("seen_message_id"))
+        return "Reply queued for sending."
+    if action == "note":
+        form = forms.NoteForm(post)
+        if not form.is_valid():
+            raise _invalid(form)
+        services.add_note(conversation, text=form.cleaned_data["text"], actor=user)
+        return "Note added."
+    if action == "assign":
+        form = forms.AssignForm(post, users=_team_users(conversation))
+        if not form.is_valid():
+            raise _invalid(form)
+        services.assign_conversation(conversation, assignee=form.cleaned_data["assignee"], actor=user)
+        return "Assignment saved."
+    if action == "take":
+        form = forms.TakeForm(post)
+        form.is_valid()
+        services.take_conversation(conversation, actor=user, reason=form.cleaned_data.get("reason", ""))
+        return "You own this conversation now."
+    if action == "handover":
+        form = forms.HandoverForm(post, teams=_handover_teams(user), users=_handover_users(user, conversation))
+        if not form.is_valid():
+            extra["handover_form"] = form
+            raise _invalid(form)
+        services.handover_conversation(conversation, to_user=form.cleaned_data.get("to_user"),
+                                       to_team=form.cleaned_data.get("to_team"),
+                                       reason=form.cleaned_data["reason"], actor=user)
+        return "Handed over."
+    if action == "resolve":
+        form = forms.ResolveForm(post)
+        form.is_valid()
+        services.resolve_conversation(conversation, actor=user,
+                                      no_reply_needed=form.cleaned_data.get("no_reply_needed", False))
+        return "Resolved."
+    if action == "reopen":
+        services.reopen_conversation(conversation, actor=user)
+        return "Reopened."
+    if action == "priority":
+        form = forms.PriorityForm(post)
+        if not form.is_valid():
+            raise _invalid(form)
+        services.set_priority(conversation, priority=form.cleaned_data["priority"], actor=user)
+        return "Priority saved."
+    if action == "tag":
+        form = forms.TagForm(post)
+        form.is_valid()
+        services.tag_conversation(conversation, actor=user, add=forms.TagForm.split(form.cleaned_data.get("add")),
+                                  remove=forms.TagForm.split(form.cleaned_data.get("remove")))
+        return "Tags saved."
+    if action == "moderate":
+        form = forms.ModerateForm(post)
+        if not form.is_valid():
+            raise _invalid(form)
+        message = conversation.messages.filter(pk=form.cleaned_data["message"]).first()
+        if message is None:
+            raise DandelionError("No such message in this conversation.")
+        services.moderate_message(message, action=form.cleaned_data["action"], actor=user)
+        return f"Message {form.cleaned_data['action'].replace('_', ' ')}: done."
+    return None
+
+
+@login_required
+def canned_preview(request, pk: int):
+    """HTMX: the reply box filled with a canned response, placeholders resolved for this conversation."""
+    conversation = _conversation(request, pk)
+    text = ""
+    canned_id = request.GET.get("canned_response") or request.GET.get("canned")
+    if canned_id and str(canned_id).isdigit():
+        canned = _canned_for(request.user, conversation).filter(pk=int(canned_id)).first()
+        if canned is not None:
+            text = render_canned(canned, conversation, request.user)
+    return render(request, "inbox/partials/_reply_text.html", {"text": text})
+
+
+# --- canned responses ---------------------------------------------------------------------------------------------
+
+
+def _canned_units(user, action: str):
+    """Units where ``user`` may ``action`` canned responses (a grant covers its subtree)."""
+    from dandelion.orgs.models import OrgUnit
+
+    return OrgUnit.objects.restrict(user, f"inbox.{action}_cannedresponse").filter(is_active=True).order_by("path")
+
+
+@login_required
+def canned_list(request):
+    qs = CannedResponse.objects.restrict(request.user, "view").select_related("unit").order_by("unit__path", "title")
+    search = request.GET.get("search", "").strip()
+    if search:
+        qs = qs.filter(Q(title__icontains=search) | Q(shortcut__icontains=search) | Q(body__icontains=search))
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    can_add = _canned_units(request.user, "add").exists()
+    return render_page_or_partial(request, "inbox/canned_list.html", "inbox/partials/_canned_table.html",
+                                  {"page": page, "search": search, "can_add": can_add})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def canned_create(request):
+    units = _canned_units(request.user, "add")
+    if not units.exists():
+        raise PermissionDenied
+    form = forms.CannedResponseForm(request.POST or None, units=units)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.create_canned_response(unit=form.cleaned_data["unit"], actor=request.user,
+                                            **form.service_fields())
+        except DandelionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Canned response created.")
+            return redirect("inbox:canned-list")
+    return render(request, "inbox/canned_form.html", {"form": form, "creating": True},
+                  status=400 if request.method == "POST" else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def canned_edit(request, pk: int):
+    canned = get_object_or_404(CannedResponse.objects.restrict(request.user, "view"), pk=pk)
+    if not CannedResponse.objects.restrict(request.user, "change").filter(pk=pk).exists():
+        raise PermissionDenied
+    units = _canned_units(request.user, "change")
+    if request.method == "POST" and request.POST.get("delete"):
+        try:
+            services.delete_canned_response(canned, actor=request.user)
+        except DandelionError as exc:
+            messages.error(request, exc.message)
+            return redirect("inbox:canned-edit", pk=pk)
+        messages.success(request, "Canned response deleted.")
+        return redirect("inbox:canned-list")
+    form = forms.CannedResponseForm(request.POST or None, instance=canned, units=units)
+    if request.method == "POST" and form.is_valid():
+        try:
+            fields = form.service_fields()
+            canned.refresh_from_db()
+            services.update_canned_response(canned, actor=request.user, unit=form.cleaned_data["unit"], **fields)
+        except DandelionError as exc:
+            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+        else:
+            messages.success(request, "Canned response saved.")
+            return redirect("inbox:canned-list")
+    return render(request, "inbox/canned_form.html", {"form": form, "canned": canned},
+                  status=400 if request.method == "POST" else 200)
+
+
+# --- metrics ------------------------------------------------------------------------------------------------------
+
+
+@login_required
+def metrics(request):
+    form = forms.MetricsForm(request.GET or None)
+    today = timezone.now().date()
+    since, until, group_by = today - dt.timedelta(days=30), today, "team"
+    if form.is_valid():
+        since = form.cleaned_data.get("since") or since
+        until = form.cleaned_data.get("until") or until
+        group_by = form.cleaned_data.get("group_by") or group_by
+    data = inbox_metrics(user=request.user, since=since, until=until, group_by=group_by)
+    if not request.GET:
+        form = forms.MetricsForm(initial={"since": since, "until": until, "group_by": group_by})
+    return render_page_or_partial(request, "inbox/metrics.html", "inbox/partials/_metrics_table.html",
+                                  {"form": form, "data": data, "group_by": group_by,
+                                   "team_scoped": is_team_scoped_only(request.user)})

@@ -1,0 +1,268 @@
+"""REST endpoints of the organisation. Reads go through ``restrict()`` (404 outside the requester's scope);
+writes validate with a serializer and call ``orgs.services`` (403 when visible but not allowed).
+
+There is no DELETE: units and teams are deactivated, memberships revoked, published guidelines kept forever.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from django.db.models import Exists, OuterRef
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from dandelion.api.mixins import RestrictedQuerysetMixin
+from dandelion.core.exceptions import PermissionDeniedError
+from dandelion.core.filters import query_id
+from dandelion.core.permissions import has_perm
+from dandelion.orgs import services
+from dandelion.orgs.api import serializers as s
+from dandelion.orgs.filters import GuidelineFilter, MembershipFilter, OrgUnitFilter, TeamFilter
+from dandelion.orgs.models import Guideline, GuidelineAcknowledgement, Membership, OrgUnit, Team
+from dandelion.orgs.reports import build_rollup, pending_acknowledgements
+
+
+class _ServiceViewSet(RestrictedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
+                      viewsets.GenericViewSet):
+    """List/retrieve through ``restrict()``; create/update validate with ``write_serializers`` and call a service,
+    answering with the read serializer."""
+
+    write_serializers: ClassVar[dict[str, type]] = {}
+
+    def get_serializer_class(self):
+        return self.write_serializers.get(self.action, self.serializer_class)
+
+    def _input(self, partial: bool = False) -> dict:
+        ser = self.get_serializer(data=self.request.data, partial=partial)
+        ser.is_valid(raise_exception=True)
+        return dict(ser.validated_data)
+
+    def _out(self, obj, code=status.HTTP_200_OK) -> Response:
+        return Response(self.serializer_class(obj, context=self.get_serializer_context()).data, status=code)
+
+
+def _writes(read, write):
+    """drf-spectacular: request shape ``write``, response shape ``read``."""
+    return extend_schema(request=write, responses={200: read, 201: read})
+
+
+@extend_schema_view(
+    create=_writes(s.OrgUnitSerializer, s.OrgUnitCreateSerializer),
+    update=_writes(s.OrgUnitSerializer, s.OrgUnitUpdateSerializer),
+    partial_update=_writes(s.OrgUnitSerializer, s.OrgUnitUpdateSerializer),
+)
+class OrgUnitViewSet(_ServiceViewSet):
+    """The organisation tree: units visible to the requester (a grant covers its unit's subtree)."""
+
+    queryset = OrgUnit.objects.all()
+    serializer_class = s.OrgUnitSerializer
+    write_serializers: ClassVar[dict[str, type]] = {"create": s.OrgUnitCreateSerializer, "update": s.OrgUnitUpdateSerializer,
+                         "partial_update": s.OrgUnitUpdateSerializer, "move": s.MoveUnitSerializer}
+    filterset_class = OrgUnitFilter
+    search_fields = ("name", "slug")
+    ordering_fields = ("path", "name", "depth", "created_at")
+
+    def create(self, request):
+        unit = services.create_unit(actor=request.user, **self._input())
+        return self._out(unit, status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial=False):
+        unit = self.get_object()
+        return self._out(services.update_unit(actor=request.user, unit=unit, **self._input(partial=partial)))
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
+
+    @extend_schema(request=s.MoveUnitSerializer, responses=s.OrgUnitSerializer)
+    @action(detail=True, methods=["post"])
+    def move(self, request, pk=None):
+        """Re-parent the unit and its whole subtree."""
+        unit = self.get_object()
+        return self._out(services.move_unit(actor=request.user, unit=unit, new_parent=self._input()["parent"]))
+
+    @extend_schema(request=None, responses=s.OrgUnitSerializer)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        return self._out(services.deactivate_unit(actor=request.user, unit=self.get_object()))
+
+    @extend_schema(request=None, responses=s.OrgUnitSerializer)
+    @action(detail=True, methods=["post"])
+    def reactivate(self, request, pk=None):
+        return self._out(services.reactivate_unit(actor=request.user, unit=self.get_object()))
+
+    @extend_schema(
+        responses=s.RollupSerializer(many=True),
+        parameters=[
+            OpenApiParameter("within", int, description="Only this unit's subtree."),
+            OpenApiParameter("inactive", bool, description="Include deactivated units."),
+        ],
+    )
+    @action(detail=False, methods=["get"], pagination_class=None, filterset_class=None)
+    def tree(self, request):
+        """Every visible unit in tree order with figures rolled up over its subtree (not paginated)."""
+        within = None
+        within_id = query_id(request, "within")
+        if within_id is not None:
+            within = self.get_queryset().filter(pk=within_id).first()
+            if within is None:
+                return Response({"detail": "No such unit."}, status=status.HTTP_404_NOT_FOUND)
+        rollup = build_rollup(request.user, within=within,
+                              include_inactive=request.query_params.get("inactive") in ("1", "true"))
+        rows = [
+            {"id": n.unit.pk, "parent": n.unit.parent_id, "name": n.unit.name, "kind": n.unit.kind,
+             "depth": n.unit.depth, "is_active": n.unit.is_active, **n.total.as_dict()}
+            for n in rollup
+        ]
+        return Response(s.RollupSerializer(rows, many=True).data)
+
+
+@extend_schema_view(
+    create=_writes(s.TeamSerializer, s.TeamCreateSerializer),
+    update=_writes(s.TeamSerializer, s.TeamUpdateSerializer),
+    partial_update=_writes(s.TeamSerializer, s.TeamUpdateSerializer),
+)
+class TeamViewSet(_ServiceViewSet):
+    """Teams of the visible units (an external moderator sees only their own team)."""
+
+    queryset = Team.objects.select_related("unit")
+    serializer_class = s.TeamSerializer
+    write_serializers: ClassVar[dict[str, type]] = {"create": s.TeamCreateSerializer, "update": s.TeamUpdateSerializer,
+                         "partial_update": s.TeamUpdateSerializer}
+    filterset_class = TeamFilter
+    search_fields = ("name")
+    ordering_fields = ("name", "unit__path", "created_at")
+
+    def create(self, request):
+        return self._out(services.create_team(actor=request.user, **self._input()), status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial=False):
+        team = self.get_object()
+        return self._out(services.update_team(actor=request.user, team=team, **self._input(partial=partial)))
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
+
+    @extend_schema(request=None, responses=s.TeamSerializer)
+    @action(detail=True, methods=["post"])
+    def deactivate(self, request, pk=None):
+        return self._out(services.deactivate_team(actor=request.user, team=self.get_object()))
+
+    @extend_schema(request=None, responses=s.TeamSerializer)
+    @action(detail=True, methods=["post"])
+    def reactivate(self, request, pk=None):
+        return self._out(services.reactivate_team(actor=request.user, team=self.get_object()))
+
+
+@extend_schema_view(
+    create=_writes(s.MembershipSerializer, s.MembershipCreateSerializer),
+    update=_writes(s.MembershipSerializer, s.MembershipUpdateSerializer),
+    partial_update=_writes(s.MembershipSerializer, s.MembershipUpdateSerializer),
+)
+class MembershipViewSet(_ServiceViewSet):
+    """Roles granted on the visible units. Granting needs ``orgs.manage_members`` on the unit."""
+
+    queryset = Membership.objects.select_related("user", "unit", "team")
+    serializer_class = s.MembershipSerializer
+    write_serializers: ClassVar[dict[str, type]] = {"create": s.MembershipCreateSerializer, "update": s.MembershipUpdateSerializer,
+                         "partial_update": s.MembershipUpdateSerializer, "invite": s.InviteSerializer}
+    filterset_class = MembershipFilter
+    search_fields = ("user__username", "user__email", "user__first_name", "user__last_name")
+    ordering_fields = ("unit__path", "user__username", "role", "created_at")
+
+    def create(self, request):
+        return self._out(services.grant_membership(actor=request.user, **self._input()), status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial=False):
+        membership = self.get_object()
+        data = self._input(partial=partial)
+        return self._out(services.update_membership(actor=request.user, membership=membership, **data))
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
+
+    @extend_schema(request=None, responses=s.MembershipSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Deactivate the membership (the row stays, for history)."""
+        return self._out(services.revoke_membership(actor=request.user, membership=self.get_object()))
+
+    @extend_schema(request=s.InviteSerializer, responses={201: s.MembershipSerializer})
+    @action(detail=False, methods=["post"])
+    def invite(self, request):
+        """Create an account for a new person (no usable password) and grant them a role."""
+        return self._out(services.invite_member(actor=request.user, **self._input()), status.HTTP_201_CREATED)
+
+
+@extend_schema_view(
+    create=_writes(s.GuidelineSerializer, s.GuidelineWriteSerializer),
+    update=_writes(s.GuidelineSerializer, s.GuidelineWriteSerializer),
+    partial_update=_writes(s.GuidelineSerializer, s.GuidelineWriteSerializer),
+)
+class GuidelineViewSet(_ServiceViewSet):
+    """Guideline versions. Everyone with a role reads the published ones; the hub drafts and publishes."""
+
+    queryset = Guideline.objects.all()
+    serializer_class = s.GuidelineSerializer
+    write_serializers: ClassVar[dict[str, type]] = {"create": s.GuidelineWriteSerializer, "update": s.GuidelineWriteSerializer,
+                         "partial_update": s.GuidelineWriteSerializer}
+    filterset_class = GuidelineFilter
+    search_fields = ("title",)
+    ordering_fields = ("version", "published_at", "created_at")
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        user = self.request.user
+        if not has_perm(user, "orgs.change_guideline", services.root_unit()):
+            qs = qs.filter(published_at__isnull=False)  # drafts are the hub's business
+        if user.is_authenticated:
+            qs = qs.annotate(acknowledged_by_me=Exists(
+                GuidelineAcknowledgement.objects.filter(guideline=OuterRef("pk"), user=user)))
+        return qs
+
+    def create(self, request):
+        return self._out(services.create_guideline(actor=request.user, **self._input()), status.HTTP_201_CREATED)
+
+    def update(self, request, pk=None, partial=False):
+        guideline = self.get_object()
+        data = self._input(partial=partial)
+        return self._out(services.update_guideline(actor=request.user, guideline=guideline, **data))
+
+    def partial_update(self, request, pk=None):
+        return self.update(request, pk, partial=True)
+
+    @extend_schema(request=None, responses=s.GuidelineSerializer)
+    @action(detail=True, methods=["post"])
+    def publish(self, request, pk=None):
+        """Publish a draft as the next version (hub only)."""
+        services.publish_guideline(actor=request.user, guideline=self.get_object())
+        return self._out(self.get_object())
+
+    @extend_schema(request=None, responses=s.AcknowledgementSerializer)
+    @action(detail=True, methods=["post"])
+    def acknowledge(self, request, pk=None):
+        """The requester acknowledges this published version (idempotent)."""
+        ack = services.acknowledge_guideline(actor=request.user, guideline=self.get_object())
+        return Response(s.AcknowledgementSerializer(ack).data)
+
+    @extend_schema(
+        responses=s.PendingPersonSerializer(many=True),
+        parameters=[OpenApiParameter("within", int, description="Only people with a role in this unit's subtree.")],
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def pending(self, request, pk=None):
+        """People within the requester's member-management scope who have not acknowledged this version."""
+        guideline = self.get_object()
+        if not has_perm(request.user, "orgs.manage_members"):
+            raise PermissionDeniedError("Only admins may see who has not acknowledged the guidelines.")
+        within = None
+        within_id = query_id(request, "within")
+        if within_id is not None:
+            within = OrgUnit.objects.restrict(request.user, "view").filter(pk=within_id).first()
+            if within is None:
+                return Response({"detail": "No such unit."}, status=status.HTTP_404_NOT_FOUND)
+        pending, _ = pending_acknowledgements(request.user, guideline, within=within)
+        page = self.paginate_queryset(pending)
+        return self.get_paginated_response(s.PendingPersonSerializer(page, many=True).data)

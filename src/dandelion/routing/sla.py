@@ -1,0 +1,383 @@
+"""SLA clocks: business-hours arithmetic and the first-response / next-response / resolution targets.
+
+The inbox calls :func:`apply_sla`, :func:`record_inbound`, :func:`record_outbound` and :func:`record_resolved`
+inside its own transactions; :func:`check_breaches` runs every minute (periodic job ``routing.sla_breaches``).
+
+Business hours come from the team's :class:`BusinessCalendar`, else the nearest calendar of the team's unit or an
+ancestor (team-less calendars), else Monday–Friday 09:00–18:00 in the team's effective time zone. Times are
+computed with :mod:`zoneinfo` on real elapsed seconds, so opening hours spanning a DST change count what the
+clock actually ran. A policy without ``business_hours`` counts wall-clock time (24/7).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.db import transaction
+from django.utils import timezone
+
+from dandelion.routing.choices import WEEKDAYS, SlaMetric, SlaStatus
+from dandelion.routing.exceptions import CalendarError
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_WEEKLY_HOURS = {d: [["09:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
+MAX_SEARCH_DAYS = 3 * 366
+RESPONSE_METRICS = (SlaMetric.FIRST_RESPONSE, SlaMetric.NEXT_RESPONSE)
+
+
+# --- calendars --------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class CalendarSpec:
+    """A business calendar reduced to what the arithmetic needs."""
+
+    timezone: str = "UTC"
+    weekly_hours: dict = field(default_factory=lambda: dict(DEFAULT_WEEKLY_HOURS))
+    holidays: frozenset = frozenset()
+    always_open: bool = False
+
+    @classmethod
+    def from_calendar(cls, calendar) -> CalendarSpec:
+        return cls(timezone=calendar.timezone, weekly_hours=calendar.weekly_hours or {},
+                   holidays=frozenset(calendar.holidays.values_list("date", flat=True)),
+                   always_open=calendar.is_24_7)
+
+
+ALWAYS_OPEN = CalendarSpec(always_open=True)
+
+
+def _parse_time(value: str) -> dt.timedelta:
+    hours, minutes = value.split(":")
+    h, m = int(hours), int(minutes)
+    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
+        raise ValueError(value)
+    return dt.timedelta(hours=h, minutes=m)
+
+
+def validate_weekly_hours(weekly: object) -> list[str]:
+    """Errors in a weekly-hours JSON (empty list when valid)."""
+    if not isinstance(weekly, dict):
+        return ["weekly hours must be an object keyed by mon..sun"]
+    errors = []
+    for day, intervals in weekly.items():
+        if day not in WEEKDAYS:
+            errors.append(f"{day!r} is not a weekday (mon..sun)")
+            continue
+        if not isinstance(intervals, list):
+            errors.append(f"{day}: must be a list of [start, end] pairs")
+            continue
+        for i, pair in enumerate(intervals):
+            try:
+                start, end = pair
+                if _parse_time(start) >= _parse_time(end):
+                    errors.append(f"{day}[{i}]: start must be before end")
+            except (TypeError, ValueError, AttributeError):
+                errors.append(f"{day}[{i}]: expected [\"HH:MM\", \"HH:MM\"]")
+    return errors
+
+
+def _spec(calendar) -> CalendarSpec:
+    if calendar is None:
+        return ALWAYS_OPEN
+    if isinstance(calendar, CalendarSpec):
+        return calendar
+    return CalendarSpec.from_calendar(calendar)
+
+
+def _open_intervals(spec: CalendarSpec, day: dt.date, tz: ZoneInfo):
+    """The day's opening intervals as aware UTC datetimes (empty on holidays)."""
+    if day in spec.holidays:
+        return []
+    out = []
+    for start, end in spec.weekly_hours.get(WEEKDAYS[day.weekday()], []) or []:
+        midnight = dt.datetime.combine(day, dt.time(0, 0))
+        a = (midnight + _parse_time(start)).replace(tzinfo=tz)
+        b_naive = midnight + _parse_time(end)
+        b = b_naive.replace(tzinfo=tz)
+        out.append((a.astimezone(dt.UTC), b.astimezone(dt.UTC)))
+    return out
+
+
+def calendar_for_team(team) -> CalendarSpec:
+    """The team's own calendar, else the nearest unit calendar up the tree, else Mon–Fri 9–18 in its time zone."""
+    from dandelion.routing.models import BusinessCalendar
+
+    if team is None:
+        return ALWAYS_OPEN
+    own = BusinessCalendar.objects.filter(team=team).first()
+    if own is not None:
+        return CalendarSpec.from_calendar(own)
+    ids = [int(p) for p in team.unit.path.strip("/").split("/") if p]
+    candidates = {c.unit_id: c for c in BusinessCalendar.objects.filter(unit_id__in=ids, team__isnull=True)}
+    for unit_id in reversed(ids):
+        if unit_id in candidates:
+            return CalendarSpec.from_calendar(candidates[unit_id])
+    return CalendarSpec(timezone=team.effective_timezone or "UTC")
+
+
+def add_business_seconds(start: dt.datetime, seconds: float, *, calendar) -> dt.datetime:
+    """The instant ``seconds`` of open time after ``start`` (a BusinessCalendar, a CalendarSpec, or None: 24/7)."""
+    spec = _spec(calendar)
+    if spec.always_open:
+        return start + dt.timedelta(seconds=seconds)
+    if seconds <= 0:
+        return start
+    tz = ZoneInfo(spec.timezone)
+    remaining = dt.timedelta(seconds=seconds)
+    day = start.astimezone(tz).date() - dt.timedelta(days=1)  # an interval of the previous day may run past midnight
+    for _ in range(MAX_SEARCH_DAYS):
+        for open_at, close_at in _open_intervals(spec, day, tz):
+            a = max(open_at, start)
+            if close_at <= a:
+                continue
+            available = close_at - a
+            if remaining <= available:
+                return a + remaining
+            remaining -= available
+        day += dt.timedelta(days=1)
+    raise CalendarError("The business calendar has no opening hours in the next three years.")
+
+
+def business_seconds_between(start: dt.datetime, end: dt.datetime, *, calendar) -> float:
+    """Open seconds between ``start`` and ``end`` (0 when ``end`` is not after ``start``)."""
+    if end <= start:
+        return 0.0
+    spec = _spec(calendar)
+    if spec.always_open:
+        return (end - start).total_seconds()
+    tz = ZoneInfo(spec.timezone)
+    day = start.astimezone(tz).date() - dt.timedelta(days=1)
+    last = end.astimezone(tz).date()
+    total = 0.0
+    while day <= last:
+        for open_at, close_at in _open_intervals(spec, day, tz):
+            a, b = max(open_at, start), min(close_at, end)
+            if b > a:
+                total += (b - a).total_seconds()
+        day += dt.timedelta(days=1)
+    return total
+
+
+# --- policies and clocks ----------------------------------------------------------------------------------------
+def policy_for(conversation):
+    """The active SlaPolicy of the conversation's team for its priority, else the team's any-priority policy."""
+    from dandelion.routing.models import SlaPolicy
+
+    if conversation.team_id is None:
+        return None
+    policies = {p.priority: p for p in SlaPolicy.objects.filter(team_id=conversation.team_id, is_active=True)}
+    return policies.get(conversation.priority) or policies.get("")
+
+
+def _due(policy, metric: str, started_at: dt.datetime, calendar: CalendarSpec | None):
+    seconds = policy.seconds_for(metric)
+    if not seconds:
+        return None
+    return add_business_seconds(started_at, seconds, calendar=calendar if policy.business_hours else None)
+
+
+def _calendar(policy, conversation):
+    return calendar_for_team(conversation.team) if policy is not None and policy.business_hours else None
+
+
+def _start_clock(conversation, policy, metric: str, started_at: dt.datetime, calendar):
+    from dandelion.routing.models import AppliedSla
+
+    due = _due(policy, metric, started_at, calendar)
+    if due is None:
+        return None
+    return AppliedSla.objects.create(conversation=conversation, policy=policy, metric=metric,
+                                     started_at=started_at, due_at=due)
+
+
+def _refresh_due(conversation) -> None:
+    from dandelion.routing.models import AppliedSla
+
+    due = (AppliedSla.objects.filter(conversation=conversation, status=SlaStatus.ACTIVE)
+           .order_by("due_at").values_list("due_at", flat=True).first())
+    if conversation.sla_due_at != due:
+        conversation.sla_due_at = due
+        conversation.save(update_fields=["sla_due_at"])
+
+
+def _has_first_response(conversation) -> bool:
+    from dandelion.routing.models import AppliedSla
+
+    if conversation.first_response_at is not None:
+        return True
+    return AppliedSla.objects.filter(conversation=conversation, metric=SlaMetric.FIRST_RESPONSE,
+                                     status__in=[SlaStatus.HIT, SlaStatus.MISSED],
+                                     completed_at__isnull=False).exists()
+
+
+@transaction.atomic
+def apply_sla(conversation, *, at: dt.datetime) -> None:
+    """(Re)start the clocks for the policy of ``conversation.team`` + priority (after routing, a handover or a
+    priority change). Running clocks keep their start time (the customer has been waiting since then) and get the
+    new policy's due time; a conversation whose team has no policy has no clocks."""
+    from dandelion.routing.models import AppliedSla
+
+    active = {a.metric: a for a in AppliedSla.objects.select_for_update().filter(
+        conversation=conversation, status=SlaStatus.ACTIVE)}
+    for row in active.values():
+        row.status, row.completed_at = SlaStatus.CANCELLED, at
+        row.save(update_fields=["status", "completed_at"])
+    policy = policy_for(conversation)
+    if policy is not None and conversation.status != "resolved":
+        calendar = _calendar(policy, conversation)
+        waiting = conversation.waiting_since or conversation.first_inbound_at or at
+        starts: dict[str, dt.datetime] = {}
+        if not _has_first_response(conversation):
+            row = active.get(SlaMetric.FIRST_RESPONSE)
+            starts[SlaMetric.FIRST_RESPONSE] = row.started_at if row else waiting
+        elif SlaMetric.NEXT_RESPONSE in active or (conversation.needs_reply and conversation.waiting_since):
+            row = active.get(SlaMetric.NEXT_RESPONSE)
+            starts[SlaMetric.NEXT_RESPONSE] = row.started_at if row else waiting
+        resolved_before = AppliedSla.objects.filter(conversation=conversation, metric=SlaMetric.RESOLUTION,
+                                                    status__in=[SlaStatus.HIT, SlaStatus.MISSED]).exists()
+        if SlaMetric.RESOLUTION in active:
+            starts[SlaMetric.RESOLUTION] = active[SlaMetric.RESOLUTION].started_at
+        elif not resolved_before:
+            starts[SlaMetric.RESOLUTION] = conversation.first_inbound_at or waiting
+        for metric, started_at in starts.items():
+            _start_clock(conversation, policy, metric, started_at, calendar)
+    _refresh_due(conversation)
+
+
+def _complete(rows, at: dt.datetime) -> None:
+    for row in rows:
+        if row.status == SlaStatus.ACTIVE:
+            row.status = SlaStatus.HIT if at <= row.due_at else SlaStatus.MISSED
+            if row.status == SlaStatus.MISSED and row.breached_at is None:
+                row.breached_at = row.due_at
+        row.completed_at = at
+        row.save(update_fields=["status", "completed_at", "breached_at"])
+
+
+@transaction.atomic
+def record_inbound(conversation, *, at: dt.datetime) -> None:
+    """A new customer message: starts a next-response clock when a first response already exists (and a
+    resolution clock again when the conversation had been resolved)."""
+    from dandelion.routing.models import AppliedSla
+
+    policy = policy_for(conversation)
+    if policy is None:
+        return
+    active = set(AppliedSla.objects.filter(conversation=conversation, status=SlaStatus.ACTIVE)
+                 .values_list("metric", flat=True))
+    calendar = _calendar(policy, conversation)
+    if _has_first_response(conversation):
+        if SlaMetric.NEXT_RESPONSE not in active:
+            _start_clock(conversation, policy, SlaMetric.NEXT_RESPONSE, at, calendar)
+    elif SlaMetric.FIRST_RESPONSE not in active:
+        _start_clock(conversation, policy, SlaMetric.FIRST_RESPONSE, at, calendar)
+    if SlaMetric.RESOLUTION not in active:
+        _start_clock(conversation, policy, SlaMetric.RESOLUTION, at, calendar)
+    _refresh_due(conversation)
+
+
+@transaction.atomic
+def record_outbound(conversation, *, at: dt.datetime) -> None:
+    """An agent replied: the running first-response / next-response targets are hit (or missed if late)."""
+    from dandelion.routing.models import AppliedSla
+
+    rows = AppliedSla.objects.select_for_update().filter(
+        conversation=conversation, metric__in=RESPONSE_METRICS, completed_at__isnull=True,
+        status__in=[SlaStatus.ACTIVE, SlaStatus.MISSED])
+    _complete(list(rows), at)
+    _refresh_due(conversation)
+
+
+@transaction.atomic
+def record_resolved(conversation, *, at: dt.datetime) -> None:
+    """The conversation is resolved: the resolution target is hit or missed, every other clock stops."""
+    from dandelion.routing.models import AppliedSla
+
+    rows = list(AppliedSla.objects.select_for_update().filter(conversation=conversation, completed_at__isnull=True,
+                                                              status__in=[SlaStatus.ACTIVE, SlaStatus.MISSED]))
+    _complete([r for r in rows if r.metric == SlaMetric.RESOLUTION], at)
+    for row in rows:
+        if row.metric != SlaMetric.RESOLUTION:
+            if row.status == SlaStatus.ACTIVE:
+                row.status = SlaStatus.CANCELLED
+            row.completed_at = at
+            row.save(update_fields=["status", "completed_at"])
+    _refresh_due(conversation)
+
+
+def check_breaches(*, now: dt.datetime | None = None) -> int:
+    """Mark every overdue active target missed, run its policy's escalation, and return how many were marked.
+
+    Idempotent and safe to run concurrently: each row is claimed by a conditional UPDATE (active → missed)."""
+    from dandelion.routing.models import AppliedSla
+
+    now = now or timezone.now()
+    count = 0
+    overdue = list(AppliedSla.objects.filter(status=SlaStatus.ACTIVE, due_at__lt=now)
+                   .values_list("pk", flat=True)[:1000])
+    for pk in overdue:
+        try:
+            with transaction.atomic():
+                claimed = AppliedSla.objects.filter(pk=pk, status=SlaStatus.ACTIVE).update(
+                    status=SlaStatus.MISSED, breached_at=now)
+                if not claimed:
+                    continue
+                row = AppliedSla.objects.select_related("policy", "conversation__team",
+                                                        "conversation__account__owner_unit").get(pk=pk)
+                escalate_breach(row, now=now)
+                count += 1
+        except Exception:
+            logger.exception("SLA breach handling failed for AppliedSla %s", pk)
+    return count
+
+
+def escalate_breach(applied, *, now: dt.datetime) -> None:
+    """Run the policy's escalation for one missed target: priority, team notification, reassignment; record a
+    ``sla_breached`` conversation event and an audit row."""
+    from dandelion.core.audit import record
+    from dandelion.inbox.choices import EventKind
+    from dandelion.inbox.models import ConversationEvent
+    from dandelion.orgs.models import Team
+
+    conversation = applied.conversation
+    escalation = (applied.policy.escalation if applied.policy else None) or {}
+    changes: dict[str, list] = {}
+    fields: list[str] = []
+    new_priority = escalation.get("set_priority")
+    if new_priority and new_priority != conversation.priority:
+        changes["priority"] = [conversation.priority, new_priority]
+        conversation.priority = new_priority
+        fields.append("priority")
+    target_id = escalation.get("reassign_to_team")
+    target = Team.objects.filter(pk=target_id, is_active=True).first() if target_id else None
+    if target is not None and target.pk != conversation.team_id:
+        changes["team"] = [conversation.team_id, target.pk]
+        changes["assignee"] = [conversation.assignee_id, None]
+        conversation.team, conversation.assignee = target, None
+        fields += ["team", "assignee"]
+    if fields:
+        conversation.save(update_fields=[*fields, "updated_at"])
+    notify_id = escalation.get("notify_team")
+    data = {"metric": applied.metric, "due_at": applied.due_at.isoformat(), "policy": applied.policy_id,
+            "applied_sla": applied.pk, "escalation": escalation, "changes": changes}
+    if notify_id:
+        data["notify_team"] = notify_id
+    ConversationEvent.objects.create(conversation=conversation, kind=EventKind.SLA_BREACHED, data=data)
+    record(actor=None, action="routing.sla.breach", obj=conversation,
+           summary=f"{applied.get_metric_display()} target missed (due {applied.due_at:%Y-%m-%d %H:%M} UTC)",
+           changes={"sla_status": [SlaStatus.ACTIVE, SlaStatus.MISSED], **changes})
+    if target is not None and "team" in changes:
+        transaction.on_commit(lambda: _assign_later(conversation.pk))
+    _refresh_due(conversation)
+
+
+def _assign_later(conversation_id: int) -> None:
+    from dandelion.inbox.models import Conversation
+    from dandelion.routing.assignment import auto_assign
+
+    conversation = Conversation.objects.filter(pk=conversation_id).select_related("team").first()
+    if conversation is not None and conversation.assignee_id is None:
+        auto_assign(conversation)

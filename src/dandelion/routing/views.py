@@ -1,0 +1,159 @@
+"""Routing UI: the ordered rule list (HTMX reorder), the rule editor with live validation and preview, and the
+SLA policies / business calendars overview."""
+
+from __future__ import annotations
+
+from itertools import groupby
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from dandelion.core.exceptions import DandelionError
+from dandelion.core.htmx import render_page_or_partial
+from dandelion.core.permissions import has_perm
+from dandelion.routing import services
+from dandelion.routing.conditions import ACTIONS, FIELDS, describe_actions, describe_conditions
+from dandelion.routing.forms import RoutingRuleForm, manageable_units
+from dandelion.routing.models import AssignmentPolicy, BusinessCalendar, RoutingRule, SlaPolicy
+
+
+def _require_view(user, perm: str = "routing.view_routingrule") -> None:
+    if not has_perm(user, perm):
+        raise PermissionDenied("You may not see routing.")
+
+
+def _rule_rows(user):
+    from dandelion.orgs.models import Team
+
+    rules = list(RoutingRule.objects.restrict(user, "view").select_related("unit", "created_by")
+                 .order_by("unit__depth", "unit__path", "position", "id"))
+    team_ids = {r.actions.get("route_to_team") for r in rules if isinstance(r.actions, dict)}
+    names = dict(Team.objects.filter(pk__in=[t for t in team_ids if t]).values_list("id", "name"))
+    rows = []
+    for rule in rules:
+        rows.append({"rule": rule, "when": describe_conditions(rule.conditions or {}),
+                     "then": describe_actions(rule.actions or {}, names),
+                     "can_change": has_perm(user, "routing.change_routingrule", rule.unit)})
+    return [(unit, list(items)) for unit, items in groupby(rows, key=lambda r: r["rule"].unit)]
+
+
+@login_required
+def rule_list(request):
+    """Rules within the viewer's scope, grouped by unit in evaluation order (hub first)."""
+    _require_view(request.user)
+    return render_page_or_partial(request, "routing/rule_list.html", "routing/partials/_rule_table.html", {
+        "groups": _rule_rows(request.user), "can_add": bool(manageable_units(request.user))})
+
+
+@login_required
+@require_POST
+def rule_move(request, pk: int):
+    rule = get_object_or_404(RoutingRule.objects.restrict(request.user, "view"), pk=pk)
+    if not has_perm(request.user, "routing.change_routingrule", rule.unit):
+        raise PermissionDenied
+    services.move_routing_rule(rule, actor=request.user, direction=request.POST.get("direction", ""))
+    if request.htmx:
+        return render(request, "routing/partials/_rule_table.html", {"groups": _rule_rows(request.user)})
+    return redirect("routing:rule-list")
+
+
+@login_required
+@require_POST
+def rule_delete(request, pk: int):
+    rule = get_object_or_404(RoutingRule.objects.restrict(request.user, "view"), pk=pk)
+    if not has_perm(request.user, "routing.delete_routingrule", rule.unit):
+        raise PermissionDenied
+    services.delete_routing_rule(rule, actor=request.user)
+    messages.success(request, f"Deleted rule “{rule.name}”.")
+    return redirect("routing:rule-list")
+
+
+def _editor(request, rule: RoutingRule | None):
+    can_change = rule is None or has_perm(request.user, "routing.change_routingrule", rule.unit)
+    if request.method == "POST":
+        if not can_change:
+            raise PermissionDenied
+        form = RoutingRuleForm(request.POST, user=request.user)
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                if rule is None:
+                    rule = services.create_routing_rule(actor=request.user, **data)
+                    messages.success(request, f"Created rule “{rule.name}”.")
+                else:
+                    services.update_routing_rule(rule, actor=request.user, **data)
+                    messages.success(request, f"Saved rule “{rule.name}”.")
+                return redirect("routing:rule-list")
+            except DandelionError as exc:
+                form.add_error(None, exc.message)
+        status = 400
+    else:
+        initial = {"is_active": True}
+        if rule is not None:
+            initial = {"unit": rule.unit_id, "name": rule.name, "conditions": rule.conditions,
+                       "actions": rule.actions, "stop_processing": rule.stop_processing, "is_active": rule.is_active}
+        form = RoutingRuleForm(initial=initial, user=request.user)
+        status = 200
+    if rule is not None and not can_change:
+        for field in form.fields.values():
+            field.disabled = True
+    return render(request, "routing/rule_form.html", {
+        "form": form, "rule": rule, "can_change": can_change, "fields_help": FIELDS, "actions_help": ACTIONS,
+    }, status=status)
+
+
+@login_required
+def rule_create(request):
+    if not manageable_units(request.user):
+        raise PermissionDenied("You may not create routing rules.")
+    return _editor(request, None)
+
+
+@login_required
+def rule_edit(request, pk: int):
+    _require_view(request.user)
+    rule = get_object_or_404(RoutingRule.objects.restrict(request.user, "view").select_related("unit"), pk=pk)
+    return _editor(request, rule)
+
+
+@login_required
+def rule_preview(request):
+    """HTMX partial: validation errors and what the (unsaved) rule would do to recent inbound messages.
+    POST: the editor's fields; GET ``?rule=<id>``: a saved rule."""
+    _require_view(request.user)
+    if request.method == "POST":
+        form = RoutingRuleForm(request.POST, user=request.user)
+        form.is_valid()
+        data = form.cleaned_data
+        rule_data = {"unit": data.get("unit"), "conditions": data.get("conditions") or {},
+                     "actions": data.get("actions") or {}}
+        # a missing unit or name must not stop the preview; only condition/action errors do
+        errors = [e for name in ("conditions", "actions") for e in form.errors.get(name, [])]
+    else:
+        rule = get_object_or_404(RoutingRule.objects.restrict(request.user, "view"), pk=request.GET.get("rule"))
+        rule_data = {"unit": rule.unit, "conditions": rule.conditions, "actions": rule.actions}
+        errors = []
+    result = {"errors": [], "rows": [], "evaluated": 0, "matched": 0}
+    if not errors:
+        result = services.preview_rule(rule_data, actor=request.user, limit=50)
+        errors = [f"{e['path']}: {e['message']}" for e in result["errors"]]
+    return render(request, "routing/partials/_preview.html", {"result": result, "errors": errors})
+
+
+@login_required
+def sla_list(request):
+    """SLA policies, assignment policies and business calendars within the viewer's scope."""
+    _require_view(request.user, "routing.view_slapolicy")
+    policies = SlaPolicy.objects.restrict(request.user, "view").select_related("team__unit")
+    calendars = BusinessCalendar.objects.restrict(request.user, "view").select_related("unit", "team") \
+        .prefetch_related("holidays")
+    assignment = AssignmentPolicy.objects.restrict(request.user, "view").select_related("team__unit",
+                                                                                        "last_assigned")
+    return render(request, "routing/sla_list.html", {
+        "policies": policies, "calendars": calendars, "assignment_policies": assignment,
+        "api_url": reverse("api:slapolicy-list"),
+    })

@@ -1,0 +1,250 @@
+"""``dandelion evaluate``: every target of the understanding issue, with its baselines scored in the same run.
+
+Baselines: XLM-T's and RoBERTa-retrained's published predictions shipped with the datasets, VADER for English
+sentiment, lingua high-accuracy over all languages for language id. Speed and memory are measured in a fresh
+single-threaded subprocess.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+
+import numpy as np
+
+from . import data as D
+from .metrics import accuracy, f1_binary, macro_f1, macro_recall, recall_binary
+
+XLMT7 = ("ar", "en", "fr", "de", "it", "pt", "es")
+SEED = 20240601
+
+
+def _shuffled(texts, labels, seed=SEED):
+    idx = np.random.default_rng(seed).permutation(len(texts))
+    return [texts[i] for i in idx], [labels[i] for i in idx]
+
+
+def _vader_labels(texts):
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    v = SentimentIntensityAnalyzer()
+    out = []
+    for t in texts:
+        c = v.polarity_scores(t)["compound"]
+        out.append(2 if c >= 0.05 else 0 if c <= -0.05 else 1)
+    return out
+
+
+def _lingua_high(texts):
+    from lingua import LanguageDetectorBuilder
+
+    from .features import lid_text
+
+    det = LanguageDetectorBuilder.from_all_languages().with_preloaded_language_models().build()
+    res = det.detect_languages_in_parallel_of([lid_text(t) for t in texts])
+    return [r.iso_code_639_1.name.lower() if r is not None else None for r in res]
+
+
+def run_all(root=None, log: Callable[[str], None] = print, analyzer=None, with_speed: bool = True,
+            with_lingua: bool = True) -> dict:
+    from .analyzer import DandelionAnalyzer
+
+    root = D.datasets_dir(root)
+    if not root.exists():
+        raise FileNotFoundError(f"datasets folder {root} not found (see ../shared/datasets/README.md)")
+    a = analyzer or DandelionAnalyzer()
+    rows: list[dict] = []
+
+    def row(task, dataset, metric, ours, target, baselines, n, note=""):
+        rows.append({"task": task, "dataset": dataset, "metric": metric, "ours": round(float(ours), 4),
+                     "target": target, "baselines": {k: round(float(v), 4) for k, v in baselines.items()},
+                     "n": n, "note": note, "met": bool(target is None or ours >= target)})
+        log(f"  {task:<22} {dataset:<40} {metric:<13} ours {ours:.4f}  " +
+            "  ".join(f"{k} {v:.4f}" for k, v in baselines.items()))
+
+    # ---------------- language id ----------------
+    log("language id")
+    pt, pl = D.papluca(root, "test")
+    ours = [u.language for u in a.analyze(pt)]
+    xl_t, xl_y = [], []
+    for name, code in D.XLMT_LANGS.items():
+        tt, _ = D.xlmt(root, name, "test")
+        xl_t += tt
+        xl_y += [code] * len(tt)
+    xl_t, xl_y = _shuffled(xl_t, xl_y)
+    ours_x = [u.language for u in a.analyze(xl_t)]
+    base_p = base_x = None
+    if with_lingua:
+        base_p = _lingua_high(pt)
+        base_x = _lingua_high(xl_t)
+    bl = lambda b, y: {"lingua-high (all langs)": accuracy(y, b)} if b is not None else {}
+    row("language id", "papluca test (20 langs)", "accuracy", accuracy(pl, ours), 0.98, bl(base_p, pl), len(pl))
+    m7 = np.array([y in XLMT7 for y in xl_y])
+    y7 = [y for y, m in zip(xl_y, m7) if m]
+    o7 = [o for o, m in zip(ours_x, m7) if m]
+    b7 = [b for b, m in zip(base_x, m7) if m] if base_x is not None else None
+    row("language id", "xlm-t test ar en fr de it pt es", "accuracy", accuracy(y7, o7), 0.98, bl(b7, y7), len(y7))
+    yh = [y for y, m in zip(xl_y, m7) if not m]
+    oh = [o for o, m in zip(ours_x, m7) if not m]
+    bh = [b for b, m in zip(base_x, m7) if not m] if base_x is not None else None
+    row("language id", "xlm-t test hi (mostly romanised)", "accuracy", accuracy(yh, oh), None, bl(bh, yh), len(yh),
+        "reported apart")
+
+    # ---------------- multilingual sentiment ----------------
+    log("sentiment, 8 languages")
+    all_t, _, all_p = D.xlmt_all_predictions(root)
+    xlmt_pred = dict(zip(all_t, all_p))
+    f_ours, f_base = [], []
+    for name, code in D.XLMT_LANGS.items():
+        tt, yy = _shuffled(*D.xlmt(root, name, "test"))
+        pr = a.probabilities(tt)["sentiment"].argmax(axis=1)
+        f_ours.append(macro_f1(yy, pr, 3))
+        bp = [xlmt_pred.get(t, -1) for t in tt]
+        keep = [i for i, b in enumerate(bp) if b >= 0]
+        f_base.append(macro_f1([yy[i] for i in keep], [bp[i] for i in keep], 3))
+        row("sentiment", f"xlm-t test {code}", "macro-F1", f_ours[-1], None, {"XLM-T": f_base[-1]}, len(tt))
+    row("sentiment", "xlm-t test, 8 langs (mean)", "macro-F1", float(np.mean(f_ours)), 0.65,
+        {"XLM-T": float(np.mean(f_base))}, 8 * 870)
+
+    log("sentiment, English")
+    tt, yy = D.tweeteval(root, "sentiment", "test")
+    pr = a.probabilities(tt)["sentiment"].argmax(axis=1)
+    rob = D.tweeteval_predictions(root, "sentiment")
+    row("sentiment", "tweeteval sentiment test", "macro-recall", macro_recall(yy, pr, 3), 0.68,
+        {"RoBERTa-rt": macro_recall(yy, rob, 3), "VADER": macro_recall(yy, _vader_labels(tt), 3)}, len(tt))
+
+    # ---------------- spam (leave one video out) ----------------
+    log("spam")
+    row_spam = _spam_lovo(root, a)
+    row("spam", "YouTube, leave-one-video-out (pooled)", "F1", row_spam["pooled_f1"], 0.95,
+        {"all-spam": row_spam["all_spam_f1"]}, row_spam["n"], f"per video {row_spam['per_video']}")
+    st, sy = D.sms(root)
+    pr = a.probabilities(st)["spam"] >= 0.5
+    row("spam", "SMS spam (shipped model; seen in training)", "F1", f1_binary(sy, pr), None, {}, len(st),
+        "sanity only: SMS is part of the spam training data")
+
+    # ---------------- abuse ----------------
+    log("abuse")
+    tt, yy = D.tweeteval(root, "offensive", "test")
+    pr = (a.probabilities(tt)["abuse"] >= 0.5).astype(int)
+    row("abuse/offensive", "tweeteval offensive test", "macro-F1", macro_f1(yy, pr, 2), 0.75,
+        {"RoBERTa-rt": macro_f1(yy, D.tweeteval_predictions(root, "offensive"), 2)}, len(tt))
+
+    # ---------------- intent ----------------
+    log("intent")
+    bt, _, by = D.bitext(root, "test")
+    ours_i = [u.intent for u in a.analyze(bt)]
+    row("intent", "bitext held-out 20% (mapped to 4 intents)", "accuracy", accuracy(by, ours_i), 0.90,
+        {"majority": accuracy(by, ["question"] * len(by))}, len(by))
+
+    # ---------------- needs reply ----------------
+    log("needs reply")
+    tt, ans = D.twcs_inbound(root)
+    # twcs ships no split: the md5 "test" fifth is reported, the rest was the dev set for the rule's threshold
+    held = [D.bitext_split(t) == "test" for t in tt]
+    tt = [t for t, h in zip(tt, held) if h]
+    ans = [x for x, h in zip(ans, held) if h]
+    nr = np.array([u.needs_reply for u in a.analyze(tt)])
+    ans = np.array(ans)
+    row("needs-reply", "twcs inbound answered by the brand (held-out fifth)", "recall", recall_binary(ans, nr), 0.90,
+        {"always-yes": 1.0}, int(ans.sum()),
+        f"flags {nr[~ans].mean():.2f} of unanswered inbound, {nr.mean():.2f} of all inbound")
+    gt, _ = D.tweeteval(root, "sentiment", "test")
+    rate = float(np.mean([u.needs_reply for u in a.analyze(gt[:3000])]))
+    rows[-1]["note"] += f"; flags {rate:.2f} of general tweets (tweeteval sentiment test, first 3000)"
+
+    result = {"rows": rows}
+    if with_speed:
+        log("speed (fresh single-threaded process)")
+        result["speed"] = measure_speed(root)
+        log(f"  {result['speed']}")
+    return result
+
+
+def _spam_lovo(root, a) -> dict:
+    from sklearn.linear_model import LogisticRegression
+
+    from .training import SPAM_C, spam_ham_texts
+
+    yt = D.youtube(root)
+    st, sy = D.sms(root)
+    ham = spam_ham_texts(root, D.test_keys(root))  # the same extra negatives as the shipped head
+    st, sy = st + ham, list(sy) + [0] * len(ham)
+    X_sms = a.featurizer.transform(st)
+    X_yt = a.featurizer.transform([t for _, t, _ in yt])
+    vids = np.array([v for v, _, _ in yt])
+    y = np.array([lab for _, _, lab in yt])
+    pred = np.zeros(len(y), dtype=bool)
+    per_video = {}
+    import scipy.sparse as sp
+
+    for v in D.YOUTUBE_FILES:
+        te = vids == v
+        Xtr = sp.vstack([X_yt[~te], X_sms]).tocsr()
+        ytr = np.concatenate([y[~te], sy])
+        clf = LogisticRegression(C=SPAM_C, max_iter=400, class_weight="balanced").fit(Xtr, ytr)
+        pred[te] = clf.predict_proba(X_yt[te])[:, 1] >= 0.5
+        per_video[v.split("-")[1]] = round(f1_binary(y[te], pred[te]), 3)
+    return {"pooled_f1": f1_binary(y, pred), "per_video": per_video, "n": len(y),
+            "all_spam_f1": f1_binary(y, np.ones_like(y))}
+
+
+SPEED_SCRIPT = r"""
+import json, resource, sys, time
+t0 = time.perf_counter()
+from dandelion.understanding.analyzer import DandelionAnalyzer
+a = DandelionAnalyzer()
+load = time.perf_counter() - t0
+texts = json.load(open(sys.argv[1]))
+a.analyze(texts[:512])
+t0 = time.perf_counter()
+a.analyze(texts)
+dt = time.perf_counter() - t0
+# VmHWM, not ru_maxrss: Linux carries ru_maxrss over exec from the (big) parent process
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM")][0].split()[1]
+print(json.dumps({"messages": len(texts), "msg_per_s": round(len(texts) / dt, 1), "load_s": round(load, 3),
+                  "max_rss_mb": round(int(hwm) / 1024, 1)}))
+"""
+
+
+def measure_speed(root, n: int = 8000) -> dict:
+    """Whole understanding step on one core, batches of 512, over a mix of real posts in 8+ languages."""
+    import tempfile
+
+    texts, _ = D.tweeteval(root, "sentiment", "test")
+    xt = []
+    for name in D.XLMT_LANGS:
+        xt += D.xlmt(root, name, "test")[0]
+    mix = (texts[: n // 2] + xt)[:n]
+    rng = np.random.default_rng(SEED)
+    mix = [mix[i] for i in rng.permutation(len(mix))]
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1",
+               RAYON_NUM_THREADS="1", PYTHONWARNINGS="ignore")
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump(mix, f)
+    try:
+        out = subprocess.run([sys.executable, "-c", SPEED_SCRIPT, f.name], env=env, capture_output=True,
+                             text=True, check=True, timeout=600)
+        # pin to one core where the OS allows it
+        return json.loads(out.stdout.strip().splitlines()[-1])
+    finally:
+        os.unlink(f.name)
+
+
+def format_table(result: dict) -> str:
+    lines = ["| task | test data | metric | ours | target | baselines (same run) | n | met |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in result["rows"]:
+        base = ", ".join(f"{k} {v:.3f}" for k, v in r["baselines"].items()) or "-"
+        tgt = "-" if r["target"] is None else f">= {r['target']}"
+        met = "-" if r["target"] is None else ("yes" if r["met"] else "**no**")
+        lines.append(f"| {r['task']} | {r['dataset']} | {r['metric']} | {r['ours']:.3f} | {tgt} | {base} | {r['n']} | {met} |")
+    sp_ = result.get("speed")
+    if sp_:
+        lines.append("")
+        lines.append(f"Speed (one core, batches of 512, {sp_['messages']} real posts): {sp_['msg_per_s']:.0f} msg/s "
+                     f"(target >= 1000); model load {sp_['load_s']:.2f} s (<= 2); max RSS {sp_['max_rss_mb']:.0f} MB (<= 500).")
+    return "\n".join(lines)

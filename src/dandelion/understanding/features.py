@@ -1,0 +1,158 @@
+"""Shared text normalisation and one sparse feature matrix for every linear head.
+
+Every head (language, sentiment, intent, spam, abuse) reads the same matrix, so a batch is vectorised once:
+hashed word 1-2-grams, hashed character 2-5-grams (inside word boundaries) and a few dense cues (VADER
+lexicon scores, punctuation, mentions, links, shouting). Hashing keeps the artifacts free of vocabularies
+and makes the transform stateless: only the weights are shipped.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import re
+from collections.abc import Sequence
+
+import mmh3
+import numpy as np
+import scipy.sparse as sp
+
+WORD_BITS = 18
+CHAR_BITS = 18
+URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+MENTION_RE = re.compile(r"@\w+")
+REPEAT_RE = re.compile(r"(\S)\1{3,}")
+DIGITS_RE = re.compile(r"\d+")
+SPACE_RE = re.compile(r"\s+")
+HASHTAG_RE = re.compile(r"#(\w+)")
+# what language identification should not see: links, handles, the '#' of hashtags, digits, entities
+LID_STRIP_RE = re.compile(r"(?:https?://|www\.)\S+|@\w+|#|&\w+;|\d+|_", re.IGNORECASE)
+QUESTION_RE = re.compile(r"[?¿؟？]")
+EMOJI_RE = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+
+DENSE_NAMES = (
+    "vader_neg", "vader_neu", "vader_pos", "vader_compound", "question", "exclaim", "mentions",
+    "url", "hashtags", "log_len", "caps_ratio", "emoji", "bias",
+)
+
+
+def normalize(text: str) -> str:
+    """Lower-cased, entity-decoded text with links/handles/digits folded and long repeats squeezed."""
+    if "&" in text:
+        text = html.unescape(text)
+    text = URL_RE.sub(" httpurl ", text)
+    text = MENTION_RE.sub(" @user ", text)
+    text = DIGITS_RE.sub("0", text)
+    text = REPEAT_RE.sub(r"\1\1\1", text)
+    return SPACE_RE.sub(" ", text).strip().lower()
+
+
+def lid_text(text: str) -> str:
+    """The text language identification should look at."""
+    if "&" in text:
+        text = html.unescape(text)
+    return SPACE_RE.sub(" ", LID_STRIP_RE.sub(" ", text)).strip()
+
+
+_vader = None
+
+
+def _vader_analyzer():
+    global _vader
+    if _vader is None:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+        _vader = SentimentIntensityAnalyzer()
+    return _vader
+
+
+def dense_features(texts: Sequence[str]) -> np.ndarray:
+    vader = _vader_analyzer()
+    out = np.zeros((len(texts), len(DENSE_NAMES)), dtype=np.float32)
+    for i, t in enumerate(texts):
+        if "&" in t:
+            t = html.unescape(t)
+        s = vader.polarity_scores(URL_RE.sub(" ", t))
+        letters = sum(c.isalpha() for c in t) or 1
+        caps = sum(c.isupper() for c in t)
+        out[i] = (
+            s["neg"], s["neu"], s["pos"], s["compound"],
+            1.0 if QUESTION_RE.search(t) else 0.0,
+            min(t.count("!"), 3) / 3.0,
+            min(len(MENTION_RE.findall(t)), 3) / 3.0,
+            1.0 if URL_RE.search(t) else 0.0,
+            min(len(HASHTAG_RE.findall(t)), 3) / 3.0,
+            math.log1p(len(t)) / 6.0,
+            caps / letters,
+            min(len(EMOJI_RE.findall(t)), 3) / 3.0,
+            1.0,
+        )
+    return out
+
+
+WORD_TOKEN_RE = re.compile(r"(?u)[#@]?\w+|[^\w\s]")
+MULTISPACE_RE = re.compile(r"\s\s+")
+
+
+def word_ngrams(text: str) -> list[str]:
+    """Word 1-2-grams, as scikit-learn's HashingVectorizer(ngram_range=(1, 2), token_pattern=...) makes them."""
+    tokens = WORD_TOKEN_RE.findall(text)
+    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+
+
+def char_wb_ngrams(text: str, lo: int = 2, hi: int = 5) -> list[str]:
+    """Character n-grams inside word boundaries (scikit-learn's ``char_wb`` analyzer, same order and padding)."""
+    out: list[str] = []
+    append = out.append
+    for w in MULTISPACE_RE.sub(" ", text).split():
+        w = f" {w} "
+        w_len = len(w)
+        for n in range(lo, hi + 1):
+            offset = 0
+            append(w[offset : offset + n])
+            while offset + n < w_len:
+                offset += 1
+                append(w[offset : offset + n])
+            if offset == 0:  # a short word counts once
+                break
+    return out
+
+
+def hashed_rows(token_lists: Sequence[list[str]], n_features: int) -> sp.csr_matrix:
+    """Binary, L2-normalised hashed bag of tokens: the matrix scikit-learn's HashingVectorizer(binary=True,
+    norm="l2", alternate_sign=False) gives, with MurmurHash3 (seed 0, signed) from ``mmh3`` instead of importing
+    scikit-learn at run time (its import alone took over a second of the model's load)."""
+    n_rows = len(token_lists)
+    hashes: list[int] = []
+    counts = np.zeros(n_rows, dtype=np.int64)
+    h32 = mmh3.hash
+    for i, tokens in enumerate(token_lists):
+        unique = set(tokens)
+        counts[i] = len(unique)
+        hashes.extend(map(h32, unique))
+    h = np.asarray(hashes, dtype=np.int64)
+    # abs(h) % n, and where scikit-learn puts abs(-2**31) (undefined for an int32)
+    cols = np.where(h == -2147483648, (2147483647 - (n_features - 1)) % n_features, np.abs(h) % n_features)
+    indptr = np.concatenate([[0], np.cumsum(counts)])
+    m = sp.csr_matrix((np.ones(len(cols)), cols.astype(np.int32), indptr), shape=(n_rows, n_features))
+    m.sum_duplicates()  # two tokens hashed to one column (sorted per row, in C)
+    per_row = np.diff(m.indptr)
+    m.data = np.repeat(1.0 / np.sqrt(np.maximum(per_row, 1)), per_row)
+    return m
+
+
+class Featurizer:
+    """Stateless: the same texts always give the same matrix, whatever was trained."""
+
+    def __init__(self, word_bits: int = WORD_BITS, char_bits: int = CHAR_BITS):
+        self.word_features = 2**word_bits
+        self.char_features = 2**char_bits
+        self.n_features = self.word_features + self.char_features + len(DENSE_NAMES)
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        texts = ["" if t is None else str(t) for t in texts]
+        norm = [normalize(t) for t in texts]
+        xw = hashed_rows([word_ngrams(t) for t in norm], self.word_features)
+        xc = hashed_rows([char_wb_ngrams(t) for t in norm], self.char_features)
+        xd = sp.csr_matrix(dense_features(texts))
+        return sp.hstack([xw, xc, xd], format="csr", dtype=np.float32)

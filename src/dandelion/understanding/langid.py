@@ -1,0 +1,151 @@
+"""Language identification: lingua (low-accuracy mode, all 75 languages) fused with a tweet-trained model.
+
+lingua gives breadth (any of its 75 languages, so rare-language messages reach the right vendor); its
+low-accuracy mode loads in < 1 s and ~90 MB. On short, noisy posts it confuses close neighbours (pt/es/gl,
+nl/af, hi/mr, bg/mk), so two things correct it:
+
+* a prior over languages: those common on social media (and the EU's official ones) weigh 1, the rest
+  ``RARE_WEIGHT`` -- a message is far more likely Dutch than Afrikaans;
+* the ``language`` head (hashed character n-grams, trained on xlm-t tweets in ar de en es fr hi it pt),
+  combined with lingua when lingua finds one of those eight plausible. It also recognises romanised Hindi,
+  which lingua cannot.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from .features import lid_text
+
+COMMON = frozenset(
+    # frequent on social media (Twitter language studies) + official EU languages + large national languages
+    ["en", "es", "pt", "fr", "de", "it", "ar", "ru", "ja", "zh", "ko", "hi", "id", "ms", "tr", "pl", "nl", "vi", "th", "fa", "uk", "el", "he", "sv", "ro", "cs", "hu", "tl", "ur", "bn", "ta", "te", "pa", "gu", "bg", "hr", "da", "et", "fi", "ga", "lt", "lv", "mt", "sk", "sl", "ca", "sw", "no", "nb"]
+)
+RARE_WEIGHT = 0.2
+TOP_K = 8
+HINT_BOOST = 4.0
+TRUST_LINGUA = 0.8  # lingua's share at which its answer stands (chosen on validation splits)
+ROMANISED_HI_MAX_EN = 0.05  # lingua's English share above which romanised Hindi is not believed
+
+
+def _latin_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 1.0
+    return sum(1 for c in letters if c < "\u0250") / len(letters)
+
+
+class LanguageIdentifier:
+    def __init__(self, lid_labels: Sequence[str], fuse_weight: float = 0.6, tweet_threshold: float = 0.5,
+                 outside_conf: float = 0.7, trust_lingua: float = TRUST_LINGUA):
+        from lingua import LanguageDetectorBuilder
+
+        self.detector = (
+            LanguageDetectorBuilder.from_all_languages().with_low_accuracy_mode().with_preloaded_language_models()
+            .build()
+        )
+        from lingua import Language
+
+        langs = sorted(Language.all(), key=lambda lang: lang.iso_code_639_1.name)
+        self.codes = [lang.iso_code_639_1.name.lower() for lang in langs]
+        self.index = {lang: i for i, lang in enumerate(langs)}
+        self.code_index = {c: i for i, c in enumerate(self.codes)}
+        self.prior = np.array([1.0 if c in COMMON else RARE_WEIGHT for c in self.codes], dtype=np.float32)
+        self.lid_labels = list(lid_labels)
+        self.lid_cols = np.array([self.code_index.get(c, -1) for c in self.lid_labels])
+        self.fuse_weight = fuse_weight
+        self.tweet_threshold = tweet_threshold
+        self.outside_conf = outside_conf
+        self.trust_lingua = trust_lingua
+        self.common = np.array([c in COMMON for c in self.codes])
+        self.in8 = np.zeros(len(self.codes), dtype=bool)
+        self.in8[self.lid_cols[self.lid_cols >= 0]] = True
+        self.hi_col = self.lid_labels.index("hi") if "hi" in self.lid_labels else -1
+
+    def lingua_matrix(self, texts: Sequence[str]) -> np.ndarray:
+        Q = np.zeros((len(texts), len(self.codes)), dtype=np.float32)
+        nonempty = [i for i, t in enumerate(texts) if t]
+        if not nonempty:
+            return Q
+        results = self.detector.compute_language_confidence_values_in_parallel([texts[i] for i in nonempty])
+        index = self.index
+        for i, res in zip(nonempty, results):
+            row = Q[i]
+            for cv in res[:TOP_K]:
+                row[index[cv.language]] = cv.value
+        return Q
+
+    def identify(
+        self,
+        texts: Sequence[str],
+        tweet_probs: np.ndarray,
+        hints: Sequence[str | None] | None = None,
+    ) -> tuple[list[str | None], np.ndarray]:
+        clean = [lid_text(t) for t in texts]
+        Q = self.lingua_matrix(clean) * self.prior
+        n = len(texts)
+        # A language the network or the author declared is evidence, not a verdict: it multiplies its odds.
+        hint_cols = np.full(n, -1)
+        if hints is not None:
+            for i, h in enumerate(hints):
+                hint_cols[i] = self.code_index.get((h or "").lower()[:2], -1)
+                if hint_cols[i] >= 0:
+                    Q[i, hint_cols[i]] = Q[i, hint_cols[i]] * HINT_BOOST + 0.05
+        total = Q.sum(axis=1, keepdims=True)
+        has = total[:, 0] > 0
+        Q = np.divide(Q, total, out=np.zeros_like(Q), where=total > 0)
+
+        # fusion over the tweet model's languages
+        cols = self.lid_cols
+        valid = cols >= 0
+        q8 = np.zeros((n, len(cols)), dtype=np.float32)
+        q8[:, valid] = Q[:, cols[valid]]
+        s8 = q8.sum(axis=1)
+        fused = np.log(q8 + 1e-4) * self.fuse_weight + np.log(tweet_probs + 1e-6)
+        hinted8 = np.array([[c == h for c in cols] for h in hint_cols], dtype=bool).reshape(n, len(cols))
+        fused = fused + hinted8 * np.log(HINT_BOOST)
+        top = Q.argmax(axis=1)
+        top_conf = Q[np.arange(n), top]
+        no_hi = np.zeros(n, dtype=bool)
+        # The tweet model's "hi" is mostly romanised Hindi, a class that also attracts short English or French
+        # posts: it may only win where lingua places the text outside the tweet model's other languages.
+        if self.hi_col >= 0:
+            lingua_in_other8 = self.in8[top] & (top != self.code_index.get("hi", -2)) & (total[:, 0] > 0)
+            english_mass = Q[:, self.code_index["en"]] >= ROMANISED_HI_MAX_EN
+            sure_elsewhere = self.common[top] & (top != self.code_index.get("hi", -2)) & (top_conf >= 0.5)
+            no_hi = lingua_in_other8 | english_mass | sure_elsewhere
+            fused[no_hi, self.hi_col] = -np.inf
+        fused = np.exp(fused - fused.max(axis=1, keepdims=True))
+        fused /= fused.sum(axis=1, keepdims=True)
+        f_best = fused.argmax(axis=1)
+        # the tweet model decides among its languages unless lingua is confident of a common language outside them
+        outside = ~self.in8[top] & self.common[top] & (top_conf >= self.outside_conf)
+        use_fused = (tweet_probs.max(axis=1) >= self.tweet_threshold) & ~outside
+        # and, for text mostly outside the Latin script, unless lingua is sure (script is strong evidence there,
+        # and the tweet model never saw e.g. Hindi in Devanagari)
+        latin = np.array([_latin_share(t) >= 0.5 for t in clean], dtype=bool)
+        use_fused &= latin | (top_conf < self.trust_lingua)
+        # romanised Hindi (or any text lingua could not place) that the tweet model is sure about
+        latin_hi = (tweet_probs[:, self.hi_col] >= 0.9) if self.hi_col >= 0 else np.zeros(n, bool)
+        if self.hi_col >= 0:
+            latin_hi &= ~no_hi
+        # ... unless the author's declared language says otherwise
+        hinted_other = (hint_cols >= 0) & (hint_cols != self.code_index.get("hi", -2))
+        latin_hi &= ~hinted_other
+        use_fused |= latin_hi & ((top_conf < 0.9) | ~has)
+        out: list[str | None] = []
+        conf = np.zeros(n, dtype=np.float32)
+        for i in range(n):
+            if not clean[i] or (not has[i] and not latin_hi[i]):
+                h = hints[i] if hints is not None else None
+                out.append(h.lower()[:2] if h else None)
+                conf[i] = 0.5 if h else 0.0
+            elif use_fused[i]:
+                out.append(self.lid_labels[f_best[i]])
+                conf[i] = fused[i, f_best[i]]
+            else:
+                out.append(self.codes[top[i]])
+                conf[i] = top_conf[i]
+        return out, np.clip(conf, 0.0, 1.0)

@@ -1,0 +1,196 @@
+"""Webhook → stored delivery → processing job → pipeline: the inbound path, end to end."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+from django.db import DatabaseError
+from django.utils import timezone
+
+from dandelion.inbox.choices import DeliveryState, Direction
+from dandelion.inbox.jobs import STALE_CLAIM_SECONDS, claim_deliveries, process_pending_deliveries
+from dandelion.inbox.models import Contact, Conversation, ConversationEvent, InboundDelivery, Message
+from dandelion.routing.models import AppliedSla
+from tests.inbox.conftest import ago, event
+
+pytestmark = pytest.mark.django_db
+
+
+def test_french_complaint_lands_with_fr_helpers_and_the_sla_clock_runs(inbox, deliver):
+    deliver(inbox.fr_account, event("Bonjour, ma commande n'est toujours pas arrivée, c'est inacceptable !",
+                                    id="fb-1", author="u-1", name="Camille Martin", language="fr"))
+    conv = Conversation.objects.get()
+    assert conv.team == inbox.fr_team
+    assert conv.language == "fr"
+    assert conv.needs_reply and conv.waiting_since is not None
+    assert conv.routing_reason["explanation"]
+    assert conv.sla_due_at is not None  # first-response clock running
+    assert AppliedSla.objects.filter(conversation=conv, metric="first_response", status="active").exists()
+    assert conv.assignee in (inbox.users.fr_agent, inbox.users.fr_agent2)  # round robin
+    kinds = set(ConversationEvent.objects.filter(conversation=conv).values_list("kind", flat=True))
+    assert {"created", "routed"} <= kinds
+    msg = Message.objects.get()
+    assert msg.direction == Direction.INBOUND and msg.language == "fr" and msg.needs_reply
+    assert msg.author_identity.contact.name == "Camille Martin"
+
+
+def test_amharic_comment_goes_to_modco_moderation(inbox, deliver):
+    deliver(inbox.fr_account, event("ሰላም ትዕዛዜ የት ነው? እባካችሁ እርዱኝ", id="fb-am", author="u-am", language="am"))
+    conv = Conversation.objects.get()
+    assert conv.team == inbox.vendor_team
+    assert "ModCo" in conv.routing_reason["explanation"]
+
+
+def test_redelivered_event_yields_one_message(inbox, deliver):
+    payload = event("Où est mon colis ?", id="fb-dup", author="u-2", language="fr")
+    deliver(inbox.fr_account, payload)
+    deliver(inbox.fr_account, payload, payload)  # redelivered, twice in the same batch
+    assert Message.objects.filter(external_id="fb-dup").count() == 1
+    assert Conversation.objects.count() == 1
+    assert Contact.objects.count() == 1
+
+
+def test_thread_replies_join_the_conversation_and_echo_counts_as_response(inbox, deliver):
+    t0 = ago(minutes=10)
+    deliver(inbox.fr_account,
+            event("Bonjour, mon colis est en retard ?", id="c1", author="u-3", at=t0, language="fr"),
+            event("Nous regardons, pouvez-vous nous écrire en privé ?", id="b1", author="brand", in_reply_to="c1",
+                  from_account=True, at=t0 + dt.timedelta(minutes=2)))
+    conv = Conversation.objects.get()
+    assert conv.first_response_at == t0 + dt.timedelta(minutes=2)
+    assert not conv.needs_reply and conv.waiting_since is None
+    inbound = Message.objects.get(external_id="c1")
+    assert inbound.replied and inbound.replied_at == conv.first_response_at
+    assert AppliedSla.objects.get(conversation=conv, metric="first_response").status == "hit"
+    # the customer answers in the same thread: it waits again
+    deliver(inbox.fr_account, event("Merci, c'est fait. Et maintenant ?", id="c2", author="u-3", in_reply_to="b1",
+                                    language="fr"))
+    conv.refresh_from_db()
+    assert Conversation.objects.count() == 1
+    assert conv.needs_reply and conv.messages.count() == 3
+
+
+def test_echo_of_unknown_post_is_skipped(inbox, deliver):
+    deliver(inbox.fr_account, event("Notre nouvelle collection !", id="post-1", author="brand", from_account=True))
+    assert Message.objects.count() == 0
+
+
+def test_dms_are_grouped_per_author(inbox, deliver):
+    deliver(inbox.fr_account,
+            event("Bonjour, j'ai une question", id="dm1", author="u-9", kind="dm", language="fr"),
+            event("Vous êtes là ?", id="dm2", author="u-9", kind="dm", language="fr"))
+    conv = Conversation.objects.get()
+    assert conv.kind == "private" and conv.messages.count() == 2
+
+
+# --- the webhook's refusals write nothing ------------------------------------------------------------------------
+
+
+def _nothing_written():
+    assert InboundDelivery.objects.count() == 0
+    assert Message.objects.count() == 0
+
+
+def test_bad_signature_is_refused(inbox, post_hook):
+    r = post_hook(inbox.fr_account, event("x", id="s1"), secret="wrong")
+    assert r.status_code == 403 and r.json()["error"] == "bad_signature"
+    r = post_hook(inbox.fr_account, event("x", id="s1"), signature=False)
+    assert r.status_code == 401 and r.json()["error"] == "missing_signature"
+    _nothing_written()
+
+
+def test_oversized_body_is_refused(inbox, post_hook):
+    body = json.dumps(event("x" * (300 * 1024), id="big")).encode()
+    r = post_hook(inbox.fr_account, None, raw=body)
+    assert r.status_code == 413 and r.json()["error"] == "too_large"
+    _nothing_written()
+
+
+def test_oversized_body_with_lying_content_length_is_refused(inbox, post_hook):
+    body = json.dumps(event("x" * (300 * 1024), id="big")).encode()
+    r = post_hook(inbox.fr_account, None, raw=body, CONTENT_LENGTH="100")
+    assert r.status_code in (400, 403, 413)
+    _nothing_written()
+
+
+def test_malformed_payload_names_the_field(inbox, post_hook):
+    bad = {"events": [event("ok", id="m1"), {"id": "m2", "kind": "comment", "text": "x",
+                                             "created_at": timezone.now().isoformat(), "author": {}}]}
+    r = post_hook(inbox.fr_account, bad)
+    assert r.status_code == 400
+    assert r.json() == {"error": "malformed", "detail": "events[1].author.id: required"}
+    r = post_hook(inbox.fr_account, None, raw=b"{not json")
+    assert r.status_code == 400 and "invalid JSON" in r.json()["detail"]
+    _nothing_written()
+
+
+def test_unknown_or_archived_account_is_404(inbox, post_hook):
+    r = post_hook(type("A", (), {"pk": 999999})(), event("x", id="u1"))
+    assert r.status_code == 404 and r.json()["error"] == "unknown_account"
+    inbox.es_account.status = "archived"
+    inbox.es_account.save(update_fields=["status"])
+    r = post_hook(inbox.es_account, event("x", id="u2"))
+    assert r.status_code == 404
+    _nothing_written()
+
+
+def test_database_unavailable_is_503_never_202(inbox, post_hook, monkeypatch):
+    from dandelion.inbox import services
+
+    def broken(*args, **kwargs):
+        raise DatabaseError("database is locked")
+
+    monkeypatch.setattr(services, "store_delivery", broken)
+    r = post_hook(inbox.fr_account, event("x", id="d1"))
+    assert r.status_code == 503 and r.json()["error"] == "unavailable"
+
+
+def test_accepted_delivery_is_stored_before_202(inbox, post_hook, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        r = post_hook(inbox.fr_account, {"events": [event("a", id="a1"), event("b", id="a2")]})
+    assert r.status_code == 202
+    body = r.json()
+    assert body["accepted"] == 2
+    delivery = InboundDelivery.objects.get(pk=body["delivery"])
+    assert delivery.state == DeliveryState.PENDING and delivery.event_count == 2
+    assert len(callbacks) == 1  # the processing job, enqueued on commit
+
+
+# --- processing: claims, stale claims, failures --------------------------------------------------------------------
+
+
+def test_stale_claim_is_recovered(inbox, post_hook):
+    r = post_hook(inbox.fr_account, event("Bonjour ?", id="st1", language="fr"))
+    delivery = InboundDelivery.objects.get(pk=r.json()["delivery"])
+    claimed = claim_deliveries(worker="killed-worker")
+    assert [d.pk for d in claimed] == [delivery.pk]
+    # the worker dies here; a second worker cannot claim it while the claim is fresh
+    assert claim_deliveries(worker="other") == []
+    InboundDelivery.objects.filter(pk=delivery.pk).update(
+        claimed_at=timezone.now() - dt.timedelta(seconds=STALE_CLAIM_SECONDS + 5))
+    result = process_pending_deliveries.call()
+    assert result["deliveries"] == 1
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.DONE and delivery.attempts == 2
+    assert Message.objects.filter(external_id="st1").count() == 1
+
+
+def test_failure_is_recorded_with_backoff(inbox, post_hook, monkeypatch):
+    from dandelion.inbox import pipeline
+
+    r = post_hook(inbox.fr_account, event("Bonjour ?", id="f1"))
+    with monkeypatch.context() as patched:
+        patched.setattr(pipeline, "understand", lambda events: (_ for _ in ()).throw(RuntimeError("model down")))
+        process_pending_deliveries.call()
+    delivery = InboundDelivery.objects.get(pk=r.json()["delivery"])
+    assert delivery.state == DeliveryState.PENDING and delivery.attempts == 1
+    assert "model down" in delivery.error and delivery.next_attempt_at > timezone.now()
+    process_pending_deliveries.call()  # not due yet
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.PENDING
+    InboundDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=timezone.now())
+    process_pending_deliveries.call()
+    delivery.refresh_from_db()
+    assert delivery.state == DeliveryState.DONE
