@@ -122,3 +122,28 @@ def test_periodic_job_registered():
 
     job = periodic_jobs()["routing.sla_breaches"]
     assert job.every == 60
+
+
+# --- after a breach ---------------------------------------------------------------------------------------------
+def test_breached_clock_keeps_the_conversation_due_until_answered(org, policy, make_conversation, api_for):
+    from dandelion.inbox.templatetags.inbox_tags import sla_state
+
+    late = make_conversation(org.fr_account, team=org.fr_team, at=T0)
+    apply_sla(late, at=T0)
+    fresh = make_conversation(org.fr_account, team=org.fr_team, at=T0 + 1.5 * H)
+    apply_sla(fresh, at=T0 + 1.5 * H)
+    assert check_breaches(now=T0 + 2 * H) == 1
+    late.refresh_from_db()
+    # the missed first response is still what the customer waits for: not the resolution target, not "no SLA"
+    assert late.sla_due_at == T0 + H
+    assert sla_state(late.sla_due_at, now=T0 + 2 * H) == ("sla-breached", "breached 1 h 00 ago")
+    # and the breached conversation stays on top of the queue ordered by SLA due
+    ids = [row["id"] for row in api_for(org.users.fr_agent).get("/api/v1/conversations/").json()["results"]]
+    assert ids == [late.pk, fresh.pk]
+    # a late answer completes the missed clock (still missed), and the remaining clocks apply
+    record_outbound(late, at=T0 + 3 * H)
+    row = AppliedSla.objects.get(conversation=late, metric="first_response")
+    assert row.status == "missed" and row.completed_at == T0 + 3 * H
+    late.refresh_from_db()
+    assert late.sla_due_at == T0 + 24 * H
+

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dandelion.routing.choices import WEEKDAYS, SlaMetric, SlaStatus
@@ -193,10 +194,18 @@ def _start_clock(conversation, policy, metric: str, started_at: dt.datetime, cal
                                      started_at=started_at, due_at=due)
 
 
+def _open() -> Q:
+    """Clocks still running: active ones, and breached ones (missed) that no answer or resolution has completed
+    yet: the customer is still waiting past that target."""
+    return Q(status=SlaStatus.ACTIVE) | Q(status=SlaStatus.MISSED, completed_at__isnull=True)
+
+
 def _refresh_due(conversation) -> None:
+    """``sla_due_at``: the earliest due time of the open clocks (a breached, unanswered target stays the due time,
+    so the queue shows the breach and keeps the conversation on top)."""
     from dandelion.routing.models import AppliedSla
 
-    due = (AppliedSla.objects.filter(conversation=conversation, status=SlaStatus.ACTIVE)
+    due = (AppliedSla.objects.filter(_open(), conversation=conversation)
            .order_by("due_at").values_list("due_at", flat=True).first())
     if conversation.sla_due_at != due:
         conversation.sla_due_at = due
