@@ -147,3 +147,103 @@ def test_breached_clock_keeps_the_conversation_due_until_answered(org, policy, m
     late.refresh_from_db()
     assert late.sla_due_at == T0 + 24 * H
 
+
+def test_breach_is_counted_once_across_sweeps(org, policy, make_conversation):
+    from dandelion.core.models import AuditEvent
+    from dandelion.inbox.metrics import inbox_metrics
+    from dandelion.inbox.sweep import sweep
+
+    conv = make_conversation(org.fr_account, team=org.fr_team, at=T0, needs_reply=True)
+    apply_sla(conv, at=T0)
+    assert check_breaches(now=T0 + 2 * H) == 1
+    assert sweep(now=T0 + 2.5 * H) == [conv.pk]
+    assert check_breaches(now=T0 + 3 * H) == 0
+    assert sweep(now=T0 + 4 * H) == [conv.pk]  # a later period: swept again, still no new clock
+    assert check_breaches(now=T0 + 5 * H) == 0
+    assert AppliedSla.objects.filter(conversation=conv, metric="first_response").count() == 1
+    assert ConversationEvent.objects.filter(conversation=conv, kind="sla_breached").count() == 1
+    assert AuditEvent.objects.filter(action="routing.sla.breach").count() == 1
+    totals = inbox_metrics()["totals"]
+    assert totals["sla_missed"] == 1 and totals["sla_hit"] == 0
+    conv.refresh_from_db()
+    assert conv.sla_due_at == T0 + H
+
+
+def test_priority_change_and_handover_after_breach_start_no_new_clock(org, policy, make_conversation):
+    from django.utils import timezone
+
+    from dandelion.inbox import services
+
+    SlaPolicy.objects.create(team=org.fr_team, priority="urgent", first_response_seconds=600,
+                             resolution_seconds=86400)
+    SlaPolicy.objects.create(team=org.es_team, first_response_seconds=3600, resolution_seconds=86400)
+    start = timezone.now() - 2 * H
+    conv = make_conversation(org.fr_account, team=org.fr_team, at=start)
+    apply_sla(conv, at=start)
+    assert check_breaches() == 1
+    services.set_priority(conv, priority="urgent", actor=org.users.fr_agent)
+    assert check_breaches() == 0
+    services.handover_conversation(conv, reason="Spanish speaker", actor=org.users.fr_admin, to_team=org.es_team)
+    assert check_breaches() == 0
+    assert AppliedSla.objects.filter(conversation=conv, metric="first_response").count() == 1
+    assert AppliedSla.objects.filter(conversation=conv, metric="resolution", status="active").count() == 1
+    assert ConversationEvent.objects.filter(conversation=conv, kind="sla_breached").count() == 1
+    conv.refresh_from_db()
+    assert conv.sla_due_at == start + H
+
+
+def test_new_message_after_breach_starts_no_second_first_response_clock(org, policy, make_conversation):
+    conv = make_conversation(org.fr_account, team=org.fr_team, at=T0)
+    apply_sla(conv, at=T0)
+    assert check_breaches(now=T0 + 2 * H) == 1
+    record_inbound(conv, at=T0 + 2.5 * H)
+    assert AppliedSla.objects.filter(conversation=conv, metric="first_response").count() == 1
+    assert check_breaches(now=T0 + 4 * H) == 0
+
+
+def test_breached_next_response_is_not_restarted(org, policy, make_conversation):
+    conv = make_conversation(org.fr_account, team=org.fr_team, at=T0)
+    apply_sla(conv, at=T0)
+    record_outbound(conv, at=T0 + 0.5 * H)
+    conv.first_response_at = T0 + 0.5 * H
+    conv.save()
+    record_inbound(conv, at=T0 + H)
+    conv.waiting_since, conv.needs_reply = T0 + H, True
+    conv.save()
+    assert check_breaches(now=T0 + 2 * H) == 1  # next response due at T0 + 1.5 h
+    conv.priority = "high"
+    conv.save()
+    apply_sla(conv, at=T0 + 2.5 * H)
+    assert check_breaches(now=T0 + 3 * H) == 0
+    assert AppliedSla.objects.filter(conversation=conv, metric="next_response").count() == 1
+    conv.refresh_from_db()
+    assert conv.sla_due_at == T0 + 1.5 * H
+    record_outbound(conv, at=T0 + 3 * H)
+    assert ("next_response", "missed") in clocks(conv)
+    conv.refresh_from_db()
+    assert conv.sla_due_at == T0 + 24 * H
+
+def test_late_reply_after_breach_is_one_miss_with_its_first_response_time(org, policy, make_conversation):
+    from django.utils import timezone
+
+    from dandelion.inbox import services
+    from dandelion.inbox.metrics import inbox_metrics
+    from dandelion.inbox.sweep import sweep
+
+    org.fr_account.connector = "fake"
+    org.fr_account.save(update_fields=["connector"])
+    start = timezone.now() - 3 * H
+    conv = make_conversation(org.fr_account, team=org.fr_team, at=start, needs_reply=True)
+    apply_sla(conv, at=start)
+    assert check_breaches(now=start + 2 * H) == 1
+    assert sweep(now=start + 2.5 * H) == [conv.pk]
+    assert check_breaches() == 0
+    services.reply_to_conversation(conv, text="Désolés pour l'attente, nous regardons.", actor=org.users.fr_agent)
+    row = AppliedSla.objects.get(conversation=conv, metric="first_response")
+    assert row.status == "missed" and row.completed_at is not None
+    conv.refresh_from_db()
+    assert conv.first_response_at is not None and conv.sla_due_at == start + 24 * H
+    totals = inbox_metrics()["totals"]
+    assert totals["sla_missed"] == 1 and totals["sla_hit"] == 0 and totals["sla_hit_rate"] == 0
+    assert totals["conversations_answered"] == 1
+    assert totals["first_response_median_s"] == pytest.approx(3 * 3600, abs=120)

@@ -213,6 +213,8 @@ def _refresh_due(conversation) -> None:
 
 
 def _has_first_response(conversation) -> bool:
+    """Whether the first-response target is over (answered, or stopped by a resolution). A breached one still
+    waiting for its answer is not: it is still running (see :func:`_open`)."""
     from dandelion.routing.models import AppliedSla
 
     if conversation.first_response_at is not None:
@@ -226,11 +228,15 @@ def _has_first_response(conversation) -> bool:
 def apply_sla(conversation, *, at: dt.datetime) -> None:
     """(Re)start the clocks for the policy of ``conversation.team`` + priority (after routing, a handover or a
     priority change). Running clocks keep their start time (the customer has been waiting since then) and get the
-    new policy's due time; a conversation whose team has no policy has no clocks."""
+    new policy's due time; a conversation whose team has no policy has no new clocks.
+
+    A target already breached and not yet answered stays as it is: it was missed (and escalated) once, and no
+    second clock is started for its metric, which would be overdue at once and counted as another breach."""
     from dandelion.routing.models import AppliedSla
 
-    active = {a.metric: a for a in AppliedSla.objects.select_for_update().filter(
-        conversation=conversation, status=SlaStatus.ACTIVE)}
+    running = list(AppliedSla.objects.select_for_update().filter(_open(), conversation=conversation))
+    active = {a.metric: a for a in running if a.status == SlaStatus.ACTIVE}
+    breached = {a.metric for a in running if a.status == SlaStatus.MISSED}
     for row in active.values():
         row.status, row.completed_at = SlaStatus.CANCELLED, at
         row.save(update_fields=["status", "completed_at"])
@@ -240,16 +246,18 @@ def apply_sla(conversation, *, at: dt.datetime) -> None:
         waiting = conversation.waiting_since or conversation.first_inbound_at or at
         starts: dict[str, dt.datetime] = {}
         if not _has_first_response(conversation):
-            row = active.get(SlaMetric.FIRST_RESPONSE)
-            starts[SlaMetric.FIRST_RESPONSE] = row.started_at if row else waiting
-        elif SlaMetric.NEXT_RESPONSE in active or (conversation.needs_reply and conversation.waiting_since):
+            if SlaMetric.FIRST_RESPONSE not in breached:
+                row = active.get(SlaMetric.FIRST_RESPONSE)
+                starts[SlaMetric.FIRST_RESPONSE] = row.started_at if row else waiting
+        elif SlaMetric.NEXT_RESPONSE not in breached and (
+                SlaMetric.NEXT_RESPONSE in active or (conversation.needs_reply and conversation.waiting_since)):
             row = active.get(SlaMetric.NEXT_RESPONSE)
             starts[SlaMetric.NEXT_RESPONSE] = row.started_at if row else waiting
         resolved_before = AppliedSla.objects.filter(conversation=conversation, metric=SlaMetric.RESOLUTION,
                                                     status__in=[SlaStatus.HIT, SlaStatus.MISSED]).exists()
         if SlaMetric.RESOLUTION in active:
             starts[SlaMetric.RESOLUTION] = active[SlaMetric.RESOLUTION].started_at
-        elif not resolved_before:
+        elif not resolved_before and SlaMetric.RESOLUTION not in breached:
             starts[SlaMetric.RESOLUTION] = conversation.first_inbound_at or waiting
         for metric, started_at in starts.items():
             _start_clock(conversation, policy, metric, started_at, calendar)
@@ -269,14 +277,13 @@ def _complete(rows, at: dt.datetime) -> None:
 @transaction.atomic
 def record_inbound(conversation, *, at: dt.datetime) -> None:
     """A new customer message: starts a next-response clock when a first response already exists (and a
-    resolution clock again when the conversation had been resolved)."""
+    resolution clock again when the conversation had been resolved). A running clock, breached or not, is kept."""
     from dandelion.routing.models import AppliedSla
 
     policy = policy_for(conversation)
     if policy is None:
         return
-    active = set(AppliedSla.objects.filter(conversation=conversation, status=SlaStatus.ACTIVE)
-                 .values_list("metric", flat=True))
+    active = set(AppliedSla.objects.filter(_open(), conversation=conversation).values_list("metric", flat=True))
     calendar = _calendar(policy, conversation)
     if _has_first_response(conversation):
         if SlaMetric.NEXT_RESPONSE not in active:
