@@ -230,3 +230,16 @@ def test_schema_builds(org, client_for):
     response = client_for(org.users.hub_admin).get(reverse("schema"))
     assert response.status_code == 200
     assert b"/api/v1/accounts/{id}/rotate-webhook-secret/" in response.content
+
+
+def test_archived_accounts_leave_lists_and_exports_unless_asked_for(org, api_for):
+    api = api_for(org.users.hub_admin)
+    assert api.post(detail(org.fr_account.pk, "archive"), {"reason": "brand retired"}).status_code == 200
+    listed = [a["id"] for a in api.get("/api/v1/accounts/").json()["results"]]
+    assert org.fr_account.pk not in listed and org.es_account.pk in listed
+    archived = [a["id"] for a in api.get("/api/v1/accounts/", {"status": "archived"}).json()["results"]]
+    assert archived == [org.fr_account.pk]
+    export = api.get("/api/v1/accounts/export/", HTTP_ACCEPT="text/csv")
+    body = b"".join(export.streaming_content).decode() if export.streaming else export.content.decode()
+    assert "@brand_es" in body and "@brand_fr" not in body
+    assert api.get(detail(org.fr_account.pk)).json()["status"] == "archived"  # still reachable by id

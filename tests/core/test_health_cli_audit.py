@@ -31,6 +31,34 @@ def test_healthz_stale_worker_counts_as_down(client):
     assert client.get("/healthz").json()["worker"]["status"] == "down"
 
 
+def test_healthz_reports_the_inbound_backlog_and_failed_deliveries(org, client):
+    from dandelion.inbox.models import InboundDelivery
+
+    assert client.get("/healthz").json()["inbound"] == {"backlog": 0, "failed": 0, "oldest_backlog_seconds": 0.0}
+    old = InboundDelivery.objects.create(account=org.fr_account, body="{}", state="pending")
+    InboundDelivery.objects.filter(pk=old.pk).update(received_at=timezone.now() - dt.timedelta(minutes=3))
+    InboundDelivery.objects.create(account=org.fr_account, body="{}", state="processing")
+    InboundDelivery.objects.create(account=org.fr_account, body="{}", state="failed", error="boom")
+    InboundDelivery.objects.create(account=org.fr_account, body="{}", state="done")
+    inbound = client.get("/healthz").json()["inbound"]
+    assert inbound["backlog"] == 2 and inbound["failed"] == 1
+    assert 175 <= inbound["oldest_backlog_seconds"] <= 600
+
+
+def test_admin_inbox_pages_are_read_only_inspection(org, client):
+    from django.contrib.auth import get_user_model
+
+    from dandelion.inbox.models import InboundDelivery
+
+    InboundDelivery.objects.create(account=org.fr_account, body="{}", state="failed", error="unreadable calendar")
+    client.force_login(get_user_model().objects.create_superuser("root", "root@example.org", "pw-test-123"))
+    page = client.get("/admin/inbox/inbounddelivery/?state__exact=failed")
+    assert page.status_code == 200 and "unreadable calendar" in page.content.decode()
+    for model in ("conversation", "message", "contact", "authoridentity", "conversationevent", "cannedresponse", "tag"):
+        assert client.get(f"/admin/inbox/{model}/").status_code == 200, model
+    assert client.get("/admin/inbox/conversation/add/").status_code == 403
+
+
 def test_create_token_prints_a_working_token(org, client):
     out = io.StringIO()
     call_command("create_token", "fradmin", stdout=out)

@@ -171,6 +171,48 @@ def test_canned_picker_fills_the_reply_box(inbox, two_queues, client_for):
     assert "Désolé Camille Martin !" in r.content.decode()
 
 
+def test_canned_responses_offered_where_the_conversation_lives(inbox, two_queues, client_for, api_for):
+    """Hub answers reach every spoke; a spoke's answers stay in it; the vendor uses its own and the hub's on its
+    queue (a team-scoped grant), and nobody can send an answer from a unit outside the conversation's chain."""
+    fr, am = two_queues
+    hub_admin = inbox.users.hub_admin
+    hub = services.create_canned_response(unit=inbox.hub, title="Hub thanks", shortcut="thanks", language="en",
+                                          body="Thanks {contact_name}", translations={"fr": "Merci {contact_name}"},
+                                          actor=hub_admin)
+    fr_own = services.create_canned_response(unit=inbox.france, title="Colis", shortcut="colis", language="fr",
+                                             body="Votre colis, {contact_name}", actor=hub_admin)
+    es_own = services.create_canned_response(unit=inbox.spain, title="Paquete", shortcut="paquete", language="es",
+                                             body="Tu paquete", actor=hub_admin)
+    vendor_own = services.create_canned_response(unit=inbox.vendor, title="Vendor ack", shortcut="ack",
+                                                 language="en", body="Seen, {contact_name}", actor=hub_admin)
+
+    def offered(user, conversation):
+        page = client_for(user).get(conversation.get_absolute_url()).content.decode()
+        return {c.title for c in (hub, fr_own, es_own, vendor_own) if f">{c.title} (" in page}
+
+    assert offered(inbox.users.fr_agent, fr) == {"Hub thanks", "Colis"}
+    # the Amharic thread sits on the French account but with the vendor's team: the moderator gets the chain's
+    # answers and the vendor's own, never Spain's
+    assert offered(inbox.users.moderator, am) == {"Hub thanks", "Colis", "Vendor ack"}
+    assert offered(inbox.users.fr_admin, am) == {"Hub thanks", "Colis", "Vendor ack"}
+
+    preview = client_for(inbox.users.fr_agent).get(reverse("inbox:canned-preview", args=[fr.pk]),
+                                                   {"canned_response": hub.pk}, HTTP_HX_REQUEST="true")
+    assert "Merci Camille Martin" in preview.content.decode()  # the translation in the conversation's language
+    blocked = client_for(inbox.users.fr_agent).get(reverse("inbox:canned-preview", args=[fr.pk]),
+                                                   {"canned_response": es_own.pk}, HTTP_HX_REQUEST="true")
+    assert "Tu paquete" not in blocked.content.decode()
+
+    api = api_for(inbox.users.moderator)
+    r = api.post(f"/api/v1/conversations/{am.pk}/reply/", {"canned_response": vendor_own.pk}, format="json")
+    assert r.status_code == 201, r.content
+    assert r.json()["text"] == "Seen, Abebe Kebede"
+    r = api_for(inbox.users.fr_agent).post(f"/api/v1/conversations/{fr.pk}/reply/",
+                                           {"canned_response": es_own.pk}, format="json")
+    assert r.status_code == 400 and r.json() == {"canned_response": "Unknown canned response."}
+    assert not fr.messages.filter(direction="outbound").exists()  # the refused reply wrote nothing
+
+
 def test_canned_crud_ui(inbox, client_for):
     admin = client_for(inbox.users.fr_admin)
     assert admin.get(reverse("inbox:canned-list")).status_code == 200
@@ -242,3 +284,40 @@ def test_api_canned_responses(inbox, api_for):
         "unit": inbox.france.pk, "title": "x", "shortcut": "x", "body": "x"}, format="json")
     assert r.status_code == 403
     assert api.delete(f"/api/v1/canned-responses/{pk}/").status_code == 204
+
+
+def test_escalated_to_pr_reaches_the_pr_queue_while_helpers_keep_it(inbox, deliver, client_for, api_for):
+    """"Escalate to PR" keeps the thread with the French helpers (the customer still gets their answer) and puts it
+    in front of PR: in the PR team's queue, in an "Escalated to PR" tab, and through ``?escalated=true``."""
+    from dandelion.orgs.choices import Role, TeamKind
+    from dandelion.routing.services import create_routing_rule
+    from tests.factories import MembershipFactory, TeamFactory, UserFactory
+
+    pr_team = TeamFactory(unit=inbox.hub, name="Group PR", kind=TeamKind.PR, languages=["en", "fr"])
+    pr_person = UserFactory(username="prteam")
+    MembershipFactory(user=pr_person, unit=inbox.hub, role=Role.PR_MANAGER, team=pr_team)
+    create_routing_rule(actor=inbox.users.hub_admin, unit=inbox.hub, name="Press → PR",
+                        conditions={"all": [{"field": "keywords", "op": "any", "value": ["journaliste", "avocat"]}]},
+                        actions={"escalate_to_pr": True, "set_priority": "urgent"})
+    deliver(inbox.fr_account,
+            event("Je suis journaliste au Monde, votre service client ne répond pas.", id="press1", author="u-j",
+                  name="Jeanne Presse", language="fr"),
+            event("Bonjour, où est ma commande ?", id="calm1", author="u-c", name="Paul Calme", language="fr"))
+    press = Conversation.objects.get(messages__external_id="press1")
+    calm = Conversation.objects.get(messages__external_id="calm1")
+    assert press.escalated and press.team == inbox.fr_team and press.priority == "urgent"
+    assert not calm.escalated
+    assert press.events.filter(kind="escalated").exists()
+
+    pr = client_for(pr_person)
+    queue = pr.get(reverse("inbox:queue"), {"tab": f"team-{pr_team.pk}"}).content.decode()
+    assert "Jeanne Presse" in queue and "Paul Calme" not in queue
+    tab = pr.get(reverse("inbox:queue"), {"tab": "escalated"}).content.decode()
+    assert "Jeanne Presse" in tab and "Paul Calme" not in tab
+    helpers = client_for(inbox.users.fr_agent).get(reverse("inbox:queue"), {"tab": f"team-{inbox.fr_team.pk}"})
+    assert "Jeanne Presse" in helpers.content.decode()  # still the helpers' to answer
+
+    r = api_for(pr_person).get("/api/v1/conversations/", {"escalated": "true"})
+    assert [c["id"] for c in r.json()["results"]] == [press.pk]
+    # the Spanish spoke sees nothing of France's escalations
+    assert api_for(inbox.users.es_admin).get("/api/v1/conversations/", {"escalated": "true"}).json()["count"] == 0

@@ -26,9 +26,11 @@ def test_rollup_figures_on_the_org_fixture(org):
     t = totals(build_rollup(org.users.hub_admin))
     # Both fixture accounts have no owner; 11 people hold a role; 3 teams.
     assert t["Group hub"] == {"accounts": 2, "members": 11, "teams": 3, "accounts_without_owner": 2,
-                              "accounts_owner_deactivated": 0, "members_not_acknowledged": 0, "issues": 2}
+                              "accounts_owner_deactivated": 0, "accounts_credentials_expiring": 0, "accounts_dormant": 0,
+                              "accounts_connector_error": 0, "members_not_acknowledged": 0, "issues": 2}
     assert t["Europe"] == {"accounts": 2, "members": 7, "teams": 2, "accounts_without_owner": 2,
-                           "accounts_owner_deactivated": 0, "members_not_acknowledged": 0, "issues": 2}
+                           "accounts_owner_deactivated": 0, "accounts_credentials_expiring": 0, "accounts_dormant": 0,
+                              "accounts_connector_error": 0, "members_not_acknowledged": 0, "issues": 2}
     assert t["France"]["accounts"] == 1 and t["France"]["members"] == 4 and t["France"]["teams"] == 1
     assert t["Spain"]["members"] == 2 and t["ModCo"] == {**t["ModCo"], "accounts": 0, "members": 1, "teams": 1}
 
@@ -49,6 +51,23 @@ def test_rollup_counts_owner_problems_and_acknowledgements(org, guideline):
     assert t["Spain"]["accounts"] == 2 and t["Spain"]["accounts_without_owner"] == 1
     assert t["Group hub"]["members_not_acknowledged"] == 8
     assert t["Group hub"]["issues"] == 1 + 1 + 8
+
+
+def test_rollup_counts_account_health_problems(org):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    SocialAccountFactory(owner_unit=org.spain, owner=org.users.es_admin, credentials_expires_at=now + dt.timedelta(days=2))
+    SocialAccountFactory(owner_unit=org.spain, owner=org.users.es_admin, credentials_expires_at=now - dt.timedelta(days=1))
+    SocialAccountFactory(owner_unit=org.spain, owner=org.users.es_admin, last_activity_at=now - dt.timedelta(days=90))
+    SocialAccountFactory(owner_unit=org.france, owner=org.users.fr_admin, last_error="401 token revoked")
+    SocialAccountFactory(owner_unit=org.france, owner=org.users.fr_admin, last_error="gone", status="archived")
+    t = totals(build_rollup(org.users.hub_admin))
+    assert t["Spain"]["accounts_credentials_expiring"] == 2 and t["Spain"]["accounts_dormant"] == 1
+    assert t["France"]["accounts_connector_error"] == 1  # the archived one is not an issue any more
+    assert t["Europe"]["issues"] == 2 + 2 + 1 + 1  # two fixture accounts without owner, then the four above
 
 
 def test_roots_follow_the_viewers_grants(org):

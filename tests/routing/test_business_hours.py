@@ -95,3 +95,31 @@ def test_calendar_model_with_holidays(org):
     assert add_business_seconds(paris(2025, 3, 7, 17, 30), 3600, calendar=cal) == paris(2025, 3, 11, 9, 30)
     # no calendar anywhere: Mon–Fri 9–18 in the team's time zone (Madrid)
     assert calendar_for_team(org.es_team).timezone == "Europe/Madrid"
+
+
+@pytest.mark.django_db
+def test_an_unreadable_calendar_or_rule_is_refused_when_saved_through_a_form(org, client):
+    """The admin (any ModelForm) runs the model's checks: a calendar the SLA clocks could not read, or a rule
+    outside the whitelist, is refused with the reason and nothing is saved."""
+    from django.contrib.auth import get_user_model
+    from django.core.exceptions import ValidationError
+
+    from dandelion.routing.models import BusinessCalendar, RoutingRule
+
+    bad = BusinessCalendar(unit=org.france, name="FR", timezone="Mars/Olympus", weekly_hours={"mon": [["9h", "18h"]]})
+    with pytest.raises(ValidationError) as caught:
+        bad.full_clean()
+    assert set(caught.value.message_dict) == {"weekly_hours", "timezone"}
+    BusinessCalendar(unit=org.france, name="FR", timezone="Europe/Paris",
+                     weekly_hours={"mon": [["09:00", "18:00"]]}).full_clean()
+
+    admin = get_user_model().objects.create_superuser("root", "root@example.org", "pw-test-123")
+    client.force_login(admin)
+    r = client.post("/admin/routing/businesscalendar/add/", {
+        "unit": org.france.pk, "name": "FR", "timezone": "Europe/Paris", "weekly_hours": '{"mon": [["18:00", "09:00"]]}',
+        "holidays-TOTAL_FORMS": "0", "holidays-INITIAL_FORMS": "0"})
+    assert r.status_code == 200 and "start must be before end" in r.content.decode()
+    assert not BusinessCalendar.objects.exists()
+    with pytest.raises(ValidationError):
+        RoutingRule(unit=org.france, name="bad", conditions={"all": [{"field": "shoe_size", "op": "eq", "value": 1}]},
+                    actions={}).full_clean()

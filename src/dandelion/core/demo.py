@@ -90,7 +90,7 @@ PEOPLE: tuple[tuple[str, str, str, str, str], ...] = (
     ("eva.europe", "Eva Europe", "spoke_admin", "europe", ""),
 )
 
-NETWORK_CYCLE = ("facebook", "instagram", "x", "linkedin", "youtube", "tiktok")
+DEMO_NETWORKS = 6  # the first networks of the connectors' catalogue (no network is named here: habit 6)
 ACCOUNT_UNITS = ("france", "spain", "poland", "romania", "belgium", "uk", "egypt", "senegal", "business-services",
                  "group")
 OWNERS = {"france": "clara.community", "spain": "sofia.spain", "poland": "piotr.poland", "romania": "ioana.romania",
@@ -122,17 +122,22 @@ These guidelines apply to everyone who speaks for the group on social media: emp
 
 
 def _accounts() -> list[dict]:
+    from dandelion.assets.networks import network_specs
+
+    # social networks with a public profile page (the catalogue's generic "other" entry has none)
+    cycle = [k for k, spec in network_specs().items() if spec.profile_url_template.startswith("http")]
+    cycle = cycle[:DEMO_NETWORKS]
     rng = random.Random(7)
     rows: list[dict] = []
     n = 0
     for unit in ACCOUNT_UNITS:
-        networks = NETWORK_CYCLE[:4] if unit not in ("group",) else NETWORK_CYCLE
+        networks = cycle[:4] if unit not in ("group",) else cycle
         for network in networks:
             n += 1
             if len(rows) >= 42:
                 break
             spec = next(u for u in UNITS if u.slug == unit)
-            handle = f"@dandelion_{unit.replace('-', '')}" if network != "linkedin" else f"dandelion-{unit}"
+            handle = f"@dandelion_{unit.replace('-', '')}"
             rows.append({
                 "network": network,
                 "handle": handle,
@@ -224,6 +229,7 @@ def seed_demo(*, stdout=None) -> dict[str, int]:
             change_summary="First version", published_at=now, published_by=users["hana.hub"],
         )
     _seed_routing(units=units, teams=teams, hub_admin=users["hana.hub"])
+    _seed_canned(units=units, hub_admin=users["hana.hub"])
     counts = {
         "units": OrgUnit.objects.count(),
         "teams": Team.objects.count(),
@@ -232,6 +238,50 @@ def seed_demo(*, stdout=None) -> dict[str, int]:
     }
     audit.record(actor=None, action="core.demo.seed", summary=f"Demo organisation loaded: {counts}")
     return counts
+
+
+# (unit slug, title, shortcut, language, body, translations): hub answers reach every spoke; the vendor has its own.
+CANNED: tuple[tuple[str, str, str, str, str, dict[str, str]], ...] = (
+    ("group", "Order not arrived", "order-late", "en",
+     ("Hello {contact_name}, we are sorry your order has not arrived yet. Could you send us your order number in a "
+      "direct message? {agent_name} will follow it up personally."),
+     {"fr": "Bonjour {contact_name}, nous sommes désolés que votre commande ne soit pas encore arrivée. Pouvez-vous "
+            "nous envoyer votre numéro de commande en message privé ? {agent_name} s'en occupe personnellement.",
+      "es": "Hola {contact_name}, sentimos que tu pedido aún no haya llegado. ¿Nos envías el número de pedido por "
+            "mensaje privado? {agent_name} se encarga personalmente.",
+      "pl": "Dzień dobry {contact_name}, przepraszamy, że zamówienie jeszcze nie dotarło. Prosimy o numer zamówienia "
+            "w wiadomości prywatnej. {agent_name} zajmie się tym osobiście.",
+      "ar": "مرحبا {contact_name}، نأسف لتأخر طلبك. هل يمكنك إرسال رقم الطلب في رسالة خاصة؟ {agent_name} سيتابع ذلك."}),
+    ("group", "Thanks for the kind words", "thanks", "en",
+     "Thank you {contact_name}, that means a lot to the whole team! {agent_name}",
+     {"fr": "Merci {contact_name}, cela fait très plaisir à toute l'équipe ! {agent_name}",
+      "es": "¡Gracias {contact_name}, nos alegra mucho a todo el equipo! {agent_name}",
+      "nl": "Dank je wel {contact_name}, daar is het hele team blij mee! {agent_name}",
+      "ro": "Mulțumim {contact_name}, ne bucură mult! {agent_name}"}),
+    ("group", "Move to private messages", "dm", "en",
+     ("Hello {contact_name}, so that we can look at your account safely, please send us a direct message. "
+      "Never share personal data in public. {agent_name}"),
+     {"fr": "Bonjour {contact_name}, afin d'examiner votre dossier en toute sécurité, envoyez-nous un message privé. "
+            "Ne partagez jamais de données personnelles en public. {agent_name}"}),
+    ("france", "Colis perdu", "colis", "fr",
+     ("Bonjour {contact_name}, nous sommes désolés pour votre colis. {agent_name} ouvre une enquête auprès du "
+      "transporteur et revient vers vous sous 48 h."), {}),
+    ("modco", "Acknowledge and route", "ack", "en",
+     "Hello {contact_name}, thank you for reaching out to {account_name}. A specialist is looking at your message.",
+     {"ar": "مرحبا {contact_name}، شكرا لتواصلك مع {account_name}. يقوم أحد المختصين بمراجعة رسالتك.",
+      "sw": "Habari {contact_name}, asante kwa kuwasiliana na {account_name}. Mtaalamu anaangalia ujumbe wako."}),
+)
+
+
+def _seed_canned(*, units, hub_admin) -> None:
+    """Canned responses with translations (through the inbox service, so each is audited)."""
+    from dandelion.inbox import services as inbox
+    from dandelion.inbox.models import CannedResponse
+
+    for slug, title, shortcut, language, body, translations in CANNED:
+        if not CannedResponse.objects.filter(unit=units[slug], shortcut=shortcut).exists():
+            inbox.create_canned_response(unit=units[slug], title=title, shortcut=shortcut, body=body,
+                                         language=language, translations=translations, actor=hub_admin)
 
 
 def _seed_routing(*, units, teams, hub_admin) -> None:

@@ -56,7 +56,25 @@ def healthz(request):
     }
     if not beats:
         body["status"] = "degraded"
+    body["inbound"] = _inbound_backlog(now)
     return JsonResponse(body)
+
+
+def _inbound_backlog(now) -> dict:
+    """Stored webhook deliveries not yet processed, the age of the oldest, and those that failed for good: what an
+    operator watches to know that nothing inbound is stuck or lost."""
+    from django.apps import apps
+    from django.db.models import Count, Min, Q
+
+    delivery = apps.get_model("inbox", "InboundDelivery")
+    row = delivery.objects.aggregate(
+        backlog=Count("id", filter=Q(state__in=("pending", "processing"))),
+        failed=Count("id", filter=Q(state="failed")),
+        oldest=Min("received_at", filter=Q(state__in=("pending", "processing"))),
+    )
+    oldest = row.pop("oldest")
+    row["oldest_backlog_seconds"] = round((now - oldest).total_seconds(), 1) if oldest else 0.0
+    return row
 
 
 @login_required

@@ -30,11 +30,12 @@ class ConversationFilter(django_filters.FilterSet):
     assignee = IdFilter(field_name="assignee_id")
     account = IdFilter(field_name="account_id")
     needs_reply = django_filters.BooleanFilter()
+    escalated = django_filters.BooleanFilter()
     search = django_filters.CharFilter(method="filter_search", label="Search")
 
     class Meta:
         model = Conversation
-        fields = ["status", "priority", "language", "team", "assignee", "account", "needs_reply"]
+        fields = ["status", "priority", "language", "team", "assignee", "account", "needs_reply", "escalated"]
 
     def filter_search(self, queryset, name, value):
         return search_conversations(queryset, value)

@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from dandelion.core.models import TimeStampedModel
-from dandelion.core.querysets import RestrictedManager
+from dandelion.core.querysets import RestrictedManager, RestrictedQuerySet
 from dandelion.inbox.choices import (
     ConversationKind,
     ConversationStatus,
@@ -247,6 +247,23 @@ class ConversationEvent(models.Model):
         return f"{self.get_kind_display()} on #{self.conversation_id}"
 
 
+class CannedResponseQuerySet(RestrictedQuerySet):
+    def usable_for(self, user, conversation) -> CannedResponseQuerySet:
+        """The canned responses ``user`` may use on ``conversation``: those of the account's unit and of every unit
+        above it (the hub's answers reach every spoke), and those of the unit of the team that holds it (a vendor's
+        own answers). Whoever may view canned responses where the conversation lives (a team-scoped grant: on its
+        team) gets them all, whatever unit defined them; nobody else gets any."""
+        from dandelion.core.permissions import has_perm
+
+        unit = conversation.account.owner_unit
+        if not has_perm(user, "inbox.view_cannedresponse", unit, team_id=conversation.team_id):
+            return self.none()
+        ids = {int(p) for p in unit.path.strip("/").split("/") if p}
+        if conversation.team_id:
+            ids.add(conversation.team.unit_id)
+        return self.filter(unit_id__in=ids)
+
+
 class CannedResponse(TimeStampedModel):
     """A reusable answer with placeholders ({contact_name}, {agent_name}, {account_name}) and translations."""
 
@@ -259,7 +276,7 @@ class CannedResponse(TimeStampedModel):
     language = models.CharField(max_length=8, default="en")
     translations = models.JSONField(default=dict, blank=True, help_text="{language code: text}")
 
-    objects = RestrictedManager()
+    objects = CannedResponseQuerySet.as_manager()
 
     class Meta:
         ordering = ("title",)

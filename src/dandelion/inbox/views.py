@@ -30,6 +30,7 @@ from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
 from dandelion.inbox.models import CannedResponse, Conversation
 from dandelion.inbox.text import render_canned
+from dandelion.orgs.choices import TeamKind
 
 PAGE_SIZE = 25
 
@@ -44,11 +45,20 @@ def _my_teams(user):
     return list(Team.objects.filter(pk__in=ids, is_active=True).select_related("unit").order_by("name"))
 
 
+def _team_queue(scope, team):
+    """A team's queue. A PR / reputation team's also holds every conversation escalated to PR in its scope: the
+    helpers keep answering the customer while PR follows the thread."""
+    if team.kind == TeamKind.PR:
+        return scope.filter(Q(team=team) | Q(escalated=True))
+    return scope.filter(team=team)
+
+
 def _tabs(user, scope):
     teams = _my_teams(user)
     tabs = [("mine", "My conversations", scope.filter(assignee=user))]
-    tabs += [(f"team-{t.pk}", t.name, scope.filter(team=t)) for t in teams]
-    tabs += [("unassigned", "Unassigned", scope.filter(assignee__isnull=True)), ("all", "All in my scope", scope)]
+    tabs += [(f"team-{t.pk}", t.name, _team_queue(scope, t)) for t in teams]
+    tabs += [("escalated", "Escalated to PR", scope.filter(escalated=True)),
+             ("unassigned", "Unassigned", scope.filter(assignee__isnull=True)), ("all", "All in my scope", scope)]
     return tabs
 
 
@@ -96,8 +106,7 @@ def _conversation(request, pk) -> Conversation:
 
 
 def _canned_for(user, conversation):
-    ids = [int(p) for p in conversation.account.owner_unit.path.strip("/").split("/") if p]
-    return CannedResponse.objects.restrict(user, "view").filter(unit_id__in=ids).order_by("title")
+    return CannedResponse.objects.usable_for(user, conversation).order_by("title")
 
 
 def _team_users(conversation, team=None):

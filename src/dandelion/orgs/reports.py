@@ -27,11 +27,15 @@ class Figures:
     teams: int = 0
     accounts_without_owner: int = 0
     accounts_owner_deactivated: int = 0
+    accounts_credentials_expiring: int = 0  # expiring soon or expired
+    accounts_dormant: int = 0
+    accounts_connector_error: int = 0
     members_not_acknowledged: int = 0
 
     @property
     def issues(self) -> int:
-        return self.accounts_without_owner + self.accounts_owner_deactivated + self.members_not_acknowledged
+        return (self.accounts_without_owner + self.accounts_owner_deactivated + self.accounts_credentials_expiring
+                + self.accounts_dormant + self.accounts_connector_error + self.members_not_acknowledged)
 
     def add(self, other: Figures) -> None:
         for f in fields(self):
@@ -77,7 +81,7 @@ def build_rollup(user, *, within: OrgUnit | None = None, include_inactive: bool 
 
     Roots are the visible units whose parent is not visible: for a hub admin the hub, for a spoke admin the
     unit(s) of their grants."""
-    from dandelion.assets.choices import AccountStatus
+    from dandelion.assets.choices import AccountStatus, HealthFlag
     from dandelion.assets.models import SocialAccount
 
     units_qs = OrgUnit.objects.restrict(user, "view")
@@ -95,6 +99,7 @@ def build_rollup(user, *, within: OrgUnit | None = None, include_inactive: bool 
         # Restricted like every read, and limited to the units shown (a subquery, not an extra query).
         return qs.restrict(user, "view").filter(**{f"{unit_field}__in": units_qs.order_by().values("pk")})
 
+    health = SocialAccount.objects.health_q
     accounts = (
         scoped(SocialAccount.objects.all(), "owner_unit")
         .exclude(status=AccountStatus.ARCHIVED)
@@ -103,6 +108,10 @@ def build_rollup(user, *, within: OrgUnit | None = None, include_inactive: bool 
             n=Count("id"),
             no_owner=Count("id", filter=Q(owner__isnull=True)),
             owner_off=Count("id", filter=Q(owner__is_active=False)),
+            credentials=Count("id", filter=health(HealthFlag.CREDENTIALS_EXPIRING) | health(
+                HealthFlag.CREDENTIALS_EXPIRED)),
+            dormant=Count("id", filter=health(HealthFlag.DORMANT)),
+            connector_error=Count("id", filter=health(HealthFlag.CONNECTOR_ERROR)),
         )
         .order_by()
     )
@@ -110,6 +119,8 @@ def build_rollup(user, *, within: OrgUnit | None = None, include_inactive: bool 
         own = nodes[row["owner_unit_id"]].own
         own.accounts, own.accounts_without_owner = row["n"], row["no_owner"]
         own.accounts_owner_deactivated = row["owner_off"]
+        own.accounts_credentials_expiring, own.accounts_dormant = row["credentials"], row["dormant"]
+        own.accounts_connector_error = row["connector_error"]
 
     members = scoped(Membership.objects.all(), "unit").filter(is_active=True, user__is_active=True)
     annotations = {"n": Count("user", distinct=True)}

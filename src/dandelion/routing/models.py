@@ -41,6 +41,17 @@ class RoutingRule(TimeStampedModel):
         ordering = ("unit__path", "position", "id")
         indexes = [models.Index(fields=["unit", "is_active", "position"])]
 
+    def clean(self) -> None:
+        """Shape checks of conditions and actions against the whitelist, for every way of editing a rule (the
+        service runs the same checks plus the author's visibility of referenced teams)."""
+        from django.core.exceptions import ValidationError
+
+        from dandelion.routing.conditions import validate_actions, validate_conditions
+
+        errors = validate_conditions(self.conditions) + validate_actions(self.actions)
+        if errors:
+            raise ValidationError("; ".join(f"{e['path']}: {e['message']}" for e in errors))
+
     def __str__(self) -> str:
         return self.name
 
@@ -96,6 +107,25 @@ class BusinessCalendar(TimeStampedModel):
 
     class Meta:
         ordering = ("unit__path", "name")
+
+    def clean(self) -> None:
+        """A calendar the SLA clocks cannot read would stop every SLA of its team: refuse it when it is saved."""
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        from django.core.exceptions import ValidationError
+
+        from dandelion.routing.sla import validate_weekly_hours
+
+        errors = {}
+        hours = validate_weekly_hours(self.weekly_hours)
+        if hours:
+            errors["weekly_hours"] = hours
+        try:
+            ZoneInfo(self.timezone)
+        except (ZoneInfoNotFoundError, ValueError):
+            errors["timezone"] = [f"Unknown time zone {self.timezone!r}."]
+        if errors:
+            raise ValidationError(errors)
 
     def __str__(self) -> str:
         return self.name

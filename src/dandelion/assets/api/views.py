@@ -21,6 +21,7 @@ from dandelion.assets.api.serializers import (
     TransferSerializer,
     WebhookSecretSerializer,
 )
+from dandelion.assets.choices import AccountStatus
 from dandelion.assets.filters import SocialAccountFilter
 from dandelion.assets.models import SocialAccount
 from dandelion.core.permissions import has_perm
@@ -71,6 +72,14 @@ class SocialAccountViewSet(
             "rotate_webhook_secret": WebhookSecretSerializer,
             "import_csv": ImportSerializer,
         }.get(self.action, SocialAccountSerializer)
+
+    def filter_queryset(self, queryset):
+        """As in the registry's UI: lists and exports leave archived accounts out unless ``?status=`` asks for a
+        status (``archived`` included); one account stays reachable by id whatever its status."""
+        queryset = super().filter_queryset(queryset)
+        if self.action in ("list", "export") and not self.request.query_params.get("status"):
+            queryset = queryset.exclude(status=AccountStatus.ARCHIVED)
+        return queryset
 
     # --- writes go through services -----------------------------------------------------------------------
 

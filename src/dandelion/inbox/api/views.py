@@ -59,7 +59,8 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
         data = _valid(s.ReplyInputSerializer, request)
         canned = None
         if data.get("canned_response"):
-            canned = CannedResponse.objects.restrict(request.user, "view").filter(pk=data["canned_response"]).first()
+            canned = CannedResponse.objects.usable_for(request.user, conversation).filter(
+                pk=data["canned_response"]).first()
             if canned is None:
                 raise serializers.ValidationError({"canned_response": "Unknown canned response."})
         text = (data.get("text") or "").strip() or render_canned(canned, conversation, request.user)

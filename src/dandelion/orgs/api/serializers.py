@@ -97,6 +97,9 @@ class RollupSerializer(serializers.Serializer):
     teams = serializers.IntegerField()
     accounts_without_owner = serializers.IntegerField()
     accounts_owner_deactivated = serializers.IntegerField()
+    accounts_credentials_expiring = serializers.IntegerField()
+    accounts_dormant = serializers.IntegerField()
+    accounts_connector_error = serializers.IntegerField()
     members_not_acknowledged = serializers.IntegerField()
     issues = serializers.IntegerField()
 
