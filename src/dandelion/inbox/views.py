@@ -57,8 +57,9 @@ def _tabs(user, scope):
     teams = _my_teams(user)
     tabs = [("mine", "My conversations", scope.filter(assignee=user))]
     tabs += [(f"team-{t.pk}", t.name, _team_queue(scope, t)) for t in teams]
-    tabs += [("escalated", "Escalated to PR", scope.filter(escalated=True)),
-             ("unassigned", "Unassigned", scope.filter(assignee__isnull=True)), ("all", "All in my scope", scope)]
+    if not is_team_scoped_only(user):  # an external moderator's world is its own queue
+        tabs.append(("escalated", "Escalated to PR", scope.filter(escalated=True)))
+    tabs += [("unassigned", "Unassigned", scope.filter(assignee__isnull=True)), ("all", "All in my scope", scope)]
     return tabs
 
 
