@@ -321,3 +321,38 @@ def test_escalated_to_pr_reaches_the_pr_queue_while_helpers_keep_it(inbox, deliv
     assert [c["id"] for c in r.json()["results"]] == [press.pk]
     # the Spanish spoke sees nothing of France's escalations
     assert api_for(inbox.users.es_admin).get("/api/v1/conversations/", {"escalated": "true"}).json()["count"] == 0
+
+
+def test_sla_breach_notifies_the_team_the_policy_names(inbox, deliver, client_for):
+    """A policy's escalation ``notify_team`` puts each breached conversation in that team's queue too (the
+    conversation stays with its own team)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dandelion.orgs.choices import Role, TeamKind
+    from dandelion.routing.models import SlaPolicy
+    from dandelion.routing.sla import check_breaches
+    from tests.factories import MembershipFactory, TeamFactory, UserFactory
+
+    leads = TeamFactory(unit=inbox.europe, name="Europe leads", kind=TeamKind.COMMUNITY, languages=[])
+    lead = UserFactory(username="eulead")
+    MembershipFactory(user=lead, unit=inbox.europe, role=Role.COMMUNITY_MANAGER, team=leads)
+    SlaPolicy.objects.filter(team=inbox.fr_team).update(escalation={"notify_team": leads.pk})
+    deliver(inbox.fr_account, event("Bonjour, ma commande n'est jamais arrivée ?", id="late1", author="u-l",
+                                    name="Lina Retard", language="fr"),
+            event("Bonjour, une question sur ma facture ?", id="fine1", author="u-f", name="Félix Alheure",
+                  language="fr"))
+    late = Conversation.objects.get(messages__external_id="late1")
+    queue_url = reverse("inbox:queue")
+    assert "Lina Retard" not in client_for(lead).get(queue_url, {"tab": f"team-{leads.pk}"}).content.decode()
+
+    from dandelion.routing.models import AppliedSla
+
+    AppliedSla.objects.filter(conversation=late, metric="first_response").update(
+        due_at=timezone.now() - dt.timedelta(minutes=5))
+    assert check_breaches(now=timezone.now()) == 1
+    page = client_for(lead).get(queue_url, {"tab": f"team-{leads.pk}"}).content.decode()
+    assert "Lina Retard" in page and "Félix Alheure" not in page
+    late.refresh_from_db()
+    assert late.team == inbox.fr_team  # notified, not moved

@@ -13,7 +13,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db.models import Count, F, Q
+from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -24,11 +24,11 @@ from dandelion.core.exceptions import DandelionError
 from dandelion.core.htmx import render_page_or_partial
 from dandelion.core.permissions import get_grants, has_perm, is_team_scoped_only
 from dandelion.inbox import forms, services
-from dandelion.inbox.choices import ConversationStatus, Direction, Priority
+from dandelion.inbox.choices import ConversationStatus, Direction, EventKind, Priority
 from dandelion.inbox.exceptions import ReplyCollision
 from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
-from dandelion.inbox.models import CannedResponse, Conversation
+from dandelion.inbox.models import CannedResponse, Conversation, ConversationEvent
 from dandelion.inbox.text import render_canned
 from dandelion.orgs.choices import TeamKind
 
@@ -46,11 +46,16 @@ def _my_teams(user):
 
 
 def _team_queue(scope, team):
-    """A team's queue. A PR / reputation team's also holds every conversation escalated to PR in its scope: the
-    helpers keep answering the customer while PR follows the thread."""
+    """A team's queue: what is routed to it, and what it was told about. An SLA policy whose escalation names a
+    team to notify puts each breached conversation in that team's queue too; a PR / reputation team's queue also
+    holds every conversation escalated to PR in its scope (the helpers keep answering the customer while PR
+    follows the thread)."""
+    notified = ConversationEvent.objects.filter(conversation=OuterRef("pk"), kind=EventKind.SLA_BREACHED,
+                                                data__notify_team=team.pk)
+    q = Q(team=team) | Q(Exists(notified))
     if team.kind == TeamKind.PR:
-        return scope.filter(Q(team=team) | Q(escalated=True))
-    return scope.filter(team=team)
+        q |= Q(escalated=True)
+    return scope.filter(q)
 
 
 def _tabs(user, scope):
