@@ -19,7 +19,7 @@ pids+=($!)
 TWCS="$DATASETS/twcs_customer_support/twcs_combined_10k.csv"
 if [ -f "$TWCS" ]; then
   echo "Real data: replaying customer-care tweets from $TWCS into brand accounts under Business Services (var/log/replay.log)"
-  $BIN/dandelion replay twcs "$TWCS" --create-accounts --unit business-services --network x --connector sandbox --limit 2000 --enqueue --no-progress >var/log/replay.log 2>&1 &
+  $BIN/dandelion replay twcs "$TWCS" --create-accounts --unit business-services --network x --connector sandbox --limit 2000 --speed 120 --max-delay 3 --enqueue --no-progress >var/log/replay.log 2>&1 &
   pids+=($!)
 fi
 

@@ -8,7 +8,7 @@ import io
 import time
 
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from dandelion.inbox import services
@@ -140,6 +140,23 @@ def test_replay_enqueue_leaves_work_to_the_workers(inbox, twcs_file):
     assert Message.objects.count() == 0
     process_pending_deliveries.call()
     assert Message.objects.count() == 6
+
+
+def test_replay_at_speed_restamps_events_live_and_caps_waits(inbox, twcs_file, monkeypatch):
+    """``--speed N --max-delay S``: a 2017 dataset plays as today's traffic (a live demo inbox with running SLA
+    clocks), the dataset's gaps shortened N times and never longer than S seconds."""
+    from dandelion.connectors.replay import records
+
+    waits: list[float] = []
+    real_play = records.play
+    monkeypatch.setattr(records, "play", lambda *a, **kw: real_play(*a, sleep=waits.append, **kw))
+    started = timezone.now()
+    _replay("twcs", str(twcs_file), account=inbox.fr_account.pk, speed=60, max_delay=30)
+    assert Message.objects.count() == 6
+    assert all(m.sent_at >= started - dt.timedelta(seconds=1) for m in Message.objects.all())
+    assert max(waits) == 30 and 10.0 in waits  # 10 minutes 60 times faster; 35 minutes capped at 30 s
+    with pytest.raises(CommandError, match="max-delay"):
+        _replay("twcs", str(twcs_file), account=inbox.fr_account.pk, speed=60, max_delay=-1)
 
 
 def _direct_twcs_count(path):

@@ -5,7 +5,8 @@ to a SocialAccount handle (with or without '@', case-insensitive). Nothing is cr
 reported and their records skipped, unless ``--create-accounts --unit SLUG --network KEY`` creates replay accounts
 under that unit. Records are stored as InboundDelivery batches (source "replay") and processed inline, or left to
 the workers with ``--enqueue``. ``--speed 0`` (default) replays as fast as possible with the source's timestamps;
-``--speed N`` paces the stream N times faster than real time and stamps events with the current time.
+``--speed N`` paces the stream N times faster than real time and stamps events with the current time
+(``--max-delay S`` caps any wait at S seconds).
 """
 
 from __future__ import annotations
@@ -32,6 +33,9 @@ class Command(BaseCommand):
                             help="Dataset file or folder (default: the shared datasets folder; none for demo).")
         parser.add_argument("--speed", type=float, default=0.0,
                             help="Speed-up over real time; 0 = as fast as possible (keeps source timestamps).")
+        parser.add_argument("--max-delay", type=float, default=None,
+                            help="With --speed: never wait longer than this many seconds between two records "
+                                 "(quiet nights of a dataset pass quickly in a demo).")
         parser.add_argument("--account", type=int, help="Send every record to this account id.")
         parser.add_argument("--limit", type=int, help="Stop after this many records.")
         parser.add_argument("--batch", type=int, default=500, help="Events per stored delivery (default 500).")
@@ -68,8 +72,10 @@ class Command(BaseCommand):
             records = itertools.islice(records, o["limit"])
         elif o["format"] == "demo":
             raise CommandError("the demo stream is endless: give --limit (or use `dandelion demo-traffic`)")
+        if o["max_delay"] is not None and o["max_delay"] < 0:
+            raise CommandError("--max-delay must be 0 or more seconds")
         if o["speed"] > 0:
-            records = play(records, speedup=o["speed"], retime=True)
+            records = play(records, speedup=o["speed"], retime=True, max_delay_s=o["max_delay"])
         summary = self.replay(records, accounts=accounts, options=o)
         self._report(summary, o)
 
