@@ -21,7 +21,12 @@ import scipy.sparse as sp
 
 WORD_BITS = 18
 CHAR_BITS = 18
-URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# links, with or without a scheme: spam often spells a bare domain ("visit oldchat.tk", "bit.ly/xyz")
+URL_RE = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|tk|ly|me|tv|ru|pl|de|uk|co|us|in|io|gl)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
 MENTION_RE = re.compile(r"@\w+")
 REPEAT_RE = re.compile(r"(\S)\1{3,}")
 DIGITS_RE = re.compile(r"\d+")

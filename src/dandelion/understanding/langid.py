@@ -27,6 +27,7 @@ RARE_WEIGHT = 0.2
 TOP_K = 8
 HINT_BOOST = 4.0
 TRUST_LINGUA = 0.8  # lingua's share at which its answer stands (chosen on validation splits)
+HI_ELSEWHERE = 0.5  # lingua's confidence in another common language at which romanised Hindi is not believed
 ROMANISED_HI_MAX_EN = 0.05  # lingua's English share above which romanised Hindi is not believed
 # Speed: where the tweet model is this sure of a Latin-script language, lingua only weighs the Latin-script
 # languages common on social media (its cost grows with the number of languages: ~5x faster than all 75).
@@ -68,6 +69,7 @@ class LanguageIdentifier:
         self.tweet_threshold = tweet_threshold
         self.outside_conf = outside_conf
         self.trust_lingua = trust_lingua
+        self.hi_elsewhere = HI_ELSEWHERE
         self.common = np.array([c in COMMON for c in self.codes])
         self.in8 = np.zeros(len(self.codes), dtype=bool)
         self.in8[self.lid_cols[self.lid_cols >= 0]] = True
@@ -135,7 +137,7 @@ class LanguageIdentifier:
         if self.hi_col >= 0:
             lingua_in_other8 = self.in8[top] & (top != self.code_index.get("hi", -2)) & (total[:, 0] > 0)
             english_mass = Q[:, self.code_index["en"]] >= ROMANISED_HI_MAX_EN
-            sure_elsewhere = self.common[top] & (top != self.code_index.get("hi", -2)) & (top_conf >= 0.5)
+            sure_elsewhere = self.common[top] & (top != self.code_index.get("hi", -2)) & (top_conf >= self.hi_elsewhere)
             no_hi = lingua_in_other8 | english_mass | sure_elsewhere
             fused[no_hi, self.hi_col] = -np.inf
         fused = np.exp(fused - fused.max(axis=1, keepdims=True))
