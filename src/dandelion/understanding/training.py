@@ -28,7 +28,7 @@ SPAM_NB = True
 SPAM_YOUTUBE_WEIGHT = 3.0
 INTENT_C = 2.0
 # sentiment (C, naive-Bayes scaling) candidates, chosen on validation splits
-SENT_GRID = ((2.0, False), (0.5, True), (2.0, True))
+SENT_GRID = ((2.0, False), (0.5, True), (2.0, True), (6.0, True))
 
 
 class _Matrix:
