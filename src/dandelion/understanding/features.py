@@ -181,7 +181,7 @@ def rows_from_columns(col_sets: Sequence[set[int]], n_features: int) -> sp.csr_m
     return m
 
 
-CHAR_CACHE_MAX = 200_000
+CHAR_CACHE_MAX = 50_000  # ~1.2 KB a word: at most ~60 MB, inside the 500 MB per-worker budget
 
 
 class Featurizer:
