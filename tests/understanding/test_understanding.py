@@ -145,6 +145,26 @@ def test_metrics():
     assert accuracy([], []) == 0.0
 
 
+def test_fast_feature_paths_match_reference():
+    """The speed shortcuts change no feature: VADER's no-lexicon-word shortcut and the per-word cache of
+    character n-gram columns give exactly what polarity_scores and hashed_rows(char_wb_ngrams) give."""
+    from dandelion.understanding import features as F
+
+    texts = ["I love this!!", "Das ist schlecht :(", "no", "", "   ", ":)", "kind of bad", "GREAT service 😀",
+             "¿Dónde está mi pedido? @user http://x.co/a", "no no no", "Een man legt wat kaas op een pizza.",
+             "x  y\u00a0z", "مرحبا بكم", "wow... really?!", "not good", "&amp; fine"]
+    vader = F._vader_analyzer()
+    for t in texts:
+        s = vader.polarity_scores(t)
+        assert F.vader_scores(t) == (s["neg"], s["neu"], s["pos"], s["compound"]), t
+    f = F.Featurizer()
+    norm = [F.normalize(t) for t in texts] * 2  # the second half hits the cache
+    ref = F.hashed_rows([F.char_wb_ngrams(t) for t in norm], f.char_features)
+    got = f.char_matrix(norm)
+    assert (ref != got).nnz == 0
+    assert np.allclose(ref.toarray(), got.toarray())
+
+
 # ---- shipped models beat trivial baselines on small real samples (datasets needed) ----
 
 def _sample(texts, labels, n=300, seed=0):

@@ -9,8 +9,10 @@ and makes the transform stateless: only the weights are shipped.
 from __future__ import annotations
 
 import html
+import itertools
 import math
 import re
+import string
 from collections.abc import Sequence
 
 import mmh3
@@ -19,7 +21,12 @@ import scipy.sparse as sp
 
 WORD_BITS = 18
 CHAR_BITS = 18
-URL_RE = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+# links, with or without a scheme: spam often spells a bare domain ("visit oldchat.tk", "bit.ly/xyz")
+URL_RE = re.compile(
+    r"(?:https?://|www\.)\S+"
+    r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|tk|ly|me|tv|ru|pl|de|uk|co|us|in|io|gl)\b(?:/\S*)?",
+    re.IGNORECASE,
+)
 MENTION_RE = re.compile(r"@\w+")
 REPEAT_RE = re.compile(r"(\S)\1{3,}")
 DIGITS_RE = re.compile(r"\d+")
@@ -55,28 +62,49 @@ def lid_text(text: str) -> str:
 
 
 _vader = None
+_vader_emoji: frozenset[str] = frozenset()
+_PUNCT = string.punctuation
 
 
 def _vader_analyzer():
-    global _vader
+    global _vader, _vader_emoji
     if _vader is None:
         from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
 
         _vader = SentimentIntensityAnalyzer()
+        # polarity_scores replaces emoji character by character, so only one-character keys ever match
+        _vader_emoji = frozenset(k for k in _vader.emojis if len(k) == 1)
     return _vader
 
 
-def dense_features(texts: Sequence[str]) -> np.ndarray:
+def vader_scores(text: str) -> tuple[float, float, float, float]:
+    """VADER's (neg, neu, pos, compound), identical to ``polarity_scores`` but without running it on text that
+    holds no VADER lexicon word and no emoji it knows (most non-English posts): every valence is then 0, which
+    VADER scores as (0, 1, 0, 0), or (0, 0, 0, 0) when there is no token at all."""
     vader = _vader_analyzer()
+    if _vader_emoji.isdisjoint(text):
+        lexicon = vader.lexicon
+        tokens = text.split()
+        for w in tokens:
+            s = w.strip(_PUNCT)
+            if (w if len(s) <= 2 else s).lower() in lexicon:
+                break
+        else:
+            return (0.0, 1.0, 0.0, 0.0) if tokens else (0.0, 0.0, 0.0, 0.0)
+    s = vader.polarity_scores(text)
+    return s["neg"], s["neu"], s["pos"], s["compound"]
+
+
+def dense_features(texts: Sequence[str]) -> np.ndarray:
     out = np.zeros((len(texts), len(DENSE_NAMES)), dtype=np.float32)
+    isalpha, isupper = str.isalpha, str.isupper
     for i, t in enumerate(texts):
         if "&" in t:
             t = html.unescape(t)
-        s = vader.polarity_scores(URL_RE.sub(" ", t))
-        letters = sum(c.isalpha() for c in t) or 1
-        caps = sum(c.isupper() for c in t)
+        letters = sum(map(isalpha, t)) or 1
+        caps = sum(map(isupper, t))
         out[i] = (
-            s["neg"], s["neu"], s["pos"], s["compound"],
+            *vader_scores(URL_RE.sub(" ", t)),
             1.0 if QUESTION_RE.search(t) else 0.0,
             min(t.count("!"), 3) / 3.0,
             min(len(MENTION_RE.findall(t)), 3) / 3.0,
@@ -141,18 +169,60 @@ def hashed_rows(token_lists: Sequence[list[str]], n_features: int) -> sp.csr_mat
     return m
 
 
+def rows_from_columns(col_sets: Sequence[set[int]], n_features: int) -> sp.csr_matrix:
+    """The binary, L2-normalised matrix whose row i holds a 1/sqrt(k) in each of its k columns ``col_sets[i]``."""
+    counts = np.fromiter((len(c) for c in col_sets), dtype=np.int64, count=len(col_sets))
+    cols = np.fromiter(itertools.chain.from_iterable(col_sets), dtype=np.int32, count=int(counts.sum()))
+    indptr = np.zeros(len(col_sets) + 1, dtype=np.int64)
+    np.cumsum(counts, out=indptr[1:])
+    data = np.repeat(1.0 / np.sqrt(np.maximum(counts, 1)), counts)
+    m = sp.csr_matrix((data, cols, indptr), shape=(len(col_sets), n_features))
+    m.sort_indices()
+    return m
+
+
+CHAR_CACHE_MAX = 50_000  # ~1.2 KB a word: at most ~60 MB, inside the 500 MB per-worker budget
+
+
 class Featurizer:
-    """Stateless: the same texts always give the same matrix, whatever was trained."""
+    """Stateless: the same texts always give the same matrix, whatever was trained. (The per-word cache of
+    character n-gram columns only saves work: a word's n-grams never depend on its neighbours.)"""
 
     def __init__(self, word_bits: int = WORD_BITS, char_bits: int = CHAR_BITS):
         self.word_features = 2**word_bits
         self.char_features = 2**char_bits
         self.n_features = self.word_features + self.char_features + len(DENSE_NAMES)
+        self._char_cache: dict[str, tuple[int, ...]] = {}
+
+    def _word_char_columns(self, word: str) -> tuple[int, ...]:
+        n = self.char_features
+        wrap = (2147483647 - (n - 1)) % n  # where scikit-learn puts abs(-2**31)
+        h32 = mmh3.hash
+        cols = tuple({wrap if h == -2147483648 else abs(h) % n for h in map(h32, char_wb_ngrams(word))})
+        if len(self._char_cache) >= CHAR_CACHE_MAX:
+            self._char_cache.clear()
+        self._char_cache[word] = cols
+        return cols
+
+    def char_matrix(self, norm_texts: Sequence[str]) -> sp.csr_matrix:
+        """Same matrix as ``hashed_rows([char_wb_ngrams(t) ...])``: char_wb n-grams never cross a space, so each
+        text's columns are the union of its words' columns."""
+        cache = self._char_cache
+        miss = self._word_char_columns
+        union = set().union
+        col_sets = []
+        for t in norm_texts:
+            words = t.split()
+            try:
+                col_sets.append(union(*[cache[w] for w in words]))
+            except KeyError:
+                col_sets.append(union(*[cache[w] if w in cache else miss(w) for w in words]))
+        return rows_from_columns(col_sets, self.char_features)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         texts = ["" if t is None else str(t) for t in texts]
         norm = [normalize(t) for t in texts]
         xw = hashed_rows([word_ngrams(t) for t in norm], self.word_features)
-        xc = hashed_rows([char_wb_ngrams(t) for t in norm], self.char_features)
+        xc = self.char_matrix(norm)
         xd = sp.csr_matrix(dense_features(texts))
         return sp.hstack([xw, xc, xd], format="csr", dtype=np.float32)

@@ -17,14 +17,18 @@ from sklearn.linear_model import LogisticRegression
 
 from . import data as D
 from .base import INTENTS, SENTIMENTS
-from .features import QUESTION_RE, Featurizer
+from .features import DENSE_NAMES, QUESTION_RE, Featurizer
 from .metrics import macro_f1, macro_recall
 from .model import MODELS_DIR, Heads, sigmoid
 
 LID_LANGS = ("ar", "de", "en", "es", "fr", "hi", "it", "pt")
 EMOTION_TO_SENTIMENT = {0: 0, 1: 2, 2: 2, 3: 0}  # anger->neg, joy->pos, optimism->pos, sadness->neg
 SPAM_C = 10.0
+SPAM_NB = True
+SPAM_YOUTUBE_WEIGHT = 3.0
 INTENT_C = 2.0
+# sentiment (C, naive-Bayes scaling) candidates, chosen on validation splits
+SENT_GRID = ((2.0, False), (0.5, True), (2.0, True), (6.0, True))
 
 
 class _Matrix:
@@ -49,22 +53,54 @@ class _Matrix:
         return self.X[[self.index[t] for t in texts]]
 
 
-def _fit(X, y, C, sample_weight=None, max_iter=400):
+def _nb_ratios(X, target, n_dense: int, alpha: float = 1.0) -> np.ndarray:
+    """Naive-Bayes log-count ratios per feature (Wang & Manning 2012, "NBSVM"): how much more often a feature is
+    present in the positive than in the negative rows. The dense cues (not counts) keep a ratio of 1."""
+    Xb = X.copy()
+    Xb.data = np.ones_like(Xb.data)
+    w = target.astype(np.float64)
+    p = alpha + np.asarray(Xb.T @ w).ravel()
+    q = alpha + np.asarray(Xb.T @ (1.0 - w)).ravel()
+    r = np.log((p / p.sum()) / (q / q.sum())).astype(np.float32)
+    if n_dense:
+        r[-n_dense:] = 1.0
+    return r
+
+
+def _fit(X, y, C, sample_weight=None, max_iter=400, nb: bool = False):
     """Logistic regression, liblinear dual solver (fast when features far outnumber samples);
-    multi-class as one-vs-rest, one binary problem per class."""
+    multi-class as one-vs-rest, one binary problem per class. With ``nb`` the sparse features are first scaled by
+    their naive-Bayes log-count ratios; the scaling is folded into the returned weights, so the head stays linear
+    over the shared features."""
     y = np.asarray(y)
     classes = sorted(set(y.tolist()))
+    n_dense = len(DENSE_NAMES) if X.shape[1] == Featurizer().n_features else 0
 
     def binary(target):
+        Xt = X
+        if nb:
+            r = _nb_ratios(X, target, n_dense)
+            Xt = sp.csr_matrix(X.multiply(r[None, :]))
         clf = LogisticRegression(C=C, max_iter=max_iter, class_weight="balanced", solver="liblinear", dual=True)
-        clf.fit(X, target, sample_weight=sample_weight)
-        return clf.coef_[0].astype(np.float32), np.float32(clf.intercept_[0])
+        clf.fit(Xt, target, sample_weight=sample_weight)
+        coef = clf.coef_[0] * r if nb else clf.coef_[0]
+        return coef.astype(np.float32), np.float32(clf.intercept_[0])
 
     if len(classes) == 2:
         c, b = binary((y == classes[1]).astype(int))
         return c[None, :], np.array([b], dtype=np.float32), classes
     rows = [binary((y == k).astype(int)) for k in classes]
     return np.vstack([r[0] for r in rows]), np.array([r[1] for r in rows], dtype=np.float32), classes
+
+
+def fit_spam(X_youtube, y_youtube, X_other, y_other):
+    """The spam head's recipe, shared by training and the leave-one-video-out evaluation: YouTube comments (the
+    target traffic) weigh ``SPAM_YOUTUBE_WEIGHT`` against SMS and the ham tweets/requests; NB-scaled features."""
+    X = sp.vstack([X_youtube, X_other]).tocsr()
+    y = np.concatenate([np.asarray(y_youtube), np.asarray(y_other)])
+    w = np.concatenate([np.full(X_youtube.shape[0], SPAM_YOUTUBE_WEIGHT), np.ones(X_other.shape[0])])
+    coef, icpt, _ = _fit(X, y, SPAM_C, sample_weight=w, nb=SPAM_NB)
+    return coef, icpt
 
 
 SPAM_HAM_TWEETS_PER_LANGUAGE = 750
@@ -145,6 +181,8 @@ def train_all(root: Path | None = None, out_dir: Path = MODELS_DIR, log: Callabl
     ham_t = spam_ham_texts(root, keys)
     spam_t, spam_y, _ = _dedup([t for _, t, _ in yt] + sms[0] + ham_t,
                                [y for _, _, y in yt] + sms[1] + [0] * len(ham_t), frozenset())
+    yt_keys = frozenset(D.text_key(t) for _, t, _ in yt)
+    spam_is_yt = [D.text_key(t) in yt_keys for t in spam_t]
 
     # intent: bitext (question/complaint) + real tweets without '?' for praise / other / complaint
     tw_int_t, tw_int_y = [], []
@@ -178,13 +216,13 @@ def train_all(root: Path | None = None, out_dir: Path = MODELS_DIR, log: Callabl
     # ---------------- sentiment ----------------
     Xs, ys = M.rows(tune_t), np.array(tune_y)
     best = None
-    for C in (2.0,):
-        coef, icpt, _ = _fit(Xs, ys, C)
+    for C, nb in SENT_GRID:
+        coef, icpt, _ = _fit(Xs, ys, C, nb=nb)
         score, detail = _sent_val_score(M, sent_va, coef, icpt, np.zeros(3))
-        log(f"  sentiment C={C}: val {score:.4f} {detail}")
+        log(f"  sentiment C={C} nb={nb}: val {score:.4f} {detail}")
         if best is None or score > best[0]:
-            best = (score, C, coef, icpt)
-    _, sC, coef, icpt = best
+            best = (score, (C, nb), coef, icpt)
+    _, (sC, s_nb), coef, icpt = best
     # per-class bias offsets (neutral, positive) tuned on validation for macro scores
     best_off = (-1, np.zeros(3))
     for dn in np.arange(-0.6, 0.61, 0.15):
@@ -197,9 +235,9 @@ def train_all(root: Path | None = None, out_dir: Path = MODELS_DIR, log: Callabl
     va_t = [t for v in sent_va.values() for t in v[0]]
     va_y = [y for v in sent_va.values() for y in v[1]]
     all_t, all_y, _ = _dedup(sent_tr_t + va_t, sent_tr_y + va_y, keys)
-    coef, icpt, _ = _fit(M.rows(all_t), np.array(all_y), sC)
+    coef, icpt, _ = _fit(M.rows(all_t), np.array(all_y), sC, nb=s_nb)
     sent_coef, sent_icpt = coef, icpt + best_off[1]
-    metrics["sentiment"] = {"C": sC, "val_score": round(float(best_off[0]), 4), "bias_offsets": best_off[1].tolist()}
+    metrics["sentiment"] = {"C": sC, "nb": s_nb, "val_score": round(float(best_off[0]), 4), "bias_offsets": best_off[1].tolist()}
     metrics["counts"]["sentiment"] = len(all_t)
 
     # ---------------- abuse ----------------
@@ -225,9 +263,12 @@ def train_all(root: Path | None = None, out_dir: Path = MODELS_DIR, log: Callabl
     metrics["counts"]["abuse"] = len(tt)
 
     # ---------------- spam ----------------
-    coef, icpt, _ = _fit(M.rows(spam_t), np.array(spam_y), SPAM_C)
-    spam_coef, spam_icpt = coef, icpt
-    metrics["spam"] = {"C": SPAM_C}
+    yt_t = [t for t, k in zip(spam_t, spam_is_yt) if k]
+    yt_y = [y for y, k in zip(spam_y, spam_is_yt) if k]
+    ot_t = [t for t, k in zip(spam_t, spam_is_yt) if not k]
+    ot_y = [y for y, k in zip(spam_y, spam_is_yt) if not k]
+    spam_coef, spam_icpt = fit_spam(M.rows(yt_t), yt_y, M.rows(ot_t), ot_y)
+    metrics["spam"] = {"C": SPAM_C, "nb": SPAM_NB, "youtube_weight": SPAM_YOUTUBE_WEIGHT}
     metrics["counts"]["spam"] = len(spam_t)
 
     # ---------------- intent ----------------
