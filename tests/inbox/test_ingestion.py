@@ -182,7 +182,7 @@ def test_failure_is_recorded_with_backoff(inbox, post_hook, monkeypatch):
 
     r = post_hook(inbox.fr_account, event("Bonjour ?", id="f1"))
     with monkeypatch.context() as patched:
-        patched.setattr(pipeline, "understand", lambda events: (_ for _ in ()).throw(RuntimeError("model down")))
+        patched.setattr(pipeline, "understand", lambda events, account=None: (_ for _ in ()).throw(RuntimeError("model down")))
         process_pending_deliveries.call()
     delivery = InboundDelivery.objects.get(pk=r.json()["delivery"])
     assert delivery.state == DeliveryState.PENDING and delivery.attempts == 1
@@ -194,3 +194,18 @@ def test_failure_is_recorded_with_backoff(inbox, post_hook, monkeypatch):
     process_pending_deliveries.call()
     delivery.refresh_from_db()
     assert delivery.state == DeliveryState.DONE
+
+
+def test_the_accounts_single_language_is_evidence_for_short_messages(inbox, deliver):
+    """No declared language: on the French account a short French question is read as French and reaches the
+    French helpers; an English message there stays English (a hint multiplies odds, it is no verdict)."""
+    from dandelion.inbox.models import Message
+
+    deliver(inbox.fr_account,
+            event("Où est ma commande ?", id="short-fr", author="u-s1"),
+            event("My package never arrived and I want a refund, this is the third time I ask", id="long-en",
+                  author="u-s2"))
+    fr = Message.objects.get(external_id="short-fr")
+    en = Message.objects.get(external_id="long-en")
+    assert fr.language == "fr" and fr.conversation.team == inbox.fr_team
+    assert en.language == "en" and en.conversation.team == inbox.vendor_team  # ModCo covers English

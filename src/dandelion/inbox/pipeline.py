@@ -92,13 +92,20 @@ def _in(qs, field_name: str, values: Iterable):
 # --- understanding ------------------------------------------------------------------------------------------------
 
 
-def understand(events: Sequence[InboundEvent]):
-    """One ``analyze()`` call for the whole batch; returns ``{external_id: Understanding}``."""
+def understand(events: Sequence[InboundEvent], account=None):
+    """One ``analyze()`` call for the whole batch; returns ``{external_id: Understanding}``.
+
+    Language evidence besides the text: the author's declared language, else the account's language when it has
+    only one (a short "Où est ma commande ?" on the French account is French; an English or Spanish message there
+    still reads as English or Spanish: a hint multiplies odds, it is no verdict)."""
     if not events:
         return {}
     from dandelion.understanding.analyzer import get_analyzer
 
-    results = get_analyzer().analyze([e.text for e in events], language_hints=[e.author.language for e in events])
+    account_languages = list(getattr(account, "languages", None) or [])
+    fallback = account_languages[0] if len(account_languages) == 1 else None
+    hints = [e.author.language or fallback for e in events]
+    results = get_analyzer().analyze([e.text for e in events], language_hints=hints)
     return {e.external_id: u for e, u in zip(events, results, strict=True)}
 
 
@@ -126,7 +133,7 @@ def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime |
     if not batch:
         return result
     inbound_events = [e for e in batch.values() if not e.from_account]
-    understood = understand(inbound_events)
+    understood = understand(inbound_events, account)
     with transaction.atomic():
         _persist(account, list(batch.values()), understood, result, now)
     if result.created:
