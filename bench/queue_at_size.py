@@ -178,7 +178,7 @@ def generate(url: str, n_conv: int, per_conv: float, seed: float) -> dict:
             FROM (SELECT g, r, random() AS r2, random() AS r3, random() AS r4, {STATUS_CASE} AS status,
                          CASE WHEN r < 0.80 THEN now() - (3 + random() * 362) * interval '1 day'
                               ELSE now() - random() * interval '3 days' END AS last
-                  FROM (SELECT g, random() AS r FROM generate_series(1, %(n)s::int) g) q) s
+                  FROM (SELECT g, random() AS r FROM generate_series(1, %(n)s::bigint) g) q) s
             JOIN acc a ON a.k = 1 + (s.g * 31) %% {n_acc}
             """,
             {"cbase": cbase, "nc": n_contacts, "pr": special["Group PR & Reputation"],
@@ -224,7 +224,7 @@ def generate(url: str, n_conv: int, per_conv: float, seed: float) -> dict:
                                    random() AS rare, (random() * 1e9)::int %% 8 AS k1, (random() * 1e9)::int %% 8 AS k2,
                                    %(vbase)s + CASE WHEN g <= %(nv)s THEN g - 1
                                                     ELSE (random() * 1e9)::bigint %% %(nv)s END AS cid
-                            FROM generate_series(%(start)s::int, %(stop)s::int) g) q) s
+                            FROM generate_series(%(start)s::bigint, %(stop)s::bigint) g) q) s
                 JOIN inbox_conversation c ON c.id = s.cid
                 JOIN acc a ON a.id = c.account_id
                 JOIN corpus k1 ON k1.lang = c.language AND k1.k = s.k1
@@ -267,7 +267,7 @@ def cases() -> list[tuple[str, str, str]]:
     ]
 
 
-def measure(repeat: int, explain: bool) -> list[dict]:
+def measure(repeat: int, explain: bool, only: list[str] | None = None) -> list[dict]:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -280,6 +280,8 @@ def measure(repeat: int, explain: bool) -> list[dict]:
         clients[name].force_login(user)
     rows = []
     for label, username, path in cases():
+        if only and not any(o.lower() in label.lower() for o in only):
+            continue
         client = clients[username]
         for _ in range(2):
             response = client.get(path)
@@ -353,6 +355,7 @@ def main() -> int:
     ap.add_argument("--messages-per-conversation", type=float, default=5.0, help="average (default 5)")
     ap.add_argument("--repeat", type=int, default=20, help="timed requests per case (default 20)")
     ap.add_argument("--seed", type=float, default=0.42, help="PostgreSQL setseed() value")
+    ap.add_argument("--only", help="comma-separated substrings: measure only the cases whose label contains one")
     ap.add_argument("--no-explain", action="store_true", help="no EXPLAIN ANALYZE of cases over the target")
     ap.add_argument("--reuse", action="store_true", help="measure an existing (kept) database, no generation")
     ap.add_argument("--from-template", metavar="DB",
@@ -395,7 +398,7 @@ def main() -> int:
             log(f"messages: {cur.fetchone()[0]:,}")
         print(f"\nserver time per request (Django test client, in process), {args.repeat} timed requests per case, "
               f"target p95 ≤ {TARGET_MS:.0f} ms:")
-        rows = measure(args.repeat, not args.no_explain)
+        rows = measure(args.repeat, not args.no_explain, [o for o in (args.only or "").split(",") if o])
         over = [r for r in rows if r["p95"] > TARGET_MS]
         print(f"\n{len(rows) - len(over)}/{len(rows)} cases within p95 ≤ {TARGET_MS:.0f} ms"
               + (": over: " + "; ".join(f"{r['label']} ({r['p95']:.0f} ms)" for r in over) if over else ""))
