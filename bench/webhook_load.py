@@ -23,8 +23,9 @@ What it does:
 5. drains (bounded by ``--drain``), then checks and prints: answers by status, achieved rate, HTTP latency,
    **receipt → visible in the queue** p50/p95/p99/max (client send time → first seen by the poller, so it includes up
    to one poll interval), the server-side part (``InboundDelivery.received_at`` → ``Message.received_at``), how many
-   landed in the expected team, and *lost*: every 202 must map to exactly one stored message (and no message without
-   a 202... a 202 lost on the wire is reported separately).
+   landed in the expected team, and *lost*: every 202 must map to exactly one stored message (a delivery still
+   pending at the end of the drain is reported as backlog; a message stored whose 202 never reached the sender is
+   counted separately).
 
 Target (issue 5): p99 ≤ 1 s at 300 req/s, 0 lost. Exit status 0 when both hold.
 """
