@@ -14,7 +14,9 @@ import uuid
 
 import pytest
 
-pytestmark = [pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+# Celery is the scale-out engine, deployed with PostgreSQL: these run in the PostgreSQL pass of `make test` (the
+# SQLite pass's in-memory test database fails table locks at once instead of waiting, as a worker thread needs).
+pytestmark = [pytest.mark.redis, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 BROKERS = {
     "redis": ("127.0.0.1", 6379, "redis://127.0.0.1:6379/15"),
@@ -32,13 +34,6 @@ def _reachable(host: str, port: int) -> bool:
 
 @pytest.fixture(params=sorted(BROKERS))
 def celery_backend(request, settings):
-    from django.db import connection
-
-    if connection.vendor == "sqlite":
-        # Celery is the scale-out backend, deployed with PostgreSQL; the test database of the SQLite pass is an
-        # in-memory shared-cache one, whose table locks fail at once instead of waiting (no busy timeout), so a
-        # worker thread writing beside the test's reads fails at random. `make test` runs this in its PostgreSQL pass.
-        pytest.skip("Celery runs with PostgreSQL: covered by the PostgreSQL pass of `make test`")
     host, port, url = BROKERS[request.param]
     if not _reachable(host, port):
         if os.environ.get("CI") == "true":

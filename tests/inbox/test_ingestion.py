@@ -209,3 +209,74 @@ def test_the_accounts_single_language_is_evidence_for_short_messages(inbox, deli
     en = Message.objects.get(external_id="long-en")
     assert fr.language == "fr" and fr.conversation.team == inbox.fr_team
     assert en.language == "en" and en.conversation.team == inbox.vendor_team  # ModCo covers English
+
+
+def test_workers_claim_disjoint_batches(inbox, post_hook):
+    ids = [post_hook(inbox.fr_account, event(f"Bonjour {i} ?", id=f"cl{i}", language="fr")).json()["delivery"]
+           for i in range(6)]
+    a = claim_deliveries(limit=3, worker="a")
+    b = claim_deliveries(limit=3, worker="b")
+    assert [d.pk for d in a] == ids[:3] and [d.pk for d in b] == ids[3:]
+    assert claim_deliveries(limit=3, worker="c") == []
+
+
+def test_a_worker_that_loses_a_claim_race_takes_the_next_window(inbox, post_hook, monkeypatch):
+    """Without SKIP LOCKED (SQLite; forced here on any database): a rival claims the window this worker read
+    before its conditional UPDATE lands; the worker claims the next window instead of going away empty."""
+    from django.db import connection
+
+    from dandelion.inbox import jobs
+
+    ids = [post_hook(inbox.fr_account, event(f"Bonjour {i} ?", id=f"rc{i}", language="fr")).json()["delivery"]
+           for i in range(6)]
+    monkeypatch.setattr(connection.features, "has_select_for_update_skip_locked", False)
+    real_claimable, calls = jobs._claimable, []
+
+    def claimable_with_a_rival(now):
+        calls.append(now)
+        if len(calls) == 2:  # the first conditional UPDATE: the rival got there first
+            InboundDelivery.objects.filter(pk__in=ids[:3]).update(
+                state=DeliveryState.PROCESSING, claimed_by="rival", claimed_at=now)
+        return real_claimable(now)
+
+    monkeypatch.setattr(jobs, "_claimable", claimable_with_a_rival)
+    claimed = jobs.claim_deliveries(limit=3, worker="a")
+    assert [d.pk for d in claimed] == ids[3:]
+    assert set(InboundDelivery.objects.filter(pk__in=ids[:3]).values_list("claimed_by", flat=True)) == {"rival"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_rows_locked_by_another_workers_claim_are_skipped(inbox, post_hook):
+    """PostgreSQL: while one worker's claim transaction holds the oldest rows, another claims the rest at once
+    (no waiting on the lock, no double claim)."""
+    import threading
+
+    from django.db import connection, connections
+
+    assert connection.features.has_select_for_update_skip_locked
+    ids = [post_hook(inbox.fr_account, event(f"Hola {i}", id=f"lk{i}", language="es")).json()["delivery"]
+           for i in range(4)]
+    locked, release = threading.Event(), threading.Event()
+
+    def hold_first_two():
+        from django.db import transaction
+
+        try:
+            with transaction.atomic():
+                list(InboundDelivery.objects.select_for_update().filter(pk__in=ids[:2]))
+                locked.set()
+                release.wait(20)
+        finally:
+            connections.close_all()
+
+    holder = threading.Thread(target=hold_first_two)
+    holder.start()
+    try:
+        assert locked.wait(20)
+        claimed = claim_deliveries(limit=10, worker="b")
+        assert [d.pk for d in claimed] == ids[2:]
+    finally:
+        release.set()
+        holder.join(20)
+    assert [d.pk for d in claim_deliveries(limit=10, worker="c")] == ids[:2]

@@ -19,7 +19,7 @@ import os
 import uuid
 from collections import defaultdict
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
@@ -31,6 +31,7 @@ from dandelion.inbox.models import InboundDelivery, JobSlot, Message
 logger = logging.getLogger(__name__)
 
 BATCH_LIMIT = 200
+CLAIM_WINDOWS = 4  # without SKIP LOCKED: windows a worker tries after losing a claim race
 STALE_CLAIM_SECONDS = 300
 MAX_ATTEMPTS = 8
 MAX_SEND_ATTEMPTS = 6
@@ -89,15 +90,32 @@ def _claimable(now: dt.datetime) -> Q:
 
 
 def claim_deliveries(*, limit: int = BATCH_LIMIT, now: dt.datetime | None = None, worker: str = "") -> list[InboundDelivery]:
-    """Claim up to ``limit`` deliveries for this worker with one conditional UPDATE (safe with many workers)."""
+    """Claim up to ``limit`` deliveries for this worker; many workers each get their own batch.
+
+    Where the database can skip locked rows (PostgreSQL), the oldest claimable rows are locked with
+    ``SELECT … FOR UPDATE SKIP LOCKED`` and marked in the same transaction, so concurrent workers take disjoint
+    batches instead of racing for the same ones. Elsewhere (SQLite: one writer at a time) a conditional UPDATE
+    claims them, and a worker that lost the race for a window tries the next one."""
     now = now or timezone.now()
     token = f"{worker or worker_name()}#{uuid.uuid4().hex[:12]}"[:200]
-    ids = list(InboundDelivery.objects.filter(_claimable(now)).order_by("received_at", "id")
-               .values_list("pk", flat=True)[:limit])
-    if not ids:
-        return []
-    InboundDelivery.objects.filter(pk__in=ids).filter(_claimable(now)).update(
-        state=DeliveryState.PROCESSING, claimed_by=token, claimed_at=now, attempts=F("attempts") + 1)
+    claimable = InboundDelivery.objects.filter(_claimable(now)).order_by("received_at", "id")
+    claim = {"state": DeliveryState.PROCESSING, "claimed_by": token, "claimed_at": now,
+             "attempts": F("attempts") + 1}
+    if connection.features.has_select_for_update_skip_locked:
+        with transaction.atomic():
+            ids = list(claimable.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
+            if not ids:
+                return []
+            InboundDelivery.objects.filter(pk__in=ids).update(**claim)
+    else:
+        tried: list[int] = []
+        for _ in range(CLAIM_WINDOWS):
+            ids = list(claimable.exclude(pk__in=tried).values_list("pk", flat=True)[:limit])
+            if not ids:
+                return []
+            if InboundDelivery.objects.filter(pk__in=ids).filter(_claimable(now)).update(**claim):
+                break
+            tried += ids
     return list(InboundDelivery.objects.filter(pk__in=ids, claimed_by=token, state=DeliveryState.PROCESSING)
                 .select_related("account__owner_unit").order_by("received_at", "id"))
 
