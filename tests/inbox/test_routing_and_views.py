@@ -356,3 +356,24 @@ def test_sla_breach_notifies_the_team_the_policy_names(inbox, deliver, client_fo
     assert "Lina Retard" in page and "Félix Alheure" not in page
     late.refresh_from_db()
     assert late.team == inbox.fr_team  # notified, not moved
+
+
+def test_queue_page_counts_messages_per_row_in_constant_queries(inbox, deliver, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    deliver(inbox.fr_account, event("Bonjour, ma commande ?", id="q1", author="u-q", name="Quentin Deux",
+                                    language="fr"),
+            event("Toujours rien ?", id="q2", author="u-q", name="Quentin Deux", kind="reply", in_reply_to="q1",
+                  language="fr"))
+    c = client_for(inbox.users.fr_admin)
+    url = reverse("inbox:queue") + "?tab=all"
+    page = c.get(url).content.decode()
+    assert "2 msg" in page
+    with CaptureQueriesContext(connection) as few:
+        c.get(url)
+    deliver(inbox.fr_account, *[event(f"Bonjour {i} ?", id=f"qm{i}", author=f"u-qm{i}", language="fr")
+                                for i in range(8)])
+    with CaptureQueriesContext(connection) as many:
+        assert c.get(url).status_code == 200
+    assert len(many) == len(few)  # one grouped count for the page, not a query per row

@@ -28,7 +28,7 @@ from dandelion.inbox.choices import ConversationStatus, Direction, EventKind, Pr
 from dandelion.inbox.exceptions import ReplyCollision
 from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
-from dandelion.inbox.models import CannedResponse, Conversation, ConversationEvent
+from dandelion.inbox.models import CannedResponse, Conversation, ConversationEvent, Message
 from dandelion.inbox.text import render_canned
 from dandelion.orgs.choices import TeamKind
 
@@ -68,6 +68,15 @@ def _tabs(user, scope):
     return tabs
 
 
+def _count_inbound(conversations) -> None:
+    """``message_count`` (inbound messages) on the conversations of one page: one grouped query over those rows,
+    not a join over the whole queue before it is cut to a page."""
+    counts = dict(Message.objects.filter(conversation__in=conversations, direction=Direction.INBOUND)
+                  .values("conversation").annotate(n=Count("id")).order_by().values_list("conversation", "n"))
+    for conversation in conversations:
+        conversation.message_count = counts.get(conversation.pk, 0)
+
+
 @login_required
 def queue(request):
     """Team queues the user can see, filtered, ordered by SLA due time (nearest first), paginated."""
@@ -80,9 +89,10 @@ def queue(request):
         data["status"] = ConversationStatus.OPEN
     filterset = ConversationFilter(data, queryset=current[2])
     qs = (filterset.qs.select_related("account", "contact", "team", "assignee")
-          .annotate(message_count=Count("messages", filter=Q(messages__direction=Direction.INBOUND)))
           .order_by(F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id"))
     page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    _count_inbound(page.object_list)
     counts = {key: q.filter(status=ConversationStatus.OPEN).count() for key, _, q in tabs}
     accounts = _visible_accounts(request.user, scope)
     query = request.GET.copy()
