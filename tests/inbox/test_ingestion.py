@@ -280,3 +280,24 @@ def test_rows_locked_by_another_workers_claim_are_skipped(inbox, post_hook):
         release.set()
         holder.join(20)
     assert [d.pk for d in claim_deliveries(limit=10, worker="c")] == ids[:2]
+
+
+def test_a_batch_reads_routing_and_sla_configuration_once_per_team(inbox, post_hook):
+    """Twelve new French conversations in one delivery: the team's SLA policies, its calendar and the default
+    route's units and teams are read once for the batch, not once per conversation."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    post_hook(inbox.fr_account, {"events": [event(f"Bonjour, ma commande {i} n'est pas arrivée ?", id=f"b{i}",
+                                                  author=f"u-b{i}", language="fr") for i in range(12)]})
+    with CaptureQueriesContext(connection) as queries:
+        assert process_pending_deliveries.call()["created"] == 12
+    assert Conversation.objects.filter(team=inbox.fr_team).count() == 12
+
+    def reads(table):
+        return sum(1 for q in queries.captured_queries
+                   if q["sql"].lstrip().upper().startswith("SELECT") and f'FROM "{table}"' in q["sql"])
+
+    assert reads("routing_slapolicy") == 1
+    assert reads("routing_businesscalendar") <= 2  # the team's own, then its units'
+    assert reads("orgs_orgunit") <= 3

@@ -26,6 +26,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dandelion.connectors.base import InboundEvent
+from dandelion.core.memo import batch_memo
 from dandelion.inbox import connect
 from dandelion.inbox.choices import (
     ConversationKind,
@@ -134,7 +135,7 @@ def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime |
         return result
     inbound_events = [e for e in batch.values() if not e.from_account]
     understood = understand(inbound_events, account)
-    with transaction.atomic():
+    with transaction.atomic(), batch_memo():
         _persist(account, list(batch.values()), understood, result, now)
     if result.created:
         from dandelion.assets.models import SocialAccount

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dandelion.core.memo import memoized
 from dandelion.routing.choices import WEEKDAYS, SlaMetric, SlaStatus
 from dandelion.routing.exceptions import CalendarError
 
@@ -103,11 +104,16 @@ def _open_intervals(spec: CalendarSpec, day: dt.date, tz: ZoneInfo):
 
 
 def calendar_for_team(team) -> CalendarSpec:
-    """The team's own calendar, else the nearest unit calendar up the tree, else Mon–Fri 9–18 in its time zone."""
-    from dandelion.routing.models import BusinessCalendar
-
+    """The team's own calendar, else the nearest unit calendar up the tree, else Mon–Fri 9–18 in its time zone
+    (looked up once per team within a :func:`~dandelion.core.memo.batch_memo` block)."""
     if team is None:
         return ALWAYS_OPEN
+    return memoized(("sla.calendar", team.pk), lambda: _lookup_calendar(team))
+
+
+def _lookup_calendar(team) -> CalendarSpec:
+    from dandelion.routing.models import BusinessCalendar
+
     own = BusinessCalendar.objects.filter(team=team).first()
     if own is not None:
         return CalendarSpec.from_calendar(own)
@@ -169,7 +175,9 @@ def policy_for(conversation):
 
     if conversation.team_id is None:
         return None
-    policies = {p.priority: p for p in SlaPolicy.objects.filter(team_id=conversation.team_id, is_active=True)}
+    team_id = conversation.team_id
+    policies = memoized(("sla.policies", team_id), lambda: {
+        p.priority: p for p in SlaPolicy.objects.filter(team_id=team_id, is_active=True)})
     return policies.get(conversation.priority) or policies.get("")
 
 
@@ -181,7 +189,10 @@ def _due(policy, metric: str, started_at: dt.datetime, calendar: CalendarSpec | 
 
 
 def _calendar(policy, conversation):
-    return calendar_for_team(conversation.team) if policy is not None and policy.business_hours else None
+    if policy is None or not policy.business_hours or conversation.team_id is None:
+        return None
+    # keyed by the id, so a memoised calendar costs no lazy load of conversation.team
+    return memoized(("sla.calendar", conversation.team_id), lambda: _lookup_calendar(conversation.team))
 
 
 def _start_clock(conversation, policy, metric: str, started_at: dt.datetime, calendar):
