@@ -155,3 +155,19 @@ def test_team_and_membership_pages(org, client_for):
 def test_team_list_filters(org, client_for):
     body = client_for(org.users.hub_admin).get(reverse("orgs:team-list") + "?language=es").content.decode()
     assert "ES helpers" in body and "FR helpers" not in body
+
+
+def test_unit_and_team_pages_link_to_their_own_history(org, client_for):
+    from dandelion.orgs import services
+
+    services.update_unit(actor=org.users.hub_admin, unit=org.france, name="France (FR)")
+    services.update_team(actor=org.users.fr_admin, team=org.fr_team, name="FR helpers team")
+    services.update_unit(actor=org.users.hub_admin, unit=org.spain, name="España")
+    c = client_for(org.users.hub_admin)
+    page = c.get(reverse("orgs:unit-detail", args=[org.france.pk])).content.decode()
+    link = f"/audit/?object_id={org.france.pk}&action=orgs.orgunit."
+    assert link in page
+    history = c.get(link).content.decode()
+    assert "France (FR)" in history and "España" not in history and "FR helpers team" not in history
+    team_page = c.get(reverse("orgs:team-detail", args=[org.fr_team.pk])).content.decode()
+    assert f"/audit/?object_id={org.fr_team.pk}&action=orgs.team." in team_page
