@@ -301,3 +301,7 @@ def test_a_batch_reads_routing_and_sla_configuration_once_per_team(inbox, post_h
     assert reads("routing_slapolicy") == 1
     assert reads("routing_businesscalendar") <= 2  # the team's own, then its units'
     assert reads("orgs_orgunit") <= 3
+    assert reads("orgs_membership") == 1  # who is assignable in the team; their loads are counted per assignment
+    assert reads("routing_appliedsla") == 0  # new conversations have no clocks to look up: they are created
+    assert AppliedSla.objects.filter(conversation__team=inbox.fr_team, metric="first_response").count() == 12
+    assert not Conversation.objects.filter(team=inbox.fr_team, sla_due_at__isnull=True).exists()

@@ -403,7 +403,7 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
                     to_assign.append(conv)
                 if d.auto_reply_canned_id and visible:
                     auto_acks.append((conv, d.auto_reply_canned_id))
-                services._sla("apply_sla", conv, at=at)
+                services._sla("apply_sla", conv, at=at, fresh=conv.pk in new_pks and not reopened)
             else:
                 if d.priority and PRIORITY_RANK.get(d.priority, 1) > PRIORITY_RANK.get(conv.priority, 1):
                     new_events.append(ConversationEvent(conversation=conv, kind=EventKind.PRIORITY, data={

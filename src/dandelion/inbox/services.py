@@ -99,11 +99,11 @@ def refresh_waiting(conversation: Conversation) -> None:
     conversation.needs_reply = oldest is not None
 
 
-def _sla(name: str, conversation: Conversation, *, at: dt.datetime) -> None:
-    """Call ``routing.sla.<name>(conversation, at=at)``: SLA clocks are the routing app's business."""
+def _sla(name: str, conversation: Conversation, *, at: dt.datetime, **options) -> None:
+    """Call ``routing.sla.<name>(conversation, at=at, **options)``: SLA clocks are the routing app's business."""
     from dandelion.routing import sla
 
-    getattr(sla, name)(conversation, at=at)
+    getattr(sla, name)(conversation, at=at, **options)
 
 
 CONVERSATION_STATE_FIELDS = [

@@ -17,6 +17,7 @@ from django.db import transaction
 from django.db.models import Count, Max, Q
 
 from dandelion.core.audit import record
+from dandelion.core.memo import memoized
 from dandelion.core.permissions import require_perm
 from dandelion.orgs.choices import Role
 from dandelion.routing.choices import AssignmentMode
@@ -29,19 +30,26 @@ def eligible_members(team) -> list[tuple[object, int, int]]:
     from django.contrib.auth import get_user_model
 
     from dandelion.inbox.choices import ConversationStatus
-    from dandelion.orgs.models import Membership
 
-    caps = dict(
-        Membership.objects.filter(team=team, is_active=True, is_available=True, role__in=ASSIGNABLE_ROLES,
-                                  user__is_active=True)
-        .values("user_id").annotate(cap=Max("capacity")).values_list("user_id", "cap")
-    )
+    team_id = getattr(team, "pk", team)
+    caps = _capacities(team_id)
     if not caps:
         return []
     users = (get_user_model().objects.filter(pk__in=caps).order_by("pk")
              .annotate(load=Count("assigned_conversations",
                                   filter=~Q(assigned_conversations__status=ConversationStatus.RESOLVED))))
     return [(u, u.load, caps[u.pk]) for u in users if u.load < caps[u.pk]]
+
+
+def _capacities(team_id: int) -> dict[int, int]:
+    """``{user id: capacity}`` of the team's assignable members (read once per team within a batch memo: the
+    loads, which change as a batch assigns, are always counted afresh)."""
+    from dandelion.orgs.models import Membership
+
+    return memoized(("assign.capacities", team_id), lambda: dict(
+        Membership.objects.filter(team_id=team_id, is_active=True, is_available=True, role__in=ASSIGNABLE_ROLES,
+                                  user__is_active=True)
+        .values("user_id").annotate(cap=Max("capacity")).values_list("user_id", "cap")))
 
 
 def _rotation(candidates, last_id: int | None):
@@ -53,15 +61,10 @@ def _rotation(candidates, last_id: int | None):
     return after + before
 
 
-@transaction.atomic
 def auto_assign(conversation, *, actor=None):
     """Assign ``conversation`` per its team's policy; writes ``Conversation.assignee``, a ``ConversationEvent``
     (kind "assigned") and an audit row. Returns the assignee, or None when it stays in the team queue.
     An already assigned conversation keeps its assignee (idempotent)."""
-    from dandelion.inbox.choices import EventKind
-    from dandelion.inbox.models import ConversationEvent
-    from dandelion.routing.models import AssignmentPolicy
-
     if conversation.team_id is None:
         return None
     if conversation.assignee_id is not None:
@@ -69,11 +72,23 @@ def auto_assign(conversation, *, actor=None):
     if actor is not None:
         require_perm(actor, "inbox.assign_conversation", conversation.account.owner_unit,
                      team_id=conversation.team_id)
+    if not _capacities(conversation.team_id):
+        return None  # nobody assignable in the team, whatever its policy: it waits in the team queue
+    return _assign_by_policy(conversation, actor=actor)
+
+
+@transaction.atomic
+def _assign_by_policy(conversation, *, actor=None):
+    """The locked part of :func:`auto_assign`: the policy row serialises concurrent assignments in one team."""
+    from dandelion.inbox.choices import EventKind
+    from dandelion.inbox.models import ConversationEvent
+    from dandelion.routing.models import AssignmentPolicy
+
     policy, _ = AssignmentPolicy.objects.get_or_create(team_id=conversation.team_id)
     policy = AssignmentPolicy.objects.select_for_update().get(pk=policy.pk)
     if policy.mode == AssignmentMode.MANUAL:
         return None
-    candidates = _rotation(eligible_members(conversation.team), policy.last_assigned_id)
+    candidates = _rotation(eligible_members(conversation.team_id), policy.last_assigned_id)
     if not candidates:
         return None
     if policy.mode == AssignmentMode.CAPACITY:

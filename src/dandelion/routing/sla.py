@@ -195,14 +195,21 @@ def _calendar(policy, conversation):
     return memoized(("sla.calendar", conversation.team_id), lambda: _lookup_calendar(conversation.team))
 
 
-def _start_clock(conversation, policy, metric: str, started_at: dt.datetime, calendar):
+def _new_clock(conversation, policy, metric: str, started_at: dt.datetime, calendar):
+    """An unsaved clock for ``metric`` (None when the policy sets no target for it)."""
     from dandelion.routing.models import AppliedSla
 
     due = _due(policy, metric, started_at, calendar)
     if due is None:
         return None
-    return AppliedSla.objects.create(conversation=conversation, policy=policy, metric=metric,
-                                     started_at=started_at, due_at=due)
+    return AppliedSla(conversation=conversation, policy=policy, metric=metric, started_at=started_at, due_at=due)
+
+
+def _start_clock(conversation, policy, metric: str, started_at: dt.datetime, calendar):
+    clock = _new_clock(conversation, policy, metric, started_at, calendar)
+    if clock is not None:
+        clock.save(force_insert=True)
+    return clock
 
 
 def _open() -> Q:
@@ -236,16 +243,21 @@ def _has_first_response(conversation) -> bool:
 
 
 @transaction.atomic
-def apply_sla(conversation, *, at: dt.datetime) -> None:
+def apply_sla(conversation, *, at: dt.datetime, fresh: bool = False) -> None:
     """(Re)start the clocks for the policy of ``conversation.team`` + priority (after routing, a handover or a
     priority change). Running clocks keep their start time (the customer has been waiting since then) and get the
     new policy's due time; a conversation whose team has no policy has no new clocks.
 
     A target already breached and not yet answered stays as it is: it was missed (and escalated) once, and no
-    second clock is started for its metric, which would be overdue at once and counted as another breach."""
+    second clock is started for its metric, which would be overdue at once and counted as another breach.
+
+    ``fresh``: the conversation was created in this transaction, so it has no clocks yet; the lookups of running
+    and completed clocks are skipped (the inbound pipeline's hot path: one INSERT of the new clocks)."""
     from dandelion.routing.models import AppliedSla
 
-    running = list(AppliedSla.objects.select_for_update().filter(_open(), conversation=conversation))
+    created: list = []
+    running = [] if fresh else list(
+        AppliedSla.objects.select_for_update().filter(_open(), conversation=conversation))
     active = {a.metric: a for a in running if a.status == SlaStatus.ACTIVE}
     breached = {a.metric for a in running if a.status == SlaStatus.MISSED}
     for row in active.values():
@@ -256,7 +268,8 @@ def apply_sla(conversation, *, at: dt.datetime) -> None:
         calendar = _calendar(policy, conversation)
         waiting = conversation.waiting_since or conversation.first_inbound_at or at
         starts: dict[str, dt.datetime] = {}
-        if not _has_first_response(conversation):
+        first_open = conversation.first_response_at is None if fresh else not _has_first_response(conversation)
+        if first_open:
             if SlaMetric.FIRST_RESPONSE not in breached:
                 row = active.get(SlaMetric.FIRST_RESPONSE)
                 starts[SlaMetric.FIRST_RESPONSE] = row.started_at if row else waiting
@@ -264,15 +277,23 @@ def apply_sla(conversation, *, at: dt.datetime) -> None:
                 SlaMetric.NEXT_RESPONSE in active or (conversation.needs_reply and conversation.waiting_since)):
             row = active.get(SlaMetric.NEXT_RESPONSE)
             starts[SlaMetric.NEXT_RESPONSE] = row.started_at if row else waiting
-        resolved_before = AppliedSla.objects.filter(conversation=conversation, metric=SlaMetric.RESOLUTION,
-                                                    status__in=[SlaStatus.HIT, SlaStatus.MISSED]).exists()
+        resolved_before = not fresh and AppliedSla.objects.filter(
+            conversation=conversation, metric=SlaMetric.RESOLUTION, status__in=[SlaStatus.HIT, SlaStatus.MISSED],
+        ).exists()
         if SlaMetric.RESOLUTION in active:
             starts[SlaMetric.RESOLUTION] = active[SlaMetric.RESOLUTION].started_at
         elif not resolved_before and SlaMetric.RESOLUTION not in breached:
             starts[SlaMetric.RESOLUTION] = conversation.first_inbound_at or waiting
-        for metric, started_at in starts.items():
-            _start_clock(conversation, policy, metric, started_at, calendar)
-    _refresh_due(conversation)
+        clocks = [_new_clock(conversation, policy, metric, started_at, calendar)
+                  for metric, started_at in starts.items()]
+        created = AppliedSla.objects.bulk_create([c for c in clocks if c is not None])
+    if fresh:  # the open clocks are exactly the ones just created
+        due = min((c.due_at for c in created), default=None)
+        if conversation.sla_due_at != due:
+            conversation.sla_due_at = due
+            conversation.save(update_fields=["sla_due_at"])
+    else:
+        _refresh_due(conversation)
 
 
 def _complete(rows, at: dt.datetime) -> None:
