@@ -147,6 +147,17 @@ def machine() -> str:
             f"loadavg={' '.join(f'{x:.2f}' for x in load)}")
 
 
+def stop_processes(procs, timeout: float = 15) -> None:
+    """Terminate the benchmark's servers and workers; kill any that outlive ``timeout`` seconds."""
+    for p in procs:
+        p.terminate()
+    for p in procs:
+        try:
+            p.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            p.kill()
+
+
 def rmtree(path: str) -> None:
     shutil.rmtree(path, ignore_errors=True)
 

@@ -34,6 +34,9 @@ import threading
 import time
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _benchlib as lib
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / ".venv" / "bin"
 ADMIN_URL = "postgres://postgres@127.0.0.1:5432/postgres"
@@ -218,13 +221,7 @@ def main() -> int:
             time.sleep(2)
         log(f"deliveries by state: {state['states']}")
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        lib.stop_processes(procs)
 
     # --- checks ---
     failures = []

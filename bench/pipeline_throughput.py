@@ -39,7 +39,7 @@ from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _benchlib as lib  # noqa: E402
+import _benchlib as lib
 
 # --- child modes (run inside a throwaway database's environment) -----------------------------------------------
 

@@ -385,13 +385,7 @@ def main() -> int:
                                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
         code = report(args, results, accepted, poller, server, accounts, t0, drained)
     finally:
-        for p in procs:
-            p.terminate()
-        for p in procs:
-            try:
-                p.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                p.kill()
+        lib.stop_processes(procs)
         if not args.keep:
             if args.db == "postgres":
                 lib.pg_drop(DB_NAME)
