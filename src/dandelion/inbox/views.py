@@ -101,7 +101,8 @@ def queue(request):
         request, "inbox/queue.html", "inbox/partials/_queue_table.html",
         {"page": page, "filter": filterset, "tabs": [(k, label, counts[k]) for k, label, _ in tabs], "tab": current[0],
          "accounts": accounts, "priorities": Priority.choices, "statuses": ConversationStatus.choices,
-         "languages": sorted(set(scope.exclude(language="").values_list("language", flat=True))),
+         "languages": list(scope.exclude(language="").order_by("language").values_list("language", flat=True)
+                           .distinct()),
          "query": query.urlencode(), "data": data, "now": timezone.now()},
     )
 
