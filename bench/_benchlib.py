@@ -147,6 +147,26 @@ def machine() -> str:
             f"loadavg={' '.join(f'{x:.2f}' for x in load)}")
 
 
+def wait_http(port: int, timeout: float) -> None:
+    """Wait until ``dandelion serve`` on 127.0.0.1:``port`` answers ``/healthz`` (any status: 503 means it is up
+    and reporting its database down); exit with a message after ``timeout`` seconds."""
+    import http.client
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+        try:
+            conn.request("GET", "/healthz")
+            conn.getresponse().read()
+            return
+        except (OSError, http.client.HTTPException):
+            time.sleep(0.3)
+        finally:
+            conn.close()
+    raise SystemExit(f"dandelion serve on port {port} did not come up")
+
+
 def stop_processes(procs, timeout: float = 15) -> None:
     """Terminate the benchmark's servers and workers; kill any that outlive ``timeout`` seconds."""
     for p in procs:

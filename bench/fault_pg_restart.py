@@ -131,20 +131,6 @@ def post(port: int, account_id: int, event_id: str, timeout: float = 10.0) -> tu
         conn.close()
 
 
-def wait_http(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            if conn.getresponse().status in (200, 503):
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise SystemExit("dandelion serve did not come up")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--events", type=int, default=300)
@@ -174,7 +160,7 @@ def main() -> int:
             out = open(logs / f"{name}.log", "w")  # noqa: SIM115 - kept open for the child's lifetime
             procs.append(subprocess.Popen([str(BIN / "dandelion"), *cmd], cwd=ROOT, env=env, stdout=out,
                                           stderr=subprocess.STDOUT))
-        wait_http(args.port, 60)
+        lib.wait_http(args.port, 60)
 
         answers: dict[str, list] = collections.defaultdict(list)
         restart_at = args.events // 3

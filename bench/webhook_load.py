@@ -281,19 +281,6 @@ def start(args_: list[str], env: dict, log_path: Path) -> subprocess.Popen:
     return subprocess.Popen([lib.DANDELION, *args_], cwd=lib.REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
 
 
-def wait_http(port: int, timeout: float) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            return
-        except OSError:
-            time.sleep(0.3)
-    raise SystemExit(f"dandelion serve on port {port} did not come up")
-
-
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--db", choices=["postgres", "sqlite"], default="postgres")
@@ -351,7 +338,7 @@ def main() -> int:
         for k in range(args.workers):
             procs.append(start(["worker", "--interval", str(args.worker_interval)], env, logs / f"worker{k}.log"))
         for port in ports:
-            wait_http(port, 60)
+            lib.wait_http(port, 60)
         time.sleep(2)  # let the workers start polling
 
         poller = Poller(db_connector(args.db, url), args.poll)
