@@ -305,3 +305,86 @@ def test_a_batch_reads_routing_and_sla_configuration_once_per_team(inbox, post_h
     assert reads("routing_appliedsla") == 0  # new conversations have no clocks to look up: they are created
     assert AppliedSla.objects.filter(conversation__team=inbox.fr_team, metric="first_response").count() == 12
     assert not Conversation.objects.filter(team=inbox.fr_team, sla_due_at__isnull=True).exists()
+
+
+# --- the batch: planned in memory, written once -------------------------------------------------------------------
+
+
+def _events_of(n, *, prefix, start=0):
+    from dandelion.inbox.connect import event_from_dict
+
+    t0 = ago(minutes=30)
+    return [event_from_dict(event(f"Bonjour, ma commande {i} n'est toujours pas arrivée ?", id=f"{prefix}-{i}",
+                                  author=f"{prefix}-author-{i}", at=t0 + dt.timedelta(seconds=i), language="fr"))
+            for i in range(start, start + n)]
+
+
+def test_a_batch_costs_the_same_queries_for_5_or_40_new_conversations(inbox):
+    """Routing, SLA clocks and assignment are planned per batch: more conversations add rows, not queries."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dandelion.inbox.pipeline import ingest_events
+
+    account = type(inbox.fr_account).objects.select_related("owner_unit").get(pk=inbox.fr_account.pk)
+    ingest_events(account, _events_of(2, prefix="warm"))  # first contacts of the tables, lazy team creation
+    counts = []
+    for n, prefix in ((5, "small"), (40, "large")):
+        with CaptureQueriesContext(connection) as ctx:
+            result = ingest_events(account, _events_of(n, prefix=prefix))
+        assert result.created == n and result.conversations_created == n
+        counts.append(len(ctx.captured_queries))
+    # 8x the conversations, the same statements (SQLite splits a long INSERT by its parameter limit: a few more)
+    assert counts[1] <= counts[0] + 4, counts
+    convs = Conversation.objects.filter(thread_key__startswith="large-")
+    assert convs.count() == 40
+    assert not convs.filter(team__isnull=True).exists()
+    assert not convs.filter(sla_due_at__isnull=True).exists()  # every one on the clock, written with its INSERT
+    assert AppliedSla.objects.filter(conversation__in=convs, metric="first_response", status="active").count() == 40
+    assert ConversationEvent.objects.filter(conversation__in=convs, kind="routed").count() == 40
+
+
+def test_a_batch_assigns_round_robin_within_capacity_and_audits_each_assignment(inbox):
+    from dandelion.core.models import AuditEvent
+    from dandelion.inbox.pipeline import ingest_events
+    from dandelion.orgs.models import Membership
+
+    Membership.objects.filter(team=inbox.fr_team).update(capacity=2)
+    account = type(inbox.fr_account).objects.select_related("owner_unit").get(pk=inbox.fr_account.pk)
+    ingest_events(account, _events_of(6, prefix="rr"))
+    convs = list(Conversation.objects.filter(thread_key__startswith="rr-").order_by("first_inbound_at"))
+    assignees = [c.assignee for c in convs]
+    agents = {inbox.users.fr_agent, inbox.users.fr_agent2}
+    assert set(assignees[:4]) == agents and assignees[0] != assignees[1] and assignees[2] != assignees[3]
+    assert assignees[4:] == [None, None]  # both agents at capacity (2 each): the rest waits in the team queue
+    assigned = [c for c in convs if c.assignee]
+    assert ConversationEvent.objects.filter(kind="assigned", conversation__in=assigned).count() == 4
+    assert AuditEvent.objects.filter(action="routing.conversation.auto_assign",
+                                     object_id__in=[str(c.pk) for c in assigned]).count() == 4
+
+
+def test_a_concurrent_worker_storing_part_of_the_batch_makes_it_run_again_storing_each_event_once(
+        inbox, monkeypatch):
+    """Between this batch's dedup and its INSERT another worker stores one of its events (same thread): the
+    unique constraint stops the INSERT, the transaction rolls back, the batch runs again and skips that event."""
+    from dandelion.inbox import pipeline
+
+    account = type(inbox.fr_account).objects.select_related("owner_unit").get(pk=inbox.fr_account.pk)
+    events = _events_of(3, prefix="race")
+    real = pipeline.understand
+    calls = []
+
+    def understand_then_race(batch, acc=None):
+        calls.append(len(batch))
+        if len(calls) == 1:  # the other worker, while this one reads its texts
+            pipeline.ingest_events(account, [events[1]])
+        return real(batch, acc)
+
+    monkeypatch.setattr(pipeline, "understand", understand_then_race)
+    result = pipeline.ingest_events(account, events)
+    assert result.duplicates == 1 and result.created == 2
+    assert Message.objects.filter(external_id__startswith="race-").count() == 3
+    for e in events:
+        assert Message.objects.filter(external_id=e.external_id).count() == 1
+    assert Conversation.objects.filter(thread_key__startswith="race-").count() == 3
+    assert calls[0] == 3  # the batch read its texts once: the second attempt reused them

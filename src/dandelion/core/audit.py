@@ -58,7 +58,7 @@ def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
     return {k: [before.get(k), after.get(k)] for k in sorted(keys) if before.get(k) != after.get(k)}
 
 
-def record(
+def build_record(
     *,
     actor,
     action: str,
@@ -67,7 +67,7 @@ def record(
     summary: str = "",
     changes: dict[str, Any] | None = None,
 ):
-    """Append one audit row. ``unit`` defaults to ``obj.audit_unit`` (or the root unit for global events)."""
+    """One audit row, unsaved (see :func:`record`; :func:`record_many` writes many at once)."""
     from dandelion.core.models import AuditEvent
     from dandelion.orgs.models import OrgUnit
 
@@ -77,7 +77,7 @@ def record(
         unit = OrgUnit.objects.filter(parent__isnull=True).order_by("id").first()
     ctx = _request_context.get()
     is_user = actor is not None and getattr(actor, "is_authenticated", False)
-    return AuditEvent.objects.create(
+    return AuditEvent(
         actor=actor if is_user else None,
         actor_repr=(actor.get_username() if is_user else (str(actor) if actor else "system"))[:150],
         action=action,
@@ -91,3 +91,19 @@ def record(
         request_id=ctx.get("request_id", ""),
         ip_address=ctx.get("ip"),
     )
+
+
+def record(**fields):
+    """Append one audit row (the keyword arguments of :func:`build_record`: ``actor``, ``action``, ``obj``,
+    ``unit``, ``summary``, ``changes``). ``unit`` defaults to ``obj.audit_unit`` (or the root unit for global
+    events)."""
+    row = build_record(**fields)
+    row.save(force_insert=True)
+    return row
+
+
+def record_many(rows) -> list:
+    """Append many audit rows built by :func:`build_record` in one INSERT (a batch job's actions)."""
+    from dandelion.core.models import AuditEvent
+
+    return AuditEvent.objects.bulk_create(list(rows))

@@ -35,3 +35,10 @@ def memoized(key: Hashable, compute: Callable[[], T]) -> T:
     if key not in memo:
         memo[key] = compute()
     return memo[key]
+
+
+def forget() -> None:
+    """Empty the open memo (after a failed batch: what it read inside a rolled-back transaction may be gone)."""
+    memo = _MEMO.get()
+    if memo is not None:
+        memo.clear()

@@ -127,8 +127,12 @@ def _events(delivery: InboundDelivery):
 
 
 def _finish(deliveries, *, token_of, now) -> None:
+    """Mark done the deliveries this worker still holds (one UPDATE per claim token)."""
+    by_token = defaultdict(list)
     for d in deliveries:
-        InboundDelivery.objects.filter(pk=d.pk, claimed_by=token_of[d.pk], state=DeliveryState.PROCESSING).update(
+        by_token[token_of[d.pk]].append(d.pk)
+    for token, ids in by_token.items():
+        InboundDelivery.objects.filter(pk__in=ids, claimed_by=token, state=DeliveryState.PROCESSING).update(
             state=DeliveryState.DONE, processed_at=now, error="", next_attempt_at=None)
 
 
@@ -146,7 +150,18 @@ def _fail(delivery: InboundDelivery, exc: BaseException, now: dt.datetime) -> No
 
 def process_deliveries(deliveries: list[InboundDelivery]):
     """Run the pipeline over claimed deliveries, one batch per account; a failing batch is retried delivery by
-    delivery so one bad delivery never holds back the others."""
+    delivery so one bad delivery never holds back the others.
+
+    The accounts' batches share one batch memo (a team's SLA policies, calendar and members, the routing rules of
+    a unit are read once per claim, not once per account), emptied after any failure."""
+    from dandelion.core.memo import batch_memo
+
+    with batch_memo():
+        return _process(deliveries)
+
+
+def _process(deliveries: list[InboundDelivery]):
+    from dandelion.core.memo import forget
     from dandelion.inbox.pipeline import IngestResult, ingest_events
 
     total = IngestResult()
@@ -163,6 +178,7 @@ def process_deliveries(deliveries: list[InboundDelivery]):
             _finish(group, token_of=token_of, now=now)
             continue
         except Exception:  # noqa: BLE001 - retried one by one below
+            forget()
             if len(group) == 1:
                 _fail(group[0], _last_exc(), now)
                 continue
@@ -171,6 +187,7 @@ def process_deliveries(deliveries: list[InboundDelivery]):
                 total.merge(ingest_events(account, _events(d)))
                 _finish([d], token_of=token_of, now=now)
             except Exception as exc:  # noqa: BLE001
+                forget()
                 _fail(d, exc, now)
     return total
 

@@ -26,8 +26,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from dandelion.connectors.base import InboundEvent
-from dandelion.core.memo import batch_memo
-from dandelion.inbox import connect
+from dandelion.core.memo import batch_memo, memoized
+from dandelion.inbox import connect, services
 from dandelion.inbox.choices import (
     ConversationKind,
     ConversationStatus,
@@ -113,10 +113,35 @@ def understand(events: Sequence[InboundEvent], account=None):
 # --- the pipeline -------------------------------------------------------------------------------------------------
 
 
+class ConcurrentWrite(Exception):
+    """Another worker stored some of this batch's threads or messages meanwhile (a unique constraint said so):
+    the batch's transaction is rolled back and the batch runs again, now finding theirs."""
+
+
+ATTEMPTS = 3
+
+
 def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime | None = None) -> IngestResult:
-    """Store, thread, understand, route and put on the SLA clock a batch of events of one account."""
-    result = IngestResult(received=len(events))
+    """Store, thread, understand, route and put on the SLA clock a batch of events of one account.
+
+    All or nothing: one transaction. When a concurrent worker stored part of the same batch (the same event
+    delivered twice, the same new thread), the transaction is rolled back and the batch runs again: its duplicates
+    are then found and skipped, so every event is stored exactly once."""
     now = now or timezone.now()
+    understood: dict = {}
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            return _ingest_once(account, events, understood, now)
+        except ConcurrentWrite:
+            if attempt == ATTEMPTS:
+                raise
+            logger.info("batch of %s events on account %s met a concurrent write; running it again",
+                        len(events), account.pk)
+    raise AssertionError("unreachable")
+
+
+def _ingest_once(account, events: Sequence[InboundEvent], understood: dict, now: dt.datetime) -> IngestResult:
+    result = IngestResult(received=len(events))
     network = account.network
     # normalise + dedup within the batch (first occurrence wins), oldest first
     batch: dict[str, InboundEvent] = {}
@@ -133,8 +158,8 @@ def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime |
         batch = {k: v for k, v in batch.items() if k not in known}
     if not batch:
         return result
-    inbound_events = [e for e in batch.values() if not e.from_account]
-    understood = understand(inbound_events, account)
+    unread = [e for e in batch.values() if not e.from_account and e.external_id not in understood]
+    understood.update(understand(unread, account))  # a second attempt reuses what the first read
     with transaction.atomic(), batch_memo():
         _persist(account, list(batch.values()), understood, result, now)
     if result.created:
@@ -224,16 +249,33 @@ def _decide(ctx, rules, cache: dict | None = None):
     return decision
 
 
+def _refs(data: dict) -> dict:
+    """Event data with the batch's messages (saved by now) replaced by their ids."""
+    return {k: (v.pk if isinstance(v, Message) else v) for k, v in data.items()}
+
+
+CONVERSATION_FIELDS = [
+    "status", "priority", "team", "assignee", "language", "routing_reason", "needs_reply", "escalated",
+    "waiting_since", "first_inbound_at", "first_response_at", "last_inbound_at", "last_outbound_at",
+    "last_activity_at", "resolved_at", "snoozed_until", "sla_due_at", "updated_at",
+]
+
+
 def _persist(account, events: list[InboundEvent], understood, result: IngestResult, now: dt.datetime) -> None:
-    from dandelion.inbox import services
+    """Plan the whole batch in memory (threads, routing, conversation state, SLA clocks, assignment), then write
+    it: new conversations complete in one INSERT, messages in one, clocks in one, events and audit rows in one
+    each; only conversations that existed before the batch get an UPDATE each."""
     from dandelion.routing import engine
+    from dandelion.routing.assignment import AssignmentPlan
+    from dandelion.routing.sla import ClockBook, load_books, write_books
 
     network = account.network
     inbound = [e for e in events if not e.from_account]
     identities = _identities(account, inbound, understood)
 
     # --- threads ---------------------------------------------------------------------------------------------
-    parents = {e.in_reply_to for e in events if e.in_reply_to and e.in_reply_to not in {x.external_id for x in events}}
+    batch_ids = {x.external_id for x in events}
+    parents = {e.in_reply_to for e in events if e.in_reply_to and e.in_reply_to not in batch_ids}
     parent_rows = {m.external_id: m for m in _in(
         Message.objects.filter(network=network, conversation__account=account).only(
             "id", "external_id", "conversation_id", "direction", "replied"), "external_id", parents)}
@@ -261,13 +303,16 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
         return
 
     conversations: dict[tuple, Conversation] = {}
+    loaded: dict[int, Conversation] = {}  # one object per conversation, however it was reached
     by_id = [k[1] for k in key_of.values() if k[0] == "id"]
     for conv in _in(Conversation.objects.filter(account=account), "pk", by_id):
-        conversations[("id", conv.pk)] = conv
+        conversations[("id", conv.pk)] = loaded.setdefault(conv.pk, conv)
     for kind in (ConversationKind.PUBLIC, ConversationKind.PRIVATE):
         keys = [k[1] for k in key_of.values() if k[0] == kind]
         for conv in _in(Conversation.objects.filter(account=account, kind=kind), "thread_key", keys):
-            conversations[(kind, conv.thread_key)] = conv
+            conversations[(kind, conv.thread_key)] = loaded.setdefault(conv.pk, conv)
+    for conv in loaded.values():
+        conv.account = account  # saves a lazy load per conversation (str(), audit unit)
     first_event_of: dict[tuple, InboundEvent] = {}
     for e in events:
         first_event_of.setdefault(key_of[e.external_id], e)
@@ -279,11 +324,10 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
         new_convs[key] = Conversation(
             account=account, contact=identities[e.author.external_id].contact, kind=key[0], thread_key=key[1][:200],
             status=ConversationStatus.OPEN, language=((u.language if u else None) or e.author.language or "")[:8],
+            created_at=now, updated_at=now,
         )
-    if new_convs:
-        _insert_conversations(account, new_convs)
-        conversations.update(new_convs)
-        result.conversations_created += len(new_convs)
+    conversations.update(new_convs)
+    result.conversations_created += len(new_convs)
     # an echo whose thread has no conversation (nothing inbound yet) is an orphan too
     kept = []
     for e in events:
@@ -292,9 +336,11 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
         else:
             result.orphan_echoes += 1
     events = kept
+    if not events:
+        return
 
     # --- routing decisions (one per inbound message) --------------------------------------------------------------
-    rules = engine.applicable_rules(account.owner_unit.path)
+    rules = memoized(("route.rules", account.owner_unit.path), lambda: engine.applicable_rules(account.owner_unit.path))
     decisions = {}
     default_routes: dict = {}
     for e in events:
@@ -303,7 +349,7 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
             decisions[e.external_id] = _decide(_routing_context(account, e, u, identities[e.author.external_id]),
                                                rules, default_routes)
 
-    # --- messages --------------------------------------------------------------------------------------------
+    # --- messages (unsaved) ----------------------------------------------------------------------------------
     objs: dict[str, Message] = {}
     db_answered: dict[str, dt.datetime] = {}
     for e in events:
@@ -334,35 +380,26 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
                 moderation_state=ModerationState.HIDDEN if d.hide else ModerationState.VISIBLE,
             )
         objs[e.external_id] = msg
-    created, dups = _insert_messages(list(objs.values()))
-    result.duplicates += len(dups)
-    created_ids = {m.external_id for m in created}
-    if db_answered:
-        rows = _in(Message.objects.filter(network=network, replied=False), "external_id", db_answered)
-        for row in rows:
-            row.replied, row.replied_at = True, db_answered[row.external_id]
-        Message.objects.bulk_update(rows, ["replied", "replied_at"])
-    result.created += len(created)
-    result.message_ids += [m.pk for m in created]
 
-    # --- conversations: clocks, routing, SLA, in message order ------------------------------------------------------
+    # --- conversations: clocks, routing, SLA, in message order (in memory) -------------------------------------------
     per_conv: dict[int, list[tuple[InboundEvent, Message]]] = defaultdict(list)
+    conv_of: dict[int, Conversation] = {}
     for e in events:
-        if e.external_id in created_ids:
-            per_conv[conversations[key_of[e.external_id]].pk].append((e, objs[e.external_id]))
-    conv_by_pk = {c.pk: c for c in conversations.values()}
-    new_pks = {c.pk for c in new_convs.values()}
-    new_events: list[ConversationEvent] = []
+        conv = conversations[key_of[e.external_id]]
+        per_conv[id(conv)].append((e, objs[e.external_id]))
+        conv_of[id(conv)] = conv
+    existing = [c for c in conv_of.values() if c.pk is not None]
+    books = load_books(existing)  # their running clocks, locked
+    book_of = {id(c): books[c.pk] if c.pk is not None else ClockBook(c) for c in conv_of.values()}
+    new_events: list[tuple[Conversation, str, dict]] = []
     tag_names: dict[int, set[str]] = defaultdict(set)
     to_assign: list[Conversation] = []
     auto_acks: list[tuple[Conversation, int]] = []
     hidden: list[Message] = []
-    for pk, items in per_conv.items():
-        conv = conv_by_pk[pk]
-        is_new = pk in new_pks
-        if is_new:
-            new_events.append(ConversationEvent(conversation=conv, kind=EventKind.CREATED,
-                                                data={"first_message": items[0][1].pk}))
+    for key, items in per_conv.items():
+        conv, book = conv_of[key], book_of[key]
+        if conv.pk is None:
+            new_events.append((conv, EventKind.CREATED, {"first_message": items[0][1]}))
         for e, msg in items:
             at = e.created_at
             conv.last_activity_at = max(filter(None, [conv.last_activity_at, at]))
@@ -373,7 +410,7 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
                 conv.last_outbound_at = max(filter(None, [conv.last_outbound_at, at]))
                 if conv.waiting_since and conv.waiting_since <= at:
                     conv.waiting_since, conv.needs_reply = None, False
-                services._sla("record_outbound", conv, at=at)
+                book.record_outbound(at)
                 continue
             d = decisions[e.external_id]
             conv.first_inbound_at = min(filter(None, [conv.first_inbound_at, at]))
@@ -393,48 +430,65 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
                 conv.status, conv.resolved_at, conv.snoozed_until = ConversationStatus.OPEN, None, None
                 reopened = True
                 result.conversations_reopened += 1
-                new_events.append(ConversationEvent(conversation=conv, kind=EventKind.STATUS, data={
-                    "previous": previous, "to": ConversationStatus.OPEN, "reason": "new message", "message": msg.pk}))
-            routed_now = reopened or conv.team_id is None  # a new thread has no team yet
-            if routed_now:
+                new_events.append((conv, EventKind.STATUS, {
+                    "previous": previous, "to": ConversationStatus.OPEN, "reason": "new message", "message": msg}))
+            if reopened or conv.team_id is None:  # a new thread has no team yet
                 _apply_route(conv, d, msg, new_events)
                 result.routed += 1
                 if conv.assignee_id is None:
                     to_assign.append(conv)
                 if d.auto_reply_canned_id and visible:
                     auto_acks.append((conv, d.auto_reply_canned_id))
-                services._sla("apply_sla", conv, at=at, fresh=conv.pk in new_pks and not reopened)
+                book.apply(at)
             else:
                 if d.priority and PRIORITY_RANK.get(d.priority, 1) > PRIORITY_RANK.get(conv.priority, 1):
-                    new_events.append(ConversationEvent(conversation=conv, kind=EventKind.PRIORITY, data={
-                        "previous": conv.priority, "to": d.priority, "rule": d.matched_rule_ids,
-                        "message": msg.pk}))
+                    new_events.append((conv, EventKind.PRIORITY, {
+                        "previous": conv.priority, "to": d.priority, "rule": d.matched_rule_ids, "message": msg}))
                     conv.priority = d.priority
                 if msg.needs_reply and visible and not waiting_before:
-                    services._sla("record_inbound", conv, at=at)
-            tag_names[pk].update(d.tags)
+                    book.record_inbound(at)
+            tag_names[key].update(d.tags)
             if d.escalate and not conv.escalated:
                 conv.escalated = True
-                new_events.append(ConversationEvent(conversation=conv, kind=EventKind.ESCALATED, data={
-                    "rule": d.matched_rule_ids, "message": msg.pk, "explanation": d.explanation}))
-    touched = [conv_by_pk[pk] for pk in per_conv]
-    # one small UPDATE per conversation: cheaper than bulk_update's CASE expressions over many rows and fields
+                new_events.append((conv, EventKind.ESCALATED, {
+                    "rule": d.matched_rule_ids, "message": msg, "explanation": d.explanation}))
+    touched = list(conv_of.values())
+    _refresh_waiting(touched, objs, db_answered)
     for conv in touched:
-        services.refresh_waiting(conv)
+        conv.sla_due_at = book_of[id(conv)].due()
         conv.updated_at = now
-        conv.save(update_fields=[
-            "status", "priority", "team", "assignee", "language", "routing_reason", "needs_reply", "escalated",
-            "waiting_since", "first_inbound_at", "first_response_at", "last_inbound_at", "last_outbound_at",
-            "last_activity_at", "resolved_at", "snoozed_until", "updated_at",
-        ])
+
+    # --- automatic assignment, planned per team ------------------------------------------------------------------
+    plan = AssignmentPlan()
+    to_assign = [c for c in {id(c): c for c in to_assign}.values()
+                 if c.team_id and c.assignee_id is None and c.status == ConversationStatus.OPEN]
+    if to_assign:
+        plan.lock(c.team_id for c in to_assign)
+        for conv in to_assign:
+            plan.assign(conv)
+
+    # --- writes ------------------------------------------------------------------------------------------------
+    if new_convs:
+        _insert(Conversation, list(new_convs.values()))
+    _insert(Message, sorted(objs.values(), key=lambda m: m.external_id))
+    if db_answered:
+        rows = _in(Message.objects.filter(network=network, replied=False), "external_id", db_answered)
+        for row in rows:
+            row.replied, row.replied_at = True, db_answered[row.external_id]
+        Message.objects.bulk_update(rows, ["replied", "replied_at"])
+    write_books(book_of.values())
+    for conv in existing:  # a small UPDATE each: cheaper than bulk_update's CASE expressions over many fields
+        conv.save(update_fields=CONVERSATION_FIELDS)
+    result.created += len(objs)
+    result.message_ids += [m.pk for m in objs.values()]
     result.conversation_ids += [c.pk for c in touched]
 
     # --- hidden messages: on the network when the connector can, else here only -------------------------------------
     if hidden:
         capable = connect.supports(account, "moderation")
         for msg in hidden:
-            new_events.append(ConversationEvent(conversation_id=msg.conversation_id, kind=EventKind.MODERATED, data={
-                "message": msg.pk, "action": "hide", "by": "routing rule", "via_connector": capable,
+            new_events.append((msg.conversation, EventKind.MODERATED, {
+                "message": msg, "action": "hide", "by": "routing rule", "via_connector": capable,
                 "rule": decisions[msg.external_id].matched_rule_ids,
                 "note": "" if capable else "The connector cannot moderate: hidden in Dandelion only."}))
         if capable:
@@ -446,25 +500,45 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
     # --- tags, events, assignment, auto-acknowledgements ---------------------------------------------------------
     if any(tag_names.values()):
         names = set().union(*tag_names.values())
-        existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
-        missing = [Tag(name=n[:60]) for n in names if n not in existing]
-        Tag.objects.bulk_create(missing, ignore_conflicts=True)
-        existing = {t.name: t for t in Tag.objects.filter(name__in=names)}
+        existing_tags = {t.name: t for t in Tag.objects.filter(name__in=names)}
+        Tag.objects.bulk_create([Tag(name=n[:60]) for n in names if n not in existing_tags], ignore_conflicts=True)
+        existing_tags = {t.name: t for t in Tag.objects.filter(name__in=names)}
         through = Conversation.tags.through
         through.objects.bulk_create(
-            [through(conversation_id=pk, tag_id=existing[n].pk) for pk, ns in tag_names.items() for n in ns
-             if n in existing], ignore_conflicts=True)
-    ConversationEvent.objects.bulk_create(new_events)
-    from dandelion.routing.assignment import auto_assign
-
-    for conv in to_assign:
-        if conv.team_id and conv.assignee_id is None and conv.status == ConversationStatus.OPEN:
-            auto_assign(conv)
+            [through(conversation_id=conv_of[key].pk, tag_id=existing_tags[n].pk) for key, ns in tag_names.items()
+             for n in ns if n in existing_tags], ignore_conflicts=True)
+    ConversationEvent.objects.bulk_create([ConversationEvent(conversation=conv, kind=kind, data=_refs(data))
+                                           for conv, kind, data in new_events])
+    plan.write()
     if auto_acks:
         canned = CannedResponse.objects.in_bulk([c for _, c in auto_acks])
         for conv, canned_id in auto_acks:
             if canned_id in canned:
                 services.send_automatic_reply(conv, canned_response=canned[canned_id], at=now)
+
+
+def _refresh_waiting(conversations: list[Conversation], objs: dict[str, Message], db_answered: dict) -> None:
+    """``needs_reply`` / ``waiting_since`` of each conversation from its messages (as
+    :func:`dandelion.inbox.services.refresh_waiting`): the oldest visible inbound message needing a reply, not
+    answered, after the last outbound one. The batch's messages are in memory; those stored before come from one
+    query for all the conversations that existed."""
+    candidates: dict[int, list[dt.datetime]] = defaultdict(list)
+    for msg in objs.values():
+        if (msg.direction == Direction.INBOUND and msg.needs_reply and not msg.replied
+                and msg.moderation_state == ModerationState.VISIBLE):
+            candidates[id(msg.conversation)].append(msg.sent_at)
+    existing = {c.pk: c for c in conversations if c.pk is not None}
+    if existing:
+        stored = Message.objects.filter(direction=Direction.INBOUND, needs_reply=True, replied=False,
+                                        moderation_state=ModerationState.VISIBLE).exclude(external_id__in=db_answered)
+        for chunk in _chunks(sorted(existing)):
+            for conv_id, sent_at in stored.filter(conversation_id__in=chunk).values_list("conversation_id", "sent_at"):
+                candidates[id(existing[conv_id])].append(sent_at)
+    for conv in conversations:
+        after = conv.last_outbound_at
+        waiting = [t for t in candidates.get(id(conv), []) if after is None or t > after]
+        conv.waiting_since = min(waiting, default=None)
+        conv.needs_reply = conv.waiting_since is not None
 
 
 def _apply_route(conv: Conversation, decision, msg: Message, new_events: list) -> None:
@@ -475,45 +549,17 @@ def _apply_route(conv: Conversation, decision, msg: Message, new_events: list) -
     if decision.priority:
         conv.priority = decision.priority
     conv.routing_reason = decision.as_reason()
-    new_events.append(ConversationEvent(conversation=conv, kind=EventKind.ROUTED, data={
-        **conv.routing_reason, "previous_team": previous_team, "message": msg.pk}))
+    new_events.append((conv, EventKind.ROUTED, {**conv.routing_reason, "previous_team": previous_team,
+                                                "message": msg}))
 
 
-def _insert_conversations(account, new_convs: dict[tuple, Conversation]) -> None:
+def _insert(model, objs: list) -> None:
+    """One bulk INSERT in a savepoint; a unique violation means a concurrent worker stored some of these rows:
+    :class:`ConcurrentWrite` (the batch runs again)."""
     try:
         with transaction.atomic():
-            Conversation.objects.bulk_create(list(new_convs.values()))
-        return
-    except IntegrityError:
-        pass
-    # another worker created some of these threads meanwhile: take theirs
-    for key, conv in list(new_convs.items()):
-        existing = Conversation.objects.filter(account=account, kind=conv.kind, thread_key=conv.thread_key).first()
-        if existing is not None:
-            new_convs[key] = existing
-            continue
-        conv.pk = None
-        with transaction.atomic():
-            conv.save(force_insert=True)
-
-
-def _insert_messages(objs: list[Message]) -> tuple[list[Message], list[Message]]:
-    """Bulk insert; on a unique violation (a concurrent worker stored some of them) insert one by one and skip
-    the duplicates without losing the rest of the batch."""
-    try:
-        with transaction.atomic():
-            Message.objects.bulk_create(objs)
-        return objs, []
-    except IntegrityError:
-        pass
-    created, dups = [], []
-    for obj in objs:
-        obj.pk = None
-        try:
-            with transaction.atomic():
-                obj.save(force_insert=True)
-            created.append(obj)
-        except IntegrityError:
+            model.objects.bulk_create(objs)
+    except IntegrityError as exc:
+        for obj in objs:
             obj.pk = None
-            dups.append(obj)
-    return created, dups
+        raise ConcurrentWrite(f"{model.__name__}: {exc}") from exc

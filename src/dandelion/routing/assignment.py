@@ -16,7 +16,6 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Count, Max, Q
 
-from dandelion.core.audit import record
 from dandelion.core.memo import memoized
 from dandelion.core.permissions import require_perm
 from dandelion.orgs.choices import Role
@@ -80,32 +79,97 @@ def auto_assign(conversation, *, actor=None):
 @transaction.atomic
 def _assign_by_policy(conversation, *, actor=None):
     """The locked part of :func:`auto_assign`: the policy row serialises concurrent assignments in one team."""
-    from dandelion.inbox.choices import EventKind
-    from dandelion.inbox.models import ConversationEvent
-    from dandelion.routing.models import AssignmentPolicy
-
-    policy, _ = AssignmentPolicy.objects.get_or_create(team_id=conversation.team_id)
-    policy = AssignmentPolicy.objects.select_for_update().get(pk=policy.pk)
-    if policy.mode == AssignmentMode.MANUAL:
-        return None
-    candidates = _rotation(eligible_members(conversation.team_id), policy.last_assigned_id)
-    if not candidates:
-        return None
-    if policy.mode == AssignmentMode.CAPACITY:
-        best = min(range(len(candidates)), key=lambda i: (candidates[i][1], i))
-        user = candidates[best][0]
-    else:
-        user = candidates[0][0]
-    conversation.assignee = user
-    conversation.save(update_fields=["assignee", "updated_at"])
-    policy.last_assigned = user
-    policy.save(update_fields=["last_assigned", "updated_at"])
-    ConversationEvent.objects.create(
-        conversation=conversation, kind=EventKind.ASSIGNED, actor=actor if getattr(actor, "pk", None) else None,
-        data={"assignee": user.pk, "assignee_name": user.get_username(), "team": conversation.team_id,
-              "mode": policy.mode, "automatic": True},
-    )
-    record(actor=actor, action="routing.conversation.auto_assign", obj=conversation,
-           summary=f"Assigned to {user.get_username()} ({policy.get_mode_display()})",
-           changes={"assignee": [None, user.pk]})
+    plan = AssignmentPlan()
+    plan.lock([conversation.team_id])
+    user = plan.assign(conversation)
+    if user is not None:
+        conversation.save(update_fields=["assignee", "updated_at"])
+        plan.write(actor=actor)
     return user
+
+
+class AssignmentPlan:
+    """Automatic assignment of many conversations at once, planned in memory (the inbound pipeline's batch).
+
+    :meth:`lock` locks the policy rows of the teams concerned, in team order (two batches lock in the same order,
+    so they cannot deadlock; a second batch of the same team waits until the first commits, then counts its
+    assignments). Members' loads are counted once, then :meth:`assign` picks the assignee of each conversation in
+    turn, as :func:`auto_assign` would one by one (round robin continues, each pick adds to its member's load).
+    The caller saves the conversations' ``assignee``; :meth:`write` then saves the teams' rotation pointers and
+    writes the "assigned" events and audit rows. Must run inside the caller's transaction."""
+
+    def __init__(self) -> None:
+        self.policies: dict[int, object] = {}
+        self.members: dict[int, list[tuple[object, int]]] = {}  # team id -> [(user, capacity)] by user id
+        self.loads: dict[int, int] = {}  # user id -> open assigned conversations
+        self.assigned: list[tuple[object, object, object]] = []  # (conversation, user, policy)
+
+    def lock(self, team_ids) -> None:
+        from django.contrib.auth import get_user_model
+
+        from dandelion.inbox.choices import ConversationStatus
+        from dandelion.routing.models import AssignmentPolicy
+
+        teams = sorted({t for t in team_ids if t and t not in self.policies and _capacities(t)})
+        if not teams:
+            return
+        have = set(AssignmentPolicy.objects.filter(team_id__in=teams).values_list("team_id", flat=True))
+        if len(have) < len(teams):
+            AssignmentPolicy.objects.bulk_create([AssignmentPolicy(team_id=t) for t in teams if t not in have],
+                                                 ignore_conflicts=True)
+        for policy in AssignmentPolicy.objects.select_for_update().filter(team_id__in=teams).order_by("team_id"):
+            self.policies[policy.team_id] = policy
+        user_ids = {u for t in teams for u in _capacities(t)} - set(self.loads)
+        users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids).annotate(
+            load=Count("assigned_conversations",
+                       filter=~Q(assigned_conversations__status=ConversationStatus.RESOLVED)))}
+        self.loads.update({pk: u.load for pk, u in users.items()})
+        for team in teams:
+            caps = _capacities(team)
+            self.members[team] = [(users[pk], caps[pk]) for pk in sorted(caps) if pk in users]
+
+    def assign(self, conversation):
+        """Pick the assignee of ``conversation`` (its team locked by :meth:`lock`) and set it, unsaved; None when
+        nobody is eligible or the team assigns manually."""
+        policy = self.policies.get(conversation.team_id)
+        if policy is None or policy.mode == AssignmentMode.MANUAL:
+            return None
+        eligible = [(u, self.loads.get(u.pk, 0), cap) for u, cap in self.members.get(conversation.team_id, [])
+                    if self.loads.get(u.pk, 0) < cap]
+        candidates = _rotation(eligible, policy.last_assigned_id)
+        if not candidates:
+            return None
+        if policy.mode == AssignmentMode.CAPACITY:
+            best = min(range(len(candidates)), key=lambda i: (candidates[i][1], i))
+            user = candidates[best][0]
+        else:
+            user = candidates[0][0]
+        conversation.assignee = user
+        self.loads[user.pk] = self.loads.get(user.pk, 0) + 1
+        policy.last_assigned = user
+        self.assigned.append((conversation, user, policy))
+        return user
+
+    def write(self, *, actor=None) -> None:
+        """Save the rotation pointers, then one "assigned" event and one audit row per assignment (bulk). The
+        conversations must be saved with their assignee."""
+        from dandelion.core.audit import build_record, record_many
+        from dandelion.inbox.choices import EventKind
+        from dandelion.inbox.models import ConversationEvent
+
+        if not self.assigned:
+            return
+        for policy in {id(p): p for _, _, p in self.assigned}.values():
+            policy.save(update_fields=["last_assigned", "updated_at"])
+        who = actor if getattr(actor, "pk", None) else None
+        ConversationEvent.objects.bulk_create([ConversationEvent(
+            conversation=conv, kind=EventKind.ASSIGNED, actor=who,
+            data={"assignee": user.pk, "assignee_name": user.get_username(), "team": conv.team_id,
+                  "mode": policy.mode, "automatic": True},
+        ) for conv, user, policy in self.assigned])
+        record_many([build_record(
+            actor=actor, action="routing.conversation.auto_assign", obj=conv,
+            summary=f"Assigned to {user.get_username()} ({policy.get_mode_display()})",
+            changes={"assignee": [None, user.pk]},
+        ) for conv, user, policy in self.assigned])
+        self.assigned = []

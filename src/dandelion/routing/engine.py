@@ -81,7 +81,11 @@ def applicable_rules(unit_path: str):
 def _active_team_names(team_ids) -> dict[int, str]:
     from dandelion.orgs.models import Team
 
-    return dict(Team.objects.filter(pk__in=set(team_ids), is_active=True).values_list("id", "name"))
+    ids = frozenset(team_ids)
+    if not ids:
+        return {}
+    return memoized(("route.team_names", ids), lambda: dict(
+        Team.objects.filter(pk__in=ids, is_active=True).values_list("id", "name")))
 
 
 def decide(ctx: RoutingContext, *, rules=None) -> RoutingDecision:

@@ -205,13 +205,6 @@ def _new_clock(conversation, policy, metric: str, started_at: dt.datetime, calen
     return AppliedSla(conversation=conversation, policy=policy, metric=metric, started_at=started_at, due_at=due)
 
 
-def _start_clock(conversation, policy, metric: str, started_at: dt.datetime, calendar):
-    clock = _new_clock(conversation, policy, metric, started_at, calendar)
-    if clock is not None:
-        clock.save(force_insert=True)
-    return clock
-
-
 def _open() -> Q:
     """Clocks still running: active ones, and breached ones (missed) that no answer or resolution has completed
     yet: the customer is still waiting past that target."""
@@ -230,46 +223,90 @@ def _refresh_due(conversation) -> None:
         conversation.save(update_fields=["sla_due_at"])
 
 
-def _has_first_response(conversation) -> bool:
-    """Whether the first-response target is over (answered, or stopped by a resolution). A breached one still
-    waiting for its answer is not: it is still running (see :func:`_open`)."""
-    from dandelion.routing.models import AppliedSla
+class ClockBook:
+    """The SLA clocks of one conversation, worked on in memory.
 
-    if conversation.first_response_at is not None:
-        return True
-    return AppliedSla.objects.filter(conversation=conversation, metric=SlaMetric.FIRST_RESPONSE,
-                                     status__in=[SlaStatus.HIT, SlaStatus.MISSED],
-                                     completed_at__isnull=False).exists()
+    ``open`` holds its running clocks (active ones, and breached ones still waiting for their answer, see
+    :func:`_open`); two facts stand for the completed ones: whether a first-response target was completed (hit or
+    missed) and whether a resolution target was. The operations (:meth:`apply`, :meth:`record_inbound`,
+    :meth:`record_outbound`, :meth:`record_resolved`) change clocks in place, start new ones and never touch the
+    database, so the inbound pipeline runs them for a whole batch and writes once (:func:`write_books`); the
+    single-conversation functions below load a book under lock, run one operation and save it.
 
+    A new conversation's book is empty (``ClockBook(conversation)``): it has no clocks yet, nothing to load."""
 
-@transaction.atomic
-def apply_sla(conversation, *, at: dt.datetime, fresh: bool = False) -> None:
-    """(Re)start the clocks for the policy of ``conversation.team`` + priority (after routing, a handover or a
-    priority change). Running clocks keep their start time (the customer has been waiting since then) and get the
-    new policy's due time; a conversation whose team has no policy has no new clocks.
+    def __init__(self, conversation, rows=(), *, first_response_completed: bool = False,
+                 resolution_completed: bool = False) -> None:
+        self.conversation = conversation
+        self.open = list(rows)
+        self.first_response_completed = first_response_completed
+        self.resolution_completed = resolution_completed
+        self.new: list = []  # unsaved clocks started here (some may be completed here too)
+        self.changed: dict[int, object] = {}  # loaded clocks changed here, by id
 
-    A target already breached and not yet answered stays as it is: it was missed (and escalated) once, and no
-    second clock is started for its metric, which would be overdue at once and counted as another breach.
+    # --- facts ---------------------------------------------------------------------------------------------
+    def has_first_response(self) -> bool:
+        """The first-response target is over (answered, or stopped by a resolution). A breached one still waiting
+        for its answer is not: it is still running."""
+        return self.conversation.first_response_at is not None or self.first_response_completed
 
-    ``fresh``: the conversation was created in this transaction, so it has no clocks yet; the lookups of running
-    and completed clocks are skipped (the inbound pipeline's hot path: one INSERT of the new clocks)."""
-    from dandelion.routing.models import AppliedSla
+    def resolved_before(self) -> bool:
+        """A resolution target was hit or missed (a missed one may still be running)."""
+        return self.resolution_completed or any(
+            r.metric == SlaMetric.RESOLUTION and r.status == SlaStatus.MISSED for r in self.open)
 
-    created: list = []
-    running = [] if fresh else list(
-        AppliedSla.objects.select_for_update().filter(_open(), conversation=conversation))
-    active = {a.metric: a for a in running if a.status == SlaStatus.ACTIVE}
-    breached = {a.metric for a in running if a.status == SlaStatus.MISSED}
-    for row in active.values():
-        row.status, row.completed_at = SlaStatus.CANCELLED, at
-        row.save(update_fields=["status", "completed_at"])
-    policy = policy_for(conversation)
-    if policy is not None and conversation.status != "resolved":
+    def due(self):
+        """The earliest due time of the running clocks (``Conversation.sla_due_at``), None without any."""
+        return min((r.due_at for r in self.open), default=None)
+
+    # --- changes -------------------------------------------------------------------------------------------
+    def _touch(self, row) -> None:
+        if row.pk is not None:
+            self.changed[row.pk] = row
+
+    def _close(self, row, at: dt.datetime, status: str | None = None) -> None:
+        """Complete ``row`` at ``at``: an active target is hit or missed by then (or gets ``status``)."""
+        if status is not None:
+            row.status = status
+        elif row.status == SlaStatus.ACTIVE:
+            row.status = SlaStatus.HIT if at <= row.due_at else SlaStatus.MISSED
+            if row.status == SlaStatus.MISSED and row.breached_at is None:
+                row.breached_at = row.due_at
+        row.completed_at = at
+        self.open.remove(row)
+        if row.status in (SlaStatus.HIT, SlaStatus.MISSED):
+            if row.metric == SlaMetric.FIRST_RESPONSE:
+                self.first_response_completed = True
+            elif row.metric == SlaMetric.RESOLUTION:
+                self.resolution_completed = True
+        self._touch(row)
+
+    def _start(self, policy, metric: str, started_at: dt.datetime, calendar) -> None:
+        clock = _new_clock(self.conversation, policy, metric, started_at, calendar)
+        if clock is not None:
+            self.open.append(clock)
+            self.new.append(clock)
+
+    # --- operations ------------------------------------------------------------------------------------------
+    def apply(self, at: dt.datetime) -> None:
+        """(Re)start the clocks for the policy of the conversation's team + priority (after routing, a handover or
+        a priority change). Running clocks keep their start time (the customer has been waiting since then) and
+        get the new policy's due time; a conversation whose team has no policy gets no new clocks.
+
+        A target already breached and not yet answered stays as it is: it was missed (and escalated) once, and no
+        second clock is started for its metric, which would be overdue at once and counted as another breach."""
+        conversation = self.conversation
+        active = {r.metric: r for r in self.open if r.status == SlaStatus.ACTIVE}
+        breached = {r.metric for r in self.open if r.status == SlaStatus.MISSED}
+        for row in active.values():
+            self._close(row, at, status=SlaStatus.CANCELLED)
+        policy = policy_for(conversation)
+        if policy is None or conversation.status == "resolved":
+            return
         calendar = _calendar(policy, conversation)
         waiting = conversation.waiting_since or conversation.first_inbound_at or at
         starts: dict[str, dt.datetime] = {}
-        first_open = conversation.first_response_at is None if fresh else not _has_first_response(conversation)
-        if first_open:
+        if not self.has_first_response():
             if SlaMetric.FIRST_RESPONSE not in breached:
                 row = active.get(SlaMetric.FIRST_RESPONSE)
                 starts[SlaMetric.FIRST_RESPONSE] = row.started_at if row else waiting
@@ -277,83 +314,125 @@ def apply_sla(conversation, *, at: dt.datetime, fresh: bool = False) -> None:
                 SlaMetric.NEXT_RESPONSE in active or (conversation.needs_reply and conversation.waiting_since)):
             row = active.get(SlaMetric.NEXT_RESPONSE)
             starts[SlaMetric.NEXT_RESPONSE] = row.started_at if row else waiting
-        resolved_before = not fresh and AppliedSla.objects.filter(
-            conversation=conversation, metric=SlaMetric.RESOLUTION, status__in=[SlaStatus.HIT, SlaStatus.MISSED],
-        ).exists()
         if SlaMetric.RESOLUTION in active:
             starts[SlaMetric.RESOLUTION] = active[SlaMetric.RESOLUTION].started_at
-        elif not resolved_before and SlaMetric.RESOLUTION not in breached:
+        elif not self.resolved_before() and SlaMetric.RESOLUTION not in breached:
             starts[SlaMetric.RESOLUTION] = conversation.first_inbound_at or waiting
-        clocks = [_new_clock(conversation, policy, metric, started_at, calendar)
-                  for metric, started_at in starts.items()]
-        created = AppliedSla.objects.bulk_create([c for c in clocks if c is not None])
-    if fresh:  # the open clocks are exactly the ones just created
-        due = min((c.due_at for c in created), default=None)
-        if conversation.sla_due_at != due:
-            conversation.sla_due_at = due
-            conversation.save(update_fields=["sla_due_at"])
-    else:
-        _refresh_due(conversation)
+        for metric, started_at in starts.items():
+            self._start(policy, metric, started_at, calendar)
+
+    def record_inbound(self, at: dt.datetime) -> None:
+        """A new customer message: starts a next-response clock when a first response already exists (a
+        first-response clock otherwise), and a resolution clock when none runs. A running clock, breached or not,
+        is kept."""
+        policy = policy_for(self.conversation)
+        if policy is None:
+            return
+        running = {r.metric for r in self.open}
+        calendar = _calendar(policy, self.conversation)
+        if self.has_first_response():
+            if SlaMetric.NEXT_RESPONSE not in running:
+                self._start(policy, SlaMetric.NEXT_RESPONSE, at, calendar)
+        elif SlaMetric.FIRST_RESPONSE not in running:
+            self._start(policy, SlaMetric.FIRST_RESPONSE, at, calendar)
+        if SlaMetric.RESOLUTION not in running:
+            self._start(policy, SlaMetric.RESOLUTION, at, calendar)
+
+    def record_outbound(self, at: dt.datetime) -> None:
+        """An agent replied: the running first-response / next-response targets are hit (or missed if late)."""
+        for row in [r for r in self.open if r.metric in RESPONSE_METRICS]:
+            self._close(row, at)
+
+    def record_resolved(self, at: dt.datetime) -> None:
+        """The conversation is resolved: the resolution target is hit or missed, every other clock stops."""
+        for row in list(self.open):
+            if row.metric == SlaMetric.RESOLUTION:
+                self._close(row, at)
+            else:
+                self._close(row, at, status=SlaStatus.CANCELLED if row.status == SlaStatus.ACTIVE else None)
+
+    # --- writing ----------------------------------------------------------------------------------------------
+    def save(self) -> None:
+        """Write this book alone (the conversation exists): changed clocks, new clocks, ``sla_due_at``."""
+        write_books([self])
+        due = self.due()
+        if self.conversation.sla_due_at != due:
+            self.conversation.sla_due_at = due
+            self.conversation.save(update_fields=["sla_due_at"])
 
 
-def _complete(rows, at: dt.datetime) -> None:
-    for row in rows:
-        if row.status == SlaStatus.ACTIVE:
-            row.status = SlaStatus.HIT if at <= row.due_at else SlaStatus.MISSED
-            if row.status == SlaStatus.MISSED and row.breached_at is None:
-                row.breached_at = row.due_at
-        row.completed_at = at
-        row.save(update_fields=["status", "completed_at", "breached_at"])
-
-
-@transaction.atomic
-def record_inbound(conversation, *, at: dt.datetime) -> None:
-    """A new customer message: starts a next-response clock when a first response already exists (and a
-    resolution clock again when the conversation had been resolved). A running clock, breached or not, is kept."""
+def load_books(conversations) -> dict[int, ClockBook]:
+    """``{conversation id: ClockBook}`` of saved conversations, their running clocks locked (two queries for any
+    number of conversations)."""
     from dandelion.routing.models import AppliedSla
 
-    policy = policy_for(conversation)
-    if policy is None:
-        return
-    active = set(AppliedSla.objects.filter(_open(), conversation=conversation).values_list("metric", flat=True))
-    calendar = _calendar(policy, conversation)
-    if _has_first_response(conversation):
-        if SlaMetric.NEXT_RESPONSE not in active:
-            _start_clock(conversation, policy, SlaMetric.NEXT_RESPONSE, at, calendar)
-    elif SlaMetric.FIRST_RESPONSE not in active:
-        _start_clock(conversation, policy, SlaMetric.FIRST_RESPONSE, at, calendar)
-    if SlaMetric.RESOLUTION not in active:
-        _start_clock(conversation, policy, SlaMetric.RESOLUTION, at, calendar)
-    _refresh_due(conversation)
+    by_pk = {c.pk: c for c in conversations}
+    rows: dict[int, list] = {pk: [] for pk in by_pk}
+    done: set[tuple[int, str]] = set()
+    ids = sorted(by_pk)
+    for i in range(0, len(ids), 500):
+        chunk = ids[i:i + 500]
+        for row in AppliedSla.objects.select_for_update().filter(_open(), conversation_id__in=chunk).order_by("pk"):
+            row.conversation = by_pk[row.conversation_id]
+            rows[row.conversation_id].append(row)
+        done.update(AppliedSla.objects.filter(
+            conversation_id__in=chunk, metric__in=[SlaMetric.FIRST_RESPONSE, SlaMetric.RESOLUTION],
+            status__in=[SlaStatus.HIT, SlaStatus.MISSED], completed_at__isnull=False,
+        ).values_list("conversation_id", "metric").distinct())
+    return {pk: ClockBook(by_pk[pk], rows[pk],
+                          first_response_completed=(pk, SlaMetric.FIRST_RESPONSE) in done,
+                          resolution_completed=(pk, SlaMetric.RESOLUTION) in done) for pk in ids}
+
+
+def write_books(books) -> None:
+    """Write the clocks of many books: changed ones first (a cancelled clock leaves the one-active-per-metric
+    constraint before its successor arrives), then every new clock in one INSERT. The conversations must be saved;
+    their ``sla_due_at`` (``book.due()``) is the caller's to write."""
+    from dandelion.routing.models import AppliedSla
+
+    changed = [row for book in books for row in book.changed.values()]
+    if changed:
+        AppliedSla.objects.bulk_update(changed, ["status", "completed_at", "breached_at"])
+    new = [row for book in books for row in book.new]
+    if new:
+        for row in new:
+            row.conversation_id = row.conversation.pk
+        AppliedSla.objects.bulk_create(new)
+    for book in books:
+        book.changed, book.new = {}, []
+
+
+def _book(conversation, *, fresh: bool = False) -> ClockBook:
+    return ClockBook(conversation) if fresh else load_books([conversation])[conversation.pk]
 
 
 @transaction.atomic
+def _run(conversation, operation: str, at: dt.datetime, *, fresh: bool = False) -> None:
+    """One :class:`ClockBook` operation on one saved conversation: load its clocks under lock, run, save."""
+    book = ClockBook(conversation) if fresh else load_books([conversation])[conversation.pk]
+    getattr(book, operation)(at)
+    book.save()
+
+
+def apply_sla(conversation, *, at: dt.datetime, fresh: bool = False) -> None:
+    """(Re)start the clocks for the policy of ``conversation.team`` + priority (see :meth:`ClockBook.apply`).
+    ``fresh``: the conversation was created in this transaction and has no clocks yet: nothing is loaded."""
+    _run(conversation, "apply", at, fresh=fresh)
+
+
+def record_inbound(conversation, *, at: dt.datetime) -> None:
+    """A new customer message (see :meth:`ClockBook.record_inbound`)."""
+    _run(conversation, "record_inbound", at)
+
+
 def record_outbound(conversation, *, at: dt.datetime) -> None:
     """An agent replied: the running first-response / next-response targets are hit (or missed if late)."""
-    from dandelion.routing.models import AppliedSla
-
-    rows = AppliedSla.objects.select_for_update().filter(
-        conversation=conversation, metric__in=RESPONSE_METRICS, completed_at__isnull=True,
-        status__in=[SlaStatus.ACTIVE, SlaStatus.MISSED])
-    _complete(list(rows), at)
-    _refresh_due(conversation)
+    _run(conversation, "record_outbound", at)
 
 
-@transaction.atomic
 def record_resolved(conversation, *, at: dt.datetime) -> None:
     """The conversation is resolved: the resolution target is hit or missed, every other clock stops."""
-    from dandelion.routing.models import AppliedSla
-
-    rows = list(AppliedSla.objects.select_for_update().filter(conversation=conversation, completed_at__isnull=True,
-                                                              status__in=[SlaStatus.ACTIVE, SlaStatus.MISSED]))
-    _complete([r for r in rows if r.metric == SlaMetric.RESOLUTION], at)
-    for row in rows:
-        if row.metric != SlaMetric.RESOLUTION:
-            if row.status == SlaStatus.ACTIVE:
-                row.status = SlaStatus.CANCELLED
-            row.completed_at = at
-            row.save(update_fields=["status", "completed_at"])
-    _refresh_due(conversation)
+    _run(conversation, "record_resolved", at)
 
 
 def check_breaches(*, now: dt.datetime | None = None) -> int:
