@@ -377,3 +377,42 @@ def test_queue_page_counts_messages_per_row_in_constant_queries(inbox, deliver, 
     with CaptureQueriesContext(connection) as many:
         assert c.get(url).status_code == 200
     assert len(many) == len(few)  # one grouped count for the page, not a query per row
+
+
+def test_search_matches_message_text_author_handle_and_contact_name_within_the_scope(inbox, two_queues, api_for):
+    from dandelion.inbox.models import AuthorIdentity, Contact
+
+    fr, am = two_queues
+    AuthorIdentity.objects.filter(messages__conversation=am).update(handle="@abebe_addis")
+    Contact.objects.filter(pk=fr.contact_id).update(name="Zéphyrine Durand")
+    api = api_for(inbox.users.fr_cm)
+
+    def found(term):
+        return {r["id"] for r in api.get("/api/v1/conversations/", {"search": term}).json()["results"]}
+
+    assert found("REMBOURSE") == {fr.pk}  # message text, any case
+    assert found("abebe_ADDIS") == {am.pk}  # author handle
+    assert found("zéphyrine") == {fr.pk}  # contact name
+    assert found("xylophonique") == set()
+    # outside the user's scope nothing is found, whatever matches
+    assert {r["id"] for r in api_for(inbox.users.es_agent).get(
+        "/api/v1/conversations/", {"search": "rembourse"}).json()["results"]} == set()
+
+
+@pytest.mark.postgres
+def test_postgresql_search_reads_the_trigram_indexes(inbox, two_queues):
+    """On PostgreSQL the message-text branch of the search is answered from its trigram index, not by reading
+    every message (forced by disabling sequential scans: a plan without the index would still scan)."""
+    from django.db import connection
+
+    from dandelion.inbox.filters import search_conversations
+    from dandelion.inbox.models import Message
+
+    with connection.cursor() as cur:
+        cur.execute("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'inbox_%%_trgm'")
+        assert {r[0] for r in cur.fetchall()} == {"inbox_msg_text_trgm", "inbox_contact_name_trgm",
+                                                  "inbox_identity_name_trgm", "inbox_identity_handle_trgm"}
+        cur.execute("SET LOCAL enable_seqscan = off")
+    plan = Message.objects.filter(text__icontains="rembourse").explain()
+    assert "inbox_msg_text_trgm" in plan
+    assert list(search_conversations(Conversation.objects.all(), "rembourse")) == [two_queues[0]]
