@@ -108,8 +108,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("CONN_MAX_AGE", default=60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
-    if env.bool("DANDELION_PG_SERVER_SIDE_BINDING", default=False):
-        DATABASES["default"].setdefault("OPTIONS", {})["server_side_binding"] = True
 DATABASES["default"].setdefault("TEST", {})
 if os.environ.get("DANDELION_TEST_DB_NAME"):
     DATABASES["default"]["TEST"]["NAME"] = os.environ["DANDELION_TEST_DB_NAME"]
