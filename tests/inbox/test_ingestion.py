@@ -388,3 +388,37 @@ def test_a_concurrent_worker_storing_part_of_the_batch_makes_it_run_again_storin
         assert Message.objects.filter(external_id=e.external_id).count() == 1
     assert Conversation.objects.filter(thread_key__startswith="race-").count() == 3
     assert calls[0] == 3  # the batch read its texts once: the second attempt reused them
+
+
+def test_an_answer_arriving_before_its_message_waits_for_it_then_counts_as_the_response(inbox, deliver, settings):
+    """Out of order (or held by another worker): the brand's answer comes first. It is not skipped as an answer to
+    the brand's own post: it waits (a delivery due later), and once the customer's message is stored it is stored
+    in its thread and counts as the first response."""
+    settings.DANDELION_ECHO_WAITS = [0, 0]
+    t0 = ago(minutes=10)
+    answer = event("Bonjour, nous regardons.", id="b-early", author="brand", in_reply_to="c-late", from_account=True,
+                   at=t0 + dt.timedelta(minutes=3))
+    deliver(inbox.fr_account, answer)
+    assert Message.objects.count() == 0
+    waiting = InboundDelivery.objects.get(source="echo-wait")
+    assert waiting.state == DeliveryState.PENDING and waiting.payload[0]["echo_wait"] == 1
+    deliver(inbox.fr_account, event("Bonjour, ma commande n'est pas arrivée ?", id="c-late", author="u-9", at=t0,
+                                    language="fr"))
+    process_pending_deliveries.call()  # the waiting answer's turn
+    conv = Conversation.objects.get()
+    assert conv.messages.count() == 2
+    assert conv.first_response_at == t0 + dt.timedelta(minutes=3) and not conv.needs_reply
+    assert Message.objects.get(external_id="c-late").replied
+    assert not InboundDelivery.objects.exclude(state=DeliveryState.DONE).exists()
+
+
+def test_an_answer_whose_message_never_comes_is_skipped_after_its_last_wait(inbox, deliver, settings):
+    settings.DANDELION_ECHO_WAITS = [0, 0]
+    deliver(inbox.fr_account, event("Merci à tous !", id="b-orphan", author="brand", in_reply_to="brand-post-1",
+                                    from_account=True))
+    for _ in range(3):
+        process_pending_deliveries.call()
+    assert Message.objects.count() == 0
+    levels = sorted(d.payload[0]["echo_wait"] for d in InboundDelivery.objects.filter(source="echo-wait"))
+    assert levels == [1, 2]  # waited twice, then skipped
+    assert not InboundDelivery.objects.exclude(state=DeliveryState.DONE).exists()

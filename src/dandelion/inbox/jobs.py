@@ -120,12 +120,6 @@ def claim_deliveries(*, limit: int = BATCH_LIMIT, now: dt.datetime | None = None
                 .select_related("account__owner_unit").order_by("received_at", "id"))
 
 
-def _events(delivery: InboundDelivery):
-    from dandelion.inbox.connect import event_from_dict
-
-    return [event_from_dict(d) for d in delivery.payload or []]
-
-
 def _finish(deliveries, *, token_of, now) -> None:
     """Mark done the deliveries this worker still holds (one UPDATE per claim token)."""
     by_token = defaultdict(list)
@@ -148,21 +142,79 @@ def _fail(delivery: InboundDelivery, exc: BaseException, now: dt.datetime) -> No
                    ", giving up" if final else "", exc)
 
 
-def process_deliveries(deliveries: list[InboundDelivery]):
+ECHO_WAITS = (30, 120, 600)  # seconds an echo waits, try after try, for the message it answers to be stored
+
+
+def echo_waits() -> tuple[float, ...]:
+    """How long, try after try, an echo whose parent is not stored waits before it is tried again:
+    ``settings.DANDELION_ECHO_WAITS``, else the ``DANDELION_ECHO_WAITS`` environment variable (comma-separated
+    seconds), else :data:`ECHO_WAITS`. After the last try it is skipped as an answer to the brand's own post."""
+    from django.conf import settings
+
+    value = getattr(settings, "DANDELION_ECHO_WAITS", None)
+    if value is None:
+        raw = os.environ.get("DANDELION_ECHO_WAITS")
+        value = [float(x) for x in raw.split(",") if x.strip()] if raw is not None else ECHO_WAITS
+    return tuple(float(x) for x in value)
+
+
+def _payload(delivery: InboundDelivery) -> list[tuple[object, int]]:
+    """``[(InboundEvent, echo wait level)]`` of a delivery (the level: how many times an echo already waited)."""
+    from dandelion.inbox.connect import event_from_dict
+
+    return [(event_from_dict(d), int(d.get("echo_wait") or 0)) for d in delivery.payload or []]
+
+
+def _defer_echoes(account, waiting, level_of: dict[str, int], now: dt.datetime) -> None:
+    """Store the echoes still waiting for their parent as new deliveries, each due after its next wait."""
+    from dandelion.inbox.connect import event_to_dict
+
+    waits = echo_waits()
+    by_level: dict[int, list] = defaultdict(list)
+    for event in waiting:
+        by_level[level_of.get(event.external_id, 0) + 1].append(event)
+    for level, events in sorted(by_level.items()):
+        InboundDelivery.objects.create(
+            account=account, source="echo-wait", body="", state=DeliveryState.PENDING, event_count=len(events),
+            payload=[{**event_to_dict(e), "echo_wait": level} for e in events],
+            next_attempt_at=now + dt.timedelta(seconds=waits[level - 1]))
+
+
+def process_deliveries(deliveries: list[InboundDelivery], *, wait_for_parents: bool = True):
     """Run the pipeline over claimed deliveries, one batch per account; a failing batch is retried delivery by
     delivery so one bad delivery never holds back the others.
 
     The accounts' batches share one batch memo (a team's SLA policies, calendar and members, the routing rules of
-    a unit are read once per claim, not once per account), emptied after any failure."""
+    a unit are read once per claim, not once per account), emptied after any failure.
+
+    ``wait_for_parents``: an echo (the brand's answer) to a message not stored yet is stored again as a delivery due
+    later (:func:`echo_waits`), in the same transaction as the batch, rather than skipped: a message and its answer
+    may arrive out of order, or be held by two workers at once. ``dandelion replay``, which processes inline in
+    order, does without."""
     from dandelion.core.memo import batch_memo
 
     with batch_memo():
-        return _process(deliveries)
+        return _process(deliveries, wait_for_parents=wait_for_parents)
 
 
-def _process(deliveries: list[InboundDelivery]):
+def _ingest_group(account, group, *, wait_for_parents: bool, token_of, now):
+    from dandelion.inbox.pipeline import ingest_events
+
+    pairs = [p for d in group for p in _payload(d)]
+    level_of = {e.external_id: level for e, level in pairs}
+    waits = len(echo_waits()) if wait_for_parents else 0
+    patient = {e.external_id for e, level in pairs if e.from_account and e.in_reply_to and level < waits}
+    with transaction.atomic():
+        result = ingest_events(account, [e for e, _ in pairs], wait_for_parents=patient)
+        if result.waiting_echoes:
+            _defer_echoes(account, result.waiting_echoes, level_of, now)
+        _finish(group, token_of=token_of, now=now)
+    return result
+
+
+def _process(deliveries: list[InboundDelivery], *, wait_for_parents: bool):
     from dandelion.core.memo import forget
-    from dandelion.inbox.pipeline import IngestResult, ingest_events
+    from dandelion.inbox.pipeline import IngestResult
 
     total = IngestResult()
     now = timezone.now()
@@ -170,12 +222,11 @@ def _process(deliveries: list[InboundDelivery]):
     for d in deliveries:
         by_account[d.account_id].append(d)
     token_of = {d.pk: d.claimed_by for d in deliveries}
+    options = {"wait_for_parents": wait_for_parents, "token_of": token_of, "now": now}
     for group in by_account.values():
         account = group[0].account
         try:
-            events = [e for d in group for e in _events(d)]
-            total.merge(ingest_events(account, events))
-            _finish(group, token_of=token_of, now=now)
+            total.merge(_ingest_group(account, group, **options))
             continue
         except Exception:  # noqa: BLE001 - retried one by one below
             forget()
@@ -184,8 +235,7 @@ def _process(deliveries: list[InboundDelivery]):
                 continue
         for d in group:
             try:
-                total.merge(ingest_events(account, _events(d)))
-                _finish([d], token_of=token_of, now=now)
+                total.merge(_ingest_group(account, [d], **options))
             except Exception as exc:  # noqa: BLE001
                 forget()
                 _fail(d, exc, now)
@@ -351,4 +401,4 @@ def process_now(delivery: InboundDelivery):
 
         return IngestResult()
     fresh = InboundDelivery.objects.select_related("account__owner_unit").get(pk=delivery.pk)
-    return process_deliveries([fresh])
+    return process_deliveries([fresh], wait_for_parents=False)

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
@@ -66,6 +66,7 @@ class IngestResult:
     hidden: int = 0
     message_ids: list[int] = field(default_factory=list)
     conversation_ids: list[int] = field(default_factory=list)
+    waiting_echoes: list = field(default_factory=list)  # echoes answering a message not stored yet (may come)
 
     def merge(self, other: IngestResult) -> IngestResult:
         for name in ("received", "created", "duplicates", "echoes", "orphan_echoes", "conversations_created",
@@ -73,6 +74,7 @@ class IngestResult:
             setattr(self, name, getattr(self, name) + getattr(other, name))
         self.message_ids += other.message_ids
         self.conversation_ids += other.conversation_ids
+        self.waiting_echoes += other.waiting_echoes
         return self
 
 
@@ -121,8 +123,13 @@ class ConcurrentWrite(Exception):
 ATTEMPTS = 3
 
 
-def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime | None = None) -> IngestResult:
+def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime | None = None,
+                  wait_for_parents: Collection[str] = ()) -> IngestResult:
     """Store, thread, understand, route and put on the SLA clock a batch of events of one account.
+
+    An echo (the brand's answer) to a message Dandelion does not know is skipped as the brand's own post, unless its
+    id is in ``wait_for_parents``: then it is returned in ``result.waiting_echoes``, for the caller to try again
+    later (events arrive out of order, and two workers may hold a message and its answer at the same time).
 
     All or nothing: one transaction. When a concurrent worker stored part of the same batch (the same event
     delivered twice, the same new thread), the transaction is rolled back and the batch runs again: its duplicates
@@ -131,7 +138,7 @@ def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime |
     understood: dict = {}
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _ingest_once(account, events, understood, now)
+            return _ingest_once(account, events, understood, now, wait_for_parents)
         except ConcurrentWrite:
             if attempt == ATTEMPTS:
                 raise
@@ -140,7 +147,8 @@ def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime |
     raise AssertionError("unreachable")
 
 
-def _ingest_once(account, events: Sequence[InboundEvent], understood: dict, now: dt.datetime) -> IngestResult:
+def _ingest_once(account, events: Sequence[InboundEvent], understood: dict, now: dt.datetime,
+                 wait_for_parents: Collection[str]) -> IngestResult:
     result = IngestResult(received=len(events))
     network = account.network
     # normalise + dedup within the batch (first occurrence wins), oldest first
@@ -161,7 +169,7 @@ def _ingest_once(account, events: Sequence[InboundEvent], understood: dict, now:
     unread = [e for e in batch.values() if not e.from_account and e.external_id not in understood]
     understood.update(understand(unread, account))  # a second attempt reuses what the first read
     with transaction.atomic(), batch_memo():
-        _persist(account, list(batch.values()), understood, result, now)
+        _persist(account, list(batch.values()), understood, result, now, wait_for_parents)
     if result.created:
         from dandelion.assets.models import SocialAccount
 
@@ -261,7 +269,8 @@ CONVERSATION_FIELDS = [
 ]
 
 
-def _persist(account, events: list[InboundEvent], understood, result: IngestResult, now: dt.datetime) -> None:
+def _persist(account, events: list[InboundEvent], understood, result: IngestResult, now: dt.datetime,
+             wait_for_parents: Collection[str] = ()) -> None:
     """Plan the whole batch in memory (threads, routing, conversation state, SLA clocks, assignment), then write
     it: new conversations complete in one INSERT, messages in one, clocks in one, events and audit rows in one
     each; only conversations that existed before the batch get an UPDATE each."""
@@ -295,7 +304,10 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
         if key is not None and e.kind == "dm" and key[0] == ConversationKind.PUBLIC:
             key = (ConversationKind.PRIVATE, e.author.external_id)
         if key is None:
-            result.orphan_echoes += 1
+            if e.in_reply_to and e.external_id in wait_for_parents:
+                result.waiting_echoes.append(e)  # its parent may still come
+            else:
+                result.orphan_echoes += 1
             continue
         key_of[e.external_id] = key
     events = [e for e in events if e.external_id in key_of]
