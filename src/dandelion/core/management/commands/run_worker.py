@@ -9,7 +9,7 @@ import time
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
-from django.db import close_old_connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 from django.utils import timezone
 
 from dandelion.core import jobs
@@ -27,6 +27,36 @@ def beat(name: str, started_at) -> None:
         defaults={"hostname": socket.gethostname(), "pid": os.getpid(), "started_at": started_at,
                   "last_seen_at": timezone.now()},
     )
+
+
+def run_db_worker(*, interval: float, queue_name: str, sleep=time.sleep, max_restarts: int | None = None) -> None:
+    """The database task backend's worker loop, kept alive through database outages.
+
+    ``db_worker`` exits on a database error it does not expect (the server restarting, a failover, a network cut):
+    the worker then waits (1 s, doubling up to 30 s, back to 1 s after a minute of work), drops its broken
+    connections and starts the loop again. Deliveries claimed by an interrupted run become claimable again after
+    the stale-claim delay; nothing stored is lost."""
+    delay = 1.0
+    restarts = 0
+    while True:
+        started = time.monotonic()
+        try:
+            call_command("db_worker", interval=interval, queue_name=queue_name, startup_delay=False)
+            return
+        except (OperationalError, InterfaceError) as exc:
+            if time.monotonic() - started > 60:
+                delay = 1.0
+            restarts += 1
+            if max_restarts is not None and restarts > max_restarts:
+                raise
+            logger.warning("database unavailable (%s); the worker starts again in %.0f s", exc, delay)
+            for conn in connections.all(initialized_only=True):
+                try:
+                    conn.close()
+                except Exception:  # noqa: BLE001 - a broken connection may fail to close: it is dropped anyway
+                    conn.connection = None
+            sleep(delay)
+            delay = min(delay * 2, 30.0)
 
 
 class Command(BaseCommand):
@@ -67,8 +97,7 @@ class Command(BaseCommand):
 
                 run_celery_worker(queues=options["queue_name"])
             else:
-                call_command("db_worker", interval=options["interval"], queue_name=options["queue_name"],
-                             startup_delay=False)
+                run_db_worker(interval=options["interval"], queue_name=options["queue_name"])
         finally:
             stop.set()
             thread.join(timeout=2)
