@@ -10,6 +10,16 @@ nl/af, hi/mr, bg/mk), so two things correct it:
   combined with lingua when lingua finds one of those eight plausible. It also recognises romanised Hindi,
   which lingua cannot.
 
+* orthography: a letter outside a language's alphabet (Polish "ś" in "Bosnian", "á" in "Romanian", "ы" in
+  "Macedonian", Urdu "ے" in "Arabic") multiplies that language's odds by ``FOREIGN_LETTER_WEIGHT``; romanised
+  Hindi is ASCII, so the tweet model's "hi" gets the same treatment where a text holds Latin diacritics;
+* Devanagari text is scored by lingua's high-accuracy Hindi/Marathi models (small: ~0.04 s, ~10 MB), since the
+  low-accuracy mode takes most Hindi sentences for Marathi.
+
+lingua's answer in a common language outside the tweet model's eight stands where lingua is ``OUTSIDE_CONF`` sure
+and the tweet model is less than ``OUTSIDE_TWEET_MAX`` sure of its own answer, or where lingua is ``OUTSIDE_SURE``
+sure: a tweet model at 0.999 on a French tweet is right far more often than lingua's "Catalan" or "Danish".
+
 For speed, where the tweet model is already sure of one of its Latin-script languages, lingua only weighs the
 common Latin-script languages (``GATE_LANGS``); elsewhere it weighs all 75.
 """
