@@ -216,3 +216,75 @@ def test_no_test_text_in_training_data():
     tt, yy = D.xlmt(root, "english", "train")
     kept, _, _ = _dedup(tt, yy, keys)
     assert not any(D.text_key(t) in keys for t in kept)
+
+
+# ---- non-English customer care: a probe of hand-written messages (not dataset text) ----
+
+COMPLAINT_PROBE = [
+    ("fr", "Ma commande n'est jamais arrivée et personne ne répond à mes messages."),
+    ("fr", "Ça fait trois semaines que j'attends mon remboursement, c'est inadmissible."),
+    ("es", "Mi pedido no ha llegado y nadie me contesta."),
+    ("es", "El paquete llegó roto y todavía no me han devuelto el dinero."),
+    ("pl", "Moja paczka nie dotarła, a obsługa klienta nie odpowiada."),
+    ("pl", "Aplikacja ciągle się zawiesza, nie mogę się zalogować."),
+    ("pl", "Czekam na zwrot pieniędzy od trzech tygodni, to skandal."),
+    ("de", "Meine Bestellung ist nie angekommen und niemand antwortet mir."),
+    ("de", "Das Paket kam beschädigt an, ich will mein Geld zurück."),
+    ("it", "Il mio ordine non è mai arrivato e nessuno risponde."),
+    ("it", "L'app si blocca ogni volta che provo a pagare, pessimo servizio."),
+    ("pt", "Minha encomenda nunca chegou e ninguém responde."),
+    ("pt", "O produto veio com defeito e ainda não recebi o reembolso."),
+    ("nl", "Mijn pakket is nooit aangekomen en niemand reageert."),
+    ("nl", "De bestelling kwam kapot aan, ik wil mijn geld terug."),
+    ("ro", "Comanda mea nu a ajuns niciodată și nimeni nu răspunde."),
+    ("ro", "Coletul a venit deteriorat, vreau banii înapoi."),
+    ("de", "Mir wurde doppelt abgebucht und der Support ignoriert mich."),
+    ("nl", "Ik ben twee keer gefactureerd en de klantenservice doet niks."),
+    ("pt", "Fui cobrado duas vezes e o suporte não resolve nada."),
+]
+THANKS_PROBE = [
+    ("fr", "Merci beaucoup, la livraison était très rapide !"),
+    ("es", "¡Muchas gracias, el pedido llegó perfecto!"),
+    ("de", "Vielen Dank, alles ist gut angekommen."),
+    ("it", "Grazie mille, il servizio è stato ottimo."),
+    ("nl", "Bedankt, alles is netjes aangekomen."),
+    ("pl", "Dziękuję, wszystko dotarło w idealnym stanie."),
+]
+
+
+def test_complaints_in_the_helper_teams_languages_read_as_complaints(analyzer):
+    """Written for this test (fr es pl de it pt nl ro): each complaint, with its language as a hint, must read as a
+    complaint or as negative, none as praise; thanks in the same languages must not read as complaints."""
+    res = analyzer.analyze([t for _, t in COMPLAINT_PROBE], [lang for lang, _ in COMPLAINT_PROBE])
+    for (lang, text), u in zip(COMPLAINT_PROBE, res):
+        assert u.language == lang, text
+        assert u.intent == "complaint" or u.sentiment == "negative", (text, u)
+        assert u.intent != "praise", (text, u)
+    assert sum(u.intent == "complaint" for u in res) >= 0.9 * len(res)
+    thanks = analyzer.analyze([t for _, t in THANKS_PROBE], [lang for lang, _ in THANKS_PROBE])
+    assert all(u.intent != "complaint" for u in thanks), thanks
+
+
+def test_cue_tokens_are_shared_across_languages():
+    from dandelion.understanding.cues import cue_tokens
+    from dandelion.understanding.features import normalize
+
+    assert cue_tokens(normalize("I want a refund")) == cue_tokens(normalize("Je veux être remboursé")) == ["__problem__"]
+    assert cue_tokens(normalize("it doesn't work")) == ["__problem__", "__neg__"]
+    assert cue_tokens(normalize("Bedankt!")) == ["__thanks__"]
+    assert cue_tokens(normalize("Nie mogę")) == ["__neg__"]
+    assert cue_tokens(normalize("Great day")) == []
+
+
+def test_language_id_reads_orthography(analyzer):
+    """Letters outside a language's alphabet count against it: Polish "ł", "ś", "ę" are not romanised Hindi or
+    English, "ы" is not Macedonian. (Without the rule these read as hi, en, hi, mk.)"""
+    from dandelion.understanding.langid import _LATIN_ALPHABETS, _script_letters
+
+    texts = ["Ktoś puka do drzwi.", "Kobieta je jabłko.", "Pan czyta gazetę.", "Добрый вечер, господин."]
+    assert [u.language for u in analyzer.analyze(texts)] == ["pl", "pl", "pl", "ru"]
+    latin, cyr, arab = _script_letters("Está a chover, ы, ك")
+    assert latin == {"á"} and cyr == {"ы"} and arab == {"ك"}
+    assert latin <= set(_LATIN_ALPHABETS["pt"]) and not latin <= set(_LATIN_ALPHABETS["ro"])
+    hindi = ["यह किताब बहुत अच्छी है।", "मैं कल दिल्ली जाऊँगा।"]
+    assert [u.language for u in analyzer.analyze(hindi)] == ["hi", "hi"]

@@ -19,7 +19,10 @@ import mmh3
 import numpy as np
 import scipy.sparse as sp
 
+from .cues import cue_tokens
+
 WORD_BITS = 18
+CUES = True  # shared cross-lingual cue tokens (cues.py)
 CHAR_BITS = 18
 # links, with or without a scheme: spam often spells a bare domain ("visit oldchat.tk", "bit.ly/xyz")
 URL_RE = re.compile(
@@ -222,7 +225,8 @@ class Featurizer:
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         texts = ["" if t is None else str(t) for t in texts]
         norm = [normalize(t) for t in texts]
-        xw = hashed_rows([word_ngrams(t) for t in norm], self.word_features)
+        xw = hashed_rows([word_ngrams(t) + cue_tokens(t) if CUES else word_ngrams(t) for t in norm],
+                         self.word_features)
         xc = self.char_matrix(norm)
         xd = sp.csr_matrix(dense_features(texts))
         return sp.hstack([xw, xc, xd], format="csr", dtype=np.float32)

@@ -10,6 +10,16 @@ nl/af, hi/mr, bg/mk), so two things correct it:
   combined with lingua when lingua finds one of those eight plausible. It also recognises romanised Hindi,
   which lingua cannot.
 
+* orthography: a letter outside a language's alphabet (Polish "ś" in "Bosnian", "á" in "Romanian", "ы" in
+  "Macedonian", Urdu "ے" in "Arabic") multiplies that language's odds by ``FOREIGN_LETTER_WEIGHT``; romanised
+  Hindi is ASCII, so the tweet model's "hi" gets the same treatment where a text holds Latin diacritics;
+* Devanagari text is scored by lingua's high-accuracy Hindi/Marathi models (small: ~0.04 s, ~10 MB), since the
+  low-accuracy mode takes most Hindi sentences for Marathi.
+
+lingua's answer in a common language outside the tweet model's eight stands where lingua is ``OUTSIDE_CONF`` sure
+and the tweet model is less than ``OUTSIDE_TWEET_MAX`` sure of its own answer, or where lingua is ``OUTSIDE_SURE``
+sure: a tweet model at 0.999 on a French tweet is right far more often than lingua's "Catalan" or "Danish".
+
 For speed, where the tweet model is already sure of one of its Latin-script languages, lingua only weighs the
 common Latin-script languages (``GATE_LANGS``); elsewhere it weighs all 75.
 """
@@ -30,6 +40,10 @@ RARE_WEIGHT = 0.2
 TOP_K = 8
 HINT_BOOST = 4.0
 TRUST_LINGUA = 0.8  # lingua's share at which its answer stands (chosen on validation splits)
+DEVANAGARI_HIGH_ACCURACY = True
+OUTSIDE_CONF = 0.4  # lingua's share of a common language outside the 8 at which its answer stands ...
+OUTSIDE_TWEET_MAX = 0.995  # ... and only where the tweet model is less sure than this of its own answer
+OUTSIDE_SURE = 0.999  # lingua this sure of a common language outside the 8 always stands
 HI_ELSEWHERE = 0.5  # lingua's confidence in another common language at which romanised Hindi is not believed
 ROMANISED_HI_MAX_EN = 0.05  # lingua's English share above which romanised Hindi is not believed
 # Speed: where the tweet model is this sure of a Latin-script language, lingua only weighs the Latin-script
@@ -37,6 +51,57 @@ ROMANISED_HI_MAX_EN = 0.05  # lingua's English share above which romanised Hindi
 # None disables the shortcut. Chosen on validation splits (papluca valid, xlm-t val).
 GATE_CONF = 0.6
 GATE_LANGS = ("en", "es", "pt", "fr", "de", "it", "nl", "ca", "gl", "ro", "da", "sv", "pl", "tr")
+
+
+# Orthography as evidence: the letters beyond ASCII (Latin script) or the Cyrillic letters each language writes.
+# A text holding a letter outside a language's alphabet is unlikely to be in it ("Ktoś" is not Bosnian, "está"
+# is not Romanian, "ы" is not Macedonian). Soft (names and loanwords travel): the language's odds are multiplied by
+# ``FOREIGN_LETTER_WEIGHT``. Languages not listed (e.g. Vietnamese) are not judged this way.
+_LATIN_ALPHABETS = {
+    "en": "", "es": "áéíóúüñ", "pt": "áâãàçéêíóôõú", "fr": "àâæçéèêëîïôœùûüÿ", "it": "àèéìíîòóùú",
+    "de": "äöüßé", "nl": "áéíóúàèëïöüĳ", "ca": "àèéíïòóúüç", "ro": "ăâîșşțţ", "pl": "ąćęłńóśźż", "da": "æøåé",
+    "nb": "æøåéèóôò", "nn": "æøåéèóôò", "sv": "åäöé", "fi": "äöåšž", "et": "äöõüšž", "tr": "çğıöşüâî",
+    "az": "çəğıöşü", "cs": "áčďéěíňóřšťúůýž", "sk": "áäčďéíĺľňóôŕšťúýž", "sl": "čšž", "hr": "čćđšž",
+    "bs": "čćđšž", "hu": "áéíóöőúüű", "lt": "ąčęėįšųūž", "lv": "āčēģīķļņšūž", "ga": "áéíóú",
+    "is": "áðéíóúýþæö", "eu": "ñ", "sq": "çë", "tl": "ñ", "id": "", "ms": "", "sw": "", "so": "", "sn": "",
+    "tn": "", "ts": "", "xh": "", "zu": "", "st": "", "lg": "", "eo": "ĉĝĥĵŝŭ", "la": "", "mi": "āēīōū",
+    "af": "êëéèôûîïáóúäöüŉ", "cy": "âêîôûŵŷäëïöüáéíóúàèìòù", "yo": "ẹọṣàáèéìíòóùúńḿ",
+}
+_CYRILLIC_ALPHABETS = {
+    "ru": "абвгдеёжзийклмнопрстуфхцчшщъыьэюя", "uk": "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя",
+    "be": "абвгдеёжзійклмнопрстуўфхцчшыьэюя", "bg": "абвгдежзийклмнопрстуфхцчшщъьюя",
+    "mk": "абвгдѓежзѕијклљмнњопрстќуфхцчџш", "sr": "абвгдђежзијклљмнњопрстћуфхцчџш",
+    "kk": "аәбвгғдеёжзийкқлмнңоөпрстуұүфхһцчшщъыіьэюя", "mn": "абвгдеёжзийклмнопрстуүфхцчшщъыьэюяө",
+}
+_ARABIC_ALPHABETS = {
+    "ar": "ءآأؤإئابةتثجحخدذرزسشصضطظعغفقكلمنهوىيٱ",
+    "fa": "ءآأؤئابپتثجچحخدذرزژسشصضطظعغفقکگلمنوهیۀة",
+    "ur": "ءآأؤئابپتٹثجچحخدڈذرڑزژسشصضطظعغفقکگلمنںوہھیےۃۂ",
+}
+FOREIGN_LETTER_WEIGHT = 0.01
+
+
+def _script_letters(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """The non-ASCII Latin, the Cyrillic and the Arabic-script letters of a text (lower-cased)."""
+    latin, cyr, arab = set(), set(), set()
+    for c in text.lower():
+        o = ord(c)
+        if o < 0xC0:
+            continue
+        if (o <= 0x24F or 0x1E00 <= o <= 0x1EFF) and c.isalpha() and c not in "×÷":
+            latin.add(c)
+        elif 0x400 <= o <= 0x4FF and c.isalpha():
+            cyr.add(c)
+        elif 0x621 <= o <= 0x6D3 and c.isalpha():
+            arab.add(c)
+    return frozenset(latin), frozenset(cyr), frozenset(arab)
+
+
+def _devanagari_share(text: str) -> float:
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return 0.0
+    return sum(1 for c in letters if "\u0900" <= c <= "\u097f") / len(letters)
 
 
 def _latin_share(text: str) -> float:
@@ -48,7 +113,7 @@ def _latin_share(text: str) -> float:
 
 class LanguageIdentifier:
     def __init__(self, lid_labels: Sequence[str], fuse_weight: float = 0.6, tweet_threshold: float = 0.5,
-                 outside_conf: float = 0.7, trust_lingua: float = TRUST_LINGUA,
+                 outside_conf: float = OUTSIDE_CONF, trust_lingua: float = TRUST_LINGUA,
                  gate_conf: float | None = GATE_CONF, gate_langs: Sequence[str] = GATE_LANGS):
         from lingua import LanguageDetectorBuilder
 
@@ -72,11 +137,25 @@ class LanguageIdentifier:
         self.tweet_threshold = tweet_threshold
         self.outside_conf = outside_conf
         self.trust_lingua = trust_lingua
+        self.outside_tweet_max = OUTSIDE_TWEET_MAX
+        self.outside_sure = OUTSIDE_SURE
         self.hi_elsewhere = HI_ELSEWHERE
         self.common = np.array([c in COMMON for c in self.codes])
         self.in8 = np.zeros(len(self.codes), dtype=bool)
         self.in8[self.lid_cols[self.lid_cols >= 0]] = True
         self.hi_col = self.lid_labels.index("hi") if "hi" in self.lid_labels else -1
+        self.foreign_weight = FOREIGN_LETTER_WEIGHT
+        self.latin_alpha = [(self.code_index[c], frozenset(a)) for c, a in _LATIN_ALPHABETS.items() if c in self.code_index]
+        self.cyr_alpha = [(self.code_index[c], frozenset(a)) for c, a in _CYRILLIC_ALPHABETS.items() if c in self.code_index]
+        self.arab_alpha = [(self.code_index[c], frozenset(a)) for c, a in _ARABIC_ALPHABETS.items() if c in self.code_index]
+        self.ar_col = self.lid_labels.index("ar") if "ar" in self.lid_labels else -1
+        # Hindi and Marathi share the Devanagari script and lingua's low-accuracy mode confuses them; its
+        # high-accuracy models for these two load in ~0.04 s and ~10 MB, so Devanagari text is scored with them.
+        deva = [lang for lang in langs if lang.iso_code_639_1.name.lower() in ("hi", "mr")]
+        self.deva_detector = (
+            LanguageDetectorBuilder.from_languages(*deva).with_preloaded_language_models().build()
+            if DEVANAGARI_HIGH_ACCURACY else None
+        )
 
     def lingua_matrix(self, texts: Sequence[str], gated: np.ndarray | None = None) -> np.ndarray:
         """lingua's confidence values (top ``TOP_K``) per text; rows where ``gated`` is set are scored over the
@@ -110,8 +189,38 @@ class LanguageIdentifier:
         hints: Sequence[str | None] | None = None,
     ) -> tuple[list[str | None], np.ndarray]:
         clean = [lid_text(t) for t in texts]
-        Q = self.lingua_matrix(clean, self.gate(clean, tweet_probs)) * self.prior
+        Q = self.lingua_matrix(clean, self.gate(clean, tweet_probs))
         n = len(texts)
+        if self.deva_detector is not None:
+            deva_rows = [i for i, t in enumerate(clean) if _devanagari_share(t) >= 0.5]
+            if deva_rows:
+                res = self.deva_detector.compute_language_confidence_values_in_parallel([clean[i] for i in deva_rows])
+                for i, r in zip(deva_rows, res):
+                    Q[i] = 0.0
+                    for cv in r:
+                        Q[i, self.index[cv.language]] = cv.value
+        tweet_probs = np.array(tweet_probs, dtype=np.float32, copy=True)
+        if self.foreign_weight < 1.0:
+            for i, t in enumerate(clean):
+                latin, cyr, arab = _script_letters(t)
+                if latin:
+                    for col, alpha in self.latin_alpha:
+                        if not latin <= alpha:
+                            Q[i, col] *= self.foreign_weight
+                    if self.hi_col >= 0:  # romanised Hindi is written in ASCII
+                        tweet_probs[i, self.hi_col] *= self.foreign_weight
+                if cyr:
+                    for col, alpha in self.cyr_alpha:
+                        if not cyr <= alpha:
+                            Q[i, col] *= self.foreign_weight
+                if arab:
+                    for col, alpha in self.arab_alpha:
+                        if not arab <= alpha:
+                            Q[i, col] *= self.foreign_weight
+                            if col == self.code_index["ar"] and self.ar_col >= 0:
+                                tweet_probs[i, self.ar_col] *= self.foreign_weight
+            tweet_probs /= tweet_probs.sum(axis=1, keepdims=True)
+        Q *= self.prior
         # A language the network or the author declared is evidence, not a verdict: it multiplies its odds.
         hint_cols = np.full(n, -1)
         if hints is not None:
@@ -147,7 +256,10 @@ class LanguageIdentifier:
         fused /= fused.sum(axis=1, keepdims=True)
         f_best = fused.argmax(axis=1)
         # the tweet model decides among its languages unless lingua is confident of a common language outside them
-        outside = ~self.in8[top] & self.common[top] & (top_conf >= self.outside_conf)
+        tweet_max = tweet_probs.max(axis=1)
+        sure_outside = (top_conf >= self.outside_conf) & (tweet_max < self.outside_tweet_max)
+        sure_outside |= top_conf >= self.outside_sure
+        outside = ~self.in8[top] & self.common[top] & sure_outside
         use_fused = (tweet_probs.max(axis=1) >= self.tweet_threshold) & ~outside
         # and, for text mostly outside the Latin script, unless lingua is sure (script is strong evidence there,
         # and the tweet model never saw e.g. Hindi in Devanagari)
