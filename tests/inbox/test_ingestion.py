@@ -422,3 +422,34 @@ def test_an_answer_whose_message_never_comes_is_skipped_after_its_last_wait(inbo
     levels = sorted(d.payload[0]["echo_wait"] for d in InboundDelivery.objects.filter(source="echo-wait"))
     assert levels == [1, 2]  # waited twice, then skipped
     assert not InboundDelivery.objects.exclude(state=DeliveryState.DONE).exists()
+
+
+def test_a_deadlock_between_two_batches_runs_the_batch_again_other_database_errors_do_not(inbox, monkeypatch):
+    from django.db import OperationalError
+
+    from dandelion.inbox import pipeline
+
+    class Deadlock(Exception):
+        sqlstate = "40P01"
+
+    def crossed(*args, **kwargs):
+        error = OperationalError("deadlock detected")
+        error.__cause__ = Deadlock()
+        raise error
+
+    account = type(inbox.fr_account).objects.select_related("owner_unit").get(pk=inbox.fr_account.pk)
+    real, calls = pipeline._ingest_once, []
+
+    def once_crossed(*args, **kwargs):
+        calls.append(1)
+        return crossed() if len(calls) == 1 else real(*args, **kwargs)
+
+    monkeypatch.setattr(pipeline, "_ingest_once", once_crossed)
+    assert pipeline.ingest_events(account, _events_of(2, prefix="dl")).created == 2 and len(calls) == 2
+
+    def down(*args, **kwargs):
+        raise OperationalError("connection refused")
+
+    monkeypatch.setattr(pipeline, "_ingest_once", down)
+    with pytest.raises(OperationalError):
+        pipeline.ingest_events(account, _events_of(1, prefix="down"))

@@ -22,7 +22,7 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from dandelion.connectors.base import InboundEvent
@@ -121,6 +121,14 @@ class ConcurrentWrite(Exception):
 
 
 ATTEMPTS = 3
+TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure: run the transaction again
+
+
+def _is_transient(exc: BaseException) -> bool:
+    """A database error that running the same transaction again may not meet (two batches' locks crossed)."""
+    cause = exc.__cause__
+    return getattr(cause, "sqlstate", None) in TRANSIENT_SQLSTATES or getattr(cause, "pgcode", None) in \
+        TRANSIENT_SQLSTATES
 
 
 def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime | None = None,
@@ -139,8 +147,8 @@ def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime |
     for attempt in range(1, ATTEMPTS + 1):
         try:
             return _ingest_once(account, events, understood, now, wait_for_parents)
-        except ConcurrentWrite:
-            if attempt == ATTEMPTS:
+        except (ConcurrentWrite, OperationalError) as exc:
+            if attempt == ATTEMPTS or not (isinstance(exc, ConcurrentWrite) or _is_transient(exc)):
                 raise
             logger.info("batch of %s events on account %s met a concurrent write; running it again",
                         len(events), account.pk)
