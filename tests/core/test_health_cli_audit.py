@@ -34,7 +34,8 @@ def test_healthz_stale_worker_counts_as_down(client):
 def test_healthz_reports_the_inbound_backlog_and_failed_deliveries(org, client):
     from dandelion.inbox.models import InboundDelivery
 
-    assert client.get("/healthz").json()["inbound"] == {"backlog": 0, "failed": 0, "oldest_backlog_seconds": 0.0}
+    assert client.get("/healthz").json()["inbound"] == {"backlog": 0, "failed": 0, "oldest_backlog_seconds": 0.0,
+                                                           "answers_waiting_for_their_message": 0}
     old = InboundDelivery.objects.create(account=org.fr_account, body="{}", state="pending")
     InboundDelivery.objects.filter(pk=old.pk).update(received_at=timezone.now() - dt.timedelta(minutes=3))
     InboundDelivery.objects.create(account=org.fr_account, body="{}", state="processing")

@@ -402,6 +402,12 @@ def test_an_answer_arriving_before_its_message_waits_for_it_then_counts_as_the_r
     assert Message.objects.count() == 0
     waiting = InboundDelivery.objects.get(source="echo-wait")
     assert waiting.state == DeliveryState.PENDING and waiting.payload[0]["echo_wait"] == 1
+    InboundDelivery.objects.filter(pk=waiting.pk).update(next_attempt_at=timezone.now() + dt.timedelta(minutes=2))
+    from django.test import Client
+
+    health = Client().get("/healthz").json()["inbound"]  # waiting is not a backlog
+    assert health["backlog"] == 0 and health["answers_waiting_for_their_message"] == 1
+    InboundDelivery.objects.filter(pk=waiting.pk).update(next_attempt_at=timezone.now())
     deliver(inbox.fr_account, event("Bonjour, ma commande n'est pas arrivée ?", id="c-late", author="u-9", at=t0,
                                     language="fr"))
     process_pending_deliveries.call()  # the waiting answer's turn

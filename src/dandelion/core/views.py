@@ -67,10 +67,14 @@ def _inbound_backlog(now) -> dict:
     from django.db.models import Count, Min, Q
 
     delivery = apps.get_model("inbox", "InboundDelivery")
+    # brand answers waiting for their customer message (inbox.jobs.echo_waits) are not a backlog until due
+    waiting = Q(state="pending", source="echo-wait", next_attempt_at__gt=now)
+    open_ = Q(state__in=("pending", "processing")) & ~waiting
     row = delivery.objects.aggregate(
-        backlog=Count("id", filter=Q(state__in=("pending", "processing"))),
+        backlog=Count("id", filter=open_),
         failed=Count("id", filter=Q(state="failed")),
-        oldest=Min("received_at", filter=Q(state__in=("pending", "processing"))),
+        answers_waiting_for_their_message=Count("id", filter=waiting),
+        oldest=Min("received_at", filter=open_),
     )
     oldest = row.pop("oldest")
     row["oldest_backlog_seconds"] = round((now - oldest).total_seconds(), 1) if oldest else 0.0
