@@ -379,8 +379,14 @@ def test_queue_page_counts_messages_per_row_in_constant_queries(inbox, deliver, 
     assert len(many) == len(few)  # one grouped count for the page, not a query per row
 
 
-def test_search_matches_message_text_author_handle_and_contact_name_within_the_scope(inbox, two_queues, api_for):
+@pytest.mark.parametrize("frequent_after", [3000, 0], ids=["rare-word plan", "frequent-word plan"])
+def test_search_matches_message_text_author_handle_and_contact_name_within_the_scope(
+        inbox, two_queues, api_for, monkeypatch, frequent_after):
+    """Both search plans (matches drive / the user's scope drives) find the same conversations."""
+    from dandelion.inbox import filters
     from dandelion.inbox.models import AuthorIdentity, Contact
+
+    monkeypatch.setattr(filters, "SEARCH_FREQUENT_AFTER", frequent_after)
 
     fr, am = two_queues
     AuthorIdentity.objects.filter(messages__conversation=am).update(handle="@abebe_addis")
