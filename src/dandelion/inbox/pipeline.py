@@ -473,7 +473,7 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
                 new_events.append((conv, EventKind.ESCALATED, {
                     "rule": d.matched_rule_ids, "message": msg, "explanation": d.explanation}))
     touched = list(conv_of.values())
-    _refresh_waiting(touched, objs, db_answered)
+    services.refresh_waiting_many(touched, unsaved=objs.values(), answered=db_answered)
     for conv in touched:
         conv.sla_due_at = book_of[id(conv)].due()
         conv.updated_at = now
@@ -535,30 +535,6 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
         for conv, canned_id in auto_acks:
             if canned_id in canned:
                 services.send_automatic_reply(conv, canned_response=canned[canned_id], at=now)
-
-
-def _refresh_waiting(conversations: list[Conversation], objs: dict[str, Message], db_answered: dict) -> None:
-    """``needs_reply`` / ``waiting_since`` of each conversation from its messages (as
-    :func:`dandelion.inbox.services.refresh_waiting`): the oldest visible inbound message needing a reply, not
-    answered, after the last outbound one. The batch's messages are in memory; those stored before come from one
-    query for all the conversations that existed."""
-    candidates: dict[int, list[dt.datetime]] = defaultdict(list)
-    for msg in objs.values():
-        if (msg.direction == Direction.INBOUND and msg.needs_reply and not msg.replied
-                and msg.moderation_state == ModerationState.VISIBLE):
-            candidates[id(msg.conversation)].append(msg.sent_at)
-    existing = {c.pk: c for c in conversations if c.pk is not None}
-    if existing:
-        stored = Message.objects.filter(direction=Direction.INBOUND, needs_reply=True, replied=False,
-                                        moderation_state=ModerationState.VISIBLE).exclude(external_id__in=db_answered)
-        for chunk in _chunks(sorted(existing)):
-            for conv_id, sent_at in stored.filter(conversation_id__in=chunk).values_list("conversation_id", "sent_at"):
-                candidates[id(existing[conv_id])].append(sent_at)
-    for conv in conversations:
-        after = conv.last_outbound_at
-        waiting = [t for t in candidates.get(id(conv), []) if after is None or t > after]
-        conv.waiting_since = min(waiting, default=None)
-        conv.needs_reply = conv.waiting_since is not None
 
 
 def _apply_route(conv: Conversation, decision, msg: Message, new_events: list) -> None:

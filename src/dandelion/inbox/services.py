@@ -89,14 +89,37 @@ def _touch(conversation: Conversation, now: dt.datetime, *, by_person: bool = Tr
 
 def refresh_waiting(conversation: Conversation) -> None:
     """Recompute ``needs_reply`` and ``waiting_since`` from the messages (does not save)."""
-    qs = conversation.messages.filter(
-        direction=Direction.INBOUND, needs_reply=True, replied=False, moderation_state=ModerationState.VISIBLE
-    )
-    if conversation.last_outbound_at:
-        qs = qs.filter(sent_at__gt=conversation.last_outbound_at)
-    oldest = qs.order_by("sent_at").values_list("sent_at", flat=True).first()
-    conversation.waiting_since = oldest
-    conversation.needs_reply = oldest is not None
+    refresh_waiting_many([conversation])
+
+
+def refresh_waiting_many(conversations: Iterable[Conversation], *, unsaved: Iterable[Message] = (),
+                         answered: Iterable[str] = ()) -> None:
+    """``needs_reply`` / ``waiting_since`` of each conversation (not saved): the oldest visible inbound message
+    needing a reply, not answered, sent after the last outbound one.
+
+    One query for the stored messages of every saved conversation; ``unsaved`` messages (the inbound pipeline's
+    batch, before its INSERT) count too, and stored messages whose external id is in ``answered`` (answered by that
+    batch, not yet marked) do not."""
+    conversations = list(conversations)
+    candidates: dict[int, list[dt.datetime]] = {}
+    for msg in unsaved:
+        if (msg.direction == Direction.INBOUND and msg.needs_reply and not msg.replied
+                and msg.moderation_state == ModerationState.VISIBLE):
+            candidates.setdefault(id(msg.conversation), []).append(msg.sent_at)
+    saved = {c.pk: c for c in conversations if c.pk is not None}
+    if saved:
+        stored = Message.objects.filter(direction=Direction.INBOUND, needs_reply=True, replied=False,
+                                        moderation_state=ModerationState.VISIBLE).exclude(external_id__in=list(answered))
+        ids = sorted(saved)
+        for i in range(0, len(ids), 500):  # portable parameter limits
+            rows = stored.filter(conversation_id__in=ids[i:i + 500]).values_list("conversation_id", "sent_at")
+            for conv_id, sent_at in rows:
+                candidates.setdefault(id(saved[conv_id]), []).append(sent_at)
+    for conv in conversations:
+        after = conv.last_outbound_at
+        waiting = [t for t in candidates.get(id(conv), []) if after is None or t > after]
+        conv.waiting_since = min(waiting, default=None)
+        conv.needs_reply = conv.waiting_since is not None
 
 
 def _sla(name: str, conversation: Conversation, *, at: dt.datetime, **options) -> None:

@@ -24,22 +24,6 @@ from dandelion.routing.choices import AssignmentMode
 ASSIGNABLE_ROLES = (Role.HELPER_AGENT, Role.COMMUNITY_MANAGER, Role.EXTERNAL_MODERATOR)
 
 
-def eligible_members(team) -> list[tuple[object, int, int]]:
-    """``[(user, load, capacity)]`` of the team's assignable members under capacity, ordered by user id."""
-    from django.contrib.auth import get_user_model
-
-    from dandelion.inbox.choices import ConversationStatus
-
-    team_id = getattr(team, "pk", team)
-    caps = _capacities(team_id)
-    if not caps:
-        return []
-    users = (get_user_model().objects.filter(pk__in=caps).order_by("pk")
-             .annotate(load=Count("assigned_conversations",
-                                  filter=~Q(assigned_conversations__status=ConversationStatus.RESOLVED))))
-    return [(u, u.load, caps[u.pk]) for u in users if u.load < caps[u.pk]]
-
-
 def _capacities(team_id: int) -> dict[int, int]:
     """``{user id: capacity}`` of the team's assignable members (read once per team within a batch memo: the
     loads, which change as a batch assigns, are always counted afresh)."""
@@ -110,7 +94,8 @@ class AssignmentPlan:
         from dandelion.inbox.choices import ConversationStatus
         from dandelion.routing.models import AssignmentPolicy
 
-        teams = sorted({t for t in team_ids if t and t not in self.policies and _capacities(t)})
+        caps = {t: _capacities(t) for t in set(team_ids) if t and t not in self.policies}
+        teams = sorted(t for t, members in caps.items() if members)
         if not teams:
             return
         have = set(AssignmentPolicy.objects.filter(team_id__in=teams).values_list("team_id", flat=True))
@@ -119,14 +104,14 @@ class AssignmentPlan:
                                                  ignore_conflicts=True)
         for policy in AssignmentPolicy.objects.select_for_update().filter(team_id__in=teams).order_by("team_id"):
             self.policies[policy.team_id] = policy
-        user_ids = {u for t in teams for u in _capacities(t)} - set(self.loads)
+        user_ids = {u for t in teams for u in caps[t]}
         users = {u.pk: u for u in get_user_model().objects.filter(pk__in=user_ids).annotate(
             load=Count("assigned_conversations",
                        filter=~Q(assigned_conversations__status=ConversationStatus.RESOLVED)))}
-        self.loads.update({pk: u.load for pk, u in users.items()})
+        for pk, user in users.items():  # a load already counted includes this plan's own assignments: kept
+            self.loads.setdefault(pk, user.load)
         for team in teams:
-            caps = _capacities(team)
-            self.members[team] = [(users[pk], caps[pk]) for pk in sorted(caps) if pk in users]
+            self.members[team] = [(users[pk], caps[team][pk]) for pk in sorted(caps[team]) if pk in users]
 
     def assign(self, conversation):
         """Pick the assignee of ``conversation`` (its team locked by :meth:`lock`) and set it, unsaved; None when
