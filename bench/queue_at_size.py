@@ -267,7 +267,7 @@ def cases() -> list[tuple[str, str, str]]:
     ]
 
 
-def measure(repeat: int, explain: bool, only: list[str] | None = None) -> list[dict]:
+def measure(repeat: int, explain: bool, only: list[str] | None = None, every_sql: float | None = None) -> list[dict]:
     from django.contrib.auth import get_user_model
     from django.db import connection
     from django.test import Client
@@ -295,6 +295,8 @@ def measure(repeat: int, explain: bool, only: list[str] | None = None) -> list[d
         with CaptureQueriesContext(connection) as ctx:
             response = client.get(path)
         found = _found(response)
+        if every_sql is not None:
+            _every_statement(ctx.captured_queries, every_sql)
         slowest = max(ctx.captured_queries, key=lambda q: float(q["time"]))
         sql_ms = 1000 * sum(float(q["time"]) for q in ctx.captured_queries)
         row = {"label": label, "path": path, "user": username, "p50": lib.pct(times, 50),
@@ -316,6 +318,20 @@ def measure(repeat: int, explain: bool, only: list[str] | None = None) -> list[d
             for line in plan[:40]:
                 print("      | " + line)
     return rows
+
+
+def _every_statement(queries, explain_over_ms: float) -> None:
+    """Each statement of one request with its time; EXPLAIN ANALYZE of those over ``explain_over_ms``."""
+    from django.db import connection
+
+    for q in queries:
+        ms = 1000 * float(q["time"])
+        print(f"      {ms:7.1f} ms  {q['sql'][:220]}")
+        if ms > explain_over_ms:
+            with connection.cursor() as cur:
+                cur.execute("EXPLAIN (ANALYZE, BUFFERS) " + q["sql"])
+                for (line,) in cur.fetchall()[:30]:
+                    print("         | " + line)
 
 
 def _python_profile(client, path: str, top: int = 14) -> None:
@@ -361,6 +377,8 @@ def main() -> int:
     ap.add_argument("--from-template", metavar="DB",
                     help="clone this migrated + seeded dandelion_bench* database instead of migrating (saves time)")
     ap.add_argument("--keep", action="store_true", help="keep the database (for --reuse or inspection)")
+    ap.add_argument("--every-sql", type=float, metavar="MS",
+                    help="print every statement of one request per case, with EXPLAIN ANALYZE of those over MS")
     args = ap.parse_args()
     if not 1 <= args.conversations <= 5_000_000 or not 1 <= args.messages_per_conversation <= 20:
         lib.die("bounded: 1..5,000,000 conversations and 1..20 messages per conversation")
@@ -398,7 +416,8 @@ def main() -> int:
             log(f"messages: {cur.fetchone()[0]:,}")
         print(f"\nserver time per request (Django test client, in process), {args.repeat} timed requests per case, "
               f"target p95 ≤ {TARGET_MS:.0f} ms:")
-        rows = measure(args.repeat, not args.no_explain, [o for o in (args.only or "").split(",") if o])
+        rows = measure(args.repeat, not args.no_explain, [o for o in (args.only or "").split(",") if o],
+                       args.every_sql)
         over = [r for r in rows if r["p95"] > TARGET_MS]
         print(f"\n{len(rows) - len(over)}/{len(rows)} cases within p95 ≤ {TARGET_MS:.0f} ms"
               + (": over: " + "; ".join(f"{r['label']} ({r['p95']:.0f} ms)" for r in over) if over else ""))

@@ -6,7 +6,6 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,6 +16,7 @@ from django.views.decorators.http import require_GET
 from dandelion.core.filters import AuditEventFilter
 from dandelion.core.htmx import render_page_or_partial
 from dandelion.core.models import AuditEvent, WorkerHeartbeat
+from dandelion.core.paging import BoundedPaginator
 from dandelion.core.permissions import is_team_scoped_only
 
 WORKER_STALE_AFTER = dt.timedelta(seconds=60)
@@ -86,7 +86,7 @@ def audit_list(request):
     """The audit log within the viewer's scope, filterable by actor, action, object type, unit and date."""
     qs = AuditEvent.objects.restrict(request.user, "view").select_related("unit", "content_type")
     filterset = AuditEventFilter(request.GET, queryset=qs, request=request)
-    page = Paginator(filterset.qs, 50).get_page(request.GET.get("page"))
+    page = BoundedPaginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render_page_or_partial(
         request,
         "core/audit_list.html",

@@ -22,6 +22,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dandelion.core.exceptions import DandelionError
 from dandelion.core.htmx import render_page_or_partial
+from dandelion.core.paging import BoundedPaginator, bounded_count, count_label, count_limit
 from dandelion.core.permissions import get_grants, has_perm, is_team_scoped_only
 from dandelion.inbox import forms, services
 from dandelion.inbox.choices import ConversationStatus, Direction, EventKind, Priority
@@ -90,10 +91,12 @@ def queue(request):
     filterset = ConversationFilter(data, queryset=current[2])
     qs = (filterset.qs.select_related("account", "contact", "team", "assignee")
           .order_by(F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id"))
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    searching = bool((data.get("search") or "").strip())
+    page = BoundedPaginator(qs, PAGE_SIZE, limit=count_limit(searching)).get_page(request.GET.get("page"))
     page.object_list = list(page.object_list)
     _count_inbound(page.object_list)
-    counts = {key: q.filter(status=ConversationStatus.OPEN).count() for key, _, q in tabs}
+    counts = {key: count_label(*bounded_count(q.filter(status=ConversationStatus.OPEN), count_limit()))
+              for key, _, q in tabs}
     accounts = _visible_accounts(request.user, scope)
     query = request.GET.copy()
     query.pop("page", None)
