@@ -57,6 +57,16 @@ def _isolated_var(settings, tmp_path_factory):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Nothing cached by one test (ids are reused between tests) is read by the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 @pytest.fixture
 def org(db):
     hub = OrgUnitFactory(name="Group hub", slug="hub", kind=UnitKind.HUB, timezone="Europe/Paris")

@@ -30,22 +30,22 @@ def test_the_api_reports_a_bounded_count_and_pages_past_it(inbox, api_for, deliv
 
 
 def test_the_inbox_queue_shows_a_bounded_count(inbox, client_for, deliver, settings):
-    settings.DANDELION_COUNT_LIMIT = 3
+    settings.DANDELION_SCREEN_COUNT_LIMIT = 3
     deliver(inbox.fr_account, *[event(f"Ma commande {i} n'est pas arrivée", id=f"q{i}", author=f"q-{i}")
                                 for i in range(5)])
     body = client_for(inbox.users.fr_cm).get("/inbox/", {"tab": "all"}).content.decode()
     assert "3+ in all" in body
-    settings.DANDELION_COUNT_LIMIT = 10
+    settings.DANDELION_SCREEN_COUNT_LIMIT = 10
     body = client_for(inbox.users.fr_cm).get("/inbox/", {"tab": "all"}).content.decode()
     assert "5 in all" in body and "3+ in all" not in body
 
 
 def test_the_queue_tabs_count_open_conversations_up_to_the_limit(inbox, client_for, deliver, settings):
-    settings.DANDELION_COUNT_LIMIT = 2
+    settings.DANDELION_SCREEN_COUNT_LIMIT = 2
     deliver(inbox.fr_account, *[event(f"Ma box {i} ne marche plus", id=f"t{i}", author=f"t-{i}") for i in range(3)])
     response = client_for(inbox.users.fr_cm).get("/inbox/", {"tab": "all"})
     tabs = dict((key, count) for key, _, count in response.context["tabs"])
     assert tabs["all"] == "2+"
-    settings.DANDELION_COUNT_LIMIT = 100
+    settings.DANDELION_SCREEN_COUNT_LIMIT = 100
     response = client_for(inbox.users.fr_cm).get("/inbox/", {"tab": "all"})
     assert dict((key, count) for key, _, count in response.context["tabs"])["all"] == "3"

@@ -379,14 +379,25 @@ def test_queue_page_counts_messages_per_row_in_constant_queries(inbox, deliver, 
     assert len(many) == len(few)  # one grouped count for the page, not a query per row
 
 
-@pytest.mark.parametrize("frequent_after", [3000, 0], ids=["rare-word plan", "frequent-word plan"])
+SEARCH_PLANS = {
+    "rare: ids listed": {},
+    "frequent text, names listed": {"SEARCH_FREQUENT_AFTER": 0},
+    "frequent text, names as sets": {"SEARCH_FREQUENT_AFTER": 0, "SEARCH_IDS_AFTER": 0},
+    "authors with many messages": {"SEARCH_AUTHOR_MESSAGES_AFTER": 0},
+    "everything frequent": {"SEARCH_FREQUENT_AFTER": 0, "SEARCH_NAMES_AFTER": 0, "SEARCH_AUTHOR_MESSAGES_AFTER": 0},
+}
+
+
+@pytest.mark.parametrize("plan", list(SEARCH_PLANS))
 def test_search_matches_message_text_author_handle_and_contact_name_within_the_scope(
-        inbox, two_queues, api_for, monkeypatch, frequent_after):
-    """Both search plans (matches drive / the user's scope drives) find the same conversations."""
+        inbox, two_queues, api_for, monkeypatch, plan):
+    """Every search plan (matches listed by id / the user's scope walked in order / names as sets) finds the same
+    conversations."""
     from dandelion.inbox import filters
     from dandelion.inbox.models import AuthorIdentity, Contact
 
-    monkeypatch.setattr(filters, "SEARCH_FREQUENT_AFTER", frequent_after)
+    for name, bound in SEARCH_PLANS[plan].items():
+        monkeypatch.setattr(filters, name, bound)
 
     fr, am = two_queues
     AuthorIdentity.objects.filter(messages__conversation=am).update(handle="@abebe_addis")
@@ -405,6 +416,33 @@ def test_search_matches_message_text_author_handle_and_contact_name_within_the_s
         "/api/v1/conversations/", {"search": "rembourse"}).json()["results"]} == set()
 
 
+@pytest.mark.parametrize("plan", list(SEARCH_PLANS))
+def test_search_results_keep_the_queue_order_in_every_plan(inbox, deliver, api_for, client_for, monkeypatch, plan):
+    """Nearest SLA first, conversations without an SLA due time (resolved) last, then latest activity: the order of
+    the unsearched queue, whichever plan the search takes (the listed-ids plan restates it for the database)."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from dandelion.inbox import filters
+    from dandelion.inbox.models import Conversation
+
+    for name, bound in SEARCH_PLANS[plan].items():
+        monkeypatch.setattr(filters, name, bound)
+    deliver(inbox.fr_account, *[event(f"Ma box {i} ne marche plus", id=f"o{i}", author=f"o-{i}") for i in range(5)])
+    now = timezone.now()
+    convs = list(Conversation.objects.order_by("pk"))
+    dues = [now + dt.timedelta(hours=3), None, now + dt.timedelta(hours=1), None, now + dt.timedelta(hours=2)]
+    for i, (conv, due) in enumerate(zip(convs, dues, strict=True)):
+        Conversation.objects.filter(pk=conv.pk).update(sla_due_at=due, last_activity_at=now - dt.timedelta(minutes=i))
+    expected = [convs[2].pk, convs[4].pk, convs[0].pk, convs[1].pk, convs[3].pk]
+    api = api_for(inbox.users.fr_cm)
+    assert [r["id"] for r in api.get("/api/v1/conversations/").json()["results"]] == expected
+    assert [r["id"] for r in api.get("/api/v1/conversations/", {"search": "box"}).json()["results"]] == expected
+    page = client_for(inbox.users.fr_cm).get("/inbox/", {"tab": "all", "status": "", "search": "box"})
+    assert [c.pk for c in page.context["page"].object_list] == expected
+
+
 @pytest.mark.postgres
 def test_postgresql_search_reads_the_trigram_indexes(inbox, two_queues):
     """On PostgreSQL the message-text branch of the search is answered from its trigram index, not by reading
@@ -419,6 +457,6 @@ def test_postgresql_search_reads_the_trigram_indexes(inbox, two_queues):
         assert {r[0] for r in cur.fetchall()} == {"inbox_msg_text_trgm", "inbox_contact_name_trgm",
                                                   "inbox_identity_name_trgm", "inbox_identity_handle_trgm"}
         cur.execute("SET LOCAL enable_seqscan = off")
-    plan = Message.objects.filter(text__icontains="rembourse").explain()
+    plan = Message.objects.filter(text__icontains="rembourse").order_by().values("conversation_id").explain()
     assert "inbox_msg_text_trgm" in plan
     assert list(search_conversations(Conversation.objects.all(), "rembourse")) == [two_queues[0]]

@@ -148,6 +148,10 @@ DANDELION_ENCRYPTION_KEYS = env.list("DANDELION_ENCRYPTION_KEYS", default=[])
 
 # Health flags on the account registry.
 DANDELION_DORMANT_AFTER_DAYS = env.int("DANDELION_DORMANT_AFTER_DAYS", default=30)
+# Bounded counts of lists (dandelion.core.paging): past these, a list reads "N+" and is not counted further.
+DANDELION_COUNT_LIMIT = env.int("DANDELION_COUNT_LIMIT", default=10_000)
+DANDELION_SCREEN_COUNT_LIMIT = env.int("DANDELION_SCREEN_COUNT_LIMIT", default=1_000)
+DANDELION_SEARCH_COUNT_LIMIT = env.int("DANDELION_SEARCH_COUNT_LIMIT", default=1_000)
 DANDELION_CREDENTIALS_EXPIRY_WARNING_DAYS = env.int("DANDELION_CREDENTIALS_EXPIRY_WARNING_DAYS", default=14)
 
 # Background work: Django's tasks API. "database" (embedded default) or "celery" (scale-out).

@@ -19,11 +19,14 @@ from django.conf import settings
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
 
 
-def count_limit(searching: bool = False) -> int:
-    """Rows counted at most: ``DANDELION_COUNT_LIMIT`` (default 10,000), or ``DANDELION_SEARCH_COUNT_LIMIT``
+def count_limit(searching: bool = False, *, screen: bool = False) -> int:
+    """Rows counted at most: ``DANDELION_COUNT_LIMIT`` (default 10,000) for the API, ``DANDELION_SCREEN_COUNT_LIMIT``
+    (default 1,000) for the inbox screen, whose page counts each tab too, and ``DANDELION_SEARCH_COUNT_LIMIT``
     (default 1,000) for a text search, whose matches are the dearest rows to find."""
     if searching:
         return int(getattr(settings, "DANDELION_SEARCH_COUNT_LIMIT", 1_000))
+    if screen:
+        return int(getattr(settings, "DANDELION_SCREEN_COUNT_LIMIT", 1_000))
     return int(getattr(settings, "DANDELION_COUNT_LIMIT", 10_000))
 
 

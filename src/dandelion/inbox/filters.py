@@ -3,46 +3,96 @@
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import BooleanField, ExpressionWrapper, Q
+from django.db.models.expressions import OrderBy
 
 from dandelion.core.filters import IdFilter
 from dandelion.inbox.choices import ConversationStatus, Priority
 from dandelion.inbox.models import Conversation, Message
 
 
-#: Matching messages past which a word counts as frequent and the user's scope, not the matches, drives the search.
+#: Bounds of a search's probes (rows read at most per branch before the branch counts as frequent): matching
+#: messages (their text is re-checked row by row), authors or contacts matching a name, the messages of the matching
+#: authors (read from the ``(author_identity, conversation)`` index alone), and the conversation ids handed to the
+#: database as one list (well under SQLite's 32,766 parameters).
 SEARCH_FREQUENT_AFTER = 3000
+SEARCH_NAMES_AFTER = 10_000
+SEARCH_AUTHOR_MESSAGES_AFTER = 50_000
+SEARCH_IDS_AFTER = 10_000
+
+
+def _collect(query, column: str, bound: int) -> list | None:
+    """``column`` of at most ``bound`` rows of ``query``; None when there are more (a frequent match)."""
+    found = list(query.order_by().values_list(column, flat=True)[:bound + 1])
+    return None if len(found) > bound else found
 
 
 def search_conversations(qs, value: str):
     """Conversations with a message whose text, or whose author's name or handle, contains ``value``, or whose
     contact's name does (case-insensitive).
 
-    Two plans for one meaning, chosen by a bounded probe of the text matches (at most
-    ``SEARCH_FREQUENT_AFTER + 1`` rows read):
+    Each branch (message text, authors, contacts) is first probed with a bounded query (on PostgreSQL from the
+    trigram indexes of migration ``inbox.0002``):
 
-    * a rare word: one ``IN`` over the ``UNION`` of three plain sets (conversations of messages by text, of messages
-      by matching authors, of matching contacts). Each set is a ``UPPER(col) LIKE`` on one table, which PostgreSQL
-      answers from its trigram indexes (migration ``inbox.0002``), and the few matches drive the join to the scope;
-    * a frequent word: the text is matched per conversation of the user's scope (``EXISTS`` on its messages, by
-      index), so the database does not first collect every matching message of the organisation; authors and
-      contacts, few as a rule, stay a set.
+    * a branch with few matches contributes its conversation ids, collected here; when every branch is small the
+      list is ``qs`` filtered by primary key, so a few hundred index probes, not the user's whole scope, decide;
+    * a frequent message text is checked per conversation of the user's scope, as the list is read in its order,
+      by a correlated sub-select on the conversation's own messages: ``(SELECT id … WHERE conversation_id =
+      outer.id AND text LIKE … LIMIT 1) IS NOT NULL``. A scalar sub-select, not ``EXISTS``: PostgreSQL turns an
+      ``EXISTS`` under ``OR`` into a hash of every matching message of the organisation (hundreds of thousands of
+      rows for a product name) before the first row is returned; the sub-select lets a page stop after a few
+      hundred conversations, and a bounded count after a thousand;
+    * names matching too many authors or contacts stay sets (sub-selects the database hashes once).
 
     Other databases run the same queries without the trigram indexes."""
+    from django.db.models import OuterRef, Subquery
+
     from dandelion.inbox.models import AuthorIdentity, Contact
 
     value = (value or "").strip()
     if not value:
         return qs
-    by_text = Message.objects.filter(text__icontains=value).order_by()
-    authors = AuthorIdentity.objects.filter(Q(name__icontains=value) | Q(handle__icontains=value)).values("pk")
-    by_author = Message.objects.filter(author_identity__in=authors).order_by().values("conversation_id")
-    contacts = Contact.objects.filter(name__icontains=value).values("pk")
-    by_contact = Conversation.objects.filter(contact__in=contacts).order_by().values("pk")
-    if by_text.values("pk")[:SEARCH_FREQUENT_AFTER + 1].count() > SEARCH_FREQUENT_AFTER:
-        in_text = Exists(Message.objects.filter(conversation=OuterRef("pk"), text__icontains=value))
-        return qs.filter(in_text | Q(pk__in=by_author.union(by_contact)))
-    return qs.filter(pk__in=by_text.values("conversation_id").union(by_author, by_contact))
+    authors = AuthorIdentity.objects.filter(Q(name__icontains=value) | Q(handle__icontains=value))
+    contacts = Contact.objects.filter(name__icontains=value)
+    by_text = _collect(Message.objects.filter(text__icontains=value), "conversation_id", SEARCH_FREQUENT_AFTER)
+    author_ids = _collect(authors, "pk", SEARCH_NAMES_AFTER)
+    by_author = None
+    if author_ids is not None:
+        by_author = _collect(Message.objects.filter(author_identity__in=author_ids), "conversation_id",
+                             SEARCH_AUTHOR_MESSAGES_AFTER) if author_ids else []
+    contact_ids = _collect(contacts, "pk", SEARCH_NAMES_AFTER)
+    by_contact = (_collect(Conversation.objects.filter(contact__in=contact_ids), "pk", SEARCH_NAMES_AFTER)
+                  if contact_ids else []) if contact_ids is not None else None
+    ids = set(by_text or ())
+    if len(ids.union(by_author or (), by_contact or ())) <= SEARCH_IDS_AFTER:
+        ids.update(by_author or (), by_contact or ())
+    else:
+        by_author = by_contact = None  # too many to list: sets below
+
+    found = Q(pk__in=sorted(ids)) if ids else Q(pk__in=[])
+    if by_author is None:  # a common name: its authors' conversations, as one set (from the index alone)
+        found |= Q(pk__in=Message.objects.filter(
+            author_identity__in=author_ids if author_ids is not None else authors.values("pk")
+        ).order_by().values("conversation_id"))
+    if by_contact is None:
+        found |= Q(contact__in=contact_ids if contact_ids is not None else contacts.values("pk"))
+    if by_text is None:
+        own = Message.objects.filter(conversation=OuterRef("pk"), text__icontains=value).order_by().values("pk")[:1]
+        return qs.alias(_search_hit=Subquery(own)).filter(found | Q(_search_hit__isnull=False))
+    return _sorted_not_walked(qs.filter(found))
+
+
+def _sorted_not_walked(qs):
+    """The queue order (nearest SLA first, NULLs last) with its "NULLs last" spelled as a leading ``sla_due_at IS
+    NULL`` key: the same order, which no index serves. With a few hundred matches listed by id, PostgreSQL would
+    otherwise walk the queue-order index from its start until a page of them turned up (tens of thousands of rows
+    when the matches are old, resolved conversations), where fetching them by key and sorting them is immediate."""
+    order = list(qs.query.order_by)
+    first = order[0] if order else None
+    if isinstance(first, OrderBy) and not first.descending and first.nulls_last and \
+            getattr(first.expression, "name", None) == "sla_due_at":
+        return qs.order_by(ExpressionWrapper(Q(sla_due_at__isnull=True), output_field=BooleanField()).asc(), *order)
+    return qs
 
 
 class ConversationFilter(django_filters.FilterSet):

@@ -95,7 +95,9 @@ class Conversation(TimeStampedModel):
     org_path_lookup = "account__owner_unit__path"
     team_lookup = "team_id"
 
-    account = models.ForeignKey("assets.SocialAccount", on_delete=models.PROTECT, related_name="conversations")
+    # account, team and assignee: no index of their own, each leads a composite index (Meta)
+    account = models.ForeignKey("assets.SocialAccount", on_delete=models.PROTECT, related_name="conversations",
+                                db_index=False)
     contact = models.ForeignKey(Contact, on_delete=models.PROTECT, related_name="conversations")
     kind = models.CharField(max_length=10, choices=ConversationKind.choices, default=ConversationKind.PUBLIC)
     thread_key = models.CharField(
@@ -104,17 +106,18 @@ class Conversation(TimeStampedModel):
     status = models.CharField(max_length=10, choices=ConversationStatus.choices, default=ConversationStatus.OPEN)
     priority = models.CharField(max_length=10, choices=Priority.choices, default=Priority.NORMAL)
     team = models.ForeignKey(
-        "orgs.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations"
+        "orgs.Team", null=True, blank=True, on_delete=models.SET_NULL, related_name="conversations", db_index=False
     )
     assignee = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_conversations"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="assigned_conversations",
+        db_index=False,
     )
     language = models.CharField(max_length=8, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="conversations")
     routing_reason = models.JSONField(
         default=dict, blank=True, help_text="Which rule or default put it where: {'rule': id|None, 'explanation': ...}"
     )
-    needs_reply = models.BooleanField(default=False, db_index=True)
+    needs_reply = models.BooleanField(default=False)
     escalated = models.BooleanField(default=False)
     waiting_since = models.DateTimeField(null=True, blank=True, help_text="Oldest unanswered inbound message.")
     first_inbound_at = models.DateTimeField(null=True, blank=True)
@@ -122,7 +125,7 @@ class Conversation(TimeStampedModel):
     last_inbound_at = models.DateTimeField(null=True, blank=True)
     last_outbound_at = models.DateTimeField(null=True, blank=True)
     last_activity_at = models.DateTimeField(null=True, blank=True, db_index=True)
-    sla_due_at = models.DateTimeField(null=True, blank=True, db_index=True, help_text="Nearest active SLA target.")
+    sla_due_at = models.DateTimeField(null=True, blank=True, help_text="Nearest active SLA target.")
     snoozed_until = models.DateTimeField(null=True, blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
     last_team_activity_at = models.DateTimeField(
@@ -138,7 +141,12 @@ class Conversation(TimeStampedModel):
             models.UniqueConstraint(fields=["account", "kind", "thread_key"], name="uniq_conversation_thread"),
         ]
         indexes = [
-            models.Index(fields=["team", "status", "sla_due_at"]),
+            # the queue order (nearest SLA first, then latest activity): a team's queue and a whole scope's list
+            # (search, "all") are read in index order and stop at their page; on PostgreSQL an ascending column
+            # sorts NULLs last, as the queue does
+            models.Index(fields=["team", "status", "sla_due_at", "-last_activity_at", "id"], name="inbox_conv_team_queue"),
+            models.Index(fields=["sla_due_at", "-last_activity_at", "id"], name="inbox_conv_queue_order"),
+            models.Index(fields=["status", "sla_due_at"], condition=Q(escalated=True), name="inbox_conv_escalated"),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["status", "needs_reply", "waiting_since"]),
         ]
@@ -160,16 +168,17 @@ class Message(models.Model):
     org_path_lookup = "conversation__account__owner_unit__path"
     team_lookup = "conversation__team_id"
 
-    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages")
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages",
+                                     db_index=False)  # leads the (conversation, sent_at) index
     network = models.CharField(max_length=40)
     external_id = models.CharField(max_length=150, null=True, blank=True)
     direction = models.CharField(max_length=10, choices=Direction.choices)
     kind = models.CharField(max_length=10, choices=MessageKind.choices, default=MessageKind.COMMENT)
-    author_identity = models.ForeignKey(
-        AuthorIdentity, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages"
+    author_identity = models.ForeignKey(  # leads the (author_identity, conversation) index
+        AuthorIdentity, null=True, blank=True, on_delete=models.SET_NULL, related_name="messages", db_index=False
     )
     author_user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
     text = models.TextField()
     in_reply_to = models.CharField(max_length=150, blank=True)
@@ -196,7 +205,7 @@ class Message(models.Model):
     delivery_attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="When a failed send is retried.")
     canned_response = models.ForeignKey(
-        "inbox.CannedResponse", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        "inbox.CannedResponse", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
     )
 
     objects = RestrictedManager()
@@ -212,6 +221,12 @@ class Message(models.Model):
             models.Index(fields=["conversation", "sent_at"]),
             models.Index(fields=["direction", "needs_reply", "replied", "sent_at"]),
             models.Index(fields=["delivery_status", "next_attempt_at"]),
+            # search by author: the conversations of an author's messages, read from the index alone
+            models.Index(fields=["author_identity", "conversation"], name="inbox_msg_author_conv"),
+            # set by people only (outbound, notes): indexed where set, for ON DELETE SET NULL, not on every message
+            models.Index(fields=["author_user"], condition=Q(author_user__isnull=False), name="inbox_msg_author_user"),
+            models.Index(fields=["canned_response"], condition=Q(canned_response__isnull=False),
+                         name="inbox_msg_canned"),
         ]
 
     def __str__(self) -> str:
