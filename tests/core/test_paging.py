@@ -47,3 +47,17 @@ def test_a_list_under_the_limit_behaves_as_before(users):
     assert page.number == 1 and paginator.count == 23 and paginator.num_pages == 3 and paginator.count_exact
     assert paginator.count_display == "23"
     assert not paginator.get_page(3).has_next()
+
+
+def test_deep_pages_fetch_their_rows_by_key_in_the_same_order(users, monkeypatch, django_assert_num_queries):
+    from dandelion.core import paging
+
+    names = [u.username for u in users]
+    monkeypatch.setattr(paging, "DEFERRED_JOIN_AFTER", 5)
+    ordered = users.order_by("-username")
+    for limit in (100, 10):  # counted exactly, and past the bound
+        paginator = BoundedPaginator(ordered, 4, limit=limit)
+        pages = [[u.username for u in paginator.page(n)] for n in range(1, 7)]
+        assert sum(pages, []) == names[::-1]
+    with django_assert_num_queries(3):  # count, the page's keys, its rows
+        assert [u.username for u in BoundedPaginator(ordered, 4, limit=100).page(3)] == names[::-1][8:12]

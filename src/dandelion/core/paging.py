@@ -43,6 +43,10 @@ def count_label(count: int, exact: bool) -> str:
     return f"{count:,}" if exact else f"{count:,}+"
 
 
+#: Offset from which a page's rows are fetched by key after ordering the keys alone (see BoundedPaginator._rows).
+DEFERRED_JOIN_AFTER = 500
+
+
 class BoundedPage(Page):
     def __init__(self, object_list, number, paginator, *, more: bool | None = None):
         super().__init__(object_list, number, paginator)
@@ -96,13 +100,28 @@ class BoundedPaginator(Paginator):
 
     def page(self, number):
         number = self.validate_number(number)
-        if self.count_exact:
-            return super().page(number)
         bottom = (number - 1) * self.per_page
-        rows = list(self.object_list[bottom:bottom + self.per_page + 1])
+        if self.count_exact:
+            top = min(bottom + self.per_page, self.count)
+            if top + self.orphans >= self.count:
+                top = self.count
+            return BoundedPage(self._rows(bottom, top), number, self)
+        rows = self._rows(bottom, bottom + self.per_page + 1)
         if not rows and number > 1:
             raise EmptyPage(self.error_messages["no_results"])
         return BoundedPage(rows[:self.per_page], number, self, more=len(rows) > self.per_page)
+
+    def _rows(self, bottom: int, top: int) -> list:
+        """The rows ``[bottom:top]``. Deep in a list (from ``DEFERRED_JOIN_AFTER``) the database first orders and
+        skips the primary keys alone, then fetches the page's rows by key: a deep ``OFFSET`` over whole rows sorts
+        every wide row before it (the last page of a 10,000-conversation queue sorted 7 MB on disk)."""
+        qs = self.object_list
+        if bottom < DEFERRED_JOIN_AFTER or not hasattr(qs, "values_list") or qs.query.distinct or \
+                qs.query.combinator:
+            return list(qs[bottom:top])
+        ids = list(qs.values_list("pk", flat=True)[bottom:top])
+        found = {row.pk: row for row in qs.filter(pk__in=ids)}
+        return [found[pk] for pk in ids if pk in found]
 
     def get_page(self, number):
         try:
