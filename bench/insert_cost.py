@@ -61,8 +61,10 @@ def run(n: int, repeat: int) -> int:
     from dandelion.inbox.models import Contact, Conversation, Message
 
     account = SocialAccount.objects.order_by("pk").first()
-    texts = [line.strip() for line in open(lib.TWCS, encoding="utf-8")][1:5001] if lib.TWCS.exists() else \
-        [f"My order {i} has still not arrived, can you help me please?" for i in range(5000)]
+    if lib.TWCS.exists():
+        texts = [line.strip() for line in lib.TWCS.read_text(encoding="utf-8").splitlines()[1:5001]]
+    else:
+        texts = [f"My order {i} has still not arrived, can you help me please?" for i in range(5000)]
 
     def fresh_rows(tag: str) -> list:
         with connection.cursor() as cur:
