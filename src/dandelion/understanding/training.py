@@ -24,7 +24,12 @@ from .model import MODELS_DIR, Heads, sigmoid
 LID_LANGS = ("ar", "de", "en", "es", "fr", "hi", "it", "pt")
 EMOTION_TO_SENTIMENT = {0: 0, 1: 2, 2: 2, 3: 0}  # anger->neg, joy->pos, optimism->pos, sadness->neg
 SPAM_C = 10.0
-SPAM_NB = True
+# the spam head: a logit-space mixture of logistic regressions, (naive-Bayes scaling, weight) each, one linear map.
+# The NB-scaled model alone is shipped. An NB + plain pair ((True, 0.5), (False, 0.5)) won the inner folds of a
+# nested leave-one-video-out for 3 of 5 videos (bench/spam_nested_lovo.py, nested F1 0.9506 against 0.9496) but
+# raised the share of real customer tweets (twcs) read as spam >= 0.9 from 3.6% to 4.2% and cut needs-reply recall
+# 0.941 -> 0.927: a noise-level gain bought with hidden customers, not shipped (docs/understanding.md)
+SPAM_PARTS = ((True, 1.0),)
 SPAM_YOUTUBE_WEIGHT = 3.0
 # SMS spam is another medium: it weighs 0.3 against the ham tweets/requests (chosen by nested leave-one-video-out:
 # 1.0 / 0.3 / 0.0, 0.3 picked by the inner folds for every held-out video; docs/understanding.md)
@@ -101,15 +106,18 @@ def _fit(X, y, C, sample_weight=None, max_iter=400, nb: bool = False):
 def fit_spam(X_youtube, y_youtube, X_other, y_other, is_sms=None):
     """The spam head's recipe, shared by training and the leave-one-video-out evaluation: YouTube comments (the
     target traffic) weigh ``SPAM_YOUTUBE_WEIGHT`` against the ham tweets/requests, SMS (rows flagged ``is_sms``)
-    ``SPAM_SMS_WEIGHT``; NB-scaled features."""
+    ``SPAM_SMS_WEIGHT``; the logit-space mixture ``SPAM_PARTS`` of an NB-scaled and a plain model."""
     X = sp.vstack([X_youtube, X_other]).tocsr()
     y = np.concatenate([np.asarray(y_youtube), np.asarray(y_other)])
     w_other = np.ones(X_other.shape[0])
     if is_sms is not None:
         w_other[np.asarray(is_sms, dtype=bool)] = SPAM_SMS_WEIGHT
     w = np.concatenate([np.full(X_youtube.shape[0], SPAM_YOUTUBE_WEIGHT), w_other])
-    coef, icpt, _ = _fit(X, y, SPAM_C, sample_weight=w, nb=SPAM_NB)
-    return coef, icpt
+    coef = icpt = 0.0
+    for nb, weight in SPAM_PARTS:
+        c_, i_, _ = _fit(X, y, SPAM_C, sample_weight=w, nb=nb)
+        coef, icpt = coef + weight * c_, icpt + weight * i_
+    return coef.astype(np.float32), icpt.astype(np.float32)
 
 
 SPAM_HAM_TWEETS_PER_LANGUAGE = 750
@@ -295,7 +303,7 @@ def train_all(root: Path | None = None, out_dir: Path = MODELS_DIR, log: Callabl
     ot_y = [y for y, k in zip(spam_y, spam_is_yt) if not k]
     ot_sms = [m for m, k in zip(spam_is_sms, spam_is_yt) if not k]
     spam_coef, spam_icpt = fit_spam(M.rows(yt_t), yt_y, M.rows(ot_t), ot_y, ot_sms)
-    metrics["spam"] = {"C": SPAM_C, "nb": SPAM_NB, "youtube_weight": SPAM_YOUTUBE_WEIGHT, "sms_weight": SPAM_SMS_WEIGHT}
+    metrics["spam"] = {"C": SPAM_C, "parts": [{"nb": nb, "weight": a} for nb, a in SPAM_PARTS], "youtube_weight": SPAM_YOUTUBE_WEIGHT, "sms_weight": SPAM_SMS_WEIGHT}
     metrics["counts"]["spam"] = len(spam_t)
 
     # ---------------- intent ----------------
