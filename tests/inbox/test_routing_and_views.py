@@ -444,6 +444,19 @@ def test_search_results_keep_the_queue_order_in_every_plan(inbox, deliver, api_f
 
 
 @pytest.mark.postgres
+def test_postgresql_checks_a_frequent_word_per_conversation_not_by_hashing_every_match(inbox, two_queues, monkeypatch):
+    """The frequent-word plan must stay a per-row sub-select: written as ``EXISTS`` under ``OR``, PostgreSQL hashed
+    every matching message of the organisation before the first row (8 s at 5M messages, benchmarks.md §3)."""
+    from dandelion.inbox import filters
+
+    monkeypatch.setattr(filters, "SEARCH_FREQUENT_AFTER", 0)
+    searched = filters.search_conversations(Conversation.objects.order_by("sla_due_at"), "rembourse")
+    plan = searched.explain()
+    assert "SubPlan" in plan and "hashed SubPlan" not in plan, plan
+    assert list(searched) == [two_queues[0]]
+
+
+@pytest.mark.postgres
 def test_postgresql_search_reads_the_trigram_indexes(inbox, two_queues):
     """On PostgreSQL the message-text branch of the search is answered from its trigram index, not by reading
     every message (forced by disabling sequential scans: a plan without the index would still scan)."""
