@@ -21,6 +21,9 @@ def test_the_api_reports_a_bounded_count_and_pages_past_it(inbox, api_for, deliv
                                                          {"page_size": 3, "page": p}).json()["results"]}
     assert len(ids) == 7  # every conversation once, over pages that were never counted
     assert api.get("/api/v1/conversations/", {"page_size": 3, "page": 4}).status_code == 404
+    for bad in ("abc", "0", "-1", "2.5"):  # a clear 404 "Invalid page.", counted or not
+        response = api.get("/api/v1/conversations/", {"page_size": 3, "page": bad})
+        assert response.status_code == 404 and "Invalid page" in response.json()["detail"], bad
     search = api.get("/api/v1/conversations/", {"search": "commande"}).json()
     assert search["count"] == 2 and search["count_exact"] is False and len(search["results"]) == 7
     assert api.get("/api/v1/conversations/", {"search": "commande 3"}).json()["count_exact"] is True
@@ -44,8 +47,8 @@ def test_the_queue_tabs_count_open_conversations_up_to_the_limit(inbox, client_f
     settings.DANDELION_SCREEN_COUNT_LIMIT = 2
     deliver(inbox.fr_account, *[event(f"Ma box {i} ne marche plus", id=f"t{i}", author=f"t-{i}") for i in range(3)])
     response = client_for(inbox.users.fr_cm).get("/inbox/", {"tab": "all"})
-    tabs = dict((key, count) for key, _, count in response.context["tabs"])
+    tabs = {key: count for key, _, count in response.context["tabs"]}
     assert tabs["all"] == "2+"
     settings.DANDELION_SCREEN_COUNT_LIMIT = 100
     response = client_for(inbox.users.fr_cm).get("/inbox/", {"tab": "all"})
-    assert dict((key, count) for key, _, count in response.context["tabs"])["all"] == "3"
+    assert {key: count for key, _, count in response.context["tabs"]}["all"] == "3"

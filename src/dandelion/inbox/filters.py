@@ -27,6 +27,13 @@ def _collect(query, column: str, bound: int) -> list | None:
     return None if len(found) > bound else found
 
 
+def _collect_of(ids: list | None, rows_of, column: str, bound: int) -> list | None:
+    """:func:`_collect` over the rows of ``ids`` (authors, contacts); None when ``ids`` itself was too many."""
+    if ids is None:
+        return None
+    return _collect(rows_of(ids), column, bound) if ids else []
+
+
 def search_conversations(qs, value: str):
     """Conversations with a message whose text, or whose author's name or handle, contains ``value``, or whose
     contact's name does (case-insensitive).
@@ -56,13 +63,11 @@ def search_conversations(qs, value: str):
     contacts = Contact.objects.filter(name__icontains=value)
     by_text = _collect(Message.objects.filter(text__icontains=value), "conversation_id", SEARCH_FREQUENT_AFTER)
     author_ids = _collect(authors, "pk", SEARCH_NAMES_AFTER)
-    by_author = None
-    if author_ids is not None:
-        by_author = _collect(Message.objects.filter(author_identity__in=author_ids), "conversation_id",
-                             SEARCH_AUTHOR_MESSAGES_AFTER) if author_ids else []
+    by_author = _collect_of(author_ids, lambda ids: Message.objects.filter(author_identity__in=ids),
+                            "conversation_id", SEARCH_AUTHOR_MESSAGES_AFTER)
     contact_ids = _collect(contacts, "pk", SEARCH_NAMES_AFTER)
-    by_contact = (_collect(Conversation.objects.filter(contact__in=contact_ids), "pk", SEARCH_NAMES_AFTER)
-                  if contact_ids else []) if contact_ids is not None else None
+    by_contact = _collect_of(contact_ids, lambda ids: Conversation.objects.filter(contact__in=ids), "pk",
+                             SEARCH_NAMES_AFTER)
     ids = set(by_text or ())
     if len(ids.union(by_author or (), by_contact or ())) <= SEARCH_IDS_AFTER:
         ids.update(by_author or (), by_contact or ())
