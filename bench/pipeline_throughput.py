@@ -85,10 +85,10 @@ def child_worker(limit: int) -> None:
     spent = {"understand": 0.0, "texts": 0}
     real_understand = pipeline.understand
 
-    def timed_understand(events, account=None):  # measurement only: same call, timed
+    def timed_understand(events, account=None, **kwargs):  # measurement only: same call, timed
         t0 = time.perf_counter()
         try:
-            return real_understand(events, account)
+            return real_understand(events, account, **kwargs)
         finally:
             spent["understand"] += time.perf_counter() - t0
             spent["texts"] += len(events)

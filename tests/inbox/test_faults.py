@@ -56,9 +56,9 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 
 # --- 1. SIGKILL mid-batch with redeliveries --------------------------------------------------------------------------
 
-#: The worker process: the real ``process_pending_deliveries`` job (claim → pipeline per account → done), with the
-#: pipeline wrapped so that it says when it is mid-batch (after its second account group is stored, before that
-#: group's deliveries are marked done) and then stalls there until it is killed.
+#: The worker process: the real ``process_pending_deliveries`` job (claim → pipeline per network → done), with the
+#: pipeline wrapped so that it says when it is mid-batch (after its second group is stored: the accounts here are on
+#: three networks, so a group is an account) and then stalls there until it is killed.
 WORKER_SCRIPT = r"""
 import os, sys, time
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dandelion.config.settings")
@@ -66,12 +66,12 @@ import django
 django.setup()
 from dandelion.inbox import jobs
 
-real_group = jobs._ingest_group  # one account's batch, committed (stored, deferred answers, deliveries done)
+real_group = jobs._ingest_group  # one network's batch, committed (stored, deferred answers, deliveries done)
 groups = []
 
-def ingest_group(account, group, **kwargs):
-    result = real_group(account, group, **kwargs)
-    groups.append(account.pk)
+def ingest_group(group, **kwargs):
+    result = real_group(group, **kwargs)
+    groups.append(group[0].account.network)
     if len(groups) == int(os.environ["FAULT_PAUSE_AFTER_GROUP"]):
         print("MIDWAY", len(groups), result.created, flush=True)
         time.sleep(600)

@@ -2,7 +2,7 @@
 
 * ``process_pending_deliveries``: claims stored deliveries (conditional UPDATE pending → processing; a claim older
   than :func:`stale_claim_seconds` (``STALE_CLAIM_SECONDS`` unless configured) is re-claimable, so a worker killed
-  mid-batch loses nothing), runs the pipeline per account batch, marks them done; failures are recorded with
+  mid-batch loses nothing), runs the pipeline once per network of the claim, marks them done; failures are recorded with
   attempts and exponential backoff, and after ``MAX_ATTEMPTS`` the delivery is marked failed (visible in the admin, never silently dropped).
   Enqueued on commit after each stored delivery (de-duplicated by :class:`JobSlot`) and every minute as a safety net.
 * ``deliver_reply``: sends an outbound message through the account's ReplyConnector (pending → sent / failed;
@@ -181,11 +181,12 @@ def _defer_echoes(account, waiting, level_of: dict[str, int], now: dt.datetime) 
 
 
 def process_deliveries(deliveries: list[InboundDelivery], *, wait_for_parents: bool = True):
-    """Run the pipeline over claimed deliveries, one batch per account; a failing batch is retried delivery by
-    delivery so one bad delivery never holds back the others.
+    """Run the pipeline over claimed deliveries, one batch per network (all its accounts' events written
+    together); a failing batch is retried account by account, then delivery by delivery, so one bad delivery never
+    holds back the others.
 
-    The accounts' batches share one batch memo (a team's SLA policies, calendar and members, the routing rules of
-    a unit are read once per claim, not once per account), emptied after any failure.
+    The networks' batches share one batch memo (a team's SLA policies, calendar and members, the routing rules of
+    a unit are read once per claim), emptied after any failure.
 
     ``wait_for_parents``: an echo (the brand's answer) to a message not stored yet is stored again as a delivery due
     later (:func:`echo_waits`), in the same transaction as the batch, rather than skipped: a message and its answer
@@ -197,17 +198,23 @@ def process_deliveries(deliveries: list[InboundDelivery], *, wait_for_parents: b
         return _process(deliveries, wait_for_parents=wait_for_parents)
 
 
-def _ingest_group(account, group, *, wait_for_parents: bool, token_of, now):
-    from dandelion.inbox.pipeline import ingest_events
+def _ingest_group(group, *, wait_for_parents: bool, token_of, now):
+    """One transaction for the deliveries of ``group`` (one network): their events, the echoes deferred, the
+    deliveries marked done."""
+    from dandelion.inbox.pipeline import ingest_batch
 
-    pairs = [p for d in group for p in _payload(d)]
-    level_of = {e.external_id: level for e, level in pairs}
+    items = [(d.account, event, level) for d in group for event, level in _payload(d)]
+    level_of = {e.external_id: level for _, e, level in items}
+    account_of = {e.external_id: account for account, e, _ in items}
     waits = len(echo_waits()) if wait_for_parents else 0
-    patient = {e.external_id for e, level in pairs if e.from_account and e.in_reply_to and level < waits}
+    patient = {e.external_id for _, e, level in items if e.from_account and e.in_reply_to and level < waits}
     with transaction.atomic():
-        result = ingest_events(account, [e for e, _ in pairs], wait_for_parents=patient)
-        if result.waiting_echoes:
-            _defer_echoes(account, result.waiting_echoes, level_of, now)
+        result = ingest_batch([(account, e) for account, e, _ in items], wait_for_parents=patient)
+        waiting = defaultdict(list)
+        for e in result.waiting_echoes:
+            waiting[account_of[e.external_id]].append(e)
+        for account, echoes in waiting.items():
+            _defer_echoes(account, echoes, level_of, now)
         _finish(group, token_of=token_of, now=now)
     return result
 
@@ -218,27 +225,37 @@ def _process(deliveries: list[InboundDelivery], *, wait_for_parents: bool):
 
     total = IngestResult()
     now = timezone.now()
-    by_account = defaultdict(list)
-    for d in deliveries:
-        by_account[d.account_id].append(d)
     token_of = {d.pk: d.claimed_by for d in deliveries}
     options = {"wait_for_parents": wait_for_parents, "token_of": token_of, "now": now}
-    for group in by_account.values():
-        account = group[0].account
+
+    def attempt(group) -> BaseException | None:
         try:
-            total.merge(_ingest_group(account, group, **options))
-            continue
-        except Exception:  # noqa: BLE001 - retried one by one below
+            total.merge(_ingest_group(group, **options))
+            return None
+        except Exception as exc:  # noqa: BLE001 - the caller splits the group
             forget()
-            if len(group) == 1:
-                _fail(group[0], _last_exc(), now)
-                continue
+            return exc
+
+    by_network = defaultdict(list)
+    for d in deliveries:
+        by_network[d.account.network].append(d)
+    for group in by_network.values():
+        exc = attempt(group)
+        if exc is None:
+            continue
+        if len(group) == 1:
+            _fail(group[0], exc, now)
+            continue
+        by_account = defaultdict(list)
         for d in group:
-            try:
-                total.merge(_ingest_group(account, [d], **options))
-            except Exception as exc:  # noqa: BLE001
-                forget()
-                _fail(d, exc, now)
+            by_account[d.account_id].append(d)
+        for part in by_account.values():
+            if len(by_account) > 1 and len(part) > 1 and attempt(part) is None:
+                continue  # the failure was in another account's deliveries
+            for d in part:
+                exc = attempt([d])
+                if exc is not None:
+                    _fail(d, exc, now)
     return total
 
 

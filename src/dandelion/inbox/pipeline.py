@@ -1,4 +1,5 @@
-"""The inbound pipeline, batch-oriented: ``ingest_events(account, events) -> IngestResult``.
+"""The inbound pipeline, batch-oriented: ``ingest_batch([(account, event), ...]) -> IngestResult`` (the events of
+any accounts of one network, one transaction); ``ingest_events(account, events)`` for one account.
 
 normalise → dedup (batch, then database; the unique constraint is the last guard) → understand (one ``analyze()``
 call per batch) → identities and contacts → threads (public: follow ``in_reply_to`` to a known message's
@@ -23,6 +24,7 @@ from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
 from dandelion.connectors.base import InboundEvent
@@ -95,8 +97,9 @@ def _in(qs, field_name: str, values: Iterable):
 # --- understanding ------------------------------------------------------------------------------------------------
 
 
-def understand(events: Sequence[InboundEvent], account=None):
-    """One ``analyze()`` call for the whole batch; returns ``{external_id: Understanding}``.
+def understand(events: Sequence[InboundEvent], account=None, *, account_of: dict | None = None):
+    """One ``analyze()`` call for the whole batch; returns ``{external_id: Understanding}``. The account of each
+    event is ``account``, or ``account_of[event.external_id]`` for a batch of several accounts.
 
     Language evidence besides the text: the author's declared language, else the account's language when it has
     only one (a short "Où est ma commande ?" on the French account is French; an English or Spanish message there
@@ -105,9 +108,19 @@ def understand(events: Sequence[InboundEvent], account=None):
         return {}
     from dandelion.understanding.analyzer import get_analyzer
 
-    account_languages = list(getattr(account, "languages", None) or [])
-    fallback = account_languages[0] if len(account_languages) == 1 else None
-    hints = [e.author.language or fallback for e in events]
+    def fallback(acc):
+        languages = list(getattr(acc, "languages", None) or [])
+        return languages[0] if len(languages) == 1 else None
+
+    if account_of is None:
+        hints = [e.author.language or fallback(account) for e in events]
+    else:
+        one = {}
+        for e in events:
+            acc = account_of[e.external_id]
+            if acc.pk not in one:
+                one[acc.pk] = fallback(acc)
+        hints = [e.author.language or one[account_of[e.external_id].pk] for e in events]
     results = get_analyzer().analyze([e.text for e in events], language_hints=hints)
     return {e.external_id: u for e, u in zip(events, results, strict=True)}
 
@@ -133,7 +146,18 @@ def _is_transient(exc: BaseException) -> bool:
 
 def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime | None = None,
                   wait_for_parents: Collection[str] = ()) -> IngestResult:
-    """Store, thread, understand, route and put on the SLA clock a batch of events of one account.
+    """:func:`ingest_batch` of one account's events."""
+    return ingest_batch([(account, e) for e in events], now=now, wait_for_parents=wait_for_parents)
+
+
+def ingest_batch(items: Sequence[tuple[object, InboundEvent]], *, now: dt.datetime | None = None,
+                 wait_for_parents: Collection[str] = ()) -> IngestResult:
+    """Store, thread, understand, route and put on the SLA clock a batch of ``(account, event)`` pairs: one
+    account's events, or those of several accounts of one network (a worker's claim), written together: each
+    statement then serves the whole claim instead of one account (on a claim spread over a hundred accounts, a
+    statement per account and table was most of the time). External ids are unique within a network, which is
+    why a batch holds one network. Each account's events are threaded, routed and answered as if alone: a reply
+    never joins a conversation of another account.
 
     An echo (the brand's answer) to a message Dandelion does not know is skipped as the brand's own post, unless its
     id is in ``wait_for_parents``: then it is returned in ``result.waiting_echoes``, for the caller to try again
@@ -143,29 +167,35 @@ def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime |
     delivered twice, the same new thread), the transaction is rolled back and the batch runs again: its duplicates
     are then found and skipped, so every event is stored exactly once."""
     now = now or timezone.now()
+    if len({account.network for account, _ in items}) > 1:
+        raise ValueError("a batch holds the events of one network (external ids are unique within a network)")
     understood: dict = {}
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            return _ingest_once(account, events, understood, now, wait_for_parents)
+            return _ingest_once(items, understood, now, wait_for_parents)
         except (ConcurrentWrite, OperationalError) as exc:
             if attempt == ATTEMPTS or not (isinstance(exc, ConcurrentWrite) or _is_transient(exc)):
                 raise
-            logger.info("batch of %s events on account %s met a concurrent write; running it again",
-                        len(events), account.pk)
+            logger.info("batch of %s events on %s account(s) met a concurrent write; running it again",
+                        len(items), len({account.pk for account, _ in items}))
     raise AssertionError("unreachable")
 
 
-def _ingest_once(account, events: Sequence[InboundEvent], understood: dict, now: dt.datetime,
+def _ingest_once(items: Sequence[tuple[object, InboundEvent]], understood: dict, now: dt.datetime,
                  wait_for_parents: Collection[str]) -> IngestResult:
-    result = IngestResult(received=len(events))
-    network = account.network
+    result = IngestResult(received=len(items))
+    if not items:
+        return result
+    network = items[0][0].network
     # normalise + dedup within the batch (first occurrence wins), oldest first
     batch: dict[str, InboundEvent] = {}
-    for event in sorted(events, key=lambda e: e.created_at):
+    account_of: dict[str, object] = {}
+    for account, event in sorted(items, key=lambda item: item[1].created_at):
         if event.external_id in batch:
             result.duplicates += 1
             continue
         batch[event.external_id] = event
+        account_of[event.external_id] = account
     # dedup against the database
     known = {m for chunk in _chunks(list(batch)) for m in Message.objects.filter(
         network=network, external_id__in=chunk).values_list("external_id", flat=True)}
@@ -175,20 +205,26 @@ def _ingest_once(account, events: Sequence[InboundEvent], understood: dict, now:
     if not batch:
         return result
     unread = [e for e in batch.values() if not e.from_account and e.external_id not in understood]
-    understood.update(understand(unread, account))  # a second attempt reuses what the first read
+    understood.update(understand(unread, account_of=account_of))  # a second attempt reuses what the first read
     with transaction.atomic(), batch_memo():
-        _persist(account, list(batch.values()), understood, result, now, wait_for_parents)
+        _persist(network, list(batch.values()), account_of, understood, result, now, wait_for_parents)
     if result.created:
         from dandelion.assets.models import SocialAccount
 
-        latest = max(e.created_at for e in batch.values())
-        SocialAccount.objects.filter(pk=account.pk).exclude(last_activity_at__gte=latest).update(
-            last_activity_at=latest)
+        latest: dict[int, dt.datetime] = {}
+        for e in batch.values():
+            pk = account_of[e.external_id].pk
+            latest[pk] = max(latest.get(pk, e.created_at), e.created_at)
+        # one statement for the batch's accounts: each moves forward to its latest event, never back
+        later = Q()
+        for pk, at in latest.items():
+            later |= Q(pk=pk) & (Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at))
+        SocialAccount.objects.filter(later).update(last_activity_at=Case(
+            *[When(pk=pk, then=Value(at)) for pk, at in sorted(latest.items())], default=F("last_activity_at")))
     return result
 
 
-def _identities(account, events: list[InboundEvent], understood) -> dict[str, AuthorIdentity]:
-    network = account.network
+def _identities(network: str, events: list[InboundEvent], understood) -> dict[str, AuthorIdentity]:
     authors = {}
     for e in events:
         authors.setdefault(e.author.external_id, (e.author, understood.get(e.external_id)))
@@ -277,40 +313,43 @@ CONVERSATION_FIELDS = [
 ]
 
 
-def _persist(account, events: list[InboundEvent], understood, result: IngestResult, now: dt.datetime,
-             wait_for_parents: Collection[str] = ()) -> None:
+def _persist(network: str, events: list[InboundEvent], account_of: dict, understood, result: IngestResult,
+             now: dt.datetime, wait_for_parents: Collection[str] = ()) -> None:
     """Plan the whole batch in memory (threads, routing, conversation state, SLA clocks, assignment), then write
     it: new conversations complete in one INSERT, messages in one, clocks in one, events and audit rows in one
-    each; only conversations that existed before the batch get an UPDATE each."""
+    each; only conversations that existed before the batch get an UPDATE each. ``account_of``: each event's
+    account (one network)."""
     from dandelion.routing import engine
     from dandelion.routing.assignment import AssignmentPlan
     from dandelion.routing.sla import ClockBook, load_books, write_books
 
-    network = account.network
+    accounts = {a.pk: a for a in account_of.values()}
     inbound = [e for e in events if not e.from_account]
-    identities = _identities(account, inbound, understood)
+    identities = _identities(network, inbound, understood)
 
-    # --- threads ---------------------------------------------------------------------------------------------
+    # --- threads (each account's own: a reply never joins another account's conversation) ----------------------
     batch_ids = {x.external_id for x in events}
     parents = {e.in_reply_to for e in events if e.in_reply_to and e.in_reply_to not in batch_ids}
     parent_rows = {m.external_id: m for m in _in(
-        Message.objects.filter(network=network, conversation__account=account).only(
-            "id", "external_id", "conversation_id", "direction", "replied"), "external_id", parents)}
-    key_of: dict[str, tuple] = {}  # external id -> ("id", conversation id) | (kind, thread key)
+        Message.objects.filter(network=network, conversation__account__in=list(accounts)).only(
+            "id", "external_id", "conversation_id", "direction", "replied").annotate(
+            parent_account_id=F("conversation__account_id")), "external_id", parents)}
+    key_of: dict[str, tuple] = {}  # external id -> ("id", conversation id) | (kind, account id, thread key)
     for e in events:
         parent = e.in_reply_to
-        if parent and parent in key_of:
+        acc = account_of[e.external_id].pk
+        if parent and parent in key_of and account_of[parent].pk == acc:
             key = key_of[parent]
-        elif parent and parent in parent_rows:
+        elif parent and parent in parent_rows and parent_rows[parent].parent_account_id == acc:
             key = ("id", parent_rows[parent].conversation_id)
         elif e.from_account:
             key = None
         elif e.kind == "dm":
-            key = (ConversationKind.PRIVATE, e.author.external_id)
+            key = (ConversationKind.PRIVATE, acc, e.author.external_id)
         else:
-            key = (ConversationKind.PUBLIC, e.external_id)
+            key = (ConversationKind.PUBLIC, acc, e.external_id)
         if key is not None and e.kind == "dm" and key[0] == ConversationKind.PUBLIC:
-            key = (ConversationKind.PRIVATE, e.author.external_id)
+            key = (ConversationKind.PRIVATE, acc, e.author.external_id)
         if key is None:
             if e.in_reply_to and e.external_id in wait_for_parents:
                 result.waiting_echoes.append(e)  # its parent may still come
@@ -325,14 +364,17 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
     conversations: dict[tuple, Conversation] = {}
     loaded: dict[int, Conversation] = {}  # one object per conversation, however it was reached
     by_id = [k[1] for k in key_of.values() if k[0] == "id"]
-    for conv in _in(Conversation.objects.filter(account=account), "pk", by_id):
+    for conv in _in(Conversation.objects.filter(account__in=list(accounts)), "pk", by_id):
         conversations[("id", conv.pk)] = loaded.setdefault(conv.pk, conv)
     for kind in (ConversationKind.PUBLIC, ConversationKind.PRIVATE):
-        keys = [k[1] for k in key_of.values() if k[0] == kind]
-        for conv in _in(Conversation.objects.filter(account=account, kind=kind), "thread_key", keys):
-            conversations[(kind, conv.thread_key)] = loaded.setdefault(conv.pk, conv)
+        wanted = {k for k in key_of.values() if k[0] == kind}
+        owners = sorted({k[1] for k in wanted})
+        for conv in _in(Conversation.objects.filter(account__in=owners, kind=kind), "thread_key",
+                        {k[2] for k in wanted}):
+            if (kind, conv.account_id, conv.thread_key) in wanted:
+                conversations[(kind, conv.account_id, conv.thread_key)] = loaded.setdefault(conv.pk, conv)
     for conv in loaded.values():
-        conv.account = account  # saves a lazy load per conversation (str(), audit unit)
+        conv.account = accounts[conv.account_id]  # saves a lazy load per conversation (str(), audit unit)
     first_event_of: dict[tuple, InboundEvent] = {}
     for e in events:
         first_event_of.setdefault(key_of[e.external_id], e)
@@ -342,7 +384,8 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
             continue
         u = understood.get(e.external_id)
         new_convs[key] = Conversation(
-            account=account, contact=identities[e.author.external_id].contact, kind=key[0], thread_key=key[1][:200],
+            account=account_of[e.external_id], contact=identities[e.author.external_id].contact, kind=key[0],
+            thread_key=key[2][:200],
             status=ConversationStatus.OPEN, language=((u.language if u else None) or e.author.language or "")[:8],
             created_at=now, updated_at=now,
         )
@@ -360,14 +403,18 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
         return
 
     # --- routing decisions (one per inbound message) --------------------------------------------------------------
-    rules = memoized(("route.rules", account.owner_unit.path), lambda: engine.applicable_rules(account.owner_unit.path))
+    def rules_of(account):
+        path = account.owner_unit.path
+        return memoized(("route.rules", path), lambda: engine.applicable_rules(path))
+
     decisions = {}
     default_routes: dict = {}
     for e in events:
         if not e.from_account:
             u = understood.get(e.external_id)
+            account = account_of[e.external_id]
             decisions[e.external_id] = _decide(_routing_context(account, e, u, identities[e.author.external_id]),
-                                               rules, default_routes)
+                                               rules_of(account), default_routes)
 
     # --- messages (unsaved) ----------------------------------------------------------------------------------
     objs: dict[str, Message] = {}
@@ -505,17 +552,20 @@ def _persist(account, events: list[InboundEvent], understood, result: IngestResu
 
     # --- hidden messages: on the network when the connector can, else here only -------------------------------------
     if hidden:
-        capable = connect.supports(account, "moderation")
+        capable_of = {pk: connect.supports(a, "moderation") for pk, a in accounts.items()}
+        capable_ids = []
         for msg in hidden:
+            capable = capable_of[msg.conversation.account_id]
+            if capable:
+                capable_ids.append(msg.pk)
             new_events.append((msg.conversation, EventKind.MODERATED, {
                 "message": msg, "action": "hide", "by": "routing rule", "via_connector": capable,
                 "rule": decisions[msg.external_id].matched_rule_ids,
                 "note": "" if capable else "The connector cannot moderate: hidden in Dandelion only."}))
-        if capable:
+        if capable_ids:
             from dandelion.inbox.jobs import run_moderation
 
-            ids = [m.pk for m in hidden]
-            transaction.on_commit(lambda: [run_moderation.enqueue(i, "hide") for i in ids], robust=True)
+            transaction.on_commit(lambda: [run_moderation.enqueue(i, "hide") for i in capable_ids], robust=True)
 
     # --- tags, events, assignment, auto-acknowledgements ---------------------------------------------------------
     if any(tag_names.values()):
