@@ -33,6 +33,7 @@ from dandelion.inbox.exceptions import ReplyCollision
 from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
 from dandelion.inbox.models import CannedResponse, Conversation, ConversationEvent, Message
+from dandelion.inbox.querysets import for_conversation_list
 from dandelion.inbox.text import render_canned
 from dandelion.orgs.choices import TeamKind
 
@@ -94,7 +95,7 @@ def queue(request):
     # ordered before filtering: a search may restate the order for its plan (filters.search_conversations)
     filterset = ConversationFilter(data, queryset=current[2].order_by(
         F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id"))
-    qs = filterset.qs.select_related("account", "contact", "team", "assignee")
+    qs = for_conversation_list(filterset.qs)
     searching = bool((data.get("search") or "").strip())
     # each tab's chip counts its open conversations: on the whole page, not in the table alone (an HTMX refresh);
     # a tab's open conversations unfiltered (how a tab opens) are the page's list, counted once for both
