@@ -74,8 +74,8 @@ class FastReadModelSerializer(serializers.ModelSerializer):
         plan = []
         for field in self._readable_fields:
             getter, convert, is_datetime = None, field.to_representation, False
-            if _own(field, relations.PrimaryKeyRelatedField, "get_attribute", "to_representation") and \
-                    field.pk_field is None and len(field.source_attrs) == 1:
+            if _own(field, relations.PrimaryKeyRelatedField, "get_attribute", "to_representation",
+                    "use_pk_only_optimization") and field.pk_field is None and len(field.source_attrs) == 1:
                 try:
                     fk = model._meta.get_field(field.source_attrs[0])
                 except FieldDoesNotExist:
