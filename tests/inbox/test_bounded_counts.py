@@ -52,3 +52,36 @@ def test_the_queue_tabs_count_open_conversations_up_to_the_limit(inbox, client_f
     settings.DANDELION_SCREEN_COUNT_LIMIT = 100
     response = client_for(inbox.users.fr_cm).get("/inbox/", {"tab": "all"})
     assert {key: count for key, _, count in response.context["tabs"]}["all"] == "3"
+
+
+def _counts(queries) -> int:
+    return sum(q["sql"].startswith("SELECT COUNT(*)") for q in queries)
+
+
+def test_a_tab_opened_unfiltered_is_counted_once_for_its_chip_and_its_pages(inbox, client_for, deliver, settings):
+    """The list of a tab opened as it opens (its open conversations) is the list its chip counts: one count for
+    both. Any other filter counts the page's list itself; an HTMX refresh of the table counts no chip."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.DANDELION_SCREEN_COUNT_LIMIT = 3
+    deliver(inbox.fr_account, *[event(f"Ma commande {i} n'est pas arrivée", id=f"o{i}", author=f"o-{i}")
+                                for i in range(5)])
+    c = client_for(inbox.users.fr_cm)
+    with CaptureQueriesContext(connection) as ctx:
+        response = c.get("/inbox/", {"tab": "all"})
+    tabs = {key: count for key, _, count in response.context["tabs"]}
+    assert tabs["all"] == "3+" and "3+ in all" in response.content.decode()
+    assert _counts(ctx.captured_queries) == len(tabs)  # the chips; the page's count is the "all" chip's
+    settings.DANDELION_SCREEN_COUNT_LIMIT = 10
+    filtered = c.get("/inbox/", {"tab": "all", "priority": "urgent"})
+    assert "0 in all" in filtered.content.decode() and filtered.context["tabs"][-1][2] == "5"
+    assert "5 in all" in c.get("/inbox/", {"tab": "all", "status": "bogus"}).content.decode()  # invalid: left out
+    assert "5 in all" in c.get("/inbox/", {"tab": "all", "status": ""}).content.decode()  # any status
+    full = c.get("/inbox/", {"tab": "all"}).content.decode()
+    with CaptureQueriesContext(connection) as ctx:
+        partial = c.get("/inbox/", {"tab": "all"}, HTTP_HX_REQUEST="true").content.decode()
+    assert _counts(ctx.captured_queries) == 1 and partial.strip() in full  # the same table, one count
+    with CaptureQueriesContext(connection) as ctx:
+        partial = c.get("/inbox/", {"tab": "all", "search": "commande"}, HTTP_HX_REQUEST="true").content.decode()
+    assert _counts(ctx.captured_queries) == 1 and "5 in all" in partial

@@ -61,10 +61,15 @@ class BoundedPage(Page):
 class BoundedPaginator(Paginator):
     """A Django paginator counting at most ``limit`` rows (see the module)."""
 
-    def __init__(self, object_list, per_page, *, limit: int | None = None, **kwargs):
+    def __init__(self, object_list, per_page, *, limit: int | None = None,
+                 counted: tuple[int, bool] | None = None, **kwargs):
+        """``counted``: ``bounded_count(object_list, limit)`` already made by the caller (the inbox screen's tab
+        chip of the same list), used instead of counting again."""
         super().__init__(object_list, per_page, **kwargs)
         self.limit = count_limit() if limit is None else limit
         self.count_exact = True
+        if counted is not None:
+            self.__dict__["count"], self.count_exact = counted
 
     @cached_property
     def count(self) -> int:

@@ -15,6 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.core.validators import EMPTY_VALUES
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -23,7 +24,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dandelion.core.exceptions import DandelionError
-from dandelion.core.htmx import render_page_or_partial
+from dandelion.core.htmx import render_page_or_partial, wants_partial
 from dandelion.core.paging import BoundedPaginator, bounded_count, count_label, count_limit
 from dandelion.core.permissions import get_grants, has_perm, is_team_scoped_only
 from dandelion.inbox import forms, services
@@ -32,6 +33,7 @@ from dandelion.inbox.exceptions import ReplyCollision
 from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
 from dandelion.inbox.models import CannedResponse, Conversation, ConversationEvent, Message
+from dandelion.inbox.querysets import for_conversation_list
 from dandelion.inbox.text import render_canned
 from dandelion.orgs.choices import TeamKind
 
@@ -93,23 +95,37 @@ def queue(request):
     # ordered before filtering: a search may restate the order for its plan (filters.search_conversations)
     filterset = ConversationFilter(data, queryset=current[2].order_by(
         F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id"))
-    qs = filterset.qs.select_related("account", "contact", "team", "assignee")
+    qs = for_conversation_list(filterset.qs)
     searching = bool((data.get("search") or "").strip())
-    page = BoundedPaginator(qs, PAGE_SIZE, limit=count_limit(searching, screen=True)).get_page(request.GET.get("page"))
+    # each tab's chip counts its open conversations: on the whole page, not in the table alone (an HTMX refresh);
+    # a tab's open conversations unfiltered (how a tab opens) are the page's list, counted once for both
+    only_open, full_page = _only_open(filterset), not wants_partial(request)
+    counts = {key: bounded_count(q.filter(status=ConversationStatus.OPEN), count_limit(screen=True))
+              for key, _, q in tabs if full_page or (only_open and key == current[0])}
+    counted = counts[current[0]] if only_open else None
+    page = BoundedPaginator(qs, PAGE_SIZE, limit=count_limit(searching, screen=True), counted=counted).get_page(
+        request.GET.get("page"))
     page.object_list = list(page.object_list)
     _count_inbound(page.object_list)
-    counts = {key: count_label(*bounded_count(q.filter(status=ConversationStatus.OPEN), count_limit(screen=True)))
-              for key, _, q in tabs}
     accounts = _visible_accounts(request.user, scope)
     query = request.GET.copy()
     query.pop("page", None)
     return render_page_or_partial(
         request, "inbox/queue.html", "inbox/partials/_queue_table.html",
-        {"page": page, "filter": filterset, "tabs": [(k, label, counts[k]) for k, label, _ in tabs], "tab": current[0],
+        {"page": page, "filter": filterset, "tab": current[0],
+         "tabs": [(k, label, count_label(*counts[k])) for k, label, _ in tabs] if full_page else [],
          "accounts": accounts, "priorities": Priority.choices, "statuses": ConversationStatus.choices,
          "languages": _scope_languages(request.user, scope),
          "query": query.urlencode(), "data": data, "now": timezone.now()},
     )
+
+
+def _only_open(filterset) -> bool:
+    """The filters keep the open conversations and narrow nothing else (status "open", every other filter empty or
+    invalid, which django-filter then leaves out)."""
+    values = filterset.form.cleaned_data
+    return values.get("status") == ConversationStatus.OPEN and all(
+        value in EMPTY_VALUES for name, value in values.items() if name != "status")
 
 
 LANGUAGES_CACHED_FOR = 300  # seconds: a language new to the user's scope reaches the filter list within 5 minutes

@@ -3,12 +3,13 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from dandelion.api.serializers import FastReadModelSerializer
 from dandelion.inbox.choices import Priority
 from dandelion.inbox.models import CannedResponse, Conversation, Message
 from dandelion.inbox.services import MODERATION_ACTIONS
 
 
-class ConversationSerializer(serializers.ModelSerializer):
+class ConversationSerializer(FastReadModelSerializer):
     account_handle = serializers.CharField(source="account.handle", read_only=True)
     network = serializers.CharField(source="account.network", read_only=True)
     contact_name = serializers.CharField(source="contact.name", read_only=True)
@@ -26,7 +27,7 @@ class ConversationSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MessageSerializer(serializers.ModelSerializer):
+class MessageSerializer(FastReadModelSerializer):
     author_name = serializers.CharField(source="author_identity.name", read_only=True, default=None)
     author_handle = serializers.CharField(source="author_identity.handle", read_only=True, default=None)
     author_external_id = serializers.CharField(source="author_identity.external_id", read_only=True, default=None)

@@ -20,6 +20,7 @@ from dandelion.inbox.api import serializers as s
 from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
 from dandelion.inbox.models import CannedResponse, Conversation
+from dandelion.inbox.querysets import for_conversation_list
 from dandelion.inbox.text import render_canned
 
 
@@ -35,7 +36,8 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     ordering_fields = ["sla_due_at", "last_activity_at", "waiting_since", "created_at", "priority", "id"]
 
     def get_queryset(self):
-        return super().get_queryset().order_by(F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id")
+        qs = super().get_queryset().order_by(F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id")
+        return for_conversation_list(qs) if self.action == "list" else qs
 
     def _result(self, conversation, code=status.HTTP_200_OK):
         conversation = self.get_queryset().get(pk=conversation.pk) if self.get_queryset().filter(
