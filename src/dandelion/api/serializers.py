@@ -11,7 +11,7 @@ its child) how each readable field is read. A field whose source is a chain of t
 field would do: ``int``, ``str``, the field's ``to_representation``, or an ISO 8601 date-time in the current zone
 (looked up once per row). Anything else (a many-to-many, a method field, a custom field, a dictionary instead of a
 model, a missing related row, a ``None`` half-way along a chain) goes through DRF's generic code for that field, so
-its defaults, ``SkipField`` and errors stay DRF's. ``tests/api/test_fast_serializer.py`` holds every converted field
+its defaults, ``SkipField`` and errors stay DRF's. ``tests/inbox/test_api_serialization.py`` holds every converted field
 to DRF's output.
 
 Read-only use: validation, ``create`` and ``update`` are ``ModelSerializer``'s, unchanged, and so is the OpenAPI
