@@ -8,7 +8,7 @@ from django.urls import reverse
 from dandelion.connectors import fake
 from dandelion.inbox import services
 from dandelion.inbox.choices import EventKind, ModerationState
-from dandelion.inbox.models import CannedResponse, Conversation, ConversationEvent, Message
+from dandelion.inbox.models import CannedResponse, Contact, Conversation, ConversationEvent, Message
 from tests.inbox.conftest import event
 
 pytestmark = pytest.mark.django_db
@@ -382,17 +382,20 @@ def test_queue_page_counts_messages_per_row_in_constant_queries(inbox, deliver, 
 SEARCH_PLANS = {
     "rare: ids listed": {},
     "frequent text, names listed": {"SEARCH_FREQUENT_AFTER": 0},
-    "frequent text, names as sets": {"SEARCH_FREQUENT_AFTER": 0, "SEARCH_IDS_AFTER": 0},
+    "frequent text, names per conversation": {"SEARCH_FREQUENT_AFTER": 0, "SEARCH_IDS_AFTER": 0},
     "authors with many messages": {"SEARCH_AUTHOR_MESSAGES_AFTER": 0},
+    "common names, read within the scope": {"SEARCH_NAMES_AFTER": 0},
     "everything frequent": {"SEARCH_FREQUENT_AFTER": 0, "SEARCH_NAMES_AFTER": 0, "SEARCH_AUTHOR_MESSAGES_AFTER": 0},
+    "everything per conversation": {"SEARCH_FREQUENT_AFTER": 0, "SEARCH_NAMES_AFTER": 0,
+                                    "SEARCH_AUTHOR_MESSAGES_AFTER": 0, "SEARCH_IDS_AFTER": 0},
 }
 
 
 @pytest.mark.parametrize("plan", list(SEARCH_PLANS))
 def test_search_matches_message_text_author_handle_and_contact_name_within_the_scope(
         inbox, two_queues, api_for, monkeypatch, plan):
-    """Every search plan (matches listed by id / the user's scope walked in order / names as sets) finds the same
-    conversations."""
+    """Every search plan (matches listed by id / names read within the user's scope / the user's scope walked in
+    order, each conversation checked) finds the same conversations."""
     from dandelion.inbox import filters
     from dandelion.inbox.models import AuthorIdentity, Contact
 
@@ -412,8 +415,29 @@ def test_search_matches_message_text_author_handle_and_contact_name_within_the_s
     assert found("zéphyrine") == {fr.pk}  # contact name
     assert found("xylophonique") == set()
     # outside the user's scope nothing is found, whatever matches
-    assert {r["id"] for r in api_for(inbox.users.es_agent).get(
-        "/api/v1/conversations/", {"search": "rembourse"}).json()["results"]} == set()
+    for term in ("rembourse", "zéphyrine", "abebe_addis"):
+        assert {r["id"] for r in api_for(inbox.users.es_agent).get(
+            "/api/v1/conversations/", {"search": term}).json()["results"]} == set()
+
+
+def test_a_search_too_common_to_list_reads_no_set_of_every_match(inbox, two_queues, monkeypatch):
+    """Past the bounds every branch is checked per conversation (joins and per-row sub-selects that stop with the
+    page), never as ``IN (SELECT ...)`` sets: PostgreSQL cannot hash a set of tens of thousands of authors in its
+    working memory and then reads it again for each conversation (a first name at 1M conversations ran for
+    minutes, benchmarks.md §3)."""
+    from dandelion.inbox import filters
+
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    for name, bound in SEARCH_PLANS["everything per conversation"].items():
+        monkeypatch.setattr(filters, name, bound)
+    Contact.objects.filter(pk=two_queues[0].contact_id).update(name="Zéphyrine Durand")
+    searched = filters.search_conversations(Conversation.objects.order_by("sla_due_at"), "durand")
+    with CaptureQueriesContext(connection) as listed:
+        assert list(searched) == [two_queues[0]]
+    sql = " ".join(listed[-1]["sql"].upper().split())
+    assert "IN (SELECT" not in sql, sql
 
 
 @pytest.mark.parametrize("plan", list(SEARCH_PLANS))

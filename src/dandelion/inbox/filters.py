@@ -7,16 +7,19 @@ from django.db.models import BooleanField, ExpressionWrapper, Q
 from django.db.models.expressions import OrderBy
 
 from dandelion.core.filters import IdFilter
+from dandelion.core.paging import bounded_count
 from dandelion.inbox.choices import ConversationStatus, Priority
 from dandelion.inbox.models import Conversation, Message
 
 
 #: Bounds of a search's probes (rows read at most per branch before the branch counts as frequent): matching
-#: messages (their text is re-checked row by row), authors or contacts matching a name, the messages of the matching
-#: authors (read from the ``(author_identity, conversation)`` index alone), and the conversation ids handed to the
-#: database as one list (well under SQLite's 32,766 parameters).
+#: messages (their text is re-checked row by row), authors or contacts matching a name (their ids are then handed to
+#: the database as a list; past the bound, a name's conversations are read within the user's scope instead), the
+#: messages of the matching authors (read from the ``(author_identity, conversation)`` index alone), and the
+#: conversation ids handed to the database as one list (each id is a parameter: a few thousand cost more to send
+#: and parse than the database spends on them).
 SEARCH_FREQUENT_AFTER = 3000
-SEARCH_NAMES_AFTER = 10_000
+SEARCH_NAMES_AFTER = 1_000
 SEARCH_AUTHOR_MESSAGES_AFTER = 50_000
 SEARCH_IDS_AFTER = 10_000
 
@@ -63,11 +66,22 @@ def search_conversations(qs, value: str):
     contacts = Contact.objects.filter(name__icontains=value)
     by_text = _collect(Message.objects.filter(text__icontains=value), "conversation_id", SEARCH_FREQUENT_AFTER)
     author_ids = _collect(authors, "pk", SEARCH_NAMES_AFTER)
-    by_author = _collect_of(author_ids, lambda ids: Message.objects.filter(author_identity__in=ids),
-                            "conversation_id", SEARCH_AUTHOR_MESSAGES_AFTER)
     contact_ids = _collect(contacts, "pk", SEARCH_NAMES_AFTER)
-    by_contact = _collect_of(contact_ids, lambda ids: Conversation.objects.filter(contact__in=ids), "pk",
-                             SEARCH_NAMES_AFTER)
+    # A common name: its conversations within the user's scope (one query per branch: an OR of the two reads every
+    # conversation), so an agent's search of "Camille Nowak" lists their scope's, not the company's; the messages
+    # of a very common name's authors are too many to join (the branch is then checked per conversation, below).
+    if author_ids is not None:
+        by_author = _collect_of(author_ids, lambda ids: Message.objects.filter(author_identity__in=ids),
+                                "conversation_id", SEARCH_AUTHOR_MESSAGES_AFTER)
+    else:
+        written_by = Message.objects.filter(author_identity__in=authors.values("pk")).values("conversation_id")
+        few = bounded_count(written_by, SEARCH_AUTHOR_MESSAGES_AFTER)[1]
+        by_author = _collect(qs.filter(pk__in=written_by), "pk", SEARCH_IDS_AFTER) if few else None
+    if contact_ids is not None:
+        by_contact = _collect_of(contact_ids, lambda ids: Conversation.objects.filter(contact__in=ids), "pk",
+                                 SEARCH_NAMES_AFTER)
+    else:
+        by_contact = _collect(qs.filter(contact__in=contacts.values("pk")), "pk", SEARCH_IDS_AFTER)
     ids = set(by_text or ())
     if len(ids.union(by_author or (), by_contact or ())) <= SEARCH_IDS_AFTER:
         ids.update(by_author or (), by_contact or ())
@@ -75,15 +89,23 @@ def search_conversations(qs, value: str):
         by_author = by_contact = None  # too many to list: sets below
 
     found = Q(pk__in=sorted(ids)) if ids else Q(pk__in=[])
-    if by_author is None:  # a common name: its authors' conversations, as one set (from the index alone)
-        found |= Q(pk__in=Message.objects.filter(
-            author_identity__in=author_ids if author_ids is not None else authors.values("pk")
-        ).order_by().values("conversation_id"))
+    # Too many to list: checked per conversation as the list is read in its order (a join to the conversation's
+    # contact, its messages' authors), so the page and a bounded count stop early. Never as sets (``IN (SELECT
+    # ...)``): a set too big for the database's hash memory (a first name matching tens of thousands of authors)
+    # is read again for every conversation: one search of "Camille" ran for minutes at 1M conversations.
+    checks = {}
+    if by_author is None:
+        checks["_search_author"] = Message.objects.filter(conversation=OuterRef("pk")).filter(
+            Q(author_identity__name__icontains=value) | Q(author_identity__handle__icontains=value))
     if by_contact is None:
-        found |= Q(contact__in=contact_ids if contact_ids is not None else contacts.values("pk"))
+        found |= Q(contact__name__icontains=value)
     if by_text is None:
-        own = Message.objects.filter(conversation=OuterRef("pk"), text__icontains=value).order_by().values("pk")[:1]
-        return qs.alias(_search_hit=Subquery(own)).filter(found | Q(_search_hit__isnull=False))
+        checks["_search_hit"] = Message.objects.filter(conversation=OuterRef("pk"), text__icontains=value)
+    if checks:
+        for name in checks:
+            found |= Q(**{f"{name}__isnull": False})
+        return qs.alias(**{name: Subquery(rows.order_by().values("pk")[:1]) for name, rows in checks.items()}).filter(
+            found)
     return _sorted_not_walked(qs.filter(found))
 
 
