@@ -264,6 +264,8 @@ def cases() -> list[tuple[str, str, str]]:
         ("API search contact name (agent)", "hugo.helper", "/api/v1/conversations/?search=Camille%20Nowak"),
         ("API search absent word (agent)", "hugo.helper", "/api/v1/conversations/?search=xylophonique"),
         ("API search rare word (hub admin)", "hana.hub", f"/api/v1/conversations/?search={RARE[1]}"),
+        # a first name: 25,000 of the generated authors and contacts
+        ("API search first name 'Camille' (hub admin)", "hana.hub", "/api/v1/conversations/?search=Camille"),
         ("HTML queue search 'router' (agent, team tab)", "hugo.helper",
          f"/inbox/?tab=team-{fh}&search=router"),
     ]
