@@ -52,7 +52,9 @@ def search_conversations(qs, value: str):
       ``EXISTS`` under ``OR`` into a hash of every matching message of the organisation (hundreds of thousands of
       rows for a product name) before the first row is returned; the sub-select lets a page stop after a few
       hundred conversations, and a bounded count after a thousand;
-    * names matching too many authors or contacts stay sets (sub-selects the database hashes once).
+    * a name matching many authors or contacts (a first name) is read within the user's scope, one query per
+      branch; past the bounds it is checked per conversation too (a join to the contact, a per-row sub-select
+      on the messages' authors), never as an ``IN (SELECT ...)`` set (see the comment below).
 
     Other databases run the same queries without the trigram indexes."""
     from django.db.models import OuterRef, Subquery
