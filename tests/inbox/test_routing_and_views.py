@@ -425,10 +425,10 @@ def test_a_search_too_common_to_list_reads_no_set_of_every_match(inbox, two_queu
     page), never as ``IN (SELECT ...)`` sets: PostgreSQL cannot hash a set of tens of thousands of authors in its
     working memory and then reads it again for each conversation (a first name at 1M conversations ran for
     minutes, benchmarks.md §3)."""
-    from dandelion.inbox import filters
-
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
+
+    from dandelion.inbox import filters
 
     for name, bound in SEARCH_PLANS["everything per conversation"].items():
         monkeypatch.setattr(filters, name, bound)

@@ -11,7 +11,6 @@ from dandelion.core.paging import bounded_count
 from dandelion.inbox.choices import ConversationStatus, Priority
 from dandelion.inbox.models import Conversation, Message
 
-
 #: Bounds of a search's probes (rows read at most per branch before the branch counts as frequent): matching
 #: messages (their text is re-checked row by row), authors or contacts matching a name (their ids are then handed to
 #: the database as a list; past the bound, a name's conversations are read within the user's scope instead), the

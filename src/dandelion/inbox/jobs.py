@@ -2,8 +2,8 @@
 
 * ``process_pending_deliveries``: claims stored deliveries (conditional UPDATE pending → processing; a claim older
   than :func:`stale_claim_seconds` (``STALE_CLAIM_SECONDS`` unless configured) is re-claimable, so a worker killed
-  mid-batch loses nothing), runs the pipeline once per network of the claim, marks them done; failures are recorded with
-  attempts and exponential backoff, and after ``MAX_ATTEMPTS`` the delivery is marked failed (visible in the admin, never silently dropped).
+  mid-batch loses nothing), runs the pipeline once per network of the claim, marks them done; failures are
+  recorded with attempts and exponential backoff, and after ``MAX_ATTEMPTS`` the delivery is marked failed (visible in the admin, never silently dropped).
   Enqueued on commit after each stored delivery (de-duplicated by :class:`JobSlot`) and every minute as a safety net.
 * ``deliver_reply``: sends an outbound message through the account's ReplyConnector (pending → sent / failed;
   temporary errors retried with backoff, permanent ones recorded on the account).
@@ -257,12 +257,6 @@ def _process(deliveries: list[InboundDelivery], *, wait_for_parents: bool):
                 if exc is not None:
                     _fail(d, exc, now)
     return total
-
-
-def _last_exc() -> BaseException:
-    import sys
-
-    return sys.exc_info()[1] or RuntimeError("unknown error")
 
 
 @task()
