@@ -5,6 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from dandelion.core.exceptions import DandelionError
+from dandelion.core.middleware import is_statement_timeout, timeout_message
 
 
 def exception_handler(exc, context):
@@ -13,6 +14,8 @@ def exception_handler(exc, context):
         if exc.field:
             body["field"] = exc.field
         return Response(body, status=exc.status_code)
+    if is_statement_timeout(exc):
+        return Response({"detail": timeout_message(), "code": "statement_timeout"}, status=503)
     if isinstance(exc, (OverflowError, DataError)):
         # A filter or path value the database cannot represent (e.g. an id past 2**63): bad input, not a crash.
         return Response({"detail": "A value in the request is out of range.", "code": "out_of_range"}, status=400)

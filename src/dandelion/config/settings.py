@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dandelion.core.middleware.RequestContextMiddleware",
+    "dandelion.core.middleware.StatementTimeoutMiddleware",
 ]
 
 ROOT_URLCONF = "dandelion.config.urls"
@@ -151,6 +152,10 @@ DANDELION_DORMANT_AFTER_DAYS = env.int("DANDELION_DORMANT_AFTER_DAYS", default=3
 # Bounded counts of lists (dandelion.core.paging): past these, a list reads "N+" and is not counted further.
 DANDELION_COUNT_LIMIT = env.int("DANDELION_COUNT_LIMIT", default=10_000)
 DANDELION_SCREEN_COUNT_LIMIT = env.int("DANDELION_SCREEN_COUNT_LIMIT", default=1_000)
+# PostgreSQL: no statement of a web request runs longer than this (seconds; 0: no limit). A search or filter the
+# indexes cannot serve then ends with a clear 503 instead of holding a connection and a core for minutes. Background
+# jobs and management commands (migrations building indexes on big tables) are not bound by it.
+DANDELION_REQUEST_STATEMENT_TIMEOUT = env.float("DANDELION_REQUEST_STATEMENT_TIMEOUT", default=30.0)
 DANDELION_SEARCH_COUNT_LIMIT = env.int("DANDELION_SEARCH_COUNT_LIMIT", default=1_000)
 DANDELION_CREDENTIALS_EXPIRY_WARNING_DAYS = env.int("DANDELION_CREDENTIALS_EXPIRY_WARNING_DAYS", default=14)
 

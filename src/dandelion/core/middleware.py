@@ -1,8 +1,13 @@
-"""Request context for the audit log (request id, client address)."""
+"""Request context for the audit log (request id, client address); the statement timeout of web requests."""
 
 from __future__ import annotations
 
+import logging
 import uuid
+
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.shortcuts import render
 
 from dandelion.core.audit import reset_request_context, set_request_context
 
@@ -20,3 +25,80 @@ class RequestContextMiddleware:
             reset_request_context(token)
         response["X-Request-ID"] = request_id[:64]
         return response
+
+
+logger = logging.getLogger(__name__)
+
+QUERY_CANCELED = "57014"  # PostgreSQL: canceling statement due to statement timeout
+TIMEOUT_MESSAGE = ("This request took longer than {seconds:g} s and was stopped. Narrow the search or the filters "
+                   "(a longer word, a team, a status) and try again.")
+
+
+def is_statement_timeout(exc: BaseException) -> bool:
+    """``exc`` (a Django database error) is PostgreSQL cancelling a statement that ran past the timeout."""
+    cause = getattr(exc, "__cause__", None)
+    return isinstance(exc, DatabaseError) and (
+        getattr(cause, "sqlstate", None) == QUERY_CANCELED or getattr(cause, "pgcode", None) == QUERY_CANCELED)
+
+
+def timeout_message() -> str:
+    return TIMEOUT_MESSAGE.format(seconds=settings.DANDELION_REQUEST_STATEMENT_TIMEOUT)
+
+
+class StatementTimeoutMiddleware:
+    """On PostgreSQL, bounds every statement of a web request by ``DANDELION_REQUEST_STATEMENT_TIMEOUT``: set on the
+    connection before the request's first statement (a request that reads nothing opens no connection for it) and
+    reset after the request, so a worker or a command sharing the process is not bound. A statement stopped by it is
+    answered with a 503 and what to do, instead of a server error; the API's exception handler answers the same in
+    JSON."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        ms = int(settings.DANDELION_REQUEST_STATEMENT_TIMEOUT * 1000)
+        if ms <= 0 or connection.vendor != "postgresql":
+            return self.get_response(request)
+        bound = _BoundFirstStatement(ms)
+        try:
+            with connection.execute_wrapper(bound):
+                return self.get_response(request)
+        finally:
+            if bound.applied:
+                _reset_timeout()
+
+    def process_exception(self, request, exception):
+        if not is_statement_timeout(exception):
+            return None
+        logger.warning("statement timeout on %s %s", request.method, request.get_full_path()[:500])
+        from dandelion.core.htmx import wants_partial
+
+        return render(request, "core/partials/_timeout.html" if wants_partial(request) else "core/timeout.html",
+                      {"message": timeout_message()}, status=503)
+
+
+class _BoundFirstStatement:
+    """An execute wrapper that sets the statement timeout on the request's connection before its first statement."""
+
+    def __init__(self, ms: int):
+        self.ms = ms
+        self.applied = False
+
+    def __call__(self, execute, sql, params, many, context):
+        if not self.applied:
+            # on the driver's cursor: session set-up, like Django's own time zone SET, not one of the request's
+            # queries (query logs and query-count tests see only those)
+            context["cursor"].cursor.execute(f"SET statement_timeout = '{self.ms}ms'")
+            self.applied = True
+        return execute(sql, params, many, context)
+
+
+def _reset_timeout() -> None:
+    raw = connection.connection  # the driver's connection (None when Django closed it meanwhile)
+    if raw is None or connection.needs_rollback:
+        return  # a closed connection is replaced on next use; an aborted transaction's SET is rolled back with it
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute("RESET statement_timeout")
+    except Exception:
+        logger.debug("could not reset the statement timeout", exc_info=True)
