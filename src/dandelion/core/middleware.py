@@ -10,6 +10,7 @@ from django.db import DatabaseError, connection
 from django.shortcuts import render
 
 from dandelion.core.audit import reset_request_context, set_request_context
+from dandelion.core.htmx import wants_partial
 
 
 class RequestContextMiddleware:
@@ -71,8 +72,6 @@ class StatementTimeoutMiddleware:
         if not is_statement_timeout(exception):
             return None
         logger.warning("statement timeout on %s %s", request.method, request.get_full_path()[:500])
-        from dandelion.core.htmx import wants_partial
-
         return render(request, "core/partials/_timeout.html" if wants_partial(request) else "core/timeout.html",
                       {"message": timeout_message()}, status=503)
 

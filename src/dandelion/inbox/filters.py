@@ -87,7 +87,7 @@ def search_conversations(qs, value: str):
     if len(ids.union(by_author or (), by_contact or ())) <= SEARCH_IDS_AFTER:
         ids.update(by_author or (), by_contact or ())
     else:
-        by_author = by_contact = None  # too many to list: sets below
+        by_author = by_contact = None  # too many to list: checked per conversation below
 
     found = Q(pk__in=sorted(ids)) if ids else Q(pk__in=[])
     # Too many to list: checked per conversation as the list is read in its order (a join to the conversation's

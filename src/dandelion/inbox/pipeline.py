@@ -112,15 +112,14 @@ def understand(events: Sequence[InboundEvent], account=None, *, account_of: dict
         languages = list(getattr(acc, "languages", None) or [])
         return languages[0] if len(languages) == 1 else None
 
-    if account_of is None:
-        hints = [e.author.language or fallback(account) for e in events]
-    else:
-        one = {}
-        for e in events:
-            acc = account_of[e.external_id]
-            if acc.pk not in one:
-                one[acc.pk] = fallback(acc)
-        hints = [e.author.language or one[account_of[e.external_id].pk] for e in events]
+    of_account: dict = {}  # the fallback, once per account
+    hints = []
+    for e in events:
+        acc = account if account_of is None else account_of[e.external_id]
+        key = getattr(acc, "pk", None)
+        if key not in of_account:
+            of_account[key] = fallback(acc)
+        hints.append(e.author.language or of_account[key])
     results = get_analyzer().analyze([e.text for e in events], language_hints=hints)
     return {e.external_id: u for e, u in zip(events, results, strict=True)}
 
