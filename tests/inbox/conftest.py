@@ -145,3 +145,18 @@ def deliver(post_hook):
 
 def ago(**kwargs) -> dt.datetime:
     return timezone.now() - dt.timedelta(**kwargs)
+
+
+@pytest.fixture
+def two_queues(inbox, deliver):
+    """One French conversation (FR helpers) and one Amharic one (ModCo moderation)."""
+    from dandelion.inbox.models import Conversation
+
+    deliver(inbox.fr_account, event("Bonjour, mon colis est perdu, je veux un remboursement !", id="fr1",
+                                    author="u-fr", name="Camille Martin", language="fr"))
+    deliver(inbox.fr_account, event("ሰላም ትዕዛዜ የት ነው?", id="am1", author="u-am", name="Abebe Kebede",
+                                    language="am"))
+    fr = Conversation.objects.get(messages__external_id="fr1")
+    am = Conversation.objects.get(messages__external_id="am1")
+    assert fr.team == inbox.fr_team and am.team == inbox.vendor_team
+    return fr, am

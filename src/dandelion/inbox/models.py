@@ -132,6 +132,12 @@ class Conversation(TimeStampedModel):
         null=True, blank=True, help_text="Last action by a person of the team (reply, note, assignment, status)."
     )
     swept_at = models.DateTimeField(null=True, blank=True, help_text="Last time the sweep put it back in front.")
+    search_text = models.TextField(
+        blank=True, default="", editable=False,
+        help_text="Contact name, then each message's author name, handle and text, case-folded (inbox.search).")
+    search_truncated = models.BooleanField(
+        default=False, editable=False, help_text="The search text reached its limit: later messages are searched "
+                                                 "in the messages themselves.")
 
     objects = RestrictedManager()
 
@@ -149,6 +155,7 @@ class Conversation(TimeStampedModel):
             models.Index(fields=["status", "sla_due_at"], condition=Q(escalated=True), name="inbox_conv_escalated"),
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["status", "needs_reply", "waiting_since"]),
+            models.Index(fields=["id"], condition=Q(search_truncated=True), name="inbox_conv_search_truncated"),
         ]
 
     def __str__(self) -> str:

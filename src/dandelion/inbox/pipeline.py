@@ -25,11 +25,12 @@ from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, transaction
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Concat
 from django.utils import timezone
 
 from dandelion.connectors.base import InboundEvent
 from dandelion.core.memo import batch_memo, memoized
-from dandelion.inbox import connect, services
+from dandelion.inbox import connect, search, services
 from dandelion.inbox.choices import (
     ConversationKind,
     ConversationStatus,
@@ -310,6 +311,7 @@ CONVERSATION_FIELDS = [
     "waiting_since", "first_inbound_at", "first_response_at", "last_inbound_at", "last_outbound_at",
     "last_activity_at", "resolved_at", "snoozed_until", "sla_due_at", "updated_at",
 ]
+SEARCH_FIELDS = ["search_text", "search_truncated"]
 
 
 def _persist(network: str, events: list[InboundEvent], account_of: dict, understood, result: IngestResult,
@@ -462,10 +464,16 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
     to_assign: list[Conversation] = []
     auto_acks: list[tuple[Conversation, int]] = []
     hidden: list[Message] = []
+    searchable: dict[int, str] = {}  # what each existing conversation's search text gains
     for key, items in per_conv.items():
         conv, book = conv_of[key], book_of[key]
         if conv.pk is None:
             new_events.append((conv, EventKind.CREATED, {"first_message": items[0][1]}))
+            search.extend(conv, [conv.contact.name])
+        truncated = conv.search_truncated
+        added = search.extend(conv, [part for _e, m in items for part in search.message_parts(m.text, m.author_identity)])
+        if added or conv.search_truncated != truncated:
+            searchable[key] = added
         for e, msg in items:
             at = e.created_at
             conv.last_activity_at = max(filter(None, [conv.last_activity_at, at]))
@@ -544,7 +552,12 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
         Message.objects.bulk_update(rows, ["replied", "replied_at"])
     write_books(book_of.values())
     for conv in existing:  # a small UPDATE each: cheaper than bulk_update's CASE expressions over many fields
-        conv.save(update_fields=CONVERSATION_FIELDS)
+        if id(conv) in searchable:  # the database appends, keeping a concurrent writer's addition
+            text, conv.search_text = conv.search_text, Concat(F("search_text"), Value(searchable[id(conv)]))
+            conv.save(update_fields=CONVERSATION_FIELDS + SEARCH_FIELDS)
+            conv.search_text = text
+        else:
+            conv.save(update_fields=CONVERSATION_FIELDS)
     result.created += len(objs)
     result.message_ids += [m.pk for m in objs.values()]
     result.conversation_ids += [c.pk for c in touched]

@@ -22,7 +22,7 @@ from django.utils import timezone
 
 from dandelion.core import audit
 from dandelion.core.permissions import has_perm, require_perm
-from dandelion.inbox import connect
+from dandelion.inbox import connect, search
 from dandelion.inbox.choices import (
     ConversationKind,
     ConversationStatus,
@@ -203,6 +203,7 @@ def _reply_target(conversation: Conversation, in_reply_to) -> Message | None:
 def _create_outbound(conversation: Conversation, *, text: str, author_user, now: dt.datetime,
                      target: Message | None, canned_response=None, automatic: bool = False) -> Message:
     kind = MessageKind.DM if conversation.kind == ConversationKind.PRIVATE else MessageKind.REPLY
+    search.append_saved(conversation, [text])
     return Message.objects.create(
         conversation=conversation, network=conversation.account.network, external_id=None,
         direction=Direction.OUTBOUND, kind=kind, author_user=author_user, text=text,
@@ -308,6 +309,7 @@ def add_note(conversation: Conversation, *, text: str, actor) -> Message:
         conversation=conversation, network=conversation.account.network, external_id=None,
         direction=Direction.NOTE, kind=MessageKind.COMMENT, author_user=actor, text=text, sent_at=now,
     )
+    search.append_saved(conversation, [text])
     _touch(conversation, now)
     _save(conversation, ["last_activity_at", "last_team_activity_at"])
     audit.record(actor=actor, action="inbox.add_note", obj=conversation, summary=f"Note on #{conversation.pk}",

@@ -1,0 +1,203 @@
+"""Conversation search: one folded text per conversation, read with one index probe.
+
+Each conversation keeps ``search_text``: its contact's name, then, in arrival order, every message's author name and
+handle and its text (inbound, outbound and notes), each part on its own line, case-folded (``str.casefold``) and
+with runs of white space made one space. A search folds the user's words the same way and asks for conversations
+whose text contains them: on PostgreSQL from the trigram index of migration ``inbox.0005`` (one probe, where
+searching messages, authors and contacts took three), elsewhere by reading the column. Contacts' and authors'
+names and messages' texts are never edited after they are stored, so the text only grows: the pipeline and the
+services append to it as they write messages (:func:`extend`).
+
+A conversation's text stops at :data:`SEARCH_TEXT_MAX` characters (a thread of thousands of messages): it is then
+marked ``search_truncated`` and searched in its messages too (:func:`search_conversations`), so nothing written
+becomes unfindable."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.db.models import F, Q, Value
+from django.db.models.functions import Concat, StrIndex
+
+#: Longest ``search_text`` kept (characters); past it a conversation is searched in its messages instead.
+SEARCH_TEXT_MAX = 200_000
+#: Matching conversations listed by id at most; past it a search is checked per conversation as the list is read.
+SEARCH_FREQUENT_AFTER = 3000
+#: Truncated conversations (past :data:`SEARCH_TEXT_MAX`) whose messages match, listed at most.
+SEARCH_TRUNCATED_AFTER = 10_000
+LINE = "\n"  # never in a folded part, so a search never matches across two parts
+
+
+def fold(text: str | None) -> str:
+    """``text`` case-folded, white space collapsed to single spaces, trimmed: what a search compares."""
+    return " ".join((text or "").casefold().split())
+
+
+def message_parts(text: str | None, author=None) -> list[str]:
+    """A message's searchable parts: its author's name and handle (an inbound message's), then its text."""
+    parts = [author.name, author.handle] if author is not None else []
+    return [*parts, text or ""]
+
+
+def added_text(current: str, parts: Iterable[str | None]) -> tuple[str, bool]:
+    """What ``parts`` add to a conversation's ``current`` text (``LINE``-prefixed folded parts not already there
+    as a whole line), and whether the text had to stop at :data:`SEARCH_TEXT_MAX`."""
+    added: list[str] = []
+    size = len(current)
+    haystack = current + LINE
+    for part in parts:
+        line = LINE + fold(part)
+        if line == LINE or line + LINE in haystack or line in added:
+            continue
+        if size + len(line) > SEARCH_TEXT_MAX:
+            return "".join(added), True
+        added.append(line)
+        size += len(line)
+    return "".join(added), False
+
+
+def extend(conversation, parts: Iterable[str | None]) -> str:
+    """Append ``parts`` to ``conversation``'s search text in memory; returns what was added ("" for nothing). A
+    truncated conversation takes nothing more (its messages are searched instead)."""
+    if conversation.search_truncated:
+        return ""
+    added, truncated = added_text(conversation.search_text or "", parts)
+    conversation.search_text = (conversation.search_text or "") + added
+    conversation.search_truncated = truncated
+    return added
+
+
+def append_saved(conversation, parts: Iterable[str | None]) -> None:
+    """:func:`extend` a saved conversation and write it: the addition is appended by the database (``text ||
+    added``), so a concurrent writer's addition is kept, not overwritten."""
+    from dandelion.inbox.models import Conversation
+
+    before = conversation.search_truncated
+    added = extend(conversation, parts)
+    fields = {}
+    if added:
+        fields["search_text"] = Concat(F("search_text"), Value(added))
+    if conversation.search_truncated != before:
+        fields["search_truncated"] = conversation.search_truncated
+    if fields:
+        Conversation.objects.filter(pk=conversation.pk).update(**fields)
+
+
+def document(contact_name: str | None, messages: Iterable[tuple]) -> tuple[str, bool]:
+    """A conversation's whole search text and truncation flag from its contact's name and its messages' ``(author
+    name, author handle, text)`` in arrival order (``None`` names for messages without an author)."""
+    parts: list[str | None] = [contact_name]
+    for name, handle, text in messages:
+        parts += [name, handle, text]
+    return added_text("", parts)
+
+
+def rebuild(conversation_ids: Iterable[int] | None = None, *, chunk: int = 500, progress=None,
+            conversation_model=None) -> int:
+    """Recompute ``search_text`` from the stored messages (all conversations, or ``conversation_ids``), ``chunk``
+    conversations per statement; ``progress(done)`` after each chunk. Idempotent. Returns conversations written.
+    ``conversation_model``: a migration's historical model (default: the current one)."""
+    if conversation_model is None:
+        from dandelion.inbox.models import Conversation as conversation_model
+
+    qs = conversation_model.objects.order_by("pk")
+    if conversation_ids is not None:
+        qs = qs.filter(pk__in=list(conversation_ids))
+    done, last = 0, 0
+    while True:
+        ids = list(qs.filter(pk__gt=last).values_list("pk", flat=True)[:chunk])
+        if not ids:
+            return done
+        rebuild_rows(conversation_model, ids)
+        done, last = done + len(ids), ids[-1]
+        if progress:
+            progress(done)
+
+
+def rebuild_rows(conversation_model, ids: list[int]) -> None:
+    """Write the search text of the conversations ``ids`` (``conversation_model`` may be a migration's historical
+    model: only its fields and relations are used)."""
+    rows = {pk: (name, []) for pk, name in conversation_model.objects.filter(pk__in=ids).values_list(
+        "pk", "contact__name")}
+    message_model = conversation_model._meta.get_field("messages").related_model
+    for conv_id, name, handle, text in message_model.objects.filter(conversation__in=ids).order_by(
+            "conversation_id", "sent_at", "id").values_list(
+            "conversation_id", "author_identity__name", "author_identity__handle", "text").iterator(chunk_size=2000):
+        rows[conv_id][1].append((name, handle, text))
+    objs = []
+    for pk, (contact_name, messages) in rows.items():
+        text, truncated = document(contact_name, messages)
+        objs.append(conversation_model(pk=pk, search_text=text, search_truncated=truncated))
+    conversation_model.objects.bulk_update(objs, ["search_text", "search_truncated"], batch_size=100)
+
+
+def _collect(query, column: str, bound: int) -> list | None:
+    """``column`` of at most ``bound`` rows of ``query``; None when there are more (a frequent match)."""
+    found = list(query.order_by().values_list(column, flat=True)[:bound + 1])
+    return None if len(found) > bound else found
+
+
+def _truncated_hits(value: str):
+    """Messages of truncated conversations (rare: thousands of messages each) matching ``value`` in their text or
+    author: what those conversations' search text no longer holds. None when no conversation is truncated."""
+    from dandelion.inbox.models import Conversation, Message
+
+    if not Conversation.objects.filter(search_truncated=True).exists():  # a partial index: one probe
+        return None
+    return Message.objects.filter(
+        Q(text__icontains=value) | Q(author_identity__name__icontains=value)
+        | Q(author_identity__handle__icontains=value))
+
+
+def search_conversations(qs, value: str):
+    """Conversations of ``qs`` whose search text contains ``value`` (folded): the text, author name or handle of
+    one of their messages, or their contact's name.
+
+    One bounded probe of the organisation's texts (from the trigram index on PostgreSQL) decides the plan:
+
+    * up to :data:`SEARCH_FREQUENT_AFTER` matches: their ids, ``qs`` filtered by primary key and sorted (a few
+      thousand index probes, not the user's whole scope);
+    * more (a frequent word, a first name): each conversation of ``qs`` is checked as the list is read in its order
+      (``STRPOS(search_text, word) > 0``, on the row itself, no index), so a page, or a bounded count, stops as
+      soon as it has its rows.
+
+    Truncated conversations are searched in their messages too: listed when few match, else checked per row."""
+    from django.db.models import OuterRef, Subquery
+
+    from dandelion.inbox.models import Conversation
+
+    needle = fold(value)
+    if not needle:
+        return qs
+    ids = _collect(Conversation.objects.filter(search_text__contains=needle), "pk", SEARCH_FREQUENT_AFTER)
+    hits = _truncated_hits(" ".join(value.split()))
+    extra: list | None = []
+    if hits is not None:
+        extra = _collect(hits.filter(conversation__search_truncated=True).values("conversation_id").distinct(),
+                         "conversation_id", SEARCH_TRUNCATED_AFTER)
+    if ids is not None and extra is not None:
+        return sorted_not_walked(qs.filter(pk__in=sorted(set(ids).union(extra))))
+    qs = qs.alias(_search_at=StrIndex(F("search_text"), Value(needle)))
+    found = Q(_search_at__gt=0)
+    if extra:
+        found |= Q(pk__in=sorted(extra))
+    elif extra is None:  # too many truncated conversations match to list: each one checked in its messages
+        qs = qs.alias(_search_msg=Subquery(hits.filter(conversation=OuterRef("pk")).order_by().values("pk")[:1]))
+        found |= Q(search_truncated=True, _search_msg__isnull=False)
+    return qs.filter(found)
+
+
+def sorted_not_walked(qs):
+    """The queue order (nearest SLA first, NULLs last) with its "NULLs last" spelled as a leading ``sla_due_at IS
+    NULL`` key: the same order, which no index serves. With a few hundred matches listed by id, PostgreSQL would
+    otherwise walk the queue-order index from its start until a page of them turned up (tens of thousands of rows
+    when the matches are old, resolved conversations), where fetching them by key and sorting them is immediate."""
+    from django.db.models import BooleanField, ExpressionWrapper
+    from django.db.models.expressions import OrderBy
+
+    order = list(qs.query.order_by)
+    first = order[0] if order else None
+    if isinstance(first, OrderBy) and not first.descending and first.nulls_last and \
+            getattr(first.expression, "name", None) == "sla_due_at":
+        return qs.order_by(ExpressionWrapper(Q(sla_due_at__isnull=True), output_field=BooleanField()).asc(), *order)
+    return qs
