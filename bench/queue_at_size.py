@@ -160,7 +160,7 @@ def generate(url: str, n_conv: int, per_conv: float, seed: float) -> dict:
             INSERT INTO inbox_conversation (account_id, contact_id, kind, thread_key, status, priority, team_id,
                 assignee_id, language, routing_reason, needs_reply, escalated, waiting_since, first_inbound_at,
                 first_response_at, last_inbound_at, last_outbound_at, last_activity_at, sla_due_at, snoozed_until,
-                resolved_at, last_team_activity_at, swept_at, created_at, updated_at)
+                resolved_at, last_team_activity_at, swept_at, created_at, updated_at, search_text, search_truncated)
             SELECT a.id, %(cbase)s + (s.g * 7919) %% %(nc)s, CASE WHEN s.r2 < 0.7 THEN 'public' ELSE 'private' END,
                 'bt-' || s.g, s.status,
                 CASE WHEN s.r3 < 0.80 THEN 'normal' WHEN s.r3 < 0.92 THEN 'high' WHEN s.r3 < 0.97 THEN 'low'
@@ -174,7 +174,8 @@ def generate(url: str, n_conv: int, per_conv: float, seed: float) -> dict:
                 CASE WHEN s.status <> 'open' THEN s.last END, s.last,
                 CASE WHEN s.status IN ('open', 'pending') THEN s.last + interval '4 hours' END,
                 CASE WHEN s.status = 'snoozed' THEN now() + interval '1 day' END,
-                CASE WHEN s.status = 'resolved' THEN s.last END, NULL, NULL, s.last - interval '3 hours', s.last
+                CASE WHEN s.status = 'resolved' THEN s.last END, NULL, NULL, s.last - interval '3 hours', s.last, '',
+                false
             FROM (SELECT g, r, random() AS r2, random() AS r3, random() AS r4, {STATUS_CASE} AS status,
                          CASE WHEN r < 0.80 THEN now() - (3 + random() * 362) * interval '1 day'
                               ELSE now() - random() * interval '3 days' END AS last

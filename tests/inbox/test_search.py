@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 from dandelion.inbox import search, services
@@ -13,6 +15,7 @@ from tests.inbox.conftest import event
 SEARCH_PLANS = {
     "listed by id": {},
     "checked per conversation": {"SEARCH_FREQUENT_AFTER": 0},
+    "probed again within the scope": {"SEARCH_FREQUENT_AFTER": 1, "SEARCH_SCOPED_AFTER": math.inf},
     "truncated, listed": {"SEARCH_TEXT_MAX": 30},
     "truncated, checked per conversation": {"SEARCH_TEXT_MAX": 30, "SEARCH_TRUNCATED_AFTER": 0},
     "everything per conversation": {"SEARCH_TEXT_MAX": 30, "SEARCH_TRUNCATED_AFTER": 0, "SEARCH_FREQUENT_AFTER": 0},
@@ -186,3 +189,40 @@ def test_the_rebuild_command_repairs_texts_changed_outside_dandelion(inbox, two_
     Conversation.objects.filter(pk=am.pk).update(search_text="\nstale")
     call_command("rebuild_search", "--conversation", str(am.pk), stdout=StringIO())
     assert lines(am) == expected[am.pk] and lines(fr) == expected[fr.pk]
+
+
+def test_thousands_of_listed_ids_go_to_the_database_as_one_list(inbox, two_queues):
+    """``AnyOf``: one array parameter on PostgreSQL, ``IN`` elsewhere (SQLite takes thousands of parameters)."""
+    from django.db import connection
+    from django.db.models import F
+    from django.test.utils import CaptureQueriesContext
+
+    from dandelion.core.querysets import AnyOf
+
+    fr, _am = two_queues
+    ids = [*range(10**7, 10**7 + 5000), fr.pk]
+    with CaptureQueriesContext(connection) as q:
+        assert list(Conversation.objects.filter(AnyOf(F("pk"), ids))) == [fr]
+    if connection.vendor == "postgresql":
+        assert "= ANY(" in q[-1]["sql"]
+    assert list(Conversation.objects.filter(AnyOf(F("pk"), []))) == []
+
+
+@pytest.mark.parametrize("scoped", [True, False])
+def test_a_word_common_elsewhere_is_listed_within_the_users_scope(inbox, deliver, two_queues, monkeypatch, api_for,
+                                                                    scoped):
+    """Many matches in the organisation, few in the user's scope: probed again within the scope and listed by id
+    (a name common in the company); when the database expects matches everywhere, checked per conversation."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    deliver(inbox.es_account, event("Quiero un remboursement ya", id="es1", author="u-es", name="Pablo Ruiz"))
+    monkeypatch.setattr(search, "SEARCH_FREQUENT_AFTER", 1)
+    monkeypatch.setattr(search, "SEARCH_SCOPED_AFTER", math.inf if scoped else -1)
+    assert Conversation.objects.filter(search_text__contains="remboursement").count() == 2
+    with CaptureQueriesContext(connection) as q:
+        response = api_for(inbox.users.fr_cm).get("/api/v1/conversations/", {"search": "Remboursement"})
+    assert [r["id"] for r in response.json()["results"]] == [two_queues[0].pk]
+    listed = [x["sql"].upper() for x in q if "INBOX_CONVERSATION" in x["sql"].upper() and "ORDER BY" in x["sql"].upper()]
+    per_row = any("STRPOS" in sql or "INSTR" in sql for sql in listed)
+    assert per_row is not scoped, listed

@@ -21,8 +21,14 @@ from django.db.models.functions import Concat, StrIndex
 
 #: Longest ``search_text`` kept (characters); past it a conversation is searched in its messages instead.
 SEARCH_TEXT_MAX = 200_000
-#: Matching conversations listed by id at most; past it a search is checked per conversation as the list is read.
+#: Matching conversations listed by id at most (handed to the database as one array); past it, in the whole
+#: organisation and then within the user's scope and filters, a search is checked per conversation as the list is
+#: read.
 SEARCH_FREQUENT_AFTER = 3000
+#: Estimated matches in the organisation up to which a common search is probed again within the user's scope and
+#: filters (a first name: maybe a few hundred there); past it (a word in every other message) matches are dense
+#: enough everywhere for the per-conversation check to fill a page at once.
+SEARCH_SCOPED_AFTER = 30_000
 #: Truncated conversations (past :data:`SEARCH_TEXT_MAX`) whose messages match, listed at most.
 SEARCH_TRUNCATED_AFTER = 10_000
 LINE = "\n"  # never in a folded part, so a search never matches across two parts
@@ -149,14 +155,43 @@ def _truncated_hits(value: str):
         | Q(author_identity__handle__icontains=value))
 
 
+def _estimated(needle: str) -> float:
+    """How many conversations the database expects to contain ``needle``, from the planner's row estimates
+    (PostgreSQL's column statistics: for one word, the share of sampled rows that contain it): each word's share,
+    multiplied over the words of a phrase (as if independent: "camille nowak" is rarer than either name; the
+    planner's own guess for a whole phrase is a constant). It only chooses a plan: a wrong one costs time, never
+    results. Other databases: unknown (infinite)."""
+    import math
+    import re
+
+    from django.db import connection
+
+    from dandelion.inbox.models import Conversation
+
+    if connection.vendor != "postgresql":
+        return math.inf
+
+    def rows(qs) -> float:
+        found = re.search(r"rows=(\d+)", qs.order_by().values("pk").explain())
+        return float(found.group(1)) if found else math.inf
+
+    total = max(rows(Conversation.objects.all()), 1.0)
+    share = 1.0
+    for word in set(needle.split()):
+        share *= min(rows(Conversation.objects.filter(search_text__contains=word)) / total, 1.0)
+    return total * share
+
+
 def search_conversations(qs, value: str):
     """Conversations of ``qs`` whose search text contains ``value`` (folded): the text, author name or handle of
     one of their messages, or their contact's name.
 
-    One bounded probe of the organisation's texts (from the trigram index on PostgreSQL) decides the plan:
+    Bounded probes decide the plan: one of the organisation's texts (from the trigram index on PostgreSQL), then,
+    when that finds many and ``qs`` is narrower than everything (the user's scope, a team tab, filters), one within
+    ``qs`` (a name common in the company may have a few hundred conversations in a country's scope):
 
     * up to :data:`SEARCH_FREQUENT_AFTER` matches: their ids, ``qs`` filtered by primary key and sorted (a few
-      thousand index probes, not the user's whole scope);
+      thousand key lookups, not the user's whole scope);
     * more (a frequent word, a first name): each conversation of ``qs`` is checked as the list is read in its order
       (``STRPOS(search_text, word) > 0``, on the row itself, no index), so a page, or a bounded count, stops as
       soon as it has its rows.
@@ -164,23 +199,29 @@ def search_conversations(qs, value: str):
     Truncated conversations are searched in their messages too: listed when few match, else checked per row."""
     from django.db.models import OuterRef, Subquery
 
+    from dandelion.core.querysets import AnyOf
     from dandelion.inbox.models import Conversation
 
     needle = fold(value)
     if not needle:
         return qs
-    ids = _collect(Conversation.objects.filter(search_text__contains=needle), "pk", SEARCH_FREQUENT_AFTER)
+    matching = Conversation.objects.filter(search_text__contains=needle)
+    probe = list(matching.order_by().values_list("pk", flat=True)[:SEARCH_FREQUENT_AFTER + 1])
+    ids = probe if len(probe) <= SEARCH_FREQUENT_AFTER else None
+    if ids is None and qs.query.where and _estimated(needle) <= SEARCH_SCOPED_AFTER:
+        # common in the organisation, not everywhere (a name): maybe few within the user's scope and filters
+        ids = _collect(qs.filter(search_text__contains=needle), "pk", SEARCH_FREQUENT_AFTER)
     hits = _truncated_hits(" ".join(value.split()))
     extra: list | None = []
     if hits is not None:
         extra = _collect(hits.filter(conversation__search_truncated=True).values("conversation_id").distinct(),
                          "conversation_id", SEARCH_TRUNCATED_AFTER)
     if ids is not None and extra is not None:
-        return sorted_not_walked(qs.filter(pk__in=sorted(set(ids).union(extra))))
+        return sorted_not_walked(qs.filter(AnyOf(F("pk"), sorted(set(ids).union(extra)))))
     qs = qs.alias(_search_at=StrIndex(F("search_text"), Value(needle)))
     found = Q(_search_at__gt=0)
     if extra:
-        found |= Q(pk__in=sorted(extra))
+        found |= Q(AnyOf(F("pk"), sorted(extra)))
     elif extra is None:  # too many truncated conversations match to list: each one checked in its messages
         qs = qs.alias(_search_msg=Subquery(hits.filter(conversation=OuterRef("pk")).order_by().values("pk")[:1]))
         found |= Q(search_truncated=True, _search_msg__isnull=False)
