@@ -276,6 +276,39 @@ print(json.dumps(out))
 """
 
 
+def _cpu(pid: int | str, children: bool = False) -> float:
+    """CPU seconds (user + system) of process ``pid`` from /proc (Linux), with its reaped children's if asked."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if children else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def cpu_by_role(procs: dict[str, list[int]]) -> dict[str, float]:
+    """CPU seconds so far of each role's processes, PostgreSQL's included: every live ``postgres`` process plus
+    what the postmaster reaped (backends of closed connections)."""
+    import resource
+
+    out = {role: sum(_cpu(pid) for pid in pids) for role, pids in procs.items()}
+    postgres = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                comm = (entry / "comm").read_text().strip()
+            except OSError:
+                continue
+            if comm == "postgres":
+                postgres += _cpu(entry.name, children=True)
+    out["postgresql"] = postgres
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out["sender (load process)"] = children.ru_utime + children.ru_stime
+    me = resource.getrusage(resource.RUSAGE_SELF)
+    out["bench (visibility poller)"] = me.ru_utime + me.ru_stime
+    return out
+
+
 def start(args_: list[str], env: dict, log_path: Path) -> subprocess.Popen:
     out = open(log_path, "w")  # noqa: SIM115 - kept open for the child's lifetime
     return subprocess.Popen([lib.DANDELION, *args_], cwd=lib.REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -350,6 +383,8 @@ def main() -> int:
         spec = json.dumps({"ports": ports, "accounts": accounts, "out": results_file})
         log(f"load: {int(args.rate * args.duration)} requests at {args.rate:g}/s for {args.duration:g} s "
             f"from a second process ({args.threads} threads)")
+        roles = {"web": [p.pid for p in procs[:args.web]], "worker": [p.pid for p in procs[args.web:]]}
+        cpu_before, wall_before = cpu_by_role(roles), time.time()
         load = subprocess.run([lib.PYTHON, __file__, "--child", "load", "--spec", spec, "--rate", str(args.rate),
                                "--duration", str(args.duration), "--threads", str(args.threads)],
                               env=env, cwd=lib.REPO, capture_output=True, text=True, timeout=args.duration + 120,
@@ -368,6 +403,12 @@ def main() -> int:
         poller.stop.set()
         poller.join(10)
         drained = time.time()
+        cpu_after = cpu_by_role(roles)
+        wall, cores = drained - wall_before, os.cpu_count() or 1
+        used = {role: cpu_after[role] - cpu_before[role] for role in cpu_after}
+        print(f"CPU from the load's start to the drain ({wall:.1f} s × {cores} cores = {wall * cores:.0f} core-s): "
+              + ", ".join(f"{role} {sec:.1f} s ({sec / (wall * cores):.0%})" for role, sec in used.items())
+              + f"; busy {sum(used.values()) / (wall * cores):.0%}")
         server = json.loads(subprocess.run([lib.PYTHON, "-c", SERVER_SIDE], env=env, cwd=lib.REPO,
                                            capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1])
         code = report(args, results, accepted, poller, server, accounts, t0, drained)

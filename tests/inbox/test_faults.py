@@ -298,6 +298,32 @@ def test_commit_failure_is_503_never_202_for_an_unsaved_delivery(inbox, post_hoo
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_stored_webhook_costs_one_transaction_and_one_slot_statement(inbox, post_hook):
+    """Every webhook asks for the processing job's slot: one statement (insert, or replace a lost run's stale
+    slot), not a transaction of four; and the delivery's own transaction has no savepoint inside another."""
+    from django.test.utils import CaptureQueriesContext
+
+    from dandelion.inbox.jobs import PROCESS_SLOT, take_slot
+    from dandelion.inbox.models import JobSlot
+
+    assert take_slot("probe") is True and take_slot("probe") is False
+    JobSlot.objects.filter(name="probe").update(
+        enqueued_at=timezone.now() - dt.timedelta(seconds=JobSlot.STALE_AFTER + 1))
+    assert take_slot("probe") is True and take_slot("probe") is False  # a lost run's slot is replaced once
+    assert JobSlot.objects.filter(name="probe").count() == 1
+
+    JobSlot.objects.filter(name=PROCESS_SLOT).delete()
+    r = post_hook(inbox.fr_account, {"events": [event("Bonjour ?", id="s-1", language="fr")]})
+    assert r.status_code == 202 and JobSlot.objects.filter(name=PROCESS_SLOT).exists()  # a run is now waiting
+    with CaptureQueriesContext(connection) as q:
+        r = post_hook(inbox.fr_account, {"events": [event("Toujours là ?", id="s-2", language="fr")]})
+    assert r.status_code == 202 and InboundDelivery.objects.count() == 2
+    sql = [x["sql"].upper() for x in q]
+    assert len([x for x in sql if "JOBSLOT" in x]) == 1, sql
+    assert not any(x.startswith(("SAVEPOINT", "RELEASE SAVEPOINT")) for x in sql), sql
+
+
+@pytest.mark.django_db(transaction=True)
 def test_database_down_while_processing_loses_nothing(inbox, post_hook, settings):
     """The worker's side of a restart: the job dies on a database error mid-run; the claim goes stale and the
     next run processes the delivery once."""

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import DatabaseError, InterfaceError, transaction
+from django.db import DatabaseError, InterfaceError
 from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
@@ -81,13 +81,12 @@ def receive_webhook(request, account_id: int):
     except ConnectorError as exc:
         return _error(400, "rejected", str(exc))
 
-    try:
-        with transaction.atomic():
-            delivery = store_delivery(account, events, body=body, source="webhook")
+    try:  # store_delivery is its own transaction: committed when it returns (no savepoint inside another)
+        delivery = store_delivery(account, events, body=body, source="webhook")
     except (DatabaseError, InterfaceError):  # a closed connection is InterfaceError, not a DatabaseError
         logger.exception("webhook: could not store a delivery for account %s", account_id)
         return _error(503, "unavailable", "The delivery could not be stored; retry later.")
-    # The atomic block has exited: the delivery is committed (and its processing job enqueued).
+    # store_delivery's atomic block has exited: the delivery is committed (and its processing job enqueued).
     return JsonResponse({"accepted": len(events), "delivery": delivery.pk}, status=202)
 
 
