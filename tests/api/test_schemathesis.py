@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 import schemathesis
+from django.core.wsgi import get_wsgi_application
 from hypothesis import HealthCheck, settings
 from schemathesis.checks import not_a_server_error
 
@@ -32,7 +33,9 @@ def hub_token(org):
     return Token.objects.get_or_create(user=org.users.hub_admin)[0].key
 
 
-from dandelion.config.wsgi import application
+# Django's application, not config/wsgi.py's: that module makes its process a web process (every database
+# connection bound by the requests' statement timeout when it opens), which would leak into the other tests
+application = get_wsgi_application()
 
 schema = schemathesis.openapi.from_wsgi("/api/schema/", application)
 

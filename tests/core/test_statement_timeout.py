@@ -84,3 +84,46 @@ def test_postgresql_stops_a_web_requests_statement_at_the_bound_and_only_there(o
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET statement_timeout")
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_web_process_binds_each_connection_when_it_opens_not_every_request(org, api_for, monkeypatch, settings):
+    """``config/wsgi.py`` (a web process) binds connections when they open: no SET/RESET around each request (two
+    round trips of a webhook's seven), the bound still stops a slow statement, and survives the requests."""
+    from django.db.backends.signals import connection_created
+
+    from dandelion.core import middleware
+    from dandelion.inbox import filters
+
+    settings.DANDELION_REQUEST_STATEMENT_TIMEOUT = 0.2
+    per_request = []
+    monkeypatch.setattr(middleware, "_BIND_ON_CONNECT", False)
+    monkeypatch.setattr(middleware, "_reset_timeout", lambda: per_request.append("reset"))
+    real = filters.search_conversations
+
+    def sleepy(qs, value):
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_sleep(2)")
+        return real(qs, value)
+
+    middleware.bind_web_connections()
+    try:
+        connection.close()
+        api = api_for(org.users.hub_admin)  # opens the connection: bound now
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "200ms"
+        assert api.get("/api/v1/conversations/").status_code == 200
+        monkeypatch.setattr(filters, "search_conversations", sleepy)
+        r = api.get("/api/v1/conversations/", {"search": "camille"})
+        assert r.status_code == 503 and r.json()["code"] == "statement_timeout"
+        assert per_request == []  # neither set nor reset per request
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW statement_timeout")
+            assert cursor.fetchone()[0] == "200ms"
+    finally:
+        connection_created.disconnect(dispatch_uid="dandelion.bind_web_connections")
+        connection.close()  # the next test opens an unbound connection
+        if hasattr(connection, "dandelion_bound_ms"):
+            del connection.dandelion_bound_ms

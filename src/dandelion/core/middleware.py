@@ -46,10 +46,38 @@ def timeout_message() -> str:
     return TIMEOUT_MESSAGE.format(seconds=settings.DANDELION_REQUEST_STATEMENT_TIMEOUT)
 
 
+def _timeout_ms() -> int:
+    return int(settings.DANDELION_REQUEST_STATEMENT_TIMEOUT * 1000)
+
+
+def bind_web_connections() -> None:
+    """For a process that serves web requests only (``config/wsgi.py``: ``dandelion serve`` or any WSGI server):
+    each database connection gets the requests' statement timeout once, when it opens, instead of a ``SET`` before
+    and a ``RESET`` after every request (two of a webhook's seven round trips). Other processes (workers, commands,
+    tests) keep the per-request bound of :class:`StatementTimeoutMiddleware`."""
+    global _BIND_ON_CONNECT
+    from django.db.backends.signals import connection_created
+
+    connection_created.connect(_bind_on_connect, dispatch_uid="dandelion.bind_web_connections")
+    _BIND_ON_CONNECT = True
+
+
+_BIND_ON_CONNECT = False  # this process binds its connections when they open (bind_web_connections)
+
+
+def _bind_on_connect(sender, connection, **kwargs) -> None:
+    ms = _timeout_ms()
+    if ms > 0 and connection.vendor == "postgresql":
+        with connection.connection.cursor() as cursor:  # autocommit at connect: no transaction can undo it
+            cursor.execute(f"SET statement_timeout = '{ms}ms'")
+        connection.dandelion_bound_ms = ms
+
+
 class StatementTimeoutMiddleware:
     """On PostgreSQL, bounds every statement of a web request by ``DANDELION_REQUEST_STATEMENT_TIMEOUT``: set on the
     connection before the request's first statement (a request that reads nothing opens no connection for it) and
-    reset after the request, so a worker or a command sharing the process is not bound. A statement stopped by it is
+    reset after the request, so a worker or a command sharing the process is not bound; in a web process the
+    connection carries it from its opening instead (:func:`bind_web_connections`). A statement stopped by it is
     answered with a 503 and what to do, instead of a server error; the API's exception handler answers the same in
     JSON."""
 
@@ -57,9 +85,11 @@ class StatementTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        ms = int(settings.DANDELION_REQUEST_STATEMENT_TIMEOUT * 1000)
+        ms = _timeout_ms()
         if ms <= 0 or connection.vendor != "postgresql":
             return self.get_response(request)
+        if _BIND_ON_CONNECT and getattr(connection, "dandelion_bound_ms", ms) == ms:
+            return self.get_response(request)  # bound when it opened, or will be when it opens (a web process)
         bound = _BoundFirstStatement(ms)
         try:
             with connection.execute_wrapper(bound):
@@ -96,8 +126,9 @@ def _reset_timeout() -> None:
     raw = connection.connection  # the driver's connection (None when Django closed it meanwhile)
     if raw is None or connection.needs_rollback:
         return  # a closed connection is replaced on next use; an aborted transaction's SET is rolled back with it
+    bound = getattr(connection, "dandelion_bound_ms", None)  # a web process's connection keeps its own bound
     try:
         with raw.cursor() as cursor:
-            cursor.execute("RESET statement_timeout")
+            cursor.execute(f"SET statement_timeout = '{bound}ms'" if bound else "RESET statement_timeout")
     except Exception:
         logger.debug("could not reset the statement timeout", exc_info=True)
