@@ -36,6 +36,43 @@ def lines(conversation) -> set[str]:
 def test_fold_is_case_and_space_insensitive():
     assert search.fold("  Straße\tÉTÉ \n Box ") == "strasse été box"
     assert search.fold(None) == ""
+    # Turkish: dotless ı and dotted İ meet I and i, as the databases' upper-casing matched them
+    assert search.fold("KIRMIZI kazak") == search.fold("kırmızı kazak") == "kirmizi kazak"
+    assert search.fold("İSTANBUL") == search.fold("istanbul")
+
+
+def test_a_stale_copy_never_turns_the_truncation_flag_off(inbox, deliver, two_queues, monkeypatch):
+    """The pipeline read the conversation before another writer's note pushed its text past the limit: its own
+    append must not write the flag back to False (the note would be in neither the text nor the fallback)."""
+    from dandelion.routing import sla
+
+    fr, _am = two_queues
+    monkeypatch.setattr(search, "SEARCH_TEXT_MAX", len(Conversation.objects.get(pk=fr.pk).search_text) + 40)
+    real = sla.load_books
+
+    def meanwhile(conversations):
+        services.add_note(Conversation.objects.get(pk=fr.pk), text="zanzibarique " * 5, actor=inbox.users.fr_cm)
+        return real(conversations)
+
+    monkeypatch.setattr(sla, "load_books", meanwhile)
+    deliver(inbox.fr_account, event("ok", id="fr-ok", author="u-fr", name="Camille Martin", in_reply_to="fr1"))
+    assert Conversation.objects.get(pk=fr.pk).search_truncated
+    assert set(search.search_conversations(Conversation.objects.all(), "zanzibarique")) == {fr}
+
+
+def test_a_rebuild_locks_the_rows_it_rewrites(inbox, two_queues):
+    """A rebuild reads the messages after locking the conversations (``FOR UPDATE`` on PostgreSQL), so a message
+    written meanwhile waits and appends to the rebuilt text instead of being overwritten by it."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as q:
+        search.rebuild_rows(Conversation, [c.pk for c in two_queues])
+    sql = [x["sql"].upper() for x in q]
+    first_read = next(i for i, x in enumerate(sql) if "INBOX_CONVERSATION" in x and x.startswith("SELECT"))
+    if connection.features.has_select_for_update:
+        assert "FOR UPDATE" in sql[first_read], sql
+    assert first_read < next(i for i, x in enumerate(sql) if "INBOX_MESSAGE" in x)
 
 
 @pytest.mark.parametrize("plan", list(SEARCH_PLANS))
@@ -134,7 +171,7 @@ def test_a_conversation_past_the_limit_stays_findable_by_its_later_messages(inbo
 
 def test_the_migration_fills_the_text_of_conversations_stored_before_it(inbox, two_queues):
     """Conversations stored before the column existed get their text from their messages (what migration
-    inbox.0005 runs)."""
+    inbox.0006 runs)."""
     from django.apps import apps
 
     fr, am = two_queues

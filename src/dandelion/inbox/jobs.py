@@ -52,15 +52,26 @@ def take_slot(slot: str, now: dt.datetime | None = None) -> bool:
     one round trip, where a transaction deleting the stale row and then inserting took four. ``INSERT ... ON
     CONFLICT DO UPDATE ... WHERE ... RETURNING``: the same SQL on PostgreSQL and SQLite (3.35+)."""
     now = now or timezone.now()
+    stale = now - dt.timedelta(seconds=JobSlot.STALE_AFTER)
+    if connection.vendor == "sqlite" and not _sqlite_returns():  # SQLite before 3.35 (Django 5.2 takes 3.31)
+        with transaction.atomic():
+            JobSlot.objects.filter(name=slot, enqueued_at__lt=stale).delete()
+            _, created = JobSlot.objects.get_or_create(name=slot, defaults={"enqueued_at": now})
+        return created
     ops = connection.ops
     table = ops.quote_name(JobSlot._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
             f"INSERT INTO {table} (name, enqueued_at) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
             f"SET enqueued_at = excluded.enqueued_at WHERE {table}.enqueued_at < %s RETURNING id",
-            [slot, ops.adapt_datetimefield_value(now),
-             ops.adapt_datetimefield_value(now - dt.timedelta(seconds=JobSlot.STALE_AFTER))])
+            [slot, ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(stale)])
         return cursor.fetchone() is not None
+
+
+def _sqlite_returns() -> bool:
+    import sqlite3
+
+    return sqlite3.sqlite_version_info >= (3, 35)
 
 
 def enqueue_once(task_obj, slot: str, *args, **kwargs) -> bool:

@@ -311,7 +311,7 @@ CONVERSATION_FIELDS = [
     "waiting_since", "first_inbound_at", "first_response_at", "last_inbound_at", "last_outbound_at",
     "last_activity_at", "resolved_at", "snoozed_until", "sla_due_at", "updated_at",
 ]
-SEARCH_FIELDS = ["search_text", "search_truncated"]
+SEARCH_FIELDS = ["search_text", "search_truncated"]  # the flag written only when this batch sets it
 
 
 def _persist(network: str, events: list[InboundEvent], account_of: dict, understood, result: IngestResult,
@@ -553,8 +553,9 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
     write_books(book_of.values())
     for conv in existing:  # a small UPDATE each: cheaper than bulk_update's CASE expressions over many fields
         if id(conv) in searchable:  # the database appends, keeping a concurrent writer's addition
+            # the flag only ever turns on: a copy read before another writer set it must not turn it off
             text, conv.search_text = conv.search_text, Concat(F("search_text"), Value(searchable[id(conv)]))
-            conv.save(update_fields=CONVERSATION_FIELDS + SEARCH_FIELDS)
+            conv.save(update_fields=CONVERSATION_FIELDS + SEARCH_FIELDS[:1 + conv.search_truncated])
             conv.search_text = text
         else:
             conv.save(update_fields=CONVERSATION_FIELDS)

@@ -3,7 +3,7 @@
 Each conversation keeps ``search_text``: its contact's name, then, in arrival order, every message's author name and
 handle and its text (inbound, outbound and notes), each part on its own line, case-folded (``str.casefold``) and
 with runs of white space made one space. A search folds the user's words the same way and asks for conversations
-whose text contains them: on PostgreSQL from the trigram index of migration ``inbox.0005`` (one probe, where
+whose text contains them: on PostgreSQL from the trigram index of migration ``inbox.0006`` (one probe, where
 searching messages, authors and contacts took three), elsewhere by reading the column. Contacts' and authors'
 names and messages' texts are never edited after they are stored, so the text only grows: the pipeline and the
 services append to it as they write messages (:func:`extend`).
@@ -35,8 +35,10 @@ LINE = "\n"  # never in a folded part, so a search never matches across two part
 
 
 def fold(text: str | None) -> str:
-    """``text`` case-folded, white space collapsed to single spaces, trimmed: what a search compares."""
-    return " ".join((text or "").casefold().split())
+    """``text`` case-folded, white space collapsed to single spaces, trimmed: what a search compares. Turkish
+    dotless ı and dotted İ fold to i, as the databases' upper-casing matched them (``casefold`` keeps ı, and
+    writes İ as i + a combining dot)."""
+    return " ".join((text or "").casefold().replace("ı", "i").replace("i\u0307", "i").split())
 
 
 def message_parts(text: str | None, author=None) -> list[str]:
@@ -121,8 +123,18 @@ def rebuild(conversation_ids: Iterable[int] | None = None, *, chunk: int = 500, 
 
 
 def rebuild_rows(conversation_model, ids: list[int]) -> None:
-    """Write the search text of the conversations ``ids`` (``conversation_model`` may be a migration's historical
-    model: only its fields and relations are used)."""
+    """Write the search text of the conversations ``ids`` in one transaction, their rows locked first (``SELECT
+    ... FOR UPDATE``): a message written meanwhile either waits and appends to the rebuilt text or is read by it,
+    never lost. ``conversation_model`` may be a migration's historical model (only fields and relations are used)."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        locked = list(conversation_model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list(
+            "pk", flat=True))
+        _rebuild_locked(conversation_model, locked)
+
+
+def _rebuild_locked(conversation_model, ids: list[int]) -> None:
     rows = {pk: (name, []) for pk, name in conversation_model.objects.filter(pk__in=ids).values_list(
         "pk", "contact__name")}
     message_model = conversation_model._meta.get_field("messages").related_model
@@ -143,16 +155,19 @@ def _collect(query, column: str, bound: int) -> list | None:
     return None if len(found) > bound else found
 
 
-def _truncated_hits(value: str):
-    """Messages of truncated conversations (rare: thousands of messages each) matching ``value`` in their text or
-    author: what those conversations' search text no longer holds. None when no conversation is truncated."""
-    from dandelion.inbox.models import Conversation, Message
+def _truncated_match(value: str) -> Q | None:
+    """What matches ``value``, as typed or with its white space collapsed, in a message's text or author: checked on
+    the messages of truncated conversations (rare: thousands of messages each), whose search text no longer holds
+    their later messages. None when no conversation is truncated."""
+    from dandelion.inbox.models import Conversation
 
     if not Conversation.objects.filter(search_truncated=True).exists():  # a partial index: one probe
         return None
-    return Message.objects.filter(
-        Q(text__icontains=value) | Q(author_identity__name__icontains=value)
-        | Q(author_identity__handle__icontains=value))
+    match = Q()
+    for term in {value.strip(), " ".join(value.split())}:
+        match |= (Q(text__icontains=term) | Q(author_identity__name__icontains=term)
+                  | Q(author_identity__handle__icontains=term))
+    return match
 
 
 def _estimated(needle: str) -> float:
@@ -200,7 +215,7 @@ def search_conversations(qs, value: str):
     from django.db.models import OuterRef, Subquery
 
     from dandelion.core.querysets import AnyOf
-    from dandelion.inbox.models import Conversation
+    from dandelion.inbox.models import Conversation, Message
 
     needle = fold(value)
     if not needle:
@@ -211,10 +226,11 @@ def search_conversations(qs, value: str):
     if ids is None and qs.query.where and _estimated(needle) <= SEARCH_SCOPED_AFTER:
         # common in the organisation, not everywhere (a name): maybe few within the user's scope and filters
         ids = _collect(qs.filter(search_text__contains=needle), "pk", SEARCH_FREQUENT_AFTER)
-    hits = _truncated_hits(" ".join(value.split()))
+    match = _truncated_match(value)
     extra: list | None = []
-    if hits is not None:
-        extra = _collect(hits.filter(conversation__search_truncated=True).values("conversation_id").distinct(),
+    if match is not None:  # the truncated conversations of the user's scope (a partial index) and their messages
+        within = qs.filter(search_truncated=True).order_by().values("pk")
+        extra = _collect(Message.objects.filter(match, conversation__in=within).values("conversation_id").distinct(),
                          "conversation_id", SEARCH_TRUNCATED_AFTER)
     if ids is not None and extra is not None:
         return sorted_not_walked(qs.filter(AnyOf(F("pk"), sorted(set(ids).union(extra)))))
@@ -223,7 +239,8 @@ def search_conversations(qs, value: str):
     if extra:
         found |= Q(AnyOf(F("pk"), sorted(extra)))
     elif extra is None:  # too many truncated conversations match to list: each one checked in its messages
-        qs = qs.alias(_search_msg=Subquery(hits.filter(conversation=OuterRef("pk")).order_by().values("pk")[:1]))
+        qs = qs.alias(_search_msg=Subquery(
+            Message.objects.filter(match, conversation=OuterRef("pk")).order_by().values("pk")[:1]))
         found |= Q(search_truncated=True, _search_msg__isnull=False)
     return qs.filter(found)
 

@@ -1,7 +1,7 @@
 """``dandelion rebuild-search``: recompute conversations' search text from their stored messages.
 
 The pipeline and the services keep each conversation's search text as they write (``inbox.search``) and migration
-``inbox.0005`` fills it once; this command is the repair: after rows were changed outside Dandelion (a restore, a
+``inbox.0006`` fills it once; this command is the repair: after rows were changed outside Dandelion (a restore, a
 manual SQL fix), or to apply a new folding rule. Idempotent, 500 conversations per statement, with progress; the
 inbox stays usable while it runs (each chunk is its own short transaction)."""
 
