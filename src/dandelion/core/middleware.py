@@ -50,6 +50,11 @@ def _timeout_ms() -> int:
     return int(settings.DANDELION_REQUEST_STATEMENT_TIMEOUT * 1000)
 
 
+def _set_timeout(cursor, ms: int | None) -> None:
+    """On a driver cursor: the session's statement timeout to ``ms``, or back to the server's default (None)."""
+    cursor.execute(f"SET statement_timeout = '{int(ms)}ms'" if ms else "RESET statement_timeout")
+
+
 def bind_web_connections() -> None:
     """For a process that serves web requests only (``config/wsgi.py``: ``dandelion serve`` or any WSGI server):
     each database connection gets the requests' statement timeout once, when it opens, instead of a ``SET`` before
@@ -69,7 +74,7 @@ def _bind_on_connect(sender, connection, **kwargs) -> None:
     ms = _timeout_ms()
     if ms > 0 and connection.vendor == "postgresql":
         with connection.connection.cursor() as cursor:  # autocommit at connect: no transaction can undo it
-            cursor.execute(f"SET statement_timeout = '{ms}ms'")
+            _set_timeout(cursor, ms)
         connection.dandelion_bound_ms = ms
 
 
@@ -117,7 +122,7 @@ class _BoundFirstStatement:
         if not self.applied:
             # on the driver's cursor: session set-up, like Django's own time zone SET, not one of the request's
             # queries (query logs and query-count tests see only those)
-            context["cursor"].cursor.execute(f"SET statement_timeout = '{self.ms}ms'")
+            _set_timeout(context["cursor"].cursor, self.ms)
             self.applied = True
         return execute(sql, params, many, context)
 
@@ -129,6 +134,6 @@ def _reset_timeout() -> None:
     bound = getattr(connection, "dandelion_bound_ms", None)  # a web process's connection keeps its own bound
     try:
         with raw.cursor() as cursor:
-            cursor.execute(f"SET statement_timeout = '{bound}ms'" if bound else "RESET statement_timeout")
+            _set_timeout(cursor, bound)
     except Exception:
         logger.debug("could not reset the statement timeout", exc_info=True)

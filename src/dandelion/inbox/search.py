@@ -129,14 +129,13 @@ def rebuild_rows(conversation_model, ids: list[int]) -> None:
     from django.db import transaction
 
     with transaction.atomic():
-        locked = list(conversation_model.objects.select_for_update().filter(pk__in=ids).order_by("pk").values_list(
-            "pk", flat=True))
-        _rebuild_locked(conversation_model, locked)
+        _rebuild_locked(conversation_model, ids)
 
 
 def _rebuild_locked(conversation_model, ids: list[int]) -> None:
-    rows = {pk: (name, []) for pk, name in conversation_model.objects.filter(pk__in=ids).values_list(
-        "pk", "contact__name")}
+    rows = {pk: (name, []) for pk, name in conversation_model.objects.select_for_update(of=("self",)).filter(
+        pk__in=ids).order_by("pk").values_list("pk", "contact__name")}  # locks the conversations, not contacts
+    ids = list(rows)
     message_model = conversation_model._meta.get_field("messages").related_model
     for conv_id, name, handle, text in message_model.objects.filter(conversation__in=ids).order_by(
             "conversation_id", "sent_at", "id").values_list(
@@ -220,9 +219,7 @@ def search_conversations(qs, value: str):
     needle = fold(value)
     if not needle:
         return qs
-    matching = Conversation.objects.filter(search_text__contains=needle)
-    probe = list(matching.order_by().values_list("pk", flat=True)[:SEARCH_FREQUENT_AFTER + 1])
-    ids = probe if len(probe) <= SEARCH_FREQUENT_AFTER else None
+    ids = _collect(Conversation.objects.filter(search_text__contains=needle), "pk", SEARCH_FREQUENT_AFTER)
     if ids is None and qs.query.where and _estimated(needle) <= SEARCH_SCOPED_AFTER:
         # common in the organisation, not everywhere (a name): maybe few within the user's scope and filters
         ids = _collect(qs.filter(search_text__contains=needle), "pk", SEARCH_FREQUENT_AFTER)
