@@ -63,6 +63,20 @@ def test_keywords_multilingual(text, keywords, expected):
     assert keyword_hits(text, keywords) == expected
 
 
+@pytest.mark.parametrize("text", ["Je veux un REMBOURSEMENT !", "remboursements", "我要退款", "STRASSE gesperrt",
+                                  "customer  service is slow", "", "a+b (c) [d] ok"])
+@pytest.mark.parametrize("op", ["any", "all", "none"])
+def test_keyword_operators_agree_with_each_keyword(org, text, op):
+    """``any``/``none`` scan the text once with all keywords together; the answer is that of each keyword alone."""
+    from dandelion.routing.conditions import evaluate
+
+    keywords = ["remboursement", "退款", "straße", "customer service", "a+b", "(c)"]
+    ctx = make_ctx(org.fr_account, text=text)
+    hits = [k for k in keywords if keyword_hits(text, [k])]
+    expected = {"any": bool(hits), "all": len(hits) == len(keywords), "none": not hits}[op]
+    assert evaluate({"field": "keywords", "op": op, "value": keywords}, ctx) is expected
+
+
 def test_unit_condition_uses_subtree(org):
     from dandelion.routing.conditions import evaluate
 

@@ -7,7 +7,8 @@
   Enqueued on commit after each stored delivery (de-duplicated by :class:`JobSlot`) and every minute as a safety net.
 * ``deliver_reply``: sends an outbound message through the account's ReplyConnector (pending → sent / failed;
   temporary errors retried with backoff, permanent ones recorded on the account).
-* ``run_moderation``: hides / unhides / deletes / bans through the ModerationConnector.
+* ``run_moderation``: hides / unhides / deletes / bans through the ModerationConnector (``run_moderation_many``:
+  the same for the messages of one pipeline batch, one job).
 * ``sweep_unanswered``: every few minutes, "nothing falls through" (see :func:`dandelion.inbox.sweep.sweep`).
 """
 
@@ -410,6 +411,23 @@ def run_moderation(message_id: int, action: str) -> str:
     add_event(message.conversation, EventKind.MODERATED, message=message.pk, action=action, on_network=True,
               detail=getattr(result, "detail", ""))
     return "done"
+
+
+@task()
+def run_moderation_many(message_ids: list[int], action: str) -> dict[str, int]:
+    """:func:`run_moderation` of each message, in one job: what the pipeline enqueues for the messages of a batch
+    its rules hid (one job row per batch, not per message). Each message's outcome is its own: a temporary failure
+    re-enqueues that message alone, a permanent one is recorded on its account and in its conversation; an
+    unexpected error on one message leaves the others done and retries that one as its own job."""
+    outcomes: dict[str, int] = defaultdict(int)
+    for message_id in message_ids:
+        try:
+            outcomes[run_moderation.call(message_id, action)] += 1
+        except Exception:  # one message's failure is not the batch's
+            logger.exception("moderation %s of message %s failed; retried as its own job", action, message_id)
+            run_moderation.enqueue(message_id, action)
+            outcomes["requeued"] += 1
+    return dict(outcomes)
 
 
 # --- the sweep ------------------------------------------------------------------------------------------------------

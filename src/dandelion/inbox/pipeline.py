@@ -23,13 +23,14 @@ from collections import defaultdict
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, OperationalError, transaction
+from django.db import IntegrityError, OperationalError, connection, transaction
 from django.db.models import Case, F, Q, Value, When
-from django.db.models.functions import Concat
 from django.utils import timezone
 
 from dandelion.connectors.base import InboundEvent
+from dandelion.core.bulk import insert_rows, update_rows
 from dandelion.core.memo import batch_memo, memoized
+from dandelion.core.querysets import AnyOf
 from dandelion.inbox import connect, search, services
 from dandelion.inbox.choices import (
     ConversationKind,
@@ -88,9 +89,15 @@ def _chunks(items: Sequence, size: int = CHUNK):
 
 
 def _in(qs, field_name: str, values: Iterable):
-    """Rows of ``qs`` whose ``field_name`` is in ``values``, queried in chunks (portable parameter limits)."""
+    """Rows of ``qs`` whose ``field_name`` is in ``values``: on PostgreSQL one query with the values as one array
+    (``= ANY``), elsewhere ``IN`` in chunks (portable parameter limits)."""
+    values = sorted(set(values))
+    if not values:
+        return []
+    if connection.vendor == "postgresql":
+        return list(qs.filter(AnyOf(F(field_name), values)))
     out = []
-    for chunk in _chunks(sorted(set(values))):
+    for chunk in _chunks(values):
         out.extend(qs.filter(**{f"{field_name}__in": chunk}))
     return out
 
@@ -197,8 +204,8 @@ def _ingest_once(items: Sequence[tuple[object, InboundEvent]], understood: dict,
         batch[event.external_id] = event
         account_of[event.external_id] = account
     # dedup against the database
-    known = {m for chunk in _chunks(list(batch)) for m in Message.objects.filter(
-        network=network, external_id__in=chunk).values_list("external_id", flat=True)}
+    known = set(_in(Message.objects.filter(network=network).values_list("external_id", flat=True), "external_id",
+                    batch))
     if known:
         result.duplicates += len(known)
         batch = {k: v for k, v in batch.items() if k not in known}
@@ -238,7 +245,7 @@ def _identities(network: str, events: list[InboundEvent], understood) -> dict[st
             lang = (author.language or (u.language if u else None) or "").lower()
             contacts.append(Contact(name=(author.name or author.handle or aid)[:200], languages=[lang] if lang else [],
                                     country=(author.country or "")[:2], followers=author.followers or 0))
-        Contact.objects.bulk_create(contacts)
+        insert_rows(Contact, contacts)
         AuthorIdentity.objects.bulk_create(
             [AuthorIdentity(network=network, external_id=aid, contact=c, handle=(authors[aid][0].handle or "")[:150],
                             name=(authors[aid][0].name or "")[:200], followers=authors[aid][0].followers or 0)
@@ -311,7 +318,6 @@ CONVERSATION_FIELDS = [
     "waiting_since", "first_inbound_at", "first_response_at", "last_inbound_at", "last_outbound_at",
     "last_activity_at", "resolved_at", "snoozed_until", "sla_due_at", "updated_at",
 ]
-SEARCH_FIELDS = ["search_text", "search_truncated"]  # the flag written only when this batch sets it
 
 
 def _persist(network: str, events: list[InboundEvent], account_of: dict, understood, result: IngestResult,
@@ -431,8 +437,7 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
                 if target.direction == Direction.INBOUND and not target.replied:
                     target.replied, target.replied_at = True, e.created_at
             elif e.in_reply_to in parent_rows and parent_rows[e.in_reply_to].direction == Direction.INBOUND:
-                if e.in_reply_to not in db_answered:
-                    db_answered[e.in_reply_to] = e.created_at
+                db_answered.setdefault(e.in_reply_to, e.created_at)
         else:
             u = understood.get(e.external_id)
             d = decisions[e.external_id]
@@ -549,16 +554,12 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
         rows = _in(Message.objects.filter(network=network, replied=False), "external_id", db_answered)
         for row in rows:
             row.replied, row.replied_at = True, db_answered[row.external_id]
-        Message.objects.bulk_update(rows, ["replied", "replied_at"])
+        update_rows(Message, rows, ["replied", "replied_at"])
     write_books(book_of.values())
-    for conv in existing:  # a small UPDATE each: cheaper than bulk_update's CASE expressions over many fields
-        if id(conv) in searchable:  # the database appends, keeping a concurrent writer's addition
-            # the flag only ever turns on: a copy read before another writer set it must not turn it off
-            text, conv.search_text = conv.search_text, Concat(F("search_text"), Value(searchable[id(conv)]))
-            conv.save(update_fields=CONVERSATION_FIELDS + SEARCH_FIELDS[:1 + conv.search_truncated])
-            conv.search_text = text
-        else:
-            conv.save(update_fields=CONVERSATION_FIELDS)
+    # the database appends to the search text, keeping a concurrent writer's addition; the truncation flag only
+    # ever turns on (a copy read before another writer set it must not turn it off)
+    update_rows(Conversation, existing, CONVERSATION_FIELDS, turn_on=["search_truncated"],
+                append={"search_text": {conv.pk: searchable[id(conv)] for conv in existing if id(conv) in searchable}})
     result.created += len(objs)
     result.message_ids += [m.pk for m in objs.values()]
     result.conversation_ids += [c.pk for c in touched]
@@ -576,9 +577,9 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
                 "rule": decisions[msg.external_id].matched_rule_ids,
                 "note": "" if capable else "The connector cannot moderate: hidden in Dandelion only."}))
         if capable_ids:
-            from dandelion.inbox.jobs import run_moderation
+            from dandelion.inbox.jobs import run_moderation_many
 
-            transaction.on_commit(lambda: [run_moderation.enqueue(i, "hide") for i in capable_ids], robust=True)
+            transaction.on_commit(lambda: run_moderation_many.enqueue(capable_ids, "hide"), robust=True)
 
     # --- tags, events, assignment, auto-acknowledgements ---------------------------------------------------------
     if any(tag_names.values()):
@@ -590,8 +591,8 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
         through.objects.bulk_create(
             [through(conversation_id=conv_of[key].pk, tag_id=existing_tags[n].pk) for key, ns in tag_names.items()
              for n in ns if n in existing_tags], ignore_conflicts=True)
-    ConversationEvent.objects.bulk_create([ConversationEvent(conversation=conv, kind=kind, data=_refs(data))
-                                           for conv, kind, data in new_events])
+    insert_rows(ConversationEvent, [ConversationEvent(conversation=conv, kind=kind, data=_refs(data))
+                                    for conv, kind, data in new_events])
     plan.write()
     if auto_acks:
         canned = CannedResponse.objects.in_bulk([c for _, c in auto_acks])
@@ -617,7 +618,7 @@ def _insert(model, objs: list) -> None:
     :class:`ConcurrentWrite` (the batch runs again)."""
     try:
         with transaction.atomic():
-            model.objects.bulk_create(objs)
+            insert_rows(model, objs)
     except IntegrityError as exc:
         for obj in objs:
             obj.pk = None

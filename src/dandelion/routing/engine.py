@@ -19,7 +19,7 @@ Default route when no rule sets a team (``rule_id`` None):
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 
 from dandelion.core.memo import memoized
 from dandelion.inbox.choices import Priority
@@ -62,7 +62,8 @@ class RoutingDecision:
 
     def as_reason(self) -> dict:
         """JSON for ``Conversation.routing_reason``: ``{"rule": id|None, "explanation": ..., ...}``."""
-        data = asdict(self)
+        data = {f.name: getattr(self, f.name) for f in fields(self)}  # asdict's deep copy, for flat fields
+        data["tags"], data["matched_rule_ids"] = list(self.tags), list(self.matched_rule_ids)
         data["rule"] = self.rule_id
         data["default"] = self.rule_id is None
         return data

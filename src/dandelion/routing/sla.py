@@ -388,16 +388,17 @@ def write_books(books) -> None:
     """Write the clocks of many books: changed ones first (a cancelled clock leaves the one-active-per-metric
     constraint before its successor arrives), then every new clock in one INSERT. The conversations must be saved;
     their ``sla_due_at`` (``book.due()``) is the caller's to write."""
+    from dandelion.core.bulk import insert_rows, update_rows
     from dandelion.routing.models import AppliedSla
 
     changed = [row for book in books for row in book.changed.values()]
     if changed:
-        AppliedSla.objects.bulk_update(changed, ["status", "completed_at", "breached_at"])
+        update_rows(AppliedSla, changed, ["status", "completed_at", "breached_at"])
     new = [row for book in books for row in book.new]
     if new:
         for row in new:
             row.conversation_id = row.conversation.pk
-        AppliedSla.objects.bulk_create(new)
+        insert_rows(AppliedSla, new)
     for book in books:
         book.changed, book.new = {}, []
 

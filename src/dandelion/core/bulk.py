@@ -1,0 +1,195 @@
+"""Plain bulk inserts for the hot write paths: ``insert_rows(Model, objs)`` behaves as ``bulk_create(objs)``
+(primary keys set on the objects, no signals, a unique violation raises ``IntegrityError``).
+
+On PostgreSQL, from ``COPY_FROM`` rows on, the rows go in one ``COPY ... FROM STDIN`` with primary keys drawn from
+the table's sequence beforehand; elsewhere, and for fewer rows, Django's ``bulk_create``. Why: ``bulk_create`` on
+PostgreSQL builds an ``INSERT ... SELECT * FROM UNNEST(%s, %s, ...)`` whose arrays psycopg quotes in Python,
+value by value, and Django's insert compiler prepares each value through each field again: at the inbound
+pipeline's batch sizes the two were 26 % of a worker's time, 6 times the database's own work for the same rows
+(benchmarks.md §1, "Sixth session"). COPY formats each row in psycopg's C code.
+
+Portable: the ``COPY`` is an optimisation of one engine with the same result; both paths run in the suite (SQLite
+takes ``bulk_create``, PostgreSQL ``COPY``; ``tests/core/test_bulk.py`` checks they store the same rows).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import Enum
+
+from django.db import connections, models
+from django.db.models.fields import Field
+
+COPY_FROM = 16  # below this many rows one INSERT ... RETURNING is as cheap as two statements
+
+# fields whose value goes to the database as the object holds it (after ``pre_save``): the driver adapts it
+_AS_IS = (models.CharField, models.TextField, models.IntegerField, models.FloatField, models.BooleanField,
+          models.AutoField, models.BigAutoField, models.SmallAutoField, models.UUIDField)
+_plans: dict[tuple[type, str], tuple] = {}
+_sequences: dict[tuple[str, str], str] = {}
+
+
+def _plan(model: type[models.Model], alias: str) -> tuple:
+    """Per model: the COPY statement's columns and, per column, how its value is read."""
+    key = (model, alias)
+    if key not in _plans:
+        meta = model._meta
+        fields = [f for f in meta.concrete_fields if not f.generated]
+        steps = []
+        for f in fields:
+            overrides_pre_save = type(f).pre_save is not Field.pre_save
+            if isinstance(f, models.DateField):  # DateField/DateTimeField: pre_save only does something for auto_*
+                overrides_pre_save = f.auto_now or f.auto_now_add
+            if overrides_pre_save:
+                kind = "pre_save"
+            elif isinstance(f, models.ForeignKey) or isinstance(f, _AS_IS) and not f.choices:
+                kind = "attr"
+            elif isinstance(f, _AS_IS):
+                kind = "choice"  # a TextChoices/IntegerChoices member: its value (the driver could take its name)
+            elif isinstance(f, models.DateTimeField):
+                kind = "datetime"
+            else:
+                kind = "prep"
+            steps.append((f, f.attname, kind))
+        connection = connections[alias]
+        quote = connection.ops.quote_name
+        columns = ", ".join(quote(f.column) for f in fields)
+        _plans[key] = (f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN", steps, meta.pk)
+    return _plans[key]
+
+
+def _sequence(alias: str, table: str, column: str) -> str:
+    key = (alias, table)
+    if key not in _sequences:
+        with connections[alias].cursor() as cursor:
+            cursor.execute("SELECT pg_get_serial_sequence(%s, %s)", [table, column])
+            _sequences[key] = cursor.fetchone()[0]
+    return _sequences[key]
+
+
+def _copyable(model: type[models.Model], objs: Sequence[models.Model], alias: str) -> bool:
+    meta = model._meta
+    return (connections[alias].vendor == "postgresql" and len(objs) >= COPY_FROM and not meta.parents
+            and isinstance(meta.pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
+            and all(obj.pk is None for obj in objs))
+
+
+def insert_rows(model: type[models.Model], objs: Sequence[models.Model], *, using: str = "default") -> None:
+    """Insert ``objs`` (new instances of ``model``) as ``model.objects.bulk_create(objs)`` would, faster on
+    PostgreSQL. Run it inside a transaction: on an error nothing of the call is kept only then."""
+    objs = list(objs)
+    if not objs:
+        return
+    if not _copyable(model, objs, using):
+        model.objects.using(using).bulk_create(objs)
+        return
+    connection = connections[using]
+    statement, steps, pk = _plan(model, using)
+    for obj in objs:
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # unsaved parents saved since: their ids
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)",
+                       [_sequence(using, model._meta.db_table, pk.column), len(objs)])
+        ids = sorted(row[0] for row in cursor.fetchall())  # in object order, as bulk_create numbers them
+        for obj, pk_value in zip(objs, ids, strict=True):
+            setattr(obj, pk.attname, pk_value)
+        rows = []
+        for obj in objs:
+            row = []
+            for f, attname, kind in steps:
+                if kind == "attr":
+                    value = getattr(obj, attname)
+                elif kind == "choice":
+                    value = getattr(obj, attname)
+                    if isinstance(value, Enum):
+                        value = value.value
+                elif kind == "pre_save":
+                    value = f.get_db_prep_save(f.pre_save(obj, True), connection)
+                elif kind == "datetime":
+                    value = getattr(obj, attname)
+                    if value is not None and value.tzinfo is None:  # naive: Django's own conversion (and warning)
+                        value = f.get_db_prep_save(value, connection)
+                else:
+                    value = f.get_db_prep_save(getattr(obj, attname), connection)
+                row.append(value)
+            rows.append(row)
+        try:
+            with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+                for row in rows:
+                    copy.write_row(row)
+        except BaseException:
+            for obj in objs:
+                setattr(obj, pk.attname, None)
+            raise
+    for obj in objs:
+        obj._state.adding = False
+        obj._state.db = using
+
+
+UPDATE_CHUNK = 1000
+
+
+def _db_value(f, value, connection):
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(f, (*_AS_IS, models.ForeignKey)) or value is None:
+        return value
+    if isinstance(f, models.DateTimeField) and value.tzinfo is not None:
+        return value
+    return f.get_db_prep_save(value, connection)
+
+
+def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str], *,
+                append: dict[str, dict] | None = None, turn_on: Sequence[str] = (), using: str = "default") -> None:
+    """Write ``fields`` of saved ``objs`` to their rows, as ``bulk_update(objs, fields)`` would (no ``pre_save``,
+    no signals), and two merges with what the row holds now (a concurrent writer's change kept):
+
+    - ``append``: ``{field: {pk: text}}``: the text is appended to the column (rows without one keep theirs);
+    - ``turn_on``: boolean fields set when the object's value is true, never cleared.
+
+    On PostgreSQL one ``UPDATE ... FROM (VALUES ...)`` per 1,000 rows; elsewhere one ``UPDATE`` per row (Django's
+    ``bulk_update`` writes a ``CASE`` per field and row, which cost more than the row-by-row statements it saves).
+    Rows are written in primary-key order."""
+    objs = sorted(objs, key=lambda o: o.pk)
+    if not objs:
+        return
+    append = append or {}
+    connection = connections[using]
+    meta = model._meta
+    plain = [meta.get_field(name) for name in fields]
+    merged = [meta.get_field(name) for name in (*append, *turn_on)]
+    if connection.vendor != "postgresql":
+        from django.db.models import F, Value
+        from django.db.models.functions import Concat
+
+        for obj in objs:
+            values = {f.attname: getattr(obj, f.attname) for f in plain}
+            for name, texts in append.items():
+                added = texts.get(obj.pk)
+                if added:
+                    values[name] = Concat(F(name), Value(added))
+            values.update({name: True for name in turn_on if getattr(obj, name)})
+            model.objects.using(using).filter(pk=obj.pk).update(**values)
+        return
+    quote = connection.ops.quote_name
+    table, pk = quote(meta.db_table), meta.pk
+    sets = [f"{quote(f.column)} = v.{quote(f.column)}::{f.cast_db_type(connection)}" for f in plain]
+    sets += [f"{quote(f.column)} = t.{quote(f.column)} || COALESCE(v.{quote(f.column)}::text, '')"
+             for f in merged[:len(append)]]
+    sets += [f"{quote(f.column)} = t.{quote(f.column)} OR COALESCE(v.{quote(f.column)}::boolean, false)"
+             for f in merged[len(append):]]
+    columns = ", ".join(quote(f.column) for f in [pk, *plain, *merged])
+    row_sql = "(" + ", ".join(["%s"] * (1 + len(plain) + len(merged))) + ")"
+    for start in range(0, len(objs), UPDATE_CHUNK):
+        chunk = objs[start:start + UPDATE_CHUNK]
+        params = []
+        for obj in chunk:
+            params.append(obj.pk)
+            params.extend(_db_value(f, getattr(obj, f.attname), connection) for f in plain)
+            params.extend(texts.get(obj.pk) or None for texts in append.values())
+            params.extend(bool(getattr(obj, name)) for name in turn_on)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {table} AS t SET {', '.join(sets)} FROM (VALUES {', '.join([row_sql] * len(chunk))}) "
+                f"AS v({columns}) WHERE t.{quote(pk.column)} = v.{quote(pk.column)}::{pk.cast_db_type(connection)}",
+                params)
