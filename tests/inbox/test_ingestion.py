@@ -555,3 +555,33 @@ def test_a_bad_delivery_in_a_claim_over_several_accounts_holds_back_only_itself(
     bad.refresh_from_db()
     assert bad.attempts == 1 and bad.error and bad.next_attempt_at is not None
     assert set(Message.objects.values_list("external_id", flat=True)) == {"a-1", "c-1"}
+
+
+def test_an_identity_another_worker_created_meanwhile_wins(inbox, monkeypatch):
+    """Identities are inserted in one statement; when another worker created one of them after this batch looked,
+    the batch takes theirs, drops the contact it made for it, and creates the others once."""
+    from dandelion.inbox import pipeline
+    from dandelion.inbox.models import AuthorIdentity
+
+    account = type(inbox.fr_account).objects.select_related("owner_unit").get(pk=inbox.fr_account.pk)
+    events = _events_of(20, prefix="race")
+    real = pipeline.insert_rows
+
+    def racing(model, objs):
+        # after the batch looked its authors up, before it inserts their identities
+        if model is Contact and not AuthorIdentity.objects.filter(external_id="race-author-3").exists():
+            theirs = Contact.objects.create(name="Theirs")  # the other worker's, committed before ours
+            AuthorIdentity.objects.create(network=account.network, external_id="race-author-3", contact=theirs)
+        return real(model, objs)
+
+    monkeypatch.setattr(pipeline, "insert_rows", racing)
+    contacts_before = Contact.objects.count()
+    result = pipeline.ingest_events(account, events)
+    assert result.created == 20
+    identities = AuthorIdentity.objects.filter(external_id__startswith="race-author-")
+    assert identities.count() == 20 and len({i.contact_id for i in identities}) == 20
+    theirs = identities.get(external_id="race-author-3")
+    assert theirs.contact.name == "Theirs"
+    assert Message.objects.get(external_id="race-3").author_identity_id == theirs.pk
+    assert Conversation.objects.get(thread_key="race-3").contact_id == theirs.contact_id
+    assert Contact.objects.count() == contacts_before + 20  # ours for race-author-3 was dropped, not left orphaned

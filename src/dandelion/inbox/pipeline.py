@@ -246,19 +246,22 @@ def _identities(network: str, events: list[InboundEvent], understood) -> dict[st
             contacts.append(Contact(name=(author.name or author.handle or aid)[:200], languages=[lang] if lang else [],
                                     country=(author.country or "")[:2], followers=author.followers or 0))
         insert_rows(Contact, contacts)
-        AuthorIdentity.objects.bulk_create(
-            [AuthorIdentity(network=network, external_id=aid, contact=c, handle=(authors[aid][0].handle or "")[:150],
-                            name=(authors[aid][0].name or "")[:200], followers=authors[aid][0].followers or 0)
-             for aid, c in zip(missing, contacts, strict=True)],
-            ignore_conflicts=True,  # another worker may have created some: theirs win
-        )
-        fresh = {i.external_id: i for i in _in(
-            AuthorIdentity.objects.filter(network=network).select_related("contact"), "external_id", missing)}
-        found.update(fresh)
-        used = {i.contact_id for i in fresh.values()}
-        orphans = [c.pk for c in contacts if c.pk not in used]
-        if orphans:
-            Contact.objects.filter(pk__in=orphans).delete()
+        made = [AuthorIdentity(network=network, external_id=aid, contact=c, handle=(authors[aid][0].handle or "")[:150],
+                               name=(authors[aid][0].name or "")[:200], followers=authors[aid][0].followers or 0)
+                for aid, c in zip(missing, contacts, strict=True)]
+        try:  # the usual case: nobody else created them; one insert, nothing to read back
+            with transaction.atomic():
+                insert_rows(AuthorIdentity, made)
+            found.update((i.external_id, i) for i in made)
+        except IntegrityError:  # another worker created some meanwhile: theirs win, ours are read back
+            AuthorIdentity.objects.bulk_create(made, ignore_conflicts=True)
+            fresh = {i.external_id: i for i in _in(
+                AuthorIdentity.objects.filter(network=network).select_related("contact"), "external_id", missing)}
+            found.update(fresh)
+            used = {i.contact_id for i in fresh.values()}
+            orphans = [c.pk for c in contacts if c.pk not in used]
+            if orphans:
+                Contact.objects.filter(pk__in=orphans).delete()
     return found
 
 
