@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.test.utils import CaptureQueriesContext
 
@@ -138,3 +139,70 @@ def test_update_rows_plain_fields_as_bulk_update():
     assert stored(Message.objects.filter(external_id__startswith="ours")) == \
         stored(Message.objects.filter(external_id__startswith="theirs"))
     bulk.update_rows(Message, [], ["text"])  # nothing to write: no statement
+
+
+def test_insert_rows_converts_what_bulk_create_converts():
+    """Values that are not of the column's plain type go through Django's conversion, as bulk_create sends them."""
+    from django.utils.translation import gettext_lazy
+
+    def made(prefix):
+        return [Contact(name=gettext_lazy("Lazy name") if i % 2 else f"{prefix}{i}", followers=float(i),
+                        languages=["fr"], country="FR") for i in range(bulk.COPY_FROM + 2)]
+
+    ours, theirs = made("c"), made("c")
+    bulk.insert_rows(Contact, ours)
+    Contact.objects.bulk_create(theirs)
+    cols = ("name", "followers", "languages", "country")
+    assert list(Contact.objects.filter(pk__in=[c.pk for c in ours]).order_by("id").values_list(*cols)) == \
+        list(Contact.objects.filter(pk__in=[c.pk for c in theirs]).order_by("id").values_list(*cols))
+    conv = conversation()
+    rows = messages(conv, bulk.COPY_FROM, "iso")
+    for m in rows:
+        m.sent_at = "2026-12-02T09:30:15+00:00"  # a string, as a form or an API could hand it over
+    bulk.insert_rows(Message, rows)
+    assert set(Message.objects.filter(external_id__startswith="iso").values_list("sent_at", flat=True)) == {
+        dt.datetime(2026, 12, 2, 9, 30, 15, tzinfo=dt.UTC)}
+
+
+def test_insert_rows_leaves_objects_unsaved_when_a_value_is_refused():
+    conv = conversation()
+    rows = messages(conv, bulk.COPY_FROM, "bad")
+    rows[-1].sent_at = "not a date"
+    with pytest.raises(ValidationError), transaction.atomic():  # Django's conversion refuses it, as in bulk_create
+        bulk.insert_rows(Message, rows)
+    assert all(m.pk is None and m._state.adding for m in rows)
+    assert not Message.objects.filter(external_id__startswith="bad").exists()
+
+
+def test_update_rows_auto_now_takes_the_time_of_the_write():
+    conv = conversation()
+    conv.updated_at = AT  # an old value held by the object
+    before = dt.datetime.now(dt.UTC)
+    bulk.update_rows(Conversation, [conv], ["status", "updated_at"])
+    conv.refresh_from_db()
+    assert conv.updated_at >= before  # as save(update_fields=...) gives it
+
+
+@pytest.mark.postgres  # TOAST is PostgreSQL's
+def test_update_rows_does_not_rewrite_a_long_text_it_appends_nothing_to():
+    """A conversation's search text near its limit lives out of line (TOAST); a batch that appends nothing to it
+    must not write it again (``text || ''`` would, 100 chunks for 200,000 characters)."""
+    import random
+    import string
+
+    def toast_rows_written() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_stat_get_xact_tuples_inserted(reltoastrelid) FROM pg_class "
+                           "WHERE relname = %s", [Conversation._meta.db_table])
+            return cursor.fetchone()[0]
+
+    rng = random.Random(5)
+    conv = conversation(search_text="".join(rng.choice(string.ascii_letters + " ") for _ in range(199_000)))
+    before = toast_rows_written()
+    conv.status = ConversationStatus.PENDING
+    bulk.update_rows(Conversation, [conv], ["status"], turn_on=["search_truncated"], append={"search_text": {}})
+    assert toast_rows_written() == before
+    bulk.update_rows(Conversation, [conv], ["status"], append={"search_text": {conv.pk: "more\n"}})
+    assert toast_rows_written() > before  # the check sees a rewrite when there is one
+    conv.refresh_from_db()
+    assert conv.status == "pending" and conv.search_text.endswith("more\n") and len(conv.search_text) == 199_005

@@ -37,10 +37,11 @@ def test_spam_rule_hides_spam(inbox, deliver):
     assert [r.result.target_external_id for r in fake.STORE.moderation] == ["sp1"]
 
 
-def test_hides_of_one_batch_are_one_job_and_each_message_its_own_outcome(inbox, deliver,
+def test_hides_of_one_batch_are_one_job_and_each_message_its_own_outcome(inbox, deliver, monkeypatch,
                                                                         django_capture_on_commit_callbacks):
     from django_tasks_db.models import DBTaskResult
 
+    from dandelion.inbox import jobs
     from dandelion.inbox.jobs import run_moderation_many
     from dandelion.routing.services import create_routing_rule
 
@@ -50,10 +51,10 @@ def test_hides_of_one_batch_are_one_job_and_each_message_its_own_outcome(inbox, 
     with django_capture_on_commit_callbacks(execute=True):
         deliver(inbox.fr_account, *[event(f"free followers here #{i}", id=f"sp{i}", author=f"bot-{i}")
                                     for i in range(3)], event("Bonjour ?", id="ok", author="u-ok", language="fr"))
-    jobs = list(DBTaskResult.objects.filter(task_path__endswith="run_moderation_many"))
+    queued = list(DBTaskResult.objects.filter(task_path__endswith="run_moderation_many"))
     ids = sorted(Message.objects.filter(external_id__startswith="sp").values_list("pk", flat=True))
-    assert len(jobs) == 1 and sorted(jobs[0].args_kwargs["args"][0]) == ids
-    assert jobs[0].args_kwargs["args"][1] == "hide"
+    assert len(queued) == 1 and sorted(queued[0].args_kwargs["args"][0]) == ids
+    assert queued[0].args_kwargs["args"][1] == "hide"
     # the job: a temporary failure of the first message re-enqueues it alone, the others are hidden on the network
     fake.FakeConnector.fail_next(1, retry_after=5.0, message="HTTP 503")
     with django_capture_on_commit_callbacks(execute=True):
@@ -62,6 +63,42 @@ def test_hides_of_one_batch_are_one_job_and_each_message_its_own_outcome(inbox, 
     assert sorted(r.result.target_external_id for r in fake.STORE.moderation) == ["sp1", "sp2"]
     retry = DBTaskResult.objects.get(task_path__endswith=".run_moderation")
     assert retry.args_kwargs["args"] == [ids[0], "hide"]
+    # a message whose moderation breaks, and whose retry cannot even be enqueued, does not stop the others
+    fake.STORE.moderation.clear()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("queue down")
+
+    real = jobs.run_moderation
+
+    class Breaking:  # run_moderation as run_moderation_many sees it
+        enqueue = staticmethod(broken)
+
+        @staticmethod
+        def call(pk, action):
+            return broken() if pk == ids[0] else real.call(pk, action)
+
+    monkeypatch.setattr(jobs, "run_moderation", Breaking)
+    assert run_moderation_many.call(ids, "hide") == {"lost": 1, "done": 2}
+    assert sorted(r.result.target_external_id for r in fake.STORE.moderation) == ["sp1", "sp2"]
+
+
+def test_a_spam_wave_is_moderated_by_several_jobs(inbox, deliver, monkeypatch, django_capture_on_commit_callbacks):
+    from django_tasks_db.models import DBTaskResult
+
+    from dandelion.inbox import jobs
+    from dandelion.routing.services import create_routing_rule
+
+    monkeypatch.setattr(jobs, "MODERATION_JOB_SIZE", 2)
+    create_routing_rule(actor=inbox.users.hub_admin, unit=inbox.hub, name="Spam → hide",
+                        conditions={"field": "keywords", "op": "any", "value": ["free followers"]},
+                        actions={"hide": True})
+    with django_capture_on_commit_callbacks(execute=True):
+        deliver(inbox.fr_account, *[event(f"free followers here #{i}", id=f"sp{i}", author=f"bot-{i}")
+                                    for i in range(5)])
+    sizes = sorted(len(job.args_kwargs["args"][0])
+                   for job in DBTaskResult.objects.filter(task_path__endswith="run_moderation_many"))
+    assert sizes == [1, 2, 2]
 
 
 def test_auto_acknowledgement_is_not_a_response(inbox, deliver):

@@ -14,47 +14,67 @@ takes ``bulk_create``, PostgreSQL ``COPY``; ``tests/core/test_bulk.py`` checks t
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
-from enum import Enum
 
 from django.db import connections, models
-from django.db.models.fields import Field
+from django.db.models.fields import NOT_PROVIDED, Field
 
 COPY_FROM = 16  # below this many rows one INSERT ... RETURNING is as cheap as two statements
 
-# fields whose value goes to the database as the object holds it (after ``pre_save``): the driver adapts it
-_AS_IS = (models.CharField, models.TextField, models.IntegerField, models.FloatField, models.BooleanField,
-          models.AutoField, models.BigAutoField, models.SmallAutoField, models.UUIDField)
 _plans: dict[tuple[type, str], tuple] = {}
 _sequences: dict[tuple[str, str], str] = {}
 
 
+def _plain_types(f: Field) -> tuple[type, ...]:
+    """The Python types a value of ``f`` is sent as it is (the driver adapts them as Django would have converted
+    them); any other value (a choices member, a float in an integer field, a lazy string, a naive or string
+    datetime, a dict for JSON...) goes through ``get_db_prep_save``, as ``bulk_create`` sends it."""
+    if isinstance(f, models.ForeignKey):
+        return _plain_types(f.target_field)
+    if isinstance(f, models.BooleanField):
+        return (bool,)
+    if isinstance(f, models.AutoField | models.BigAutoField | models.SmallAutoField | models.IntegerField):
+        return (int,)
+    if isinstance(f, models.FloatField):
+        return (float, int)
+    if isinstance(f, models.CharField | models.TextField) and not isinstance(f, models.UUIDField):
+        return (str,)
+    return ()
+
+
+def _converter(f: Field, *, add: bool):
+    """``convert(obj, connection)``: the value of ``f`` for the database, as Django's insert (``add``) or update
+    compiler would send it."""
+    attname = f.attname
+    if type(f).pre_save is not Field.pre_save and (
+            not isinstance(f, models.DateField) or f.auto_now or add and f.auto_now_add):
+        return lambda obj, connection: f.get_db_prep_save(f.pre_save(obj, add), connection)
+    if isinstance(f, models.DateTimeField):
+        def convert(obj, connection):
+            value = getattr(obj, attname)
+            if value is None or type(value) is dt.datetime and value.tzinfo is not None:
+                return value
+            return f.get_db_prep_save(value, connection)  # naive or not a datetime: Django's conversion
+        return convert
+    plain = (*_plain_types(f), type(None))
+
+    def convert(obj, connection):
+        value = getattr(obj, attname)
+        return value if type(value) in plain else f.get_db_prep_save(value, connection)
+    return convert
+
+
 def _plan(model: type[models.Model], alias: str) -> tuple:
-    """Per model: the COPY statement's columns and, per column, how its value is read."""
+    """Per model: the COPY statement and, per column, its value's converter."""
     key = (model, alias)
     if key not in _plans:
         meta = model._meta
         fields = [f for f in meta.concrete_fields if not f.generated]
-        steps = []
-        for f in fields:
-            overrides_pre_save = type(f).pre_save is not Field.pre_save
-            if isinstance(f, models.DateField):  # DateField/DateTimeField: pre_save only does something for auto_*
-                overrides_pre_save = f.auto_now or f.auto_now_add
-            if overrides_pre_save:
-                kind = "pre_save"
-            elif isinstance(f, models.ForeignKey) or isinstance(f, _AS_IS) and not f.choices:
-                kind = "attr"
-            elif isinstance(f, _AS_IS):
-                kind = "choice"  # a TextChoices/IntegerChoices member: its value (the driver could take its name)
-            elif isinstance(f, models.DateTimeField):
-                kind = "datetime"
-            else:
-                kind = "prep"
-            steps.append((f, f.attname, kind))
-        connection = connections[alias]
-        quote = connection.ops.quote_name
+        quote = connections[alias].ops.quote_name
         columns = ", ".join(quote(f.column) for f in fields)
-        _plans[key] = (f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN", steps, meta.pk)
+        _plans[key] = (f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN",
+                       [_converter(f, add=True) for f in fields], meta.pk)
     return _plans[key]
 
 
@@ -71,12 +91,14 @@ def _copyable(model: type[models.Model], objs: Sequence[models.Model], alias: st
     meta = model._meta
     return (connections[alias].vendor == "postgresql" and len(objs) >= COPY_FROM and not meta.parents
             and isinstance(meta.pk, models.AutoField | models.BigAutoField | models.SmallAutoField)
+            and not any(getattr(f, "db_default", NOT_PROVIDED) is not NOT_PROVIDED for f in meta.concrete_fields)
             and all(obj.pk is None for obj in objs))
 
 
 def insert_rows(model: type[models.Model], objs: Sequence[models.Model], *, using: str = "default") -> None:
     """Insert ``objs`` (new instances of ``model``) as ``model.objects.bulk_create(objs)`` would, faster on
-    PostgreSQL. Run it inside a transaction: on an error nothing of the call is kept only then."""
+    PostgreSQL. On any error the objects are left unsaved (no primary key) and the error raised (a unique violation
+    as ``IntegrityError``); run it in a transaction or savepoint to keep nothing of a failed call."""
     objs = list(objs)
     if not objs:
         return
@@ -84,43 +106,24 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model], *, usin
         model.objects.using(using).bulk_create(objs)
         return
     connection = connections[using]
-    statement, steps, pk = _plan(model, using)
+    statement, converters, pk = _plan(model, using)
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")  # unsaved parents saved since: their ids
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)",
-                       [_sequence(using, model._meta.db_table, pk.column), len(objs)])
-        ids = sorted(row[0] for row in cursor.fetchall())  # in object order, as bulk_create numbers them
-        for obj, pk_value in zip(objs, ids, strict=True):
-            setattr(obj, pk.attname, pk_value)
-        rows = []
-        for obj in objs:
-            row = []
-            for f, attname, kind in steps:
-                if kind == "attr":
-                    value = getattr(obj, attname)
-                elif kind == "choice":
-                    value = getattr(obj, attname)
-                    if isinstance(value, Enum):
-                        value = value.value
-                elif kind == "pre_save":
-                    value = f.get_db_prep_save(f.pre_save(obj, True), connection)
-                elif kind == "datetime":
-                    value = getattr(obj, attname)
-                    if value is not None and value.tzinfo is None:  # naive: Django's own conversion (and warning)
-                        value = f.get_db_prep_save(value, connection)
-                else:
-                    value = f.get_db_prep_save(getattr(obj, attname), connection)
-                row.append(value)
-            rows.append(row)
-        try:
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)",
+                           [_sequence(using, model._meta.db_table, pk.column), len(objs)])
+            ids = sorted(row[0] for row in cursor.fetchall())  # in object order, as bulk_create numbers them
+            for obj, pk_value in zip(objs, ids, strict=True):
+                setattr(obj, pk.attname, pk_value)
+            rows = [[convert(obj, connection) for convert in converters] for obj in objs]
             with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
-        except BaseException:
-            for obj in objs:
-                setattr(obj, pk.attname, None)
-            raise
+    except BaseException:
+        for obj in objs:
+            setattr(obj, pk.attname, None)
+        raise
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
@@ -129,27 +132,19 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model], *, usin
 UPDATE_CHUNK = 1000
 
 
-def _db_value(f, value, connection):
-    if isinstance(value, Enum):
-        return value.value
-    if isinstance(f, (*_AS_IS, models.ForeignKey)) or value is None:
-        return value
-    if isinstance(f, models.DateTimeField) and value.tzinfo is not None:
-        return value
-    return f.get_db_prep_save(value, connection)
-
-
 def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields: Sequence[str], *,
                 append: dict[str, dict] | None = None, turn_on: Sequence[str] = (), using: str = "default") -> None:
-    """Write ``fields`` of saved ``objs`` to their rows, as ``bulk_update(objs, fields)`` would (no ``pre_save``,
-    no signals), and two merges with what the row holds now (a concurrent writer's change kept):
+    """Write ``fields`` of saved ``objs`` to their rows, as ``bulk_update(objs, fields)`` would (no signals; an
+    ``auto_now`` field among them takes the time of the write, as ``save`` gives it), and two merges with what the
+    row holds now (a concurrent writer's change kept):
 
     - ``append``: ``{field: {pk: text}}``: the text is appended to the column (rows without one keep theirs);
     - ``turn_on``: boolean fields set when the object's value is true, never cleared.
 
     On PostgreSQL one ``UPDATE ... FROM (VALUES ...)`` per 1,000 rows; elsewhere one ``UPDATE`` per row (Django's
     ``bulk_update`` writes a ``CASE`` per field and row, which cost more than the row-by-row statements it saves).
-    Rows are written in primary-key order."""
+    The VALUES list is in primary-key order; the rows are locked in the order of the plan's join, so two callers
+    updating the same rows may still deadlock (PostgreSQL then aborts one: run the transaction again)."""
     objs = sorted(objs, key=lambda o: o.pk)
     if not objs:
         return
@@ -163,7 +158,8 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
         from django.db.models.functions import Concat
 
         for obj in objs:
-            values = {f.attname: getattr(obj, f.attname) for f in plain}
+            values = {f.attname: f.pre_save(obj, False) if getattr(f, "auto_now", False) else getattr(obj, f.attname)
+                      for f in plain}
             for name, texts in append.items():
                 added = texts.get(obj.pk)
                 if added:
@@ -173,9 +169,11 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
         return
     quote = connection.ops.quote_name
     table, pk = quote(meta.db_table), meta.pk
+    converters = [_converter(f, add=False) for f in plain]  # auto_now fields take the time of the write
     sets = [f"{quote(f.column)} = v.{quote(f.column)}::{f.cast_db_type(connection)}" for f in plain]
-    sets += [f"{quote(f.column)} = t.{quote(f.column)} || COALESCE(v.{quote(f.column)}::text, '')"
-             for f in merged[:len(append)]]
+    # a row with nothing to append keeps its value as it is (``t.c || ''`` would rewrite a long text in full)
+    sets += [f"{quote(f.column)} = CASE WHEN v.{quote(f.column)} IS NULL THEN t.{quote(f.column)} "
+             f"ELSE t.{quote(f.column)} || v.{quote(f.column)}::text END" for f in merged[:len(append)]]
     sets += [f"{quote(f.column)} = t.{quote(f.column)} OR COALESCE(v.{quote(f.column)}::boolean, false)"
              for f in merged[len(append):]]
     columns = ", ".join(quote(f.column) for f in [pk, *plain, *merged])
@@ -185,7 +183,7 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
         params = []
         for obj in chunk:
             params.append(obj.pk)
-            params.extend(_db_value(f, getattr(obj, f.attname), connection) for f in plain)
+            params.extend(convert(obj, connection) for convert in converters)
             params.extend(texts.get(obj.pk) or None for texts in append.values())
             params.extend(bool(getattr(obj, name)) for name in turn_on)
         with connection.cursor() as cursor:

@@ -413,20 +413,28 @@ def run_moderation(message_id: int, action: str) -> str:
     return "done"
 
 
+MODERATION_JOB_SIZE = 50
+
+
 @task()
 def run_moderation_many(message_ids: list[int], action: str) -> dict[str, int]:
     """:func:`run_moderation` of each message, in one job: what the pipeline enqueues for the messages of a batch
     its rules hid (one job row per batch, not per message). Each message's outcome is its own: a temporary failure
     re-enqueues that message alone, a permanent one is recorded on its account and in its conversation; an
-    unexpected error on one message leaves the others done and retries that one as its own job."""
+    unexpected error on one message leaves the others done and retries that one as its own job. The pipeline
+    enqueues at most ``MODERATION_JOB_SIZE`` messages a job, so a spam wave's network calls spread over workers."""
     outcomes: dict[str, int] = defaultdict(int)
     for message_id in message_ids:
         try:
             outcomes[run_moderation.call(message_id, action)] += 1
         except Exception:  # one message's failure is not the batch's
             logger.exception("moderation %s of message %s failed; retried as its own job", action, message_id)
-            run_moderation.enqueue(message_id, action)
-            outcomes["requeued"] += 1
+            try:
+                run_moderation.enqueue(message_id, action)
+                outcomes["requeued"] += 1
+            except Exception:  # the queue itself is down: the rest of the batch is still tried
+                logger.exception("moderation %s of message %s could not be re-enqueued", action, message_id)
+                outcomes["lost"] += 1
     return dict(outcomes)
 
 

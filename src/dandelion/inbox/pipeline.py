@@ -237,7 +237,7 @@ def _identities(network: str, events: list[InboundEvent], understood) -> dict[st
         authors.setdefault(e.author.external_id, (e.author, understood.get(e.external_id)))
     found = {i.external_id: i for i in _in(AuthorIdentity.objects.filter(network=network).select_related("contact"),
                                              "external_id", authors)}
-    missing = [aid for aid in authors if aid not in found]
+    missing = sorted(aid for aid in authors if aid not in found)  # one order for every worker: no lock cycle
     if missing:
         contacts = []
         for aid in missing:
@@ -580,9 +580,10 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
                 "rule": decisions[msg.external_id].matched_rule_ids,
                 "note": "" if capable else "The connector cannot moderate: hidden in Dandelion only."}))
         if capable_ids:
-            from dandelion.inbox.jobs import run_moderation_many
+            from dandelion.inbox.jobs import MODERATION_JOB_SIZE, run_moderation_many
 
-            transaction.on_commit(lambda: run_moderation_many.enqueue(capable_ids, "hide"), robust=True)
+            for chunk in _chunks(capable_ids, MODERATION_JOB_SIZE):
+                transaction.on_commit(lambda chunk=chunk: run_moderation_many.enqueue(chunk, "hide"), robust=True)
 
     # --- tags, events, assignment, auto-acknowledgements ---------------------------------------------------------
     if any(tag_names.values()):
