@@ -15,6 +15,7 @@ takes ``bulk_create``, PostgreSQL ``COPY``; ``tests/core/test_bulk.py`` checks t
 from __future__ import annotations
 
 import datetime as dt
+import operator
 from collections.abc import Sequence
 
 from django.db import connections, models
@@ -44,25 +45,38 @@ def _plain_types(f: Field) -> tuple[type, ...]:
 
 
 def _converter(f: Field, *, add: bool):
-    """``convert(obj, connection)``: the value of ``f`` for the database, as Django's insert (``add``) or update
-    compiler would send it."""
-    attname = f.attname
+    """``(plain types or None, convert(obj, connection))`` for ``f``: a value of a plain type goes to the database as
+    it is; any other (and every value when None) is converted as Django's insert (``add``) or update compiler
+    would send it."""
     if type(f).pre_save is not Field.pre_save and (
             not isinstance(f, models.DateField) or f.auto_now or add and f.auto_now_add):
-        return lambda obj, connection: f.get_db_prep_save(f.pre_save(obj, add), connection)
+        return None, lambda obj, connection: f.get_db_prep_save(f.pre_save(obj, add), connection)
+    attname = f.attname
     if isinstance(f, models.DateTimeField):
         def convert(obj, connection):
             value = getattr(obj, attname)
             if value is None or type(value) is dt.datetime and value.tzinfo is not None:
                 return value
             return f.get_db_prep_save(value, connection)  # naive or not a datetime: Django's conversion
-        return convert
-    plain = (*_plain_types(f), type(None))
+        return None, convert
+    return frozenset((*_plain_types(f), type(None))), lambda obj, connection: f.get_db_prep_save(
+        getattr(obj, attname), connection)
 
-    def convert(obj, connection):
-        value = getattr(obj, attname)
-        return value if type(value) in plain else f.get_db_prep_save(value, connection)
-    return convert
+
+def _row_builder(fields: Sequence[Field], *, add: bool):
+    """``row(obj, connection) -> list``: the database values of ``fields``, read in one C call
+    (``attrgetter``), only values that are not of their column's plain type converted in Python."""
+    getter = operator.attrgetter(*(f.attname for f in fields))
+    checks = [(i, *_converter(f, add=add)) for i, f in enumerate(fields)]
+    single = len(fields) == 1
+
+    def row(obj, connection) -> list:
+        values = [getter(obj)] if single else list(getter(obj))
+        for i, plain, convert in checks:
+            if plain is None or type(values[i]) not in plain:
+                values[i] = convert(obj, connection)
+        return values
+    return row
 
 
 def _plan(model: type[models.Model], alias: str) -> tuple:
@@ -73,8 +87,8 @@ def _plan(model: type[models.Model], alias: str) -> tuple:
         fields = [f for f in meta.concrete_fields if not f.generated]
         quote = connections[alias].ops.quote_name
         columns = ", ".join(quote(f.column) for f in fields)
-        _plans[key] = (f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN",
-                       [_converter(f, add=True) for f in fields], meta.pk)
+        _plans[key] = (f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN", _row_builder(fields, add=True),
+                       meta.pk)
     return _plans[key]
 
 
@@ -106,7 +120,7 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model], *, usin
         model.objects.using(using).bulk_create(objs)
         return
     connection = connections[using]
-    statement, converters, pk = _plan(model, using)
+    statement, row_of, pk = _plan(model, using)
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")  # unsaved parents saved since: their ids
     try:
@@ -116,7 +130,7 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model], *, usin
             ids = sorted(row[0] for row in cursor.fetchall())  # in object order, as bulk_create numbers them
             for obj, pk_value in zip(objs, ids, strict=True):
                 setattr(obj, pk.attname, pk_value)
-            rows = [[convert(obj, connection) for convert in converters] for obj in objs]
+            rows = [row_of(obj, connection) for obj in objs]
             with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
                 for row in rows:
                     copy.write_row(row)
@@ -169,7 +183,7 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
         return
     quote = connection.ops.quote_name
     table, pk = quote(meta.db_table), meta.pk
-    converters = [_converter(f, add=False) for f in plain]  # auto_now fields take the time of the write
+    row_of = _row_builder(plain, add=False) if plain else None  # auto_now fields take the time of the write
     sets = [f"{quote(f.column)} = v.{quote(f.column)}::{f.cast_db_type(connection)}" for f in plain]
     # a row with nothing to append keeps its value as it is (``t.c || ''`` would rewrite a long text in full)
     sets += [f"{quote(f.column)} = CASE WHEN v.{quote(f.column)} IS NULL THEN t.{quote(f.column)} "
@@ -183,7 +197,8 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
         params = []
         for obj in chunk:
             params.append(obj.pk)
-            params.extend(convert(obj, connection) for convert in converters)
+            if row_of is not None:
+                params.extend(row_of(obj, connection))
             params.extend(texts.get(obj.pk) or None for texts in append.values())
             params.extend(bool(getattr(obj, name)) for name in turn_on)
         with connection.cursor() as cursor:
