@@ -19,7 +19,9 @@ import operator
 from collections.abc import Sequence
 
 from django.db import connections, models
+from django.db.models import F, Value
 from django.db.models.fields import NOT_PROVIDED, Field
+from django.db.models.functions import Concat
 
 COPY_FROM = 16  # below this many rows one INSERT ... RETURNING is as cheap as two statements
 
@@ -116,28 +118,33 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model], *, usin
     objs = list(objs)
     if not objs:
         return
-    if not _copyable(model, objs, using):
-        model.objects.using(using).bulk_create(objs)
-        return
+    pk = model._meta.pk
+    try:
+        if _copyable(model, objs, using):
+            _copy(model, objs, using)
+        else:
+            model.objects.using(using).bulk_create(objs)
+    except BaseException:  # bulk_create too may have numbered the objects of its earlier batches
+        for obj in objs:
+            setattr(obj, pk.attname, None)
+        raise
+
+
+def _copy(model: type[models.Model], objs: list[models.Model], using: str) -> None:
     connection = connections[using]
     statement, row_of, pk = _plan(model, using)
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")  # unsaved parents saved since: their ids
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)",
-                           [_sequence(using, model._meta.db_table, pk.column), len(objs)])
-            ids = sorted(row[0] for row in cursor.fetchall())  # in object order, as bulk_create numbers them
-            for obj, pk_value in zip(objs, ids, strict=True):
-                setattr(obj, pk.attname, pk_value)
-            rows = [row_of(obj, connection) for obj in objs]
-            with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
-                for row in rows:
-                    copy.write_row(row)
-    except BaseException:
-        for obj in objs:
-            setattr(obj, pk.attname, None)
-        raise
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)",
+                       [_sequence(using, model._meta.db_table, pk.column), len(objs)])
+        ids = sorted(row[0] for row in cursor.fetchall())  # in object order, as bulk_create numbers them
+        for obj, pk_value in zip(objs, ids, strict=True):
+            setattr(obj, pk.attname, pk_value)
+        rows = [row_of(obj, connection) for obj in objs]
+        with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row(row)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
@@ -168,9 +175,6 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
     plain = [meta.get_field(name) for name in fields]
     merged = [meta.get_field(name) for name in (*append, *turn_on)]
     if connection.vendor != "postgresql":
-        from django.db.models import F, Value
-        from django.db.models.functions import Concat
-
         for obj in objs:
             values = {f.attname: f.pre_save(obj, False) if getattr(f, "auto_now", False) else getattr(obj, f.attname)
                       for f in plain}

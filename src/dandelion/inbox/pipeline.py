@@ -623,7 +623,5 @@ def _insert(model, objs: list) -> None:
     try:
         with transaction.atomic():
             insert_rows(model, objs)
-    except IntegrityError as exc:
-        for obj in objs:
-            obj.pk = None
+    except IntegrityError as exc:  # insert_rows left the objects unsaved
         raise ConcurrentWrite(f"{model.__name__}: {exc}") from exc
