@@ -78,6 +78,26 @@ def child_store(events_file: str, per_delivery: int) -> None:
     print(json.dumps({"deliveries": n, "events": len(items), "seconds": time.perf_counter() - t}), flush=True)
 
 
+def _backend_pid(connection) -> int | None:
+    """The PostgreSQL server process serving this connection (local server only), else None."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cur:
+        cur.execute("SELECT pg_backend_pid()")
+        return cur.fetchone()[0]
+
+
+def _proc_cpu(pid: int | None) -> float | None:
+    """CPU seconds (user + system) a local process has used so far, from /proc; None where unreadable."""
+    if pid is None:
+        return None
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def child_worker(limit: int) -> None:
     lib.django_setup()
     from django.db import connection
@@ -99,8 +119,10 @@ def child_worker(limit: int) -> None:
             spent["texts"] += len(events)
 
     pipeline.understand = timed_understand
+    backend = _backend_pid(connection)
     print("ready", flush=True)
     sys.stdin.readline()  # the common start signal
+    cpu0, server0 = time.process_time(), _proc_cpu(backend)
     profiler = None
     if os.environ.get("BENCH_PROFILE"):
         import cProfile
@@ -129,6 +151,9 @@ def child_worker(limit: int) -> None:
         if result.created:
             last_stored = time.time()
     end = time.time()
+    spent["cpu"] = time.process_time() - cpu0
+    server1 = _proc_cpu(backend)
+    spent["server_cpu"] = server1 - server0 if server0 is not None and server1 is not None else None
     if profiler is not None:
         import pstats
 
@@ -343,6 +368,10 @@ def main() -> None:
                 c = chk["check"]
                 ok = c["stored_rows"] == c["stored_distinct"] and c["duplicate_keys"] == 0 and not c["pending_left"]
                 row["drain_s"] = pipe["drain"]
+                row["worker_cpu_ms"] = 1000 * sum(r["cpu"] for r in pipe["workers"]) / n
+                server = [r["server_cpu"] for r in pipe["workers"]]
+                row["server_cpu_ms"] = 1000 * sum(server) / n if None not in server else None
+                row["understand_ms"] = 1000 * und_in_pipe / n
                 row["busy_rate"] = n / (pipe["seconds"] - pipe["drain"])
                 print(f"[{kind} x{w}] pipeline {n} msgs in {pipe['seconds']:.2f} s = {rate:,.0f} msg/s "
                       f"(the last {pipe['drain']:.2f} s stored nothing: brand answers waiting for a message that "
@@ -352,6 +381,10 @@ def main() -> None:
                       f"{raw_rate:,.0f} rows/s; ratio pipeline/understanding-alone {row['ratio_1']:.2f} "
                       f"(vs {w}x ceiling {row['ratio_w']:.2f}); "
                       f"check {'OK' if ok else 'FAILED'} {json.dumps(c)}", flush=True)
+                server_ms = "n/a" if row["server_cpu_ms"] is None else f"{row['server_cpu_ms']:.3f}"
+                print(f"[{kind} x{w}] CPU per message of the set: workers {row['worker_cpu_ms']:.3f} ms (of which "
+                      f"understanding {row['understand_ms']:.3f} ms), their database server processes "
+                      f"{server_ms} ms", flush=True)
                 if not args.keep and kind == "postgres":
                     lib.pg_drop(name)
             if not args.keep and kind == "postgres":
