@@ -62,9 +62,13 @@ def _empty_cache():
     """Nothing cached by one test (ids are reused between tests) is read by the next."""
     from django.core.cache import cache
 
+    from dandelion.core import memo
+
     cache.clear()
+    memo._CONFIG.clear()  # a worker's configuration kept across batches (core.memo.config_memoized)
     yield
     cache.clear()
+    memo._CONFIG.clear()
 
 
 @pytest.fixture

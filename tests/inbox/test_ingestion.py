@@ -585,3 +585,45 @@ def test_an_identity_another_worker_created_meanwhile_wins(inbox, monkeypatch):
     assert Message.objects.get(external_id="race-3").author_identity_id == theirs.pk
     assert Conversation.objects.get(thread_key="race-3").contact_id == theirs.contact_id
     assert Contact.objects.count() == contacts_before + 20  # ours for race-author-3 was dropped, not left orphaned
+
+
+# --- configuration kept across a worker's batches ----------------------------------------------------------------
+
+
+def test_a_worker_reads_configuration_once_and_again_only_after_a_change(inbox, post_hook):
+    """A steady stream of small batches: the second batch reads no routing, SLA or assignment configuration; a rule
+    created through the service, or an agent made unavailable, applies to the very next batch."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from dandelion.orgs.services import update_membership
+    from dandelion.routing.services import create_routing_rule
+
+    config_tables = ("routing_routingrule", "routing_slapolicy", "routing_businesscalendar", "orgs_membership",
+                     "orgs_team", "orgs_orgunit")
+
+    def batch(i, text="Bonjour, ma commande n'est pas arrivée ?"):
+        post_hook(inbox.fr_account, {"events": [event(text, id=f"k{i}", author=f"u-k{i}", language="fr")]})
+        with CaptureQueriesContext(connection) as queries:
+            assert process_pending_deliveries.call()["created"] == 1
+        reads = [q["sql"] for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")
+                 and any(f'FROM "{t}"' in q["sql"] for t in config_tables)]
+        return Conversation.objects.get(thread_key=f"k{i}"), reads
+
+    first, reads = batch(1)
+    assert first.team == inbox.fr_team and first.assignee is not None and reads
+    second, reads = batch(2)
+    assert second.team == inbox.fr_team and second.sla_due_at is not None and second.assignee is not None
+    assert reads == []  # all kept from the first batch
+
+    create_routing_rule(actor=inbox.users.hub_admin, unit=inbox.france, name="Refunds to Spain",
+                        conditions={"all": [{"field": "keywords", "op": "any", "value": ["remboursement"]}]},
+                        actions={"route_to_team": inbox.es_team.pk})
+    third, reads = batch(3, "Je veux un remboursement")
+    assert third.team == inbox.es_team and reads  # the new rule, read afresh
+    assert third.routing_reason["rule"] is not None
+
+    for membership in inbox.fr_team.memberships.all():
+        update_membership(actor=inbox.users.hub_admin, membership=membership, is_available=False)
+    fourth, _ = batch(4)
+    assert fourth.team == inbox.fr_team and fourth.assignee is None  # nobody available: it waits in the queue

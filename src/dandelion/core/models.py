@@ -108,3 +108,17 @@ class PeriodicJobRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}@{self.period_start:%Y-%m-%d %H:%M:%S}"
+
+
+class ConfigGeneration(models.Model):
+    """One row: a random token replaced in the transaction of every configuration change (routing rules, SLA
+    policies, calendars, teams, memberships, units). Workers keep configuration lookups across batches while it stays
+    the same (:mod:`dandelion.core.memo`)."""
+
+    SINGLETON = 1
+
+    token = models.CharField(max_length=32)
+    changed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"configuration generation {self.token} ({self.changed_at:%Y-%m-%d %H:%M:%S})"

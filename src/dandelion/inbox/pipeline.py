@@ -29,7 +29,7 @@ from django.utils import timezone
 
 from dandelion.connectors.base import InboundEvent
 from dandelion.core.bulk import insert_rows, update_rows
-from dandelion.core.memo import batch_memo, memoized
+from dandelion.core.memo import batch_memo, config_memoized
 from dandelion.core.querysets import AnyOf
 from dandelion.inbox import connect, search, services
 from dandelion.inbox.choices import (
@@ -415,7 +415,7 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
     # --- routing decisions (one per inbound message) --------------------------------------------------------------
     def rules_of(account):
         path = account.owner_unit.path
-        return memoized(("route.rules", path), lambda: engine.applicable_rules(path))
+        return config_memoized(("route.rules", path), lambda: engine.applicable_rules(path))
 
     decisions = {}
     default_routes: dict = {}

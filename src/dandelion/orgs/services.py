@@ -19,6 +19,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from dandelion.core import audit
+from dandelion.core.memo import config_changed
 from dandelion.core.permissions import clear_grant_cache, require_perm
 from dandelion.orgs import exceptions as exc
 from dandelion.orgs.choices import Role, UnitKind
@@ -192,6 +193,7 @@ def move_unit(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
         updated_at=timezone.now(),
     )
     OrgUnit.objects.filter(pk=unit.pk).update(parent=new_parent)
+    config_changed()  # the updates above bypass save(): routing and SLA lookups kept by workers are stale
     unit.refresh_from_db()
     audit.record(
         actor=actor,

@@ -16,7 +16,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.db.models import Count, Max, Q
 
-from dandelion.core.memo import memoized
+from dandelion.core.memo import config_memoized
 from dandelion.core.permissions import require_perm
 from dandelion.orgs.choices import Role
 from dandelion.routing.choices import AssignmentMode
@@ -25,11 +25,12 @@ ASSIGNABLE_ROLES = (Role.HELPER_AGENT, Role.COMMUNITY_MANAGER, Role.EXTERNAL_MOD
 
 
 def _capacities(team_id: int) -> dict[int, int]:
-    """``{user id: capacity}`` of the team's assignable members (read once per team within a batch memo: the
-    loads, which change as a batch assigns, are always counted afresh)."""
+    """``{user id: capacity}`` of the team's assignable members (configuration: read once per team and kept across
+    a worker's batches, see :func:`~dandelion.core.memo.config_memoized`; the loads, which change as a batch assigns,
+    are always counted afresh)."""
     from dandelion.orgs.models import Membership
 
-    return memoized(("assign.capacities", team_id), lambda: dict(
+    return config_memoized(("assign.capacities", team_id), lambda: dict(
         Membership.objects.filter(team_id=team_id, is_active=True, is_available=True, role__in=ASSIGNABLE_ROLES,
                                   user__is_active=True)
         .values("user_id").annotate(cap=Max("capacity")).values_list("user_id", "cap")))

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from dandelion.core.memo import memoized
+from dandelion.core.memo import config_memoized
 from dandelion.inbox.choices import Priority
 from dandelion.orgs.choices import TeamKind
 from dandelion.routing import conditions as cond
@@ -85,7 +85,7 @@ def _active_team_names(team_ids) -> dict[int, str]:
     ids = frozenset(team_ids)
     if not ids:
         return {}
-    return memoized(("route.team_names", ids), lambda: dict(
+    return config_memoized(("route.team_names", ids), lambda: dict(
         Team.objects.filter(pk__in=ids, is_active=True).values_list("id", "name")))
 
 
@@ -139,9 +139,9 @@ def default_route(ctx: RoutingContext) -> tuple[int | None, str]:
 
     lang = (ctx.language or "").lower() or None
     ids = [int(p) for p in ctx.unit_path.strip("/").split("/") if p]
-    # looked up once per unit chain within a batch (core.memo.batch_memo), not once per message
-    units = memoized(("route.units", ctx.unit_path), lambda: {u.id: u for u in OrgUnit.objects.filter(pk__in=ids)})
-    helpers = memoized(("route.helpers", ctx.unit_path), lambda: list(
+    # looked up once per unit chain, not once per message, and kept across batches (core.memo.config_memoized)
+    units = config_memoized(("route.units", ctx.unit_path), lambda: {u.id: u for u in OrgUnit.objects.filter(pk__in=ids)})
+    helpers = config_memoized(("route.helpers", ctx.unit_path), lambda: list(
         Team.objects.filter(unit_id__in=ids, kind=TeamKind.HELPERS, is_active=True).order_by("name", "id")))
     account_unit = units.get(ctx.unit_id)
     where = account_unit.name if account_unit else f"unit #{ctx.unit_id}"
@@ -154,14 +154,14 @@ def default_route(ctx: RoutingContext) -> tuple[int | None, str]:
             if lang in [x.lower() for x in team.languages or []]:
                 return team.id, f"Default: {team.name} cover {lang} for {where}"
     if lang is not None:
-        vendors = memoized(("route.vendors",), lambda: list(
+        vendors = config_memoized(("route.vendors",), lambda: list(
             Team.objects.filter(kind=TeamKind.MODERATION, is_active=True).select_related("unit")
             .order_by("unit__path", "name", "id")))
         for team in vendors:
             if lang in [x.lower() for x in team.languages or []]:
                 return team.id, (f"Default: no helpers team covers {lang} for {where}; "
                                  f"vendor team {team.name} ({team.unit.name}) covers {lang}")
-    triage = memoized(("route.triage",), triage_team)
+    triage = config_memoized(("route.triage",), triage_team)
     why = f"no team covers {lang}" if lang else "language unknown and no helpers team"
     if triage is None:
         return None, f"Default: {why} for {where}; the hub has no triage team yet"

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.db.models import Max
 
 from dandelion.core.audit import diff, record, snapshot
+from dandelion.core.memo import config_changed
 from dandelion.core.permissions import require_perm
 from dandelion.routing import conditions as cond
 from dandelion.routing.engine import (
@@ -98,6 +99,7 @@ def move_routing_rule(rule: RoutingRule, *, actor, direction: str) -> RoutingRul
     for i, sibling in enumerate(siblings):
         if sibling.position != i:
             RoutingRule.objects.filter(pk=sibling.pk).update(position=i)
+    config_changed()  # the order changed without save(): workers read the rules afresh
     rule.refresh_from_db()
     record(actor=actor, action="routing.rule.move", obj=rule, summary=f"Moved routing rule '{rule.name}' {direction}",
            changes={"position": [old_position, rule.position]})

@@ -20,7 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from dandelion.core.memo import memoized
+from dandelion.core.memo import config_memoized
 from dandelion.routing.choices import WEEKDAYS, SlaMetric, SlaStatus
 from dandelion.routing.exceptions import CalendarError
 
@@ -105,10 +105,11 @@ def _open_intervals(spec: CalendarSpec, day: dt.date, tz: ZoneInfo):
 
 def calendar_for_team(team) -> CalendarSpec:
     """The team's own calendar, else the nearest unit calendar up the tree, else Mon–Fri 9–18 in its time zone
-    (looked up once per team within a :func:`~dandelion.core.memo.batch_memo` block)."""
+    (looked up once per team within a :func:`~dandelion.core.memo.batch_memo` block, and kept across batches
+    while the configuration is unchanged: :func:`~dandelion.core.memo.config_memoized`)."""
     if team is None:
         return ALWAYS_OPEN
-    return memoized(("sla.calendar", team.pk), lambda: _lookup_calendar(team))
+    return config_memoized(("sla.calendar", team.pk), lambda: _lookup_calendar(team))
 
 
 def _lookup_calendar(team) -> CalendarSpec:
@@ -176,7 +177,7 @@ def policy_for(conversation):
     if conversation.team_id is None:
         return None
     team_id = conversation.team_id
-    policies = memoized(("sla.policies", team_id), lambda: {
+    policies = config_memoized(("sla.policies", team_id), lambda: {
         p.priority: p for p in SlaPolicy.objects.filter(team_id=team_id, is_active=True)})
     return policies.get(conversation.priority) or policies.get("")
 
@@ -192,7 +193,7 @@ def _calendar(policy, conversation):
     if policy is None or not policy.business_hours or conversation.team_id is None:
         return None
     # keyed by the id, so a memoised calendar costs no lazy load of conversation.team
-    return memoized(("sla.calendar", conversation.team_id), lambda: _lookup_calendar(conversation.team))
+    return config_memoized(("sla.calendar", conversation.team_id), lambda: _lookup_calendar(conversation.team))
 
 
 def _new_clock(conversation, policy, metric: str, started_at: dt.datetime, calendar):
