@@ -158,6 +158,16 @@ DANDELION_SCREEN_COUNT_LIMIT = env.int("DANDELION_SCREEN_COUNT_LIMIT", default=1
 DANDELION_REQUEST_STATEMENT_TIMEOUT = env.float("DANDELION_REQUEST_STATEMENT_TIMEOUT", default=30.0)
 DANDELION_SEARCH_COUNT_LIMIT = env.int("DANDELION_SEARCH_COUNT_LIMIT", default=1_000)
 DANDELION_CREDENTIALS_EXPIRY_WARNING_DAYS = env.int("DANDELION_CREDENTIALS_EXPIRY_WARNING_DAYS", default=14)
+# Retention of operational rows (dandelion.core.retention; the hourly job "core.retention"), in days; 0 keeps them
+# forever. Messages, conversations, contacts and the audit log are never deleted by it.
+DANDELION_RETAIN_DELIVERIES_DAYS = env.int("DANDELION_RETAIN_DELIVERIES_DAYS", default=14)
+DANDELION_RETAIN_FAILED_DELIVERIES_DAYS = env.int("DANDELION_RETAIN_FAILED_DELIVERIES_DAYS", default=90)
+DANDELION_RETAIN_JOB_RESULTS_DAYS = env.int("DANDELION_RETAIN_JOB_RESULTS_DAYS", default=14)
+DANDELION_RETAIN_FAILED_JOB_RESULTS_DAYS = env.int("DANDELION_RETAIN_FAILED_JOB_RESULTS_DAYS", default=30)
+DANDELION_RETAIN_PERIODIC_RUNS_DAYS = env.int("DANDELION_RETAIN_PERIODIC_RUNS_DAYS", default=7)
+# at most this many rows per policy and run (a backlog is worked off over several runs), this many a transaction
+DANDELION_RETENTION_MAX_ROWS = env.int("DANDELION_RETENTION_MAX_ROWS", default=1_000_000)
+DANDELION_RETENTION_CHUNK = env.int("DANDELION_RETENTION_CHUNK", default=1_000)
 
 # Background work: Django's tasks API. "database" (embedded default) or "celery" (scale-out).
 DANDELION_TASK_BACKEND = env.str("DANDELION_TASK_BACKEND", default="database")

@@ -20,6 +20,7 @@ from typing import Any
 from django.apps import apps
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django_tasks import task
 
 logger = logging.getLogger(__name__)
 
@@ -87,3 +88,14 @@ def worker_name() -> str:
     import os
 
     return f"{socket.gethostname()}:{os.getpid()}"
+
+
+
+@periodic("core.retention", every=3600)
+@task()
+def apply_retention() -> dict:
+    """Hourly: delete the operational rows past their retention (``dandelion.core.retention``; bounded per run,
+    idempotent)."""
+    from dandelion.core.retention import purge
+
+    return {o.policy.name: {"deleted": o.deleted, "more": o.more} for o in purge() if o.cutoff is not None}
