@@ -27,7 +27,10 @@ post outside the set wait (twice, 0.5 s then 1 s here) for a message that never 
 which is what a steady stream sees (the waits overlap other work there). ``--repeat`` makes that tail smaller.
 
 The ratio printed is pipeline / understanding-alone, both expressed in messages of the set per second (the
-understanding ceiling is "every other step free").
+understanding ceiling is "every other step free"): against one process of understanding (``ratio``), and, for W
+workers, against W processes of understanding run at once on the same texts (``ratio W``): what W busy cores of the
+machine really give, measured in the same run rather than assumed to be W times one (on a shared virtual machine
+they are not).
 """
 
 from __future__ import annotations
@@ -96,6 +99,22 @@ def _proc_cpu(pid: int | None) -> float | None:
     except OSError:
         return None
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def child_understand(events_file: str, part: int, of: int, batch_events: int) -> None:
+    """Understanding alone in one of ``of`` processes started together: every ``of``-th inbound text."""
+    lib.django_setup()
+    from dandelion.understanding.analyzer import get_analyzer
+
+    with open(events_file, "rb") as fh:
+        items = pickle.load(fh)
+    mine = [item for i, item in enumerate(x for x in items if not x[1].from_account) if i % of == part]
+    get_analyzer().analyze(["warm up"])  # load the model before the clock starts
+    print("ready", flush=True)
+    sys.stdin.readline()  # the common start signal
+    start, cpu0 = time.time(), time.process_time()
+    out = understanding_alone(mine, batch_events)
+    print(json.dumps({**out, "start": start, "end": time.time(), "cpu": time.process_time() - cpu0}), flush=True)
 
 
 def child_worker(limit: int) -> None:
@@ -258,15 +277,15 @@ def run_child(env, *args, timeout) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def run_pipeline(env, workers: int, limit: int, timeout: float) -> dict:
-    procs = [subprocess.Popen([lib.PYTHON, __file__, "--child", "worker", "--limit", str(limit)], env=env,
-                              cwd=lib.REPO, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                              text=True) for _ in range(workers)]
+def run_together(env, arg_lists: list[list[str]], timeout: float) -> list[dict]:
+    """Start one child per argument list, let them all load, start them at once, and return their reports."""
+    procs = [subprocess.Popen([lib.PYTHON, __file__, *args], env=env, cwd=lib.REPO, stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for args in arg_lists]
     for p in procs:
         line = p.stdout.readline()
         if line.strip() != "ready":
             p.wait(5)
-            raise SystemExit(f"worker failed to start: {line}{p.stderr.read()[-3000:]}")
+            raise SystemExit(f"child {p.args[2:]} failed to start: {line}{p.stderr.read()[-3000:]}")
     for p in procs:  # start them all, then wait
         p.stdin.write("go\n")
         p.stdin.flush()
@@ -278,10 +297,24 @@ def run_pipeline(env, workers: int, limit: int, timeout: float) -> dict:
         except subprocess.TimeoutExpired:
             for q in procs:
                 q.kill()
-            raise SystemExit(f"pipeline did not finish within {timeout} s") from None
+            raise SystemExit(f"children {p.args[2:4]} did not finish within {timeout} s") from None
         if p.returncode:
-            raise SystemExit(f"worker failed:\n{err[-3000:]}")
+            raise SystemExit(f"child {p.args[2:]} failed:\n{err[-3000:]}")
         results.append(json.loads(out.strip().splitlines()[-1]))
+    return results
+
+
+def understanding_together(env, events_file: str, processes: int, batch_events: int, timeout: float) -> dict:
+    """Understanding alone in ``processes`` processes at once, each on its share of the texts: what W cores of
+    this machine give when all are busy (shared caches, memory bandwidth, a hypervisor's neighbours)."""
+    results = run_together(env, [["--child", "understand", "--events-file", events_file, "--part", str(k), "--of",
+                                  str(processes), "--limit", str(batch_events)] for k in range(processes)], timeout)
+    return {"texts": sum(r["texts"] for r in results),
+            "seconds": max(r["end"] for r in results) - min(r["start"] for r in results)}
+
+
+def run_pipeline(env, workers: int, limit: int, timeout: float) -> dict:
+    results = run_together(env, [["--child", "worker", "--limit", str(limit)] for _ in range(workers)], timeout)
     start = min(r["start"] for r in results)
     end = max(r["end"] for r in results)
     return {"seconds": end - start, "workers": results,
@@ -302,12 +335,16 @@ def main() -> None:
     ap.add_argument("--profile", help="cProfile each worker into PROFILE.<pid> (+ .txt summary)")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--events-file", help=argparse.SUPPRESS)
+    ap.add_argument("--part", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--of", type=int, help=argparse.SUPPRESS)
     args = ap.parse_args()
 
     if args.child == "store":
         return child_store(args.events_file, args.per_delivery)
     if args.child == "worker":
         return child_worker(args.limit)
+    if args.child == "understand":
+        return child_understand(args.events_file, args.part, args.of, args.limit)
     if args.child == "check":
         return child_check_and_raw(args.events_file)
 
@@ -341,6 +378,13 @@ def main() -> None:
     und_msgs = n / und["seconds"]
     print(f"understanding alone: {und['texts']} texts in {und['seconds']:.2f} s = {und['texts'] / und['seconds']:,.0f}"
           f" texts/s -> ceiling {und_msgs:,.0f} msg/s of this set (1 process)")
+    und_of = {1: und_msgs}  # W processes at once: what W busy cores of this machine really give
+    for w in sorted(x for x in set(worker_counts) if x > 1):
+        together = understanding_together(dict(os.environ), events_file, w, limit * args.per_delivery, args.timeout)
+        und_of[w] = n / together["seconds"]
+        print(f"understanding alone, {w} processes at once: {together['texts']} texts in {together['seconds']:.2f} s "
+              f"= {together['texts'] / together['seconds']:,.0f} texts/s -> ceiling {und_of[w]:,.0f} msg/s "
+              f"({und_of[w] / und_msgs:.2f}x one process)", flush=True)
 
     rows = []
     try:
@@ -357,10 +401,11 @@ def main() -> None:
                 rate = n / pipe["seconds"]
                 und_in_pipe = sum(r["understand"] for r in pipe["workers"])
                 raw_rate = chk["raw_rows"] / chk["raw_seconds"]
-                ceiling = und_msgs * w  # w processes analyse in parallel at best
+                ceiling = und_of[w]  # w processes analysing at once, measured
                 row = {"db": kind, "workers": w, "msgs": n, "pipeline_s": pipe["seconds"], "pipeline_rate": rate,
                        "store_rate": st["events"] / st["seconds"], "raw_rate": raw_rate,
-                       "understanding_rate": und_msgs, "ratio_1": rate / und_msgs, "ratio_w": rate / ceiling,
+                       "understanding_rate": und_msgs, "understanding_w": ceiling, "ratio_1": rate / und_msgs,
+                       "ratio_w": rate / ceiling,
                        "understand_share": und_in_pipe / (pipe["seconds"] * w), "check": chk["check"],
                        "batches": [r["batches"] for r in pipe["workers"]],
                        "created": sum(r["created"] for r in pipe["workers"])}
@@ -379,7 +424,7 @@ def main() -> None:
                       f"(batches per worker {row['batches']}; time in understand {row['understand_share']:.0%}); "
                       f"store_delivery {row['store_rate']:,.0f} ev/s; raw bulk_create {chk['raw_rows']} rows "
                       f"{raw_rate:,.0f} rows/s; ratio pipeline/understanding-alone {row['ratio_1']:.2f} "
-                      f"(vs {w}x ceiling {row['ratio_w']:.2f}); "
+                      f"(vs {w} processes of understanding at once {row['ratio_w']:.2f}); "
                       f"check {'OK' if ok else 'FAILED'} {json.dumps(c)}", flush=True)
                 server_ms = "n/a" if row["server_cpu_ms"] is None else f"{row['server_cpu_ms']:.3f}"
                 print(f"[{kind} x{w}] CPU per message of the set: workers {row['worker_cpu_ms']:.3f} ms (of which "
@@ -393,12 +438,13 @@ def main() -> None:
         if not args.keep:
             lib.rmtree(workdir)
     print("\nsummary (msg/s; targets: pipeline >= 0.7 x understanding alone, >= 2,000 msg/s on PostgreSQL)")
-    print(f"{'db':9} {'W':>2} {'pipeline':>9} {'understand':>10} {'ratio':>6} {'ratio/W':>7} {'raw insert':>10} "
-          f"{'store':>7} {'no drain':>8}")
+    print("(understand: one process; understand W: W processes at once, measured; ratio W: pipeline / understand W)")
+    print(f"{'db':9} {'W':>2} {'pipeline':>9} {'understand':>10} {'ratio':>6} {'understand W':>12} {'ratio W':>7} "
+          f"{'raw insert':>10} {'store':>7} {'no drain':>8}")
     for r in rows:
         print(f"{r['db']:9} {r['workers']:>2} {r['pipeline_rate']:>9,.0f} {r['understanding_rate']:>10,.0f} "
-              f"{r['ratio_1']:>6.2f} {r['ratio_w']:>7.2f} {r['raw_rate']:>10,.0f} {r['store_rate']:>7,.0f} "
-              f"{r['busy_rate']:>8,.0f}")
+              f"{r['ratio_1']:>6.2f} {r['understanding_w']:>12,.0f} {r['ratio_w']:>7.2f} {r['raw_rate']:>10,.0f} "
+              f"{r['store_rate']:>7,.0f} {r['busy_rate']:>8,.0f}")
 
 
 if __name__ == "__main__":
