@@ -15,6 +15,7 @@ NAV = (
     ("Guidelines", "orgs:guideline-list", True),
     ("Audit log", "core:audit-list", False),
     ("Metrics", "inbox:metrics", False),
+    ("Deliveries", "inbox:deliveries", False),
 )
 
 
@@ -31,7 +32,11 @@ def navigation(request):
             url = reverse(name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "active": request.path.startswith(url) and url != "/"})
+        items.append({"label": label, "url": url, "active": False})
+    # the one item whose address is the longest prefix of the page's (/inbox/deliveries/ is not also the inbox)
+    matching = [item for item in items if request.path.startswith(item["url"]) and item["url"] != "/"]
+    if matching:
+        max(matching, key=lambda item: len(item["url"]))["active"] = True
     grants = get_grants(user)
     return {
         "nav_items": items,

@@ -163,6 +163,40 @@ def store_delivery(account, events: Sequence, *, body: bytes | str = b"", source
     return delivery
 
 
+#: who may put an account's failed deliveries back in the queue: those who manage the account's connection
+PERM_RETRY_DELIVERIES = "assets.change_socialaccount"
+
+
+@transaction.atomic
+def retry_failed_deliveries(account, *, actor, ids: Iterable[int] | None = None) -> int:
+    """Put ``account``'s deliveries that failed for good (all of them, or those of ``ids``) back in the queue:
+    pending again, their attempts counted from zero, processing enqueued once committed (after the cause was fixed:
+    a connector or pipeline bug, a configuration the events could not be routed with). Their last error stays
+    visible until they are processed. Deliveries that are not failed (done, pending, retried already) are left as
+    they are, so a second call changes nothing; their events are stored once whatever happens (messages are
+    unique per network and external id). One audit row on the account. Returns how many were queued again.
+
+    ``actor=None`` is the operator's command line (``dandelion retry-deliveries``)."""
+    if actor is not None:
+        require_perm(actor, PERM_RETRY_DELIVERIES, account.owner_unit)
+    failed = InboundDelivery.objects.filter(account=account, state=DeliveryState.FAILED)
+    if ids is not None:
+        failed = failed.filter(pk__in=sorted({int(i) for i in ids}))
+    pks = list(failed.select_for_update().order_by("pk").values_list("pk", flat=True))
+    if not pks:
+        return 0
+    count = InboundDelivery.objects.filter(pk__in=pks, state=DeliveryState.FAILED).update(
+        state=DeliveryState.PENDING, attempts=0, next_attempt_at=None, claimed_by="", claimed_at=None)
+    audit.record(actor=actor, action="inbox.delivery.retry", obj=account,
+                 summary=f"Queued {count} failed deliver{'y' if count == 1 else 'ies'} of {account} for processing "
+                         "again",
+                 changes={"deliveries": pks[:200], "count": count})
+    from dandelion.inbox.jobs import kick_processing
+
+    transaction.on_commit(kick_processing, robust=True)
+    return count
+
+
 # --- replies and notes --------------------------------------------------------------------------------------------
 
 

@@ -12,4 +12,6 @@ urlpatterns = [
     path("canned/new/", views.canned_create, name="canned-create"),
     path("canned/<int:pk>/", views.canned_edit, name="canned-edit"),
     path("metrics/", views.metrics, name="metrics"),
+    path("deliveries/", views.deliveries, name="deliveries"),
+    path("deliveries/retry/", views.deliveries_retry, name="deliveries-retry"),
 ]

@@ -28,11 +28,11 @@ from dandelion.core.htmx import render_page_or_partial, wants_partial
 from dandelion.core.paging import BoundedPaginator, bounded_count, count_label, count_limit
 from dandelion.core.permissions import get_grants, has_perm, is_team_scoped_only
 from dandelion.inbox import forms, services
-from dandelion.inbox.choices import ConversationStatus, Direction, EventKind, Priority
+from dandelion.inbox.choices import ConversationStatus, DeliveryState, Direction, EventKind, Priority
 from dandelion.inbox.exceptions import ReplyCollision
 from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
-from dandelion.inbox.models import CannedResponse, Conversation, ConversationEvent, Message
+from dandelion.inbox.models import CannedResponse, Conversation, ConversationEvent, InboundDelivery, Message
 from dandelion.inbox.querysets import for_conversation_list
 from dandelion.inbox.text import render_canned
 from dandelion.orgs.choices import TeamKind
@@ -441,6 +441,80 @@ def canned_edit(request, pk: int):
             return redirect("inbox:canned-list")
     return render(request, "inbox/canned_form.html", {"form": form, "canned": canned},
                   status=400 if request.method == "POST" else 200)
+
+
+# --- inbound deliveries -------------------------------------------------------------------------------------------
+
+
+def _delivery_accounts(request):
+    from dandelion.assets.models import SocialAccount
+
+    return SocialAccount.objects.restrict(request.user, "view").select_related("owner_unit").order_by("handle", "pk")
+
+
+@login_required
+def deliveries(request):
+    """The stored webhook bodies of the accounts the user can see, newest first: what waits, what failed for good
+    and why; those who manage an account put its failed deliveries back in the queue from here."""
+    from dandelion.inbox.jobs import MAX_ATTEMPTS
+
+    scope = InboundDelivery.objects.restrict(request.user, "view")
+    accounts = _delivery_accounts(request)
+    account = None
+    if request.GET.get("account"):
+        try:
+            account = accounts.get(pk=int(request.GET["account"]))
+        except (ValueError, accounts.model.DoesNotExist):
+            raise Http404("No such account.") from None
+        scope = scope.filter(account=account)
+    states = [s for s, _ in DeliveryState.choices]
+    state = request.GET.get("state", DeliveryState.FAILED)
+    if state and state not in states:
+        state = DeliveryState.FAILED
+    limit = count_limit(screen=True)
+    counts = {s: count_label(*bounded_count(scope.filter(state=s), limit))
+              for s in (DeliveryState.FAILED, DeliveryState.PENDING, DeliveryState.PROCESSING)}
+    qs = (scope.filter(state=state) if state else scope).select_related("account").defer("body", "payload")
+    page = BoundedPaginator(qs.order_by("-received_at", "-id"), PAGE_SIZE, limit=limit).get_page(
+        request.GET.get("page"))
+    page.object_list = list(page.object_list)
+    can_retry = counts[DeliveryState.FAILED] != "0" and any(
+        has_perm(request.user, services.PERM_RETRY_DELIVERIES, a.owner_unit)
+        for a in ([account] if account else accounts.filter(pk__in=scope.filter(
+            state=DeliveryState.FAILED).values("account_id"))))
+    return render_page_or_partial(
+        request, "inbox/deliveries.html", "inbox/partials/_deliveries_table.html",
+        {"page": page, "account": account, "accounts": accounts, "state": state, "states": DeliveryState.choices,
+         "counts": counts, "can_retry": can_retry, "max_attempts": MAX_ATTEMPTS})
+
+
+@login_required
+@require_POST
+def deliveries_retry(request):
+    """Put failed deliveries back in the queue: one account's (``account``), or those of every account with failed
+    deliveries that the user manages."""
+    accounts = _delivery_accounts(request)
+    if request.POST.get("account"):
+        try:
+            targets = [accounts.get(pk=int(request.POST["account"]))]
+        except (ValueError, accounts.model.DoesNotExist):
+            raise Http404("No such account.") from None
+        if not has_perm(request.user, services.PERM_RETRY_DELIVERIES, targets[0].owner_unit):
+            raise PermissionDenied(f"You may not manage {targets[0]}.")
+    else:
+        with_failed = InboundDelivery.objects.filter(state=DeliveryState.FAILED).values("account_id")
+        targets = [a for a in accounts.filter(pk__in=with_failed)
+                   if has_perm(request.user, services.PERM_RETRY_DELIVERIES, a.owner_unit)]
+        if not targets:
+            raise PermissionDenied("You manage no account with failed deliveries.")
+    queued = sum(services.retry_failed_deliveries(a, actor=request.user) for a in targets)
+    if queued:
+        messages.success(request, f"{queued} failed deliver{'y' if queued == 1 else 'ies'} queued for processing "
+                                  "again.")
+    else:
+        messages.info(request, "No failed delivery to retry.")
+    url = reverse("inbox:deliveries")
+    return redirect(f"{url}?account={targets[0].pk}" if request.POST.get("account") else url)
 
 
 # --- metrics ------------------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from rest_framework import serializers
 
 from dandelion.api.serializers import FastReadModelSerializer
 from dandelion.inbox.choices import Priority
-from dandelion.inbox.models import CannedResponse, Conversation, Message
+from dandelion.inbox.models import CannedResponse, Conversation, InboundDelivery, Message
 from dandelion.inbox.services import MODERATION_ACTIONS
 
 
@@ -106,3 +106,20 @@ class MetricsQuerySerializer(serializers.Serializer):
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)
     group_by = serializers.ChoiceField(choices=["team", "unit", "language", "account"], default="team")
+
+
+class InboundDeliverySerializer(serializers.ModelSerializer):
+    """A stored webhook delivery, without its body and events (the messages they became are the conversations')."""
+
+    class Meta:
+        model = InboundDelivery
+        fields = ["id", "account", "source", "received_at", "state", "attempts", "event_count", "processed_at",
+                  "next_attempt_at", "error"]
+        read_only_fields = fields
+
+
+class RetryDeliveriesInputSerializer(serializers.Serializer):
+    account = serializers.IntegerField(help_text="The account whose failed deliveries are queued again.")
+    deliveries = serializers.ListField(child=serializers.IntegerField(), required=False, allow_empty=False,
+                                       help_text="Only these deliveries (default: all the account's failed ones).")
+

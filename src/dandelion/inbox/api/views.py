@@ -9,7 +9,7 @@ import datetime as dt
 
 from django.db.models import F
 from django.utils import timezone
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
@@ -19,7 +19,7 @@ from dandelion.inbox import services
 from dandelion.inbox.api import serializers as s
 from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
-from dandelion.inbox.models import CannedResponse, Conversation
+from dandelion.inbox.models import CannedResponse, Conversation, InboundDelivery
 from dandelion.inbox.querysets import for_conversation_list
 from dandelion.inbox.text import render_canned
 
@@ -168,6 +168,33 @@ class CannedResponseViewSet(RestrictedQuerysetMixin, viewsets.ModelViewSet):
 
     def perform_destroy(self, instance):
         services.delete_canned_response(instance, actor=self.request.user)
+
+
+class InboundDeliveryViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+    """Stored webhook deliveries of the accounts the caller can see, newest first (``state``: pending, processing,
+    done, failed; ``account``): what waits, and what failed for good with its last error. ``POST .../retry/``
+    queues an account's failed deliveries again (the caller must be allowed to change the account)."""
+
+    queryset = InboundDelivery.objects.defer("body", "payload")
+    serializer_class = s.InboundDeliverySerializer
+    filterset_fields = ["state", "account"]
+    ordering_fields = ["received_at", "id"]
+
+    def get_queryset(self):
+        return super().get_queryset().order_by("-received_at", "-id")
+
+    @extend_schema(request=s.RetryDeliveriesInputSerializer,
+                   responses=inline_serializer("RetryDeliveriesResult", {"queued": serializers.IntegerField()}))
+    @action(detail=False, methods=["post"])
+    def retry(self, request):
+        from django.shortcuts import get_object_or_404
+
+        from dandelion.assets.models import SocialAccount
+
+        data = _valid(s.RetryDeliveriesInputSerializer, request)
+        account = get_object_or_404(SocialAccount.objects.restrict(request.user, "view"), pk=data["account"])
+        queued = services.retry_failed_deliveries(account, actor=request.user, ids=data.get("deliveries"))
+        return Response({"queued": queued})
 
 
 class InboxMetricsViewSet(viewsets.ViewSet):
