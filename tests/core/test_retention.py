@@ -28,7 +28,9 @@ def deliveries(account, state: str, age_days: float, n: int = 1) -> list[int]:
                                                 for _ in range(n)])
     pks = [d.pk for d in made] if made[0].pk else list(
         InboundDelivery.objects.order_by("-pk").values_list("pk", flat=True)[:n])
-    InboundDelivery.objects.filter(pk__in=pks).update(received_at=days_ago(age_days))
+    finished = state in ("done", "failed")
+    InboundDelivery.objects.filter(pk__in=pks).update(received_at=days_ago(age_days),
+                                                      processed_at=days_ago(age_days) if finished else None)
     return pks
 
 
@@ -140,3 +142,21 @@ def test_the_command_refuses_unknown_policies_and_bad_bounds(db):
         call_command("retention", "--policy", "nope")
     with pytest.raises(CommandError, match="at least 1"):
         call_command("retention", "--max-rows", "0")
+
+
+def test_a_delivery_retried_between_the_select_and_the_delete_is_kept(org, monkeypatch):
+    """The DELETE states the policy's condition again: a failed delivery retried meanwhile is no longer past its time
+    (on PostgreSQL the re-check happens on the row the DELETE locks, after the retry's commit)."""
+    from django.db.models.query import QuerySet
+
+    (old,) = deliveries(org.fr_account, "failed", 100)
+    real_delete = QuerySet.delete
+
+    def retried_first(qs):
+        InboundDelivery.objects.filter(pk=old).update(state="pending", processed_at=None)  # the retry's commit
+        return real_delete(qs)
+
+    monkeypatch.setattr(QuerySet, "delete", retried_first)
+    outcome = outcome_of(retention.purge(now=NOW, only=["inbox.failed_deliveries"]), "inbox.failed_deliveries")
+    assert outcome.deleted == 0
+    assert InboundDelivery.objects.get(pk=old).state == "pending"

@@ -177,6 +177,58 @@ def test_the_api_lists_and_retries_within_the_callers_scope(inbox, failed, api_f
     assert api_for(users.es_admin).post(url, {"account": inbox.fr_account.pk}, format="json").status_code == 404
     response = api_for(users.fr_admin).post(url, {"account": inbox.fr_account.pk, "deliveries": [fr.pk]},
                                             format="json")
-    assert response.status_code == 200 and response.json() == {"queued": 1}
+    assert response.status_code == 200 and response.json() == {"queued": 1, "remaining": False}
     assert api_for(users.fr_admin).get(f"/api/v1/inbound-deliveries/{fr.pk}/").json()["state"] == "pending"
-    assert api_for(users.fr_admin).post(url, {"account": inbox.fr_account.pk}, format="json").json() == {"queued": 0}
+    assert api_for(users.fr_admin).post(url, {"account": inbox.fr_account.pk}, format="json").json() == {
+        "queued": 0, "remaining": False}
+
+
+def test_a_backlog_is_retried_in_bounded_transactions_and_requests(inbox, failed, client_for, monkeypatch):
+    from dandelion.inbox import services
+
+    made = [failed(inbox.fr_account, f"b{i}").pk for i in range(5)]
+    monkeypatch.setattr(services, "RETRY_CHUNK", 2)
+    monkeypatch.setattr(services, "RETRY_REQUEST_LIMIT", 3)
+    admin = client_for(inbox.users.fr_admin)
+    page = admin.post("/inbox/deliveries/retry/", {"account": inbox.fr_account.pk}, follow=True).content.decode()
+    assert "3 failed deliveries queued for processing again" in page and "More failed deliveries remain" in page
+    rows = AuditEvent.objects.filter(action="inbox.delivery.retry").order_by("pk")
+    assert [r.changes["count"] for r in rows] == [2, 1]  # one transaction and audit row per chunk
+    assert sorted(InboundDelivery.objects.filter(state="pending").values_list("pk", flat=True)) == sorted(made)[:3]
+    page = admin.post("/inbox/deliveries/retry/", {"account": inbox.fr_account.pk}, follow=True).content.decode()
+    assert "2 failed deliveries queued" in page and "More failed deliveries remain" not in page
+    assert not InboundDelivery.objects.filter(state="failed").exists()
+    with pytest.raises(Exception, match="at least 1"):
+        services.retry_failed_deliveries(inbox.fr_account, actor=None, limit=0)
+
+
+def test_the_button_counts_what_it_would_retry(inbox, failed, client_for, settings):
+    from dandelion.orgs.choices import Role
+    from tests.factories import MembershipFactory
+
+    failed(inbox.fr_account, "m1")
+    failed(inbox.es_account, "m2", text="Hola", language="es")
+    # an analyst of the whole organisation who also administers France: sees both failures, may retry France's only
+    MembershipFactory(user=inbox.users.analyst, unit=inbox.france, role=Role.SPOKE_ADMIN)
+    page = client_for(inbox.users.analyst).get("/inbox/deliveries/").content.decode()
+    assert 'data-count="failed">2 failed' in page and "Retry 1 failed delivery</button>" in page
+    client_for(inbox.users.analyst).post("/inbox/deliveries/retry/")
+    assert set(InboundDelivery.objects.filter(state="failed").values_list("account_id", flat=True)) == {
+        inbox.es_account.pk}
+    # past the screen's count bound the label says so, and the word stays plural
+    failed(inbox.fr_account, "m3")
+    failed(inbox.fr_account, "m4")
+    failed(inbox.fr_account, "m5")
+    settings.DANDELION_SCREEN_COUNT_LIMIT = 2
+    page = client_for(inbox.users.fr_admin).get("/inbox/deliveries/").content.decode()
+    assert "Retry 2+ failed deliveries</button>" in page
+
+
+def test_the_api_account_filter_does_not_tell_other_subtrees_accounts_from_missing_ones(inbox, failed, api_for):
+    failed(inbox.fr_account, "x1")
+    es = api_for(inbox.users.es_admin)
+    other = es.get(f"/api/v1/inbound-deliveries/?account={inbox.fr_account.pk}")
+    missing = es.get("/api/v1/inbound-deliveries/?account=999999")
+    assert other.status_code == missing.status_code == 200
+    assert other.json()["results"] == missing.json()["results"] == []
+    assert es.get("/api/v1/inbound-deliveries/?state=bogus").status_code == 400

@@ -96,13 +96,16 @@ class Outcome:
         return f"{self.policy.label} older than {self.days} days: {self.deleted:,}{left}"
 
 
-def _delete_chunk(model: type[Model], qs, size: int) -> int:
+def _delete_chunk(model: type[Model], qs, size: int) -> tuple[int, int]:
+    """``(found, deleted)``: up to ``size`` rows of ``qs`` deleted. The DELETE states the policy's condition again:
+    a row that changed between the SELECT and the DELETE (a failed delivery retried meanwhile) is no longer past
+    its time, and the database, re-checking the row it locks, keeps it."""
     with transaction.atomic():
         pks = list(qs.order_by().values_list("pk", flat=True)[:size])  # any order: all go in the end
         if not pks:
-            return 0
-        _total, per_model = model._default_manager.filter(pk__in=pks).delete()
-        return per_model.get(model._meta.label, 0)
+            return 0, 0
+        _total, per_model = qs.filter(pk__in=pks).delete()
+        return len(pks), per_model.get(model._meta.label, 0)
 
 
 def purge(*, now: dt.datetime | None = None, max_rows: int | None = None, chunk: int | None = None,
@@ -128,13 +131,14 @@ def purge(*, now: dt.datetime | None = None, max_rows: int | None = None, chunk:
             found = qs.order_by().values("pk")[:max_rows + 1].count()
             outcome.deleted, outcome.more = min(found, max_rows), found > max_rows
         else:
-            model = qs.model
-            while outcome.deleted < max_rows:
-                n = _delete_chunk(model, qs, min(chunk, max_rows - outcome.deleted))
-                if not n:
+            model, seen = qs.model, 0
+            while seen < max_rows:  # bounded by the rows found, whatever a concurrent run deleted first
+                found, deleted = _delete_chunk(model, qs, min(chunk, max_rows - seen))
+                if not found:
                     break
-                outcome.deleted += n
-            outcome.more = outcome.deleted >= max_rows and qs.exists()
+                seen += found
+                outcome.deleted += deleted
+            outcome.more = seen >= max_rows and qs.exists()
             if outcome.more:
                 logger.warning("retention: deleted %s %s and more are past their time: the next run goes on "
                                "(raise DANDELION_RETENTION_MAX_ROWS if this repeats)", outcome.deleted, policy.label)

@@ -158,6 +158,7 @@ def _fail(delivery: InboundDelivery, exc: BaseException, now: dt.datetime) -> No
     final = delivery.attempts >= MAX_ATTEMPTS
     InboundDelivery.objects.filter(pk=delivery.pk, claimed_by=delivery.claimed_by).update(
         state=DeliveryState.FAILED if final else DeliveryState.PENDING,
+        processed_at=now if final else None,  # failed for good: its retention counts from now
         error=f"{type(exc).__name__}: {exc}"[:2000],
         next_attempt_at=None if final else now + backoff(delivery.attempts),
         claimed_by="", claimed_at=None,

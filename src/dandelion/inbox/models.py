@@ -331,7 +331,9 @@ class InboundDelivery(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     claimed_by = models.CharField(max_length=200, blank=True)
     claimed_at = models.DateTimeField(null=True, blank=True)
-    processed_at = models.DateTimeField(null=True, blank=True)
+    processed_at = models.DateTimeField(
+        null=True, blank=True,
+        help_text="When processing ended: done, or failed for good (retention counts the age from it).")
     event_count = models.PositiveIntegerField(default=0)
     error = models.TextField(blank=True)
     next_attempt_at = models.DateTimeField(null=True, blank=True, help_text="Backoff after a failed attempt.")
@@ -341,7 +343,8 @@ class InboundDelivery(models.Model):
     class Meta:
         ordering = ("received_at", "id")
         verbose_name_plural = "inbound deliveries"
-        indexes = [models.Index(fields=["state", "received_at"])]
+        indexes = [models.Index(fields=["state", "received_at"]),
+                   models.Index(fields=["state", "processed_at"], name="inbox_delivery_state_processed")]
 
     def __str__(self) -> str:
         return f"Delivery #{self.pk} ({self.state})"

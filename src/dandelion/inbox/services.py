@@ -165,36 +165,52 @@ def store_delivery(account, events: Sequence, *, body: bytes | str = b"", source
 
 #: who may put an account's failed deliveries back in the queue: those who manage the account's connection
 PERM_RETRY_DELIVERIES = "assets.change_socialaccount"
+#: deliveries queued again per transaction (and audit row)
+RETRY_CHUNK = 5_000
+#: at most this many per call from the page or the API (one request's work; the command has no bound)
+RETRY_REQUEST_LIMIT = 50_000
 
 
-@transaction.atomic
-def retry_failed_deliveries(account, *, actor, ids: Iterable[int] | None = None) -> int:
-    """Put ``account``'s deliveries that failed for good (all of them, or those of ``ids``) back in the queue:
-    pending again, their attempts counted from zero, processing enqueued once committed (after the cause was fixed:
-    a connector or pipeline bug, a configuration the events could not be routed with). Their last error stays
-    visible until they are processed. Deliveries that are not failed (done, pending, retried already) are left as
-    they are, so a second call changes nothing; their events are stored once whatever happens (messages are
-    unique per network and external id). One audit row on the account. Returns how many were queued again.
+def retry_failed_deliveries(account, *, actor, ids: Iterable[int] | None = None, limit: int | None = None) -> int:
+    """Put ``account``'s deliveries that failed for good (all of them, or those of ``ids``; at most ``limit``) back
+    in the queue: pending again, their attempts counted from zero, processing enqueued once committed (after the
+    cause was fixed: a connector or pipeline bug, a configuration the events could not be routed with). Their last
+    error stays visible until they are processed. Deliveries that are not failed (done, pending, retried already)
+    are left as they are, so a second call changes nothing; their events are stored once whatever happens
+    (messages are unique per network and external id).
 
-    ``actor=None`` is the operator's command line (``dandelion retry-deliveries``)."""
+    A backlog (a connector bug during a crisis) goes in transactions of :data:`RETRY_CHUNK` deliveries, oldest
+    first, each with its audit row on the account, so no transaction locks a million rows. Returns how many were
+    queued again. ``actor=None`` is the operator's command line (``dandelion retry-deliveries``)."""
     if actor is not None:
         require_perm(actor, PERM_RETRY_DELIVERIES, account.owner_unit)
+    if limit is not None and limit < 1:
+        raise InboxError("The limit must be at least 1.", field="limit")
     failed = InboundDelivery.objects.filter(account=account, state=DeliveryState.FAILED)
     if ids is not None:
         failed = failed.filter(pk__in=sorted({int(i) for i in ids}))
-    pks = list(failed.select_for_update().order_by("pk").values_list("pk", flat=True))
-    if not pks:
-        return 0
-    count = InboundDelivery.objects.filter(pk__in=pks, state=DeliveryState.FAILED).update(
-        state=DeliveryState.PENDING, attempts=0, next_attempt_at=None, claimed_by="", claimed_at=None)
-    audit.record(actor=actor, action="inbox.delivery.retry", obj=account,
-                 summary=f"Queued {count} failed deliver{'y' if count == 1 else 'ies'} of {account} for processing "
-                         "again",
-                 changes={"deliveries": pks[:200], "count": count})
     from dandelion.inbox.jobs import kick_processing
 
-    transaction.on_commit(kick_processing, robust=True)
-    return count
+    total = 0
+    while limit is None or total < limit:
+        size = RETRY_CHUNK if limit is None else min(RETRY_CHUNK, limit - total)
+        with transaction.atomic():
+            pks = list(failed.select_for_update().order_by("pk").values_list("pk", flat=True)[:size])
+            if not pks:
+                break
+            count = InboundDelivery.objects.filter(pk__in=pks, state=DeliveryState.FAILED).update(
+                state=DeliveryState.PENDING, attempts=0, processed_at=None, next_attempt_at=None, claimed_by="",
+                claimed_at=None)
+            if count:
+                audit.record(actor=actor, action="inbox.delivery.retry", obj=account,
+                             summary=f"Queued {count:,} failed deliver{'y' if count == 1 else 'ies'} of {account} "
+                                     "for processing again",
+                             changes={"deliveries": pks[:200], "count": count})
+                transaction.on_commit(kick_processing, robust=True)
+        total += count
+        if len(pks) < size:
+            break
+    return total
 
 
 # --- replies and notes --------------------------------------------------------------------------------------------

@@ -452,6 +452,17 @@ def _delivery_accounts(request):
     return SocialAccount.objects.restrict(request.user, "view").select_related("owner_unit").order_by("handle", "pk")
 
 
+def _managed_with_failed(request, accounts) -> list:
+    """The accounts among ``accounts`` that have failed deliveries and whose deliveries the user may retry."""
+    with_failed = InboundDelivery.objects.filter(state=DeliveryState.FAILED).values("account_id")
+    return [a for a in accounts.filter(pk__in=with_failed)
+            if has_perm(request.user, services.PERM_RETRY_DELIVERIES, a.owner_unit)]
+
+
+def _deliveries_word(count: int, exact: bool = True) -> str:
+    return "delivery" if count == 1 and exact else "deliveries"
+
+
 @login_required
 def deliveries(request):
     """The stored webhook bodies of the accounts the user can see, newest first: what waits, what failed for good
@@ -478,21 +489,22 @@ def deliveries(request):
     page = BoundedPaginator(qs.order_by("-received_at", "-id"), PAGE_SIZE, limit=limit).get_page(
         request.GET.get("page"))
     page.object_list = list(page.object_list)
-    can_retry = counts[DeliveryState.FAILED] != "0" and any(
-        has_perm(request.user, services.PERM_RETRY_DELIVERIES, a.owner_unit)
-        for a in ([account] if account else accounts.filter(pk__in=scope.filter(
-            state=DeliveryState.FAILED).values("account_id"))))
+    # the button counts what it would retry: the failed deliveries of the accounts shown that the user manages
+    managed = _managed_with_failed(request, accounts.filter(pk=account.pk) if account else accounts)
+    retry_count = bounded_count(InboundDelivery.objects.filter(account__in=managed, state=DeliveryState.FAILED),
+                                limit) if managed else (0, True)
     return render_page_or_partial(
         request, "inbox/deliveries.html", "inbox/partials/_deliveries_table.html",
         {"page": page, "account": account, "accounts": accounts, "state": state, "states": DeliveryState.choices,
-         "counts": counts, "can_retry": can_retry, "max_attempts": MAX_ATTEMPTS})
+         "counts": counts, "max_attempts": MAX_ATTEMPTS, "can_retry": retry_count[0] > 0,
+         "retry_label": f"{count_label(*retry_count)} failed {_deliveries_word(*retry_count)}"})
 
 
 @login_required
 @require_POST
 def deliveries_retry(request):
     """Put failed deliveries back in the queue: one account's (``account``), or those of every account with failed
-    deliveries that the user manages."""
+    deliveries that the user manages; at most ``services.RETRY_REQUEST_LIMIT`` a request (the rest on the next)."""
     accounts = _delivery_accounts(request)
     if request.POST.get("account"):
         try:
@@ -502,17 +514,22 @@ def deliveries_retry(request):
         if not has_perm(request.user, services.PERM_RETRY_DELIVERIES, targets[0].owner_unit):
             raise PermissionDenied(f"You may not manage {targets[0]}.")
     else:
-        with_failed = InboundDelivery.objects.filter(state=DeliveryState.FAILED).values("account_id")
-        targets = [a for a in accounts.filter(pk__in=with_failed)
-                   if has_perm(request.user, services.PERM_RETRY_DELIVERIES, a.owner_unit)]
+        targets = _managed_with_failed(request, accounts)
         if not targets:
             raise PermissionDenied("You manage no account with failed deliveries.")
-    queued = sum(services.retry_failed_deliveries(a, actor=request.user) for a in targets)
+    queued, left = 0, services.RETRY_REQUEST_LIMIT
+    for target in targets:
+        if left <= 0:
+            break
+        n = services.retry_failed_deliveries(target, actor=request.user, limit=left)
+        queued, left = queued + n, left - n
     if queued:
-        messages.success(request, f"{queued} failed deliver{'y' if queued == 1 else 'ies'} queued for processing "
-                                  "again.")
+        messages.success(request, f"{queued:,} failed {_deliveries_word(queued)} queued for processing again.")
     else:
         messages.info(request, "No failed delivery to retry.")
+    if InboundDelivery.objects.filter(account__in=targets, state=DeliveryState.FAILED).exists():
+        messages.warning(request, "More failed deliveries remain: retry again, or queue them all at once with the "
+                                  "dandelion retry-deliveries command.")
     url = reverse("inbox:deliveries")
     return redirect(f"{url}?account={targets[0].pk}" if request.POST.get("account") else url)
 

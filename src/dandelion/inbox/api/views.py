@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import django_filters
 from django.db.models import F
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -17,6 +18,7 @@ from rest_framework.response import Response
 from dandelion.api.mixins import RestrictedQuerysetMixin
 from dandelion.inbox import services
 from dandelion.inbox.api import serializers as s
+from dandelion.inbox.choices import DeliveryState
 from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
 from dandelion.inbox.models import CannedResponse, Conversation, InboundDelivery
@@ -170,6 +172,17 @@ class CannedResponseViewSet(RestrictedQuerysetMixin, viewsets.ModelViewSet):
         services.delete_canned_response(instance, actor=self.request.user)
 
 
+class InboundDeliveryFilter(django_filters.FilterSet):
+    """By state and account id (an account outside the caller's scope matches nothing, as a missing one does)."""
+
+    state = django_filters.ChoiceFilter(choices=DeliveryState.choices)
+    account = django_filters.NumberFilter(field_name="account_id")
+
+    class Meta:
+        model = InboundDelivery
+        fields = ["state", "account"]
+
+
 class InboundDeliveryViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
     """Stored webhook deliveries of the accounts the caller can see, newest first (``state``: pending, processing,
     done, failed; ``account``): what waits, and what failed for good with its last error. ``POST .../retry/``
@@ -177,14 +190,18 @@ class InboundDeliveryViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelView
 
     queryset = InboundDelivery.objects.defer("body", "payload")
     serializer_class = s.InboundDeliverySerializer
-    filterset_fields = ["state", "account"]
+    filterset_class = InboundDeliveryFilter
     ordering_fields = ["received_at", "id"]
 
     def get_queryset(self):
         return super().get_queryset().order_by("-received_at", "-id")
 
     @extend_schema(request=s.RetryDeliveriesInputSerializer,
-                   responses=inline_serializer("RetryDeliveriesResult", {"queued": serializers.IntegerField()}))
+                   responses=inline_serializer("RetryDeliveriesResult", {
+                       "queued": serializers.IntegerField(),
+                       "remaining": serializers.BooleanField(
+                           help_text="More of the account's failed deliveries are left: call again (at most "
+                                     f"{services.RETRY_REQUEST_LIMIT:,} a call)")}))
     @action(detail=False, methods=["post"])
     def retry(self, request):
         from django.shortcuts import get_object_or_404
@@ -193,8 +210,12 @@ class InboundDeliveryViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelView
 
         data = _valid(s.RetryDeliveriesInputSerializer, request)
         account = get_object_or_404(SocialAccount.objects.restrict(request.user, "view"), pk=data["account"])
-        queued = services.retry_failed_deliveries(account, actor=request.user, ids=data.get("deliveries"))
-        return Response({"queued": queued})
+        queued = services.retry_failed_deliveries(account, actor=request.user, ids=data.get("deliveries"),
+                                                  limit=services.RETRY_REQUEST_LIMIT)
+        left = InboundDelivery.objects.filter(account=account, state=DeliveryState.FAILED)
+        if data.get("deliveries"):
+            left = left.filter(pk__in=data["deliveries"])
+        return Response({"queued": queued, "remaining": left.exists()})
 
 
 class InboxMetricsViewSet(viewsets.ViewSet):
