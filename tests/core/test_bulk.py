@@ -78,6 +78,21 @@ def test_insert_rows_json_choices_and_unsaved_parents():
     assert all(c.created_at is not None for c in saved)
 
 
+@pytest.mark.parametrize("n", [3, 40])  # both paths on PostgreSQL
+def test_insert_rows_sets_auto_now_fields_on_the_objects_and_the_rows_alike(n):
+    from django.utils import timezone
+
+    conv = conversation()
+    ours = messages(conv, n, "stamp")
+    for m in ours:
+        m.received_at = AT  # an old value held by the object: auto_now_add replaces it on insert, as save does
+    before = timezone.now()
+    bulk.insert_rows(Message, ours)
+    after = timezone.now()
+    rows = dict(Message.objects.filter(external_id__startswith="stamp").values_list("pk", "received_at"))
+    assert all(before <= m.received_at <= after and rows[m.pk] == m.received_at for m in ours)
+
+
 def test_insert_rows_unique_violation_raises_and_keeps_nothing():
     conv = conversation()
     bulk.insert_rows(Message, messages(conv, 20, "dup"))

@@ -22,6 +22,7 @@ from django.db import connections, models
 from django.db.models import F, Value
 from django.db.models.fields import NOT_PROVIDED, Field
 from django.db.models.functions import Concat
+from django.utils import timezone
 
 COPY_FROM = 16  # below this many rows one INSERT ... RETURNING is as cheap as two statements
 
@@ -47,36 +48,56 @@ def _plain_types(f: Field) -> tuple[type, ...]:
 
 
 def _converter(f: Field, *, add: bool):
-    """``(plain types or None, convert(obj, connection))`` for ``f``: a value of a plain type goes to the database as
-    it is; any other (and every value when None) is converted as Django's insert (``add``) or update compiler
-    would send it."""
+    """``(plain types or None, convert(obj, connection, now))`` for ``f``: a value of a plain type goes to the
+    database as it is; any other (and every value when None) is converted as Django's insert (``add``) or update
+    compiler would send it to PostgreSQL (the only engine these rows go to)."""
+    attname = f.attname
+    if isinstance(f, models.DateTimeField) and (f.auto_now or add and f.auto_now_add):
+        def stamp(obj, connection, now):
+            setattr(obj, attname, now)  # as pre_save does, with the statement's one time instead of one per row
+            return now  # timezone.now(): PostgreSQL's adapt_datetimefield_value sends it as it is
+        return None, stamp
     if type(f).pre_save is not Field.pre_save and (
             not isinstance(f, models.DateField) or f.auto_now or add and f.auto_now_add):
-        return None, lambda obj, connection: f.get_db_prep_save(f.pre_save(obj, add), connection)
-    attname = f.attname
+        return None, lambda obj, connection, now: f.get_db_prep_save(f.pre_save(obj, add), connection)
     if isinstance(f, models.DateTimeField):
-        def convert(obj, connection):
+        def convert(obj, connection, now):
             value = getattr(obj, attname)
             if value is None or type(value) is dt.datetime and value.tzinfo is not None:
                 return value
             return f.get_db_prep_save(value, connection)  # naive or not a datetime: Django's conversion
         return None, convert
-    return frozenset((*_plain_types(f), type(None))), lambda obj, connection: f.get_db_prep_save(
+    if isinstance(f, models.CharField | models.TextField) and not isinstance(f, models.UUIDField):
+        # a choices member (a str subclass) is sent as it is by Django too (CharField.to_python keeps any str)
+        def text(obj, connection, now):
+            value = getattr(obj, attname)
+            return value if isinstance(value, str) else f.get_db_prep_save(value, connection)
+        return frozenset((str, type(None))), text
+    if isinstance(f, models.JSONField):
+        def json(obj, connection, now):
+            value = getattr(obj, attname)
+            if type(value) in (dict, list):  # what get_db_prep_save ends in, without its checks for expressions
+                return connection.ops.adapt_json_value(value, f.encoder)
+            return f.get_db_prep_save(value, connection)
+        return None, json
+    return frozenset((*_plain_types(f), type(None))), lambda obj, connection, now: f.get_db_prep_save(
         getattr(obj, attname), connection)
 
 
 def _row_builder(fields: Sequence[Field], *, add: bool):
-    """``row(obj, connection) -> list``: the database values of ``fields``, read in one C call
-    (``attrgetter``), only values that are not of their column's plain type converted in Python."""
+    """``row(obj, connection, now) -> list``: the database values of ``fields`` for PostgreSQL, read in one C call
+    (``attrgetter``), only values that are not of their column's plain type converted in Python. ``now``
+    (``timezone.now()``, once per statement) is what ``auto_now`` fields (and ``auto_now_add`` ones on insert)
+    take."""
     getter = operator.attrgetter(*(f.attname for f in fields))
     checks = [(i, *_converter(f, add=add)) for i, f in enumerate(fields)]
     single = len(fields) == 1
 
-    def row(obj, connection) -> list:
+    def row(obj, connection, now) -> list:
         values = [getter(obj)] if single else list(getter(obj))
         for i, plain, convert in checks:
             if plain is None or type(values[i]) not in plain:
-                values[i] = convert(obj, connection)
+                values[i] = convert(obj, connection, now)
         return values
     return row
 
@@ -141,7 +162,8 @@ def _copy(model: type[models.Model], objs: list[models.Model], using: str) -> No
         ids = sorted(row[0] for row in cursor.fetchall())  # in object order, as bulk_create numbers them
         for obj, pk_value in zip(objs, ids, strict=True):
             setattr(obj, pk.attname, pk_value)
-        rows = [row_of(obj, connection) for obj in objs]
+        now = timezone.now()
+        rows = [row_of(obj, connection, now) for obj in objs]
         with connection.wrap_database_errors, cursor.cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row(row)
@@ -196,13 +218,14 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
              for f in merged[len(append):]]
     columns = ", ".join(quote(f.column) for f in [pk, *plain, *merged])
     row_sql = "(" + ", ".join(["%s"] * (1 + len(plain) + len(merged))) + ")"
+    now = timezone.now()
     for start in range(0, len(objs), UPDATE_CHUNK):
         chunk = objs[start:start + UPDATE_CHUNK]
         params = []
         for obj in chunk:
             params.append(obj.pk)
             if row_of is not None:
-                params.extend(row_of(obj, connection))
+                params.extend(row_of(obj, connection, now))
             params.extend(texts.get(obj.pk) or None for texts in append.values())
             params.extend(bool(getattr(obj, name)) for name in turn_on)
         with connection.cursor() as cursor:
