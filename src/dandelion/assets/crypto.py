@@ -23,10 +23,20 @@ def _keys() -> list[str]:
     if keys:
         return keys
     path = settings.VAR_DIR / "encryption_keys"
-    if not path.exists():
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
         path.write_text(Fernet.generate_key().decode() + "\n")
         path.chmod(0o600)
-    return [line.strip() for line in path.read_text().splitlines() if line.strip()]
+        stat = path.stat()
+    # read again only when the file changed (every webhook decrypts its account's secret)
+    return list(_file_keys(str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@lru_cache(maxsize=8)
+def _file_keys(path: str, mtime_ns: int, size: int) -> tuple[str, ...]:
+    with open(path, encoding="utf-8") as fh:
+        return tuple(line.strip() for line in fh.read().splitlines() if line.strip())
 
 
 @lru_cache(maxsize=1)

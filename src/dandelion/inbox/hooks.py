@@ -42,17 +42,17 @@ def receive_webhook(request, account_id: int):
     from dandelion.assets.models import SocialAccount
     from dandelion.inbox.services import store_delivery
 
-    try:
+    try:  # by primary key, no ordering to compile: at most one row
         account = (
             SocialAccount.objects.filter(pk=account_id, archived_at__isnull=True)
             .exclude(status=AccountStatus.ARCHIVED)
-            .first()
+            .get()
         )
+    except SocialAccount.DoesNotExist:
+        return _error(404, "unknown_account", f"No active account with id {account_id}.")
     except (DatabaseError, InterfaceError):  # a closed connection is InterfaceError, not a DatabaseError
         logger.exception("webhook: database unavailable while looking up account %s", account_id)
         return _error(503, "unavailable", "The database is unavailable; retry later.")
-    if account is None:
-        return _error(404, "unknown_account", f"No active account with id {account_id}.")
 
     limit = connect.max_body_bytes()
     try:
