@@ -126,10 +126,10 @@ def run(n: int, chunks: list[int], repeat: int) -> int:
             filled = time.perf_counter() - t
             longest = 0.0
 
-            def timed(model, qs, size, real=real):
+            def timed(qs, size, real=real):
                 nonlocal longest
                 t0 = time.perf_counter()
-                out = real(model, qs, size)
+                out = real(qs, size)
                 longest = max(longest, time.perf_counter() - t0)
                 return out
 

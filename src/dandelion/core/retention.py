@@ -96,7 +96,7 @@ class Outcome:
         return f"{self.policy.label} older than {self.days} days: {self.deleted:,}{left}"
 
 
-def _delete_chunk(model: type[Model], qs, size: int) -> tuple[int, int]:
+def _delete_chunk(qs, size: int) -> tuple[int, int]:
     """``(found, deleted)``: up to ``size`` rows of ``qs`` deleted. The DELETE states the policy's condition again:
     a row that changed between the SELECT and the DELETE (a failed delivery retried meanwhile) is no longer past
     its time, and the database, re-checking the row it locks, keeps it."""
@@ -105,7 +105,7 @@ def _delete_chunk(model: type[Model], qs, size: int) -> tuple[int, int]:
         if not pks:
             return 0, 0
         _total, per_model = qs.filter(pk__in=pks).delete()
-        return len(pks), per_model.get(model._meta.label, 0)
+        return len(pks), per_model.get(qs.model._meta.label, 0)
 
 
 def purge(*, now: dt.datetime | None = None, max_rows: int | None = None, chunk: int | None = None,
@@ -131,9 +131,9 @@ def purge(*, now: dt.datetime | None = None, max_rows: int | None = None, chunk:
             found = qs.order_by().values("pk")[:max_rows + 1].count()
             outcome.deleted, outcome.more = min(found, max_rows), found > max_rows
         else:
-            model, seen = qs.model, 0
+            seen = 0
             while seen < max_rows:  # bounded by the rows found, whatever a concurrent run deleted first
-                found, deleted = _delete_chunk(model, qs, min(chunk, max_rows - seen))
+                found, deleted = _delete_chunk(qs, min(chunk, max_rows - seen))
                 if not found:
                     break
                 seen += found

@@ -452,6 +452,14 @@ def _delivery_accounts(request):
     return SocialAccount.objects.restrict(request.user, "view").select_related("owner_unit").order_by("handle", "pk")
 
 
+def _visible_account(accounts, value):
+    """The account of id ``value`` among ``accounts`` (those the user sees); 404 for any other value."""
+    try:
+        return accounts.get(pk=int(value))
+    except (ValueError, accounts.model.DoesNotExist):
+        raise Http404("No such account.") from None
+
+
 def _managed_with_failed(request, accounts) -> list:
     """The accounts among ``accounts`` that have failed deliveries and whose deliveries the user may retry."""
     with_failed = InboundDelivery.objects.filter(state=DeliveryState.FAILED).values("account_id")
@@ -473,10 +481,7 @@ def deliveries(request):
     accounts = _delivery_accounts(request)
     account = None
     if request.GET.get("account"):
-        try:
-            account = accounts.get(pk=int(request.GET["account"]))
-        except (ValueError, accounts.model.DoesNotExist):
-            raise Http404("No such account.") from None
+        account = _visible_account(accounts, request.GET["account"])
         scope = scope.filter(account=account)
     states = [s for s, _ in DeliveryState.choices]
     state = request.GET.get("state", DeliveryState.FAILED)
@@ -507,10 +512,7 @@ def deliveries_retry(request):
     deliveries that the user manages; at most ``services.RETRY_REQUEST_LIMIT`` a request (the rest on the next)."""
     accounts = _delivery_accounts(request)
     if request.POST.get("account"):
-        try:
-            targets = [accounts.get(pk=int(request.POST["account"]))]
-        except (ValueError, accounts.model.DoesNotExist):
-            raise Http404("No such account.") from None
+        targets = [_visible_account(accounts, request.POST["account"])]
         if not has_perm(request.user, services.PERM_RETRY_DELIVERIES, targets[0].owner_unit):
             raise PermissionDenied(f"You may not manage {targets[0]}.")
     else:
