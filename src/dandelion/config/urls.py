@@ -23,6 +23,8 @@ def _has_module(name: str) -> bool:
 
 
 API_DOCS_CSP = csp_update({"style-src": ["'unsafe-inline'"], "img-src": ["data:"], "worker-src": ["blob:"]})
+REDOC_CSP = csp_update({"style-src": ["'unsafe-inline'"], "img-src": ["data:", "https://cdn.redoc.ly"],
+                        "worker-src": ["blob:"]})
 
 api_patterns = []
 for _app in DOMAIN_APPS:
@@ -42,7 +44,9 @@ urlpatterns = [
     # The API browsers' scripts are served from this site (the "split" Swagger view: no inline script); their
     # widgets set inline styles and Redoc runs a blob: worker, which only these two pages allow.
     path("api/docs/", API_DOCS_CSP(SpectacularSwaggerSplitView.as_view(url_name="schema")), name="api-docs"),
-    path("api/redoc/", API_DOCS_CSP(SpectacularRedocView.as_view(url_name="schema",
+    # Redoc's sidebar always shows Redocly's logo from their CDN (no setting removes it): that one image is allowed
+    # there (the Referrer-Policy sends them no address of ours).
+    path("api/redoc/", REDOC_CSP(SpectacularRedocView.as_view(url_name="schema",
                                                                   template_name="core/redoc.html")),
          name="api-redoc"),
 ]
