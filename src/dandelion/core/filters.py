@@ -3,10 +3,13 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.contrib.contenttypes.models import ContentType
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from dandelion.core.models import AuditEvent
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.Filter):
     """A primary-key filter: a positive integer, anything else is a 400 with a clear message (not a float)."""
 

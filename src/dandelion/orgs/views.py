@@ -17,6 +17,7 @@ from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from dandelion.core.exceptions import DandelionError, PermissionDeniedError
@@ -318,11 +319,33 @@ def member_invite(request, pk: int):
     if request.method == "POST" and form.is_valid():
         m, ok = _call(request, services.invite_member, form=form, unit=unit, **form.cleaned_data)
         if ok:
-            messages.success(request, f"{m.user.get_username()} invited: they set their password through "
-                                      "“forgot password” or single sign-on.")
+            _report_invitation(request, m)
             return redirect(unit)
     return _form_page(request, form, title=f"Invite a new person to {unit.name}", cancel_url=unit.get_absolute_url(),
                       submit="Invite")
+
+
+def _report_invitation(request, m: Membership) -> None:
+    """Say whether the invitation e-mail left (``invitation_sent`` is set by the service once it commits)."""
+    sent = getattr(m, "invitation_sent", None)
+    name, email = m.user.get_username(), m.user.email
+    if sent is False:
+        messages.warning(request, _("%(name)s was invited, but the e-mail to %(email)s could not be sent: check the "
+                                    "mail settings, then use “Resend invitation”.") % {"name": name, "email": email})
+    else:
+        messages.success(request, _("%(name)s invited: an e-mail with a link to choose a password went to "
+                                    "%(email)s.") % {"name": name, "email": email})
+
+
+@org_member_required
+@require_POST
+def membership_resend_invitation(request, pk: int):
+    """E-mail a fresh invitation link to a person who has not set a password yet (earlier links stop working)."""
+    m = _visible_membership(request, pk)
+    resent, ok = _call(request, services.resend_invitation, membership=m)
+    if ok:
+        _report_invitation(request, resent)
+    return redirect(request.POST.get("next") if _safe_next(request) else m.unit.get_absolute_url())
 
 
 def _visible_membership(request, pk) -> Membership:

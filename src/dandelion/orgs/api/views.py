@@ -192,8 +192,15 @@ class MembershipViewSet(_ServiceViewSet):
     @extend_schema(request=s.InviteSerializer, responses={201: s.MembershipSerializer})
     @action(detail=False, methods=["post"])
     def invite(self, request):
-        """Create an account for a new person (no usable password) and grant them a role."""
+        """Create an account for a new person (no usable password) and grant them a role; they are e-mailed a
+        link to choose their password."""
         return self._out(services.invite_member(actor=request.user, **self._input()), status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.MembershipSerializer)
+    @action(detail=True, methods=["post"], url_path="resend-invitation")
+    def resend_invitation(self, request, pk=None):
+        """E-mail a new invitation link (earlier ones stop working); 409 once the person has set a password."""
+        return self._out(services.resend_invitation(actor=request.user, membership=self.get_object()))
 
 
 @extend_schema_view(
