@@ -247,7 +247,9 @@ def _payload(delivery: InboundDelivery) -> tuple[list[tuple[int, object, int]], 
                 raise PayloadError("must be an object", f"events[{i}]")
             event = validate_event(event_from_dict(data), f"events[{i}]")
             good.append((i, event, int(data.get("echo_wait") or 0)))
-        except (PayloadError, KeyError, TypeError, ValueError, ArithmeticError) as exc:
+        except KeyError as exc:
+            bad.append((i, PayloadError("required", f"events[{i}].{exc.args[0]}")))
+        except (PayloadError, TypeError, ValueError, ArithmeticError) as exc:
             bad.append((i, exc))
     return good, bad
 
