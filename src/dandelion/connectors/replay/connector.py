@@ -19,9 +19,9 @@ from typing import Any, ClassVar
 from dandelion.connectors.base import AccountRef, Capability, ConfigField, Connector, InboundEvent
 from dandelion.connectors.errors import ConfigError, ConnectorError
 from dandelion.connectors.registry import register
-from dandelion.connectors.validation import partition_events
 from dandelion.connectors.replay.records import ReplayError, ReplayRecord
 from dandelion.connectors.replay.sources import FORMATS, open_replay
+from dandelion.connectors.validation import partition_events
 
 log = logging.getLogger(__name__)
 
