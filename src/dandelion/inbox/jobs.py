@@ -2,8 +2,10 @@
 
 * ``process_pending_deliveries``: claims stored deliveries (conditional UPDATE pending → processing; a claim older
   than :func:`stale_claim_seconds` (``STALE_CLAIM_SECONDS`` unless configured) is re-claimable, so a worker killed
-  mid-batch loses nothing), runs the pipeline once per network of the claim, marks them done; failures are
-  recorded with attempts and exponential backoff, and after ``MAX_ATTEMPTS`` the delivery is marked failed (visible in the admin, never silently dropped).
+  mid-batch loses nothing), runs the pipeline once per network of the claim, marks them done; transient failures
+  are recorded with attempts and exponential backoff, and after ``MAX_ATTEMPTS`` the delivery is marked failed
+  (visible on the Deliveries page, never silently dropped); bad input fails only its own events, at once, and a
+  delivery that stops its worker is isolated, then set aside (see :func:`process_deliveries`).
   Enqueued on commit after each stored delivery (de-duplicated by :class:`JobSlot`) and every minute as a safety net.
 * ``deliver_reply``: sends an outbound message through the account's ReplyConnector (pending → sent / failed;
   temporary errors retried with backoff, permanent ones recorded on the account).
@@ -289,6 +291,13 @@ def process_deliveries(deliveries: list[InboundDelivery], *, wait_for_parents: b
     together); a failing batch is retried account by account, then delivery by delivery, so one bad delivery never
     holds back the others.
 
+    Bad input never stops more than itself: events the shared validator refuses (stored before a rule existed, or
+    by a connector that skipped it) are left out and named on their delivery, which fails; a delivery that fails
+    for good (:func:`is_permanent`) is tried event by event, its other events stored, only the failing ones named;
+    a transient failure is retried with :func:`backoff`. Deliveries taken over from a worker that stopped are
+    processed alone, after the others, their claim marked first (:data:`ALONE_MARK`): one taken over again with its
+    mark stopped a worker while alone, and is set aside (:class:`WorkerStopped`) rather than stopping the next.
+
     The networks' batches share one batch memo (a team's SLA policies, calendar and members, the routing rules of
     a unit are read once per claim), emptied after any failure.
 
@@ -383,7 +392,7 @@ def _process(deliveries: list[InboundDelivery], *, wait_for_parents: bool):
         exc = attempt([d])
         if exc is None:
             return
-        if is_permanent(exc) and (d.event_count or 0) != 1:
+        if is_permanent(exc) and isinstance(d.payload, list) and len(d.payload) > 1:
             _ingest_apart(d, total=total, **options)
         else:
             _fail(d, exc, now, token=token_of[d.pk])
