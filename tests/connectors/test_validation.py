@@ -6,6 +6,8 @@ import datetime as dt
 import json
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dandelion.connectors import validation
 from dandelion.connectors.base import InboundAuthor, InboundEvent
@@ -201,3 +203,53 @@ def test_clean_string_error():
     assert validation.clean_string_error("été 😀") is None
     assert "NUL" in validation.clean_string_error("a\x00")
     assert "\\udc80" in validation.clean_string_error("a\udc80")
+
+
+def test_a_clean_event_is_returned_as_is_and_the_fast_path_agrees_with_the_full_checks():
+    clean = validation.validate_event(dto(language="fr", country="SN", followers=3))
+    assert validation.validate_event(clean) is clean
+    with pytest.raises(PayloadError) as info:
+        validation.validate_event({"id": "x"}, "events[0]")
+    assert info.value.path == "events[0]"
+    # each way of being unclean takes the full path, which normalises or refuses
+    paris = dt.timezone(dt.timedelta(hours=1))
+    assert validation.validate_event(dto(created_at=dt.datetime(2025, 1, 1, 1, tzinfo=paris))).created_at == \
+        dt.datetime(2025, 1, 1, tzinfo=dt.UTC)
+    assert validation.validate_event(dto(language="FR", country="sn")).author.language == "fr"
+    assert validation.validate_event(dto(external_id=" padded ")).external_id == "padded"
+
+
+_nasty_str = st.one_of(st.text(max_size=12), st.sampled_from(["", " x ", "\ud800", "a\x00", "x" * 151, "FR", "fr",
+                                                              "Fr", "pt-BR", "pt-br", "es-419", "sn"]))
+
+
+@settings(max_examples=400, derandomize=True, database=None)
+@given(ext=_nasty_str, text=_nasty_str, author_id=_nasty_str, name=_nasty_str, handle=_nasty_str,
+       language=st.one_of(st.none(), _nasty_str), country=st.one_of(st.none(), _nasty_str),
+       followers=st.one_of(st.none(), st.sampled_from([-1, 0, 5, 2**31 - 1, 2**31, 10**30])),
+       in_reply_to=st.one_of(st.none(), _nasty_str),
+       created_at=st.datetimes(timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=-3))])))
+def test_the_fast_path_never_accepts_what_the_full_checks_change_or_refuse(ext, text, author_id, name, handle,
+                                                                           language, country, followers,
+                                                                           in_reply_to, created_at):
+    try:
+        event = InboundEvent(external_id=ext or "e", kind="dm", text=text, created_at=created_at,
+                             author=InboundAuthor(external_id=author_id, name=name, handle=handle,
+                                                  followers=followers, language=language, country=country),
+                             in_reply_to=in_reply_to)
+    except ValueError:
+        return
+    if not validation._already_clean(event):
+        return
+    # what the fast path lets through, the full checks (run by hand here) accept unchanged
+    a = event.author
+    assert validation.check_identifier(event.external_id, "id", required=True) == event.external_id
+    assert validation.check_text(event.text, "text", max_chars=validation.MAX_TEXT_CHARS, required=True) == event.text
+    assert validation.check_datetime(event.created_at, "created_at") == event.created_at
+    assert validation.check_identifier(event.in_reply_to, "in_reply_to", required=False) == event.in_reply_to
+    assert validation.check_identifier(a.external_id, "author.id", required=True) == a.external_id
+    assert validation.check_text(a.name, "n", max_chars=validation.MAX_NAME_CHARS) == a.name
+    assert validation.check_text(a.handle, "h", max_chars=validation.MAX_HANDLE_CHARS) == a.handle
+    assert validation.check_count(a.followers, "f") == a.followers
+    assert validation.check_language(a.language, "l") == a.language
+    assert validation.check_country(a.country, "c") == a.country

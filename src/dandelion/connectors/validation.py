@@ -313,10 +313,57 @@ def check_datetime(value: Any, path: str) -> dt.datetime:
 # --- DTOs -----------------------------------------------------------------------------------------------------------
 
 
+_ZERO = dt.timedelta(0)
+
+
+def _clean(value: str) -> bool:
+    if "\x00" in value:
+        return False
+    if value.isascii():
+        return True
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _clean_id(value: Any) -> bool:
+    return type(value) is str and 0 < len(value) <= MAX_ID_CHARS and value.strip() == value and _clean(value)
+
+
+def _already_clean(event: Any) -> bool:
+    """True when ``event`` passes every rule *and* is already normalised: the common case (events the generic
+    parser built, and every stored event the worker reads), checked without building a path or a copy."""
+    if type(event) is not InboundEvent or type(event.author) is not InboundAuthor:
+        return False
+    author = event.author
+    created = event.created_at
+    return (
+        _clean_id(event.external_id) and type(event.kind) is str and event.kind in EVENT_KINDS
+        and type(event.text) is str and len(event.text) <= MAX_TEXT_CHARS and _clean(event.text)
+        and bool(event.text.strip())
+        and isinstance(created, dt.datetime) and created.utcoffset() == _ZERO and _MIN_DATE <= created <= _MAX_DATE
+        and (event.in_reply_to is None or _clean_id(event.in_reply_to)) and type(event.from_account) is bool
+        and _clean_id(author.external_id)
+        and type(author.name) is str and len(author.name) <= MAX_NAME_CHARS and _clean(author.name)
+        and type(author.handle) is str and len(author.handle) <= MAX_HANDLE_CHARS and _clean(author.handle)
+        and (author.followers is None or (type(author.followers) is int and 0 <= author.followers <= MAX_COUNT))
+        and (author.language is None or (type(author.language) is str and len(author.language) <= MAX_LANGUAGE_CHARS
+                                         and author.language.islower() and _LANGUAGE_RE.fullmatch(author.language)
+                                         is not None))
+        and (author.country is None or (type(author.country) is str and author.country.isupper()
+                                        and _COUNTRY_RE.fullmatch(author.country) is not None))
+    )
+
+
 def validate_event(event: Any, path: str = "") -> InboundEvent:
     """The gate for an ``InboundEvent`` built by any connector: the same rules as the generic webhook, on the DTO.
     Returns the event with its values normalised (ids stripped, created_at in UTC, language lower-cased, country
-    upper-cased), or raises ``PayloadError`` naming the field as the generic webhook spells it."""
+    upper-cased; the event itself when it already is), or raises ``PayloadError`` naming the field as the generic
+    webhook spells it."""
+    if _already_clean(event):
+        return event
     if not isinstance(event, InboundEvent):
         raise PayloadError(f"must be an InboundEvent, not {type(event).__name__}", path or "event")
     author = event.author
