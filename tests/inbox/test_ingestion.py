@@ -120,7 +120,7 @@ def test_malformed_payload_names_the_field(inbox, post_hook):
                                              "created_at": timezone.now().isoformat(), "author": {}}]}
     r = post_hook(inbox.fr_account, bad)
     assert r.status_code == 400
-    assert r.json() == {"error": "malformed", "detail": "events[1].author.id: required"}
+    assert r.json() == {"error": "malformed", "detail": "events[1].author.id: required", "field": "events[1].author.id"}
     r = post_hook(inbox.fr_account, None, raw=b"{not json")
     assert r.status_code == 400 and "invalid JSON" in r.json()["detail"]
     _nothing_written()
@@ -550,10 +550,11 @@ def test_a_bad_delivery_in_a_claim_over_several_accounts_holds_back_only_itself(
     process_pending_deliveries.call()
 
     states = dict(InboundDelivery.objects.values_list("pk", "state"))
-    assert states.pop(bad.pk) == DeliveryState.PENDING
+    assert states.pop(bad.pk) == DeliveryState.FAILED  # unreadable: failed for good at once, never retried
     assert set(states.values()) == {DeliveryState.DONE}
     bad.refresh_from_db()
-    assert bad.attempts == 1 and bad.error and bad.next_attempt_at is not None
+    assert bad.attempts == 1 and bad.error.startswith("events[0].") and bad.error.endswith(": required")
+    assert bad.next_attempt_at is None and bad.processed_at is not None
     assert set(Message.objects.values_list("external_id", flat=True)) == {"a-1", "c-1"}
 
 

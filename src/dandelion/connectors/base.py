@@ -19,6 +19,11 @@ capability     Protocol                      methods
 
 Every operation may raise ``ConnectorError`` (see ``errors``); inbound parsing raises ``PayloadError`` or
 ``SignatureError``. Connectors are stateless: the registry hands out one shared instance per key.
+
+Untrusted input is bounded at the edge by one shared validator, ``connectors/validation.py``: a connector decodes
+JSON with ``validation.load_json`` (depth, Unicode and numbers checked) and checks fields with its ``check_*``
+functions, or passes the DTOs it built through ``validation.validate_events`` / ``partition_events``. The webhook
+view and the worker apply ``validate_event`` again, whatever the connector did.
 """
 
 from __future__ import annotations
@@ -234,7 +239,8 @@ class AccountMetrics:
 @runtime_checkable
 class InboundConnector(Protocol):
     """Turns one webhook delivery into events. Verifies authenticity first: raises ``SignatureError`` for an
-    unsigned/forged delivery and ``PayloadError`` for a malformed one; never returns a partial batch."""
+    unsigned/forged delivery and ``PayloadError`` (its ``path`` naming the field) for a malformed one, or one that
+    fails the shared validator (``connectors/validation.py``); never returns a partial batch."""
 
     def parse_webhook(
         self, account: AccountRef, body: bytes, headers: Mapping[str, str]
