@@ -12,6 +12,7 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
 from dandelion.core.querysets import NOTHING, org_scope_of
 
@@ -181,12 +182,24 @@ def has_perm(user, perm: str, unit=None, *, team_id: int | None = None) -> bool:
     return False
 
 
+def may_see_unit(user, unit) -> bool:
+    """May ``user`` see ``unit`` (its name, that it exists)? Team-scoped people see no unit."""
+    return unit is not None and has_perm(user, "orgs.view_orgunit", unit)
+
+
+def denial_message(user, perm: str, unit=None) -> str:
+    """Why ``user`` may not ``perm``: the unit is named only when the user may see it, so a refusal never tells
+    the name (or the existence) of a unit outside the user's scope."""
+    if unit is not None and may_see_unit(user, unit):
+        return _("You do not have permission '%(perm)s' on %(unit)s.") % {"perm": perm, "unit": unit}
+    return _("You do not have permission '%(perm)s' here.") % {"perm": perm}
+
+
 def require_perm(user, perm: str, unit=None, *, team_id: int | None = None) -> None:
     from dandelion.core.exceptions import PermissionDeniedError
 
     if not has_perm(user, perm, unit, team_id=team_id):
-        where = f" on {unit}" if unit is not None else ""
-        raise PermissionDeniedError(f"You do not have permission '{perm}'{where}.")
+        raise PermissionDeniedError(denial_message(user, perm, unit))
 
 
 def is_hub_admin(user) -> bool:
