@@ -33,9 +33,9 @@ def page_missing(name):
     return lambda w: reverse(f"orgs:{name}", args=[MISSING])
 
 
-FRANCE = lambda w: w.france.pk  # noqa: E731
-FR_TEAM = lambda w: w.fr_team.pk  # noqa: E731
-FR_MEMBERSHIP = lambda w: w.fr_membership.pk  # noqa: E731
+FRANCE = lambda w: w.france.pk
+FR_TEAM = lambda w: w.fr_team.pk
+FR_MEMBERSHIP = lambda w: w.fr_membership.pk
 ORG_PAGE = outcome(ok=IN_FRANCE, moderator=403)  # external moderators see nothing of the organisation
 
 PAGES = [
@@ -99,9 +99,9 @@ def _pk_in(path, w):
     return next(part for part in path(w).split("/") if part.isdigit())
 
 
-UNIT = lambda w: f"org-units/{w.france.pk}/"  # noqa: E731
-TEAM = lambda w: f"teams/{w.fr_team.pk}/"  # noqa: E731
-MEMBERSHIP = lambda w: f"memberships/{w.fr_membership.pk}/"  # noqa: E731
+UNIT = lambda w: f"org-units/{w.france.pk}/"
+TEAM = lambda w: f"teams/{w.fr_team.pk}/"
+MEMBERSHIP = lambda w: f"memberships/{w.fr_membership.pk}/"
 API_ORG = outcome(ok=IN_FRANCE)  # external moderators see no unit: a 404, as for a unit that does not exist
 NEW_TEAM = {"name": "FR night shift", "kind": "helpers", "languages": ["fr"]}
 
