@@ -72,6 +72,18 @@ class OrgScope:
     def is_internal(self) -> bool:
         return self.kind == INTERNAL
 
+    def unit_of(self, obj):
+        """The org unit ``obj`` belongs to, following the path lookup (``"team__unit__path"`` → ``obj.team.unit``);
+        None for a scope without one."""
+        if not self.is_path:
+            return None
+        parts = self.path.split("__")[:-1]  # drop the final "path"
+        for part in parts:
+            obj = getattr(obj, part, None)
+            if obj is None:
+                return None
+        return obj
+
     def __str__(self) -> str:
         if self.is_path:
             return f"unit path {self.path}" + (f", team {self.team}" if self.team else "")

@@ -15,8 +15,7 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from dandelion.api.mixins import RestrictedQuerysetMixin
-from dandelion.core.permissions import require_perm
+from dandelion.api.mixins import PermissionFirstMixin, RestrictedQuerysetMixin
 from dandelion.inbox import services
 from dandelion.inbox.api import serializers as s
 from dandelion.inbox.choices import DeliveryState
@@ -160,25 +159,13 @@ def _valid(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-class CannedResponseViewSet(RestrictedQuerysetMixin, viewsets.ModelViewSet):
+class CannedResponseViewSet(PermissionFirstMixin, RestrictedQuerysetMixin, viewsets.ModelViewSet):
     """Canned responses of the caller's units; writes through the services (permission per unit)."""
 
     queryset = CannedResponse.objects.select_related("unit")
     serializer_class = s.CannedResponseSerializer
     ordering_fields = ["title", "shortcut", "created_at"]
     filterset_fields = ["unit", "language", "shortcut"]
-
-    def create(self, request, *args, **kwargs):
-        require_perm(request.user, "inbox.add_cannedresponse")  # before the input is validated
-        return super().create(request, *args, **kwargs)
-
-    def get_object(self):
-        """The canned response (404 outside the caller's scope); for a write, the caller's right to it first."""
-        canned = super().get_object()
-        action = {"update": "change", "partial_update": "change", "destroy": "delete"}.get(self.action)
-        if action:
-            require_perm(self.request.user, f"inbox.{action}_cannedresponse", canned.unit)
-        return canned
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)

@@ -1,12 +1,12 @@
 from rest_framework import viewsets
 
-from dandelion.api.mixins import RestrictedQuerysetMixin
+from dandelion.api.mixins import PermissionFirstMixin, RestrictedQuerysetMixin
 from dandelion.routing import services
 from dandelion.routing.api.serializers import RoutingRuleSerializer, SlaPolicySerializer
 from dandelion.routing.models import RoutingRule, SlaPolicy
 
 
-class RoutingRuleViewSet(RestrictedQuerysetMixin, viewsets.ModelViewSet):
+class RoutingRuleViewSet(PermissionFirstMixin, RestrictedQuerysetMixin, viewsets.ModelViewSet):
     """Routing rules within your scope. Writes go through the routing services: only admins of the rule's unit
     (hub_admin, spoke_admin) may create, change or delete; invalid conditions/actions answer 400 with paths."""
 
@@ -30,7 +30,7 @@ class RoutingRuleViewSet(RestrictedQuerysetMixin, viewsets.ModelViewSet):
         services.delete_routing_rule(instance, actor=self.request.user)
 
 
-class SlaPolicyViewSet(RestrictedQuerysetMixin, viewsets.ModelViewSet):
+class SlaPolicyViewSet(PermissionFirstMixin, RestrictedQuerysetMixin, viewsets.ModelViewSet):
     """SLA policies of teams within your scope; managed by admins of the team's unit."""
 
     queryset = SlaPolicy.objects.select_related("team__unit")
