@@ -8,7 +8,7 @@ import pytest
 from django.urls import reverse
 
 from dandelion.inbox.models import CannedResponse, Contact, Conversation
-from tests.permission_matrix import ADMINS_OF_FRANCE, IN_FRANCE, MISSING, PEOPLE, Case, check, outcome
+from tests.permission_matrix import ADMINS_OF_FRANCE, IN_FRANCE, MISSING, PEOPLE, Case, Expect, check, outcome
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +93,9 @@ CASES = [
          missing_url=api_missing("canned-responses/{pk}/")),
     Case("api canned delete", api("canned-responses/{pk}/", "canned"), outcome(ok=WORKS_FRANCE, ok_status=204),
          method="delete", api=True, missing_url=api_missing("canned-responses/{pk}/")),
+    Case("api canned of France", lambda w: f"/api/v1/canned-responses/?unit={w.france.pk}",
+         Expect({r: 200 for r in PEOPLE}, ok=IN_FRANCE), api=True,
+         missing_url=lambda w: f"/api/v1/canned-responses/?unit={MISSING}"),
     Case("api canned create", api("canned-responses/"),
          outcome(ok=WORKS_FRANCE, ok_status=201, visible=PEOPLE, es_admin=400, es_agent=400), method="post",
          api=True, data=new_canned(lambda w: w.france.pk), missing_data=new_canned(lambda w: MISSING)),

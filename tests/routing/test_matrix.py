@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from dandelion.routing.models import RoutingRule, SlaPolicy
-from tests.permission_matrix import ADMINS_OF_FRANCE, IN_FRANCE, MISSING, PEOPLE, Case, check, outcome
+from tests.permission_matrix import ADMINS_OF_FRANCE, IN_FRANCE, MISSING, PEOPLE, Case, Expect, check, outcome
 
 pytestmark = pytest.mark.django_db
 
@@ -77,6 +77,13 @@ CASES = [
     Case("api rule create", api("routing-rules/"), outcome(ok=ADMINS_OF_FRANCE, ok_status=201, visible=PEOPLE,
          es_admin=400), method="post", api=True, data=new_rule(lambda w: w.france.pk),
          missing_data=new_rule(lambda w: MISSING)),
+    # a filter on a unit or team the caller cannot see answers as for one that does not exist (an empty list)
+    Case("api rules of France", lambda w: f"/api/v1/routing-rules/?unit={w.france.pk}",
+         Expect({r: 200 for r in PEOPLE}, ok=IN_FRANCE), api=True,
+         missing_url=lambda w: f"/api/v1/routing-rules/?unit={MISSING}"),
+    Case("api SLA policies of FR helpers", lambda w: f"/api/v1/sla-policies/?team={w.fr_team.pk}",
+         Expect({r: 200 for r in PEOPLE}, ok=IN_FRANCE), api=True,
+         missing_url=lambda w: f"/api/v1/sla-policies/?team={MISSING}"),
     Case("api SLA policy", api("sla-policies/{pk}/", "sla"), outcome(ok=IN_FRANCE), api=True,
          missing_url=api_missing("sla-policies/{pk}/")),
     Case("api SLA policy update, invalid", api("sla-policies/{pk}/", "sla"), outcome(ok=ADMINS_OF_FRANCE,

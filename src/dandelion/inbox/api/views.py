@@ -16,6 +16,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from dandelion.api.mixins import PermissionFirstMixin, RestrictedQuerysetMixin
+from dandelion.core.filters import IdFilter
 from dandelion.inbox import services
 from dandelion.inbox.api import serializers as s
 from dandelion.inbox.choices import DeliveryState
@@ -159,13 +160,23 @@ def _valid(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
+class CannedResponseFilter(django_filters.FilterSet):
+    """By unit id (one outside the caller's scope matches nothing, as a missing one does), language, shortcut."""
+
+    unit = IdFilter(field_name="unit_id")
+
+    class Meta:
+        model = CannedResponse
+        fields = ["unit", "language", "shortcut"]
+
+
 class CannedResponseViewSet(PermissionFirstMixin, RestrictedQuerysetMixin, viewsets.ModelViewSet):
     """Canned responses of the caller's units; writes through the services (permission per unit)."""
 
     queryset = CannedResponse.objects.select_related("unit")
     serializer_class = s.CannedResponseSerializer
     ordering_fields = ["title", "shortcut", "created_at"]
-    filterset_fields = ["unit", "language", "shortcut"]
+    filterset_class = CannedResponseFilter
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
