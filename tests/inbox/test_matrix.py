@@ -93,6 +93,10 @@ CASES = [
          missing_url=api_missing("canned-responses/{pk}/")),
     Case("api canned delete", api("canned-responses/{pk}/", "canned"), outcome(ok=WORKS_FRANCE, ok_status=204),
          method="delete", api=True, missing_url=api_missing("canned-responses/{pk}/")),
+    # retrying deliveries needs the right to change accounts: refused before the input is read
+    Case("api retry deliveries, invalid", api("inbound-deliveries/retry/"),
+         outcome(ok=ADMINS_OF_FRANCE | {"es_admin", "fr_cm"}, ok_status=400, visible=PEOPLE), method="post",
+         api=True, data=lambda w: {"account": "not a number"}),
     Case("api canned of France", lambda w: f"/api/v1/canned-responses/?unit={w.france.pk}",
          Expect({r: 200 for r in PEOPLE}, ok=IN_FRANCE), api=True,
          missing_url=lambda w: f"/api/v1/canned-responses/?unit={MISSING}"),

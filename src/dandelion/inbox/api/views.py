@@ -17,6 +17,7 @@ from rest_framework.response import Response
 
 from dandelion.api.mixins import PermissionFirstMixin, RestrictedQuerysetMixin
 from dandelion.core.filters import IdFilter
+from dandelion.core.permissions import require_perm
 from dandelion.inbox import services
 from dandelion.inbox.api import serializers as s
 from dandelion.inbox.choices import DeliveryState
@@ -226,6 +227,7 @@ class InboundDeliveryViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelView
 
         from dandelion.assets.models import SocialAccount
 
+        require_perm(request.user, services.PERM_RETRY_DELIVERIES)  # anywhere, before the input is read
         data = _valid(s.RetryDeliveriesInputSerializer, request)
         account = get_object_or_404(SocialAccount.objects.restrict(request.user, "view"), pk=data["account"])
         queued = services.retry_failed_deliveries(account, actor=request.user, ids=data.get("deliveries"),
