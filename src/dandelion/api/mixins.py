@@ -31,6 +31,33 @@ class RestrictedQuerysetMixin:
         return obj
 
 
+class PermissionFirstMixin:
+    """Writes answer the permission before the input: a create needs the model's ``add`` permission somewhere, an
+    update or a delete the ``change``/``delete`` permission on the object's unit (found through the model's
+    ``org_scope``), else a 403, whatever was sent. Validation errors ("invalid", "taken", "does not exist") are thus
+    told only to people who may act; the service still checks the permission on the exact unit."""
+
+    WRITE_ACTIONS = {"update": "change", "partial_update": "change", "destroy": "delete"}
+
+    def create(self, request, *args, **kwargs):
+        from dandelion.core.permissions import model_perm, require_perm
+
+        require_perm(request.user, model_perm(self.get_queryset().model, "add"))  # type: ignore[attr-defined]
+        return super().create(request, *args, **kwargs)  # type: ignore[misc]
+
+    def get_object(self):
+        from dandelion.core.permissions import model_perm, require_perm
+        from dandelion.core.querysets import org_scope_of
+
+        obj = super().get_object()  # type: ignore[misc]
+        action = self.WRITE_ACTIONS.get(self.action)  # type: ignore[attr-defined]
+        if action:
+            model = type(obj)
+            require_perm(self.request.user, model_perm(model, action),  # type: ignore[attr-defined]
+                         org_scope_of(model).unit_of(obj))
+        return obj
+
+
 class IsAuthenticatedMember(permissions.IsAuthenticated):
     """Authenticated; object-level checks are done by restricted querysets and services."""
 

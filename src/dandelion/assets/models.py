@@ -14,7 +14,7 @@ from django.utils import timezone
 from dandelion.assets import crypto
 from dandelion.assets.choices import HEALTH_SEVERITY, AccountStatus, HealthFlag
 from dandelion.core.models import TimeStampedModel
-from dandelion.core.querysets import RestrictedQuerySet
+from dandelion.core.querysets import OrgScope, RestrictedQuerySet
 
 
 def new_webhook_secret() -> str:
@@ -64,7 +64,7 @@ class SocialAccount(TimeStampedModel):
     ``network`` is a key of the connectors' network catalogue; ``connector`` the plugin that talks to it.
     Credentials and the webhook secret are encrypted at rest (MultiFernet) and never shown back in full."""
 
-    org_path_lookup = "owner_unit__path"
+    org_scope = OrgScope(path="owner_unit__path")
 
     network = models.CharField(max_length=40, db_index=True)
     connector = models.CharField(max_length=40, default="generic", help_text="Connector plugin key.")

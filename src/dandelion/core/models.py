@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 
 from dandelion.core.exceptions import AppendOnlyError
-from dandelion.core.querysets import RestrictedQuerySet
+from dandelion.core.querysets import OrgScope, RestrictedQuerySet
 
 
 class TimeStampedModel(models.Model):
@@ -35,7 +35,7 @@ class AuditEvent(models.Model):
     Append-only: rows are never updated or deleted through the app or the API.
     """
 
-    org_path_lookup = "unit_path"
+    org_scope = OrgScope(path="unit_path")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -81,6 +81,8 @@ class AuditEvent(models.Model):
 class WorkerHeartbeat(models.Model):
     """Last sign of life of each background worker process (for /healthz and the status page)."""
 
+    org_scope = OrgScope.internal("worker liveness, shown on the status page to superusers")
+
     name = models.CharField(max_length=200, unique=True)
     hostname = models.CharField(max_length=200, blank=True)
     pid = models.IntegerField(default=0)
@@ -96,6 +98,8 @@ class WorkerHeartbeat(models.Model):
 
 class PeriodicJobRun(models.Model):
     """Claims one period of a named periodic job: the unique row makes it run once per period across workers."""
+
+    org_scope = OrgScope.internal("periodic job claims, read by workers only")
 
     name = models.CharField(max_length=100)
     period_start = models.DateTimeField()
@@ -114,6 +118,8 @@ class ConfigGeneration(models.Model):
     """One row: a random token replaced in the transaction of every configuration change (routing rules, SLA
     policies, calendars, teams, memberships, units). Workers keep configuration lookups across batches while it stays
     the same (:mod:`dandelion.core.memo`)."""
+
+    org_scope = OrgScope.internal("a cache token, read by workers only")
 
     SINGLETON = 1
 

@@ -12,8 +12,9 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
-from dandelion.core.querysets import NOTHING
+from dandelion.core.querysets import NOTHING, org_scope_of
 
 VIEW_ALL = "*.view_*"
 
@@ -132,29 +133,34 @@ def model_perm(model, action: str) -> str:
 
 
 def scope_q(user, model, action: str = "view") -> Q | None:
-    """The filter restricting ``model`` rows to what ``user`` may ``action``; None means everything."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    """The filter restricting ``model`` rows to what ``user`` may ``action``; None means every row.
+
+    The model's declared :class:`~dandelion.core.querysets.OrgScope` decides: a unit path (a grant covers its
+    subtree; a team-scoped grant only its team's rows), organisation-wide on purpose, or internal (superusers
+    only). A model that declares nothing raises ``ImproperlyConfigured``, whoever asks: scopes fail closed."""
+    scope = org_scope_of(model)
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", True):
         return NOTHING
     if user.is_superuser:
         return None
+    if scope.is_internal:
+        return NOTHING
     perm = action if "." in action else model_perm(model, action)
-    path_lookup = getattr(model, "org_path_lookup", None)
-    team_lookup = getattr(model, "team_lookup", None)
     q = NOTHING
     seen_paths: list[str] = []
     for grant in get_grants(user):
         if not _perm_allowed(grant, perm):
             continue
-        if path_lookup is None:
-            return None  # not org-scoped: any grant that allows the permission allows every row
+        if scope.is_organisation_wide:
+            return None  # declared organisation-wide: any grant that allows the permission allows every row
         if grant.team_scoped:
-            if team_lookup and grant.team_id:
-                q |= Q(**{team_lookup: grant.team_id})
+            if scope.team and grant.team_id:
+                q |= Q(**{scope.team: grant.team_id})
             continue
         if any(grant.unit_path.startswith(p) for p in seen_paths):
             continue
         seen_paths.append(grant.unit_path)
-        q |= Q(**{f"{path_lookup}__startswith": grant.unit_path})
+        q |= Q(**{f"{scope.path}__startswith": grant.unit_path})
     return q
 
 
@@ -176,12 +182,24 @@ def has_perm(user, perm: str, unit=None, *, team_id: int | None = None) -> bool:
     return False
 
 
+def may_see_unit(user, unit) -> bool:
+    """May ``user`` see ``unit`` (its name, that it exists)? Team-scoped people see no unit."""
+    return unit is not None and has_perm(user, "orgs.view_orgunit", unit)
+
+
+def denial_message(user, perm: str, unit=None) -> str:
+    """Why ``user`` may not ``perm``: the unit is named only when the user may see it, so a refusal never tells
+    the name (or the existence) of a unit outside the user's scope."""
+    if unit is not None and may_see_unit(user, unit):
+        return _("You do not have permission '%(perm)s' on %(unit)s.") % {"perm": perm, "unit": unit}
+    return _("You do not have permission '%(perm)s' here.") % {"perm": perm}
+
+
 def require_perm(user, perm: str, unit=None, *, team_id: int | None = None) -> None:
     from dandelion.core.exceptions import PermissionDeniedError
 
     if not has_perm(user, perm, unit, team_id=team_id):
-        where = f" on {unit}" if unit is not None else ""
-        raise PermissionDeniedError(f"You do not have permission '{perm}'{where}.")
+        raise PermissionDeniedError(denial_message(user, perm, unit))
 
 
 def is_hub_admin(user) -> bool:

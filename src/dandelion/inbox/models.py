@@ -14,7 +14,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from dandelion.core.models import TimeStampedModel
-from dandelion.core.querysets import RestrictedManager, RestrictedQuerySet
+from dandelion.core.querysets import OrgScope, RestrictedManager, RestrictedQuerySet
 from dandelion.inbox.choices import (
     ConversationKind,
     ConversationStatus,
@@ -31,7 +31,7 @@ from dandelion.inbox.choices import (
 class Contact(TimeStampedModel):
     """One person across networks: name, languages, country, reach, VIP flag."""
 
-    org_path_lookup = None  # contacts are shared across the organisation; views list them through conversations
+    org_scope = OrgScope.organisation_wide("one person across the organisation; listed through conversations")
 
     name = models.CharField(max_length=200, blank=True)
     languages = models.JSONField(default=list, blank=True)
@@ -52,7 +52,7 @@ class Contact(TimeStampedModel):
 class AuthorIdentity(TimeStampedModel):
     """An author as one network knows them."""
 
-    org_path_lookup = None
+    org_scope = OrgScope.organisation_wide("an author as a network knows them; part of the contact")
 
     network = models.CharField(max_length=40)
     external_id = models.CharField(max_length=150)
@@ -75,7 +75,7 @@ class AuthorIdentity(TimeStampedModel):
 class Tag(models.Model):
     """A label on conversations (set by people or routing rules)."""
 
-    org_path_lookup = None
+    org_scope = OrgScope.organisation_wide("labels shared by every unit's conversations")
 
     name = models.CharField(max_length=60, unique=True)
     color = models.CharField(max_length=7, default="#667085")
@@ -92,8 +92,7 @@ class Tag(models.Model):
 class Conversation(TimeStampedModel):
     """A thread or DM exchange on one account with one contact, routed to a team and held to an SLA."""
 
-    org_path_lookup = "account__owner_unit__path"
-    team_lookup = "team_id"
+    org_scope = OrgScope(path="account__owner_unit__path", team="team_id")
 
     # account, team and assignee: no index of their own, each leads a composite index (Meta)
     account = models.ForeignKey("assets.SocialAccount", on_delete=models.PROTECT, related_name="conversations",
@@ -172,8 +171,7 @@ class Conversation(TimeStampedModel):
 class Message(models.Model):
     """One message of a conversation: inbound from a customer, outbound from the brand, or an internal note."""
 
-    org_path_lookup = "conversation__account__owner_unit__path"
-    team_lookup = "conversation__team_id"
+    org_scope = OrgScope(path="conversation__account__owner_unit__path", team="conversation__team_id")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages",
                                      db_index=False)  # leads the (conversation, sent_at) index
@@ -250,8 +248,7 @@ class Message(models.Model):
 class ConversationEvent(models.Model):
     """The conversation's history: routing decisions, assignments, handovers with reasons, SLA breaches."""
 
-    org_path_lookup = "conversation__account__owner_unit__path"
-    team_lookup = "conversation__team_id"
+    org_scope = OrgScope(path="conversation__account__owner_unit__path", team="conversation__team_id")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=EventKind.choices)
@@ -289,7 +286,7 @@ class CannedResponseQuerySet(RestrictedQuerySet):
 class CannedResponse(TimeStampedModel):
     """A reusable answer with placeholders ({contact_name}, {agent_name}, {account_name}) and translations."""
 
-    org_path_lookup = "unit__path"
+    org_scope = OrgScope(path="unit__path")
 
     unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="canned_responses")
     title = models.CharField(max_length=120)
@@ -318,7 +315,7 @@ class CannedResponse(TimeStampedModel):
 class InboundDelivery(models.Model):
     """A stored webhook body (or replay batch) awaiting processing: durable before the 202 is answered."""
 
-    org_path_lookup = "account__owner_unit__path"
+    org_scope = OrgScope(path="account__owner_unit__path")
 
     account = models.ForeignKey("assets.SocialAccount", on_delete=models.CASCADE, related_name="deliveries")
     source = models.CharField(max_length=20, default="webhook")
@@ -360,6 +357,8 @@ class JobSlot(models.Model):
     Enqueuing inserts the row (unique name); the job deletes it when it starts, so work stored while it runs
     enqueues a fresh run. A slot older than ``STALE_AFTER`` seconds is considered lost (a worker died) and replaced.
     """
+
+    org_scope = OrgScope.internal("job queue bookkeeping, read by workers only")
 
     STALE_AFTER = 300
 

@@ -69,6 +69,23 @@ def _require(actor, perm: str, conversation: Conversation) -> None:
     require_perm(actor, perm, conversation.account.owner_unit, team_id=conversation.team_id)
 
 
+#: The permission each conversation action needs: the services check it, and the views and the API check it
+#: before validating the input, so that whoever may not act gets a 403 whatever they sent.
+ACTION_PERMS = {
+    "reply": "inbox.reply_conversation", "note": "inbox.add_message", "assign": "inbox.assign_conversation",
+    "handover": "inbox.assign_conversation", "take": "inbox.change_conversation",
+    "resolve": "inbox.change_conversation", "reopen": "inbox.change_conversation",
+    "priority": "inbox.change_conversation", "tag": "inbox.change_conversation",
+    "moderate": "inbox.moderate_conversation",
+}
+
+
+def check_action_allowed(conversation: Conversation, *, action: str, actor) -> None:
+    """Raise ``PermissionDeniedError`` unless ``actor`` may do ``action`` (a key of ``ACTION_PERMS``) on the
+    conversation."""
+    _require(actor, ACTION_PERMS[action], conversation)
+
+
 def _lock(conversation: Conversation) -> Conversation:
     """Lock the conversation row for the rest of the transaction (ignored on SQLite) and reload it."""
     Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk").first()

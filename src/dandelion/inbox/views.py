@@ -246,6 +246,7 @@ def conversation_action(request, pk: int, action: str):
     extra: dict = {}
     status = 200
     try:
+        services.check_action_allowed(conversation, action=action, actor=user)  # before validating the input
         done = _perform(request, conversation, action, extra)
     except ReplyCollision as exc:
         form = forms.ReplyForm(request.POST, canned_qs=_canned_for(user, conversation))

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 
 from dandelion.core.exceptions import DandelionError, PermissionDeniedError
 from dandelion.core.htmx import render_page_or_partial
-from dandelion.core.permissions import has_perm, is_team_scoped_only
+from dandelion.core.permissions import denial_message, has_perm, is_team_scoped_only
 from dandelion.orgs import forms, services
 from dandelion.orgs.filters import GuidelineFilter, MembershipFilter, TeamFilter
 from dandelion.orgs.models import Guideline, Membership, OrgUnit, Team
@@ -48,7 +48,7 @@ def org_member_required(view):
 
 def _require(user, perm: str, unit=None) -> None:
     if not has_perm(user, perm, unit):
-        raise PermissionDenied(f"You do not have permission '{perm}'" + (f" on {unit}." if unit else "."))
+        raise PermissionDenied(denial_message(user, perm, unit))
 
 
 def _call(request, service, *, form=None, **kwargs):

@@ -8,6 +8,7 @@ from rest_framework import serializers
 from dandelion.assets.choices import SETTABLE_STATUSES, AccountStatus, HealthFlag
 from dandelion.assets.exceptions import InvalidAccountData
 from dandelion.assets.models import SocialAccount
+from dandelion.orgs.api.serializers import VisiblePrimaryKeyField
 from dandelion.orgs.models import OrgUnit
 
 
@@ -35,7 +36,7 @@ class LanguagesField(serializers.ListField):
 class SocialAccountSerializer(serializers.ModelSerializer):
     network = serializers.ChoiceField(choices=[])
     connector = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    owner_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.filter(is_active=True))
+    owner_unit = VisiblePrimaryKeyField(OrgUnit)  # a unit outside the requester's scope "does not exist"
     owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True),
                                                required=False, allow_null=True)
     owner_username = serializers.SerializerMethodField()
@@ -112,7 +113,7 @@ class SocialAccountSerializer(serializers.ModelSerializer):
 
 
 class TransferSerializer(serializers.Serializer):
-    to_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.filter(is_active=True))
+    to_unit = VisiblePrimaryKeyField(OrgUnit)
     new_owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True),
                                                    required=False, allow_null=True)
     clear_owner = serializers.BooleanField(default=False)

@@ -105,7 +105,7 @@ class SocialAccountViewSet(
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
         account = self.get_object_for("change")
-        serializer = TransferSerializer(data=request.data)
+        serializer = TransferSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         account = services.transfer_account(account, to_unit=data["to_unit"], new_owner=data.get("new_owner"),
@@ -116,7 +116,7 @@ class SocialAccountViewSet(
     @extend_schema(request=ArchiveSerializer, responses=SocialAccountSerializer, summary="Archive (soft delete)")
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
-        account = self.get_object()
+        account = self.get_object_for("delete")  # archiving is the registry's delete: refused before validation
         serializer = ArchiveSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         account = services.archive_account(account, actor=request.user, reason=serializer.validated_data["reason"])

@@ -15,7 +15,9 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from dandelion.api.mixins import RestrictedQuerysetMixin
+from dandelion.api.mixins import PermissionFirstMixin, RestrictedQuerysetMixin
+from dandelion.core.filters import IdFilter
+from dandelion.core.permissions import require_perm
 from dandelion.inbox import services
 from dandelion.inbox.api import serializers as s
 from dandelion.inbox.choices import DeliveryState
@@ -41,6 +43,13 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
         qs = super().get_queryset().order_by(F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id")
         return for_conversation_list(qs) if self.action == "list" else qs
 
+    def _acting(self, action: str) -> Conversation:
+        """The conversation (404 when the caller may not see it), once the caller's right to ``action`` it is
+        established (403): the input is validated only after that."""
+        conversation = self.get_object()
+        services.check_action_allowed(conversation, action=action, actor=self.request.user)
+        return conversation
+
     def _result(self, conversation, code=status.HTTP_200_OK):
         conversation = self.get_queryset().get(pk=conversation.pk) if self.get_queryset().filter(
             pk=conversation.pk).exists() else conversation
@@ -59,7 +68,7 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     @extend_schema(request=s.ReplyInputSerializer, responses={201: s.MessageSerializer})
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
-        conversation = self.get_object()
+        conversation = self._acting("reply")
         data = _valid(s.ReplyInputSerializer, request)
         canned = None
         if data.get("canned_response"):
@@ -77,14 +86,14 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     @extend_schema(request=s.AssignInputSerializer, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        conversation = self.get_object()
+        conversation = self._acting("assign")
         data = _valid(s.AssignInputSerializer, request)
         return self._result(services.assign_conversation(conversation, assignee=data["assignee"], actor=request.user))
 
     @extend_schema(request=s.TakeInputSerializer, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def take(self, request, pk=None):
-        conversation = self.get_object()
+        conversation = self._acting("take")
         data = _valid(s.TakeInputSerializer, request)
         return self._result(services.take_conversation(conversation, actor=request.user, reason=data["reason"]))
 
@@ -93,7 +102,7 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     def handover(self, request, pk=None):
         from dandelion.orgs.models import Team
 
-        conversation = self.get_object()
+        conversation = self._acting("handover")
         data = _valid(s.HandoverInputSerializer, request)
         team = None
         if data.get("to_team"):
@@ -108,7 +117,7 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     @action(detail=True, methods=["post"])
     def hide(self, request, pk=None):
         """Moderate one message of the conversation (``action``: hide by default, unhide, delete, ban_author)."""
-        conversation = self.get_object()
+        conversation = self._acting("moderate")
         data = _valid(s.HideInputSerializer, request)
         message = conversation.messages.filter(pk=data["message"]).first()
         if message is None:
@@ -120,7 +129,7 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     @extend_schema(request=s.ResolveInputSerializer, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        conversation = self.get_object()
+        conversation = self._acting("resolve")
         data = _valid(s.ResolveInputSerializer, request)
         return self._result(services.resolve_conversation(conversation, actor=request.user,
                                                           no_reply_needed=data["no_reply_needed"]))
@@ -128,19 +137,19 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     @extend_schema(request=None, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        return self._result(services.reopen_conversation(self.get_object(), actor=request.user))
+        return self._result(services.reopen_conversation(self._acting("reopen"), actor=request.user))
 
     @extend_schema(request=s.PriorityInputSerializer, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def priority(self, request, pk=None):
-        conversation = self.get_object()
+        conversation = self._acting("priority")
         data = _valid(s.PriorityInputSerializer, request)
         return self._result(services.set_priority(conversation, priority=data["priority"], actor=request.user))
 
     @extend_schema(request=s.NoteInputSerializer, responses={201: s.MessageSerializer})
     @action(detail=True, methods=["post"])
     def note(self, request, pk=None):
-        conversation = self.get_object()
+        conversation = self._acting("note")
         data = _valid(s.NoteInputSerializer, request)
         note = services.add_note(conversation, text=data["text"], actor=request.user)
         return Response(s.MessageSerializer(note).data, status=status.HTTP_201_CREATED)
@@ -152,13 +161,23 @@ def _valid(serializer_class, request) -> dict:
     return serializer.validated_data
 
 
-class CannedResponseViewSet(RestrictedQuerysetMixin, viewsets.ModelViewSet):
+class CannedResponseFilter(django_filters.FilterSet):
+    """By unit id (one outside the caller's scope matches nothing, as a missing one does), language, shortcut."""
+
+    unit = IdFilter(field_name="unit_id")
+
+    class Meta:
+        model = CannedResponse
+        fields = ["unit", "language", "shortcut"]
+
+
+class CannedResponseViewSet(PermissionFirstMixin, RestrictedQuerysetMixin, viewsets.ModelViewSet):
     """Canned responses of the caller's units; writes through the services (permission per unit)."""
 
     queryset = CannedResponse.objects.select_related("unit")
     serializer_class = s.CannedResponseSerializer
     ordering_fields = ["title", "shortcut", "created_at"]
-    filterset_fields = ["unit", "language", "shortcut"]
+    filterset_class = CannedResponseFilter
 
     def perform_create(self, serializer):
         data = dict(serializer.validated_data)
@@ -208,6 +227,7 @@ class InboundDeliveryViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelView
 
         from dandelion.assets.models import SocialAccount
 
+        require_perm(request.user, services.PERM_RETRY_DELIVERIES)  # anywhere, before the input is read
         data = _valid(s.RetryDeliveriesInputSerializer, request)
         account = get_object_or_404(SocialAccount.objects.restrict(request.user, "view"), pk=data["account"])
         queued = services.retry_failed_deliveries(account, actor=request.user, ids=data.get("deliveries"),

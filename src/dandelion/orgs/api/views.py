@@ -17,7 +17,7 @@ from rest_framework.response import Response
 from dandelion.api.mixins import RestrictedQuerysetMixin
 from dandelion.core.exceptions import PermissionDeniedError
 from dandelion.core.filters import query_id
-from dandelion.core.permissions import has_perm
+from dandelion.core.permissions import has_perm, require_perm
 from dandelion.orgs import services
 from dandelion.orgs.api import serializers as s
 from dandelion.orgs.filters import GuidelineFilter, MembershipFilter, OrgUnitFilter, TeamFilter
@@ -39,6 +39,12 @@ class _ServiceViewSet(RestrictedQuerysetMixin, mixins.ListModelMixin, mixins.Ret
         ser = self.get_serializer(data=self.request.data, partial=partial)
         ser.is_valid(raise_exception=True)
         return dict(ser.validated_data)
+
+    def _require(self, perm: str, unit=None) -> None:
+        """The permission check that comes before any validation of the input: without ``perm`` (on ``unit``, or
+        anywhere for a creation) the answer is a 403, whatever the input says, so that validation errors ("taken",
+        "does not exist") are only ever told to people who may act."""
+        require_perm(self.request.user, perm, unit)
 
     def _out(self, obj, code=status.HTTP_200_OK) -> Response:
         return Response(self.serializer_class(obj, context=self.get_serializer_context()).data, status=code)
@@ -66,11 +72,13 @@ class OrgUnitViewSet(_ServiceViewSet):
     ordering_fields = ("path", "name", "depth", "created_at")
 
     def create(self, request):
+        self._require("orgs.add_orgunit")
         unit = services.create_unit(actor=request.user, **self._input())
         return self._out(unit, status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         unit = self.get_object()
+        self._require("orgs.change_orgunit", unit)
         return self._out(services.update_unit(actor=request.user, unit=unit, **self._input(partial=partial)))
 
     def partial_update(self, request, pk=None):
@@ -81,6 +89,8 @@ class OrgUnitViewSet(_ServiceViewSet):
     def move(self, request, pk=None):
         """Re-parent the unit and its whole subtree."""
         unit = self.get_object()
+        if unit.parent_id is not None:
+            self._require("orgs.change_orgunit", unit.parent)
         return self._out(services.move_unit(actor=request.user, unit=unit, new_parent=self._input()["parent"]))
 
     @extend_schema(request=None, responses=s.OrgUnitSerializer)
@@ -132,14 +142,16 @@ class TeamViewSet(_ServiceViewSet):
     write_serializers: ClassVar[dict[str, type]] = {"create": s.TeamCreateSerializer, "update": s.TeamUpdateSerializer,
                          "partial_update": s.TeamUpdateSerializer}
     filterset_class = TeamFilter
-    search_fields = ("name")
+    search_fields = ("name",)
     ordering_fields = ("name", "unit__path", "created_at")
 
     def create(self, request):
+        self._require("orgs.add_team")
         return self._out(services.create_team(actor=request.user, **self._input()), status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         team = self.get_object()
+        self._require("orgs.change_team", team.unit)
         return self._out(services.update_team(actor=request.user, team=team, **self._input(partial=partial)))
 
     def partial_update(self, request, pk=None):
@@ -173,10 +185,15 @@ class MembershipViewSet(_ServiceViewSet):
     ordering_fields = ("unit__path", "user__username", "role", "created_at")
 
     def create(self, request):
-        return self._out(services.grant_membership(actor=request.user, **self._input()), status.HTTP_201_CREATED)
+        self._require("orgs.manage_members")
+        data = self._input()
+        self._require("orgs.manage_members", data["unit"])  # who exists is told only to who may grant roles there
+        data["user"] = s.MembershipCreateSerializer.person(data.pop("username"))
+        return self._out(services.grant_membership(actor=request.user, **data), status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         membership = self.get_object()
+        self._require("orgs.manage_members", membership.unit)
         data = self._input(partial=partial)
         return self._out(services.update_membership(actor=request.user, membership=membership, **data))
 
@@ -194,6 +211,7 @@ class MembershipViewSet(_ServiceViewSet):
     def invite(self, request):
         """Create an account for a new person (no usable password) and grant them a role; they are e-mailed a
         link to choose their password."""
+        self._require("orgs.manage_members")
         return self._out(services.invite_member(actor=request.user, **self._input()), status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=s.MembershipSerializer)
@@ -230,10 +248,12 @@ class GuidelineViewSet(_ServiceViewSet):
         return qs
 
     def create(self, request):
+        self._require("orgs.add_guideline", services.root_unit())
         return self._out(services.create_guideline(actor=request.user, **self._input()), status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         guideline = self.get_object()
+        self._require("orgs.change_guideline", services.root_unit())
         data = self._input(partial=partial)
         return self._out(services.update_guideline(actor=request.user, guideline=guideline, **data))
 
