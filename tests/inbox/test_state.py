@@ -168,13 +168,13 @@ def test_waiting_is_the_oldest_unanswered_message_after_the_last_response():
 def test_answered_from_a_linked_account_counts_as_the_response_without_sending_anything():
     conv = conversation(first_inbound_at=at(0), waiting_since=at(0), needs_reply=True)
     state = ConversationState(conv)
-    state.answered_elsewhere(at(6), still_waiting=[], message=3, account=2, conversation=40)
+    state.answered_elsewhere(at(6), still_waiting=[], message=3, from_account=2, from_conversation=40)
     assert conv.first_response_at == at(6) and conv.needs_reply is False and conv.waiting_since is None
     assert conv.last_outbound_at is None and conv.last_team_activity_at is None
     effects = state.take()
     assert effects.clocks == [(RECORD_OUTBOUND, at(6))]
     assert effects.events == [(EventKind.ANSWERED_ELSEWHERE, {"answered_at": at(6).isoformat(), "message": 3,
-                                                               "account": 2, "conversation": 40})]
+                                                               "from_account": 2, "from_conversation": 40})]
 
 
 def test_answered_from_a_linked_account_while_another_message_waits_keeps_waiting_and_the_clocks():

@@ -603,7 +603,7 @@ def _apply_inbound(plan: _Plan, state: ConversationState, k: Key, msg: Message, 
     if by_copy:  # the same post was answered from another account of the organisation
         answered_at, account_id, conversation_id = plan.answered_copy[msg.external_id]
         state.answered_elsewhere(answered_at, still_waiting=[conv.waiting_since] if conv.waiting_since else [],
-                                 message=msg, account=account_id, conversation=conversation_id)
+                                 message=msg, from_account=account_id, from_conversation=conversation_id)
     plan.tag_names[id(conv)].update(d.tags)
     if d.escalate:
         state.escalate(rule=d.matched_rule_ids, message=msg, explanation=d.explanation)

@@ -181,8 +181,8 @@ def answer_linked_copies(network: str, answered: dict[str, tuple[dt.datetime, in
         still = waiting_times([conversation])[id(conversation)]
         for row in by_conversation[conv_id]:
             at, account_id, source_id = answered[row.external_id]
-            state.answered_elsewhere(at, still_waiting=still, message=row.pk, account=account_id,
-                                     account_handle=handles.get(account_id, ""), conversation=source_id)
+            state.answered_elsewhere(at, still_waiting=still, message=row.pk, from_account=account_id,
+                                     from_account_handle=handles.get(account_id, ""), from_conversation=source_id)
         apply_effects(conversation, state.take())
     return len(rows)
 
