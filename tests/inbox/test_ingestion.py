@@ -771,3 +771,30 @@ def test_a_private_answer_answers_only_its_own_inbox(inbox, deliver):
                                    actor=inbox.users.fr_agent)
     assert Conversation.objects.get(account=other).needs_reply
     assert not Message.objects.get(account=other, external_id="dm-83").replied
+
+
+def test_the_conversation_page_shows_the_linked_copy_and_where_it_was_answered(inbox, deliver, client_for):
+    """The other inbox shows the post was answered from the first account, with a link for whoever may open that
+    conversation; a copy in another spoke is named, without a link, to people who may not open it."""
+    from dandelion.inbox import services
+    from tests.factories import SocialAccountFactory
+
+    other = _second_french_account(inbox)
+    spanish = SocialAccountFactory(owner_unit=inbox.spain, network="facebook", handle="@brand_es_fb",
+                                   external_id="fb-es", languages=["es"], country="ES", connector="fake")
+    post = event("Bonjour, ma commande n'est toujours pas arrivée !", id="post-90", author="u-20", language="fr",
+                 at=ago(minutes=5))
+    for account in (inbox.fr_account, other, spanish):
+        deliver(account, post)
+    mine = Conversation.objects.get(account=inbox.fr_account)
+    theirs = Conversation.objects.get(account=other)
+    services.reply_to_conversation(mine, text="Bonjour, nous regardons.", actor=inbox.users.fr_agent)
+
+    page = client_for(inbox.users.fr_agent).get(theirs.get_absolute_url()).content.decode()
+    assert "Answered from @brand_fr" in page and f'href="{mine.get_absolute_url()}"' in page
+    assert "Also received by" in page and "@brand_es_fb" in page
+    spanish_conv = Conversation.objects.get(account=spanish)
+    assert spanish_conv.get_absolute_url() not in page  # not this agent's spoke: named, not linked
+    assert "The same post was answered from @brand_fr." in page  # the history says it too
+    admin_page = client_for(inbox.users.hub_admin).get(theirs.get_absolute_url()).content.decode()
+    assert f'href="{spanish_conv.get_absolute_url()}"' in admin_page
