@@ -229,6 +229,8 @@ def test_snooze_until_later_then_wake_when_it_is_over():
     assert state.wake(at(70)) is True
     assert conv.status == ConversationStatus.OPEN and conv.snoozed_until is None
     assert kinds(state.effects) == [EventKind.STATUS, EventKind.STATUS]
+    open_ended = ConversationState(conversation(status=ConversationStatus.SNOOZED, snoozed_until=None))
+    assert open_ended.wake(at(1000)) is False  # until the customer writes again
     resolved = ConversationState(conversation(status=ConversationStatus.RESOLVED))
     with pytest.raises(InvalidTransition):
         resolved.snooze(at(0), until=None)

@@ -131,8 +131,10 @@ class ConversationState:
         return self.status in CLOSED
 
     def snooze_over(self, now: dt.datetime) -> bool:
+        """Snoozed until a time now past (an open-ended snooze lasts until the customer writes again)."""
         conv = self.conversation
-        return conv.status == ConversationStatus.SNOOZED and (conv.snoozed_until is None or conv.snoozed_until <= now)
+        return conv.status == ConversationStatus.SNOOZED and conv.snoozed_until is not None and \
+            conv.snoozed_until <= now
 
     # --- customer messages ------------------------------------------------------------------------------------
     def inbound(self, at: dt.datetime, *, needs_reply: bool, visible: bool, message=None) -> bool:
@@ -260,8 +262,9 @@ class ConversationState:
             self._clock(APPLY, at)
 
     def snooze(self, at: dt.datetime, *, until: dt.datetime | None, by_person: bool = True, **details) -> None:
-        """Put the conversation aside until ``until`` (None: until the customer writes again). Its clocks keep
-        running: a customer who waits is still waiting."""
+        """Put the conversation aside until ``until`` (None: until the customer writes again; the sweep still
+        brings back a message left unanswered too long). Its clocks keep running: a customer who waits is still
+        waiting."""
         if self.status == ConversationStatus.RESOLVED:
             raise InvalidTransition("A resolved conversation cannot be snoozed; reopen it first.")
         if until is not None and until <= at:

@@ -98,7 +98,8 @@ def _sweep_one(pk: int, *, now: dt.datetime, cutoff: dt.datetime) -> bool:
     before = {"status": conv.status, "team": conv.team_id, "assignee": conv.assignee_id}
     dropped_out = not conv.needs_reply
     services.refresh_waiting(conv, state)
-    if conv.status == ConversationStatus.RESOLVED or state.snooze_over(now):
+    if conv.status == ConversationStatus.RESOLVED or (  # an open-ended snooze too: nothing falls through
+            conv.status == ConversationStatus.SNOOZED and (conv.snoozed_until is None or state.snooze_over(now))):
         reasons.append(f"was {conv.status}")
         state.reopen(now, by_person=False, reason="swept")
     if conv.team_id is None or not conv.team.is_active:
