@@ -21,10 +21,11 @@ def at(minutes: float) -> dt.datetime:
 
 
 def conversation(**fields) -> SimpleNamespace:
-    base = dict(status=ConversationStatus.OPEN, priority=Priority.NORMAL, team_id=7, assignee_id=None,
-                routing_reason={}, needs_reply=False, escalated=False, waiting_since=None, first_inbound_at=None,
-                first_response_at=None, last_inbound_at=None, last_outbound_at=None, last_activity_at=None,
-                last_team_activity_at=None, resolved_at=None, snoozed_until=None, swept_at=None)
+    base = {"status": ConversationStatus.OPEN, "priority": Priority.NORMAL, "team_id": 7, "assignee_id": None,
+            "routing_reason": {}, "needs_reply": False, "escalated": False, "waiting_since": None,
+            "first_inbound_at": None, "first_response_at": None, "last_inbound_at": None, "last_outbound_at": None,
+            "last_activity_at": None, "last_team_activity_at": None, "resolved_at": None, "snoozed_until": None,
+            "swept_at": None}
     return SimpleNamespace(**(base | fields))
 
 
