@@ -504,8 +504,10 @@ def deliver_reply(message_id: int) -> str:
             logger.info("retry of message %s left to the periodic job", message.pk)
         return "retry"
     with transaction.atomic():
-        # a webhook echo of this very reply may have arrived first: it is the same message
-        Message.objects.filter(network=message.network, external_id=sent.external_id).exclude(pk=message.pk).delete()
+        # a webhook echo of this very reply may have arrived first (on this account: another account's copy of the
+        # same post is a linked message, kept): it is the same message
+        Message.objects.filter(account_id=message.account_id, external_id=sent.external_id).exclude(
+            pk=message.pk).delete()
         Message.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.SENT, external_id=sent.external_id,
                                                      delivery_error="", next_attempt_at=None)
     return "sent"

@@ -3,7 +3,10 @@
 An ``AuthorIdentity`` (network + external id) belongs to a ``Contact`` (one person across networks). Messages from
 an account are grouped into ``Conversation``s (a public thread or a DM exchange) that are routed to a team, assigned,
 held to an SLA and answered. ``InboundDelivery`` is the durable record of a webhook body (or replay batch) before
-processing: a 202 is answered only once it is stored. ``(network, external_id)`` is each message's idempotency key.
+processing: a 202 is answered only once it is stored. ``(account, external_id)``, the receiving account and the
+network's id, is each message's idempotency key: an event delivered twice to one account is stored once; the same
+public post received by two of the organisation's accounts is stored once in each inbox, and the copies are linked
+by their shared ``(network, external_id)`` (:meth:`Message.linked`).
 """
 
 from __future__ import annotations
@@ -175,6 +178,9 @@ class Message(models.Model):
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages",
                                      db_index=False)  # leads the (conversation, sent_at) index
+    account = models.ForeignKey(  # leads the (account, external_id) key
+        "assets.SocialAccount", on_delete=models.PROTECT, related_name="+", db_index=False,
+        help_text="The receiving account (the conversation's): with the external id, the idempotency key.")
     network = models.CharField(max_length=40)
     external_id = models.CharField(max_length=150, null=True, blank=True)
     direction = models.CharField(max_length=10, choices=Direction.choices)
@@ -218,11 +224,15 @@ class Message(models.Model):
     class Meta:
         ordering = ("sent_at", "id")
         constraints = [
+            # the idempotency key: what one account received (the same post reaching two accounts is two messages)
             models.UniqueConstraint(
-                fields=["network", "external_id"], condition=Q(external_id__isnull=False), name="uniq_message_external"
+                fields=["account", "external_id"], condition=Q(external_id__isnull=False), name="uniq_message_external"
             ),
         ]
         indexes = [
+            # linked copies: the same network message received by several accounts
+            models.Index(fields=["network", "external_id"], condition=Q(external_id__isnull=False),
+                         name="inbox_msg_network_external"),
             models.Index(fields=["conversation", "sent_at"]),
             models.Index(fields=["direction", "needs_reply", "replied", "sent_at"]),
             models.Index(fields=["delivery_status", "next_attempt_at"]),
@@ -237,8 +247,20 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.kind}: {self.text[:40]}"
 
+    def save(self, *args, **kwargs) -> None:
+        if self.account_id is None and self.conversation_id is not None:
+            self.account_id = self.conversation.account_id  # always the conversation's account
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("inbox:conversation-detail", args=[self.conversation_id]) + f"#m{self.pk}"
+
+    def linked(self):
+        """The copies of this message received by the organisation's other accounts (same network message)."""
+        if not self.external_id:
+            return Message.objects.none()
+        return Message.objects.filter(network=self.network, external_id=self.external_id).exclude(
+            account_id=self.account_id)
 
     @property
     def audit_unit(self):
