@@ -29,9 +29,11 @@ from django.utils import timezone
 
 from dandelion.connectors.base import InboundEvent
 from dandelion.core.bulk import insert_rows, update_rows
+from dandelion.core.events import emit_many
 from dandelion.core.memo import batch_memo, config_memoized
 from dandelion.core.querysets import AnyOf
 from dandelion.inbox import connect, search, services
+from dandelion.inbox.events import conversations_created
 from dandelion.inbox.choices import (
     ConversationKind,
     ConversationStatus,
@@ -598,6 +600,7 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
     insert_rows(ConversationEvent, [ConversationEvent(conversation=conv, kind=kind, data=_refs(data))
                                     for conv, kind, data in new_events])
     plan.write()
+    emit_many(conversations_created(new_convs.values()))  # one hand-over per batch, after commit
     if auto_acks:
         canned = CannedResponse.objects.in_bulk([c for _, c in auto_acks])
         for conv, canned_id in auto_acks:
