@@ -138,16 +138,20 @@ def enable_subscription(sub: WebhookSubscription, *, actor) -> WebhookSubscripti
     return sub
 
 
-def _disable(sub: WebhookSubscription, *, actor, reason: str, now: dt.datetime) -> bool:
-    """Disable (conditional UPDATE: once), fail its pending deliveries, audit. False when already disabled."""
+def _disable(sub: WebhookSubscription, *, actor, reason: str, now: dt.datetime, last: int | None = None) -> bool:
+    """Disable (conditional UPDATE: once), fail its pending deliveries, audit. False when already disabled.
+    ``last``: the delivery whose failure disabled it (failed with its own error, not retried)."""
     before = _snapshot(sub)
     changed = WebhookSubscription.objects.filter(pk=sub.pk, state=SubscriptionState.ACTIVE).update(
         state=SubscriptionState.DISABLED, disabled_reason=reason[:300], disabled_at=now)
     if not changed:
         return False
-    WebhookDelivery.objects.filter(subscription=sub, status=DeliveryStatus.PENDING).exclude(
-        event_type=TEST.name).update(status=DeliveryStatus.FAILED, finished_at=now, next_attempt_at=None,
-                                     error="Not sent: the subscription was disabled.")
+    pending = WebhookDelivery.objects.filter(subscription=sub, status=DeliveryStatus.PENDING).exclude(
+        event_type=TEST.name)
+    if last is not None:
+        pending.filter(pk=last).update(status=DeliveryStatus.FAILED, finished_at=now, next_attempt_at=None)
+    pending.exclude(pk=last).update(status=DeliveryStatus.FAILED, finished_at=now, next_attempt_at=None,
+                                    error="Not sent: the subscription was disabled.")
     sub.refresh_from_db()
     audit.record(actor=actor, action="webhooks.subscription.disable", obj=sub,
                  summary=f"Disabled webhook {sub.name}: {reason}"[:300], changes=audit.diff(before, _snapshot(sub)))
@@ -261,7 +265,7 @@ def process_due(*, limit: int = 200, now: dt.datetime | None = None) -> RunResul
     ids = list(WebhookDelivery.objects.filter(_due(now)).order_by("next_attempt_at", "id")
                .values_list("pk", flat=True)[:limit])
     for pk in ids:
-        if not claim(pk, timezone.now()):
+        if not claim(pk, now):
             continue
         try:
             ok = attempt(pk)
@@ -335,8 +339,8 @@ def record_outcome(row: WebhookDelivery, outcome: sender.AttemptResult, *, now: 
     if not sub.is_active:
         return
     if outcome.status == 410:
-        _disable(sub, actor=None, reason="The receiver answered 410 Gone.", now=now)
+        _disable(sub, actor=None, reason="The receiver answered 410 Gone.", now=now, last=row.pk)
     elif sub.consecutive_failures >= disable_after:
         last = f"HTTP {outcome.status}" if outcome.status else outcome.error
-        _disable(sub, actor=None, now=now,
+        _disable(sub, actor=None, now=now, last=row.pk,
                  reason=f"{sub.consecutive_failures} failed attempts in a row (last: {last})."[:300])
