@@ -222,6 +222,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "dandelion.orgs.choices.UnitKind",
         "TeamKindEnum": "dandelion.orgs.choices.TeamKind",
+        "WebhookSubscriptionStateEnum": "dandelion.webhooks.choices.SubscriptionState",
+        "WebhookDeliveryStatusEnum": "dandelion.webhooks.choices.DeliveryStatus",
     },
 }
 
