@@ -38,7 +38,7 @@ def test_assignee_is_told_not_the_one_who_assigned_themself(org, conv):
     assert recipients() == ["fragent"]
     n = Notification.objects.get()
     assert n.url == conv.get_absolute_url() and n.unit_id == org.france.pk and n.actor_repr == "fragent2"
-    assert n.title == "Conversation #%s on @brand_fr was assigned to you" % conv.pk
+    assert n.title == f"Conversation #{conv.pk} on @brand_fr was assigned to you"
     Notification.objects.all().delete()
     notify_for_events([conversation_event("conversation.assigned", conv, actor=org.users.fr_agent)])
     assert recipients() == []

@@ -188,10 +188,10 @@ def test_redirects_are_not_followed(org, receiver, make_subscription, django_cap
 
 
 def test_filtering_by_type_and_subtree(org, receiver, make_subscription, django_capture_on_commit_callbacks):
-    on_france, _ = make_subscription(url=receiver.url, unit=org.france, types=["account.changed"], name="fr")
-    on_spain, _ = make_subscription(url=receiver.url, unit=org.spain, types=["account.changed"], name="es")
-    on_europe, _ = make_subscription(url=receiver.url, unit=org.europe, types=["account.changed"], name="eu")
-    other_type, _ = make_subscription(url=receiver.url, unit=org.hub, types=["conversation.assigned"], name="hub")
+    make_subscription(url=receiver.url, unit=org.france, types=["account.changed"], name="fr")
+    make_subscription(url=receiver.url, unit=org.spain, types=["account.changed"], name="es")
+    make_subscription(url=receiver.url, unit=org.europe, types=["account.changed"], name="eu")
+    make_subscription(url=receiver.url, unit=org.hub, types=["conversation.assigned"], name="hub")
     change_fr_account(org, django_capture_on_commit_callbacks)
     assert set(WebhookDelivery.objects.values_list("subscription__name", flat=True)) == {"fr", "eu"}
     services.process_due()
@@ -227,7 +227,7 @@ def test_stale_claims_are_released(org, receiver, make_subscription):
 
 
 def test_test_event_and_redelivery(org, receiver, make_subscription):
-    sub, secret = make_subscription(url=receiver.url, types=["account.changed"])
+    sub, _secret = make_subscription(url=receiver.url, types=["account.changed"])
     test_row = services.send_test_event(sub, actor=org.users.fr_admin)
     services.process_due()
     [got] = receiver.requests

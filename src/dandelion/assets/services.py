@@ -18,6 +18,7 @@ from django.utils import timezone
 from dandelion.assets import crypto, csvio
 from dandelion.assets.choices import ISO_639_1, SETTABLE_STATUSES, AccountStatus
 from dandelion.assets.csvio import ImportResult
+from dandelion.assets.events import account_changed
 from dandelion.assets.exceptions import (
     AccountArchived,
     AccountNotArchived,
@@ -26,7 +27,6 @@ from dandelion.assets.exceptions import (
 )
 from dandelion.assets.models import SocialAccount
 from dandelion.assets.networks import resolve_connector
-from dandelion.assets.events import account_changed
 from dandelion.core import audit
 from dandelion.core.events import emit
 from dandelion.core.permissions import require_perm

@@ -33,7 +33,6 @@ from dandelion.core.events import emit_many
 from dandelion.core.memo import batch_memo, config_memoized
 from dandelion.core.querysets import AnyOf
 from dandelion.inbox import connect, search, services
-from dandelion.inbox.events import conversations_created
 from dandelion.inbox.choices import (
     ConversationKind,
     ConversationStatus,
@@ -43,6 +42,7 @@ from dandelion.inbox.choices import (
     ModerationState,
     Priority,
 )
+from dandelion.inbox.events import conversations_created
 from dandelion.inbox.models import (
     AuthorIdentity,
     CannedResponse,

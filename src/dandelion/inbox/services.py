@@ -24,7 +24,6 @@ from dandelion.core import audit
 from dandelion.core.events import emit
 from dandelion.core.permissions import has_perm, require_perm
 from dandelion.inbox import connect, search
-from dandelion.inbox.events import conversation_event
 from dandelion.inbox.choices import (
     ConversationKind,
     ConversationStatus,
@@ -36,6 +35,7 @@ from dandelion.inbox.choices import (
     ModerationState,
     Priority,
 )
+from dandelion.inbox.events import conversation_event
 from dandelion.inbox.exceptions import (
     CapabilityMissing,
     EmptyMessage,

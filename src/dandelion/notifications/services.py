@@ -56,9 +56,7 @@ def _recipients(events: Sequence[Event]) -> list[tuple[Event, set[int]]]:
     for e in events:
         conv = _conversation(e)
         who: set[int] = set()
-        if e.name == "conversation.assigned" and conv.get("assignee_id"):
-            who.add(conv["assignee_id"])
-        elif e.name == "conversation.resolved" and conv.get("assignee_id"):
+        if e.name == "conversation.assigned" and conv.get("assignee_id") or e.name == "conversation.resolved" and conv.get("assignee_id"):
             who.add(conv["assignee_id"])
         elif e.name == "conversation.sla_breached":
             if conv.get("assignee_id"):

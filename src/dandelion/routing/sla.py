@@ -468,8 +468,8 @@ def escalate_breach(applied, *, now: dt.datetime) -> None:
     ``sla_breached`` conversation event and an audit row."""
     from dandelion.core.audit import record
     from dandelion.core.events import emit
-    from dandelion.inbox.events import conversation_event
     from dandelion.inbox.choices import EventKind
+    from dandelion.inbox.events import conversation_event
     from dandelion.inbox.models import ConversationEvent
     from dandelion.orgs.models import Team
 

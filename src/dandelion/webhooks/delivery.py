@@ -187,7 +187,7 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float | Non
         response = conn.getresponse()
         raw = response.read(RESPONSE_EXCERPT * 4)
         status = response.status
-    except (TimeoutError, socket.timeout):
+    except TimeoutError:
         return AttemptResult(ok=False, error=f"Timed out after {timeout:g} s.", duration_ms=elapsed())
     except ssl.SSLError as exc:
         return AttemptResult(ok=False, error=f"TLS error: {exc}"[:500], duration_ms=elapsed())
