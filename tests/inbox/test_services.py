@@ -35,7 +35,7 @@ def test_agent_reply_is_sent_and_first_response_sla_is_hit(inbox, conv, django_c
     agent = inbox.users.fr_agent
     with django_capture_on_commit_callbacks() as callbacks:
         msg = services.reply_to_conversation(conv, text="Bonjour Camille, nous regardons tout de suite.", actor=agent)
-    assert msg.delivery_status == DeliveryStatus.PENDING and len(callbacks) == 1
+    assert msg.delivery_status == DeliveryStatus.PENDING and len(callbacks) == 2  # the delivery job, the event
     conv.refresh_from_db()
     assert conv.first_response_at is not None and not conv.needs_reply
     assert AppliedSla.objects.get(conversation=conv, metric="first_response").status == "hit"

@@ -18,6 +18,7 @@ from django.utils import timezone
 from dandelion.assets import crypto, csvio
 from dandelion.assets.choices import ISO_639_1, SETTABLE_STATUSES, AccountStatus
 from dandelion.assets.csvio import ImportResult
+from dandelion.assets.events import account_changed
 from dandelion.assets.exceptions import (
     AccountArchived,
     AccountNotArchived,
@@ -27,6 +28,7 @@ from dandelion.assets.exceptions import (
 from dandelion.assets.models import SocialAccount
 from dandelion.assets.networks import resolve_connector
 from dandelion.core import audit
+from dandelion.core.events import emit
 from dandelion.core.permissions import require_perm
 
 logger = logging.getLogger(__name__)
@@ -210,6 +212,7 @@ def update_account(account: SocialAccount, *, actor, **changes: Any) -> SocialAc
     _save(account)
     audit.record(actor=actor, action="assets.account.update", obj=account,
                  summary=f"Updated {account}: {', '.join(diff)}", changes=diff)
+    emit(account_changed(account, actor=actor, change="update", fields=diff))
     return account
 
 
@@ -244,6 +247,7 @@ def transfer_account(account: SocialAccount, *, to_unit, new_owner=None, actor, 
         summary=f"Transferred {account} from {from_name} to {to_unit.name}: {reason}"[:300],
         changes=audit.diff(before, _snapshot(account)),
     )
+    emit(account_changed(account, actor=actor, change="transfer", fields=audit.diff(before, _snapshot(account)), from_unit_id=before["owner_unit"]))
     return account
 
 
@@ -260,6 +264,7 @@ def archive_account(account: SocialAccount, *, actor, reason: str = "") -> Socia
     summary = f"Archived {account}" + (f": {reason.strip()}" if reason and reason.strip() else "")
     audit.record(actor=actor, action="assets.account.archive", obj=account, summary=summary[:300],
                  changes=audit.diff(before, _snapshot(account)))
+    emit(account_changed(account, actor=actor, change="archive", fields=["status", "archived_at"]))
     return account
 
 
@@ -276,6 +281,7 @@ def restore_account(account: SocialAccount, *, actor, status: str = AccountStatu
     _save(account)
     audit.record(actor=actor, action="assets.account.restore", obj=account, summary=f"Restored {account}",
                  changes=audit.diff(before, _snapshot(account)))
+    emit(account_changed(account, actor=actor, change="restore", fields=["status", "archived_at"]))
     return account
 
 
@@ -314,6 +320,7 @@ def set_account_credentials(account: SocialAccount, *, credentials: dict[str, An
     audit.record(actor=actor, action="assets.account.set_credentials", obj=account,
                  summary=f"{verb} credentials of {account}" + (f" ({', '.join(sorted(cleaned))})" if cleaned else ""),
                  changes=changes)
+    emit(account_changed(account, actor=actor, change="credentials", fields=changes))
     return account
 
 

@@ -64,6 +64,8 @@ INSTALLED_APPS = [
     "dandelion.understanding",
     "dandelion.inbox",
     "dandelion.routing",
+    "dandelion.notifications",
+    "dandelion.webhooks",
 ]
 
 MIDDLEWARE = [
@@ -253,9 +255,20 @@ DANDELION_RETAIN_FAILED_DELIVERIES_DAYS = env.int("DANDELION_RETAIN_FAILED_DELIV
 DANDELION_RETAIN_JOB_RESULTS_DAYS = env.int("DANDELION_RETAIN_JOB_RESULTS_DAYS", default=14)
 DANDELION_RETAIN_FAILED_JOB_RESULTS_DAYS = env.int("DANDELION_RETAIN_FAILED_JOB_RESULTS_DAYS", default=30)
 DANDELION_RETAIN_PERIODIC_RUNS_DAYS = env.int("DANDELION_RETAIN_PERIODIC_RUNS_DAYS", default=7)
+DANDELION_RETAIN_WEBHOOK_DELIVERIES_DAYS = env.int("DANDELION_RETAIN_WEBHOOK_DELIVERIES_DAYS", default=30)
+DANDELION_RETAIN_READ_NOTIFICATIONS_DAYS = env.int("DANDELION_RETAIN_READ_NOTIFICATIONS_DAYS", default=90)
 # at most this many rows per policy and run (a backlog is worked off over several runs), this many a transaction
 DANDELION_RETENTION_MAX_ROWS = env.int("DANDELION_RETENTION_MAX_ROWS", default=1_000_000)
 DANDELION_RETENTION_CHUNK = env.int("DANDELION_RETENTION_CHUNK", default=1_000)
+
+# Outgoing webhooks (dandelion.webhooks, docs/webhooks.md). Private targets (loopback, private networks, link-local:
+# the cloud metadata endpoint) are refused unless allowed: allowed under DEBUG (the demo) and in tests only.
+DANDELION_WEBHOOK_ALLOW_PRIVATE = env.bool("DANDELION_WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+DANDELION_WEBHOOK_TIMEOUT = env.float("DANDELION_WEBHOOK_TIMEOUT", default=10.0)  # seconds per attempt
+DANDELION_WEBHOOK_MAX_ATTEMPTS = env.int("DANDELION_WEBHOOK_MAX_ATTEMPTS", default=8)  # per delivery
+DANDELION_WEBHOOK_RETRY_BASE_SECONDS = env.int("DANDELION_WEBHOOK_RETRY_BASE_SECONDS", default=30)
+DANDELION_WEBHOOK_RETRY_MAX_SECONDS = env.int("DANDELION_WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)
+DANDELION_WEBHOOK_DISABLE_AFTER = env.int("DANDELION_WEBHOOK_DISABLE_AFTER", default=10)  # failed attempts in a row
 
 # Background work: Django's tasks API. "database" (embedded default) or "celery" (scale-out).
 DANDELION_TASK_BACKEND = env.str("DANDELION_TASK_BACKEND", default="database")
@@ -297,6 +310,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "dandelion.orgs.choices.UnitKind",
         "TeamKindEnum": "dandelion.orgs.choices.TeamKind",
+        "WebhookSubscriptionStateEnum": "dandelion.webhooks.choices.SubscriptionState",
+        "WebhookDeliveryStatusEnum": "dandelion.webhooks.choices.DeliveryStatus",
     },
 }
 

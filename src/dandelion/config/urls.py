@@ -12,7 +12,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 from dandelion.core import views as core_views
 
 #: Domain apps, in navigation order. An app contributes ``<app>/urls.py`` and/or ``<app>/api/urls.py``.
-DOMAIN_APPS = ("orgs", "assets", "inbox", "routing", "understanding", "core")
+DOMAIN_APPS = ("orgs", "assets", "inbox", "routing", "understanding", "notifications", "webhooks", "core")
 
 
 def _has_module(name: str) -> bool:

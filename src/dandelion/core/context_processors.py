@@ -16,6 +16,7 @@ NAV = (
     ("Audit log", "core:audit-list", False),
     ("Metrics", "inbox:metrics", False),
     ("Deliveries", "inbox:deliveries", False),
+    ("Webhooks", "webhooks:subscription-list", False),
 )
 
 

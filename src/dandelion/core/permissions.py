@@ -30,6 +30,7 @@ ROLE_GRANTS: dict[str, tuple[str, ...]] = {
         "orgs.manage_members",
         "inbox.*",
         "routing.*",
+        "webhooks.*",
     ),
     "community_manager": (
         VIEW_ALL,

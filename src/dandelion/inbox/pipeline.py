@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from dandelion.connectors.base import InboundEvent
 from dandelion.core.bulk import insert_rows, update_rows
+from dandelion.core.events import emit_many
 from dandelion.core.memo import batch_memo, config_memoized
 from dandelion.core.querysets import AnyOf
 from dandelion.inbox import connect, search, services
@@ -43,6 +44,7 @@ from dandelion.inbox.choices import (
     ModerationState,
     Priority,
 )
+from dandelion.inbox.events import conversations_created
 from dandelion.inbox.models import (
     AuthorIdentity,
     CannedResponse,
@@ -683,6 +685,7 @@ def _write(plan: _Plan) -> None:
     insert_rows(ConversationEvent, [ConversationEvent(conversation=conv, kind=kind, data=_refs(data))
                                     for conv, kind, data in plan.new_events])
     assignments.write()
+    emit_many(conversations_created(plan.new_convs.values()))  # one hand-over per batch, after commit
     if plan.auto_acks:
         canned = CannedResponse.objects.in_bulk([c for _, c in plan.auto_acks])
         for conv, canned_id in plan.auto_acks:

@@ -25,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dandelion.core import audit
+from dandelion.core.events import emit
 from dandelion.core.permissions import has_perm, require_perm
 from dandelion.inbox import connect, search
 from dandelion.inbox.choices import (
@@ -38,6 +39,7 @@ from dandelion.inbox.choices import (
     ModerationState,
     Priority,
 )
+from dandelion.inbox.events import conversation_event
 from dandelion.inbox.exceptions import (
     CapabilityMissing,
     EmptyMessage,
@@ -398,6 +400,7 @@ def reply_to_conversation(conversation: Conversation, *, text: str, actor, canne
                  summary=f"Replied on conversation #{conversation.pk}",
                  changes=audit.diff(before, audit.snapshot(conversation, list(before))))
     _enqueue_delivery(message)
+    emit(conversation_event("conversation.answered", conversation, actor=actor, message_id=message.pk, first_response=not had_first_response))
     return message
 
 
@@ -472,6 +475,7 @@ def assign_conversation(conversation: Conversation, *, assignee, actor) -> Conve
     audit.record(actor=actor, action="inbox.assign", obj=conversation,
                  summary=f"Assigned #{conversation.pk} to {_username(assignee) if assignee else 'nobody'}",
                  changes={"assignee": [previous.pk if previous else None, assignee.pk if assignee else None]})
+    emit(conversation_event("conversation.assigned", conversation, actor=actor, previous_assignee_id=previous.pk if previous else None, assignee_name=assignee.get_username() if assignee else "", reason="assign"))
     return conversation
 
 
@@ -491,6 +495,7 @@ def take_conversation(conversation: Conversation, *, actor, reason: str = "") ->
     audit.record(actor=actor, action="inbox.take", obj=conversation,
                  summary=f"{_username(actor)} took #{conversation.pk}" + (f": {reason}" if reason else ""),
                  changes={"assignee": [previous.pk if previous else None, actor.pk]})
+    emit(conversation_event("conversation.assigned", conversation, actor=actor, previous_assignee_id=previous.pk if previous else None, assignee_name=actor.get_username(), reason="take"))
     return conversation
 
 
@@ -527,6 +532,7 @@ def handover_conversation(conversation: Conversation, *, reason: str, actor, to_
     audit.record(actor=actor, action="inbox.handover", obj=conversation,
                  summary=f"Handed over #{conversation.pk}: {reason}"[:300],
                  changes=audit.diff(before, {"team": conversation.team_id, "assignee": conversation.assignee_id}))
+    emit(conversation_event("conversation.assigned", conversation, actor=actor, previous_assignee_id=before["assignee"], assignee_name=to_user.get_username() if to_user else "", reason="handover"))
     return conversation
 
 
@@ -554,6 +560,7 @@ def resolve_conversation(conversation: Conversation, *, actor, no_reply_needed: 
     audit.record(actor=actor, action="inbox.resolve", obj=conversation, summary=f"Resolved #{conversation.pk}",
                  changes={"status": [before, ConversationStatus.RESOLVED]}
                  | ({"no_reply_needed": [0, dismissed]} if dismissed else {}))
+    emit(conversation_event("conversation.resolved", conversation, actor=actor, previous_status=before))
     return conversation
 
 

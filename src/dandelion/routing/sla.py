@@ -467,7 +467,9 @@ def escalate_breach(applied, *, now: dt.datetime) -> None:
     """Run the policy's escalation for one missed target: priority, team notification, reassignment; record a
     ``sla_breached`` conversation event and an audit row."""
     from dandelion.core.audit import record
+    from dandelion.core.events import emit
     from dandelion.inbox.choices import EventKind
+    from dandelion.inbox.events import conversation_event
     from dandelion.inbox.models import ConversationEvent
     from dandelion.orgs.models import Team
 
@@ -498,6 +500,7 @@ def escalate_breach(applied, *, now: dt.datetime) -> None:
     record(actor=None, action="routing.sla.breach", obj=conversation,
            summary=f"{applied.get_metric_display()} target missed (due {applied.due_at:%Y-%m-%d %H:%M} UTC)",
            changes={"sla_status": [SlaStatus.ACTIVE, SlaStatus.MISSED], **changes})
+    emit(conversation_event("conversation.sla_breached", conversation, metric=applied.metric, due_at=applied.due_at.isoformat(), policy_id=applied.policy_id, notify_team_id=notify_id or None))
     if target is not None and "team" in changes:
         transaction.on_commit(lambda: _assign_later(conversation.pk))
     _refresh_due(conversation)
