@@ -9,6 +9,8 @@ from django.utils import timezone
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from dandelion.core.querysets import OrgScope
+
 #: How each event type reads in the bell, written at display time (so in the reader's language).
 TITLES = {
     "conversation.assigned": _("Conversation #%(conversation)s on %(handle)s was assigned to you"),
@@ -34,7 +36,8 @@ class Notification(models.Model):
 
     Scoped to the recipient: nobody else lists, reads or marks it, whatever their role."""
 
-    scope = "recipient"  # not org-scoped: every read goes through ``for_recipient``
+    # not org-scoped: each person reads their own, always through ``for_recipient``; restrict() shows none
+    org_scope = OrgScope.internal("a person's own notifications, read only through for_recipient")
 
     recipient = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     event_type = models.CharField(max_length=80)

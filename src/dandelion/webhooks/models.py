@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from dandelion.assets import crypto
 from dandelion.core.models import TimeStampedModel
-from dandelion.core.querysets import RestrictedManager
+from dandelion.core.querysets import OrgScope, RestrictedManager
 from dandelion.webhooks.choices import DeliveryStatus, SubscriptionState
 
 
@@ -26,7 +26,7 @@ class WebhookSubscription(TimeStampedModel):
     After ``DANDELION_WEBHOOK_DISABLE_AFTER`` failed attempts in a row the subscription is disabled (with the
     reason) until an admin re-enables it."""
 
-    org_path_lookup = "unit__path"
+    org_scope = OrgScope(path="unit__path")
 
     unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="webhook_subscriptions")
     name = models.CharField(max_length=120)
@@ -80,7 +80,7 @@ class WebhookSubscription(TimeStampedModel):
 class WebhookDelivery(models.Model):
     """One event sent (or to send) to one subscription: its body, every attempt's outcome, the next attempt."""
 
-    org_path_lookup = "subscription__unit__path"
+    org_scope = OrgScope(path="subscription__unit__path")
 
     subscription = models.ForeignKey(WebhookSubscription, on_delete=models.CASCADE, related_name="deliveries")
     event_id = models.CharField(max_length=36)
