@@ -173,7 +173,7 @@ class SocialAccountViewSet(
         summary="Export the filtered list as CSV (streamed)",
     )
     @action(detail=False, methods=["get"], url_path="export", pagination_class=None,
-            renderer_classes=[CSVRenderer, JSONRenderer])
+            renderer_classes=[JSONRenderer, CSVRenderer])  # JSON first: an error is JSON unless CSV is asked for
     def export(self, request):
         from dandelion.assets.views import export_response
 
