@@ -2,7 +2,7 @@
 
 The fuzzing in ``test_schemathesis.py`` runs on an empty inbox and mostly meets ids that do not exist; here each
 ``GET`` with a path parameter is called with ids of rows that exist (a conversation with its messages, a note and an
-outbound reply, a failed delivery, a rule, a policy, a canned response, a published guideline, audit events), as a
+outbound reply, a failed delivery, an archived account, a rule, a policy, a canned response, a published guideline, audit events), as a
 hub admin and as the vendor's moderator, and each response is held to the schema: a field documented non-null that
 comes back null, an enum value the schema does not list or an undocumented status fails."""
 
@@ -13,6 +13,7 @@ import re
 import pytest
 
 from tests.api.test_schemathesis import CHECKS, schema
+from tests.factories import SocialAccountFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -20,6 +21,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def rows(inbox, two_queues, post_hook):
     """``{path prefix: [ids]}``: rows of every resource, in both queues where the resource is queued."""
+    from dandelion.assets import services as account_services
     from dandelion.core.models import AuditEvent
     from dandelion.inbox import services as inbox_services
     from dandelion.inbox.models import InboundDelivery
@@ -41,10 +43,12 @@ def rows(inbox, two_queues, post_hook):
                                                 actions={"hide": True})
     canned = inbox_services.create_canned_response(unit=inbox.france, title="Thanks", shortcut="thanks",
                                                    body="Merci !", actor=admin, language="fr")
+    archived = SocialAccountFactory(owner_unit=inbox.spain, network="x", handle="@old_es", external_id="x-old")
+    account_services.archive_account(archived, actor=admin, reason="Closed")  # read back as "archived"
     guideline = org_services.create_guideline(actor=admin, title="Tone", body="Be *kind*.")
     org_services.publish_guideline(actor=admin, guideline=guideline)
     return {
-        "accounts": [inbox.fr_account.pk, inbox.es_account.pk],
+        "accounts": [inbox.fr_account.pk, inbox.es_account.pk, archived.pk],
         "audit-events": list(AuditEvent.objects.order_by("-id").values_list("pk", flat=True)[:3]),
         "canned-responses": [canned.pk],
         "conversations": [fr.pk, am.pk],

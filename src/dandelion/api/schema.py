@@ -25,10 +25,13 @@ from django import forms
 from django.core.exceptions import FieldDoesNotExist
 from django_filters import rest_framework as filters
 from drf_spectacular.contrib.django_filters import DjangoFilterExtension
+from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.plumbing import ResolvedComponent, build_parameter_type
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import serializers
+
+from dandelion.api.fields import ReadWriteChoiceField
 
 #: ``{"detail": ..., "code": ...}``: DRF's errors carry ``detail``; the service errors (``DandelionError``) add
 #: ``code`` and, when one field is at fault, ``field``.
@@ -179,3 +182,16 @@ class DandelionFilterExtension(DjangoFilterExtension):
         return [build_parameter_type(name=field_name, required=filter_field.extra["required"],
                                      location=OpenApiParameter.QUERY,
                                      description=self._get_field_description(filter_field, None), schema=schema)]
+
+
+class ReadWriteChoiceFieldExtension(OpenApiSerializerFieldExtension):
+    """A :class:`~dandelion.api.fields.ReadWriteChoiceField` documents ``read_choices`` in responses and
+    ``choices`` in requests."""
+
+    target_class = ReadWriteChoiceField
+
+    def map_serializer_field(self, auto_schema, direction):
+        field = self.target
+        choices = field.read_choices if direction == "response" else list(field.choices.items())
+        stand_in = serializers.ChoiceField(choices=choices, allow_null=field.allow_null, allow_blank=field.allow_blank)
+        return auto_schema._map_serializer_field(stand_in, direction, bypass_extensions=True)

@@ -209,6 +209,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "dandelion.orgs.choices.UnitKind",
         "TeamKindEnum": "dandelion.orgs.choices.TeamKind",
+        # an account's status as read (as a client sets it: SocialAccountStatusEnum, archiving is its own action)
+        "AccountStatusEnum": "dandelion.assets.choices.AccountStatus",
     },
 }
 
