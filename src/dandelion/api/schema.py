@@ -46,20 +46,26 @@ ERROR_SCHEMA: dict[str, Any] = {
     "required": ["detail"],
 }
 
-#: A 400: either an ``Error`` or DRF's validation errors, ``{"field": ["message", ...]}`` per invalid field (nested
-#: for nested input, ``non_field_errors`` for errors of the whole object).
+#: A 400: either an ``Error``, DRF's validation errors, ``{"field": ["message", ...]}`` per invalid field (nested
+#: for nested input, ``non_field_errors`` for errors of the whole object), or a list of messages (DRF's answer to a
+#: ``ValidationError("message")`` raised outside a serializer, e.g. a search term with a NUL character).
 VALIDATION_ERROR_SCHEMA: dict[str, Any] = {
-    "type": "object",
-    "description": "Invalid input: the messages per field name (`non_field_errors` for the whole object), or an "
-                   "error's `detail` and `code`.",
-    "properties": {
-        **ERROR_SCHEMA["properties"],
-        "non_field_errors": {"type": "array", "items": {"type": "string"}},
-    },
-    "additionalProperties": {
-        "description": "The messages for one field: a list of strings, or an object for a nested field.",
-        "oneOf": [{"type": "array", "items": {}}, {"type": "object"}, {"type": "string"}],
-    },
+    "description": "Invalid input: the messages per field name (`non_field_errors` for the whole object), an "
+                   "error's `detail` and `code`, or a list of messages about the request as a whole.",
+    "oneOf": [
+        {
+            "type": "object",
+            "properties": {
+                **ERROR_SCHEMA["properties"],
+                "non_field_errors": {"type": "array", "items": {"type": "string"}},
+            },
+            "additionalProperties": {
+                "description": "The messages for one field: a list of strings, or an object for a nested field.",
+                "oneOf": [{"type": "array", "items": {}}, {"type": "object"}, {"type": "string"}],
+            },
+        },
+        {"type": "array", "items": {"type": "string"}},
+    ],
 }
 
 NOT_FOUND = "Not found: the object is not visible to you, the page is past the end of the list, or no such `format`."

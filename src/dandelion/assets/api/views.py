@@ -162,7 +162,7 @@ class SocialAccountViewSet(
             raise PermissionDenied("You may not register accounts.")
         upload = request.FILES.get("file")
         if upload is None:
-            return Response({"ok": False, "created": 0, "errors": [
+            return Response({"filename": "", "rows": 0, "ok": False, "created": 0, "errors": [
                 {"line": 0, "column": "", "reason": "Upload the CSV file in the 'file' field."}]},
                 status=status.HTTP_400_BAD_REQUEST)
         result = services.import_accounts_csv(upload, actor=request.user)

@@ -132,7 +132,7 @@ class TeamViewSet(_ServiceViewSet):
     write_serializers: ClassVar[dict[str, type]] = {"create": s.TeamCreateSerializer, "update": s.TeamUpdateSerializer,
                          "partial_update": s.TeamUpdateSerializer}
     filterset_class = TeamFilter
-    search_fields = ("name")
+    search_fields = ("name",)
     ordering_fields = ("name", "unit__path", "created_at")
 
     def create(self, request):
