@@ -3,6 +3,8 @@ real pipeline) and a WSGI application called directly by schemathesis."""
 
 from __future__ import annotations
 
+from contextlib import contextmanager
+
 import pytest
 
 from tests.inbox import conftest as inbox_fixtures
@@ -17,15 +19,24 @@ deliver = inbox_fixtures.deliver
 two_queues = inbox_fixtures.two_queues
 
 
-@pytest.fixture(autouse=True)
-def _keep_test_connection():
+@contextmanager
+def keeping_test_connection():
     """The WSGI app is called directly, not through Django's test client: like the test client, keep the
-    request signals from closing the test's database connection (on PostgreSQL that ends the test transaction)."""
+    request signals from closing the test's database connection (on PostgreSQL that ends the test transaction).
+    Django's test client reconnects them after each of its own requests: enter this again after using it."""
     from django.core.signals import request_finished, request_started
     from django.db import close_old_connections
 
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
-    yield
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
+    try:
+        yield
+    finally:
+        request_started.connect(close_old_connections)
+        request_finished.connect(close_old_connections)
+
+
+@pytest.fixture(autouse=True)
+def _keep_test_connection():
+    with keeping_test_connection():
+        yield

@@ -12,6 +12,7 @@ import re
 
 import pytest
 
+from tests.api.conftest import keeping_test_connection
 from tests.api.test_schemathesis import CHECKS, schema
 from tests.factories import SocialAccountFactory
 
@@ -87,12 +88,13 @@ def test_read_operations_on_real_rows_match_the_schema(role, rows, inbox):
 
     token = Token.objects.get_or_create(user=getattr(inbox.users, role))[0].key
     seen = set()
-    for operation in _read_operations():
-        for path_parameters in _path_values(operation.path, rows):
-            case = operation.Case(path_parameters=path_parameters)
-            response = case.call(headers={"Authorization": f"Token {token}"})
-            case.validate_response(response, checks=CHECKS)
-            seen.add((operation.path, response.status_code))
+    with keeping_test_connection():  # again: the rows fixture's webhook posts went through the test client
+        for operation in _read_operations():
+            for path_parameters in _path_values(operation.path, rows):
+                case = operation.Case(path_parameters=path_parameters)
+                response = case.call(headers={"Authorization": f"Token {token}"})
+                case.validate_response(response, checks=CHECKS)
+                seen.add((operation.path, response.status_code))
     # the rows were there to be read: the hub admin reads every one, the moderator at least its own queue
     assert ("/api/v1/conversations/{id}/messages/", 200) in seen
     if role == "hub_admin":
