@@ -34,12 +34,19 @@ def query_id(request, name: str) -> int | None:
     return value
 
 
+def audited_content_types(request=None):
+    """The content types offered in the audit log's "object type" filter: the models of the installed apps that
+    declare ``audit_filter`` (``dandelion.core.plugins``), read when the filter is built."""
+    from dandelion.core.plugins import audit_app_labels
+
+    return ContentType.objects.filter(app_label__in=audit_app_labels()).order_by("app_label", "model")
+
+
 class AuditEventFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_repr", lookup_expr="icontains", label="Actor")
     action = django_filters.CharFilter(lookup_expr="icontains")
     object_type = django_filters.ModelChoiceFilter(
-        field_name="content_type", queryset=ContentType.objects.filter(app_label__in=[
-            "orgs", "assets", "inbox", "routing", "core"]).order_by("app_label", "model"), label="Object type"
+        field_name="content_type", queryset=audited_content_types, label="Object type"
     )
     object_id = django_filters.CharFilter()
     unit = IdFilter(method="filter_unit", label="Unit (and subtree)")

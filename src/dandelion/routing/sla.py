@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dandelion.core.actors import SYSTEM
 from dandelion.core.memo import config_memoized
 from dandelion.routing.choices import WEEKDAYS, SlaMetric, SlaStatus
 from dandelion.routing.exceptions import CalendarError
@@ -495,7 +496,7 @@ def escalate_breach(applied, *, now: dt.datetime) -> None:
     if notify_id:
         data["notify_team"] = notify_id
     ConversationEvent.objects.create(conversation=conversation, kind=EventKind.SLA_BREACHED, data=data)
-    record(actor=None, action="routing.sla.breach", obj=conversation,
+    record(actor=SYSTEM, action="routing.sla.breach", obj=conversation,
            summary=f"{applied.get_metric_display()} target missed (due {applied.due_at:%Y-%m-%d %H:%M} UTC)",
            changes={"sla_status": [SlaStatus.ACTIVE, SlaStatus.MISSED], **changes})
     if target is not None and "team" in changes:
