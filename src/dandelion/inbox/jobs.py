@@ -4,7 +4,7 @@
   than :func:`stale_claim_seconds` (``STALE_CLAIM_SECONDS`` unless configured) is re-claimable, so a worker killed
   mid-batch loses nothing), runs the pipeline once per network of the claim, marks them done; failures are
   recorded with attempts and exponential backoff, and after ``MAX_ATTEMPTS`` the delivery is marked failed (visible in the admin, never silently dropped).
-  Enqueued on commit after each stored delivery (de-duplicated by :class:`JobSlot`) and every minute as a safety net.
+  Enqueued on commit after each stored delivery (de-duplicated by ``core.jobs.enqueue_once``) and every minute as a safety net.
 * ``deliver_reply``: sends an outbound message through the account's ReplyConnector (pending → sent / failed;
   temporary errors retried with backoff, permanent ones recorded on the account).
 * ``run_moderation``: hides / unhides / deletes / bans through the ModerationConnector (``run_moderation_many``:
@@ -25,9 +25,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
-from dandelion.core.jobs import periodic, worker_name
+from dandelion.core.jobs import enqueue_once, periodic, release_slot, worker_name
 from dandelion.inbox.choices import DeliveryState, DeliveryStatus, EventKind
-from dandelion.inbox.models import InboundDelivery, JobSlot, Message
+from dandelion.inbox.models import InboundDelivery, Message
 
 logger = logging.getLogger(__name__)
 
@@ -42,49 +42,6 @@ PROCESS_SLOT = "inbox.process_pending_deliveries"
 def backoff(attempts: int, *, base: float = 30.0, cap: float = 3600.0) -> dt.timedelta:
     """30 s, 60 s, 120 s ... capped at an hour."""
     return dt.timedelta(seconds=min(cap, base * (2 ** max(0, attempts - 1))))
-
-
-# --- de-duplicated enqueue ------------------------------------------------------------------------------------------
-
-
-def take_slot(slot: str, now: dt.datetime | None = None) -> bool:
-    """Take ``slot``: insert its row, or replace one older than ``JobSlot.STALE_AFTER`` (a lost run), in **one**
-    statement; False when a fresh one is there (a run is already waiting). Every stored webhook asks this, so it is
-    one round trip, where a transaction deleting the stale row and then inserting took four. ``INSERT ... ON
-    CONFLICT DO UPDATE ... WHERE ... RETURNING``: the same SQL on PostgreSQL and SQLite (3.35+)."""
-    now = now or timezone.now()
-    stale = now - dt.timedelta(seconds=JobSlot.STALE_AFTER)
-    if connection.vendor == "sqlite" and not _sqlite_returns():  # SQLite before 3.35 (Django 5.2 takes 3.31)
-        with transaction.atomic():
-            JobSlot.objects.filter(name=slot, enqueued_at__lt=stale).delete()
-            _, created = JobSlot.objects.get_or_create(name=slot, defaults={"enqueued_at": now})
-        return created
-    ops = connection.ops
-    table = ops.quote_name(JobSlot._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (name, enqueued_at) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
-            f"SET enqueued_at = excluded.enqueued_at WHERE {table}.enqueued_at < %s RETURNING id",
-            [slot, ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(stale)])
-        return cursor.fetchone() is not None
-
-
-def _sqlite_returns() -> bool:
-    import sqlite3
-
-    return sqlite3.sqlite_version_info >= (3, 35)
-
-
-def enqueue_once(task_obj, slot: str, *args, **kwargs) -> bool:
-    """Enqueue unless a run is already waiting (one pending job is enough). Returns True when enqueued."""
-    if not take_slot(slot):
-        return False
-    try:
-        task_obj.enqueue(*args, **kwargs)
-    except Exception:
-        JobSlot.objects.filter(name=slot).delete()
-        raise
-    return True
 
 
 def kick_processing() -> None:
@@ -287,7 +244,7 @@ def _process(deliveries: list[InboundDelivery], *, wait_for_parents: bool):
 @task()
 def process_pending_deliveries(limit: int = BATCH_LIMIT) -> dict:
     """Claim and process one batch; enqueue another run when more is waiting."""
-    JobSlot.objects.filter(name=PROCESS_SLOT).delete()  # stored from now on → a fresh run gets enqueued
+    release_slot(PROCESS_SLOT)  # stored from now on → a fresh run gets enqueued
     deliveries = claim_deliveries(limit=limit)
     result = process_deliveries(deliveries)
     if len(deliveries) >= limit:
