@@ -7,6 +7,7 @@ from django.urls import NoReverseMatch, reverse
 from dandelion.core.permissions import get_grants, is_hub_admin, is_team_scoped_only
 from dandelion.core.plugins import navigation_entries
 
+
 def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dandelion.core.actors import SYSTEM
 from dandelion.assets.crypto import CredentialsError, cipher
 from dandelion.assets.services import rotate_encryption_keys
+from dandelion.core.actors import SYSTEM
 
 
 class Command(BaseCommand):

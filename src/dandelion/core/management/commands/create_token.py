@@ -6,8 +6,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
-from dandelion.core.actors import SYSTEM
 from dandelion.core import audit
+from dandelion.core.actors import SYSTEM
 
 
 class Command(BaseCommand):

@@ -8,8 +8,8 @@ from collections import defaultdict
 
 from django.core.management.base import BaseCommand, CommandError
 
-from dandelion.core.actors import SYSTEM
 from dandelion.assets.models import SocialAccount
+from dandelion.core.actors import SYSTEM
 from dandelion.inbox.choices import DeliveryState
 from dandelion.inbox.models import InboundDelivery
 from dandelion.inbox.services import retry_failed_deliveries
