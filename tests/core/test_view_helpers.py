@@ -83,7 +83,7 @@ def test_destructive_org_actions_confirm_first(org, client_for):
     assert page.status_code == 200 and b"Deactivate" in page.content
     org.fr_team.refresh_from_db()
     assert org.fr_team.is_active  # asking changed nothing
-    assert client_for(org.users.fr_agent).get(f"/orgs/teams/{org.fr_team.pk}/deactivate/").status_code == 403
+    assert client_for(org.users.analyst).get(f"/orgs/teams/{org.fr_team.pk}/deactivate/").status_code == 403
     client.post(f"/orgs/teams/{org.fr_team.pk}/deactivate/", {"confirmed": "1"})
     org.fr_team.refresh_from_db()
     assert not org.fr_team.is_active
