@@ -25,6 +25,8 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
+from dandelion.assets.services import record_account_error
+from dandelion.core.actors import SYSTEM
 from dandelion.core.jobs import enqueue_once, periodic, release_slot, worker_name
 from dandelion.inbox.choices import DeliveryState, DeliveryStatus, EventKind
 from dandelion.inbox.models import InboundDelivery, Message
@@ -269,7 +271,6 @@ def _due_outbound(now: dt.datetime) -> Q:
 @task()
 def deliver_reply(message_id: int) -> str:
     """Send one pending outbound message. Claims it (lease of two minutes) so two workers never send it twice."""
-    from dandelion.assets.models import SocialAccount
     from dandelion.connectors.base import OutboundReply
     from dandelion.connectors.errors import ConnectorError, UnknownConnector
     from dandelion.inbox import connect
@@ -300,7 +301,7 @@ def deliver_reply(message_id: int) -> str:
                 Message.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.FAILED,
                                                              delivery_error=str(exc)[:500], next_attempt_at=None)
                 if permanent:
-                    SocialAccount.objects.filter(pk=account.pk).update(last_error=str(exc)[:500], last_error_at=now)
+                    record_account_error(account, error=str(exc), at=now, actor=SYSTEM)
                 add_event(conversation, EventKind.REPLIED, message=message.pk, failed=True, error=str(exc)[:300],
                           permanent=permanent)
             return "failed"
@@ -337,7 +338,6 @@ def retry_pending_replies() -> int:
 def run_moderation(message_id: int, action: str) -> str:
     """Apply a moderation action on the network. A permanent failure is recorded on the account and in the
     conversation history (the message stays moderated in Dandelion); a temporary one is retried."""
-    from dandelion.assets.models import SocialAccount
     from dandelion.connectors.errors import ConnectorError
     from dandelion.inbox import connect
     from dandelion.inbox.services import add_event
@@ -355,8 +355,7 @@ def run_moderation(message_id: int, action: str) -> str:
             result = getattr(connector, action)(ref, message.external_id)
     except ConnectorError as exc:
         if exc.permanent:
-            SocialAccount.objects.filter(pk=account.pk).update(last_error=str(exc)[:500],
-                                                               last_error_at=timezone.now())
+            record_account_error(account, error=str(exc), actor=SYSTEM)
             add_event(message.conversation, EventKind.MODERATED, message=message.pk, action=action, failed=True,
                       error=str(exc)[:300])
             return "failed"

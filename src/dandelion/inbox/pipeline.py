@@ -24,10 +24,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import F
 from django.utils import timezone
 
 from dandelion.connectors.base import InboundEvent
+from dandelion.core.actors import SYSTEM
 from dandelion.core.bulk import insert_rows, update_rows
 from dandelion.core.db import chunked as _chunks
 from dandelion.core.db import in_values as _in
@@ -189,18 +190,14 @@ def _ingest_once(items: Sequence[tuple[object, InboundEvent]], understood: dict,
     with transaction.atomic(), batch_memo():
         _persist(network, list(batch.values()), account_of, understood, result, now, wait_for_parents)
     if result.created:
-        from dandelion.assets.models import SocialAccount
+        from dandelion.assets.services import note_account_activity
 
         latest: dict[int, dt.datetime] = {}
         for e in batch.values():
             pk = account_of[e.external_id].pk
             latest[pk] = max(latest.get(pk, e.created_at), e.created_at)
-        # one statement for the batch's accounts: each moves forward to its latest event, never back
-        later = Q()
-        for pk, at in latest.items():
-            later |= Q(pk=pk) & (Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at))
-        SocialAccount.objects.filter(later).update(last_activity_at=Case(
-            *[When(pk=pk, then=Value(at)) for pk, at in sorted(latest.items())], default=F("last_activity_at")))
+        # one statement for the batch's accounts (the assets service): each moves forward, never back
+        note_account_activity(latest, actor=SYSTEM)
     return result
 
 
