@@ -47,6 +47,7 @@ test-postgres: venv
 
 lint: venv
 	$(BIN)/ruff check src tests bench
+	PYTHONPATH=src $(BIN)/lint-imports --no-cache
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

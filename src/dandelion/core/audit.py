@@ -71,12 +71,12 @@ def build_record(
 ):
     """One audit row, unsaved (see :func:`record`; :func:`record_many` writes many at once)."""
     from dandelion.core.models import AuditEvent
-    from dandelion.orgs.models import OrgUnit
+    from dandelion.core.plugins import org_tree
 
     if unit is None and obj is not None:
         unit = getattr(obj, "audit_unit", None)
     if unit is None:
-        unit = OrgUnit.objects.filter(parent__isnull=True).order_by("id").first()
+        unit = org_tree().root_unit()
     ctx = _request_context.get()
     # the SYSTEM actor (jobs, commands) and None are written "system"; a person is linked and named
     is_user = actor is not None and not is_system(actor) and getattr(actor, "is_authenticated", False)

@@ -59,10 +59,10 @@ class AuditEventFilter(django_filters.FilterSet):
         fields = ["actor", "action", "object_type", "object_id", "unit", "since", "until", "q"]
 
     def filter_unit(self, queryset, name, value):
-        from dandelion.orgs.models import OrgUnit
+        from dandelion.core.plugins import org_tree
 
-        unit = OrgUnit.objects.filter(pk=value).first()
-        return queryset.filter(unit_path__startswith=unit.path) if unit else queryset.none()
+        path = org_tree().unit_path(value)
+        return queryset.filter(unit_path__startswith=path) if path else queryset.none()
 
     def filter_q(self, queryset, name, value):
         from django.db.models import Q

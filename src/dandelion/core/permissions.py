@@ -75,9 +75,9 @@ class Grant:
 
     @property
     def role_label(self) -> str:
-        from dandelion.orgs.choices import Role
+        from dandelion.core.plugins import org_tree
 
-        return Role(self.role).label if self.role in Role.values else self.role
+        return org_tree().role_label(self.role)
 
     @property
     def team_scoped(self) -> bool:
@@ -95,12 +95,9 @@ def get_grants(user) -> tuple[Grant, ...]:
     cached = getattr(user, "_dandelion_grants", None)
     if cached is not None:
         return cached
-    from dandelion.orgs.models import Membership
+    from dandelion.core.plugins import org_tree
 
-    grants = tuple(
-        Grant(role=m.role, unit_id=m.unit_id, unit_path=m.unit.path, team_id=m.team_id)
-        for m in Membership.objects.filter(user=user, is_active=True, unit__is_active=True).select_related("unit")
-    )
+    grants = org_tree().grants_for(user)
     user._dandelion_grants = grants
     return grants
 

@@ -11,6 +11,8 @@ A domain app subclasses :class:`DandelionAppConfig` and declares, on the class:
   ``extra_urls`` for other mounts (``(("hooks/", "dandelion.inbox.hooks"),)``);
 * ``audit_filter``: whether its models are offered in the audit log's "object type" filter;
 * :meth:`DandelionAppConfig.retention_policies`: its retention policies (``dandelion.core.retention``);
+* ``org_tree``: (one app, ``orgs``) the dotted path of the module answering what core asks of the organisation
+  tree (``grants_for(user)``, ``root_unit()``, ``unit_path(pk)``, ``role_label(role)``): core imports no app;
 * ``demo_seed`` / ``demo_after``: the dotted path of the function seeding its part of the demo organisation, and
   the labels of the apps whose seeds must run first.
 
@@ -23,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cache
+from importlib import import_module
 from importlib.util import find_spec
 from typing import Any
 
@@ -63,6 +66,7 @@ class DandelionAppConfig(AppConfig):
     audit_filter: bool = True
     demo_seed: str | None = None
     demo_after: tuple[str, ...] = ()
+    org_tree: str | None = None
 
     def retention_policies(self) -> tuple:
         """This app's :class:`dandelion.core.retention.Policy` objects (override; none by default)."""
@@ -122,6 +126,17 @@ def retention_policies() -> tuple:
     return tuple(check(policy) for config in dandelion_apps() for policy in config.retention_policies())
 
 
+@cache
+def org_tree():
+    """The organisation tree provider (see ``DandelionAppConfig.org_tree``); exactly one installed app gives it."""
+    found = [config.org_tree for config in dandelion_apps() if config.org_tree]
+    if len(found) != 1:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(f"Exactly one installed app must declare org_tree (found {len(found)}).")
+    return import_module(found[0])
+
+
 def audit_app_labels() -> list[str]:
     return [config.label for config in dandelion_apps() if config.audit_filter]
 
@@ -171,7 +186,7 @@ def ui_url_mounts() -> list[tuple[str, str]]:
 
 
 def clear_caches() -> None:
-    for fn in (navigation_entries, contributed_grants, api_routes, retention_policies):
+    for fn in (navigation_entries, contributed_grants, api_routes, retention_policies, org_tree):
         fn.cache_clear()
     from dandelion.core import permissions
 
@@ -186,4 +201,4 @@ def _installed_apps_changed(*, setting, **kwargs) -> None:
 
 __all__ = ["ApiRoute", "DandelionAppConfig", "NavEntry", "api_router", "api_routes", "audit_app_labels",
            "clear_caches", "contributed_grants", "dandelion_apps", "demo_seeds",
-           "navigation_entries", "ui_url_mounts"]
+           "navigation_entries", "org_tree", "ui_url_mounts"]

@@ -23,6 +23,7 @@ class OrgsConfig(plugins.DandelionAppConfig):
         plugins.ApiRoute("guidelines", "dandelion.orgs.api.views.GuidelineViewSet", "guideline"),
     )
     demo_seed = "dandelion.orgs.demo.seed"
+    org_tree = "dandelion.orgs.provider"
 
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
