@@ -14,5 +14,7 @@ class AssetsConfig(plugins.DandelionAppConfig):
         "helper_agent": ("assets.view_socialaccount",),
     }
     api_routes = (plugins.ApiRoute("accounts", "dandelion.assets.api.views.SocialAccountViewSet", "socialaccount"),)
+    unit_figures = "dandelion.assets.reports.unit_figures"
+    unit_page = "dandelion.assets.reports.unit_page"
     demo_seed = "dandelion.assets.demo.seed"
     demo_after = ("orgs",)

@@ -13,6 +13,8 @@ A domain app subclasses :class:`DandelionAppConfig` and declares, on the class:
 * :meth:`DandelionAppConfig.retention_policies`: its retention policies (``dandelion.core.retention``);
 * ``org_tree``: (one app, ``orgs``) the dotted path of the module answering what core asks of the organisation
   tree (``grants_for(user)``, ``root_unit()``, ``unit_path(pk)``, ``role_label(role)``): core imports no app;
+* ``unit_figures`` / ``unit_page``: dotted paths of functions adding the app's figures to the organisation tree's
+  roll-up and context to a unit's page (the registry's accounts), so the organisation app imports no other app;
 * ``demo_seed`` / ``demo_after``: the dotted path of the function seeding its part of the demo organisation, and
   the labels of the apps whose seeds must run first.
 
@@ -67,6 +69,8 @@ class DandelionAppConfig(AppConfig):
     demo_seed: str | None = None
     demo_after: tuple[str, ...] = ()
     org_tree: str | None = None
+    unit_figures: str | None = None  # f(user, units queryset) -> {unit id: {figure: n}} for the tree roll-up
+    unit_page: str | None = None  # f(user, unit) -> extra context for a unit's page
 
     def retention_policies(self) -> tuple:
         """This app's :class:`dandelion.core.retention.Policy` objects (override; none by default)."""
@@ -137,6 +141,14 @@ def org_tree():
     return import_module(found[0])
 
 
+def unit_figure_sources() -> list[Callable[..., Any]]:
+    return [import_string(c.unit_figures) for c in dandelion_apps() if c.unit_figures]
+
+
+def unit_page_sources() -> list[Callable[..., Any]]:
+    return [import_string(c.unit_page) for c in dandelion_apps() if c.unit_page]
+
+
 def audit_app_labels() -> list[str]:
     return [config.label for config in dandelion_apps() if config.audit_filter]
 
@@ -201,4 +213,5 @@ def _installed_apps_changed(*, setting, **kwargs) -> None:
 
 __all__ = ["ApiRoute", "DandelionAppConfig", "NavEntry", "api_router", "api_routes", "audit_app_labels",
            "clear_caches", "contributed_grants", "dandelion_apps", "demo_seeds",
-           "navigation_entries", "org_tree", "ui_url_mounts"]
+           "navigation_entries", "org_tree", "ui_url_mounts", "unit_figure_sources",
+           "unit_page_sources"]

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dandelion.core.permissions import has_perm, is_team_scoped_only
+from dandelion.core.plugins import unit_page_sources
 from dandelion.core.view_helpers import (
     call_service,
     confirm_then_act,
@@ -80,8 +81,6 @@ def tree(request):
 
 @org_member_required
 def unit_detail(request, pk: int):
-    from dandelion.assets.models import SocialAccount
-
     unit = get_visible(request, OrgUnit, pk)
     user = request.user
     rollup = build_rollup(user, within=unit, include_inactive=True)
@@ -99,13 +98,8 @@ def unit_detail(request, pk: int):
     context = {"unit": unit, "members_page": members_page, "member_filter": member_filter}
     if request.htmx and not request.htmx.boosted:
         return render(request, "orgs/partials/_members_table.html", context)
-    accounts = SocialAccount.objects.restrict(user, "view").filter(owner_unit__path__startswith=unit.path)
-    problem_accounts = (
-        accounts.exclude(status="archived")
-        .filter(Q(owner__isnull=True) | Q(owner__is_active=False))
-        .select_related("owner", "owner_unit")
-        .order_by("owner_unit__path", "handle")[:25]
-    )
+    for source in unit_page_sources():  # what other apps show on a unit's page (the registry's accounts)
+        context.update(source(user, unit))
     context.update(
         {
             "node": node,
@@ -116,8 +110,6 @@ def unit_detail(request, pk: int):
             "teams": unit.teams.annotate(
                 active_members=Count("memberships", filter=Q(memberships__is_active=True))
             ).order_by("-is_active", "name"),
-            "accounts_by_status": accounts.values("status").annotate(n=Count("id")).order_by("status"),
-            "problem_accounts": problem_accounts,
             "can_add_unit": has_perm(user, "orgs.add_orgunit", unit),
             "can_change_unit": has_perm(user, "orgs.change_orgunit", unit),
             "can_manage_unit": unit.parent_id is not None and has_perm(user, "orgs.change_orgunit", unit.parent),
