@@ -21,6 +21,7 @@ import socket
 import subprocess
 import threading
 import time
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -150,8 +151,11 @@ protocol lda {{
 
     def deliver(self, user: str, raw: bytes) -> None:
         """Local delivery through ``dovecot-lda`` (what an MTA's last hop runs)."""
-        subprocess.run([self.lda, "-c", str(self.config), "-d", user], input=raw, check=True, timeout=20,
-                       capture_output=True)
+        done = subprocess.run([self.lda, "-c", str(self.config), "-d", user], input=raw, timeout=20,
+                              capture_output=True)
+        if done.returncode != 0:
+            raise RuntimeError(f"dovecot-lda exited {done.returncode}: {done.stderr.decode(errors='replace')}\n"
+                               f"{self.log_text()[-1500:]}")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:
@@ -193,16 +197,18 @@ class SmtpSink:
 
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = (auth_data.login.decode() == sink.username and auth_data.password.decode() == sink.password)
-            return AuthResult(success=ok)
+            return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
         self.port = free_port()
         self.controller = Controller(
             Handler(), hostname="127.0.0.1", port=self.port, authenticator=authenticator,
-            auth_require_tls=False, auth_required=True,
+            auth_require_tls=False, auth_required=True,  # plain AUTH: loopback only, on purpose
         )
 
     def start(self) -> SmtpSink:
-        self.controller.start()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS", category=UserWarning)
+            self.controller.start()
         return self
 
     def stop(self) -> None:

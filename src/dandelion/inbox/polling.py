@@ -114,6 +114,7 @@ def poll_due_accounts(*, now: dt.datetime | None = None, keys: list[str] | None 
 
 
 def _backoff(failures: int, retry_after: float | None) -> dt.timedelta:
+    """The wait after the ``failures``-th failure in a row: 1 → 60 s, 2 → 120 s... capped at ``BACKOFF_CAP_S``."""
     seconds = min(BACKOFF_CAP_S, BACKOFF_BASE_S * (2 ** min(max(failures, 0), 16)))
     if retry_after:
         seconds = max(seconds, min(float(retry_after), 24 * 3600.0))
@@ -143,7 +144,7 @@ def poll_account(account_or_pk, *, max_pages: int = MAX_PAGES_PER_RUN) -> PollOu
             result = poll_with_cursor(connector, ref, cursor)
         except ConnectorError as exc:
             now = timezone.now()
-            delay = PERMANENT_RETRY if exc.permanent else _backoff(account.poll_failures, exc.retry_after)
+            delay = PERMANENT_RETRY if exc.permanent else _backoff(account.poll_failures + 1, exc.retry_after)
             record_poll_failure(account, error=exc.message, permanent=exc.permanent, retry_at=now + delay, now=now)
             outcome.error, outcome.permanent = exc.message, exc.permanent
             return outcome
@@ -152,7 +153,7 @@ def poll_account(account_or_pk, *, max_pages: int = MAX_PAGES_PER_RUN) -> PollOu
             now = timezone.now()
             message = f"unexpected {type(exc).__name__} in the connector"
             record_poll_failure(account, error=message, permanent=False,
-                                retry_at=now + _backoff(account.poll_failures, None), now=now)
+                                retry_at=now + _backoff(account.poll_failures + 1, None), now=now)
             outcome.error = message
             return outcome
         outcome.pages += 1

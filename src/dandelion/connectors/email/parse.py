@@ -37,15 +37,13 @@ MAX_PART_BYTES = 2 * 1024 * 1024
 
 
 def _header(msg: Message, name: str) -> str:
-    try:
-        value = msg.get(name)
-    except Exception:  # noqa: BLE001 - a header the policy cannot parse is read raw below
-        value = None
-        for key, raw in msg.raw_items() if hasattr(msg, "raw_items") else []:
-            if key.lower() == name.lower():
-                value = raw
-                break
-    return clean_text(str(value) if value is not None else "", limit=2000).replace("\n", " ")
+    """The header's value as text: raw 8-bit bytes (RFC 6532 UTF-8 headers) decoded as UTF-8, bounded."""
+    wanted = name.lower()
+    raw = next((value for key, value in getattr(msg, "_headers", []) if key.lower() == wanted), None)
+    text = str(raw) if raw is not None else ""
+    if any("\udc80" <= ch <= "\udcff" for ch in text):  # the parser kept undecodable bytes as surrogates
+        text = text.encode("utf-8", errors="surrogateescape").decode("utf-8", errors="replace")
+    return clean_text(text, limit=2000).replace("\n", " ")
 
 
 def decode_words(value: str) -> str:
