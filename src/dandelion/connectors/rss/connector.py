@@ -229,8 +229,8 @@ class RssConnector(Connector):
             summary = (entry["content"][0] or {}).get("value") or ""
         body = html_to_text(summary, 8000)
         raw_id = entry.get("id") or link or digest(title, body, entry.get("published") or "")
-        if not (title or body or link):
-            raise ValueError("the entry has no title, text or link")
+        if not (title or body):
+            raise ValueError("the entry has no title or text")
         author = clean_text(entry.get("author") or "", 200)
         text = clean_text("\n\n".join(part for part in (title, body, link) if part))
         return InboundEvent(
