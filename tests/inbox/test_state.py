@@ -318,3 +318,28 @@ def test_effects_list_each_changed_field_once_and_nothing_when_nothing_changed()
     state.touched(at(6))
     state.touched(at(7))
     assert state.effects.fields == ["last_activity_at", "last_team_activity_at"]
+
+
+def test_the_pipeline_services_and_sweep_use_no_private_name_of_another_module():
+    """The state rules have one home: no ``from pipeline import _decide``, no ``services._reopen(...)``, no
+    private name of the routing app either (core's helpers are core's to make public)."""
+    import ast
+    from pathlib import Path
+
+    import dandelion.inbox as inbox_package
+
+    root = Path(inbox_package.__file__).parent
+    watched = ("dandelion.inbox", "dandelion.routing")
+    offences = []
+    for name in ("pipeline.py", "services.py", "sweep.py", "state.py"):
+        tree = ast.parse((root / name).read_text())
+        modules = set()  # local names bound to a watched module
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith(watched):
+                offences += [f"{name}: from {node.module} import {a.name}" for a in node.names
+                             if a.name.startswith("_")]
+                modules.update(a.asname or a.name for a in node.names)
+        offences += [f"{name}: {node.value.id}.{node.attr}" for node in ast.walk(tree)
+                     if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
+                     and node.value.id in modules and node.attr.startswith("_") and not node.attr.startswith("__")]
+    assert offences == []

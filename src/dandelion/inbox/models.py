@@ -178,7 +178,9 @@ class Message(models.Model):
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages",
                                      db_index=False)  # leads the (conversation, sent_at) index
-    account = models.ForeignKey(  # leads the (account, external_id) key
+    # no index of its own: the (external_id, account) key serves the lookups; only deleting an account would
+    # scan (a rare action, refused anyway while the account has conversations)
+    account = models.ForeignKey(
         "assets.SocialAccount", on_delete=models.PROTECT, related_name="+", db_index=False,
         help_text="The receiving account (the conversation's): with the external id, the idempotency key.")
     network = models.CharField(max_length=40)
@@ -224,15 +226,14 @@ class Message(models.Model):
     class Meta:
         ordering = ("sent_at", "id")
         constraints = [
-            # the idempotency key: what one account received (the same post reaching two accounts is two messages)
+            # the idempotency key: what one account received (the same post reaching two accounts is two messages).
+            # The external id leads, so the same index finds a batch's duplicates and the copies other accounts
+            # received (linked messages) by external id: no second index to write on every insert
             models.UniqueConstraint(
-                fields=["account", "external_id"], condition=Q(external_id__isnull=False), name="uniq_message_external"
+                fields=["external_id", "account"], condition=Q(external_id__isnull=False), name="uniq_message_external"
             ),
         ]
         indexes = [
-            # linked copies: the same network message received by several accounts
-            models.Index(fields=["network", "external_id"], condition=Q(external_id__isnull=False),
-                         name="inbox_msg_network_external"),
             models.Index(fields=["conversation", "sent_at"]),
             models.Index(fields=["direction", "needs_reply", "replied", "sent_at"]),
             models.Index(fields=["delivery_status", "next_attempt_at"]),

@@ -219,7 +219,7 @@ def _ingest_once(items: Sequence[tuple[object, InboundEvent]], understood: dict,
         batch[key] = event
         account_of[key] = account
     # dedup against the database; the same query finds the copies other accounts received (linked messages)
-    stored = _in(Message.objects.filter(network=network).values_list(
+    stored = _in(Message.objects.filter(network=network).order_by().values_list(
         "account_id", "external_id", "direction", "replied_at", "conversation_id"), "external_id",
         {eid for _acc, eid in batch})
     known = {(acc, eid) for acc, eid, *_ in stored} & batch.keys()
@@ -415,7 +415,7 @@ def _load(plan: _Plan) -> bool:
     parents = {(acc, e.in_reply_to) for (acc, _eid), e in plan.batch.items()
                if e.in_reply_to and (acc, e.in_reply_to) not in plan.batch}
     plan.parent_rows = {(m.account_id, m.external_id): m for m in _in(
-        Message.objects.filter(network=network, account__in=list(plan.accounts)).only(
+        Message.objects.filter(network=network, account__in=list(plan.accounts)).order_by().only(
             "id", "account_id", "external_id", "conversation_id", "direction", "replied"),
         "external_id", {eid for _acc, eid in parents}) if (m.account_id, m.external_id) in parents}
     thread_of = plan.thread_of

@@ -1,5 +1,6 @@
 """The idempotency key of a message becomes (receiving account, external id): the same public post received by
-two of the organisation's accounts is two messages, linked by (network, external id) (indexed here)."""
+two of the organisation's accounts is two messages, linked by (network, external id). The unique index leads with
+the external id, so it also finds a post's copies in other accounts (no second index to write)."""
 
 import django.db.models.deletion
 from django.db import migrations, models
@@ -27,12 +28,7 @@ class Migration(migrations.Migration):
         migrations.AddConstraint(
             model_name="message",
             constraint=models.UniqueConstraint(condition=models.Q(("external_id__isnull", False)),
-                                               fields=("account", "external_id"), name="uniq_message_external"),
-        ),
-        migrations.AddIndex(
-            model_name="message",
-            index=models.Index(condition=models.Q(("external_id__isnull", False)), fields=["network", "external_id"],
-                               name="inbox_msg_network_external"),
+                                               fields=("external_id", "account"), name="uniq_message_external"),
         ),
         migrations.AlterField(
             model_name="conversationevent",
