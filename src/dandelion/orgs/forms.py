@@ -161,7 +161,7 @@ class PasswordResetRequestForm(PasswordResetForm):
     login = forms.CharField(label=_("Username or e-mail"), max_length=254,
                             widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}))
 
-    field_order = ["login"]
+    field_order = ("login",)
 
     def clean_login(self):
         return self.cleaned_data["login"].strip()
