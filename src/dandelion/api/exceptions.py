@@ -1,6 +1,8 @@
 """Service errors become clean JSON 4xx answers; everything else is DRF's default handling."""
 
 from django.db import DataError
+from django.http import JsonResponse
+from django.views import defaults
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -20,3 +22,11 @@ def exception_handler(exc, context):
         # A filter or path value the database cannot represent (e.g. an id past 2**63): bad input, not a crash.
         return Response({"detail": "A value in the request is out of range.", "code": "out_of_range"}, status=400)
     return drf_exception_handler(exc, context)
+
+
+def not_found(request, exception=None):
+    """``handler404``: under ``/api/`` a path no route matches (``/api/v1/accounts/abc/``) answers JSON, as the
+    API's own 404s do; elsewhere Django's HTML page."""
+    if request.path.startswith("/api/"):
+        return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return defaults.page_not_found(request, exception)

@@ -294,7 +294,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "dandelion.api.schema.DandelionAutoSchema",
     "EXCEPTION_HANDLER": "dandelion.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -312,6 +312,8 @@ SPECTACULAR_SETTINGS = {
         "TeamKindEnum": "dandelion.orgs.choices.TeamKind",
         "WebhookSubscriptionStateEnum": "dandelion.webhooks.choices.SubscriptionState",
         "WebhookDeliveryStatusEnum": "dandelion.webhooks.choices.DeliveryStatus",
+        # an account's status as read (as a client sets it: SocialAccountStatusEnum, archiving is its own action)
+        "AccountStatusEnum": "dandelion.assets.choices.AccountStatus",
     },
 }
 

@@ -55,3 +55,5 @@ for _app in DOMAIN_APPS:
         urlpatterns.append(path(f"{_app}/", include(f"dandelion.{_app}.urls")))
 if _has_module("dandelion.inbox.hooks"):
     urlpatterns.append(path("hooks/", include("dandelion.inbox.hooks")))
+
+handler404 = "dandelion.api.exceptions.not_found"

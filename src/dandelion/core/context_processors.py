@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.urls import NoReverseMatch, reverse
 
 from dandelion.core.permissions import get_grants, is_hub_admin, is_team_scoped_only
@@ -25,7 +27,7 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {}
     team_only = is_team_scoped_only(user)
-    items = []
+    items: list[dict[str, Any]] = []
     for label, name, for_team_scoped in NAV:
         if team_only and not for_team_scoped:
             continue

@@ -290,7 +290,7 @@ def _seed_routing(*, units, teams, hub_admin) -> None:
     from dandelion.routing.models import RoutingRule, SlaPolicy
 
     hub = units["group"]
-    rules = [
+    rules: list[tuple[str, dict, dict, bool]] = [
         ("Hide spam", {"all": [{"field": "spam", "op": "gte", "value": 0.8}]},
          {"hide": True, "add_tags": ["spam"], "set_priority": "low"}, True),
         ("Hide abuse", {"all": [{"field": "abuse", "op": "gte", "value": 0.85}]},

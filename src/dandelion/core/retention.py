@@ -145,12 +145,12 @@ def purge(*, now: dt.datetime | None = None, max_rows: int | None = None, chunk:
             elif outcome.deleted:
                 logger.info("retention: deleted %s %s", outcome.deleted, policy.label)
         outcomes.append(outcome)
-    deleted = [o for o in outcomes if o.deleted]
-    if deleted and not dry_run:
+    purged = [o for o in outcomes if o.deleted]
+    if purged and not dry_run:
         from dandelion.core import audit
 
         audit.record(actor=None, action="core.retention.purge",
-                     summary="Retention deleted " + "; ".join(o.describe() for o in deleted),
+                     summary="Retention deleted " + "; ".join(o.describe() for o in purged),
                      changes={o.policy.name: {"deleted": o.deleted, "days": o.days, "more": o.more}
-                              for o in deleted})
+                              for o in purged})
     return outcomes

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from dandelion.api.fields import ReadWriteChoiceField
 from dandelion.assets.choices import SETTABLE_STATUSES, AccountStatus, HealthFlag
 from dandelion.assets.exceptions import InvalidAccountData
 from dandelion.assets.models import SocialAccount
@@ -41,8 +42,8 @@ class SocialAccountSerializer(serializers.ModelSerializer):
                                                required=False, allow_null=True)
     owner_username = serializers.SerializerMethodField()
     owner_unit_slug = serializers.SlugRelatedField(source="owner_unit", slug_field="slug", read_only=True)
-    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATUSES],
-                                     default=AccountStatus.ACTIVE)
+    status = ReadWriteChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATUSES],
+                                  read_choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
     languages = LanguagesField(required=False)
     has_credentials = serializers.BooleanField(read_only=True)
     credentials_keys = serializers.SerializerMethodField()

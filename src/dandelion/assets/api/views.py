@@ -162,7 +162,7 @@ class SocialAccountViewSet(
             raise PermissionDenied("You may not register accounts.")
         upload = request.FILES.get("file")
         if upload is None:
-            return Response({"ok": False, "created": 0, "errors": [
+            return Response({"filename": "", "rows": 0, "ok": False, "created": 0, "errors": [
                 {"line": 0, "column": "", "reason": "Upload the CSV file in the 'file' field."}]},
                 status=status.HTTP_400_BAD_REQUEST)
         result = services.import_accounts_csv(upload, actor=request.user)
@@ -173,7 +173,7 @@ class SocialAccountViewSet(
         summary="Export the filtered list as CSV (streamed)",
     )
     @action(detail=False, methods=["get"], url_path="export", pagination_class=None,
-            renderer_classes=[CSVRenderer, JSONRenderer])
+            renderer_classes=[JSONRenderer, CSVRenderer])  # JSON first: an error is JSON unless CSV is asked for
     def export(self, request):
         from dandelion.assets.views import export_response
 
