@@ -8,7 +8,7 @@ from django.urls import reverse
 from dandelion.connectors import fake
 from dandelion.inbox import services
 from dandelion.inbox.choices import EventKind, ModerationState
-from dandelion.inbox.models import CannedResponse, Contact, Conversation, ConversationEvent, Message
+from dandelion.inbox.models import CannedResponse, Conversation, ConversationEvent, Message
 from tests.inbox.conftest import event
 
 pytestmark = pytest.mark.django_db

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,6 +29,7 @@ from dandelion.assets.exceptions import (
 from dandelion.assets.models import SocialAccount
 from dandelion.assets.networks import resolve_connector
 from dandelion.core import audit
+from dandelion.core.actors import SYSTEM
 from dandelion.core.events import emit
 from dandelion.core.permissions import require_perm
 
@@ -527,3 +529,29 @@ def import_accounts_csv(file, *, actor) -> ImportResult:
     result.created = len(created)
     result.account_ids = [a.pk for a in created if a.pk is not None]
     return result
+
+
+# --- for other apps: what the inbox reports about an account -------------------------------------------------
+# Operational facts, not configuration changes: no audit row (a busy account would write one per event); they are
+# visible on the account's page and in the registry's health flags.
+
+
+def note_account_activity(latest: Mapping[int, dt.datetime], *, actor=SYSTEM) -> int:
+    """Move each account's ``last_activity_at`` forward to ``latest[account id]`` (never back), in one statement
+    for any number of accounts. Returns how many accounts moved."""
+    if not latest:
+        return 0
+    from django.db.models import Case, F, Q, Value, When
+
+    later = Q()
+    for pk, at in latest.items():
+        later |= Q(pk=pk) & (Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at))
+    return SocialAccount.objects.filter(later).update(last_activity_at=Case(
+        *[When(pk=pk, then=Value(at)) for pk, at in sorted(latest.items())], default=F("last_activity_at")))
+
+
+def record_account_error(account: SocialAccount, *, error: str, at: dt.datetime | None = None, actor=SYSTEM) -> None:
+    """A permanent connector error on ``account`` (a revoked token, a removed page): kept as its last error."""
+    at = at or timezone.now()
+    SocialAccount.objects.filter(pk=account.pk).update(last_error=str(error)[:500], last_error_at=at)
+    account.last_error, account.last_error_at = str(error)[:500], at

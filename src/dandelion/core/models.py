@@ -128,3 +128,25 @@ class ConfigGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"configuration generation {self.token} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
+class JobSlot(models.Model):
+    """One row per job that is enqueued and not yet started: "one pending job is enough" for every backend
+    (:func:`dandelion.core.jobs.enqueue_once`).
+
+    Enqueuing inserts the row (unique name); the job deletes it when it starts, so work stored while it runs
+    enqueues a fresh run. A slot older than ``STALE_AFTER`` seconds is considered lost (a worker died) and replaced.
+    """
+
+    org_scope = OrgScope.internal("job queue bookkeeping, read by workers only")
+
+    STALE_AFTER = 300
+
+    name = models.CharField(max_length=100, unique=True)
+    enqueued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return f"{self.name} (enqueued {self.enqueued_at:%Y-%m-%d %H:%M:%S})"

@@ -27,9 +27,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
-from dandelion.core.jobs import periodic, worker_name
+from dandelion.assets.services import record_account_error
+from dandelion.core.actors import SYSTEM
+from dandelion.core.jobs import enqueue_once, periodic, release_slot, worker_name
 from dandelion.inbox.choices import DeliveryState, DeliveryStatus, EventKind
-from dandelion.inbox.models import InboundDelivery, JobSlot, Message
+from dandelion.inbox.models import InboundDelivery, Message
 
 logger = logging.getLogger(__name__)
 
@@ -54,49 +56,6 @@ class WorkerStopped(ValueError):
 def backoff(attempts: int, *, base: float = 30.0, cap: float = 3600.0) -> dt.timedelta:
     """30 s, 60 s, 120 s ... capped at an hour."""
     return dt.timedelta(seconds=min(cap, base * (2 ** max(0, attempts - 1))))
-
-
-# --- de-duplicated enqueue ------------------------------------------------------------------------------------------
-
-
-def take_slot(slot: str, now: dt.datetime | None = None) -> bool:
-    """Take ``slot``: insert its row, or replace one older than ``JobSlot.STALE_AFTER`` (a lost run), in **one**
-    statement; False when a fresh one is there (a run is already waiting). Every stored webhook asks this, so it is
-    one round trip, where a transaction deleting the stale row and then inserting took four. ``INSERT ... ON
-    CONFLICT DO UPDATE ... WHERE ... RETURNING``: the same SQL on PostgreSQL and SQLite (3.35+)."""
-    now = now or timezone.now()
-    stale = now - dt.timedelta(seconds=JobSlot.STALE_AFTER)
-    if connection.vendor == "sqlite" and not _sqlite_returns():  # SQLite before 3.35 (Django 5.2 takes 3.31)
-        with transaction.atomic():
-            JobSlot.objects.filter(name=slot, enqueued_at__lt=stale).delete()
-            _, created = JobSlot.objects.get_or_create(name=slot, defaults={"enqueued_at": now})
-        return created
-    ops = connection.ops
-    table = ops.quote_name(JobSlot._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (name, enqueued_at) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
-            f"SET enqueued_at = excluded.enqueued_at WHERE {table}.enqueued_at < %s RETURNING id",
-            [slot, ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(stale)])
-        return cursor.fetchone() is not None
-
-
-def _sqlite_returns() -> bool:
-    import sqlite3
-
-    return sqlite3.sqlite_version_info >= (3, 35)
-
-
-def enqueue_once(task_obj, slot: str, *args, **kwargs) -> bool:
-    """Enqueue unless a run is already waiting (one pending job is enough). Returns True when enqueued."""
-    if not take_slot(slot):
-        return False
-    try:
-        task_obj.enqueue(*args, **kwargs)
-    except Exception:
-        JobSlot.objects.filter(name=slot).delete()
-        raise
-    return True
 
 
 def kick_processing() -> None:
@@ -434,7 +393,7 @@ def _process(deliveries: list[InboundDelivery], *, wait_for_parents: bool):
 @task()
 def process_pending_deliveries(limit: int = BATCH_LIMIT) -> dict:
     """Claim and process one batch; enqueue another run when more is waiting."""
-    JobSlot.objects.filter(name=PROCESS_SLOT).delete()  # stored from now on → a fresh run gets enqueued
+    release_slot(PROCESS_SLOT)  # stored from now on → a fresh run gets enqueued
     deliveries = claim_deliveries(limit=limit)
     result = process_deliveries(deliveries)
     if len(deliveries) >= limit:
@@ -459,7 +418,6 @@ def _due_outbound(now: dt.datetime) -> Q:
 @task()
 def deliver_reply(message_id: int) -> str:
     """Send one pending outbound message. Claims it (lease of two minutes) so two workers never send it twice."""
-    from dandelion.assets.models import SocialAccount
     from dandelion.connectors.base import OutboundReply
     from dandelion.connectors.errors import ConnectorError, UnknownConnector
     from dandelion.inbox import connect
@@ -490,7 +448,7 @@ def deliver_reply(message_id: int) -> str:
                 Message.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.FAILED,
                                                              delivery_error=str(exc)[:500], next_attempt_at=None)
                 if permanent:
-                    SocialAccount.objects.filter(pk=account.pk).update(last_error=str(exc)[:500], last_error_at=now)
+                    record_account_error(account, error=str(exc), at=now, actor=SYSTEM)
                 add_event(conversation, EventKind.REPLIED, message=message.pk, failed=True, error=str(exc)[:300],
                           permanent=permanent)
             return "failed"
@@ -529,7 +487,6 @@ def retry_pending_replies() -> int:
 def run_moderation(message_id: int, action: str) -> str:
     """Apply a moderation action on the network. A permanent failure is recorded on the account and in the
     conversation history (the message stays moderated in Dandelion); a temporary one is retried."""
-    from dandelion.assets.models import SocialAccount
     from dandelion.connectors.errors import ConnectorError
     from dandelion.inbox import connect
     from dandelion.inbox.services import add_event
@@ -547,8 +504,7 @@ def run_moderation(message_id: int, action: str) -> str:
             result = getattr(connector, action)(ref, message.external_id)
     except ConnectorError as exc:
         if exc.permanent:
-            SocialAccount.objects.filter(pk=account.pk).update(last_error=str(exc)[:500],
-                                                               last_error_at=timezone.now())
+            record_account_error(account, error=str(exc), actor=SYSTEM)
             add_event(message.conversation, EventKind.MODERATED, message=message.pk, action=action, failed=True,
                       error=str(exc)[:300])
             return "failed"

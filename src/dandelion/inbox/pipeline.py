@@ -22,18 +22,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from dandelion.connectors.base import InboundEvent
+from dandelion.core.actors import SYSTEM
 from dandelion.core.bulk import insert_rows, update_rows
+from dandelion.core.db import chunked as _chunks
+from dandelion.core.db import in_values as _in
+from dandelion.core.db import is_transient as _is_transient
 from dandelion.core.events import emit_many
 from dandelion.core.memo import batch_memo, config_memoized
-from dandelion.core.querysets import AnyOf
 from dandelion.inbox import connect, search, services
 from dandelion.inbox.choices import (
     ConversationKind,
@@ -58,7 +60,6 @@ from dandelion.inbox.state import ConversationState
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 500
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 
@@ -85,26 +86,6 @@ class IngestResult:
         self.conversation_ids += other.conversation_ids
         self.waiting_echoes += other.waiting_echoes
         return self
-
-
-def _chunks(items: Sequence, size: int = CHUNK):
-    items = list(items)
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
-def _in(qs, field_name: str, values: Iterable):
-    """Rows of ``qs`` whose ``field_name`` is in ``values``: on PostgreSQL one query with the values as one array
-    (``= ANY``), elsewhere ``IN`` in chunks (portable parameter limits)."""
-    values = sorted(set(values))
-    if not values:
-        return []
-    if connection.vendor == "postgresql":
-        return list(qs.filter(AnyOf(F(field_name), values)))
-    out = []
-    for chunk in _chunks(values):
-        out.extend(qs.filter(**{f"{field_name}__in": chunk}))
-    return out
 
 
 # --- understanding ------------------------------------------------------------------------------------------------
@@ -145,14 +126,6 @@ class ConcurrentWrite(Exception):
 
 
 ATTEMPTS = 3
-TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure: run the transaction again
-
-
-def _is_transient(exc: BaseException) -> bool:
-    """A database error that running the same transaction again may not meet (two batches' locks crossed)."""
-    cause = exc.__cause__
-    return getattr(cause, "sqlstate", None) in TRANSIENT_SQLSTATES or getattr(cause, "pgcode", None) in \
-        TRANSIENT_SQLSTATES
 
 
 def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime | None = None,
@@ -241,17 +214,13 @@ def _ingest_once(items: Sequence[tuple[object, InboundEvent]], understood: dict,
     with transaction.atomic(), batch_memo():
         _persist(plan)
     if result.created:
-        from dandelion.assets.models import SocialAccount
+        from dandelion.assets.services import note_account_activity
 
         latest: dict[int, dt.datetime] = {}
         for (pk, _eid), e in batch.items():
             latest[pk] = max(latest.get(pk, e.created_at), e.created_at)
-        # one statement for the batch's accounts: each moves forward to its latest event, never back
-        later = Q()
-        for pk, at in latest.items():
-            later |= Q(pk=pk) & (Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at))
-        SocialAccount.objects.filter(later).update(last_activity_at=Case(
-            *[When(pk=pk, then=Value(at)) for pk, at in sorted(latest.items())], default=F("last_activity_at")))
+        # one statement for the batch's accounts (the assets service): each moves forward, never back
+        note_account_activity(latest, actor=SYSTEM)
     return result
 
 

@@ -783,3 +783,56 @@ def delete_canned_response(canned: CannedResponse, *, actor) -> None:
     audit.record(actor=actor, action="inbox.canned.delete", obj=canned, summary=f"Deleted {canned.title}",
                  changes={k: [v, None] for k, v in audit.snapshot(canned, CANNED_FIELDS).items()})
     canned.delete()
+
+
+# --- for routing: what it decides, written by the inbox (routing never saves inbox rows) ----------------------
+
+
+def _person(actor):
+    """The user to link as an event's actor: None for the SYSTEM actor (or no actor)."""
+    return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
+
+
+def set_sla_due(conversation: Conversation, due: dt.datetime | None) -> bool:
+    """Store ``sla_due_at`` (the earliest due time of the conversation's open SLA clocks, computed by routing).
+    Returns whether it changed. No audit row: the clocks that moved it are audited by routing."""
+    if conversation.sla_due_at == due:
+        return False
+    conversation.sla_due_at = due
+    conversation.save(update_fields=["sla_due_at"])
+    return True
+
+
+def save_auto_assignment(conversation: Conversation) -> None:
+    """Store the assignee routing's assignment policy put on ``conversation`` (its events: :func:`record_events`)."""
+    conversation.save(update_fields=["assignee", "updated_at"])
+
+
+def record_events(items: Iterable[tuple[Conversation, str, dict]], *, actor) -> list[ConversationEvent]:
+    """One history event per ``(conversation, kind, data)``, in one INSERT (a batch's automatic assignments)."""
+    who = _person(actor)
+    return ConversationEvent.objects.bulk_create([
+        ConversationEvent(conversation=conversation, kind=kind, actor=who, data=audit._jsonable(data))
+        for conversation, kind, data in items])
+
+
+def escalate_conversation(conversation: Conversation, *, actor, priority: str | None = None, team=None,
+                          data: dict) -> dict[str, list]:
+    """An SLA target missed: raise the priority and/or hand the conversation to ``team`` (unassigned), and write
+    the "SLA breached" event with ``data``. Returns the changes ``{field: [old, new]}`` (routing audits them)."""
+    changes: dict[str, list] = {}
+    fields: list[str] = []
+    if priority and priority != conversation.priority:
+        changes["priority"] = [conversation.priority, priority]
+        conversation.priority = priority
+        fields.append("priority")
+    if team is not None and team.pk != conversation.team_id:
+        changes["team"] = [conversation.team_id, team.pk]
+        changes["assignee"] = [conversation.assignee_id, None]
+        conversation.team, conversation.assignee = team, None
+        fields += ["team", "assignee"]
+    if fields:
+        conversation.save(update_fields=[*fields, "updated_at"])
+    ConversationEvent.objects.create(conversation=conversation, kind=EventKind.SLA_BREACHED, actor=_person(actor),
+                                     data=audit._jsonable({**data, "changes": changes}))
+    return changes
