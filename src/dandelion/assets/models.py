@@ -94,6 +94,16 @@ class SocialAccount(TimeStampedModel):
     last_error_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # polling (connectors that fetch instead of receiving webhooks): written by the assets poll-state services only
+    poll_state = models.JSONField(
+        default=dict, blank=True, editable=False,
+        help_text="The connector's opaque cursor (IMAP UIDVALIDITY/UID, a feed's ETag...), kept across restarts.")
+    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_poll_at = models.DateTimeField(
+        null=True, blank=True, editable=False, db_index=True,
+        help_text="When the account is due for its next poll; also the lease of the worker polling it.")
+    poll_failures = models.PositiveSmallIntegerField(
+        default=0, editable=False, help_text="Consecutive failed polls (transient errors back off on this).")
 
     objects = SocialAccountManager()
 

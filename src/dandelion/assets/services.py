@@ -311,7 +311,9 @@ def set_account_credentials(account: SocialAccount, *, credentials: dict[str, An
     old_expiry = account.credentials_expires_at
     account.set_credentials(cleaned)
     account.credentials_expires_at = expires_at if cleaned else None
-    account.save(update_fields=["credentials_encrypted", "credentials_expires_at", "updated_at"])
+    account.next_poll_at, account.poll_failures = None, 0  # new credentials: polled again at once
+    account.save(update_fields=["credentials_encrypted", "credentials_expires_at", "next_poll_at", "poll_failures",
+                                "updated_at"])
     changes = audit.diff(
         {"credentials_keys": old_keys, "credentials_expires_at": audit._jsonable(old_expiry)},
         {"credentials_keys": sorted(cleaned), "credentials_expires_at": audit._jsonable(account.credentials_expires_at)},
@@ -420,6 +422,84 @@ def mark_dormant_accounts(*, actor=None, now: dt.datetime | None = None) -> int:
                      summary=f"Marked {account} dormant (last activity: {last})",
                      changes={"status": [AccountStatus.ACTIVE.value, AccountStatus.DORMANT.value]})
     return changed
+
+
+# --- poll state (connectors that fetch: e-mail, feeds) --------------------------------------------------------
+
+#: ``last_error`` of a polling failure starts with this, so a successful poll clears its own errors only.
+POLL_ERROR_PREFIX = "Polling: "
+#: Consecutive transient failures after which the account's health shows the error (a blip never does).
+POLL_FAILURES_BEFORE_HEALTH = 5
+
+
+def claim_poll(account_id: int, *, now: dt.datetime, lease: dt.timedelta) -> bool:
+    """Take the account for one poll if it is due: a conditional UPDATE of ``next_poll_at`` (due → leased until
+    ``now + lease``), so two workers never poll the same account at once and a killed worker's lease expires."""
+    from django.db.models import Q
+
+    return bool(
+        SocialAccount.objects.filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now), pk=account_id)
+        .exclude(status=AccountStatus.ARCHIVED)
+        .update(next_poll_at=now + lease)
+    )
+
+
+def record_poll_success(account: SocialAccount, *, cursor: dict[str, Any], next_poll_at: dt.datetime,
+                        now: dt.datetime | None = None) -> None:
+    """Store the connector's cursor after a poll whose events are stored (call it in the same transaction), and
+    clear a polling error from the account's health (audited: the account works again). Not audited otherwise: a
+    poll is not a person's action."""
+    now = now or timezone.now()
+    fields = {"poll_state": dict(cursor), "last_polled_at": now, "next_poll_at": next_poll_at, "poll_failures": 0}
+    cleared = account.last_error.startswith(POLL_ERROR_PREFIX)
+    if cleared:
+        fields.update(last_error="", last_error_at=None)
+    SocialAccount.objects.filter(pk=account.pk).update(**fields)
+    old_error = account.last_error
+    for name, value in fields.items():
+        setattr(account, name, value)
+    if cleared:
+        audit.record(actor=None, action="assets.account.poll_recovered", obj=account,
+                     summary=f"Polling {account} works again", changes={"last_error": [old_error, ""]})
+
+
+def record_poll_failure(account: SocialAccount, *, error: str, permanent: bool, retry_at: dt.datetime,
+                        now: dt.datetime | None = None) -> bool:
+    """Count a failed poll and schedule the next try at ``retry_at`` (the cursor is kept). A permanent error (bad
+    credentials, a feed gone) or ``POLL_FAILURES_BEFORE_HEALTH`` transient ones in a row show on the account's
+    health (``last_error``; audited when it changes). Returns True when the health shows the error."""
+    now = now or timezone.now()
+    failures = min(account.poll_failures + 1, 32_000)
+    fields: dict[str, Any] = {"poll_failures": failures, "next_poll_at": retry_at, "last_polled_at": now}
+    shown = permanent or failures >= POLL_FAILURES_BEFORE_HEALTH
+    message = (POLL_ERROR_PREFIX + (error or "unknown error"))[:500]
+    changed = shown and message != account.last_error
+    if shown:
+        fields.update(last_error=message, last_error_at=now)
+    SocialAccount.objects.filter(pk=account.pk).update(**fields)
+    old_error = account.last_error
+    for name, value in fields.items():
+        setattr(account, name, value)
+    if changed:
+        audit.record(actor=None, action="assets.account.poll_failed", obj=account,
+                     summary=f"Polling {account} failed{' (permanent)' if permanent else ''}: {error}"[:300],
+                     changes={"last_error": [old_error, message]})
+    return shown
+
+
+@transaction.atomic
+def reset_poll_state(account: SocialAccount, *, actor) -> SocialAccount:
+    """Forget the connector's cursor (the next poll starts afresh: already stored items are not duplicated, the
+    inbox deduplicates by external id) and poll at once."""
+    require_perm(actor, PERM_CHANGE, account.owner_unit)
+    if account.is_archived:
+        raise AccountArchived()
+    had = sorted(account.poll_state or {})
+    SocialAccount.objects.filter(pk=account.pk).update(poll_state={}, next_poll_at=None, poll_failures=0)
+    account.poll_state, account.next_poll_at, account.poll_failures = {}, None, 0
+    audit.record(actor=actor, action="assets.account.reset_poll_state", obj=account,
+                 summary=f"Reset the polling cursor of {account}", changes={"poll_state": [had, []]})
+    return account
 
 
 # --- CSV import ------------------------------------------------------------------------------------------------

@@ -568,3 +568,15 @@ def process_now(delivery: InboundDelivery):
         return IngestResult()
     fresh = InboundDelivery.objects.select_related("account__owner_unit").get(pk=delivery.pk)
     return process_deliveries([fresh], wait_for_parents=False)
+
+
+# --- polling (connectors that fetch: mailboxes, feeds) ----------------------------------------------------------------
+
+
+@periodic("inbox.poll_accounts", every=60)
+@task()
+def poll_accounts() -> dict:
+    """Every minute: poll each due account whose connector fetches (``dandelion.inbox.polling``); idempotent."""
+    from dandelion.inbox.polling import poll_due_accounts
+
+    return poll_due_accounts().as_dict()

@@ -247,6 +247,18 @@ def store_delivery(account, events: Sequence, *, body: bytes | str = b"", source
     return delivery
 
 
+@transaction.atomic
+def quarantine_item(account, *, ref: str, error: str, excerpt: str = "", source: str = "poll") -> InboundDelivery:
+    """Keep an inbound item a connector could not read (a malformed e-mail, a broken feed entry) as a failed
+    delivery holding its reference, error and a bounded excerpt: visible with the account's deliveries, never
+    silently dropped, and never in the way of the other items of its batch. Not audited (no person acted)."""
+    now = timezone.now()
+    return InboundDelivery.objects.create(
+        account=account, source=source[:20], body=f"{ref}\n\n{excerpt}"[:20_000], payload=[], event_count=0,
+        state=DeliveryState.FAILED, error=f"{ref}: {error}"[:2000], processed_at=now,
+    )
+
+
 #: who may put an account's failed deliveries back in the queue: those who manage the account's connection
 PERM_RETRY_DELIVERIES = "assets.change_socialaccount"
 #: deliveries queued again per transaction (and audit row)
