@@ -45,9 +45,10 @@ def cpu() -> str:
 
 
 def bench_email(n: int, batch: int) -> tuple[float, int]:
+    from tests.connectors.mailserver import DovecotServer
+
     from dandelion.connectors import registry
     from dandelion.connectors.base import AccountRef, poll_with_cursor
-    from tests.connectors.mailserver import DovecotServer
 
     root = Path(tempfile.mkdtemp(prefix="dandelion-bench-dovecot-"))
     user = "support@example.test"
@@ -92,9 +93,10 @@ def bench_email(n: int, batch: int) -> tuple[float, int]:
 
 
 def bench_rss(entries: int, repeat: int) -> tuple[list[float], list[float], int]:
+    from tests.connectors.feedserver import FeedServer, Route, rss
+
     from dandelion.connectors import registry
     from dandelion.connectors.base import AccountRef, poll_with_cursor
-    from tests.connectors.feedserver import FeedServer, Route, rss
 
     server = FeedServer().start()
     try:

@@ -13,8 +13,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_import_contracts_are_kept():
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT / "src"), os.environ.get("PYTHONPATH")]))}
     run = subprocess.run(
-        [sys.executable, "-c", "import sys; from importlinter.cli import lint_imports_command; "
-                               "sys.exit(lint_imports_command(['--no-cache']))"],
+        [sys.executable, "-c", ("import sys; from importlinter.cli import lint_imports_command; "
+                               "sys.exit(lint_imports_command(['--no-cache']))")],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300, check=False)
     assert run.returncode == 0, run.stdout[-4000:] + run.stderr[-2000:]
     assert "0 broken" in run.stdout

@@ -48,6 +48,15 @@ def rows(inbox, two_queues, post_hook):
     account_services.archive_account(archived, actor=admin, reason="Closed")  # read back as "archived"
     guideline = org_services.create_guideline(actor=admin, title="Tone", body="Be *kind*.")
     org_services.publish_guideline(actor=admin, guideline=guideline)
+    from dandelion.webhooks import services as webhook_services
+    from dandelion.webhooks.models import WebhookDelivery
+
+    hook, _secret = webhook_services.create_subscription(actor=admin, unit=inbox.france, name="CRM",
+                                                         url="https://crm.example.com/hooks/dandelion",
+                                                         event_types=["conversation.created"])
+    delivery = WebhookDelivery.objects.create(subscription=hook, event_id="e-1", event_type="conversation.created",
+                                              payload={"type": "conversation.created"}, status="failed",
+                                              attempts=3, response_code=500, error="HTTP 500")
     return {
         "accounts": [inbox.fr_account.pk, inbox.es_account.pk, archived.pk],
         "audit-events": list(AuditEvent.objects.order_by("-id").values_list("pk", flat=True)[:3]),
@@ -61,6 +70,8 @@ def rows(inbox, two_queues, post_hook):
         "routing-rules": [rule.pk],
         "sla-policies": list(SlaPolicy.objects.values_list("pk", flat=True)[:2]),
         "teams": [inbox.fr_team.pk, inbox.vendor_team.pk],
+        "webhooks": [hook.pk],
+        "webhook-deliveries": [delivery.pk],
     }
 
 

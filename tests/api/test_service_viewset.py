@@ -52,8 +52,8 @@ def delete_thing(unit, *, actor):
 class ThingViewSet(ServiceModelViewSet):
     queryset = OrgUnit.objects.all()
     serializer_class = UnitOut
-    write_serializers = {"create": NameIn, "update": NameIn, "partial_update": NameIn}  # noqa: RUF012
-    service_calls = {"create": create_thing, "update": rename_thing, "destroy": delete_thing}  # noqa: RUF012
+    write_serializers = {"create": NameIn, "update": NameIn, "partial_update": NameIn}
+    service_calls = {"create": create_thing, "update": rename_thing, "destroy": delete_thing}
 
 
 def call(method, user, pk=None, data=None):

@@ -38,7 +38,7 @@ class FeedServer:
             def log_message(self, *args) -> None:  # quiet
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's hook name
+            def do_GET(self) -> None:
                 server.hits[self.path] += 1
                 route = server.routes.get(self.path)
                 if route is None:

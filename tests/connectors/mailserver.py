@@ -151,7 +151,7 @@ protocol lda {{
 
     def deliver(self, user: str, raw: bytes) -> None:
         """Local delivery through ``dovecot-lda`` (what an MTA's last hop runs)."""
-        done = subprocess.run([self.lda, "-c", str(self.config), "-d", user], input=raw, timeout=20,
+        done = subprocess.run([self.lda, "-c", str(self.config), "-d", user], input=raw, timeout=20, check=False,
                               capture_output=True)
         if done.returncode != 0:
             raise RuntimeError(f"dovecot-lda exited {done.returncode}: {done.stderr.decode(errors='replace')}\n"
@@ -188,7 +188,7 @@ class SmtpSink:
         sink = self
 
         class Handler:
-            async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
+            async def handle_DATA(self, server, session, envelope):
                 data = envelope.original_content or envelope.content
                 message = email.message_from_bytes(data, policy=email.policy.default)
                 with sink._lock:

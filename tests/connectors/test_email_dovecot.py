@@ -16,12 +16,12 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
+from tests.connectors.mailserver import DovecotServer, SmtpSink
+from tests.inbox.conftest import _analyzer, _fake_store, inbox  # noqa: F401 - fixtures shared with the inbox tests
 
 from dandelion.connectors import registry
 from dandelion.connectors.base import AccountRef, OutboundReply, poll_with_cursor
 from dandelion.connectors.errors import ConnectorError
-from tests.connectors.mailserver import DovecotServer, SmtpSink
-from tests.inbox.conftest import _analyzer, _fake_store, inbox  # noqa: F401 - fixtures shared with the inbox tests
 
 SUPPORT = "support@example.test"
 BOXES = 60  # one fresh mailbox per test (users are written once: Dovecot caches its passwd-file by mtime)

@@ -7,11 +7,11 @@ import datetime as dt
 
 import pytest
 from django.utils import timezone
+from tests.inbox.conftest import _analyzer, _fake_store, inbox  # noqa: F401 - fixtures shared with the inbox tests
 
 from dandelion.connectors import fake, registry
 from dandelion.connectors.base import AccountRef, PollResult, poll_with_cursor
 from dandelion.core.exceptions import PermissionDeniedError
-from tests.inbox.conftest import _analyzer, _fake_store, inbox  # noqa: F401 - fixtures shared with the inbox tests
 
 T0 = dt.datetime(2026, 12, 1, 12, tzinfo=dt.UTC)
 

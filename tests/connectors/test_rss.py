@@ -8,13 +8,13 @@ import datetime as dt
 import feedparser
 import pytest
 from django.utils import timezone
+from tests.connectors.feedserver import FeedServer, Route, rss
+from tests.inbox.conftest import _analyzer, _fake_store, inbox  # noqa: F401 - fixtures shared with the inbox tests
 
 from dandelion.connectors import registry
 from dandelion.connectors.base import AccountRef, poll_with_cursor
 from dandelion.connectors.errors import ConfigError, ConnectorError
 from dandelion.connectors.rss import connector as rss_module
-from tests.connectors.feedserver import FeedServer, Route, rss
-from tests.inbox.conftest import _analyzer, _fake_store, inbox  # noqa: F401 - fixtures shared with the inbox tests
 
 MODIFIED = "Thu, 03 Dec 2026 12:00:00 GMT"
 

@@ -122,7 +122,7 @@ def test_account_changes_emit(org, recorded, django_capture_on_commit_callbacks)
     assert "s3cret" not in str([e.as_dict() for batch in recorded for e in batch])
 
 
-def test_conversation_services_emit(inbox, deliver, recorded, django_capture_on_commit_callbacks):  # noqa: F811
+def test_conversation_services_emit(inbox, deliver, recorded, django_capture_on_commit_callbacks):
     from dandelion.inbox import services
     from dandelion.inbox.models import Conversation
 
@@ -147,7 +147,7 @@ def test_conversation_services_emit(inbox, deliver, recorded, django_capture_on_
     assert resolved.data["account"] == {"id": inbox.fr_account.pk, "network": "facebook", "handle": "@brand_fr"}
 
 
-def test_the_pipeline_emits_one_batch_per_ingest(inbox, post_hook, recorded,  # noqa: F811
+def test_the_pipeline_emits_one_batch_per_ingest(inbox, post_hook, recorded,
                                                  django_capture_on_commit_callbacks):
     from dandelion.inbox.jobs import process_pending_deliveries
     from dandelion.inbox.models import Conversation

@@ -29,7 +29,7 @@ def nav_labels(user, path="/"):
 def test_the_domain_apps_declare_the_navigation_in_order():
     assert [e.url_name for e in plugins.navigation_entries()] == [
         "inbox:queue", "orgs:tree", "assets:account-list", "routing:rule-list", "orgs:guideline-list",
-        "core:audit-list", "inbox:metrics", "inbox:deliveries"]
+        "core:audit-list", "inbox:metrics", "inbox:deliveries", "webhooks:subscription-list"]
 
 
 def test_role_grants_merge_the_base_and_the_apps_contributions():

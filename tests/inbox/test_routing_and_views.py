@@ -120,7 +120,7 @@ def test_auto_acknowledgement_is_not_a_response(inbox, deliver):
 
 
 def test_queue_and_detail_for_an_agent(inbox, two_queues, client_for):
-    fr, am = two_queues
+    fr, _am = two_queues
     c = client_for(inbox.users.fr_agent)
     page = c.get(reverse("inbox:queue") + "?tab=all")
     assert page.status_code == 200

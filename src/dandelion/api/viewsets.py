@@ -24,7 +24,7 @@ caller sees but may not change a 403 before its input is read, and ``create_perm
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rest_framework import mixins, status, viewsets
 from rest_framework.exceptions import PermissionDenied
@@ -72,8 +72,9 @@ class ServiceViewSet(RestrictedQuerysetMixin, mixins.ListModelMixin, mixins.Retr
 
     def respond(self, obj, code: int = status.HTTP_200_OK, serializer_class: type | None = None) -> Response:
         """``obj`` in the read serializer (or ``serializer_class``)."""
-        serializer_class = serializer_class or self.serializer_class
-        return Response(serializer_class(obj, context=self.get_serializer_context()).data, status=code)
+        read = serializer_class or self.serializer_class
+        assert read is not None, f"{type(self).__name__} has no serializer_class"
+        return Response(read(obj, context=self.get_serializer_context()).data, status=code)
 
     def call_service(self, service_name: str, /, *args, **kwargs):
         """The service ``service_calls[service_name]`` called with ``actor=request.user``."""
@@ -93,7 +94,13 @@ class ServiceViewSet(RestrictedQuerysetMixin, mixins.ListModelMixin, mixins.Retr
         return data
 
 
-class ServiceCreateMixin:
+if TYPE_CHECKING:  # what the write mixins are mixed into: the checker sees its attributes
+    _WriteBase = ServiceViewSet
+else:
+    _WriteBase = object
+
+
+class ServiceCreateMixin(_WriteBase):
     """``POST``: validate, call ``service_calls["create"]``, answer 201 with the read serializer."""
 
     def create(self, request, *args, **kwargs):
@@ -106,7 +113,7 @@ class ServiceCreateMixin:
         return self.call_service("create", **self.service_data(data))
 
 
-class ServiceUpdateMixin:
+class ServiceUpdateMixin(_WriteBase):
     """``PUT``/``PATCH``: validate, call ``service_calls["update"]`` on the object, answer with the read serializer."""
 
     def update(self, request, *args, partial: bool = False, **kwargs):
@@ -121,7 +128,7 @@ class ServiceUpdateMixin:
         return self.call_on("update", obj, **self.service_data(data))
 
 
-class ServiceDestroyMixin:
+class ServiceDestroyMixin(_WriteBase):
     """``DELETE``: call ``service_calls["destroy"]`` on the object, answer 204."""
 
     def destroy(self, request, *args, **kwargs):

@@ -27,9 +27,9 @@ import math
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import Any, cast
 
-from dandelion.connectors.base import EVENT_KINDS, InboundAuthor, InboundEvent
+from dandelion.connectors.base import EVENT_KINDS, EventKind, InboundAuthor, InboundEvent
 from dandelion.connectors.errors import PayloadError
 
 __all__ = [
@@ -282,12 +282,12 @@ def check_bool(value: Any, path: str, *, default: bool = False) -> bool:
     return value
 
 
-def check_kind(value: Any, path: str) -> str:
+def check_kind(value: Any, path: str) -> EventKind:
     if value is None:
         raise PayloadError("required", path)
     if not isinstance(value, str) or value not in EVENT_KINDS:
         raise PayloadError(f"must be one of {', '.join(sorted(EVENT_KINDS))}", path)
-    return value
+    return cast("EventKind", value)
 
 
 def check_language(value: Any, path: str) -> str | None:

@@ -14,7 +14,8 @@ from django.db import models
 
 from dandelion.core.actors import is_system
 
-_request_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("dandelion_request", default={})
+_request_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("dandelion_request",
+                                                                                           default=None)
 
 #: Field names never copied into the audit log (secrets, encrypted blobs).
 SECRET_FIELDS = frozenset({"credentials_encrypted", "webhook_secret_encrypted", "webhook_secret", "password", "key", "secret"})
@@ -77,7 +78,7 @@ def build_record(
         unit = getattr(obj, "audit_unit", None)
     if unit is None:
         unit = org_tree().root_unit()
-    ctx = _request_context.get()
+    ctx = _request_context.get() or {}
     # the SYSTEM actor (jobs, commands) and None are written "system"; a person is linked and named
     is_user = actor is not None and not is_system(actor) and getattr(actor, "is_authenticated", False)
     if is_user:

@@ -195,9 +195,9 @@ def _fill_paths(events: Sequence[Event]) -> list[Event]:
     missing = {e.unit_id for e in events if not e.unit_path and e.unit_id is not None}
     if not missing:
         return list(events)
-    from dandelion.orgs.models import OrgUnit
+    from dandelion.core.plugins import org_tree
 
-    paths = dict(OrgUnit.objects.filter(pk__in=missing).values_list("pk", "path"))
+    paths = org_tree().unit_paths(missing)
     return [e if e.unit_path or e.unit_id is None else e.with_path(paths.get(e.unit_id, "")) for e in events]
 
 

@@ -12,7 +12,7 @@ A domain app subclasses :class:`DandelionAppConfig` and declares, on the class:
 * ``audit_filter``: whether its models are offered in the audit log's "object type" filter;
 * :meth:`DandelionAppConfig.retention_policies`: its retention policies (``dandelion.core.retention``);
 * ``org_tree``: (one app, ``orgs``) the dotted path of the module answering what core asks of the organisation
-  tree (``grants_for(user)``, ``root_unit()``, ``unit_path(pk)``, ``role_label(role)``): core imports no app;
+  tree (``grants_for(user)``, ``root_unit()``, ``unit_path(pk)``, ``unit_paths(pks)``, ``role_label(role)``): core imports no app;
 * ``unit_figures`` / ``unit_page``: dotted paths of functions adding the app's figures to the organisation tree's
   roll-up and context to a unit's page (the registry's accounts), so the organisation app imports no other app;
 * ``demo_seed`` / ``demo_after``: the dotted path of the function seeding its part of the demo organisation, and
@@ -173,7 +173,7 @@ def demo_seeds() -> list[tuple[str, Callable[..., Any]]]:
 
     for label in seeding:
         visit(label)
-    return [(label, import_string(seeding[label].demo_seed)) for label in ordered]
+    return [(label, import_string(str(seeding[label].demo_seed))) for label in ordered]
 
 
 def api_router():

@@ -75,7 +75,7 @@ class OrgScope:
     def unit_of(self, obj):
         """The org unit ``obj`` belongs to, following the path lookup (``"team__unit__path"`` → ``obj.team.unit``);
         None for a scope without one."""
-        if not self.is_path:
+        if not self.is_path or not self.path:
             return None
         parts = self.path.split("__")[:-1]  # drop the final "path"
         for part in parts:

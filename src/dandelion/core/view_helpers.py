@@ -72,8 +72,7 @@ def call_service(request, service: Callable[..., Any], *args, form=None, **kwarg
 
 def paginate(request, queryset, per_page: int = PAGE_SIZE, *, limit: int | None = None):
     """The page ``?page=`` of ``queryset`` (the last for a number past it, the first for nonsense)."""
-    kwargs = {"limit": limit} if limit is not None else {}
-    return BoundedPaginator(queryset, per_page, **kwargs).get_page(request.GET.get("page"))
+    return BoundedPaginator(queryset, per_page, limit=limit).get_page(request.GET.get("page"))
 
 
 def confirm_then_act(request, *, act: Callable[[], Any], title: str, question: str, cancel_url: str,

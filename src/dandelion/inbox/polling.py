@@ -107,7 +107,7 @@ def poll_due_accounts(*, now: dt.datetime | None = None, keys: list[str] | None 
             continue  # another worker took it
         try:
             summary.outcomes.append(poll_account(pk))
-        except Exception:  # noqa: BLE001 - one account's failure never stops the others
+        except Exception:
             logger.exception("polling account %s failed unexpectedly", pk)
             summary.outcomes.append(PollOutcome(pk, error="unexpected error (see the logs)"))
     return summary
@@ -148,7 +148,7 @@ def poll_account(account_or_pk, *, max_pages: int = MAX_PAGES_PER_RUN) -> PollOu
             record_poll_failure(account, error=exc.message, permanent=exc.permanent, retry_at=now + delay, now=now)
             outcome.error, outcome.permanent = exc.message, exc.permanent
             return outcome
-        except Exception as exc:  # noqa: BLE001 - a connector bug is one account's (transient) problem
+        except Exception as exc:
             logger.exception("connector %s failed polling account %s", connector.key, account.pk)
             now = timezone.now()
             message = f"unexpected {type(exc).__name__} in the connector"

@@ -29,6 +29,13 @@ def unit_path(pk: int) -> str | None:
     return OrgUnit.objects.filter(pk=pk).values_list("path", flat=True).first()
 
 
+def unit_paths(pks) -> dict[int, str]:
+    """``{pk: path}`` of the units among ``pks`` that exist (one query)."""
+    from dandelion.orgs.models import OrgUnit
+
+    return dict(OrgUnit.objects.filter(pk__in=list(pks)).values_list("pk", "path"))
+
+
 def role_label(role: str) -> str:
     from dandelion.orgs.choices import Role
 

@@ -147,7 +147,7 @@ MULTISPACE_RE = re.compile(r"\s\s+")
 def word_ngrams(text: str) -> list[str]:
     """Word 1-2-grams, as scikit-learn's HashingVectorizer(ngram_range=(1, 2), token_pattern=...) makes them."""
     tokens = WORD_TOKEN_RE.findall(text)
-    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
 
 def char_wb_ngrams(text: str, lo: int = 2, hi: int = 5) -> list[str]:

@@ -31,12 +31,11 @@ import ipaddress
 import logging
 import re
 import smtplib
-import socket
 import ssl
 import time
 from collections.abc import Iterator, Mapping
 from email.message import EmailMessage
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Self
 
 from dandelion.connectors.base import (
     AccountRef,
@@ -80,7 +79,7 @@ class _Imap:
         self.account, self.config = account, config
         self.conn: imaplib.IMAP4 | None = None
 
-    def __enter__(self) -> _Imap:
+    def __enter__(self) -> Self:
         c = self.config
         host, port, timeout = c["imap_host"], c["imap_port"], c["timeout_s"]
         try:
@@ -115,7 +114,7 @@ class _Imap:
             typ, data = fn(*args)
         except imaplib.IMAP4.abort as exc:
             raise ConnectorError(f"IMAP {what}: connection dropped: {exc}") from exc
-        except (OSError, socket.timeout) as exc:
+        except (TimeoutError, OSError) as exc:
             raise ConnectorError(f"IMAP {what}: {exc}") from exc
         except imaplib.IMAP4.error as exc:
             raise ConnectorError(f"IMAP {what} failed: {_text(exc)}", permanent=True) from exc
@@ -412,7 +411,7 @@ class EmailConnector(Connector):
                 uidvalidity, uidnext, count = imap.examine(config["mailbox"])
                 results.append(CheckResult("mailbox", True, f"{config['mailbox']}: {count} messages, "
                                            f"UIDVALIDITY {uidvalidity}, next UID {uidnext}"))
-                caps = sorted(c.decode() if isinstance(c, bytes) else str(c) for c in (imap.conn.capabilities or ()))
+                caps = sorted(c.decode() if isinstance(c, bytes) else str(c) for c in ((imap.conn.capabilities if imap.conn else None) or ()))
                 results.append(CheckResult("imap capabilities", True, " ".join(caps)[:300]))
         except ConnectorError as exc:
             results.append(CheckResult("imap", False, f"{exc}{' (permanent)' if exc.permanent else ''}"))

@@ -17,9 +17,9 @@ from __future__ import annotations
 
 import datetime as dt
 import email
+import email.errors
 import email.header
 import email.policy
-import email.errors
 import email.utils
 import re
 from email.message import Message
@@ -63,10 +63,12 @@ def message_ids(value: str) -> list[str]:
 
 def _decode_part(part: Message) -> str:
     try:
-        payload = part.get_payload(decode=True) or b""
+        decoded = part.get_payload(decode=True) or b""
     except Exception:  # noqa: BLE001 - broken transfer encoding
-        payload = str(part.get_payload() or "").encode("utf-8", errors="replace")
-    payload = payload[:MAX_PART_BYTES]
+        decoded = str(part.get_payload() or "").encode("utf-8", errors="replace")
+    if not isinstance(decoded, bytes):
+        decoded = str(decoded).encode("utf-8", errors="replace")
+    payload = decoded[:MAX_PART_BYTES]
     charset = part.get_content_charset() or "utf-8"
     try:
         return payload.decode(charset, errors="replace")
@@ -75,7 +77,8 @@ def _decode_part(part: Message) -> str:
 
 
 def _walk(msg: Message) -> tuple[str, str, list[dict[str, Any]]]:
-    plain, html_text, attachments = "", "", []
+    plain, html_text = "", ""
+    attachments: list[dict[str, Any]] = []
     parts = msg.walk() if msg.is_multipart() else [msg]
     for i, part in enumerate(parts):
         if i > 500:  # a hostile message with thousands of parts
@@ -142,8 +145,9 @@ def parse_message(raw: bytes, *, account_address: str, now: dt.datetime, uid: in
     in_reply_to = bounded_id(parent_ids[0]) if parent_ids else None
 
     if truncated_size is not None:
-        body, attachments = f"(This message is {_size(truncated_size)}, over the size limit: its body was not " \
-                            "imported; it stays in the mailbox.)", []
+        attachments: list[dict[str, Any]] = []
+        body = (f"(This message is {_size(truncated_size)}, over the size limit: its body was not imported; it "
+                "stays in the mailbox.)")
     else:
         plain, html_text, attachments = _walk(msg)
         body = clean_text(plain, 60_000) if plain.strip() else html_to_text(html_text, 60_000)

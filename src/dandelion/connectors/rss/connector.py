@@ -63,7 +63,7 @@ class _Redirects(urllib.request.HTTPRedirectHandler):
         self.permanent_to: str | None = None
         self.all_permanent = True
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # type: ignore[override]
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         self.all_permanent = self.all_permanent and code in (301, 308)
         self.permanent_to = newurl if self.all_permanent else None
         return super().redirect_request(req, fp, code, msg, headers, newurl)

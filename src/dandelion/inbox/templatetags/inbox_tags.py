@@ -38,7 +38,7 @@ def sla_badge(conversation):
     if conversation.status == "resolved" or not conversation.needs_reply:
         due = conversation.sla_due_at if conversation.status != "resolved" else None
         if due is None:
-            return mark_safe('<span class="muted small">—</span>')  # noqa: S308 - a constant
+            return mark_safe('<span class="muted small">—</span>')
     css, label = sla_state(conversation.sla_due_at)
     iso = conversation.sla_due_at.isoformat() if conversation.sla_due_at else ""
     return format_html('<span class="sla {}" data-due="{}" title="{}">{}</span>', css, iso, iso, label)
