@@ -12,7 +12,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/dandelion
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres venv migrate seed serve worker lint bench clean
+.PHONY: demo test test-sqlite test-postgres venv migrate seed serve worker lint typecheck bench clean
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -46,7 +46,10 @@ test-postgres: venv
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q $(PYTEST_ARGS)
 
 lint: venv
-	$(BIN)/ruff check src tests bench
+	BIN=$(BIN) bash scripts/lint.sh
+
+typecheck: venv
+	BIN=$(BIN) bash scripts/lint.sh typecheck
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

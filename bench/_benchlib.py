@@ -72,7 +72,7 @@ def bench_env(database_url: str, var_dir: str, **extra: str) -> dict[str, str]:
 
 
 def dandelion(env: dict[str, str], *args: str, quiet: bool = True) -> None:
-    out = subprocess.run([DANDELION, *args], env=env, cwd=REPO, capture_output=quiet, text=True)
+    out = subprocess.run([DANDELION, *args], check=False, env=env, cwd=REPO, capture_output=quiet, text=True)
     if out.returncode:
         raise SystemExit(f"`dandelion {' '.join(args)}` failed:\n{out.stdout}\n{out.stderr}")
 
@@ -123,7 +123,7 @@ def pct(values, q: float) -> float:
     data = sorted(values)
     if not data:
         return float("nan")
-    k = max(0, min(len(data) - 1, int(round(q / 100 * len(data) + 0.5)) - 1))
+    k = max(0, min(len(data) - 1, round(q / 100 * len(data) + 0.5) - 1))
     return data[k]
 
 

@@ -93,7 +93,7 @@ django.setup()
 from dandelion.inbox.models import InboundDelivery, Message
 from django.db.models import Count
 states = collections.Counter(InboundDelivery.objects.values_list("state", flat=True))
-dups = list(Message.objects.values("network", "external_id").annotate(n=Count("id")).filter(n__gt=1)
+dups = list(Message.objects.values("account", "external_id").annotate(n=Count("id")).filter(n__gt=1)
             .values_list("external_id", "n"))
 print(json.dumps({
     "states": states,

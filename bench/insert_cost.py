@@ -74,7 +74,8 @@ def run(n: int, repeat: int) -> int:
         convs = Conversation.objects.bulk_create(
             [Conversation(account=account, contact=contacts[i % 2000], thread_key=f"t{i}", created_at=now,
                           updated_at=now, last_activity_at=now) for i in range(n // 2)], batch_size=500)
-        return [Message(conversation=convs[i % len(convs)], network=account.network, external_id=f"{tag}-{i}",
+        return [Message(conversation=convs[i % len(convs)], account=account, network=account.network,
+                        external_id=f"{tag}-{i}",
                         direction="inbound", text=texts[i % len(texts)], sent_at=now) for i in range(n)]
 
     def bulk(rows):

@@ -31,7 +31,7 @@ from dandelion.understanding.training import SPAM_SMS_WEIGHT, SPAM_YOUTUBE_WEIGH
 
 N_DENSE = len(DENSE_NAMES)
 _URL = re.compile(r"(?:https?://|www\.)\S+|\b[\w-]+(?:\.[\w-]+)*\.(?:com|net|org|info|biz|tk|ly|me|tv|ru|pl|de|uk|co"
-                  r"|us|in|io|gl)\b(?:/\S*)?", re.I)
+                  r"|us|in|io|gl)\b(?:/\S*)?", re.IGNORECASE)
 
 
 def shape_tokens(t: str) -> list[str]:
@@ -51,13 +51,13 @@ def shape_tokens(t: str) -> list[str]:
                 toks.append("yt_time")
         if "/" in u.rstrip("/"):
             toks.append("url_path")
-    toks += ["dlen=%d" % min(len(m.group(0)), 8) for m in re.finditer(r"\d+", t)]
+    toks += [f"dlen={min(len(m.group(0)), 8)}" for m in re.finditer(r"\d+", t)]
     if re.search(r"\d+:\d\d", t):
         toks.append("timestamp")
-    toks.append("nw=%d" % min(int(np.log2(len(t.split()) + 1)), 7))
+    toks.append(f"nw={min(int(np.log2(len(t.split()) + 1)), 7)}")
     words = re.findall(r"[A-Za-z]{2,}", t)
     if words:
-        toks.append("capsw=%d" % int(sum(w.isupper() for w in words) / len(words) * 4))
+        toks.append(f"capsw={int(sum(w.isupper() for w in words) / len(words) * 4)}")
     for mark, hit in (("bom", "\ufeff" in t), ("html", "<br" in t or "<a " in t),
                       ("elong", re.search(r"(\S)\1{3,}", t)), ("handle", re.search(r"@\w+", t)),
                       ("phone", re.search(r"\+\d", t)), ("money", any(c in t for c in "$£€"))):

@@ -21,4 +21,5 @@ if __name__ == "__main__":
     result = run_all(args[0] if args else None, log=lambda m: print(m, file=sys.stderr))
     print(format_table(result))
     if out:
-        json.dump(result, open(out, "w"), indent=1)
+        with open(out, "w") as fh:
+            json.dump(result, fh, indent=1)

@@ -28,7 +28,7 @@ cat <<MSG
   Dandelion is starting on http://$HOST:$PORT/
   Log in as hana.hub (hub admin), fabien.spoke (spoke admin, France), hugo.helper (helper agent, France),
   mo.moderator (external moderator) ... password: dandelion-demo
-  Logs: var/log/. Press Ctrl+C to stop.
+  E-mails (invitations, password-reset links) are printed below. Logs: var/log/. Press Ctrl+C to stop.
 
 MSG
 $BIN/dandelion serve --host "$HOST" --port "$PORT"

@@ -43,7 +43,7 @@ def test_every_bad_row_is_reported_and_nothing_is_written(org):
     rows = [
         row(1),                                               # line 2: fine
         row(2, owner_unit="atlantis"),                        # line 3: unknown unit
-        row(3, owner_unit="spain"),                           # line 4: outside the French admin's scope
+        row(3, owner_unit="spain"),                           # line 4: outside the French admin's view: unknown
         row(4, owner="ghost"),                                # line 5: unknown owner
         row(5, network="myspace"),                            # line 6: bad network
         row(6, status="sleeping"),                            # line 7: bad status
@@ -62,7 +62,7 @@ def test_every_bad_row_is_reported_and_nothing_is_written(org):
     got = reasons(result)
     assert result.error_lines == list(range(3, 14))
     assert "Unknown unit 'atlantis'" in got[3]
-    assert "outside your scope" in got[4]
+    assert "Unknown unit 'spain'" in got[4]  # the same answer as for a unit that does not exist
     assert "Unknown owner 'ghost'" in got[5]
     assert "Unknown network 'myspace'" in got[6]
     assert "Bad status 'sleeping'" in got[7]
@@ -112,6 +112,17 @@ def test_import_with_wrong_cell_count_reports_the_line(org):
     assert reasons(result) == {3: "Expected 4 cells, found 3."}
 
 
+def test_a_visible_unit_without_the_add_permission_is_refused_by_name(org):
+    """Someone who reads the whole organisation but registers accounts only in France is told why Spain is refused."""
+    from dandelion.orgs.choices import Role
+    from tests.factories import MembershipFactory
+
+    MembershipFactory(user=org.users.fr_cm, unit=org.hub, role=Role.ANALYST)
+    result = services.import_accounts_csv(upload(csv_bytes([row(1), row(2, owner_unit="spain")])),
+                                          actor=org.users.fr_cm)
+    assert not result.ok and "outside your scope" in reasons(result)[3]
+
+
 def test_import_requires_add_permission(org):
     with pytest.raises(PermissionDeniedError):
         services.import_accounts_csv(upload(csv_bytes([row(1)])), actor=org.users.analyst)
@@ -125,7 +136,7 @@ def test_import_page_shows_results(org, client_for):
     response = client.post(url, {"file": upload(bad)})
     assert response.status_code == 400
     body = response.content.decode()
-    assert "Nothing was imported" in body and "outside your scope" in body and ">3<" in body
+    assert "Nothing was imported" in body and "Unknown unit" in body and "spain" in body and ">3<" in body
     response = client.post(url, {"file": upload(csv_bytes([row(1), row(2)]))})
     assert response.status_code == 200 and "Imported 2 accounts" in response.content.decode()
 

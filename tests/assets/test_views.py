@@ -28,29 +28,8 @@ def matrix(table):
     return pytest.mark.parametrize("who,expected", sorted(table.items()))
 
 
-@matrix(READ)
-def test_detail(org, client_for, who, expected):
-    response = client_for(getattr(org.users, who)).get(org.fr_account.get_absolute_url())
-    assert response.status_code == expected
-
-
-@matrix(CHANGE)
-@pytest.mark.parametrize("name", ["assets:account-edit", "assets:account-transfer"])
-def test_change_forms(org, client_for, who, expected, name):
-    response = client_for(getattr(org.users, who)).get(reverse(name, args=[org.fr_account.pk]))
-    assert response.status_code == expected
-
-
-@matrix(ADMIN)
-def test_archive_form(org, client_for, who, expected):
-    response = client_for(getattr(org.users, who)).get(reverse("assets:account-archive", args=[org.fr_account.pk]))
-    assert response.status_code == expected
-
-
-@matrix(ADD)
-@pytest.mark.parametrize("name", ["assets:account-create", "assets:account-import"])
-def test_add_forms(org, client_for, who, expected, name):
-    assert client_for(getattr(org.users, who)).get(reverse(name)).status_code == expected
+# The status of every role on every page is in test_matrix.py (the shared permission-matrix helper); the tables
+# above are kept for the API tests' content checks.
 
 
 @matrix({**ADMIN, "hub_admin": 200, "fr_admin": 200, "europe_admin": 200})

@@ -39,12 +39,18 @@ def browser():
 
 @pytest.fixture
 def page(browser, live_server, settings):
+    """A page on the live server. Every browser test also checks the Content Security Policy: a page that
+    breaks it (an inline script or style, a foreign resource) fails the test that visited it."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
     context = browser.new_context(base_url=live_server.url, viewport={"width": 1360, "height": 900})
     context.set_default_timeout(10_000)
     p = context.new_page()
+    p.csp_errors = csp_errors = []
+    p.on("console", lambda msg: csp_errors.append(f"{p.url}: {msg.text}")
+         if msg.type == "error" and "Content Security Policy" in msg.text else None)
     yield p
     context.close()
+    assert csp_errors == [], "Content Security Policy violations:\n" + "\n".join(csp_errors)
 
 
 def login(page, username: str, password: str = "pw-test-123") -> None:
@@ -66,5 +72,17 @@ def settled(page) -> None:
     """Wait until HTMX has finished its requests, swaps and settles, so the swapped-in elements have their
     ``hx-*`` listeners (acting on a swapped element before that fires no request)."""
     page.wait_for_load_state("networkidle")
-    page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+    wait_for(page, "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+
+
+def wait_for(page, expression: str, timeout: float = 10.0) -> None:
+    """Wait until the JavaScript ``expression`` is true. (Playwright's ``wait_for_function`` re-evaluates its string
+    with ``eval`` inside the page, which the Content Security Policy forbids; ``page.evaluate`` is not subject to
+    it.)"""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for: {expression}")
+        page.wait_for_timeout(50)

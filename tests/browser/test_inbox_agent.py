@@ -3,7 +3,7 @@ response; the customer's message is then answered, the SLA hit, and the reply we
 
 import pytest
 
-from tests.browser.conftest import login, settled, shot
+from tests.browser.conftest import login, settled, shot, wait_for
 from tests.inbox.conftest import _analyzer, _fake_store, deliver, event, inbox, post_hook  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -45,10 +45,10 @@ def test_agent_takes_and_answers_with_canned_response(page, inbox, deliver):
     assert "Assignee\nfragent\n" in page.inner_text("#conversation dl.props") + "\n"
 
     page.select_option("#id_canned_response", label="Colis perdu (colis)")
-    page.wait_for_function(
-        "document.querySelector('#reply-text textarea').value.includes('Bonjour Camille Martin')")
+    wait_for(page,
+             "document.querySelector('#reply-text textarea').value.includes('Bonjour Camille Martin')")
     page.click("button:has-text('Send reply')")
-    page.wait_for_function("document.querySelector('#conversation').innerText.includes('s\\'en occupe')")
+    wait_for(page, "document.querySelector('#conversation').innerText.includes('s\\'en occupe')")
     shot(page, "inbox-conversation-answered")
 
     conv.refresh_from_db()

@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser.conftest import login, shot
+from tests.browser.conftest import login, shot, wait_for
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -23,7 +23,7 @@ def test_hub_admin_walks_tree_and_registry(page, org):
     page.fill("input[name=q]", "brand_es")
     page.keyboard.press("Enter")
     page.wait_for_load_state("networkidle")
-    page.wait_for_function("!document.body.innerText.includes('@brand_fr')")
+    wait_for(page, "!document.body.innerText.includes('@brand_fr')")
     assert "@brand_es" in page.inner_text("body")
     page.click("a:has-text('@brand_es')")
     page.wait_for_load_state("networkidle")

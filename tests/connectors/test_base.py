@@ -101,7 +101,7 @@ class Sample(Connector):
     key = "sample"
     label = "Sample"
     capabilities = frozenset({"reply"})
-    config_schema = {  # noqa: RUF012 - plain tuples are accepted and normalised
+    config_schema = {
         "url": (str, True, "Where to post."),
         "timeout": (float, False, "Seconds.", 5.0),
         "verbose": ConfigField(bool, False, "Chatty logs."),

@@ -28,7 +28,8 @@ def conversation(**kwargs) -> Conversation:
 
 
 def messages(conv: Conversation, n: int, prefix: str) -> list[Message]:
-    return [Message(conversation=conv, network="facebook", external_id=f"{prefix}-{i}", direction=Direction.INBOUND,
+    return [Message(conversation=conv, account_id=conv.account_id, network="facebook", external_id=f"{prefix}-{i}",
+                    direction=Direction.INBOUND,
                     text=AWKWARD[i % len(AWKWARD)] + f" #{i}", sent_at=AT + dt.timedelta(seconds=i),
                     language="fr" if i % 2 else "", spam=i / 7, needs_reply=bool(i % 3),
                     replied_at=None if i % 4 else AT, in_reply_to="" if i % 5 else "parent-0")

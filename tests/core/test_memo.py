@@ -22,9 +22,9 @@ def test_memoized_only_inside_a_batch_block():
 
 # --- configuration kept across batches ------------------------------------------------------------------------------
 
-import pytest  # noqa: E402
+import pytest
 
-from dandelion.core.memo import config_changed, config_memoized, current_generation, forget  # noqa: E402
+from dandelion.core.memo import config_changed, config_memoized, current_generation, forget
 
 
 class Counter:

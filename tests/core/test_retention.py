@@ -58,7 +58,8 @@ def test_only_rows_past_their_time_and_never_work_still_to_do_are_deleted(org):
 
     outcomes = retention.purge(now=NOW)
 
-    assert {o.policy.name: o.deleted for o in outcomes} == {
+    # other apps' policies (webhook deliveries, notifications...) have nothing to delete here
+    assert {o.policy.name: o.deleted for o in outcomes if o.deleted} == {
         "core.periodic_runs": 1, "inbox.deliveries": 3, "inbox.failed_deliveries": 1, "tasks.failed": 1,
         "tasks.successful": 1}
     assert not any(o.more for o in outcomes)

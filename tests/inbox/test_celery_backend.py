@@ -82,7 +82,8 @@ def _wait(predicate, timeout=20.0):
 
 
 def test_webhook_events_are_processed_by_a_celery_worker(celery_backend, inbox, post_hook):
-    from dandelion.inbox.models import Conversation, InboundDelivery, JobSlot
+    from dandelion.core.models import JobSlot
+    from dandelion.inbox.models import Conversation, InboundDelivery
     from tests.inbox.conftest import event
 
     JobSlot.objects.all().delete()

@@ -303,8 +303,10 @@ def test_a_stored_webhook_costs_one_transaction_and_one_slot_statement(inbox, po
     slot), not a transaction of four; and the delivery's own transaction has no savepoint inside another."""
     from django.test.utils import CaptureQueriesContext
 
-    from dandelion.inbox.jobs import PROCESS_SLOT, take_slot
-    from dandelion.inbox.models import JobSlot
+    from dandelion.core import jobs as core_jobs
+    from dandelion.core.jobs import take_slot
+    from dandelion.core.models import JobSlot
+    from dandelion.inbox.jobs import PROCESS_SLOT
 
     assert take_slot("probe") is True and take_slot("probe") is False
     JobSlot.objects.filter(name="probe").update(
@@ -314,7 +316,7 @@ def test_a_stored_webhook_costs_one_transaction_and_one_slot_statement(inbox, po
     if connection.vendor == "sqlite":  # the path of SQLite before 3.35 (no RETURNING): the same answers
         from unittest import mock
 
-        with mock.patch.object(jobs, "_sqlite_returns", return_value=False):
+        with mock.patch.object(core_jobs, "_sqlite_returns", return_value=False):
             assert take_slot("old-sqlite") is True and take_slot("old-sqlite") is False
             JobSlot.objects.filter(name="old-sqlite").update(
                 enqueued_at=timezone.now() - dt.timedelta(seconds=JobSlot.STALE_AFTER + 1))

@@ -120,7 +120,7 @@ def test_malformed_payload_names_the_field(inbox, post_hook):
                                              "created_at": timezone.now().isoformat(), "author": {}}]}
     r = post_hook(inbox.fr_account, bad)
     assert r.status_code == 400
-    assert r.json() == {"error": "malformed", "detail": "events[1].author.id: required"}
+    assert r.json() == {"error": "malformed", "detail": "events[1].author.id: required", "field": "events[1].author.id"}
     r = post_hook(inbox.fr_account, None, raw=b"{not json")
     assert r.status_code == 400 and "invalid JSON" in r.json()["detail"]
     _nothing_written()
@@ -550,10 +550,11 @@ def test_a_bad_delivery_in_a_claim_over_several_accounts_holds_back_only_itself(
     process_pending_deliveries.call()
 
     states = dict(InboundDelivery.objects.values_list("pk", "state"))
-    assert states.pop(bad.pk) == DeliveryState.PENDING
+    assert states.pop(bad.pk) == DeliveryState.FAILED  # unreadable: failed for good at once, never retried
     assert set(states.values()) == {DeliveryState.DONE}
     bad.refresh_from_db()
-    assert bad.attempts == 1 and bad.error and bad.next_attempt_at is not None
+    assert bad.attempts == 1 and bad.error.startswith("events[0].") and bad.error.endswith(": required")
+    assert bad.next_attempt_at is None and bad.processed_at is not None
     assert set(Message.objects.values_list("external_id", flat=True)) == {"a-1", "c-1"}
 
 
@@ -627,3 +628,174 @@ def test_a_worker_reads_configuration_once_and_again_only_after_a_change(inbox, 
         update_membership(actor=inbox.users.hub_admin, membership=membership, is_available=False)
     fourth, _ = batch(4)
     assert fourth.team == inbox.fr_team and fourth.assignee is None  # nobody available: it waits in the queue
+
+
+# --- deduplication per receiving account; linked copies ------------------------------------------------------------
+
+
+def _second_french_account(inbox):
+    """Another facebook account of the French unit (the same helpers may answer on both)."""
+    from tests.factories import SocialAccountFactory
+
+    return SocialAccountFactory(owner_unit=inbox.france, network="facebook", handle="@brand_fr_support",
+                                external_id="fb-fr-support", languages=["fr"], country="FR", connector="fake")
+
+
+def test_the_same_post_reaching_two_accounts_is_one_message_in_each_inbox_linked(inbox, deliver, post_hook):
+    """A public post mentioning two of the organisation's accounts: each account receives it (same network id).
+    Neither delivery is lost: two messages, one per inbox, linked by their external id; delivered again to either
+    account, each is still stored once."""
+    other = _second_french_account(inbox)
+    post = event("@brand_fr @brand_fr_support ma commande n'est jamais arrivée !", id="post-77", author="u-7",
+                 language="fr")
+    deliver(inbox.fr_account, post)
+    deliver(other, post)
+    mine, theirs = (Message.objects.get(external_id="post-77", account=a) for a in (inbox.fr_account, other))
+    assert mine.conversation != theirs.conversation
+    assert mine.conversation.account == inbox.fr_account and theirs.conversation.account == other
+    assert list(mine.linked()) == [theirs] and list(theirs.linked()) == [mine]
+    assert mine.conversation.needs_reply and theirs.conversation.needs_reply  # both inboxes show it
+    assert mine.author_identity == theirs.author_identity  # one person
+    # delivered again to each account (and twice to one in a single claim): nothing more
+    assert post_hook(inbox.fr_account, {"events": [post, post]}).status_code == 202
+    assert post_hook(other, {"events": [post]}).status_code == 202
+    result = process_pending_deliveries.call()
+    assert result["deliveries"] == 2 and result["created"] == 0 and result["duplicates"] == 3
+    assert Message.objects.filter(external_id="post-77").count() == 2
+    assert Conversation.objects.count() == 2
+
+
+def test_the_same_post_reaching_two_accounts_in_one_claim_is_stored_for_each(inbox, post_hook):
+    other = _second_french_account(inbox)
+    post = event("@brand_fr @brand_fr_support remboursement ?", id="post-78", author="u-8", language="fr")
+    for account in (inbox.fr_account, other, other):
+        assert post_hook(account, {"events": [post]}).status_code == 202
+    result = process_pending_deliveries.call()
+    assert result["created"] == 2 and result["duplicates"] == 1
+    assert sorted(Message.objects.filter(external_id="post-78").values_list("account_id", flat=True)) == sorted(
+        [inbox.fr_account.pk, other.pk])
+
+
+def test_the_key_is_the_receiving_account_and_the_external_id(inbox, deliver):
+    """The database guards the key itself: a second copy for one account is refused, one for another is not."""
+    from django.db import IntegrityError, transaction
+
+    other = _second_french_account(inbox)
+    deliver(inbox.fr_account, event("Bonjour ?", id="k-1", author="u-9", language="fr"))
+    stored = Message.objects.get(external_id="k-1")
+    copy = Message.objects.get(pk=stored.pk)
+    copy.pk = None
+    with pytest.raises(IntegrityError), transaction.atomic():
+        copy.save()
+    copy.pk, copy.account = None, other
+    copy.save()
+    assert Message.objects.filter(external_id="k-1").count() == 2
+
+
+def test_answering_one_copy_answers_the_other_and_says_from_which_account(inbox, deliver):
+    """Answered from one inbox, the other copy is answered too: its conversation stops waiting, its first response
+    target is hit, and its history says from which account (and conversation) it was answered."""
+    from dandelion.inbox import services
+    from dandelion.inbox.choices import EventKind
+
+    other = _second_french_account(inbox)
+    post = event("Bonjour, ma commande n'est toujours pas arrivée !", id="post-79", author="u-10", language="fr",
+                 at=ago(minutes=5))
+    deliver(inbox.fr_account, post)
+    deliver(other, post)
+    mine = Conversation.objects.get(account=inbox.fr_account)
+    theirs = Conversation.objects.get(account=other)
+    assert theirs.team == inbox.fr_team and AppliedSla.objects.filter(conversation=theirs).exists()
+    services.reply_to_conversation(mine, text="Bonjour, nous regardons.", actor=inbox.users.fr_agent)
+    theirs.refresh_from_db()
+    copy = Message.objects.get(account=other, external_id="post-79")
+    assert copy.replied and copy.replied_at is not None
+    assert not theirs.needs_reply and theirs.waiting_since is None
+    assert theirs.first_response_at == copy.replied_at and theirs.last_outbound_at is None  # nothing sent from it
+    assert AppliedSla.objects.get(conversation=theirs, metric="first_response").status == "hit"
+    note = ConversationEvent.objects.get(conversation=theirs, kind=EventKind.ANSWERED_ELSEWHERE)
+    assert note.data["from_account"] == inbox.fr_account.pk
+    assert note.data["from_account_handle"] == inbox.fr_account.handle
+    assert note.data["from_conversation"] == mine.pk and note.data["message"] == copy.pk
+
+
+def test_an_echo_answering_one_copy_answers_the_other(inbox, deliver):
+    """The brand answered outside Dandelion, from one account: the other account's copy is answered too."""
+    other = _second_french_account(inbox)
+    t0 = ago(minutes=10)
+    post = event("@brand_fr @brand_fr_support où est ma commande ?", id="post-80", author="u-11", language="fr",
+                 at=t0)
+    deliver(other, post)
+    deliver(inbox.fr_account, post,
+            event("Nous regardons !", id="ans-80", author="brand", in_reply_to="post-80", from_account=True,
+                  at=t0 + dt.timedelta(minutes=3)))
+    theirs = Conversation.objects.get(account=other)
+    assert not theirs.needs_reply and theirs.first_response_at == t0 + dt.timedelta(minutes=3)
+    assert Message.objects.get(account=other, external_id="post-80").replied
+    assert not Message.objects.filter(account=other, external_id="ans-80").exists()  # the answer is not theirs
+
+
+def test_a_copy_arriving_after_the_post_was_answered_elsewhere_does_not_wait(inbox, deliver):
+    from dandelion.inbox import services
+    from dandelion.inbox.choices import EventKind
+
+    other = _second_french_account(inbox)
+    post = event("@brand_fr @brand_fr_support un souci avec ma carte", id="post-81", author="u-12", language="fr",
+                 at=ago(minutes=30))
+    deliver(inbox.fr_account, post)
+    services.reply_to_conversation(Conversation.objects.get(), text="Bonjour, c'est réglé.",
+                                   actor=inbox.users.fr_agent)
+    deliver(other, post)  # late: the network delivered the mention to the second account afterwards
+    theirs = Conversation.objects.get(account=other)
+    copy = Message.objects.get(account=other, external_id="post-81")
+    answer_at = Message.objects.get(account=inbox.fr_account, external_id="post-81").replied_at
+    assert copy.replied and copy.replied_at == answer_at
+    assert not theirs.needs_reply and theirs.first_response_at == answer_at
+    assert not AppliedSla.objects.filter(conversation=theirs, metric="first_response", status="active").exists()
+    assert ConversationEvent.objects.filter(conversation=theirs, kind=EventKind.ANSWERED_ELSEWHERE).count() == 1
+    # a later message of the customer in that thread waits as usual
+    deliver(other, event("Merci mais encore une question", id="post-82", author="u-12", in_reply_to="post-81",
+                         language="fr"))
+    theirs.refresh_from_db()
+    assert theirs.needs_reply
+
+
+def test_a_private_answer_answers_only_its_own_inbox(inbox, deliver):
+    """DMs are not linked answers: a private reply reaches one inbox only."""
+    from dandelion.inbox import services
+
+    other = _second_french_account(inbox)
+    dm = event("Bonjour, en privé : ma commande ?", id="dm-83", author="u-13", kind="dm", language="fr")
+    deliver(inbox.fr_account, dm)
+    deliver(other, dm)
+    services.reply_to_conversation(Conversation.objects.get(account=inbox.fr_account), text="Bonjour",
+                                   actor=inbox.users.fr_agent)
+    assert Conversation.objects.get(account=other).needs_reply
+    assert not Message.objects.get(account=other, external_id="dm-83").replied
+
+
+def test_the_conversation_page_shows_the_linked_copy_and_where_it_was_answered(inbox, deliver, client_for):
+    """The other inbox shows the post was answered from the first account, with a link for whoever may open that
+    conversation; a copy in another spoke is named, without a link, to people who may not open it."""
+    from dandelion.inbox import services
+    from tests.factories import SocialAccountFactory
+
+    other = _second_french_account(inbox)
+    spanish = SocialAccountFactory(owner_unit=inbox.spain, network="facebook", handle="@brand_es_fb",
+                                   external_id="fb-es", languages=["es"], country="ES", connector="fake")
+    post = event("Bonjour, ma commande n'est toujours pas arrivée !", id="post-90", author="u-20", language="fr",
+                 at=ago(minutes=5))
+    for account in (inbox.fr_account, other, spanish):
+        deliver(account, post)
+    mine = Conversation.objects.get(account=inbox.fr_account)
+    theirs = Conversation.objects.get(account=other)
+    services.reply_to_conversation(mine, text="Bonjour, nous regardons.", actor=inbox.users.fr_agent)
+
+    page = client_for(inbox.users.fr_agent).get(theirs.get_absolute_url()).content.decode()
+    assert "Answered from @brand_fr" in page and f'href="{mine.get_absolute_url()}"' in page
+    assert "Also received by" in page and "@brand_es_fb" in page
+    spanish_conv = Conversation.objects.get(account=spanish)
+    assert spanish_conv.get_absolute_url() not in page  # not this agent's spoke: named, not linked
+    assert "The same post was answered from @brand_fr." in page  # the history says it too
+    admin_page = client_for(inbox.users.hub_admin).get(theirs.get_absolute_url()).content.decode()
+    assert f'href="{spanish_conv.get_absolute_url()}"' in admin_page

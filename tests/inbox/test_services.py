@@ -35,7 +35,7 @@ def test_agent_reply_is_sent_and_first_response_sla_is_hit(inbox, conv, django_c
     agent = inbox.users.fr_agent
     with django_capture_on_commit_callbacks() as callbacks:
         msg = services.reply_to_conversation(conv, text="Bonjour Camille, nous regardons tout de suite.", actor=agent)
-    assert msg.delivery_status == DeliveryStatus.PENDING and len(callbacks) == 1
+    assert msg.delivery_status == DeliveryStatus.PENDING and len(callbacks) == 2  # the delivery job, the event
     conv.refresh_from_db()
     assert conv.first_response_at is not None and not conv.needs_reply
     assert AppliedSla.objects.get(conversation=conv, metric="first_response").status == "hit"
@@ -121,6 +121,50 @@ def test_new_message_reopens_a_resolved_conversation(inbox, conv, deliver):
     conv.refresh_from_db()
     assert conv.status == ConversationStatus.OPEN and conv.needs_reply
     assert ConversationEvent.objects.filter(conversation=conv, kind=EventKind.ROUTED).count() == 2
+
+
+def test_snooze_keeps_the_clocks_then_the_customer_or_the_sweep_brings_it_back(inbox, conv, deliver):
+    from dandelion.inbox.exceptions import InvalidTransition
+
+    agent = inbox.users.fr_agent
+    clocks_before = list(AppliedSla.objects.filter(conversation=conv).values_list("metric", "status"))
+    with pytest.raises(InvalidTransition):
+        services.snooze_conversation(conv, actor=agent, until=timezone.now() - dt.timedelta(minutes=1))
+    services.snooze_conversation(conv, actor=agent, until=timezone.now() + dt.timedelta(hours=2))
+    conv.refresh_from_db()
+    assert conv.status == ConversationStatus.SNOOZED and conv.snoozed_until is not None
+    assert list(AppliedSla.objects.filter(conversation=conv).values_list("metric", "status")) == clocks_before
+    assert AuditEvent.objects.filter(action="inbox.snooze").count() == 1
+    with pytest.raises(PermissionDeniedError):
+        services.snooze_conversation(conv, actor=inbox.users.es_agent)
+    # the customer writes again: open, routed again
+    deliver(inbox.fr_account, event("Toujours rien ?", id="q3", author="u-1", in_reply_to="q1", language="fr"))
+    conv.refresh_from_db()
+    assert conv.status == ConversationStatus.OPEN and conv.snoozed_until is None
+    # snoozed with no end, swept once its messages waited too long: back in the queue
+    services.snooze_conversation(conv, actor=agent)
+    assert conv.id in sweep(now=timezone.now() + dt.timedelta(hours=1))
+    conv.refresh_from_db()
+    assert conv.status == ConversationStatus.OPEN and conv.needs_reply
+
+
+def test_pending_waits_on_the_customer_whose_answer_opens_it_with_the_same_team(inbox, conv, deliver):
+    from dandelion.inbox.exceptions import InvalidTransition
+
+    agent = inbox.users.fr_agent
+    services.reply_to_conversation(conv, text="Pouvez-vous nous donner le numéro de commande ?", actor=agent)
+    services.mark_pending(conv, actor=agent)
+    conv.refresh_from_db()
+    assert conv.status == ConversationStatus.PENDING
+    with pytest.raises(InvalidTransition):
+        services.mark_pending(conv, actor=agent)
+    team, assignee = conv.team_id, conv.assignee_id
+    deliver(inbox.fr_account, event("C'est le 12345", id="q4", author="u-1", in_reply_to="q1", language="fr"))
+    conv.refresh_from_db()
+    assert conv.status == ConversationStatus.OPEN and conv.needs_reply
+    assert (conv.team_id, conv.assignee_id) == (team, assignee)  # not routed again
+    assert ConversationEvent.objects.filter(conversation=conv, kind=EventKind.ROUTED).count() == 1
+    assert AppliedSla.objects.filter(conversation=conv, metric="next_response", status="active").exists()
 
 
 def test_moderation_through_connector_and_locally(inbox, conv, deliver):

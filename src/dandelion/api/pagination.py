@@ -1,3 +1,5 @@
+from typing import cast
+
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
@@ -16,7 +18,8 @@ class StandardPagination(PageNumberPagination):
     max_page_size = 500
     search_param = "search"
 
-    def django_paginator_class(self, queryset, page_size):
+    # a factory method in place of DRF's class attribute (DRF only calls it): the count's limit depends on the request
+    def django_paginator_class(self, queryset, page_size):  # type: ignore[override]
         searching = bool((self.request.query_params.get(self.search_param) or "").strip()) if self.request else False
         return BoundedPaginator(queryset, page_size, limit=count_limit(searching))
 
@@ -28,9 +31,11 @@ class StandardPagination(PageNumberPagination):
         return number
 
     def get_paginated_response(self, data):
+        assert self.page is not None
+        paginator = cast(BoundedPaginator, self.page.paginator)
         return Response({
-            "count": self.page.paginator.count,
-            "count_exact": self.page.paginator.count_exact,
+            "count": paginator.count,
+            "count_exact": paginator.count_exact,
             "next": self.get_next_link(),
             "previous": self.get_previous_link(),
             "results": data,

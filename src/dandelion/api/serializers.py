@@ -22,12 +22,14 @@ from __future__ import annotations
 
 import datetime as dt
 import operator
+from collections.abc import Callable
 from functools import cached_property
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.utils import timezone
-from rest_framework import fields, relations, serializers
+from rest_framework import ISO_8601, fields, relations, serializers
 from rest_framework.fields import SkipField
 from rest_framework.relations import PKOnlyObject
 from rest_framework.settings import api_settings
@@ -70,11 +72,14 @@ class FastReadModelSerializer(serializers.ModelSerializer):
     @cached_property
     def _row_plan(self) -> list[tuple]:
         """``(name, getter or None, convert, is_datetime, field)`` per readable field, in the fields' order."""
-        model = self.Meta.model
-        plan = []
+        model: Any = self.Meta.model
+        plan: list[tuple] = []
         for field in self._readable_fields:
-            getter, convert, is_datetime = None, field.to_representation, False
-            if _own(field, relations.PrimaryKeyRelatedField, "get_attribute", "to_representation",
+            getter: Callable[[Any], Any] | None = None
+            convert: Callable[[Any], Any] | None = field.to_representation
+            is_datetime = False
+            if isinstance(field, relations.PrimaryKeyRelatedField) and _own(
+                    field, relations.PrimaryKeyRelatedField, "get_attribute", "to_representation",
                     "use_pk_only_optimization") and field.pk_field is None and len(field.source_attrs) == 1:
                 try:
                     fk = model._meta.get_field(field.source_attrs[0])
@@ -90,7 +95,7 @@ class FastReadModelSerializer(serializers.ModelSerializer):
                         getter, convert = operator.attrgetter(".".join(path)), to
                     elif _own(field, fields.DateTimeField, "to_representation", "enforce_timezone",
                               "default_timezone") and not hasattr(field, "timezone") and \
-                            str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == fields.ISO_8601:
+                            str(getattr(field, "format", api_settings.DATETIME_FORMAT)).lower() == ISO_8601:
                         getter, is_datetime = operator.attrgetter(".".join(path)), True
                     elif any(_own(field, cls, "to_representation") for cls in _AS_FIELD_DOES):
                         getter = operator.attrgetter(".".join(path))
@@ -101,7 +106,7 @@ class FastReadModelSerializer(serializers.ModelSerializer):
         if not isinstance(instance, self.Meta.model):
             return super().to_representation(instance)
         zone = timezone.get_current_timezone() if settings.USE_TZ else None
-        ret = {}
+        ret: dict[str, Any] = {}
         for name, getter, convert, is_datetime, field in self._row_plan:
             if getter is not None:
                 try:

@@ -1,8 +1,7 @@
 from django.contrib import admin
 
-from dandelion.core.admin import AuditedAdmin
-
 from dandelion.assets.models import SocialAccount
+from dandelion.core.admin import AuditedAdmin
 
 
 @admin.register(SocialAccount)

@@ -180,6 +180,7 @@ class RowChecker:
 
     def check(self, line: int, raw: dict[str, str]) -> tuple[dict[str, Any] | None, list[RowError]]:
         from dandelion.assets.services import normalise_country, normalise_languages
+        from dandelion.core.permissions import may_see_unit
 
         errors: list[RowError] = []
 
@@ -217,7 +218,7 @@ class RowChecker:
         slug = get("owner_unit")
         if slug:
             unit = self.units.get(slug)
-            if unit is None:
+            if unit is None or not may_see_unit(self.actor, unit):  # outside the importer's view: as if missing
                 err("owner_unit", f"Unknown unit {slug!r}.")
             elif not unit.is_active:
                 err("owner_unit", f"Unit {slug!r} is deactivated.")

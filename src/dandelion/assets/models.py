@@ -14,7 +14,7 @@ from django.utils import timezone
 from dandelion.assets import crypto
 from dandelion.assets.choices import HEALTH_SEVERITY, AccountStatus, HealthFlag
 from dandelion.core.models import TimeStampedModel
-from dandelion.core.querysets import RestrictedQuerySet
+from dandelion.core.querysets import OrgScope, RestrictedQuerySet
 
 
 def new_webhook_secret() -> str:
@@ -64,7 +64,7 @@ class SocialAccount(TimeStampedModel):
     ``network`` is a key of the connectors' network catalogue; ``connector`` the plugin that talks to it.
     Credentials and the webhook secret are encrypted at rest (MultiFernet) and never shown back in full."""
 
-    org_path_lookup = "owner_unit__path"
+    org_scope = OrgScope(path="owner_unit__path")
 
     network = models.CharField(max_length=40, db_index=True)
     connector = models.CharField(max_length=40, default="generic", help_text="Connector plugin key.")
@@ -94,6 +94,16 @@ class SocialAccount(TimeStampedModel):
     last_error_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
     notes = models.TextField(blank=True)
+    # polling (connectors that fetch instead of receiving webhooks): written by the assets poll-state services only
+    poll_state = models.JSONField(
+        default=dict, blank=True, editable=False,
+        help_text="The connector's opaque cursor (IMAP UIDVALIDITY/UID, a feed's ETag...), kept across restarts.")
+    last_polled_at = models.DateTimeField(null=True, blank=True, editable=False)
+    next_poll_at = models.DateTimeField(
+        null=True, blank=True, editable=False, db_index=True,
+        help_text="When the account is due for its next poll; also the lease of the worker polling it.")
+    poll_failures = models.PositiveSmallIntegerField(
+        default=0, editable=False, help_text="Consecutive failed polls (transient errors back off on this).")
 
     objects = SocialAccountManager()
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +19,7 @@ from django.utils import timezone
 from dandelion.assets import crypto, csvio
 from dandelion.assets.choices import ISO_639_1, SETTABLE_STATUSES, AccountStatus
 from dandelion.assets.csvio import ImportResult
+from dandelion.assets.events import account_changed
 from dandelion.assets.exceptions import (
     AccountArchived,
     AccountNotArchived,
@@ -27,6 +29,8 @@ from dandelion.assets.exceptions import (
 from dandelion.assets.models import SocialAccount
 from dandelion.assets.networks import resolve_connector
 from dandelion.core import audit
+from dandelion.core.actors import SYSTEM
+from dandelion.core.events import emit
 from dandelion.core.permissions import require_perm
 
 logger = logging.getLogger(__name__)
@@ -210,6 +214,7 @@ def update_account(account: SocialAccount, *, actor, **changes: Any) -> SocialAc
     _save(account)
     audit.record(actor=actor, action="assets.account.update", obj=account,
                  summary=f"Updated {account}: {', '.join(diff)}", changes=diff)
+    emit(account_changed(account, actor=actor, change="update", fields=diff))
     return account
 
 
@@ -244,6 +249,7 @@ def transfer_account(account: SocialAccount, *, to_unit, new_owner=None, actor, 
         summary=f"Transferred {account} from {from_name} to {to_unit.name}: {reason}"[:300],
         changes=audit.diff(before, _snapshot(account)),
     )
+    emit(account_changed(account, actor=actor, change="transfer", fields=audit.diff(before, _snapshot(account)), from_unit_id=before["owner_unit"]))
     return account
 
 
@@ -260,6 +266,7 @@ def archive_account(account: SocialAccount, *, actor, reason: str = "") -> Socia
     summary = f"Archived {account}" + (f": {reason.strip()}" if reason and reason.strip() else "")
     audit.record(actor=actor, action="assets.account.archive", obj=account, summary=summary[:300],
                  changes=audit.diff(before, _snapshot(account)))
+    emit(account_changed(account, actor=actor, change="archive", fields=["status", "archived_at"]))
     return account
 
 
@@ -276,6 +283,7 @@ def restore_account(account: SocialAccount, *, actor, status: str = AccountStatu
     _save(account)
     audit.record(actor=actor, action="assets.account.restore", obj=account, summary=f"Restored {account}",
                  changes=audit.diff(before, _snapshot(account)))
+    emit(account_changed(account, actor=actor, change="restore", fields=["status", "archived_at"]))
     return account
 
 
@@ -303,7 +311,9 @@ def set_account_credentials(account: SocialAccount, *, credentials: dict[str, An
     old_expiry = account.credentials_expires_at
     account.set_credentials(cleaned)
     account.credentials_expires_at = expires_at if cleaned else None
-    account.save(update_fields=["credentials_encrypted", "credentials_expires_at", "updated_at"])
+    account.next_poll_at, account.poll_failures = None, 0  # new credentials: polled again at once
+    account.save(update_fields=["credentials_encrypted", "credentials_expires_at", "next_poll_at", "poll_failures",
+                                "updated_at"])
     changes = audit.diff(
         {"credentials_keys": old_keys, "credentials_expires_at": audit._jsonable(old_expiry)},
         {"credentials_keys": sorted(cleaned), "credentials_expires_at": audit._jsonable(account.credentials_expires_at)},
@@ -314,6 +324,7 @@ def set_account_credentials(account: SocialAccount, *, credentials: dict[str, An
     audit.record(actor=actor, action="assets.account.set_credentials", obj=account,
                  summary=f"{verb} credentials of {account}" + (f" ({', '.join(sorted(cleaned))})" if cleaned else ""),
                  changes=changes)
+    emit(account_changed(account, actor=actor, change="credentials", fields=changes))
     return account
 
 
@@ -411,6 +422,84 @@ def mark_dormant_accounts(*, actor=None, now: dt.datetime | None = None) -> int:
                      summary=f"Marked {account} dormant (last activity: {last})",
                      changes={"status": [AccountStatus.ACTIVE.value, AccountStatus.DORMANT.value]})
     return changed
+
+
+# --- poll state (connectors that fetch: e-mail, feeds) --------------------------------------------------------
+
+#: ``last_error`` of a polling failure starts with this, so a successful poll clears its own errors only.
+POLL_ERROR_PREFIX = "Polling: "
+#: Consecutive transient failures after which the account's health shows the error (a blip never does).
+POLL_FAILURES_BEFORE_HEALTH = 5
+
+
+def claim_poll(account_id: int, *, now: dt.datetime, lease: dt.timedelta) -> bool:
+    """Take the account for one poll if it is due: a conditional UPDATE of ``next_poll_at`` (due → leased until
+    ``now + lease``), so two workers never poll the same account at once and a killed worker's lease expires."""
+    from django.db.models import Q
+
+    return bool(
+        SocialAccount.objects.filter(Q(next_poll_at__isnull=True) | Q(next_poll_at__lte=now), pk=account_id)
+        .exclude(status=AccountStatus.ARCHIVED)
+        .update(next_poll_at=now + lease)
+    )
+
+
+def record_poll_success(account: SocialAccount, *, cursor: dict[str, Any], next_poll_at: dt.datetime,
+                        now: dt.datetime | None = None) -> None:
+    """Store the connector's cursor after a poll whose events are stored (call it in the same transaction), and
+    clear a polling error from the account's health (audited: the account works again). Not audited otherwise: a
+    poll is not a person's action."""
+    now = now or timezone.now()
+    fields = {"poll_state": dict(cursor), "last_polled_at": now, "next_poll_at": next_poll_at, "poll_failures": 0}
+    cleared = account.last_error.startswith(POLL_ERROR_PREFIX)
+    if cleared:
+        fields.update(last_error="", last_error_at=None)
+    SocialAccount.objects.filter(pk=account.pk).update(**fields)
+    old_error = account.last_error
+    for name, value in fields.items():
+        setattr(account, name, value)
+    if cleared:
+        audit.record(actor=None, action="assets.account.poll_recovered", obj=account,
+                     summary=f"Polling {account} works again", changes={"last_error": [old_error, ""]})
+
+
+def record_poll_failure(account: SocialAccount, *, error: str, permanent: bool, retry_at: dt.datetime,
+                        now: dt.datetime | None = None) -> bool:
+    """Count a failed poll and schedule the next try at ``retry_at`` (the cursor is kept). A permanent error (bad
+    credentials, a feed gone) or ``POLL_FAILURES_BEFORE_HEALTH`` transient ones in a row show on the account's
+    health (``last_error``; audited when it changes). Returns True when the health shows the error."""
+    now = now or timezone.now()
+    failures = min(account.poll_failures + 1, 32_000)
+    fields: dict[str, Any] = {"poll_failures": failures, "next_poll_at": retry_at, "last_polled_at": now}
+    shown = permanent or failures >= POLL_FAILURES_BEFORE_HEALTH
+    message = (POLL_ERROR_PREFIX + (error or "unknown error"))[:500]
+    changed = shown and message != account.last_error
+    if shown:
+        fields.update(last_error=message, last_error_at=now)
+    SocialAccount.objects.filter(pk=account.pk).update(**fields)
+    old_error = account.last_error
+    for name, value in fields.items():
+        setattr(account, name, value)
+    if changed:
+        audit.record(actor=None, action="assets.account.poll_failed", obj=account,
+                     summary=f"Polling {account} failed{' (permanent)' if permanent else ''}: {error}"[:300],
+                     changes={"last_error": [old_error, message]})
+    return shown
+
+
+@transaction.atomic
+def reset_poll_state(account: SocialAccount, *, actor) -> SocialAccount:
+    """Forget the connector's cursor (the next poll starts afresh: already stored items are not duplicated, the
+    inbox deduplicates by external id) and poll at once."""
+    require_perm(actor, PERM_CHANGE, account.owner_unit)
+    if account.is_archived:
+        raise AccountArchived()
+    had = sorted(account.poll_state or {})
+    SocialAccount.objects.filter(pk=account.pk).update(poll_state={}, next_poll_at=None, poll_failures=0)
+    account.poll_state, account.next_poll_at, account.poll_failures = {}, None, 0
+    audit.record(actor=actor, action="assets.account.reset_poll_state", obj=account,
+                 summary=f"Reset the polling cursor of {account}", changes={"poll_state": [had, []]})
+    return account
 
 
 # --- CSV import ------------------------------------------------------------------------------------------------
@@ -520,3 +609,29 @@ def import_accounts_csv(file, *, actor) -> ImportResult:
     result.created = len(created)
     result.account_ids = [a.pk for a in created if a.pk is not None]
     return result
+
+
+# --- for other apps: what the inbox reports about an account -------------------------------------------------
+# Operational facts, not configuration changes: no audit row (a busy account would write one per event); they are
+# visible on the account's page and in the registry's health flags.
+
+
+def note_account_activity(latest: Mapping[int, dt.datetime], *, actor=SYSTEM) -> int:
+    """Move each account's ``last_activity_at`` forward to ``latest[account id]`` (never back), in one statement
+    for any number of accounts. Returns how many accounts moved."""
+    if not latest:
+        return 0
+    from django.db.models import Case, F, Q, Value, When
+
+    later = Q()
+    for pk, at in latest.items():
+        later |= Q(pk=pk) & (Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at))
+    return SocialAccount.objects.filter(later).update(last_activity_at=Case(
+        *[When(pk=pk, then=Value(at)) for pk, at in sorted(latest.items())], default=F("last_activity_at")))
+
+
+def record_account_error(account: SocialAccount, *, error: str, at: dt.datetime | None = None, actor=SYSTEM) -> None:
+    """A permanent connector error on ``account`` (a revoked token, a removed page): kept as its last error."""
+    at = at or timezone.now()
+    SocialAccount.objects.filter(pk=account.pk).update(last_error=str(error)[:500], last_error_at=at)
+    account.last_error, account.last_error_at = str(error)[:500], at

@@ -8,9 +8,8 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,8 +27,8 @@ from dandelion.assets.forms import (
 )
 from dandelion.assets.models import SocialAccount
 from dandelion.core.exceptions import DandelionError, PermissionDeniedError
-from dandelion.core.htmx import render_page_or_partial
 from dandelion.core.permissions import has_perm
+from dandelion.core.view_helpers import form_error, get_visible, paginate, render_page_or_partial, require
 
 PAGE_SIZE = 50
 
@@ -39,12 +38,11 @@ def _visible(request):
 
 
 def _get_account(request, pk: int) -> SocialAccount:
-    return get_object_or_404(_visible(request), pk=pk)
+    return get_visible(request, _visible(request), pk)
 
 
 def _require(request, perm: str, account: SocialAccount) -> None:
-    if not has_perm(request.user, perm, account.owner_unit):
-        raise PermissionDenied(f"You may not do this on {account}.")
+    require(request.user, perm, account.owner_unit, message=f"You may not do this on {account}.")
 
 
 def filtered_accounts(request):
@@ -57,16 +55,11 @@ def filtered_accounts(request):
     return filterset, qs
 
 
-def _form_error(form, exc: DandelionError) -> None:
-    field = exc.field if exc.field in form.fields else None
-    form.add_error(field, exc.message)
-
-
 @login_required
 @require_GET
 def account_list(request):
     filterset, qs = filtered_accounts(request)
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = paginate(request, qs)
     now = timezone.now()
     rows = [(account, account.health_badges(now)) for account in page]
     return render_page_or_partial(
@@ -111,7 +104,7 @@ def account_create(request):
         except PermissionDeniedError as exc:
             raise PermissionDenied(exc.message) from exc
         except DandelionError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, f"Registered {account}.")
             return redirect(account)
@@ -134,7 +127,7 @@ def account_edit(request, pk: int):
         except PermissionDeniedError as exc:
             raise PermissionDenied(exc.message) from exc
         except DandelionError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, f"Saved {account}.")
             return redirect(account)
@@ -156,7 +149,7 @@ def account_transfer(request, pk: int):
         except PermissionDeniedError as exc:
             raise PermissionDenied(exc.message) from exc
         except DandelionError as exc:
-            _form_error(form, exc)
+            form_error(form, exc)
         else:
             messages.success(request, f"Transferred {account} to {account.owner_unit.name}.")
             if SocialAccount.objects.restrict(request.user, "view").filter(pk=account.pk).exists():

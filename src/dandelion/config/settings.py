@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 import environ
+from csp.constants import NONCE, NONE, SELF
 
 SRC_DIR = Path(__file__).resolve().parent.parent  # src/dandelion
 BASE_DIR = SRC_DIR.parent.parent  # repository root
@@ -33,7 +35,8 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
-ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver", "[::1]"])
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=LOCAL_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -53,6 +56,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_tasks",
     "django_tasks_db",
+    "axes",
     "dandelion.core",
     "dandelion.orgs",
     "dandelion.assets",
@@ -60,10 +64,13 @@ INSTALLED_APPS = [
     "dandelion.understanding",
     "dandelion.inbox",
     "dandelion.routing",
+    "dandelion.notifications",
+    "dandelion.webhooks",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -74,6 +81,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "dandelion.core.middleware.RequestContextMiddleware",
     "dandelion.core.middleware.StatementTimeoutMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: turns a lockout raised during authentication into the lockout page
 ]
 
 ROOT_URLCONF = "dandelion.config.urls"
@@ -115,13 +123,95 @@ if os.environ.get("DANDELION_TEST_DB_NAME"):
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Accounts (docs/security.md) ----------------------------------------------------------------------------
+# Django's full set of validators; every form that sets a password runs them (reset, invitation, admin,
+# createsuperuser): the username or e-mail as password, short, common and all-digit passwords are refused.
 AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {
+        "NAME": "django.contrib.auth.password_validation.MinimumLengthValidator",
+        "OPTIONS": {"min_length": env.int("DANDELION_PASSWORD_MIN_LENGTH", default=10)},
+    },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+# django-axes first: it refuses a locked-out username+address before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
+# A password-reset link is valid this long (seconds); an invitation link this many days (resending makes a new
+# link and voids the earlier ones).
+PASSWORD_RESET_TIMEOUT = env.int("DANDELION_PASSWORD_RESET_TIMEOUT", default=3 * 3600)
+DANDELION_INVITATION_DAYS = env.int("DANDELION_INVITATION_DAYS", default=7)
+# The address people reach Dandelion at: links in e-mails sent outside a request (invitations) start with it.
+DANDELION_BASE_URL = env.str("DANDELION_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
+# that pair is locked out for the cool-off period (a 429 page says so). Unlock: `dandelion axes-reset-username
+# NAME`, `dandelion axes-reset`, or the admin's "Access attempts". API tokens never pass through it.
+AXES_ENABLED = env.bool("DANDELION_LOGIN_THROTTLING", default=True)
+AXES_FAILURE_LIMIT = env.int("DANDELION_LOGIN_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = timedelta(minutes=env.int("DANDELION_LOGIN_COOLOFF_MINUTES", default=15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "dandelion.orgs.auth_views.locked_out"  # the styled 429 page
+AXES_DISABLE_ACCESS_LOG = True  # failures are kept (AccessAttempt); successful logins are not logged twice
+AXES_VERBOSE = False
+AXES_USERNAME_FORM_FIELD = "username"
+
+# E-mail: EMAIL_URL (smtp://user:password@host:587/?tls=True, smtp+ssl://..., consolemail://, filemail:///path)
+# or the console backend by default, so a bare machine prints invitations and reset links in its log.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+globals().update(_email)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Dandelion <dandelion@localhost>")
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=20)
+EMAIL_SUBJECT_PREFIX = "[Dandelion] "
+
+# --- Transport and browser security ---------------------------------------------------------------------------
+# HTTPS is assumed whenever Dandelion is served beyond this machine without DEBUG (ALLOWED_HOSTS names another
+# host): plain HTTP is redirected, HSTS is sent, cookies are Secure. DANDELION_HTTPS=0/1 says so explicitly.
+DANDELION_HTTPS = env.bool("DANDELION_HTTPS", default=not DEBUG and not set(ALLOWED_HOSTS) <= set(LOCAL_HOSTS))
+if env.bool("DANDELION_BEHIND_PROXY", default=False):
+    # A TLS-terminating reverse proxy that sets X-Forwarded-Proto and X-Forwarded-For (and strips the client's).
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    AXES_IPWARE_META_PRECEDENCE_ORDER = ["HTTP_X_FORWARDED_FOR", "REMOTE_ADDR"]
+    AXES_IPWARE_PROXY_COUNT = env.int("DANDELION_PROXY_COUNT", default=1)
+SECURE_SSL_REDIRECT = DANDELION_HTTPS
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # the load balancer's probe speaks plain HTTP
+SECURE_HSTS_SECONDS = env.int("DANDELION_HSTS_SECONDS", default=31_536_000) if DANDELION_HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DANDELION_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("DANDELION_HSTS_PRELOAD", default=True)
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = DANDELION_HTTPS
+SESSION_COOKIE_HTTPONLY = CSRF_COOKIE_HTTPONLY = True  # pages carry the CSRF token; no script reads cookies
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = env.int("DANDELION_SESSION_AGE", default=14 * 24 * 3600)
+
+# Content Security Policy (django-csp): everything is served from this site; no inline script or style except
+# through the per-response nonce ({{ csp_nonce }} in templates). The API docs relax it for their own views only.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, NONCE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+        "report-uri": env.list("DANDELION_CSP_REPORT_URI", default=[]) or None,
+    },
+}
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
@@ -165,9 +255,20 @@ DANDELION_RETAIN_FAILED_DELIVERIES_DAYS = env.int("DANDELION_RETAIN_FAILED_DELIV
 DANDELION_RETAIN_JOB_RESULTS_DAYS = env.int("DANDELION_RETAIN_JOB_RESULTS_DAYS", default=14)
 DANDELION_RETAIN_FAILED_JOB_RESULTS_DAYS = env.int("DANDELION_RETAIN_FAILED_JOB_RESULTS_DAYS", default=30)
 DANDELION_RETAIN_PERIODIC_RUNS_DAYS = env.int("DANDELION_RETAIN_PERIODIC_RUNS_DAYS", default=7)
+DANDELION_RETAIN_WEBHOOK_DELIVERIES_DAYS = env.int("DANDELION_RETAIN_WEBHOOK_DELIVERIES_DAYS", default=30)
+DANDELION_RETAIN_READ_NOTIFICATIONS_DAYS = env.int("DANDELION_RETAIN_READ_NOTIFICATIONS_DAYS", default=90)
 # at most this many rows per policy and run (a backlog is worked off over several runs), this many a transaction
 DANDELION_RETENTION_MAX_ROWS = env.int("DANDELION_RETENTION_MAX_ROWS", default=1_000_000)
 DANDELION_RETENTION_CHUNK = env.int("DANDELION_RETENTION_CHUNK", default=1_000)
+
+# Outgoing webhooks (dandelion.webhooks, docs/webhooks.md). Private targets (loopback, private networks, link-local:
+# the cloud metadata endpoint) are refused unless allowed: allowed under DEBUG (the demo) and in tests only.
+DANDELION_WEBHOOK_ALLOW_PRIVATE = env.bool("DANDELION_WEBHOOK_ALLOW_PRIVATE", default=DEBUG)
+DANDELION_WEBHOOK_TIMEOUT = env.float("DANDELION_WEBHOOK_TIMEOUT", default=10.0)  # seconds per attempt
+DANDELION_WEBHOOK_MAX_ATTEMPTS = env.int("DANDELION_WEBHOOK_MAX_ATTEMPTS", default=8)  # per delivery
+DANDELION_WEBHOOK_RETRY_BASE_SECONDS = env.int("DANDELION_WEBHOOK_RETRY_BASE_SECONDS", default=30)
+DANDELION_WEBHOOK_RETRY_MAX_SECONDS = env.int("DANDELION_WEBHOOK_RETRY_MAX_SECONDS", default=6 * 3600)
+DANDELION_WEBHOOK_DISABLE_AFTER = env.int("DANDELION_WEBHOOK_DISABLE_AFTER", default=10)  # failed attempts in a row
 
 # Background work: Django's tasks API. "database" (embedded default) or "celery" (scale-out).
 DANDELION_TASK_BACKEND = env.str("DANDELION_TASK_BACKEND", default="database")
@@ -193,7 +294,7 @@ REST_FRAMEWORK = {
         "rest_framework.filters.SearchFilter",
         "rest_framework.filters.OrderingFilter",
     ],
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "dandelion.api.schema.DandelionAutoSchema",
     "EXCEPTION_HANDLER": "dandelion.api.exceptions.exception_handler",
     "TEST_REQUEST_DEFAULT_FORMAT": "json",
 }
@@ -209,6 +310,10 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "dandelion.orgs.choices.UnitKind",
         "TeamKindEnum": "dandelion.orgs.choices.TeamKind",
+        "WebhookSubscriptionStateEnum": "dandelion.webhooks.choices.SubscriptionState",
+        "WebhookDeliveryStatusEnum": "dandelion.webhooks.choices.DeliveryStatus",
+        # an account's status as read (as a client sets it: SocialAccountStatusEnum, archiving is its own action)
+        "AccountStatusEnum": "dandelion.assets.choices.AccountStatus",
     },
 }
 

@@ -1,10 +1,11 @@
-from django.apps import AppConfig
+from dandelion.core import plugins
 
 
-class ConnectorsConfig(AppConfig):
+class ConnectorsConfig(plugins.DandelionAppConfig):
     name = "dandelion.connectors"
     label = "connectors"
     verbose_name = "Connectors"
+    audit_filter = False  # no models of its own
 
     def ready(self) -> None:
         """Import the connector plugins (``settings.DANDELION_CONNECTOR_PLUGINS`` overrides ``registry.PLUGINS``)."""

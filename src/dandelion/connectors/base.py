@@ -10,15 +10,32 @@ Capabilities (``Capability``) and the Protocol each one promises:
 capability     Protocol                      methods
 =============  ============================  ==========================================================
 ``inbound``    ``InboundConnector``          ``parse_webhook(account, body, headers) -> list[InboundEvent]``
-``poll``       ``PollingConnector``          ``poll(account, since) -> list[InboundEvent]``
+``poll``       ``PollingConnector``          ``poll(account, since) -> list[InboundEvent]``; optionally
+                                             ``poll_cursor(account, cursor) -> PollResult`` (see below)
 ``reply``      ``ReplyConnector``            ``send_reply(account, reply) -> SentMessage``
 ``moderation`` ``ModerationConnector``       ``hide`` / ``unhide`` / ``delete`` / ``ban_author``
 ``metrics``    ``MetricsConnector``          ``fetch_metrics(account) -> AccountMetrics``
 ``publishing`` ``PublishingConnector``       ``publish(account, post) -> SentMessage`` (declared only)
 =============  ============================  ==========================================================
 
+Polling with a cursor: a connector that can resume where it stopped (IMAP UIDVALIDITY/UID, a feed's ETag and
+Last-Modified) also implements ``CursorPollingConnector.poll_cursor(account, cursor) -> PollResult``: the cursor is
+an opaque JSON-able mapping that the caller stores on the account and hands back on the next poll (``None`` the first
+time). ``poll_with_cursor(connector, account, cursor)`` is the one call the polling job makes: it adapts connectors
+that only know ``poll(account, since)`` (replay, fake) by keeping ``{"since": <last created_at>}`` as their cursor.
+Items a connector could not turn into an event come back in ``PollResult.rejected`` (quarantined by the caller,
+never silently dropped, never fatal to the rest of the batch).
+
+``Connector.check(account)`` tests an account's credentials and capabilities without side effects and returns
+``CheckResult`` lines (``dandelion connectors check ACCOUNT`` prints them).
+
 Every operation may raise ``ConnectorError`` (see ``errors``); inbound parsing raises ``PayloadError`` or
 ``SignatureError``. Connectors are stateless: the registry hands out one shared instance per key.
+
+Untrusted input is bounded at the edge by one shared validator, ``connectors/validation.py``: a connector decodes
+JSON with ``validation.load_json`` (depth, Unicode and numbers checked) and checks fields with its ``check_*``
+functions, or passes the DTOs it built through ``validation.validate_events`` / ``partition_events``. The webhook
+view and the worker apply ``validate_event`` again, whatever the connector did.
 """
 
 from __future__ import annotations
@@ -45,10 +62,12 @@ __all__ = [
     "AccountMetrics",
     "AccountRef",
     "Capability",
+    "CheckResult",
     "ConfigError",
     "ConfigField",
     "Connector",
     "ConnectorError",
+    "CursorPollingConnector",
     "EventKind",
     "InboundAuthor",
     "InboundConnector",
@@ -61,12 +80,15 @@ __all__ = [
     "OutboundReply",
     "PayloadError",
     "PayloadTooLarge",
+    "PollResult",
     "PollingConnector",
     "PublishingConnector",
+    "RejectedItem",
     "ReplyConnector",
     "SentMessage",
     "SignatureError",
     "UnknownConnector",
+    "poll_with_cursor",
     "utcnow",
 ]
 
@@ -228,13 +250,44 @@ class AccountMetrics:
         _require_aware(self.collected_at, "collected_at")
 
 
+@dataclass(frozen=True, slots=True)
+class RejectedItem:
+    """An inbound item a connector could not turn into an event: ``ref`` locates it on the network (an IMAP UID, a
+    feed entry id), ``error`` says why, ``excerpt`` keeps a bounded piece of it for the operator."""
+
+    ref: str
+    error: str
+    excerpt: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PollResult:
+    """What one cursor poll brought: the new events (oldest first), the cursor to store for the next poll, the
+    items rejected, and ``more=True`` when the connector stopped at its batch limit with items still waiting."""
+
+    events: Sequence[InboundEvent] = ()
+    cursor: Mapping[str, Any] = field(default_factory=_empty)
+    rejected: Sequence[RejectedItem] = ()
+    more: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CheckResult:
+    """One line of ``Connector.check``: what was tried (``name``), whether it worked, and what was seen."""
+
+    name: str
+    ok: bool
+    detail: str = ""
+
+
 # --- capability Protocols ----------------------------------------------------------------------------------------
 
 
 @runtime_checkable
 class InboundConnector(Protocol):
     """Turns one webhook delivery into events. Verifies authenticity first: raises ``SignatureError`` for an
-    unsigned/forged delivery and ``PayloadError`` for a malformed one; never returns a partial batch."""
+    unsigned/forged delivery and ``PayloadError`` (its ``path`` naming the field) for a malformed one, or one that
+    fails the shared validator (``connectors/validation.py``); never returns a partial batch."""
 
     def parse_webhook(
         self, account: AccountRef, body: bytes, headers: Mapping[str, str]
@@ -246,6 +299,32 @@ class PollingConnector(Protocol):
     """Fetches events created after ``since`` (all it can, oldest first, when ``since`` is None); optional."""
 
     def poll(self, account: AccountRef, since: dt.datetime | None) -> list[InboundEvent]: ...
+
+
+@runtime_checkable
+class CursorPollingConnector(Protocol):
+    """Resumes polling from an opaque cursor it returned last time (``None``: first poll)."""
+
+    def poll_cursor(self, account: AccountRef, cursor: Mapping[str, Any] | None) -> PollResult: ...
+
+
+def poll_with_cursor(connector: Any, account: AccountRef, cursor: Mapping[str, Any] | None) -> PollResult:
+    """Poll ``account`` from ``cursor``: natively for a ``CursorPollingConnector``; otherwise through
+    ``poll(account, since)`` with ``{"since": ISO datetime of the newest event seen}`` as the cursor."""
+    if isinstance(connector, CursorPollingConnector):
+        return connector.poll_cursor(account, cursor)
+    since = None
+    raw = (cursor or {}).get("since")
+    if isinstance(raw, str):
+        try:
+            since = dt.datetime.fromisoformat(raw)
+        except ValueError:
+            since = None
+        if since is not None and since.tzinfo is None:
+            since = since.replace(tzinfo=dt.UTC)
+    events = list(connector.poll(account, since))
+    newest = max((e.created_at for e in events), default=since)
+    return PollResult(events=events, cursor={"since": newest.isoformat()} if newest else {})
 
 
 @runtime_checkable
@@ -323,6 +402,22 @@ class Connector:
     def capabilities_for(self, config: Mapping[str, Any] | None = None) -> frozenset[str]:
         """What this connector can do for an account with this config (default: everything it declares)."""
         return self.capabilities
+
+    #: Seconds between two automatic polls of an account (the periodic polling job); ``None``: never polled
+    #: automatically (replay and fake accounts are polled by their commands and tests only).
+    poll_interval_s: ClassVar[int | None] = None
+
+    def check(self, account: AccountRef) -> list[CheckResult]:
+        """Test the account's configuration, credentials and capabilities without side effects (nothing sent).
+
+        The default validates the config only; connectors that reach a network override it and add a line per
+        thing they tried (login, mailbox, feed...)."""
+        try:
+            self.validate_config(account.config)
+        except ConfigError as exc:
+            return [CheckResult("config", False, str(exc))]
+        return [CheckResult("config", True, "valid"),
+                CheckResult("network", True, "nothing to reach: this connector does not talk to a network")]
 
     def supports(self, capability: str, config: Mapping[str, Any] | None = None) -> bool:
         """True when the connector offers ``capability`` for an account with this config."""

@@ -40,6 +40,7 @@ from dandelion.connectors.base import (
 from dandelion.connectors.errors import ConnectorError
 from dandelion.connectors.generic import webhook
 from dandelion.connectors.registry import register
+from dandelion.connectors.validation import validate_events
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,8 +192,9 @@ class FakeConnector(Connector):
         self._call("poll")
         with _lock:
             queued = STORE.inbound.pop(account.id, [])
+        events = validate_events(queued)  # the shared gate: a test that queues a bad event is told at once
         return sorted(
-            (e for e in queued if since is None or e.created_at > since), key=lambda e: e.created_at
+            (e for e in events if since is None or e.created_at > since), key=lambda e: e.created_at
         )
 
     def send_reply(self, account: AccountRef, reply: OutboundReply) -> SentMessage:

@@ -12,7 +12,10 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 
-_request_context: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("dandelion_request", default={})
+from dandelion.core.actors import is_system
+
+_request_context: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("dandelion_request",
+                                                                                           default=None)
 
 #: Field names never copied into the audit log (secrets, encrypted blobs).
 SECRET_FIELDS = frozenset({"credentials_encrypted", "webhook_secret_encrypted", "webhook_secret", "password", "key", "secret"})
@@ -69,17 +72,24 @@ def build_record(
 ):
     """One audit row, unsaved (see :func:`record`; :func:`record_many` writes many at once)."""
     from dandelion.core.models import AuditEvent
-    from dandelion.orgs.models import OrgUnit
+    from dandelion.core.plugins import org_tree
 
     if unit is None and obj is not None:
         unit = getattr(obj, "audit_unit", None)
     if unit is None:
-        unit = OrgUnit.objects.filter(parent__isnull=True).order_by("id").first()
-    ctx = _request_context.get()
-    is_user = actor is not None and getattr(actor, "is_authenticated", False)
+        unit = org_tree().root_unit()
+    ctx = _request_context.get() or {}
+    # the SYSTEM actor (jobs, commands) and None are written "system"; a person is linked and named
+    is_user = actor is not None and not is_system(actor) and getattr(actor, "is_authenticated", False)
+    if is_user:
+        actor_repr = actor.get_username()
+    elif actor is None or is_system(actor):
+        actor_repr = "system"
+    else:
+        actor_repr = str(actor)
     return AuditEvent(
         actor=actor if is_user else None,
-        actor_repr=(actor.get_username() if is_user else (str(actor) if actor else "system"))[:150],
+        actor_repr=actor_repr[:150],
         action=action,
         content_type=ContentType.objects.get_for_model(obj) if obj is not None else None,
         object_id=str(obj.pk) if obj is not None and obj.pk is not None else "",

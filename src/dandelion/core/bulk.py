@@ -30,6 +30,21 @@ _plans: dict[tuple[type, str], tuple] = {}
 _sequences: dict[tuple[str, str], str] = {}
 
 
+def _column(f: Field) -> str:
+    """The column of a concrete field (django-stubs types ``Field.column`` as optional: only non-concrete fields,
+    which these functions never see, have none)."""
+    assert f.column is not None, f
+    return f.column
+
+
+def _concrete(meta, name: str) -> Field:
+    """The concrete field ``name`` of a model's ``_meta``: a reverse relation or a many-to-many has no column."""
+    f = meta.get_field(name)
+    if not isinstance(f, Field) or not f.concrete or f.many_to_many:
+        raise ValueError(f"{meta.label}.{name} is not a concrete column")
+    return f
+
+
 def _plain_types(f: Field) -> tuple[type, ...]:
     """The Python types a value of ``f`` is sent as it is (the driver adapts them as Django would have converted
     them); any other value (a choices member, a float in an integer field, a lazy string, a naive or string
@@ -109,7 +124,7 @@ def _plan(model: type[models.Model], alias: str) -> tuple:
         meta = model._meta
         fields = [f for f in meta.concrete_fields if not f.generated]
         quote = connections[alias].ops.quote_name
-        columns = ", ".join(quote(f.column) for f in fields)
+        columns = ", ".join(quote(_column(f)) for f in fields)
         _plans[key] = (f"COPY {quote(meta.db_table)} ({columns}) FROM STDIN", _row_builder(fields, add=True),
                        meta.pk)
     return _plans[key]
@@ -144,7 +159,7 @@ def insert_rows(model: type[models.Model], objs: Sequence[models.Model], *, usin
         if _copyable(model, objs, using):
             _copy(model, objs, using)
         else:
-            model.objects.using(using).bulk_create(objs)
+            model._default_manager.using(using).bulk_create(objs)
     except BaseException:  # bulk_create too may have numbered the objects of its earlier batches
         for obj in objs:
             setattr(obj, pk.attname, None)
@@ -155,10 +170,11 @@ def _copy(model: type[models.Model], objs: list[models.Model], using: str) -> No
     connection = connections[using]
     statement, row_of, pk = _plan(model, using)
     for obj in objs:
-        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # unsaved parents saved since: their ids
+        # unsaved parents saved since: their ids (Django's private step of bulk_create, not in the stubs)
+        obj._prepare_related_fields_for_save(operation_name="bulk_create")  # type: ignore[attr-defined]
     with connection.cursor() as cursor:
         cursor.execute("SELECT nextval(%s) FROM generate_series(1, %s)",
-                       [_sequence(using, model._meta.db_table, pk.column), len(objs)])
+                       [_sequence(using, model._meta.db_table, _column(pk)), len(objs)])
         ids = sorted(row[0] for row in cursor.fetchall())  # in object order, as bulk_create numbers them
         for obj, pk_value in zip(objs, ids, strict=True):
             setattr(obj, pk.attname, pk_value)
@@ -194,8 +210,8 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
     append = append or {}
     connection = connections[using]
     meta = model._meta
-    plain = [meta.get_field(name) for name in fields]
-    merged = [meta.get_field(name) for name in (*append, *turn_on)]
+    plain = [_concrete(meta, name) for name in fields]
+    merged = [_concrete(meta, name) for name in (*append, *turn_on)]
     if connection.vendor != "postgresql":
         for obj in objs:
             values = {f.attname: f.pre_save(obj, False) if getattr(f, "auto_now", False) else getattr(obj, f.attname)
@@ -205,18 +221,19 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
                 if added:
                     values[name] = Concat(F(name), Value(added))
             values.update({name: True for name in turn_on if getattr(obj, name)})
-            model.objects.using(using).filter(pk=obj.pk).update(**values)
+            model._default_manager.using(using).filter(pk=obj.pk).update(**values)
         return
     quote = connection.ops.quote_name
     table, pk = quote(meta.db_table), meta.pk
+    assert pk is not None
     row_of = _row_builder(plain, add=False) if plain else None  # auto_now fields take the time of the write
-    sets = [f"{quote(f.column)} = v.{quote(f.column)}::{f.cast_db_type(connection)}" for f in plain]
+    sets = [f"{quote(_column(f))} = v.{quote(_column(f))}::{f.cast_db_type(connection)}" for f in plain]
     # a row with nothing to append keeps its value as it is (``t.c || ''`` would rewrite a long text in full)
-    sets += [f"{quote(f.column)} = CASE WHEN v.{quote(f.column)} IS NULL THEN t.{quote(f.column)} "
-             f"ELSE t.{quote(f.column)} || v.{quote(f.column)}::text END" for f in merged[:len(append)]]
-    sets += [f"{quote(f.column)} = t.{quote(f.column)} OR COALESCE(v.{quote(f.column)}::boolean, false)"
+    sets += [f"{quote(_column(f))} = CASE WHEN v.{quote(_column(f))} IS NULL THEN t.{quote(_column(f))} "
+             f"ELSE t.{quote(_column(f))} || v.{quote(_column(f))}::text END" for f in merged[:len(append)]]
+    sets += [f"{quote(_column(f))} = t.{quote(_column(f))} OR COALESCE(v.{quote(_column(f))}::boolean, false)"
              for f in merged[len(append):]]
-    columns = ", ".join(quote(f.column) for f in [pk, *plain, *merged])
+    columns = ", ".join(quote(_column(f)) for f in [pk, *plain, *merged])
     row_sql = "(" + ", ".join(["%s"] * (1 + len(plain) + len(merged))) + ")"
     now = timezone.now()
     for start in range(0, len(objs), UPDATE_CHUNK):
@@ -231,5 +248,5 @@ def update_rows(model: type[models.Model], objs: Sequence[models.Model], fields:
         with connection.cursor() as cursor:
             cursor.execute(
                 f"UPDATE {table} AS t SET {', '.join(sets)} FROM (VALUES {', '.join([row_sql] * len(chunk))}) "
-                f"AS v({columns}) WHERE t.{quote(pk.column)} = v.{quote(pk.column)}::{pk.cast_db_type(connection)}",
+                f"AS v({columns}) WHERE t.{quote(_column(pk))} = v.{quote(_column(pk))}::{pk.cast_db_type(connection)}",
                 params)

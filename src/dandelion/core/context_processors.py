@@ -1,22 +1,11 @@
-"""Navigation for the base template, built from the user's grants."""
+"""Navigation for the base template: the installed apps' entries (``AppConfig.nav``), filtered for the user."""
 
 from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
 from dandelion.core.permissions import get_grants, is_hub_admin, is_team_scoped_only
-
-NAV = (
-    # (label, url name, visible to team-scoped people only-their-queue?)
-    ("Inbox", "inbox:queue", True),
-    ("Organisation", "orgs:tree", False),
-    ("Accounts", "assets:account-list", False),
-    ("Routing", "routing:rule-list", False),
-    ("Guidelines", "orgs:guideline-list", True),
-    ("Audit log", "core:audit-list", False),
-    ("Metrics", "inbox:metrics", False),
-    ("Deliveries", "inbox:deliveries", False),
-)
+from dandelion.core.plugins import navigation_entries
 
 
 def navigation(request):
@@ -25,14 +14,14 @@ def navigation(request):
         return {}
     team_only = is_team_scoped_only(user)
     items = []
-    for label, name, for_team_scoped in NAV:
-        if team_only and not for_team_scoped:
+    for entry in navigation_entries():
+        if team_only and not entry.team_scoped:
             continue
         try:
-            url = reverse(name)
+            url = reverse(entry.url_name)
         except NoReverseMatch:
             continue
-        items.append({"label": label, "url": url, "active": False})
+        items.append({"label": entry.label, "url": url, "active": False})
     # the one item whose address is the longest prefix of the page's (/inbox/deliveries/ is not also the inbox)
     matching = [item for item in items if request.path.startswith(item["url"]) and item["url"] != "/"]
     if matching:

@@ -20,6 +20,13 @@ class PermissionDeniedError(DandelionError):
     code = "permission_denied"
 
 
+class NotFoundError(DandelionError):
+    """The object the action names does not exist (or is not visible to the actor) (HTTP 404)."""
+
+    status_code = 404
+    code = "not_found"
+
+
 class ConflictError(DandelionError):
     """The action conflicts with the current state, e.g. a duplicate (HTTP 409)."""
 

@@ -3,10 +3,13 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.contrib.contenttypes.models import ContentType
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 
 from dandelion.core.models import AuditEvent
 
 
+@extend_schema_field(OpenApiTypes.INT)
 class IdFilter(django_filters.Filter):
     """A primary-key filter: a positive integer, anything else is a 400 with a clear message (not a float)."""
 
@@ -34,12 +37,19 @@ def query_id(request, name: str) -> int | None:
     return value
 
 
+def audited_content_types(request=None):
+    """The content types offered in the audit log's "object type" filter: the models of the installed apps that
+    declare ``audit_filter`` (``dandelion.core.plugins``), read when the filter is built."""
+    from dandelion.core.plugins import audit_app_labels
+
+    return ContentType.objects.filter(app_label__in=audit_app_labels()).order_by("app_label", "model")
+
+
 class AuditEventFilter(django_filters.FilterSet):
     actor = django_filters.CharFilter(field_name="actor_repr", lookup_expr="icontains", label="Actor")
     action = django_filters.CharFilter(lookup_expr="icontains")
     object_type = django_filters.ModelChoiceFilter(
-        field_name="content_type", queryset=ContentType.objects.filter(app_label__in=[
-            "orgs", "assets", "inbox", "routing", "core"]).order_by("app_label", "model"), label="Object type"
+        field_name="content_type", queryset=audited_content_types, label="Object type"
     )
     object_id = django_filters.CharFilter()
     unit = IdFilter(method="filter_unit", label="Unit (and subtree)")
@@ -52,10 +62,10 @@ class AuditEventFilter(django_filters.FilterSet):
         fields = ["actor", "action", "object_type", "object_id", "unit", "since", "until", "q"]
 
     def filter_unit(self, queryset, name, value):
-        from dandelion.orgs.models import OrgUnit
+        from dandelion.core.plugins import org_tree
 
-        unit = OrgUnit.objects.filter(pk=value).first()
-        return queryset.filter(unit_path__startswith=unit.path) if unit else queryset.none()
+        path = org_tree().unit_path(value)
+        return queryset.filter(unit_path__startswith=path) if path else queryset.none()
 
     def filter_q(self, queryset, name, value):
         from django.db.models import Q

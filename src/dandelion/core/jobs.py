@@ -1,6 +1,8 @@
 """Background jobs: Django's tasks API (``django-tasks``) behind one interface, plus named periodic jobs.
 
 * ``enqueue_on_commit(task, *args)`` enqueues after the surrounding transaction commits (never for rolled-back work).
+* ``enqueue_once(task, slot, *args)`` enqueues unless a run is already waiting (one pending job is enough), with a
+  :class:`~dandelion.core.models.JobSlot` row taken in one statement (:func:`take_slot`).
 * ``@periodic("name", every=seconds)`` registers a task that the workers' scheduler enqueues exactly once per
   period across all workers: claiming a period inserts a unique ``PeriodicJobRun`` row, and only the inserter
   enqueues (Healthchecks / NetBox ``enqueue_once`` style). Jobs themselves are idempotent.
@@ -18,7 +20,7 @@ from importlib.util import find_spec
 from typing import Any
 
 from django.apps import apps
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django_tasks import task
 
@@ -99,3 +101,55 @@ def apply_retention() -> dict:
     from dandelion.core.retention import purge
 
     return {o.policy.name: {"deleted": o.deleted, "more": o.more} for o in purge() if o.cutoff is not None}
+
+
+# --- de-duplicated enqueue ------------------------------------------------------------------------------------------
+
+
+def take_slot(slot: str, now: dt.datetime | None = None) -> bool:
+    """Take ``slot``: insert its row, or replace one older than ``JobSlot.STALE_AFTER`` (a lost run), in **one**
+    statement; False when a fresh one is there (a run is already waiting). Every stored webhook asks this, so it is
+    one round trip, where a transaction deleting the stale row and then inserting took four. ``INSERT ... ON
+    CONFLICT DO UPDATE ... WHERE ... RETURNING``: the same SQL on PostgreSQL and SQLite (3.35+)."""
+    from dandelion.core.models import JobSlot
+
+    now = now or timezone.now()
+    stale = now - dt.timedelta(seconds=JobSlot.STALE_AFTER)
+    if connection.vendor == "sqlite" and not _sqlite_returns():  # SQLite before 3.35 (Django 5.2 takes 3.31)
+        with transaction.atomic():
+            JobSlot.objects.filter(name=slot, enqueued_at__lt=stale).delete()
+            _, created = JobSlot.objects.get_or_create(name=slot, defaults={"enqueued_at": now})
+        return created
+    ops = connection.ops
+    table = ops.quote_name(JobSlot._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (name, enqueued_at) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
+            f"SET enqueued_at = excluded.enqueued_at WHERE {table}.enqueued_at < %s RETURNING id",
+            [slot, ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(stale)])
+        return cursor.fetchone() is not None
+
+
+def _sqlite_returns() -> bool:
+    import sqlite3
+
+    return sqlite3.sqlite_version_info >= (3, 35)
+
+
+def release_slot(slot: str) -> None:
+    """Free ``slot`` (a job does this when it starts, so work stored meanwhile enqueues a fresh run)."""
+    from dandelion.core.models import JobSlot
+
+    JobSlot.objects.filter(name=slot).delete()
+
+
+def enqueue_once(task_obj, slot: str, *args, **kwargs) -> bool:
+    """Enqueue unless a run is already waiting (one pending job is enough). Returns True when enqueued."""
+    if not take_slot(slot):
+        return False
+    try:
+        task_obj.enqueue(*args, **kwargs)
+    except Exception:
+        release_slot(slot)
+        raise
+    return True

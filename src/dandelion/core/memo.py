@@ -21,7 +21,7 @@ import time
 import uuid
 from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import TypeVar, cast
 
 T = TypeVar("T")
 
@@ -95,9 +95,10 @@ def config_memoized(key: Hashable, compute: Callable[[], T]) -> T:
     generation = memo[_GENERATION]
     now = time.monotonic()
     kept = _CONFIG.get(key)
+    value: T
     if generation is not None and kept is not None and kept[0] == generation and \
             now - kept[1] < config_cache_seconds():
-        value = kept[2]
+        value = cast(T, kept[2])  # stored under this key by this function: a T
     else:
         value = compute()
         if generation is not None and memo.get(_GENERATION) == generation:  # no change inside this batch meanwhile
@@ -125,7 +126,7 @@ def config_changed() -> None:
 
 
 def _on_config_write(sender, instance=None, update_fields=None, **kwargs) -> None:
-    ignored = getattr(sender, "_config_ignored_fields", frozenset())
+    ignored: frozenset[str] = getattr(sender, "_config_ignored_fields", frozenset())
     if update_fields and ignored and set(update_fields) <= ignored:
         return  # e.g. a user's last login
     config_changed()

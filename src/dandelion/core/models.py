@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 
 from dandelion.core.exceptions import AppendOnlyError
-from dandelion.core.querysets import RestrictedQuerySet
+from dandelion.core.querysets import OrgScope, RestrictedQuerySet
 
 
 class TimeStampedModel(models.Model):
@@ -35,7 +35,7 @@ class AuditEvent(models.Model):
     Append-only: rows are never updated or deleted through the app or the API.
     """
 
-    org_path_lookup = "unit_path"
+    org_scope = OrgScope(path="unit_path")
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(
@@ -81,6 +81,8 @@ class AuditEvent(models.Model):
 class WorkerHeartbeat(models.Model):
     """Last sign of life of each background worker process (for /healthz and the status page)."""
 
+    org_scope = OrgScope.internal("worker liveness, shown on the status page to superusers")
+
     name = models.CharField(max_length=200, unique=True)
     hostname = models.CharField(max_length=200, blank=True)
     pid = models.IntegerField(default=0)
@@ -96,6 +98,8 @@ class WorkerHeartbeat(models.Model):
 
 class PeriodicJobRun(models.Model):
     """Claims one period of a named periodic job: the unique row makes it run once per period across workers."""
+
+    org_scope = OrgScope.internal("periodic job claims, read by workers only")
 
     name = models.CharField(max_length=100)
     period_start = models.DateTimeField()
@@ -115,6 +119,8 @@ class ConfigGeneration(models.Model):
     policies, calendars, teams, memberships, units). Workers keep configuration lookups across batches while it stays
     the same (:mod:`dandelion.core.memo`)."""
 
+    org_scope = OrgScope.internal("a cache token, read by workers only")
+
     SINGLETON = 1
 
     token = models.CharField(max_length=32)
@@ -122,3 +128,25 @@ class ConfigGeneration(models.Model):
 
     def __str__(self) -> str:
         return f"configuration generation {self.token} ({self.changed_at:%Y-%m-%d %H:%M:%S})"
+
+
+class JobSlot(models.Model):
+    """One row per job that is enqueued and not yet started: "one pending job is enough" for every backend
+    (:func:`dandelion.core.jobs.enqueue_once`).
+
+    Enqueuing inserts the row (unique name); the job deletes it when it starts, so work stored while it runs
+    enqueues a fresh run. A slot older than ``STALE_AFTER`` seconds is considered lost (a worker died) and replaced.
+    """
+
+    org_scope = OrgScope.internal("job queue bookkeeping, read by workers only")
+
+    STALE_AFTER = 300
+
+    name = models.CharField(max_length=100, unique=True)
+    enqueued_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("name",)
+
+    def __str__(self) -> str:
+        return f"{self.name} (enqueued {self.enqueued_at:%Y-%m-%d %H:%M:%S})"

@@ -14,9 +14,11 @@ Used by the REST API (``dandelion.api.pagination``) and the HTML lists alike.
 from __future__ import annotations
 
 from functools import cached_property
+from typing import Any, cast
 
 from django.conf import settings
 from django.core.paginator import EmptyPage, Page, PageNotAnInteger, Paginator
+from django.db.models import QuerySet
 
 
 def count_limit(searching: bool = False, *, screen: bool = False) -> int:
@@ -80,7 +82,7 @@ class BoundedPaginator(Paginator):
         """Count every row (for "the last page"), making the count exact."""
         if not self.count_exact or "count" not in self.__dict__:
             n = len(self.object_list) if isinstance(self.object_list, (list, tuple)) else \
-                self.object_list.order_by().count()
+                cast(QuerySet, self.object_list).order_by().count()
             self.__dict__["count"], self.count_exact = n, True
             self.__dict__.pop("num_pages", None)
         return self.count
@@ -120,7 +122,7 @@ class BoundedPaginator(Paginator):
         """The rows ``[bottom:top]``. Deep in a list (from ``DEFERRED_JOIN_AFTER``) the database first orders and
         skips the primary keys alone, then fetches the page's rows by key: a deep ``OFFSET`` over whole rows sorts
         every wide row before it (the last page of a 10,000-conversation queue sorted 7 MB on disk)."""
-        qs = self.object_list
+        qs: Any = self.object_list  # a QuerySet, or a list (the hasattr test tells)
         if bottom < DEFERRED_JOIN_AFTER or not hasattr(qs, "values_list") or qs.query.distinct or \
                 qs.query.combinator:
             return list(qs[bottom:top])

@@ -12,53 +12,42 @@ from fnmatch import fnmatchcase
 from functools import lru_cache
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 
-from dandelion.core.querysets import NOTHING
+from dandelion.core.actors import is_system
+from dandelion.core.querysets import NOTHING, org_scope_of
 
 VIEW_ALL = "*.view_*"
 
-#: What each role may do, as glob patterns over permission names.
-ROLE_GRANTS: dict[str, tuple[str, ...]] = {
+#: What each role may do across every app, as glob patterns over permission names. Each app adds its own patterns
+#: from its ``AppConfig.role_grants`` (``dandelion.core.plugins``); :func:`role_grants` merges both.
+BASE_ROLE_GRANTS: dict[str, tuple[str, ...]] = {
     "hub_admin": ("*",),
-    "spoke_admin": (
-        "*.view_*",
-        "*.add_*",
-        "*.change_*",
-        "*.delete_*",
-        "assets.*",
-        "orgs.manage_members",
-        "inbox.*",
-        "routing.*",
-    ),
-    "community_manager": (
-        VIEW_ALL,
-        "assets.add_socialaccount",
-        "assets.change_socialaccount",
-        "inbox.*",
-        "routing.view_*",
-        "publishing.*",
-    ),
-    "helper_agent": (
-        "orgs.view_*",
-        "assets.view_socialaccount",
-        "inbox.*",
-        "routing.view_*",
-    ),
-    "external_moderator": (
-        "orgs.view_team",
-        "inbox.view_*",
-        "inbox.reply_conversation",
-        "inbox.change_conversation",
-        "inbox.assign_conversation",
-        "inbox.moderate_conversation",
-        "inbox.add_message",
-        "inbox.view_cannedresponse",
-        "orgs.view_guideline",
-        "orgs.acknowledge_guideline",
-    ),
-    "pr_manager": (VIEW_ALL, "inbox.*", "listening.*"),
+    "spoke_admin": ("*.view_*", "*.add_*", "*.change_*", "*.delete_*"),
+    "community_manager": (VIEW_ALL,),
+    "helper_agent": (),
+    "external_moderator": (),
+    "pr_manager": (VIEW_ALL,),
     "analyst": (VIEW_ALL,),
 }
+
+
+@lru_cache(maxsize=1)
+def role_grants() -> dict[str, tuple[str, ...]]:
+    """Per role, the base patterns followed by those the installed apps contribute (cached; see clear_role_cache)."""
+    from dandelion.core.plugins import contributed_grants
+
+    merged = {role: list(patterns) for role, patterns in BASE_ROLE_GRANTS.items()}
+    for role, patterns in contributed_grants().items():
+        bucket = merged.setdefault(role, [])
+        bucket.extend(p for p in patterns if p not in bucket)
+    return {role: tuple(patterns) for role, patterns in merged.items()}
+
+
+def clear_role_cache() -> None:
+    role_grants.cache_clear()
+    role_allows.cache_clear()
+
 
 #: Roles whose grant covers only rows routed to the membership's own team, nothing else of the organisation.
 TEAM_SCOPED_ROLES = frozenset({"external_moderator"})
@@ -72,9 +61,10 @@ HUB_ONLY_PERMISSIONS = frozenset({"orgs.publish_guideline", "orgs.add_orgunit_ro
 
 @lru_cache(maxsize=4096)
 def role_allows(role: str, perm: str) -> bool:
-    if perm in COMMON_PERMISSIONS and role in ROLE_GRANTS:
+    grants = role_grants()
+    if perm in COMMON_PERMISSIONS and role in grants:
         return True
-    return any(fnmatchcase(perm, pattern) for pattern in ROLE_GRANTS.get(role, ()))
+    return any(fnmatchcase(perm, pattern) for pattern in grants.get(role, ()))
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +76,9 @@ class Grant:
 
     @property
     def role_label(self) -> str:
-        from dandelion.orgs.choices import Role
+        from dandelion.core.plugins import org_tree
 
-        return Role(self.role).label if self.role in Role.values else self.role
+        return org_tree().role_label(self.role)
 
     @property
     def team_scoped(self) -> bool:
@@ -106,12 +96,9 @@ def get_grants(user) -> tuple[Grant, ...]:
     cached = getattr(user, "_dandelion_grants", None)
     if cached is not None:
         return cached
-    from dandelion.orgs.models import Membership
+    from dandelion.core.plugins import org_tree
 
-    grants = tuple(
-        Grant(role=m.role, unit_id=m.unit_id, unit_path=m.unit.path, team_id=m.team_id)
-        for m in Membership.objects.filter(user=user, is_active=True, unit__is_active=True).select_related("unit")
-    )
+    grants = org_tree().grants_for(user)
     user._dandelion_grants = grants
     return grants
 
@@ -132,34 +119,43 @@ def model_perm(model, action: str) -> str:
 
 
 def scope_q(user, model, action: str = "view") -> Q | None:
-    """The filter restricting ``model`` rows to what ``user`` may ``action``; None means everything."""
-    if user is None or not getattr(user, "is_authenticated", False):
+    """The filter restricting ``model`` rows to what ``user`` may ``action``; None means every row.
+
+    The model's declared :class:`~dandelion.core.querysets.OrgScope` decides: a unit path (a grant covers its
+    subtree; a team-scoped grant only its team's rows), organisation-wide on purpose, or internal (superusers
+    only). A model that declares nothing raises ``ImproperlyConfigured``, whoever asks: scopes fail closed."""
+    scope = org_scope_of(model)
+    if is_system(user):
+        return None  # the SYSTEM actor (jobs, commands) sees every row
+    if user is None or not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", True):
         return NOTHING
     if user.is_superuser:
         return None
+    if scope.is_internal:
+        return NOTHING
     perm = action if "." in action else model_perm(model, action)
-    path_lookup = getattr(model, "org_path_lookup", None)
-    team_lookup = getattr(model, "team_lookup", None)
     q = NOTHING
     seen_paths: list[str] = []
     for grant in get_grants(user):
         if not _perm_allowed(grant, perm):
             continue
-        if path_lookup is None:
-            return None  # not org-scoped: any grant that allows the permission allows every row
+        if scope.is_organisation_wide:
+            return None  # declared organisation-wide: any grant that allows the permission allows every row
         if grant.team_scoped:
-            if team_lookup and grant.team_id:
-                q |= Q(**{team_lookup: grant.team_id})
+            if scope.team and grant.team_id:
+                q |= Q(**{scope.team: grant.team_id})
             continue
         if any(grant.unit_path.startswith(p) for p in seen_paths):
             continue
         seen_paths.append(grant.unit_path)
-        q |= Q(**{f"{path_lookup}__startswith": grant.unit_path})
+        q |= Q(**{f"{scope.path}__startswith": grant.unit_path})
     return q
 
 
 def has_perm(user, perm: str, unit=None, *, team_id: int | None = None) -> bool:
     """May ``user`` do ``perm`` on ``unit`` (an OrgUnit, or None: anywhere)? Team-scoped grants need ``team_id``."""
+    if is_system(user):
+        return True  # the SYSTEM actor (jobs, commands) holds every permission
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
         return False
     if user.is_superuser:
@@ -176,12 +172,24 @@ def has_perm(user, perm: str, unit=None, *, team_id: int | None = None) -> bool:
     return False
 
 
+def may_see_unit(user, unit) -> bool:
+    """May ``user`` see ``unit`` (its name, that it exists)? Team-scoped people see no unit."""
+    return unit is not None and has_perm(user, "orgs.view_orgunit", unit)
+
+
+def denial_message(user, perm: str, unit=None) -> str:
+    """Why ``user`` may not ``perm``: the unit is named only when the user may see it, so a refusal never tells
+    the name (or the existence) of a unit outside the user's scope."""
+    if unit is not None and may_see_unit(user, unit):
+        return _("You do not have permission '%(perm)s' on %(unit)s.") % {"perm": perm, "unit": unit}
+    return _("You do not have permission '%(perm)s' here.") % {"perm": perm}
+
+
 def require_perm(user, perm: str, unit=None, *, team_id: int | None = None) -> None:
     from dandelion.core.exceptions import PermissionDeniedError
 
     if not has_perm(user, perm, unit, team_id=team_id):
-        where = f" on {unit}" if unit is not None else ""
-        raise PermissionDeniedError(f"You do not have permission '{perm}'{where}.")
+        raise PermissionDeniedError(denial_message(user, perm, unit))
 
 
 def is_hub_admin(user) -> bool:

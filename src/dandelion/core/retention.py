@@ -30,6 +30,8 @@ from django.db import transaction
 from django.db.models import Model, Q
 from django.utils import timezone
 
+from dandelion.core.actors import SYSTEM
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_MAX_ROWS = 1_000_000
@@ -69,16 +71,26 @@ class Policy:
 _POLICIES: dict[str, Policy] = {}
 
 
-def register(policy: Policy) -> Policy:
-    """Add (or replace, by name) a retention policy; apps register theirs in ``AppConfig.ready``."""
+def check(policy: Policy) -> Policy:
     if policy.default_days < 1:
         raise ValueError("a retention policy keeps its rows at least a day by default")
-    _POLICIES[policy.name] = policy
+    return policy
+
+
+def register(policy: Policy) -> Policy:
+    """Add (or replace, by name) a retention policy outside any app; apps declare theirs on their ``AppConfig``
+    (``retention_policies``, collected by ``dandelion.core.plugins``)."""
+    _POLICIES[check(policy).name] = policy
     return policy
 
 
 def policies() -> list[Policy]:
-    return [_POLICIES[name] for name in sorted(_POLICIES)]
+    """The installed apps' policies and those registered by hand (which replace an app's of the same name)."""
+    from dandelion.core.plugins import retention_policies
+
+    found = {policy.name: policy for policy in retention_policies()}
+    found.update(_POLICIES)
+    return [found[name] for name in sorted(found)]
 
 
 @dataclass
@@ -145,12 +157,12 @@ def purge(*, now: dt.datetime | None = None, max_rows: int | None = None, chunk:
             elif outcome.deleted:
                 logger.info("retention: deleted %s %s", outcome.deleted, policy.label)
         outcomes.append(outcome)
-    deleted = [o for o in outcomes if o.deleted]
-    if deleted and not dry_run:
+    purged = [o for o in outcomes if o.deleted]
+    if purged and not dry_run:
         from dandelion.core import audit
 
-        audit.record(actor=None, action="core.retention.purge",
-                     summary="Retention deleted " + "; ".join(o.describe() for o in deleted),
+        audit.record(actor=SYSTEM, action="core.retention.purge",
+                     summary="Retention deleted " + "; ".join(o.describe() for o in purged),
                      changes={o.policy.name: {"deleted": o.deleted, "days": o.days, "more": o.more}
-                              for o in deleted})
+                              for o in purged})
     return outcomes

@@ -82,3 +82,4 @@ class EventKind(models.TextChoices):
     MODERATED = "moderated", "Moderated"
     REPLIED = "replied", "Replied"
     SWEPT = "swept", "Put back in front of a team"
+    ANSWERED_ELSEWHERE = "answered_elsewhere", "Answered from a linked account"

@@ -6,7 +6,8 @@ Cheapest checks first, and nothing is written unless every check passes:
 404    unknown or archived account
 413    body over the connector's limit (from Content-Length, then from what was actually read)
 401    no ``X-Dandelion-Signature`` header; 403 a signature that does not match the raw body
-400    malformed payload (``detail`` names the field path, e.g. ``events[2].author.id``)
+400    malformed payload: ``{"error": "malformed", "detail": "<path>: <why>", "field": "<path>"}``, the path naming
+       the field (``events[2].author.id``); every limit is the shared validator's (``connectors/validation.py``)
 503    the database is unavailable: the sender must retry (never a 202 for an unsaved event)
 202    ``{"accepted": n, "delivery": id}``, answered only once the delivery is committed
 =====  =========================================================================================
@@ -25,6 +26,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from dandelion.assets.choices import AccountStatus
+from dandelion.connectors import validation
 from dandelion.connectors.base import Capability
 from dandelion.connectors.errors import ConnectorError, PayloadError, SignatureError, UnknownConnector
 from dandelion.inbox import connect
@@ -77,9 +79,19 @@ def receive_webhook(request, account_id: int):
         return _error(exc.http_status, "missing_signature" if exc.missing else "bad_signature", exc.message)
     except PayloadError as exc:
         status = getattr(exc, "http_status", 400)
-        return _error(status, "too_large" if status == 413 else "malformed", str(exc))
+        response = _error(status, "too_large" if status == 413 else "malformed", str(exc))
+        if status == 400:
+            response = JsonResponse({"error": "malformed", "detail": str(exc), "field": exc.path}, status=400)
+        return response
     except ConnectorError as exc:
         return _error(400, "rejected", str(exc))
+    except (RecursionError, ValueError, TypeError, OverflowError):  # a connector that let bad input through
+        logger.exception("webhook: the connector of account %s failed on a delivery", account_id)
+        return _error(400, "malformed", "The body could not be read.")
+    try:  # the shared gate, whichever connector parsed the body (connectors/validation.py)
+        events = validation.validate_events(events) if len(events) != 1 else [validation.validate_event(events[0])]
+    except PayloadError as exc:
+        return JsonResponse({"error": "malformed", "detail": str(exc), "field": exc.path}, status=400)
 
     try:  # store_delivery is its own transaction: committed when it returns (no savepoint inside another)
         delivery = store_delivery(account, events, body=body, source="webhook")

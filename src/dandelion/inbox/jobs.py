@@ -2,8 +2,10 @@
 
 * ``process_pending_deliveries``: claims stored deliveries (conditional UPDATE pending → processing; a claim older
   than :func:`stale_claim_seconds` (``STALE_CLAIM_SECONDS`` unless configured) is re-claimable, so a worker killed
-  mid-batch loses nothing), runs the pipeline once per network of the claim, marks them done; failures are
-  recorded with attempts and exponential backoff, and after ``MAX_ATTEMPTS`` the delivery is marked failed (visible in the admin, never silently dropped).
+  mid-batch loses nothing), runs the pipeline once per network of the claim, marks them done; transient failures
+  are recorded with attempts and exponential backoff, and after ``MAX_ATTEMPTS`` the delivery is marked failed
+  (visible on the Deliveries page, never silently dropped); bad input fails only its own events, at once, and a
+  delivery that stops its worker is isolated, then set aside (see :func:`process_deliveries`).
   Enqueued on commit after each stored delivery (de-duplicated by :class:`JobSlot`) and every minute as a safety net.
 * ``deliver_reply``: sends an outbound message through the account's ReplyConnector (pending → sent / failed;
   temporary errors retried with backoff, permanent ones recorded on the account).
@@ -25,9 +27,11 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_tasks import task
 
-from dandelion.core.jobs import periodic, worker_name
+from dandelion.assets.services import record_account_error
+from dandelion.core.actors import SYSTEM
+from dandelion.core.jobs import enqueue_once, periodic, release_slot, worker_name
 from dandelion.inbox.choices import DeliveryState, DeliveryStatus, EventKind
-from dandelion.inbox.models import InboundDelivery, JobSlot, Message
+from dandelion.inbox.models import InboundDelivery, Message
 
 logger = logging.getLogger(__name__)
 
@@ -37,54 +41,21 @@ STALE_CLAIM_SECONDS = 300
 MAX_ATTEMPTS = 8
 MAX_SEND_ATTEMPTS = 6
 PROCESS_SLOT = "inbox.process_pending_deliveries"
+ALONE_MARK = "!alone"  # ends the claim of a delivery processed alone (taken over from a worker that stopped)
+
+
+class WorkerStopped(ValueError):
+    """A delivery was being processed alone when its worker stopped (crashed, was killed, ran out of memory): it
+    is set aside (failed, not retried) so that it cannot stop the next worker too."""
+
+    def __init__(self, worker: str) -> None:
+        super().__init__(f"the worker stopped while processing this delivery alone ({worker.split('#')[0]}); set "
+                         "aside so it cannot stop another (see the worker's logs; queue it again once fixed)")
 
 
 def backoff(attempts: int, *, base: float = 30.0, cap: float = 3600.0) -> dt.timedelta:
     """30 s, 60 s, 120 s ... capped at an hour."""
     return dt.timedelta(seconds=min(cap, base * (2 ** max(0, attempts - 1))))
-
-
-# --- de-duplicated enqueue ------------------------------------------------------------------------------------------
-
-
-def take_slot(slot: str, now: dt.datetime | None = None) -> bool:
-    """Take ``slot``: insert its row, or replace one older than ``JobSlot.STALE_AFTER`` (a lost run), in **one**
-    statement; False when a fresh one is there (a run is already waiting). Every stored webhook asks this, so it is
-    one round trip, where a transaction deleting the stale row and then inserting took four. ``INSERT ... ON
-    CONFLICT DO UPDATE ... WHERE ... RETURNING``: the same SQL on PostgreSQL and SQLite (3.35+)."""
-    now = now or timezone.now()
-    stale = now - dt.timedelta(seconds=JobSlot.STALE_AFTER)
-    if connection.vendor == "sqlite" and not _sqlite_returns():  # SQLite before 3.35 (Django 5.2 takes 3.31)
-        with transaction.atomic():
-            JobSlot.objects.filter(name=slot, enqueued_at__lt=stale).delete()
-            _, created = JobSlot.objects.get_or_create(name=slot, defaults={"enqueued_at": now})
-        return created
-    ops = connection.ops
-    table = ops.quote_name(JobSlot._meta.db_table)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {table} (name, enqueued_at) VALUES (%s, %s) ON CONFLICT (name) DO UPDATE "
-            f"SET enqueued_at = excluded.enqueued_at WHERE {table}.enqueued_at < %s RETURNING id",
-            [slot, ops.adapt_datetimefield_value(now), ops.adapt_datetimefield_value(stale)])
-        return cursor.fetchone() is not None
-
-
-def _sqlite_returns() -> bool:
-    import sqlite3
-
-    return sqlite3.sqlite_version_info >= (3, 35)
-
-
-def enqueue_once(task_obj, slot: str, *args, **kwargs) -> bool:
-    """Enqueue unless a run is already waiting (one pending job is enough). Returns True when enqueued."""
-    if not take_slot(slot):
-        return False
-    try:
-        task_obj.enqueue(*args, **kwargs)
-    except Exception:
-        JobSlot.objects.filter(name=slot).delete()
-        raise
-    return True
 
 
 def kick_processing() -> None:
@@ -121,27 +92,35 @@ def claim_deliveries(*, limit: int = BATCH_LIMIT, now: dt.datetime | None = None
     batches instead of racing for the same ones. Elsewhere (SQLite: one writer at a time) a conditional UPDATE
     claims them, and a worker that lost the race for a window tries the next one."""
     now = now or timezone.now()
-    token = f"{worker or worker_name()}#{uuid.uuid4().hex[:12]}"[:200]
+    token = f"{worker or worker_name()}#{uuid.uuid4().hex[:12]}"[:200 - len(ALONE_MARK)]
     claimable = InboundDelivery.objects.filter(_claimable(now)).order_by("received_at", "id")
     claim = {"state": DeliveryState.PROCESSING, "claimed_by": token, "claimed_at": now,
              "attempts": F("attempts") + 1}
+    columns = ("pk", "state", "claimed_by")  # a row still "processing" was taken over from a worker that stopped
     if connection.features.has_select_for_update_skip_locked:
         with transaction.atomic():
-            ids = list(claimable.select_for_update(skip_locked=True).values_list("pk", flat=True)[:limit])
-            if not ids:
+            rows = list(claimable.select_for_update(skip_locked=True).values_list(*columns)[:limit])
+            if not rows:
                 return []
+            ids = [pk for pk, _, _ in rows]
             InboundDelivery.objects.filter(pk__in=ids).update(**claim)
     else:
         tried: list[int] = []
         for _ in range(CLAIM_WINDOWS):
-            ids = list(claimable.exclude(pk__in=tried).values_list("pk", flat=True)[:limit])
-            if not ids:
+            rows = list(claimable.exclude(pk__in=tried).values_list(*columns)[:limit])
+            if not rows:
                 return []
+            ids = [pk for pk, _, _ in rows]
             if InboundDelivery.objects.filter(pk__in=ids).filter(_claimable(now)).update(**claim):
                 break
             tried += ids
-    return list(InboundDelivery.objects.filter(pk__in=ids, claimed_by=token, state=DeliveryState.PROCESSING)
-                .select_related("account__owner_unit").order_by("received_at", "id"))
+    taken_over = {pk: previous for pk, state, previous in rows if state == DeliveryState.PROCESSING}
+    claimed = list(InboundDelivery.objects.filter(pk__in=ids, claimed_by=token, state=DeliveryState.PROCESSING)
+                   .select_related("account__owner_unit").order_by("received_at", "id"))
+    for d in claimed:
+        if d.pk in taken_over:
+            d.taken_over_from = taken_over[d.pk]
+    return claimed
 
 
 def _finish(deliveries, *, token_of, now) -> None:
@@ -154,17 +133,45 @@ def _finish(deliveries, *, token_of, now) -> None:
             state=DeliveryState.DONE, processed_at=now, error="", next_attempt_at=None)
 
 
-def _fail(delivery: InboundDelivery, exc: BaseException, now: dt.datetime) -> None:
-    final = delivery.attempts >= MAX_ATTEMPTS
-    InboundDelivery.objects.filter(pk=delivery.pk, claimed_by=delivery.claimed_by).update(
+def is_permanent(exc: BaseException) -> bool:
+    """True when running the same input again must fail the same way: the input is bad, not the moment. A value
+    the shared validator or a column refuses (``PayloadError``, ``DataError``: too long, out of range, invalid
+    text), a payload that cannot be read (``KeyError``, ``TypeError``, ``ValueError``: ``UnicodeEncodeError`` of a
+    lone surrogate included). Anything else (the database gone, a lock, a model not loaded: ``OperationalError``,
+    ``RuntimeError``...) is retried with back-off."""
+    from django.core.exceptions import ValidationError
+    from django.db import DataError
+
+    from dandelion.connectors.errors import ConnectorError
+
+    if isinstance(exc, ConnectorError):
+        return exc.permanent
+    return isinstance(exc, DataError | ValidationError | KeyError | TypeError | ValueError | ArithmeticError
+                      | RecursionError)
+
+
+def _error_text(exc: BaseException) -> str:
+    from dandelion.connectors.errors import PayloadError
+
+    return str(exc) if isinstance(exc, PayloadError) else f"{type(exc).__name__}: {exc}"
+
+
+def _fail(delivery: InboundDelivery, exc: BaseException, now: dt.datetime, *, token: str | None = None,
+          error: str | None = None) -> None:
+    """Record a failed attempt: a transient error is retried after :func:`backoff` (up to ``MAX_ATTEMPTS``); a
+    permanent one (:func:`is_permanent`) fails the delivery for good at once, with its error, for the Deliveries
+    page and the API (it can be queued again from there once the cause is fixed)."""
+    permanent = is_permanent(exc)
+    final = permanent or delivery.attempts >= MAX_ATTEMPTS
+    InboundDelivery.objects.filter(pk=delivery.pk, claimed_by=token or delivery.claimed_by).update(
         state=DeliveryState.FAILED if final else DeliveryState.PENDING,
         processed_at=now if final else None,  # failed for good: its retention counts from now
-        error=f"{type(exc).__name__}: {exc}"[:2000],
+        error=(error or _error_text(exc))[:2000],
         next_attempt_at=None if final else now + backoff(delivery.attempts),
         claimed_by="", claimed_at=None,
     )
     logger.warning("delivery %s failed (attempt %s%s): %s", delivery.pk, delivery.attempts,
-                   ", giving up" if final else "", exc)
+                   ", not retried: the input is bad" if permanent else ", giving up" if final else "", exc)
 
 
 ECHO_WAITS = (30, 120, 600)  # seconds an echo waits, try after try, for the message it answers to be stored
@@ -183,11 +190,44 @@ def echo_waits() -> tuple[float, ...]:
     return tuple(float(x) for x in value)
 
 
-def _payload(delivery: InboundDelivery) -> list[tuple[object, int]]:
-    """``[(InboundEvent, echo wait level)]`` of a delivery (the level: how many times an echo already waited)."""
+def _payload(delivery: InboundDelivery) -> tuple[list[tuple[int, object, int]], list[tuple[int, BaseException]]]:
+    """The events of a delivery that pass the shared validator, ``[(index, InboundEvent, echo wait level)]`` (the
+    level: how many times an echo already waited), and ``[(index, error)]`` for each one that does not (stored
+    before a rule existed, or by a connector that skipped the validator): those are never given to the pipeline."""
+    from dandelion.connectors.errors import PayloadError
+    from dandelion.connectors.validation import validate_event
     from dandelion.inbox.connect import event_from_dict
 
-    return [(event_from_dict(d), int(d.get("echo_wait") or 0)) for d in delivery.payload or []]
+    payload = delivery.payload or []
+    if not isinstance(payload, list):
+        return [], [(0, PayloadError("must be a list of events", "payload"))]
+    good, bad = [], []
+    for i, data in enumerate(payload):
+        try:
+            if not isinstance(data, dict):
+                raise PayloadError("must be an object", f"events[{i}]")
+            event = validate_event(event_from_dict(data), f"events[{i}]")
+            good.append((i, event, int(data.get("echo_wait") or 0)))
+        except KeyError as exc:
+            bad.append((i, PayloadError("required", f"events[{i}].{exc.args[0]}")))
+        except (PayloadError, TypeError, ValueError, ArithmeticError) as exc:
+            bad.append((i, exc))
+    return good, bad
+
+
+def _events_error(delivery: InboundDelivery, failures: list[tuple[int, BaseException]]) -> str:
+    """``"2 of 5 events could not be stored (the others were): events[1] (id 'x'): <why>; ..."``."""
+    payload = delivery.payload if isinstance(delivery.payload, list) else []
+    parts = []
+    for index, exc in sorted(failures, key=lambda f: f[0]):
+        data = payload[index] if index < len(payload) and isinstance(payload[index], dict) else {}
+        ident = str(data.get("id", "?"))[:60]
+        text = _error_text(exc)
+        parts.append(text if text.startswith(f"events[{index}]") else f"events[{index}] (id {ident!r}): {text}")
+    total = delivery.event_count or len(payload)
+    head = (f"{len(failures)} of {total} events could not be stored (the others were): " if len(failures) < total
+            else "")
+    return (head + "; ".join(parts))[:2000]
 
 
 def _defer_echoes(account, waiting, level_of: dict[str, int], now: dt.datetime) -> None:
@@ -210,6 +250,13 @@ def process_deliveries(deliveries: list[InboundDelivery], *, wait_for_parents: b
     together); a failing batch is retried account by account, then delivery by delivery, so one bad delivery never
     holds back the others.
 
+    Bad input never stops more than itself: events the shared validator refuses (stored before a rule existed, or
+    by a connector that skipped it) are left out and named on their delivery, which fails; a delivery that fails
+    for good (:func:`is_permanent`) is tried event by event, its other events stored, only the failing ones named;
+    a transient failure is retried with :func:`backoff`. Deliveries taken over from a worker that stopped are
+    processed alone, after the others, their claim marked first (:data:`ALONE_MARK`): one taken over again with its
+    mark stopped a worker while alone, and is set aside (:class:`WorkerStopped`) rather than stopping the next.
+
     The networks' batches share one batch memo (a team's SLA policies, calendar and members, the routing rules of
     a unit are read once per claim), emptied after any failure.
 
@@ -223,25 +270,64 @@ def process_deliveries(deliveries: list[InboundDelivery], *, wait_for_parents: b
         return _process(deliveries, wait_for_parents=wait_for_parents)
 
 
-def _ingest_group(group, *, wait_for_parents: bool, token_of, now):
-    """One transaction for the deliveries of ``group`` (one network): their events, the echoes deferred, the
-    deliveries marked done."""
+def _ingest_items(items, *, wait_for_parents: bool, now):
+    """The pipeline over ``[(account, event, echo wait level)]``, and the echoes still waiting stored again as
+    deliveries; to be called inside the caller's transaction."""
     from dandelion.inbox.pipeline import ingest_batch
 
-    items = [(d.account, event, level) for d in group for event, level in _payload(d)]
     level_of = {e.external_id: level for _, e, level in items}
     account_of = {e.external_id: account for account, e, _ in items}
     waits = len(echo_waits()) if wait_for_parents else 0
     patient = {e.external_id for _, e, level in items if e.from_account and e.in_reply_to and level < waits}
-    with transaction.atomic():
-        result = ingest_batch([(account, e) for account, e, _ in items], wait_for_parents=patient)
-        waiting = defaultdict(list)
-        for e in result.waiting_echoes:
-            waiting[account_of[e.external_id]].append(e)
-        for account, echoes in waiting.items():
-            _defer_echoes(account, echoes, level_of, now)
-        _finish(group, token_of=token_of, now=now)
+    result = ingest_batch([(account, e) for account, e, _ in items], wait_for_parents=patient)
+    waiting = defaultdict(list)
+    for e in result.waiting_echoes:
+        waiting[account_of[e.external_id]].append(e)
+    for account, echoes in waiting.items():
+        _defer_echoes(account, echoes, level_of, now)
     return result
+
+
+def _ingest_group(group, *, wait_for_parents: bool, token_of, now):
+    """One transaction for the deliveries of ``group`` (one network): their valid events, the echoes deferred, the
+    deliveries marked done (or failed, naming them, those with events the validator refused)."""
+    items, refused = [], {}
+    for d in group:
+        good, bad = _payload(d)
+        items.extend((d.account, event, level) for _, event, level in good)
+        if bad:
+            refused[d.pk] = bad
+    with transaction.atomic():
+        result = _ingest_items(items, wait_for_parents=wait_for_parents, now=now)
+        _finish([d for d in group if d.pk not in refused], token_of=token_of, now=now)
+        for d in group:
+            if d.pk in refused:
+                _fail(d, refused[d.pk][0][1], now, token=token_of[d.pk], error=_events_error(d, refused[d.pk]))
+    return result
+
+
+def _ingest_apart(delivery, *, wait_for_parents: bool, token_of, now, total) -> None:
+    """A delivery whose batch failed for good, event by event (one transaction each): the events that can be
+    stored are, and the delivery fails naming only the others. A transient error meanwhile retries the whole
+    delivery later (what was stored is found again as duplicates)."""
+    from dandelion.core.memo import forget
+
+    good, failures = _payload(delivery)
+    for index, event, level in good:
+        try:
+            with transaction.atomic():
+                total.merge(_ingest_items([(delivery.account, event, level)], wait_for_parents=wait_for_parents,
+                                          now=now))
+        except Exception as exc:  # noqa: BLE001 - one event's failure is recorded on its delivery
+            forget()
+            if not is_permanent(exc):
+                _fail(delivery, exc, now, token=token_of[delivery.pk])
+                return
+            failures.append((index, exc))
+    if failures:
+        _fail(delivery, failures[0][1], now, token=token_of[delivery.pk], error=_events_error(delivery, failures))
+    else:
+        _finish([delivery], token_of=token_of, now=now)
 
 
 def _process(deliveries: list[InboundDelivery], *, wait_for_parents: bool):
@@ -261,15 +347,28 @@ def _process(deliveries: list[InboundDelivery], *, wait_for_parents: bool):
             forget()
             return exc
 
+    def alone(d) -> None:
+        exc = attempt([d])
+        if exc is None:
+            return
+        if is_permanent(exc) and isinstance(d.payload, list) and len(d.payload) > 1:
+            _ingest_apart(d, total=total, **options)
+        else:
+            _fail(d, exc, now, token=token_of[d.pk])
+
+    # Taken over from a worker that stopped: each alone, after the others, marked first so that a crash on it
+    # (a native extension's, out of memory) names it; taken over again after processing alone, it is set aside.
+    suspects = [d for d in deliveries if getattr(d, "taken_over_from", None) is not None]
     by_network = defaultdict(list)
     for d in deliveries:
-        by_network[d.account.network].append(d)
+        if getattr(d, "taken_over_from", None) is None:
+            by_network[d.account.network].append(d)
     for group in by_network.values():
         exc = attempt(group)
         if exc is None:
             continue
         if len(group) == 1:
-            _fail(group[0], exc, now)
+            alone(group[0])
             continue
         by_account = defaultdict(list)
         for d in group:
@@ -278,16 +377,23 @@ def _process(deliveries: list[InboundDelivery], *, wait_for_parents: bool):
             if len(by_account) > 1 and len(part) > 1 and attempt(part) is None:
                 continue  # the failure was in another account's deliveries
             for d in part:
-                exc = attempt([d])
-                if exc is not None:
-                    _fail(d, exc, now)
+                alone(d)
+    for d in suspects:
+        if d.taken_over_from.endswith(ALONE_MARK):
+            _fail(d, WorkerStopped(d.taken_over_from.removesuffix(ALONE_MARK)), now, token=token_of[d.pk])
+            continue
+        marked = token_of[d.pk] + ALONE_MARK
+        if not InboundDelivery.objects.filter(pk=d.pk, claimed_by=token_of[d.pk]).update(claimed_by=marked):
+            continue  # no longer ours
+        token_of[d.pk] = d.claimed_by = marked
+        alone(d)
     return total
 
 
 @task()
 def process_pending_deliveries(limit: int = BATCH_LIMIT) -> dict:
     """Claim and process one batch; enqueue another run when more is waiting."""
-    JobSlot.objects.filter(name=PROCESS_SLOT).delete()  # stored from now on → a fresh run gets enqueued
+    release_slot(PROCESS_SLOT)  # stored from now on → a fresh run gets enqueued
     deliveries = claim_deliveries(limit=limit)
     result = process_deliveries(deliveries)
     if len(deliveries) >= limit:
@@ -312,7 +418,6 @@ def _due_outbound(now: dt.datetime) -> Q:
 @task()
 def deliver_reply(message_id: int) -> str:
     """Send one pending outbound message. Claims it (lease of two minutes) so two workers never send it twice."""
-    from dandelion.assets.models import SocialAccount
     from dandelion.connectors.base import OutboundReply
     from dandelion.connectors.errors import ConnectorError, UnknownConnector
     from dandelion.inbox import connect
@@ -343,7 +448,7 @@ def deliver_reply(message_id: int) -> str:
                 Message.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.FAILED,
                                                              delivery_error=str(exc)[:500], next_attempt_at=None)
                 if permanent:
-                    SocialAccount.objects.filter(pk=account.pk).update(last_error=str(exc)[:500], last_error_at=now)
+                    record_account_error(account, error=str(exc), at=now, actor=SYSTEM)
                 add_event(conversation, EventKind.REPLIED, message=message.pk, failed=True, error=str(exc)[:300],
                           permanent=permanent)
             return "failed"
@@ -357,8 +462,10 @@ def deliver_reply(message_id: int) -> str:
             logger.info("retry of message %s left to the periodic job", message.pk)
         return "retry"
     with transaction.atomic():
-        # a webhook echo of this very reply may have arrived first: it is the same message
-        Message.objects.filter(network=message.network, external_id=sent.external_id).exclude(pk=message.pk).delete()
+        # a webhook echo of this very reply may have arrived first (on this account: another account's copy of the
+        # same post is a linked message, kept): it is the same message
+        Message.objects.filter(account_id=message.account_id, external_id=sent.external_id).exclude(
+            pk=message.pk).delete()
         Message.objects.filter(pk=message.pk).update(delivery_status=DeliveryStatus.SENT, external_id=sent.external_id,
                                                      delivery_error="", next_attempt_at=None)
     return "sent"
@@ -380,7 +487,6 @@ def retry_pending_replies() -> int:
 def run_moderation(message_id: int, action: str) -> str:
     """Apply a moderation action on the network. A permanent failure is recorded on the account and in the
     conversation history (the message stays moderated in Dandelion); a temporary one is retried."""
-    from dandelion.assets.models import SocialAccount
     from dandelion.connectors.errors import ConnectorError
     from dandelion.inbox import connect
     from dandelion.inbox.services import add_event
@@ -398,8 +504,7 @@ def run_moderation(message_id: int, action: str) -> str:
             result = getattr(connector, action)(ref, message.external_id)
     except ConnectorError as exc:
         if exc.permanent:
-            SocialAccount.objects.filter(pk=account.pk).update(last_error=str(exc)[:500],
-                                                               last_error_at=timezone.now())
+            record_account_error(account, error=str(exc), actor=SYSTEM)
             add_event(message.conversation, EventKind.MODERATED, message=message.pk, action=action, failed=True,
                       error=str(exc)[:300])
             return "failed"
@@ -463,3 +568,15 @@ def process_now(delivery: InboundDelivery):
         return IngestResult()
     fresh = InboundDelivery.objects.select_related("account__owner_unit").get(pk=delivery.pk)
     return process_deliveries([fresh], wait_for_parents=False)
+
+
+# --- polling (connectors that fetch: mailboxes, feeds) ----------------------------------------------------------------
+
+
+@periodic("inbox.poll_accounts", every=60)
+@task()
+def poll_accounts() -> dict:
+    """Every minute: poll each due account whose connector fetches (``dandelion.inbox.polling``); idempotent."""
+    from dandelion.inbox.polling import poll_due_accounts
+
+    return poll_due_accounts().as_dict()

@@ -3,7 +3,10 @@
 An ``AuthorIdentity`` (network + external id) belongs to a ``Contact`` (one person across networks). Messages from
 an account are grouped into ``Conversation``s (a public thread or a DM exchange) that are routed to a team, assigned,
 held to an SLA and answered. ``InboundDelivery`` is the durable record of a webhook body (or replay batch) before
-processing: a 202 is answered only once it is stored. ``(network, external_id)`` is each message's idempotency key.
+processing: a 202 is answered only once it is stored. ``(account, external_id)``, the receiving account and the
+network's id, is each message's idempotency key: an event delivered twice to one account is stored once; the same
+public post received by two of the organisation's accounts is stored once in each inbox, and the copies are linked
+by their shared ``(network, external_id)`` (:meth:`Message.linked`).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from dandelion.core.models import TimeStampedModel
-from dandelion.core.querysets import RestrictedManager, RestrictedQuerySet
+from dandelion.core.querysets import OrgScope, RestrictedManager, RestrictedQuerySet
 from dandelion.inbox.choices import (
     ConversationKind,
     ConversationStatus,
@@ -31,7 +34,7 @@ from dandelion.inbox.choices import (
 class Contact(TimeStampedModel):
     """One person across networks: name, languages, country, reach, VIP flag."""
 
-    org_path_lookup = None  # contacts are shared across the organisation; views list them through conversations
+    org_scope = OrgScope.organisation_wide("one person across the organisation; listed through conversations")
 
     name = models.CharField(max_length=200, blank=True)
     languages = models.JSONField(default=list, blank=True)
@@ -52,7 +55,7 @@ class Contact(TimeStampedModel):
 class AuthorIdentity(TimeStampedModel):
     """An author as one network knows them."""
 
-    org_path_lookup = None
+    org_scope = OrgScope.organisation_wide("an author as a network knows them; part of the contact")
 
     network = models.CharField(max_length=40)
     external_id = models.CharField(max_length=150)
@@ -75,7 +78,7 @@ class AuthorIdentity(TimeStampedModel):
 class Tag(models.Model):
     """A label on conversations (set by people or routing rules)."""
 
-    org_path_lookup = None
+    org_scope = OrgScope.organisation_wide("labels shared by every unit's conversations")
 
     name = models.CharField(max_length=60, unique=True)
     color = models.CharField(max_length=7, default="#667085")
@@ -92,8 +95,7 @@ class Tag(models.Model):
 class Conversation(TimeStampedModel):
     """A thread or DM exchange on one account with one contact, routed to a team and held to an SLA."""
 
-    org_path_lookup = "account__owner_unit__path"
-    team_lookup = "team_id"
+    org_scope = OrgScope(path="account__owner_unit__path", team="team_id")
 
     # account, team and assignee: no index of their own, each leads a composite index (Meta)
     account = models.ForeignKey("assets.SocialAccount", on_delete=models.PROTECT, related_name="conversations",
@@ -172,11 +174,15 @@ class Conversation(TimeStampedModel):
 class Message(models.Model):
     """One message of a conversation: inbound from a customer, outbound from the brand, or an internal note."""
 
-    org_path_lookup = "conversation__account__owner_unit__path"
-    team_lookup = "conversation__team_id"
+    org_scope = OrgScope(path="conversation__account__owner_unit__path", team="conversation__team_id")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="messages",
                                      db_index=False)  # leads the (conversation, sent_at) index
+    # no index of its own: the (external_id, account) key serves the lookups; only deleting an account would
+    # scan (a rare action, refused anyway while the account has conversations)
+    account = models.ForeignKey(
+        "assets.SocialAccount", on_delete=models.PROTECT, related_name="+", db_index=False,
+        help_text="The receiving account (the conversation's): with the external id, the idempotency key.")
     network = models.CharField(max_length=40)
     external_id = models.CharField(max_length=150, null=True, blank=True)
     direction = models.CharField(max_length=10, choices=Direction.choices)
@@ -220,8 +226,11 @@ class Message(models.Model):
     class Meta:
         ordering = ("sent_at", "id")
         constraints = [
+            # the idempotency key: what one account received (the same post reaching two accounts is two messages).
+            # The external id leads, so the same index finds a batch's duplicates and the copies other accounts
+            # received (linked messages) by external id: no second index to write on every insert
             models.UniqueConstraint(
-                fields=["network", "external_id"], condition=Q(external_id__isnull=False), name="uniq_message_external"
+                fields=["external_id", "account"], condition=Q(external_id__isnull=False), name="uniq_message_external"
             ),
         ]
         indexes = [
@@ -239,8 +248,20 @@ class Message(models.Model):
     def __str__(self) -> str:
         return f"{self.get_direction_display()} {self.kind}: {self.text[:40]}"
 
+    def save(self, *args, **kwargs) -> None:
+        if self.account_id is None and self.conversation_id is not None:
+            self.account_id = self.conversation.account_id  # always the conversation's account
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self) -> str:
         return reverse("inbox:conversation-detail", args=[self.conversation_id]) + f"#m{self.pk}"
+
+    def linked(self):
+        """The copies of this message received by the organisation's other accounts (same network message)."""
+        if not self.external_id:
+            return Message.objects.none()
+        return Message.objects.filter(network=self.network, external_id=self.external_id).exclude(
+            account_id=self.account_id)
 
     @property
     def audit_unit(self):
@@ -250,8 +271,7 @@ class Message(models.Model):
 class ConversationEvent(models.Model):
     """The conversation's history: routing decisions, assignments, handovers with reasons, SLA breaches."""
 
-    org_path_lookup = "conversation__account__owner_unit__path"
-    team_lookup = "conversation__team_id"
+    org_scope = OrgScope(path="conversation__account__owner_unit__path", team="conversation__team_id")
 
     conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=20, choices=EventKind.choices)
@@ -289,7 +309,7 @@ class CannedResponseQuerySet(RestrictedQuerySet):
 class CannedResponse(TimeStampedModel):
     """A reusable answer with placeholders ({contact_name}, {agent_name}, {account_name}) and translations."""
 
-    org_path_lookup = "unit__path"
+    org_scope = OrgScope(path="unit__path")
 
     unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="canned_responses")
     title = models.CharField(max_length=120)
@@ -318,7 +338,7 @@ class CannedResponse(TimeStampedModel):
 class InboundDelivery(models.Model):
     """A stored webhook body (or replay batch) awaiting processing: durable before the 202 is answered."""
 
-    org_path_lookup = "account__owner_unit__path"
+    org_scope = OrgScope(path="account__owner_unit__path")
 
     account = models.ForeignKey("assets.SocialAccount", on_delete=models.CASCADE, related_name="deliveries")
     source = models.CharField(max_length=20, default="webhook")
@@ -352,22 +372,3 @@ class InboundDelivery(models.Model):
     @property
     def audit_unit(self):
         return self.account.owner_unit
-
-
-class JobSlot(models.Model):
-    """One row per job that is enqueued and not yet started: "one pending job is enough" for every backend.
-
-    Enqueuing inserts the row (unique name); the job deletes it when it starts, so work stored while it runs
-    enqueues a fresh run. A slot older than ``STALE_AFTER`` seconds is considered lost (a worker died) and replaced.
-    """
-
-    STALE_AFTER = 300
-
-    name = models.CharField(max_length=100, unique=True)
-    enqueued_at = models.DateTimeField()
-
-    class Meta:
-        ordering = ("name",)
-
-    def __str__(self) -> str:
-        return f"{self.name} (enqueued {self.enqueued_at:%Y-%m-%d %H:%M:%S})"

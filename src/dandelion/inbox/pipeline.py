@@ -1,11 +1,13 @@
 """The inbound pipeline, batch-oriented: ``ingest_batch([(account, event), ...]) -> IngestResult`` (the events of
 any accounts of one network, one transaction); ``ingest_events(account, events)`` for one account.
 
-normalise → dedup (batch, then database; the unique constraint is the last guard) → understand (one ``analyze()``
-call per batch) → identities and contacts → threads (public: follow ``in_reply_to`` to a known message's
-conversation, else a new conversation keyed by the root external id; DMs: one conversation per author) → routing
-decisions (one per new inbound message; the team is set for new or re-opened conversations) → messages (bulk) →
-conversation clocks and SLA, in message order → automatic assignment → events (bulk).
+normalise → dedup per receiving account (batch, then database; the unique constraint on (account, external id) is
+the last guard) → understand (one ``analyze()`` call per batch) → then :func:`_persist`'s phases: **load**
+(identities and contacts; threads: public: follow ``in_reply_to`` to a known message's conversation of the same
+account, else a new conversation keyed by the root external id; DMs: one conversation per author) → **decide**
+(routing decisions, one per new inbound message; the unsaved messages) → **apply** (each conversation's messages in
+order through the state machine, :class:`~dandelion.inbox.state.ConversationState`, its SLA clocks alongside) →
+**write** (automatic assignment planned per team; conversations, messages, clocks, events in bulk).
 
 Echo events (``from_account``: the brand answered outside Dandelion) are stored as outbound messages and count
 as a response: the message they answer is marked answered, the conversation stops waiting, SLA targets are hit.
@@ -20,17 +22,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, OperationalError, connection, transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from dandelion.connectors.base import InboundEvent
+from dandelion.core.actors import SYSTEM
 from dandelion.core.bulk import insert_rows, update_rows
+from dandelion.core.db import chunked as _chunks
+from dandelion.core.db import in_values as _in
+from dandelion.core.db import is_transient as _is_transient
+from dandelion.core.events import emit_many
 from dandelion.core.memo import batch_memo, config_memoized
-from dandelion.core.querysets import AnyOf
 from dandelion.inbox import connect, search, services
 from dandelion.inbox.choices import (
     ConversationKind,
@@ -41,6 +46,7 @@ from dandelion.inbox.choices import (
     ModerationState,
     Priority,
 )
+from dandelion.inbox.events import conversations_created
 from dandelion.inbox.models import (
     AuthorIdentity,
     CannedResponse,
@@ -50,10 +56,10 @@ from dandelion.inbox.models import (
     Message,
     Tag,
 )
+from dandelion.inbox.state import ConversationState
 
 logger = logging.getLogger(__name__)
 
-CHUNK = 500
 PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
 
 
@@ -82,38 +88,18 @@ class IngestResult:
         return self
 
 
-def _chunks(items: Sequence, size: int = CHUNK):
-    items = list(items)
-    for i in range(0, len(items), size):
-        yield items[i:i + size]
-
-
-def _in(qs, field_name: str, values: Iterable):
-    """Rows of ``qs`` whose ``field_name`` is in ``values``: on PostgreSQL one query with the values as one array
-    (``= ANY``), elsewhere ``IN`` in chunks (portable parameter limits)."""
-    values = sorted(set(values))
-    if not values:
-        return []
-    if connection.vendor == "postgresql":
-        return list(qs.filter(AnyOf(F(field_name), values)))
-    out = []
-    for chunk in _chunks(values):
-        out.extend(qs.filter(**{f"{field_name}__in": chunk}))
-    return out
-
-
 # --- understanding ------------------------------------------------------------------------------------------------
 
 
-def understand(events: Sequence[InboundEvent], account=None, *, account_of: dict | None = None):
-    """One ``analyze()`` call for the whole batch; returns ``{external_id: Understanding}``. The account of each
-    event is ``account``, or ``account_of[event.external_id]`` for a batch of several accounts.
+def understand(events: Sequence[InboundEvent], account=None, *, accounts: Sequence | None = None) -> list:
+    """One ``analyze()`` call for the whole batch; returns each event's ``Understanding``, in order. The account of
+    each event is ``account``, or ``accounts[i]`` for a batch of several accounts.
 
     Language evidence besides the text: the author's declared language, else the account's language when it has
     only one (a short "Où est ma commande ?" on the French account is French; an English or Spanish message there
     still reads as English or Spanish: a hint multiplies odds, it is no verdict)."""
     if not events:
-        return {}
+        return []
     from dandelion.understanding.analyzer import get_analyzer
 
     def fallback(acc):
@@ -122,14 +108,13 @@ def understand(events: Sequence[InboundEvent], account=None, *, account_of: dict
 
     of_account: dict = {}  # the fallback, once per account
     hints = []
-    for e in events:
-        acc = account if account_of is None else account_of[e.external_id]
+    for i, e in enumerate(events):
+        acc = account if accounts is None else accounts[i]
         key = getattr(acc, "pk", None)
         if key not in of_account:
             of_account[key] = fallback(acc)
         hints.append(e.author.language or of_account[key])
-    results = get_analyzer().analyze([e.text for e in events], language_hints=hints)
-    return {e.external_id: u for e, u in zip(events, results, strict=True)}
+    return list(get_analyzer().analyze([e.text for e in events], language_hints=hints))
 
 
 # --- the pipeline -------------------------------------------------------------------------------------------------
@@ -141,14 +126,6 @@ class ConcurrentWrite(Exception):
 
 
 ATTEMPTS = 3
-TRANSIENT_SQLSTATES = {"40P01", "40001"}  # deadlock detected, serialization failure: run the transaction again
-
-
-def _is_transient(exc: BaseException) -> bool:
-    """A database error that running the same transaction again may not meet (two batches' locks crossed)."""
-    cause = exc.__cause__
-    return getattr(cause, "sqlstate", None) in TRANSIENT_SQLSTATES or getattr(cause, "pgcode", None) in \
-        TRANSIENT_SQLSTATES
 
 
 def ingest_events(account, events: Sequence[InboundEvent], *, now: dt.datetime | None = None,
@@ -162,9 +139,12 @@ def ingest_batch(items: Sequence[tuple[object, InboundEvent]], *, now: dt.dateti
     """Store, thread, understand, route and put on the SLA clock a batch of ``(account, event)`` pairs: one
     account's events, or those of several accounts of one network (a worker's claim), written together: each
     statement then serves the whole claim instead of one account (on a claim spread over a hundred accounts, a
-    statement per account and table was most of the time). External ids are unique within a network, which is
-    why a batch holds one network. Each account's events are threaded, routed and answered as if alone: a reply
-    never joins a conversation of another account.
+    statement per account and table was most of the time). A batch holds one network (its duplicates and linked
+    copies are found by the network's external ids). Each account's events are threaded, routed and answered as if
+    alone: a reply never joins a conversation of another account; an event is stored once per receiving account
+    (the idempotency key is the account and the external id), so a public post that reached two accounts is two
+    messages, linked by their external id: answered from one, it is answered in the other too
+    (:func:`~dandelion.inbox.services.answer_linked_copies`).
 
     An echo (the brand's answer) to a message Dandelion does not know is skipped as the brand's own post, unless its
     id is in ``wait_for_parents``: then it is returned in ``result.waiting_echoes``, for the caller to try again
@@ -175,7 +155,7 @@ def ingest_batch(items: Sequence[tuple[object, InboundEvent]], *, now: dt.dateti
     are then found and skipped, so every event is stored exactly once."""
     now = now or timezone.now()
     if len({account.network for account, _ in items}) > 1:
-        raise ValueError("a batch holds the events of one network (external ids are unique within a network)")
+        raise ValueError("a batch holds the events of one network (its external ids are the network's)")
     understood: dict = {}
     for attempt in range(1, ATTEMPTS + 1):
         try:
@@ -188,53 +168,66 @@ def ingest_batch(items: Sequence[tuple[object, InboundEvent]], *, now: dt.dateti
     raise AssertionError("unreachable")
 
 
+Key = tuple[int, str]  # (receiving account id, external id): what one account received, the idempotency key
+
+
+def _key(account, event: InboundEvent) -> Key:
+    return (account.pk, event.external_id)
+
+
 def _ingest_once(items: Sequence[tuple[object, InboundEvent]], understood: dict, now: dt.datetime,
                  wait_for_parents: Collection[str]) -> IngestResult:
     result = IngestResult(received=len(items))
     if not items:
         return result
     network = items[0][0].network
-    # normalise + dedup within the batch (first occurrence wins), oldest first
-    batch: dict[str, InboundEvent] = {}
-    account_of: dict[str, object] = {}
+    # normalise + dedup within the batch (first occurrence wins), oldest first: an event counts once per account
+    batch: dict[Key, InboundEvent] = {}
+    account_of: dict[Key, object] = {}
     for account, event in sorted(items, key=lambda item: item[1].created_at):
-        if event.external_id in batch:
+        key = _key(account, event)
+        if key in batch:
             result.duplicates += 1
             continue
-        batch[event.external_id] = event
-        account_of[event.external_id] = account
-    # dedup against the database
-    known = set(_in(Message.objects.filter(network=network).values_list("external_id", flat=True), "external_id",
-                    batch))
+        batch[key] = event
+        account_of[key] = account
+    # dedup against the database; the same query finds the copies other accounts received (linked messages)
+    stored = _in(Message.objects.filter(network=network).order_by().values_list(
+        "account_id", "external_id", "direction", "replied_at", "conversation_id"), "external_id",
+        {eid for _acc, eid in batch})
+    known = {(acc, eid) for acc, eid, *_ in stored} & batch.keys()
     if known:
         result.duplicates += len(known)
         batch = {k: v for k, v in batch.items() if k not in known}
     if not batch:
         return result
-    unread = [e for e in batch.values() if not e.from_account and e.external_id not in understood]
-    understood.update(understand(unread, account_of=account_of))  # a second attempt reuses what the first read
+    answered_copy: dict[str, tuple] = {}  # external id -> (answered at, account id, conversation id) of a copy
+    for acc, eid, direction, replied_at, conv_id in stored:
+        if direction == Direction.INBOUND and replied_at is not None and (
+                eid not in answered_copy or replied_at < answered_copy[eid][0]):
+            answered_copy[eid] = (replied_at, acc, conv_id)
+    unread = [k for k, e in batch.items() if not e.from_account and k not in understood]
+    understood.update(zip(unread, understand([batch[k] for k in unread], accounts=[account_of[k] for k in unread]),
+                          strict=True))  # a second attempt reuses what the first read
+    plan = _Plan(network=network, batch=batch, account_of=account_of, understood=understood, now=now,
+                 result=result, wait_for_parents=wait_for_parents, answered_copy=answered_copy)
     with transaction.atomic(), batch_memo():
-        _persist(network, list(batch.values()), account_of, understood, result, now, wait_for_parents)
+        _persist(plan)
     if result.created:
-        from dandelion.assets.models import SocialAccount
+        from dandelion.assets.services import note_account_activity
 
         latest: dict[int, dt.datetime] = {}
-        for e in batch.values():
-            pk = account_of[e.external_id].pk
+        for (pk, _eid), e in batch.items():
             latest[pk] = max(latest.get(pk, e.created_at), e.created_at)
-        # one statement for the batch's accounts: each moves forward to its latest event, never back
-        later = Q()
-        for pk, at in latest.items():
-            later |= Q(pk=pk) & (Q(last_activity_at__isnull=True) | Q(last_activity_at__lt=at))
-        SocialAccount.objects.filter(later).update(last_activity_at=Case(
-            *[When(pk=pk, then=Value(at)) for pk, at in sorted(latest.items())], default=F("last_activity_at")))
+        # one statement for the batch's accounts (the assets service): each moves forward, never back
+        note_account_activity(latest, actor=SYSTEM)
     return result
 
 
-def _identities(network: str, events: list[InboundEvent], understood) -> dict[str, AuthorIdentity]:
+def _identities(network: str, inbound: list[tuple[Key, InboundEvent]], understood) -> dict[str, AuthorIdentity]:
     authors = {}
-    for e in events:
-        authors.setdefault(e.author.external_id, (e.author, understood.get(e.external_id)))
+    for key, e in inbound:
+        authors.setdefault(e.author.external_id, (e.author, understood.get(key)))
     found = {i.external_id: i for i in _in(AuthorIdentity.objects.filter(network=network).select_related("contact"),
                                              "external_id", authors)}
     missing = sorted(aid for aid in authors if aid not in found)  # one order for every worker: no lock cycle
@@ -287,8 +280,9 @@ def _routing_context(account, event: InboundEvent, u, identity: AuthorIdentity):
     )
 
 
-def _decide(ctx, rules, cache: dict | None = None):
-    """``engine.decide`` (the team of the hub's triage queue created lazily when no team covers the message).
+def decide_route(ctx, rules, cache: dict | None = None):
+    """``engine.decide`` (the team of the hub's triage queue created lazily when no team covers the message): the
+    route of a new or reopened conversation, here and in the sweep.
 
     Without any applicable rule the decision is the default route alone, which depends only on the account's unit
     and the language: ``cache`` (one per batch) then saves its queries for every further message."""
@@ -323,131 +317,181 @@ CONVERSATION_FIELDS = [
 ]
 
 
-def _persist(network: str, events: list[InboundEvent], account_of: dict, understood, result: IngestResult,
-             now: dt.datetime, wait_for_parents: Collection[str] = ()) -> None:
+@dataclass
+class _Plan:
+    """One batch worked on in memory: the events (by :data:`Key`), what each phase of :func:`_persist` found or
+    decided, and what the last phase writes."""
+
+    network: str
+    batch: dict  # Key -> InboundEvent, oldest first, new to the database
+    account_of: dict  # Key -> SocialAccount
+    understood: dict  # Key -> Understanding (inbound events)
+    now: dt.datetime
+    result: IngestResult
+    wait_for_parents: Collection[str] = ()
+    answered_copy: dict = field(default_factory=dict)  # external id -> (at, account id, conversation id)
+    # load
+    accounts: dict = field(default_factory=dict)  # account id -> account
+    identities: dict = field(default_factory=dict)  # author external id -> AuthorIdentity
+    parent_rows: dict = field(default_factory=dict)  # Key -> stored Message answered or replied to
+    thread_of: dict = field(default_factory=dict)  # Key -> ("id", conversation id) | (kind, account id, thread key)
+    conversations: dict = field(default_factory=dict)  # thread key -> Conversation (loaded or new)
+    new_convs: dict = field(default_factory=dict)  # thread key -> new Conversation
+    # decide
+    decisions: dict = field(default_factory=dict)  # Key -> RoutingDecision (inbound)
+    messages: dict = field(default_factory=dict)  # Key -> unsaved Message
+    db_answered: dict = field(default_factory=dict)  # Key -> when a stored message was answered by an echo
+    answered: dict = field(default_factory=dict)  # external id -> (at, account id, conversation): copies to answer
+    answered_by_copy: set = field(default_factory=set)  # Keys of new messages already answered from another account
+    # apply
+    touched: list = field(default_factory=list)  # the batch's conversations
+    existing: list = field(default_factory=list)  # those that existed before the batch
+    new_events: list = field(default_factory=list)  # (conversation, kind, data)
+    books: dict = field(default_factory=dict)  # id(conversation) -> ClockBook
+    tag_names: dict = field(default_factory=lambda: defaultdict(set))  # id(conversation) -> tag names
+    searchable: dict = field(default_factory=dict)  # id(conversation) -> search text added (existing ones)
+    to_assign: list = field(default_factory=list)
+    auto_acks: list = field(default_factory=list)  # (conversation, canned response id)
+    hidden: list = field(default_factory=list)  # messages hidden by a rule
+
+    def events(self):
+        return [(k, e) for k, e in self.batch.items() if k in self.thread_of]
+
+
+def _persist(plan: _Plan) -> None:
     """Plan the whole batch in memory (threads, routing, conversation state, SLA clocks, assignment), then write
     it: new conversations complete in one INSERT, messages in one, clocks in one, events and audit rows in one
-    each; only conversations that existed before the batch get an UPDATE each. ``account_of``: each event's
-    account (one network)."""
-    from dandelion.routing import engine
-    from dandelion.routing.assignment import AssignmentPlan
-    from dandelion.routing.sla import ClockBook, load_books, write_books
+    each; only conversations that existed before the batch get an UPDATE each. Four phases: :func:`_load` (who,
+    which thread), :func:`_decide` (routes, messages), :func:`_apply` (the state machine, in message order),
+    :func:`_write`."""
+    if not _load(plan):
+        return
+    _decide(plan)
+    _apply(plan)
+    _write(plan)
 
-    accounts = {a.pk: a for a in account_of.values()}
-    inbound = [e for e in events if not e.from_account]
-    identities = _identities(network, inbound, understood)
 
-    # --- threads (each account's own: a reply never joins another account's conversation) ----------------------
-    batch_ids = {x.external_id for x in events}
-    parents = {e.in_reply_to for e in events if e.in_reply_to and e.in_reply_to not in batch_ids}
-    parent_rows = {m.external_id: m for m in _in(
-        Message.objects.filter(network=network, conversation__account__in=list(accounts)).only(
-            "id", "external_id", "conversation_id", "direction", "replied").annotate(
-            parent_account_id=F("conversation__account_id")), "external_id", parents)}
-    key_of: dict[str, tuple] = {}  # external id -> ("id", conversation id) | (kind, account id, thread key)
-    for e in events:
-        parent = e.in_reply_to
-        acc = account_of[e.external_id].pk
-        if parent and parent in key_of and account_of[parent].pk == acc:
-            key = key_of[parent]
-        elif parent and parent in parent_rows and parent_rows[parent].parent_account_id == acc:
-            key = ("id", parent_rows[parent].conversation_id)
+# --- load: identities, threads, conversations ---------------------------------------------------------------------
+
+
+def _load(plan: _Plan) -> bool:
+    """Authors, the thread of each event (each account's own: a reply never joins another account's conversation)
+    and its conversation, loaded or new. Returns whether anything is left to store."""
+    network, account_of, result = plan.network, plan.account_of, plan.result
+    plan.accounts = {a.pk: a for a in account_of.values()}
+    plan.identities = _identities(network, [(k, e) for k, e in plan.batch.items() if not e.from_account],
+                                  plan.understood)
+    parents = {(acc, e.in_reply_to) for (acc, _eid), e in plan.batch.items()
+               if e.in_reply_to and (acc, e.in_reply_to) not in plan.batch}
+    plan.parent_rows = {(m.account_id, m.external_id): m for m in _in(
+        Message.objects.filter(network=network, account__in=list(plan.accounts)).order_by().only(
+            "id", "account_id", "external_id", "conversation_id", "direction", "replied"),
+        "external_id", {eid for _acc, eid in parents}) if (m.account_id, m.external_id) in parents}
+    thread_of = plan.thread_of
+    for k, e in plan.batch.items():
+        acc = k[0]
+        parent = (acc, e.in_reply_to) if e.in_reply_to else None
+        if parent and parent in thread_of:
+            thread = thread_of[parent]
+        elif parent and parent in plan.parent_rows:
+            thread = ("id", plan.parent_rows[parent].conversation_id)
         elif e.from_account:
-            key = None
+            thread = None
         elif e.kind == "dm":
-            key = (ConversationKind.PRIVATE, acc, e.author.external_id)
+            thread = (ConversationKind.PRIVATE, acc, e.author.external_id)
         else:
-            key = (ConversationKind.PUBLIC, acc, e.external_id)
-        if key is not None and e.kind == "dm" and key[0] == ConversationKind.PUBLIC:
-            key = (ConversationKind.PRIVATE, acc, e.author.external_id)
-        if key is None:
-            if e.in_reply_to and e.external_id in wait_for_parents:
+            thread = (ConversationKind.PUBLIC, acc, e.external_id)
+        if thread is not None and e.kind == "dm" and thread[0] == ConversationKind.PUBLIC:
+            thread = (ConversationKind.PRIVATE, acc, e.author.external_id)
+        if thread is None:
+            if e.in_reply_to and e.external_id in plan.wait_for_parents:
                 result.waiting_echoes.append(e)  # its parent may still come
             else:
                 result.orphan_echoes += 1
             continue
-        key_of[e.external_id] = key
-    events = [e for e in events if e.external_id in key_of]
-    if not events:
-        return
+        thread_of[k] = thread
+    if not thread_of:
+        return False
 
-    conversations: dict[tuple, Conversation] = {}
-    loaded: dict[int, Conversation] = {}  # one object per conversation, however it was reached
-    by_id = [k[1] for k in key_of.values() if k[0] == "id"]
-    for conv in _in(Conversation.objects.filter(account__in=list(accounts)), "pk", by_id):
+    conversations, loaded = plan.conversations, {}  # one object per conversation, however it was reached
+    by_id = [t[1] for t in thread_of.values() if t[0] == "id"]
+    for conv in _in(Conversation.objects.filter(account__in=list(plan.accounts)), "pk", by_id):
         conversations[("id", conv.pk)] = loaded.setdefault(conv.pk, conv)
     for kind in (ConversationKind.PUBLIC, ConversationKind.PRIVATE):
-        wanted = {k for k in key_of.values() if k[0] == kind}
-        owners = sorted({k[1] for k in wanted})
+        wanted = {t for t in thread_of.values() if t[0] == kind}
+        owners = sorted({t[1] for t in wanted})
         for conv in _in(Conversation.objects.filter(account__in=owners, kind=kind), "thread_key",
-                        {k[2] for k in wanted}):
+                        {t[2] for t in wanted}):
             if (kind, conv.account_id, conv.thread_key) in wanted:
                 conversations[(kind, conv.account_id, conv.thread_key)] = loaded.setdefault(conv.pk, conv)
     for conv in loaded.values():
-        conv.account = accounts[conv.account_id]  # saves a lazy load per conversation (str(), audit unit)
-    first_event_of: dict[tuple, InboundEvent] = {}
-    for e in events:
-        first_event_of.setdefault(key_of[e.external_id], e)
-    new_convs: dict[tuple, Conversation] = {}
-    for key, e in first_event_of.items():
-        if key in conversations or key[0] == "id" or e.from_account:
+        conv.account = plan.accounts[conv.account_id]  # saves a lazy load per conversation (str(), audit unit)
+    first_event_of: dict[tuple, tuple[Key, InboundEvent]] = {}
+    for k, e in plan.batch.items():
+        if k in thread_of:
+            first_event_of.setdefault(thread_of[k], (k, e))
+    for thread, (k, e) in first_event_of.items():
+        if thread in conversations or thread[0] == "id" or e.from_account:
             continue
-        u = understood.get(e.external_id)
-        new_convs[key] = Conversation(
-            account=account_of[e.external_id], contact=identities[e.author.external_id].contact, kind=key[0],
-            thread_key=key[2][:200],
+        u = plan.understood.get(k)
+        plan.new_convs[thread] = Conversation(
+            account=account_of[k], contact=plan.identities[e.author.external_id].contact, kind=thread[0],
+            thread_key=thread[2][:200],
             status=ConversationStatus.OPEN, language=((u.language if u else None) or e.author.language or "")[:8],
-            created_at=now, updated_at=now,
+            created_at=plan.now, updated_at=plan.now,
         )
-    conversations.update(new_convs)
-    result.conversations_created += len(new_convs)
+    conversations.update(plan.new_convs)
+    result.conversations_created += len(plan.new_convs)
     # an echo whose thread has no conversation (nothing inbound yet) is an orphan too
-    kept = []
-    for e in events:
-        if key_of[e.external_id] in conversations:
-            kept.append(e)
-        else:
-            result.orphan_echoes += 1
-    events = kept
-    if not events:
-        return
+    for k in [k for k, thread in thread_of.items() if thread not in conversations]:
+        del thread_of[k]
+        result.orphan_echoes += 1
+    return bool(thread_of)
 
-    # --- routing decisions (one per inbound message) --------------------------------------------------------------
+
+# --- decide: routes and messages ----------------------------------------------------------------------------------
+
+
+def _decide(plan: _Plan) -> None:
+    """A routing decision per inbound message, and the unsaved messages (an echo marks what it answers)."""
+    from dandelion.routing import engine
+
     def rules_of(account):
         path = account.owner_unit.path
         return config_memoized(("route.rules", path), lambda: engine.applicable_rules(path))
 
-    decisions = {}
     default_routes: dict = {}
-    for e in events:
+    events = plan.events()
+    for k, e in events:
         if not e.from_account:
-            u = understood.get(e.external_id)
-            account = account_of[e.external_id]
-            decisions[e.external_id] = _decide(_routing_context(account, e, u, identities[e.author.external_id]),
-                                               rules_of(account), default_routes)
-
-    # --- messages (unsaved) ----------------------------------------------------------------------------------
-    objs: dict[str, Message] = {}
-    db_answered: dict[str, dt.datetime] = {}
-    for e in events:
-        conv = conversations[key_of[e.external_id]]
+            account = plan.account_of[k]
+            plan.decisions[k] = decide_route(
+                _routing_context(account, e, plan.understood.get(k), plan.identities[e.author.external_id]),
+                rules_of(account), default_routes)
+    network = plan.network
+    for k, e in events:
+        conv = plan.conversations[plan.thread_of[k]]
+        account_id = k[0]
         if e.from_account:
-            msg = Message(conversation=conv, network=network, external_id=e.external_id, direction=Direction.OUTBOUND,
-                          kind=e.kind, text=e.text, in_reply_to=e.in_reply_to or "", sent_at=e.created_at,
-                          delivery_status=DeliveryStatus.SENT, language=conv.language)
-            target = objs.get(e.in_reply_to or "")
+            msg = Message(conversation=conv, account_id=account_id, network=network, external_id=e.external_id,
+                          direction=Direction.OUTBOUND, kind=e.kind, text=e.text, in_reply_to=e.in_reply_to or "",
+                          sent_at=e.created_at, delivery_status=DeliveryStatus.SENT, language=conv.language)
+            parent = (account_id, e.in_reply_to or "")
+            target = plan.messages.get(parent)
             if target is not None:
                 if target.direction == Direction.INBOUND and not target.replied:
                     target.replied, target.replied_at = True, e.created_at
-            elif e.in_reply_to in parent_rows and parent_rows[e.in_reply_to].direction == Direction.INBOUND:
-                db_answered.setdefault(e.in_reply_to, e.created_at)
+                    plan.answered.setdefault(e.in_reply_to, (e.created_at, account_id, conv))
+            elif parent in plan.parent_rows and plan.parent_rows[parent].direction == Direction.INBOUND:
+                plan.db_answered.setdefault(parent, e.created_at)
+                plan.answered.setdefault(e.in_reply_to, (e.created_at, account_id, conv))
         else:
-            u = understood.get(e.external_id)
-            d = decisions[e.external_id]
+            u = plan.understood.get(k)
+            d = plan.decisions[k]
             msg = Message(
-                conversation=conv, network=network, external_id=e.external_id, direction=Direction.INBOUND,
-                kind=e.kind, author_identity=identities[e.author.external_id], text=e.text,
-                in_reply_to=e.in_reply_to or "", sent_at=e.created_at,
+                conversation=conv, account_id=account_id, network=network, external_id=e.external_id,
+                direction=Direction.INBOUND, kind=e.kind, author_identity=plan.identities[e.author.external_id],
+                text=e.text, in_reply_to=e.in_reply_to or "", sent_at=e.created_at,
                 language=((u.language if u else None) or e.author.language or "")[:8],
                 language_confidence=float(u.language_confidence) if u else 0.0,
                 sentiment=(u.sentiment if u else "") or "", sentiment_score=float(u.sentiment_score) if u else 0.0,
@@ -455,129 +499,139 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
                 abuse=float(u.abuse) if u else 0.0, needs_reply=bool(u.needs_reply) if u else True,
                 moderation_state=ModerationState.HIDDEN if d.hide else ModerationState.VISIBLE,
             )
-        objs[e.external_id] = msg
+            copy = plan.answered_copy.get(e.external_id)
+            if copy is not None and conv.kind == ConversationKind.PUBLIC:  # answered from another account already
+                msg.replied, msg.replied_at = True, copy[0]
+                plan.answered_by_copy.add(k)
+        plan.messages[k] = msg
 
-    # --- conversations: clocks, routing, SLA, in message order (in memory) -------------------------------------------
-    per_conv: dict[int, list[tuple[InboundEvent, Message]]] = defaultdict(list)
+
+# --- apply: the state machine, in message order (in memory) -------------------------------------------------------
+
+
+def _apply(plan: _Plan) -> None:
+    """Each conversation's messages, oldest first, through :class:`~dandelion.inbox.state.ConversationState`; its
+    clock operations run on the conversation's :class:`~dandelion.routing.sla.ClockBook` as they happen."""
+    from dandelion.routing.sla import ClockBook, load_books
+
+    result = plan.result
+    per_conv: dict[int, list[tuple[Key, InboundEvent, Message]]] = defaultdict(list)
     conv_of: dict[int, Conversation] = {}
-    for e in events:
-        conv = conversations[key_of[e.external_id]]
-        per_conv[id(conv)].append((e, objs[e.external_id]))
+    for k, e in plan.events():
+        conv = plan.conversations[plan.thread_of[k]]
+        per_conv[id(conv)].append((k, e, plan.messages[k]))
         conv_of[id(conv)] = conv
-    existing = [c for c in conv_of.values() if c.pk is not None]
-    books = load_books(existing)  # their running clocks, locked
-    book_of = {id(c): books[c.pk] if c.pk is not None else ClockBook(c) for c in conv_of.values()}
-    new_events: list[tuple[Conversation, str, dict]] = []
-    tag_names: dict[int, set[str]] = defaultdict(set)
-    to_assign: list[Conversation] = []
-    auto_acks: list[tuple[Conversation, int]] = []
-    hidden: list[Message] = []
-    searchable: dict[int, str] = {}  # what each existing conversation's search text gains
+    plan.touched = list(conv_of.values())
+    plan.existing = [c for c in plan.touched if c.pk is not None]
+    loaded_books = load_books(plan.existing)  # their running clocks, locked
+    plan.books = {id(c): loaded_books[c.pk] if c.pk is not None else ClockBook(c) for c in plan.touched}
     for key, items in per_conv.items():
-        conv, book = conv_of[key], book_of[key]
+        conv, book = conv_of[key], plan.books[key]
+        state = ConversationState(conv, on_clock=lambda operation, at, book=book: getattr(book, operation)(at))
         if conv.pk is None:
-            new_events.append((conv, EventKind.CREATED, {"first_message": items[0][1]}))
+            plan.new_events.append((conv, EventKind.CREATED, {"first_message": items[0][2]}))
             search.extend(conv, [conv.contact.name])
         truncated = conv.search_truncated
-        added = search.extend(conv, [part for _e, m in items for part in search.message_parts(m.text, m.author_identity)])
+        added = search.extend(conv, [part for _k, _e, m in items
+                                     for part in search.message_parts(m.text, m.author_identity)])
         if added or conv.search_truncated != truncated:
-            searchable[key] = added
-        for e, msg in items:
+            plan.searchable[key] = added
+        for k, e, msg in items:
             at = e.created_at
-            conv.last_activity_at = max(filter(None, [conv.last_activity_at, at]))
             if msg.direction == Direction.OUTBOUND:
                 result.echoes += 1
-                if conv.first_inbound_at and conv.first_response_at is None and at >= conv.first_inbound_at:
-                    conv.first_response_at = at
-                conv.last_outbound_at = max(filter(None, [conv.last_outbound_at, at]))
-                if conv.waiting_since and conv.waiting_since <= at:
-                    conv.waiting_since, conv.needs_reply = None, False
-                book.record_outbound(at)
+                state.responded(at, by_person=False)
                 continue
-            d = decisions[e.external_id]
-            conv.first_inbound_at = min(filter(None, [conv.first_inbound_at, at]))
-            conv.last_inbound_at = max(filter(None, [conv.last_inbound_at, at]))
-            if not conv.language and msg.language:
-                conv.language = msg.language
-            visible = msg.moderation_state == ModerationState.VISIBLE
-            if msg.moderation_state == ModerationState.HIDDEN:
-                hidden.append(msg)
-                result.hidden += 1
-            waiting_before = conv.needs_reply
-            if msg.needs_reply and visible and conv.waiting_since is None:
-                conv.waiting_since, conv.needs_reply = at, True
-            reopened = False
-            if conv.status in (ConversationStatus.RESOLVED, ConversationStatus.SNOOZED) and visible:
-                previous = conv.status
-                conv.status, conv.resolved_at, conv.snoozed_until = ConversationStatus.OPEN, None, None
-                reopened = True
-                result.conversations_reopened += 1
-                new_events.append((conv, EventKind.STATUS, {
-                    "previous": previous, "to": ConversationStatus.OPEN, "reason": "new message", "message": msg}))
-            if reopened or conv.team_id is None:  # a new thread has no team yet
-                _apply_route(conv, d, msg, new_events)
-                result.routed += 1
-                if conv.assignee_id is None:
-                    to_assign.append(conv)
-                if d.auto_reply_canned_id and visible:
-                    auto_acks.append((conv, d.auto_reply_canned_id))
-                book.apply(at)
-            else:
-                if d.priority and PRIORITY_RANK.get(d.priority, 1) > PRIORITY_RANK.get(conv.priority, 1):
-                    new_events.append((conv, EventKind.PRIORITY, {
-                        "previous": conv.priority, "to": d.priority, "rule": d.matched_rule_ids, "message": msg}))
-                    conv.priority = d.priority
-                if msg.needs_reply and visible and not waiting_before:
-                    book.record_inbound(at)
-            tag_names[key].update(d.tags)
-            if d.escalate and not conv.escalated:
-                conv.escalated = True
-                new_events.append((conv, EventKind.ESCALATED, {
-                    "rule": d.matched_rule_ids, "message": msg, "explanation": d.explanation}))
-    touched = list(conv_of.values())
-    services.refresh_waiting_many(touched, unsaved=objs.values(), answered=db_answered)
-    for conv in touched:
-        conv.sla_due_at = book_of[id(conv)].due()
-        conv.updated_at = now
+            _apply_inbound(plan, state, k, msg, at)
+        plan.new_events += [(conv, kind, data) for kind, data in state.take().events]
+    services.refresh_waiting_many(plan.touched, unsaved=plan.messages.values(),
+                                  answered=[eid for _acc, eid in plan.db_answered])
+    for conv in plan.touched:
+        conv.sla_due_at = plan.books[id(conv)].due()
+        conv.updated_at = plan.now
 
-    # --- automatic assignment, planned per team ------------------------------------------------------------------
-    plan = AssignmentPlan()
-    to_assign = [c for c in {id(c): c for c in to_assign}.values()
+
+def _apply_inbound(plan: _Plan, state: ConversationState, k: Key, msg: Message, at: dt.datetime) -> None:
+    conv, result, d = state.conversation, plan.result, plan.decisions[k]
+    if not conv.language and msg.language:
+        conv.language = msg.language
+    visible = msg.moderation_state == ModerationState.VISIBLE
+    if msg.moderation_state == ModerationState.HIDDEN:
+        plan.hidden.append(msg)
+        result.hidden += 1
+    was_closed = state.is_closed()
+    by_copy = k in plan.answered_by_copy
+    if state.inbound(at, needs_reply=msg.needs_reply and not by_copy, visible=visible, message=msg):
+        result.conversations_reopened += was_closed and not state.is_closed()
+        state.routed(at, team_id=d.team_id, priority=d.priority, reason=d.as_reason(), message=msg)
+        result.routed += 1
+        if conv.assignee_id is None:
+            plan.to_assign.append(conv)
+        if d.auto_reply_canned_id and visible:
+            plan.auto_acks.append((conv, d.auto_reply_canned_id))
+    else:
+        state.raise_priority(d.priority, rank=PRIORITY_RANK, rule=d.matched_rule_ids, message=msg)
+    if by_copy:  # the same post was answered from another account of the organisation
+        answered_at, account_id, conversation_id = plan.answered_copy[msg.external_id]
+        state.answered_elsewhere(answered_at, still_waiting=[conv.waiting_since] if conv.waiting_since else [],
+                                 message=msg, from_account=account_id, from_conversation=conversation_id)
+    plan.tag_names[id(conv)].update(d.tags)
+    if d.escalate:
+        state.escalate(rule=d.matched_rule_ids, message=msg, explanation=d.explanation)
+
+
+# --- write ----------------------------------------------------------------------------------------------------------
+
+
+def _write(plan: _Plan) -> None:
+    """Assignment planned per team, then the writes: conversations, messages, answers, clocks, hidden messages,
+    tags, events, assignment, auto-acknowledgements, linked copies answered."""
+    from dandelion.routing.assignment import AssignmentPlan
+    from dandelion.routing.sla import write_books
+
+    result, network = plan.result, plan.network
+    assignments = AssignmentPlan()
+    to_assign = [c for c in {id(c): c for c in plan.to_assign}.values()
                  if c.team_id and c.assignee_id is None and c.status == ConversationStatus.OPEN]
     if to_assign:
-        plan.lock(c.team_id for c in to_assign)
+        assignments.lock(c.team_id for c in to_assign)
         for conv in to_assign:
-            plan.assign(conv)
+            assignments.assign(conv)
 
-    # --- writes ------------------------------------------------------------------------------------------------
-    if new_convs:
-        _insert(Conversation, list(new_convs.values()))
-    _insert(Message, sorted(objs.values(), key=lambda m: m.external_id))
-    if db_answered:
-        rows = _in(Message.objects.filter(network=network, replied=False), "external_id", db_answered)
+    if plan.new_convs:
+        _insert(Conversation, list(plan.new_convs.values()))
+    objs = plan.messages
+    _insert(Message, sorted(objs.values(), key=lambda m: (m.external_id, m.account_id)))
+    if plan.db_answered:
+        rows = [row for row in _in(Message.objects.filter(network=network, replied=False,
+                                                          account__in=sorted({a for a, _ in plan.db_answered})),
+                                   "external_id", {eid for _a, eid in plan.db_answered})
+                if (row.account_id, row.external_id) in plan.db_answered]
         for row in rows:
-            row.replied, row.replied_at = True, db_answered[row.external_id]
+            row.replied, row.replied_at = True, plan.db_answered[(row.account_id, row.external_id)]
         update_rows(Message, rows, ["replied", "replied_at"])
-    write_books(book_of.values())
+    write_books(plan.books.values())
+    existing = plan.existing
     # the database appends to the search text, keeping a concurrent writer's addition; the truncation flag only
     # ever turns on (a copy read before another writer set it must not turn it off)
     update_rows(Conversation, existing, CONVERSATION_FIELDS, turn_on=["search_truncated"],
-                append={"search_text": {conv.pk: searchable[id(conv)] for conv in existing if id(conv) in searchable}})
+                append={"search_text": {conv.pk: plan.searchable[id(conv)] for conv in existing
+                                        if id(conv) in plan.searchable}})
     result.created += len(objs)
     result.message_ids += [m.pk for m in objs.values()]
-    result.conversation_ids += [c.pk for c in touched]
+    result.conversation_ids += [c.pk for c in plan.touched]
 
     # --- hidden messages: on the network when the connector can, else here only -------------------------------------
-    if hidden:
-        capable_of = {pk: connect.supports(a, "moderation") for pk, a in accounts.items()}
+    if plan.hidden:
+        capable_of = {pk: connect.supports(a, "moderation") for pk, a in plan.accounts.items()}
         capable_ids = []
-        for msg in hidden:
-            capable = capable_of[msg.conversation.account_id]
+        for msg in plan.hidden:
+            capable = capable_of[msg.account_id]
             if capable:
                 capable_ids.append(msg.pk)
-            new_events.append((msg.conversation, EventKind.MODERATED, {
+            plan.new_events.append((msg.conversation, EventKind.MODERATED, {
                 "message": msg, "action": "hide", "by": "routing rule", "via_connector": capable,
-                "rule": decisions[msg.external_id].matched_rule_ids,
+                "rule": plan.decisions[(msg.account_id, msg.external_id)].matched_rule_ids,
                 "note": "" if capable else "The connector cannot moderate: hidden in Dandelion only."}))
         if capable_ids:
             from dandelion.inbox.jobs import MODERATION_JOB_SIZE, run_moderation_many
@@ -586,7 +640,9 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
                 transaction.on_commit(lambda chunk=chunk: run_moderation_many.enqueue(chunk, "hide"), robust=True)
 
     # --- tags, events, assignment, auto-acknowledgements ---------------------------------------------------------
+    tag_names = plan.tag_names
     if any(tag_names.values()):
+        conv_of = {id(c): c for c in plan.touched}
         names = set().union(*tag_names.values())
         existing_tags = {t.name: t for t in Tag.objects.filter(name__in=names)}
         Tag.objects.bulk_create([Tag(name=n[:60]) for n in names if n not in existing_tags], ignore_conflicts=True)
@@ -596,25 +652,18 @@ def _persist(network: str, events: list[InboundEvent], account_of: dict, underst
             [through(conversation_id=conv_of[key].pk, tag_id=existing_tags[n].pk) for key, ns in tag_names.items()
              for n in ns if n in existing_tags], ignore_conflicts=True)
     insert_rows(ConversationEvent, [ConversationEvent(conversation=conv, kind=kind, data=_refs(data))
-                                    for conv, kind, data in new_events])
-    plan.write()
-    if auto_acks:
-        canned = CannedResponse.objects.in_bulk([c for _, c in auto_acks])
-        for conv, canned_id in auto_acks:
+                                    for conv, kind, data in plan.new_events])
+    assignments.write()
+    emit_many(conversations_created(plan.new_convs.values()))  # one hand-over per batch, after commit
+    if plan.auto_acks:
+        canned = CannedResponse.objects.in_bulk([c for _, c in plan.auto_acks])
+        for conv, canned_id in plan.auto_acks:
             if canned_id in canned:
-                services.send_automatic_reply(conv, canned_response=canned[canned_id], at=now)
-
-
-def _apply_route(conv: Conversation, decision, msg: Message, new_events: list) -> None:
-    previous_team = conv.team_id
-    conv.team_id = decision.team_id
-    if previous_team != decision.team_id:
-        conv.assignee = None
-    if decision.priority:
-        conv.priority = decision.priority
-    conv.routing_reason = decision.as_reason()
-    new_events.append((conv, EventKind.ROUTED, {**conv.routing_reason, "previous_team": previous_team,
-                                                "message": msg}))
+                services.send_automatic_reply(conv, canned_response=canned[canned_id], at=plan.now)
+    # --- echoes answering a post other accounts received too: their copies are answered as well -------------------
+    if plan.answered:
+        services.answer_linked_copies(network, {eid: (at, account_id, conv.pk)
+                                                for eid, (at, account_id, conv) in plan.answered.items()})
 
 
 def _insert(model, objs: list) -> None:

@@ -1,6 +1,10 @@
 """Every write of the inbox: verb_noun, keyword-only ``actor``, atomic, one audit row per user action, side
 effects (connector calls, job enqueues) on commit. Views, the API, jobs and commands all come through here.
 
+The rules of a conversation's state are :mod:`dandelion.inbox.state`'s (:class:`ConversationState`); a service
+checks the permission, locks the conversation, runs one transition and writes its effects
+(:func:`apply_effects`: the changed fields, the SLA clock operations, the conversation events), then its audit row.
+
 Conversation-level state kept consistent by :func:`refresh_waiting`:
 
 * ``needs_reply`` / ``waiting_since``: the oldest visible inbound message that needs a reply, has not been
@@ -21,6 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dandelion.core import audit
+from dandelion.core.events import emit
 from dandelion.core.permissions import has_perm, require_perm
 from dandelion.inbox import connect, search
 from dandelion.inbox.choices import (
@@ -34,6 +39,7 @@ from dandelion.inbox.choices import (
     ModerationState,
     Priority,
 )
+from dandelion.inbox.events import conversation_event
 from dandelion.inbox.exceptions import (
     CapabilityMissing,
     EmptyMessage,
@@ -50,6 +56,7 @@ from dandelion.inbox.models import (
     Message,
     Tag,
 )
+from dandelion.inbox.state import ConversationState, Effects
 
 logger = logging.getLogger(__name__)
 
@@ -69,6 +76,23 @@ def _require(actor, perm: str, conversation: Conversation) -> None:
     require_perm(actor, perm, conversation.account.owner_unit, team_id=conversation.team_id)
 
 
+#: The permission each conversation action needs: the services check it, and the views and the API check it
+#: before validating the input, so that whoever may not act gets a 403 whatever they sent.
+ACTION_PERMS = {
+    "reply": "inbox.reply_conversation", "note": "inbox.add_message", "assign": "inbox.assign_conversation",
+    "handover": "inbox.assign_conversation", "take": "inbox.change_conversation",
+    "resolve": "inbox.change_conversation", "reopen": "inbox.change_conversation",
+    "priority": "inbox.change_conversation", "tag": "inbox.change_conversation",
+    "moderate": "inbox.moderate_conversation",
+}
+
+
+def check_action_allowed(conversation: Conversation, *, action: str, actor) -> None:
+    """Raise ``PermissionDeniedError`` unless ``actor`` may do ``action`` (a key of ``ACTION_PERMS``) on the
+    conversation."""
+    _require(actor, ACTION_PERMS[action], conversation)
+
+
 def _lock(conversation: Conversation) -> Conversation:
     """Lock the conversation row for the rest of the transaction (ignored on SQLite) and reload it."""
     Conversation.objects.select_for_update().filter(pk=conversation.pk).values_list("pk").first()
@@ -81,27 +105,33 @@ def add_event(conversation: Conversation, kind: str, *, actor=None, **data) -> C
                                             data=audit._jsonable(data))
 
 
-def _touch(conversation: Conversation, now: dt.datetime, *, by_person: bool = True) -> None:
-    conversation.last_activity_at = max(filter(None, [conversation.last_activity_at, now]))
-    if by_person:
-        conversation.last_team_activity_at = now
-
-
-def refresh_waiting(conversation: Conversation) -> None:
-    """Recompute ``needs_reply`` and ``waiting_since`` from the messages (does not save)."""
-    refresh_waiting_many([conversation])
+def refresh_waiting(conversation: Conversation, state: ConversationState | None = None) -> None:
+    """Recompute ``needs_reply`` and ``waiting_since`` from the messages (does not save); through ``state`` when
+    given (its effects then list the fields changed)."""
+    (state or ConversationState(conversation)).recompute_waiting(waiting_times([conversation])[id(conversation)])
 
 
 def refresh_waiting_many(conversations: Iterable[Conversation], *, unsaved: Iterable[Message] = (),
                          answered: Iterable[str] = ()) -> None:
     """``needs_reply`` / ``waiting_since`` of each conversation (not saved): the oldest visible inbound message
-    needing a reply, not answered, sent after the last outbound one.
+    needing a reply, not answered, sent after the last outbound one (:meth:`ConversationState.recompute_waiting`).
+    See :func:`waiting_times` for ``unsaved`` and ``answered``."""
+    conversations = list(conversations)
+    times = waiting_times(conversations, unsaved=unsaved, answered=answered)
+    for conv in conversations:
+        ConversationState(conv).recompute_waiting(times[id(conv)])
+
+
+def waiting_times(conversations: Iterable[Conversation], *, unsaved: Iterable[Message] = (),
+                  answered: Iterable[str] = ()) -> dict[int, list[dt.datetime]]:
+    """``{id(conversation): [sent_at, ...]}``: the send times of each conversation's visible inbound messages that
+    need a reply and have none.
 
     One query for the stored messages of every saved conversation; ``unsaved`` messages (the inbound pipeline's
     batch, before its INSERT) count too, and stored messages whose external id is in ``answered`` (answered by that
     batch, not yet marked) do not."""
     conversations = list(conversations)
-    candidates: dict[int, list[dt.datetime]] = {}
+    candidates: dict[int, list[dt.datetime]] = {id(c): [] for c in conversations}
     for msg in unsaved:
         if (msg.direction == Direction.INBOUND and msg.needs_reply and not msg.replied
                 and msg.moderation_state == ModerationState.VISIBLE):
@@ -115,18 +145,65 @@ def refresh_waiting_many(conversations: Iterable[Conversation], *, unsaved: Iter
             rows = stored.filter(conversation_id__in=ids[i:i + 500]).values_list("conversation_id", "sent_at")
             for conv_id, sent_at in rows:
                 candidates.setdefault(id(saved[conv_id]), []).append(sent_at)
-    for conv in conversations:
-        after = conv.last_outbound_at
-        waiting = [t for t in candidates.get(id(conv), []) if after is None or t > after]
-        conv.waiting_since = min(waiting, default=None)
-        conv.needs_reply = conv.waiting_since is not None
+    return candidates
 
 
-def _sla(name: str, conversation: Conversation, *, at: dt.datetime, **options) -> None:
-    """Call ``routing.sla.<name>(conversation, at=at, **options)``: SLA clocks are the routing app's business."""
-    from dandelion.routing import sla
+def apply_effects(conversation: Conversation, effects: Effects, *, actor=None) -> None:
+    """Write one conversation's :class:`~dandelion.inbox.state.Effects`: the changed fields (and ``updated_at``),
+    the SLA clock operations in order on the conversation's clock book (SLA clocks are the routing app's business:
+    loaded under lock once, saved once), the conversation events (by ``actor``)."""
+    if effects.fields:
+        _save(conversation, effects.fields)
+    if effects.clocks:
+        from dandelion.routing.sla import load_books
 
-    getattr(sla, name)(conversation, at=at, **options)
+        book = load_books([conversation])[conversation.pk]
+        for operation, at in effects.clocks:
+            getattr(book, operation)(at)
+        book.save()
+    for kind, data in effects.events:
+        add_event(conversation, kind, actor=actor, **data)
+
+
+def answer_linked_copies(network: str, answered: dict[str, tuple[dt.datetime, int, int]]) -> int:
+    """The same public post reached several of the organisation's accounts (one message in each inbox, linked by
+    the network's external id) and was answered from one of them: ``answered`` maps the external id to ``(when,
+    the answering account id, its conversation id)``. The copies in the other accounts' public conversations are
+    answered too (``replied``, ``replied_at``): each such conversation records that it was answered from that
+    account, stops waiting when nothing else waits, and its response targets complete
+    (:meth:`ConversationState.answered_elsewhere`). DMs are not linked this way: a private answer reaches one inbox.
+    Returns how many copies were marked. Called inside the caller's transaction."""
+    if not answered:
+        return 0
+    rows = list(Message.objects.filter(network=network, external_id__in=sorted(answered),
+                                       direction=Direction.INBOUND, replied=False,
+                                       conversation__kind=ConversationKind.PUBLIC)
+                .only("id", "account_id", "external_id", "conversation_id").order_by("conversation_id", "id"))
+    rows = [r for r in rows if r.account_id != answered[r.external_id][1]]
+    if not rows:
+        return 0
+    for row in rows:
+        row.replied, row.replied_at = True, answered[row.external_id][0]
+    from dandelion.core.bulk import update_rows
+
+    update_rows(Message, rows, ["replied", "replied_at"])
+    from dandelion.assets.models import SocialAccount
+
+    handles = dict(SocialAccount.objects.filter(pk__in={answered[r.external_id][1] for r in rows})
+                   .values_list("pk", "handle"))
+    by_conversation: dict[int, list[Message]] = {}
+    for row in rows:
+        by_conversation.setdefault(row.conversation_id, []).append(row)
+    for conv_id in sorted(by_conversation):  # one lock order for every worker
+        conversation = Conversation.objects.select_for_update().get(pk=conv_id)
+        state = ConversationState(conversation)
+        still = waiting_times([conversation])[id(conversation)]
+        for row in by_conversation[conv_id]:
+            at, account_id, source_id = answered[row.external_id]
+            state.answered_elsewhere(at, still_waiting=still, message=row.pk, from_account=account_id,
+                                     from_account_handle=handles.get(account_id, ""), from_conversation=source_id)
+        apply_effects(conversation, state.take())
+    return len(rows)
 
 
 CONVERSATION_STATE_FIELDS = [
@@ -139,6 +216,13 @@ CONVERSATION_STATE_FIELDS = [
 def _save(conversation: Conversation, fields: Iterable[str] = CONVERSATION_STATE_FIELDS) -> None:
     conversation.updated_at = timezone.now()
     conversation.save(update_fields=list(dict.fromkeys(list(fields) + ["updated_at"])))
+
+
+def _touched(conversation: Conversation, now: dt.datetime) -> None:
+    """A person acted on the conversation (a note, tags, moderation): its activity times, saved."""
+    state = ConversationState(conversation)
+    state.touched(now)
+    apply_effects(conversation, state.take())
 
 
 # --- deliveries ---------------------------------------------------------------------------------------------------
@@ -161,6 +245,18 @@ def store_delivery(account, events: Sequence, *, body: bytes | str = b"", source
 
         transaction.on_commit(kick_processing, robust=True)
     return delivery
+
+
+@transaction.atomic
+def quarantine_item(account, *, ref: str, error: str, excerpt: str = "", source: str = "poll") -> InboundDelivery:
+    """Keep an inbound item a connector could not read (a malformed e-mail, a broken feed entry) as a failed
+    delivery holding its reference, error and a bounded excerpt: visible with the account's deliveries, never
+    silently dropped, and never in the way of the other items of its batch. Not audited (no person acted)."""
+    now = timezone.now()
+    return InboundDelivery.objects.create(
+        account=account, source=source[:20], body=f"{ref}\n\n{excerpt}"[:20_000], payload=[], event_count=0,
+        state=DeliveryState.FAILED, error=f"{ref}: {error}"[:2000], processed_at=now,
+    )
 
 
 #: who may put an account's failed deliveries back in the queue: those who manage the account's connection
@@ -264,18 +360,20 @@ def _create_outbound(conversation: Conversation, *, text: str, author_user, now:
 
 
 def mark_answered(conversation: Conversation, *, at: dt.datetime, target: Message | None = None,
-                  precise: bool = False) -> int:
-    """Record an individual response at ``at``: messages answered, conversation clocks, SLA. Does not save the
-    conversation's own fields (callers do). ``precise``: only ``target`` is marked answered (an echo answering
-    one message); otherwise every unanswered inbound message up to ``at``."""
+                  precise: bool = False) -> list[Message]:
+    """Mark the conversation's inbound messages answered at ``at`` and return them (``precise``: only ``target``;
+    otherwise every unanswered inbound message up to ``at``). The conversation's own state is the state machine's
+    (:meth:`ConversationState.reply_sent`); the copies of these messages in other accounts' inboxes are answered
+    too (:func:`answer_linked_copies`)."""
     qs = conversation.messages.filter(direction=Direction.INBOUND, replied=False, sent_at__lte=at)
     if precise:
         qs = qs.filter(pk=target.pk) if target is not None else qs.none()
-    marked = qs.update(replied=True, replied_at=at)
-    if conversation.first_inbound_at and conversation.first_response_at is None and at >= conversation.first_inbound_at:
-        conversation.first_response_at = at
-    conversation.last_outbound_at = max(filter(None, [conversation.last_outbound_at, at]))
-    refresh_waiting(conversation)
+    marked = list(qs.only("id", "external_id"))
+    if marked:
+        Message.objects.filter(pk__in=[m.pk for m in marked]).update(replied=True, replied_at=at)
+    if conversation.kind == ConversationKind.PUBLIC:
+        answer_linked_copies(conversation.account.network, {
+            m.external_id: (at, conversation.account_id, conversation.pk) for m in marked if m.external_id})
     return marked
 
 
@@ -303,22 +401,18 @@ def reply_to_conversation(conversation: Conversation, *, text: str, actor, canne
     before = audit.snapshot(conversation, ["assignee", "status", "first_response_at", "needs_reply"])
     had_first_response = conversation.first_response_at is not None
     mark_answered(conversation, at=now, target=target, precise=bool(in_reply_to))
+    state = ConversationState(conversation)
     if conversation.assignee_id is None:
-        conversation.assignee = actor
-        add_event(conversation, EventKind.ASSIGNED, actor=actor, to=actor.pk, to_name=_username(actor),
-                  reason="replied")
-    if conversation.status in (ConversationStatus.SNOOZED,):
-        conversation.status = ConversationStatus.OPEN
-        conversation.snoozed_until = None
-    _touch(conversation, now)
-    _save(conversation)
-    _sla("record_outbound", conversation, at=now)
-    add_event(conversation, EventKind.REPLIED, actor=actor, message=message.pk,
-              canned=canned_response.pk if canned_response else None, first=not had_first_response)
+        state.assign(now, assignee_id=actor.pk, to_name=_username(actor), reason="replied")
+    state.reply_sent(now, message=message.pk, canned=canned_response.pk if canned_response else None,
+                     first=not had_first_response)
+    refresh_waiting(conversation, state)
+    apply_effects(conversation, state.take(), actor=actor)
     audit.record(actor=actor, action="inbox.reply", obj=conversation,
                  summary=f"Replied on conversation #{conversation.pk}",
                  changes=audit.diff(before, audit.snapshot(conversation, list(before))))
     _enqueue_delivery(message)
+    emit(conversation_event("conversation.answered", conversation, actor=actor, message_id=message.pk, first_response=not had_first_response))
     return message
 
 
@@ -360,8 +454,7 @@ def add_note(conversation: Conversation, *, text: str, actor) -> Message:
         direction=Direction.NOTE, kind=MessageKind.COMMENT, author_user=actor, text=text, sent_at=now,
     )
     search.append_saved(conversation, [text])
-    _touch(conversation, now)
-    _save(conversation, ["last_activity_at", "last_team_activity_at"])
+    _touched(conversation, now)
     audit.record(actor=actor, action="inbox.add_note", obj=conversation, summary=f"Note on #{conversation.pk}",
                  changes={"note": [None, note.pk]})
     return note
@@ -387,15 +480,14 @@ def assign_conversation(conversation: Conversation, *, assignee, actor) -> Conve
     if previous == assignee:
         return conversation
     now = timezone.now()
-    conversation.assignee = assignee
-    _touch(conversation, now)
-    _save(conversation, ["assignee", "last_activity_at", "last_team_activity_at"])
-    add_event(conversation, EventKind.ASSIGNED, actor=actor, previous=previous.pk if previous else None,
-              previous_name=_username(previous) if previous else "", to=assignee.pk if assignee else None,
-              to_name=_username(assignee) if assignee else "")
+    state = ConversationState(conversation)
+    state.assign(now, assignee_id=assignee.pk if assignee else None,
+                 previous_name=_username(previous) if previous else "", to_name=_username(assignee) if assignee else "")
+    apply_effects(conversation, state.take(), actor=actor)
     audit.record(actor=actor, action="inbox.assign", obj=conversation,
                  summary=f"Assigned #{conversation.pk} to {_username(assignee) if assignee else 'nobody'}",
                  changes={"assignee": [previous.pk if previous else None, assignee.pk if assignee else None]})
+    emit(conversation_event("conversation.assigned", conversation, actor=actor, previous_assignee_id=previous.pk if previous else None, assignee_name=assignee.get_username() if assignee else "", reason="assign"))
     return conversation
 
 
@@ -408,14 +500,14 @@ def take_conversation(conversation: Conversation, *, actor, reason: str = "") ->
     if previous == actor:
         raise InvalidTransition("You already own this conversation.")
     now = timezone.now()
-    conversation.assignee = actor
-    _touch(conversation, now)
-    _save(conversation, ["assignee", "last_activity_at", "last_team_activity_at"])
-    add_event(conversation, EventKind.TAKEN, actor=actor, previous=previous.pk if previous else None,
-              previous_name=_username(previous) if previous else "", reason=(reason or "").strip())
+    state = ConversationState(conversation)
+    state.assign(now, assignee_id=actor.pk, kind=EventKind.TAKEN, previous_name=_username(previous) if previous else "",
+                 reason=(reason or "").strip())
+    apply_effects(conversation, state.take(), actor=actor)
     audit.record(actor=actor, action="inbox.take", obj=conversation,
                  summary=f"{_username(actor)} took #{conversation.pk}" + (f": {reason}" if reason else ""),
                  changes={"assignee": [previous.pk if previous else None, actor.pk]})
+    emit(conversation_event("conversation.assigned", conversation, actor=actor, previous_assignee_id=previous.pk if previous else None, assignee_name=actor.get_username(), reason="take"))
     return conversation
 
 
@@ -438,23 +530,21 @@ def handover_conversation(conversation: Conversation, *, reason: str, actor, to_
     before = {"team": conversation.team_id, "assignee": conversation.assignee_id}
     previous_user, previous_team = conversation.assignee, conversation.team
     now = timezone.now()
+    state = ConversationState(conversation)
+    state.hand_over(now, team_id=new_team_id, assignee_id=to_user.pk if to_user else None, reason=reason,
+                    from_user=previous_user.pk if previous_user else None,
+                    from_user_name=_username(previous_user) if previous_user else "",
+                    from_team=previous_team.pk if previous_team else None,
+                    from_team_name=previous_team.name if previous_team else "",
+                    to_user=to_user.pk if to_user else None, to_user_name=_username(to_user) if to_user else "",
+                    to_team=new_team_id, to_team_name=(to_team or previous_team).name if new_team_id else "")
     if to_team is not None:
-        conversation.team = to_team
-    conversation.assignee = to_user
-    _touch(conversation, now)
-    _save(conversation, ["team", "assignee", "last_activity_at", "last_team_activity_at"])
-    if to_team is not None and to_team.pk != before["team"]:
-        _sla("apply_sla", conversation, at=now)
-    add_event(conversation, EventKind.HANDOVER, actor=actor, reason=reason,
-              from_user=previous_user.pk if previous_user else None,
-              from_user_name=_username(previous_user) if previous_user else "",
-              from_team=previous_team.pk if previous_team else None,
-              from_team_name=previous_team.name if previous_team else "",
-              to_user=to_user.pk if to_user else None, to_user_name=_username(to_user) if to_user else "",
-              to_team=new_team_id, to_team_name=(to_team or conversation.team).name if new_team_id else "")
+        conversation.team = to_team  # the object, already loaded (the clocks read its policy)
+    apply_effects(conversation, state.take(), actor=actor)
     audit.record(actor=actor, action="inbox.handover", obj=conversation,
                  summary=f"Handed over #{conversation.pk}: {reason}"[:300],
                  changes=audit.diff(before, {"team": conversation.team_id, "assignee": conversation.assignee_id}))
+    emit(conversation_event("conversation.assigned", conversation, actor=actor, previous_assignee_id=before["assignee"], assignee_name=to_user.get_username() if to_user else "", reason="handover"))
     return conversation
 
 
@@ -471,48 +561,68 @@ def resolve_conversation(conversation: Conversation, *, actor, no_reply_needed: 
         raise InvalidTransition("The conversation is already resolved.")
     now = timezone.now()
     before = conversation.status
+    state = ConversationState(conversation)
     dismissed = 0
     if no_reply_needed:
         dismissed = conversation.messages.filter(direction=Direction.INBOUND, needs_reply=True, replied=False).update(
             needs_reply=False)
-        refresh_waiting(conversation)
-    conversation.status = ConversationStatus.RESOLVED
-    conversation.resolved_at = now
-    conversation.snoozed_until = None
-    _touch(conversation, now)
-    _save(conversation)
-    _sla("record_resolved", conversation, at=now)
-    add_event(conversation, EventKind.STATUS, actor=actor, previous=before, to=ConversationStatus.RESOLVED,
-              no_reply_needed=dismissed)
+        refresh_waiting(conversation, state)
+    state.resolve(now, no_reply_needed=dismissed)
+    apply_effects(conversation, state.take(), actor=actor)
     audit.record(actor=actor, action="inbox.resolve", obj=conversation, summary=f"Resolved #{conversation.pk}",
                  changes={"status": [before, ConversationStatus.RESOLVED]}
                  | ({"no_reply_needed": [0, dismissed]} if dismissed else {}))
+    emit(conversation_event("conversation.resolved", conversation, actor=actor, previous_status=before))
     return conversation
-
-
-def _reopen(conversation: Conversation, now: dt.datetime) -> None:
-    conversation.status = ConversationStatus.OPEN
-    conversation.resolved_at = None
-    conversation.snoozed_until = None
-    refresh_waiting(conversation)
 
 
 @transaction.atomic
 def reopen_conversation(conversation: Conversation, *, actor) -> Conversation:
+    """Open a resolved, snoozed or pending conversation again (its clocks restart when it waits for an answer)."""
     _require(actor, "inbox.change_conversation", conversation)
     conversation = _lock(conversation)
     if conversation.status == ConversationStatus.OPEN:
         raise InvalidTransition("The conversation is already open.")
     before = conversation.status
     now = timezone.now()
-    _reopen(conversation, now)
-    _touch(conversation, now)
-    _save(conversation)
-    if conversation.needs_reply:
-        _sla("apply_sla", conversation, at=now)
-    add_event(conversation, EventKind.STATUS, actor=actor, previous=before, to=ConversationStatus.OPEN)
+    state = ConversationState(conversation)
+    refresh_waiting(conversation, state)
+    state.reopen(now)
+    apply_effects(conversation, state.take(), actor=actor)
     audit.record(actor=actor, action="inbox.reopen", obj=conversation, summary=f"Reopened #{conversation.pk}",
                  changes={"status": [before, ConversationStatus.OPEN]})
+    return conversation
+
+
+@transaction.atomic
+def snooze_conversation(conversation: Conversation, *, actor, until: dt.datetime | None = None) -> Conversation:
+    """Put the conversation aside until ``until`` (None: until the customer writes again); a new message, or the
+    sweep once the snooze is over, opens it again. Its SLA clocks keep running."""
+    _require(actor, "inbox.change_conversation", conversation)
+    conversation = _lock(conversation)
+    before = conversation.status
+    now = timezone.now()
+    state = ConversationState(conversation)
+    state.snooze(now, until=until)
+    apply_effects(conversation, state.take(), actor=actor)
+    audit.record(actor=actor, action="inbox.snooze", obj=conversation,
+                 summary=f"Snoozed #{conversation.pk}" + (f" until {until:%Y-%m-%d %H:%M} UTC" if until else ""),
+                 changes={"status": [before, ConversationStatus.SNOOZED]})
+    return conversation
+
+
+@transaction.atomic
+def mark_pending(conversation: Conversation, *, actor) -> Conversation:
+    """Waiting on the customer (an order number asked for...): their next message opens it again, same team."""
+    _require(actor, "inbox.change_conversation", conversation)
+    conversation = _lock(conversation)
+    before = conversation.status
+    now = timezone.now()
+    state = ConversationState(conversation)
+    state.set_pending(now)
+    apply_effects(conversation, state.take(), actor=actor)
+    audit.record(actor=actor, action="inbox.pending", obj=conversation, summary=f"Pending #{conversation.pk}",
+                 changes={"status": [before, ConversationStatus.PENDING]})
     return conversation
 
 
@@ -523,14 +633,10 @@ def set_priority(conversation: Conversation, *, priority: str, actor) -> Convers
         raise InboxError(f"Unknown priority {priority!r}.", field="priority")
     conversation = _lock(conversation)
     before = conversation.priority
-    if before == priority:
+    state = ConversationState(conversation)
+    if not state.set_priority(timezone.now(), priority=priority):
         return conversation
-    now = timezone.now()
-    conversation.priority = priority
-    _touch(conversation, now)
-    _save(conversation, ["priority", "last_activity_at", "last_team_activity_at"])
-    _sla("apply_sla", conversation, at=now)
-    add_event(conversation, EventKind.PRIORITY, actor=actor, previous=before, to=priority)
+    apply_effects(conversation, state.take(), actor=actor)
     audit.record(actor=actor, action="inbox.set_priority", obj=conversation,
                  summary=f"Priority of #{conversation.pk}: {priority}", changes={"priority": [before, priority]})
     return conversation
@@ -559,8 +665,7 @@ def tag_conversation(conversation: Conversation, *, actor, add: Iterable[str] = 
     if before == after:
         return conversation
     now = timezone.now()
-    _touch(conversation, now)
-    _save(conversation, ["last_activity_at", "last_team_activity_at"])
+    _touched(conversation, now)
     add_event(conversation, EventKind.TAGGED, actor=actor, previous=before, to=after)
     audit.record(actor=actor, action="inbox.tag", obj=conversation, summary=f"Tags of #{conversation.pk}",
                  changes={"tags": [before, after]})
@@ -583,8 +688,9 @@ def apply_local_moderation(message: Message, action: str, *, actor=None, via_con
         fields.append("moderation_state")
     if fields:
         Message.objects.filter(pk=message.pk).update(**{f: getattr(message, f) for f in fields})
-    refresh_waiting(conversation)
-    _save(conversation, ["needs_reply", "waiting_since"])
+    state = ConversationState(conversation)
+    refresh_waiting(conversation, state)
+    apply_effects(conversation, state.take())
     add_event(conversation, EventKind.MODERATED, actor=actor, message=message.pk, action=action, previous=previous,
               to=message.moderation_state, via_connector=via_connector,
               note="" if via_connector else "The connector cannot moderate: changed in Dandelion only.",
@@ -617,8 +723,7 @@ def moderate_message(message: Message, *, action: str, actor, reason: str = "") 
     previous = message.moderation_state
     apply_local_moderation(message, action, actor=actor, via_connector=capable, reason=reason)
     now = timezone.now()
-    _touch(conversation, now)
-    _save(conversation, ["last_activity_at", "last_team_activity_at"])
+    _touched(conversation, now)
     audit.record(actor=actor, action=f"inbox.moderate.{action}", obj=message,
                  summary=f"{action} message #{message.pk} on #{conversation.pk}",
                  changes={"moderation_state": [previous, message.moderation_state]} if previous != message.moderation_state
@@ -690,3 +795,56 @@ def delete_canned_response(canned: CannedResponse, *, actor) -> None:
     audit.record(actor=actor, action="inbox.canned.delete", obj=canned, summary=f"Deleted {canned.title}",
                  changes={k: [v, None] for k, v in audit.snapshot(canned, CANNED_FIELDS).items()})
     canned.delete()
+
+
+# --- for routing: what it decides, written by the inbox (routing never saves inbox rows) ----------------------
+
+
+def _person(actor):
+    """The user to link as an event's actor: None for the SYSTEM actor (or no actor)."""
+    return actor if getattr(actor, "pk", None) and getattr(actor, "is_authenticated", False) else None
+
+
+def set_sla_due(conversation: Conversation, due: dt.datetime | None) -> bool:
+    """Store ``sla_due_at`` (the earliest due time of the conversation's open SLA clocks, computed by routing).
+    Returns whether it changed. No audit row: the clocks that moved it are audited by routing."""
+    if conversation.sla_due_at == due:
+        return False
+    conversation.sla_due_at = due
+    conversation.save(update_fields=["sla_due_at"])
+    return True
+
+
+def save_auto_assignment(conversation: Conversation) -> None:
+    """Store the assignee routing's assignment policy put on ``conversation`` (its events: :func:`record_events`)."""
+    conversation.save(update_fields=["assignee", "updated_at"])
+
+
+def record_events(items: Iterable[tuple[Conversation, str, dict]], *, actor) -> list[ConversationEvent]:
+    """One history event per ``(conversation, kind, data)``, in one INSERT (a batch's automatic assignments)."""
+    who = _person(actor)
+    return ConversationEvent.objects.bulk_create([
+        ConversationEvent(conversation=conversation, kind=kind, actor=who, data=audit._jsonable(data))
+        for conversation, kind, data in items])
+
+
+def escalate_conversation(conversation: Conversation, *, actor, priority: str | None = None, team=None,
+                          data: dict) -> dict[str, list]:
+    """An SLA target missed: raise the priority and/or hand the conversation to ``team`` (unassigned), and write
+    the "SLA breached" event with ``data``. Returns the changes ``{field: [old, new]}`` (routing audits them)."""
+    changes: dict[str, list] = {}
+    fields: list[str] = []
+    if priority and priority != conversation.priority:
+        changes["priority"] = [conversation.priority, priority]
+        conversation.priority = priority
+        fields.append("priority")
+    if team is not None and team.pk != conversation.team_id:
+        changes["team"] = [conversation.team_id, team.pk]
+        changes["assignee"] = [conversation.assignee_id, None]
+        conversation.team, conversation.assignee = team, None
+        fields += ["team", "assignee"]
+    if fields:
+        conversation.save(update_fields=[*fields, "updated_at"])
+    ConversationEvent.objects.create(conversation=conversation, kind=EventKind.SLA_BREACHED, actor=_person(actor),
+                                     data=audit._jsonable({**data, "changes": changes}))
+    return changes

@@ -25,8 +25,9 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from dandelion.core import audit
-from dandelion.inbox.choices import ConversationStatus, Direction, EventKind, ModerationState
+from dandelion.inbox.choices import ConversationStatus, Direction, ModerationState
 from dandelion.inbox.models import Conversation, Message
+from dandelion.inbox.state import ConversationState
 
 logger = logging.getLogger(__name__)
 
@@ -76,8 +77,11 @@ def sweep(*, now: dt.datetime | None = None, minutes: int | None = None, limit: 
 
 @transaction.atomic
 def _sweep_one(pk: int, *, now: dt.datetime, cutoff: dt.datetime) -> bool:
+    """Sweep one conversation under lock, through :class:`~dandelion.inbox.state.ConversationState` (reopen or
+    wake, route again, drop an idle assignee, wait again, restart the clocks), its effects written by
+    :func:`~dandelion.inbox.services.apply_effects`."""
     from dandelion.inbox import services
-    from dandelion.inbox.pipeline import _decide
+    from dandelion.inbox.pipeline import decide_route
     from dandelion.routing.assignment import auto_assign
     from dandelion.routing.engine import applicable_rules, context_for_message
 
@@ -89,42 +93,33 @@ def _sweep_one(pk: int, *, now: dt.datetime, cutoff: dt.datetime) -> bool:
     if not waiting:
         return False
     conv = Conversation.objects.select_related("team", "assignee", "account__owner_unit").get(pk=pk)
+    state = ConversationState(conv)
     reasons = []
     before = {"status": conv.status, "team": conv.team_id, "assignee": conv.assignee_id}
-    if conv.status == ConversationStatus.RESOLVED or (
-        conv.status == ConversationStatus.SNOOZED and (conv.snoozed_until is None or conv.snoozed_until <= now)
-    ):
+    dropped_out = not conv.needs_reply
+    services.refresh_waiting(conv, state)
+    if conv.status == ConversationStatus.RESOLVED or (  # an open-ended snooze too: nothing falls through
+            conv.status == ConversationStatus.SNOOZED and (conv.snoozed_until is None or state.snooze_over(now))):
         reasons.append(f"was {conv.status}")
-        services._reopen(conv, now)
+        state.reopen(now, by_person=False, reason="swept")
     if conv.team_id is None or not conv.team.is_active:
         reasons.append("no team" if conv.team_id is None else f"team {conv.team.name} is inactive")
-        decision = _decide(context_for_message(waiting[0]), applicable_rules(conv.account.owner_unit.path))
-        conv.team_id = decision.team_id
-        conv.assignee = None
-        conv.routing_reason = decision.as_reason()
-        services.add_event(conv, EventKind.ROUTED, **conv.routing_reason, previous_team=before["team"], swept=True)
-    if not conv.needs_reply:
+        decision = decide_route(context_for_message(waiting[0]), applicable_rules(conv.account.owner_unit.path))
+        state.routed(now, team_id=decision.team_id, reason=decision.as_reason(), swept=True)
+    if dropped_out:
         reasons.append("had dropped out of the queue")
     idle = conv.last_team_activity_at is None or conv.last_team_activity_at < cutoff
     if conv.assignee_id is not None and (not conv.assignee.is_active or idle):
         reasons.append(f"{conv.assignee.get_username()} did not act" if conv.assignee.is_active
                        else f"{conv.assignee.get_username()} is deactivated")
-        conv.assignee = None
+        state.assign(now, assignee_id=None, by_person=False, event=False)
     elif idle and not reasons:
         reasons.append("no action by the team")
-    services.refresh_waiting(conv)
-    conv.needs_reply = True
-    conv.waiting_since = min(filter(None, [conv.waiting_since, waiting[0].sent_at]))
-    conv.swept_at = now
-    conv.last_activity_at = max(filter(None, [conv.last_activity_at, now]))
-    conv.save(update_fields=["status", "resolved_at", "snoozed_until", "team", "assignee", "routing_reason",
-                             "needs_reply", "waiting_since", "swept_at", "last_activity_at", "updated_at"])
-    services._sla("apply_sla", conv, at=now)
+    state.swept(now, oldest_waiting=waiting[0].sent_at, reasons=reasons, messages=[m.pk for m in waiting],
+                previous_team=before["team"], previous_assignee=before["assignee"], team=conv.team_id)
+    services.apply_effects(conv, state.take())
     if conv.assignee_id is None:
         auto_assign(conv)
-    services.add_event(conv, EventKind.SWEPT, reasons=reasons, messages=[m.pk for m in waiting],
-                       previous_team=before["team"], previous_assignee=before["assignee"], team=conv.team_id,
-                       oldest_waiting=waiting[0].sent_at)
     audit.record(actor=None, action="inbox.sweep", obj=conv,
                  summary=f"Swept #{conv.pk}: " + "; ".join(reasons),
                  changes=audit.diff(before, {"status": conv.status, "team": conv.team_id,

@@ -14,7 +14,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.core.validators import EMPTY_VALUES
 from django.db.models import Count, Exists, F, OuterRef, Q
 from django.http import Http404, HttpResponse
@@ -27,6 +26,7 @@ from dandelion.core.exceptions import DandelionError
 from dandelion.core.htmx import render_page_or_partial, wants_partial
 from dandelion.core.paging import BoundedPaginator, bounded_count, count_label, count_limit
 from dandelion.core.permissions import get_grants, has_perm, is_team_scoped_only
+from dandelion.core.view_helpers import form_error, paginate
 from dandelion.inbox import forms, services
 from dandelion.inbox.choices import ConversationStatus, DeliveryState, Direction, EventKind, Priority
 from dandelion.inbox.exceptions import ReplyCollision
@@ -246,6 +246,7 @@ def conversation_action(request, pk: int, action: str):
     extra: dict = {}
     status = 200
     try:
+        services.check_action_allowed(conversation, action=action, actor=user)  # before validating the input
         done = _perform(request, conversation, action, extra)
     except ReplyCollision as exc:
         form = forms.ReplyForm(request.POST, canned_qs=_canned_for(user, conversation))
@@ -387,7 +388,7 @@ def canned_list(request):
     search = request.GET.get("search", "").strip()
     if search:
         qs = qs.filter(Q(title__icontains=search) | Q(shortcut__icontains=search) | Q(body__icontains=search))
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, qs)
     can_add = _canned_units(request.user, "add").exists()
     return render_page_or_partial(request, "inbox/canned_list.html", "inbox/partials/_canned_table.html",
                                   {"page": page, "search": search, "can_add": can_add})
@@ -405,7 +406,7 @@ def canned_create(request):
             services.create_canned_response(unit=form.cleaned_data["unit"], actor=request.user,
                                             **form.service_fields())
         except DandelionError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form_error(form, exc)
         else:
             messages.success(request, "Canned response created.")
             return redirect("inbox:canned-list")
@@ -435,7 +436,7 @@ def canned_edit(request, pk: int):
             canned.refresh_from_db()
             services.update_canned_response(canned, actor=request.user, unit=form.cleaned_data["unit"], **fields)
         except DandelionError as exc:
-            form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            form_error(form, exc)
         else:
             messages.success(request, "Canned response saved.")
             return redirect("inbox:canned-list")

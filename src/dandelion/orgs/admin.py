@@ -4,7 +4,6 @@ call the services; admin writes are audited too (``AuditedAdmin``)."""
 from django.contrib import admin
 
 from dandelion.core.admin import AuditedAdmin
-
 from dandelion.orgs.models import Guideline, GuidelineAcknowledgement, Membership, OrgUnit, Team
 
 

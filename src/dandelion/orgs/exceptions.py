@@ -86,3 +86,9 @@ class UsernameTaken(ConflictError):
     """Inviting a person whose username (or e-mail) already exists: grant them a role instead."""
 
     code = "username_taken"
+
+
+class InvitationNotPending(ConflictError):
+    """The person has already set a password (or has no e-mail): there is no invitation to (re)send or use."""
+
+    code = "invitation_not_pending"

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import PasswordResetForm
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from dandelion.orgs.choices import Role, TeamKind, UnitKind
 from dandelion.orgs.models import OrgUnit, Team
@@ -150,3 +152,31 @@ class GuidelineForm(forms.Form):
     title = forms.CharField(max_length=200)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 20}), help_text="Markdown.")
     change_summary = forms.CharField(max_length=300, required=False, help_text="What changed since last version.")
+
+
+class PasswordResetRequestForm(PasswordResetForm):
+    """Ask for a reset link by username or e-mail. The answer never tells whether an account matched."""
+
+    email = None  # replaced by ``login``
+    login = forms.CharField(label=_("Username or e-mail"), max_length=254,
+                            widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}))
+
+    field_order = ("login",)
+
+    def clean_login(self):
+        return self.cleaned_data["login"].strip()
+
+    def get_users(self, login):
+        """Active people with a usable password whose username or e-mail is ``login`` and who have an e-mail.
+        (Invited people who have not arrived yet get a new invitation from their admin instead.)"""
+        User = get_user_model()
+        users = User._default_manager.filter(
+            Q(**{f"{User.USERNAME_FIELD}__iexact": login}) | Q(**{f"{User.get_email_field_name()}__iexact": login}),
+            is_active=True,
+        ).exclude(**{User.get_email_field_name(): ""})
+        return (u for u in users if u.has_usable_password())
+
+    def save(self, **kwargs):
+        # PasswordResetForm.save() reads cleaned_data["email"] to find the users.
+        self.cleaned_data["email"] = self.cleaned_data["login"]
+        return super().save(**kwargs)

@@ -8,7 +8,7 @@ from django.db import models
 from django.urls import reverse
 
 from dandelion.core.models import TimeStampedModel
-from dandelion.core.querysets import RestrictedManager
+from dandelion.core.querysets import OrgScope, RestrictedManager
 from dandelion.orgs.choices import Role, TeamKind, UnitKind
 
 
@@ -16,7 +16,7 @@ class OrgUnit(TimeStampedModel):
     """A node of the organisation tree. ``path`` is the materialised path of ids (``/1/4/9/``): a subtree is
     ``path__startswith``, portable to every database."""
 
-    org_path_lookup = "path"
+    org_scope = OrgScope(path="path")
 
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     name = models.CharField(max_length=120)
@@ -80,8 +80,7 @@ class Team(TimeStampedModel):
     ``languages`` are the languages the team answers in (routing uses them); ``timezone`` and business hours are
     the team's own for SLA clocks."""
 
-    org_path_lookup = "unit__path"
-    team_lookup = "id"
+    org_scope = OrgScope(path="unit__path", team="id")
 
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="teams")
     name = models.CharField(max_length=120)
@@ -117,8 +116,7 @@ class Membership(TimeStampedModel):
 
     External moderators must belong to a team: they see only what is routed to that team."""
 
-    org_path_lookup = "unit__path"
-    team_lookup = "team_id"
+    org_scope = OrgScope(path="unit__path", team="team_id")
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
     unit = models.ForeignKey(OrgUnit, on_delete=models.PROTECT, related_name="memberships")
@@ -154,7 +152,7 @@ class Guideline(TimeStampedModel):
 
     A draft has no ``version``; publishing assigns the next number and freezes the text (edit = a new draft)."""
 
-    org_path_lookup = None  # the hub's guidelines are read by everyone in the organisation
+    org_scope = OrgScope.organisation_wide("the hub's guidelines are read by everyone in the organisation")
 
     title = models.CharField(max_length=200)
     version = models.PositiveIntegerField(unique=True, null=True, blank=True, editable=False,
@@ -194,7 +192,7 @@ class Guideline(TimeStampedModel):
 class GuidelineAcknowledgement(models.Model):
     """A person acknowledged having read a guideline version."""
 
-    org_path_lookup = None
+    org_scope = OrgScope.organisation_wide("read with the guideline; the reports list people through memberships")
 
     guideline = models.ForeignKey(Guideline, on_delete=models.CASCADE, related_name="acknowledgements")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="acknowledgements")

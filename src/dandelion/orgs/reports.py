@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, fields
 from django.contrib.auth import get_user_model
 from django.db.models import Count, Q
 
+from dandelion.core.plugins import unit_figure_sources
 from dandelion.orgs.models import Guideline, GuidelineAcknowledgement, Membership, OrgUnit, Team
 
 
@@ -22,6 +23,7 @@ from dandelion.orgs.models import Guideline, GuidelineAcknowledgement, Membershi
 class Figures:
     """Counts for one unit (own) or a subtree (total)."""
 
+    # the accounts_* figures come from the assets app (``AssetsConfig.unit_figures``)
     accounts: int = 0
     members: int = 0
     teams: int = 0
@@ -81,9 +83,6 @@ def build_rollup(user, *, within: OrgUnit | None = None, include_inactive: bool 
 
     Roots are the visible units whose parent is not visible: for a hub admin the hub, for a spoke admin the
     unit(s) of their grants."""
-    from dandelion.assets.choices import AccountStatus, HealthFlag
-    from dandelion.assets.models import SocialAccount
-
     units_qs = OrgUnit.objects.restrict(user, "view")
     if within is not None:
         units_qs = units_qs.filter(path__startswith=within.path)
@@ -99,28 +98,12 @@ def build_rollup(user, *, within: OrgUnit | None = None, include_inactive: bool 
         # Restricted like every read, and limited to the units shown (a subquery, not an extra query).
         return qs.restrict(user, "view").filter(**{f"{unit_field}__in": units_qs.order_by().values("pk")})
 
-    health = SocialAccount.objects.health_q
-    accounts = (
-        scoped(SocialAccount.objects.all(), "owner_unit")
-        .exclude(status=AccountStatus.ARCHIVED)
-        .values("owner_unit_id")
-        .annotate(
-            n=Count("id"),
-            no_owner=Count("id", filter=Q(owner__isnull=True)),
-            owner_off=Count("id", filter=Q(owner__is_active=False)),
-            credentials=Count("id", filter=health(HealthFlag.CREDENTIALS_EXPIRING) | health(
-                HealthFlag.CREDENTIALS_EXPIRED)),
-            dormant=Count("id", filter=health(HealthFlag.DORMANT)),
-            connector_error=Count("id", filter=health(HealthFlag.CONNECTOR_ERROR)),
-        )
-        .order_by()
-    )
-    for row in accounts:
-        own = nodes[row["owner_unit_id"]].own
-        own.accounts, own.accounts_without_owner = row["n"], row["no_owner"]
-        own.accounts_owner_deactivated = row["owner_off"]
-        own.accounts_credentials_expiring, own.accounts_dormant = row["credentials"], row["dormant"]
-        own.accounts_connector_error = row["connector_error"]
+    # figures other apps contribute (the registry's accounts): their ``AppConfig.unit_figures``
+    for source in unit_figure_sources():
+        for unit_id, figures in source(user, units_qs).items():
+            if unit_id in nodes:
+                for name, value in figures.items():
+                    setattr(nodes[unit_id].own, name, value)
 
     members = scoped(Membership.objects.all(), "unit").filter(is_active=True, user__is_active=True)
     annotations = {"n": Count("user", distinct=True)}

@@ -404,8 +404,11 @@ def invite_member(
     last_name: str = "",
     team: Team | None = None,
 ):
-    """Create an account for a new person (no usable password: they set one through the password reset
-    flow or single sign-on) and grant them ``role`` on ``unit``. Returns the membership."""
+    """Create an account for a new person and grant them ``role`` on ``unit``. Returns the membership.
+
+    The account has no usable password: once the transaction commits, the person is e-mailed an invitation link
+    (valid ``DANDELION_INVITATION_DAYS``) where they choose one. ``membership.invitation_sent`` then says whether
+    the mail server took the message (``None`` while an outer transaction is still open)."""
     require_perm(actor, "orgs.manage_members", unit)
     check_membership_fits(unit=unit, role=role, team=team)
     User = get_user_model()
@@ -426,8 +429,79 @@ def invite_member(
         summary=f"Invited {username} as {membership.get_role_display()} on {unit.name}",
         changes=changes,
     )
-    transaction.on_commit(lambda: logger.info("invited %s to %s as %s", username, unit.name, role))
+    _send_invitation_on_commit(membership, actor)
     return membership
+
+
+def _send_invitation_on_commit(membership: Membership, actor) -> None:
+    from dandelion.orgs.invitations import send_invitation_email
+
+    membership.invitation_sent = None
+
+    def send():
+        membership.invitation_sent = send_invitation_email(
+            user=membership.user, inviter=actor if getattr(actor, "is_authenticated", False) else None,
+            unit_name=membership.unit.name, role_label=membership.get_role_display(),
+        )
+
+    transaction.on_commit(send)
+
+
+def invitation_pending(user) -> bool:
+    """Invited and not yet arrived: no usable password and never signed in."""
+    return user.is_active and not user.has_usable_password() and user.last_login is None
+
+
+@transaction.atomic
+def resend_invitation(*, actor, membership: Membership) -> Membership:
+    """E-mail a new invitation link to the person of ``membership`` (``orgs.manage_members`` on its unit). Earlier
+    links stop working. Refused once the person has set a password."""
+    require_perm(actor, "orgs.manage_members", membership.unit)
+    User = get_user_model()
+    user = User.objects.select_for_update().get(pk=membership.user_id)
+    if not invitation_pending(user):
+        raise exc.InvitationNotPending(
+            f"{user.get_username()} has already set a password (or the account is deactivated): "
+            "there is no invitation to resend."
+        )
+    if not user.email:
+        raise exc.InvitationNotPending(f"{user.get_username()} has no e-mail address to send the invitation to.")
+    user.set_unusable_password()  # a new random marker: the links sent before no longer match
+    user.save(update_fields=["password"])
+    membership.user = user
+    audit.record(actor=actor, action="orgs.membership.invite_resend", obj=membership,
+                 summary=f"Resent the invitation of {user.get_username()} ({user.email})",
+                 changes={"email": [None, user.email]})
+    _send_invitation_on_commit(membership, actor)
+    return membership
+
+
+@transaction.atomic
+def accept_invitation(*, user, password: str):
+    """The invited person chose their first password (validated by the form). The actor is the person."""
+    User = get_user_model()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not invitation_pending(user):
+        raise exc.InvitationNotPending("This invitation has already been used.")
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    audit.record(actor=user, action="orgs.membership.invite_accept", obj=user, unit=_acknowledgement_unit(user),
+                 summary=f"{user.get_username()} accepted the invitation and set a password")
+    return user
+
+
+@transaction.atomic
+def reset_password(*, user, password: str):
+    """Set the password chosen through a reset link (validated by the form) and lift any login lockout of that
+    username: the person has just proved they own the account's e-mail."""
+    from axes.utils import reset as axes_reset
+
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    axes_reset(username=user.get_username())
+    audit.record(actor=user, action="auth.password.reset", obj=user, unit=_acknowledgement_unit(user),
+                 summary=f"{user.get_username()} reset their password through an e-mailed link")
+    return user
 
 
 # --- guidelines ----------------------------------------------------------------------------------------------

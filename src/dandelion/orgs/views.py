@@ -12,23 +12,28 @@ from functools import wraps
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
-from dandelion.core.exceptions import DandelionError, PermissionDeniedError
-from dandelion.core.htmx import render_page_or_partial
 from dandelion.core.permissions import has_perm, is_team_scoped_only
+from dandelion.core.plugins import unit_page_sources
+from dandelion.core.view_helpers import (
+    call_service,
+    confirm_then_act,
+    get_visible,
+    paginate,
+    render_page_or_partial,
+    require,
+)
 from dandelion.orgs import forms, services
 from dandelion.orgs.filters import GuidelineFilter, MembershipFilter, TeamFilter
 from dandelion.orgs.models import Guideline, Membership, OrgUnit, Team
 from dandelion.orgs.rendering import render_markdown
 from dandelion.orgs.reports import build_rollup, pending_acknowledgements
-
-PAGE_SIZE = 50
 
 
 # --- plumbing ------------------------------------------------------------------------------------------------
@@ -45,35 +50,7 @@ def org_member_required(view):
     return wrapper
 
 
-def _require(user, perm: str, unit=None) -> None:
-    if not has_perm(user, perm, unit):
-        raise PermissionDenied(f"You do not have permission '{perm}'" + (f" on {unit}." if unit else "."))
-
-
-def _call(request, service, *, form=None, **kwargs):
-    """Run a service as the signed-in person. Rule violations land on the form (or as a message); a missing
-    permission is a 403. Returns ``(result, ok)``."""
-    try:
-        return service(actor=request.user, **kwargs), True
-    except PermissionDeniedError as err:
-        raise PermissionDenied(err.message) from err
-    except DandelionError as err:
-        if form is not None:
-            form.add_error(err.field if err.field in form.fields else None, err.message)
-        else:
-            messages.error(request, err.message)
-        return None, False
-
-
-def _page(request, qs):
-    return Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def _visible_unit(request, pk) -> OrgUnit:
-    return get_object_or_404(OrgUnit.objects.restrict(request.user, "view"), pk=pk)
-
-
-def _form_page(request, form, *, title, cancel_url, submit="Save", intro="", status=None):
+def _formpaginate(request, form, *, title, cancel_url, submit="Save", intro="", status=None):
     return render(
         request,
         "orgs/form.html",
@@ -104,9 +81,7 @@ def tree(request):
 
 @org_member_required
 def unit_detail(request, pk: int):
-    from dandelion.assets.models import SocialAccount
-
-    unit = _visible_unit(request, pk)
+    unit = get_visible(request, OrgUnit, pk)
     user = request.user
     rollup = build_rollup(user, within=unit, include_inactive=True)
     node = rollup.nodes[unit.pk]
@@ -119,17 +94,12 @@ def unit_detail(request, pk: int):
     if request.GET.get("subtree") != "1":
         members_qs = members_qs.filter(unit=unit)
     member_filter = MembershipFilter(request.GET, queryset=members_qs, request=request)
-    members_page = _page(request, member_filter.qs)
+    members_page = paginate(request, member_filter.qs)
     context = {"unit": unit, "members_page": members_page, "member_filter": member_filter}
     if request.htmx and not request.htmx.boosted:
         return render(request, "orgs/partials/_members_table.html", context)
-    accounts = SocialAccount.objects.restrict(user, "view").filter(owner_unit__path__startswith=unit.path)
-    problem_accounts = (
-        accounts.exclude(status="archived")
-        .filter(Q(owner__isnull=True) | Q(owner__is_active=False))
-        .select_related("owner", "owner_unit")
-        .order_by("owner_unit__path", "handle")[:25]
-    )
+    for source in unit_page_sources():  # what other apps show on a unit's page (the registry's accounts)
+        context.update(source(user, unit))
     context.update(
         {
             "node": node,
@@ -140,8 +110,6 @@ def unit_detail(request, pk: int):
             "teams": unit.teams.annotate(
                 active_members=Count("memberships", filter=Q(memberships__is_active=True))
             ).order_by("-is_active", "name"),
-            "accounts_by_status": accounts.values("status").annotate(n=Count("id")).order_by("status"),
-            "problem_accounts": problem_accounts,
             "can_add_unit": has_perm(user, "orgs.add_orgunit", unit),
             "can_change_unit": has_perm(user, "orgs.change_orgunit", unit),
             "can_manage_unit": unit.parent_id is not None and has_perm(user, "orgs.change_orgunit", unit.parent),
@@ -155,59 +123,72 @@ def unit_detail(request, pk: int):
 @org_member_required
 def unit_create(request, pk: int):
     """A new child unit of ``pk``."""
-    parent = _visible_unit(request, pk)
-    _require(request.user, "orgs.add_orgunit", parent)
+    parent = get_visible(request, OrgUnit, pk)
+    require(request.user, "orgs.add_orgunit", parent)
     form = forms.UnitForm(request.POST or None, initial={"timezone": parent.timezone})
     if request.method == "POST" and form.is_valid():
-        unit, ok = _call(request, services.create_unit, form=form, parent=parent, **form.cleaned_data)
+        unit, ok = call_service(request, services.create_unit, form=form, parent=parent, **form.cleaned_data)
         if ok:
             messages.success(request, f"Unit {unit.name} created.")
             return redirect(unit)
-    return _form_page(request, form, title=f"New unit under {parent.name}", cancel_url=parent.get_absolute_url(),
+    return _formpaginate(request, form, title=f"New unit under {parent.name}", cancel_url=parent.get_absolute_url(),
                       submit="Create unit")
 
 
 @org_member_required
 def unit_edit(request, pk: int):
-    unit = _visible_unit(request, pk)
-    _require(request.user, "orgs.change_orgunit", unit)
+    unit = get_visible(request, OrgUnit, pk)
+    require(request.user, "orgs.change_orgunit", unit)
     initial = {f: getattr(unit, f) for f in ("name", "slug", "kind", "country", "languages", "timezone")}
     form = forms.UnitForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["slug"] = data["slug"] or unit.slug
-        _, ok = _call(request, services.update_unit, form=form, unit=unit, **data)
+        _, ok = call_service(request, services.update_unit, form=form, unit=unit, **data)
         if ok:
             messages.success(request, f"Unit {unit.name} saved.")
             return redirect(unit)
-    return _form_page(request, form, title=f"Edit {unit.name}", cancel_url=unit.get_absolute_url())
+    return _formpaginate(request, form, title=f"Edit {unit.name}", cancel_url=unit.get_absolute_url())
 
 
 @org_member_required
 def unit_move(request, pk: int):
-    unit = _visible_unit(request, pk)
+    unit = get_visible(request, OrgUnit, pk)
     if unit.parent_id is None:
         raise PermissionDenied("The root unit cannot be moved.")
-    _require(request.user, "orgs.change_orgunit", unit.parent)
+    require(request.user, "orgs.change_orgunit", unit.parent)
     form = forms.MoveUnitForm(request.POST or None, user=request.user, unit=unit)
     if request.method == "POST" and form.is_valid():
-        _, ok = _call(request, services.move_unit, form=form, unit=unit, new_parent=form.cleaned_data["parent"])
+        _, ok = call_service(request, services.move_unit, form=form, unit=unit, new_parent=form.cleaned_data["parent"])
         if ok:
             messages.success(request, f"{unit.name} moved under {form.cleaned_data['parent'].name}.")
             return redirect(unit)
-    return _form_page(request, form, title=f"Move {unit.name}", cancel_url=unit.get_absolute_url(), submit="Move",
+    return _formpaginate(request, form, title=f"Move {unit.name}", cancel_url=unit.get_absolute_url(), submit="Move",
                       intro=f"{unit.name} and all its sub-units move together. Currently under {unit.parent}.")
 
 
 @org_member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def unit_deactivate(request, pk: int):
-    unit = _visible_unit(request, pk)
-    service = services.reactivate_unit if request.POST.get("activate") == "1" else services.deactivate_unit
-    _, ok = _call(request, service, unit=unit)
-    if ok:
-        messages.success(request, f"{unit.name} {'reactivated' if unit.is_active else 'deactivated'}.")
-    return redirect(unit)
+    """Deactivate (asked first: its accounts and teams stop receiving work) or, with ``activate=1``, reactivate."""
+    unit = get_visible(request, OrgUnit, pk)
+    if request.method == "GET":  # asking is for those who may (the service checks the POST)
+        if unit.parent is None:
+            raise PermissionDenied("The root unit (the hub) cannot be deactivated.")
+        require(request.user, "orgs.change_orgunit", unit.parent)
+
+    def act():
+        service = services.reactivate_unit if request.POST.get("activate") == "1" else services.deactivate_unit
+        _, ok = call_service(request, service, unit=unit)
+        if ok:
+            messages.success(request, f"{unit.name} {'reactivated' if unit.is_active else 'deactivated'}.")
+        return redirect(unit)
+
+    return confirm_then_act(
+        request, act=act, title=_("Deactivate %(name)s") % {"name": unit.name},
+        question=_("Deactivate %(name)s and its whole subtree? Its people lose the roles granted there until it "
+                   "is reactivated.") % {"name": unit.name},
+        confirm_label=_("Deactivate"), cancel_url=unit.get_absolute_url())
 
 
 # --- teams ---------------------------------------------------------------------------------------------------
@@ -219,7 +200,7 @@ def team_list(request):
     team_filter = TeamFilter(request.GET, queryset=qs, request=request)
     return render_page_or_partial(
         request, "orgs/team_list.html", "orgs/partials/_team_table.html",
-        {"filter": team_filter, "page": _page(request, team_filter.qs)},
+        {"filter": team_filter, "page": paginate(request, team_filter.qs)},
     )
 
 
@@ -234,7 +215,7 @@ def team_detail(request, pk: int):
     context = {
         "team": team,
         "unit": team.unit,
-        "members_page": _page(request, member_filter.qs),
+        "members_page": paginate(request, member_filter.qs),
         "member_filter": member_filter,
         "can_change_team": has_perm(request.user, "orgs.change_team", team.unit),
         "can_manage_members": has_perm(request.user, "orgs.manage_members", team.unit),
@@ -244,41 +225,51 @@ def team_detail(request, pk: int):
 
 @org_member_required
 def team_create(request, pk: int):
-    unit = _visible_unit(request, pk)
-    _require(request.user, "orgs.add_team", unit)
+    unit = get_visible(request, OrgUnit, pk)
+    require(request.user, "orgs.add_team", unit)
     form = forms.TeamForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        team, ok = _call(request, services.create_team, form=form, unit=unit, **form.cleaned_data)
+        team, ok = call_service(request, services.create_team, form=form, unit=unit, **form.cleaned_data)
         if ok:
             messages.success(request, f"Team {team.name} created.")
             return redirect(team)
-    return _form_page(request, form, title=f"New team in {unit.name}", cancel_url=unit.get_absolute_url(),
+    return _formpaginate(request, form, title=f"New team in {unit.name}", cancel_url=unit.get_absolute_url(),
                       submit="Create team")
 
 
 @org_member_required
 def team_edit(request, pk: int):
     team = get_object_or_404(Team.objects.restrict(request.user, "view").select_related("unit"), pk=pk)
-    _require(request.user, "orgs.change_team", team.unit)
+    require(request.user, "orgs.change_team", team.unit)
     initial = {f: getattr(team, f) for f in ("name", "kind", "languages", "timezone", "email")}
     form = forms.TeamForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        _, ok = _call(request, services.update_team, form=form, team=team, **form.cleaned_data)
+        _, ok = call_service(request, services.update_team, form=form, team=team, **form.cleaned_data)
         if ok:
             messages.success(request, f"Team {team.name} saved.")
             return redirect(team)
-    return _form_page(request, form, title=f"Edit {team.name}", cancel_url=team.get_absolute_url())
+    return _formpaginate(request, form, title=f"Edit {team.name}", cancel_url=team.get_absolute_url())
 
 
 @org_member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def team_deactivate(request, pk: int):
-    team = get_object_or_404(Team.objects.restrict(request.user, "view").select_related("unit"), pk=pk)
-    service = services.reactivate_team if request.POST.get("activate") == "1" else services.deactivate_team
-    _, ok = _call(request, service, team=team)
-    if ok:
-        messages.success(request, f"{team.name} {'reactivated' if team.is_active else 'deactivated'}.")
-    return redirect(team)
+    """Deactivate (asked first) or, with ``activate=1``, reactivate a team."""
+    team = get_visible(request, Team.objects.select_related("unit"), pk)
+    if request.method == "GET":
+        require(request.user, "orgs.change_team", team.unit)
+
+    def act():
+        service = services.reactivate_team if request.POST.get("activate") == "1" else services.deactivate_team
+        _, ok = call_service(request, service, team=team)
+        if ok:
+            messages.success(request, f"{team.name} {'reactivated' if team.is_active else 'deactivated'}.")
+        return redirect(team)
+
+    return confirm_then_act(
+        request, act=act, title=_("Deactivate %(name)s") % {"name": team.name},
+        question=_("Deactivate the team %(name)s? Conversations are no longer routed to it.") % {"name": team.name},
+        confirm_label=_("Deactivate"), cancel_url=team.get_absolute_url())
 
 
 # --- memberships ---------------------------------------------------------------------------------------------
@@ -288,71 +279,99 @@ def membership_list(request):
     member_filter = MembershipFilter(request.GET, queryset=qs, request=request)
     return render_page_or_partial(
         request, "orgs/membership_list.html", "orgs/partials/_members_table.html",
-        {"member_filter": member_filter, "members_page": _page(request, member_filter.qs), "show_unit": True},
+        {"member_filter": member_filter, "members_page": paginate(request, member_filter.qs), "show_unit": True},
     )
 
 
 @org_member_required
 def membership_create(request, pk: int):
     """Grant a role on unit ``pk`` to an existing person."""
-    unit = _visible_unit(request, pk)
-    _require(request.user, "orgs.manage_members", unit)
+    unit = get_visible(request, OrgUnit, pk)
+    require(request.user, "orgs.manage_members", unit)
     form = forms.MembershipForm(request.POST or None, unit=unit, initial={"team": request.GET.get("team")})
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         user = data.pop("person")
-        m, ok = _call(request, services.grant_membership, form=form, unit=unit, user=user, **data)
+        m, ok = call_service(request, services.grant_membership, form=form, unit=unit, user=user, **data)
         if ok:
             messages.success(request, f"{m} granted.")
             return redirect(unit)
-    return _form_page(request, form, title=f"Grant a role on {unit.name}", cancel_url=unit.get_absolute_url(),
+    return _formpaginate(request, form, title=f"Grant a role on {unit.name}", cancel_url=unit.get_absolute_url(),
                       submit="Grant role", intro="The role covers this unit and all its sub-units.")
 
 
 @org_member_required
 def member_invite(request, pk: int):
     """Create an account for a new person and grant them a role on unit ``pk``."""
-    unit = _visible_unit(request, pk)
-    _require(request.user, "orgs.manage_members", unit)
+    unit = get_visible(request, OrgUnit, pk)
+    require(request.user, "orgs.manage_members", unit)
     form = forms.InviteForm(request.POST or None, unit=unit)
     if request.method == "POST" and form.is_valid():
-        m, ok = _call(request, services.invite_member, form=form, unit=unit, **form.cleaned_data)
+        m, ok = call_service(request, services.invite_member, form=form, unit=unit, **form.cleaned_data)
         if ok:
-            messages.success(request, f"{m.user.get_username()} invited: they set their password through "
-                                      "“forgot password” or single sign-on.")
+            _report_invitation(request, m)
             return redirect(unit)
-    return _form_page(request, form, title=f"Invite a new person to {unit.name}", cancel_url=unit.get_absolute_url(),
+    return _formpaginate(request, form, title=f"Invite a new person to {unit.name}", cancel_url=unit.get_absolute_url(),
                       submit="Invite")
 
 
+def _report_invitation(request, m: Membership) -> None:
+    """Say whether the invitation e-mail left (``invitation_sent`` is set by the service once it commits)."""
+    sent = getattr(m, "invitation_sent", None)
+    name, email = m.user.get_username(), m.user.email
+    if sent is False:
+        messages.warning(request, _("%(name)s was invited, but the e-mail to %(email)s could not be sent: check the "
+                                    "mail settings, then use “Resend invitation”.") % {"name": name, "email": email})
+    else:
+        messages.success(request, _("%(name)s invited: an e-mail with a link to choose a password went to "
+                                    "%(email)s.") % {"name": name, "email": email})
+
+
+@org_member_required
+@require_POST
+def membership_resend_invitation(request, pk: int):
+    """E-mail a fresh invitation link to a person who has not set a password yet (earlier links stop working)."""
+    m = _visible_membership(request, pk)
+    resent, ok = call_service(request, services.resend_invitation, membership=m)
+    if ok:
+        _report_invitation(request, resent)
+    return redirect(request.POST.get("next") if _safe_next(request) else m.unit.get_absolute_url())
+
+
 def _visible_membership(request, pk) -> Membership:
-    return get_object_or_404(
-        Membership.objects.restrict(request.user, "view").select_related("user", "unit", "team"), pk=pk
-    )
+    return get_visible(request, Membership.objects.select_related("user", "unit", "team"), pk)
 
 
 @org_member_required
 def membership_edit(request, pk: int):
     m = _visible_membership(request, pk)
-    _require(request.user, "orgs.manage_members", m.unit)
+    require(request.user, "orgs.manage_members", m.unit)
     initial = {"role": m.role, "team": m.team_id, "is_available": m.is_available, "capacity": m.capacity}
     form = forms.MembershipEditForm(request.POST or None, unit=m.unit, initial=initial)
     if request.method == "POST" and form.is_valid():
-        _, ok = _call(request, services.update_membership, form=form, membership=m, **form.cleaned_data)
+        _, ok = call_service(request, services.update_membership, form=form, membership=m, **form.cleaned_data)
         if ok:
             messages.success(request, f"{m} saved.")
             return redirect(m.unit)
-    return _form_page(request, form, title=f"Edit {m}", cancel_url=m.unit.get_absolute_url())
+    return _formpaginate(request, form, title=f"Edit {m}", cancel_url=m.unit.get_absolute_url())
 
 
 @org_member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def membership_revoke(request, pk: int):
     m = _visible_membership(request, pk)
-    _, ok = _call(request, services.revoke_membership, membership=m)
-    if ok:
-        messages.success(request, f"{m} revoked.")
-    return redirect(request.POST.get("next") if _safe_next(request) else m.unit.get_absolute_url())
+    if request.method == "GET":
+        require(request.user, "orgs.manage_members", m.unit)
+
+    def act():
+        _, ok = call_service(request, services.revoke_membership, membership=m)
+        if ok:
+            messages.success(request, f"{m} revoked.")
+        return redirect(request.POST.get("next") if _safe_next(request) else m.unit.get_absolute_url())
+
+    return confirm_then_act(request, act=act, title=_("Revoke %(m)s") % {"m": m},
+                            question=_("Revoke %(m)s? The person loses this role at once.") % {"m": m},
+                            confirm_label=_("Revoke"), cancel_url=m.unit.get_absolute_url())
 
 
 def _safe_next(request) -> bool:
@@ -380,7 +399,7 @@ def guideline_list(request):
         request, "orgs/guideline_list.html", "orgs/partials/_guideline_table.html",
         {
             "filter": gfilter,
-            "page": _page(request, gfilter.qs),
+            "page": paginate(request, gfilter.qs),
             "current": Guideline.current(),
             "can_draft": has_perm(request.user, "orgs.add_guideline", root),
         },
@@ -410,62 +429,70 @@ def guideline_detail(request, pk: int):
 @org_member_required
 def guideline_create(request):
     root = services.root_unit()
-    _require(request.user, "orgs.add_guideline", root)
+    require(request.user, "orgs.add_guideline", root)
     current = Guideline.current()
     initial = {"title": current.title, "body": current.body} if current else {}
     form = forms.GuidelineForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        g, ok = _call(request, services.create_guideline, form=form, **form.cleaned_data)
+        g, ok = call_service(request, services.create_guideline, form=form, **form.cleaned_data)
         if ok:
             messages.success(request, "Draft saved. Publish it when it is ready.")
             return redirect(g)
-    return _form_page(request, form, title="New guideline version", cancel_url=reverse("orgs:guideline-list"),
+    return _formpaginate(request, form, title="New guideline version", cancel_url=reverse("orgs:guideline-list"),
                       submit="Save draft", intro="Starts from the current version. Nobody sees a draft but the hub.")
 
 
 @org_member_required
 def guideline_edit(request, pk: int):
     guideline = get_object_or_404(_guidelines_for(request.user), pk=pk)
-    _require(request.user, "orgs.change_guideline", services.root_unit())
+    require(request.user, "orgs.change_guideline", services.root_unit())
     if guideline.is_published:
         messages.error(request, "Published versions are frozen: draft a new version instead.")
         return redirect(guideline)
     initial = {"title": guideline.title, "body": guideline.body, "change_summary": guideline.change_summary}
     form = forms.GuidelineForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        _, ok = _call(request, services.update_guideline, form=form, guideline=guideline, **form.cleaned_data)
+        _, ok = call_service(request, services.update_guideline, form=form, guideline=guideline, **form.cleaned_data)
         if ok:
             messages.success(request, "Draft saved.")
             return redirect(guideline)
-    return _form_page(request, form, title=f"Edit {guideline}", cancel_url=guideline.get_absolute_url())
+    return _formpaginate(request, form, title=f"Edit {guideline}", cancel_url=guideline.get_absolute_url())
 
 
 @org_member_required
 @require_POST
 def guideline_publish(request, pk: int):
     guideline = get_object_or_404(_guidelines_for(request.user), pk=pk)
-    g, ok = _call(request, services.publish_guideline, guideline=guideline)
+    g, ok = call_service(request, services.publish_guideline, guideline=guideline)
     if ok:
         messages.success(request, f"{g} published: everybody is asked to acknowledge it.")
     return redirect(guideline)
 
 
 @org_member_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def guideline_discard(request, pk: int):
     guideline = get_object_or_404(_guidelines_for(request.user), pk=pk)
-    _, ok = _call(request, services.discard_guideline, guideline=guideline)
-    if ok:
-        messages.success(request, "Draft discarded.")
-        return redirect("orgs:guideline-list")
-    return redirect(guideline)
+    if request.method == "GET":
+        require(request.user, "orgs.delete_guideline", services.root_unit())
+
+    def act():
+        _, ok = call_service(request, services.discard_guideline, guideline=guideline)
+        if ok:
+            messages.success(request, "Draft discarded.")
+            return redirect("orgs:guideline-list")
+        return redirect(guideline)
+
+    return confirm_then_act(request, act=act, title=_("Discard this draft"),
+                            question=_("Discard the draft “%(title)s”? Its text is lost.") % {"title": guideline.title},
+                            confirm_label=_("Discard"), cancel_url=guideline.get_absolute_url())
 
 
 @login_required
 @require_POST
 def guideline_acknowledge(request, pk: int):
     guideline = get_object_or_404(_guidelines_for(request.user), pk=pk)
-    _, ok = _call(request, services.acknowledge_guideline, guideline=guideline)
+    _, ok = call_service(request, services.acknowledge_guideline, guideline=guideline)
     if ok:
         messages.success(request, f"Thank you: you acknowledged {guideline}.")
     if request.htmx:
@@ -480,7 +507,7 @@ def guideline_report(request, pk: int):
     """Who, within the viewer's scope, has not acknowledged this version (hub: everyone; spoke admin: subtree)."""
     guideline = get_object_or_404(Guideline.objects.restrict(request.user, "view"), pk=pk,
                                   published_at__isnull=False)
-    _require(request.user, "orgs.manage_members")
+    require(request.user, "orgs.manage_members")
     within = None
     unit_id = request.GET.get("unit", "")
     if unit_id:
@@ -491,7 +518,7 @@ def guideline_report(request, pk: int):
     total = people.count()
     scoped = (Membership.objects.restrict(request.user, "orgs.manage_members").filter(is_active=True)
               .select_related("unit", "team"))
-    page = _page(request, pending.prefetch_related(Prefetch("memberships", queryset=scoped, to_attr="scoped")))
+    page = paginate(request, pending.prefetch_related(Prefetch("memberships", queryset=scoped, to_attr="scoped")))
     waiting = page.paginator.count
     return render_page_or_partial(
         request, "orgs/guideline_report.html", "orgs/partials/_ack_report_table.html",

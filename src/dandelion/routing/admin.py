@@ -1,7 +1,6 @@
 from django.contrib import admin
 
 from dandelion.core.admin import AuditedAdmin
-
 from dandelion.routing.models import (
     AppliedSla,
     AssignmentPolicy,

@@ -68,7 +68,9 @@ def _assign_by_policy(conversation, *, actor=None):
     plan.lock([conversation.team_id])
     user = plan.assign(conversation)
     if user is not None:
-        conversation.save(update_fields=["assignee", "updated_at"])
+        from dandelion.inbox.services import save_auto_assignment
+
+        save_auto_assignment(conversation)
         plan.write(actor=actor)
     return user
 
@@ -141,18 +143,15 @@ class AssignmentPlan:
         conversations must be saved with their assignee."""
         from dandelion.core.audit import build_record, record_many
         from dandelion.inbox.choices import EventKind
-        from dandelion.inbox.models import ConversationEvent
+        from dandelion.inbox.services import record_events
 
         if not self.assigned:
             return
         for policy in {id(p): p for _, _, p in self.assigned}.values():
             policy.save(update_fields=["last_assigned", "updated_at"])
-        who = actor if getattr(actor, "pk", None) else None
-        ConversationEvent.objects.bulk_create([ConversationEvent(
-            conversation=conv, kind=EventKind.ASSIGNED, actor=who,
-            data={"assignee": user.pk, "assignee_name": user.get_username(), "team": conv.team_id,
-                  "mode": policy.mode, "automatic": True},
-        ) for conv, user, policy in self.assigned])
+        record_events([(conv, EventKind.ASSIGNED, {
+            "assignee": user.pk, "assignee_name": user.get_username(), "team": conv.team_id, "mode": policy.mode,
+            "automatic": True}) for conv, user, policy in self.assigned], actor=actor)
         record_many([build_record(
             actor=actor, action="routing.conversation.auto_assign", obj=conv,
             summary=f"Assigned to {user.get_username()} ({policy.get_mode_display()})",

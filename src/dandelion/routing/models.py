@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.urls import reverse
 
 from dandelion.core.models import TimeStampedModel
-from dandelion.core.querysets import RestrictedManager
+from dandelion.core.querysets import OrgScope, RestrictedManager
 from dandelion.inbox.choices import Priority
 from dandelion.routing.choices import AssignmentMode, SlaMetric, SlaStatus
 
@@ -21,7 +21,7 @@ class RoutingRule(TimeStampedModel):
     "spam → hide" cannot be bypassed by a spoke), and by ``position`` within a unit. ``conditions`` and ``actions``
     are JSON validated against the whitelist in :mod:`dandelion.routing.conditions`."""
 
-    org_path_lookup = "unit__path"
+    org_scope = OrgScope(path="unit__path")
 
     unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="routing_rules",
                              help_text="Scope: the rule applies to accounts owned by this unit or below it.")
@@ -66,8 +66,7 @@ class RoutingRule(TimeStampedModel):
 class AssignmentPolicy(TimeStampedModel):
     """How a team's new conversations get an assignee. No policy row means round robin (see assignment.py)."""
 
-    org_path_lookup = "team__unit__path"
-    team_lookup = "team_id"
+    org_scope = OrgScope(path="team__unit__path", team="team_id")
 
     team = models.OneToOneField("orgs.Team", on_delete=models.CASCADE, related_name="assignment_policy")
     mode = models.CharField(max_length=20, choices=AssignmentMode.choices, default=AssignmentMode.ROUND_ROBIN)
@@ -93,7 +92,7 @@ class BusinessCalendar(TimeStampedModel):
 
     ``weekly_hours``: ``{"mon": [["09:00", "18:00"]], ..., "sat": []}`` in ``timezone`` ("24:00" ends a day)."""
 
-    org_path_lookup = "unit__path"
+    org_scope = OrgScope(path="unit__path")
 
     unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="business_calendars")
     team = models.OneToOneField("orgs.Team", null=True, blank=True, on_delete=models.CASCADE,
@@ -138,7 +137,7 @@ class BusinessCalendar(TimeStampedModel):
 class Holiday(models.Model):
     """A closed day of a calendar (a date in the calendar's time zone)."""
 
-    org_path_lookup = "calendar__unit__path"
+    org_scope = OrgScope(path="calendar__unit__path")
 
     calendar = models.ForeignKey(BusinessCalendar, on_delete=models.CASCADE, related_name="holidays")
     date = models.DateField()
@@ -160,8 +159,7 @@ class SlaPolicy(TimeStampedModel):
     ``escalation`` when a target is missed: ``{"set_priority": "urgent", "notify_team": <team id>,
     "reassign_to_team": <team id>}`` (every key optional)."""
 
-    org_path_lookup = "team__unit__path"
-    team_lookup = "team_id"
+    org_scope = OrgScope(path="team__unit__path", team="team_id")
 
     team = models.ForeignKey("orgs.Team", on_delete=models.CASCADE, related_name="sla_policies")
     priority = models.CharField(max_length=10, choices=Priority.choices, blank=True,
@@ -195,8 +193,7 @@ class SlaPolicy(TimeStampedModel):
 class AppliedSla(models.Model):
     """One SLA clock on a conversation: a metric's target, and whether it was hit or missed."""
 
-    org_path_lookup = "conversation__account__owner_unit__path"
-    team_lookup = "conversation__team_id"
+    org_scope = OrgScope(path="conversation__account__owner_unit__path", team="conversation__team_id")
 
     conversation = models.ForeignKey("inbox.Conversation", on_delete=models.CASCADE, related_name="applied_slas")
     policy = models.ForeignKey(SlaPolicy, null=True, blank=True, on_delete=models.SET_NULL, related_name="applied")

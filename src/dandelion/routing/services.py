@@ -176,25 +176,27 @@ def delete_sla_policy(policy: SlaPolicy, *, actor) -> None:
 # --- triage and routing -----------------------------------------------------------------------------------------
 @transaction.atomic
 def ensure_triage_team(*, actor=None):
-    """The hub's triage team, created (a community team named "Triage" on the root unit) when missing."""
+    """The hub's triage team, created (a community team named "Triage" on the root unit) when missing, or
+    reactivated, through the organisation's services (the pipeline calls it as the SYSTEM actor)."""
+    from dandelion.core.actors import SYSTEM
+    from dandelion.orgs import services as orgs
     from dandelion.orgs.choices import TeamKind
     from dandelion.orgs.models import OrgUnit, Team
 
+    actor = actor or SYSTEM
     existing = triage_team()
     if existing is not None:
         return existing
     root = OrgUnit.objects.filter(parent__isnull=True).order_by("id").first()
     if root is None:
         raise RoutingError("The organisation has no root unit yet.")
-    team, created = Team.objects.get_or_create(unit=root, name=TRIAGE_TEAM_NAME,
-                                               defaults={"kind": TeamKind.COMMUNITY, "languages": []})
-    if not team.is_active:
-        team.is_active = True
-        team.save(update_fields=["is_active", "updated_at"])
-    if created:
-        record(actor=actor, action="routing.triage_team.create", obj=team, unit=root,
-               summary="Created the hub's triage team for messages no team covers",
-               changes={"name": [None, team.name], "unit": [None, root.pk]})
+    team = Team.objects.filter(unit=root, name=TRIAGE_TEAM_NAME).first()
+    if team is not None:
+        return orgs.reactivate_team(actor=actor, team=team)
+    team = orgs.create_team(actor=actor, unit=root, name=TRIAGE_TEAM_NAME, kind=TeamKind.COMMUNITY)
+    record(actor=actor, action="routing.triage_team.create", obj=team, unit=root,
+           summary="Created the hub's triage team for messages no team covers",
+           changes={"name": [None, team.name], "unit": [None, root.pk]})
     return team
 
 

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from dandelion.core.actors import SYSTEM
 from dandelion.core.memo import config_memoized
 from dandelion.routing.choices import WEEKDAYS, SlaMetric, SlaStatus
 from dandelion.routing.exceptions import CalendarError
@@ -215,13 +216,12 @@ def _open() -> Q:
 def _refresh_due(conversation) -> None:
     """``sla_due_at``: the earliest due time of the open clocks (a breached, unanswered target stays the due time,
     so the queue shows the breach and keeps the conversation on top)."""
+    from dandelion.inbox.services import set_sla_due
     from dandelion.routing.models import AppliedSla
 
     due = (AppliedSla.objects.filter(_open(), conversation=conversation)
            .order_by("due_at").values_list("due_at", flat=True).first())
-    if conversation.sla_due_at != due:
-        conversation.sla_due_at = due
-        conversation.save(update_fields=["sla_due_at"])
+    set_sla_due(conversation, due)
 
 
 class ClockBook:
@@ -355,11 +355,10 @@ class ClockBook:
     # --- writing ----------------------------------------------------------------------------------------------
     def save(self) -> None:
         """Write this book alone (the conversation exists): changed clocks, new clocks, ``sla_due_at``."""
+        from dandelion.inbox.services import set_sla_due
+
         write_books([self])
-        due = self.due()
-        if self.conversation.sla_due_at != due:
-            self.conversation.sla_due_at = due
-            self.conversation.save(update_fields=["sla_due_at"])
+        set_sla_due(self.conversation, self.due())
 
 
 def load_books(conversations) -> dict[int, ClockBook]:
@@ -467,37 +466,28 @@ def escalate_breach(applied, *, now: dt.datetime) -> None:
     """Run the policy's escalation for one missed target: priority, team notification, reassignment; record a
     ``sla_breached`` conversation event and an audit row."""
     from dandelion.core.audit import record
-    from dandelion.inbox.choices import EventKind
-    from dandelion.inbox.models import ConversationEvent
+    from dandelion.core.events import emit
+    from dandelion.inbox.events import conversation_event
+    from dandelion.inbox.services import escalate_conversation
     from dandelion.orgs.models import Team
 
     conversation = applied.conversation
     escalation = (applied.policy.escalation if applied.policy else None) or {}
-    changes: dict[str, list] = {}
-    fields: list[str] = []
-    new_priority = escalation.get("set_priority")
-    if new_priority and new_priority != conversation.priority:
-        changes["priority"] = [conversation.priority, new_priority]
-        conversation.priority = new_priority
-        fields.append("priority")
     target_id = escalation.get("reassign_to_team")
     target = Team.objects.filter(pk=target_id, is_active=True).first() if target_id else None
-    if target is not None and target.pk != conversation.team_id:
-        changes["team"] = [conversation.team_id, target.pk]
-        changes["assignee"] = [conversation.assignee_id, None]
-        conversation.team, conversation.assignee = target, None
-        fields += ["team", "assignee"]
-    if fields:
-        conversation.save(update_fields=[*fields, "updated_at"])
     notify_id = escalation.get("notify_team")
     data = {"metric": applied.metric, "due_at": applied.due_at.isoformat(), "policy": applied.policy_id,
-            "applied_sla": applied.pk, "escalation": escalation, "changes": changes}
+            "applied_sla": applied.pk, "escalation": escalation}
     if notify_id:
         data["notify_team"] = notify_id
-    ConversationEvent.objects.create(conversation=conversation, kind=EventKind.SLA_BREACHED, data=data)
-    record(actor=None, action="routing.sla.breach", obj=conversation,
+    changes = escalate_conversation(conversation, actor=SYSTEM, priority=escalation.get("set_priority"),
+                                    team=target, data=data)
+    record(actor=SYSTEM, action="routing.sla.breach", obj=conversation,
            summary=f"{applied.get_metric_display()} target missed (due {applied.due_at:%Y-%m-%d %H:%M} UTC)",
            changes={"sla_status": [SlaStatus.ACTIVE, SlaStatus.MISSED], **changes})
+    emit(conversation_event("conversation.sla_breached", conversation, metric=applied.metric,
+                            due_at=applied.due_at.isoformat(), policy_id=applied.policy_id,
+                            notify_team_id=notify_id or None))
     if target is not None and "team" in changes:
         transaction.on_commit(lambda: _assign_later(conversation.pk))
     _refresh_due(conversation)

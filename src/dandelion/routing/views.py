@@ -10,11 +10,18 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
 
 from dandelion.core.exceptions import DandelionError
-from dandelion.core.htmx import render_page_or_partial
 from dandelion.core.permissions import has_perm
+from dandelion.core.view_helpers import (
+    call_service,
+    confirm_then_act,
+    get_for,
+    render_page_or_partial,
+    require,
+)
 from dandelion.routing import services
 from dandelion.routing.conditions import ACTIONS, FIELDS, describe_actions, describe_conditions
 from dandelion.routing.forms import RoutingRuleForm, manageable_units
@@ -22,8 +29,7 @@ from dandelion.routing.models import AssignmentPolicy, BusinessCalendar, Routing
 
 
 def _require_view(user, perm: str = "routing.view_routingrule") -> None:
-    if not has_perm(user, perm):
-        raise PermissionDenied("You may not see routing.")
+    require(user, perm, message="You may not see routing.")
 
 
 def _rule_rows(user):
@@ -52,9 +58,7 @@ def rule_list(request):
 @login_required
 @require_POST
 def rule_move(request, pk: int):
-    rule = get_object_or_404(RoutingRule.objects.restrict(request.user, "view"), pk=pk)
-    if not has_perm(request.user, "routing.change_routingrule", rule.unit):
-        raise PermissionDenied
+    rule = get_for(request, RoutingRule, pk, "routing.change_routingrule")
     services.move_routing_rule(rule, actor=request.user, direction=request.POST.get("direction", ""))
     if request.htmx:
         return render(request, "routing/partials/_rule_table.html", {"groups": _rule_rows(request.user)})
@@ -62,14 +66,21 @@ def rule_move(request, pk: int):
 
 
 @login_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def rule_delete(request, pk: int):
-    rule = get_object_or_404(RoutingRule.objects.restrict(request.user, "view"), pk=pk)
-    if not has_perm(request.user, "routing.delete_routingrule", rule.unit):
-        raise PermissionDenied
-    services.delete_routing_rule(rule, actor=request.user)
-    messages.success(request, f"Deleted rule “{rule.name}”.")
-    return redirect("routing:rule-list")
+    """Delete a rule, asked first (GET: the confirmation page)."""
+    rule = get_for(request, RoutingRule, pk, "routing.delete_routingrule")
+
+    def act():
+        _, ok = call_service(request, services.delete_routing_rule, rule)
+        if ok:
+            messages.success(request, f"Deleted rule “{rule.name}”.")
+        return redirect("routing:rule-list")
+
+    return confirm_then_act(request, act=act, title=_("Delete rule %(name)s") % {"name": rule.name},
+                            question=_("Delete the routing rule “%(name)s”? Conversations are no longer routed by "
+                                       "it.") % {"name": rule.name},
+                            confirm_label=_("Delete"), cancel_url=reverse("routing:rule-list"))
 
 
 def _editor(request, rule: RoutingRule | None):

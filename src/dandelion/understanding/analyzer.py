@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 
 from .base import INTENTS, SENTIMENTS, Analyzer, Understanding
-from .features import QUESTION_RE, Featurizer
+from .features import QUESTION_RE, Featurizer, safe_text
 from .model import MODELS_DIR, Heads, sigmoid, softmax
 
 BATCH = 512
@@ -92,7 +92,7 @@ class DandelionAnalyzer:
         return ~closing_thanks & (spam < self.nr_spam)
 
     def analyze(self, texts: Sequence[str], language_hints: Sequence[str | None] | None = None) -> list[Understanding]:
-        texts = ["" if t is None else str(t) for t in texts]
+        texts = [safe_text(t) for t in texts]  # the text boundary: nothing a native extension would crash on
         if language_hints is not None and len(language_hints) != len(texts):
             raise ValueError("language_hints must be as long as texts")
         out: list[Understanding] = []

@@ -1,8 +1,9 @@
-from django.apps import AppConfig
+from dandelion.core import plugins
 
 
-class UnderstandingConfig(AppConfig):
+class UnderstandingConfig(plugins.DandelionAppConfig):
     name = "dandelion.understanding"
     label = "understanding"
     verbose_name = "Message understanding"
     default_auto_field = "django.db.models.BigAutoField"
+    audit_filter = False  # no audited models

@@ -46,6 +46,25 @@ DENSE_NAMES = (
 )
 
 
+def safe_text(text: object) -> str:
+    """``text`` as a string every native extension accepts: a lone surrogate (which crashes ``mmh3``'s hashing
+    with a segfault, and which no database stores) becomes U+FFFD, a NUL a space. The inbound validator already
+    refuses both (``connectors/validation.py``); this is the understanding side's own guard. ASCII and valid text
+    come back unchanged (and uncopied)."""
+    if text is None:
+        return ""
+    if not isinstance(text, str):
+        text = str(text)
+    if text.isascii():
+        return text.replace("\x00", " ") if "\x00" in text else text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-16", "surrogatepass").decode("utf-16", "replace")
+        text = "".join("\ufffd" if "\ud800" <= c <= "\udfff" else c for c in text)
+    return text.replace("\x00", " ") if "\x00" in text else text
+
+
 def normalize(text: str) -> str:
     """Lower-cased, entity-decoded text with links/handles/digits folded and long repeats squeezed."""
     if "&" in text:
@@ -128,7 +147,7 @@ MULTISPACE_RE = re.compile(r"\s\s+")
 def word_ngrams(text: str) -> list[str]:
     """Word 1-2-grams, as scikit-learn's HashingVectorizer(ngram_range=(1, 2), token_pattern=...) makes them."""
     tokens = WORD_TOKEN_RE.findall(text)
-    return tokens + [f"{a} {b}" for a, b in zip(tokens, tokens[1:])]
+    return tokens + [f"{a} {b}" for a, b in itertools.pairwise(tokens)]
 
 
 def char_wb_ngrams(text: str, lo: int = 2, hi: int = 5) -> list[str]:
@@ -223,7 +242,7 @@ class Featurizer:
         return rows_from_columns(col_sets, self.char_features)
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        texts = ["" if t is None else str(t) for t in texts]
+        texts = [safe_text(t) for t in texts]
         norm = [normalize(t) for t in texts]
         xw = hashed_rows([word_ngrams(t) + cue_tokens(t) if CUES else word_ngrams(t) for t in norm],
                          self.word_features)

@@ -237,7 +237,6 @@ class LanguageIdentifier:
         valid = cols >= 0
         q8 = np.zeros((n, len(cols)), dtype=np.float32)
         q8[:, valid] = Q[:, cols[valid]]
-        s8 = q8.sum(axis=1)
         fused = np.log(q8 + 1e-4) * self.fuse_weight + np.log(tweet_probs + 1e-6)
         hinted8 = np.array([[c == h for c in cols] for h in hint_cols], dtype=bool).reshape(n, len(cols))
         fused = fused + hinted8 * np.log(HINT_BOOST)

@@ -155,7 +155,6 @@ def train_all(root: Path | None = None, out_dir: Path = MODELS_DIR, log: Callabl
     root = D.datasets_dir(root)
     t_start = time.time()
     keys = D.test_keys(root)
-    rng = np.random.default_rng(7)
 
     # ---------------- data ----------------
     xlmt = {code: {s: D.xlmt(root, name, s) for s in ("train", "val")} for name, code in D.XLMT_LANGS.items()}
@@ -169,7 +168,7 @@ def train_all(root: Path | None = None, out_dir: Path = MODELS_DIR, log: Callabl
 
     # sentiment: xlm-t (8 languages) + tweeteval sentiment val + tweeteval emotion mapped to polarity
     half = np.array([D.bitext_split(t) == "test" for t in te_sent_val[0]])  # a stable ~20% hold-out
-    sent_tr_t, sent_tr_y, sent_tr_lang = [], [], []
+    sent_tr_t, sent_tr_y = [], []
     sent_va = {}
     for code, sp_ in xlmt.items():
         sent_tr_t += sp_["train"][0]

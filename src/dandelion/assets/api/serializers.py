@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.contrib.auth import get_user_model
 from rest_framework import serializers
 
+from dandelion.api.fields import ReadWriteChoiceField
 from dandelion.assets.choices import SETTABLE_STATUSES, AccountStatus, HealthFlag
 from dandelion.assets.exceptions import InvalidAccountData
 from dandelion.assets.models import SocialAccount
+from dandelion.orgs.api.serializers import VisiblePrimaryKeyField
 from dandelion.orgs.models import OrgUnit
 
 
@@ -35,13 +37,13 @@ class LanguagesField(serializers.ListField):
 class SocialAccountSerializer(serializers.ModelSerializer):
     network = serializers.ChoiceField(choices=[])
     connector = serializers.CharField(max_length=40, required=False, allow_blank=True)
-    owner_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.filter(is_active=True))
+    owner_unit = VisiblePrimaryKeyField(OrgUnit)  # a unit outside the requester's scope "does not exist"
     owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True),
                                                required=False, allow_null=True)
     owner_username = serializers.SerializerMethodField()
     owner_unit_slug = serializers.SlugRelatedField(source="owner_unit", slug_field="slug", read_only=True)
-    status = serializers.ChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATUSES],
-                                     default=AccountStatus.ACTIVE)
+    status = ReadWriteChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATUSES],
+                                  read_choices=AccountStatus.choices, default=AccountStatus.ACTIVE)
     languages = LanguagesField(required=False)
     has_credentials = serializers.BooleanField(read_only=True)
     credentials_keys = serializers.SerializerMethodField()
@@ -112,7 +114,7 @@ class SocialAccountSerializer(serializers.ModelSerializer):
 
 
 class TransferSerializer(serializers.Serializer):
-    to_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.filter(is_active=True))
+    to_unit = VisiblePrimaryKeyField(OrgUnit)
     new_owner = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True),
                                                    required=False, allow_null=True)
     clear_owner = serializers.BooleanField(default=False)

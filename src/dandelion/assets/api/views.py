@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
-from rest_framework import mixins, parsers, status, viewsets
+from rest_framework import parsers, status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 
-from dandelion.api.mixins import RestrictedQuerysetMixin
+from dandelion.api.viewsets import ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet
 from dandelion.assets import services
 from dandelion.assets.api.serializers import (
     ArchiveSerializer,
@@ -45,14 +45,7 @@ class CSVRenderer(BaseRenderer):
     update=extend_schema(summary="Update an account"),
     partial_update=extend_schema(summary="Update some fields of an account"),
 )
-class SocialAccountViewSet(
-    RestrictedQuerysetMixin,
-    mixins.ListModelMixin,
-    mixins.RetrieveModelMixin,
-    mixins.CreateModelMixin,
-    mixins.UpdateModelMixin,
-    viewsets.GenericViewSet,
-):
+class SocialAccountViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
     """Social accounts. No hard delete: ``POST accounts/<id>/archive/``."""
 
     queryset = SocialAccount.objects.select_related("owner_unit", "owner")
@@ -62,6 +55,10 @@ class SocialAccountViewSet(
     ordering_fields = ["handle", "network", "followers", "created_at", "last_activity_at"]
     ordering = ["network", "handle"]
     lookup_value_regex = r"\d+"
+    service_calls = {"create": services.register_account, "update": services.update_account}
+    create_permission = services.PERM_ADD  # 403 before the input is read
+    create_denied_message = "You may not register accounts."
+    write_action = "change"  # an account seen but not changeable: 403 before the input is read
 
     def get_serializer_class(self):
         return {
@@ -83,63 +80,44 @@ class SocialAccountViewSet(
 
     # --- writes go through services -----------------------------------------------------------------------
 
-    def create(self, request, *args, **kwargs):
-        if not has_perm(request.user, services.PERM_ADD):
-            raise PermissionDenied("You may not register accounts.")
-        serializer = self.get_serializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = dict(serializer.validated_data)
-        account = services.register_account(actor=request.user, **data)
-        return Response(SocialAccountSerializer(account).data, status=status.HTTP_201_CREATED)
-
-    def update(self, request, *args, **kwargs):
-        account = self.get_object_for("change")
-        partial = kwargs.pop("partial", False)
-        serializer = self.get_serializer(account, data=request.data, partial=partial)
-        serializer.is_valid(raise_exception=True)
-        changes = {k: v for k, v in serializer.validated_data.items() if k != "owner_unit"}
-        account = services.update_account(account, actor=request.user, **changes)
-        return Response(SocialAccountSerializer(account).data)
+    def perform_update(self, obj, data: dict):
+        data.pop("owner_unit", None)  # moved by the transfer action only
+        return super().perform_update(obj, data)
 
     @extend_schema(request=TransferSerializer, responses=SocialAccountSerializer, summary="Move to another unit")
     @action(detail=True, methods=["post"])
     def transfer(self, request, pk=None):
         account = self.get_object_for("change")
-        serializer = TransferSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
+        data = self.validated(TransferSerializer)
         account = services.transfer_account(account, to_unit=data["to_unit"], new_owner=data.get("new_owner"),
                                             clear_owner=data["clear_owner"], actor=request.user,
                                             reason=data["reason"])
-        return Response(SocialAccountSerializer(account).data)
+        return self.respond(account)
 
     @extend_schema(request=ArchiveSerializer, responses=SocialAccountSerializer, summary="Archive (soft delete)")
     @action(detail=True, methods=["post"])
     def archive(self, request, pk=None):
-        account = self.get_object()
-        serializer = ArchiveSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        account = services.archive_account(account, actor=request.user, reason=serializer.validated_data["reason"])
-        return Response(SocialAccountSerializer(account).data)
+        account = self.get_object_for("delete")  # archiving is the registry's delete: refused before validation
+        reason = self.validated(ArchiveSerializer)["reason"]
+        account = services.archive_account(account, actor=request.user, reason=reason)
+        return self.respond(account)
 
     @extend_schema(request=None, responses=SocialAccountSerializer, summary="Restore an archived account")
     @action(detail=True, methods=["post"])
     def restore(self, request, pk=None):
         account = services.restore_account(self.get_object(), actor=request.user)
-        return Response(SocialAccountSerializer(account).data)
+        return self.respond(account)
 
     @extend_schema(request=CredentialsSerializer, responses=SocialAccountSerializer,
                    summary="Replace the credentials (write-only)")
     @action(detail=True, methods=["post"])
     def credentials(self, request, pk=None):
         account = self.get_object_for("change")
-        serializer = CredentialsSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
+        data = self.validated(CredentialsSerializer)
         account = services.set_account_credentials(
-            account, credentials=serializer.validated_data["credentials"],
-            expires_at=serializer.validated_data.get("expires_at"), actor=request.user,
+            account, credentials=data["credentials"], expires_at=data.get("expires_at"), actor=request.user,
         )
-        return Response(SocialAccountSerializer(account).data)
+        return self.respond(account)
 
     @extend_schema(request=None, responses=WebhookSecretSerializer,
                    summary="Rotate the webhook secret (returned once; admins of the unit only)")
@@ -162,7 +140,7 @@ class SocialAccountViewSet(
             raise PermissionDenied("You may not register accounts.")
         upload = request.FILES.get("file")
         if upload is None:
-            return Response({"ok": False, "created": 0, "errors": [
+            return Response({"filename": "", "rows": 0, "ok": False, "created": 0, "errors": [
                 {"line": 0, "column": "", "reason": "Upload the CSV file in the 'file' field."}]},
                 status=status.HTTP_400_BAD_REQUEST)
         result = services.import_accounts_csv(upload, actor=request.user)
@@ -173,7 +151,7 @@ class SocialAccountViewSet(
         summary="Export the filtered list as CSV (streamed)",
     )
     @action(detail=False, methods=["get"], url_path="export", pagination_class=None,
-            renderer_classes=[CSVRenderer, JSONRenderer])
+            renderer_classes=[JSONRenderer, CSVRenderer])  # JSON first: an error is JSON unless CSV is asked for
     def export(self, request):
         from dandelion.assets.views import export_response
 

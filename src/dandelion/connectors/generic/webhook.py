@@ -3,32 +3,31 @@
 A delivery is ``POST /hooks/<account-id>/`` with a JSON body, signed in the header
 ``X-Dandelion-Signature: sha256=<hex HMAC-SHA256 of the raw body, keyed with the account's webhook secret>``.
 The body is one event object or ``{"events": [event, ...]}`` (1 to ``MAX_BATCH`` events). Unknown fields are
-ignored (and kept in ``InboundEvent.raw``), so senders may add their own.
+ignored (and kept in ``InboundEvent.raw``), so senders may add their own. Every limit (nesting, Unicode, lengths,
+dates, integers) is the shared validator's, :mod:`dandelion.connectors.validation`.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import hmac
-import json
 import re
 from collections.abc import Mapping
 from typing import Any
 
-from dandelion.connectors.base import EVENT_KINDS, InboundAuthor, InboundEvent
+from dandelion.connectors import validation
+from dandelion.connectors.base import InboundAuthor, InboundEvent
 from dandelion.connectors.errors import PayloadError, PayloadTooLarge, SignatureError
 
 MAX_BODY_BYTES = 256 * 1024
 MAX_BATCH = 100
-MAX_TEXT_CHARS = 10_000
-MAX_ID_CHARS = 200
-MAX_NAME_CHARS = 200
+MAX_TEXT_CHARS = validation.MAX_TEXT_CHARS
+MAX_ID_CHARS = validation.MAX_ID_CHARS
+MAX_NAME_CHARS = validation.MAX_NAME_CHARS
+MAX_DEPTH = validation.MAX_DEPTH
 SIGNATURE_HEADER = "X-Dandelion-Signature"
 SIGNATURE_PREFIX = "sha256="
 
-_LANGUAGE_RE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-_COUNTRY_RE = re.compile(r"^[A-Za-z]{2}$")
 _HEX64_RE = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -69,90 +68,28 @@ def verify_signature(body: bytes, headers: Mapping[str, str], secret: str) -> No
         raise SignatureError("signature does not match the body")
 
 
-# --- payload -----------------------------------------------------------------------------------------------------
+# --- payload: every rule is the shared validator's (connectors/validation.py) -----------------------------------
 
 
-def _join(path: str, name: str) -> str:
-    return f"{path}.{name}" if path else name
-
-
-def _id(obj: Mapping[str, Any], name: str, path: str, *, required: bool) -> str | None:
-    """An external id: a non-empty string or an integer (converted to str), at most MAX_ID_CHARS."""
-    value = obj.get(name)
-    where = _join(path, name)
+def _object(value: Any, path: str) -> dict[str, Any]:
     if value is None:
-        if required:
-            raise PayloadError("required", where)
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        value = str(value)
-    if not isinstance(value, str):
-        raise PayloadError("must be a string", where)
-    value = value.strip()
-    if not value:
-        raise PayloadError("must not be empty", where)
-    if len(value) > MAX_ID_CHARS:
-        raise PayloadError(f"must be at most {MAX_ID_CHARS} characters", where)
+        raise PayloadError("required", path)
+    if not isinstance(value, dict):
+        raise PayloadError("must be an object", path)
     return value
-
-
-def _str(obj: Mapping[str, Any], name: str, path: str, *, max_len: int, required: bool = False) -> str:
-    value = obj.get(name)
-    where = _join(path, name)
-    if value is None:
-        if required:
-            raise PayloadError("required", where)
-        return ""
-    if not isinstance(value, str):
-        raise PayloadError("must be a string", where)
-    if required and not value.strip():
-        raise PayloadError("must not be empty", where)
-    if len(value) > max_len:
-        raise PayloadError(f"must be at most {max_len:,} characters", where)
-    return value
-
-
-def _created_at(obj: Mapping[str, Any], path: str) -> dt.datetime:
-    where = _join(path, "created_at")
-    value = obj.get("created_at")
-    if value is None:
-        raise PayloadError("required", where)
-    if not isinstance(value, str):
-        raise PayloadError("must be an ISO 8601 string", where)
-    try:
-        parsed = dt.datetime.fromisoformat(value.strip())
-    except ValueError:
-        raise PayloadError(f"not an ISO 8601 date-time: {value[:40]!r}", where) from None
-    if parsed.tzinfo is None:  # documented: a time without offset is UTC
-        parsed = parsed.replace(tzinfo=dt.UTC)
-    return parsed
 
 
 def _author(obj: Mapping[str, Any], path: str) -> InboundAuthor:
-    where = _join(path, "author")
-    value = obj.get("author")
-    if value is None:
-        raise PayloadError("required", where)
-    if not isinstance(value, dict):
-        raise PayloadError("must be an object", where)
-    followers = value.get("followers")
-    if followers is not None and (
-        not isinstance(followers, int) or isinstance(followers, bool) or followers < 0
-    ):
-        raise PayloadError("must be a non-negative integer or null", _join(where, "followers"))
-    language = value.get("language")
-    if language is not None and (not isinstance(language, str) or not _LANGUAGE_RE.match(language)):
-        raise PayloadError("must be a language code such as 'fr' or 'pt-BR'", _join(where, "language"))
-    country = value.get("country")
-    if country is not None and (not isinstance(country, str) or not _COUNTRY_RE.match(country)):
-        raise PayloadError("must be an ISO 3166-1 alpha-2 code such as 'SN'", _join(where, "country"))
+    where = validation.join(path, "author")
+    value = _object(obj.get("author"), where)
     return InboundAuthor(
-        external_id=_id(value, "id", where, required=True) or "",
-        name=_str(value, "name", where, max_len=MAX_NAME_CHARS),
-        handle=_str(value, "handle", where, max_len=MAX_NAME_CHARS),
-        followers=followers,
-        language=language.lower() if language else None,
-        country=country.upper() if country else None,
+        external_id=validation.check_identifier(value.get("id"), validation.join(where, "id"), required=True) or "",
+        name=validation.check_text(value.get("name"), validation.join(where, "name"), max_chars=MAX_NAME_CHARS),
+        handle=validation.check_text(value.get("handle"), validation.join(where, "handle"),
+                                     max_chars=validation.MAX_HANDLE_CHARS),
+        followers=validation.check_count(value.get("followers"), validation.join(where, "followers")),
+        language=validation.check_language(value.get("language"), validation.join(where, "language")),
+        country=validation.check_country(value.get("country"), validation.join(where, "country")),
     )
 
 
@@ -160,35 +97,22 @@ def parse_event(obj: Any, path: str = "") -> InboundEvent:
     """Validate one event object; ``PayloadError`` names the first bad field by its path."""
     if not isinstance(obj, dict):
         raise PayloadError("must be an object", path or "body")
-    kind = obj.get("kind")
-    if kind is None:
-        raise PayloadError("required", _join(path, "kind"))
-    if kind not in EVENT_KINDS:
-        raise PayloadError(f"must be one of {', '.join(sorted(EVENT_KINDS))}", _join(path, "kind"))
-    from_account = obj.get("from_account", False)
-    if not isinstance(from_account, bool):
-        raise PayloadError("must be true or false", _join(path, "from_account"))
-    return InboundEvent(
-        external_id=_id(obj, "id", path, required=True) or "",
-        kind=kind,
-        text=_str(obj, "text", path, max_len=MAX_TEXT_CHARS, required=True),
-        created_at=_created_at(obj, path),
-        author=_author(obj, path),
-        in_reply_to=_id(obj, "in_reply_to", path, required=False),
-        from_account=from_account,
-        raw=obj,
-    )
+    j = validation.join
+    kind = validation.check_kind(obj.get("kind"), j(path, "kind"))
+    external_id = validation.check_identifier(obj.get("id"), j(path, "id"), required=True) or ""
+    text = validation.check_text(obj.get("text"), j(path, "text"), max_chars=MAX_TEXT_CHARS, required=True)
+    created_at = validation.check_datetime(obj.get("created_at"), j(path, "created_at"))
+    author = _author(obj, path)
+    in_reply_to = validation.check_identifier(obj.get("in_reply_to"), j(path, "in_reply_to"), required=False)
+    from_account = validation.check_bool(obj.get("from_account"), j(path, "from_account"))
+    return InboundEvent(external_id=external_id, kind=kind, text=text, created_at=created_at, author=author,
+                        in_reply_to=in_reply_to, from_account=from_account, raw=obj)
 
 
 def parse_payload(body: bytes) -> list[InboundEvent]:
     """Decode and validate a body (one event or a batch) without checking its signature."""
     check_size(body)
-    try:
-        data = json.loads(body.decode("utf-8"))
-    except UnicodeDecodeError:
-        raise PayloadError("must be UTF-8 encoded JSON") from None
-    except json.JSONDecodeError as exc:
-        raise PayloadError(f"invalid JSON ({exc.msg} at line {exc.lineno} column {exc.colno})") from None
+    data = validation.load_json(body)
     if isinstance(data, dict) and "events" in data:
         events = data["events"]
         if not isinstance(events, list):

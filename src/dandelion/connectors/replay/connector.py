@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import logging
 from collections.abc import Iterator, Mapping
 from typing import Any, ClassVar
 
@@ -20,6 +21,9 @@ from dandelion.connectors.errors import ConfigError, ConnectorError
 from dandelion.connectors.registry import register
 from dandelion.connectors.replay.records import ReplayError, ReplayRecord
 from dandelion.connectors.replay.sources import FORMATS, open_replay
+from dandelion.connectors.validation import partition_events
+
+log = logging.getLogger(__name__)
 
 DEMO_SCAN_LIMIT = 100_000  # the demo stream is endless: never scan further than this for one poll
 
@@ -72,4 +76,7 @@ class ReplayConnector(Connector):
             if record.account_handle not in (None, account.handle):
                 continue
             out.append(event)
-        return out
+        good, bad = partition_events(out)  # the shared gate: a record the inbox could not store is left out
+        for index, error in bad:
+            log.warning("replay account %s: event %s skipped: %s", account.id, out[index].external_id[:40], error)
+        return good

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import os
 import time
 from collections.abc import Callable, Iterable, Iterator
@@ -10,6 +11,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dandelion.connectors.base import InboundEvent
+from dandelion.connectors.errors import PayloadError
+from dandelion.connectors.validation import validate_event
+
+log = logging.getLogger(__name__)
 
 REPO_ROOT = Path(__file__).resolve().parents[4]
 
@@ -49,9 +54,17 @@ def require_file(path: str | os.PathLike[str]) -> Path:
 
 
 def with_delays(events: Iterable[tuple[InboundEvent, str | None]]) -> Iterator[ReplayRecord]:
-    """Wrap time-ordered ``(event, account_handle)`` pairs into records whose delay is the gap to the previous one."""
+    """Wrap time-ordered ``(event, account_handle)`` pairs into records whose delay is the gap to the previous one.
+
+    Every event goes through the shared validator (``connectors/validation.py``); a row the inbox could not store
+    (an over-long id, a date outside 1970-2100, broken Unicode) is skipped with a warning naming it."""
     previous: dt.datetime | None = None
-    for event, handle in events:
+    for n, (event, handle) in enumerate(events):
+        try:
+            event = validate_event(event)
+        except PayloadError as exc:
+            log.warning("replay: record %d (%s) skipped: %s", n, getattr(event, "external_id", "?")[:40], exc)
+            continue
         delay = 0.0 if previous is None else max(0.0, (event.created_at - previous).total_seconds())
         previous = event.created_at
         yield ReplayRecord(event=event, account_handle=handle, delay_s=delay)

@@ -7,6 +7,8 @@ from dandelion.api.serializers import FastReadModelSerializer
 from dandelion.inbox.choices import Priority
 from dandelion.inbox.models import CannedResponse, Conversation, InboundDelivery, Message
 from dandelion.inbox.services import MODERATION_ACTIONS
+from dandelion.orgs.api.serializers import VisiblePrimaryKeyField
+from dandelion.orgs.models import OrgUnit
 
 
 class ConversationSerializer(FastReadModelSerializer):
@@ -91,6 +93,8 @@ class NoteInputSerializer(serializers.Serializer):
 
 
 class CannedResponseSerializer(serializers.ModelSerializer):
+    unit = VisiblePrimaryKeyField(OrgUnit)  # a unit outside the caller's scope is answered as a missing one
+
     class Meta:
         model = CannedResponse
         fields = ["id", "unit", "title", "shortcut", "body", "language", "translations", "created_at", "updated_at"]

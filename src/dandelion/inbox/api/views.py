@@ -15,7 +15,10 @@ from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from dandelion.api.mixins import RestrictedQuerysetMixin
+from dandelion.api.mixins import PermissionFirstMixin
+from dandelion.api.viewsets import ServiceModelViewSet, ServiceViewSet
+from dandelion.core.filters import IdFilter
+from dandelion.core.permissions import require_perm
 from dandelion.inbox import services
 from dandelion.inbox.api import serializers as s
 from dandelion.inbox.choices import DeliveryState
@@ -26,7 +29,7 @@ from dandelion.inbox.querysets import for_conversation_list
 from dandelion.inbox.text import render_canned
 
 
-class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+class ConversationViewSet(ServiceViewSet):
     """Conversations within the caller's scope, nearest SLA due time first.
 
     Filters: ``team``, ``status``, ``assignee``, ``language``, ``priority``, ``account``, ``needs_reply``, and
@@ -40,6 +43,13 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     def get_queryset(self):
         qs = super().get_queryset().order_by(F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id")
         return for_conversation_list(qs) if self.action == "list" else qs
+
+    def _acting(self, action: str) -> Conversation:
+        """The conversation (404 when the caller may not see it), once the caller's right to ``action`` it is
+        established (403): the input is validated only after that."""
+        conversation = self.get_object()
+        services.check_action_allowed(conversation, action=action, actor=self.request.user)
+        return conversation
 
     def _result(self, conversation, code=status.HTTP_200_OK):
         conversation = self.get_queryset().get(pk=conversation.pk) if self.get_queryset().filter(
@@ -59,8 +69,8 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     @extend_schema(request=s.ReplyInputSerializer, responses={201: s.MessageSerializer})
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
-        conversation = self.get_object()
-        data = _valid(s.ReplyInputSerializer, request)
+        conversation = self._acting("reply")
+        data = self.validated(s.ReplyInputSerializer)
         canned = None
         if data.get("canned_response"):
             canned = CannedResponse.objects.usable_for(request.user, conversation).filter(
@@ -77,15 +87,15 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     @extend_schema(request=s.AssignInputSerializer, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):
-        conversation = self.get_object()
-        data = _valid(s.AssignInputSerializer, request)
+        conversation = self._acting("assign")
+        data = self.validated(s.AssignInputSerializer)
         return self._result(services.assign_conversation(conversation, assignee=data["assignee"], actor=request.user))
 
     @extend_schema(request=s.TakeInputSerializer, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def take(self, request, pk=None):
-        conversation = self.get_object()
-        data = _valid(s.TakeInputSerializer, request)
+        conversation = self._acting("take")
+        data = self.validated(s.TakeInputSerializer)
         return self._result(services.take_conversation(conversation, actor=request.user, reason=data["reason"]))
 
     @extend_schema(request=s.HandoverInputSerializer, responses=s.ConversationSerializer)
@@ -93,8 +103,8 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     def handover(self, request, pk=None):
         from dandelion.orgs.models import Team
 
-        conversation = self.get_object()
-        data = _valid(s.HandoverInputSerializer, request)
+        conversation = self._acting("handover")
+        data = self.validated(s.HandoverInputSerializer)
         team = None
         if data.get("to_team"):
             team = Team.objects.restrict(request.user, "view").filter(pk=data["to_team"]).first()
@@ -108,8 +118,8 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     @action(detail=True, methods=["post"])
     def hide(self, request, pk=None):
         """Moderate one message of the conversation (``action``: hide by default, unhide, delete, ban_author)."""
-        conversation = self.get_object()
-        data = _valid(s.HideInputSerializer, request)
+        conversation = self._acting("moderate")
+        data = self.validated(s.HideInputSerializer)
         message = conversation.messages.filter(pk=data["message"]).first()
         if message is None:
             raise serializers.ValidationError({"message": "No such message in this conversation."})
@@ -120,56 +130,52 @@ class ConversationViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet
     @extend_schema(request=s.ResolveInputSerializer, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
-        conversation = self.get_object()
-        data = _valid(s.ResolveInputSerializer, request)
+        conversation = self._acting("resolve")
+        data = self.validated(s.ResolveInputSerializer)
         return self._result(services.resolve_conversation(conversation, actor=request.user,
                                                           no_reply_needed=data["no_reply_needed"]))
 
     @extend_schema(request=None, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def reopen(self, request, pk=None):
-        return self._result(services.reopen_conversation(self.get_object(), actor=request.user))
+        return self._result(services.reopen_conversation(self._acting("reopen"), actor=request.user))
 
     @extend_schema(request=s.PriorityInputSerializer, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def priority(self, request, pk=None):
-        conversation = self.get_object()
-        data = _valid(s.PriorityInputSerializer, request)
+        conversation = self._acting("priority")
+        data = self.validated(s.PriorityInputSerializer)
         return self._result(services.set_priority(conversation, priority=data["priority"], actor=request.user))
 
     @extend_schema(request=s.NoteInputSerializer, responses={201: s.MessageSerializer})
     @action(detail=True, methods=["post"])
     def note(self, request, pk=None):
-        conversation = self.get_object()
-        data = _valid(s.NoteInputSerializer, request)
+        conversation = self._acting("note")
+        data = self.validated(s.NoteInputSerializer)
         note = services.add_note(conversation, text=data["text"], actor=request.user)
         return Response(s.MessageSerializer(note).data, status=status.HTTP_201_CREATED)
 
 
-def _valid(serializer_class, request) -> dict:
-    serializer = serializer_class(data=request.data)
-    serializer.is_valid(raise_exception=True)
-    return serializer.validated_data
+class CannedResponseFilter(django_filters.FilterSet):
+    """By unit id (one outside the caller's scope matches nothing, as a missing one does), language, shortcut."""
+
+    unit = IdFilter(field_name="unit_id")
+
+    class Meta:
+        model = CannedResponse
+        fields = ["unit", "language", "shortcut"]
 
 
-class CannedResponseViewSet(RestrictedQuerysetMixin, viewsets.ModelViewSet):
+class CannedResponseViewSet(PermissionFirstMixin, ServiceModelViewSet):
     """Canned responses of the caller's units; writes through the services (permission per unit)."""
 
     queryset = CannedResponse.objects.select_related("unit")
     serializer_class = s.CannedResponseSerializer
     ordering_fields = ["title", "shortcut", "created_at"]
-    filterset_fields = ["unit", "language", "shortcut"]
+    filterset_class = CannedResponseFilter
 
-    def perform_create(self, serializer):
-        data = dict(serializer.validated_data)
-        serializer.instance = services.create_canned_response(actor=self.request.user, **data)
-
-    def perform_update(self, serializer):
-        data = dict(serializer.validated_data)
-        serializer.instance = services.update_canned_response(serializer.instance, actor=self.request.user, **data)
-
-    def perform_destroy(self, instance):
-        services.delete_canned_response(instance, actor=self.request.user)
+    service_calls = {"create": services.create_canned_response, "update": services.update_canned_response,
+                     "destroy": services.delete_canned_response}
 
 
 class InboundDeliveryFilter(django_filters.FilterSet):
@@ -183,7 +189,7 @@ class InboundDeliveryFilter(django_filters.FilterSet):
         fields = ["state", "account"]
 
 
-class InboundDeliveryViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelViewSet):
+class InboundDeliveryViewSet(ServiceViewSet):
     """Stored webhook deliveries of the accounts the caller can see, newest first (``state``: pending, processing,
     done, failed; ``account``): what waits, and what failed for good with its last error. ``POST .../retry/``
     queues an account's failed deliveries again (the caller must be allowed to change the account)."""
@@ -208,7 +214,8 @@ class InboundDeliveryViewSet(RestrictedQuerysetMixin, viewsets.ReadOnlyModelView
 
         from dandelion.assets.models import SocialAccount
 
-        data = _valid(s.RetryDeliveriesInputSerializer, request)
+        require_perm(request.user, services.PERM_RETRY_DELIVERIES)  # anywhere, before the input is read
+        data = self.validated(s.RetryDeliveriesInputSerializer)
         account = get_object_or_404(SocialAccount.objects.restrict(request.user, "view"), pk=data["account"])
         queued = services.retry_failed_deliveries(account, actor=request.user, ids=data.get("deliveries"),
                                                   limit=services.RETRY_REQUEST_LIMIT)

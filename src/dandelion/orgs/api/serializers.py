@@ -160,13 +160,21 @@ class _RoleTeamValidation:
 
 
 class MembershipCreateSerializer(_RoleTeamValidation, serializers.Serializer):
-    username = serializers.SlugRelatedField(slug_field="username", queryset=_active_users(), source="user",
-                                            help_text="An existing, active person.")
+    username = serializers.CharField(max_length=150, help_text="An existing, active person.")
     unit = VisiblePrimaryKeyField(OrgUnit)
     role = serializers.ChoiceField(choices=Role.choices)
     team = VisiblePrimaryKeyField(Team, required=False, allow_null=True, default=None)
     is_available = serializers.BooleanField(required=False, default=True)
     capacity = serializers.IntegerField(min_value=0, max_value=500, required=False, default=10)
+
+    @staticmethod
+    def person(username: str):
+        """The active person called ``username``. Looked up only once the requester's right to grant roles on the
+        unit is established: whether a username exists is nobody else's business."""
+        user = _active_users().filter(username=username).first()
+        if user is None:
+            raise serializers.ValidationError({"username": [f"Object with username={username} does not exist."]})
+        return user
 
 
 class MembershipUpdateSerializer(serializers.Serializer):

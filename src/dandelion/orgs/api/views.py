@@ -10,11 +10,11 @@ from typing import ClassVar
 
 from django.db.models import Exists, OuterRef
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
-from rest_framework import mixins, status, viewsets
+from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from dandelion.api.mixins import RestrictedQuerysetMixin
+from dandelion.api.viewsets import ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet
 from dandelion.core.exceptions import PermissionDeniedError
 from dandelion.core.filters import query_id
 from dandelion.core.permissions import has_perm
@@ -23,25 +23,6 @@ from dandelion.orgs.api import serializers as s
 from dandelion.orgs.filters import GuidelineFilter, MembershipFilter, OrgUnitFilter, TeamFilter
 from dandelion.orgs.models import Guideline, GuidelineAcknowledgement, Membership, OrgUnit, Team
 from dandelion.orgs.reports import build_rollup, pending_acknowledgements
-
-
-class _ServiceViewSet(RestrictedQuerysetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin,
-                      viewsets.GenericViewSet):
-    """List/retrieve through ``restrict()``; create/update validate with ``write_serializers`` and call a service,
-    answering with the read serializer."""
-
-    write_serializers: ClassVar[dict[str, type]] = {}
-
-    def get_serializer_class(self):
-        return self.write_serializers.get(self.action, self.serializer_class)
-
-    def _input(self, partial: bool = False) -> dict:
-        ser = self.get_serializer(data=self.request.data, partial=partial)
-        ser.is_valid(raise_exception=True)
-        return dict(ser.validated_data)
-
-    def _out(self, obj, code=status.HTTP_200_OK) -> Response:
-        return Response(self.serializer_class(obj, context=self.get_serializer_context()).data, status=code)
 
 
 def _writes(read, write):
@@ -54,24 +35,28 @@ def _writes(read, write):
     update=_writes(s.OrgUnitSerializer, s.OrgUnitUpdateSerializer),
     partial_update=_writes(s.OrgUnitSerializer, s.OrgUnitUpdateSerializer),
 )
-class OrgUnitViewSet(_ServiceViewSet):
+class OrgUnitViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
     """The organisation tree: units visible to the requester (a grant covers its unit's subtree)."""
 
     queryset = OrgUnit.objects.all()
     serializer_class = s.OrgUnitSerializer
     write_serializers: ClassVar[dict[str, type]] = {"create": s.OrgUnitCreateSerializer, "update": s.OrgUnitUpdateSerializer,
                          "partial_update": s.OrgUnitUpdateSerializer, "move": s.MoveUnitSerializer}
+    service_calls: ClassVar[dict] = {"create": services.create_unit, "update": services.update_unit}
+    instance_kwarg = "unit"
     filterset_class = OrgUnitFilter
     search_fields = ("name", "slug")
     ordering_fields = ("path", "name", "depth", "created_at")
 
     def create(self, request):
-        unit = services.create_unit(actor=request.user, **self._input())
-        return self._out(unit, status.HTTP_201_CREATED)
+        self.require("orgs.add_orgunit")
+        unit = services.create_unit(actor=request.user, **self.validated())
+        return self.respond(unit, status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         unit = self.get_object()
-        return self._out(services.update_unit(actor=request.user, unit=unit, **self._input(partial=partial)))
+        self.require("orgs.change_orgunit", unit)
+        return self.respond(services.update_unit(actor=request.user, unit=unit, **self.validated(partial=partial)))
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
@@ -81,17 +66,19 @@ class OrgUnitViewSet(_ServiceViewSet):
     def move(self, request, pk=None):
         """Re-parent the unit and its whole subtree."""
         unit = self.get_object()
-        return self._out(services.move_unit(actor=request.user, unit=unit, new_parent=self._input()["parent"]))
+        if unit.parent_id is not None:
+            self.require("orgs.change_orgunit", unit.parent)
+        return self.respond(services.move_unit(actor=request.user, unit=unit, new_parent=self.validated()["parent"]))
 
     @extend_schema(request=None, responses=s.OrgUnitSerializer)
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
-        return self._out(services.deactivate_unit(actor=request.user, unit=self.get_object()))
+        return self.respond(services.deactivate_unit(actor=request.user, unit=self.get_object()))
 
     @extend_schema(request=None, responses=s.OrgUnitSerializer)
     @action(detail=True, methods=["post"])
     def reactivate(self, request, pk=None):
-        return self._out(services.reactivate_unit(actor=request.user, unit=self.get_object()))
+        return self.respond(services.reactivate_unit(actor=request.user, unit=self.get_object()))
 
     @extend_schema(
         responses=s.RollupSerializer(many=True),
@@ -124,23 +111,27 @@ class OrgUnitViewSet(_ServiceViewSet):
     update=_writes(s.TeamSerializer, s.TeamUpdateSerializer),
     partial_update=_writes(s.TeamSerializer, s.TeamUpdateSerializer),
 )
-class TeamViewSet(_ServiceViewSet):
+class TeamViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
     """Teams of the visible units (an external moderator sees only their own team)."""
 
     queryset = Team.objects.select_related("unit")
     serializer_class = s.TeamSerializer
     write_serializers: ClassVar[dict[str, type]] = {"create": s.TeamCreateSerializer, "update": s.TeamUpdateSerializer,
                          "partial_update": s.TeamUpdateSerializer}
+    service_calls: ClassVar[dict] = {"create": services.create_team, "update": services.update_team}
+    instance_kwarg = "team"
     filterset_class = TeamFilter
-    search_fields = ("name")
+    search_fields = ("name",)
     ordering_fields = ("name", "unit__path", "created_at")
 
     def create(self, request):
-        return self._out(services.create_team(actor=request.user, **self._input()), status.HTTP_201_CREATED)
+        self.require("orgs.add_team")
+        return self.respond(services.create_team(actor=request.user, **self.validated()), status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         team = self.get_object()
-        return self._out(services.update_team(actor=request.user, team=team, **self._input(partial=partial)))
+        self.require("orgs.change_team", team.unit)
+        return self.respond(services.update_team(actor=request.user, team=team, **self.validated(partial=partial)))
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
@@ -148,12 +139,12 @@ class TeamViewSet(_ServiceViewSet):
     @extend_schema(request=None, responses=s.TeamSerializer)
     @action(detail=True, methods=["post"])
     def deactivate(self, request, pk=None):
-        return self._out(services.deactivate_team(actor=request.user, team=self.get_object()))
+        return self.respond(services.deactivate_team(actor=request.user, team=self.get_object()))
 
     @extend_schema(request=None, responses=s.TeamSerializer)
     @action(detail=True, methods=["post"])
     def reactivate(self, request, pk=None):
-        return self._out(services.reactivate_team(actor=request.user, team=self.get_object()))
+        return self.respond(services.reactivate_team(actor=request.user, team=self.get_object()))
 
 
 @extend_schema_view(
@@ -161,24 +152,31 @@ class TeamViewSet(_ServiceViewSet):
     update=_writes(s.MembershipSerializer, s.MembershipUpdateSerializer),
     partial_update=_writes(s.MembershipSerializer, s.MembershipUpdateSerializer),
 )
-class MembershipViewSet(_ServiceViewSet):
+class MembershipViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
     """Roles granted on the visible units. Granting needs ``orgs.manage_members`` on the unit."""
 
     queryset = Membership.objects.select_related("user", "unit", "team")
     serializer_class = s.MembershipSerializer
     write_serializers: ClassVar[dict[str, type]] = {"create": s.MembershipCreateSerializer, "update": s.MembershipUpdateSerializer,
                          "partial_update": s.MembershipUpdateSerializer, "invite": s.InviteSerializer}
+    service_calls: ClassVar[dict] = {"create": services.grant_membership, "update": services.update_membership}
+    instance_kwarg = "membership"
     filterset_class = MembershipFilter
     search_fields = ("user__username", "user__email", "user__first_name", "user__last_name")
     ordering_fields = ("unit__path", "user__username", "role", "created_at")
 
     def create(self, request):
-        return self._out(services.grant_membership(actor=request.user, **self._input()), status.HTTP_201_CREATED)
+        self.require("orgs.manage_members")
+        data = self.validated()
+        self.require("orgs.manage_members", data["unit"])  # who exists is told only to who may grant roles there
+        data["user"] = s.MembershipCreateSerializer.person(data.pop("username"))
+        return self.respond(services.grant_membership(actor=request.user, **data), status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         membership = self.get_object()
-        data = self._input(partial=partial)
-        return self._out(services.update_membership(actor=request.user, membership=membership, **data))
+        self.require("orgs.manage_members", membership.unit)
+        data = self.validated(partial=partial)
+        return self.respond(services.update_membership(actor=request.user, membership=membership, **data))
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
@@ -187,13 +185,21 @@ class MembershipViewSet(_ServiceViewSet):
     @action(detail=True, methods=["post"])
     def revoke(self, request, pk=None):
         """Deactivate the membership (the row stays, for history)."""
-        return self._out(services.revoke_membership(actor=request.user, membership=self.get_object()))
+        return self.respond(services.revoke_membership(actor=request.user, membership=self.get_object()))
 
     @extend_schema(request=s.InviteSerializer, responses={201: s.MembershipSerializer})
     @action(detail=False, methods=["post"])
     def invite(self, request):
-        """Create an account for a new person (no usable password) and grant them a role."""
-        return self._out(services.invite_member(actor=request.user, **self._input()), status.HTTP_201_CREATED)
+        """Create an account for a new person (no usable password) and grant them a role; they are e-mailed a
+        link to choose their password."""
+        self.require("orgs.manage_members")
+        return self.respond(services.invite_member(actor=request.user, **self.validated()), status.HTTP_201_CREATED)
+
+    @extend_schema(request=None, responses=s.MembershipSerializer)
+    @action(detail=True, methods=["post"], url_path="resend-invitation")
+    def resend_invitation(self, request, pk=None):
+        """E-mail a new invitation link (earlier ones stop working); 409 once the person has set a password."""
+        return self.respond(services.resend_invitation(actor=request.user, membership=self.get_object()))
 
 
 @extend_schema_view(
@@ -201,13 +207,15 @@ class MembershipViewSet(_ServiceViewSet):
     update=_writes(s.GuidelineSerializer, s.GuidelineWriteSerializer),
     partial_update=_writes(s.GuidelineSerializer, s.GuidelineWriteSerializer),
 )
-class GuidelineViewSet(_ServiceViewSet):
+class GuidelineViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
     """Guideline versions. Everyone with a role reads the published ones; the hub drafts and publishes."""
 
     queryset = Guideline.objects.all()
     serializer_class = s.GuidelineSerializer
     write_serializers: ClassVar[dict[str, type]] = {"create": s.GuidelineWriteSerializer, "update": s.GuidelineWriteSerializer,
                          "partial_update": s.GuidelineWriteSerializer}
+    service_calls: ClassVar[dict] = {"create": services.create_guideline, "update": services.update_guideline}
+    instance_kwarg = "guideline"
     filterset_class = GuidelineFilter
     search_fields = ("title",)
     ordering_fields = ("version", "published_at", "created_at")
@@ -223,12 +231,14 @@ class GuidelineViewSet(_ServiceViewSet):
         return qs
 
     def create(self, request):
-        return self._out(services.create_guideline(actor=request.user, **self._input()), status.HTTP_201_CREATED)
+        self.require("orgs.add_guideline", services.root_unit())
+        return self.respond(services.create_guideline(actor=request.user, **self.validated()), status.HTTP_201_CREATED)
 
     def update(self, request, pk=None, partial=False):
         guideline = self.get_object()
-        data = self._input(partial=partial)
-        return self._out(services.update_guideline(actor=request.user, guideline=guideline, **data))
+        self.require("orgs.change_guideline", services.root_unit())
+        data = self.validated(partial=partial)
+        return self.respond(services.update_guideline(actor=request.user, guideline=guideline, **data))
 
     def partial_update(self, request, pk=None):
         return self.update(request, pk, partial=True)
@@ -238,7 +248,7 @@ class GuidelineViewSet(_ServiceViewSet):
     def publish(self, request, pk=None):
         """Publish a draft as the next version (hub only)."""
         services.publish_guideline(actor=request.user, guideline=self.get_object())
-        return self._out(self.get_object())
+        return self.respond(self.get_object())
 
     @extend_schema(request=None, responses=s.AcknowledgementSerializer)
     @action(detail=True, methods=["post"])

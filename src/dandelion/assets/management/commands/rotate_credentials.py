@@ -10,6 +10,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from dandelion.assets.crypto import CredentialsError, cipher
 from dandelion.assets.services import rotate_encryption_keys
+from dandelion.core.actors import SYSTEM
 
 
 class Command(BaseCommand):
@@ -23,7 +24,7 @@ class Command(BaseCommand):
             cipher()
         except CredentialsError as exc:
             raise CommandError(str(exc)) from exc
-        result = rotate_encryption_keys(actor=None, batch_size=batch_size)
+        result = rotate_encryption_keys(actor=SYSTEM, batch_size=batch_size)
         self.stdout.write(
             f"Re-encrypted {result.accounts} accounts: {result.credentials} credentials, "
             f"{result.webhook_secrets} webhook secrets."

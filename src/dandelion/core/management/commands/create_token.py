@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rest_framework.authtoken.models import Token
 
 from dandelion.core import audit
+from dandelion.core.actors import SYSTEM
 
 
 class Command(BaseCommand):
@@ -26,5 +27,5 @@ class Command(BaseCommand):
             Token.objects.filter(user=user).delete()
         token, created = Token.objects.get_or_create(user=user)
         if created:
-            audit.record(actor=None, action="core.token.create", obj=None, summary=f"API token created for {username}")
+            audit.record(actor=SYSTEM, action="core.token.create", obj=None, summary=f"API token created for {username}")
         self.stdout.write(token.key)

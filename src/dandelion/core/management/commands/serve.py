@@ -14,9 +14,13 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8)
 
     def handle(self, *args, **options):
+        from django.core.wsgi import get_wsgi_application
         from waitress import serve
 
-        from dandelion.config.wsgi import application
+        from dandelion.core.middleware import bind_web_connections
+
+        application = get_wsgi_application()  # what the WSGI entry point (config/wsgi.py) serves
+        bind_web_connections()
 
         self.stdout.write(f"Dandelion serving on http://{options['host']}:{options['port']}/")
         serve(application, host=options["host"], port=options["port"], threads=options["threads"],

@@ -28,3 +28,19 @@ document.addEventListener("htmx:responseError", function (event) {
 document.addEventListener("htmx:sendError", function () {
   dandelionAlert("The server cannot be reached; your action was not sent. Check the connection and try again.");
 });
+// Confirmation before destructive buttons and links: data-confirm="Question?" (no inline handlers: CSP).
+document.addEventListener("click", function (event) {
+  var el = event.target.closest("[data-confirm]");
+  if (el && !window.confirm(el.getAttribute("data-confirm"))) {
+    event.preventDefault();
+    event.stopImmediatePropagation();
+  }
+}, true);
+// "Back" links: data-back goes back in history when there is one, else follows the link.
+document.addEventListener("click", function (event) {
+  var el = event.target.closest("[data-back]");
+  if (el && window.history.length > 1) {
+    event.preventDefault();
+    window.history.back();
+  }
+});

@@ -109,24 +109,22 @@ class Command(BaseCommand):
         return {"forced": forced, "by_handle": by_handle, "unit": unit}
 
     def _create_account(self, handle: str, accounts, o):
+        """The replay account for ``handle`` (registered through the assets service, as the SYSTEM actor)."""
         from dandelion.assets.models import SocialAccount
-        from dandelion.core import audit
+        from dandelion.assets.services import register_account
+        from dandelion.core.actors import SYSTEM
 
         name = handle.strip().lstrip("@")
-        account = SocialAccount(network=o["network"], connector=o["connector"], handle=f"@{name}",
-                                external_id=f"replay-{o['format']}-{name}"[:150], display_name=name,
-                                owner_unit=accounts["unit"],
-                                connector_config={"format": o["format"]} if o["connector"] == "replay" else {},
-                                notes=f"Created by `dandelion replay {o['format']}`.")
-        account.set_webhook_secret()
-        existing = SocialAccount.objects.filter(network=account.network, external_id=account.external_id).first()
+        external_id = f"replay-{o['format']}-{name}"[:150]
+        existing = SocialAccount.objects.filter(network=o["network"], external_id=external_id).first()
         if existing is not None:
             return existing
-        account.save()
-        audit.record(actor=None, action="assets.account.create", obj=account,
-                     summary=f"Replay account {account.handle} created by dandelion replay",
-                     changes={"handle": [None, account.handle], "network": [None, account.network]})
-        return account
+        return register_account(
+            actor=SYSTEM, owner_unit=accounts["unit"], network=o["network"], connector=o["connector"],
+            handle=f"@{name}", external_id=external_id, display_name=name,
+            connector_config={"format": o["format"]} if o["connector"] == "replay" else {},
+            notes=f"Created by `dandelion replay {o['format']}`.",
+        )
 
     # --- the replay loop ----------------------------------------------------------------------------------------
     def replay(self, records, *, accounts, options) -> dict:

@@ -9,6 +9,7 @@ from collections import defaultdict
 from django.core.management.base import BaseCommand, CommandError
 
 from dandelion.assets.models import SocialAccount
+from dandelion.core.actors import SYSTEM
 from dandelion.inbox.choices import DeliveryState
 from dandelion.inbox.models import InboundDelivery
 from dandelion.inbox.services import retry_failed_deliveries
@@ -45,7 +46,7 @@ class Command(BaseCommand):
                     wanted[account_id].append(pk)
         total = 0
         for acc in SocialAccount.objects.filter(pk__in=list(wanted)).order_by("pk"):
-            count = retry_failed_deliveries(acc, actor=None, ids=wanted[acc.pk])
+            count = retry_failed_deliveries(acc, actor=SYSTEM, ids=wanted[acc.pk])
             total += count
             self.stdout.write(f"{acc} (#{acc.pk}): {count} queued again")
         self.stdout.write(f"{total} failed deliver{'y' if total == 1 else 'ies'} queued for processing again.")

@@ -19,11 +19,11 @@ class Command(BaseCommand):
         from dandelion.understanding.jsonl import understand_stream
 
         try:
-            fin = sys.stdin if infile == "-" else open(infile, encoding="utf-8", errors="replace")
+            fin = sys.stdin if infile == "-" else open(infile, encoding="utf-8", errors="replace")  # noqa: SIM115 (closed below)
         except OSError as exc:
             raise CommandError(f"cannot read {infile}: {exc}") from exc
         try:
-            fout = sys.stdout if outfile == "-" else open(outfile, "w", encoding="utf-8")
+            fout = sys.stdout if outfile == "-" else open(outfile, "w", encoding="utf-8")  # noqa: SIM115 (closed below)
         except OSError as exc:
             raise CommandError(f"cannot write {outfile}: {exc}") from exc
         try:

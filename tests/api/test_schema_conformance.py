@@ -1,0 +1,112 @@
+"""Every read operation of the API, on real rows, answers what /api/schema/ documents.
+
+The fuzzing in ``test_schemathesis.py`` runs on an empty inbox and mostly meets ids that do not exist; here each
+``GET`` with a path parameter is called with ids of rows that exist (a conversation with its messages, a note and an
+outbound reply, a failed delivery, an archived account, a rule, a policy, a canned response, a published guideline, audit events), as a
+hub admin and as the vendor's moderator, and each response is held to the schema: a field documented non-null that
+comes back null, an enum value the schema does not list or an undocumented status fails."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.api.conftest import keeping_test_connection
+from tests.api.test_schemathesis import CHECKS, schema
+from tests.factories import SocialAccountFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def rows(inbox, two_queues, post_hook):
+    """``{path prefix: [ids]}``: rows of every resource, in both queues where the resource is queued."""
+    from dandelion.assets import services as account_services
+    from dandelion.core.models import AuditEvent
+    from dandelion.inbox import services as inbox_services
+    from dandelion.inbox.models import InboundDelivery
+    from dandelion.orgs import services as org_services
+    from dandelion.orgs.models import Membership
+    from dandelion.routing import services as routing_services
+    from dandelion.routing.models import SlaPolicy
+
+    fr, am = two_queues
+    admin = inbox.users.hub_admin
+    inbox_services.add_note(fr, text="Looked into it", actor=admin)
+    inbox_services.reply_to_conversation(fr, text="Nous regardons.", actor=admin)
+    post_hook(inbox.fr_account, {"events": "not a list"})  # a delivery that fails processing
+    from dandelion.inbox.jobs import process_pending_deliveries
+
+    process_pending_deliveries.call()
+    rule = routing_services.create_routing_rule(actor=admin, unit=inbox.france, name="Spam",
+                                                conditions={"all": [{"field": "spam", "op": "gte", "value": 0.9}]},
+                                                actions={"hide": True})
+    canned = inbox_services.create_canned_response(unit=inbox.france, title="Thanks", shortcut="thanks",
+                                                   body="Merci !", actor=admin, language="fr")
+    archived = SocialAccountFactory(owner_unit=inbox.spain, network="x", handle="@old_es", external_id="x-old")
+    account_services.archive_account(archived, actor=admin, reason="Closed")  # read back as "archived"
+    guideline = org_services.create_guideline(actor=admin, title="Tone", body="Be *kind*.")
+    org_services.publish_guideline(actor=admin, guideline=guideline)
+    from dandelion.webhooks import services as webhook_services
+    from dandelion.webhooks.models import WebhookDelivery
+
+    hook, _secret = webhook_services.create_subscription(actor=admin, unit=inbox.france, name="CRM",
+                                                         url="https://crm.example.com/hooks/dandelion",
+                                                         event_types=["conversation.created"])
+    delivery = WebhookDelivery.objects.create(subscription=hook, event_id="e-1", event_type="conversation.created",
+                                              payload={"type": "conversation.created"}, status="failed",
+                                              attempts=3, response_code=500, error="HTTP 500")
+    return {
+        "accounts": [inbox.fr_account.pk, inbox.es_account.pk, archived.pk],
+        "audit-events": list(AuditEvent.objects.order_by("-id").values_list("pk", flat=True)[:3]),
+        "canned-responses": [canned.pk],
+        "conversations": [fr.pk, am.pk],
+        "guidelines": [guideline.pk],
+        "inbound-deliveries": list(InboundDelivery.objects.values_list("pk", flat=True)),
+        "memberships": list(Membership.objects.filter(user__in=[admin, inbox.users.moderator])
+                            .values_list("pk", flat=True)),
+        "org-units": [inbox.france.pk, inbox.vendor.pk],
+        "routing-rules": [rule.pk],
+        "sla-policies": list(SlaPolicy.objects.values_list("pk", flat=True)[:2]),
+        "teams": [inbox.fr_team.pk, inbox.vendor_team.pk],
+        "webhooks": [hook.pk],
+        "webhook-deliveries": [delivery.pk],
+    }
+
+
+def _read_operations():
+    for result in schema.get_all_operations():
+        operation = result.ok()
+        if operation.method.upper() == "GET":
+            yield operation
+
+
+def _path_values(path: str, rows: dict) -> list[dict]:
+    """The path parameters to call ``path`` with: each seeded row of its resource."""
+    names = re.findall(r"{(\w+)}", path)
+    if not names:
+        return [{}]
+    resource = path.removeprefix("/api/v1/").split("/")[0]
+    assert names == ["id"], f"{path}: map its path parameters to seeded rows in this test"
+    assert resource in rows, f"{path}: seed a row of {resource!r} in the rows fixture"
+    return [{"id": pk} for pk in rows[resource]]
+
+
+@pytest.mark.parametrize("role", ["hub_admin", "moderator"])
+def test_read_operations_on_real_rows_match_the_schema(role, rows, inbox):
+    from rest_framework.authtoken.models import Token
+
+    token = Token.objects.get_or_create(user=getattr(inbox.users, role))[0].key
+    seen = set()
+    with keeping_test_connection():  # again: the rows fixture's webhook posts went through the test client
+        for operation in _read_operations():
+            for path_parameters in _path_values(operation.path, rows):
+                case = operation.Case(path_parameters=path_parameters)
+                response = case.call(headers={"Authorization": f"Token {token}"})
+                case.validate_response(response, checks=CHECKS)
+                seen.add((operation.path, response.status_code))
+    # the rows were there to be read: the hub admin reads every one, the moderator at least its own queue
+    assert ("/api/v1/conversations/{id}/messages/", 200) in seen
+    if role == "hub_admin":
+        assert all(status == 200 for _, status in seen), sorted(s for s in seen if s[1] != 200)
