@@ -27,7 +27,7 @@ from dandelion.inbox.models import InboundDelivery, Message
 
 pytestmark = pytest.mark.django_db
 
-EXAMPLES = 1200
+EXAMPLES = 2000
 
 # --- values -----------------------------------------------------------------------------------------------------------
 

@@ -71,3 +71,21 @@ def test_only_team_roles_are_assigned(org, make_conversation):
     users = {auto_assign(make_conversation(org.fr_account, team=org.fr_team)) for _ in range(4)}
     assert users == {org.users.fr_agent, org.users.fr_agent2}
     assert auto_assign(make_conversation(org.fr_account, team=org.vendor_team, language="am")) == org.users.moderator
+
+
+def test_an_automatic_assignment_is_a_domain_event(org, make_conversation, django_capture_on_commit_callbacks):
+    """Notifications and outgoing webhooks hear of automatic assignments as of a person's (reason "auto")."""
+    from dandelion.core import events
+
+    batches = []
+    events.subscribe("test-auto-assign", lambda batch: batches.append(list(batch)))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            conv = make_conversation(org.fr_account, team=org.fr_team)
+            user = auto_assign(conv)
+    finally:
+        events.unsubscribe("test-auto-assign")
+    assigned = [e for batch in batches for e in batch if e.name == "conversation.assigned"]
+    assert len(assigned) == 1
+    assert assigned[0].data["reason"] == "auto" and assigned[0].data["assignee_name"] == user.get_username()
+    assert assigned[0].subject_id == str(conv.pk) and assigned[0].unit_id == org.france.pk

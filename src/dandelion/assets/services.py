@@ -459,7 +459,7 @@ def record_poll_success(account: SocialAccount, *, cursor: dict[str, Any], next_
     for name, value in fields.items():
         setattr(account, name, value)
     if cleared:
-        audit.record(actor=None, action="assets.account.poll_recovered", obj=account,
+        audit.record(actor=SYSTEM, action="assets.account.poll_recovered", obj=account,
                      summary=f"Polling {account} works again", changes={"last_error": [old_error, ""]})
 
 
@@ -481,7 +481,7 @@ def record_poll_failure(account: SocialAccount, *, error: str, permanent: bool, 
     for name, value in fields.items():
         setattr(account, name, value)
     if changed:
-        audit.record(actor=None, action="assets.account.poll_failed", obj=account,
+        audit.record(actor=SYSTEM, action="assets.account.poll_failed", obj=account,
                      summary=f"Polling {account} failed{' (permanent)' if permanent else ''}: {error}"[:300],
                      changes={"last_error": [old_error, message]})
     return shown

@@ -25,7 +25,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from dandelion.core import audit
-from dandelion.core.events import emit
+from dandelion.core.events import emit, emit_many
 from dandelion.core.permissions import has_perm, require_perm
 from dandelion.inbox import connect, search
 from dandelion.inbox.choices import (
@@ -822,10 +822,16 @@ def save_auto_assignment(conversation: Conversation) -> None:
 
 def record_events(items: Iterable[tuple[Conversation, str, dict]], *, actor) -> list[ConversationEvent]:
     """One history event per ``(conversation, kind, data)``, in one INSERT (a batch's automatic assignments)."""
+    items = list(items)
     who = _person(actor)
-    return ConversationEvent.objects.bulk_create([
+    rows = ConversationEvent.objects.bulk_create([
         ConversationEvent(conversation=conversation, kind=kind, actor=who, data=audit._jsonable(data))
         for conversation, kind, data in items])
+    # automatic assignments reach subscribers (notifications, outgoing webhooks) like a person's
+    emit_many([conversation_event("conversation.assigned", conversation, actor=actor, previous_assignee_id=None,
+                                  assignee_name=data.get("assignee_name", ""), reason="auto")
+               for conversation, kind, data in items if kind == EventKind.ASSIGNED])
+    return rows
 
 
 def escalate_conversation(conversation: Conversation, *, actor, priority: str | None = None, team=None,

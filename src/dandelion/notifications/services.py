@@ -68,7 +68,8 @@ def _recipients(events: Sequence[Event]) -> list[tuple[Event, set[int]]]:
             account = e.data.get("account") or {}
             if account.get("owner_id"):
                 who.add(account["owner_id"])
-            who |= admins.get(e.unit_id, set())
+            if e.unit_id is not None:
+                who |= admins.get(e.unit_id, set())
         who.discard(e.actor_id)
         if who:
             out.append((e, who))

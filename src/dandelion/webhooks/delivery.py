@@ -93,9 +93,9 @@ def resolve(host: str, port: int, *, private_ok: bool) -> str:
     """The address to connect to (the first acceptable answer); :class:`InvalidTarget` when every answer is
     refused, ``OSError`` when the name does not resolve."""
     answers = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
-    refused = []
+    refused: list[str] = []
     for _family, _type, _proto, _name, sockaddr in answers:
-        address = sockaddr[0]
+        address = str(sockaddr[0])
         ip = ipaddress.ip_address(address.split("%", 1)[0])
         if private_ok or not _refused_address(ip):
             return address
@@ -152,12 +152,13 @@ class _PinnedHTTPConnection(http.client.HTTPConnection):
 
 class _PinnedHTTPSConnection(http.client.HTTPSConnection):
     def __init__(self, host: str, port: int, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._tls = ssl.create_default_context()
+        super().__init__(host, port, timeout=timeout, context=self._tls)
         self._address = address
 
     def connect(self):
         sock = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)
+        self.sock = self._tls.wrap_socket(sock, server_hostname=self.host)
 
 
 def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float | None = None,
@@ -174,13 +175,14 @@ def post(url: str, body: bytes, headers: dict[str, str], *, timeout: float | Non
         url = check_url(url, private_ok=private_ok)
         parts = urlsplit(url)
         port = parts.port or (443 if parts.scheme == "https" else 80)
-        address = resolve(parts.hostname, port, private_ok=private_ok)
+        host = parts.hostname or ""  # check_url refused a URL without a host
+        address = resolve(host, port, private_ok=private_ok)
     except InvalidTarget as exc:
         return AttemptResult(ok=False, error=exc.message, refused=True, duration_ms=elapsed())
     except OSError as exc:
         return AttemptResult(ok=False, error=f"DNS lookup failed: {exc}"[:500], duration_ms=elapsed())
     cls = _PinnedHTTPSConnection if parts.scheme == "https" else _PinnedHTTPConnection
-    conn = cls(parts.hostname, port, address, timeout)
+    conn = cls(host, port, address, timeout)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
     try:
         conn.request("POST", path, body=body, headers={**headers, "Content-Length": str(len(body))})

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -27,7 +29,7 @@ def type_choices() -> list[tuple[str, str]]:
 
 
 class SubscriptionForm(forms.Form):
-    unit = forms.ModelChoiceField(queryset=None, label=_("Unit"),
+    unit: forms.ModelChoiceField = forms.ModelChoiceField(queryset=None, label=_("Unit"),
                                   help_text=_("Events of this unit and every unit below it are sent."))
     name = forms.CharField(max_length=120, label=_("Name"))
     url = forms.CharField(max_length=500, label=_("Receiver URL"),
@@ -42,11 +44,11 @@ class SubscriptionForm(forms.Form):
             kwargs.setdefault("initial", {"name": subscription.name, "url": subscription.url,
                                           "event_types": subscription.event_types})
         super().__init__(*args, **kwargs)
-        self.fields["event_types"].choices = type_choices()
+        cast(forms.ChoiceField, self.fields["event_types"]).choices = type_choices()
         if subscription is not None:
             del self.fields["unit"]  # the unit does not change: delete and create instead
         else:
-            self.fields["unit"].queryset = units_where(user, PERM_MANAGE)
+            cast(forms.ModelChoiceField, self.fields["unit"]).queryset = units_where(user, PERM_MANAGE)
 
     def clean_url(self):
         try:
@@ -68,4 +70,4 @@ class DeliveryFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         from dandelion.core.events import event_types
 
-        self.fields["event_type"].choices = [("", _("Any type")), *((n, n) for n in event_types())]
+        cast(forms.ChoiceField, self.fields["event_type"]).choices = [("", _("Any type")), *((n, n) for n in event_types())]

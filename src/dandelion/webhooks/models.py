@@ -128,4 +128,5 @@ class WebhookDelivery(models.Model):
 
     @property
     def status_level(self) -> str:
-        return {DeliveryStatus.SUCCEEDED: "ok", DeliveryStatus.FAILED: "bad"}.get(self.status, "warn")
+        levels: dict[str, str] = {DeliveryStatus.SUCCEEDED: "ok", DeliveryStatus.FAILED: "bad"}
+        return levels.get(self.status, "warn")

@@ -117,7 +117,7 @@ class WebhookDeliveryViewSet(_ManagersOnly, mixins.ListModelMixin, mixins.Retrie
     filterset_fields = ["status", "event_type", "subscription"]
     ordering = ["-created_at", "-id"]
     ordering_fields = ["created_at"]
-    search_fields = []
+    search_fields: list[str] = []
     lookup_value_regex = r"\d+"
 
     @extend_schema(request=None, responses={202: WebhookDeliverySerializer},
