@@ -19,19 +19,22 @@ def ancestor_paths(path: str) -> list[str]:
 
 
 def community_read_q(user, model, path_lookup: str, action: str = "view") -> Q | None:
-    """The standard scope (the grant's subtree) widened to the rows owned by the grant unit's ancestors."""
-    base = scope_q(user, model, action)
-    if base is None:
-        return None
+    """The standard scope (the grant's subtree) widened to the rows owned by the grant unit's ancestors, over
+    ``path_lookup`` (the row's unit path); None means every row."""
+    base = scope_q(user, model, action)  # system, superusers, anonymous, internal models: the standard answer
+    if base is None or not getattr(user, "is_authenticated", False):
+        return base
     perm = action if "." in action else model_perm(model, action)
+    q = NOTHING
     paths: set[str] = set()
     for grant in get_grants(user):
         if grant.team_scoped or not role_allows(grant.role, perm):
             continue
+        q |= Q(**{f"{path_lookup}__startswith": grant.unit_path})
         paths.update(ancestor_paths(grant.unit_path))
-    if not paths:
-        return base
-    return base | Q(**{f"{path_lookup}__in": sorted(paths)})
+    if paths:
+        q |= Q(**{f"{path_lookup}__in": sorted(paths)})
+    return q
 
 
 class CommunityQuerySet(RestrictedQuerySet):

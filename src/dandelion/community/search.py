@@ -4,7 +4,7 @@
   ``french``, else ``simple``), the title weighted A and the body B, under a GIN index; the query is parsed with the
   same configuration per language, ranked with ``ts_rank_cd`` and highlighted with ``ts_headline``.
 * SQLite (the embedded default): the FTS5 table ``community_search_fts`` (``unicode61``, diacritics removed), ranked
-  with ``bm25`` (title ×10) and highlighted with ``snippet``.
+  with ``bm25`` (title ×10), Porter stemming and word prefixes and highlighted with ``snippet``.
 
 Both read the terms the same way: words only (``AND``, ``OR``, ``NOT``, quotes, ``*``, ``-``, parentheses and the
 like are not operators here but ignored), stop words of English and French dropped; a query left with nothing raises
@@ -18,6 +18,7 @@ import re
 import time
 from dataclasses import dataclass
 
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Q
 from django.utils.html import escape
@@ -183,12 +184,16 @@ def pg_document_sql() -> str:
 
 
 def _fts_query(terms: list[str], match_all: bool) -> str:
-    quoted = ['"' + t.replace('"', '""') + '"' for t in terms]
+    # a prefix query per word (``"client"*`` finds "clients"), on top of the Porter stemmer of the table
+    quoted = ['"' + t.replace('"', '""') + '"' + ("*" if len(t) >= 4 else "") for t in terms]
     return (" AND " if match_all else " OR ").join(quoted)
 
 
 def _search_sqlite(base, terms: list[str], limit: int, *, match_all: bool) -> list[Hit]:
-    visible_sql, visible_params = base.values("id").query.sql_with_params()
+    try:
+        visible_sql, visible_params = base.values("id").query.sql_with_params()
+    except EmptyResultSet:  # the person may read nothing
+        return []
     sql = (f"SELECT f.rowid, bm25({FTS_TABLE}, 10.0, 1.0) AS score, "
            f"snippet({FTS_TABLE}, 1, %s, %s, ' … ', 24) "
            f"FROM {FTS_TABLE} f WHERE {FTS_TABLE} MATCH %s AND f.rowid IN ({visible_sql}) "

@@ -10,7 +10,7 @@ def forwards(apps, schema_editor):
                               "ON community_searchentry USING gin (document)")
     elif vendor == "sqlite":
         schema_editor.execute("CREATE VIRTUAL TABLE IF NOT EXISTS community_search_fts USING fts5("
-                              "title, body, tokenize = 'unicode61 remove_diacritics 2')")
+                              "title, body, tokenize = 'porter unicode61 remove_diacritics 2')")
 
 
 def backwards(apps, schema_editor):
