@@ -15,7 +15,7 @@ from tests.factories import UserFactory
 
 def test_articles_are_read_by_their_subtree_and_the_units_above(kb, org):
     u = org.users
-    seen = lambda user: set(Article.objects.restrict(user, "view").values_list("title", flat=True))  # noqa: E731
+    seen = lambda user: set(Article.objects.restrict(user, "view").values_list("title", flat=True))
     assert seen(u.fr_cm) == {kb.group.title, kb.fr.title}
     assert seen(u.es_agent) == {kb.group.title, kb.es.title}
     assert seen(u.hub_admin) == {kb.group.title, kb.fr.title, kb.es.title}

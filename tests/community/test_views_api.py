@@ -5,7 +5,7 @@ from django.urls import reverse
 from django.utils import timezone
 from icalendar import Calendar
 
-from dandelion.community import enablement, services
+from dandelion.community import enablement
 from dandelion.community.exceptions import EnablementRequired, InvalidCommunityData
 from dandelion.community.models import Gathering, RoleRequirement
 from dandelion.core.actors import SYSTEM

@@ -505,7 +505,23 @@ class RoleRequirement(models.Model):
 
 
 __all__ = [
-    "Answer", "AgendaItem", "Article", "ArticleFeedback", "ArticleVersion", "Certification", "CertificationAward",
-    "Gathering", "LearningPath", "Material", "PathStep", "Question", "QuizQuestion", "Registration",
-    "RestrictedQuerySet", "RoleRequirement", "SearchEntry", "Speaker", "Tag",
+    "AgendaItem",
+    "Answer",
+    "Article",
+    "ArticleFeedback",
+    "ArticleVersion",
+    "Certification",
+    "CertificationAward",
+    "Gathering",
+    "LearningPath",
+    "Material",
+    "PathStep",
+    "Question",
+    "QuizQuestion",
+    "Registration",
+    "RestrictedQuerySet",
+    "RoleRequirement",
+    "SearchEntry",
+    "Speaker",
+    "Tag",
 ]

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from dandelion.community import enablement, ical, services
 from dandelion.community import search as community_search
-from dandelion.community.choices import ArticleStatus, RegistrationStatus
+from dandelion.community.choices import RegistrationStatus
 from dandelion.community.exceptions import EmptySearchQuery
 from dandelion.community.forms import (
     AnswerForm,

@@ -34,12 +34,17 @@ class ArticleViewSet(PermissionFirstMixin, ServiceCreateMixin, ServiceUpdateMixi
     search_fields = ["title"]
     ordering_fields = ["updated_at", "title", "review_by"]
 
-    @extend_schema(parameters=[OpenApiParameter("q", str, required=True), OpenApiParameter("kind", str),
-                               OpenApiParameter("language", str)],
-                   responses=s.SearchResultSerializer)
+    @extend_schema(parameters=[OpenApiParameter("q", str, description="Words to look for (no operators); "
+                                                "without it, no hits. Only stop words or operators: 400."),
+                               OpenApiParameter("kind", str), OpenApiParameter("language", str)],
+                   responses={200: s.SearchResultSerializer, 400: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["get"])
     def search(self, request):
         kinds = tuple(k for k in request.query_params.getlist("kind") if k in ("article", "question", "answer"))
+        if not request.query_params.get("q", "").strip():
+            empty = community_search.SearchResult(query="", terms=(), hits=[], elapsed_ms=0.0, backend="",
+                                                  matched_all_terms=True)
+            return self.respond(empty, serializer_class=s.SearchResultSerializer)
         result = community_search.search(request.user, request.query_params.get("q", ""), kinds=kinds,
                                          language=request.query_params.get("language", "")[:2])
         return self.respond(result, serializer_class=s.SearchResultSerializer)
