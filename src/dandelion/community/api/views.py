@@ -59,7 +59,7 @@ class ArticleViewSet(PermissionFirstMixin, ServiceCreateMixin, ServiceUpdateMixi
         return self.respond(article)
 
     @extend_schema(responses=s.ArticleVersionSerializer(many=True))
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def versions(self, request, pk=None):
         article = self.get_object()
         return self.respond(article.versions.all(), serializer_class=lambda qs, **kw: s.ArticleVersionSerializer(
