@@ -19,19 +19,20 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _benchlib import check_local, pg_create, pg_drop  # noqa: E402
+from _benchlib import check_local, pg_create, pg_drop
 
 DB = "dandelion_bench_community"
-VOCAB = ("post reply comment customer brand campaign launch crisis escalation moderation spam troll live video "
+_VOCAB_TEXT = ("post reply comment customer brand campaign launch crisis escalation moderation spam troll live video "
          "caption hashtag influencer giveaway contest legal terms notary review rating complaint refund delivery "
          "schedule calendar report metrics engagement reach followers story reel channel page account guideline "
          "tone voice template checklist playbook partner agency approval workflow translation language french "
-         "english community manager hub spoke team shift weekend holiday budget paid boost audience target").split()
+         "english community manager hub spoke team shift weekend holiday budget paid boost audience target")
+VOCAB = _VOCAB_TEXT.split()
 
 # (title, body, query): the query is what a person would type to find the article
 JUDGED = (
-    ("Crisis escalation checklist", "Escalate a viral complaint to the PR manager on duty within 15 minutes; "
-     "never delete the post.", "viral complaint escalate PR"),
+    ("Crisis escalation checklist", ("Escalate a viral complaint to the PR manager on duty within 15 minutes; "
+                                     "never delete the post."), "viral complaint escalate PR"),
     ("Holding statement template", "We are aware of the situation and looking into it; update by a set time.",
      "holding statement"),
     ("Hiding spam during live videos", "Pin the house rules, hide repeated links, a second moderator watches.",

@@ -2,6 +2,7 @@
 registers for the next gathering and downloads its .ics."""
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 from django.utils import timezone
@@ -55,6 +56,6 @@ def test_community_manager_gets_certified_registers_and_downloads_the_ics(page, 
     shot(page, "community-gathering-registered")
     with page.expect_download() as info:
         page.click("#ics-link")
-    content = open(info.value.path(), "rb").read()
+    content = Path(info.value.path()).read_bytes()
     events = list(Calendar.from_ical(content).walk("VEVENT"))
     assert [str(e["SUMMARY"]) for e in events] == ["Community day"]
