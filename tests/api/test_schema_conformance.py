@@ -8,9 +8,11 @@ comes back null, an enum value the schema does not list or an undocumented statu
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 import pytest
+from django.utils import timezone
 
 from tests.api.conftest import keeping_test_connection
 from tests.api.test_schemathesis import CHECKS, schema
@@ -57,7 +59,21 @@ def rows(inbox, two_queues, post_hook):
     delivery = WebhookDelivery.objects.create(subscription=hook, event_id="e-1", event_type="conversation.created",
                                               payload={"type": "conversation.created"}, status="failed",
                                               attempts=3, response_code=500, error="HTTP 500")
+    from dandelion.community import services as community_services
+
+    article = community_services.create_article(actor=admin, unit=inbox.france, title="Escalation",
+                                                body="Escalate within 15 minutes.", tags=["crisis"])
+    question = community_services.ask_question(actor=admin, title="Trolls?", body="On live videos.")
+    community_services.answer_question(question, actor=admin, body="Hide them.")
+    start = timezone.now() + dt.timedelta(days=5)
+    gathering = community_services.create_gathering(
+        actor=admin, unit=inbox.france, title="Meetup", starts_at=start, ends_at=start + dt.timedelta(hours=2),
+        capacity=10, place="Lyon", speakers=[{"name": "Ada", "is_guest": True}],
+        agenda=[{"starts_at": start, "title": "Welcome", "speaker": "Ada"}])
     return {
+        "community-articles": [article.pk],
+        "community-questions": [question.pk],
+        "community-gatherings": [gathering.pk],
         "accounts": [inbox.fr_account.pk, inbox.es_account.pk, archived.pk],
         "audit-events": list(AuditEvent.objects.order_by("-id").values_list("pk", flat=True)[:3]),
         "canned-responses": [canned.pk],

@@ -1,0 +1,193 @@
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from dandelion.community.choices import ArticleKind, ArticleStatus, Language
+from dandelion.community.models import (
+    AgendaItem,
+    Answer,
+    Article,
+    ArticleVersion,
+    Gathering,
+    Question,
+    Registration,
+    Speaker,
+)
+from dandelion.orgs.api.serializers import VisiblePrimaryKeyField
+from dandelion.orgs.models import OrgUnit
+
+
+class ArticleSerializer(serializers.ModelSerializer):
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    related = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    owner = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    stale = serializers.BooleanField(read_only=True)
+    url = serializers.CharField(source="get_absolute_url", read_only=True)
+
+    class Meta:
+        model = Article
+        fields = ["id", "title", "summary", "body", "kind", "language", "status", "unit", "owner", "tags", "related",
+                  "review_by", "stale", "version", "useful_count", "not_useful_count", "source_answer", "url",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class ArticleWriteSerializer(serializers.Serializer):
+    unit = VisiblePrimaryKeyField(OrgUnit, help_text="The owning unit (the root unit: group-wide).")
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    body = serializers.CharField(max_length=200_000)
+    kind = serializers.ChoiceField(choices=ArticleKind.choices, default=ArticleKind.BEST_PRACTICE)
+    language = serializers.ChoiceField(choices=Language.choices, default=Language.EN)
+    status = serializers.ChoiceField(choices=ArticleStatus.choices, default=ArticleStatus.PUBLISHED)
+    review_by = serializers.DateField(required=False, allow_null=True, default=None)
+    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=20)
+
+
+class ArticleUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    summary = serializers.CharField(max_length=300, required=False, allow_blank=True)
+    body = serializers.CharField(max_length=200_000, required=False)
+    kind = serializers.ChoiceField(choices=ArticleKind.choices, required=False)
+    language = serializers.ChoiceField(choices=Language.choices, required=False)
+    status = serializers.ChoiceField(choices=ArticleStatus.choices, required=False)
+    review_by = serializers.DateField(required=False, allow_null=True)
+    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=20)
+    change_note = serializers.CharField(max_length=300, required=False, allow_blank=True)
+
+
+class ArticleVersionSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = ArticleVersion
+        fields = ["number", "title", "body", "author", "change_note", "created_at"]
+        read_only_fields = fields
+
+
+class FeedbackSerializer(serializers.Serializer):
+    useful = serializers.BooleanField()
+    comment = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class SearchHitSerializer(serializers.Serializer):
+    kind = serializers.CharField()
+    object_id = serializers.IntegerField()
+    title = serializers.CharField()
+    url = serializers.CharField()
+    language = serializers.CharField()
+    rank = serializers.FloatField()
+    headline = serializers.CharField(help_text="HTML: the matched words in <mark>, the rest escaped.")
+
+
+class SearchResultSerializer(serializers.Serializer):
+    query = serializers.CharField()
+    terms = serializers.ListField(child=serializers.CharField())
+    matched_all_terms = serializers.BooleanField()
+    backend = serializers.CharField()
+    elapsed_ms = serializers.FloatField()
+    hits = SearchHitSerializer(many=True)
+
+
+class AnswerSerializer(serializers.ModelSerializer):
+    author = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = Answer
+        fields = ["id", "question", "author", "body", "is_accepted", "created_at"]
+        read_only_fields = fields
+
+
+class QuestionSerializer(serializers.ModelSerializer):
+    asker = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    tags = serializers.SlugRelatedField(slug_field="name", many=True, read_only=True)
+    answers = AnswerSerializer(many=True, read_only=True)
+
+    class Meta:
+        model = Question
+        fields = ["id", "title", "body", "language", "asker", "tags", "accepted_at", "answers", "created_at"]
+        read_only_fields = fields
+
+
+class QuestionWriteSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=200_000, required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(choices=Language.choices, default=Language.EN)
+    tags = serializers.ListField(child=serializers.CharField(max_length=60), required=False, max_length=20)
+
+
+class AnswerWriteSerializer(serializers.Serializer):
+    body = serializers.CharField(max_length=200_000)
+
+
+class AcceptSerializer(serializers.Serializer):
+    answer = serializers.IntegerField()
+
+
+class SpeakerSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Speaker
+        fields = ["id", "name", "affiliation", "bio", "is_guest"]
+        read_only_fields = fields
+
+
+class AgendaItemSerializer(serializers.ModelSerializer):
+    speaker = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+
+    class Meta:
+        model = AgendaItem
+        fields = ["starts_at", "title", "speaker"]
+        read_only_fields = fields
+
+
+class GatheringSerializer(serializers.ModelSerializer):
+    speakers = SpeakerSerializer(many=True, read_only=True)
+    agenda = AgendaItemSerializer(many=True, read_only=True)
+    going = serializers.IntegerField(read_only=True, default=0)
+    waitlisted = serializers.IntegerField(read_only=True, default=0)
+
+    class Meta:
+        model = Gathering
+        fields = ["id", "title", "description", "unit", "starts_at", "ends_at", "place", "online_url", "capacity",
+                  "is_cancelled", "speakers", "agenda", "going", "waitlisted", "created_at"]
+        read_only_fields = fields
+
+
+class SpeakerWriteSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=150)
+    affiliation = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    bio = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    is_guest = serializers.BooleanField(default=False)
+
+
+class AgendaWriteSerializer(serializers.Serializer):
+    starts_at = serializers.DateTimeField()
+    title = serializers.CharField(max_length=200)
+    speaker = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+
+
+class GatheringWriteSerializer(serializers.Serializer):
+    unit = VisiblePrimaryKeyField(OrgUnit)
+    title = serializers.CharField(max_length=200)
+    description = serializers.CharField(max_length=50_000, required=False, allow_blank=True, default="")
+    starts_at = serializers.DateTimeField()
+    ends_at = serializers.DateTimeField()
+    place = serializers.CharField(max_length=300, required=False, allow_blank=True, default="")
+    online_url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+    capacity = serializers.IntegerField(min_value=1, max_value=100_000, default=50)
+    speakers = SpeakerWriteSerializer(many=True, required=False)
+    agenda = AgendaWriteSerializer(many=True, required=False)
+
+    def validate(self, attrs):
+        if attrs["ends_at"] <= attrs["starts_at"]:
+            raise serializers.ValidationError({"ends_at": "The gathering must end after it starts."})
+        return attrs
+
+
+class RegistrationSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = Registration
+        fields = ["id", "gathering", "user", "status", "registered_at", "promoted_at", "cancelled_at"]
+        read_only_fields = fields

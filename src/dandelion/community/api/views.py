@@ -1,0 +1,141 @@
+"""The community API: the knowledge base (with search), questions and answers, gatherings (with RSVP and .ics)."""
+
+from __future__ import annotations
+
+from django.db.models import Count, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+
+from dandelion.api.mixins import PermissionFirstMixin
+from dandelion.api.viewsets import ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet
+from dandelion.community import ical, services
+from dandelion.community import search as community_search
+from dandelion.community.api import serializers as s
+from dandelion.community.choices import RegistrationStatus
+from dandelion.community.models import Answer, Article, Gathering, Question, Registration
+from dandelion.core.permissions import has_perm
+
+
+class ArticleViewSet(PermissionFirstMixin, ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
+    """Knowledge-base articles you may read (your units' and those above them). Writes: community managers and
+    admins of the article's unit. ``search``: full-text, ranked, highlighted."""
+
+    queryset = Article.objects.select_related("unit", "owner").prefetch_related("tags", "related")
+    serializer_class = s.ArticleSerializer
+    write_serializers = {"create": s.ArticleWriteSerializer, "update": s.ArticleUpdateSerializer,
+                         "partial_update": s.ArticleUpdateSerializer}
+    service_calls = {"create": services.create_article, "update": services.update_article}
+    filterset_fields = ["kind", "language", "status"]
+    search_fields = ["title"]
+    ordering_fields = ["updated_at", "title", "review_by"]
+
+    @extend_schema(parameters=[OpenApiParameter("q", str, description="Words to look for (no operators); "
+                                                "without it, no hits. Only stop words or operators: 400."),
+                               OpenApiParameter("kind", str), OpenApiParameter("language", str)],
+                   responses={200: s.SearchResultSerializer, 400: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"])
+    def search(self, request):
+        kinds = tuple(k for k in request.query_params.getlist("kind") if k in ("article", "question", "answer"))
+        if not request.query_params.get("q", "").strip():
+            empty = community_search.SearchResult(query="", terms=(), hits=[], elapsed_ms=0.0, backend="",
+                                                  matched_all_terms=True)
+            return self.respond(empty, serializer_class=s.SearchResultSerializer)
+        result = community_search.search(request.user, request.query_params.get("q", ""), kinds=kinds,
+                                         language=request.query_params.get("language", "")[:2])
+        return self.respond(result, serializer_class=s.SearchResultSerializer)
+
+    @extend_schema(request=s.FeedbackSerializer, responses=s.ArticleSerializer)
+    @action(detail=True, methods=["post"])
+    def feedback(self, request, pk=None):
+        article = self.get_object()
+        self.require("community.add_articlefeedback")
+        data = self.validated(s.FeedbackSerializer)
+        services.give_feedback(article, actor=request.user, **data)
+        return self.respond(article)
+
+    @extend_schema(responses=s.ArticleVersionSerializer(many=True))
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def versions(self, request, pk=None):
+        article = self.get_object()
+        return self.respond(article.versions.all(), serializer_class=lambda qs, **kw: s.ArticleVersionSerializer(
+            qs, many=True, **kw))
+
+
+class QuestionViewSet(PermissionFirstMixin, ServiceCreateMixin, ServiceViewSet):
+    """The community's questions and their answers; anyone who may ask asks, the asker accepts one answer."""
+
+    queryset = Question.objects.select_related("asker").prefetch_related("tags", "answers__author")
+    serializer_class = s.QuestionSerializer
+    write_serializers = {"create": s.QuestionWriteSerializer}
+    service_calls = {"create": services.ask_question}
+    filterset_fields = ["language"]
+    search_fields = ["title"]
+
+    @extend_schema(request=s.AnswerWriteSerializer, responses={201: s.AnswerSerializer})
+    @action(detail=True, methods=["post"])
+    def answers(self, request, pk=None):
+        question = self.get_object()
+        self.require("community.add_answer")
+        data = self.validated(s.AnswerWriteSerializer)
+        answer = services.answer_question(question, actor=request.user, **data)
+        return self.respond(answer, status.HTTP_201_CREATED, serializer_class=s.AnswerSerializer)
+
+    @extend_schema(request=s.AcceptSerializer, responses=s.AnswerSerializer)
+    @action(detail=True, methods=["post"])
+    def accept(self, request, pk=None):
+        question = self.get_object()
+        if not services.may_accept(request.user, question):
+            raise PermissionDenied("Only the person who asked may accept an answer.")
+        data = self.validated(s.AcceptSerializer)
+        answer = get_object_or_404(Answer.objects.filter(question=question), pk=data["answer"])
+        services.accept_answer(answer, actor=request.user)
+        return self.respond(answer, serializer_class=s.AnswerSerializer)
+
+
+class GatheringViewSet(PermissionFirstMixin, ServiceCreateMixin, ServiceViewSet):
+    """Gatherings you may see; register (a place or the waiting list), cancel (the next on the list is promoted),
+    and each gathering's iCalendar file."""
+
+    queryset = Gathering.objects.select_related("unit").prefetch_related("speakers", "agenda__speaker")
+    serializer_class = s.GatheringSerializer
+    write_serializers = {"create": s.GatheringWriteSerializer}
+    service_calls = {"create": services.create_gathering}
+    ordering_fields = ["starts_at"]
+
+    def get_queryset(self):
+        return super().get_queryset().annotate(
+            going=Count("registrations", filter=Q(registrations__status=RegistrationStatus.GOING)),
+            waitlisted=Count("registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)))
+
+    @extend_schema(request=None, responses={201: s.RegistrationSerializer})
+    @action(detail=True, methods=["post"])
+    def register(self, request, pk=None):
+        gathering = self.get_object()
+        self.require("community.add_registration")
+        reg = services.register_for_gathering(gathering, actor=request.user)
+        return self.respond(reg, status.HTTP_201_CREATED, serializer_class=s.RegistrationSerializer)
+
+    @extend_schema(request=None, responses=s.RegistrationSerializer)
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        gathering = self.get_object()
+        reg = get_object_or_404(Registration.objects.filter(gathering=gathering, user=request.user))
+        reg = services.cancel_registration(reg, actor=request.user)
+        return self.respond(reg, serializer_class=s.RegistrationSerializer)
+
+    @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.BINARY})
+    @action(detail=True, methods=["get"])
+    def ics(self, request, pk=None):
+        gathering = self.get_object()
+        body = ical.calendar_for([gathering], name=gathering.title, base_url=request.build_absolute_uri("/"))
+        response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="gathering-{gathering.pk}.ics"'
+        return response
+
+
+__all__ = ["ArticleViewSet", "GatheringViewSet", "QuestionViewSet", "has_perm"]

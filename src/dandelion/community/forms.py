@@ -1,0 +1,93 @@
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from dandelion.community.choices import ArticleKind, ArticleStatus, Language
+from dandelion.orgs.models import OrgUnit
+
+
+def _unit_field(user, perm_action="add"):
+    from dandelion.core.permissions import has_perm
+
+    units = [u for u in OrgUnit.objects.restrict(user, "view").filter(is_active=True).order_by("path")
+             if has_perm(user, f"community.{perm_action}", u)]
+    return forms.ModelChoiceField(queryset=OrgUnit.objects.filter(pk__in=[u.pk for u in units]).order_by("path"),
+                                  label=_("Unit (the hub: group-wide)"))
+
+
+class SearchForm(forms.Form):
+    q = forms.CharField(label=_("Search"), max_length=200, required=False)
+
+
+class ArticleForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    summary = forms.CharField(label=_("Summary"), max_length=300, required=False)
+    body = forms.CharField(label=_("Body (Markdown)"), widget=forms.Textarea(attrs={"rows": 14}), max_length=200_000)
+    kind = forms.ChoiceField(label=_("Kind"), choices=ArticleKind.choices)
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    status = forms.ChoiceField(label=_("Status"), choices=ArticleStatus.choices, initial=ArticleStatus.PUBLISHED)
+    review_by = forms.DateField(label=_("Review by"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    tags = forms.CharField(label=_("Tags (comma separated)"), required=False, max_length=500)
+    change_note = forms.CharField(label=_("What changed"), required=False, max_length=300)
+
+    def __init__(self, *args, user=None, with_unit=True, **kwargs):
+        super().__init__(*args, **kwargs)
+        if with_unit:
+            self.fields["unit"] = _unit_field(user, "add_article")
+            self.order_fields(["unit"])
+            del self.fields["change_note"]
+
+    def clean_tags(self):
+        return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+
+
+class FeedbackForm(forms.Form):
+    useful = forms.TypedChoiceField(choices=(("1", _("Yes")), ("0", _("No"))), coerce=lambda v: v == "1")
+    comment = forms.CharField(max_length=500, required=False)
+
+
+class QuestionForm(forms.Form):
+    title = forms.CharField(label=_("Your question"), max_length=200)
+    body = forms.CharField(label=_("Details (Markdown)"), widget=forms.Textarea(attrs={"rows": 6}), required=False,
+                           max_length=200_000)
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    tags = forms.CharField(label=_("Tags (comma separated)"), required=False, max_length=500)
+
+    def clean_tags(self):
+        return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
+
+
+class AnswerForm(forms.Form):
+    body = forms.CharField(label=_("Your answer (Markdown)"), widget=forms.Textarea(attrs={"rows": 6}),
+                           max_length=200_000)
+
+
+class ToArticleForm(forms.Form):
+    title = forms.CharField(label=_("Article title"), max_length=200)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"] = _unit_field(user, "add_article")
+
+
+class GatheringForm(forms.Form):
+    title = forms.CharField(label=_("Title"), max_length=200)
+    description = forms.CharField(label=_("Description (Markdown)"), widget=forms.Textarea(attrs={"rows": 6}),
+                                  required=False)
+    starts_at = forms.DateTimeField(label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(label=_("Ends"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    place = forms.CharField(label=_("Place"), max_length=300, required=False)
+    online_url = forms.URLField(label=_("Online link"), max_length=500, required=False, assume_scheme="https")
+    capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=100_000, initial=50)
+
+    def __init__(self, *args, user=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"] = _unit_field(user, "add_gathering")
+        self.order_fields(["unit"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("starts_at") and data.get("ends_at") and data["ends_at"] <= data["starts_at"]:
+            self.add_error("ends_at", _("The gathering must end after it starts."))
+        return data

@@ -1,0 +1,310 @@
+"""The community's pages: home, knowledge base (search), articles, questions, gatherings (RSVP, .ics), paths."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from dandelion.community import enablement, ical, services
+from dandelion.community import search as community_search
+from dandelion.community.choices import RegistrationStatus
+from dandelion.community.exceptions import EmptySearchQuery
+from dandelion.community.forms import (
+    AnswerForm,
+    ArticleForm,
+    FeedbackForm,
+    GatheringForm,
+    QuestionForm,
+    SearchForm,
+    ToArticleForm,
+)
+from dandelion.community.models import Answer, Article, Gathering, LearningPath, Question, Registration
+from dandelion.core.permissions import has_perm
+from dandelion.core.view_helpers import (
+    call_service,
+    get_for,
+    get_visible,
+    paginate,
+    render_page_or_partial,
+    require,
+)
+from dandelion.orgs.rendering import render_markdown
+
+
+def _gatherings(user):
+    return Gathering.objects.restrict(user, "view").select_related("unit").annotate(
+        going=Count("registrations", filter=Q(registrations__status=RegistrationStatus.GOING)))
+
+
+@login_required
+def home(request):
+    require(request.user, "community.view_article")
+    now = timezone.now()
+    articles = Article.objects.restrict(request.user, "view").published().select_related("unit")[:8]
+    upcoming = _gatherings(request.user).filter(ends_at__gte=now).order_by("starts_at")[:3]
+    questions = Question.objects.restrict(request.user, "view").annotate(n_answers=Count("answers"))[:6]
+    return render(request, "community/home.html", {
+        "articles": articles, "upcoming": upcoming, "questions": questions, "form": SearchForm(),
+        "can_add": has_perm(request.user, "community.add_article")})
+
+
+@login_required
+def article_list(request):
+    """The knowledge base: with ``?q=``, the full-text search (ranked, highlighted); else the latest articles."""
+    require(request.user, "community.view_article")
+    form = SearchForm(request.GET or None)
+    result, error = None, ""
+    query = request.GET.get("q", "").strip()
+    if query:
+        try:
+            result = community_search.search(request.user, query, language=request.GET.get("language", "")[:2])
+        except EmptySearchQuery as exc:
+            error = exc.message
+    qs = Article.objects.restrict(request.user, "view").published().select_related("unit", "owner")
+    if request.GET.get("stale"):
+        qs = qs.stale()
+    tag = request.GET.get("tag", "").strip()
+    if tag:
+        qs = qs.filter(tags__name=tag.lower())
+    page = paginate(request, qs) if not query else None
+    ctx = {"form": form, "result": result, "error": error, "page": page, "query": query, "tag": tag,
+           "can_add": has_perm(request.user, "community.add_article")}
+    return render_page_or_partial(request, "community/article_list.html", "community/partials/_results.html", ctx)
+
+
+@login_required
+def article_detail(request, pk):
+    article = get_visible(request, Article.objects.select_related("unit", "owner"), pk)
+    related = Article.objects.restrict(request.user, "view").published().filter(
+        pk__in=article.related.values("pk"))
+    mine = article.feedback.filter(user=request.user).first() if request.user.pk else None
+    return render(request, "community/article_detail.html", {
+        "article": article, "body_html": render_markdown(article.body), "related": related,
+        "versions": article.versions.select_related("author")[:20], "feedback": mine,
+        "tags": article.tags.all(),
+        "can_change": has_perm(request.user, "community.change_article", article.unit)})
+
+
+@login_required
+@require_POST
+def article_feedback(request, pk):
+    article = get_for(request, Article, pk, "community.add_articlefeedback", unit=lambda a: a.unit)
+    form = FeedbackForm(request.POST)
+    if form.is_valid():
+        _result, ok = call_service(request, services.give_feedback, article, **form.cleaned_data)
+        if ok:
+            messages.success(request, _("Thank you for your feedback."))
+    else:
+        messages.error(request, _("Say whether the article was useful."))
+    return redirect(article)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def article_create(request):
+    require(request.user, "community.add_article")
+    form = ArticleForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        article, ok = call_service(request, services.create_article, form=form, **form.cleaned_data)
+        if ok:
+            return redirect(article)
+    return render(request, "community/article_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def article_edit(request, pk):
+    article = get_for(request, Article, pk, "community.change_article")
+    initial = {"title": article.title, "summary": article.summary, "body": article.body, "kind": article.kind,
+               "language": article.language, "status": article.status, "review_by": article.review_by,
+               "tags": ", ".join(article.tags.values_list("name", flat=True))}
+    form = ArticleForm(request.POST or None, initial=initial, user=request.user, with_unit=False)
+    if request.method == "POST" and form.is_valid():
+        _r, ok = call_service(request, services.update_article, article, form=form, **form.cleaned_data)
+        if ok:
+            return redirect(article)
+    return render(request, "community/article_form.html", {"form": form, "article": article})
+
+
+# --- questions -------------------------------------------------------------------------------------------------
+
+
+@login_required
+def question_list(request):
+    require(request.user, "community.view_question")
+    qs = Question.objects.restrict(request.user, "view").select_related("asker").annotate(
+        n_answers=Count("answers"))
+    if request.GET.get("open"):
+        qs = qs.filter(accepted_at__isnull=True)
+    return render(request, "community/question_list.html", {
+        "page": paginate(request, qs), "can_ask": has_perm(request.user, "community.add_question")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_create(request):
+    require(request.user, "community.add_question")
+    form = QuestionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        question, ok = call_service(request, services.ask_question, form=form, **form.cleaned_data)
+        if ok:
+            return redirect(question)
+    return render(request, "community/question_form.html", {"form": form})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def question_detail(request, pk):
+    question = get_visible(request, Question.objects.select_related("asker"), pk)
+    form = AnswerForm(request.POST or None)
+    if request.method == "POST":
+        require(request.user, "community.add_answer")
+        if form.is_valid():
+            _a, ok = call_service(request, services.answer_question, question, form=form, **form.cleaned_data)
+            if ok:
+                return redirect(question)
+    answers = [(a, render_markdown(a.body)) for a in question.answers.select_related("author")]
+    return render(request, "community/question_detail.html", {
+        "question": question, "body_html": render_markdown(question.body), "answers": answers, "form": form,
+        "can_answer": has_perm(request.user, "community.add_answer"),
+        "can_accept": services.may_accept(request.user, question),
+        "can_make_article": has_perm(request.user, "community.add_article")})
+
+
+@login_required
+@require_POST
+def answer_accept(request, pk):
+    answer = get_visible(request, Answer.objects.select_related("question"), pk)
+    if not services.may_accept(request.user, answer.question):
+        require(request.user, "community.change_question", message=_("Only the person who asked may accept."))
+    call_service(request, services.accept_answer, answer)
+    return redirect(answer.question)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def answer_to_article(request, pk):
+    answer = get_visible(request, Answer.objects.select_related("question"), pk)
+    require(request.user, "community.add_article")
+    form = ToArticleForm(request.POST or None, initial={"title": answer.question.title}, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        article, ok = call_service(request, services.answer_to_article, answer, form=form, **form.cleaned_data)
+        if ok:
+            return redirect(article)
+    return render(request, "community/answer_to_article.html", {"form": form, "answer": answer})
+
+
+# --- gatherings ------------------------------------------------------------------------------------------------
+
+
+@login_required
+def gathering_list(request):
+    require(request.user, "community.view_gathering")
+    now = timezone.now()
+    qs = _gatherings(request.user)
+    return render(request, "community/gathering_list.html", {
+        "upcoming": qs.filter(ends_at__gte=now).order_by("starts_at"),
+        "past": qs.filter(ends_at__lt=now).order_by("-starts_at")[:20],
+        "can_add": has_perm(request.user, "community.add_gathering")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def gathering_create(request):
+    require(request.user, "community.add_gathering")
+    form = GatheringForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        gathering, ok = call_service(request, services.create_gathering, form=form, **form.cleaned_data)
+        if ok:
+            return redirect(gathering)
+    return render(request, "community/gathering_form.html", {"form": form})
+
+
+@login_required
+def gathering_detail(request, pk):
+    gathering = get_visible(request, _gatherings(request.user).prefetch_related(
+        "speakers", Prefetch("agenda"), "materials"), pk)
+    mine = Registration.objects.filter(gathering=gathering, user=request.user).first()
+    return render(request, "community/gathering_detail.html", {
+        "gathering": gathering, "description_html": render_markdown(gathering.description),
+        "registration": mine, "position": services.waiting_position(mine) if mine else None,
+        "can_register": has_perm(request.user, "community.add_registration"),
+        "attendees": gathering.registrations.filter(status=RegistrationStatus.GOING).select_related("user")
+        if has_perm(request.user, "community.change_gathering", gathering.unit) else None})
+
+
+@login_required
+@require_POST
+def gathering_register(request, pk):
+    gathering = get_visible(request, Gathering, pk)
+    require(request.user, "community.add_registration")
+    reg, ok = call_service(request, services.register_for_gathering, gathering)
+    if ok:
+        if reg.status == RegistrationStatus.GOING:
+            messages.success(request, _("You are registered."))
+        else:
+            messages.info(request, _("The gathering is full: you are on the waiting list."))
+    return redirect(gathering)
+
+
+@login_required
+@require_POST
+def gathering_cancel(request, pk):
+    gathering = get_visible(request, Gathering, pk)
+    reg = get_object_or_404(Registration, gathering=gathering, user=request.user)
+    _r, ok = call_service(request, services.cancel_registration, reg)
+    if ok:
+        messages.success(request, _("Your registration is cancelled."))
+    return redirect(gathering)
+
+
+def _ics_response(body: bytes, filename: str) -> HttpResponse:
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def gathering_ics(request, pk):
+    gathering = get_visible(request, Gathering, pk)
+    return _ics_response(ical.calendar_for([gathering], name=gathering.title,
+                                           base_url=request.build_absolute_uri("/")), f"gathering-{gathering.pk}.ics")
+
+
+@login_required
+def my_calendar(request):
+    """The member's feed: the gatherings they hold a place (or a waiting-list position) for."""
+    qs = Gathering.objects.restrict(request.user, "view").filter(
+        registrations__user=request.user,
+        registrations__status__in=(RegistrationStatus.GOING, RegistrationStatus.WAITLISTED)).order_by("starts_at")
+    return _ics_response(ical.calendar_for(qs, name=_("My gatherings"), base_url=request.build_absolute_uri("/")),
+                         "my-gatherings.ics")
+
+
+# --- learning paths ----------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def path_detail(request, pk):
+    path = get_visible(request, LearningPath.objects.select_related("unit"), pk)
+    questions = list(path.quiz.all())
+    score = award = None
+    if request.method == "POST":
+        require(request.user, "community.take_quiz")
+        answers = {q.pk: [int(v) for v in request.POST.getlist(f"q{q.pk}") if v.isdigit()] for q in questions}
+        result, ok = call_service(request, enablement.take_quiz, path, answers=answers)
+        if ok:
+            score, award = result
+    steps = path.steps.select_related("article")
+    cert = getattr(path, "certification", None)
+    held = cert.awards.filter(user=request.user, expires_at__gt=timezone.now()).first() if cert else None
+    return render(request, "community/path_detail.html", {
+        "path": path, "steps": steps, "questions": questions, "score": score, "award": award or held,
+        "certification": cert})

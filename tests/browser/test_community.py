@@ -1,0 +1,61 @@
+"""In real Chromium: a community manager searches the knowledge base, passes the path's quiz to be certified,
+registers for the next gathering and downloads its .ics."""
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from django.utils import timezone
+from icalendar import Calendar
+
+from dandelion.community import enablement, services
+from dandelion.community.models import RoleRequirement
+from dandelion.core.actors import SYSTEM
+from tests.browser.conftest import login, settled, shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_community_manager_gets_certified_registers_and_downloads_the_ics(page, org):
+    article = services.create_article(actor=SYSTEM, unit=org.hub, title="Crisis escalation checklist",
+                                      body="Escalate a viral complaint to the PR manager within 15 minutes.")
+    path = enablement.create_learning_path(
+        actor=SYSTEM, unit=org.hub, title="Publishing basics", articles=[article],
+        quiz=[{"text": "Escalate within?", "choices": ["15 minutes", "a day"], "correct": [0]}])
+    RoleRequirement.objects.create(unit=org.hub, role="community_manager", certification=path.certification,
+                                   require_guidelines=False)
+    start = timezone.now() + dt.timedelta(days=12)
+    gathering = services.create_gathering(actor=SYSTEM, unit=org.hub, title="Community day", starts_at=start,
+                                          ends_at=start + dt.timedelta(hours=6), capacity=50, place="Lyon")
+    assert enablement.missing_for(org.users.fr_cm, org.france)  # not yet allowed to publish
+
+    login(page, "frcm")
+    page.goto("/community/articles/")
+    page.fill("#id_q", "escalate viral")
+    page.press("#id_q", "Enter")
+    page.wait_for_selector("#results mark")
+    settled(page)
+    assert "<mark>" in page.inner_html("#results")
+    page.fill("#id_q", "the and")
+    page.press("#id_q", "Enter")
+    page.wait_for_selector("#results .error")
+    settled(page)
+    assert "only common words" in page.inner_text("#results")
+
+    page.goto(path.get_absolute_url())
+    page.check("#quiz input[value='0']")
+    page.click("#quiz button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#certified").count() == 1
+    assert enablement.missing_for(org.users.fr_cm, org.france) == []
+
+    page.goto(gathering.get_absolute_url())
+    page.click("#register")
+    page.wait_for_load_state("networkidle")
+    assert "You are registered" in page.inner_text("#rsvp")
+    shot(page, "community-gathering-registered")
+    with page.expect_download() as info:
+        page.click("#ics-link")
+    content = Path(info.value.path()).read_bytes()
+    events = list(Calendar.from_ical(content).walk("VEVENT"))
+    assert [str(e["SUMMARY"]) for e in events] == ["Community day"]
