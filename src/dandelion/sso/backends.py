@@ -26,6 +26,4 @@ class LocalPasswordGate:
                                            provider__local_passwords_off=True).exists():
             raise PermissionDenied("this person signs in through their identity provider")
         return None
-
-    def get_user(self, user_id):
-        return None
+    # no get_user(): sessions are never this backend's (and the test client's force_login skips it)

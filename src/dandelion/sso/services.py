@@ -32,6 +32,15 @@ PROVIDER_FIELDS = frozenset({"name", "issuer", "client_id", "scopes", "username_
 USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}$")
 
 
+#: what the audit log copies of a provider (never the encrypted secret or the SCIM token's hash)
+PROVIDER_AUDIT_FIELDS = ("name", "slug", "issuer", "client_id", "scopes", "username_claim", "bound_unit",
+                         "is_active", "local_passwords_off", "scim_token_hint")
+
+
+def _provider_snapshot(provider: IdentityProvider) -> dict:
+    return audit.snapshot(provider, PROVIDER_AUDIT_FIELDS)
+
+
 def _require_hub(actor) -> None:
     require_perm(actor, PERM_MANAGE, orgs.root_unit())
 
@@ -56,7 +65,7 @@ def create_provider(*, actor, name: str, slug: str, issuer: str, client_id: str,
     provider.save()
     audit.record(actor=actor, action="sso.provider.create", obj=provider,
                  summary=f"Added the identity provider {name} bound to {bound_unit.name}",
-                 changes=audit.diff({}, audit.snapshot(provider)))
+                 changes=audit.diff({}, _provider_snapshot(provider)))
     return provider
 
 
@@ -68,14 +77,13 @@ def update_provider(*, actor, provider: IdentityProvider, client_secret: str | N
     unknown = set(fields) - PROVIDER_FIELDS
     if unknown:
         raise exc.DandelionError(f"Unknown or read-only field(s): {', '.join(sorted(unknown))}.", field=min(unknown))
-    before = audit.snapshot(provider)
+    before = _provider_snapshot(provider)
     for name, value in fields.items():
         setattr(provider, name, value)
     if client_secret:
         provider.set_client_secret(client_secret)
     provider.save()
-    changes = audit.diff(before, audit.snapshot(provider))
-    changes.pop("updated_at", None)
+    changes = audit.diff(before, _provider_snapshot(provider))
     if client_secret:
         changes["client_secret"] = ["…", "(replaced)"]
     audit.record(actor=actor, action="sso.provider.update", obj=provider, summary=f"Changed {provider}",
