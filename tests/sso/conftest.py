@@ -123,7 +123,7 @@ def sign_in_at_provider(authorize_url: str, login: str, *, callback_prefix: str 
             if url.startswith(callback_prefix):
                 return url
             continue
-        form = re.search(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', r.text, re.S)
+        form = re.search(r'<form[^>]*action="([^"]+)"[^>]*>(.*?)</form>', r.text, re.DOTALL)
         assert form, f"no form at {url}: {r.status_code} {r.text[:300]}"
         fields = dict(re.findall(r'<input[^>]*name="([^"]+)"[^>]*value="([^"]*)"', form.group(2)))
         if 'name="login"' in form.group(2):

@@ -81,7 +81,7 @@ def test_paging(scim):
     es, _, _ = scim
     for i in range(3):
         es("POST", "Users", new_user(f"u{i}"))
-    status, page = es("GET", "Users", startIndex=2, count=1)
+    _, page = es("GET", "Users", startIndex=2, count=1)
     assert (page["totalResults"], page["startIndex"], page["itemsPerPage"]) == (3, 2, 1)
     assert page["Resources"][0]["userName"] == "u1"
 

@@ -14,10 +14,10 @@ class LocalPasswordGate:
 
     def authenticate(self, request, username=None, password=None, **kwargs):
         if username is None or password is None:
-            return None
+            return
         user = get_user_model().objects.filter(username=username).only("pk", "is_superuser").first()
         if user is None:
-            return None
+            return
         if not getattr(settings, "DANDELION_LOCAL_PASSWORDS", True) and not user.is_superuser:
             raise PermissionDenied("local passwords are switched off")
         from dandelion.sso.models import ExternalIdentity
@@ -25,5 +25,5 @@ class LocalPasswordGate:
         if ExternalIdentity.objects.filter(user=user, provider__is_active=True,
                                            provider__local_passwords_off=True).exists():
             raise PermissionDenied("this person signs in through their identity provider")
-        return None
+        return
     # no get_user(): sessions are never this backend's (and the test client's force_login skips it)

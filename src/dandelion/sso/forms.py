@@ -19,6 +19,7 @@ class ClaimRuleForm(forms.Form):
     def __init__(self, *args, provider, **kwargs):
         super().__init__(*args, **kwargs)
         # any unit may be picked: one outside the provider's subtree is refused with a clear error by the service
-        self.fields["unit"].queryset = OrgUnit.objects.filter(is_active=True)
-        self.fields["team"].queryset = Team.objects.filter(is_active=True).select_related("unit")
+        self.fields["unit"].queryset = OrgUnit.objects.filter(is_active=True)  # type: ignore[attr-defined]
+        self.fields["team"].queryset = (  # type: ignore[attr-defined]
+            Team.objects.filter(is_active=True).select_related("unit"))
         self.provider = provider

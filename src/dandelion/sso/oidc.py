@@ -13,8 +13,8 @@ import time
 from typing import Any
 
 import requests
-from authlib.common.security import generate_token
-from authlib.integrations.requests_client import OAuth2Session
+from authlib.common.security import generate_token  # type: ignore[import-untyped]
+from authlib.integrations.requests_client import OAuth2Session  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.cache import cache
 from joserfc import jwt
@@ -78,7 +78,7 @@ def key_set(provider: IdentityProvider, *, refresh: bool = False) -> KeySet:
         data = _get_json(metadata(provider)["jwks_uri"])
         cache.set(key, data, getattr(settings, "DANDELION_SSO_METADATA_SECONDS", 3600))
     try:
-        return KeySet.import_key_set(data)
+        return KeySet.import_key_set(data)  # type: ignore[arg-type]  # checked by joserfc itself
     except (JoseError, ValueError, KeyError, TypeError) as e:
         raise SignInRefused("The identity provider's keys cannot be read.", reason="bad_keys", status=502) from e
 

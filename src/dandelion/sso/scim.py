@@ -173,8 +173,9 @@ def _group(provider, scim_id) -> ScimGroup:
 
 
 def _user_fields(body: dict) -> dict:
-    name = body.get("name") if isinstance(body.get("name"), dict) else {}
-    emails = body.get("emails") if isinstance(body.get("emails"), list) else []
+    raw_name, raw_emails = body.get("name"), body.get("emails")
+    name: dict = raw_name if isinstance(raw_name, dict) else {}
+    emails: list = raw_emails if isinstance(raw_emails, list) else []
     email = next((e.get("value") for e in emails if isinstance(e, dict) and e.get("primary")), None) or next(
         (e.get("value") for e in emails if isinstance(e, dict)), "")
     fields = {"first_name": str(name.get("givenName") or ""), "last_name": str(name.get("familyName") or ""),
@@ -329,7 +330,7 @@ def group(request, provider, body, scim_id):
                 grp = services.scim_save_group(provider=provider, group=grp, display_name=grp.display_name,
                                                external_id=grp.external_id, members=_members(provider, value))
             elif kind == "replace" and (path.lower() == "displayname" or (not path and isinstance(value, dict))):
-                name = value if path else value.get("displayName", grp.display_name)
+                name = value if path else (value or {}).get("displayName", grp.display_name)
                 grp = services.scim_save_group(provider=provider, group=grp, display_name=str(name or ""),
                                                external_id=grp.external_id)
             else:

@@ -347,8 +347,8 @@ def scim_save_group(*, provider: IdentityProvider, group: ScimGroup | None, disp
 
 
 @transaction.atomic
-def scim_change_members(*, provider: IdentityProvider, group: ScimGroup, add: list[ExternalIdentity] = (),
-                        remove: list[ExternalIdentity] = ()) -> ScimGroup:
+def scim_change_members(*, provider: IdentityProvider, group: ScimGroup,
+                        add: Iterable[ExternalIdentity] = (), remove: Iterable[ExternalIdentity] = ()) -> ScimGroup:
     members = set(group.members.all()) | set(add)
     members -= set(remove)
     return scim_save_group(provider=provider, group=group, display_name=group.display_name,
