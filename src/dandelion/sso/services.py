@@ -15,6 +15,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from dandelion.core import audit
@@ -148,7 +149,13 @@ Grant = tuple[int, int | None, str]  # (unit id, team id, role)
 def grants_for_claims(provider: IdentityProvider, claims: dict) -> list[ClaimRule]:
     """The active rules of ``provider`` the claims match. A rule pointing outside the provider's subtree (the tree
     moved since it was saved) refuses the whole sign-in."""
-    rules = [r for r in provider.rules.filter(is_active=True).select_related("unit", "team") if r.matches(claims)]
+    wanted = Q(pk__in=[])
+    for name, got in claims.items():  # only the rules whose claim and value the token holds (one indexed query)
+        values = [str(v) for v in (got if isinstance(got, (list, tuple)) else [got]) if isinstance(v, (str, int))]
+        if values and isinstance(name, str):
+            wanted |= Q(claim=name, value__in=values[:1000])
+    rules = [r for r in provider.rules.filter(wanted, is_active=True).select_related("unit", "team")
+             if r.matches(claims)]
     for rule in rules:
         if not provider.covers(rule.unit):
             raise exc.SignInRefused(
