@@ -64,7 +64,8 @@ def test_retention_policies_are_collected_from_the_apps():
 def test_demo_seeds_run_after_their_dependencies():
     order = [label for label, _seed in plugins.demo_seeds()]
     assert order[0] == "orgs"
-    assert set(order) == {"orgs", "assets", "routing", "inbox", "community"}
+    assert set(order) == {"orgs", "assets", "routing", "inbox", "community", "sso"}
+    assert order.index("sso") > order.index("assets")
 
 
 @pytest.mark.django_db

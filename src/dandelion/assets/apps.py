@@ -18,3 +18,10 @@ class AssetsConfig(plugins.DandelionAppConfig):
     unit_page = "dandelion.assets.reports.unit_page"
     demo_seed = "dandelion.assets.demo.seed"
     demo_after = ("orgs",)
+
+    def ready(self) -> None:
+        from dandelion.assets.services import _on_person_deactivated
+        from dandelion.orgs.signals import person_deactivated
+
+        # a leaver's accounts are flagged in the deactivation's own transaction (any source: by hand, SCIM, IdP)
+        person_deactivated.connect(_on_person_deactivated, dispatch_uid="assets.owner_left")

@@ -11,6 +11,7 @@ class AccountStatus(models.TextChoices):
 class HealthFlag(models.TextChoices):
     NO_OWNER = "no_owner", "No owner"
     OWNER_DEACTIVATED = "owner_deactivated", "Owner deactivated"
+    OWNER_LEFT = "owner_left", "Owner left: transfer it"
     CREDENTIALS_EXPIRING = "credentials_expiring", "Credentials expiring"
     CREDENTIALS_EXPIRED = "credentials_expired", "Credentials expired"
     DORMANT = "dormant", "Dormant"
@@ -21,6 +22,7 @@ class HealthFlag(models.TextChoices):
 HEALTH_SEVERITY: dict[str, str] = {
     HealthFlag.NO_OWNER: "bad",
     HealthFlag.OWNER_DEACTIVATED: "bad",
+    HealthFlag.OWNER_LEFT: "bad",
     HealthFlag.CREDENTIALS_EXPIRED: "bad",
     HealthFlag.CONNECTOR_ERROR: "bad",
     HealthFlag.CREDENTIALS_EXPIRING: "warn",

@@ -31,7 +31,8 @@ class SocialAccountQuerySet(RestrictedQuerySet):
         Q = models.Q
         flag_q = {
             HealthFlag.NO_OWNER: Q(owner__isnull=True),
-            HealthFlag.OWNER_DEACTIVATED: Q(owner__isnull=False, owner__is_active=False),
+            HealthFlag.OWNER_DEACTIVATED: Q(owner__isnull=False, owner__is_active=False, owner_left_at__isnull=True),
+            HealthFlag.OWNER_LEFT: Q(owner_left_at__isnull=False),
             HealthFlag.CREDENTIALS_EXPIRED: Q(credentials_expires_at__lte=now),
             HealthFlag.CREDENTIALS_EXPIRING: Q(credentials_expires_at__gt=now, credentials_expires_at__lte=warn_until),
             HealthFlag.DORMANT: Q(status=AccountStatus.DORMANT) | Q(last_activity_at__lt=dormant_cutoff),
@@ -93,6 +94,9 @@ class SocialAccount(TimeStampedModel):
     last_error = models.CharField(max_length=500, blank=True, help_text="Last permanent connector error.")
     last_error_at = models.DateTimeField(null=True, blank=True)
     archived_at = models.DateTimeField(null=True, blank=True)
+    owner_left_at = models.DateTimeField(
+        null=True, blank=True, editable=False,
+        help_text="When the owner left the organisation (deactivated): the account waits for a transfer.")
     notes = models.TextField(blank=True)
     # polling (connectors that fetch instead of receiving webhooks): written by the assets poll-state services only
     poll_state = models.JSONField(
@@ -162,7 +166,9 @@ class SocialAccount(TimeStampedModel):
             return []
         now = now or timezone.now()
         flags: list[str] = []
-        if self.owner_id is None:
+        if self.owner_left_at is not None:
+            flags.append(HealthFlag.OWNER_LEFT)
+        elif self.owner_id is None:
             flags.append(HealthFlag.NO_OWNER)
         elif not self.owner.is_active:
             flags.append(HealthFlag.OWNER_DEACTIVATED)

@@ -44,7 +44,7 @@ PERM_ROTATE_SECRET = "assets.rotate_socialaccount_secret"  # only admin roles' p
 AUDIT_FIELDS = (
     "network", "connector", "handle", "external_id", "display_name", "url", "owner_unit", "owner", "status",
     "languages", "country", "followers", "connector_config", "credentials_expires_at", "last_activity_at",
-    "last_error", "archived_at", "notes",
+    "last_error", "archived_at", "notes", "owner_left_at",
 )
 
 #: Fields ``update_account`` may change (the unit changes through ``transfer_account``, the status to or from
@@ -205,6 +205,8 @@ def update_account(account: SocialAccount, *, actor, **changes: Any) -> SocialAc
             setattr(account, name, value)
     if account.followers is None or account.followers == "":
         account.followers = 0
+    if account.owner_left_at is not None and account.owner_id != before["owner"]:
+        account.owner_left_at = None  # a new owner: the leaver's flag is resolved
     if "network" in changes or "external_id" in changes:
         _check_unique(account.network, account.external_id, exclude_pk=account.pk)
     after = _snapshot(account)
@@ -243,6 +245,8 @@ def transfer_account(account: SocialAccount, *, to_unit, new_owner=None, actor, 
         account.owner = new_owner
     elif clear_owner:
         account.owner = None
+    if account.owner_id != before["owner"]:
+        account.owner_left_at = None  # the transfer the leaver's flag asked for
     _save(account)
     audit.record(
         actor=actor, action="assets.account.transfer", obj=account,
@@ -251,6 +255,34 @@ def transfer_account(account: SocialAccount, *, to_unit, new_owner=None, actor, 
     )
     emit(account_changed(account, actor=actor, change="transfer", fields=audit.diff(before, _snapshot(account)), from_unit_id=before["owner_unit"]))
     return account
+
+
+@transaction.atomic
+def flag_owner_left(*, owner, actor, reason: str = "") -> int:
+    """``owner`` left the organisation: every live account they own is flagged "owner left" (a health flag on the
+    registry and the roll-up) until someone transfers it to a new owner; the unit's admins are told through
+    ``account.changed`` (change ``owner_left``). One audit row per account; flagging twice changes nothing.
+    Returns how many accounts were flagged."""
+    now = timezone.now()
+    accounts = list(SocialAccount.objects.live().filter(owner=owner, owner_left_at__isnull=True)
+                    .select_related("owner_unit").order_by("pk"))
+    for account in accounts:
+        require_perm(actor, PERM_CHANGE, account.owner_unit)
+    for account in accounts:
+        account.owner_left_at = now
+        account.save(update_fields=["owner_left_at", "updated_at"])
+        audit.record(
+            actor=actor, action="assets.account.owner_left", obj=account,
+            summary=(f"{owner.get_username()} left: {account} needs a new owner" + (f" ({reason})" if reason else ""))[:300],
+            changes={"owner_left_at": [None, now]},
+        )
+        emit(account_changed(account, actor=actor, change="owner_left", fields=["owner_left_at"]))
+    return len(accounts)
+
+
+def _on_person_deactivated(sender, *, user, actor, reason: str = "", **kwargs) -> None:
+    """Receiver of ``orgs.signals.person_deactivated`` (connected in ``AssetsConfig.ready``), in its transaction."""
+    flag_owner_left(owner=user, actor=SYSTEM, reason=reason)
 
 
 @transaction.atomic

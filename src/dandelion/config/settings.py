@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "dandelion.notifications",
     "dandelion.webhooks",
     "dandelion.community",
+    "dandelion.sso",
 ]
 
 MIDDLEWARE = [
@@ -100,6 +101,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "dandelion.core.context_processors.navigation",
                 "dandelion.orgs.context_processors.guidelines",
+                "dandelion.sso.context_processors.login_providers",
             ],
         },
     },
@@ -139,6 +141,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # django-axes first: it refuses a locked-out username+address before any password is checked.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
+    "dandelion.sso.backends.LocalPasswordGate",  # refuses local passwords where single sign-on is required
     "django.contrib.auth.backends.ModelBackend",
 ]
 LOGIN_URL = "login"
@@ -150,6 +153,13 @@ PASSWORD_RESET_TIMEOUT = env.int("DANDELION_PASSWORD_RESET_TIMEOUT", default=3 *
 DANDELION_INVITATION_DAYS = env.int("DANDELION_INVITATION_DAYS", default=7)
 # The address people reach Dandelion at: links in e-mails sent outside a request (invitations) start with it.
 DANDELION_BASE_URL = env.str("DANDELION_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+# Single sign-on (dandelion.sso, docs/sso.md). DANDELION_LOCAL_PASSWORDS=0 switches password sign-in off for
+# everyone but superusers (the break-glass account); a provider can also switch it off for its own people.
+DANDELION_LOCAL_PASSWORDS = env.bool("DANDELION_LOCAL_PASSWORDS", default=True)
+DANDELION_SSO_HTTP_TIMEOUT = env.float("DANDELION_SSO_HTTP_TIMEOUT", default=10.0)
+DANDELION_SSO_METADATA_SECONDS = env.int("DANDELION_SSO_METADATA_SECONDS", default=3600)
+DANDELION_SSO_LEEWAY_SECONDS = env.int("DANDELION_SSO_LEEWAY_SECONDS", default=60)
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one address,
 # that pair is locked out for the cool-off period (a 429 page says so). Unlock: `dandelion axes-reset-username

@@ -597,3 +597,100 @@ def _acknowledgement_unit(user) -> OrgUnit | None:
     m = Membership.objects.filter(user=user, is_active=True).select_related("unit").order_by("unit__depth").first()
     return m.unit if m else None
 
+
+
+# --- people (accounts) ---------------------------------------------------------------------------------------
+def _require_on_people_units(actor, user) -> None:
+    """Acting on a person needs ``orgs.manage_members`` on every unit where they hold an active membership (the hub
+    for a person without any)."""
+    units = list(OrgUnit.objects.filter(memberships__user=user, memberships__is_active=True).distinct())
+    if not units:
+        require_perm(actor, "orgs.manage_members", root_unit())
+    for unit in units:
+        require_perm(actor, "orgs.manage_members", unit)
+
+
+@transaction.atomic
+def create_person(*, actor, username: str, email: str = "", first_name: str = "", last_name: str = "",
+                  unit: OrgUnit):
+    """Create a person's account without a usable password (they sign in through an identity provider), for a
+    provisioning source acting on ``unit`` (``orgs.manage_members`` there). Roles are granted separately."""
+    require_perm(actor, "orgs.manage_members", unit)
+    User = get_user_model()
+    username = (username or "").strip()
+    if not username or len(username) > 150:
+        raise exc.DandelionError("A username of 1 to 150 characters is required.", field="username")
+    if User.objects.filter(username__iexact=username).exists():
+        raise exc.UsernameTaken(f"The username '{username}' is taken.", field="username")
+    user = User.objects.create_user(username=username, email=email or "", password=None,
+                                    first_name=(first_name or "")[:150], last_name=(last_name or "")[:150])
+    audit.record(actor=actor, action="orgs.person.create", obj=user, unit=unit,
+                 summary=f"Created the account of {username}",
+                 changes={"username": [None, username], "email": [None, email or ""]})
+    return user
+
+
+@transaction.atomic
+def update_person(*, actor, user, **fields: Any):
+    """Change a person's name or e-mail (``orgs.manage_members`` on every unit of theirs)."""
+    _check_fields(fields, {"email", "first_name", "last_name"})
+    _require_on_people_units(actor, user)
+    before = audit.snapshot(user, fields=fields.keys())
+    for name, value in fields.items():
+        setattr(user, name, (value or "")[:254 if name == "email" else 150])
+    changes = audit.diff(before, audit.snapshot(user, fields=fields.keys()))
+    if changes:
+        user.save(update_fields=list(fields))
+        audit.record(actor=actor, action="orgs.person.update", obj=user, unit=_acknowledgement_unit(user),
+                     summary=f"Changed the details of {user.get_username()}", changes=changes)
+    return user
+
+
+@transaction.atomic
+def deactivate_person(*, actor, user, reason: str = "", check_perm: bool = True):
+    """A leaver: the account is deactivated, every session and API token of theirs ends at once (the session
+    hash changes, tokens are deleted), and ``person_deactivated`` lets the registry flag the accounts they own.
+
+    ``orgs.manage_members`` on every unit where they hold a role (``check_perm=False`` for a provisioning source
+    that checked its own scope). Deactivating an inactive person does nothing."""
+    from rest_framework.authtoken.models import Token
+
+    from dandelion.orgs.signals import person_deactivated
+
+    if check_perm:
+        _require_on_people_units(actor, user)
+    User = get_user_model()
+    user = User.objects.select_for_update().get(pk=user.pk)
+    if not user.is_active:
+        return user
+    if getattr(actor, "pk", None) == user.pk:
+        raise exc.DandelionError("You cannot deactivate yourself.")
+    hub_admin = Membership.objects.filter(user=user, role=Role.HUB_ADMIN, is_active=True,
+                                          unit__parent__isnull=True).first()
+    if hub_admin is not None and _is_last_hub_admin(hub_admin):
+        raise exc.LastHubAdmin("This is the last hub admin: grant the role to someone else first.")
+    user.is_active = False
+    user.set_unusable_password()  # a new session hash: every session of theirs is refused on its next request
+    user.save(update_fields=["is_active", "password"])
+    tokens = Token.objects.filter(user=user).delete()[0]
+    audit.record(actor=actor, action="orgs.person.deactivate", obj=user, unit=_acknowledgement_unit(user),
+                 summary=f"Deactivated {user.get_username()}" + (f": {reason}" if reason else ""),
+                 changes={"is_active": [True, False], "api_tokens_deleted": tokens})
+    clear_grant_cache(user)
+    person_deactivated.send(sender=User, user=user, actor=actor, reason=reason)
+    return user
+
+
+@transaction.atomic
+def reactivate_person(*, actor, user, check_perm: bool = True):
+    """Let a deactivated person in again (they sign in through their identity provider or a password reset)."""
+    if check_perm:
+        _require_on_people_units(actor, user)
+    if user.is_active:
+        return user
+    user.is_active = True
+    user.save(update_fields=["is_active"])
+    audit.record(actor=actor, action="orgs.person.reactivate", obj=user, unit=_acknowledgement_unit(user),
+                 summary=f"Reactivated {user.get_username()}", changes={"is_active": [False, True]})
+    clear_grant_cache(user)
+    return user

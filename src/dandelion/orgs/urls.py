@@ -20,6 +20,7 @@ urlpatterns = [
     path("members/", views.membership_list, name="membership-list"),
     path("memberships/<int:pk>/edit/", views.membership_edit, name="membership-edit"),
     path("memberships/<int:pk>/revoke/", views.membership_revoke, name="membership-revoke"),
+    path("memberships/<int:pk>/deactivate-person/", views.person_deactivate, name="person-deactivate"),
     path("memberships/<int:pk>/resend-invitation/", views.membership_resend_invitation,
          name="membership-resend-invitation"),
     path("guidelines/", views.guideline_list, name="guideline-list"),

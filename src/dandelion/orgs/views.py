@@ -374,6 +374,32 @@ def membership_revoke(request, pk: int):
                             confirm_label=_("Revoke"), cancel_url=m.unit.get_absolute_url())
 
 
+@org_member_required
+@require_http_methods(["GET", "POST"])
+def person_deactivate(request, pk: int):
+    """A leaver, by hand: the person of membership ``pk`` is deactivated (every session and API token ends, the
+    accounts they own are flagged "owner left" on the registry). Needs the right to manage members on every unit
+    where they hold a role."""
+    m = _visible_membership(request, pk)
+    person = m.user
+    if request.method == "GET":
+        require(request.user, "orgs.manage_members", m.unit)
+
+    def act():
+        _person, ok = call_service(request, services.deactivate_person, user=person,
+                                   reason=request.POST.get("reason", "")[:200])
+        if ok:
+            messages.success(request, _("%(name)s is deactivated.") % {"name": person.get_username()})
+        return redirect(m.unit.get_absolute_url())
+
+    name = person.get_full_name() or person.get_username()
+    return confirm_then_act(
+        request, act=act, title=_("Deactivate %(name)s") % {"name": name},
+        question=_("Deactivate %(name)s? Their sessions and API tokens end at once, they can no longer sign in, and "
+                   "every social account they own is flagged for transfer.") % {"name": name},
+        confirm_label=_("Deactivate"), cancel_url=m.unit.get_absolute_url())
+
+
 def _safe_next(request) -> bool:
     from django.utils.http import url_has_allowed_host_and_scheme
 

@@ -1,0 +1,31 @@
+from django.contrib import admin
+
+from dandelion.sso.models import ClaimRule, ExternalIdentity, IdentityProvider, ScimGroup
+
+
+class ClaimRuleInline(admin.TabularInline):
+    model = ClaimRule
+    extra = 0
+    raw_id_fields = ("unit", "team")
+
+
+@admin.register(IdentityProvider)
+class IdentityProviderAdmin(admin.ModelAdmin):
+    list_display = ("name", "slug", "issuer", "bound_unit", "is_active", "local_passwords_off")
+    readonly_fields = ("scim_token_hint",)
+    inlines = (ClaimRuleInline,)
+
+
+@admin.register(ExternalIdentity)
+class ExternalIdentityAdmin(admin.ModelAdmin):
+    list_display = ("username", "provider", "user", "subject", "last_sign_in_at")
+    list_filter = ("provider",)
+    raw_id_fields = ("user",)
+    readonly_fields = ("scim_id",)
+
+
+@admin.register(ScimGroup)
+class ScimGroupAdmin(admin.ModelAdmin):
+    list_display = ("display_name", "provider")
+    list_filter = ("provider",)
+    filter_horizontal = ("members",)

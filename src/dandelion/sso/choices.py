@@ -1,0 +1,10 @@
+from django.db import models
+
+
+class SignInOutcome(models.TextChoices):
+    OK = "ok", "Signed in"
+    REFUSED = "refused", "Refused"
+
+
+#: The claims a rule may test (a string claim equals the value; a list claim contains it).
+COMMON_CLAIMS = ("groups", "roles", "email_domain", "department", "hd")
