@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "dandelion.routing",
     "dandelion.notifications",
     "dandelion.webhooks",
+    "dandelion.publishing",
 ]
 
 MIDDLEWARE = [
@@ -314,6 +315,8 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "dandelion.webhooks.choices.DeliveryStatus",
         # an account's status as read (as a client sets it: SocialAccountStatusEnum, archiving is its own action)
         "AccountStatusEnum": "dandelion.assets.choices.AccountStatus",
+        "PostStateEnum": "dandelion.publishing.choices.PostState",
+        "VariantStateEnum": "dandelion.publishing.choices.VariantState",
     },
 }
 
