@@ -57,6 +57,20 @@ def rows(inbox, two_queues, post_hook):
     delivery = WebhookDelivery.objects.create(subscription=hook, event_id="e-1", event_type="conversation.created",
                                               payload={"type": "conversation.created"}, status="failed",
                                               attempts=3, response_code=500, error="HTTP 500")
+    from dandelion.publishing import services as publishing_services
+
+    pub_rule = publishing_services.create_rule(actor=admin, unit=inbox.hub, name="No rivals", kind="banned_terms",
+                                               params={"terms": ["Globex"]})
+    pub_workflow = publishing_services.create_workflow(actor=admin, unit=inbox.hub, name="Hub",
+                                                       steps=[{"role": "hub_admin"}])
+    draft = publishing_services.create_post(actor=inbox.users.fr_cm, unit=inbox.france, text="Bonjour Globex",
+                                            accounts=[inbox.fr_account])
+    publishing_services.run_post_checks(draft)
+    review = publishing_services.create_post(actor=inbox.users.fr_cm, unit=inbox.france, text="Bonjour",
+                                             accounts=[inbox.fr_account])
+    publishing_services.submit_post(review, actor=inbox.users.fr_cm)
+    publishing_services.approve_post(review, actor=admin, comment="ok")
+    pub_pause = publishing_services.pause_subtree(actor=admin, unit=inbox.spain, reason="Storm")
     return {
         "accounts": [inbox.fr_account.pk, inbox.es_account.pk, archived.pk],
         "audit-events": list(AuditEvent.objects.order_by("-id").values_list("pk", flat=True)[:3]),
@@ -72,6 +86,10 @@ def rows(inbox, two_queues, post_hook):
         "teams": [inbox.fr_team.pk, inbox.vendor_team.pk],
         "webhooks": [hook.pk],
         "webhook-deliveries": [delivery.pk],
+        "posts": [draft.pk, review.pk],
+        "guideline-rules": [pub_rule.pk],
+        "workflows": [pub_workflow.pk],
+        "crisis-pauses": [pub_pause.pk],
     }
 
 

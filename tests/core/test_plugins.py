@@ -28,7 +28,7 @@ def nav_labels(user, path="/"):
 
 def test_the_domain_apps_declare_the_navigation_in_order():
     assert [e.url_name for e in plugins.navigation_entries()] == [
-        "inbox:queue", "orgs:tree", "assets:account-list", "routing:rule-list", "orgs:guideline-list",
+        "inbox:queue", "orgs:tree", "assets:account-list", "routing:rule-list", "publishing:post-list", "orgs:guideline-list",
         "core:audit-list", "inbox:metrics", "inbox:deliveries", "webhooks:subscription-list"]
 
 
@@ -64,7 +64,7 @@ def test_retention_policies_are_collected_from_the_apps():
 def test_demo_seeds_run_after_their_dependencies():
     order = [label for label, _seed in plugins.demo_seeds()]
     assert order[0] == "orgs"
-    assert set(order) == {"orgs", "assets", "routing", "inbox"}
+    assert set(order) == {"orgs", "assets", "routing", "inbox", "publishing"}
 
 
 @pytest.mark.django_db

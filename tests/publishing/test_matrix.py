@@ -43,8 +43,8 @@ def api_missing(path):
     return lambda w: path.format(draft=MISSING, review=MISSING, pause=MISSING)
 
 
-POST_DATA = lambda w: {"unit": w.france.pk, "text": "Nouveau", "variants": [{"account": w.fr_account.pk}]}  # noqa: E731
-POST_MISSING = lambda w: {"unit": MISSING, "text": "Nouveau", "variants": [{"account": w.fr_account.pk}]}  # noqa: E731
+POST_DATA = lambda w: {"unit": w.france.pk, "text": "Nouveau", "variants": [{"account": w.fr_account.pk}]}
+POST_MISSING = lambda w: {"unit": MISSING, "text": "Nouveau", "variants": [{"account": w.fr_account.pk}]}
 
 CASES = [
     Case("post list", page("post-list"), outcome(ok=SOMEWHERE_VIEWERS, visible=PEOPLE)),

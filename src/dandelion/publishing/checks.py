@@ -186,12 +186,11 @@ def _check_rule(rule: RuleSpec, target: CheckTarget) -> list[CheckResult]:
             n, most = len(MENTION_RE.findall(v.text)), int(params.get("max", 5))
             if n > most:
                 message = f"{n} mentions; at most {most}."
-        elif rule.kind == RuleKind.LANGUAGE:
-            if v.languages:
-                lang = detect_language(v.text)
-                if lang is not None and lang not in v.languages:
-                    message = (f"The text looks written in '{lang}'; {v.label} posts in "
-                               f"{', '.join(v.languages)}.")
+        elif rule.kind == RuleKind.LANGUAGE and v.languages:
+            lang = detect_language(v.text)
+            if lang is not None and lang not in v.languages:
+                message = (f"The text looks written in '{lang}'; {v.label} posts in "
+                           f"{', '.join(v.languages)}.")
         if message and (message, v.text) not in seen:
             seen.add(message)
             out.append(_result(rule, message if len(target.variants) == 1 else f"{v.label}: {message}",

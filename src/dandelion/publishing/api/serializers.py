@@ -39,7 +39,7 @@ class PostVariantSerializer(serializers.ModelSerializer):
 
 
 class ApprovalSerializer(serializers.ModelSerializer):
-    user = serializers.StringRelatedField()
+    user = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = Approval
@@ -61,7 +61,7 @@ class PostSerializer(serializers.ModelSerializer):
     variants = PostVariantSerializer(many=True, read_only=True)
     approvals = ApprovalSerializer(many=True, read_only=True)
     checks = CheckResultSerializer(many=True, read_only=True)
-    author = serializers.StringRelatedField()
+    author = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = Post
@@ -151,8 +151,8 @@ class WorkflowSerializer(serializers.ModelSerializer):
 
 class CrisisPauseSerializer(serializers.ModelSerializer):
     unit = _Visible(queryset=OrgUnit.objects.all())
-    started_by = serializers.StringRelatedField()
-    ended_by = serializers.StringRelatedField()
+    started_by = serializers.StringRelatedField(allow_null=True)
+    ended_by = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = CrisisPause
