@@ -1,8 +1,8 @@
 """How long a post may be on each network, counted the way that network counts.
 
-A network-neutral table: publishing asks ``measure(network, text)`` and never names a network (habit 6). Each
-network (or a connector plugin for a new one) registers a :class:`TextRule` with :func:`register_text_rule`; a
-network without a rule gets ``DEFAULT_RULE``.
+A network-neutral table: publishing asks ``measure(network, text)`` and never names a network (habit 6). The
+catalogue (``connectors/networks.py``, or a connector plugin for a new network) registers a :class:`TextRule` per
+network with :func:`register_text_rule`; a network without a rule gets ``DEFAULT_RULE``.
 
 Counting methods:
 
@@ -74,7 +74,11 @@ def register_text_rule(network: str, rule: TextRule) -> TextRule:
 
 
 def text_rule(network: str) -> TextRule:
-    """The rule registered for ``network`` (``DEFAULT_RULE`` when none is)."""
+    """The rule registered for ``network`` (``DEFAULT_RULE`` when none is). The catalogue (``networks.py``)
+    registers the known networks' rules when the plugins load."""
+    from dandelion.connectors.registry import load_plugins
+
+    load_plugins()
     return _rules.get(network, DEFAULT_RULE)
 
 
@@ -164,21 +168,6 @@ def measure(network: str, text: str) -> Measure:
     rule = text_rule(network)
     return Measure(length=count(text, rule), limit=rule.max_length, counting=rule.counting)
 
-
-# --- the networks Dandelion knows (this module may name them: it is the connectors' layer) -------------------------
-
-for _network, _rule in {
-    "x": TextRule(280, "weighted", url_length=23),
-    "bluesky": TextRule(300, "graphemes"),
-    "mastodon": TextRule(500, "chars", url_length=23),
-    "threads": TextRule(500, "chars"),
-    "facebook": TextRule(63206, "chars"),
-    "instagram": TextRule(2200, "chars"),
-    "linkedin": TextRule(3000, "chars"),
-    "tiktok": TextRule(2200, "chars"),
-    "youtube": TextRule(5000, "chars"),
-}.items():
-    register_text_rule(_network, _rule)
 
 __all__ = ["DEFAULT_RULE", "Measure", "TextRule", "count", "grapheme_count", "measure", "register_text_rule",
            "text_rule", "weighted_count"]
