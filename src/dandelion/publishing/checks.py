@@ -167,7 +167,8 @@ def _check_rule(rule: RuleSpec, target: CheckTarget) -> list[CheckResult]:
                 out.append(_result(rule, f"Sponsored post without a disclosure ({', '.join(terms)}) on {v.label}.",
                                    v.account_id))
         return out
-    seen: set[str] = set()
+    seen: set[tuple[str, str]] = set()
+    same_text = len({v.text for v in target.variants}) <= 1
     for v in target.variants:
         message = ""
         if rule.kind in (RuleKind.BANNED_TERMS, RuleKind.SENSITIVE_TERMS):
@@ -191,10 +192,10 @@ def _check_rule(rule: RuleSpec, target: CheckTarget) -> list[CheckResult]:
             if lang is not None and lang not in v.languages:
                 message = (f"The text looks written in '{lang}'; {v.label} posts in "
                            f"{', '.join(v.languages)}.")
-        if message and (message, v.text) not in seen:
-            seen.add(message)
-            out.append(_result(rule, message if len(target.variants) == 1 else f"{v.label}: {message}",
-                               v.account_id))
+        if message and (message, v.text) not in seen:  # one result per distinct text, not per account
+            seen.add((message, v.text))
+            out.append(_result(rule, message if same_text else f"{v.label}: {message}",
+                               None if same_text else v.account_id))
     return out
 
 

@@ -98,7 +98,7 @@ def post_edit(request, pk: int):
     form = PostForm(request.POST or None, user=request.user, post=post, initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        _, ok = call_service(request, services.update_post, post, form=form, text=data["text"],
+        _post, ok = call_service(request, services.update_post, post, form=form, text=data["text"],
                              title=data["title"], is_sponsored=data["is_sponsored"],
                              accounts=list(data["accounts"]), variant_texts=form.variant_texts(),
                              scheduled_local=data["scheduled_local"],
@@ -149,7 +149,8 @@ def post_detail(request, pk: int):
                                    for v in variants],
         "results": post.checks, "blocking": [r for r in post.checks if r.get("severity") == Severity.BLOCK],
         "steps": steps, "approvals": post.approvals.select_related("user"),
-        "local_schedule": services.local_schedule(post),
+        "local_schedule": (services.local_schedule(post) or None) and
+                          services.local_schedule(post).strftime("%Y-%m-%d %H:%M"),  # type: ignore[union-attr]
         "can_edit": can_change and post.state in (PostState.DRAFT, PostState.IN_REVIEW, PostState.APPROVED,
                                                   PostState.SCHEDULED, PostState.PAUSED),
         "can_submit": can_change and post.state == PostState.DRAFT,
