@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dandelion.assets.models import SocialAccount
@@ -11,6 +12,17 @@ from dandelion.orgs.models import OrgUnit
 from dandelion.publishing import services
 
 DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class WallClockField(forms.DateTimeField):
+    """A date and time as typed, with no time zone: the service reads it in the accounts' zone (so it can tell a
+    time that the clocks skip)."""
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is not None and timezone.is_aware(result):
+            result = timezone.make_naive(result)
+        return result
 
 
 def units_allowing(user, perm: str):
@@ -30,7 +42,7 @@ class PostForm(forms.Form):
     title = forms.CharField(max_length=200, required=False, label=_("Internal title"))
     text = forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 6}), label=_("Text"))
     is_sponsored = forms.BooleanField(required=False, label=_("Sponsored (needs its disclosure)"))
-    scheduled_local = forms.DateTimeField(required=False, widget=DATETIME_LOCAL, label=_("Publish at"),
+    scheduled_local = WallClockField(required=False, widget=DATETIME_LOCAL, label=_("Publish at"),
                                           input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
                                           help_text=_("In the accounts' time zone. Empty: when approved."))
 
@@ -67,7 +79,7 @@ class CommentForm(forms.Form):
 
 
 class ScheduleForm(forms.Form):
-    scheduled_local = forms.DateTimeField(required=False, widget=DATETIME_LOCAL, label=_("Publish at"),
+    scheduled_local = WallClockField(required=False, widget=DATETIME_LOCAL, label=_("Publish at"),
                                           input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
                                           help_text=_("Empty: now."))
 
