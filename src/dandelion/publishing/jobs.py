@@ -11,7 +11,7 @@ from dandelion.core.jobs import periodic, worker_name
 @task()
 def send_due_posts(limit: int = 500) -> dict:
     """Every 15 s: claim the due variants and send them (idempotent: a claimed variant is sent by its claimer
-    only; a dead worker's claims are recovered after the lease). Dedicated senders: ``dandelion publishing-send``."""
+    only; a dead worker's claims are recovered after the lease)."""
     from dandelion.publishing.services import send_due
 
     return send_due(limit=limit, worker=worker_name())

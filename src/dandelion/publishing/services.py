@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -543,7 +543,9 @@ def schedule_post(post: Post, *, actor, scheduled_local: dt.datetime | None = No
     when = _resolve_schedule(scheduled_local, post.schedule_timezone) if scheduled_local else timezone.now()
     post.last_error = ""
     _to_scheduled(post, when)
-    post.save(update_fields=["last_error"])
+    if active_pause_for(post.unit):  # scheduled into a paused subtree: held until the pause ends
+        post.state = PostState.PAUSED
+    post.save(update_fields=["last_error", "state"])
     audit.record(actor=actor, action="publishing.post.schedule", obj=post,
                  summary=f"Scheduled for {when:%Y-%m-%d %H:%M} UTC", changes={"state": [before, post.state]})
     return post
@@ -636,6 +638,8 @@ def claim_due(*, now: dt.datetime | None = None, limit: int = 100, worker: str =
     row, re-checks its state and the pauses, then moves the variant pending → sending with a conditional UPDATE
     (two workers never claim the same variant). Returns the claimed ids."""
     now = now or timezone.now()
+    if connection.vendor == "postgresql":
+        return _claim_due_pg(now=now, limit=limit, worker=worker)
     rows = list(PostVariant.objects.filter(state=VariantState.PENDING, due_at__lte=now,
                                            post__state__in=[PostState.SCHEDULED, PostState.SENDING])
                 .order_by("due_at", "id").values_list("id", "post_id")[:limit])
@@ -661,30 +665,62 @@ def claim_due(*, now: dt.datetime | None = None, limit: int = 100, worker: str =
     return claimed
 
 
+_CLAIM_SQL = """
+WITH due AS (
+    SELECT v.id, v.post_id FROM publishing_postvariant v
+    JOIN publishing_post p ON p.id = v.post_id
+    JOIN orgs_orgunit u ON u.id = p.unit_id
+    WHERE v.state = 'pending' AND v.due_at <= %(now)s AND p.state IN ('scheduled', 'sending')
+      AND NOT EXISTS (SELECT 1 FROM publishing_crisispause c JOIN orgs_orgunit cu ON cu.id = c.unit_id
+                      WHERE c.ended_at IS NULL AND u.path LIKE cu.path || '%%')
+    ORDER BY v.due_at, v.id
+    LIMIT %(limit)s
+    FOR UPDATE OF v, p SKIP LOCKED
+), claimed AS (
+    UPDATE publishing_postvariant v SET state = 'sending', claimed_at = %(now)s, claimed_by = %(worker)s,
+           attempts = v.attempts + 1
+    FROM due WHERE v.id = due.id
+    RETURNING v.id, v.post_id
+), posts AS (
+    UPDATE publishing_post p SET state = 'sending'
+    WHERE p.id IN (SELECT post_id FROM claimed) AND p.state = 'scheduled'
+)
+SELECT id FROM claimed ORDER BY id
+"""
+
+
+def _claim_due_pg(*, now: dt.datetime, limit: int, worker: str) -> list[int]:
+    """The claim in one statement on PostgreSQL: the due variants and their posts are locked (``SKIP LOCKED``:
+    rows another worker, or a pause being written, holds are left for later); a post a pause committed meanwhile
+    fails the re-checked ``p.state`` condition, and the pauses committed before the statement are read by it."""
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(_CLAIM_SQL, {"now": now, "limit": limit, "worker": worker[:200]})
+        return [row[0] for row in cursor.fetchall()]
+
+
 def _finish(variant: PostVariant, worker: str, **fields) -> bool:
     return PostVariant.objects.filter(pk=variant.pk, state=VariantState.SENDING, claimed_by=worker).update(
         **fields) == 1
 
 
-def send_variant(variant_id: int, *, worker: str = "", now: dt.datetime | None = None) -> str:
-    """Send one claimed variant through its account's connector; returns its new state.
-
-    The guideline checks run once more first. Transient errors go back to pending after a backoff (failed after
-    ``MAX_ATTEMPTS``); permanent ones fail the variant and are noted on the account's health."""
+def _send_loaded(variant: PostVariant, *, worker: str, now: dt.datetime | None = None,
+                 rules_cache: dict[str, list] | None = None) -> str:
+    """Send one claimed variant (loaded with its post, unit and account); its post's state is not refreshed."""
     from dandelion.assets import services as asset_services
     from dandelion.inbox.connect import account_ref
 
-    variant = PostVariant.objects.select_related("post", "post__unit", "account", "account__owner_unit").get(
-        pk=variant_id)
     if variant.state != VariantState.SENDING or variant.claimed_by != worker[:200]:
         return variant.state
     post = variant.post
-    results = checks.run_checks(post_target(post, [variant]), rules_for(post.unit))
+    cache = rules_cache if rules_cache is not None else {}
+    rules = cache.get(post.unit.path)
+    if rules is None:
+        rules = cache[post.unit.path] = rules_for(post.unit)
+    results = checks.run_checks(post_target(post, [variant]), rules)
     blocked = checks.blocking(results)
     if blocked:
         error = "Blocked by the guidelines before sending: " + " ".join(r.message for r in blocked)
         _finish(variant, worker, state=VariantState.FAILED, last_error=error[:500])
-        refresh_post_state(post.pk)
         return VariantState.FAILED
     ref = account_ref(variant.account)
     try:
@@ -703,59 +739,106 @@ def send_variant(variant_id: int, *, worker: str = "", now: dt.datetime | None =
             _finish(variant, worker, state=VariantState.FAILED, last_error=message)
             if permanent:
                 asset_services.record_account_error(variant.account, error=message, actor=SYSTEM)
-            refresh_post_state(post.pk)
             return VariantState.FAILED
         due = (now or timezone.now()) + backoff(variant.attempts, getattr(exc, "retry_after", None))
         _finish(variant, worker, state=VariantState.PENDING, due_at=due, last_error=message, claimed_by="")
         return VariantState.PENDING
     _finish(variant, worker, state=VariantState.SENT, external_id=sent.external_id[:200],
             external_url=(sent.url or "")[:500], sent_at=sent.sent_at, last_error="")
-    refresh_post_state(post.pk)
     return VariantState.SENT
 
 
-@transaction.atomic
-def refresh_post_state(post_id: int) -> str:
-    """The post's state from its variants': all sent → published; none left to send and one failed → failed."""
-    post = Post.objects.select_for_update().get(pk=post_id)
-    states = list(post.variants.values_list("state", flat=True))
-    before = post.state
+def _load_claimed(ids: Sequence[int]):
+    return (PostVariant.objects.filter(pk__in=list(ids))
+            .select_related("post", "post__unit", "account", "account__owner_unit")
+            .prefetch_related("post__media").order_by("due_at", "id"))
+
+
+def send_variant(variant_id: int, *, worker: str = "", now: dt.datetime | None = None) -> str:
+    """Send one claimed variant through its account's connector; returns its new state.
+
+    The guideline checks run once more first. Transient errors go back to pending after a backoff (failed after
+    ``MAX_ATTEMPTS``); permanent ones fail the variant and are noted on the account's health."""
+    variant = _load_claimed([variant_id]).get()
+    state = _send_loaded(variant, worker=worker, now=now)
+    if state != VariantState.PENDING:
+        refresh_post_state(variant.post_id, post=variant.post)
+    return state
+
+
+def send_claimed(ids: Sequence[int], *, worker: str = "", now: dt.datetime | None = None) -> dict[str, int]:
+    """Send the variants ``worker`` claimed (loaded in one query, the rules read once per unit), then bring
+    their posts' states up to date. A variant that raises fails alone; the others go on."""
+    counts = {"sent": 0, "failed": 0, "retry": 0}
+    rules_cache: dict[str, list] = {}
+    touched: dict[int, Post] = {}
+    for variant in _load_claimed(ids):
+        try:
+            state = _send_loaded(variant, worker=worker, now=now, rules_cache=rules_cache)
+        except Exception:  # a bad variant fails alone, visibly; the worker goes on
+            logger.exception("sending post variant %s failed", variant.pk)
+            continue
+        counts[{"sent": "sent", "failed": "failed"}.get(state, "retry")] += 1
+        if state != VariantState.PENDING:
+            touched[variant.post_id] = variant.post
+    for post_id, post in touched.items():
+        refresh_post_state(post_id, post=post)
+    return counts
+
+
+def refresh_post_state(post_id: int, *, post: Post | None = None) -> str | None:
+    """The post's state from its variants': all sent → published; none left to send and one failed → failed.
+    A conditional UPDATE (never over a terminal state), so two workers finishing a post's variants at once
+    write it, and its audit row, once. Returns the new state when it changed."""
+    rows = list(PostVariant.objects.filter(post_id=post_id).values_list("state", "last_error"))
+    states = [s for s, _ in rows]
+    now = timezone.now()
     if states and all(s == VariantState.SENT for s in states):
-        post.state, post.published_at = PostState.PUBLISHED, timezone.now()
-        post.last_error = ""
+        new, fields = PostState.PUBLISHED, {"published_at": now, "last_error": ""}
     elif states and not any(s in (VariantState.PENDING, VariantState.SENDING) for s in states) and any(
             s == VariantState.FAILED for s in states):
-        post.state = PostState.FAILED
-        post.last_error = "; ".join(post.variants.filter(state=VariantState.FAILED)
-                                    .values_list("last_error", flat=True))[:500]
-    if post.state != before:
-        post.save(update_fields=["state", "published_at", "last_error", "updated_at"])
-        audit.record(actor=SYSTEM, action=f"publishing.post.{post.state}", obj=post,
-                     summary=f"{post.get_state_display()}: {post.last_error}"[:300],
-                     changes={"state": [before, post.state]})
-    return post.state
+        error = "; ".join(e for s, e in rows if s == VariantState.FAILED)[:500]
+        new, fields = PostState.FAILED, {"last_error": error}
+    else:
+        return None
+    with transaction.atomic():
+        changed = Post.objects.filter(pk=post_id).exclude(state__in=TERMINAL_STATES).update(
+            state=new, updated_at=now, **fields)
+        if changed:
+            post = post or Post.objects.select_related("unit").get(pk=post_id)
+            before = post.state
+            post.state = new
+            for name, value in fields.items():
+                setattr(post, name, value)
+            audit.record(actor=SYSTEM, action=f"publishing.post.{new}", obj=post,
+                         summary=f"{post.get_state_display()}: {post.last_error}"[:300],
+                         changes={"state": [before, new]})
+    return new if changed else None
 
 
-def recover_stale_claims(*, now: dt.datetime | None = None, lease: dt.timedelta = CLAIM_LEASE) -> int:
+def claim_lease() -> dt.timedelta:
+    """How long a claim holds before it is taken for a dead worker's (``DANDELION_PUBLISH_CLAIM_LEASE_S``)."""
+    from django.conf import settings
+
+    seconds = getattr(settings, "DANDELION_PUBLISH_CLAIM_LEASE_S", None)
+    return dt.timedelta(seconds=int(seconds)) if seconds else CLAIM_LEASE
+
+
+def recover_stale_claims(*, now: dt.datetime | None = None, lease: dt.timedelta | None = None) -> int:
     """Variants claimed by a worker that died mid-send go back to pending (their idempotency key makes the retry
     safe: the network answers with the post already made)."""
     now = now or timezone.now()
+    lease = lease or claim_lease()
     return PostVariant.objects.filter(state=VariantState.SENDING, claimed_at__lt=now - lease).update(
         state=VariantState.PENDING, due_at=now, claimed_by="")
 
 
 def send_due(*, now: dt.datetime | None = None, limit: int = 100, worker: str = "") -> dict[str, int]:
     """One pass of the send job: recover stale claims, claim what is due, send each."""
-    counts = {"recovered": recover_stale_claims(now=now), "claimed": 0, "sent": 0, "failed": 0, "retry": 0}
+    counts = {"recovered": recover_stale_claims(now=now), "claimed": 0}
     ids = claim_due(now=now, limit=limit, worker=worker)
     counts["claimed"] = len(ids)
-    for vid in ids:
-        try:
-            state = send_variant(vid, worker=worker)
-        except Exception:  # a bad variant fails alone, visibly; the worker goes on
-            logger.exception("sending post variant %s failed", vid)
-            continue
-        counts[{"sent": "sent", "failed": "failed"}.get(state, "retry")] += 1
+    counts.update(send_claimed(ids, worker=worker) if ids else {"sent": 0, "failed": 0, "retry": 0})
     return counts
 
 
