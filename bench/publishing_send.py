@@ -24,7 +24,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _benchlib as lib  # noqa: E402
+import _benchlib as lib
 
 DB = "dandelion_bench_publishing"
 NETWORK_DDL = ("CREATE TABLE IF NOT EXISTS bench_network (idem_key text PRIMARY KEY, calls int NOT NULL, "
