@@ -85,7 +85,7 @@ def seed(url: str, posts: int, due: int, due_at: dt.datetime) -> None:
               for i in range(4)]
     accounts = [SocialAccount.objects.create(network="webhook", connector="benchnet", handle=f"@bench{i}",
                                              external_id=f"bench-{i}", owner_unit=spokes[i % 4]) for i in range(20)]
-    later = due_at + dt.timedelta(days=1)
+    later = dt.datetime.now(dt.UTC) + dt.timedelta(days=1)
     t = time.perf_counter()
     batch = 5000
     import uuid
@@ -95,6 +95,7 @@ def seed(url: str, posts: int, due: int, due_at: dt.datetime) -> None:
         rows = []
         for i in range(start, start + n):
             when = due_at if i < due else later + dt.timedelta(seconds=(i * 37) % (30 * 86400))
+            when = min(when, later + dt.timedelta(days=29)) if i >= due else when
             rows.append(Post(unit=accounts[i % 20].owner_unit, text=f"Bench post {i}", state=PostState.SCHEDULED,
                              scheduled_at=when, schedule_timezone="UTC"))
         made = Post.objects.bulk_create(rows)
@@ -104,7 +105,7 @@ def seed(url: str, posts: int, due: int, due_at: dt.datetime) -> None:
     with connection.cursor() as cur:
         cur.execute(NETWORK_DDL)
         cur.execute("ANALYZE")
-    print(f"  seeded {posts:,} scheduled posts ({due:,} due at {due_at:%H:%M:%S} UTC) in "
+    print(f"  seeded {posts:,} scheduled posts ({due:,} to be due in the same second) in "
           f"{time.perf_counter() - t:.1f} s", flush=True)
 
 
@@ -118,7 +119,7 @@ def main() -> None:
     ap.add_argument("--lease", type=int, default=10, help="claim lease in seconds (dead worker's claims)")
     ap.add_argument("--latency-ms", type=float, default=0.0, help="simulated network latency per publish")
     ap.add_argument("--batch", type=int, default=100)
-    ap.add_argument("--lead", type=float, default=20.0, help="seconds between the end of seeding and the due time")
+    ap.add_argument("--lead", type=float, default=15.0, help="seconds between starting the workers and the due time")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
@@ -142,18 +143,21 @@ def main() -> None:
         lib.django_setup(url, env["DANDELION_VAR_DIR"])
         from django.db import connection
 
-        # the due time: the start of a minute, at least --lead seconds after seeding ends (estimated)
-        now = dt.datetime.now(dt.UTC)
-        due_at = (now + dt.timedelta(seconds=args.lead + args.posts / 4000)).replace(second=0, microsecond=0) \
-            + dt.timedelta(minutes=1)
-        seed(url, args.posts, args.due, due_at)
+        # the due posts are seeded at a marker time, moved to the real due time once the workers are up
+        marker = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
+        seed(url, args.posts, args.due, marker)
         stop = os.path.join(workdir, "stop")
         for _ in range(args.workers):
             procs.append(subprocess.Popen(
                 [sys.executable, __file__, "--worker", "--url", url, "--stop-file", stop, "--batch",
                  str(args.batch), "--latency-ms", str(args.latency_ms)], env=env, cwd=lib.REPO))
+        due_at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=args.lead)).replace(microsecond=0)
+        with connection.cursor() as cur:
+            cur.execute("UPDATE publishing_postvariant SET due_at = %s WHERE due_at = %s", [due_at, marker])
+            cur.execute("UPDATE publishing_post SET scheduled_at = %s WHERE scheduled_at = %s", [due_at, marker])
         wait = (due_at - dt.datetime.now(dt.UTC)).total_seconds()
-        print(f"  {args.workers} workers started; due time in {wait:.1f} s", flush=True)
+        print(f"  {args.workers} workers started; {args.due:,} posts due at {due_at:%H:%M:%S} UTC, in {wait:.1f} s",
+              flush=True)
         killed = None
         if args.kill:
             time.sleep(max(0.0, wait + args.kill_after))
