@@ -177,11 +177,14 @@ def main() -> None:
             cur.execute("SELECT count(*), coalesce(sum(calls), 0), count(*) FILTER (WHERE calls > 1) "
                         "FROM bench_network")
             rows, calls, resent = cur.fetchone()
+            # the post's time (a recovered variant's due_at moves to its recovery: not a due time)
             cur.execute("SELECT count(*) FROM bench_network n JOIN publishing_postvariant v "
-                        "ON v.idempotency_key = n.idem_key WHERE v.due_at > %s", [due_at])
+                        "ON v.idempotency_key = n.idem_key JOIN publishing_post p ON p.id = v.post_id "
+                        "WHERE p.scheduled_at > %s", [due_at])
             not_due = cur.fetchone()[0]
-            cur.execute("SELECT extract(epoch FROM n.first_at - v.due_at) FROM bench_network n "
-                        "JOIN publishing_postvariant v ON v.idempotency_key = n.idem_key")
+            cur.execute("SELECT extract(epoch FROM n.first_at - p.scheduled_at) FROM bench_network n "
+                        "JOIN publishing_postvariant v ON v.idempotency_key = n.idem_key "
+                        "JOIN publishing_post p ON p.id = v.post_id")
             lateness = [float(r[0]) for r in cur.fetchall()]
             cur.execute("SELECT count(*) FROM publishing_post WHERE state = 'published'")
             published = cur.fetchone()[0]
