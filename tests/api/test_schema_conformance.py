@@ -70,6 +70,20 @@ def rows(inbox, two_queues, post_hook):
         actor=admin, unit=inbox.france, title="Meetup", starts_at=start, ends_at=start + dt.timedelta(hours=2),
         capacity=10, place="Lyon", speakers=[{"name": "Ada", "is_guest": True}],
         agenda=[{"starts_at": start, "title": "Welcome", "speaker": "Ada"}])
+    from dandelion.publishing import services as publishing_services
+
+    pub_rule = publishing_services.create_rule(actor=admin, unit=inbox.hub, name="No rivals", kind="banned_terms",
+                                               params={"terms": ["Globex"]})
+    pub_workflow = publishing_services.create_workflow(actor=admin, unit=inbox.hub, name="Hub",
+                                                       steps=[{"role": "hub_admin"}])
+    draft = publishing_services.create_post(actor=inbox.users.fr_cm, unit=inbox.france, text="Bonjour Globex",
+                                            accounts=[inbox.fr_account])
+    publishing_services.run_post_checks(draft)
+    review = publishing_services.create_post(actor=inbox.users.fr_cm, unit=inbox.france, text="Bonjour",
+                                             accounts=[inbox.fr_account])
+    publishing_services.submit_post(review, actor=inbox.users.fr_cm)
+    publishing_services.approve_post(review, actor=admin, comment="ok")
+    pub_pause = publishing_services.pause_subtree(actor=admin, unit=inbox.spain, reason="Storm")
     return {
         "community-articles": [article.pk],
         "community-questions": [question.pk],
@@ -88,6 +102,10 @@ def rows(inbox, two_queues, post_hook):
         "teams": [inbox.fr_team.pk, inbox.vendor_team.pk],
         "webhooks": [hook.pk],
         "webhook-deliveries": [delivery.pk],
+        "posts": [draft.pk, review.pk],
+        "guideline-rules": [pub_rule.pk],
+        "workflows": [pub_workflow.pk],
+        "crisis-pauses": [pub_pause.pk],
     }
 
 

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "dandelion.webhooks",
     "dandelion.community",
     "dandelion.sso",
+    "dandelion.publishing",
 ]
 
 MIDDLEWARE = [
@@ -151,6 +152,8 @@ LOGOUT_REDIRECT_URL = "login"
 # link and voids the earlier ones).
 PASSWORD_RESET_TIMEOUT = env.int("DANDELION_PASSWORD_RESET_TIMEOUT", default=3 * 3600)
 DANDELION_INVITATION_DAYS = env.int("DANDELION_INVITATION_DAYS", default=7)
+# Publishing: how long a send claim holds before a dead worker's claim is taken over (docs/publishing.md).
+DANDELION_PUBLISH_CLAIM_LEASE_S = env.int("DANDELION_PUBLISH_CLAIM_LEASE_S", default=300)
 # The address people reach Dandelion at: links in e-mails sent outside a request (invitations) start with it.
 DANDELION_BASE_URL = env.str("DANDELION_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 
@@ -325,6 +328,8 @@ SPECTACULAR_SETTINGS = {
         "WebhookDeliveryStatusEnum": "dandelion.webhooks.choices.DeliveryStatus",
         # an account's status as read (as a client sets it: SocialAccountStatusEnum, archiving is its own action)
         "AccountStatusEnum": "dandelion.assets.choices.AccountStatus",
+        "PostStateEnum": "dandelion.publishing.choices.PostState",
+        "VariantStateEnum": "dandelion.publishing.choices.VariantState",
     },
 }
 

@@ -15,7 +15,8 @@ capability     Protocol                      methods
 ``reply``      ``ReplyConnector``            ``send_reply(account, reply) -> SentMessage``
 ``moderation`` ``ModerationConnector``       ``hide`` / ``unhide`` / ``delete`` / ``ban_author``
 ``metrics``    ``MetricsConnector``          ``fetch_metrics(account) -> AccountMetrics``
-``publishing`` ``PublishingConnector``       ``publish(account, post) -> SentMessage`` (declared only)
+``publishing`` ``PublishingConnector``       ``publish(account, post) -> SentMessage``;
+                                             ``delete_post(account, external_id) -> None``
 =============  ============================  ==========================================================
 
 Polling with a cursor: a connector that can resume where it stopped (IMAP UIDVALIDITY/UID, a feed's ETag and
@@ -204,11 +205,15 @@ class OutboundReply:
 
 @dataclass(frozen=True, slots=True)
 class OutboundPost:
-    """A post to publish (publishing capability; declared for the publishing issue)."""
+    """A post to publish (publishing capability). ``idempotency_key`` is stable across retries of the same post
+    variant: a connector whose network supports it passes it on (or looks the key up first), so a retry after a
+    worker died mid-send never posts twice. ``alt_texts`` match ``media_urls`` one for one."""
 
     text: str
     media_urls: Sequence[str] = ()
     link: str | None = None
+    idempotency_key: str | None = None
+    alt_texts: Sequence[str] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -356,9 +361,12 @@ class MetricsConnector(Protocol):
 
 @runtime_checkable
 class PublishingConnector(Protocol):
-    """Publishes a post on the account (declared now; implemented with the publishing issue)."""
+    """Publishes a post on the account, and deletes one it published. ``publish`` raises ``ConnectorError``
+    (``permanent=True`` for content the network refuses, bad credentials...)."""
 
     def publish(self, account: AccountRef, post: OutboundPost) -> SentMessage: ...
+
+    def delete_post(self, account: AccountRef, external_id: str) -> None: ...
 
 
 PROTOCOLS: Mapping[str, type] = MappingProxyType(

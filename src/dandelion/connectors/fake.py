@@ -77,6 +77,7 @@ class FakeStore:
     replies: list[SentReply] = field(default_factory=list)
     moderation: list[ModerationRecord] = field(default_factory=list)
     published: list[PublishedPost] = field(default_factory=list)
+    deleted_posts: list[tuple[int, str]] = field(default_factory=list)
     inbound: dict[int, list[InboundEvent]] = field(default_factory=dict)
     metrics: dict[int, AccountMetrics] = field(default_factory=dict)
     failures: list[_Failure] = field(default_factory=list)
@@ -233,10 +234,19 @@ class FakeConnector(Connector):
 
     def publish(self, account: AccountRef, post: OutboundPost) -> SentMessage:
         self._call("publish")
-        sent = SentMessage(external_id=next_id(), sent_at=utcnow())
         with _lock:
+            if post.idempotency_key:  # a retried publish answers with the post already made, like a network would
+                for done in STORE.published:
+                    if done.account_id == account.id and done.post.idempotency_key == post.idempotency_key:
+                        return done.sent
+            sent = SentMessage(external_id=next_id(), sent_at=utcnow())
             STORE.published.append(PublishedPost(account.id, post, sent))
         return sent
+
+    def delete_post(self, account: AccountRef, external_id: str) -> None:
+        self._call("delete_post")
+        with _lock:
+            STORE.deleted_posts.append((account.id, external_id))
 
 
 __all__ = [

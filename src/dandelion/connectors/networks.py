@@ -8,6 +8,7 @@ which any bridge (or the network's own webhook relay) can post to.
 from __future__ import annotations
 
 from dandelion.connectors.registry import NetworkSpec, register_network
+from dandelion.connectors.text_limits import TextRule, register_text_rule
 
 CATALOGUE: tuple[NetworkSpec, ...] = (
     NetworkSpec("facebook", "Facebook", "generic", "https://www.facebook.com/{handle}", "#1877F2"),
@@ -21,3 +22,19 @@ CATALOGUE: tuple[NetworkSpec, ...] = (
 
 for _spec in CATALOGUE:
     register_network(_spec)
+
+#: How each network counts a post's length (``text_limits``): its documented limit and counting method.
+TEXT_RULES: dict[str, TextRule] = {
+    "x": TextRule(280, "weighted", url_length=23),
+    "bluesky": TextRule(300, "graphemes"),
+    "mastodon": TextRule(500, "chars", url_length=23),
+    "threads": TextRule(500, "chars"),
+    "facebook": TextRule(63206, "chars"),
+    "instagram": TextRule(2200, "chars"),
+    "linkedin": TextRule(3000, "chars"),
+    "tiktok": TextRule(2200, "chars"),
+    "youtube": TextRule(5000, "chars"),
+}
+
+for _network, _rule in TEXT_RULES.items():
+    register_text_rule(_network, _rule)

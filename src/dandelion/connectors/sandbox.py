@@ -8,6 +8,7 @@ logged under ``dandelion.connectors.sandbox`` so an operator can see what would 
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Mapping
 from typing import ClassVar
@@ -20,6 +21,7 @@ from dandelion.connectors.base import (
     InboundEvent,
     ModerationAction,
     ModerationResult,
+    OutboundPost,
     OutboundReply,
     SentMessage,
     utcnow,
@@ -29,14 +31,21 @@ from dandelion.connectors.registry import register
 
 log = logging.getLogger(__name__)
 
+#: What the sandbox "published" in this process: external id -> (account id, SentMessage, OutboundPost).
+PUBLISHED: dict[str, tuple[int, SentMessage, OutboundPost]] = {}
+_published_lock = threading.Lock()
+
 
 @register
 class SandboxConnector(Connector):
-    """Inbound through the generic webhook; replies and moderation are accepted and logged, never sent."""
+    """Inbound through the generic webhook; replies, posts and moderation are accepted and logged, never sent.
+
+    ``PUBLISHED`` keeps what this process "published" (idempotency key -> the post), so a retried publish answers
+    with the same id, as a network honouring idempotency keys would, and demos and tests can read it back."""
 
     key = "sandbox"
     label = "Sandbox (demo and training: nothing is sent)"
-    capabilities = frozenset({Capability.INBOUND, Capability.REPLY, Capability.MODERATION})
+    capabilities = frozenset({Capability.INBOUND, Capability.REPLY, Capability.MODERATION, Capability.PUBLISHING})
     config_schema: ClassVar[Mapping[str, ConfigField]] = {}
 
     def parse_webhook(self, account: AccountRef, body: bytes, headers: Mapping[str, str]) -> list[InboundEvent]:
@@ -48,6 +57,24 @@ class SandboxConnector(Connector):
         log.info("sandbox reply on %s (account %s) in reply to %s: %d chars", account.handle, account.id,
                  reply.in_reply_to, len(reply.text))
         return SentMessage(external_id=external_id, sent_at=utcnow())
+
+    def publish(self, account: AccountRef, post: OutboundPost) -> SentMessage:
+        key = post.idempotency_key or uuid.uuid4().hex
+        external_id = f"sandbox-post-{uuid.uuid5(uuid.NAMESPACE_URL, f'{account.id}:{key}').hex[:16]}"
+        with _published_lock:
+            known = PUBLISHED.get(external_id)
+            if known is not None:
+                return known[1]
+            sent = SentMessage(external_id=external_id, sent_at=utcnow())
+            PUBLISHED[external_id] = (account.id, sent, post)
+        log.info("sandbox post on %s (account %s): %d chars, %d media", account.handle, account.id,
+                 len(post.text), len(post.media_urls))
+        return sent
+
+    def delete_post(self, account: AccountRef, external_id: str) -> None:
+        with _published_lock:
+            PUBLISHED.pop(external_id, None)
+        log.info("sandbox delete of post %s on %s (account %s)", external_id, account.handle, account.id)
 
     def _moderate(self, action: ModerationAction, account: AccountRef, target: str) -> ModerationResult:
         log.info("sandbox %s of %s on %s (account %s)", action, target, account.handle, account.id)

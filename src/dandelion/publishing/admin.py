@@ -1,0 +1,48 @@
+from django.contrib import admin
+
+from dandelion.publishing.models import (
+    Approval,
+    CrisisPause,
+    GuidelineRule,
+    Post,
+    PostMedia,
+    PostVariant,
+    Workflow,
+    WorkflowStep,
+)
+
+
+class VariantInline(admin.TabularInline):
+    model = PostVariant
+    extra = 0
+    readonly_fields = ("idempotency_key", "external_id", "attempts", "claimed_at", "claimed_by", "sent_at")
+
+
+@admin.register(Post)
+class PostAdmin(admin.ModelAdmin):
+    list_display = ("__str__", "unit", "state", "scheduled_at", "author")
+    list_filter = ("state",)
+    search_fields = ("title", "text")
+    inlines = (VariantInline,)
+
+
+class StepInline(admin.TabularInline):
+    model = WorkflowStep
+    extra = 0
+
+
+@admin.register(Workflow)
+class WorkflowAdmin(admin.ModelAdmin):
+    list_display = ("name", "unit", "is_active")
+    inlines = (StepInline,)
+
+
+@admin.register(GuidelineRule)
+class GuidelineRuleAdmin(admin.ModelAdmin):
+    list_display = ("name", "unit", "kind", "severity", "is_active")
+    list_filter = ("kind", "severity")
+
+
+admin.site.register(CrisisPause)
+admin.site.register(Approval)
+admin.site.register(PostMedia)

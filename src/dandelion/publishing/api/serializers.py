@@ -1,0 +1,160 @@
+"""The publishing API's serializers: reads, and the inputs of each write (validated here, executed by services)."""
+
+from __future__ import annotations
+
+from rest_framework import serializers
+
+from dandelion.assets.models import SocialAccount
+from dandelion.orgs.models import OrgUnit
+from dandelion.publishing.choices import RuleKind, Severity, StepMode
+from dandelion.publishing.models import (
+    Approval,
+    CrisisPause,
+    GuidelineRule,
+    Post,
+    PostVariant,
+    Workflow,
+    WorkflowStep,
+)
+
+
+class _Visible(serializers.PrimaryKeyRelatedField):
+    """A reference to a row the requester may see: anything else is reported as "does not exist"."""
+
+    def get_queryset(self):
+        qs = super().get_queryset()
+        request = self.context.get("request")
+        return qs.restrict(request.user, "view") if request is not None else qs.none()
+
+
+class PostVariantSerializer(serializers.ModelSerializer):
+    network = serializers.CharField(source="account.network", read_only=True)
+    handle = serializers.CharField(source="account.handle", read_only=True)
+
+    class Meta:
+        model = PostVariant
+        fields = ["id", "account", "network", "handle", "text", "state", "due_at", "external_id", "external_url",
+                  "attempts", "sent_at", "last_error"]
+        read_only_fields = fields
+
+
+class ApprovalSerializer(serializers.ModelSerializer):
+    user = serializers.StringRelatedField(allow_null=True)
+
+    class Meta:
+        model = Approval
+        fields = ["id", "review_round", "step_order", "user", "decision", "comment", "created_at"]
+        read_only_fields = fields
+
+
+class CheckResultSerializer(serializers.Serializer):
+    rule_id = serializers.IntegerField(allow_null=True)
+    rule = serializers.CharField()
+    kind = serializers.CharField()
+    severity = serializers.ChoiceField(choices=Severity.choices)
+    message = serializers.CharField()
+    account_id = serializers.IntegerField(allow_null=True)
+    field = serializers.CharField()
+
+
+class PostSerializer(serializers.ModelSerializer):
+    variants = PostVariantSerializer(many=True, read_only=True)
+    approvals = ApprovalSerializer(many=True, read_only=True)
+    checks = CheckResultSerializer(many=True, read_only=True)
+    author = serializers.StringRelatedField(allow_null=True)
+
+    class Meta:
+        model = Post
+        fields = ["id", "unit", "author", "title", "text", "state", "is_sponsored", "scheduled_at",
+                  "schedule_timezone", "workflow", "review_round", "needs_extra_approval", "checks", "checked_at",
+                  "guideline_version", "last_error", "published_at", "variants", "approvals", "created_at",
+                  "updated_at"]
+        read_only_fields = fields
+
+
+class VariantInputSerializer(serializers.Serializer):
+    account = _Visible(queryset=SocialAccount.objects.all())
+    text = serializers.CharField(max_length=20000, allow_blank=True, required=False, default="")
+
+
+class PostWriteSerializer(serializers.Serializer):
+    unit = _Visible(queryset=OrgUnit.objects.all())
+    title = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    text = serializers.CharField(max_length=20000)
+    is_sponsored = serializers.BooleanField(required=False, default=False)
+    variants = VariantInputSerializer(many=True, help_text="One per account; an empty text uses the main text.")
+    scheduled_local = serializers.DateTimeField(
+        required=False, allow_null=True, default=None, default_timezone=None,
+        help_text="Wall-clock time in the accounts' time zone (no offset), e.g. 2026-03-29T09:00:00.")
+
+    def to_service(self, data: dict) -> dict:
+        variants = data.pop("variants")
+        data["accounts"] = [v["account"] for v in variants]
+        data["variant_texts"] = {v["account"].pk: v.get("text", "") for v in variants}
+        return data
+
+
+class PostUpdateSerializer(PostWriteSerializer):
+    unit = None  # type: ignore[assignment]  # a post stays in its unit
+    text = serializers.CharField(max_length=20000, required=False)
+    variants = VariantInputSerializer(many=True, required=False)
+    clear_schedule = serializers.BooleanField(required=False, default=False)
+
+    def to_service(self, data: dict) -> dict:
+        if "variants" in data:
+            return super().to_service(data)
+        return data
+
+
+class CommentSerializer(serializers.Serializer):
+    comment = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+
+
+class ScheduleSerializer(serializers.Serializer):
+    scheduled_local = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                                default_timezone=None,
+                                                help_text="Wall-clock time in the accounts' zone; empty: now.")
+
+
+class GuidelineRuleSerializer(serializers.ModelSerializer):
+    unit = _Visible(queryset=OrgUnit.objects.all())
+    kind = serializers.ChoiceField(choices=RuleKind.choices)
+    severity = serializers.ChoiceField(choices=Severity.choices, required=False, default=Severity.BLOCK)
+    params = serializers.JSONField(required=False, default=dict)
+
+    class Meta:
+        model = GuidelineRule
+        fields = ["id", "unit", "name", "kind", "severity", "params", "message", "guideline", "is_active",
+                  "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class WorkflowStepSerializer(serializers.ModelSerializer):
+    mode = serializers.ChoiceField(choices=StepMode.choices, required=False, default=StepMode.ANY)
+
+    class Meta:
+        model = WorkflowStep
+        fields = ["order", "name", "role", "mode"]
+        read_only_fields = ["order"]
+        extra_kwargs = {"name": {"required": False}}
+
+
+class WorkflowSerializer(serializers.ModelSerializer):
+    unit = _Visible(queryset=OrgUnit.objects.all())
+    steps = WorkflowStepSerializer(many=True)
+
+    class Meta:
+        model = Workflow
+        fields = ["id", "unit", "name", "is_active", "steps", "created_at", "updated_at"]
+        read_only_fields = ["id", "created_at", "updated_at"]
+
+
+class CrisisPauseSerializer(serializers.ModelSerializer):
+    unit = _Visible(queryset=OrgUnit.objects.all())
+    started_by = serializers.StringRelatedField(allow_null=True)
+    ended_by = serializers.StringRelatedField(allow_null=True)
+
+    class Meta:
+        model = CrisisPause
+        fields = ["id", "unit", "reason", "started_at", "started_by", "ended_at", "ended_by", "posts_paused"]
+        read_only_fields = ["id", "started_at", "started_by", "ended_at", "ended_by", "posts_paused"]

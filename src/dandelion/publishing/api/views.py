@@ -1,0 +1,155 @@
+"""``/api/v1/posts/``, ``guideline-rules/``, ``workflows/``, ``crisis-pauses/``: reads restricted, writes through
+the publishing services."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import status
+from rest_framework.decorators import action
+from rest_framework.exceptions import PermissionDenied
+
+from dandelion.api.viewsets import ServiceCreateMixin, ServiceModelViewSet, ServiceUpdateMixin, ServiceViewSet
+from dandelion.core.permissions import has_perm
+from dandelion.publishing import services
+from dandelion.publishing.api.serializers import (
+    CheckResultSerializer,
+    CommentSerializer,
+    CrisisPauseSerializer,
+    GuidelineRuleSerializer,
+    PostSerializer,
+    PostUpdateSerializer,
+    PostWriteSerializer,
+    ScheduleSerializer,
+    WorkflowSerializer,
+)
+from dandelion.publishing.models import CrisisPause, GuidelineRule, Post, Workflow
+
+
+@extend_schema_view(
+    list=extend_schema(summary="List posts within your scope"),
+    retrieve=extend_schema(summary="One post with its variants, checks and approvals"),
+    create=extend_schema(summary="Draft a post", request=PostWriteSerializer),
+    update=extend_schema(summary="Edit a post (an approved one goes back to review)", request=PostUpdateSerializer),
+    partial_update=extend_schema(summary="Edit some fields of a post", request=PostUpdateSerializer),
+)
+class PostViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
+    """Posts. Transitions are actions: submit, approve, request-changes, schedule, cancel, checks."""
+
+    queryset = (Post.objects.select_related("unit", "author")
+                .prefetch_related("variants__account", "approvals__user"))
+    serializer_class = PostSerializer
+    write_serializers = {"create": PostWriteSerializer, "update": PostUpdateSerializer,
+                         "partial_update": PostUpdateSerializer}
+    service_calls = {"create": services.create_post, "update": services.update_post}
+    filterset_fields = ["state"]
+    search_fields = ["title", "text"]
+    ordering_fields = ["created_at", "scheduled_at", "state"]
+    ordering = ["-created_at"]
+    lookup_value_regex = r"\d+"
+    create_permission = services.PERM_ADD
+    create_denied_message = "You may not draft posts."
+    write_action = "change"
+
+    def service_data(self, data: dict) -> dict:
+        serializer = self.get_serializer_class()()
+        return serializer.to_service(dict(data))
+
+    def _act(self, perm: str):
+        post = self.get_object()
+        if not has_perm(self.request.user, perm, post.unit):
+            raise PermissionDenied("You may not do this on this post.")
+        return post
+
+    @extend_schema(request=None, responses=PostSerializer, summary="Submit a draft (the checks run first)")
+    @action(detail=True, methods=["post"])
+    def submit(self, request, pk=None):
+        post = self._act(services.PERM_CHANGE)
+        return self.respond(services.submit_post(post, actor=request.user))
+
+    @extend_schema(request=CommentSerializer, responses=PostSerializer, summary="Approve the current step")
+    @action(detail=True, methods=["post"])
+    def approve(self, request, pk=None):
+        post = self._act(services.PERM_APPROVE)
+        data = self.validated(CommentSerializer)
+        return self.respond(services.approve_post(post, actor=request.user, comment=data["comment"]))
+
+    @extend_schema(request=CommentSerializer, responses=PostSerializer, summary="Send back with changes to make")
+    @action(detail=True, methods=["post"], url_path="request-changes")
+    def request_changes(self, request, pk=None):
+        post = self._act(services.PERM_APPROVE)
+        data = self.validated(CommentSerializer)
+        return self.respond(services.request_changes(post, actor=request.user, comment=data["comment"]))
+
+    @extend_schema(request=ScheduleSerializer, responses=PostSerializer, summary="Schedule an approved post")
+    @action(detail=True, methods=["post"])
+    def schedule(self, request, pk=None):
+        post = self._act(services.PERM_CHANGE)
+        data = self.validated(ScheduleSerializer)
+        return self.respond(services.schedule_post(post, actor=request.user,
+                                                   scheduled_local=data["scheduled_local"]))
+
+    @extend_schema(request=CommentSerializer, responses=PostSerializer, summary="Cancel a post")
+    @action(detail=True, methods=["post"])
+    def cancel(self, request, pk=None):
+        post = self._act(services.PERM_CHANGE)
+        data = self.validated(CommentSerializer)
+        return self.respond(services.cancel_post(post, actor=request.user, reason=data["comment"]))
+
+    @extend_schema(request=None, responses=CheckResultSerializer(many=True), summary="Run the guideline checks")
+    @action(detail=True, methods=["post"])
+    def checks(self, request, pk=None):
+        post = self._act(services.PERM_CHANGE)
+        results = services.run_post_checks(post)
+        return self.respond(results, serializer_class=lambda r, **kw: CheckResultSerializer(r, many=True, **kw))
+
+
+class GuidelineRuleViewSet(ServiceModelViewSet):
+    """The hub's guideline rules (each applies to its unit's subtree)."""
+
+    queryset = GuidelineRule.objects.select_related("unit")
+    serializer_class = GuidelineRuleSerializer
+    service_calls = {"create": services.create_rule, "update": services.update_rule,
+                     "destroy": services.delete_rule}
+    lookup_value_regex = r"\d+"
+    create_permission = "publishing.add_guidelinerule"
+    create_denied_message = "You may not write guideline rules."
+    write_action = "change"
+
+
+class WorkflowViewSet(ServiceModelViewSet):
+    """Approval workflows: a unit subtree, ordered steps (a role; any or all of its holders)."""
+
+    queryset = Workflow.objects.select_related("unit").prefetch_related("steps")
+    serializer_class = WorkflowSerializer
+    service_calls = {"create": services.create_workflow, "update": services.update_workflow,
+                     "destroy": services.delete_workflow}
+    lookup_value_regex = r"\d+"
+    create_permission = "publishing.add_workflow"
+    create_denied_message = "You may not write workflows."
+    write_action = "change"
+
+    def service_data(self, data: dict) -> dict:
+        if "steps" in data:
+            data["steps"] = [dict(s) for s in data["steps"]]
+        return data
+
+
+class CrisisPauseViewSet(ServiceCreateMixin, ServiceViewSet):
+    """Crisis pauses: create one to hold every scheduled post of a subtree; ``resume`` ends it."""
+
+    queryset = CrisisPause.objects.select_related("unit", "started_by", "ended_by")
+    serializer_class = CrisisPauseSerializer
+    service_calls = {"create": services.pause_subtree}
+    lookup_value_regex = r"\d+"
+    create_permission = services.PERM_PAUSE
+    create_denied_message = "You may not pause publishing."
+
+    @extend_schema(request=None, responses=CrisisPauseSerializer, summary="End the pause")
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        pause = self.get_object()
+        if not has_perm(request.user, services.PERM_RESUME, pause.unit):
+            raise PermissionDenied("You may not resume this pause.")
+        services.resume_pause(pause, actor=request.user)
+        pause.refresh_from_db()
+        return self.respond(pause, status.HTTP_200_OK)

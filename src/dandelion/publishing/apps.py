@@ -1,0 +1,24 @@
+from django.utils.translation import gettext_lazy as _
+
+from dandelion.core import plugins
+
+
+class PublishingConfig(plugins.DandelionAppConfig):
+    name = "dandelion.publishing"
+    label = "publishing"
+    verbose_name = "Publishing"
+    nav = (plugins.NavEntry(_("Publishing"), "publishing:post-list", order=45),)
+    role_grants = {
+        # spoke admins get add/change/delete of every publishing model from the base grants; approving is named
+        "spoke_admin": ("publishing.approve_post",),
+        "community_manager": ("publishing.add_post", "publishing.change_post", "publishing.approve_post"),
+        "pr_manager": ("publishing.approve_post",),
+    }
+    api_routes = (
+        plugins.ApiRoute("posts", "dandelion.publishing.api.views.PostViewSet", "post"),
+        plugins.ApiRoute("guideline-rules", "dandelion.publishing.api.views.GuidelineRuleViewSet", "guidelinerule"),
+        plugins.ApiRoute("workflows", "dandelion.publishing.api.views.WorkflowViewSet", "workflow"),
+        plugins.ApiRoute("crisis-pauses", "dandelion.publishing.api.views.CrisisPauseViewSet", "crisispause"),
+    )
+    demo_seed = "dandelion.publishing.demo.seed"
+    demo_after = ("orgs", "assets")

@@ -1,0 +1,94 @@
+"""Forms of the publishing UI: they validate the input's shape; the services apply the rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dandelion.assets.models import SocialAccount
+from dandelion.core.permissions import has_perm
+from dandelion.orgs.models import OrgUnit
+from dandelion.publishing import services
+
+DATETIME_LOCAL = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class WallClockField(forms.DateTimeField):
+    """A date and time as typed, with no time zone: the service reads it in the accounts' zone (so it can tell a
+    time that the clocks skip)."""
+
+    def to_python(self, value):
+        result = super().to_python(value)
+        if result is not None and timezone.is_aware(result):
+            result = timezone.make_naive(result)
+        return result
+
+
+def units_allowing(user, perm: str):
+    return [u for u in OrgUnit.objects.restrict(user, "view").filter(is_active=True).order_by("path")
+            if has_perm(user, perm, u)]
+
+
+class AccountChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj: SocialAccount) -> str:
+        return f"{obj.network_label} {obj.handle} ({obj.owner_unit.name})"
+
+
+class PostForm(forms.Form):
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("Unit"))
+    accounts = AccountChoiceField(queryset=SocialAccount.objects.none(), widget=forms.CheckboxSelectMultiple,
+                                  label=_("Accounts"))
+    title = forms.CharField(max_length=200, required=False, label=_("Internal title"))
+    text = forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 6}), label=_("Text"))
+    is_sponsored = forms.BooleanField(required=False, label=_("Sponsored (needs its disclosure)"))
+    scheduled_local = WallClockField(required=False, widget=DATETIME_LOCAL, label=_("Publish at"),
+                                          input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+                                          help_text=_("In the accounts' time zone. Empty: when approved."))
+
+    def __init__(self, *args, user, post=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.post = post
+        units = units_allowing(user, services.PERM_ADD if post is None else services.PERM_CHANGE)
+        self.fields["unit"].queryset = OrgUnit.objects.filter(pk__in=[u.pk for u in units])
+        if len(units) == 1 and not self.is_bound:
+            self.fields["unit"].initial = units[0].pk
+        self.fields["accounts"].queryset = (SocialAccount.objects.restrict(user, "view").live()
+                                            .select_related("owner_unit").order_by("owner_unit__path", "handle"))
+        if post is not None:
+            del self.fields["unit"]
+            for variant in post.variants.select_related("account"):
+                name = f"variant_{variant.account_id}"
+                self.fields[name] = forms.CharField(
+                    max_length=20000, required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                    label=_("Text for %(account)s (empty: the main text)") % {
+                        "account": f"{variant.account.network_label} {variant.account.handle}"},
+                    initial=variant.text)
+
+    def variant_texts(self) -> dict[int, str]:
+        return {int(name.split("_", 1)[1]): value or "" for name, value in self.cleaned_data.items()
+                if name.startswith("variant_")}
+
+    def variant_fields(self):
+        return [self[name] for name in self.fields if name.startswith("variant_")]
+
+
+class CommentForm(forms.Form):
+    comment = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                              label=_("Comment"))
+
+
+class ScheduleForm(forms.Form):
+    scheduled_local = WallClockField(required=False, widget=DATETIME_LOCAL, label=_("Publish at"),
+                                          input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+                                          help_text=_("Empty: now."))
+
+
+class PauseForm(forms.Form):
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("Pause every scheduled post of"))
+    reason = forms.CharField(max_length=500, label=_("Reason"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = OrgUnit.objects.filter(
+            pk__in=[u.pk for u in units_allowing(user, services.PERM_PAUSE)])

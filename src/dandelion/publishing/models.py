@@ -1,0 +1,279 @@
+"""Posts, their per-account variants and media, guideline rules, approval workflows and crisis pauses."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+
+from dandelion.core.models import TimeStampedModel
+from dandelion.core.querysets import OrgScope, RestrictedManager
+from dandelion.publishing.choices import (
+    Decision,
+    PostState,
+    RuleKind,
+    Severity,
+    StepMode,
+    VariantState,
+)
+
+
+class Post(TimeStampedModel):
+    """A post drafted in a unit for one or many of its accounts: a main text, one variant per account.
+
+    ``scheduled_at`` is stored in UTC; ``schedule_timezone`` is the zone it was entered in (the accounts' unit's).
+    ``review_round`` grows each time the post goes back to review: approvals of earlier rounds no longer count.
+    ``checks`` keep the last guideline check results (run on submit and again before sending)."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="posts")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="posts")
+    title = models.CharField(max_length=200, blank=True, help_text="Internal label, never published.")
+    text = models.TextField(max_length=20000)
+    state = models.CharField(max_length=20, choices=PostState.choices, default=PostState.DRAFT, db_index=True)
+    is_sponsored = models.BooleanField(default=False, help_text="Sponsored content needs its disclosure.")
+    scheduled_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    schedule_timezone = models.CharField(max_length=64, blank=True)
+    workflow = models.ForeignKey("publishing.Workflow", null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="posts")
+    review_round = models.PositiveIntegerField(default=0)
+    needs_extra_approval = models.BooleanField(default=False)
+    checks = models.JSONField(default=list, blank=True, editable=False)
+    checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    guideline_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=500, blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("-created_at",)
+        indexes = [models.Index(fields=["unit", "state"])]
+
+    def __str__(self) -> str:
+        return self.title or (self.text[:60] + ("…" if len(self.text) > 60 else ""))
+
+    def get_absolute_url(self) -> str:
+        return reverse("publishing:post-detail", args=[self.pk])
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+
+class PostVariant(models.Model):
+    """The post as it goes to one account: the main text or an override, and what sending it did.
+
+    ``idempotency_key`` travels with every attempt so a retry never posts twice; ``due_at`` is when the send job
+    may next claim it (the schedule, then the retry backoff). A claim is a conditional UPDATE of ``state``."""
+
+    org_scope = OrgScope(path="post__unit__path")
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="variants")
+    account = models.ForeignKey("assets.SocialAccount", on_delete=models.PROTECT, related_name="post_variants")
+    text = models.TextField(max_length=20000, blank=True, help_text="Empty: the post's main text.")
+    state = models.CharField(max_length=20, choices=VariantState.choices, default=VariantState.PENDING)
+    due_at = models.DateTimeField(null=True, blank=True)
+    idempotency_key = models.CharField(max_length=64, unique=True, default="", editable=False)
+    external_id = models.CharField(max_length=200, blank=True)
+    external_url = models.URLField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=200, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("post_id", "id")
+        constraints = [models.UniqueConstraint(fields=["post", "account"], name="uniq_variant_post_account")]
+        indexes = [models.Index(fields=["state", "due_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.post} → {self.account}"
+
+    def save(self, *args, **kwargs):
+        if not self.idempotency_key:
+            self.idempotency_key = uuid.uuid4().hex
+        super().save(*args, **kwargs)
+
+    def get_absolute_url(self) -> str:
+        return self.post.get_absolute_url()
+
+    @property
+    def effective_text(self) -> str:
+        return self.text or self.post.text
+
+    @property
+    def audit_unit(self):
+        return self.post.unit
+
+
+class PostMedia(models.Model):
+    """An image attached to a post, with its alt text (required before the post may go out)."""
+
+    org_scope = OrgScope(path="post__unit__path")
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="media")
+    file = models.FileField(upload_to="publishing/%Y/%m/")
+    alt_text = models.CharField(max_length=1500, blank=True)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("post_id", "position", "id")
+
+    def __str__(self) -> str:
+        return self.alt_text[:60] or self.file.name
+
+    def get_absolute_url(self) -> str:
+        return self.post.get_absolute_url()
+
+
+class GuidelineRule(TimeStampedModel):
+    """One automatic guideline check, written by the hub as data and applied to a unit's whole subtree.
+
+    ``params`` by kind: terms ``{"terms": [...]}``; disclosure ``{"terms": ["#ad", "#pub"]}``; domains
+    ``{"domains": ["example.com"]}``; maxima ``{"max": 3}``; alt text and language take none."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="guideline_rules")
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=30, choices=RuleKind.choices)
+    severity = models.CharField(max_length=20, choices=Severity.choices, default=Severity.BLOCK)
+    params = models.JSONField(default=dict, blank=True)
+    message = models.CharField(max_length=300, blank=True, help_text="Shown to the author when the rule fires.")
+    guideline = models.ForeignKey("orgs.Guideline", null=True, blank=True, on_delete=models.SET_NULL,
+                                  related_name="+", help_text="The guidelines version this rule enforces.")
+    is_active = models.BooleanField(default=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("unit__path", "name")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("publishing:rule-list") + f"#rule-{self.pk}"
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+
+class Workflow(TimeStampedModel):
+    """An approval workflow bound to a unit's subtree: ordered steps. The deepest active workflow above a post's
+    unit applies to it; a post with none needs no approval (but the extra step when a check asks for it)."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="workflows")
+    name = models.CharField(max_length=200)
+    is_active = models.BooleanField(default=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("unit__path", "name")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("publishing:workflow-list") + f"#workflow-{self.pk}"
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+
+class WorkflowStep(models.Model):
+    """One step: approved by people holding ``role`` on the post's unit or above, any one of them or all."""
+
+    org_scope = OrgScope(path="workflow__unit__path")
+
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="steps")
+    order = models.PositiveSmallIntegerField()
+    name = models.CharField(max_length=200)
+    role = models.CharField(max_length=30)
+    mode = models.CharField(max_length=10, choices=StepMode.choices, default=StepMode.ANY)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("workflow_id", "order")
+        constraints = [models.UniqueConstraint(fields=["workflow", "order"], name="uniq_step_order")]
+
+    def __str__(self) -> str:
+        return f"{self.order}. {self.name}"
+
+    def get_absolute_url(self) -> str:
+        return self.workflow.get_absolute_url()
+
+
+class Approval(models.Model):
+    """A reviewer's decision or comment on a post in one review round (``step_order`` 0: the extra step)."""
+
+    org_scope = OrgScope(path="post__unit__path")
+
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="approvals")
+    review_round = models.PositiveIntegerField()
+    step_order = models.PositiveSmallIntegerField(null=True, blank=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    comment = models.TextField(blank=True, max_length=5000)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("post_id", "created_at", "id")
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} by {self.user}"
+
+    def get_absolute_url(self) -> str:
+        return self.post.get_absolute_url()
+
+
+class CrisisPause(models.Model):
+    """Every scheduled post of ``unit``'s subtree is held while the pause is active (``ended_at`` empty)."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="crisis_pauses")
+    reason = models.CharField(max_length=500)
+    started_at = models.DateTimeField()
+    started_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    ended_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    ended_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    posts_paused = models.PositiveIntegerField(default=0)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("-started_at",)
+
+    def __str__(self) -> str:
+        return f"Pause of {self.unit}: {self.reason[:60]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("publishing:pause-list") + f"#pause-{self.pk}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.ended_at is None
+
+    @property
+    def audit_unit(self):
+        return self.unit

@@ -1,0 +1,19 @@
+from django.urls import path
+
+from dandelion.publishing import views
+
+app_name = "publishing"
+
+urlpatterns = [
+    path("", views.post_list, name="post-list"),
+    path("new/", views.post_create, name="post-create"),
+    path("check/", views.post_check, name="post-check"),
+    path("calendar/", views.calendar, name="calendar"),
+    path("<int:pk>/", views.post_detail, name="post-detail"),
+    path("<int:pk>/edit/", views.post_edit, name="post-edit"),
+    path("<int:pk>/<str:verb>/", views.post_action, name="post-action"),
+    path("pauses/", views.pause_list, name="pause-list"),
+    path("pauses/<int:pk>/resume/", views.pause_resume, name="pause-resume"),
+    path("rules/", views.rule_list, name="rule-list"),
+    path("workflows/", views.workflow_list, name="workflow-list"),
+]

@@ -1,0 +1,293 @@
+"""The publishing UI: posts (list, editor with live checks, approval screen), a month calendar, crisis pauses,
+and read-only lists of the rules and workflows (written through the API or the admin)."""
+
+from __future__ import annotations
+
+import calendar as cal
+import datetime as dt
+from zoneinfo import ZoneInfo
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from dandelion.assets.models import SocialAccount
+from dandelion.connectors.text_limits import measure
+from dandelion.core.exceptions import DandelionError, PermissionDeniedError
+from dandelion.core.permissions import has_perm
+from dandelion.core.view_helpers import (
+    call_service,
+    confirm_then_act,
+    get_for,
+    get_visible,
+    paginate,
+    render_page_or_partial,
+    require,
+)
+from dandelion.publishing import services
+from dandelion.publishing.choices import PostState, Severity
+from dandelion.publishing.exceptions import GuidelineBlocked
+from dandelion.publishing.forms import CommentForm, PauseForm, PostForm, ScheduleForm, units_allowing
+from dandelion.publishing.models import CrisisPause, GuidelineRule, Post, Workflow
+
+
+def active_pauses_for(user):
+    """The active pauses concerning ``user``: on a unit they see, or above one of their units."""
+    from dandelion.core.permissions import get_grants
+
+    grant_paths = [g.unit_path for g in get_grants(user)]
+    rows = list(CrisisPause.objects.filter(ended_at__isnull=True).select_related("unit"))
+    if getattr(user, "is_superuser", False):
+        return rows
+    return [p for p in rows if any(gp.startswith(p.unit.path) or p.unit.path.startswith(gp) for gp in grant_paths)]
+
+
+def _base_context(request) -> dict:
+    return {"pauses": active_pauses_for(request.user)}
+
+
+@login_required
+def post_list(request):
+    require(request.user, "publishing.view_post")
+    qs = Post.objects.restrict(request.user, "view").select_related("unit", "author").prefetch_related(
+        "variants__account")
+    state = request.GET.get("state", "")
+    if state in PostState.values:
+        qs = qs.filter(state=state)
+    ctx = _base_context(request) | {
+        "page": paginate(request, qs), "state": state, "states": PostState.choices,
+        "can_add": has_perm(request.user, services.PERM_ADD)}
+    return render_page_or_partial(request, "publishing/post_list.html", "publishing/partials/_posts.html", ctx)
+
+
+def _editor_context(request, form, post=None) -> dict:
+    return _base_context(request) | {"form": form, "post": post,
+                                     "variant_fields": form.variant_fields() if post else []}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_create(request):
+    require(request.user, services.PERM_ADD)
+    form = PostForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        post, ok = call_service(request, services.create_post, form=form, unit=data["unit"], text=data["text"],
+                                accounts=list(data["accounts"]), title=data["title"],
+                                is_sponsored=data["is_sponsored"], scheduled_local=data["scheduled_local"])
+        if ok:
+            messages.success(request, _("Draft saved."))
+            return redirect(post.get_absolute_url())
+    return render(request, "publishing/post_form.html", _editor_context(request, form))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_edit(request, pk: int):
+    post = get_for(request, Post, pk, services.PERM_CHANGE)
+    initial = {"title": post.title, "text": post.text, "is_sponsored": post.is_sponsored,
+               "accounts": [v.account_id for v in post.variants.all()],
+               "scheduled_local": (services.local_schedule(post).replace(tzinfo=None)
+                                   if post.scheduled_at else None)}
+    form = PostForm(request.POST or None, user=request.user, post=post, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        _post, ok = call_service(request, services.update_post, post, form=form, text=data["text"],
+                             title=data["title"], is_sponsored=data["is_sponsored"],
+                             accounts=list(data["accounts"]), variant_texts=form.variant_texts(),
+                             scheduled_local=data["scheduled_local"],
+                             clear_schedule=data["scheduled_local"] is None)
+        if ok:
+            messages.success(request, _("Saved."))
+            return redirect(post.get_absolute_url())
+    return render(request, "publishing/post_form.html", _editor_context(request, form, post))
+
+
+@login_required
+@require_POST
+def post_check(request):
+    """The editor's live panel (HTMX): counts per network and the guideline checks of the unsaved text."""
+    require(request.user, services.PERM_ADD)
+    ids = [int(x) for x in request.POST.getlist("accounts") if x.isdigit()][:200]
+    accounts = list(SocialAccount.objects.restrict(request.user, "view").filter(pk__in=ids)
+                    .select_related("owner_unit"))
+    unit = None
+    unit_id = request.POST.get("unit") or ""
+    post_id = request.POST.get("post") or ""
+    if post_id.isdigit():
+        unit = get_visible(request, Post, int(post_id)).unit
+    elif unit_id.isdigit():
+        unit = next((u for u in units_allowing(request.user, services.PERM_ADD) if u.pk == int(unit_id)), None)
+    if unit is None and accounts:
+        unit = accounts[0].owner_unit
+    text = request.POST.get("text", "")[:20000]
+    variant_texts = {a.pk: request.POST.get(f"variant_{a.pk}", "")[:20000] for a in accounts}
+    results = []
+    if unit is not None:
+        results = services.preview_checks(unit=unit, text=text, accounts=accounts, variant_texts=variant_texts,
+                                          is_sponsored=bool(request.POST.get("is_sponsored")))
+    counts = [{"account": a, "measure": measure(a.network, variant_texts.get(a.pk) or text)} for a in accounts]
+    return render(request, "publishing/partials/_checks.html",
+                  {"results": [r.as_dict() for r in results], "counts": counts, "live": True})
+
+
+@login_required
+def post_detail(request, pk: int):
+    post = get_visible(request, Post.objects.select_related("unit", "author", "workflow"), pk)
+    variants = list(post.variants.select_related("account"))
+    steps = services.step_statuses(post) if post.state != PostState.DRAFT else []
+    user = request.user
+    can_change = has_perm(user, services.PERM_CHANGE, post.unit)
+    ctx = _base_context(request) | {
+        "post": post, "variants": [{"v": v, "measure": measure(v.account.network, v.effective_text)}
+                                   for v in variants],
+        "results": post.checks, "blocking": [r for r in post.checks if r.get("severity") == Severity.BLOCK],
+        "steps": steps, "approvals": post.approvals.select_related("user"),
+        "local_schedule": (services.local_schedule(post) or None) and
+                          services.local_schedule(post).strftime("%Y-%m-%d %H:%M"),  # type: ignore[union-attr]
+        "can_edit": can_change and post.state in (PostState.DRAFT, PostState.IN_REVIEW, PostState.APPROVED,
+                                                  PostState.SCHEDULED, PostState.PAUSED),
+        "can_submit": can_change and post.state == PostState.DRAFT,
+        "can_approve": services.may_approve(user, post),
+        "can_schedule": can_change and post.state in (PostState.APPROVED, PostState.PAUSED),
+        "can_cancel": can_change and post.state not in (PostState.PUBLISHED, PostState.FAILED,
+                                                        PostState.CANCELLED, PostState.SENDING),
+        "comment_form": CommentForm(), "schedule_form": ScheduleForm(),
+        "pause": services.active_pause_for(post.unit),
+    }
+    return render(request, "publishing/post_detail.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_action(request, pk: int, verb: str):
+    """The approval screen's buttons: submit, approve, request-changes, schedule, cancel, comment."""
+    perms = {"submit": services.PERM_CHANGE, "approve": services.PERM_APPROVE,
+             "request-changes": services.PERM_APPROVE, "schedule": services.PERM_CHANGE,
+             "cancel": services.PERM_CHANGE, "comment": "publishing.view_post"}
+    if verb not in perms:
+        raise Http404()
+    post = get_for(request, Post, pk, perms[verb])
+    back = redirect(post.get_absolute_url())
+    if verb == "cancel":
+        def act():
+            call_service(request, services.cancel_post, post)
+            return back
+        return confirm_then_act(request, act=act, title=_("Cancel this post?"),
+                                question=_("It will not be published. This cannot be undone."),
+                                cancel_url=post.get_absolute_url(), confirm_label=_("Cancel the post"))
+    if request.method != "POST":
+        return back
+    comment = CommentForm(request.POST)
+    comment.is_valid()
+    text = comment.cleaned_data.get("comment", "")
+    try:
+        if verb == "submit":
+            services.submit_post(post, actor=request.user)
+        elif verb == "approve":
+            services.approve_post(post, actor=request.user, comment=text)
+        elif verb == "request-changes":
+            services.request_changes(post, actor=request.user, comment=text)
+        elif verb == "comment":
+            services.comment_post(post, actor=request.user, comment=text)
+        elif verb == "schedule":
+            form = ScheduleForm(request.POST)
+            if not form.is_valid():
+                messages.error(request, _("Enter a valid date and time."))
+                return back
+            services.schedule_post(post, actor=request.user, scheduled_local=form.cleaned_data["scheduled_local"])
+    except PermissionDeniedError as err:
+        raise PermissionDenied(err.message) from err
+    except GuidelineBlocked as err:
+        messages.error(request, err.message)
+    except DandelionError as err:
+        messages.error(request, err.message)
+    return back
+
+
+@login_required
+def calendar(request):
+    """A month of scheduled and published posts, in the viewer's first unit's time zone, coloured by state."""
+    require(request.user, "publishing.view_post")
+    today = timezone.localdate()
+    try:
+        year, month = (int(x) for x in request.GET.get("month", "").split("-"))
+        first = dt.date(year, month, 1)
+    except ValueError:
+        first = today.replace(day=1)
+    zone = ZoneInfo(timezone.get_current_timezone_name())
+    start = dt.datetime.combine(first, dt.time(), tzinfo=zone)
+    last_day = cal.monthrange(first.year, first.month)[1]
+    end = start + dt.timedelta(days=last_day)
+    posts = (Post.objects.restrict(request.user, "view").filter(scheduled_at__gte=start, scheduled_at__lt=end)
+             .exclude(state=PostState.CANCELLED).select_related("unit").order_by("scheduled_at")[:1000])
+    by_day: dict[int, list] = {}
+    for post in posts:
+        by_day.setdefault(post.scheduled_at.astimezone(zone).day, []).append(post)
+    weeks = []
+    for week in cal.Calendar(firstweekday=0).monthdayscalendar(first.year, first.month):
+        weeks.append([{"day": d, "posts": by_day.get(d, []), "today": first.replace(day=d) == today if d else False}
+                      for d in week])
+    prev_month = (first - dt.timedelta(days=1)).replace(day=1)
+    next_month = (first + dt.timedelta(days=32)).replace(day=1)
+    ctx = _base_context(request) | {"weeks": weeks, "first": first, "prev": prev_month.strftime("%Y-%m"),
+                                    "next": next_month.strftime("%Y-%m"), "zone": str(zone)}
+    return render(request, "publishing/calendar.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pause_list(request):
+    require(request.user, "publishing.view_crisispause")
+    form = PauseForm(request.POST or None, user=request.user)
+    if request.method == "POST":
+        require(request.user, services.PERM_PAUSE)
+        if form.is_valid():
+            pause, ok = call_service(request, services.pause_subtree, form=form, unit=form.cleaned_data["unit"],
+                                     reason=form.cleaned_data["reason"])
+            if ok:
+                messages.warning(request, _("Publishing paused: %(n)d scheduled post(s) held.") % {
+                    "n": pause.posts_paused})
+                return redirect("publishing:pause-list")
+    pauses = CrisisPause.objects.restrict(request.user, "view").select_related("unit", "started_by", "ended_by")
+    ctx = _base_context(request) | {"form": form, "page": paginate(request, pauses),
+                                    "can_pause": has_perm(request.user, services.PERM_PAUSE)}
+    return render(request, "publishing/pause_list.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pause_resume(request, pk: int):
+    pause = get_for(request, CrisisPause, pk, services.PERM_RESUME)
+
+    def act():
+        counts, ok = call_service(request, services.resume_pause, pause)
+        if ok:
+            messages.success(request, _("Resumed: %(resumed)d post(s) scheduled again; %(fell_due)d fell due "
+                                        "during the pause and wait to be rescheduled or cancelled.") % counts)
+        return redirect(reverse("publishing:post-list") + "?state=paused")
+
+    return confirm_then_act(request, act=act, title=_("Resume publishing?"),
+                            question=_("Posts still ahead of their time go out as planned."),
+                            cancel_url=reverse("publishing:pause-list"), confirm_label=_("Resume"), danger=False)
+
+
+@login_required
+def rule_list(request):
+    require(request.user, "publishing.view_guidelinerule")
+    rules = GuidelineRule.objects.restrict(request.user, "view").select_related("unit")
+    return render(request, "publishing/rule_list.html", _base_context(request) | {"page": paginate(request, rules)})
+
+
+@login_required
+def workflow_list(request):
+    require(request.user, "publishing.view_workflow")
+    workflows = Workflow.objects.restrict(request.user, "view").select_related("unit").prefetch_related("steps")
+    return render(request, "publishing/workflow_list.html",
+                  _base_context(request) | {"page": paginate(request, workflows)})
