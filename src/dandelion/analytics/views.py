@@ -43,6 +43,18 @@ def _resolve(request):
         return None, exc.message
 
 
+def _selected(request, scope) -> dict:
+    """What the filter bar shows as chosen (the request's values, the resolved period)."""
+    def pk(name):
+        obj = getattr(scope, name, None) if scope else None
+        return obj.pk if obj is not None else None
+
+    return {"start": scope.period.start.isoformat() if scope else request.GET.get("start", "")[:20],
+            "end": scope.period.end.isoformat() if scope else request.GET.get("end", "")[:20],
+            "unit": pk("unit"), "team": pk("team"), "account": pk("account"),
+            "network": scope.network if scope else "", "language": scope.language if scope else ""}
+
+
 def _options(request) -> dict:
     """What the filter bar offers: the units, teams and accounts the viewer sees, their networks and languages."""
     from dandelion.assets.models import SocialAccount
@@ -97,7 +109,7 @@ def _charts(data: dict, by_unit: list[dict]) -> dict:
 @require_GET
 def dashboard(request):
     scope, error = _resolve(request)
-    context = {"scope": scope, "error": error, "themes": StoryTheme.choices, **_options(request)}
+    context = {"scope": scope, "error": error, "sel": _selected(request, scope), **_options(request)}
     if scope is None:
         return render(request, "analytics/dashboard.html", context, status=400)
     data = reports.dashboard(scope.queryset, scope.period)
@@ -121,7 +133,7 @@ def dashboard(request):
 @require_GET
 def leaderboard(request):
     scope, error = _resolve(request)
-    context = {"scope": scope, "error": error, **_options(request)}
+    context = {"scope": scope, "error": error, "sel": _selected(request, scope), **_options(request)}
     if scope is None:
         return render(request, "analytics/leaderboard.html", context, status=400)
     entries = reports.leaderboard(scope.queryset, leaderboard_accounts(request.user, scope), scope.period)
