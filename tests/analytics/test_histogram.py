@@ -3,6 +3,7 @@ percentile, whatever the split (so a region's p90 is its countries' merged, neve
 
 from __future__ import annotations
 
+import itertools
 import math
 
 from hypothesis import given, settings
@@ -19,7 +20,7 @@ durations = st.lists(st.floats(min_value=0, max_value=40 * 86400, allow_nan=Fals
 def test_percentile_of_merged_histograms_is_the_bucket_of_the_raw_percentile(values, cuts, q):
     bounds = sorted({0, len(values), *[c % (len(values) + 1) for c in cuts]})
     parts = []
-    for lo, hi in itertools_pairwise(bounds):
+    for lo, hi in itertools.pairwise(bounds):
         hist: dict[str, int] = {}
         for v in values[lo:hi]:
             histogram.add(hist, v)
@@ -27,10 +28,6 @@ def test_percentile_of_merged_histograms_is_the_bucket_of_the_raw_percentile(val
     merged = histogram.merge(parts)
     assert histogram.total(merged) == len(values)
     assert histogram.percentile_bucket(merged, q) == histogram.bucket_of(histogram.nearest_rank(values, q))
-
-
-def itertools_pairwise(seq):
-    return zip(seq, seq[1:], strict=False)
 
 
 @given(st.floats(min_value=0, max_value=2**31, allow_nan=False))

@@ -23,9 +23,8 @@ class StoryForm(forms.ModelForm):
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
         from dandelion.assets.models import SocialAccount
-        from dandelion.orgs.models import OrgUnit
-
         from dandelion.core.permissions import has_perm
+        from dandelion.orgs.models import OrgUnit
 
         visible = OrgUnit.objects.restrict(user, "view").order_by("path")
         allowed = [u.pk for u in visible if has_perm(user, "analytics.add_successstory", u)]

@@ -26,7 +26,7 @@ def bucket_of(seconds: float) -> int:
     if seconds < 1:
         return 0
     # floor(log_R(s)) + 1, corrected for floating point at the exact edges
-    index = int(math.floor(math.log(seconds) / _LOG_RATIO)) + 1
+    index = math.floor(math.log(seconds) / _LOG_RATIO) + 1
     if index > 1 and seconds < lower_edge(index):
         index -= 1
     elif seconds >= upper_edge(index):

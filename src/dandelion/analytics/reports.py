@@ -133,11 +133,16 @@ def compare(current: dict, previous: dict) -> list[dict]:
     return out
 
 
-def daily_series(rows: list[dict], period: Period) -> list[dict]:
+def day_cells(rows: list[dict]) -> dict[dt.date, Cell]:
     by_day: dict[dt.date, list[dict]] = defaultdict(list)
     for row in rows:
         by_day[row["day"]].append(row)
-    return [{"day": day.isoformat(), **figures(merge_cells(by_day.get(day, [])))} for day in period.dates()]
+    return {day: merge_cells(group) for day, group in by_day.items()}
+
+
+def daily_series(cells: dict[dt.date, Cell], period: Period) -> list[dict]:
+    empty = Cell()
+    return [{"day": day.isoformat(), **figures(cells.get(day, empty))} for day in period.dates()]
 
 
 def breakdown(rows: list[dict], key: str, labels: dict) -> list[dict]:
@@ -156,14 +161,15 @@ def dashboard(qs, period: Period) -> dict:
     both = fetch(qs, period.previous.start, period.end)
     current = [r for r in both if r["day"] >= period.start]
     previous = [r for r in both if r["day"] < period.start]
-    now, before = summary(current), summary(previous)
+    current_days = day_cells(current)
+    now, before = figures(merge_cells(current_days.values())), summary(previous)
     return {
         "period": {"start": period.start.isoformat(), "end": period.end.isoformat(), "days": period.days},
         "previous_period": {"start": period.previous.start.isoformat(), "end": period.previous.end.isoformat()},
         "current": now,
         "previous": before,
         "headline": compare(now, before),
-        "series": daily_series(current, period),
+        "series": daily_series(current_days, period),
         "rows": current,
         "empty": not current,
     }

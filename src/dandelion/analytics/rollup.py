@@ -155,12 +155,16 @@ def roll_up(inbound: Iterable[InboundRecord], conversations: Iterable[Conversati
 
 
 def merge_cells(cells: Iterable[Cell | dict]) -> Cell:
-    """The sum of cells (or of rows read back as dicts with the same names)."""
-    out = Cell()
+    """The sum of cells (or of rows read back as dicts with the same names). Hot path of every dashboard: plain
+    dict arithmetic, one Cell built at the end."""
+    sums = dict.fromkeys(COUNTERS, 0)
+    hists: dict[str, dict[str, int]] = {name: {} for name in HISTOGRAMS}
     for c in cells:
         values = c if isinstance(c, dict) else c.as_dict()
         for name in COUNTERS:
-            setattr(out, name, getattr(out, name) + int(values.get(name) or 0))
+            sums[name] += values.get(name) or 0
         for name in HISTOGRAMS:
-            histogram.merge_into(getattr(out, name), values.get(name) or {})
-    return out
+            target = hists[name]
+            for key, count in (values.get(name) or {}).items():
+                target[key] = target.get(key, 0) + count
+    return Cell(**sums, **hists)

@@ -66,8 +66,8 @@ def write_day(day: dt.date, cells: dict[tuple, Cell]) -> int:
     """Replace ``day``'s rows by ``cells`` in one transaction. Returns the number of rows written."""
     from dandelion.assets.models import SocialAccount
 
-    accounts = dict((pk, (unit, network)) for pk, unit, network in SocialAccount.objects.filter(
-        pk__in={key[0] for key in cells}).values_list("pk", "owner_unit_id", "network"))
+    accounts = {pk: (unit, network) for pk, unit, network in SocialAccount.objects.filter(
+        pk__in={key[0] for key in cells}).values_list("pk", "owner_unit_id", "network")}
     now = timezone.now()
     rows = [DailyRollup(day=day, account_id=account_id, team_id=team_id, language=language,
                         unit_id=accounts[account_id][0], network=accounts[account_id][1], computed_at=now,

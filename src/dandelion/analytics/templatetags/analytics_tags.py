@@ -33,7 +33,7 @@ def measure(value, name: str) -> str:
     """A headline value formatted for its measure."""
     if name.endswith("_s"):
         return duration(value)
-    if name.endswith("rate") or name.endswith("share"):
+    if name.endswith(("rate", "share")):
         return percent(value)
     return "—" if value is None else f"{value:,}".replace(",", " ")
 
