@@ -57,7 +57,21 @@ def rows(inbox, two_queues, post_hook):
     delivery = WebhookDelivery.objects.create(subscription=hook, event_id="e-1", event_type="conversation.created",
                                               payload={"type": "conversation.created"}, status="failed",
                                               attempts=3, response_code=500, error="HTTP 500")
+    import datetime as dt
+
+    from dandelion.analytics import services as analytics_services
+    from dandelion.analytics.models import DailyRollup
+    from dandelion.core.actors import SYSTEM
+
+    today = dt.date.today()
+    analytics_services.rebuild_days(today - dt.timedelta(days=2), today, actor=SYSTEM)
+    story = analytics_services.create_story(actor=admin, unit=inbox.france, title="Faster", body="*Evenings*",
+                                            before_start=today - dt.timedelta(days=14),
+                                            before_end=today - dt.timedelta(days=8),
+                                            after_start=today - dt.timedelta(days=7), after_end=today)
     return {
+        "analytics-rollups": list(DailyRollup.objects.values_list("pk", flat=True)[:3]),
+        "success-stories": [story.pk],
         "accounts": [inbox.fr_account.pk, inbox.es_account.pk, archived.pk],
         "audit-events": list(AuditEvent.objects.order_by("-id").values_list("pk", flat=True)[:3]),
         "canned-responses": [canned.pk],

@@ -61,7 +61,6 @@ def seed(demo: DemoContext) -> None:
     for team in Team.objects.order_by("pk"):
         teams.setdefault(team.unit_id, team.pk)
     done = set(DailyRollup.objects.filter(day__gte=first, day__lte=last).values_list("day", flat=True).distinct())
-    written = 0
     for offset in range(HISTORY_DAYS):
         day = first + dt.timedelta(days=offset)
         if day in done or not accounts:
@@ -75,8 +74,8 @@ def seed(demo: DemoContext) -> None:
             inbound += i
             conversations += c
             slas += s
-        written += services.write_day(day, roll_up(inbound, conversations, slas))
-    demo.counts["analytics rollup rows"] = written
+        services.write_day(day, roll_up(inbound, conversations, slas))
+    demo.counts["analytics rollup rows"] = DailyRollup.objects.filter(day__gte=first, day__lte=last).count()
 
     france = demo.units.get("france")
     author = demo.users.get(OWNERS_FRANCE) or demo.hub_admin
@@ -93,7 +92,7 @@ def seed(demo: DemoContext) -> None:
             after_start=last - dt.timedelta(days=27), after_end=last)
         services.submit_story(story, actor=author)
         services.feature_story(story, actor=demo.hub_admin)
-        demo.counts["success stories"] = 1
+    demo.counts["success stories"] = SuccessStory.objects.count()
 
 
 OWNERS_FRANCE = "clara.community"

@@ -29,6 +29,12 @@ class DailyRollupSerializer(serializers.ModelSerializer):
 class VisibleAccountField(serializers.PrimaryKeyRelatedField):
     """An account the requester may see: anything else "does not exist"."""
 
+    def __init__(self, **kwargs):
+        from dandelion.assets.models import SocialAccount
+
+        kwargs.setdefault("queryset", SocialAccount.objects.all())  # the schema's type; reads use get_queryset
+        super().__init__(**kwargs)
+
     def get_queryset(self):
         from dandelion.assets.models import SocialAccount
 
