@@ -25,16 +25,17 @@ import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(__file__))
-import _benchlib as lib  # noqa: E402
+import _benchlib as lib
 
 DB = "dandelion_bench_analytics"
 
 
 def build_org(n_units: int):
+    from tests.factories import UserFactory
+
     from dandelion.assets.models import SocialAccount
     from dandelion.orgs.choices import Role, UnitKind
     from dandelion.orgs.models import Membership, OrgUnit, Team
-    from tests.factories import UserFactory
 
     hub = OrgUnit.objects.create(name="Hub", slug="hub", kind=UnitKind.HUB)
     regions = [OrgUnit.objects.create(name=f"Region {r}", slug=f"region-{r}", kind=UnitKind.REGION, parent=hub)
@@ -142,7 +143,7 @@ def run(args) -> int:
     from dandelion.core.actors import SYSTEM
 
     settings.ALLOWED_HOSTS = ["*"]
-    hub, regions, accounts, admin = build_org(args.units)
+    _hub, regions, accounts, admin = build_org(args.units)
     today = dt.date.today()
     end = today - dt.timedelta(days=1)
     t = time.perf_counter()
