@@ -84,7 +84,21 @@ def rows(inbox, two_queues, post_hook):
     publishing_services.submit_post(review, actor=inbox.users.fr_cm)
     publishing_services.approve_post(review, actor=admin, comment="ok")
     pub_pause = publishing_services.pause_subtree(actor=admin, unit=inbox.spain, reason="Storm")
+    import datetime as dt
+
+    from dandelion.analytics import services as analytics_services
+    from dandelion.analytics.models import DailyRollup
+    from dandelion.core.actors import SYSTEM
+
+    today = dt.date.today()
+    analytics_services.rebuild_days(today - dt.timedelta(days=2), today, actor=SYSTEM)
+    story = analytics_services.create_story(actor=admin, unit=inbox.france, title="Faster", body="*Evenings*",
+                                            before_start=today - dt.timedelta(days=14),
+                                            before_end=today - dt.timedelta(days=8),
+                                            after_start=today - dt.timedelta(days=7), after_end=today)
     return {
+        "analytics-rollups": list(DailyRollup.objects.values_list("pk", flat=True)[:3]),
+        "success-stories": [story.pk],
         "community-articles": [article.pk],
         "community-questions": [question.pk],
         "community-gatherings": [gathering.pk],

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "dandelion.community",
     "dandelion.sso",
     "dandelion.publishing",
+    "dandelion.analytics",
 ]
 
 MIDDLEWARE = [

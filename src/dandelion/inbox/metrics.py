@@ -163,3 +163,27 @@ def inbox_metrics(*, user=None, since=None, until=None, group_by: str = "team") 
         "totals": total.as_dict(),
         "rows": [r.as_dict() for r in ordered],
     }
+
+
+# ---- the feed of the analytics rollups (analytics sits above the inbox and reads it only through these) ----
+
+ROLLUP_INBOUND_FIELDS = ("conversation__account_id", "conversation__team_id", "language", "sent_at", "needs_reply",
+                         "moderation_state", "replied", "spam", "abuse", "sentiment")
+ROLLUP_CONVERSATION_FIELDS = ("account_id", "team_id", "language", "first_inbound_at", "first_response_at",
+                              "resolved_at")
+
+
+def inbound_for_rollup(start: dt.datetime, end: dt.datetime):
+    """Every inbound message sent in ``[start, end)``, as tuples of ``ROLLUP_INBOUND_FIELDS`` (``moderation_state``
+    is True when visible). Unrestricted: the rollups are computed for the whole organisation and restricted when
+    read."""
+    return (Message.objects.filter(direction=Direction.INBOUND, sent_at__gte=start, sent_at__lt=end)
+            .order_by().values_list(*ROLLUP_INBOUND_FIELDS))
+
+
+def conversations_for_rollup(start: dt.datetime, end: dt.datetime):
+    """Every conversation whose first inbound message is in ``[start, end)``, as tuples of
+    ``ROLLUP_CONVERSATION_FIELDS``."""
+    return (Conversation.objects.filter(first_inbound_at__gte=start, first_inbound_at__lt=end)
+            .order_by().values_list(*ROLLUP_CONVERSATION_FIELDS))
+

@@ -1,0 +1,19 @@
+from django.contrib import admin
+
+from dandelion.analytics.models import DailyRollup, SuccessStory
+
+
+@admin.register(DailyRollup)
+class DailyRollupAdmin(admin.ModelAdmin):
+    list_display = ("day", "account", "team", "language", "inbound", "needs_reply", "answered", "computed_at")
+    list_filter = ("network", "language")
+    date_hierarchy = "day"
+    raw_id_fields = ("account", "unit", "team")
+
+
+@admin.register(SuccessStory)
+class SuccessStoryAdmin(admin.ModelAdmin):
+    list_display = ("title", "unit", "account", "theme", "status", "submitted_at", "featured_at")
+    list_filter = ("status", "theme")
+    search_fields = ("title", "body")
+    raw_id_fields = ("unit", "account", "author", "featured_by")

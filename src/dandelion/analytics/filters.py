@@ -1,0 +1,96 @@
+"""The dashboards' scope and filters, shared by the HTML views and the API: which rollup rows a request reads.
+
+``unit`` / ``team`` / ``account`` (ids) narrow to a subtree, a team or one account, each read through
+``restrict()`` (an id outside the caller's scope is a 404, as a missing one); ``network`` and ``language`` filter;
+``start`` / ``end`` give the period (``reports.parse_period``). Nothing given: every row the caller may see (the
+hub's roll-up over every spoke for a hub role)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.utils.translation import gettext as _
+
+from dandelion.analytics.exceptions import BadPeriod
+from dandelion.analytics.models import DailyRollup
+from dandelion.analytics.reports import Period, parse_period
+from dandelion.core.exceptions import NotFoundError, PermissionDeniedError
+from dandelion.core.permissions import has_perm
+
+PERM_VIEW = "analytics.view_dailyrollup"
+
+
+@dataclass
+class Scope:
+    queryset: object
+    period: Period
+    label: str
+    kind: str = "all"  # all / unit / team / account
+    unit: object = None
+    team: object = None
+    account: object = None
+    network: str = ""
+    language: str = ""
+    params: dict = field(default_factory=dict)
+
+
+def _id(value, name: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        pk = int(value)
+    except (TypeError, ValueError):
+        raise BadPeriod(_("%(name)s must be a number.") % {"name": name}, field=name) from None
+    if not 0 < pk < 2**63:
+        raise NotFoundError(_("Not found."))
+    return pk
+
+
+def _code(value, name: str, max_length: int) -> str:
+    value = (value or "").strip()
+    if len(value) > max_length or not all(c.isalnum() or c in "-_" for c in value):
+        raise BadPeriod(_("%(name)s is not valid.") % {"name": name}, field=name)
+    return value
+
+
+def resolve(user, params) -> Scope:
+    """The rollups ``user`` reads for the query ``params`` (a QueryDict or a dict)."""
+    from dandelion.assets.models import SocialAccount
+    from dandelion.orgs.models import OrgUnit, Team
+
+    if not has_perm(user, PERM_VIEW):
+        raise PermissionDeniedError(_("You may not view analytics."))
+    period = parse_period(params.get("start"), params.get("end"))
+    qs = DailyRollup.objects.restrict(user, "view")
+    scope = Scope(queryset=qs, period=period, label=_("All your units"))
+    unit_id, team_id, account_id = (_id(params.get(n), n) for n in ("unit", "team", "account"))
+    if unit_id is not None:
+        unit = OrgUnit.objects.restrict(user, "view").filter(pk=unit_id).first()
+        if unit is None:
+            raise NotFoundError(_("No such unit."))
+        qs = qs.filter(unit__path__startswith=unit.path)
+        scope.kind, scope.unit, scope.label = "unit", unit, unit.name
+    if team_id is not None:
+        team = Team.objects.restrict(user, "view").filter(pk=team_id).first()
+        if team is None:
+            raise NotFoundError(_("No such team."))
+        qs = qs.filter(team_id=team.pk)
+        scope.kind, scope.team, scope.label = "team", team, team.name
+    if account_id is not None:
+        account = SocialAccount.objects.restrict(user, "view").filter(pk=account_id).first()
+        if account is None:
+            raise NotFoundError(_("No such account."))
+        qs = qs.filter(account_id=account.pk)
+        scope.kind, scope.account, scope.label = "account", account, str(account)
+    scope.network = _code(params.get("network"), "network", 40)
+    scope.language = _code(params.get("language"), "language", 8)
+    if scope.network:
+        qs = qs.filter(network=scope.network)
+    if scope.language:
+        qs = qs.filter(language=scope.language)
+    scope.queryset = qs
+    scope.params = {k: v for k, v in {
+        "unit": unit_id, "team": team_id, "account": account_id, "network": scope.network,
+        "language": scope.language, "start": period.start.isoformat(), "end": period.end.isoformat()}.items()
+        if v not in (None, "")}
+    return scope

@@ -1,0 +1,18 @@
+"""Background jobs of analytics (discovered by ``core.jobs.autodiscover``)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+from dandelion.core.jobs import periodic
+
+
+@periodic("analytics.refresh_recent_days", every=3600)
+@task()
+def refresh_recent_rollups() -> dict:
+    """Every hour: recompute today and the three days before (late replies, SLA outcomes and team changes move
+    recent figures). Idempotent: each day is deleted and recomputed in one transaction."""
+    from dandelion.analytics.services import refresh_recent_days
+    from dandelion.core.actors import SYSTEM
+
+    return {"rows": refresh_recent_days(actor=SYSTEM)}

@@ -1,0 +1,121 @@
+"""Analytics: the daily rollups every dashboard reads, and the success stories spokes write about them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from dandelion.analytics.choices import StoryStatus, StoryTheme
+from dandelion.core.models import TimeStampedModel
+from dandelion.core.querysets import OrgScope, RestrictedManager, RestrictedQuerySet
+
+
+class DailyRollup(models.Model):
+    """The inbox's figures of one account × team × language on one day (UTC).
+
+    Derived data: ``services.rebuild_day`` deletes and recomputes a whole day in one transaction, so a day is
+    always exactly what its raw rows say (or what they said when it was last computed: ``computed_at``). ``unit``
+    and ``network`` are the account's at that time. The duration histograms are sparse ``{"bucket": count}`` maps
+    on the fixed scale of ``analytics.histogram``: merging rows merges distributions exactly."""
+
+    org_scope = OrgScope(path="unit__path", team="team_id")
+
+    day = models.DateField(db_index=True)
+    account = models.ForeignKey("assets.SocialAccount", on_delete=models.CASCADE, related_name="daily_rollups")
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="daily_rollups")
+    team = models.ForeignKey("orgs.Team", null=True, blank=True, on_delete=models.SET_NULL,
+                             related_name="daily_rollups")
+    network = models.CharField(max_length=40)
+    language = models.CharField(max_length=8, blank=True)
+
+    inbound = models.PositiveIntegerField(default=0)
+    needs_reply = models.PositiveIntegerField(default=0)
+    answered = models.PositiveIntegerField(default=0)
+    inbound_answered = models.PositiveIntegerField(default=0)
+    hidden = models.PositiveIntegerField(default=0)
+    hidden_spam = models.PositiveIntegerField(default=0)
+    hidden_abuse = models.PositiveIntegerField(default=0)
+    sentiment_positive = models.PositiveIntegerField(default=0)
+    sentiment_neutral = models.PositiveIntegerField(default=0)
+    sentiment_negative = models.PositiveIntegerField(default=0)
+    conversations = models.PositiveIntegerField(default=0)
+    first_responses = models.PositiveIntegerField(default=0)
+    frt_sum_s = models.BigIntegerField(default=0)
+    frt_hist = models.JSONField(default=dict, blank=True)
+    resolutions = models.PositiveIntegerField(default=0)
+    resolution_sum_s = models.BigIntegerField(default=0)
+    resolution_hist = models.JSONField(default=dict, blank=True)
+    sla_met = models.PositiveIntegerField(default=0)
+    sla_breached = models.PositiveIntegerField(default=0)
+    computed_at = models.DateTimeField()
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("day", "account_id", "team_id", "language")
+        indexes = [models.Index(fields=["unit", "day"]), models.Index(fields=["account", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} · account {self.account_id} · team {self.team_id or '—'} · {self.language or '—'}"
+
+
+class StoryQuerySet(RestrictedQuerySet):
+    def readable_by(self, user) -> StoryQuerySet:
+        """What ``user`` may read: the stories of their units, and every featured story (the hub shares those
+        with all spokes) when they may read stories at all."""
+        from dandelion.core.permissions import has_perm
+
+        if not has_perm(user, "analytics.view_successstory"):
+            return self.none()
+        scoped = self.restrict(user, "view").values("pk")
+        return self.filter(Q(pk__in=scoped) | Q(status=StoryStatus.FEATURED))
+
+
+class SuccessStory(TimeStampedModel):
+    """What a spoke did and why, in Markdown, with a frozen before/after snapshot of its figures.
+
+    The snapshot is computed from the rollups when attached and never recomputed: the story keeps the figures it
+    was told with, even if later rebuilds refine them. Draft → submitted (to the hub) → featured (by the hub)."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="success_stories")
+    account = models.ForeignKey("assets.SocialAccount", null=True, blank=True, on_delete=models.SET_NULL,
+                                related_name="success_stories",
+                                help_text="The property the story is about (its figures are the snapshot's).")
+    title = models.CharField(max_length=160)
+    body = models.TextField(help_text="Markdown: what you did and why.")
+    theme = models.CharField(max_length=20, choices=StoryTheme.choices, default=StoryTheme.OTHER)
+    status = models.CharField(max_length=10, choices=StoryStatus.choices, default=StoryStatus.DRAFT)
+    before_start = models.DateField(null=True, blank=True)
+    before_end = models.DateField(null=True, blank=True)
+    after_start = models.DateField(null=True, blank=True)
+    after_end = models.DateField(null=True, blank=True)
+    snapshot = models.JSONField(default=dict, blank=True, help_text="Frozen figures: {before: {...}, after: {...}}.")
+    snapshot_at = models.DateTimeField(null=True, blank=True)
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    featured_at = models.DateTimeField(null=True, blank=True)
+    featured_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                    related_name="+")
+
+    objects = StoryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-featured_at", "-submitted_at", "-created_at", "-id")
+        verbose_name_plural = "success stories"
+        permissions = [("submit_successstory", "Can submit a success story to the hub"),
+                       ("feature_successstory", "Can feature a success story")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("analytics:story-detail", args=[self.pk])
+
+    @property
+    def audit_unit(self):
+        return self.unit

@@ -1,0 +1,233 @@
+"""Reading the rollups: a period's figures, its previous period, daily series, per-unit and per-account
+breakdowns and the leaderboard. One query per period fetches the rows; counters sum and histograms merge in
+Python (portable: no window functions, no JSON operators), so p50/p90 of a region are exact merges of its rows."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dandelion.analytics import histogram
+from dandelion.analytics.exceptions import BadPeriod
+from dandelion.analytics.rollup import COUNTERS, HISTOGRAMS, Cell, merge_cells
+
+DEFAULT_DAYS = 28
+MAX_DAYS = 400
+#: Facebook's public "very responsive" criterion, over the last 7 days.
+BADGE_DAYS = 7
+BADGE_RESPONSE_RATE = 0.9
+BADGE_RESPONSE_TIME_S = 15 * 60
+
+FIELDS = ("day", "unit_id", "account_id", "team_id", "network", "language", *COUNTERS, *HISTOGRAMS)
+
+
+@dataclass(frozen=True)
+class Period:
+    start: dt.date
+    end: dt.date  # inclusive
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    @property
+    def previous(self) -> Period:
+        return Period(self.start - dt.timedelta(days=self.days), self.start - dt.timedelta(days=1))
+
+    def dates(self) -> list[dt.date]:
+        return [self.start + dt.timedelta(days=i) for i in range(self.days)]
+
+
+def _parse_date(value, name: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise BadPeriod(_("%(name)s is not a date (expected YYYY-MM-DD): %(value)s")
+                        % {"name": name, "value": str(value)[:40]}, field=name) from None
+
+
+def parse_period(start=None, end=None, *, today: dt.date | None = None, default_days: int = DEFAULT_DAYS) -> Period:
+    """The period ``[start, end]`` (dates, inclusive) from user input; the last ``default_days`` days ending today
+    for what is missing. A malformed date, an inverted range or more than ``MAX_DAYS`` days is a :class:`BadPeriod`."""
+    today = today or timezone.now().date()
+    start_d, end_d = _parse_date(start, "start"), _parse_date(end, "end")
+    end_d = end_d or (start_d + dt.timedelta(days=default_days - 1) if start_d else today)
+    start_d = start_d or end_d - dt.timedelta(days=default_days - 1)
+    if end_d < start_d:
+        raise BadPeriod(_("The end date (%(end)s) is before the start date (%(start)s).")
+                        % {"end": end_d, "start": start_d}, field="end")
+    if (end_d - start_d).days + 1 > MAX_DAYS:
+        raise BadPeriod(_("A period is at most %(n)d days.") % {"n": MAX_DAYS}, field="start")
+    if start_d.year < 2000 or end_d.year > 2100:
+        raise BadPeriod(_("Dates must be between 2000 and 2100."), field="start")
+    return Period(start_d, end_d)
+
+
+def fetch(qs, start: dt.date, end: dt.date) -> list[dict]:
+    """The rollup rows of ``qs`` (already restricted and filtered) over ``[start, end]``."""
+    return list(qs.filter(day__gte=start, day__lte=end).order_by().values(*FIELDS))
+
+
+def _ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def figures(cell: Cell) -> dict:
+    """The published measures of merged rows (definitions in docs/analytics.md)."""
+    sentiment_total = cell.sentiment_positive + cell.sentiment_neutral + cell.sentiment_negative
+    return {
+        "inbound": cell.inbound,
+        "needs_reply": cell.needs_reply,
+        "answered": cell.answered,
+        "response_rate": _ratio(cell.answered, cell.needs_reply),
+        "conversations": cell.conversations,
+        "first_responses": cell.first_responses,
+        "frt_p50_s": histogram.percentile(cell.frt_hist, 0.5),
+        "frt_p90_s": histogram.percentile(cell.frt_hist, 0.9),
+        "frt_mean_s": round(cell.frt_sum_s / cell.first_responses, 1) if cell.first_responses else None,
+        "resolutions": cell.resolutions,
+        "resolution_p50_s": histogram.percentile(cell.resolution_hist, 0.5),
+        "resolution_p90_s": histogram.percentile(cell.resolution_hist, 0.9),
+        "sla_met": cell.sla_met,
+        "sla_breached": cell.sla_breached,
+        "sla_met_rate": _ratio(cell.sla_met, cell.sla_met + cell.sla_breached),
+        "sentiment_positive": cell.sentiment_positive,
+        "sentiment_neutral": cell.sentiment_neutral,
+        "sentiment_negative": cell.sentiment_negative,
+        "positive_share": _ratio(cell.sentiment_positive, sentiment_total),
+        "negative_share": _ratio(cell.sentiment_negative, sentiment_total),
+        "hidden": cell.hidden,
+        "hidden_spam": cell.hidden_spam,
+        "hidden_abuse": cell.hidden_abuse,
+    }
+
+
+def summary(rows: list[dict]) -> dict:
+    return figures(merge_cells(rows))
+
+
+#: The headline measures compared with the previous period, and whether higher is better.
+HEADLINE = (("inbound", None), ("response_rate", True), ("frt_p50_s", False), ("frt_p90_s", False),
+            ("resolution_p50_s", False), ("sla_met_rate", True), ("negative_share", False), ("hidden", None))
+
+
+def compare(current: dict, previous: dict) -> list[dict]:
+    """Headline measures with their previous value, change and whether the change is good news."""
+    out = []
+    for name, higher_is_better in HEADLINE:
+        now, before = current.get(name), previous.get(name)
+        delta = None if now is None or before is None else now - before
+        good = None
+        if delta and higher_is_better is not None:
+            good = (delta > 0) == higher_is_better
+        out.append({"name": name, "value": now, "previous": before, "delta": delta, "good": good,
+                    "change": None if not before or delta is None else round(delta / before, 4)})
+    return out
+
+
+def day_cells(rows: list[dict]) -> dict[dt.date, Cell]:
+    by_day: dict[dt.date, list[dict]] = defaultdict(list)
+    for row in rows:
+        by_day[row["day"]].append(row)
+    return {day: merge_cells(group) for day, group in by_day.items()}
+
+
+def daily_series(cells: dict[dt.date, Cell], period: Period) -> list[dict]:
+    empty = Cell()
+    return [{"day": day.isoformat(), **figures(cells.get(day, empty))} for day in period.dates()]
+
+
+def breakdown(rows: list[dict], key: str, labels: dict) -> list[dict]:
+    """Figures per ``key`` (``unit_id``, ``account_id``, ``team_id``, ``language``, ``network``), most inbound
+    first."""
+    groups: dict[object, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[row[key]].append(row)
+    out = [{"key": k, "label": str(labels.get(k, k if k not in (None, "") else "—")), **figures(merge_cells(g))}
+           for k, g in groups.items()]
+    return sorted(out, key=lambda r: (-r["inbound"], r["label"]))
+
+
+def dashboard(qs, period: Period) -> dict:
+    """Everything a dashboard shows for ``qs`` (restricted and filtered rollups) over ``period``."""
+    both = fetch(qs, period.previous.start, period.end)
+    current = [r for r in both if r["day"] >= period.start]
+    previous = [r for r in both if r["day"] < period.start]
+    current_days = day_cells(current)
+    now, before = figures(merge_cells(current_days.values())), summary(previous)
+    return {
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat(), "days": period.days},
+        "previous_period": {"start": period.previous.start.isoformat(), "end": period.previous.end.isoformat()},
+        "current": now,
+        "previous": before,
+        "headline": compare(now, before),
+        "series": daily_series(current_days, period),
+        "rows": current,
+        "empty": not current,
+    }
+
+
+# ---- leaderboard ----
+
+def leaderboard(qs, accounts, period: Period, *, badge_end: dt.date | None = None) -> list[dict]:
+    """The accounts of ``accounts`` (a restricted queryset) ranked within their peer group (same network, same
+    follower band) by response rate, then by median first response time; with the previous period's response rate
+    for the trend and the "very responsive" badge over the 7 days ending ``badge_end`` (the period's end)."""
+    from dandelion.analytics.choices import FollowerBand, follower_band
+
+    badge_end = badge_end or period.end
+    badge_start = badge_end - dt.timedelta(days=BADGE_DAYS - 1)
+    first = min(period.previous.start, badge_start)
+    rows = list(qs.filter(day__gte=first, day__lte=max(period.end, badge_end)).order_by()
+                .values("day", "account_id", *COUNTERS, *HISTOGRAMS))
+    per: dict[int, dict[str, list[dict]]] = defaultdict(lambda: {"cur": [], "prev": [], "badge": []})
+    for row in rows:
+        slot = per[row["account_id"]]
+        if period.start <= row["day"] <= period.end:
+            slot["cur"].append(row)
+        elif period.previous.start <= row["day"] <= period.previous.end:
+            slot["prev"].append(row)
+        if badge_start <= row["day"] <= badge_end:
+            slot["badge"].append(row)
+    entries = []
+    band_labels = dict(FollowerBand.choices)
+    for account in accounts:
+        slot = per.get(account.pk)
+        if slot is None or not slot["cur"]:
+            continue
+        cur, prev, badge = (figures(merge_cells(slot[k])) for k in ("cur", "prev", "badge"))
+        band = follower_band(account.followers)
+        trend = None
+        if cur["response_rate"] is not None and prev["response_rate"] is not None:
+            diff = cur["response_rate"] - prev["response_rate"]
+            trend = "up" if diff > 0.01 else "down" if diff < -0.01 else "flat"
+        very_responsive = (badge["response_rate"] is not None and badge["frt_mean_s"] is not None
+                           and badge["response_rate"] >= BADGE_RESPONSE_RATE
+                           and badge["frt_mean_s"] <= BADGE_RESPONSE_TIME_S)
+        entries.append({
+            "account_id": account.pk, "account": str(account), "handle": account.handle,
+            "network": account.network, "unit": account.owner_unit.name, "followers": account.followers,
+            "peer_group": f"{account.network} · {band_labels.get(band, band)}", "band": str(band),
+            "inbound": cur["inbound"], "response_rate": cur["response_rate"], "frt_p50_s": cur["frt_p50_s"],
+            "frt_mean_s": cur["frt_mean_s"], "previous_response_rate": prev["response_rate"], "trend": trend,
+            "inbound_per_1k_followers": round(cur["inbound"] * 1000 / account.followers, 2)
+            if account.followers else None,
+            "very_responsive": very_responsive, "badge_response_rate": badge["response_rate"],
+            "badge_frt_mean_s": badge["frt_mean_s"],
+        })
+    entries.sort(key=lambda e: (e["peer_group"], -(e["response_rate"] or -1),
+                                e["frt_p50_s"] if e["frt_p50_s"] is not None else float("inf"), e["account"]))
+    rank, group = 0, None
+    for e in entries:
+        rank = rank + 1 if e["peer_group"] == group else 1
+        group = e["peer_group"]
+        e["rank"] = rank
+    return entries

@@ -1,0 +1,224 @@
+"""Every write of the analytics app: rebuilding rollup days (derived data) and the success stories' lifecycle.
+
+A day's rebuild is exact: delete and recompute the whole day in one transaction, from the raw inbox rows read
+through ``inbox.metrics``' rollup feed. Running it twice changes nothing; killing it mid-way leaves the previous
+figures (the transaction rolls back)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from dandelion.analytics import reports
+from dandelion.analytics.choices import StoryStatus, StoryTheme
+from dandelion.analytics.exceptions import BadPeriod, StoryStateError
+from dandelion.analytics.models import DailyRollup, SuccessStory
+from dandelion.analytics.rollup import Cell, ConversationRecord, InboundRecord, SlaRecord, roll_up
+from dandelion.core import audit
+from dandelion.core.permissions import require_perm
+
+PERM_REBUILD = "analytics.rebuild_rollups"  # a named capability: the hub admin's "*" and SYSTEM only
+PERM_ADD_STORY = "analytics.add_successstory"
+PERM_CHANGE_STORY = "analytics.change_successstory"
+PERM_SUBMIT_STORY = "analytics.submit_successstory"
+PERM_FEATURE_STORY = "analytics.feature_successstory"
+
+#: How far back the periodic job recomputes (late replies, late SLA outcomes, reassigned teams).
+RECENT_DAYS = 3
+MAX_BACKFILL_DAYS = 3660
+
+
+def day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+    start = dt.datetime.combine(day, dt.time.min, tzinfo=dt.UTC)
+    return start, start + dt.timedelta(days=1)
+
+
+def compute_day(day: dt.date) -> dict[tuple, Cell]:
+    """The cells of ``day`` from the raw rows (no write)."""
+    from dandelion.inbox.metrics import conversations_for_rollup, inbound_for_rollup
+    from dandelion.routing.choices import SlaStatus
+    from dandelion.routing.models import AppliedSla
+
+    start, end = day_bounds(day)
+    inbound = (InboundRecord(account_id=a, team_id=t, language=lang or "", sent_at=sent, needs_reply=nr,
+                             visible=state == "visible", replied=rep, spam=spam, abuse=abuse,
+                             sentiment=sentiment or "")
+               for a, t, lang, sent, nr, state, rep, spam, abuse, sentiment
+               in inbound_for_rollup(start, end).iterator(chunk_size=5000))
+    conversations = (ConversationRecord(account_id=a, team_id=t, language=lang or "", first_inbound_at=first_in,
+                                        first_response_at=first_out, resolved_at=resolved)
+                     for a, t, lang, first_in, first_out, resolved
+                     in conversations_for_rollup(start, end).iterator(chunk_size=5000))
+    slas = (SlaRecord(account_id=a, team_id=t, language=lang or "", started_at=started, met=status == SlaStatus.HIT)
+            for a, t, lang, started, status in
+            AppliedSla.objects.filter(started_at__gte=start, started_at__lt=end,
+                                      status__in=[SlaStatus.HIT, SlaStatus.MISSED]).order_by()
+            .values_list("conversation__account_id", "conversation__team_id", "conversation__language",
+                         "started_at", "status").iterator(chunk_size=5000))
+    return roll_up(inbound, conversations, slas)
+
+
+def write_day(day: dt.date, cells: dict[tuple, Cell]) -> int:
+    """Replace ``day``'s rows by ``cells`` in one transaction. Returns the number of rows written."""
+    from dandelion.assets.models import SocialAccount
+
+    accounts = {pk: (unit, network) for pk, unit, network in SocialAccount.objects.filter(
+        pk__in={key[0] for key in cells}).values_list("pk", "owner_unit_id", "network")}
+    now = timezone.now()
+    rows = [DailyRollup(day=day, account_id=account_id, team_id=team_id, language=language,
+                        unit_id=accounts[account_id][0], network=accounts[account_id][1], computed_at=now,
+                        **cell.as_dict())
+            for (account_id, team_id, language), cell in cells.items() if account_id in accounts]
+    with transaction.atomic():
+        DailyRollup.objects.filter(day=day).delete()
+        DailyRollup.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)
+
+
+def rebuild_day(day: dt.date, *, actor) -> int:
+    """Recompute ``day`` exactly (delete + insert in one transaction). Returns the number of rows."""
+    require_perm(actor, PERM_REBUILD)
+    return write_day(day, compute_day(day))
+
+
+def rebuild_days(start: dt.date, end: dt.date, *, actor, progress: Callable[[dt.date, int], None] | None = None,
+                 audited: bool = True) -> int:
+    """Recompute every day of ``[start, end]`` (each in its own transaction: a stopped backfill keeps the days
+    done, and running it again redoes them all identically). One audit row for the run unless ``audited`` is
+    False (the periodic refresh of recent days, which would write one every hour)."""
+    require_perm(actor, PERM_REBUILD)
+    if end < start:
+        raise BadPeriod(_("The end date is before the start date."), field="end")
+    if (end - start).days + 1 > MAX_BACKFILL_DAYS:
+        raise BadPeriod(_("At most %(n)d days at once.") % {"n": MAX_BACKFILL_DAYS})
+    total = 0
+    day = start
+    while day <= end:
+        rows = write_day(day, compute_day(day))
+        total += rows
+        if progress is not None:
+            progress(day, rows)
+        day += dt.timedelta(days=1)
+    if audited:
+        audit.record(actor=actor, action="analytics.rebuild", obj=None,
+                     summary=f"Rebuilt analytics rollups from {start} to {end} ({total} rows)",
+                     changes={"start": str(start), "end": str(end), "rows": total})
+    return total
+
+
+def refresh_recent_days(*, actor, days: int = RECENT_DAYS, today: dt.date | None = None) -> int:
+    """Recompute today and the ``days`` before it: late replies and SLA outcomes change recent days."""
+    today = today or timezone.now().date()
+    return rebuild_days(today - dt.timedelta(days=days), today, actor=actor, audited=False)
+
+
+# ---- success stories ----
+
+def _clean_windows(before: tuple[dt.date, dt.date] | None, after: tuple[dt.date, dt.date] | None) -> None:
+    for name, window in (("before", before), ("after", after)):
+        if window is not None and window[1] < window[0]:
+            raise BadPeriod(_("The %(name)s window ends before it starts.") % {"name": name}, field=f"{name}_end")
+
+
+def snapshot_for(*, unit, account, before: tuple[dt.date, dt.date], after: tuple[dt.date, dt.date]) -> dict:
+    """The figures of ``account`` (or of ``unit``'s subtree when no account) over both windows, from the rollups
+    (unrestricted: the story's author may see the unit; the snapshot is what the unit did)."""
+    qs = DailyRollup.objects.all()
+    qs = qs.filter(account=account) if account is not None else qs.filter(unit__path__startswith=unit.path)
+    return {
+        "scope": {"unit": unit.name, "account": str(account) if account else None},
+        "before": {"start": str(before[0]), "end": str(before[1]),
+                   **reports.summary(reports.fetch(qs, before[0], before[1]))},
+        "after": {"start": str(after[0]), "end": str(after[1]),
+                  **reports.summary(reports.fetch(qs, after[0], after[1]))},
+    }
+
+
+def _apply_snapshot(story: SuccessStory) -> None:
+    if story.before_start and story.before_end and story.after_start and story.after_end:
+        story.snapshot = snapshot_for(unit=story.unit, account=story.account,
+                                      before=(story.before_start, story.before_end),
+                                      after=(story.after_start, story.after_end))
+        story.snapshot_at = timezone.now()
+    else:
+        story.snapshot, story.snapshot_at = {}, None
+
+
+def _check_account(unit, account) -> None:
+    if account is not None and not account.owner_unit.path.startswith(unit.path):
+        raise BadPeriod(_("The account does not belong to this unit."), field="account")
+
+
+@transaction.atomic
+def create_story(*, actor, unit, title: str, body: str, theme: str = StoryTheme.OTHER, account=None,
+                 before_start=None, before_end=None, after_start=None, after_end=None) -> SuccessStory:
+    """A draft story of ``unit``; the before/after snapshot is frozen now when both windows are given."""
+    require_perm(actor, PERM_ADD_STORY, unit)
+    _check_account(unit, account)
+    _clean_windows((before_start, before_end) if before_start and before_end else None,
+                   (after_start, after_end) if after_start and after_end else None)
+    story = SuccessStory(unit=unit, account=account, title=title, body=body, theme=theme,
+                         before_start=before_start, before_end=before_end, after_start=after_start,
+                         after_end=after_end, author=actor if getattr(actor, "pk", None) else None)
+    _apply_snapshot(story)
+    story.save()
+    audit.record(actor=actor, action="analytics.story_create", obj=story, summary=f"Drafted story {title!r}")
+    return story
+
+
+@transaction.atomic
+def update_story(story: SuccessStory, *, actor, **changes) -> SuccessStory:
+    """Edit a draft or submitted story (a featured one is frozen); changed windows re-freeze the snapshot."""
+    require_perm(actor, PERM_CHANGE_STORY, story.unit)
+    story = SuccessStory.objects.select_for_update().get(pk=story.pk)
+    if story.status == StoryStatus.FEATURED:
+        raise StoryStateError(_("A featured story can no longer be edited."))
+    allowed = {"title", "body", "theme", "account", "before_start", "before_end", "after_start", "after_end"}
+    changed = {k: v for k, v in changes.items() if k in allowed and getattr(story, k) != v}
+    for key, value in changed.items():
+        setattr(story, key, value)
+    _check_account(story.unit, story.account)
+    _clean_windows((story.before_start, story.before_end) if story.before_start and story.before_end else None,
+                   (story.after_start, story.after_end) if story.after_start and story.after_end else None)
+    if changed.keys() & {"account", "before_start", "before_end", "after_start", "after_end"}:
+        _apply_snapshot(story)
+    story.save()
+    audit.record(actor=actor, action="analytics.story_update", obj=story, summary=f"Edited story {story.title!r}",
+                 changes={k: str(v) for k, v in changed.items() if k != "body"})
+    return story
+
+
+@transaction.atomic
+def submit_story(story: SuccessStory, *, actor) -> SuccessStory:
+    """Send a draft to the hub. It needs its figures: a story without a snapshot cannot be submitted."""
+    require_perm(actor, PERM_SUBMIT_STORY, story.unit)
+    story = SuccessStory.objects.select_for_update().get(pk=story.pk)
+    if story.status != StoryStatus.DRAFT:
+        raise StoryStateError(_("Only a draft can be submitted."))
+    if not story.snapshot:
+        raise BadPeriod(_("Attach the before and after windows first: the story needs its figures."),
+                        field="before_start")
+    story.status, story.submitted_at = StoryStatus.SUBMITTED, timezone.now()
+    story.save(update_fields=["status", "submitted_at", "updated_at"])
+    audit.record(actor=actor, action="analytics.story_submit", obj=story, summary=f"Submitted story {story.title!r}")
+    return story
+
+
+@transaction.atomic
+def feature_story(story: SuccessStory, *, actor) -> SuccessStory:
+    """The hub features a submitted story: every spoke can then read it."""
+    from dandelion.core.plugins import org_tree
+
+    require_perm(actor, PERM_FEATURE_STORY, org_tree().root_unit())
+    story = SuccessStory.objects.select_for_update().get(pk=story.pk)
+    if story.status != StoryStatus.SUBMITTED:
+        raise StoryStateError(_("Only a submitted story can be featured."))
+    story.status, story.featured_at = StoryStatus.FEATURED, timezone.now()
+    story.featured_by = actor if getattr(actor, "pk", None) else None
+    story.save(update_fields=["status", "featured_at", "featured_by", "updated_at"])
+    audit.record(actor=actor, action="analytics.story_feature", obj=story, summary=f"Featured story {story.title!r}")
+    return story

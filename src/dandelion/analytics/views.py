@@ -1,0 +1,267 @@
+"""The analytics pages: dashboards (hub, unit, team, account), the top-properties leaderboard and the success
+stories. Reads go through ``restrict()`` (``filters.resolve``); writes through ``analytics.services``."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from dandelion.analytics import filters, reports, services
+from dandelion.analytics.api.views import _account_labels, _unit_labels, leaderboard_accounts
+from dandelion.analytics.choices import StoryStatus, StoryTheme
+from dandelion.analytics.exceptions import BadPeriod
+from dandelion.analytics.forms import StoryForm
+from dandelion.analytics.models import SuccessStory
+from dandelion.core.exceptions import NotFoundError, PermissionDeniedError
+from dandelion.core.permissions import has_perm
+from dandelion.core.view_helpers import call_service, confirm_then_act, get_visible, paginate
+
+SERIES_COLUMNS = ("day", "inbound", "needs_reply", "answered", "response_rate", "frt_p50_s", "frt_p90_s",
+                  "resolution_p50_s", "sla_met", "sla_breached", "sla_met_rate", "sentiment_positive",
+                  "sentiment_neutral", "sentiment_negative", "hidden_spam", "hidden_abuse")
+BREAKDOWN_COLUMNS = ("label", "inbound", "needs_reply", "answered", "response_rate", "frt_p50_s", "frt_p90_s",
+                     "resolution_p50_s", "sla_met_rate", "negative_share", "hidden")
+
+
+def _resolve(request):
+    """The scope, or the error page's (status, message)."""
+    try:
+        return filters.resolve(request.user, request.GET), None
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except NotFoundError as exc:
+        raise Http404(exc.message) from exc
+    except BadPeriod as exc:
+        return None, exc.message
+
+
+def _selected(request, scope) -> dict:
+    """What the filter bar shows as chosen (the request's values, the resolved period)."""
+    def pk(name):
+        obj = getattr(scope, name, None) if scope else None
+        return obj.pk if obj is not None else None
+
+    return {"start": scope.period.start.isoformat() if scope else request.GET.get("start", "")[:20],
+            "end": scope.period.end.isoformat() if scope else request.GET.get("end", "")[:20],
+            "unit": pk("unit"), "team": pk("team"), "account": pk("account"),
+            "network": scope.network if scope else "", "language": scope.language if scope else ""}
+
+
+def _options(request) -> dict:
+    """What the filter bar offers: the units, teams and accounts the viewer sees, their networks and languages."""
+    from dandelion.assets.models import SocialAccount
+    from dandelion.orgs.models import OrgUnit, Team
+
+    accounts = list(SocialAccount.objects.restrict(request.user, "view").select_related("owner_unit")
+                    .order_by("network", "handle")[:500])
+    return {
+        "units": OrgUnit.objects.restrict(request.user, "view").order_by("path")[:500],
+        "teams": Team.objects.restrict(request.user, "view").select_related("unit").order_by("name")[:500],
+        "accounts": accounts,
+        "networks": sorted({a.network for a in accounts}),
+        "languages": sorted(set(filters.DailyRollup.objects.restrict(request.user, "view")
+                                .exclude(language="").values_list("language", flat=True).distinct()[:100])),
+    }
+
+
+def _csv(name: str, columns, rows) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
+    return response
+
+
+def _charts(data: dict, by_unit: list[dict]) -> dict:
+    """The charts' data (read by analytics/dashboard.js from a JSON block, never inline script)."""
+    series = data["series"]
+    days = [r["day"] for r in series]
+    minutes = (lambda v: None if v is None else round(v / 60, 1))
+    return {
+        "volume": {"type": "line", "labels": days, "datasets": [
+            {"label": _("Inbound"), "data": [r["inbound"] for r in series]},
+            {"label": _("Needing a reply"), "data": [r["needs_reply"] for r in series]},
+            {"label": _("Answered"), "data": [r["answered"] for r in series]}]},
+        "response": {"type": "line", "labels": days, "unit": _("minutes"), "datasets": [
+            {"label": _("First response p50 (min)"), "data": [minutes(r["frt_p50_s"]) for r in series]},
+            {"label": _("First response p90 (min)"), "data": [minutes(r["frt_p90_s"]) for r in series]}]},
+        "sentiment": {"type": "bar", "stacked": True, "labels": days, "datasets": [
+            {"label": _("Positive"), "data": [r["sentiment_positive"] for r in series]},
+            {"label": _("Neutral"), "data": [r["sentiment_neutral"] for r in series]},
+            {"label": _("Negative"), "data": [r["sentiment_negative"] for r in series]}]},
+        "units": {"type": "bar", "labels": [u["label"] for u in by_unit[:20]], "percent": True, "datasets": [
+            {"label": _("Response rate"), "data": [u["response_rate"] for u in by_unit[:20]]},
+            {"label": _("SLA met"), "data": [u["sla_met_rate"] for u in by_unit[:20]]}]},
+    }
+
+
+@login_required
+@require_GET
+def dashboard(request):
+    scope, error = _resolve(request)
+    context = {"scope": scope, "error": error, "sel": _selected(request, scope), **_options(request)}
+    if scope is None:
+        return render(request, "analytics/dashboard.html", context, status=400)
+    data = reports.dashboard(scope.queryset, scope.period)
+    rows = data.pop("rows")
+    by_unit = reports.breakdown(rows, "unit_id", _unit_labels(rows))
+    by_account = reports.breakdown(rows, "account_id", _account_labels(rows))
+    export = request.GET.get("format")
+    if export == "csv":
+        table = request.GET.get("table", "series")
+        if table == "units":
+            return _csv("analytics-units", BREAKDOWN_COLUMNS, by_unit)
+        if table == "accounts":
+            return _csv("analytics-accounts", BREAKDOWN_COLUMNS, by_account)
+        return _csv("analytics-daily", SERIES_COLUMNS, data["series"])
+    context.update(data=data, by_unit=by_unit, by_account=by_account[:50],
+                   charts=_charts(data, by_unit), query=json.dumps(scope.params))
+    return render(request, "analytics/dashboard.html", context)
+
+
+@login_required
+@require_GET
+def leaderboard(request):
+    scope, error = _resolve(request)
+    context = {"scope": scope, "error": error, "sel": _selected(request, scope), **_options(request)}
+    if scope is None:
+        return render(request, "analytics/leaderboard.html", context, status=400)
+    entries = reports.leaderboard(scope.queryset, leaderboard_accounts(request.user, scope), scope.period)
+    featured = dict(SuccessStory.objects.readable_by(request.user).filter(account_id__in=[e["account_id"]
+                    for e in entries]).order_by("account_id", "-featured_at").values_list("account_id", "pk"))
+    for e in entries:
+        e["story_id"] = featured.get(e["account_id"])
+    if request.GET.get("format") == "csv":
+        return _csv("top-properties", ("peer_group", "rank", "account", "unit", "followers", "inbound",
+                                       "response_rate", "frt_p50_s", "frt_mean_s", "trend", "very_responsive"),
+                    entries)
+    context.update(entries=entries, badge_days=reports.BADGE_DAYS)
+    return render(request, "analytics/leaderboard.html", context)
+
+
+# ---- success stories ----
+
+def _require_story_reader(request) -> None:
+    if not has_perm(request.user, "analytics.view_successstory"):
+        raise PermissionDenied(_("You may not read success stories."))
+
+
+@login_required
+@require_GET
+def story_list(request):
+    _require_story_reader(request)
+    qs = SuccessStory.objects.readable_by(request.user).select_related("unit", "account")
+    theme, status, network = request.GET.get("theme", ""), request.GET.get("status", ""), request.GET.get("network", "")
+    if theme in StoryTheme.values:
+        qs = qs.filter(theme=theme)
+    if status in StoryStatus.values:
+        qs = qs.filter(status=status)
+    if network:
+        qs = qs.filter(account__network=network[:40])
+    return render(request, "analytics/story_list.html", {
+        "page": paginate(request, qs), "themes": StoryTheme.choices, "statuses": StoryStatus.choices,
+        "theme": theme, "status": status, "network": network,
+        "may_write": has_perm(request.user, services.PERM_ADD_STORY)})
+
+
+def _story(request, pk) -> SuccessStory:
+    _require_story_reader(request)
+    return get_visible(request, SuccessStory.objects.readable_by(request.user).select_related("unit", "account"), pk)
+
+
+@login_required
+@require_GET
+def story_detail(request, pk: int):
+    from dandelion.core.plugins import org_tree
+    from dandelion.orgs.rendering import render_markdown
+
+    story = _story(request, pk)
+    rows = []
+    if story.snapshot:
+        before, after = story.snapshot.get("before", {}), story.snapshot.get("after", {})
+        for name, _higher in reports.HEADLINE:
+            rows.append({"name": name, "before": before.get(name), "after": after.get(name)})
+    return render(request, "analytics/story_detail.html", {
+        "story": story, "body_html": render_markdown(story.body), "snapshot_rows": rows,
+        "may_edit": story.status != StoryStatus.FEATURED and has_perm(request.user, services.PERM_CHANGE_STORY,
+                                                                       story.unit),
+        "may_submit": story.status == StoryStatus.DRAFT and has_perm(request.user, services.PERM_SUBMIT_STORY,
+                                                                      story.unit),
+        "may_feature": story.status == StoryStatus.SUBMITTED and has_perm(
+            request.user, services.PERM_FEATURE_STORY, org_tree().root_unit())})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def story_create(request):
+    _require_story_reader(request)
+    if not has_perm(request.user, services.PERM_ADD_STORY):
+        raise PermissionDenied(_("You may not write success stories."))
+    form = StoryForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        story, ok = call_service(request, services.create_story, form=form, **form.cleaned_data)
+        if ok:
+            messages.success(request, _("Story drafted; its figures are frozen."))
+            return redirect(story)
+    return render(request, "analytics/story_form.html", {"form": form, "story": None},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def story_edit(request, pk: int):
+    story = _story(request, pk)
+    if not has_perm(request.user, services.PERM_CHANGE_STORY, story.unit):
+        raise PermissionDenied(_("You may not edit this story."))
+    form = StoryForm(request.POST or None, instance=SuccessStory.objects.get(pk=story.pk), user=request.user)
+    if request.method == "POST" and form.is_valid():
+        story, ok = call_service(request, services.update_story, story, form=form, **form.cleaned_data)
+        if ok:
+            messages.success(request, _("Story saved."))
+            return redirect(story)
+    return render(request, "analytics/story_form.html", {"form": form, "story": story},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def story_submit(request, pk: int):
+    story = _story(request, pk)
+    if not has_perm(request.user, services.PERM_SUBMIT_STORY, story.unit):
+        raise PermissionDenied(_("You may not submit this story."))
+
+    def act():
+        call_service(request, services.submit_story, story)
+        return redirect(story)
+
+    return confirm_then_act(request, act=act, title=_("Submit to the hub"), danger=False,
+                            question=_("Submit “%(title)s” to the hub? It can still be edited until featured.")
+                            % {"title": story.title}, cancel_url=story.get_absolute_url())
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def story_feature(request, pk: int):
+    from dandelion.core.plugins import org_tree
+
+    story = _story(request, pk)
+    if not has_perm(request.user, services.PERM_FEATURE_STORY, org_tree().root_unit()):
+        raise PermissionDenied(_("Only the hub features stories."))
+
+    def act():
+        call_service(request, services.feature_story, story)
+        return redirect(story)
+
+    return confirm_then_act(request, act=act, title=_("Feature this story"), danger=False,
+                            question=_("Feature “%(title)s”? Every spoke will be able to read it.")
+                            % {"title": story.title}, cancel_url=story.get_absolute_url())

@@ -1,0 +1,35 @@
+"""The analytics dashboard in real Chromium: Chart.js (served locally) draws every chart under the CSP, each
+chart has its table, and the leaderboard links the featured story. Screenshots for a person to look at."""
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from tests.browser.conftest import login, shot, wait_for
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_dashboard_draws_its_charts(page, org):
+    from dandelion.analytics import demo
+    from dandelion.core.demo import DemoContext
+
+    demo.seed(DemoContext(now=timezone.now(), units={"france": org.france}, hub_admin=org.users.hub_admin))
+    end = timezone.now().date() - dt.timedelta(days=4)
+    start = end - dt.timedelta(days=59)
+    login(page, "hubadmin")
+    page.goto(f"/analytics/?start={start}&end={end}")
+    wait_for(page, "typeof Chart === 'function' && document.querySelectorAll('canvas[data-chart]').length === 4"
+                   " && [...document.querySelectorAll('canvas[data-chart]')].every(c => Chart.getChart(c))")
+    assert page.locator(".kpis .stat").count() == 8
+    assert "France" in page.inner_text("table.breakdown")
+    page.click("[data-test=series-table] summary")
+    assert page.locator("[data-test=series-table] tbody tr").count() == 60
+    shot(page, "analytics-dashboard")
+    page.goto(f"/analytics/top-properties/?start={start}&end={end}")
+    assert page.locator("table.leaderboard tbody tr").count() == 2
+    assert page.locator("text=Read the story").count() == 1
+    shot(page, "analytics-leaderboard")
+    page.goto("/analytics/?start=2026-03-10&end=2026-03-01")
+    assert "before the start date" in page.inner_text("[data-test=period-error]")
