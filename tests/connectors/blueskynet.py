@@ -92,6 +92,11 @@ def _ensure_database(url: str) -> None:
         _admin(url, f'CREATE DATABASE "{name}"', database="postgres")
 
 
+def _now_iso() -> str:
+    now = time.time()
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
+
+
 @dataclass
 class Account:
     handle: str
@@ -197,7 +202,7 @@ class Network:
         """Create a post as ``account`` (a customer, outside Dandelion): ``{"uri", "cid"}``."""
         token = self.session(account)
         record: dict = {"$type": "app.bsky.feed.post", "text": text,
-                        "createdAt": time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime())}
+                        "createdAt": _now_iso()}
         if reply_to:
             record["reply"] = {"root": reply_to[0], "parent": reply_to[1]}
         if facets:

@@ -70,6 +70,8 @@ MIN_POLL_INTERVAL_S = 10
 POST_COLLECTION = "app.bsky.feed.post"
 THREADGATE_COLLECTION = "app.bsky.feed.threadgate"
 BLOCK_COLLECTION = "app.bsky.graph.block"
+#: Pages of the account's own block records read to keep ``ban_author`` idempotent.
+BLOCK_SCAN_PAGES = 5
 #: ``hiddenReplies`` holds at most this many URIs (lexicon maxLength).
 MAX_HIDDEN_REPLIES = 300
 
@@ -413,7 +415,7 @@ class BlueskyConnector(Connector):
     def ban_author(self, account: AccountRef, author_external_id: str) -> ModerationResult:
         own = self.session(account)
         profile = self._call(account, "getProfile", lambda s: s.client.get_profile(author_external_id))
-        existing = _get(profile, "viewer", "blocking")
+        existing = _get(profile, "viewer", "blocking") or self._own_block(account, own.did, profile.did)
         if existing:
             return self._result("ban_author", author_external_id, f"already blocked ({existing})")
         record = {"$type": BLOCK_COLLECTION, "subject": profile.did,
@@ -421,6 +423,24 @@ class BlueskyConnector(Connector):
         created = self._call(account, "createRecord block", lambda s: s.client.com.atproto.repo.create_record(
             {"repo": own.did, "collection": BLOCK_COLLECTION, "record": record}))
         return self._result("ban_author", author_external_id, f"blocked on Bluesky ({created.uri})")
+
+    def _own_block(self, account: AccountRef, did: str, subject: str) -> str | None:
+        """The URI of the account's block record of ``subject``, read from its own repository (the AppView shows
+        a new block a moment later); the newest ``BLOCK_SCAN_PAGES`` pages are read."""
+        cursor = None
+        for _page in range(BLOCK_SCAN_PAGES):
+            params: dict[str, Any] = {"repo": did, "collection": BLOCK_COLLECTION, "limit": 100}
+            if cursor:
+                params["cursor"] = cursor
+            answer = self._call(account, "listRecords block",
+                                lambda s, p=params: s.client.com.atproto.repo.list_records(p))
+            for record in answer.records or []:
+                if _get(record, "value", "subject") == subject:
+                    return str(record.uri)
+            cursor = answer.cursor
+            if not cursor:
+                return None
+        return None
 
     def mute_author(self, account: AccountRef, author_external_id: str) -> ModerationResult:
         """Mute the author (private to the account: they are not told, their posts leave its notifications)."""

@@ -30,6 +30,7 @@ import httpx
 from atproto import Client
 from atproto_client import exceptions as atx
 from atproto_client.request import Request
+from atproto_server.exceptions import InvalidTokenError
 
 from dandelion.connectors.errors import ConnectorError
 
@@ -159,7 +160,7 @@ def map_error(exc: Exception, what: str) -> ConnectorError:
 
 
 def _needs_new_session(exc: Exception) -> bool:
-    if isinstance(exc, atx.LoginRequiredError):
+    if isinstance(exc, atx.LoginRequiredError | InvalidTokenError):
         return True
     if isinstance(exc, atx.UnauthorizedError | atx.BadRequestError):
         return _error_name(exc) in SESSION_ERRORS or isinstance(exc, atx.UnauthorizedError)
