@@ -17,6 +17,7 @@ the AppView; it trails the PDS by a moment).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import random
@@ -154,10 +155,8 @@ class Network:
             self.proc.kill()
         self.http.close()
         for schema in (f"appview_{self.schema}", f"bsync_{self.schema}"):
-            try:
+            with contextlib.suppress(Exception):  # best effort: the next run uses a fresh schema anyway
                 _admin(self.db_url, f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
-            except Exception:  # noqa: BLE001 - best effort: the next run uses a fresh schema anyway
-                pass
 
     # --- accounts -------------------------------------------------------------------------------------------------
     def xrpc(self, method: str, nsid: str, *, token: str | None = None, **kwargs) -> dict:

@@ -256,11 +256,11 @@ def test_revoked_app_password_is_permanent_and_expired_sessions_refresh(bsky_net
     assert poll_with_cursor(bluesky, ref, None).cursor["did"] == brand.did
     live = sessions._sessions[ref.id]
     # the access token expired: the SDK refreshes it with the refresh token before the call
-    live.client._session.access_jwt = expired_jwt(brand.did)  # noqa: SLF001
+    live.client._session.access_jwt = expired_jwt(brand.did)
     assert poll_with_cursor(bluesky, ref, None).cursor["did"] == brand.did
-    assert live.client._session.access_jwt != expired_jwt(brand.did)  # noqa: SLF001
+    assert live.client._session.access_jwt != expired_jwt(brand.did)
     # both tokens refused (the session was revoked): one new login with the app password
-    live.client._session.access_jwt = live.client._session.refresh_jwt = "not-a-token"  # noqa: SLF001
+    live.client._session.access_jwt = live.client._session.refresh_jwt = "not-a-token"
     assert poll_with_cursor(bluesky, ref, None).cursor["did"] == brand.did
     assert sessions._sessions[ref.id] is not live
 

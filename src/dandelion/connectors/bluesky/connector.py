@@ -104,7 +104,7 @@ def _time(value: Any) -> dt.datetime | None:
     if not isinstance(value, str) or not value:
         return None
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         return None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
@@ -157,7 +157,7 @@ class BlueskyConnector(Connector):
         handle = (account.handle or "").strip().lstrip("@")
         return handle or account.external_id
 
-    def _call(self, account: AccountRef, what: str, fn):  # type: ignore[no-untyped-def]
+    def _call(self, account: AccountRef, what: str, fn):
         config = self.validate_config(account.config)
         return sessions.call(account.id, config["service"], self._identifier(account),
                              account.credentials.get("app_password", ""), timeout=config["timeout_s"], what=what,
@@ -263,7 +263,7 @@ class BlueskyConnector(Connector):
         record = _get(item, "record")
         text = _get(record, "text")
         if not isinstance(text, str):
-            raise ValueError("the notification's record has no text (not a post)")
+            raise ValueError("the notification's record has no text (not a post)")  # noqa: TRY004
         author = _get(item, "author")
         did = _get(author, "did")
         if not isinstance(did, str) or not did.startswith("did:"):
@@ -353,7 +353,7 @@ class BlueskyConnector(Connector):
                 return s.client.com.atproto.repo.get_record(
                     {"repo": did, "collection": THREADGATE_COLLECTION, "rkey": rkey})
             except atx.BadRequestError as exc:
-                if sessions._error_name(exc) == "RecordNotFound":  # noqa: SLF001
+                if sessions._error_name(exc) == "RecordNotFound":
                     return None
                 raise
 

@@ -83,7 +83,7 @@ class _WatchedRequest(Request):
         super().__init__(**kwargs)
         self.window = window
 
-    def _new_instance(self):  # type: ignore[no-untyped-def]
+    def _new_instance(self):
         return type(self)(self.window, **self._client_kwargs)
 
     def _send_request(self, method: str, url: str, **kwargs: Any) -> httpx.Response:
@@ -214,14 +214,14 @@ def login(service: str, identifier: str, password: str, *, timeout: float, windo
     client = Client(base_url=service, request=_WatchedRequest(window, timeout=timeout))
     try:
         client.login(identifier, password, fetch_bsky_profile=False)
-    except Exception as exc:  # noqa: BLE001 - mapped below
+    except Exception as exc:
         error = map_error(exc, "login")
         if isinstance(exc, atx.UnauthorizedError):
             error = ConnectorError(f"login: Bluesky refused the handle and app password "
                                    f"({_error_message(exc) or _error_name(exc) or 'unauthorized'}). "
                                    "Was the app password revoked? Store a new one.", permanent=True)
         raise error from exc
-    session = client._session  # noqa: SLF001 - the SDK exposes the DID only there or on `me`
+    session = client._session
     assert session is not None
     return Session(fingerprint(service, identifier, password), client, window, session.did, session.handle)
 
@@ -246,7 +246,7 @@ def _mapped(what: str) -> Iterator[None]:
         yield
     except ConnectorError:
         raise
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         raise map_error(exc, what) from exc
 
 
@@ -254,16 +254,13 @@ def call(account_id: int, service: str, identifier: str, password: str, *, timeo
          fn: Callable[[Session], T]) -> T:
     """Run ``fn(session)``; a refused session (expired or revoked tokens) logs in once more and retries."""
     session = session_for(account_id, service, identifier, password, timeout=timeout)
-    try:
-        with _mapped(what):
-            try:
-                return fn(session)
-            except Exception as exc:
-                if not _needs_new_session(exc):
-                    raise
-        # the session was refused: a fresh login, then one more try
-    except ConnectorError:
-        raise
+    with _mapped(what):
+        try:
+            return fn(session)
+        except Exception as exc:
+            if not _needs_new_session(exc):
+                raise
+    # the session was refused: a fresh login, then one more try
     forget(account_id)
     session = session_for(account_id, service, identifier, password, timeout=timeout)
     session.logins += 1
