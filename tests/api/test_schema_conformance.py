@@ -84,8 +84,6 @@ def rows(inbox, two_queues, post_hook):
     publishing_services.submit_post(review, actor=inbox.users.fr_cm)
     publishing_services.approve_post(review, actor=admin, comment="ok")
     pub_pause = publishing_services.pause_subtree(actor=admin, unit=inbox.spain, reason="Storm")
-    import datetime as dt
-
     from dandelion.analytics import services as analytics_services
     from dandelion.analytics.models import DailyRollup
     from dandelion.core.actors import SYSTEM

@@ -17,6 +17,7 @@ capability     Protocol                      methods
 ``metrics``    ``MetricsConnector``          ``fetch_metrics(account) -> AccountMetrics``
 ``publishing`` ``PublishingConnector``       ``publish(account, post) -> SentMessage``;
                                              ``delete_post(account, external_id) -> None``
+``search``     ``SearchConnector``           ``search(account, query, limit=, cursor=) -> SearchResult``
 =============  ============================  ==========================================================
 
 Polling with a cursor: a connector that can resume where it stopped (IMAP UIDVALIDITY/UID, a feed's ETag and
@@ -86,6 +87,8 @@ __all__ = [
     "PublishingConnector",
     "RejectedItem",
     "ReplyConnector",
+    "SearchConnector",
+    "SearchResult",
     "SentMessage",
     "SignatureError",
     "UnknownConnector",
@@ -126,6 +129,7 @@ class Capability(StrEnum):
     MODERATION = "moderation"
     METRICS = "metrics"
     PUBLISHING = "publishing"
+    SEARCH = "search"
 
 
 # --- what crosses the seam ---------------------------------------------------------------------------------------
@@ -277,6 +281,15 @@ class PollResult:
 
 
 @dataclass(frozen=True, slots=True)
+class SearchResult:
+    """One page of a network search (for listening): the posts found as events (newest first, as networks answer)
+    and the opaque ``cursor`` of the next page (``None``: no more)."""
+
+    events: Sequence[InboundEvent] = ()
+    cursor: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class CheckResult:
     """One line of ``Connector.check``: what was tried (``name``), whether it worked, and what was seen."""
 
@@ -369,6 +382,16 @@ class PublishingConnector(Protocol):
     def delete_post(self, account: AccountRef, external_id: str) -> None: ...
 
 
+@runtime_checkable
+class SearchConnector(Protocol):
+    """Searches the network's public posts (listening): ``query`` in the network's own syntax, at most ``limit``
+    results, ``cursor`` from the previous page."""
+
+    def search(
+        self, account: AccountRef, query: str, *, limit: int = 25, cursor: str | None = None
+    ) -> SearchResult: ...
+
+
 PROTOCOLS: Mapping[str, type] = MappingProxyType(
     {
         Capability.INBOUND: InboundConnector,
@@ -377,6 +400,7 @@ PROTOCOLS: Mapping[str, type] = MappingProxyType(
         Capability.MODERATION: ModerationConnector,
         Capability.METRICS: MetricsConnector,
         Capability.PUBLISHING: PublishingConnector,
+        Capability.SEARCH: SearchConnector,
     }
 )
 

@@ -34,6 +34,7 @@ from dandelion.connectors.base import (
     ModerationResult,
     OutboundPost,
     OutboundReply,
+    SearchResult,
     SentMessage,
     utcnow,
 )
@@ -80,6 +81,8 @@ class FakeStore:
     deleted_posts: list[tuple[int, str]] = field(default_factory=list)
     inbound: dict[int, list[InboundEvent]] = field(default_factory=dict)
     metrics: dict[int, AccountMetrics] = field(default_factory=dict)
+    searchable: list[InboundEvent] = field(default_factory=list)
+    searches: list[str] = field(default_factory=list)
     failures: list[_Failure] = field(default_factory=list)
     calls: list[str] = field(default_factory=list)
     ids: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
@@ -169,6 +172,12 @@ class FakeConnector(Connector):
             STORE.inbound.setdefault(account_id, []).extend(events)
 
     @staticmethod
+    def index_for_search(events: Iterable[InboundEvent]) -> None:
+        """Public posts that ``search`` finds (case-insensitive substring match on the text)."""
+        with _lock:
+            STORE.searchable.extend(events)
+
+    @staticmethod
     def set_metrics(account_id: int, metrics: AccountMetrics) -> None:
         with _lock:
             STORE.metrics[account_id] = metrics
@@ -247,6 +256,15 @@ class FakeConnector(Connector):
         self._call("delete_post")
         with _lock:
             STORE.deleted_posts.append((account.id, external_id))
+    def search(self, account: AccountRef, query: str, *, limit: int = 25, cursor: str | None = None) -> SearchResult:
+        self._call("search")
+        with _lock:
+            STORE.searches.append(query)
+            found = sorted((e for e in STORE.searchable if query.lower() in e.text.lower()),
+                           key=lambda e: e.created_at, reverse=True)
+        start = int(cursor or 0)
+        page = found[start:start + limit]
+        return SearchResult(events=page, cursor=str(start + limit) if start + limit < len(found) else None)
 
 
 __all__ = [
