@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 
 from dandelion.inbox.choices import Priority
 from dandelion.inbox.models import CannedResponse
@@ -67,8 +68,19 @@ class PriorityForm(forms.Form):
 
 
 class TagForm(forms.Form):
-    add = forms.CharField(required=False, max_length=200, help_text="Comma-separated")
-    remove = forms.CharField(required=False, max_length=200)
+    add = forms.CharField(required=False, max_length=2000, help_text="Comma-separated")
+    remove = forms.CharField(required=False, max_length=2000)
+
+    def clean_add(self):
+        from dandelion.inbox.services import TAG_MAX_LENGTH
+
+        value = self.cleaned_data.get("add") or ""
+        for name in self.split(value):
+            if len(name) > TAG_MAX_LENGTH:
+                raise forms.ValidationError(
+                    _("Tag “%(tag)s…” is %(length)d characters long: a tag has at most %(max)d. Shorten it; no tag "
+                      "was saved.") % {"tag": name[:40], "length": len(name), "max": TAG_MAX_LENGTH})
+        return value
 
     @staticmethod
     def split(value: str) -> list[str]:
@@ -77,6 +89,7 @@ class TagForm(forms.Form):
 
 class ResolveForm(forms.Form):
     no_reply_needed = forms.BooleanField(required=False)
+    confirm_unsent_reply = forms.BooleanField(required=False)
 
 
 class ModerateForm(forms.Form):
