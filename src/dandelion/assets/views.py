@@ -27,7 +27,7 @@ from dandelion.assets.forms import (
 )
 from dandelion.assets.models import SocialAccount
 from dandelion.core.exceptions import DandelionError, PermissionDeniedError
-from dandelion.core.permissions import has_perm
+from dandelion.core.permissions import has_perm, is_team_scoped_only
 from dandelion.core.view_helpers import form_error, get_visible, paginate, render_page_or_partial, require
 
 PAGE_SIZE = 50
@@ -58,6 +58,8 @@ def filtered_accounts(request):
 @login_required
 @require_GET
 def account_list(request):
+    if is_team_scoped_only(request.user):  # a typed address outside the role's world: a clear 403
+        raise PermissionDenied("The account registry is not part of your role: your work is in your team's queue.")
     filterset, qs = filtered_accounts(request)
     page = paginate(request, qs)
     now = timezone.now()

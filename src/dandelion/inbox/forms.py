@@ -137,7 +137,16 @@ class CannedResponseForm(forms.ModelForm):
 
 
 class MetricsForm(forms.Form):
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # the browser's date input reads and writes ISO dates (YYYY-MM-DD), whatever the display locale
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                            input_formats=["%Y-%m-%d"])
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                            input_formats=["%Y-%m-%d"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("The end date is before the start date."))
+        return data
     group_by = forms.ChoiceField(choices=[("team", "Team"), ("unit", "Unit"), ("language", "Language"),
                                           ("account", "Account")], required=False)

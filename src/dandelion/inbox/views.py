@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.validators import EMPTY_VALUES
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -73,13 +73,22 @@ def _tabs(user, scope):
     return tabs
 
 
+PREVIEW_CHARS = 140
+
+
 def _count_inbound(conversations) -> None:
-    """``message_count`` (inbound messages) on the conversations of one page: one grouped query over those rows,
-    not a join over the whole queue before it is cut to a page."""
+    """``message_count`` (inbound messages) and ``preview`` (the start of the latest customer message) on the
+    conversations of one page: two queries over those rows, not a join over the whole queue before it is cut to a
+    page."""
     counts = dict(Message.objects.filter(conversation__in=conversations, direction=Direction.INBOUND)
                   .values("conversation").annotate(n=Count("id")).order_by().values_list("conversation", "n"))
+    latest = Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.INBOUND).order_by(
+        "-sent_at", "-id").values("text")[:1]
+    previews = dict(Conversation.objects.filter(pk__in=[c.pk for c in conversations])
+                    .annotate(preview=Subquery(latest)).values_list("pk", "preview"))
     for conversation in conversations:
         conversation.message_count = counts.get(conversation.pk, 0)
+        conversation.preview = (previews.get(conversation.pk) or "")[:PREVIEW_CHARS]
 
 
 @login_required
@@ -607,9 +616,11 @@ def metrics(request):
         since = form.cleaned_data.get("since") or since
         until = form.cleaned_data.get("until") or until
         group_by = form.cleaned_data.get("group_by") or group_by
+    invalid = form.is_bound and not form.is_valid()
     data = inbox_metrics(user=request.user, since=since, until=until, group_by=group_by)
     if not request.GET:
         form = forms.MetricsForm(initial={"since": since, "until": until, "group_by": group_by})
     return render_page_or_partial(request, "inbox/metrics.html", "inbox/partials/_metrics_table.html",
-                                  {"form": form, "data": data, "group_by": group_by,
-                                   "team_scoped": is_team_scoped_only(request.user)})
+                                  {"form": form, "data": data, "group_by": group_by, "since": since, "until": until,
+                                   "team_scoped": is_team_scoped_only(request.user)},
+                                  status=400 if invalid else 200)
