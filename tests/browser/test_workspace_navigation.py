@@ -65,3 +65,24 @@ def test_metrics_dates_filled_on_load_and_invalid_dates_reported(page, org):
     assert response.status == 400
     assert "Check the dates" in page.inner_text("#metrics-errors")
     shot(page, "workspace-metrics-invalid")
+
+
+def test_keyboard_shortcuts_and_help_overlay(page, inbox, deliver):
+    deliver(inbox.fr_account, event("Bonjour, question clavier ?", id="kbd-1", author="u-kbd", name="Karine Clavier",
+                                    language="fr"))
+    login(page, "fradmin")
+    page.goto("/inbox/?tab=all")
+    page.wait_for_load_state("networkidle")
+    page.keyboard.press("?")
+    assert page.locator("#shortcuts-help").is_visible()
+    assert "Keyboard shortcuts" in page.inner_text("#shortcuts-help")
+    shot(page, "workspace-shortcuts-help")
+    page.keyboard.press("Escape")
+    assert not page.locator("#shortcuts-help").is_visible()
+    page.keyboard.press("j")
+    assert page.evaluate("document.activeElement.closest('#queue') !== null")
+    page.keyboard.press("o")
+    page.wait_for_url("**/inbox/conversations/**")
+    page.wait_for_load_state("networkidle")
+    page.keyboard.press("r")
+    assert page.evaluate("document.activeElement.name") == "text"
