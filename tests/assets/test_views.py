@@ -91,7 +91,8 @@ def test_list_scope(org, client_for):
     assert handles(org.users.fr_admin) == ["@brand_fr"]
     assert handles(org.users.es_admin) == ["@brand_es"]
     assert handles(org.users.analyst) == ["@brand_fr", "@brand_es"]
-    assert handles(org.users.moderator) == []
+    # a team-scoped role's world is its queue: the registry answers a clear 403, not an empty page
+    assert client_for(org.users.moderator).get(reverse("assets:account-list")).status_code == 403
 
 
 def test_create_edit_transfer_archive_flow(org, client_for):

@@ -48,6 +48,15 @@ class LanguagesField(forms.CharField):
             raise forms.ValidationError(exc.message) from exc
 
 
+def _reply_note(connector) -> str:
+    """What the connector's label must say about replies: agents cannot answer on an account that cannot send."""
+    if not connector.supports("reply"):
+        return " — cannot send replies"
+    if not connector.supports("reply", {}):
+        return " — sends replies only once configured"
+    return ""
+
+
 class AccountForm(forms.Form):
     network = forms.ChoiceField()
     handle = forms.CharField(max_length=150)
@@ -83,7 +92,7 @@ class AccountForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["network"].choices = network_choices()
         self.fields["connector"].choices = [("", "Network default")] + [
-            (c.key, c.label) for c in registry.all_connectors()
+            (c.key, c.label + _reply_note(c)) for c in registry.all_connectors()
         ]
         self.fields["owner_unit"].queryset = units_where(user, "assets.add_socialaccount")
         self.fields["owner"].queryset = owner_candidates(user)
@@ -141,11 +150,27 @@ class CredentialsForm(forms.Form):
     credentials = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
         required=False,
-        help_text="One “name = value” per line, or a JSON object. Replaces every stored credential; "
-                  "leave empty to clear them.",
+        help_text="One “name = value” per line, or a JSON object. Replaces every stored credential.",
     )
     expires_at = forms.DateTimeField(required=False, label="Expires at",
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    confirm_clear = forms.BooleanField(
+        required=False, label="Delete every stored credential",
+        help_text="Only with an empty box: the account then cannot reach its network until new credentials are "
+                  "saved.")
+
+    def __init__(self, *args, stored: int = 0, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.stored = stored
+
+    def clean(self):
+        data = super().clean()
+        if "credentials" in data and not data["credentials"] and self.stored and not data.get("confirm_clear"):
+            raise forms.ValidationError(
+                f"The box is empty: saving it would delete the {self.stored} stored "
+                f"credential{'s' if self.stored != 1 else ''}. Type the credentials, or tick “Delete every stored "
+                f"credential” to confirm.", code="confirm_clear")
+        return data
 
     def clean_credentials(self):
         raw = (self.cleaned_data.get("credentials") or "").strip()

@@ -220,6 +220,19 @@ def update_account(account: SocialAccount, *, actor, **changes: Any) -> SocialAc
     return account
 
 
+def _owner_name(user) -> str:
+    return (user.get_full_name() or user.username) if user is not None else "nobody"
+
+
+def _transfer_summary(account: SocialAccount, *, from_name: str, to_name: str, from_owner, reason: str) -> str:
+    """What a transfer changed, in words: the unit (from → to) when it moved, the owner (before → after) when it
+    changed."""
+    parts = [f"unit {from_name} → {to_name}" if from_name != to_name else f"unit {to_name} unchanged"]
+    if (from_owner.pk if from_owner else None) != account.owner_id:
+        parts.append(f"owner {_owner_name(from_owner)} → {_owner_name(account.owner)}")
+    return f"Transferred {account}: {'; '.join(parts)}. Reason: {reason}"[:300]
+
+
 @transaction.atomic
 def transfer_account(account: SocialAccount, *, to_unit, new_owner=None, actor, reason: str,
                      clear_owner: bool = False) -> SocialAccount:
@@ -240,6 +253,7 @@ def transfer_account(account: SocialAccount, *, to_unit, new_owner=None, actor, 
         _check_owner(new_owner)
     before = _snapshot(account)
     from_name = account.owner_unit.name
+    from_owner = account.owner
     account.owner_unit = to_unit
     if new_owner is not None:
         account.owner = new_owner
@@ -250,7 +264,8 @@ def transfer_account(account: SocialAccount, *, to_unit, new_owner=None, actor, 
     _save(account)
     audit.record(
         actor=actor, action="assets.account.transfer", obj=account,
-        summary=f"Transferred {account} from {from_name} to {to_unit.name}: {reason}"[:300],
+        summary=_transfer_summary(account, from_name=from_name, to_name=to_unit.name, from_owner=from_owner,
+                                  reason=reason),
         changes=audit.diff(before, _snapshot(account)),
     )
     emit(account_changed(account, actor=actor, change="transfer", fields=audit.diff(before, _snapshot(account)), from_unit_id=before["owner_unit"]))

@@ -27,7 +27,7 @@ from dandelion.assets.forms import (
 )
 from dandelion.assets.models import SocialAccount
 from dandelion.core.exceptions import DandelionError, PermissionDeniedError
-from dandelion.core.permissions import has_perm
+from dandelion.core.permissions import has_perm, is_team_scoped_only
 from dandelion.core.view_helpers import form_error, get_visible, paginate, render_page_or_partial, require
 
 PAGE_SIZE = 50
@@ -58,6 +58,8 @@ def filtered_accounts(request):
 @login_required
 @require_GET
 def account_list(request):
+    if is_team_scoped_only(request.user):  # a typed address outside the role's world: a clear 403
+        raise PermissionDenied("The account registry is not part of your role: your work is in your team's queue.")
     filterset, qs = filtered_accounts(request)
     page = paginate(request, qs)
     now = timezone.now()
@@ -91,6 +93,21 @@ def _detail_context(request, account: SocialAccount, **extra) -> dict:
     return context
 
 
+def _warn_if_cannot_reply(request, account) -> None:
+    """Say it at once when the account's connector cannot send replies: agents could not answer its
+    conversations."""
+    from dandelion.connectors import registry
+
+    try:
+        connector = registry.connector_for(account)
+    except LookupError:
+        return
+    if not connector.supports("reply", account.connector_config or {}):
+        messages.warning(request, f"{account} uses the “{connector.label}” connector, which cannot send replies with "
+                                  f"this configuration: conversations on it can be read but not answered from "
+                                  f"Dandelion. Choose another connector, or complete its configuration.")
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_create(request):
@@ -107,6 +124,7 @@ def account_create(request):
             form_error(form, exc)
         else:
             messages.success(request, f"Registered {account}.")
+            _warn_if_cannot_reply(request, account)
             return redirect(account)
     return render(request, "assets/account_form.html", {"form": form, "account": None},
                   status=400 if form.errors else 200)
@@ -130,6 +148,7 @@ def account_edit(request, pk: int):
             form_error(form, exc)
         else:
             messages.success(request, f"Saved {account}.")
+            _warn_if_cannot_reply(request, account)
             return redirect(account)
     return render(request, "assets/account_form.html", {"form": form, "account": account},
                   status=400 if form.errors else 200)
@@ -143,6 +162,7 @@ def account_transfer(request, pk: int):
     form = TransferForm(request.POST or None, user=request.user, account=account)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
+        from_unit = account.owner_unit_id
         try:
             services.transfer_account(account, to_unit=data["to_unit"], new_owner=data["new_owner"],
                                       clear_owner=data["clear_owner"], actor=request.user, reason=data["reason"])
@@ -151,7 +171,11 @@ def account_transfer(request, pk: int):
         except DandelionError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, f"Transferred {account} to {account.owner_unit.name}.")
+            if account.owner_unit_id == from_unit:
+                messages.success(request, f"Owner of {account} changed to "
+                                          f"{account.owner.username if account.owner else 'nobody'}.")
+            else:
+                messages.success(request, f"Transferred {account} to {account.owner_unit.name}.")
             if SocialAccount.objects.restrict(request.user, "view").filter(pk=account.pk).exists():
                 return redirect(account)
             return redirect("assets:account-list")
@@ -187,7 +211,8 @@ def account_archive(request, pk: int):
 def account_credentials(request, pk: int):
     account = _get_account(request, pk)
     _require(request, services.PERM_CHANGE, account)
-    form = CredentialsForm(request.POST)
+    stored = len(account.credentials_keys) if account.has_credentials else 0
+    form = CredentialsForm(request.POST, stored=stored)
     if form.is_valid():
         try:
             services.set_account_credentials(account, credentials=form.cleaned_data["credentials"],
@@ -197,7 +222,8 @@ def account_credentials(request, pk: int):
         except DandelionError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"Credentials of {account} saved.")
+            messages.success(request, f"Stored credentials of {account} deleted." if not form.cleaned_data["credentials"]
+                             else f"Credentials of {account} saved.")
             return redirect(account)
     # re-render without the submitted value: a secret is never echoed back
     clean_form = CredentialsForm(initial={"expires_at": request.POST.get("expires_at")})

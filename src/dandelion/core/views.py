@@ -6,26 +6,31 @@ import datetime as dt
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from dandelion.core.filters import AuditEventFilter
 from dandelion.core.htmx import render_page_or_partial
 from dandelion.core.models import AuditEvent, WorkerHeartbeat
 from dandelion.core.paging import BoundedPaginator
-from dandelion.core.permissions import is_team_scoped_only
+from dandelion.core.permissions import get_grants, is_team_scoped_only
 
 WORKER_STALE_AFTER = dt.timedelta(seconds=60)
 
 
 @login_required
 def home(request):
-    """Send each person where their work is: external moderators to their queue, others to the org tree."""
-    for name in (("inbox:queue",) if is_team_scoped_only(request.user) else ("orgs:tree", "inbox:queue")):
+    """Send each person where their work is: people who work in a team (helper agents, external moderators) to
+    their queue, others to the org tree."""
+    works_in_a_team = any(g.team_id for g in get_grants(request.user))
+    first = ("inbox:queue",) if is_team_scoped_only(request.user) or works_in_a_team else ("orgs:tree", "inbox:queue")
+    for name in first:
         try:
             return redirect(reverse(name))
         except NoReverseMatch:
@@ -84,6 +89,8 @@ def _inbound_backlog(now) -> dict:
 @login_required
 def audit_list(request):
     """The audit log within the viewer's scope, filterable by actor, action, object type, unit and date."""
+    if is_team_scoped_only(request.user):  # a typed address outside the role's world: say so, no empty page
+        raise PermissionDenied(_("The audit log is not part of your role: your work is in your team's queue."))
     qs = AuditEvent.objects.restrict(request.user, "view").select_related("unit", "content_type")
     filterset = AuditEventFilter(request.GET, queryset=qs, request=request)
     page = BoundedPaginator(filterset.qs, 50).get_page(request.GET.get("page"))

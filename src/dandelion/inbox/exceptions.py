@@ -55,3 +55,14 @@ class EmptyMessage(InboxError):
 
     def __init__(self, message: str = "The message is empty.", *, field: str | None = "text"):
         super().__init__(message, field=field)
+
+
+class UnsentReply(ConflictError):
+    """The last reply to the customer failed to send: resolving now would leave them unanswered; resend with
+    ``confirm_unsent_reply``."""
+
+    code = "unsent_reply"
+
+    def __init__(self, message: str = "The last reply failed to send: the customer has had no answer. Resolve anyway?",
+                 *, field: str | None = "confirm_unsent_reply"):
+        super().__init__(message, field=field)

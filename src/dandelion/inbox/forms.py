@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
 
 from dandelion.inbox.choices import Priority
 from dandelion.inbox.models import CannedResponse
@@ -67,8 +68,19 @@ class PriorityForm(forms.Form):
 
 
 class TagForm(forms.Form):
-    add = forms.CharField(required=False, max_length=200, help_text="Comma-separated")
-    remove = forms.CharField(required=False, max_length=200)
+    add = forms.CharField(required=False, max_length=2000, help_text="Comma-separated")
+    remove = forms.CharField(required=False, max_length=2000)
+
+    def clean_add(self):
+        from dandelion.inbox.services import TAG_MAX_LENGTH
+
+        value = self.cleaned_data.get("add") or ""
+        for name in self.split(value):
+            if len(name) > TAG_MAX_LENGTH:
+                raise forms.ValidationError(
+                    _("Tag “%(tag)s…” is %(length)d characters long: a tag has at most %(max)d. Shorten it; no tag "
+                      "was saved.") % {"tag": name[:40], "length": len(name), "max": TAG_MAX_LENGTH})
+        return value
 
     @staticmethod
     def split(value: str) -> list[str]:
@@ -77,6 +89,7 @@ class TagForm(forms.Form):
 
 class ResolveForm(forms.Form):
     no_reply_needed = forms.BooleanField(required=False)
+    confirm_unsent_reply = forms.BooleanField(required=False)
 
 
 class ModerateForm(forms.Form):
@@ -124,7 +137,16 @@ class CannedResponseForm(forms.ModelForm):
 
 
 class MetricsForm(forms.Form):
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # the browser's date input reads and writes ISO dates (YYYY-MM-DD), whatever the display locale
+    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                            input_formats=["%Y-%m-%d"])
+    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+                            input_formats=["%Y-%m-%d"])
+
+    def clean(self):
+        data = super().clean()
+        if data.get("since") and data.get("until") and data["since"] > data["until"]:
+            self.add_error("until", _("The end date is before the start date."))
+        return data
     group_by = forms.ChoiceField(choices=[("team", "Team"), ("unit", "Unit"), ("language", "Language"),
                                           ("account", "Account")], required=False)

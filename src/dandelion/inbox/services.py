@@ -47,6 +47,7 @@ from dandelion.inbox.exceptions import (
     InvalidTransition,
     ReasonRequired,
     ReplyCollision,
+    UnsentReply,
 )
 from dandelion.inbox.models import (
     CannedResponse,
@@ -552,13 +553,18 @@ def handover_conversation(conversation: Conversation, *, reason: str, actor, to_
 
 
 @transaction.atomic
-def resolve_conversation(conversation: Conversation, *, actor, no_reply_needed: bool = False) -> Conversation:
+def resolve_conversation(conversation: Conversation, *, actor, no_reply_needed: bool = False,
+                         confirm_unsent_reply: bool = False) -> Conversation:
     """Close the conversation. Messages still waiting for an answer bring it back through the sweep, unless the
-    agent says none is needed (``no_reply_needed``, recorded)."""
+    agent says none is needed (``no_reply_needed``, recorded). When the last reply failed to send, the customer has
+    had no answer: ``UnsentReply`` (409) unless the agent confirms (``confirm_unsent_reply``, recorded)."""
     _require(actor, "inbox.change_conversation", conversation)
     conversation = _lock(conversation)
     if conversation.status == ConversationStatus.RESOLVED:
         raise InvalidTransition("The conversation is already resolved.")
+    unsent = last_reply_failed(conversation)
+    if unsent and not confirm_unsent_reply:
+        raise UnsentReply()
     now = timezone.now()
     before = conversation.status
     state = ConversationState(conversation)
@@ -571,9 +577,17 @@ def resolve_conversation(conversation: Conversation, *, actor, no_reply_needed: 
     apply_effects(conversation, state.take(), actor=actor)
     audit.record(actor=actor, action="inbox.resolve", obj=conversation, summary=f"Resolved #{conversation.pk}",
                  changes={"status": [before, ConversationStatus.RESOLVED]}
-                 | ({"no_reply_needed": [0, dismissed]} if dismissed else {}))
+                 | ({"no_reply_needed": [0, dismissed]} if dismissed else {})
+                 | ({"resolved_with_unsent_reply": [False, True]} if unsent else {}))
     emit(conversation_event("conversation.resolved", conversation, actor=actor, previous_status=before))
     return conversation
+
+
+def last_reply_failed(conversation: Conversation) -> bool:
+    """The latest reply sent from Dandelion failed to reach the network (none sent after it)."""
+    last = (conversation.messages.filter(direction=Direction.OUTBOUND).exclude(delivery_status=DeliveryStatus.NONE)
+            .order_by("-sent_at", "-id").values_list("delivery_status", flat=True).first())
+    return last == DeliveryStatus.FAILED
 
 
 @transaction.atomic
@@ -642,9 +656,18 @@ def set_priority(conversation: Conversation, *, priority: str, actor) -> Convers
     return conversation
 
 
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length or 60
+
+
 def _tags(names: Iterable[str]) -> list[Tag]:
+    """The tags named (created when new); a name too long is refused, never cut (nothing is added then)."""
+    names = [n.strip() for n in names if n and n.strip()]
+    too_long = [n for n in names if len(n) > TAG_MAX_LENGTH]
+    if too_long:
+        raise InboxError(f"Tag “{too_long[0][:40]}…” is {len(too_long[0])} characters long: a tag has at most "
+                         f"{TAG_MAX_LENGTH}. Shorten it; no tag was saved.", field="add")
     out = []
-    for name in dict.fromkeys(n.strip()[:60] for n in names if n and n.strip()):
+    for name in dict.fromkeys(names):
         tag, _ = Tag.objects.get_or_create(name=name)
         out.append(tag)
     return out

@@ -15,7 +15,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.cache import cache
 from django.core.exceptions import PermissionDenied
 from django.core.validators import EMPTY_VALUES
-from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models import Count, Exists, F, OuterRef, Q, Subquery
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -29,7 +29,7 @@ from dandelion.core.permissions import get_grants, has_perm, is_team_scoped_only
 from dandelion.core.view_helpers import form_error, paginate
 from dandelion.inbox import forms, services
 from dandelion.inbox.choices import ConversationStatus, DeliveryState, Direction, EventKind, Priority
-from dandelion.inbox.exceptions import ReplyCollision
+from dandelion.inbox.exceptions import ReplyCollision, UnsentReply
 from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
 from dandelion.inbox.models import CannedResponse, Conversation, ConversationEvent, InboundDelivery, Message
@@ -73,13 +73,22 @@ def _tabs(user, scope):
     return tabs
 
 
+PREVIEW_CHARS = 140
+
+
 def _count_inbound(conversations) -> None:
-    """``message_count`` (inbound messages) on the conversations of one page: one grouped query over those rows,
-    not a join over the whole queue before it is cut to a page."""
+    """``message_count`` (inbound messages) and ``preview`` (the start of the latest customer message) on the
+    conversations of one page: two queries over those rows, not a join over the whole queue before it is cut to a
+    page."""
     counts = dict(Message.objects.filter(conversation__in=conversations, direction=Direction.INBOUND)
                   .values("conversation").annotate(n=Count("id")).order_by().values_list("conversation", "n"))
+    latest = Message.objects.filter(conversation=OuterRef("pk"), direction=Direction.INBOUND).order_by(
+        "-sent_at", "-id").values("text")[:1]
+    previews = dict(Conversation.objects.filter(pk__in=[c.pk for c in conversations])
+                    .annotate(preview=Subquery(latest)).values_list("pk", "preview"))
     for conversation in conversations:
         conversation.message_count = counts.get(conversation.pk, 0)
+        conversation.preview = (previews.get(conversation.pk) or "")[:PREVIEW_CHARS]
 
 
 @login_required
@@ -243,6 +252,14 @@ def conversation_action(request, pk: int, action: str):
         raise Http404
     conversation = _conversation(request, pk)
     user = request.user
+    if action == "moderate" and request.POST.get("action") == "delete" and not request.POST.get("confirmed"):
+        # deleting on the network is never one click: the confirmation page says what will happen
+        url = reverse("inbox:moderate-delete", args=[pk, request.POST.get("message") or 0])
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)
     extra: dict = {}
     status = 200
     try:
@@ -257,12 +274,20 @@ def conversation_action(request, pk: int, action: str):
         extra["collision"] = exc.message
         status = 409
         done = None
+    except UnsentReply as exc:
+        extra["unsent_reply"] = exc.message
+        status = 409
+        done = None
     except DandelionError as exc:
         messages.error(request, exc.message)
         status = exc.status_code
         done = None
         if action == "reply" and "reply_form" not in extra:  # refused: the agent's text stays in the box
             extra["reply_form"] = forms.ReplyForm(request.POST, canned_qs=_canned_for(user, conversation))
+        if action == "tag":  # refused: the tags typed stay in the boxes
+            extra["tag_input"] = {"add": request.POST.get("add", ""), "remove": request.POST.get("remove", "")}
+    if done and action == "resolve":
+        extra["next_conversation"] = next_conversation(user, exclude=pk)
     if done:
         messages.success(request, done)
     if status == 403 and not Conversation.objects.restrict(user, "view").filter(pk=pk).exists():
@@ -330,7 +355,8 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
         form = forms.ResolveForm(post)
         form.is_valid()
         services.resolve_conversation(conversation, actor=user,
-                                      no_reply_needed=form.cleaned_data.get("no_reply_needed", False))
+                                      no_reply_needed=form.cleaned_data.get("no_reply_needed", False),
+                                      confirm_unsent_reply=form.cleaned_data.get("confirm_unsent_reply", False))
         return "Resolved."
     if action == "reopen":
         services.reopen_conversation(conversation, actor=user)
@@ -343,7 +369,8 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
         return "Priority saved."
     if action == "tag":
         form = forms.TagForm(post)
-        form.is_valid()
+        if not form.is_valid():
+            raise _invalid(form)
         services.tag_conversation(conversation, actor=user, add=forms.TagForm.split(form.cleaned_data.get("add")),
                                   remove=forms.TagForm.split(form.cleaned_data.get("remove")))
         return "Tags saved."
@@ -357,6 +384,46 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
         services.moderate_message(message, action=form.cleaned_data["action"], actor=user)
         return f"Message {form.cleaned_data['action'].replace('_', ' ')}: done."
     return None
+
+
+def next_conversation(user, *, exclude: int | None = None) -> Conversation | None:
+    """The conversation to work on next: the user's own open ones, then their teams' unassigned ones, nearest SLA
+    first."""
+    scope = Conversation.objects.restrict(user, "view").filter(status=ConversationStatus.OPEN).exclude(pk=exclude)
+    order = (F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id")
+    mine = scope.filter(assignee=user).order_by(*order).first()
+    if mine is not None:
+        return mine
+    teams = [t.pk for t in _my_teams(user)]
+    return scope.filter(assignee__isnull=True, team__in=teams).order_by(*order).first() if teams else None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def moderate_delete(request, pk: int, message_id: int):
+    """Deleting a customer's message on the network, confirmed: the page says what will happen and offers to hide
+    it instead (what the guidelines ask for spam); only the confirmed POST deletes."""
+    conversation = _conversation(request, pk)
+    message = get_object_or_404(conversation.messages.filter(direction=Direction.INBOUND)
+                                .select_related("author_identity"), pk=message_id)
+    try:
+        services.check_action_allowed(conversation, action="moderate", actor=request.user)
+    except DandelionError as exc:
+        raise PermissionDenied(exc.message) from exc
+    if request.method == "POST" and request.POST.get("confirmed"):
+        try:
+            services.moderate_message(message, action="delete", actor=request.user,
+                                      reason=(request.POST.get("reason") or "")[:300])
+        except DandelionError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, "Message deleted.")
+        return redirect("inbox:conversation-detail", pk=pk)
+    from dandelion.inbox import connect
+
+    return render(request, "inbox/moderate_delete.html", {
+        "conversation": conversation, "message": message,
+        "on_network": connect.supports(conversation.account, "moderation") and bool(message.external_id)})
 
 
 @login_required
@@ -549,9 +616,11 @@ def metrics(request):
         since = form.cleaned_data.get("since") or since
         until = form.cleaned_data.get("until") or until
         group_by = form.cleaned_data.get("group_by") or group_by
+    invalid = form.is_bound and not form.is_valid()
     data = inbox_metrics(user=request.user, since=since, until=until, group_by=group_by)
     if not request.GET:
         form = forms.MetricsForm(initial={"since": since, "until": until, "group_by": group_by})
     return render_page_or_partial(request, "inbox/metrics.html", "inbox/partials/_metrics_table.html",
-                                  {"form": form, "data": data, "group_by": group_by,
-                                   "team_scoped": is_team_scoped_only(request.user)})
+                                  {"form": form, "data": data, "group_by": group_by, "since": since, "until": until,
+                                   "team_scoped": is_team_scoped_only(request.user)},
+                                  status=400 if invalid else 200)

@@ -80,11 +80,16 @@ def _team_field(unit: OrgUnit) -> forms.ModelChoiceField:
     )
 
 
+def _role_field() -> forms.ChoiceField:
+    """The role to grant: nothing chosen until the person granting it chooses (never "Hub admin" by default)."""
+    return forms.ChoiceField(choices=[("", "— choose a role —"), *Role.choices])
+
+
 class MembershipForm(forms.Form):
     """Grant a role on a unit to an existing person."""
 
     person = forms.CharField(max_length=150, help_text="Username or e-mail of an existing person.")
-    role = forms.ChoiceField(choices=Role.choices)
+    role = _role_field()
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
     is_available = forms.BooleanField(required=False, initial=True, label="Available for assignment")
     capacity = forms.IntegerField(min_value=0, max_value=500, initial=10)
@@ -134,7 +139,7 @@ class InviteForm(forms.Form):
     first_name = forms.CharField(max_length=150, required=False)
     last_name = forms.CharField(max_length=150, required=False)
     email = forms.EmailField()
-    role = forms.ChoiceField(choices=Role.choices)
+    role = _role_field()
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
 
     def __init__(self, *args, unit: OrgUnit, **kwargs):

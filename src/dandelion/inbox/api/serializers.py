@@ -82,6 +82,9 @@ class HideInputSerializer(serializers.Serializer):
 
 class ResolveInputSerializer(serializers.Serializer):
     no_reply_needed = serializers.BooleanField(required=False, default=False)
+    confirm_unsent_reply = serializers.BooleanField(
+        required=False, default=False,
+        help_text="Resolve even though the last reply failed to send (otherwise 409 unsent_reply).")
 
 
 class PriorityInputSerializer(serializers.Serializer):

@@ -133,7 +133,8 @@ class ConversationViewSet(ServiceViewSet):
         conversation = self._acting("resolve")
         data = self.validated(s.ResolveInputSerializer)
         return self._result(services.resolve_conversation(conversation, actor=request.user,
-                                                          no_reply_needed=data["no_reply_needed"]))
+                                                          no_reply_needed=data["no_reply_needed"],
+                                                          confirm_unsent_reply=data["confirm_unsent_reply"]))
 
     @extend_schema(request=None, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
