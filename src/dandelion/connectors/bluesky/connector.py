@@ -341,6 +341,10 @@ class BlueskyConnector(Connector):
             text = f"{text.rstrip()}\n{post.link}" if text.strip() else post.link
         return self._create_post(account, text)
 
+    def delete_post(self, account: AccountRef, external_id: str) -> None:
+        """Delete a post the account published (publishing's "delete"); the same call as moderation's delete."""
+        self.delete(account, external_id)
+
     # --- moderation -----------------------------------------------------------------------------------------------
     def _result(self, action: str, target: str, detail: str) -> ModerationResult:
         return ModerationResult(action=action, target_external_id=target, performed_at=utcnow(),  # type: ignore[arg-type]
