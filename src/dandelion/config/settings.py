@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "dandelion.routing",
     "dandelion.notifications",
     "dandelion.webhooks",
+    "dandelion.listening",
 ]
 
 MIDDLEWARE = [
