@@ -78,6 +78,7 @@ class Decision:
     expected: float = 0.0
     window: int = 0
     p_value: float = 1.0
+    escalated: bool = False  # an update whose severity rose above the alert's peak (announced again)
 
     def as_dict(self) -> dict[str, Any]:
         return {"action": self.action, "minute": self.minute, "severity": self.severity, "count": self.count,
@@ -208,8 +209,10 @@ class DetectorState:
                 self.last_fired = now
                 sev = severity(best[2], best[3])
                 if sev > self.peak_severity or best[0] < P_OPEN:
+                    escalated = sev > self.peak_severity
                     self.peak_severity = max(self.peak_severity, sev)
-                    return Decision("update", now, self.peak_severity, best[2], best[3], best[1], best[0])
+                    return Decision("update", now, self.peak_severity, best[2], best[3], best[1], best[0],
+                                    escalated=escalated)
                 return None
             if self.last_fired is not None and now - self.last_fired >= QUIET_MINUTES:
                 started = self.open_since

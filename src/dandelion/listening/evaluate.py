@@ -6,7 +6,8 @@ once per simulated minute, from one quiet day before the event's first tweet to 
 
 * **onset**: the start of the first hour whose *related* tweet count reaches 10 % of the event's busiest hour;
 * **detected / delay**: the first alert opened at or after the onset, within ``HORIZON_HOURS``, whose firing window
-  holds a related tweet; the delay runs from the onset to the end of the minute the alert was raised;
+  holds a related tweet (or the first re-announcement of a continuing alert whose severity rose: the
+  ``listening.alert_updated`` event people get); the delay runs from the onset to the end of that minute;
 * **false alerts**: alerts opened before the onset, or whose firing window holds no related tweet; per week of
   replayed time (first to last tweet of each event, summed).
 
@@ -36,7 +37,7 @@ HORIZON_HOURS = 24
 FIXED_THRESHOLD = 10
 SIGMA_HISTORY_HOURS = 24
 PAD_MINUTES = 24 * 60
-JITTER_SECONDS = 150
+MAX_CELL_SECONDS = 1800
 
 
 class EvaluationError(ValueError):
@@ -53,6 +54,7 @@ class Stream:
 class Alert:
     minute: int  # raised at the end of this minute
     window: int  # minutes of the firing window
+    escalation: bool = False  # a continuing alert announced again because its severity rose (not a new alert)
 
 
 @dataclass
@@ -107,11 +109,20 @@ def read_streams(path: Path) -> list[Stream]:
 
 
 def resample(stream: Stream, density: int, seed: int = 0) -> Stream:
-    """``density`` copies of every tweet, each moved by up to ±``JITTER_SECONDS`` (a denser stream, same shape)."""
+    """A stream ``density`` times denser with the same shape: each tweet is replaced by ``density`` tweets drawn
+    uniformly over its own cell (half-way to the previous and the next tweet, at most ``MAX_CELL_SECONDS`` on each
+    side): the piecewise-constant rate estimate of the stream, scaled. Copies are not stacked on the original
+    second (that would turn every lone tweet into a burst of ``density``)."""
     if density <= 1:
         return stream
     rng = random.Random(f"{seed}:{stream.event}")
-    items = [(s + rng.randint(-JITTER_SECONDS, JITTER_SECONDS), rel) for s, rel in stream.items for _ in range(density)]
+    times = [s for s, _ in stream.items]
+    items = []
+    for i, (second, rel) in enumerate(stream.items):
+        lo = (times[i - 1] + second) / 2 if i else second - MAX_CELL_SECONDS
+        hi = (second + times[i + 1]) / 2 if i + 1 < len(times) else second + MAX_CELL_SECONDS
+        lo, hi = max(lo, second - MAX_CELL_SECONDS), min(hi, second + MAX_CELL_SECONDS)
+        items.extend((int(rng.uniform(lo, hi)), rel) for _ in range(density))
     return Stream(stream.event, sorted(items))
 
 
@@ -139,6 +150,8 @@ def run_detector(stream: Stream) -> list[Alert]:
         decision = state.tick(minute)
         if decision is not None and decision.action == "open":
             alerts.append(Alert(minute, decision.window))
+        elif decision is not None and decision.escalated:
+            alerts.append(Alert(minute, decision.window, escalation=True))
     return alerts
 
 
@@ -170,10 +183,13 @@ def score(stream: Stream, alerts: Iterable[Alert], onset: int) -> Score:
     false = 0
     total = 0
     for alert in alerts:
-        total += 1
         has_related = any(related_minutes.get(m) for m in range(alert.minute - alert.window + 1, alert.minute + 1))
-        if alert.minute < onset or not has_related:
-            false += 1
+        if not alert.escalation:
+            total += 1
+            if alert.minute < onset or not has_related:
+                false += 1
+                continue
+        elif alert.minute < onset or not has_related:
             continue
         if detected_delay is None and alert.minute < onset + HORIZON_HOURS * 60:
             detected_delay = float(alert.minute + 1 - onset)
@@ -181,13 +197,13 @@ def score(stream: Stream, alerts: Iterable[Alert], onset: int) -> Score:
 
 
 def evaluate(path: Path, *, density: int = 1, seed: int = 0) -> dict[str, Any]:
-    streams = [resample(s, density, seed) for s in read_streams(path)]
-    streams = [s for s in streams if any(rel for _, rel in s.items)]
-    if not streams:
+    originals = [s for s in read_streams(path) if any(rel for _, rel in s.items)]
+    if not originals:
         raise EvaluationError(f"{path}: no event with a related tweet")
     results: list[EventResult] = []
-    for stream in streams:
-        onset = onset_minute(stream)
+    for original in originals:
+        onset = onset_minute(original)  # the event's onset, whatever the density it is replayed at
+        stream = resample(original, density, seed)
         span_h = (stream.items[-1][0] - stream.items[0][0]) / 3600 + 1
         results.append(EventResult(
             event=stream.event, tweets=len(stream.items), related=sum(1 for _, r in stream.items if r),

@@ -67,7 +67,7 @@ def query_edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         # the form wrote its fields onto the instance: reload so the service sees (and audits) the change
         fresh = ListeningQuery.objects.get(pk=query.pk)
-        _, ok = _save_query(request, form, fresh)
+        _saved, ok = _save_query(request, form, fresh)
         if ok:
             messages.success(request, _("Query saved."))
             return redirect(fresh)
@@ -81,7 +81,7 @@ def query_delete(request, pk: int):
     query = get_for(request, ListeningQuery, pk, PERM_DELETE)
 
     def act():
-        _, ok = call_service(request, services.delete_query, query)
+        _result, ok = call_service(request, services.delete_query, query)
         if ok:
             messages.success(request, _("Query deleted."))
         return redirect("listening:query-list")
@@ -186,7 +186,7 @@ def alert_detail(request, pk: int):
 def alert_acknowledge(request, pk: int):
     alert = get_for(request, Alert.objects.select_related("query__unit"), pk, "listening.change_alert",
                     unit=lambda a: a.query.unit)
-    _, ok = call_service(request, services.acknowledge_alert, alert)
+    _result, ok = call_service(request, services.acknowledge_alert, alert)
     if ok:
         messages.success(request, _("Alert acknowledged."))
     return redirect(alert)
