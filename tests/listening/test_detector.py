@@ -71,13 +71,13 @@ def test_anti_spam_cap():
     state = det.DetectorState()
     decisions = []
     # short bursts separated by quiet: each would open an alert; no more than the cap per hour
-    for m in range(0, 6 * 60):
+    for m in range(6 * 60):
         if m % 31 < 1:
             state.observe(m, 30)
         d = state.tick(m)
         if d is not None:
             decisions.append(d)
-    for start in range(0, 6 * 60 - 60):
+    for start in range(6 * 60 - 60):
         opened = [d for d in decisions if d.action == "open" and start <= d.minute < start + 60]
         assert len(opened) <= det.MAX_ALERTS_PER_HOUR
 

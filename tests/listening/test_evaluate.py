@@ -10,7 +10,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from dandelion.listening.evaluate import evaluate, resample, read_streams
+from dandelion.listening.evaluate import evaluate, read_streams, resample
 from tests.conftest import require_datasets
 
 

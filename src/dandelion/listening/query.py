@@ -37,13 +37,7 @@ FIELDS = ("lang", "network", "country", "author")
 OPERATORS = ("AND", "OR", "NOT")
 
 #: Words too common to anchor a query (English and French: the UI's languages, plus the commonest of the others).
-STOP_WORDS = frozenset("""
-a an the and or not of to in on at for from by with is are was were be been it its this that these those as i you
-he she we they me my your our their his her rt http https www com co amp
-le la les un une des de du et ou en au aux à a ce cet cette ces est sont il elle ils elles je tu nous vous on
-pour par sur dans avec que qui pas ne se sa son ses leur leurs y l d qu
-el los las y o del al es en por con para una unos der die das und oder ist nicht ein eine il lo gli e di che
-""".split())
+STOP_WORDS = frozenset(["a", "an", "the", "and", "or", "not", "of", "to", "in", "on", "at", "for", "from", "by", "with", "is", "are", "was", "were", "be", "been", "it", "its", "this", "that", "these", "those", "as", "i", "you", "he", "she", "we", "they", "me", "my", "your", "our", "their", "his", "her", "rt", "http", "https", "www", "com", "co", "amp", "le", "la", "les", "un", "une", "des", "de", "du", "et", "ou", "en", "au", "aux", "à", "a", "ce", "cet", "cette", "ces", "est", "sont", "il", "elle", "ils", "elles", "je", "tu", "nous", "vous", "on", "pour", "par", "sur", "dans", "avec", "que", "qui", "pas", "ne", "se", "sa", "son", "ses", "leur", "leurs", "y", "l", "d", "qu", "el", "los", "las", "y", "o", "del", "al", "es", "en", "por", "con", "para", "una", "unos", "der", "die", "das", "und", "oder", "ist", "nicht", "ein", "eine", "il", "lo", "gli", "e", "di", "che"])
 
 
 class QuerySyntaxError(ValueError):
@@ -101,7 +95,7 @@ class Doc:
                    joined=" " + " ".join(words) + " ", lang=fold(lang or "")[:2] if lang else "",
                    network=fold(network or ""), country=fold(country or ""), author=author_f)
 
-    def keys(self) -> set[str]:
+    def index_keys(self) -> set[str]:
         """The index keys this document can satisfy (see :meth:`Node.anchors`)."""
         return ({f"w:{w}" for w in self.word_set} | {f"#:{t}" for t in self.hashtags}
                 | {f"@:{m}" for m in self.mentions})
@@ -497,7 +491,7 @@ class QueryIndex:
         seen: set[int] = set()
         out: list[Any] = []
         candidates = list(self.always)
-        for k in doc.keys():
+        for k in doc.index_keys():
             bucket = self.by_key.get(k)
             if bucket:
                 candidates.extend(bucket)

@@ -35,7 +35,7 @@ def _parse(value: str) -> dt.datetime:
     if len(value) > 40:
         raise ValueError("Not a date.")
     try:
-        parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = dt.datetime.fromisoformat(value)
     except ValueError:
         raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD or an ISO date and time).") from None
     if parsed.tzinfo is None:

@@ -13,7 +13,14 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dandelion.core.permissions import has_perm
-from dandelion.core.view_helpers import call_service, confirm_then_act, get_for, get_visible, paginate, require
+from dandelion.core.view_helpers import (
+    call_service,
+    confirm_then_act,
+    get_for,
+    get_visible,
+    paginate,
+    require,
+)
 from dandelion.listening import series as series_mod
 from dandelion.listening import services
 from dandelion.listening.choices import AlertState
