@@ -57,7 +57,7 @@ def seed(demo: DemoContext) -> None:
     with path.open(newline="", encoding="utf-8", errors="replace") as fh:
         for row in csv.DictReader(fh):
             if row["event"] == EVENT:
-                at = dt.datetime.fromisoformat(row["created_at_utc_from_snowflake"].replace("Z", "+00:00"))
+                at = dt.datetime.fromisoformat(row["created_at_utc_from_snowflake"])
                 rows.append((at, row["tweet_id"], html.unescape(row["text"])))
     if not rows:
         return

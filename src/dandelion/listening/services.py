@@ -263,8 +263,11 @@ def _ingest(items: Sequence[MentionInput]) -> IngestResult:
     MentionMatch.objects.bulk_create(matches, batch_size=2000)
     result.matches = len(matches)
     _add_to_rollups(buckets)
+    by_increment: dict[int, list[int]] = defaultdict(list)
     for q, n in result.per_query.items():
-        ListeningQuery.objects.filter(pk=q).update(mention_count=F("mention_count") + n)
+        by_increment[n].append(q)
+    for n, ids in by_increment.items():  # one UPDATE per distinct increment, not one per query
+        ListeningQuery.objects.filter(pk__in=ids).update(mention_count=F("mention_count") + n)
     return result
 
 
@@ -323,31 +326,39 @@ def evaluate_queries(*, now: dt.datetime | None = None, actor=SYSTEM) -> list[tu
         cursor.save(update_fields=["last_id"])
         decisions: list[tuple[int, det.Decision]] = []
         current = _minute(now)
-        for query in queries:
+        ticked: list[ListeningQuery] = []
+        for query in queries:  # pure, in memory: a query whose state or counts break fails alone
             try:
-                with transaction.atomic():  # a savepoint: one query's failure rolls back only its own tick
-                    decision = _tick_query(query, counts.get(query.pk, Counter()), current, now)
+                decision = _tick_state(query, counts.get(query.pk, Counter()), current, now)
             except Exception as exc:
                 logger.exception("listening: query %s failed its tick", query.pk)
                 ListeningQuery.objects.filter(pk=query.pk).update(last_error=f"detector: {exc}"[:500],
                                                                   last_error_at=now)
                 continue
+            ticked.append(query)
             if decision is not None:
                 decisions.append((query.pk, decision))
+        ListeningQuery.objects.bulk_update(ticked, ["detector_state", "last_evaluated_at"], batch_size=500)
+        by_pk = {q.pk: q for q in ticked}
+        for q_id, decision in decisions:
+            if decision.action == "suppressed":
+                continue
+            try:
+                with transaction.atomic():  # a savepoint: one alert's failure rolls back only its own writes
+                    _apply_decision(by_pk[q_id], decision, now)
+            except Exception as exc:
+                logger.exception("listening: query %s failed to write its alert", q_id)
+                ListeningQuery.objects.filter(pk=q_id).update(last_error=f"alert: {exc}"[:500], last_error_at=now)
     return decisions
 
 
-def _tick_query(query: ListeningQuery, counts: Counter, current: int, now: dt.datetime) -> det.Decision | None:
+def _tick_state(query: ListeningQuery, counts: Counter, current: int, now: dt.datetime) -> det.Decision | None:
     state = det.DetectorState.from_dict(query.detector_state)
     for minute, n in sorted(counts.items()):
         state.observe(min(minute, current), n)
     decision = state.tick(current)
     query.detector_state = state.to_dict()
     query.last_evaluated_at = now
-    query.save(update_fields=["detector_state", "last_evaluated_at"])
-    if decision is None or decision.action == "suppressed":
-        return decision
-    _apply_decision(query, decision, now)
     return decision
 
 
