@@ -94,6 +94,15 @@ def rows(inbox, two_queues, post_hook):
                                             before_start=today - dt.timedelta(days=14),
                                             before_end=today - dt.timedelta(days=8),
                                             after_start=today - dt.timedelta(days=7), after_end=today)
+    from dandelion.listening import services as listening_services
+    from dandelion.listening.models import Alert
+
+    query = listening_services.create_query(actor=admin, unit=inbox.france, name="Brand", text="acme OR #acme")
+    listening_services.ingest_mentions([listening_services.MentionInput(
+        unit_id=inbox.france.pk, unit_path=inbox.france.path, source="replay", source_ref="r1",
+        text="acme is down #acme", posted_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC), sentiment="negative")])
+    alert = Alert.objects.create(query=query, started_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC),
+                                 last_seen_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC), severity=4)
     return {
         "analytics-rollups": list(DailyRollup.objects.values_list("pk", flat=True)[:3]),
         "success-stories": [story.pk],
@@ -101,6 +110,8 @@ def rows(inbox, two_queues, post_hook):
         "community-questions": [question.pk],
         "community-gatherings": [gathering.pk],
         "accounts": [inbox.fr_account.pk, inbox.es_account.pk, archived.pk],
+        "listening-queries": [query.pk],
+        "listening-alerts": [alert.pk],
         "audit-events": list(AuditEvent.objects.order_by("-id").values_list("pk", flat=True)[:3]),
         "canned-responses": [canned.pk],
         "conversations": [fr.pk, am.pk],

@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "dandelion.sso",
     "dandelion.publishing",
     "dandelion.analytics",
+    "dandelion.listening",
 ]
 
 MIDDLEWARE = [
