@@ -76,3 +76,10 @@ def test_delete_without_confirmation_is_redirected_to_the_confirmation_page(inbo
     assert page.status_code == 200 and b"Hide instead" in page.content
     # someone without the moderation permission gets no confirmation page
     assert client_for(inbox.users.analyst).get(response["Location"]).status_code in (403, 404)
+
+
+def test_the_tag_length_limit_is_the_columns():
+    from dandelion.inbox.models import Tag
+    from dandelion.inbox.services import TAG_MAX_LENGTH
+
+    assert Tag._meta.get_field("name").max_length == TAG_MAX_LENGTH

@@ -332,6 +332,12 @@ SPECTACULAR_SETTINGS = {
         "AccountStatusEnum": "dandelion.assets.choices.AccountStatus",
         "PostStateEnum": "dandelion.publishing.choices.PostState",
         "VariantStateEnum": "dandelion.publishing.choices.VariantState",
+        "ArticleKindEnum": "dandelion.community.choices.ArticleKind",
+        "ArticleStatusEnum": "dandelion.community.choices.ArticleStatus",
+        "RegistrationStatusEnum": "dandelion.community.choices.RegistrationStatus",
+        "SearchKindEnum": "dandelion.community.choices.SearchKind",
+        "GuidelineRuleKindEnum": "dandelion.publishing.choices.RuleKind",
+        "StoryStatusEnum": "dandelion.analytics.choices.StoryStatus",
     },
 }
 
