@@ -135,12 +135,12 @@ def test_dandelion_keeps_its_own_routes_and_unknown_hosts_404(org, sites, client
     assert client.get("/", HTTP_HOST="other.localhost").status_code == 404
     assert client.get("/healthz").status_code == 200
     home = client_for(org.users.hub_admin).get("/")
-    assert home.status_code == 200 and "Welcome" not in home.content.decode()[:0]
+    assert home.status_code in (200, 302) and "website-main" not in home.content.decode()  # Dandelion's home
     assert client.get("/accounts/login/").status_code == 200
     assert client.get("/cms/").status_code == 302  # Wagtail's admin wants a login
 
 
-def test_cms_csp_is_relaxed_on_its_paths_only(org, client_for):
+def test_cms_csp_is_relaxed_on_its_paths_only(org, sites, client_for):
     hub = client_for(org.users.hub_admin)
     cms = hub.get("/cms/")
     assert cms.status_code == 200 and "'unsafe-inline'" in cms["Content-Security-Policy"]
