@@ -29,7 +29,7 @@ def nav_labels(user, path="/"):
 def test_the_domain_apps_declare_the_navigation_in_order():
     assert [e.url_name for e in plugins.navigation_entries()] == [
         "inbox:queue", "orgs:tree", "assets:account-list", "routing:rule-list", "orgs:guideline-list",
-        "core:audit-list", "inbox:metrics", "inbox:deliveries", "webhooks:subscription-list"]
+        "core:audit-list", "sites:site-list", "inbox:metrics", "inbox:deliveries", "webhooks:subscription-list"]
 
 
 def test_role_grants_merge_the_base_and_the_apps_contributions():
@@ -64,7 +64,7 @@ def test_retention_policies_are_collected_from_the_apps():
 def test_demo_seeds_run_after_their_dependencies():
     order = [label for label, _seed in plugins.demo_seeds()]
     assert order[0] == "orgs"
-    assert set(order) == {"orgs", "assets", "routing", "inbox"}
+    assert set(order) == {"orgs", "assets", "routing", "inbox", "sites"}
 
 
 @pytest.mark.django_db

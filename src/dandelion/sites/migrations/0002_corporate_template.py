@@ -3,6 +3,7 @@
 
 from django.db import migrations
 
+
 def forwards(apps, schema_editor):
     from dandelion.sites.defaults import CORPORATE  # plain data
 
