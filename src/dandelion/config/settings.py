@@ -67,11 +67,12 @@ INSTALLED_APPS = [
     "dandelion.notifications",
     "dandelion.webhooks",
     "dandelion.sites",
-    # Wagtail (the websites factory, dandelion.sites; its admin under /cms/). Not yet wagtail.images, .documents
-    # and .snippets: their ready() mounts a django-ninja router that cannot be mounted twice, which breaks every
-    # test that overrides INSTALLED_APPS (tests/core/test_plugins.py); the media block waits for that.
+    # Wagtail (the websites factory, dandelion.sites; its admin under /cms/)
     "wagtail.sites",
     "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
     "wagtail.search",
     "wagtail.admin",
     "wagtail",
