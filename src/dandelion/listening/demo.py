@@ -53,6 +53,10 @@ def seed(demo: DemoContext) -> None:
     path = _dataset()
     if not path.is_file():
         return
+    replayed = Mention.objects.filter(unit=hub, source="replay", source_ref__startswith="crisislex-")
+    if replayed.exists():  # seeded before: the replay is anchored to that first run, a second one adds nothing
+        demo.counts["listening mentions"] = replayed.count()
+        return
     rows = []
     with path.open(newline="", encoding="utf-8", errors="replace") as fh:
         for row in csv.DictReader(fh):
@@ -72,8 +76,7 @@ def seed(demo: DemoContext) -> None:
         language="en", country="US") for at, tweet_id, text in rows if at + shift <= timezone.now()]
     result = services.ingest_mentions(items, actor=demo.hub_admin)
     # what the demo holds, not what this run added: a second seed finds the same replay and counts it again
-    demo.counts["listening mentions"] = Mention.objects.filter(
-        unit=hub, source="replay", source_ref__startswith="crisislex-").count()
+    demo.counts["listening mentions"] = replayed.count()
     if result.created:
         start = min(i.posted_at for i in items) - dt.timedelta(hours=6)
         for query in queries:
