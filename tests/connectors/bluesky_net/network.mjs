@@ -1,5 +1,5 @@
-// Starts Bluesky's own local AT Protocol network (PLC, PDS, AppView, bsync, ozone) from @atproto/dev-env with fixed
-// ports, prints one JSON line {"ready": true, ...} when it serves, and closes it on SIGTERM/SIGINT or when stdin ends
+// Starts Bluesky's own local AT Protocol network (PLC, PDS, AppView, bsync, ozone) from @atproto/dev-env on the
+// ports it is given (blueskynet.py picks free ones), prints one JSON line {"ready": true, ...} when it serves, and closes it on SIGTERM/SIGINT or when stdin ends
 // (the pytest fixture that started it went away).
 // Environment: DB_POSTGRES_URL, DB_POSTGRES_SCHEMA (letters and underscores), REDIS_HOST (host:port),
 // BSKY_NET_PLC_PORT, BSKY_NET_PDS_PORT, BSKY_NET_APPVIEW_PORT, BSKY_NET_OZONE_PORT.
