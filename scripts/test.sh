@@ -7,7 +7,7 @@ BIN=.venv/bin
 PG_URL=${DANDELION_TEST_PG_URL:-postgres://postgres@127.0.0.1:5432/dandelion}
 status=0
 # pytest-xdist: one worker per core (PYTEST_WORKERS=0 runs in this process, e.g. to debug)
-XDIST=(-n "${PYTEST_WORKERS:-$(nproc)}" --dist loadgroup)  # loadgroup: xdist_group-marked modules share a worker
+XDIST=(-n "${PYTEST_WORKERS:-$(nproc)}")
 [ "${PYTEST_WORKERS:-}" = "0" ] && XDIST=()
 
 echo "== Test suite on SQLite"

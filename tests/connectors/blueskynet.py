@@ -19,6 +19,7 @@ the AppView; it trails the PDS by a moment).
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import json
 import os
 import random
@@ -47,9 +48,20 @@ def node_binary() -> Path:
 
 
 def ensure_installed(log=print) -> Path:
-    """Install Node 22 and ``@atproto/dev-env`` into the cache (a no-op when the same package.json is there)."""
+    """Install Node 22 and ``@atproto/dev-env`` into the cache (a no-op when the same package.json is there).
+
+    Several processes (pytest-xdist workers, a benchmark) may ask at once: one installs, the others wait on a lock."""
     root = cache_dir()
     root.mkdir(parents=True, exist_ok=True)
+    with open(root / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _install(root, log)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _install(root: Path, log) -> Path:
     wanted = (HERE / "package.json").read_text()
     stamp = root / ".installed"
     if stamp.exists() and stamp.read_text() == wanted and node_binary().exists():

@@ -22,9 +22,6 @@ from dandelion.connectors.base import AccountRef, OutboundPost, OutboundReply, p
 from dandelion.connectors.bluesky import session as sessions
 from dandelion.connectors.errors import ConnectorError
 
-# One network per run is enough: the module's tests stay on one pytest-xdist worker (scripts/test.sh: --dist loadgroup)
-pytestmark = pytest.mark.xdist_group("bluesky_net")
-
 
 @pytest.fixture(scope="session")
 def bsky_net():
