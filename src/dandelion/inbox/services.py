@@ -84,7 +84,8 @@ ACTION_PERMS = {
     "handover": "inbox.assign_conversation", "take": "inbox.change_conversation",
     "resolve": "inbox.change_conversation", "reopen": "inbox.change_conversation",
     "priority": "inbox.change_conversation", "tag": "inbox.change_conversation",
-    "moderate": "inbox.moderate_conversation",
+    "moderate": "inbox.moderate_conversation", "hide": "inbox.moderate_conversation",
+    "unhide": "inbox.moderate_conversation",
 }
 
 
@@ -597,6 +598,8 @@ def reopen_conversation(conversation: Conversation, *, actor) -> Conversation:
     conversation = _lock(conversation)
     if conversation.status == ConversationStatus.OPEN:
         raise InvalidTransition("The conversation is already open.")
+    if conversation.status == ConversationStatus.HIDDEN:
+        raise InvalidTransition("The conversation is hidden: unhide it to bring it back to the queue.")
     before = conversation.status
     now = timezone.now()
     state = ConversationState(conversation)
@@ -605,6 +608,45 @@ def reopen_conversation(conversation: Conversation, *, actor) -> Conversation:
     apply_effects(conversation, state.take(), actor=actor)
     audit.record(actor=actor, action="inbox.reopen", obj=conversation, summary=f"Reopened #{conversation.pk}",
                  changes={"status": [before, ConversationStatus.OPEN]})
+    return conversation
+
+
+REASON_MAX = 300
+
+
+@transaction.atomic
+def hide_conversation(conversation: Conversation, *, actor, reason: str = "") -> Conversation:
+    """Put spam or abuse aside: the conversation leaves the queues for the Hidden tab and its SLA clocks stop
+    (cancelled: nobody owes it an answer). The messages stay as they are on the network (hiding a message there is
+    :func:`moderate_message`). A visible new message from the customer opens it again; :func:`unhide_conversation`
+    brings it back by hand."""
+    _require(actor, "inbox.moderate_conversation", conversation)
+    conversation = _lock(conversation)
+    reason = (reason or "").strip()[:REASON_MAX]
+    before = conversation.status
+    state = ConversationState(conversation)
+    state.hide(timezone.now(), **({"reason": reason} if reason else {}))
+    apply_effects(conversation, state.take(), actor=actor)
+    audit.record(actor=actor, action="inbox.hide", obj=conversation, summary=f"Hid #{conversation.pk}",
+                 changes={"status": [before, ConversationStatus.HIDDEN]} | ({"reason": [None, reason]}
+                                                                           if reason else {}))
+    return conversation
+
+
+@transaction.atomic
+def unhide_conversation(conversation: Conversation, *, actor) -> Conversation:
+    """Bring a hidden conversation back to the queue, open (its clocks restart when it waits for an answer)."""
+    _require(actor, "inbox.moderate_conversation", conversation)
+    conversation = _lock(conversation)
+    if conversation.status != ConversationStatus.HIDDEN:
+        raise InvalidTransition("The conversation is not hidden.")
+    now = timezone.now()
+    state = ConversationState(conversation)
+    refresh_waiting(conversation, state)
+    state.reopen(now, reason="unhidden")
+    apply_effects(conversation, state.take(), actor=actor)
+    audit.record(actor=actor, action="inbox.unhide", obj=conversation, summary=f"Unhid #{conversation.pk}",
+                 changes={"status": [ConversationStatus.HIDDEN, ConversationStatus.OPEN]})
     return conversation
 
 

@@ -20,6 +20,7 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dandelion.core.exceptions import DandelionError
@@ -27,7 +28,7 @@ from dandelion.core.htmx import render_page_or_partial, wants_partial
 from dandelion.core.paging import BoundedPaginator, bounded_count, count_label, count_limit
 from dandelion.core.permissions import get_grants, has_perm, is_team_scoped_only
 from dandelion.core.view_helpers import form_error, paginate
-from dandelion.inbox import forms, services
+from dandelion.inbox import connect, forms, services
 from dandelion.inbox.choices import ConversationStatus, DeliveryState, Direction, EventKind, Priority
 from dandelion.inbox.exceptions import ReplyCollision, UnsentReply
 from dandelion.inbox.filters import ConversationFilter
@@ -64,13 +65,25 @@ def _team_queue(scope, team):
 
 
 def _tabs(user, scope):
+    """``(key, label, queryset)`` of each queue tab. Every tab opens on (and its chip counts) its open
+    conversations, except Hidden, which holds the conversations put aside as spam or abuse."""
     teams = _my_teams(user)
-    tabs = [("mine", "My conversations", scope.filter(assignee=user))]
+    tabs = [("mine", _("My conversations"), scope.filter(assignee=user))]
     tabs += [(f"team-{t.pk}", t.name, _team_queue(scope, t)) for t in teams]
     if not is_team_scoped_only(user):  # an external moderator's world is its own queue
-        tabs.append(("escalated", "Escalated to PR", scope.filter(escalated=True)))
-    tabs += [("unassigned", "Unassigned", scope.filter(assignee__isnull=True)), ("all", "All in my scope", scope)]
+        tabs.append(("escalated", _("Escalated to PR"), scope.filter(escalated=True)))
+    tabs += [("unassigned", _("Unassigned"), scope.filter(assignee__isnull=True)),
+             ("all", _("All in my scope"), scope),
+             (HIDDEN_TAB, _("Hidden"), scope.filter(status=ConversationStatus.HIDDEN))]
     return tabs
+
+
+HIDDEN_TAB = "hidden"
+
+
+def _tab_status(key: str) -> str:
+    """The status a tab opens on and counts."""
+    return ConversationStatus.HIDDEN if key == HIDDEN_TAB else ConversationStatus.OPEN
 
 
 PREVIEW_CHARS = 140
@@ -97,10 +110,10 @@ def queue(request):
     scope = Conversation.objects.restrict(request.user, "view")
     tabs = _tabs(request.user, scope)
     tab = request.GET.get("tab") or ("mine" if scope.filter(assignee=request.user).exists() else "all")
-    current = next((t for t in tabs if t[0] == tab), tabs[-1])
+    current = next((t for t in tabs if t[0] == tab), None) or next(t for t in tabs if t[0] == "all")
     data = request.GET.copy()
     if "status" not in data:
-        data["status"] = ConversationStatus.OPEN
+        data["status"] = _tab_status(current[0])
     # ordered before filtering: a search may restate the order for its plan (filters.search_conversations)
     filterset = ConversationFilter(data, queryset=current[2].order_by(
         F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id"))
@@ -108,9 +121,9 @@ def queue(request):
     searching = bool((data.get("search") or "").strip())
     # each tab's chip counts its open conversations: on the whole page, not in the table alone (an HTMX refresh);
     # a tab's open conversations unfiltered (how a tab opens) are the page's list, counted once for both
-    only_open, full_page = _only_open(filterset), not wants_partial(request)
-    counts = {key: bounded_count(q.filter(status=ConversationStatus.OPEN), count_limit(screen=True))
-              for key, _, q in tabs if full_page or (only_open and key == current[0])}
+    only_open, full_page = _only_status(filterset, _tab_status(current[0])), not wants_partial(request)
+    counts = {key: bounded_count(q.filter(status=_tab_status(key)), count_limit(screen=True))
+              for key, _label, q in tabs if full_page or (only_open and key == current[0])}
     counted = counts[current[0]] if only_open else None
     page = BoundedPaginator(qs, PAGE_SIZE, limit=count_limit(searching, screen=True), counted=counted).get_page(
         request.GET.get("page"))
@@ -122,18 +135,18 @@ def queue(request):
     return render_page_or_partial(
         request, "inbox/queue.html", "inbox/partials/_queue_table.html",
         {"page": page, "filter": filterset, "tab": current[0],
-         "tabs": [(k, label, count_label(*counts[k])) for k, label, _ in tabs] if full_page else [],
+         "tabs": [(k, label, count_label(*counts[k])) for k, label, _q in tabs] if full_page else [],
          "accounts": accounts, "priorities": Priority.choices, "statuses": ConversationStatus.choices,
          "languages": _scope_languages(request.user, scope),
          "query": query.urlencode(), "data": data, "now": timezone.now()},
     )
 
 
-def _only_open(filterset) -> bool:
-    """The filters keep the open conversations and narrow nothing else (status "open", every other filter empty or
+def _only_status(filterset, status: str) -> bool:
+    """The filters keep the conversations of ``status`` and narrow nothing else (every other filter empty or
     invalid, which django-filter then leaves out)."""
     values = filterset.form.cleaned_data
-    return values.get("status") == ConversationStatus.OPEN and all(
+    return values.get("status") == status and all(
         value in EMPTY_VALUES for name, value in values.items() if name != "status")
 
 
@@ -213,6 +226,8 @@ def _context(request, conversation, **extra):
     }
     ctx = {
         "conversation": conversation,
+        # the composer says at once when the account's connector cannot send, instead of a failure after typing
+        "can_send_replies": connect.supports(conversation.account, "reply"),
         "messages_list": msgs,
         "events": events,
         "tags": list(conversation.tags.all()),
@@ -241,7 +256,8 @@ def conversation_detail(request, pk: int):
                                   _context(request, conversation))
 
 
-ACTIONS = ("reply", "note", "assign", "take", "handover", "resolve", "reopen", "priority", "tag", "moderate")
+ACTIONS = ("reply", "note", "assign", "take", "handover", "resolve", "reopen", "priority", "tag", "moderate", "hide",
+           "unhide")
 
 
 @login_required
@@ -361,6 +377,12 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
     if action == "reopen":
         services.reopen_conversation(conversation, actor=user)
         return "Reopened."
+    if action == "hide":
+        services.hide_conversation(conversation, actor=user, reason=post.get("reason", ""))
+        return _("Hidden: the conversation is in the Hidden tab, its SLA clocks stopped.")
+    if action == "unhide":
+        services.unhide_conversation(conversation, actor=user)
+        return _("Back in the queue, open.")
     if action == "priority":
         form = forms.PriorityForm(post)
         if not form.is_valid():
@@ -419,8 +441,6 @@ def moderate_delete(request, pk: int, message_id: int):
         else:
             messages.success(request, "Message deleted.")
         return redirect("inbox:conversation-detail", pk=pk)
-    from dandelion.inbox import connect
-
     return render(request, "inbox/moderate_delete.html", {
         "conversation": conversation, "message": message,
         "on_network": connect.supports(conversation.account, "moderation") and bool(message.external_id)})
@@ -551,7 +571,7 @@ def deliveries(request):
     if request.GET.get("account"):
         account = _visible_account(accounts, request.GET["account"])
         scope = scope.filter(account=account)
-    states = [s for s, _ in DeliveryState.choices]
+    states = [s for s, _label in DeliveryState.choices]
     state = request.GET.get("state", DeliveryState.FAILED)
     if state and state not in states:
         state = DeliveryState.FAILED
