@@ -21,6 +21,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dandelion.core.exceptions import DandelionError
@@ -121,7 +122,9 @@ def queue(request):
     searching = bool((data.get("search") or "").strip())
     # each tab's chip counts its open conversations: on the whole page, not in the table alone (an HTMX refresh);
     # a tab's open conversations unfiltered (how a tab opens) are the page's list, counted once for both
-    only_open, full_page = _only_status(filterset, _tab_status(current[0])), not wants_partial(request)
+    # the live poll (the element #queue-live, every POLL_SECONDS) refreshes the table and every tab's chip
+    live = wants_partial(request) and request.htmx.trigger == LIVE_TRIGGER
+    only_open, full_page = _only_status(filterset, _tab_status(current[0])), not wants_partial(request) or live
     counts = {key: bounded_count(q.filter(status=_tab_status(key)), count_limit(screen=True))
               for key, _label, q in tabs if full_page or (only_open and key == current[0])}
     counted = counts[current[0]] if only_open else None
@@ -129,17 +132,23 @@ def queue(request):
         request.GET.get("page"))
     page.object_list = list(page.object_list)
     _count_inbound(page.object_list)
-    accounts = _visible_accounts(request.user, scope)
     query = request.GET.copy()
     query.pop("page", None)
-    return render_page_or_partial(
-        request, "inbox/queue.html", "inbox/partials/_queue_table.html",
-        {"page": page, "filter": filterset, "tab": current[0],
-         "tabs": [(k, label, count_label(*counts[k])) for k, label, _q in tabs] if full_page else [],
-         "accounts": accounts, "priorities": Priority.choices, "statuses": ConversationStatus.choices,
-         "languages": _scope_languages(request.user, scope),
-         "query": query.urlencode(), "data": data, "now": timezone.now()},
-    )
+    can_bulk = Conversation.objects.restrict(request.user, "change").exists()  # the tick boxes and the bulk bar
+    context = {"page": page, "filter": filterset, "tab": current[0], "live": live, "poll_seconds": POLL_SECONDS,
+               "tabs": [(k, label, count_label(*counts[k])) for k, label, _q in tabs] if full_page else [],
+               "query": query.urlencode(), "data": data, "now": timezone.now(), "can_bulk": can_bulk}
+    if not wants_partial(request):  # what only the full page shows: the filter lists and the bulk bar
+        context |= {"accounts": _visible_accounts(request.user, scope), "priorities": Priority.choices,
+                    "statuses": ConversationStatus.choices, "languages": _scope_languages(request.user, scope),
+                    "bulk_users": _handover_users(request.user, None) if can_bulk else [],
+                    "bulk_teams": _handover_teams(request.user) if can_bulk else []}
+    return render_page_or_partial(request, "inbox/queue.html", "inbox/partials/_queue_table.html", context)
+
+
+#: the queue page refreshes its table and tab counts this often (HTMX polling, see docs/workspace.md for the cost)
+POLL_SECONDS = 20
+LIVE_TRIGGER = "queue-live"
 
 
 def _only_status(filterset, status: str) -> bool:
@@ -171,6 +180,81 @@ def _visible_accounts(user, scope):
     from dandelion.assets.models import SocialAccount
 
     return SocialAccount.objects.filter(pk__in=scope.values("account_id")).order_by("handle")
+
+
+BULK_LABELS = {
+    "assign": gettext_lazy("Assign"), "take": gettext_lazy("Take (assign to me)"),
+    "resolve": gettext_lazy("Resolve"), "hide": gettext_lazy("Hide (spam, abuse)"),
+    "unhide": gettext_lazy("Unhide"), "move_team": gettext_lazy("Move to another team"),
+}
+
+
+def _bulk_ids(post) -> list[int]:
+    ids = []
+    for value in post.getlist("ids")[: services.BULK_LIMIT + 1]:
+        if str(value).isdigit() and int(value) not in ids:
+            ids.append(int(value))
+    return ids
+
+
+def _queue_back(value: str | None) -> str:
+    """Back to the queue as it was (its query string only: never another site or page)."""
+    url = reverse("inbox:queue")
+    value = value or ""
+    return url + value if value.startswith("?") and "//" not in value else url
+
+
+@login_required
+@require_POST
+def queue_bulk(request):
+    """Bulk actions from the queue: the conversations ticked, one action. Each conversation goes through its own
+    service (permission-checked, audited; a refusal leaves the others done); resolving, hiding and moving team are
+    confirmed first on a page that says how many and which. The result says what was done and what was refused."""
+    user, post = request.user, request.POST
+    back = _queue_back(post.get("next"))
+    action = post.get("action") or ""
+    if action not in services.BULK_ACTIONS:
+        messages.error(request, _("Choose a bulk action."))
+        return redirect(back)
+    ids = _bulk_ids(post)
+    if not ids:
+        messages.error(request, _("Tick at least one conversation."))
+        return redirect(back)
+    if len(ids) > services.BULK_LIMIT:
+        messages.error(request, _("At most %(limit)d conversations at once.") % {"limit": services.BULK_LIMIT})
+        return redirect(back)
+    visible = list(Conversation.objects.restrict(user, "view").filter(pk__in=ids)
+                   .select_related("account__owner_unit", "contact", "team", "assignee").order_by("pk"))
+    missing = [pk for pk in ids if pk not in {c.pk for c in visible}]
+    assignee = team = None
+    if action == "assign":
+        assignee = _handover_users(user, None).filter(pk=post.get("assignee") or 0).first() if str(
+            post.get("assignee") or "").isdigit() else None
+    if action == "move_team":
+        team = _handover_teams(user).filter(pk=post.get("team")).first() if str(
+            post.get("team") or "").isdigit() else None
+    reason = (post.get("reason") or "").strip()[: services.REASON_MAX]
+    if services.BULK_ACTIONS[action] and not post.get("confirmed"):
+        return render(request, "inbox/bulk_confirm.html", {
+            "action": action, "label": BULK_LABELS[action], "conversations": visible, "missing": missing,
+            "team": team, "reason": reason, "back": back, "next": post.get("next") or ""})
+    try:
+        result = services.bulk_conversations(visible, action=action, actor=user, assignee=assignee, team=team,
+                                             reason=reason, missing=missing)
+    except DandelionError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    label = BULK_LABELS[action]
+    if result.done:
+        messages.success(request, ngettext("%(label)s: %(count)d conversation done.",
+                                           "%(label)s: %(count)d conversations done.", len(result.done))
+                         % {"label": label, "count": len(result.done)})
+    if result.refused:
+        details = "; ".join(f"#{pk}: {why}" for pk, why in list(result.refused.items())[:10])
+        messages.warning(request, ngettext("%(count)d refused (%(details)s).", "%(count)d refused (%(details)s).",
+                                           len(result.refused))
+                         % {"count": len(result.refused), "details": details})
+    return redirect(back)
 
 
 # --- conversation -------------------------------------------------------------------------------------------------
