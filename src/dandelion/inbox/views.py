@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -135,7 +136,7 @@ def queue(request):
     query = request.GET.copy()
     query.pop("page", None)
     can_bulk = Conversation.objects.restrict(request.user, "change").exists()  # the tick boxes and the bulk bar
-    context = {"page": page, "filter": filterset, "tab": current[0], "live": live, "poll_seconds": POLL_SECONDS,
+    context = {"page": page, "filter": filterset, "tab": current[0], "live": live, "poll_seconds": poll_seconds(),
                "tabs": [(k, label, count_label(*counts[k])) for k, label, _q in tabs] if full_page else [],
                "query": query.urlencode(), "data": data, "now": timezone.now(), "can_bulk": can_bulk}
     if not wants_partial(request):  # what only the full page shows: the filter lists and the bulk bar
@@ -146,8 +147,11 @@ def queue(request):
     return render_page_or_partial(request, "inbox/queue.html", "inbox/partials/_queue_table.html", context)
 
 
-#: the queue page refreshes its table and tab counts this often (HTMX polling, see docs/workspace.md for the cost)
-POLL_SECONDS = 20
+def poll_seconds() -> int:
+    """How often the queue page refreshes its table and tab counts (HTMX polling; docs/workspace.md gives the
+    cost): ``DANDELION_INBOX_POLL_SECONDS``, 20 by default."""
+    return max(1, int(getattr(settings, "DANDELION_INBOX_POLL_SECONDS", 20)))
+
 LIVE_TRIGGER = "queue-live"
 
 
