@@ -127,3 +127,25 @@ def test_the_composer_says_when_the_account_cannot_send_replies(inbox, conv, cli
     assert 'id="cannot-send"' in page and "Replies cannot be sent from @brand_fr" in page
     assert 'placeholder="Write a reply' not in page  # no box to type into for nothing
     assert "Add note" in page  # notes still work
+
+
+def test_spam_hidden_by_a_rule_from_its_first_message_lands_in_the_hidden_tab_without_a_clock(inbox, deliver):
+    from dandelion.routing.services import create_routing_rule
+
+    create_routing_rule(actor=inbox.users.hub_admin, unit=inbox.hub, name="Spam → hide",
+                        conditions={"field": "keywords", "op": "any", "value": ["free followers"]},
+                        actions={"hide": True, "add_tags": ["spam"]})
+    deliver(inbox.fr_account,
+            event("FREE FOLLOWERS!!! click now", id="auto-sp1", author="bot-9"),
+            event("Bonjour, où est ma commande ?", id="auto-ok1", author="u-ok9", language="fr"))
+    spam = Conversation.objects.get(messages__external_id="auto-sp1")
+    real = Conversation.objects.get(messages__external_id="auto-ok1")
+    assert spam.status == "hidden" and spam.sla_due_at is None and spam.assignee is None
+    assert _running(spam) == 0
+    assert real.status == "open" and _running(real) > 0  # the customer's conversation is untouched
+    assert spam.events.filter(kind="status", data__to="hidden").exists()
+    # the spammer writing again, hidden again: still hidden
+    deliver(inbox.fr_account, event("FREE FOLLOWERS again", id="auto-sp2", author="bot-9", kind="reply",
+                                    in_reply_to="auto-sp1"))
+    spam.refresh_from_db()
+    assert spam.status == "hidden" and _running(spam) == 0
