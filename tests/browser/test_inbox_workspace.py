@@ -5,7 +5,7 @@ waits while conversations are ticked."""
 
 import pytest
 
-from tests.browser.conftest import browser, login, page, settled, shot, wait_for  # noqa: F401 (fixtures)
+from tests.browser.conftest import login, settled, shot, wait_for
 from tests.inbox.conftest import _analyzer, _fake_store, deliver, event, inbox, post_hook  # noqa: F401 (fixtures)
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
