@@ -149,3 +149,18 @@ def test_spam_hidden_by_a_rule_from_its_first_message_lands_in_the_hidden_tab_wi
                                     in_reply_to="auto-sp1"))
     spam.refresh_from_db()
     assert spam.status == "hidden" and _running(spam) == 0
+
+
+@pytest.mark.parametrize("who, status", [("fr_agent", 200), ("fr_cm", 200), ("es_agent", 404), ("analyst", 403),
+                                         ("moderator", 404)])
+def test_the_api_hides_and_unhides_a_conversation(inbox, conv, api_for, who, status):
+    api = api_for(getattr(inbox.users, who))
+    response = api.post(f"/api/v1/conversations/{conv.pk}/hide-conversation/", {"reason": "spam"}, format="json")
+    assert response.status_code == status
+    conv.refresh_from_db()
+    if status == 200:
+        assert response.json()["status"] == "hidden" and conv.status == "hidden"
+        response = api.post(f"/api/v1/conversations/{conv.pk}/unhide-conversation/", {}, format="json")
+        assert response.status_code == 200 and response.json()["status"] == "open"
+    else:
+        assert conv.status == "open"
