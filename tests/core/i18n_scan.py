@@ -13,16 +13,16 @@ INVARIANT_WORDS = frozenset({"Dandelion", "API", "CSV", "JSON", "URL", "ID", "SL
                              "s", "h", "min", "HTMX", "px"})
 
 _BLOCKS = [
-    re.compile(r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}", re.S),
-    re.compile(r"{%\s*blocktrans(?:late)?\b.*?{%\s*endblocktrans(?:late)?\s*%}", re.S),
-    re.compile(r"<script\b.*?</script>", re.S | re.I),
-    re.compile(r"<style\b.*?</style>", re.S | re.I),
-    re.compile(r"<!--.*?-->", re.S),
-    re.compile(r"{#.*?#}", re.S),
+    re.compile(r"{%\s*comment\s*%}.*?{%\s*endcomment\s*%}", re.DOTALL),
+    re.compile(r"{%\s*blocktrans(?:late)?\b.*?{%\s*endblocktrans(?:late)?\s*%}", re.DOTALL),
+    re.compile(r"<script\b.*?</script>", re.DOTALL | re.IGNORECASE),
+    re.compile(r"<style\b.*?</style>", re.DOTALL | re.IGNORECASE),
+    re.compile(r"<!--.*?-->", re.DOTALL),
+    re.compile(r"{#.*?#}", re.DOTALL),
 ]
-_TEMPLATE_CODE = re.compile(r"{%.*?%}|{{.*?}}", re.S)
+_TEMPLATE_CODE = re.compile(r"{%.*?%}|{{.*?}}", re.DOTALL)
 _ATTRIBUTE = re.compile(r"""\b(title|placeholder|aria-label|alt|hx-confirm|data-confirm)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_TAG = re.compile(r"<[^>]*>", re.S)
+_TAG = re.compile(r"<[^>]*>", re.DOTALL)
 _ENTITY = re.compile(r"&[#a-zA-Z0-9]+;")
 _WORD = re.compile(r"[^\W\d_]{2,}")
 
@@ -89,12 +89,11 @@ def read_po(path: Path) -> list[Entry]:
                 setattr(current, key[0], getattr(current, key[0]) + value)
             continue
         value = ast.literal_eval(rest)
-        if name in ("msgctxt", "msgid") and (current is None or name == "msgctxt" or current.msgctxt is None
-                                              or key is None or key[0] != "msgctxt"):
-            if name == "msgctxt" or current is None or key is None or key[0] != "msgctxt":
-                close()
-                current = Entry(msgid="", fuzzy="fuzzy" in flags)
-                flags = ""
+        # an entry starts at its msgctxt, or at its msgid when it has none
+        if name == "msgctxt" or (name == "msgid" and (key is None or key[0] != "msgctxt")):
+            close()
+            current = Entry(msgid="", fuzzy="fuzzy" in flags)
+            flags = ""
         assert current is not None
         if name == "msgctxt":
             current.msgctxt, key = value, ("msgctxt", 0)
