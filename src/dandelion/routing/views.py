@@ -72,7 +72,7 @@ def rule_delete(request, pk: int):
     rule = get_for(request, RoutingRule, pk, "routing.delete_routingrule")
 
     def act():
-        _, ok = call_service(request, services.delete_routing_rule, rule)
+        _result, ok = call_service(request, services.delete_routing_rule, rule)
         if ok:
             messages.success(request, _("Deleted rule “%(name)s”.") % {"name": rule.name})
         return redirect("routing:rule-list")
