@@ -623,3 +623,20 @@ class _Unauthorized(Exception):
 
 class _Unprocessable(Exception):
     pass
+
+
+# --- pytest fixtures (import them into a test module) --------------------------------------------------------------
+
+try:
+    import pytest
+except ImportError:  # pragma: no cover - the bench runs without pytest
+    pytest = None  # type: ignore[assignment]
+
+if pytest is not None:
+
+    @pytest.fixture
+    def mastodon_mock():
+        """A fresh MOCK Mastodon instance per test (it is not Mastodon: see this module's docstring)."""
+        mock = MastodonMock().start()
+        yield mock
+        mock.stop()

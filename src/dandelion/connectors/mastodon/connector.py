@@ -328,7 +328,7 @@ class MastodonConnector(Connector):
             kind = "reply"  # a mention inside someone's thread
         else:
             kind = "mention"
-        text = html_to_text(content, 3000)
+        text = html_to_text(clean_text(content, 60_000), 3000)  # surrogates out first: nh3 refuses them
         spoiler = clean_text(_get(status, "spoiler_text") or "", 500)
         if spoiler:
             text = clean_text(f"[{spoiler}]\n{text}", 3000)
@@ -549,6 +549,7 @@ class MastodonConnector(Connector):
         results = [CheckResult("config", True, "valid")]
         try:
             own = self.client(account)
+            clients.call(own, "verify_credentials", lambda api: api.account_verify_credentials())  # not cached
         except ConnectorError as exc:
             return [*results, CheckResult("token", False, f"{exc}{' (permanent)' if exc.permanent else ''}")]
         results.append(CheckResult("token", True, f"{own.own_acct} (id {own.own_id})"))
