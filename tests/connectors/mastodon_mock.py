@@ -204,7 +204,7 @@ class MastodonMock:
             "mentions": [{"id": m.id, "username": m.username, "url": f"{base}/@{m.username}", "acct": m.username}
                          for m in mentions],
             "tags": [{"name": t, "url": f"{base}/tags/{t}"} for t in status["tags"]],
-            "emojis": [], "quote": None, "card": None, "poll": None,
+            "emojis": [], "tagged_collections": [], "quote": None, "card": None, "poll": None,
             "quote_approval": {"automatic": ["public"], "manual": [], "current_user": "automatic"},
         }
 
