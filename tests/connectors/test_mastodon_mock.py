@@ -113,6 +113,24 @@ def test_a_backlog_is_walked_in_pages_across_polls_without_loss(mastodon_mock, b
     assert seen == posted and polls == 3  # 10 + 10 + 3, oldest first, none lost or repeated
 
 
+def test_dms_read_early_through_conversations_are_not_read_again_from_the_backlog(mastodon_mock, brand):
+    mock, mastodon = mastodon_mock, connector()
+    ref = ref_for(mock, brand, page_size=5, max_pages=1, backfill=0)
+    cursor = dict(poll_with_cursor(mastodon, ref, None).cursor)
+    fans = [mock.account(f"fan{i}") for i in range(3)]
+    posted = [mock.post(fans[i % 3], f"@acme message {i}", visibility="direct" if i % 4 == 0 else "public")["id"]
+              for i in range(17)]
+    seen = []
+    while True:
+        result = poll_with_cursor(mastodon, ref, cursor)
+        seen += [e.external_id for e in result.events]
+        cursor = dict(result.cursor)
+        if not result.more:
+            break
+    assert len(seen) == len(set(seen)) and set(seen) == set(posted)
+    assert poll_with_cursor(mastodon, ref, cursor).events == []
+
+
 def test_a_dm_filtered_out_of_notifications_still_arrives_through_conversations(mastodon_mock, brand):
     mock, mastodon = mastodon_mock, connector()
     ref = ref_for(mock, brand)

@@ -64,6 +64,9 @@ from dandelion.connectors.validation import partition_events
 logger = logging.getLogger(__name__)
 
 MIN_POLL_INTERVAL_S = 10
+#: Ids of DMs read through the conversations that the cursor remembers (so the notifications do not bring
+#: them again).
+EDGE_KEEP = 200
 #: Mastodon answers at most 40 notifications or conversations a page.
 MAX_PAGE = 40
 VISIBILITIES = ("public", "unlisted", "private", "direct")
@@ -223,11 +226,18 @@ class MastodonConnector(Connector):
             else:
                 more = True
         seen_dm = state.get("dm_min_id")
+        # DMs already read through the conversations while the notification walk was behind them: not twice
+        early = [str(i) for i in state.get("dm_early") or []]
+        if early:
+            skip = set(early)
+            items = [item for item in items if str(_get(item[1], "id")) not in skip]
         if config["poll_conversations"]:
             items_dm, seen_dm = self._conversations(own, seen_dm, config, first=state.get("min_id") is None)
             items += items_dm
+            early += [str(_get(status, "id")) for _ref, status, _source in items_dm]
         events, bad = self._events(own, items)
-        new_state = {"min_id": seen_notification, "dm_min_id": seen_dm, "own_id": own.own_id}
+        new_state = {"min_id": seen_notification, "dm_min_id": seen_dm, "own_id": own.own_id,
+                     "dm_early": sorted(set(early), key=id_key)[-EDGE_KEEP:]}
         return PollResult(events=events, cursor=new_state, rejected=[*rejected, *bad], more=more)
 
     def _notifications(self, own: clients.Client, *, limit: int, min_id: str | None = None) -> list[Any]:
