@@ -30,11 +30,21 @@ from dandelion.core.view_helpers import (
     render_page_or_partial,
     require,
 )
-from dandelion.publishing import services
+from dandelion.publishing import campaigns, importing, services
 from dandelion.publishing.choices import PostState, Severity
 from dandelion.publishing.exceptions import GuidelineBlocked
-from dandelion.publishing.forms import CommentForm, PauseForm, PostForm, ScheduleForm, units_allowing
-from dandelion.publishing.models import CrisisPause, GuidelineRule, Post, Workflow
+from dandelion.publishing.forms import (
+    CampaignForm,
+    CommentForm,
+    ImportForm,
+    LocaliseForm,
+    PauseForm,
+    PostForm,
+    ReasonForm,
+    ScheduleForm,
+    units_allowing,
+)
+from dandelion.publishing.models import Campaign, CampaignSpoke, CrisisPause, GuidelineRule, Post, Workflow
 
 
 def active_pauses_for(user):
@@ -291,3 +301,140 @@ def workflow_list(request):
     workflows = Workflow.objects.restrict(request.user, "view").select_related("unit").prefetch_related("steps")
     return render(request, "publishing/workflow_list.html",
                   _base_context(request) | {"page": paginate(request, workflows)})
+
+
+# --- CSV import --------------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_import(request):
+    """Bulk scheduling from a CSV: all lines or none, every bad line reported with its number."""
+    require(request.user, services.PERM_ADD)
+    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
+    errors: list = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > importing.MAX_BYTES:
+                raise importing.ImportInvalid("The file is too large.", errors=[importing.LineError(
+                    0, "file", _("The file is larger than 2 MB."))])
+            result = importing.import_posts_csv(actor=request.user, unit=form.cleaned_data["unit"],
+                                                data=upload.read(), submit=form.cleaned_data["submit"])
+        except PermissionDeniedError as err:
+            raise PermissionDenied(err.message) from err
+        except importing.ImportInvalid as err:
+            errors = err.errors
+            messages.error(request, err.message)
+        else:
+            messages.success(request, _("Imported %(n)d post(s).") % {"n": len(result.posts)})
+            return redirect(reverse("publishing:post-list"))
+    return render(request, "publishing/post_import.html",
+                  _base_context(request) | {"form": form, "errors": errors, "columns": importing.COLUMNS})
+
+
+# --- campaigns ---------------------------------------------------------------------------------------------------------
+
+
+@login_required
+def campaign_list(request):
+    """The campaigns the viewer runs (their unit's or below) and those their spokes are assigned to."""
+    require(request.user, "publishing.view_campaignspoke")
+    own = list(Campaign.objects.restrict(request.user, "view").select_related("unit")[:200])
+    assigned = list(CampaignSpoke.objects.restrict(request.user, "view").select_related("campaign", "unit")
+                    .exclude(campaign__in=own).order_by("-campaign__starts_at")[:200])
+    ctx = _base_context(request) | {"own": own, "assigned": assigned,
+                                    "can_add": has_perm(request.user, campaigns.PERM_ADD_CAMPAIGN)}
+    return render(request, "publishing/campaign_list.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request):
+    require(request.user, campaigns.PERM_ADD_CAMPAIGN)
+    form = CampaignForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        campaign, ok = call_service(request, campaigns.create_campaign, form=form, unit=data["unit"],
+                                    name=data["name"], brief=data["brief"], master_text=data["master_text"],
+                                    is_sponsored=data["is_sponsored"], starts_local=data["starts_local"],
+                                    ends_local=data["ends_local"], spokes=list(data["spokes"]))
+        if ok:
+            messages.success(request, _("Campaign created: the spokes can localise it now."))
+            return redirect(campaign.get_absolute_url())
+    return render(request, "publishing/campaign_form.html", _base_context(request) | {"form": form})
+
+
+@login_required
+def campaign_detail(request, pk: int):
+    """The brief and the matrix of spokes × status: every spoke for the campaign's owner, one's own spokes for a
+    spoke (404 to anyone who sees neither)."""
+    user = request.user
+    campaign = Campaign.objects.select_related("unit", "created_by").filter(pk=pk).first()
+    owner = campaign is not None and Campaign.objects.restrict(user, "view").filter(pk=pk).exists()
+    rows = list(CampaignSpoke.objects.restrict(user, "view").filter(campaign_id=pk).select_related("unit")
+                .order_by("unit__path"))
+    if campaign is None or not (owner or rows):
+        raise Http404()
+    can_nudge = has_perm(user, campaigns.PERM_CHANGE_CAMPAIGN, campaign.unit)
+    matrix = []
+    for row in campaigns.campaign_matrix(campaign, rows):
+        matrix.append({"row": row, "can_nudge": can_nudge and row.can_nudge,
+                       "can_localise": has_perm(user, services.PERM_ADD, row.assignment.unit)
+                       and row.assignment.campaign.ends_at > timezone.now(),
+                       "can_decline": has_perm(user, campaigns.PERM_DECLINE, row.assignment.unit)
+                       and row.status == "not_started"})
+    zone = ZoneInfo(campaign.unit.timezone or "UTC")
+    ctx = _base_context(request) | {"campaign": campaign, "matrix": matrix, "owner": owner, "zone": zone.key,
+                                    "starts": campaign.starts_at.astimezone(zone),
+                                    "ends": campaign.ends_at.astimezone(zone), "reason_form": ReasonForm()}
+    return render(request, "publishing/campaign_detail.html", ctx)
+
+
+@login_required
+def campaign_spoke(request, pk: int):
+    row = get_visible(request, CampaignSpoke, pk)
+    return redirect(reverse("publishing:campaign-detail", args=[row.campaign_id]) + f"#spoke-{row.pk}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_localise(request, pk: int):
+    """The spoke's own post of the campaign, prefilled with the master post."""
+    row = get_for(request, CampaignSpoke.objects.select_related("campaign", "unit"), pk, services.PERM_ADD)
+    form = LocaliseForm(request.POST or None, user=request.user, assignment=row)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        post, ok = call_service(request, campaigns.localise_campaign, row, form=form,
+                                accounts=list(data["accounts"]), text=data["text"],
+                                scheduled_local=data["scheduled_local"])
+        if ok:
+            messages.success(request, _("Draft saved: submit it to your workflow."))
+            return redirect(post.get_absolute_url())
+    return render(request, "publishing/campaign_localise.html",
+                  _base_context(request) | {"form": form, "row": row, "campaign": row.campaign})
+
+
+@login_required
+@require_POST
+def campaign_spoke_action(request, pk: int, verb: str):
+    """The matrix's buttons: a spoke declines (with its reason), the campaign's owner nudges a spoke."""
+    if verb not in ("decline", "nudge"):
+        raise Http404()
+    row = get_visible(request, CampaignSpoke.objects.select_related("campaign", "campaign__unit", "unit"), pk)
+    if verb == "decline":
+        require(request.user, campaigns.PERM_DECLINE, row.unit)
+    else:
+        require(request.user, campaigns.PERM_CHANGE_CAMPAIGN, row.campaign.unit)
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    reason = form.cleaned_data.get("reason", "")
+    if verb == "decline":
+        _row, ok = call_service(request, campaigns.decline_campaign, row, reason=reason)
+        if ok:
+            messages.success(request, _("%(unit)s declined the campaign.") % {"unit": row.unit.name})
+    else:
+        _row, ok = call_service(request, campaigns.nudge_spoke, row, message=reason)
+        if ok:
+            messages.success(request, _("%(unit)s was nudged.") % {"unit": row.unit.name})
+    return redirect(reverse("publishing:campaign-detail", args=[row.campaign_id]) + f"#spoke-{row.pk}")
