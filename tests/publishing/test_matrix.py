@@ -59,6 +59,10 @@ POST_MISSING = lambda w: {"unit": MISSING, "text": "Nouveau", "variants": [{"acc
 CASES = [
     Case("post list", page("post-list"), outcome(ok=SOMEWHERE_VIEWERS, visible=PEOPLE)),
     Case("calendar", page("calendar"), outcome(ok=SOMEWHERE_VIEWERS, visible=PEOPLE)),
+    Case("week calendar", page("calendar-week"), outcome(ok=SOMEWHERE_VIEWERS, visible=PEOPLE)),
+    Case("move on the calendar", page("calendar-move", "draft"),
+         outcome(ok=CHANGERS, visible=VIEWERS, ok_status=302), method="post",
+         data=lambda w: {"day": "2031-01-01", "hour": "9"}, missing_url=page_missing("calendar-move")),
     Case("post detail", page("post-detail", "draft"), outcome(ok=VIEWERS, visible=VIEWERS),
          missing_url=page_missing("post-detail")),
     Case("post edit page", page("post-edit", "draft"), outcome(ok=CHANGERS, visible=VIEWERS),

@@ -574,6 +574,25 @@ def schedule_post(post: Post, *, actor, scheduled_local: dt.datetime | None = No
     return post
 
 
+#: States whose time may be moved on the calendar (a post sending or done has no time left to move).
+MOVABLE_STATES = frozenset({PostState.DRAFT, PostState.IN_REVIEW, PostState.APPROVED, PostState.SCHEDULED,
+                            PostState.PAUSED})
+
+
+def move_post(post: Post, *, actor, when: dt.datetime) -> Post:
+    """Move a post to the instant ``when`` (the calendar's drag and drop), read as a wall-clock time in the post's
+    own zone: an approved, scheduled or paused post is rescheduled (``schedule_post``: no new review; a time the
+    clocks skip or in the past is refused), a draft or a post in review gets the new time (``update_post``: a post
+    in review goes through a new round)."""
+    require_perm(actor, PERM_CHANGE, post.unit)
+    if post.state not in MOVABLE_STATES:
+        raise InvalidTransition(f"A {post.get_state_display().lower()} post cannot be moved.")
+    local = when.astimezone(ZoneInfo(post.schedule_timezone or "UTC")).replace(tzinfo=None)
+    if post.state in (PostState.APPROVED, PostState.SCHEDULED, PostState.PAUSED):
+        return schedule_post(post, actor=actor, scheduled_local=local)
+    return update_post(post, actor=actor, scheduled_local=local)
+
+
 @transaction.atomic
 def cancel_post(post: Post, *, actor, reason: str = "") -> Post:
     require_perm(actor, PERM_CHANGE, post.unit)

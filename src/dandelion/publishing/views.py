@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -249,6 +249,76 @@ def calendar(request):
     ctx = _base_context(request) | {"weeks": weeks, "first": first, "prev": prev_month.strftime("%Y-%m"),
                                     "next": next_month.strftime("%Y-%m"), "zone": str(zone)}
     return render(request, "publishing/calendar.html", ctx)
+
+
+def _week_start(request, zone) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.GET.get("week", "") or request.POST.get("week", ""))
+    except ValueError:
+        today = timezone.now().astimezone(zone).date()
+        return today - dt.timedelta(days=today.weekday())
+
+
+def _week_context(request, zone, start_day: dt.date) -> dict:
+    """Seven days × 24 hours of posts in ``zone``; a post the viewer may move is draggable."""
+    start_day = start_day - dt.timedelta(days=start_day.weekday())
+    start = dt.datetime.combine(start_day, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(start_day + dt.timedelta(days=7), dt.time(), tzinfo=zone)
+    qs = (Post.objects.restrict(request.user, "view").filter(scheduled_at__gte=start, scheduled_at__lt=end)
+          .exclude(state=PostState.CANCELLED).select_related("unit", "campaign").order_by("scheduled_at"))
+    unit_id = request.GET.get("unit", "")
+    if unit_id.isdigit():
+        qs = qs.filter(unit_id=int(unit_id))
+    days = [start_day + dt.timedelta(days=i) for i in range(7)]
+    cells: dict[tuple[int, int], list] = {}
+    for post in qs[:1000]:
+        local = post.scheduled_at.astimezone(zone)
+        post.movable = (post.state in services.MOVABLE_STATES
+                        and has_perm(request.user, services.PERM_CHANGE, post.unit))
+        cells.setdefault(((local.date() - start_day).days, local.hour), []).append(post)
+    hours = [{"hour": h, "cells": [{"day": d, "posts": cells.get((i, h), [])} for i, d in enumerate(days)]}
+             for h in range(24)]
+    return {"days": days, "hours": hours, "week": start_day.isoformat(), "zone": zone.key,
+            "prev_week": (start_day - dt.timedelta(days=7)).isoformat(),
+            "next_week": (start_day + dt.timedelta(days=7)).isoformat(), "today": timezone.now().astimezone(zone).date()}
+
+
+@login_required
+def calendar_week(request):
+    """A week of posts hour by hour, in the viewer's time zone; drag a post to another hour to move it (HTMX:
+    the same view renders the page or the week's partial)."""
+    require(request.user, "publishing.view_post")
+    zone = ZoneInfo(timezone.get_current_timezone_name())
+    ctx = _base_context(request) | _week_context(request, zone, _week_start(request, zone))
+    return render_page_or_partial(request, "publishing/calendar_week.html", "publishing/partials/_week.html", ctx)
+
+
+@login_required
+@require_POST
+def calendar_move(request, pk: int):
+    """The week view's drop: the post moves to the day and hour it was dropped on (its minutes kept)."""
+    post = get_for(request, Post, pk, services.PERM_CHANGE)
+    zone = ZoneInfo(timezone.get_current_timezone_name())
+    try:
+        day = dt.date.fromisoformat(request.POST.get("day", ""))
+        hour = int(request.POST.get("hour", ""))
+        if not 0 <= hour <= 23:
+            raise ValueError
+    except ValueError:
+        return HttpResponseBadRequest(_("Give a day (YYYY-MM-DD) and an hour (0-23)."))
+    minute = post.scheduled_at.astimezone(zone).minute if post.scheduled_at else 0
+    when = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
+    if when.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != when.replace(tzinfo=None):
+        messages.error(request, _("%(when)s does not exist in %(zone)s (the clocks go forward).") % {
+            "when": when.strftime("%Y-%m-%d %H:%M"), "zone": zone.key})
+    else:
+        _moved, ok = call_service(request, services.move_post, post, when=when)
+        if ok:
+            messages.success(request, _("Moved to %(when)s.") % {"when": when.strftime("%Y-%m-%d %H:%M")})
+    ctx = _base_context(request) | _week_context(request, zone, day)
+    if request.htmx:
+        return render(request, "publishing/partials/_week.html", ctx)
+    return redirect(reverse("publishing:calendar-week") + f"?week={ctx['week']}")
 
 
 @login_required
