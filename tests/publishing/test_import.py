@@ -62,7 +62,8 @@ def test_bad_lines_are_each_reported_and_nothing_is_imported(pub):
     assert not AuditEvent.objects.filter(action__startswith="publishing.post").exists()
 
 
-def test_header_encoding_size_and_emptiness(pub):
+def test_header_encoding_size_and_emptiness(pub, settings):
+    settings.DANDELION_MAX_IMPORT_BYTES = 1000
     def errors(data):
         with pytest.raises(importing.ImportInvalid) as err:
             importing.import_posts_csv(actor=pub.users.fr_cm, unit=pub.france, data=data)
@@ -72,7 +73,7 @@ def test_header_encoding_size_and_emptiness(pub):
     assert errors("accounts,text\n".encode("utf-16")) == [(0, "file")]
     assert errors(b"accounts,text\n") == [(2, "file")]
     assert errors(b"accounts,text\n@brand_fr,a,extra\n") == [(2, "file")]
-    assert errors(b"x" * (importing.MAX_BYTES + 1)) == [(0, "file")]
+    assert errors(b"x" * (importing.max_bytes() + 1)) == [(0, "file")]
 
 
 def test_a_handle_on_two_networks_must_be_named_with_its_network(pub):

@@ -73,6 +73,8 @@ CASES = [
     Case("approve (page)", page("post-action", "review", "approve"),
          outcome(ok=VIEWERS - {"analyst"}, visible=VIEWERS, ok_status=302), method="post",
          missing_url=page_missing("post-action", "approve")),
+    Case("add image (page)", page("media-add", "draft"), outcome(ok=CHANGERS, visible=VIEWERS, ok_status=302),
+         method="post", missing_url=page_missing("media-add")),
     Case("pauses page", page("pause-list"), outcome(ok=SOMEWHERE_VIEWERS, visible=PEOPLE)),
     Case("resume page", page("pause-resume", "pause"), outcome(ok=ADMINS_OF_FRANCE, visible=VIEWERS),
          missing_url=page_missing("pause-resume")),

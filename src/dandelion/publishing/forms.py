@@ -155,3 +155,10 @@ class ImportForm(forms.Form):
         self.fields["unit"].queryset = OrgUnit.objects.filter(pk__in=[u.pk for u in units])
         if len(units) == 1 and not self.is_bound:
             self.fields["unit"].initial = units[0].pk
+
+
+class MediaForm(forms.Form):
+    file = forms.FileField(label=_("Image"), help_text=_("JPEG, PNG, GIF or WebP, 8 MB at most."))
+    alt_text = forms.CharField(max_length=1500, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                               label=_("Alt text"), help_text=_("Required: what the image shows, for people who "
+                                                                "cannot see it."))

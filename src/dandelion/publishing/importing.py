@@ -30,7 +30,7 @@ from dandelion.core.permissions import require_perm
 from dandelion.publishing import services
 from dandelion.publishing.models import Post
 
-MAX_BYTES = 2 * 1024 * 1024
+MAX_BYTES = 2 * 1024 * 1024  # the default of settings.DANDELION_MAX_IMPORT_BYTES
 MAX_LINES = 1000
 COLUMNS = ("accounts", "text", "scheduled_local", "title", "is_sponsored")
 REQUIRED = ("accounts", "text")
@@ -72,19 +72,27 @@ class ImportResult:
         return out
 
 
+def max_bytes() -> int:
+    """The largest CSV accepted (``DANDELION_MAX_IMPORT_BYTES``)."""
+    from django.conf import settings
+
+    return int(getattr(settings, "DANDELION_MAX_IMPORT_BYTES", MAX_BYTES) or MAX_BYTES)
+
+
 def _decode(data: bytes | str) -> str:
+    limit = max_bytes()
     if isinstance(data, str):
         text = data
     else:
-        if len(data) > MAX_BYTES:
+        if len(data) > limit:
             raise ImportInvalid("The file is too large.", errors=[LineError(0, "file", f"The file is larger "
-                                                                                    f"than {MAX_BYTES // 1024 // 1024} MB.")])
+                                                                                    f"than {limit // 1024} KB.")])
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
             raise ImportInvalid("The file is not UTF-8.", errors=[LineError(0, "file", f"The file is not UTF-8 "
                                                                                     f"text (byte {exc.start}).")]) from None
-    if len(text) > MAX_BYTES:
+    if len(text) > limit:
         raise ImportInvalid("The file is too large.", errors=[LineError(0, "file", "The file is too large.")])
     return text.removeprefix("\ufeff")
 

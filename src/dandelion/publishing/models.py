@@ -123,8 +123,13 @@ class PostMedia(models.Model):
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="media")
     file = models.FileField(upload_to="publishing/%Y/%m/")
+    thumbnail = models.FileField(upload_to="publishing/thumbs/%Y/%m/", blank=True)
     alt_text = models.CharField(max_length=1500, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    content_type = models.CharField(max_length=50, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
 
     objects = RestrictedManager()
 

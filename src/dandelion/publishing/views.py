@@ -30,7 +30,7 @@ from dandelion.core.view_helpers import (
     render_page_or_partial,
     require,
 )
-from dandelion.publishing import campaigns, importing, services
+from dandelion.publishing import campaigns, importing, media, services
 from dandelion.publishing.choices import PostState, Severity
 from dandelion.publishing.exceptions import GuidelineBlocked
 from dandelion.publishing.forms import (
@@ -38,13 +38,22 @@ from dandelion.publishing.forms import (
     CommentForm,
     ImportForm,
     LocaliseForm,
+    MediaForm,
     PauseForm,
     PostForm,
     ReasonForm,
     ScheduleForm,
     units_allowing,
 )
-from dandelion.publishing.models import Campaign, CampaignSpoke, CrisisPause, GuidelineRule, Post, Workflow
+from dandelion.publishing.models import (
+    Campaign,
+    CampaignSpoke,
+    CrisisPause,
+    GuidelineRule,
+    Post,
+    PostMedia,
+    Workflow,
+)
 
 
 def active_pauses_for(user):
@@ -168,7 +177,8 @@ def post_detail(request, pk: int):
         "can_schedule": can_change and post.state in (PostState.APPROVED, PostState.PAUSED),
         "can_cancel": can_change and post.state not in (PostState.PUBLISHED, PostState.FAILED,
                                                         PostState.CANCELLED, PostState.SENDING),
-        "comment_form": CommentForm(), "schedule_form": ScheduleForm(),
+        "comment_form": CommentForm(), "schedule_form": ScheduleForm(), "media_form": MediaForm(),
+        "media": list(post.media.all()),
         "pause": services.active_pause_for(post.unit),
     }
     return render(request, "publishing/post_detail.html", ctx)
@@ -386,9 +396,9 @@ def post_import(request):
     if request.method == "POST" and form.is_valid():
         upload = form.cleaned_data["file"]
         try:
-            if upload.size > importing.MAX_BYTES:
+            if upload.size > importing.max_bytes():
                 raise importing.ImportInvalid("The file is too large.", errors=[importing.LineError(
-                    0, "file", _("The file is larger than 2 MB."))])
+                    0, "file", _("The file is larger than %(kb)d KB.") % {"kb": importing.max_bytes() // 1024})])
             result = importing.import_posts_csv(actor=request.user, unit=form.cleaned_data["unit"],
                                                 data=upload.read(), submit=form.cleaned_data["submit"])
         except PermissionDeniedError as err:
@@ -508,3 +518,36 @@ def campaign_spoke_action(request, pk: int, verb: str):
         if ok:
             messages.success(request, _("%(unit)s was nudged.") % {"unit": row.unit.name})
     return redirect(reverse("publishing:campaign-detail", args=[row.campaign_id]) + f"#spoke-{row.pk}")
+
+
+# --- images ------------------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def media_add(request, pk: int):
+    post = get_for(request, Post, pk, services.PERM_CHANGE)
+    form = MediaForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose an image file."))
+        return redirect(post.get_absolute_url())
+    upload = form.cleaned_data["file"]
+    if upload.size > media.MAX_IMAGE_BYTES:
+        messages.error(request, _("The image is larger than 8 MB."))
+        return redirect(post.get_absolute_url())
+    _m, ok = call_service(request, media.add_media, post, data=upload.read(), name=upload.name,
+                          alt_text=form.cleaned_data["alt_text"])
+    if ok:
+        messages.success(request, _("Image added."))
+    return redirect(post.get_absolute_url())
+
+
+@login_required
+@require_POST
+def media_remove(request, pk: int):
+    item = get_for(request, PostMedia.objects.select_related("post", "post__unit"), pk, services.PERM_CHANGE,
+                   unit=lambda m: m.post.unit)
+    _r, ok = call_service(request, media.remove_media, item)
+    if ok:
+        messages.success(request, _("Image removed."))
+    return redirect(item.post.get_absolute_url())

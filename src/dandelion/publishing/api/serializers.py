@@ -14,6 +14,7 @@ from dandelion.publishing.models import (
     CrisisPause,
     GuidelineRule,
     Post,
+    PostMedia,
     PostVariant,
     Workflow,
     WorkflowStep,
@@ -59,8 +60,22 @@ class CheckResultSerializer(serializers.Serializer):
     field = serializers.CharField()
 
 
+class PostMediaSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PostMedia
+        fields = ["id", "alt_text", "position", "content_type", "width", "height", "size"]
+        read_only_fields = fields
+
+
+class MediaInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JPEG, PNG, GIF or WebP, 8 MB at most.")
+    alt_text = serializers.CharField(max_length=1500, allow_blank=True, required=False, default="",
+                                     help_text="Required (an empty one is refused, naming the field).")
+
+
 class PostSerializer(serializers.ModelSerializer):
     variants = PostVariantSerializer(many=True, read_only=True)
+    media = PostMediaSerializer(many=True, read_only=True)
     approvals = ApprovalSerializer(many=True, read_only=True)
     checks = CheckResultSerializer(many=True, read_only=True)
     author = serializers.StringRelatedField(allow_null=True)
@@ -69,7 +84,7 @@ class PostSerializer(serializers.ModelSerializer):
         model = Post
         fields = ["id", "unit", "author", "title", "text", "state", "is_sponsored", "scheduled_at",
                   "schedule_timezone", "workflow", "review_round", "needs_extra_approval", "checks", "checked_at",
-                  "guideline_version", "last_error", "published_at", "campaign", "variants", "approvals",
+                  "guideline_version", "last_error", "published_at", "campaign", "variants", "media", "approvals",
                   "created_at", "updated_at"]
         read_only_fields = fields
 

@@ -12,7 +12,7 @@ from rest_framework.response import Response
 
 from dandelion.api.viewsets import ServiceCreateMixin, ServiceModelViewSet, ServiceUpdateMixin, ServiceViewSet
 from dandelion.core.permissions import has_perm
-from dandelion.publishing import campaigns, importing, services
+from dandelion.publishing import campaigns, importing, media, services
 from dandelion.publishing.api.serializers import (
     CampaignSerializer,
     CampaignSpokeSerializer,
@@ -25,6 +25,7 @@ from dandelion.publishing.api.serializers import (
     ImportResultSerializer,
     ImportSerializer,
     LocaliseSerializer,
+    MediaInputSerializer,
     PostSerializer,
     PostUpdateSerializer,
     PostWriteSerializer,
@@ -32,6 +33,7 @@ from dandelion.publishing.api.serializers import (
     ScheduleSerializer,
     WorkflowSerializer,
 )
+from dandelion.publishing.exceptions import InvalidPost
 from dandelion.publishing.models import Campaign, CampaignSpoke, CrisisPause, GuidelineRule, Post, Workflow
 
 
@@ -46,7 +48,7 @@ class PostViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
     """Posts. Transitions are actions: submit, approve, request-changes, schedule, cancel, checks."""
 
     queryset = (Post.objects.select_related("unit", "author")
-                .prefetch_related("variants__account", "approvals__user"))
+                .prefetch_related("variants__account", "approvals__user", "media"))
     serializer_class = PostSerializer
     write_serializers = {"create": PostWriteSerializer, "update": PostUpdateSerializer,
                          "partial_update": PostUpdateSerializer}
@@ -114,9 +116,9 @@ class PostViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
         data = self.validated(ImportSerializer)
         upload = data["file"]
         try:
-            if upload.size > importing.MAX_BYTES:
+            if upload.size > importing.max_bytes():
                 raise importing.ImportInvalid("The file is too large.", errors=[importing.LineError(
-                    0, "file", f"The file is larger than {importing.MAX_BYTES // 1024 // 1024} MB.")])
+                    0, "file", f"The file is larger than {importing.max_bytes() // 1024} KB.")])
             result = importing.import_posts_csv(actor=request.user, unit=data["unit"], data=upload.read(),
                                                 submit=data["submit"])
         except importing.ImportInvalid as err:
@@ -124,6 +126,20 @@ class PostViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
                              "errors": [e.as_dict() for e in err.errors]}, status=422)
         return Response({"posts": [p.pk for p in result.posts], "by_state": result.by_state},
                         status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": MediaInputSerializer}, responses={201: PostSerializer},
+                   summary="Attach an image with its alt text (required); the post goes back to review if it was "
+                           "past draft")
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def media(self, request, pk=None):
+        post = self._act(services.PERM_CHANGE)
+        data = self.validated(MediaInputSerializer)
+        upload = data["file"]
+        if upload.size > media.MAX_IMAGE_BYTES:
+            raise InvalidPost(f"{upload.name[:80]} is larger than 8 MB.", field="file")
+        media.add_media(post, actor=request.user, data=upload.read(), name=upload.name, alt_text=data["alt_text"])
+        post = self.get_queryset().get(pk=post.pk)
+        return self.respond(post, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=CheckResultSerializer(many=True), summary="Run the guideline checks")
     @action(detail=True, methods=["post"])
