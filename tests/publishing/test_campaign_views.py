@@ -114,3 +114,28 @@ def test_campaign_api_matrix_by_campaign(pub, api_for):
     assert {r["unit_name"]: r["status"] for r in rows} == {"France": "drafting", "Spain": "not_started"}
     assert [r["unit_name"] for r in
             api_for(pub.users.es_admin).get("/api/v1/campaign-spokes/").json()["results"]] == ["Spain"]
+
+
+def test_the_matrix_page_costs_the_same_queries_for_more_spokes(pub, client_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from tests.factories import OrgUnitFactory
+
+    now = timezone.now().replace(tzinfo=None)
+    extra = [OrgUnitFactory(name=f"Spoke {i}", slug=f"spoke{i}", parent=pub.europe) for i in range(4)]
+
+    def cost(spokes):
+        campaign = campaigns.create_campaign(actor=pub.users.hub_admin, unit=pub.hub, name="C", master_text="x",
+                                             starts_local=now + dt.timedelta(days=1),
+                                             ends_local=now + dt.timedelta(days=5), spokes=spokes)
+        for row in campaign.spokes.filter(unit__in=[pub.france, pub.spain]):
+            campaigns.localise_campaign(row, actor=pub.users.hub_admin,
+                                        accounts=[pub.fr_account if row.unit == pub.france else pub.es_account])
+        hub = client_for(pub.users.hub_admin)
+        hub.get(campaign.get_absolute_url())  # warm the session and the grants
+        with CaptureQueriesContext(connection) as ctx:
+            assert hub.get(campaign.get_absolute_url()).status_code == 200
+        return len(ctx.captured_queries)
+
+    assert cost([pub.france, pub.spain]) == cost([pub.france, pub.spain, *extra])

@@ -461,7 +461,7 @@ def campaign_detail(request, pk: int):
     for row in campaigns.campaign_matrix(campaign, rows):
         matrix.append({"row": row, "can_nudge": can_nudge and row.can_nudge,
                        "can_localise": has_perm(user, services.PERM_ADD, row.assignment.unit)
-                       and row.assignment.campaign.ends_at > timezone.now(),
+                       and campaign.ends_at > timezone.now(),
                        "can_decline": has_perm(user, campaigns.PERM_DECLINE, row.assignment.unit)
                        and row.status == "not_started"})
     zone = ZoneInfo(campaign.unit.timezone or "UTC")
