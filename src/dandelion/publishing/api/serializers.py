@@ -250,13 +250,13 @@ class LocaliseSerializer(serializers.Serializer):
         return data
 
 
-class ImportSerializer(serializers.Serializer):
+class PostImportSerializer(serializers.Serializer):
     unit = _Visible(queryset=OrgUnit.objects.all())
     file = serializers.FileField(help_text="UTF-8 CSV: accounts, text, scheduled_local, title, is_sponsored.")
     submit = serializers.BooleanField(required=False, default=True)
 
 
-class ImportResultSerializer(serializers.Serializer):
+class PostImportResultSerializer(serializers.Serializer):
     posts = serializers.ListField(child=serializers.IntegerField())
     by_state = serializers.DictField(child=serializers.IntegerField())
 
@@ -267,7 +267,7 @@ class LineErrorSerializer(serializers.Serializer):
     message = serializers.CharField()
 
 
-class ImportErrorSerializer(serializers.Serializer):
+class PostImportErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
     errors = LineErrorSerializer(many=True)

@@ -21,11 +21,11 @@ from dandelion.publishing.api.serializers import (
     CommentSerializer,
     CrisisPauseSerializer,
     GuidelineRuleSerializer,
-    ImportErrorSerializer,
-    ImportResultSerializer,
-    ImportSerializer,
     LocaliseSerializer,
     MediaInputSerializer,
+    PostImportErrorSerializer,
+    PostImportResultSerializer,
+    PostImportSerializer,
     PostSerializer,
     PostUpdateSerializer,
     PostWriteSerializer,
@@ -107,13 +107,13 @@ class PostViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
         data = self.validated(CommentSerializer)
         return self.respond(services.cancel_post(post, actor=request.user, reason=data["comment"]))
 
-    @extend_schema(request={"multipart/form-data": ImportSerializer},
-                   responses={201: ImportResultSerializer, 422: ImportErrorSerializer},
+    @extend_schema(request={"multipart/form-data": PostImportSerializer},
+                   responses={201: PostImportResultSerializer, 422: PostImportErrorSerializer},
                    summary="Bulk scheduling from CSV: every line a post, all or nothing (422 lists the bad lines)")
     @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
     def import_csv(self, request):
         self.require(services.PERM_ADD)
-        data = self.validated(ImportSerializer)
+        data = self.validated(PostImportSerializer)
         upload = data["file"]
         try:
             if upload.size > importing.max_bytes():
