@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dandelion.analytics.models import DailyRollup, SuccessStory
+from dandelion.analytics.models import DailyRollup, RollupBlock, SuccessStory
 
 
 @admin.register(DailyRollup)
@@ -9,6 +9,14 @@ class DailyRollupAdmin(admin.ModelAdmin):
     list_filter = ("network", "language")
     date_hierarchy = "day"
     raw_id_fields = ("account", "unit", "team")
+
+
+@admin.register(RollupBlock)
+class RollupBlockAdmin(admin.ModelAdmin):
+    list_display = ("start", "grain", "unit", "account", "network", "inbound", "needs_reply", "answered")
+    list_filter = ("grain", "network")
+    date_hierarchy = "start"
+    raw_id_fields = ("account", "unit")
 
 
 @admin.register(SuccessStory)

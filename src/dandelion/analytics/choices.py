@@ -16,6 +16,13 @@ class StoryTheme(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class BlockGrain(models.TextChoices):
+    """The time grain of a pre-merged rollup block."""
+
+    DAY = "day", _("Day")
+    WEEK = "week", _("Week (Monday to Sunday)")
+
+
 class FollowerBand(models.TextChoices):
     """Audience-size peer groups of the leaderboard."""
 

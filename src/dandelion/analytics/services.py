@@ -7,6 +7,7 @@ figures (the transaction rolls back)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Callable
 
 from django.db import transaction
@@ -14,10 +15,19 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dandelion.analytics import reports
-from dandelion.analytics.choices import StoryStatus, StoryTheme
+from dandelion.analytics.choices import BlockGrain, StoryStatus, StoryTheme
 from dandelion.analytics.exceptions import BadPeriod, StoryStateError
-from dandelion.analytics.models import DailyRollup, SuccessStory
-from dandelion.analytics.rollup import Cell, ConversationRecord, InboundRecord, SlaRecord, roll_up
+from dandelion.analytics.models import DailyRollup, RollupBlock, SuccessStory
+from dandelion.analytics.rollup import (
+    COUNTERS,
+    HISTOGRAMS,
+    Cell,
+    ConversationRecord,
+    InboundRecord,
+    SlaRecord,
+    merge_cells,
+    roll_up,
+)
 from dandelion.core import audit
 from dandelion.core.permissions import require_perm
 
@@ -63,11 +73,12 @@ def compute_day(day: dt.date) -> dict[tuple, Cell]:
 
 
 def write_day(day: dt.date, cells: dict[tuple, Cell]) -> int:
-    """Replace ``day``'s rows by ``cells`` in one transaction. Returns the number of rows written."""
+    """Replace ``day``'s rows by ``cells`` in one transaction, with the pre-merged blocks derived from them (the
+    day's unit and account rows, and the account rows of its ISO week). Returns the number of fine rows written."""
     from dandelion.assets.models import SocialAccount
 
-    accounts = {pk: (unit, network) for pk, unit, network in SocialAccount.objects.filter(
-        pk__in={key[0] for key in cells}).values_list("pk", "owner_unit_id", "network")}
+    accounts = {pk: (unit, network, path) for pk, unit, network, path in SocialAccount.objects.filter(
+        pk__in={key[0] for key in cells}).values_list("pk", "owner_unit_id", "network", "owner_unit__path")}
     now = timezone.now()
     rows = [DailyRollup(day=day, account_id=account_id, team_id=team_id, language=language,
                         unit_id=accounts[account_id][0], network=accounts[account_id][1], computed_at=now,
@@ -76,7 +87,43 @@ def write_day(day: dt.date, cells: dict[tuple, Cell]) -> int:
     with transaction.atomic():
         DailyRollup.objects.filter(day=day).delete()
         DailyRollup.objects.bulk_create(rows, batch_size=1000)
+        write_blocks(day, cells, accounts)
     return len(rows)
+
+
+def write_blocks(day: dt.date, cells: dict[tuple, Cell], accounts: dict[int, tuple[int, str, str]]) -> None:
+    """The pre-merged levels of ``day`` (``RollupBlock``), from the same cells as its fine rows; then the week's
+    account rows, from the week's day rows. Called inside ``write_day``'s transaction."""
+    per_account: dict[int, list[Cell]] = defaultdict(list)
+    for (account_id, _team, _language), cell in cells.items():
+        if account_id in accounts:
+            per_account[account_id].append(cell)
+    per_unit: dict[tuple[int, str], list[Cell]] = defaultdict(list)
+    blocks = []
+    for account_id, group in per_account.items():
+        unit_id, network, path = accounts[account_id]
+        merged = merge_cells(group)
+        blocks.append(RollupBlock(grain=BlockGrain.DAY, start=day, unit_id=unit_id, account_id=account_id,
+                                  network=network, **merged.as_dict()))
+        for ancestor in (int(p) for p in path.strip("/").split("/") if p):
+            per_unit[(ancestor, network)].append(merged)
+            per_unit[(ancestor, "")].append(merged)
+    blocks += [RollupBlock(grain=BlockGrain.DAY, start=day, unit_id=unit_id, network=network,
+                           **merge_cells(group).as_dict())
+               for (unit_id, network), group in per_unit.items()]
+    RollupBlock.objects.filter(grain=BlockGrain.DAY, start=day).delete()
+    RollupBlock.objects.bulk_create(blocks, batch_size=1000)
+    monday = day - dt.timedelta(days=day.weekday())
+    week_rows: dict[int, list[dict]] = defaultdict(list)
+    for row in (RollupBlock.objects.filter(grain=BlockGrain.DAY, start__gte=monday,
+                                           start__lt=monday + dt.timedelta(days=7), account__isnull=False)
+                .order_by("start").values("unit_id", "account_id", "network", *COUNTERS, *HISTOGRAMS)):
+        week_rows[row["account_id"]].append(row)
+    RollupBlock.objects.filter(grain=BlockGrain.WEEK, start=monday).delete()
+    RollupBlock.objects.bulk_create([
+        RollupBlock(grain=BlockGrain.WEEK, start=monday, unit_id=group[-1]["unit_id"], account_id=account_id,
+                    network=group[-1]["network"], **merge_cells(group).as_dict())
+        for account_id, group in week_rows.items()], batch_size=1000)
 
 
 def rebuild_day(day: dt.date, *, actor) -> int:

@@ -112,7 +112,7 @@ def dashboard(request):
     context = {"scope": scope, "error": error, "sel": _selected(request, scope), **_options(request)}
     if scope is None:
         return render(request, "analytics/dashboard.html", context, status=400)
-    data = reports.dashboard(scope.queryset, scope.period)
+    data = reports.dashboard_for(scope)
     rows = data.pop("rows")
     by_unit = reports.breakdown(rows, "unit_id", _unit_labels(rows))
     by_account = reports.breakdown(rows, "account_id", _account_labels(rows))
