@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dandelion.analytics.models import DailyRollup, RollupBlock, SuccessStory
+from dandelion.analytics.models import DailyRollup, DigestDelivery, RollupBlock, SuccessStory
 
 
 @admin.register(DailyRollup)
@@ -25,3 +25,10 @@ class SuccessStoryAdmin(admin.ModelAdmin):
     list_filter = ("status", "theme")
     search_fields = ("title", "body")
     raw_id_fields = ("unit", "account", "author", "featured_by")
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("week_start", "unit", "user", "status", "attempts", "sent_at")
+    list_filter = ("status",)
+    raw_id_fields = ("user", "unit")

@@ -23,6 +23,12 @@ class BlockGrain(models.TextChoices):
     WEEK = "week", _("Week (Monday to Sunday)")
 
 
+class DigestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed (retried)")
+
+
 class FollowerBand(models.TextChoices):
     """Audience-size peer groups of the leaderboard."""
 

@@ -16,6 +16,15 @@ from django.http import HttpResponse, StreamingHttpResponse
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
+SERIES_COLUMNS = ("day", "inbound", "needs_reply", "answered", "response_rate", "frt_p50_s", "frt_p90_s",
+                  "resolution_p50_s", "sla_met", "sla_breached", "sla_met_rate", "sentiment_positive",
+                  "sentiment_neutral", "sentiment_negative", "hidden_spam", "hidden_abuse")
+BREAKDOWN_COLUMNS = ("label", "inbound", "needs_reply", "answered", "response_rate", "frt_p50_s", "frt_p90_s",
+                     "resolution_p50_s", "sla_met_rate", "negative_share", "hidden")
+HEADLINE_COLUMNS = ("name", "value", "previous", "delta", "change")
+LEADERBOARD_COLUMNS = ("peer_group", "rank", "account", "unit", "followers", "inbound", "response_rate",
+                       "frt_p50_s", "frt_mean_s", "trend", "very_responsive")
+
 
 def cell(value):
     """A value safe to put in a spreadsheet cell: None as empty, formula-looking text defused."""
@@ -46,7 +55,7 @@ def csv_response(name: str, columns: Sequence[str], rows: Iterable[dict]) -> Str
     return response
 
 
-def xlsx_response(name: str, sheets: Sequence[tuple[str, Sequence[str], Iterable[dict]]]) -> HttpResponse:
+def xlsx_bytes(sheets: Sequence[tuple[str, Sequence[str], Iterable[dict]]]) -> bytes:
     """One workbook with a sheet per ``(title, columns, rows)`` (openpyxl's write-only mode: rows are written as
     they come)."""
     from openpyxl import Workbook
@@ -59,6 +68,10 @@ def xlsx_response(name: str, sheets: Sequence[tuple[str, Sequence[str], Iterable
             sheet.append([cell(row.get(c)) for c in columns])
     out = io.BytesIO()
     book.save(out)
-    response = HttpResponse(out.getvalue(), content_type=XLSX_TYPE)
+    return out.getvalue()
+
+
+def xlsx_response(name: str, sheets: Sequence[tuple[str, Sequence[str], Iterable[dict]]]) -> HttpResponse:
+    response = HttpResponse(xlsx_bytes(sheets), content_type=XLSX_TYPE)
     response["Content-Disposition"] = f'attachment; filename="{name}.xlsx"'
     return response

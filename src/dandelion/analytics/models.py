@@ -7,7 +7,7 @@ from django.db import models
 from django.db.models import Q
 from django.urls import reverse
 
-from dandelion.analytics.choices import BlockGrain, StoryStatus, StoryTheme
+from dandelion.analytics.choices import BlockGrain, DigestStatus, StoryStatus, StoryTheme
 from dandelion.core.models import TimeStampedModel
 from dandelion.core.querysets import OrgScope, RestrictedManager, RestrictedQuerySet
 
@@ -164,3 +164,30 @@ class SuccessStory(TimeStampedModel):
     @property
     def audit_unit(self):
         return self.unit
+
+
+class DigestDelivery(models.Model):
+    """One weekly digest for one person about one unit's subtree: the job's idempotency record. A row is planned
+    once per (person, unit, week) (unique), claimed by a conditional update before sending, and marked sent: a
+    second run sends nothing again; a killed run's claim expires and the digest is sent by the next run."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="+")
+    week_start = models.DateField(help_text="The Monday of the week the digest reports on (UTC days).")
+    status = models.CharField(max_length=10, choices=DigestStatus.choices, default=DigestStatus.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    error = models.CharField(max_length=300, blank=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("-week_start", "unit_id", "user_id")
+        verbose_name_plural = "digest deliveries"
+        constraints = [models.UniqueConstraint(fields=["user", "unit", "week_start"], name="uniq_digest_delivery")]
+
+    def __str__(self) -> str:
+        return f"digest {self.week_start} · unit {self.unit_id} → user {self.user_id} ({self.status})"

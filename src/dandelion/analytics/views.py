@@ -23,11 +23,7 @@ from dandelion.core.exceptions import NotFoundError, PermissionDeniedError
 from dandelion.core.permissions import has_perm
 from dandelion.core.view_helpers import call_service, confirm_then_act, get_visible, paginate
 
-SERIES_COLUMNS = ("day", "inbound", "needs_reply", "answered", "response_rate", "frt_p50_s", "frt_p90_s",
-                  "resolution_p50_s", "sla_met", "sla_breached", "sla_met_rate", "sentiment_positive",
-                  "sentiment_neutral", "sentiment_negative", "hidden_spam", "hidden_abuse")
-BREAKDOWN_COLUMNS = ("label", "inbound", "needs_reply", "answered", "response_rate", "frt_p50_s", "frt_p90_s",
-                     "resolution_p50_s", "sla_met_rate", "negative_share", "hidden")
+SERIES_COLUMNS, BREAKDOWN_COLUMNS = exports.SERIES_COLUMNS, exports.BREAKDOWN_COLUMNS
 
 
 def _resolve(request):
@@ -71,9 +67,7 @@ def _options(request) -> dict:
     }
 
 
-HEADLINE_COLUMNS = ("name", "value", "previous", "delta", "change")
-LEADERBOARD_COLUMNS = ("peer_group", "rank", "account", "unit", "followers", "inbound", "response_rate",
-                       "frt_p50_s", "frt_mean_s", "trend", "very_responsive")
+HEADLINE_COLUMNS, LEADERBOARD_COLUMNS = exports.HEADLINE_COLUMNS, exports.LEADERBOARD_COLUMNS
 
 
 def _csv(name: str, columns, rows):
