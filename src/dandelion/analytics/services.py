@@ -338,7 +338,7 @@ def send_weekly_digests(*, actor, today: dt.date | None = None) -> dict:
             continue
         try:
             digest.send(digest.build(user, unit, week), user.email)
-        except Exception as exc:  # noqa: BLE001 - SMTP refusal, DNS, timeout: one digest fails alone, retried
+        except Exception as exc:  # SMTP refusal, DNS, timeout (logged): one digest fails alone, retried
             logger.exception("weekly digest %s to %s failed", delivery.pk, user.email)
             DigestDelivery.objects.filter(pk=delivery.pk).update(status=DigestStatus.FAILED, claimed_at=None,
                                                                  error=str(exc)[:300])
