@@ -114,6 +114,7 @@ def main() -> int:
     ap.add_argument("--units", type=int, default=40)
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--profile", action="store_true", help="cProfile one hub dashboard request (top 30 by cumtime)")
     ap.add_argument("--fine-repeat", type=int, default=3, help="repeats of the dashboard read from the fine rows")
     args = ap.parse_args()
     print(lib.machine(), flush=True)
@@ -196,6 +197,16 @@ def run(args) -> int:
     client.force_login(admin)
     api = "/api/v1/analytics-dashboard/"
     timed("hub dashboard, 90 days vs previous 90, API", api, {}, args.repeat, " (target p95 ≤ 200 ms)")
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        client.get(api, params)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
     timed("  filtered by network", api, {"network": "instagram"}, args.repeat)
     timed("  filtered by unit (a region's subtree)", api, {"unit": regions[0].pk}, args.repeat)
     timed("  filtered by unit and network (one spoke)", api,
