@@ -1,0 +1,9 @@
+from django.urls import path
+
+from dandelion.sites import views
+
+app_name = "sites"
+urlpatterns = [
+    path("", views.site_list, name="site-list"),
+    path("new/", views.site_create, name="site-create"),
+]
