@@ -5,11 +5,11 @@ from __future__ import annotations
 CORPORATE = {
     "name": "corporate",
     "title": "Corporate",
-    "version": 1,
+    "version": 2,  # v2: the home page must show the hero and the official accounts; a contact page on every site
     "tokens": {"primary": "#0b5cad", "accent": "#f2a900", "background": "#ffffff", "text": "#1b1f24",
                "font_family": "system-ui, sans-serif", "logo_url": ""},
     "starter_pages": [
-        {"slug": "home", "title": "Welcome", "body": [
+        {"slug": "home", "title": "Welcome", "must_show": ["hero", "social_accounts"], "body": [
             {"type": "hero", "value": {"heading": "Welcome", "subheading": "News, help and contacts near you."}},
             {"type": "text", "value": "<p>We serve our customers here every day. Find help, news and the people "
                                       "behind our accounts.</p>"},
@@ -20,7 +20,7 @@ CORPORATE = {
         {"slug": "about", "title": "About us", "body": [
             {"type": "text", "value": "<h2>Who we are</h2><p>Part of the group, close to you.</p>"},
         ]},
-        {"slug": "contact", "title": "Contact and help", "body": [
+        {"slug": "contact", "title": "Contact and help", "required": True, "must_show": ["contact_links"], "body": [
             {"type": "contact_links", "value": {"heading": "Contact and help", "links": [
                 {"label": "Help centre", "url": "https://help.example.org/"},
                 {"label": "Write to us", "url": "https://help.example.org/contact"},

@@ -21,6 +21,7 @@ from wagtail.models import Page
 from dandelion.core.models import TimeStampedModel
 from dandelion.core.querysets import OrgScope, RestrictedManager
 from dandelion.sites.blocks import BLOCK_NAMES, SiteBlocks
+from dandelion.sites.page_forms import WebsitePageForm
 
 COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
 FONT_RE = re.compile(r"^[A-Za-z0-9 ,'\-]{1,120}$")
@@ -61,6 +62,14 @@ def validate_starter_pages(pages) -> None:
         if n and (not re.match(r"^[a-z0-9-]{1,80}$", slug) or slug in slugs):
             raise ValidationError(_("Starter page %(n)s needs a unique slug (a-z, 0-9, -).") % {"n": n + 1})
         slugs.add(slug)
+        must_show = page.get("must_show", [])
+        if not isinstance(must_show, list) or any(name not in BLOCK_NAMES for name in must_show):
+            raise ValidationError(_("Starter page %(title)s must show a block the templates do not have: %(b)s.")
+                                  % {"title": page["title"], "b": must_show})
+        present = {block.get("type") for block in page.get("body", []) if isinstance(block, dict)}
+        if set(must_show) - present:
+            raise ValidationError(_("Starter page %(title)s must show blocks its own body lacks: %(b)s.")
+                                  % {"title": page["title"], "b": ", ".join(sorted(set(must_show) - present))})
         for block in page.get("body", []):
             if not isinstance(block, dict) or block.get("type") not in BLOCK_NAMES:
                 raise ValidationError(_("Starter page %(title)s uses a block the templates do not have: %(b)s.")
@@ -149,6 +158,7 @@ class WebsitePage(Page):
     body = StreamField(SiteBlocks(), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("body")]
+    base_form_class = WebsitePageForm  # the hub's governance: must-show blocks and pages, guideline checks
     template = "sites/website_page.html"
 
     class Meta:

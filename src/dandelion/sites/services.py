@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
 from wagtail.models import GroupPagePermission, Page, Site
 
 from dandelion.assets.choices import AccountStatus
@@ -23,6 +24,7 @@ from dandelion.core.permissions import TEAM_SCOPED_ROLES, require_perm, role_all
 from dandelion.core.plugins import org_tree
 from dandelion.orgs.choices import Role
 from dandelion.orgs.models import Membership, OrgUnit
+from dandelion.sites import governance
 from dandelion.sites.exceptions import HostnameTaken, InvalidSiteData, UnknownTemplate
 from dandelion.sites.models import SiteTemplate, UnitSite, WebsitePage
 
@@ -73,9 +75,9 @@ def normalise_hostname(hostname: str) -> str:
 # --- creating a site ---------------------------------------------------------------------------------------------
 
 
-def _starter_page(spec: dict, *, slug: str) -> WebsitePage:
+def _starter_page(spec: dict, *, slug: str, owner) -> WebsitePage:
     return WebsitePage(title=str(spec["title"])[:255], slug=slug, body=spec.get("body", []),
-                       seo_title=str(spec.get("seo_title", ""))[:255])
+                       seo_title=str(spec.get("seo_title", ""))[:255], owner=owner)
 
 
 def create_site(*, actor, unit: OrgUnit, template: SiteTemplate | str, hostname: str, port: int = 80,
@@ -104,11 +106,11 @@ def create_site(*, actor, unit: OrgUnit, template: SiteTemplate | str, hostname:
             pages = list(template.starter_pages)
             home_spec = pages[0]
             wagtail_root = Page.get_first_root_node()
-            home = _starter_page(home_spec, slug=f"{unit.slug}-{uuid.uuid4().hex[:8]}")
+            home = _starter_page(home_spec, slug=f"{unit.slug}-{uuid.uuid4().hex[:8]}", owner=_user_or_none(actor))
             wagtail_root.add_child(instance=home)
             home.save_revision(user=_user_or_none(actor)).publish(user=_user_or_none(actor), skip_permission_checks=True)
             for spec in pages[1:]:
-                child = _starter_page(spec, slug=spec["slug"])
+                child = _starter_page(spec, slug=spec["slug"], owner=_user_or_none(actor))
                 home.add_child(instance=child)
                 child.save_revision(user=_user_or_none(actor)).publish(user=_user_or_none(actor), skip_permission_checks=True)
             site = Site.objects.create(hostname=hostname, port=int(port), root_page=home,
@@ -177,7 +179,7 @@ def sync_site_permissions(*, actor, websites=None) -> SyncResult:
     for website in rows:
         group = website.editors
         if group is None:
-            group, _ = Group.objects.get_or_create(name=f"Website {website.site.hostname} editors")
+            group, _created = Group.objects.get_or_create(name=f"Website {website.site.hostname} editors")
             website.editors = group
             website.save(update_fields=["editors", "updated_at"])
         group.permissions.add(access)
@@ -205,3 +207,129 @@ def sync_site_permissions(*, actor, websites=None) -> SyncResult:
             changes={"added": [None, added], "removed": [None, removed]},
         )
     return result
+
+
+# --- governance: the template's must-show pages and blocks, the hub's guideline checks ----------------------------
+
+
+def website_of_path(path: str) -> UnitSite | None:
+    """The unit site whose home page is ``path``'s ancestor at depth 2 (every site's home page is a child of
+    Wagtail's root: ``create_site``), or None for a page outside the websites."""
+    home_path = path[: 2 * Page.steplen]
+    if len(home_path) < 2 * Page.steplen:
+        return None
+    return (UnitSite.objects.select_related("unit", "template", "site__root_page")
+            .filter(site__root_page__path=home_path).first())
+
+
+def rule_key(website: UnitSite, *, page_id: int | None, parent_id: int | None, slug: str) -> str | None:
+    """Which of the template's pages ``page`` is: ``governance.HOME``, a slug just below the home page, or None."""
+    if page_id is not None and page_id == website.site.root_page_id:
+        return governance.HOME
+    if parent_id is not None and parent_id == website.site.root_page_id:
+        return slug
+    return None
+
+
+def page_problems(*, website: UnitSite, key: str | None, title: str, body_types: list[str], body_raw,
+                  new_slug: str | None = None) -> list[tuple[str, str]]:
+    """What stops a page of ``website`` from being saved: ``[(field, message)]`` (empty when it may be).
+
+    The template's must-show blocks and pages, the hub's blocking guideline rules for the site's unit (the
+    publishing app's checks on every text of the page) and headings that skip a level."""
+    from dandelion.publishing import checks
+    from dandelion.publishing.services import rules_for
+
+    problems: list[tuple[str, str]] = []
+    rule = governance.page_rules(website.template.starter_pages).get(key) if key is not None else None
+    missing = governance.missing_blocks(body_types, rule)
+    if missing:
+        problems.append(("body", _("The hub's template requires this page to show: %(blocks)s.")
+                         % {"blocks": ", ".join(missing)}))
+    if rule is not None and rule.slug != governance.HOME and rule.required and new_slug and new_slug != rule.slug:
+        problems.append(("slug", _("This page is required by the hub's template: its address stays /%(slug)s/.")
+                         % {"slug": rule.slug}))
+    texts = [title, *(governance.plain_text(t) for t in governance.texts_of(body_raw))]
+    rules = rules_for(website.unit)
+    seen = set()
+    for n, text in enumerate(texts):  # each text on its own: a finding names no "variant"
+        if not text:
+            continue
+        target = checks.CheckTarget(variants=[checks.VariantText(account_id=0, network="website",
+                                                                 label=website.hostname, text=text)])
+        for result in checks.blocking(checks.run_checks(target, rules)):
+            if result.kind == "length" or result.message in seen:  # a web page has no network's length limit
+                continue
+            seen.add(result.message)
+            problems.append(("title" if n == 0 else "body",
+                             _("Guideline check %(rule)s: %(message)s") % {"rule": result.rule,
+                                                                           "message": result.message}))
+    for text in governance.texts_of(body_raw):
+        for message in governance.heading_problems(text):
+            problems.append(("body", message))
+    return problems
+
+
+def protected_page_reason(page) -> str | None:
+    """Why ``page`` may not be deleted, unpublished or moved (a page the template requires), or None."""
+    website = website_of_path(page.path)
+    if website is None:
+        return None
+    key = rule_key(website, page_id=page.pk, parent_id=page.get_parent().pk if page.depth > 1 else None,
+                   slug=page.slug)
+    rule = governance.page_rules(website.template.starter_pages).get(key) if key is not None else None
+    if rule is None or not rule.required:
+        return None
+    return str(_("“%(title)s” is required by the hub's template %(template)s: it stays on %(host)s.")
+               % {"title": page.title, "template": website.template.name, "host": website.hostname})
+
+
+# --- the consistency report across sites ------------------------------------------------------------------------
+
+
+@dataclass
+class SiteReport:
+    """One site's gaps against its template and the organisation."""
+
+    website: UnitSite
+    current_version: int
+    missing_pages: list[str] = field(default_factory=list)
+    missing_blocks: list[tuple[str, list[str]]] = field(default_factory=list)  # (page title, blocks)
+    pages_without_owner: list[str] = field(default_factory=list)
+    unit_archived: bool = False
+
+    @property
+    def outdated(self) -> bool:
+        return self.website.template_version < self.current_version
+
+    @property
+    def ok(self) -> bool:
+        return not (self.outdated or self.missing_pages or self.missing_blocks or self.pages_without_owner
+                    or self.unit_archived)
+
+
+def consistency_report(*, user) -> list[SiteReport]:
+    """Every site ``user`` may see, with what differs from its template: an older template version, required
+    pages missing, must-show blocks removed, pages nobody owns, and sites whose unit was archived."""
+    websites = list(UnitSite.objects.restrict(user, "view")
+                    .select_related("unit", "template", "site__root_page").order_by("site__hostname"))
+    reports = []
+    for website in websites:
+        home = website.site.root_page
+        rules = governance.page_rules(website.template.starter_pages)
+        report = SiteReport(website=website, current_version=website.template.version,
+                            unit_archived=not website.unit.is_active)
+        pages = list(WebsitePage.objects.filter(path__startswith=home.path).only(
+            "id", "title", "slug", "depth", "live", "owner_id", "body", "path"))
+        children = [p for p in pages if p.depth == home.depth + 1]
+        report.missing_pages = governance.missing_pages([p.slug for p in children if p.live], rules)
+        for page in pages:
+            key = governance.HOME if page.pk == home.pk else (page.slug if page.depth == home.depth + 1 else None)
+            missing = governance.missing_blocks([b.block_type for b in page.body], rules.get(key)) \
+                if key is not None else []
+            if missing:
+                report.missing_blocks.append((page.title, missing))
+            if page.owner_id is None:
+                report.pages_without_owner.append(page.title)
+        reports.append(report)
+    return reports

@@ -6,4 +6,5 @@ app_name = "sites"
 urlpatterns = [
     path("", views.site_list, name="site-list"),
     path("new/", views.site_create, name="site-create"),
+    path("report/", views.consistency_report, name="report"),
 ]

@@ -49,6 +49,15 @@ def site_create(request):
     return render(request, "sites/site_form.html", {"form": form})
 
 
+@login_required
+@require_GET
+def consistency_report(request):
+    """Every site the user may see against its template and the organisation (``services.consistency_report``)."""
+    reports = services.consistency_report(user=request.user)
+    return render(request, "sites/report.html",
+                  {"reports": reports, "problems": sum(1 for r in reports if not r.ok)})
+
+
 @require_GET
 def tokens_css(request):
     """The design tokens of the website the request's hostname is, as CSS custom properties (validated data)."""

@@ -21,6 +21,7 @@ class Command(BaseCommand):
         create.add_argument("--name", default="", help="The site's name (default: the unit's).")
         sub.add_parser("list", help="List the websites.")
         sub.add_parser("sync-permissions", help="Re-derive every website's editors from memberships.")
+        sub.add_parser("report", help="The consistency report: each website against its template and the org.")
 
     def handle(self, *args, **options):
         from dandelion.core.actors import SYSTEM
@@ -34,6 +35,16 @@ class Command(BaseCommand):
             for website in UnitSite.objects.select_related("site", "unit", "template").order_by("site__hostname"):
                 self.stdout.write(f"{website.hostname:40} {website.unit.slug:20} {website.template.name} "
                                   f"v{website.template_version}")
+            return
+        if action == "report":
+            for report in services.consistency_report(user=SYSTEM):
+                findings = [*([f"outdated (v{report.website.template_version} < v{report.current_version})"]
+                              if report.outdated else []),
+                            *(f"missing page /{slug}/" for slug in report.missing_pages),
+                            *(f"'{title}' lacks {', '.join(blocks)}" for title, blocks in report.missing_blocks),
+                            *(f"'{title}' has no owner" for title in report.pages_without_owner),
+                            *(["unit archived"] if report.unit_archived else [])]
+                self.stdout.write(f"{report.website.hostname:40} {'; '.join(findings) or 'consistent'}")
             return
         try:
             if action == "sync-permissions":
