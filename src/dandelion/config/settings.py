@@ -373,6 +373,7 @@ WAGTAIL_SITE_NAME = env.str("WAGTAIL_SITE_NAME", default="Dandelion websites")
 WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", default=DANDELION_BASE_URL)
 WAGTAIL_ENABLE_UPDATE_CHECK = False  # no call home from the admin
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # editors' avatars are never fetched from a third party
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 
 
