@@ -143,3 +143,27 @@ def test_social_accounts_block_is_the_registry_of_the_unit_and_parents(org, site
     acct = services.official_accounts(org.france)
     assert [a.owner_unit.depth for a in acct] == sorted(a.owner_unit.depth for a in acct)
     services.sync_site_permissions(actor=SYSTEM)
+
+
+def test_a_crisis_banner_is_pushed_to_every_site_of_a_subtree(org, sites, client, capsys):
+    from dandelion.core.exceptions import PermissionDeniedError
+    from dandelion.core.models import AuditEvent
+    from dandelion.sites.exceptions import InvalidSiteData
+
+    with pytest.raises(PermissionDeniedError):  # France's community manager may not speak for Spain
+        services.push_crisis_banner(actor=org.users.fr_cm, unit=org.europe, message="Outage")
+    with pytest.raises(InvalidSiteData):
+        services.push_crisis_banner(actor=org.users.europe_admin, unit=org.europe, message="x", level="panic")
+    done = services.push_crisis_banner(actor=org.users.europe_admin, unit=org.europe,
+                                       message="Network outage in progress", level="critical")
+    assert [w.hostname for w in done] == [ES_HOST, FR_HOST]
+    for host in (FR_HOST, ES_HOST):
+        assert "Network outage in progress" in client.get("/", HTTP_HOST=host).content.decode()
+    assert AuditEvent.objects.filter(action="sites.crisis_banner.push").count() == 2
+    services.push_crisis_banner(actor=org.users.fr_cm, unit=org.france, message="Updated: fixed soon")
+    home = client.get("/", HTTP_HOST=FR_HOST).content.decode()
+    assert "Updated: fixed soon" in home and "Network outage" not in home  # replaced, not stacked
+    assert "Network outage in progress" in client.get("/", HTTP_HOST=ES_HOST).content.decode()
+    call_command("sites", "crisis-banner", "--unit", "europe", "--message", "")
+    assert "block-crisis" not in client.get("/", HTTP_HOST=ES_HOST).content.decode()
+    assert "removed on 2 website(s)" in capsys.readouterr().out

@@ -333,3 +333,36 @@ def consistency_report(*, user) -> list[SiteReport]:
                 report.pages_without_owner.append(page.title)
         reports.append(report)
     return reports
+
+
+# --- the crisis room's banner on every site of a subtree ----------------------------------------------------------
+
+CRISIS_LEVELS = ("info", "warning", "critical")
+
+
+def push_crisis_banner(*, actor, unit: OrgUnit, message: str, level: str = "warning", url: str = "") -> list[UnitSite]:
+    """Put ``message`` at the top of the home page of every website of ``unit``'s subtree, published at once (one
+    transaction, one audit row per site); an earlier banner is replaced. An empty message takes the banner down."""
+    require_perm(actor, PERM_EDIT, unit)
+    message = (message or "").strip()
+    if len(message) > 300:
+        raise InvalidSiteData("A crisis banner holds at most 300 characters.", field="message")
+    if level not in CRISIS_LEVELS:
+        raise InvalidSiteData(f"The level must be one of {', '.join(CRISIS_LEVELS)}.", field="level")
+    if url and not url.startswith("https://"):
+        raise InvalidSiteData("The banner's link must be an https:// address.", field="url")
+    user = _user_or_none(actor)
+    websites = list(UnitSite.objects.filter(unit__path__startswith=unit.path, unit__is_active=True)
+                    .select_related("unit", "site__root_page").order_by("site__hostname"))
+    with transaction.atomic():
+        for website in websites:
+            home = website.site.root_page.specific
+            body = [dict(block) for block in home.body.raw_data if block["type"] != "crisis_banner"]
+            if message:
+                body.insert(0, {"type": "crisis_banner", "value": {"message": message, "level": level, "url": url}})
+            home.body = body
+            home.save_revision(user=user).publish(user=user, skip_permission_checks=True)
+            audit.record(actor=actor, action="sites.crisis_banner.push" if message else "sites.crisis_banner.clear",
+                         obj=website, summary=f"Crisis banner on {website.hostname}: {message or '(removed)'}",
+                         changes={"message": [None, message], "level": [None, level]})
+    return websites

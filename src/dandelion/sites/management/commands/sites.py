@@ -21,6 +21,12 @@ class Command(BaseCommand):
         create.add_argument("--name", default="", help="The site's name (default: the unit's).")
         sub.add_parser("list", help="List the websites.")
         sub.add_parser("sync-permissions", help="Re-derive every website's editors from memberships.")
+        banner = sub.add_parser("crisis-banner", help="Push (or, with an empty message, remove) a crisis banner on "
+                                                      "every website of a unit's subtree.")
+        banner.add_argument("--unit", required=True)
+        banner.add_argument("--message", required=True)
+        banner.add_argument("--level", default="warning", choices=["info", "warning", "critical"])
+        banner.add_argument("--url", default="")
         sub.add_parser("report", help="The consistency report: each website against its template and the org.")
 
     def handle(self, *args, **options):
@@ -58,6 +64,13 @@ class Command(BaseCommand):
             unit = OrgUnit.objects.filter(slug__iexact=options["unit"].strip()).first()
             if unit is None:
                 raise CommandError(f"There is no unit with the slug {options['unit']!r}.")
+            if action == "crisis-banner":
+                done = services.push_crisis_banner(actor=SYSTEM, unit=unit, message=options["message"],
+                                                   level=options["level"], url=options["url"])
+                self.stdout.write(self.style.SUCCESS(
+                    f"Crisis banner {'set' if options['message'].strip() else 'removed'} on {len(done)} website(s): "
+                    + ", ".join(w.hostname for w in done)))
+                return
             website = services.create_site(actor=SYSTEM, unit=unit, template=options["template"],
                                            hostname=options["hostname"], port=options["port"],
                                            site_name=options["name"])
