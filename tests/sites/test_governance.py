@@ -167,3 +167,23 @@ def test_a_crisis_banner_is_pushed_to_every_site_of_a_subtree(org, sites, client
     call_command("sites", "crisis-banner", "--unit", "europe", "--message", "")
     assert "block-crisis" not in client.get("/", HTTP_HOST=ES_HOST).content.decode()
     assert "removed on 2 website(s)" in capsys.readouterr().out
+
+
+def test_a_published_page_is_offered_as_a_social_post_draft(org, sites, client_for):
+    from dandelion.publishing.models import Post
+
+    fr, es = sites
+    about = fr.site.root_page.get_children().get(slug="about")
+    url = reverse("sites:share-page", args=[about.pk])
+    cm = client_for(org.users.fr_cm)
+    form = cm.get(url).content.decode()
+    assert "@brand_fr" in form
+    assert "http://fr.localhost/about/" in form, form[form.find("<form"):]
+    resp = cm.post(url)
+    post = Post.objects.get()
+    assert resp.status_code == 302 and resp["Location"] == post.get_absolute_url()
+    assert post.unit == org.france and "http://fr.localhost/about/" in post.text
+    assert [v.account.handle for v in post.variants.all()] == ["@brand_fr"]
+    other = es.site.root_page.get_children().get(slug="about")
+    assert cm.post(reverse("sites:share-page", args=[other.pk])).status_code == 403  # Spain's page
+    assert Post.objects.count() == 1

@@ -366,3 +366,28 @@ def push_crisis_banner(*, actor, unit: OrgUnit, message: str, level: str = "warn
                          obj=website, summary=f"Crisis banner on {website.hostname}: {message or '(removed)'}",
                          changes={"message": [None, message], "level": [None, level]})
     return websites
+
+
+# --- the web and social media: a published page offered as a social post ---------------------------------------
+
+
+def page_public_url(website: UnitSite, page) -> str:
+    """``page``'s address on its website's hostname (its path below the site's home page)."""
+    return website.public_url() + page.url_path[len(website.site.root_page.url_path):]
+
+
+def share_draft(*, actor, page) -> object:
+    """A publishing draft announcing ``page`` (its title and address) on the active accounts of its site's unit,
+    written by ``actor`` through the publishing app's service (its permissions, checks and audit apply)."""
+    from dandelion.publishing.services import create_post
+
+    website = website_of_path(page.path)
+    if website is None:
+        raise InvalidSiteData("This page belongs to no unit's website.", field="page")
+    accounts = official_accounts(website.unit, include_parents=False)
+    if not accounts:
+        raise InvalidSiteData(f"{website.unit.name} has no active official account to announce the page on.",
+                              field="page")
+    url = page_public_url(website, page)
+    return create_post(actor=actor, unit=website.unit, text=f"{page.title}\n{url}", accounts=accounts,
+                       title=str(_("Web page: %(title)s") % {"title": page.title})[:200])

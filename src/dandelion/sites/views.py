@@ -7,7 +7,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 from wagtail.models import Site
@@ -17,7 +17,7 @@ from dandelion.core.plugins import org_tree
 from dandelion.core.view_helpers import call_service, paginate, require
 from dandelion.sites import services
 from dandelion.sites.forms import SiteCreateForm
-from dandelion.sites.models import COLOUR_TOKENS, UnitSite
+from dandelion.sites.models import COLOUR_TOKENS, UnitSite, WebsitePage
 
 
 def _can_create(user) -> bool:
@@ -56,6 +56,25 @@ def consistency_report(request):
     reports = services.consistency_report(user=request.user)
     return render(request, "sites/report.html",
                   {"reports": reports, "problems": sum(1 for r in reports if not r.ok)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def share_page(request, page_id: int):
+    """Offer a published website page as a social post draft for its unit's accounts (``services.share_draft``)."""
+    page = get_object_or_404(WebsitePage, pk=page_id, live=True)
+    website = services.website_of_path(page.path)
+    if website is None:
+        raise Http404
+    require(request.user, services.PERM_EDIT, website.unit, message=_("This website is not yours to edit."))
+    if request.method == "POST":
+        post, ok = call_service(request, services.share_draft, page=page)
+        if ok:
+            messages.success(request, _("A social post draft announces the page."))
+            return redirect(post.get_absolute_url())
+    accounts = services.official_accounts(website.unit, include_parents=False)
+    return render(request, "sites/share_page.html", {"page": page, "website": website, "accounts": accounts,
+                                                     "url": services.page_public_url(website, page)})
 
 
 @require_GET

@@ -5,6 +5,9 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
 from wagtail import hooks
 
 
@@ -31,3 +34,15 @@ def keep_required_pages_live(request, page):
 @hooks.register("before_move_page")
 def keep_required_pages_in_place(request, page, destination):
     return _refuse(request, page)
+
+
+@hooks.register("after_publish_page")
+def offer_social_post(request, page):
+    """Publishing a website page offers to announce it on the unit's social accounts (a draft, never a post)."""
+    from dandelion.sites.services import website_of_path
+
+    if website_of_path(page.path) is None:
+        return
+    messages.info(request, format_html('{} <a href="{}">{}</a>', _("The page is live."),
+                                       reverse("sites:share-page", args=[page.pk]),
+                                       _("Announce it on the unit's social accounts")))
