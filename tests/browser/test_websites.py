@@ -1,12 +1,13 @@
 """In real Chromium: the hub creates France's website from the corporate template; France's community manager
 edits a page in Wagtail's admin, a guideline check blocks a banned term, Spain's pages are not hers; the page is
-live on France's hostname and its home page shows France's official accounts from the registry."""
+live on France's hostname and its home page shows France's official accounts from the registry; the admin offers
+to announce the page, which makes a social post draft for France's accounts."""
 
 from __future__ import annotations
 
 import pytest
 
-from dandelion.publishing.models import GuidelineRule
+from dandelion.publishing.models import GuidelineRule, Post
 from dandelion.sites import services
 from dandelion.sites.models import UnitSite
 from tests.browser.conftest import login, shot
@@ -19,7 +20,8 @@ def _publish(page) -> None:
     autosave (500 ms after an edit) is let finish first: publishing over a revision it is saving is a conflict."""
     page.wait_for_timeout(1500)
     page.wait_for_load_state("networkidle")
-    page.evaluate("document.querySelector('button[name=action-publish]').click()")
+    with page.expect_navigation():
+        page.evaluate("document.querySelector('button[name=action-publish]').click()")
     page.wait_for_load_state("networkidle")
 
 
@@ -55,6 +57,13 @@ def test_hub_creates_a_site_the_spoke_edits_it_under_the_hubs_rules(page, org, l
     about.refresh_from_db()
     assert about.title == "About our team", page.inner_text("main")[:3000]
     assert about.title == "About our team" and about.live
+    page.click(f"a[href='/sites/pages/{about.pk}/share/']")  # the admin offers to announce the page
+    page.wait_for_load_state("networkidle")
+    assert "http://fr.localhost/about/" in page.inner_text("form.panel")
+    page.click("form.panel button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    post = Post.objects.get()
+    assert post.unit == org.france and "http://fr.localhost/about/" in post.text
 
     es = services.create_site(actor=org.users.hub_admin, unit=org.spain, template="corporate",
                               hostname="es.localhost")
