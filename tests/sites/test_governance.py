@@ -187,3 +187,21 @@ def test_a_published_page_is_offered_as_a_social_post_draft(org, sites, client_f
     other = es.site.root_page.get_children().get(slug="about")
     assert cm.post(reverse("sites:share-page", args=[other.pk])).status_code == 403  # Spain's page
     assert Post.objects.count() == 1
+
+
+def test_the_demo_seeds_the_template_and_the_spokes_sites_once(org, client):
+    import datetime as dt
+
+    from dandelion.core.demo import DemoContext
+    from dandelion.sites.demo import seed
+    from dandelion.sites.models import UnitSite
+
+    demo = DemoContext(now=dt.datetime(2026, 12, 1, tzinfo=dt.UTC), units={"france": org.france, "spain": org.spain},
+                       hub_admin=org.users.hub_admin)
+    seed(demo)
+    seed(demo)  # idempotent
+    assert demo.counts["websites"] == 2
+    assert sorted(UnitSite.objects.values_list("site__hostname", flat=True)) == ["france.localhost",
+                                                                                 "spain.localhost"]
+    assert "@brand_fr" in client.get("/", HTTP_HOST="france.localhost").content.decode()
+    assert all(r.ok for r in services.consistency_report(user=org.users.hub_admin))

@@ -20,7 +20,7 @@ def seed(demo: DemoContext) -> None:
     for slug, hostname, name in DEMO_SITES:
         if UnitSite.objects.filter(site__hostname=hostname).exists() or slug not in demo.units:
             continue
-        services.create_site(actor=SYSTEM, unit=demo.units[slug], template=template, hostname=hostname,
+        services.create_site(actor=demo.hub_admin or SYSTEM, unit=demo.units[slug], template=template, hostname=hostname,
                              site_name=name)
         made += 1
     services.sync_site_permissions(actor=SYSTEM)
