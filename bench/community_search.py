@@ -6,7 +6,8 @@ and the relevance of a small judged set (top-3 holds the expected article).
 Creates the throwaway database ``dandelion_bench_community`` (dropped at the end unless --keep), migrates it,
 loads N filler entries written from a social-media vocabulary (so that the queries' words are common in the
 filler too) plus the judged articles, builds the tsvectors, then times each judged query ``--repeat`` times as a
-France community manager (the scope filter included)."""
+France community manager (the scope filter included). ``--keep`` leaves the database; ``--reuse`` times the
+queries again on it without reloading (to compare two versions of the code on the same rows)."""
 
 from __future__ import annotations
 

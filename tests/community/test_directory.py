@@ -125,6 +125,17 @@ def test_api(org, people, api_for):
     assert bad.status_code == 400
 
 
+def test_api_may_publish(org, requirement, api_for):
+    api = api_for(org.users.fr_cm)
+    mine = api.get("/api/v1/community-members/may-publish/").json()
+    assert [(d["unit"], d["allowed"]) for d in mine] == [(org.france.pk, False)]
+    assert [m["what"] for m in mine[0]["missing"]] == ["certification", "guidelines"]
+    assert mine[0]["path_url"] == requirement.path.get_absolute_url()
+    assert api.get("/api/v1/community-members/may-publish/", {"unit": "x"}).status_code == 400
+    hub = api_for(org.users.hub_admin).get("/api/v1/community-members/may-publish/", {"unit": org.france.pk})
+    assert hub.json()[0]["allowed"] is True  # no requirement for hub admins
+
+
 def _may_publish_url(w):
     return f"/api/v1/community-members/may-publish/?unit={w.france.pk}"
 

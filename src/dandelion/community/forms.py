@@ -80,6 +80,10 @@ class GatheringForm(forms.Form):
     place = forms.CharField(label=_("Place"), max_length=300, required=False)
     online_url = forms.URLField(label=_("Online link"), max_length=500, required=False, assume_scheme="https")
     capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=100_000, initial=50)
+    count = forms.IntegerField(label=_("How many gatherings (a recurring series when more than one)"), min_value=1,
+                               max_value=24, initial=1, required=False)
+    every_months = forms.IntegerField(label=_("Every how many months"), min_value=1, max_value=12, initial=2,
+                                      required=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)

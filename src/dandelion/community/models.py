@@ -265,6 +265,8 @@ class Gathering(TimeStampedModel):
     online_url = models.URLField(max_length=500, blank=True)
     capacity = models.PositiveIntegerField(default=50)
     is_cancelled = models.BooleanField(default=False)
+    series_key = models.CharField(max_length=36, blank=True, db_index=True, editable=False,
+                                  help_text=_("Shared by the gatherings of one recurring series."))
 
     objects = CommunityManager()
 

@@ -280,6 +280,65 @@ def create_gathering(*, actor, unit, title: str, starts_at, ends_at, capacity: i
     return gathering
 
 
+MAX_SERIES = 24
+
+
+def add_months(moment: dt.datetime, months: int, tz: dt.tzinfo | None = None) -> dt.datetime:
+    """``moment`` ``months`` later at the same wall-clock time in ``tz`` (default: the moment's own zone), the day
+    clamped to the month's last (31 January → 28 February)."""
+    import calendar
+
+    if not timezone.is_aware(moment):
+        tz = None
+    local = moment.astimezone(tz) if tz is not None else moment
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    naive = local.replace(tzinfo=None, year=year, month=month, day=day)
+    return timezone.make_aware(naive, local.tzinfo) if local.tzinfo is not None else naive
+
+
+def _unit_zone(unit) -> dt.tzinfo:
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(unit.timezone) if getattr(unit, "timezone", "") else timezone.get_current_timezone()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.get_current_timezone()
+
+
+@transaction.atomic
+def create_gathering_series(*, actor, unit, title: str, starts_at, ends_at, every_months: int = 2, count: int = 6,
+                            **common: Any) -> list[Gathering]:
+    """A recurring series ("every two months"): ``count`` gatherings, the first at ``starts_at``, each following one
+    ``every_months`` later at the same local time of the unit's time zone, sharing a ``series_key``. Every one is checked as
+    :func:`create_gathering` checks one; one fails, none is made."""
+    import uuid
+
+    if not 1 <= int(every_months) <= 12:
+        raise InvalidCommunityData(_("Repeat every 1 to 12 months."), field="every_months")
+    if not 1 <= int(count) <= MAX_SERIES:
+        raise InvalidCommunityData(_("A series has 1 to %(n)d gatherings.") % {"n": MAX_SERIES}, field="count")
+    _check_gathering(starts_at, ends_at, common.get("capacity", 50))
+    key = str(uuid.uuid4())
+    duration = ends_at - starts_at
+    made = []
+    zone = _unit_zone(unit)
+    for i in range(int(count)):
+        start = add_months(starts_at, i * int(every_months), zone)
+        shift = start - starts_at
+        agenda = [{**item, "starts_at": item["starts_at"] + shift} for item in common.get("agenda") or ()
+                  if item.get("starts_at") is not None] if common.get("agenda") else ()
+        gathering = create_gathering(actor=actor, unit=unit, title=title, starts_at=start, ends_at=start + duration,
+                                     **{**common, "agenda": agenda})
+        gathering.series_key = key
+        gathering.save(update_fields=["series_key"])
+        made.append(gathering)
+    audit.record(actor=actor, action="community.gathering.series", obj=made[0],
+                 summary=f"Planned the series {title}: {count} gatherings every {every_months} month(s)")
+    return made
+
+
 @transaction.atomic
 def update_gathering(gathering: Gathering, *, actor, **changes: Any) -> Gathering:
     require_perm(actor, "community.change_gathering", gathering.unit)

@@ -231,9 +231,18 @@ def gathering_create(request):
     require(request.user, "community.add_gathering")
     form = GatheringForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        gathering, ok = call_service(request, services.create_gathering, form=form, **form.cleaned_data)
-        if ok:
-            return redirect(gathering)
+        data = dict(form.cleaned_data)
+        count, every = data.pop("count") or 1, data.pop("every_months") or 2
+        if count > 1:
+            made, ok = call_service(request, services.create_gathering_series, form=form, count=count,
+                                    every_months=every, **data)
+            if ok:
+                messages.success(request, _("%(n)d gatherings planned.") % {"n": len(made)})
+                return redirect(made[0])
+        else:
+            gathering, ok = call_service(request, services.create_gathering, form=form, **data)
+            if ok:
+                return redirect(gathering)
     return render(request, "community/gathering_form.html", {"form": form})
 
 

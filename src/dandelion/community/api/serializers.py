@@ -150,7 +150,7 @@ class GatheringSerializer(serializers.ModelSerializer):
     class Meta:
         model = Gathering
         fields = ["id", "title", "description", "unit", "starts_at", "ends_at", "place", "online_url", "capacity",
-                  "is_cancelled", "speakers", "agenda", "going", "waitlisted", "created_at"]
+                  "is_cancelled", "series_key", "speakers", "agenda", "going", "waitlisted", "created_at"]
         read_only_fields = fields
 
 
@@ -183,6 +183,11 @@ class GatheringWriteSerializer(serializers.Serializer):
         if attrs["ends_at"] <= attrs["starts_at"]:
             raise serializers.ValidationError({"ends_at": "The gathering must end after it starts."})
         return attrs
+
+
+class GatheringSeriesWriteSerializer(GatheringWriteSerializer):
+    every_months = serializers.IntegerField(min_value=1, max_value=12, default=2)
+    count = serializers.IntegerField(min_value=1, max_value=24, default=6)
 
 
 class RegistrationSerializer(serializers.ModelSerializer):

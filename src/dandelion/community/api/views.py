@@ -113,6 +113,16 @@ class GatheringViewSet(PermissionFirstMixin, ServiceCreateMixin, ServiceViewSet)
             going=Count("registrations", filter=Q(registrations__status=RegistrationStatus.GOING)),
             waitlisted=Count("registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)))
 
+    @extend_schema(request=s.GatheringSeriesWriteSerializer, responses={201: s.GatheringSerializer(many=True)})
+    @action(detail=False, methods=["post"])
+    def series(self, request):
+        """A recurring series: ``count`` gatherings, one every ``every_months`` months (same local time)."""
+        data = self.validated(s.GatheringSeriesWriteSerializer)
+        made = services.create_gathering_series(actor=request.user, **data)
+        qs = self.get_queryset().filter(pk__in=[g.pk for g in made]).order_by("starts_at")
+        return Response(s.GatheringSerializer(qs, many=True, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
     @extend_schema(request=None, responses={201: s.RegistrationSerializer})
     @action(detail=True, methods=["post"])
     def register(self, request, pk=None):
@@ -184,21 +194,28 @@ class MemberViewSet(PermissionFirstMixin, ServiceViewSet):
         question = services.ask_expert(profile, actor=request.user, **data)
         return self.respond(question, status.HTTP_201_CREATED, serializer_class=s.QuestionSerializer)
 
-    @extend_schema(parameters=[OpenApiParameter("unit", int, required=True)],
-                   responses={200: s.PublishDecisionSerializer, 400: OpenApiTypes.OBJECT})
+    @extend_schema(parameters=[OpenApiParameter("unit", int, description="One unit (else: each unit where you "
+                                                "hold a role).")],
+                   responses={200: s.PublishDecisionSerializer(many=True), 400: OpenApiTypes.OBJECT})
     @action(detail=False, methods=["get"], url_path="may-publish", pagination_class=None, filter_backends=[])
     def may_publish(self, request):
-        """May I publish for this unit? The same answer the publishing services get."""
-        from dandelion.orgs.models import OrgUnit
+        """May I publish for this unit (or each of mine)? The same answer the publishing services get."""
+        from dandelion.orgs.models import Membership, OrgUnit
 
-        raw = request.query_params.get("unit", "")
-        if not raw.isdigit():
-            raise ValidationError({"unit": ["A unit id is required."]})
-        unit = get_object_or_404(OrgUnit.objects.restrict(request.user, "view"), pk=int(raw))
-        decision = services.may_publish(request.user, unit)
-        return Response(s.PublishDecisionSerializer({
-            "unit": unit.pk, "allowed": decision.allowed, "message": decision.message,
-            "path_url": decision.path_url, "missing": list(decision.missing)}).data)
+        raw = request.query_params.get("unit")
+        if raw is not None:
+            if not raw.isdigit() or len(raw) > 12:
+                raise ValidationError({"unit": ["A unit id is a number."]})
+            units = [get_object_or_404(OrgUnit.objects.restrict(request.user, "view"), pk=int(raw))]
+        else:
+            units = [m.unit for m in Membership.objects.filter(user=request.user, is_active=True)
+                     .select_related("unit").order_by("unit__path")]
+        answers = []
+        for unit in units:
+            decision = services.may_publish(request.user, unit)
+            answers.append({"unit": unit.pk, "allowed": decision.allowed, "message": decision.message,
+                            "path_url": decision.path_url, "missing": list(decision.missing)})
+        return Response(s.PublishDecisionSerializer(answers, many=True).data)
 
 
 __all__ = ["ArticleViewSet", "GatheringViewSet", "MemberViewSet", "QuestionViewSet", "has_perm"]

@@ -33,6 +33,11 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.AddField(
+            model_name='gathering',
+            name='series_key',
+            field=models.CharField(blank=True, db_index=True, editable=False, help_text='Shared by the gatherings of one recurring series.', max_length=36),
+        ),
+        migrations.AddField(
             model_name='question',
             name='addressed_to',
             field=models.ForeignKey(blank=True, help_text='The expert asked (“ask an expert”); the whole community still sees the question and may answer.', null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='community_questions_to_me', to=settings.AUTH_USER_MODEL),
