@@ -103,7 +103,13 @@ def rows(inbox, two_queues, post_hook):
         text="acme is down #acme", posted_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC), sentiment="negative")])
     alert = Alert.objects.create(query=query, started_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC),
                                  last_seen_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC), severity=4)
+    from dandelion.crisis import services as crisis_services
+
+    incident, _opened = crisis_services.open_incident_for_alert(alert, actor=SYSTEM)
+    crisis_services.assign_owner(incident, actor=admin, owner=admin)
+    crisis_services.close_incident(incident, actor=admin, summary="Over.")
     return {
+        "crisis-incidents": [incident.pk],
         "analytics-rollups": list(DailyRollup.objects.values_list("pk", flat=True)[:3]),
         "success-stories": [story.pk],
         "community-articles": [article.pk],

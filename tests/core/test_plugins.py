@@ -29,8 +29,8 @@ def nav_labels(user, path="/"):
 def test_the_domain_apps_declare_the_navigation_in_order():
     assert [e.url_name for e in plugins.navigation_entries()] == [
         "inbox:queue", "orgs:tree", "assets:account-list", "routing:rule-list", "publishing:post-list",
-        "orgs:guideline-list", "listening:query-list", "core:audit-list", "analytics:dashboard",
-        "analytics:leaderboard", "analytics:story-list", "inbox:metrics", "community:home", "inbox:deliveries",
+        "orgs:guideline-list", "listening:query-list", "crisis:incident-list", "core:audit-list",
+        "analytics:dashboard", "analytics:leaderboard", "analytics:story-list", "inbox:metrics", "community:home", "inbox:deliveries",
         "webhooks:subscription-list"]
 
 
@@ -67,7 +67,7 @@ def test_demo_seeds_run_after_their_dependencies():
     order = [label for label, _seed in plugins.demo_seeds()]
     assert order[0] == "orgs"
     assert set(order) == {"orgs", "assets", "routing", "inbox", "community", "sso", "publishing", "analytics",
-                          "listening"}
+                          "listening", "crisis"}
     assert order.index("sso") > order.index("assets")
 
 

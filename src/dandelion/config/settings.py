@@ -71,6 +71,7 @@ INSTALLED_APPS = [
     "dandelion.publishing",
     "dandelion.analytics",
     "dandelion.listening",
+    "dandelion.crisis",
 ]
 
 MIDDLEWARE = [

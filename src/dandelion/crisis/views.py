@@ -1,0 +1,187 @@
+"""The crisis room's pages: the incidents, the room (spike chart, mentions, who is on it, the shared log, pause
+publishing, the holding statement), the close form and the post-mortem.
+
+Reads go through ``restrict()`` (404 outside the viewer's scope, 403 when seen but not allowed); every write through
+``crisis.services``."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from dandelion.core.permissions import has_perm
+from dandelion.core.view_helpers import call_service, get_for, get_visible, paginate, require
+from dandelion.crisis import postmortem, services, timeline
+from dandelion.crisis.choices import IncidentStatus
+from dandelion.crisis.forms import (
+    CloseForm,
+    IncidentForm,
+    JoinForm,
+    LogForm,
+    OwnerForm,
+    PauseForm,
+    SeverityForm,
+    StatementForm,
+    StatusForm,
+)
+from dandelion.crisis.models import Incident
+
+PERM_VIEW = services.PERM_VIEW
+PERM_OPEN = services.PERM_OPEN
+PERM_CHANGE = services.PERM_CHANGE
+
+
+@login_required
+@require_GET
+def incident_list(request):
+    require(request.user, PERM_VIEW)
+    qs = Incident.objects.restrict(request.user, "view").select_related("unit", "owner").order_by("-opened_at", "-pk")
+    status = request.GET.get("status")
+    if status in IncidentStatus.values:
+        qs = qs.filter(status=status)
+    return render(request, "crisis/incident_list.html", {
+        "page": paginate(request, qs), "status": status, "statuses": IncidentStatus.choices,
+        "can_add": has_perm(request.user, PERM_OPEN)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_create(request):
+    require(request.user, PERM_OPEN)
+    form = IncidentForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        incident, ok = call_service(request, services.open_incident, form=form, **form.cleaned_data)
+        if ok:
+            messages.success(request, _("Crisis room opened."))
+            return redirect(incident)
+    return render(request, "crisis/incident_form.html", {"form": form}, status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def incident_detail(request, pk: int):
+    incident = get_visible(request, Incident.objects.select_related("unit", "owner", "query", "alert", "pause"), pk)
+    mentions = None
+    if incident.query_id:
+        from dandelion.listening.models import MentionMatch
+
+        start, end = timeline.window(incident)
+        mentions = paginate(request, MentionMatch.objects.filter(
+            query_id=incident.query_id, posted_at__gte=start, posted_at__lt=end).select_related("mention")
+            .order_by("-posted_at", "-pk"), per_page=20)
+    can_change = has_perm(request.user, PERM_CHANGE, incident.unit) and not incident.is_closed
+    return render(request, "crisis/incident_detail.html", {
+        "incident": incident, "series": timeline.series(incident), "mentions": mentions,
+        "responders": incident.responders.select_related("user"),
+        "log": incident.log.select_related("actor").order_by("-at", "-pk"),
+        "figures": postmortem.figures(incident),
+        "can_change": can_change,
+        "can_pause": can_change and has_perm(request.user, "publishing.add_crisispause", incident.unit),
+        "log_form": LogForm(), "join_form": JoinForm(), "owner_form": OwnerForm(incident=incident),
+        "status_form": StatusForm(initial={"status": incident.status}),
+        "severity_form": SeverityForm(initial={"severity": incident.severity}), "pause_form": PauseForm(),
+        "statement_form": StatementForm(initial={"holding_statement": incident.holding_statement}),
+    })
+
+
+def _act(request, pk: int, form_class, service, success: str, **form_kwargs):
+    incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
+    form = form_class(request.POST, **form_kwargs(incident) if callable(form_kwargs) else {})
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(incident)
+    _result, ok = call_service(request, service, incident, **form.cleaned_data)
+    if ok:
+        messages.success(request, success)
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def incident_log(request, pk: int):
+    return _act(request, pk, LogForm, services.add_log_entry, _("Added to the log."))
+
+
+@login_required
+@require_POST
+def incident_join(request, pk: int):
+    return _act(request, pk, JoinForm, services.join_incident, _("You are on it."))
+
+
+@login_required
+@require_POST
+def incident_owner(request, pk: int):
+    incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
+    form = OwnerForm(request.POST, incident=incident)
+    if not form.is_valid():
+        messages.error(request, _("Choose a person who may act on this incident."))
+        return redirect(incident)
+    _result, ok = call_service(request, services.assign_owner, incident, owner=form.cleaned_data["owner"])
+    if ok:
+        messages.success(request, _("PR owner assigned."))
+    return redirect(incident)
+
+
+@login_required
+@require_POST
+def incident_status(request, pk: int):
+    return _act(request, pk, StatusForm, services.set_status, _("Status changed."))
+
+
+@login_required
+@require_POST
+def incident_severity(request, pk: int):
+    return _act(request, pk, SeverityForm, services.escalate_incident, _("Severity changed."))
+
+
+@login_required
+@require_POST
+def incident_pause(request, pk: int):
+    return _act(request, pk, PauseForm, services.pause_publishing,
+                _("Publishing is paused for this part of the organisation."))
+
+
+@login_required
+@require_POST
+def incident_statement(request, pk: int):
+    incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
+    form = StatementForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Write the statement (at most 5,000 characters)."))
+        return redirect(incident)
+    _result, ok = call_service(request, services.save_holding_statement, incident,
+                               text=form.cleaned_data["holding_statement"])
+    if ok:
+        messages.success(request, _("Holding statement saved."))
+    return redirect(incident)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_close(request, pk: int):
+    incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
+    form = CloseForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        _result, ok = call_service(request, services.close_incident, incident, form=form, **form.cleaned_data)
+        if ok:
+            messages.success(request, _("Incident closed; its post-mortem is written."))
+            return redirect("crisis:incident-postmortem", pk=incident.pk)
+    return render(request, "crisis/incident_close.html", {"incident": incident, "form": form},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_GET
+def incident_postmortem(request, pk: int):
+    incident = get_visible(request, Incident.objects.select_related("unit", "owner"), pk)
+    if request.GET.get("format") == "md" and incident.postmortem:
+        response = HttpResponse(incident.postmortem, content_type="text/markdown; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="postmortem-{incident.pk}.md"'
+        return response
+    return render(request, "crisis/incident_postmortem.html", {
+        "incident": incident, "figures": postmortem.figures(incident),
+        "log": incident.log.order_by("at", "pk")})
