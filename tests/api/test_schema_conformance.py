@@ -70,6 +70,8 @@ def rows(inbox, two_queues, post_hook):
         actor=admin, unit=inbox.france, title="Meetup", starts_at=start, ends_at=start + dt.timedelta(hours=2),
         capacity=10, place="Lyon", speakers=[{"name": "Ada", "is_guest": True}],
         agenda=[{"starts_at": start, "title": "Welcome", "speaker": "Ada"}])
+    profile = community_services.update_profile(actor=admin, user=admin, unit=inbox.hub, skills=["crisis"],
+                                                languages=["en"], visibility="group")
     from dandelion.publishing import services as publishing_services
 
     pub_rule = publishing_services.create_rule(actor=admin, unit=inbox.hub, name="No rivals", kind="banned_terms",
@@ -115,6 +117,7 @@ def rows(inbox, two_queues, post_hook):
         "community-articles": [article.pk],
         "community-questions": [question.pk],
         "community-gatherings": [gathering.pk],
+        "community-members": [profile.pk],
         "accounts": [inbox.fr_account.pk, inbox.es_account.pk, archived.pk],
         "listening-queries": [query.pk],
         "listening-alerts": [alert.pk],

@@ -27,9 +27,13 @@ def test_community_manager_gets_certified_registers_and_downloads_the_ics(page, 
     start = timezone.now() + dt.timedelta(days=12)
     gathering = services.create_gathering(actor=SYSTEM, unit=org.hub, title="Community day", starts_at=start,
                                           ends_at=start + dt.timedelta(hours=6), capacity=50, place="Lyon")
-    assert enablement.missing_for(org.users.fr_cm, org.france)  # not yet allowed to publish
+    assert not services.may_publish(org.users.fr_cm, org.france)  # not yet allowed to publish
 
     login(page, "frcm")
+    # the enablement page says why, with the path to follow
+    page.goto("/community/enablement/")
+    assert "Before publishing here you need" in page.inner_text("#my-status")
+    assert page.locator(f"#my-status a[href='{path.get_absolute_url()}']").count() == 1
     page.goto("/community/articles/")
     page.fill("#id_q", "escalate viral")
     page.press("#id_q", "Enter")
@@ -48,6 +52,10 @@ def test_community_manager_gets_certified_registers_and_downloads_the_ics(page, 
     page.wait_for_load_state("networkidle")
     assert page.locator("#certified").count() == 1
     assert enablement.missing_for(org.users.fr_cm, org.france) == []
+    assert services.may_publish(org.users.fr_cm, org.france)  # what publishing asks before it publishes
+    page.goto("/community/enablement/")
+    assert "May publish" in page.inner_text("#my-status")
+    shot(page, "community-enablement-certified")
 
     page.goto(gathering.get_absolute_url())
     page.click("#register")
@@ -59,3 +67,34 @@ def test_community_manager_gets_certified_registers_and_downloads_the_ics(page, 
     content = Path(info.value.path()).read_bytes()
     events = list(Calendar.from_ical(content).walk("VEVENT"))
     assert [str(e["SUMMARY"]) for e in events] == ["Community day"]
+
+
+def test_community_manager_lists_themself_and_finds_an_expert(page, org):
+    services.update_profile(actor=org.users.pr, user=org.users.pr, unit=org.hub, headline="Group PR",
+                            skills=["crisis", "press"], languages=["en", "fr"], visibility="group")
+    services.update_profile(actor=org.users.es_admin, user=org.users.es_admin, unit=org.spain,
+                            headline="Spain's lead", skills=["crisis"])  # Spain's only: France does not see it
+    login(page, "frcm")
+    page.goto("/community/members/")
+    page.click("#edit-my-entry")
+    page.select_option("#id_unit", str(org.france.pk))
+    page.fill("#id_headline", "Runs @brand_fr")
+    page.fill("#id_networks", "facebook, instagram")
+    page.fill("#id_languages", "fr, en")
+    page.fill("#id_skills", "live video, crisis")
+    page.click("#profile-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "Runs @brand_fr" in page.inner_text("h1 + p")
+    page.goto("/community/members/")
+    page.fill("#id_skill", "crisis")
+    page.click("form.filters button[type=submit]")
+    settled(page)
+    table = page.inner_text("#member-table")
+    assert "Group PR" in table and "Runs @brand_fr" in table and "Spain" not in table
+    shot(page, "community-members-directory")
+    page.click("#member-table >> text=pr")
+    page.wait_for_load_state("networkidle")
+    page.fill("#ask #id_title", "How do we word a recall notice?")
+    page.click("#ask button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "How do we word a recall notice?" in page.inner_text("h1")

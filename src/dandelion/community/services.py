@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,8 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dandelion.community import search as search_index
-from dandelion.community.choices import ArticleStatus, Language, RegistrationStatus, SearchKind
-from dandelion.community.exceptions import AlreadyRegistered, InvalidCommunityData
+from dandelion.community.choices import (
+    ArticleStatus,
+    Language,
+    ProfileVisibility,
+    RegistrationStatus,
+    SearchKind,
+)
+from dandelion.community.exceptions import AlreadyRegistered, EnablementRequired, InvalidCommunityData
 from dandelion.community.models import (
     AgendaItem,
     Answer,
@@ -22,6 +30,7 @@ from dandelion.community.models import (
     ArticleFeedback,
     ArticleVersion,
     Gathering,
+    MemberProfile,
     Question,
     Registration,
     Speaker,
@@ -271,6 +280,65 @@ def create_gathering(*, actor, unit, title: str, starts_at, ends_at, capacity: i
     return gathering
 
 
+MAX_SERIES = 24
+
+
+def add_months(moment: dt.datetime, months: int, tz: dt.tzinfo | None = None) -> dt.datetime:
+    """``moment`` ``months`` later at the same wall-clock time in ``tz`` (default: the moment's own zone), the day
+    clamped to the month's last (31 January → 28 February)."""
+    import calendar
+
+    if not timezone.is_aware(moment):
+        tz = None
+    local = moment.astimezone(tz) if tz is not None else moment
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    naive = local.replace(tzinfo=None, year=year, month=month, day=day)
+    return timezone.make_aware(naive, local.tzinfo) if local.tzinfo is not None else naive
+
+
+def _unit_zone(unit) -> dt.tzinfo:
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(unit.timezone) if getattr(unit, "timezone", "") else timezone.get_current_timezone()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.get_current_timezone()
+
+
+@transaction.atomic
+def create_gathering_series(*, actor, unit, title: str, starts_at, ends_at, every_months: int = 2, count: int = 6,
+                            **common: Any) -> list[Gathering]:
+    """A recurring series ("every two months"): ``count`` gatherings, the first at ``starts_at``, each following one
+    ``every_months`` later at the same local time of the unit's time zone, sharing a ``series_key``. Every one is checked as
+    :func:`create_gathering` checks one; one fails, none is made."""
+    import uuid
+
+    if not 1 <= int(every_months) <= 12:
+        raise InvalidCommunityData(_("Repeat every 1 to 12 months."), field="every_months")
+    if not 1 <= int(count) <= MAX_SERIES:
+        raise InvalidCommunityData(_("A series has 1 to %(n)d gatherings.") % {"n": MAX_SERIES}, field="count")
+    _check_gathering(starts_at, ends_at, common.get("capacity", 50))
+    key = str(uuid.uuid4())
+    duration = ends_at - starts_at
+    made = []
+    zone = _unit_zone(unit)
+    for i in range(int(count)):
+        start = add_months(starts_at, i * int(every_months), zone)
+        shift = start - starts_at
+        agenda = [{**item, "starts_at": item["starts_at"] + shift} for item in common.get("agenda") or ()
+                  if item.get("starts_at") is not None] if common.get("agenda") else ()
+        gathering = create_gathering(actor=actor, unit=unit, title=title, starts_at=start, ends_at=start + duration,
+                                     **{**common, "agenda": agenda})
+        gathering.series_key = key
+        gathering.save(update_fields=["series_key"])
+        made.append(gathering)
+    audit.record(actor=actor, action="community.gathering.series", obj=made[0],
+                 summary=f"Planned the series {title}: {count} gatherings every {every_months} month(s)")
+    return made
+
+
 @transaction.atomic
 def update_gathering(gathering: Gathering, *, actor, **changes: Any) -> Gathering:
     require_perm(actor, "community.change_gathering", gathering.unit)
@@ -386,3 +454,187 @@ __all__ = [
     "cancel_registration", "create_article", "create_gathering", "give_feedback", "record_attendance",
     "register_for_gathering", "update_article", "update_gathering", "waiting_position",
 ]
+
+
+# --- the members directory ---------------------------------------------------------------------------------------
+
+PROFILE_LIST_FIELDS = ("networks", "languages", "skills")
+PROFILE_TEXT_FIELDS = {"headline": 200, "bio": 4000, "phone": 40, "chat": 150}
+_LANG_CODE = re.compile(r"^[a-z]{2}$")
+
+
+def _clean_list(values: Iterable[str] | str | None, field: str, *, max_items: int = 20) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = values.split(",")
+    clean: list[str] = []
+    for value in values:
+        item = str(value).replace("\x00", "").strip().lower()[:60]
+        if field == "languages" and item and not _LANG_CODE.match(item):
+            raise InvalidCommunityData(_("%(v)r is not a two-letter language code (ISO 639-1).") % {"v": item},
+                                       field=field)
+        if item and item not in clean:
+            clean.append(item)
+    if len(clean) > max_items:
+        raise InvalidCommunityData(_("At most %(n)d items.") % {"n": max_items}, field=field)
+    return clean
+
+
+def _profile_search_text(profile: MemberProfile) -> str:
+    user = profile.user
+    parts = [user.get_username(), user.get_full_name(), profile.unit.name, profile.headline, profile.bio,
+             *profile.networks, *profile.languages, *profile.skills]
+    tokens = [f"{prefix}:{item.replace(' ', '_')}" for prefix, items in (
+        ("net", profile.networks), ("lang", profile.languages), ("skill", profile.skills)) for item in items]
+    return " " + " ".join(p for p in [*parts, *tokens] if p).lower() + " "
+
+
+@transaction.atomic
+def update_profile(*, actor, user, unit=None, **fields: Any) -> MemberProfile:
+    """Create or change ``user``'s directory entry. A person edits their own (on a unit where they hold a role);
+    the unit's admins (``community.change_memberprofile`` there) edit anyone's of their subtree."""
+    from dandelion.core.permissions import get_grants
+
+    existing = MemberProfile.objects.filter(user=user).select_related("unit").first()
+    unit = unit or (existing.unit if existing else None)
+    if unit is None:
+        raise InvalidCommunityData(_("Choose the unit you work for."), field="unit")
+    own = getattr(actor, "pk", None) == user.pk
+    if own:
+        require_perm(actor, "community.view_memberprofile")
+        if not (getattr(actor, "is_superuser", False) or any(
+                g.unit_path == unit.path or unit.path.startswith(g.unit_path) for g in get_grants(actor))):
+            raise PermissionDeniedError(_("You can only list yourself under a unit where you hold a role."))
+    else:
+        require_perm(actor, "community.change_memberprofile", unit)
+        if existing is not None:
+            require_perm(actor, "community.change_memberprofile", existing.unit)
+    profile = existing or MemberProfile(user=user, unit=unit)
+    profile.unit = unit
+    for name, max_len in PROFILE_TEXT_FIELDS.items():
+        if name in fields:
+            setattr(profile, name, _clean_text(fields[name], name, required=False, max_len=max_len))
+    for name in PROFILE_LIST_FIELDS:
+        if name in fields:
+            setattr(profile, name, _clean_list(fields[name], name))
+    if "contact_email" in fields:
+        profile.contact_email = _clean_text(fields["contact_email"], "contact_email", required=False, max_len=254)
+    if "open_to_questions" in fields:
+        profile.open_to_questions = bool(fields["open_to_questions"])
+    if "visibility" in fields:
+        if fields["visibility"] not in ProfileVisibility.values:
+            raise InvalidCommunityData(_("Unknown visibility %(v)r.") % {"v": fields["visibility"]},
+                                       field="visibility")
+        profile.visibility = fields["visibility"]
+    if not profile.contact_email and user.email:
+        profile.contact_email = user.email
+    profile.updated_at = timezone.now()
+    profile.search_text = _profile_search_text(profile)
+    profile.save()
+    audit.record(actor=actor, action="community.profile.update", obj=profile,
+                 summary=f"{'Created' if existing is None else 'Updated'} the directory entry of {profile}")
+    return profile
+
+
+def search_directory(user, *, q: str = "", network: str = "", language: str = "", skill: str = "",
+                     unit=None, experts_only: bool = False):
+    """The directory entries ``user`` may read, filtered: every word of ``q`` in the entry (name, unit, headline,
+    bio, networks, languages, skills), a network, a language, a skill, a unit's subtree, only "ask an expert"."""
+    qs = MemberProfile.objects.restrict(user, "view").select_related("user", "unit")
+    for word in (q or "")[:200].lower().split()[:8]:
+        qs = qs.filter(search_text__contains=word)
+    for value, prefix in ((network, "net"), (language, "lang"), (skill, "skill")):
+        value = (value or "").strip().lower()[:60]
+        if value:  # an exact item of the list: the tokens are kept in search_text (portable: no JSON containment)
+            qs = qs.filter(search_text__contains=f" {prefix}:{value.replace(' ', '_')} ")
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    if experts_only:
+        qs = qs.filter(open_to_questions=True)
+    return qs
+
+
+@transaction.atomic
+def ask_expert(profile: MemberProfile, *, actor, title: str, body: str = "", language: str = "en",
+               tags: Iterable[str] | None = None) -> Question:
+    """A question addressed to one expert (who gets an e-mail after commit); the community still sees it and may
+    answer."""
+    if not profile.open_to_questions:
+        raise InvalidCommunityData(_("%(name)s does not take questions at the moment.") % {"name": profile})
+    if profile.user_id == getattr(actor, "pk", None):
+        raise InvalidCommunityData(_("You cannot ask yourself."))
+    question = ask_question(actor=actor, title=title, body=body, language=language, tags=tags)
+    question.addressed_to = profile.user
+    question.save(update_fields=["addressed_to"])
+    audit.record(actor=actor, action="community.question.ask_expert", obj=question,
+                 summary=f"Asked {profile} directly: {question.title}")
+    recipient = profile.contact_email or profile.user.email
+    if recipient:
+        transaction.on_commit(lambda: _mail_expert(question.pk, recipient))
+    return question
+
+
+def _mail_expert(question_id: int, recipient: str) -> None:
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    question = Question.objects.select_related("asker").get(pk=question_id)
+    asker = question.asker.get_full_name() or question.asker.get_username() if question.asker else "?"
+    send_mail(
+        subject=_("A question for you: %(t)s") % {"t": question.title},
+        message=_("%(who)s asks you, on the community:\n\n%(title)s\n\n%(body)s\n\nAnswer: %(url)s") % {
+            "who": asker, "title": question.title, "body": question.body,
+            "url": getattr(settings, "SITE_URL", "").rstrip("/") + question.get_absolute_url()},
+        from_email=None, recipient_list=[recipient], fail_silently=False)
+
+
+# --- enablement, asked by other apps ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishDecision:
+    """The answer of :func:`may_publish`: ``allowed``, else what is missing, a message and the path to follow."""
+
+    allowed: bool
+    missing: tuple[Any, ...] = ()
+    message: str = ""
+    path_url: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def may_publish(user, unit) -> PublishDecision:
+    """May ``user`` publish (or answer on an official account) for ``unit``? Other apps ask this before acting.
+
+    The requirements are those of ``RoleRequirement`` rows set on ``unit`` or above for the roles the person
+    holds there (a certification that has not expired, the current guidelines acknowledged). A person with no role
+    on the unit is *not* allowed here (fail closed; the caller's own permission check says why); the SYSTEM actor
+    and superusers are. Reads only: it never writes. :func:`require_publish` raises instead."""
+    from dandelion.community import enablement
+    from dandelion.core.actors import is_system
+    from dandelion.core.permissions import get_grants
+
+    if unit is None:
+        return PublishDecision(False, message=_("No unit given: publishing needs a unit."))
+    if not (is_system(user) or getattr(user, "is_superuser", False)):
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+            return PublishDecision(False, message=_("Sign in first."))
+        if not any(unit.path.startswith(g.unit_path) for g in get_grants(user)):
+            return PublishDecision(False, message=_("You hold no role on %(unit)s.") % {"unit": unit})
+    missing = enablement.missing_for(user, unit)
+    if not missing:
+        return PublishDecision(True)
+    names = ", ".join(str(m.label) for m in missing)
+    return PublishDecision(
+        False, missing=tuple(missing), path_url=missing[0].url,
+        message=_("Before publishing here you need: %(names)s. Follow the learning path to get there.")
+        % {"names": names})
+
+
+def require_publish(user, unit) -> None:
+    """:func:`may_publish`, raising :class:`EnablementRequired` (a 403 with the path's link) when not allowed."""
+    decision = may_publish(user, unit)
+    if not decision.allowed:
+        raise EnablementRequired(decision.message, path_url=decision.path_url)

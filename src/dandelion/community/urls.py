@@ -23,4 +23,9 @@ urlpatterns = [
     path("gatherings/<int:pk>/calendar.ics", views.gathering_ics, name="gathering-ics"),
     path("my/calendar.ics", views.my_calendar, name="my-calendar"),
     path("paths/<int:pk>/", views.path_detail, name="path-detail"),
+    path("members/", views.member_list, name="member-list"),
+    path("members/me/", views.member_edit, name="member-edit"),
+    path("members/<int:pk>/", views.member_detail, name="member-detail"),
+    path("members/<int:pk>/ask/", views.member_ask, name="member-ask"),
+    path("enablement/", views.enablement_status, name="enablement"),
 ]

@@ -18,13 +18,24 @@ from dandelion.community.exceptions import EmptySearchQuery
 from dandelion.community.forms import (
     AnswerForm,
     ArticleForm,
+    AskExpertForm,
+    DirectorySearchForm,
     FeedbackForm,
     GatheringForm,
+    ProfileForm,
     QuestionForm,
     SearchForm,
     ToArticleForm,
 )
-from dandelion.community.models import Answer, Article, Gathering, LearningPath, Question, Registration
+from dandelion.community.models import (
+    Answer,
+    Article,
+    Gathering,
+    LearningPath,
+    MemberProfile,
+    Question,
+    Registration,
+)
 from dandelion.core.permissions import has_perm
 from dandelion.core.view_helpers import (
     call_service,
@@ -220,9 +231,18 @@ def gathering_create(request):
     require(request.user, "community.add_gathering")
     form = GatheringForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        gathering, ok = call_service(request, services.create_gathering, form=form, **form.cleaned_data)
-        if ok:
-            return redirect(gathering)
+        data = dict(form.cleaned_data)
+        count, every = data.pop("count") or 1, data.pop("every_months") or 2
+        if count > 1:
+            made, ok = call_service(request, services.create_gathering_series, form=form, count=count,
+                                    every_months=every, **data)
+            if ok:
+                messages.success(request, _("%(n)d gatherings planned.") % {"n": len(made)})
+                return redirect(made[0])
+        else:
+            gathering, ok = call_service(request, services.create_gathering, form=form, **data)
+            if ok:
+                return redirect(gathering)
     return render(request, "community/gathering_form.html", {"form": form})
 
 
@@ -308,3 +328,90 @@ def path_detail(request, pk):
     return render(request, "community/path_detail.html", {
         "path": path, "steps": steps, "questions": questions, "score": score, "award": award or held,
         "certification": cert})
+
+
+# --- the members directory ---------------------------------------------------------------------------------------
+
+
+@login_required
+def member_list(request):
+    """Who runs what, where, knowing what: the directory, searchable; the viewer's scope applies (fail closed)."""
+    require(request.user, "community.view_memberprofile")
+    form = DirectorySearchForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = services.search_directory(request.user, q=data.get("q", ""), network=data.get("network", ""),
+                                   language=data.get("language", ""), skill=data.get("skill", ""),
+                                   experts_only=bool(data.get("experts")))
+    mine = MemberProfile.objects.filter(user=request.user).first()
+    return render_page_or_partial(request, "community/member_list.html", "community/partials/_members.html", {
+        "form": form, "page": paginate(request, qs), "mine": mine})
+
+
+@login_required
+def member_detail(request, pk):
+    profile = get_visible(request, MemberProfile.objects.select_related("user", "unit"), pk)
+    from dandelion.orgs.models import Membership
+
+    roles = Membership.objects.restrict(request.user, "view").filter(user=profile.user).select_related("unit")
+    certs = profile.user.certifications.filter(expires_at__gt=timezone.now()).select_related("certification")
+    return render(request, "community/member_detail.html", {
+        "profile": profile, "roles": roles, "certifications": certs,
+        "form": AskExpertForm(), "is_me": profile.user_id == request.user.pk,
+        "can_ask": profile.open_to_questions and has_perm(request.user, "community.add_question")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_edit(request):
+    require(request.user, "community.view_memberprofile")
+    profile = MemberProfile.objects.filter(user=request.user).select_related("unit").first()
+    initial = {"visibility": "unit", "open_to_questions": True, "contact_email": request.user.email}
+    if profile is not None:
+        initial = {f: getattr(profile, f) for f in ("unit", "headline", "bio", "contact_email", "phone", "chat",
+                                                    "open_to_questions", "visibility")}
+        initial.update({f: ", ".join(getattr(profile, f)) for f in services.PROFILE_LIST_FIELDS})
+    form = ProfileForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved, ok = call_service(request, services.update_profile, form=form, user=request.user,
+                                 **form.cleaned_data)
+        if ok:
+            messages.success(request, _("Your directory entry is saved."))
+            return redirect(saved)
+    return render(request, "community/member_form.html", {"form": form, "profile": profile})
+
+
+@login_required
+@require_POST
+def member_ask(request, pk):
+    profile = get_visible(request, MemberProfile.objects.select_related("user", "unit"), pk)
+    require(request.user, "community.add_question")
+    form = AskExpertForm(request.POST)
+    if form.is_valid():
+        question, ok = call_service(request, services.ask_expert, profile, **form.cleaned_data)
+        if ok:
+            messages.success(request, _("Your question is sent to %(name)s and posted to the community.")
+                             % {"name": profile})
+            return redirect(question)
+    else:
+        messages.error(request, _("Write your question first."))
+    return redirect(profile)
+
+
+# --- enablement --------------------------------------------------------------------------------------------------
+
+
+@login_required
+def enablement_status(request):
+    """Where the viewer may publish, what is missing elsewhere (with the paths); for the admins of a subtree, who is
+    enabled where in it (the hub sees the whole group)."""
+    from dandelion.orgs.models import Membership
+
+    mine = Membership.objects.filter(user=request.user).select_related("unit").order_by("unit__path")
+    my_status = [(m, services.may_publish(request.user, m.unit)) for m in mine]
+    paths = LearningPath.objects.restrict(request.user, "view").select_related("certification")
+    team = None
+    if has_perm(request.user, "community.change_rolerequirement"):
+        rows = (Membership.objects.restrict(request.user, "change").exclude(user=request.user)
+                .select_related("user", "unit").order_by("unit__path", "user__username")[:200])
+        team = [(m, services.may_publish(m.user, m.unit)) for m in rows]
+    return render(request, "community/enablement.html", {"my_status": my_status, "paths": paths, "team": team})
