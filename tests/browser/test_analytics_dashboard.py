@@ -27,6 +27,17 @@ def test_dashboard_draws_its_charts(page, org):
     page.click("[data-test=series-table] summary")
     assert page.locator("[data-test=series-table] tbody tr").count() == 60
     shot(page, "analytics-dashboard")
+    with page.expect_download() as info:
+        page.click("[data-test=xlsx]")
+    assert info.value.suggested_filename == "analytics.xlsx"
+    import io
+    from pathlib import Path
+
+    from openpyxl import load_workbook
+
+    book = load_workbook(io.BytesIO(Path(info.value.path()).read_bytes()), read_only=True)
+    assert book.sheetnames == ["Summary", "Daily", "Per unit", "Per account"]
+    assert len(list(book["Daily"].iter_rows())) == 61
     page.goto(f"/analytics/top-properties/?start={start}&end={end}")
     assert page.locator("table.leaderboard tbody tr").count() == 2
     assert page.locator("text=Read the story").count() == 1

@@ -55,7 +55,7 @@ class DashboardViewSet(viewsets.ViewSet):
                            "and per account", parameters=SCOPE_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
     def list(self, request):
         scope = filters.resolve(request.user, request.query_params)
-        data = reports.dashboard(scope.queryset, scope.period)
+        data = reports.dashboard_for(scope)
         rows = data.pop("rows")
         data["scope"] = {"kind": scope.kind, "label": scope.label, **scope.params}
         data["by_unit"] = reports.breakdown(rows, "unit_id", _unit_labels(rows))
