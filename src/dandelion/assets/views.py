@@ -11,6 +11,8 @@ from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -42,7 +44,7 @@ def _get_account(request, pk: int) -> SocialAccount:
 
 
 def _require(request, perm: str, account: SocialAccount) -> None:
-    require(request.user, perm, account.owner_unit, message=f"You may not do this on {account}.")
+    require(request.user, perm, account.owner_unit, message=_("You may not do this on %(account)s.") % {"account": account})
 
 
 def filtered_accounts(request):
@@ -59,7 +61,7 @@ def filtered_accounts(request):
 @require_GET
 def account_list(request):
     if is_team_scoped_only(request.user):  # a typed address outside the role's world: a clear 403
-        raise PermissionDenied("The account registry is not part of your role: your work is in your team's queue.")
+        raise PermissionDenied(_("The account registry is not part of your role: your work is in your team's queue."))
     filterset, qs = filtered_accounts(request)
     page = paginate(request, qs)
     now = timezone.now()
@@ -103,16 +105,17 @@ def _warn_if_cannot_reply(request, account) -> None:
     except LookupError:
         return
     if not connector.supports("reply", account.connector_config or {}):
-        messages.warning(request, f"{account} uses the “{connector.label}” connector, which cannot send replies with "
-                                  f"this configuration: conversations on it can be read but not answered from "
-                                  f"Dandelion. Choose another connector, or complete its configuration.")
+        messages.warning(request, _("%(account)s uses the “%(connector)s” connector, which cannot send replies with "
+                                    "this configuration: conversations on it can be read but not answered from "
+                                    "Dandelion. Choose another connector, or complete its configuration.")
+                         % {"account": account, "connector": connector.label})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_create(request):
     if not can_add_anywhere(request.user):
-        raise PermissionDenied("You may not register accounts.")
+        raise PermissionDenied(_("You may not register accounts."))
     form = AccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -123,7 +126,7 @@ def account_create(request):
         except DandelionError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, f"Registered {account}.")
+            messages.success(request, _("Registered %(account)s.") % {"account": account})
             _warn_if_cannot_reply(request, account)
             return redirect(account)
     return render(request, "assets/account_form.html", {"form": form, "account": None},
@@ -136,7 +139,7 @@ def account_edit(request, pk: int):
     account = _get_account(request, pk)
     _require(request, services.PERM_CHANGE, account)
     if account.is_archived:
-        messages.error(request, "Restore the account before editing it.")
+        messages.error(request, _("Restore the account before editing it."))
         return redirect(account)
     form = AccountForm(request.POST or None, user=request.user, instance=account)
     if request.method == "POST" and form.is_valid():
@@ -147,7 +150,7 @@ def account_edit(request, pk: int):
         except DandelionError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, f"Saved {account}.")
+            messages.success(request, _("Saved %(account)s.") % {"account": account})
             _warn_if_cannot_reply(request, account)
             return redirect(account)
     return render(request, "assets/account_form.html", {"form": form, "account": account},
@@ -172,10 +175,11 @@ def account_transfer(request, pk: int):
             form_error(form, exc)
         else:
             if account.owner_unit_id == from_unit:
-                messages.success(request, f"Owner of {account} changed to "
-                                          f"{account.owner.username if account.owner else 'nobody'}.")
+                messages.success(request, _("Owner of %(account)s changed to %(owner)s.") % {
+                    "account": account, "owner": account.owner.username if account.owner else _("nobody")})
             else:
-                messages.success(request, f"Transferred {account} to {account.owner_unit.name}.")
+                messages.success(request, _("Transferred %(account)s to %(unit)s.") % {
+                    "account": account, "unit": account.owner_unit.name})
             if SocialAccount.objects.restrict(request.user, "view").filter(pk=account.pk).exists():
                 return redirect(account)
             return redirect("assets:account-list")
@@ -194,10 +198,10 @@ def account_archive(request, pk: int):
         try:
             if request.POST.get("action") == "restore":
                 services.restore_account(account, actor=request.user)
-                messages.success(request, f"Restored {account}.")
+                messages.success(request, _("Restored %(account)s.") % {"account": account})
             else:
                 services.archive_account(account, actor=request.user, reason=form.cleaned_data["reason"])
-                messages.success(request, f"Archived {account}.")
+                messages.success(request, _("Archived %(account)s.") % {"account": account})
         except PermissionDeniedError as exc:
             raise PermissionDenied(exc.message) from exc
         except DandelionError as exc:
@@ -222,8 +226,9 @@ def account_credentials(request, pk: int):
         except DandelionError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"Stored credentials of {account} deleted." if not form.cleaned_data["credentials"]
-                             else f"Credentials of {account} saved.")
+            messages.success(request, (_("Stored credentials of %(account)s deleted.")
+                                       if not form.cleaned_data["credentials"]
+                                       else _("Credentials of %(account)s saved.")) % {"account": account})
             return redirect(account)
     # re-render without the submitted value: a secret is never echoed back
     clean_form = CredentialsForm(initial={"expires_at": request.POST.get("expires_at")})
@@ -257,7 +262,7 @@ def account_rotate_secret(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def account_import(request):
     if not can_add_anywhere(request.user):
-        raise PermissionDenied("You may not register accounts.")
+        raise PermissionDenied(_("You may not register accounts."))
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     status = 200
@@ -265,7 +270,9 @@ def account_import(request):
         if form.is_valid():
             result = services.import_accounts_csv(form.cleaned_data["file"], actor=request.user)
             if result.ok:
-                messages.success(request, f"Imported {result.created} accounts from {result.filename}.")
+                messages.success(request, ngettext("Imported %(count)d account from %(filename)s.",
+                                                  "Imported %(count)d accounts from %(filename)s.", result.created)
+                                 % {"count": result.created, "filename": result.filename})
             status = 200 if result.ok else 400
         else:
             status = 400

@@ -79,9 +79,11 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the browser's language (Accept-Language) ...
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dandelion.core.middleware.UserPreferencesMiddleware",  # ... unless the person chose one; their time zone
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -101,6 +103,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dandelion.core.context_processors.navigation",
@@ -230,7 +234,11 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Languages and time zones (docs/development/translating.md): English is the source language; every app listed in
+# dandelion.core.i18n.TRANSLATED_APPS carries a French catalogue in its locale/ directory. Each person picks a
+# language and a time zone on their profile page; else the browser's language and TIME_ZONE apply.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("fr", "Français")]  # each named in its own language, as a picker shows them
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from dandelion.core.permissions import has_perm
 from dandelion.orgs.models import OrgUnit
@@ -24,7 +26,8 @@ class JSONTextField(forms.CharField):
         try:
             return json.loads(value)
         except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).")
+            raise forms.ValidationError(_("Not valid JSON: %(error)s (line %(line)d, column %(column)d).")
+                                        % {"error": exc.msg, "line": exc.lineno, "column": exc.colno})
 
     def prepare_value(self, value):
         if isinstance(value, (dict, list)):
@@ -38,14 +41,20 @@ def manageable_units(user):
             if has_perm(user, "routing.add_routingrule", u)]
 
 
+_example = lazy(lambda text, example: str(text) % {"example": example}, str)
+
+
 class RoutingRuleForm(forms.Form):
-    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(),
-                                  help_text="The rule applies to accounts owned by this unit and its subtree.")
-    name = forms.CharField(max_length=120)
-    conditions = JSONTextField(required=False, help_text=f"Empty matches everything. Example: {CONDITIONS_EXAMPLE}")
-    actions = JSONTextField(required=False, help_text=f"Example: {ACTIONS_EXAMPLE}")
-    stop_processing = forms.BooleanField(required=False, help_text="When it matches, evaluate no later rule.")
-    is_active = forms.BooleanField(required=False, initial=True)
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("Unit"),
+                                  help_text=_("The rule applies to accounts owned by this unit and its subtree."))
+    name = forms.CharField(max_length=120, label=_("Name"))
+    conditions = JSONTextField(required=False, label=_("Conditions"), help_text=_example(
+        _("Empty matches everything. Example: %(example)s"), CONDITIONS_EXAMPLE))
+    actions = JSONTextField(required=False, label=_("Actions"), help_text=_example(_("Example: %(example)s"),
+                                                                                  ACTIONS_EXAMPLE))
+    stop_processing = forms.BooleanField(required=False, label=_("Stop processing"),
+                                         help_text=_("When it matches, evaluate no later rule."))
+    is_active = forms.BooleanField(required=False, initial=True, label=_("Active"))
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)

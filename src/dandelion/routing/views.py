@@ -29,7 +29,7 @@ from dandelion.routing.models import AssignmentPolicy, BusinessCalendar, Routing
 
 
 def _require_view(user, perm: str = "routing.view_routingrule") -> None:
-    require(user, perm, message="You may not see routing.")
+    require(user, perm, message=_("You may not see routing."))
 
 
 def _rule_rows(user):
@@ -72,9 +72,9 @@ def rule_delete(request, pk: int):
     rule = get_for(request, RoutingRule, pk, "routing.delete_routingrule")
 
     def act():
-        _, ok = call_service(request, services.delete_routing_rule, rule)
+        _result, ok = call_service(request, services.delete_routing_rule, rule)
         if ok:
-            messages.success(request, f"Deleted rule “{rule.name}”.")
+            messages.success(request, _("Deleted rule “%(name)s”.") % {"name": rule.name})
         return redirect("routing:rule-list")
 
     return confirm_then_act(request, act=act, title=_("Delete rule %(name)s") % {"name": rule.name},
@@ -94,10 +94,10 @@ def _editor(request, rule: RoutingRule | None):
             try:
                 if rule is None:
                     rule = services.create_routing_rule(actor=request.user, **data)
-                    messages.success(request, f"Created rule “{rule.name}”.")
+                    messages.success(request, _("Created rule “%(name)s”.") % {"name": rule.name})
                 else:
                     services.update_routing_rule(rule, actor=request.user, **data)
-                    messages.success(request, f"Saved rule “{rule.name}”.")
+                    messages.success(request, _("Saved rule “%(name)s”.") % {"name": rule.name})
                 return redirect("routing:rule-list")
             except DandelionError as exc:
                 form.add_error(None, exc.message)
@@ -120,7 +120,7 @@ def _editor(request, rule: RoutingRule | None):
 @login_required
 def rule_create(request):
     if not manageable_units(request.user):
-        raise PermissionDenied("You may not create routing rules.")
+        raise PermissionDenied(_("You may not create routing rules."))
     return _editor(request, None)
 
 
