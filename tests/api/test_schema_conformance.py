@@ -86,6 +86,14 @@ def rows(inbox, two_queues, post_hook):
     publishing_services.submit_post(review, actor=inbox.users.fr_cm)
     publishing_services.approve_post(review, actor=admin, comment="ok")
     pub_pause = publishing_services.pause_subtree(actor=admin, unit=inbox.spain, reason="Storm")
+    from dandelion.publishing import campaigns as publishing_campaigns
+
+    soon = timezone.now().replace(tzinfo=None) + dt.timedelta(days=1)
+    pub_campaign = publishing_campaigns.create_campaign(
+        actor=admin, unit=inbox.hub, name="Summer", master_text="Summer!", starts_local=soon,
+        ends_local=soon + dt.timedelta(days=7), spokes=[inbox.france, inbox.spain])
+    publishing_campaigns.localise_campaign(pub_campaign.spokes.get(unit=inbox.france), actor=inbox.users.fr_cm,
+                                           accounts=[inbox.fr_account])
     from dandelion.analytics import services as analytics_services
     from dandelion.analytics.models import DailyRollup
     from dandelion.core.actors import SYSTEM
@@ -138,6 +146,8 @@ def rows(inbox, two_queues, post_hook):
         "guideline-rules": [pub_rule.pk],
         "workflows": [pub_workflow.pk],
         "crisis-pauses": [pub_pause.pk],
+        "campaigns": [pub_campaign.pk],
+        "campaign-spokes": list(pub_campaign.spokes.values_list("pk", flat=True)),
     }
 
 

@@ -2,6 +2,8 @@ from django.contrib import admin
 
 from dandelion.publishing.models import (
     Approval,
+    Campaign,
+    CampaignSpoke,
     CrisisPause,
     GuidelineRule,
     Post,
@@ -46,3 +48,15 @@ class GuidelineRuleAdmin(admin.ModelAdmin):
 admin.site.register(CrisisPause)
 admin.site.register(Approval)
 admin.site.register(PostMedia)
+
+
+class CampaignSpokeInline(admin.TabularInline):
+    model = CampaignSpoke
+    extra = 0
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "unit", "starts_at", "ends_at")
+    search_fields = ("name", "brief")
+    inlines = (CampaignSpokeInline,)

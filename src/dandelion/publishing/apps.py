@@ -18,6 +18,8 @@ class PublishingConfig(plugins.DandelionAppConfig):
         plugins.ApiRoute("posts", "dandelion.publishing.api.views.PostViewSet", "post"),
         plugins.ApiRoute("guideline-rules", "dandelion.publishing.api.views.GuidelineRuleViewSet", "guidelinerule"),
         plugins.ApiRoute("workflows", "dandelion.publishing.api.views.WorkflowViewSet", "workflow"),
+        plugins.ApiRoute("campaigns", "dandelion.publishing.api.views.CampaignViewSet", "campaign"),
+        plugins.ApiRoute("campaign-spokes", "dandelion.publishing.api.views.CampaignSpokeViewSet", "campaignspoke"),
         plugins.ApiRoute("crisis-pauses", "dandelion.publishing.api.views.CrisisPauseViewSet", "crisispause"),
     )
     demo_seed = "dandelion.publishing.demo.seed"

@@ -185,6 +185,21 @@ def local_schedule(post: Post) -> dt.datetime | None:
         return post.scheduled_at
 
 
+def check_campaign(campaign, unit, when: dt.datetime | None) -> None:
+    """``InvalidPost`` unless ``unit`` is in a spoke assigned to ``campaign`` and ``when`` (if any) falls in its
+    window (a campaign launches together: no spoke goes early)."""
+    from dandelion.publishing.models import CampaignSpoke
+
+    if not CampaignSpoke.objects.filter(campaign=campaign, unit__path__in=ancestor_paths(unit.path)).exists():
+        raise InvalidPost(f"{unit.name} is not a spoke of the campaign “{campaign.name}”.", field="campaign")
+    if when is not None and not campaign.starts_at <= when <= campaign.ends_at:
+        zone = ZoneInfo(unit.timezone or "UTC")
+        raise InvalidPost(
+            f"The campaign “{campaign.name}” runs from {campaign.starts_at.astimezone(zone):%Y-%m-%d %H:%M} to "
+            f"{campaign.ends_at.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key}): schedule within it.",
+            field="scheduled_at")
+
+
 # --- guideline checks ------------------------------------------------------------------------------------------------
 
 
@@ -260,8 +275,10 @@ def _set_variants(post: Post, accounts: Sequence, variant_texts: Mapping[int, st
 
 @transaction.atomic
 def create_post(*, actor, unit, text: str, accounts: Sequence, title: str = "", is_sponsored: bool = False,
-                variant_texts: Mapping[int, str] | None = None, scheduled_local: dt.datetime | None = None) -> Post:
-    """A draft for ``accounts`` of ``unit``'s subtree; every variant must fit its network."""
+                variant_texts: Mapping[int, str] | None = None, scheduled_local: dt.datetime | None = None,
+                campaign=None) -> Post:
+    """A draft for ``accounts`` of ``unit``'s subtree; every variant must fit its network. A post of a
+    ``campaign`` is drafted in a spoke assigned to it, and its time falls in the campaign's window."""
     require_perm(actor, PERM_ADD, unit)
     text = _clean_text(text)
     if not text.strip():
@@ -271,9 +288,11 @@ def create_post(*, actor, unit, text: str, accounts: Sequence, title: str = "", 
     check_lengths(text, accounts, variant_texts)
     tz_name = schedule_timezone(unit, accounts)
     when = _resolve_schedule(scheduled_local, tz_name)
+    if campaign is not None:
+        check_campaign(campaign, unit, when)
     post = Post.objects.create(unit=unit, author=None if is_system(actor) else actor, title=(title or "")[:200],
                                text=text, is_sponsored=bool(is_sponsored), scheduled_at=when,
-                               schedule_timezone=tz_name)
+                               schedule_timezone=tz_name, campaign=campaign)
     _set_variants(post, accounts, variant_texts)
     audit.record(actor=actor, action="publishing.post.create", obj=post,
                  summary=f"Drafted a post for {len(accounts)} account(s)", changes=audit.diff({}, _snapshot(post)))
@@ -315,6 +334,8 @@ def update_post(post: Post, *, actor, text: str | None = None, title: str | None
         post.scheduled_at = None
     elif scheduled_local is not None:
         post.scheduled_at = _resolve_schedule(scheduled_local, post.schedule_timezone)
+        if post.campaign_id:
+            check_campaign(post.campaign, post.unit, post.scheduled_at)
     post.save()
     _set_variants(post, accounts, variant_texts)
     after = _snapshot(post)
@@ -541,6 +562,8 @@ def schedule_post(post: Post, *, actor, scheduled_local: dt.datetime | None = No
         raise InvalidTransition("A crisis pause holds this post: resume the pause first.")
     before = post.state
     when = _resolve_schedule(scheduled_local, post.schedule_timezone) if scheduled_local else timezone.now()
+    if post.campaign_id:
+        check_campaign(post.campaign, post.unit, when)
     post.last_error = ""
     _to_scheduled(post, when)
     if active_pause_for(post.unit):  # scheduled into a paused subtree: held until the pause ends
@@ -549,6 +572,25 @@ def schedule_post(post: Post, *, actor, scheduled_local: dt.datetime | None = No
     audit.record(actor=actor, action="publishing.post.schedule", obj=post,
                  summary=f"Scheduled for {when:%Y-%m-%d %H:%M} UTC", changes={"state": [before, post.state]})
     return post
+
+
+#: States whose time may be moved on the calendar (a post sending or done has no time left to move).
+MOVABLE_STATES = frozenset({PostState.DRAFT, PostState.IN_REVIEW, PostState.APPROVED, PostState.SCHEDULED,
+                            PostState.PAUSED})
+
+
+def move_post(post: Post, *, actor, when: dt.datetime) -> Post:
+    """Move a post to the instant ``when`` (the calendar's drag and drop), read as a wall-clock time in the post's
+    own zone: an approved, scheduled or paused post is rescheduled (``schedule_post``: no new review; a time the
+    clocks skip or in the past is refused), a draft or a post in review gets the new time (``update_post``: a post
+    in review goes through a new round)."""
+    require_perm(actor, PERM_CHANGE, post.unit)
+    if post.state not in MOVABLE_STATES:
+        raise InvalidTransition(f"A {post.get_state_display().lower()} post cannot be moved.")
+    local = when.astimezone(ZoneInfo(post.schedule_timezone or "UTC")).replace(tzinfo=None)
+    if post.state in (PostState.APPROVED, PostState.SCHEDULED, PostState.PAUSED):
+        return schedule_post(post, actor=actor, scheduled_local=local)
+    return update_post(post, actor=actor, scheduled_local=local)
 
 
 @transaction.atomic
