@@ -6,6 +6,7 @@ class ConversationStatus(models.TextChoices):
     PENDING = "pending", "Pending (waiting on customer)"
     SNOOZED = "snoozed", "Snoozed"
     RESOLVED = "resolved", "Resolved"
+    HIDDEN = "hidden", "Hidden (spam, abuse)"
 
 
 class Priority(models.TextChoices):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
@@ -26,6 +27,7 @@ from django.utils import timezone
 
 from dandelion.core import audit
 from dandelion.core.events import emit, emit_many
+from dandelion.core.exceptions import DandelionError
 from dandelion.core.permissions import has_perm, require_perm
 from dandelion.inbox import connect, search
 from dandelion.inbox.choices import (
@@ -84,7 +86,8 @@ ACTION_PERMS = {
     "handover": "inbox.assign_conversation", "take": "inbox.change_conversation",
     "resolve": "inbox.change_conversation", "reopen": "inbox.change_conversation",
     "priority": "inbox.change_conversation", "tag": "inbox.change_conversation",
-    "moderate": "inbox.moderate_conversation",
+    "moderate": "inbox.moderate_conversation", "hide": "inbox.moderate_conversation",
+    "unhide": "inbox.moderate_conversation",
 }
 
 
@@ -597,6 +600,8 @@ def reopen_conversation(conversation: Conversation, *, actor) -> Conversation:
     conversation = _lock(conversation)
     if conversation.status == ConversationStatus.OPEN:
         raise InvalidTransition("The conversation is already open.")
+    if conversation.status == ConversationStatus.HIDDEN:
+        raise InvalidTransition("The conversation is hidden: unhide it to bring it back to the queue.")
     before = conversation.status
     now = timezone.now()
     state = ConversationState(conversation)
@@ -605,6 +610,45 @@ def reopen_conversation(conversation: Conversation, *, actor) -> Conversation:
     apply_effects(conversation, state.take(), actor=actor)
     audit.record(actor=actor, action="inbox.reopen", obj=conversation, summary=f"Reopened #{conversation.pk}",
                  changes={"status": [before, ConversationStatus.OPEN]})
+    return conversation
+
+
+REASON_MAX = 300
+
+
+@transaction.atomic
+def hide_conversation(conversation: Conversation, *, actor, reason: str = "") -> Conversation:
+    """Put spam or abuse aside: the conversation leaves the queues for the Hidden tab and its SLA clocks stop
+    (cancelled: nobody owes it an answer). The messages stay as they are on the network (hiding a message there is
+    :func:`moderate_message`). A visible new message from the customer opens it again; :func:`unhide_conversation`
+    brings it back by hand."""
+    _require(actor, "inbox.moderate_conversation", conversation)
+    conversation = _lock(conversation)
+    reason = (reason or "").strip()[:REASON_MAX]
+    before = conversation.status
+    state = ConversationState(conversation)
+    state.hide(timezone.now(), **({"reason": reason} if reason else {}))
+    apply_effects(conversation, state.take(), actor=actor)
+    audit.record(actor=actor, action="inbox.hide", obj=conversation, summary=f"Hid #{conversation.pk}",
+                 changes={"status": [before, ConversationStatus.HIDDEN]} | ({"reason": [None, reason]}
+                                                                           if reason else {}))
+    return conversation
+
+
+@transaction.atomic
+def unhide_conversation(conversation: Conversation, *, actor) -> Conversation:
+    """Bring a hidden conversation back to the queue, open (its clocks restart when it waits for an answer)."""
+    _require(actor, "inbox.moderate_conversation", conversation)
+    conversation = _lock(conversation)
+    if conversation.status != ConversationStatus.HIDDEN:
+        raise InvalidTransition("The conversation is not hidden.")
+    now = timezone.now()
+    state = ConversationState(conversation)
+    refresh_waiting(conversation, state)
+    state.reopen(now, reason="unhidden")
+    apply_effects(conversation, state.take(), actor=actor)
+    audit.record(actor=actor, action="inbox.unhide", obj=conversation, summary=f"Unhid #{conversation.pk}",
+                 changes={"status": [ConversationStatus.HIDDEN, ConversationStatus.OPEN]})
     return conversation
 
 
@@ -877,3 +921,67 @@ def escalate_conversation(conversation: Conversation, *, actor, priority: str | 
     ConversationEvent.objects.create(conversation=conversation, kind=EventKind.SLA_BREACHED, actor=_person(actor),
                                      data=audit._jsonable({**data, "changes": changes}))
     return changes
+
+
+# --- bulk actions -------------------------------------------------------------------------------------------------
+
+#: what the queue's bulk bar can do, and whether it must be confirmed first (it changes what customers or other
+#: teams see, or closes work)
+BULK_ACTIONS = {"assign": False, "take": False, "resolve": True, "hide": True, "unhide": False, "move_team": True}
+BULK_LIMIT = 100  # conversations in one bulk action (a page of the queue is 25)
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did: the conversations done, and those refused with the reason each was refused."""
+
+    action: str
+    done: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def bulk_conversations(conversations: Iterable[Conversation], *, action: str, actor, assignee=None, team=None,
+                       reason: str = "", missing: Iterable[int] = ()) -> BulkResult:
+    """Apply ``action`` (a key of ``BULK_ACTIONS``) to each conversation through its own service: each one is
+    permission-checked, atomic and audited on its own, so a refusal (no right, a failed reply left unanswered, an
+    assignee who cannot work on it) leaves the others done. ``missing``: ids the caller asked for that the actor
+    cannot see, reported as refused. One more audit row sums the batch up (what was done, what refused and why)."""
+    if action not in BULK_ACTIONS:
+        raise InboxError(f"Unknown bulk action {action!r}.", field="action")
+    if action == "assign" and assignee is None:
+        raise InboxError("Choose the person to assign the conversations to.", field="assignee")
+    if action == "move_team" and team is None:
+        raise InboxError("Choose the team to move the conversations to.", field="team")
+    if action == "move_team" and not (reason or "").strip():
+        raise ReasonRequired("Moving conversations to another team needs a reason the team reads.")
+    result = BulkResult(action=action)
+    for pk in missing:
+        result.refused[pk] = "not found in your scope"
+    units = set()
+    for conversation in list(conversations)[:BULK_LIMIT]:
+        try:
+            if action == "assign":
+                assign_conversation(conversation, assignee=assignee, actor=actor)
+            elif action == "take":
+                take_conversation(conversation, actor=actor, reason=reason)
+            elif action == "resolve":
+                resolve_conversation(conversation, actor=actor)
+            elif action == "hide":
+                hide_conversation(conversation, actor=actor, reason=reason)
+            elif action == "unhide":
+                unhide_conversation(conversation, actor=actor)
+            else:
+                handover_conversation(conversation, to_team=team, reason=reason, actor=actor)
+        except DandelionError as exc:
+            result.refused[conversation.pk] = exc.message
+        else:
+            result.done.append(conversation.pk)
+            units.add(conversation.account.owner_unit)
+    if result.done or result.refused:
+        audit.record(actor=actor, action="inbox.bulk", unit=units.pop() if len(units) == 1 else None,
+                     summary=f"Bulk {action}: {len(result.done)} done, {len(result.refused)} refused",
+                     changes={"action": [None, action], "done": [None, result.done],
+                              "refused": [None, {str(k): v for k, v in result.refused.items()}]}
+                     | ({"team": [None, team.pk]} if team is not None else {})
+                     | ({"assignee": [None, assignee.pk]} if assignee is not None else {}))
+    return result

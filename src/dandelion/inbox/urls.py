@@ -5,6 +5,7 @@ from dandelion.inbox import views
 app_name = "inbox"
 urlpatterns = [
     path("", views.queue, name="queue"),
+    path("bulk/", views.queue_bulk, name="bulk"),
     path("conversations/<int:pk>/", views.conversation_detail, name="conversation-detail"),
     path("conversations/<int:pk>/canned/", views.canned_preview, name="canned-preview"),
     path("conversations/<int:pk>/messages/<int:message_id>/delete/", views.moderate_delete, name="moderate-delete"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -20,6 +21,8 @@ from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
 from dandelion.core.exceptions import DandelionError
@@ -27,7 +30,7 @@ from dandelion.core.htmx import render_page_or_partial, wants_partial
 from dandelion.core.paging import BoundedPaginator, bounded_count, count_label, count_limit
 from dandelion.core.permissions import get_grants, has_perm, is_team_scoped_only
 from dandelion.core.view_helpers import form_error, paginate
-from dandelion.inbox import forms, services
+from dandelion.inbox import connect, forms, services
 from dandelion.inbox.choices import ConversationStatus, DeliveryState, Direction, EventKind, Priority
 from dandelion.inbox.exceptions import ReplyCollision, UnsentReply
 from dandelion.inbox.filters import ConversationFilter
@@ -64,13 +67,25 @@ def _team_queue(scope, team):
 
 
 def _tabs(user, scope):
+    """``(key, label, queryset)`` of each queue tab. Every tab opens on (and its chip counts) its open
+    conversations, except Hidden, which holds the conversations put aside as spam or abuse."""
     teams = _my_teams(user)
-    tabs = [("mine", "My conversations", scope.filter(assignee=user))]
+    tabs = [("mine", _("My conversations"), scope.filter(assignee=user))]
     tabs += [(f"team-{t.pk}", t.name, _team_queue(scope, t)) for t in teams]
     if not is_team_scoped_only(user):  # an external moderator's world is its own queue
-        tabs.append(("escalated", "Escalated to PR", scope.filter(escalated=True)))
-    tabs += [("unassigned", "Unassigned", scope.filter(assignee__isnull=True)), ("all", "All in my scope", scope)]
+        tabs.append(("escalated", _("Escalated to PR"), scope.filter(escalated=True)))
+    tabs += [("unassigned", _("Unassigned"), scope.filter(assignee__isnull=True)),
+             ("all", _("All in my scope"), scope),
+             (HIDDEN_TAB, _("Hidden"), scope.filter(status=ConversationStatus.HIDDEN))]
     return tabs
+
+
+HIDDEN_TAB = "hidden"
+
+
+def _tab_status(key: str) -> str:
+    """The status a tab opens on and counts."""
+    return ConversationStatus.HIDDEN if key == HIDDEN_TAB else ConversationStatus.OPEN
 
 
 PREVIEW_CHARS = 140
@@ -97,10 +112,10 @@ def queue(request):
     scope = Conversation.objects.restrict(request.user, "view")
     tabs = _tabs(request.user, scope)
     tab = request.GET.get("tab") or ("mine" if scope.filter(assignee=request.user).exists() else "all")
-    current = next((t for t in tabs if t[0] == tab), tabs[-1])
+    current = next((t for t in tabs if t[0] == tab), None) or next(t for t in tabs if t[0] == "all")
     data = request.GET.copy()
     if "status" not in data:
-        data["status"] = ConversationStatus.OPEN
+        data["status"] = _tab_status(current[0])
     # ordered before filtering: a search may restate the order for its plan (filters.search_conversations)
     filterset = ConversationFilter(data, queryset=current[2].order_by(
         F("sla_due_at").asc(nulls_last=True), "-last_activity_at", "id"))
@@ -108,32 +123,43 @@ def queue(request):
     searching = bool((data.get("search") or "").strip())
     # each tab's chip counts its open conversations: on the whole page, not in the table alone (an HTMX refresh);
     # a tab's open conversations unfiltered (how a tab opens) are the page's list, counted once for both
-    only_open, full_page = _only_open(filterset), not wants_partial(request)
-    counts = {key: bounded_count(q.filter(status=ConversationStatus.OPEN), count_limit(screen=True))
-              for key, _, q in tabs if full_page or (only_open and key == current[0])}
+    # the live poll (the element #queue-live, every POLL_SECONDS) refreshes the table and every tab's chip
+    live = wants_partial(request) and request.htmx.trigger == LIVE_TRIGGER
+    only_open, full_page = _only_status(filterset, _tab_status(current[0])), not wants_partial(request) or live
+    counts = {key: bounded_count(q.filter(status=_tab_status(key)), count_limit(screen=True))
+              for key, _label, q in tabs if full_page or (only_open and key == current[0])}
     counted = counts[current[0]] if only_open else None
     page = BoundedPaginator(qs, PAGE_SIZE, limit=count_limit(searching, screen=True), counted=counted).get_page(
         request.GET.get("page"))
     page.object_list = list(page.object_list)
     _count_inbound(page.object_list)
-    accounts = _visible_accounts(request.user, scope)
     query = request.GET.copy()
     query.pop("page", None)
-    return render_page_or_partial(
-        request, "inbox/queue.html", "inbox/partials/_queue_table.html",
-        {"page": page, "filter": filterset, "tab": current[0],
-         "tabs": [(k, label, count_label(*counts[k])) for k, label, _ in tabs] if full_page else [],
-         "accounts": accounts, "priorities": Priority.choices, "statuses": ConversationStatus.choices,
-         "languages": _scope_languages(request.user, scope),
-         "query": query.urlencode(), "data": data, "now": timezone.now()},
-    )
+    can_bulk = Conversation.objects.restrict(request.user, "change").exists()  # the tick boxes and the bulk bar
+    context = {"page": page, "filter": filterset, "tab": current[0], "live": live, "poll_seconds": poll_seconds(),
+               "tabs": [(k, label, count_label(*counts[k])) for k, label, _q in tabs] if full_page else [],
+               "query": query.urlencode(), "data": data, "now": timezone.now(), "can_bulk": can_bulk}
+    if not wants_partial(request):  # what only the full page shows: the filter lists and the bulk bar
+        context |= {"accounts": _visible_accounts(request.user, scope), "priorities": Priority.choices,
+                    "statuses": ConversationStatus.choices, "languages": _scope_languages(request.user, scope),
+                    "bulk_users": _handover_users(request.user, None) if can_bulk else [],
+                    "bulk_teams": _handover_teams(request.user) if can_bulk else []}
+    return render_page_or_partial(request, "inbox/queue.html", "inbox/partials/_queue_table.html", context)
 
 
-def _only_open(filterset) -> bool:
-    """The filters keep the open conversations and narrow nothing else (status "open", every other filter empty or
+def poll_seconds() -> int:
+    """How often the queue page refreshes its table and tab counts (HTMX polling; docs/workspace.md gives the
+    cost): ``DANDELION_INBOX_POLL_SECONDS``, 20 by default."""
+    return max(1, int(getattr(settings, "DANDELION_INBOX_POLL_SECONDS", 20)))
+
+LIVE_TRIGGER = "queue-live"
+
+
+def _only_status(filterset, status: str) -> bool:
+    """The filters keep the conversations of ``status`` and narrow nothing else (every other filter empty or
     invalid, which django-filter then leaves out)."""
     values = filterset.form.cleaned_data
-    return values.get("status") == ConversationStatus.OPEN and all(
+    return values.get("status") == status and all(
         value in EMPTY_VALUES for name, value in values.items() if name != "status")
 
 
@@ -158,6 +184,81 @@ def _visible_accounts(user, scope):
     from dandelion.assets.models import SocialAccount
 
     return SocialAccount.objects.filter(pk__in=scope.values("account_id")).order_by("handle")
+
+
+BULK_LABELS = {
+    "assign": gettext_lazy("Assign"), "take": gettext_lazy("Take (assign to me)"),
+    "resolve": gettext_lazy("Resolve"), "hide": gettext_lazy("Hide (spam, abuse)"),
+    "unhide": gettext_lazy("Unhide"), "move_team": gettext_lazy("Move to another team"),
+}
+
+
+def _bulk_ids(post) -> list[int]:
+    ids = []
+    for value in post.getlist("ids")[: services.BULK_LIMIT + 1]:
+        if str(value).isdigit() and int(value) not in ids:
+            ids.append(int(value))
+    return ids
+
+
+def _queue_back(value: str | None) -> str:
+    """Back to the queue as it was (its query string only: never another site or page)."""
+    url = reverse("inbox:queue")
+    value = value or ""
+    return url + value if value.startswith("?") and "//" not in value else url
+
+
+@login_required
+@require_POST
+def queue_bulk(request):
+    """Bulk actions from the queue: the conversations ticked, one action. Each conversation goes through its own
+    service (permission-checked, audited; a refusal leaves the others done); resolving, hiding and moving team are
+    confirmed first on a page that says how many and which. The result says what was done and what was refused."""
+    user, post = request.user, request.POST
+    back = _queue_back(post.get("next"))
+    action = post.get("action") or ""
+    if action not in services.BULK_ACTIONS:
+        messages.error(request, _("Choose a bulk action."))
+        return redirect(back)
+    ids = _bulk_ids(post)
+    if not ids:
+        messages.error(request, _("Tick at least one conversation."))
+        return redirect(back)
+    if len(ids) > services.BULK_LIMIT:
+        messages.error(request, _("At most %(limit)d conversations at once.") % {"limit": services.BULK_LIMIT})
+        return redirect(back)
+    visible = list(Conversation.objects.restrict(user, "view").filter(pk__in=ids)
+                   .select_related("account__owner_unit", "contact", "team", "assignee").order_by("pk"))
+    missing = [pk for pk in ids if pk not in {c.pk for c in visible}]
+    assignee = team = None
+    if action == "assign":
+        assignee = _handover_users(user, None).filter(pk=post.get("assignee") or 0).first() if str(
+            post.get("assignee") or "").isdigit() else None
+    if action == "move_team":
+        team = _handover_teams(user).filter(pk=post.get("team")).first() if str(
+            post.get("team") or "").isdigit() else None
+    reason = (post.get("reason") or "").strip()[: services.REASON_MAX]
+    if services.BULK_ACTIONS[action] and not post.get("confirmed"):
+        return render(request, "inbox/bulk_confirm.html", {
+            "action": action, "label": BULK_LABELS[action], "conversations": visible, "missing": missing,
+            "team": team, "reason": reason, "back": back, "next": post.get("next") or ""})
+    try:
+        result = services.bulk_conversations(visible, action=action, actor=user, assignee=assignee, team=team,
+                                             reason=reason, missing=missing)
+    except DandelionError as exc:
+        messages.error(request, exc.message)
+        return redirect(back)
+    label = BULK_LABELS[action]
+    if result.done:
+        messages.success(request, ngettext("%(label)s: %(count)d conversation done.",
+                                           "%(label)s: %(count)d conversations done.", len(result.done))
+                         % {"label": label, "count": len(result.done)})
+    if result.refused:
+        details = "; ".join(f"#{pk}: {why}" for pk, why in list(result.refused.items())[:10])
+        messages.warning(request, ngettext("%(count)d refused (%(details)s).", "%(count)d refused (%(details)s).",
+                                           len(result.refused))
+                         % {"count": len(result.refused), "details": details})
+    return redirect(back)
 
 
 # --- conversation -------------------------------------------------------------------------------------------------
@@ -213,6 +314,8 @@ def _context(request, conversation, **extra):
     }
     ctx = {
         "conversation": conversation,
+        # the composer says at once when the account's connector cannot send, instead of a failure after typing
+        "can_send_replies": connect.supports(conversation.account, "reply"),
         "messages_list": msgs,
         "events": events,
         "tags": list(conversation.tags.all()),
@@ -241,7 +344,8 @@ def conversation_detail(request, pk: int):
                                   _context(request, conversation))
 
 
-ACTIONS = ("reply", "note", "assign", "take", "handover", "resolve", "reopen", "priority", "tag", "moderate")
+ACTIONS = ("reply", "note", "assign", "take", "handover", "resolve", "reopen", "priority", "tag", "moderate", "hide",
+           "unhide")
 
 
 @login_required
@@ -361,6 +465,12 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
     if action == "reopen":
         services.reopen_conversation(conversation, actor=user)
         return "Reopened."
+    if action == "hide":
+        services.hide_conversation(conversation, actor=user, reason=post.get("reason", ""))
+        return _("Hidden: the conversation is in the Hidden tab, its SLA clocks stopped.")
+    if action == "unhide":
+        services.unhide_conversation(conversation, actor=user)
+        return _("Back in the queue, open.")
     if action == "priority":
         form = forms.PriorityForm(post)
         if not form.is_valid():
@@ -419,8 +529,6 @@ def moderate_delete(request, pk: int, message_id: int):
         else:
             messages.success(request, "Message deleted.")
         return redirect("inbox:conversation-detail", pk=pk)
-    from dandelion.inbox import connect
-
     return render(request, "inbox/moderate_delete.html", {
         "conversation": conversation, "message": message,
         "on_network": connect.supports(conversation.account, "moderation") and bool(message.external_id)})
@@ -551,7 +659,7 @@ def deliveries(request):
     if request.GET.get("account"):
         account = _visible_account(accounts, request.GET["account"])
         scope = scope.filter(account=account)
-    states = [s for s, _ in DeliveryState.choices]
+    states = [s for s, _label in DeliveryState.choices]
     state = request.GET.get("state", DeliveryState.FAILED)
     if state and state not in states:
         state = DeliveryState.FAILED

@@ -80,6 +80,11 @@ class HideInputSerializer(serializers.Serializer):
     action = serializers.ChoiceField(choices=MODERATION_ACTIONS, default="hide")
 
 
+class HideConversationInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
+                                   help_text="Why it is put aside (spam, abuse...), kept in its history.")
+
+
 class ResolveInputSerializer(serializers.Serializer):
     no_reply_needed = serializers.BooleanField(required=False, default=False)
     confirm_unsent_reply = serializers.BooleanField(

@@ -127,6 +127,21 @@ class ConversationViewSet(ServiceViewSet):
         message.refresh_from_db()
         return Response(s.MessageSerializer(message).data)
 
+    @extend_schema(request=s.HideConversationInputSerializer, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"], url_path="hide-conversation")
+    def hide_conversation(self, request, pk=None):
+        """Put the conversation aside as spam or abuse (status ``hidden``: out of the queues, SLA clocks
+        stopped); the messages stay as they are on the network (``hide`` moderates a message)."""
+        conversation = self._acting("hide")
+        data = self.validated(s.HideConversationInputSerializer)
+        return self._result(services.hide_conversation(conversation, actor=request.user, reason=data["reason"]))
+
+    @extend_schema(request=None, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"], url_path="unhide-conversation")
+    def unhide_conversation(self, request, pk=None):
+        """Bring a hidden conversation back to the queue, open."""
+        return self._result(services.unhide_conversation(self._acting("unhide"), actor=request.user))
+
     @extend_schema(request=s.ResolveInputSerializer, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):
