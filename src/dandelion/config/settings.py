@@ -35,7 +35,7 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
-LOCAL_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]", ".localhost"]  # *.localhost: the demo's websites
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=LOCAL_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -72,6 +72,18 @@ INSTALLED_APPS = [
     "dandelion.analytics",
     "dandelion.listening",
     "dandelion.crisis",
+    "dandelion.sites",
+    # Wagtail (the websites factory, dandelion.sites; its admin under /cms/)
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +101,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "dandelion.core.middleware.RequestContextMiddleware",
     "dandelion.core.middleware.StatementTimeoutMiddleware",
+    "dandelion.sites.middleware.WebsiteHostMiddleware",  # spokes' hostnames are served their website (Wagtail)
     "axes.middleware.AxesMiddleware",  # last: turns a lockout raised during authentication into the lockout page
 ]
 
@@ -332,6 +345,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["dandelion.api.schema.only_dandelion_endpoints"],
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "dandelion.orgs.choices.UnitKind",
         "TeamKindEnum": "dandelion.orgs.choices.TeamKind",
@@ -358,5 +372,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
 }
+
+# --- Websites (dandelion.sites, docs/websites.md) ----------------------------------------------------------------
+# Requests for these hosts are Dandelion itself; any other host is a spoke's website, routed by Wagtail's Site
+# table (an unknown host gets a 404). Spokes' hostnames must also be in ALLOWED_HOSTS (".example.org" for a domain).
+DANDELION_APP_HOSTS = env.list(
+    "DANDELION_APP_HOSTS", default=[h for h in [*LOCAL_HOSTS, *ALLOWED_HOSTS] if h and h[0] not in ".*"])
+WAGTAIL_SITE_NAME = env.str("WAGTAIL_SITE_NAME", default="Dandelion websites")
+WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", default=DANDELION_BASE_URL)
+WAGTAIL_ENABLE_UPDATE_CHECK = False  # no call home from the admin
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # editors' avatars are never fetched from a third party
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+
 
 DANDELION_DATASETS = env.str("DANDELION_DATASETS", default=str(BASE_DIR.parent / "shared" / "datasets"))
