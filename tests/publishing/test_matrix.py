@@ -112,7 +112,7 @@ CASES = [
          method="post", api=True, data=lambda w: {"comment": "ok"},
          missing_url=api_missing("/api/v1/posts/{review}/approve/")),
     Case("api pause", api("/api/v1/crisis-pauses/"),
-         outcome(ok={"hub_admin", "europe_admin"}, ok_status=201, visible=PEOPLE, es_admin=400, fr_admin=400),
+         outcome(ok={"hub_admin", "europe_admin", "pr"}, ok_status=201, visible=PEOPLE, es_admin=400, fr_admin=400),
          method="post", api=True, data=lambda w: {"unit": w.europe.pk, "reason": "Crisis"},
          missing_data=lambda w: {"unit": MISSING, "reason": "Crisis"}),
     Case("api resume", api("/api/v1/crisis-pauses/{pause}/resume/"), outcome(ok=ADMINS_OF_FRANCE, visible=VIEWERS),
