@@ -361,6 +361,8 @@ SPECTACULAR_SETTINGS = {
         "SearchKindEnum": "dandelion.community.choices.SearchKind",
         "GuidelineRuleKindEnum": "dandelion.publishing.choices.RuleKind",
         "StoryStatusEnum": "dandelion.analytics.choices.StoryStatus",
+        "RoleEnum": "dandelion.orgs.choices.Role",
+        "ResponderRoleEnum": "dandelion.crisis.choices.ResponderRole",
     },
 }
 

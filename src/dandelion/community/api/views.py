@@ -149,7 +149,7 @@ class GatheringViewSet(PermissionFirstMixin, ServiceCreateMixin, ServiceViewSet)
         return response
 
 
-class MemberViewSet(PermissionFirstMixin, ServiceViewSet):
+class MemberViewSet(ServiceViewSet):  # no create, update or destroy: only ``me`` writes
     """The members directory: who runs what, in which unit, knowing what, and how to reach them. Reads are scoped
     (your subtree and the units above, plus the entries opened to the whole community); ``me``: your own entry
     (PUT/PATCH create or change it); ``ask``: ask an expert; ``may-publish``: the enablement check for a unit."""
@@ -157,6 +157,15 @@ class MemberViewSet(PermissionFirstMixin, ServiceViewSet):
     queryset = MemberProfile.objects.select_related("user", "unit")
     serializer_class = s.MemberProfileSerializer
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_object(self):
+        # ``me`` has no pk in its URL: the object is the caller's own entry (asked for by the action itself, and by
+        # OPTIONS and the browsable API on that URL)
+        if self.lookup_field not in self.kwargs:
+            obj = get_object_or_404(MemberProfile.objects.select_related("user", "unit"), user=self.request.user)
+            self.check_object_permissions(self.request, obj)
+            return obj
+        return super().get_object()
 
     def get_queryset(self):
         params = self.request.query_params
@@ -180,7 +189,7 @@ class MemberViewSet(PermissionFirstMixin, ServiceViewSet):
     def me(self, request):
         self.require("community.view_memberprofile")
         if request.method == "GET":
-            return self.respond(get_object_or_404(MemberProfile, user=request.user))
+            return self.respond(self.get_object())
         data = self.validated(s.MemberProfileWriteSerializer, partial=request.method == "PATCH")
         profile = services.update_profile(actor=request.user, user=request.user, **data)
         return self.respond(profile)
