@@ -15,7 +15,8 @@ class CrisisConfig(plugins.DandelionAppConfig):
         # the spokes' community managers tick off the playbook steps their role owns (nothing else of the room)
         "community_manager": ("crisis.change_checklistitem",),
     }
-    api_routes = (plugins.ApiRoute("crisis-incidents", "dandelion.crisis.api.views.IncidentViewSet", "incident"),)
+    api_routes = (plugins.ApiRoute("crisis-incidents", "dandelion.crisis.api.views.IncidentViewSet", "incident"),
+                  plugins.ApiRoute("crisis-playbooks", "dandelion.crisis.api.views.PlaybookViewSet", "playbook"))
     demo_seed = "dandelion.crisis.demo.seed"
     demo_after = ("orgs", "listening")
 
