@@ -84,6 +84,11 @@ class Incident(TimeStampedModel):
     def is_closed(self) -> bool:
         return self.status == IncidentStatus.CLOSED
 
+    @property
+    def severity_class(self) -> str:
+        """The chip's CSS class: ``bad`` from 7, ``warn`` from 4."""
+        return "bad" if self.severity >= 7 else "warn" if self.severity >= 4 else ""
+
 
 class Playbook(TimeStampedModel):
     """What to do in a crisis of one kind, as data: ordered steps (each with the role that owns it and a due time
