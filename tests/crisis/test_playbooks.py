@@ -256,3 +256,5 @@ def test_the_postmortem_exports_as_a_printable_html_document(books, client_for):
     assert f'data-chart-bars="{len(chart["bars"])}"' in html and html.count("<rect ") == len(chart["bars"])
     assert "Draft the holding statement" in html and "A rumour, denied." in html and "Board" in html
     assert client_for(u.es_admin).get(f"/crisis/{incident.pk}/postmortem/?format=html").status_code == 404
+    assert "<style>" in html and "<script" not in html
+    assert response["Content-Security-Policy"].startswith("default-src 'none'; style-src 'unsafe-inline'")

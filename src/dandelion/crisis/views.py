@@ -6,11 +6,15 @@ Reads go through ``restrict()`` (404 outside the viewer's scope, 403 when seen b
 
 from __future__ import annotations
 
+import functools
+from pathlib import Path
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -189,6 +193,17 @@ def incident_close(request, pk: int):
                   status=400 if form.errors else 200)
 
 
+EXPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; base-uri 'none'; form-action 'none'; "
+              "frame-ancestors 'none'")
+
+
+@functools.cache
+def _export_style():
+    """The export's style sheet, inlined: the downloaded document stands alone (the file is ours, not input)."""
+    css = (Path(__file__).parent / "static" / "crisis" / "postmortem-export.css").read_text(encoding="utf-8")
+    return mark_safe(f"<style>{css}</style>")  # noqa: S308
+
+
 @login_required
 @require_GET
 def incident_postmortem(request, pk: int):
@@ -204,8 +219,10 @@ def incident_postmortem(request, pk: int):
                "chart": postmortem.volume_chart(incident)}
     if request.GET.get("format") == "html":
         # the export: one self-contained HTML document (inline styles, an SVG chart), made to be printed to PDF
-        response = render(request, "crisis/postmortem_export.html", context)
+        response = render(request, "crisis/postmortem_export.html", {**context, "export_style": _export_style()})
         response["Content-Disposition"] = f'attachment; filename="postmortem-{incident.pk}.html"'
+        # its own policy: nothing but its inline style sheet (no script, no request anywhere)
+        response["Content-Security-Policy"] = EXPORT_CSP
         return response
     return render(request, "crisis/incident_postmortem.html", context)
 
