@@ -105,8 +105,8 @@ def render_markdown(incident, log: Sequence) -> str:
     checklist = list(incident.checklist.select_related("done_by").order_by("position"))
     if checklist:
         done = sum(1 for item in checklist if item.done_at)
-        lines += ["", f"## Playbook: {_md(incident.playbook.name) if incident.playbook_id else '—'} "
-                      f"({done}/{len(checklist)} done)", ""]
+        lines += ["", (f"## Playbook: {_md(incident.playbook.name) if incident.playbook_id else '—'} "
+                      f"({done}/{len(checklist)} done)"), ""]
         lines += [f"- [{'x' if item.done_at else ' '}] {_md(item.title)} ({item.owner_role}"
                   + (f", due {item.due_at:%H:%M}" if item.due_at else "")
                   + (f"; done {item.done_at:%H:%M} by {item.done_by.get_username() if item.done_by_id else '—'}"

@@ -32,7 +32,14 @@ from dandelion.core.audit import record
 from dandelion.core.events import emit
 from dandelion.core.permissions import has_perm, require_perm
 from dandelion.crisis import events as ev
-from dandelion.crisis.choices import IncidentKind, IncidentSource, IncidentStatus, LogKind, PlaybookKind, ResponderRole
+from dandelion.crisis.choices import (
+    IncidentKind,
+    IncidentSource,
+    IncidentStatus,
+    LogKind,
+    PlaybookKind,
+    ResponderRole,
+)
 from dandelion.crisis.exceptions import CrisisError, IncidentClosed
 from dandelion.crisis.models import ChecklistItem, Incident, LogEntry, Playbook, Responder, StakeholderUpdate
 

@@ -201,7 +201,7 @@ EXPORT_CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; bas
 def _export_style():
     """The export's style sheet, inlined: the downloaded document stands alone (the file is ours, not input)."""
     css = (Path(__file__).parent / "static" / "crisis" / "postmortem-export.css").read_text(encoding="utf-8")
-    return mark_safe(f"<style>{css}</style>")  # noqa: S308
+    return mark_safe(f"<style>{css}</style>")
 
 
 @login_required
