@@ -1036,17 +1036,39 @@ def _clean_translations(translations) -> dict[str, str]:
     return {str(k).strip().lower(): str(v) for k, v in translations.items() if str(k).strip() and str(v).strip()}
 
 
+def _check_placeholders(body: str, translations: dict[str, str]) -> None:
+    """Refuse a placeholder nobody fills ({customer} for {contact_name}): it would reach the customer as written."""
+    import string
+
+    from dandelion.inbox.text import PLACEHOLDERS
+
+    for where, text in [("body", body), *((f"translations ({lang})", t) for lang, t in translations.items())]:
+        try:
+            names = {name for _lit, name, _spec, _conv in string.Formatter().parse(text or "") if name is not None}
+        except ValueError:
+            raise InboxError(f"The {where} has an unmatched brace: write placeholders as {{contact_name}}.",
+                             field="body" if where == "body" else "translations") from None
+        unknown = sorted(n for n in names if n not in PLACEHOLDERS)
+        if unknown:
+            raise InboxError(
+                f"Unknown placeholder(s) in the {where}: {', '.join('{' + n + '}' for n in unknown)}. Use "
+                f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}.",
+                field="body" if where == "body" else "translations")
+
+
 @transaction.atomic
 def create_canned_response(*, unit, title: str, shortcut: str, body: str, actor, language: str = "en",
                            translations: dict | None = None) -> CannedResponse:
     require_perm(actor, "inbox.add_cannedresponse", unit)
+    translations = _clean_translations(translations)
+    _check_placeholders(body, translations)
     if CannedResponse.objects.filter(unit=unit, shortcut=shortcut).exists():
         from dandelion.core.exceptions import ConflictError
 
         raise ConflictError(f"The shortcut {shortcut!r} is already used in {unit}.", field="shortcut")
     canned = CannedResponse.objects.create(unit=unit, title=title.strip(), shortcut=shortcut, body=body.strip(),
                                            language=(language or "en").lower(),
-                                           translations=_clean_translations(translations))
+                                           translations=translations)
     audit.record(actor=actor, action="inbox.canned.create", obj=canned, summary=f"Canned response {canned.title}",
                  changes={k: [None, v] for k, v in audit.snapshot(canned, CANNED_FIELDS).items()})
     return canned
@@ -1065,6 +1087,7 @@ def update_canned_response(canned: CannedResponse, *, actor, **fields) -> Canned
         fields["translations"] = _clean_translations(fields["translations"])
     for key, value in fields.items():
         setattr(canned, key, value)
+    _check_placeholders(canned.body, canned.translations or {})
     if CannedResponse.objects.filter(unit=canned.unit, shortcut=canned.shortcut).exclude(pk=canned.pk).exists():
         from dandelion.core.exceptions import ConflictError
 
