@@ -24,7 +24,7 @@ from dandelion.core.view_helpers import (
 )
 from dandelion.routing import services
 from dandelion.routing.conditions import ACTIONS, FIELDS, describe_actions, describe_conditions
-from dandelion.routing.forms import RoutingRuleForm, manageable_units
+from dandelion.routing.forms import RoutingRuleForm, manageable_units, to_builder
 from dandelion.routing.models import AssignmentPolicy, BusinessCalendar, RoutingRule, SlaPolicy
 
 
@@ -90,7 +90,7 @@ def _editor(request, rule: RoutingRule | None):
             raise PermissionDenied
         form = RoutingRuleForm(request.POST, user=request.user)
         if form.is_valid():
-            data = form.cleaned_data
+            data = form.service_data()
             try:
                 if rule is None:
                     rule = services.create_routing_rule(actor=request.user, **data)
@@ -103,10 +103,13 @@ def _editor(request, rule: RoutingRule | None):
                 form.add_error(None, exc.message)
         status = 400
     else:
-        initial = {"is_active": True}
+        initial = {"is_active": True, "mode": "builder"}
         if rule is not None:
             initial = {"unit": rule.unit_id, "name": rule.name, "conditions": rule.conditions,
                        "actions": rule.actions, "stop_processing": rule.stop_processing, "is_active": rule.is_active}
+            builder = to_builder(rule.conditions or {}, rule.actions or {})
+            initial["mode"] = "json" if builder is None else "builder"
+            initial.update(builder or {})
         form = RoutingRuleForm(initial=initial, user=request.user)
         status = 200
     if rule is not None and not can_change:
