@@ -165,3 +165,65 @@ class RoutingRuleForm(forms.Form):
                 self.add_error(field if field in ("conditions", "actions", "b_team") else None,
                                f"{error['path']}: {error['message']}")
         return data
+
+
+class DurationField(forms.CharField):
+    """A duration typed as people say it (45m, 2h 30m, 1d 4h), stored in seconds."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("e.g. 45m, 2h 30m, 1d 4h; empty: no target"))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        from dandelion.routing.durations import format_duration
+
+        return format_duration(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        from dandelion.routing.durations import parse_duration
+
+        value = super().to_python(value)
+        if len(value) > 40:
+            raise forms.ValidationError(_("Write a duration like 45m, 2h 30m or 1d 4h."))
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class SlaPolicyForm(forms.Form):
+    """An SLA policy with human durations; the escalation's priority from a list."""
+
+    team = forms.ModelChoiceField(queryset=None, label=_("Team"))
+    priority = forms.ChoiceField(choices=[("", _("any priority"))] + list(Priority.choices), required=False,
+                                 label=_("Priority"))
+    first_response_seconds = DurationField(label=_("First response within"))
+    next_response_seconds = DurationField(label=_("Next response within"))
+    resolution_seconds = DurationField(label=_("Resolved within"))
+    business_hours = forms.BooleanField(required=False, label=_("Count business hours only"))
+    escalate_priority = forms.ChoiceField(choices=[("", _("— no change —"))] + list(Priority.choices),
+                                          required=False, label=_("When a target is missed, set priority"))
+    is_active = forms.BooleanField(required=False, initial=True, label=_("Active"))
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["team"].label_from_instance = lambda team: f"{team.name} ({team.unit.name})"
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(k) for k in ("first_response_seconds", "next_response_seconds", "resolution_seconds")):
+            raise forms.ValidationError(_("Set at least one target (first response, next response or resolution)."))
+        return data
+
+    def service_data(self, escalation: dict | None = None) -> dict:
+        data = {k: self.cleaned_data[k] for k in ("team", "priority", "first_response_seconds",
+                                                   "next_response_seconds", "resolution_seconds", "business_hours",
+                                                   "is_active")}
+        escalation = dict(escalation or {})
+        escalation.pop("set_priority", None)
+        if self.cleaned_data.get("escalate_priority"):
+            escalation["set_priority"] = self.cleaned_data["escalate_priority"]
+        data["escalation"] = escalation
+        return data
