@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import re
 
+from django.utils.translation import gettext as _
+
 UNITS = (("d", 86400), ("h", 3600), ("m", 60))
 _PART = re.compile(r"(\d{1,6})\s*([dhm])", re.IGNORECASE)
 MAX_SECONDS = 366 * 86400  # an SLA target of more than a year is a typo
@@ -29,16 +31,16 @@ def parse_duration(text: str) -> int | None:
     if not text:
         return None
     if not re.fullmatch(r"(\s*\d{1,6}\s*[dhm]\s*)+", text):
-        raise ValueError("Write a duration like 45m, 2h 30m or 1d 4h.")
+        raise ValueError(_("Write a duration like 45m, 2h 30m or 1d 4h."))
     seen: set[str] = set()
     total = 0
     for number, unit in _PART.findall(text):
         if unit in seen:
-            raise ValueError(f"“{unit}” appears twice: write a duration like 2h 30m.")
+            raise ValueError(_("“%(unit)s” appears twice: write a duration like 2h 30m.") % {"unit": unit})
         seen.add(unit)
         total += int(number) * dict(UNITS)[unit]
     if total <= 0:
-        raise ValueError("A target must be longer than zero.")
+        raise ValueError(_("A target must be longer than zero."))
     if total > MAX_SECONDS:
-        raise ValueError("A target longer than a year is not a target.")
+        raise ValueError(_("A target longer than a year is not a target."))
     return total
