@@ -316,6 +316,7 @@ def _context(request, conversation, **extra):
         "conversation": conversation,
         # the composer says at once when the account's connector cannot send, instead of a failure after typing
         "can_send_replies": connect.supports(conversation.account, "reply"),
+        "author_actions": connect.author_actions(conversation.account),
         "messages_list": msgs,
         "events": events,
         "tags": list(conversation.tags.all()),
@@ -491,7 +492,8 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
         message = conversation.messages.filter(pk=form.cleaned_data["message"]).first()
         if message is None:
             raise DandelionError("No such message in this conversation.")
-        services.moderate_message(message, action=form.cleaned_data["action"], actor=user)
+        services.moderate_message(message, action=form.cleaned_data["action"], actor=user,
+                                  reason=form.cleaned_data.get("reason") or "")
         return f"Message {form.cleaned_data['action'].replace('_', ' ')}: done."
     return None
 
