@@ -190,11 +190,11 @@ def test_mute_and_report_the_author_from_the_conversation_view(inbox, mastodon_a
 def test_author_actions_are_refused_where_the_network_has_none(inbox, deliver, client):
     """The fake connector offers no mute or report: no buttons, and the service refuses."""
     from django.urls import reverse
+    from tests.inbox.conftest import event
 
     from dandelion.inbox import connect, services
     from dandelion.inbox.exceptions import CapabilityMissing
     from dandelion.inbox.models import Message
-    from tests.inbox.conftest import event
 
     assert connect.author_actions(inbox.fr_account) == {"mute_author": False, "report_author": False}
     deliver(inbox.fr_account, event("Bonjour, ma commande ?", id="plain-1"))

@@ -166,6 +166,18 @@ class InboundAuthor:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundAttachment:
+    """A file that came with an inbound item (an e-mail's attachment). ``data`` is empty when the connector did not
+    keep the bytes (over its size limit): the file is then listed, not stored. ``filename`` is as the sender wrote it
+    (the inbox sanitises it before use)."""
+
+    filename: str
+    content_type: str
+    size: int
+    data: bytes = field(default=b"", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class InboundEvent:
     """One inbound item (comment, mention, DM or reply) on an account.
 
@@ -182,6 +194,7 @@ class InboundEvent:
     in_reply_to: str | None = None
     from_account: bool = False
     raw: Mapping[str, Any] = field(default_factory=_empty, repr=False, compare=False)
+    attachments: tuple[InboundAttachment, ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.external_id:

@@ -13,6 +13,7 @@ from dandelion.inbox.models import (
     ConversationEvent,
     InboundDelivery,
     Message,
+    MessageAttachment,
     Tag,
 )
 
@@ -79,3 +80,9 @@ admin.site.register(ConversationEvent, ReadOnlyAdmin, list_display=("conversatio
 admin.site.register(CannedResponse, AuditedAdmin, list_display=("title", "shortcut", "unit", "language"),
                     search_fields=("title", "shortcut", "body"))
 admin.site.register(Tag, AuditedAdmin, list_display=("name",), search_fields=("name",))
+
+
+@admin.register(MessageAttachment)
+class MessageAttachmentAdmin(ReadOnlyAdmin):
+    list_display = ("filename", "content_type", "size", "stored", "account", "external_id", "received_at")
+    list_filter = ("stored",)

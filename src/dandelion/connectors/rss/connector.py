@@ -210,7 +210,7 @@ class RssConnector(Connector):
             parsed = feedparser.parse(neutralise_charrefs(body),
                                       response_headers={"content-type": info.get("content_type") or ""},
                                       sanitize_html=True, resolve_relative_uris=False)
-        except Exception as exc:  # noqa: BLE001 - feedparser's loose parser raises on input it cannot read
+        except Exception as exc:
             raise ConnectorError(f"{url} could not be parsed: {type(exc).__name__}: {clean_text(str(exc), 200)}",
                                  permanent=False) from exc
         if parsed.get("bozo") and not parsed.get("entries") and not parsed.get("feed", {}).get("title"):
