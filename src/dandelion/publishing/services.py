@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -361,6 +362,18 @@ def _resubmit(post: Post, *, actor, reason: str) -> None:
     post.save(update_fields=["state", "review_round", "needs_extra_approval", "workflow", "updated_at"])
 
 
+def require_enabled(actor, unit) -> None:
+    """The enablement gate: a person who has not completed what their role on ``unit`` requires (a certification,
+    the current guidelines acknowledged: the community app's ``may_publish``) may draft, but not submit, schedule or
+    queue a post. Raises the community app's ``EnablementRequired`` (403, with the learning path's link). SYSTEM
+    passes; without the community app installed there is nothing to require."""
+    if is_system(actor) or not apps.is_installed("dandelion.community"):
+        return
+    from dandelion.community import services as community
+
+    community.require_publish(actor, unit)
+
+
 def workflow_for(unit) -> Workflow | None:
     """The deepest active workflow bound to ``unit`` or a unit above it."""
     rows = list(Workflow.objects.filter(is_active=True, unit__path__in=ancestor_paths(unit.path))
@@ -394,6 +407,7 @@ def _to_scheduled(post: Post, when: dt.datetime) -> None:
 def submit_post(post: Post, *, actor) -> Post:
     """Send a draft to review: the checks run first; a blocking one refuses (``GuidelineBlocked`` with them)."""
     require_perm(actor, PERM_CHANGE, post.unit)
+    require_enabled(actor, post.unit)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.state != PostState.DRAFT:
         raise InvalidTransition("Only a draft can be submitted.")
@@ -555,6 +569,7 @@ def schedule_post(post: Post, *, actor, scheduled_local: dt.datetime | None = No
     """Schedule an approved (or paused, once the pause is over) post at ``scheduled_local`` (the accounts' time
     zone), or now when None."""
     require_perm(actor, PERM_CHANGE, post.unit)
+    require_enabled(actor, post.unit)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.state not in (PostState.APPROVED, PostState.SCHEDULED, PostState.PAUSED):
         raise InvalidTransition("Only an approved post can be scheduled.")

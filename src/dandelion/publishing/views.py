@@ -227,8 +227,19 @@ def post_action(request, pk: int, verb: str):
     except GuidelineBlocked as err:
         messages.error(request, err.message)
     except DandelionError as err:
-        messages.error(request, err.message)
+        messages.error(request, _enablement_message(err) or err.message)
     return back
+
+
+def _enablement_message(err) -> str:
+    """The enablement gate's refusal (the community app's ``EnablementRequired``), said in publishing's words."""
+    if getattr(err, "code", "") != "enablement_required":
+        return ""
+    text = _("You may draft, but not submit or schedule yet: %(why)s") % {"why": err.message}
+    path_url = getattr(err, "path_url", "")
+    if path_url:
+        text += " " + _("Learning path: %(url)s") % {"url": path_url}
+    return text
 
 
 @login_required
