@@ -3,7 +3,6 @@ an approved post to the queue; a published post's short link is followed and its
 
 from __future__ import annotations
 
-
 import pytest
 
 from dandelion.publishing import services
@@ -18,6 +17,7 @@ def test_slots_queue_and_short_link_clicks(page, org, live_server, settings):
     from dandelion.connectors import fake
 
     fake.reset()
+    page.set_default_timeout(60_000)  # the shared CI machine may be slow: a first page load can take more than 10 s
     settings.PUBLISHING_SHORT_LINK_BASE = live_server.url
     for user in org.users.__dict__.values():
         user.set_password("pw-test-123")

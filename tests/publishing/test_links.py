@@ -4,7 +4,6 @@ page and API; and the published post's replies in the inbox."""
 import datetime as dt
 
 import pytest
-from django.urls import reverse
 from django.utils import timezone
 
 from dandelion.connectors import fake
@@ -106,7 +105,7 @@ def test_short_links_count_clicks_and_show_on_the_post(pub, client, client_for, 
     assert link.clicks == 2 and link.last_click_at is not None
 
     page = client_for(pub.users.fr_cm).get(post.get_absolute_url()).content.decode()
-    assert f'data-clicks="2"' in page and link.target_url in page
+    assert 'data-clicks="2"' in page and link.target_url in page
     r = api_for(pub.users.fr_cm).get(f"/api/v1/posts/{post.pk}/links/")
     assert r.status_code == 200 and r.json()[0]["clicks"] == 2
     assert api_for(pub.users.es_agent).get(f"/api/v1/posts/{post.pk}/links/").status_code == 404  # not their post

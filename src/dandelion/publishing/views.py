@@ -618,4 +618,4 @@ def settings_edit(request, unit_pk: int):
             messages.success(request, _("Publishing settings saved."))
             return redirect(reverse("publishing:settings", args=[unit.pk]))
     return render(request, "publishing/settings.html", _base_context(request) | {
-        "unit": unit, "form": form, "inherited": inherited})
+        "unit": unit, "form": form, "inherited": inherited, "settings_unit": unit})
