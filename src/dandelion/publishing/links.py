@@ -85,7 +85,9 @@ def utm_for(unit_utm: Mapping[str, str], campaign_utm: Mapping[str, str] | None,
         return {}
     if campaign_name and "utm_campaign" not in params:
         params["utm_campaign"] = slugify(campaign_name) or campaign_name
-    return {k: v.replace("{network}", network).replace("{account}", account.lstrip("@")) for k, v in params.items()}
+    # in the canonical order (a JSON object read back from PostgreSQL's jsonb does not keep its keys' order)
+    return {k: params[k].replace("{network}", network).replace("{account}", account.lstrip("@"))
+            for k in UTM_KEYS if k in params}
 
 
 def new_code() -> str:
