@@ -6,9 +6,10 @@ to announce the page, which makes a social post draft for France's accounts."""
 from __future__ import annotations
 
 import pytest
+from django_tasks_db.models import DBTaskResult
 
 from dandelion.publishing.models import GuidelineRule, Post
-from dandelion.sites import services
+from dandelion.sites import jobs, linkcheck, services
 from dandelion.sites.models import UnitSite
 from tests.browser.conftest import login, shot
 
@@ -42,7 +43,7 @@ SUBMIT = "button[name=action-submit]"
 APPROVE = "button[data-workflow-action-name=approve]:not([data-workflow-action-modal-url])"
 
 
-def test_hub_creates_a_site_the_spoke_edits_it_under_the_hubs_rules(page, org, live_server):
+def test_hub_creates_a_site_the_spoke_edits_it_under_the_hubs_rules(page, org, live_server, monkeypatch):
     GuidelineRule.objects.create(unit=org.hub, name="No scams", kind="banned_terms", severity="block",
                                  params={"terms": ["scam"]})
     port = live_server.url.rsplit(":", 1)[1]
@@ -111,3 +112,25 @@ def test_hub_creates_a_site_the_spoke_edits_it_under_the_hubs_rules(page, org, l
     accounts = page.inner_text(".website-main")
     assert "@brand_fr" in accounts and "@brand_es" not in accounts
     shot(page, "websites-spoke-home")
+
+    # the broken-link check: the spoke's admin starts it from the site's page and reads what it found
+    about = about.specific
+    about.body = [{"type": "text", "value": '<h2>Who we are</h2><p>See <a href="/old-team/">our old page</a>.</p>'}]
+    about.save_revision(user=org.users.hub_admin).publish(user=org.users.hub_admin)
+    page.goto("/")
+    page.context.clear_cookies()
+    login(page, "fradmin")
+    page.goto("/sites/")
+    page.click(f"a[href='/sites/{fr.pk}/links/']")
+    page.wait_for_load_state("networkidle")
+    assert "Never checked yet." in page.inner_text("main")
+    with page.expect_navigation():
+        page.click("#check-links")
+    assert "being checked" in page.inner_text("main")
+    monkeypatch.setattr(linkcheck, "http_checker", lambda url: None)  # the job asks no outside server here
+    assert DBTaskResult.objects.filter(task_path__endswith="check_site_links").count() == 1
+    jobs.check_site_links.call(fr.pk)  # what the worker runs for the enqueued task
+    page.reload()
+    table = page.inner_text("#broken-links")
+    assert "/old-team/" in table and "About our team" in table and "no live page" in table
+    shot(page, "websites-broken-links")

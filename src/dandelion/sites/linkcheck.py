@@ -15,6 +15,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from django.utils.translation import gettext_noop
+
+#: The reason stored for an internal link (translated when shown: the catalogue has it).
+NO_PAGE = gettext_noop("no live page at this address on the site")
+
 HREF_RE = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
 URL_KEYS = ("url",)  # the blocks' fields that hold an address (call to action, contact links, crisis banner)
 MAX_LINKS = 500  # per site and run: a page stuffed with links does not make the job endless
@@ -85,7 +90,7 @@ def find_broken(pages: Iterable[tuple[int, object]], *, hostname: str, live_path
                 return findings
             if kind == "internal":
                 if internal_path(url) not in live_paths:
-                    findings.append(Finding(page_id, url, "no live page at this address on the site"))
+                    findings.append(Finding(page_id, url, NO_PAGE))
                 continue
             if url not in answers:
                 answers[url] = checker(url)
