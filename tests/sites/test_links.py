@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import translation
 
 from dandelion.core.actors import SYSTEM
 from dandelion.core.exceptions import PermissionDeniedError
@@ -106,6 +107,7 @@ def test_the_spoke_admin_sees_the_results_another_spoke_does_not(org, fr_site, c
 def test_the_results_page_speaks_french(org, fr_site, client_for):
     _put_links(fr_site, '<p><a href="/gone/">gone</a></p>')
     services.check_site_links(actor=SYSTEM, website=fr_site, checker=fake_checker([]))
-    html = client_for(org.users.fr_admin).get(reverse("sites:links", args=[fr_site.pk]),
-                                              HTTP_ACCEPT_LANGUAGE="fr").content.decode()
+    with translation.override("en"):  # the request activates French; the next test gets English back
+        html = client_for(org.users.fr_admin).get(reverse("sites:links", args=[fr_site.pk]),
+                                                  HTTP_ACCEPT_LANGUAGE="fr").content.decode()
     assert "Liens cassés de fr.localhost" in html and "aucune page en ligne à cette adresse sur le site" in html
