@@ -279,11 +279,20 @@ def record_refusal(*, provider: IdentityProvider | None, reason: str, message: s
                      changes={"reason": reason, "subject": subject[:255]})
 
 
-@transaction.atomic
 def sign_in(*, provider: IdentityProvider, claims: dict):
     """The person behind validated ID token ``claims`` signs in: found by their subject (or their SCIM-provisioned
     user name), or created on first sign-in with exactly the roles the provider's rules give. Raises
-    :class:`SignInRefused` (nothing written) when they get no role, are deactivated, or the user name is taken."""
+    :class:`SignInRefused` (nothing written) when they get no role, are deactivated, or the user name is taken;
+    except for a known person the provider no longer maps: their roles inside its subtree are revoked (and kept
+    revoked) before the refusal."""
+    user, refusal = _sign_in(provider=provider, claims=claims)
+    if refusal is not None:
+        raise refusal
+    return user
+
+
+@transaction.atomic
+def _sign_in(*, provider: IdentityProvider, claims: dict):
     subject = str(claims.get("sub") or "")
     if not subject:
         raise exc.SignInRefused("The ID token has no subject.", reason="no_subject")
@@ -313,8 +322,8 @@ def sign_in(*, provider: IdentityProvider, claims: dict):
     if not rules and not Membership.objects.filter(user=user, is_active=True).exclude(
             unit__path__startswith=provider.bound_unit.path).exists():
         # the provider took every role away and none is held elsewhere: that is a leaver
-        _sync_grants(provider=provider, user=user, rules=[])
-        raise exc.SignInRefused(f"{provider.name} gives you no role in Dandelion any more.", reason="no_role")
+        _sync_grants(provider=provider, user=user, rules=[])  # committed: the refusal is raised after the commit
+        return None, exc.SignInRefused(f"{provider.name} gives you no role in Dandelion any more.", reason="no_role")
     changes = _sync_grants(provider=provider, user=user, rules=rules)
     identity.subject = subject
     identity.last_sign_in_at = timezone.now()
@@ -323,7 +332,7 @@ def sign_in(*, provider: IdentityProvider, claims: dict):
                  summary=f"{user.get_username()} signed in through {provider.name}"
                          + (" for the first time" if created else ""),
                  changes={"created": created, **changes})
-    return user
+    return user, None
 
 
 # --- SCIM ----------------------------------------------------------------------------------------------------
