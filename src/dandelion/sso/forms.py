@@ -38,7 +38,7 @@ class ProviderForm(forms.Form):
 
     name = forms.CharField(max_length=120, label=_("Name"), help_text=_("Shown on the login page's button."))
     slug = forms.SlugField(max_length=60, label=_("Slug"),
-                           help_text=_("In the redirect URI: /sso/<slug>/callback/. It cannot change later."))
+                           help_text=_("It makes the redirect URI (/sso/this-slug/callback/). It cannot change later."))
     issuer = forms.URLField(max_length=300, assume_scheme="https", label=_("Issuer URL"),
                             help_text=_("Exactly the 'issuer' of the provider's discovery document."))
     client_id = forms.CharField(max_length=255, label=_("Client id"))
