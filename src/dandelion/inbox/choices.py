@@ -83,4 +83,11 @@ class EventKind(models.TextChoices):
     MODERATED = "moderated", "Moderated"
     REPLIED = "replied", "Replied"
     SWEPT = "swept", "Put back in front of a team"
+    APPROVAL = "approval", "Reply approval"
     ANSWERED_ELSEWHERE = "answered_elsewhere", "Answered from a linked account"
+
+
+class ApprovalStatus(models.TextChoices):
+    PENDING = "pending", "Awaiting approval"
+    APPROVED = "approved", "Approved and sent"
+    REJECTED = "rejected", "Returned to the author"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dandelion.inbox.choices import Priority
 from dandelion.inbox.models import CannedResponse
@@ -150,3 +151,29 @@ class MetricsForm(forms.Form):
         return data
     group_by = forms.ChoiceField(choices=[("team", "Team"), ("unit", "Unit"), ("language", "Language"),
                                           ("account", "Account")], required=False)
+
+
+def _role_choices():
+    from dandelion.orgs.choices import Role
+
+    return [(value, label) for value, label in Role.choices]
+
+
+class ApprovalPolicyForm(forms.Form):
+    """A unit's reply approval policy: whose replies (roles) or which conversations (tags) wait, and who approves."""
+
+    unit = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Unit"))
+    author_roles = forms.MultipleChoiceField(
+        choices=_role_choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Replies by these roles need approval"))
+    tags = forms.CharField(required=False, max_length=2000, label=gettext_lazy("Conversations tagged"),
+                           help_text=gettext_lazy("Comma-separated, e.g. legal, press, vip"))
+    approver_roles = forms.MultipleChoiceField(
+        choices=_role_choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Approved by"),
+        help_text=gettext_lazy("None ticked: hub admins, spoke admins, community managers and PR managers."))
+    is_active = forms.BooleanField(required=False, label=gettext_lazy("Policy active"))
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units

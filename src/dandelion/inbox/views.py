@@ -31,11 +31,26 @@ from dandelion.core.paging import BoundedPaginator, bounded_count, count_label, 
 from dandelion.core.permissions import get_grants, has_perm, is_team_scoped_only
 from dandelion.core.view_helpers import form_error, paginate
 from dandelion.inbox import connect, forms, services
-from dandelion.inbox.choices import ConversationStatus, DeliveryState, Direction, EventKind, Priority
+from dandelion.inbox.choices import (
+    ApprovalStatus,
+    ConversationStatus,
+    DeliveryState,
+    Direction,
+    EventKind,
+    Priority,
+)
 from dandelion.inbox.exceptions import ReplyCollision, UnsentReply
 from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
-from dandelion.inbox.models import CannedResponse, Conversation, ConversationEvent, InboundDelivery, Message
+from dandelion.inbox.models import (
+    CannedResponse,
+    Conversation,
+    ConversationEvent,
+    InboundDelivery,
+    Message,
+    PendingReply,
+    ReplyApprovalPolicy,
+)
 from dandelion.inbox.querysets import for_conversation_list
 from dandelion.inbox.text import render_canned
 from dandelion.orgs.choices import TeamKind
@@ -332,9 +347,20 @@ def _context(request, conversation, **extra):
         "priorities": Priority.choices,
         "now": timezone.now(),
         "collision": None,
+        "pending_replies": _pending_replies(user, conversation),
     }
     ctx.update(extra)
     return ctx
+
+
+def _pending_replies(user, conversation):
+    """The replies held on this conversation that are still pending or were returned (newest first), each with
+    whether ``user`` may approve it."""
+    rows = list(conversation.pending_replies.exclude(status=ApprovalStatus.APPROVED)
+                .select_related("author", "reviewer").order_by("-created_at", "-id")[:10])
+    for row in rows:
+        row.user_can_approve = row.status == ApprovalStatus.PENDING and services.can_approve(user, row)
+    return rows
 
 
 @login_required
@@ -345,7 +371,7 @@ def conversation_detail(request, pk: int):
 
 
 ACTIONS = ("reply", "note", "assign", "take", "handover", "resolve", "reopen", "priority", "tag", "moderate", "hide",
-           "unhide")
+           "unhide", "approve", "reject")
 
 
 @login_required
@@ -423,12 +449,24 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
         if not form.is_valid():
             extra["reply_form"] = form
             raise _invalid(form)
-        services.reply_to_conversation(
+        result = services.reply_to_conversation(
             conversation, text=form.cleaned_data["text"], actor=user,
             canned_response=form.cleaned_data.get("canned_response"),
             confirm_collision=form.cleaned_data.get("confirm_collision") or False,
             seen_message_id=form.cleaned_data.get("seen_message_id"))
-        return "Reply queued for sending."
+        if isinstance(result, PendingReply):
+            return _("Your reply waits for approval: nothing is sent until an approver approves it.")
+        return _("Reply queued for sending.")
+    if action in ("approve", "reject"):
+        pending = conversation.pending_replies.filter(pk=post.get("pending") or 0).first()
+        if pending is None:
+            raise DandelionError(_("No such reply awaiting approval in this conversation."))
+        if action == "approve":
+            text = post.get("text")
+            services.approve_reply(pending, actor=user, text=text if text is not None else None)
+            return _("Reply approved and queued for sending.")
+        services.reject_reply(pending, actor=user, reason=post.get("reason", ""))
+        return _("Reply returned to its author.")
     if action == "note":
         form = forms.NoteForm(post)
         if not form.is_valid():
@@ -617,6 +655,57 @@ def canned_edit(request, pk: int):
             return redirect("inbox:canned-list")
     return render(request, "inbox/canned_form.html", {"form": form, "canned": canned},
                   status=400 if request.method == "POST" else 200)
+
+
+# --- reply approval -----------------------------------------------------------------------------------------------
+
+
+@login_required
+def approvals(request):
+    """The replies waiting for the user's approval, oldest first."""
+    qs = (PendingReply.objects.restrict(request.user, "view").filter(status=ApprovalStatus.PENDING)
+          .select_related("conversation__account__owner_unit", "conversation__contact", "author")
+          .order_by("created_at", "id"))
+    rows = [row for row in qs[:200] if services.can_approve(request.user, row)]
+    return render(request, "inbox/approvals.html", {"rows": rows})
+
+
+def _policy_units(user):
+    from dandelion.orgs.models import OrgUnit
+
+    return OrgUnit.objects.restrict(user, "orgs.change_orgunit").filter(is_active=True).order_by("path")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def approval_policy(request):
+    """Unit admins choose which replies wait for approval in their unit (and its subtree)."""
+    units = _policy_units(request.user)
+    if not units.exists():
+        raise PermissionDenied
+    unit = units.filter(pk=request.POST.get("unit") or request.GET.get("unit") or 0).first() or units.first()
+    policy = ReplyApprovalPolicy.objects.filter(unit=unit).first()
+    initial = {"unit": unit.pk, "author_roles": policy.author_roles if policy else [],
+               "tags": ", ".join(policy.tags) if policy else "",
+               "approver_roles": policy.approver_roles if policy else [],
+               "is_active": policy.is_active if policy else True}
+    form = forms.ApprovalPolicyForm(request.POST or None, units=units, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                services.set_reply_approval_policy(
+                    form.cleaned_data["unit"], actor=request.user, author_roles=form.cleaned_data["author_roles"],
+                    tags=forms.TagForm.split(form.cleaned_data["tags"]),
+                    approver_roles=form.cleaned_data["approver_roles"], is_active=form.cleaned_data["is_active"])
+            except DandelionError as exc:
+                form_error(form, exc)
+            else:
+                messages.success(request, _("Reply approval policy saved."))
+                return redirect(f"{reverse('inbox:approval-policy')}?unit={form.cleaned_data['unit'].pk}")
+        status = 400
+    policies = ReplyApprovalPolicy.objects.restrict(request.user, "view").select_related("unit")
+    return render(request, "inbox/approval_policy.html", {"form": form, "policies": policies}, status=status)
 
 
 # --- inbound deliveries -------------------------------------------------------------------------------------------

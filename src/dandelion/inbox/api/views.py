@@ -24,7 +24,7 @@ from dandelion.inbox.api import serializers as s
 from dandelion.inbox.choices import DeliveryState
 from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
-from dandelion.inbox.models import CannedResponse, Conversation, InboundDelivery
+from dandelion.inbox.models import CannedResponse, Conversation, InboundDelivery, PendingReply
 from dandelion.inbox.querysets import for_conversation_list
 from dandelion.inbox.text import render_canned
 
@@ -66,7 +66,7 @@ class ConversationViewSet(ServiceViewSet):
         data = s.MessageSerializer(page if page is not None else qs, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
-    @extend_schema(request=s.ReplyInputSerializer, responses={201: s.MessageSerializer})
+    @extend_schema(request=s.ReplyInputSerializer, responses={201: s.MessageSerializer, 202: dict})
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
         conversation = self._acting("reply")
@@ -82,6 +82,9 @@ class ConversationViewSet(ServiceViewSet):
             conversation, text=text, actor=request.user, canned_response=canned,
             in_reply_to=data.get("in_reply_to"), confirm_collision=data["confirm_collision"],
             seen_message_id=data.get("last_seen_message"))
+        if isinstance(message, PendingReply):  # held by the unit's reply approval policy: nothing was sent
+            return Response({"pending_reply": message.pk, "status": message.status, "why": message.why},
+                            status=status.HTTP_202_ACCEPTED)
         return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.AssignInputSerializer, responses=s.ConversationSerializer)
