@@ -143,6 +143,11 @@ class UnitSite(TimeStampedModel):
     def hostname(self) -> str:
         return self.site.hostname
 
+    @property
+    def is_outdated(self) -> bool:
+        """The site follows an older version of its template than the current one."""
+        return self.template_version < self.template.version
+
     def public_url(self) -> str:
         site = self.site
         port = "" if site.port in (80, 443) else f":{site.port}"
