@@ -168,12 +168,13 @@ def test_editors_matrix_on_wagtails_admin(org, sites, client_for):
         assert got == (on_fr, on_es), name
 
 
-def test_spoke_editor_publishes_own_page_not_another_spokes(org, sites, client_for):
+def test_spoke_editor_edits_own_page_not_another_spokes_and_only_the_hub_publishes(org, sites, client_for):
     fr, es = sites
     client = client_for(org.users.fr_cm)
     page = fr.site.root_page.get_children().get(slug="about").specific
     perms = page.permissions_for_user(org.users.fr_cm)
-    assert perms.can_edit() and perms.can_publish()
+    assert perms.can_edit() and not perms.can_publish()  # a spoke submits; the hub approves (test_workflow)
+    assert page.permissions_for_user(org.users.hub_admin).can_publish()
     other = es.site.root_page.get_children().get(slug="about").specific
     assert not other.permissions_for_user(org.users.fr_cm).can_edit()
     assert client.get(f"/cms/pages/{other.pk}/edit/").status_code in (302, 403)

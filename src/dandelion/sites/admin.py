@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from dandelion.core.admin import AuditedAdmin
-from dandelion.sites.models import SiteTemplate, UnitSite
+from dandelion.sites.models import BrokenLink, SiteTemplate, UnitSite
 
 
 @admin.register(SiteTemplate)
@@ -16,3 +16,10 @@ class UnitSiteAdmin(AuditedAdmin):
     list_display = ("site", "unit", "template", "template_version")
     list_select_related = ("site", "unit", "template")
     readonly_fields = ("editors",)
+
+
+@admin.register(BrokenLink)
+class BrokenLinkAdmin(AuditedAdmin):
+    list_display = ("url", "reason", "website", "page", "found_at")
+    list_select_related = ("website__site", "page")
+    readonly_fields = ("website", "page", "url", "reason", "found_at")

@@ -29,3 +29,21 @@ CORPORATE = {
         ]},
     ],
 }
+
+
+def install_base():
+    """What the migrations install for the websites, put back if missing and left alone if present (idempotent):
+    Wagtail's default locale and root page, and the ``corporate`` template. A flushed database has none of them
+    (``manage.py flush``; the end of every transactional test, which is why the browser test calls this first)."""
+    from django.conf import settings
+    from wagtail.coreutils import get_supported_content_language_variant
+    from wagtail.models import Locale, Page
+
+    from dandelion.sites.models import SiteTemplate
+
+    Locale.objects.get_or_create(language_code=get_supported_content_language_variant(settings.LANGUAGE_CODE))
+    if Page.get_first_root_node() is None:
+        Page.add_root(instance=Page(title="Root", slug="root", url_path="/"))
+    template, _created = SiteTemplate.objects.get_or_create(
+        name=CORPORATE["name"], defaults={k: v for k, v in CORPORATE.items() if k != "name"})
+    return template

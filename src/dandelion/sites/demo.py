@@ -11,11 +11,10 @@ DEMO_SITES = (("france", "france.localhost", "France"), ("spain", "spain.localho
 def seed(demo: DemoContext) -> None:
     from dandelion.core.actors import SYSTEM
     from dandelion.sites import services
-    from dandelion.sites.defaults import CORPORATE
-    from dandelion.sites.models import SiteTemplate, UnitSite
+    from dandelion.sites.defaults import install_base
+    from dandelion.sites.models import UnitSite
 
-    template, _ = SiteTemplate.objects.get_or_create(
-        name=CORPORATE["name"], defaults={k: v for k, v in CORPORATE.items() if k != "name"})
+    template = install_base()
     made = 0
     for slug, hostname, name in DEMO_SITES:
         if UnitSite.objects.filter(site__hostname=hostname).exists() or slug not in demo.units:

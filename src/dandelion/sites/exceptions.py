@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
+
 from dandelion.core.exceptions import ConflictError, DandelionError, NotFoundError, PermissionDeniedError
 
 __all__ = ["HostnameTaken", "InvalidSiteData", "PermissionDeniedError", "SitesError", "UnknownTemplate"]
@@ -21,7 +23,8 @@ class HostnameTaken(ConflictError):
     code = "hostname_taken"
 
     def __init__(self, hostname: str):
-        super().__init__(f"The hostname {hostname} is already used by another website.", field="hostname")
+        super().__init__(_("The hostname %(host)s is already used by another website.") % {"host": hostname},
+                         field="hostname")
         self.hostname = hostname
 
 
@@ -31,7 +34,7 @@ class UnknownTemplate(NotFoundError):
     code = "unknown_template"
 
     def __init__(self, name: str, known: list[str]):
-        choices = ", ".join(known) or "none: create one in the admin"
-        super().__init__(f"There is no active site template named {name!r} (templates: {choices}).",
-                         field="template")
+        choices = ", ".join(known) or _("none: create one in the admin")
+        super().__init__(_("There is no active site template named %(name)s (templates: %(choices)s).")
+                         % {"name": repr(name), "choices": choices}, field="template")
         self.name = name

@@ -16,6 +16,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from django.utils.translation import gettext as _
+
 HOME = ""  # the key of the home page's rules (its slug is the site's own)
 HEADING_RE = re.compile(r"<h([1-6])\b", re.IGNORECASE)
 HREF_RE = re.compile(r"""href\s*=\s*["']([^"']+)["']""", re.IGNORECASE)
@@ -90,8 +92,9 @@ def heading_problems(html: str, *, page_level: int = 1) -> list[str]:
     for match in HEADING_RE.finditer(html):
         level = int(match.group(1))
         if level == 1:
-            problems.append("A heading of level 1 inside the page (the page title is its only h1).")
+            problems.append(_("A heading of level 1 inside the page (the page title is its only h1)."))
         elif level > previous + 1:
-            problems.append(f"A heading of level {level} follows one of level {previous}: no level may be skipped.")
+            problems.append(_("A heading of level %(level)s follows one of level %(previous)s: no level may be "
+                              "skipped.") % {"level": level, "previous": previous})
         previous = level
     return problems

@@ -122,6 +122,7 @@ class UnitSite(TimeStampedModel):
                                    related_name="unit_site", editable=False)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    links_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     objects = RestrictedManager()
 
@@ -141,6 +142,11 @@ class UnitSite(TimeStampedModel):
     @property
     def hostname(self) -> str:
         return self.site.hostname
+
+    @property
+    def is_outdated(self) -> bool:
+        """The site follows an older version of its template than the current one."""
+        return self.template_version < self.template.version
 
     def public_url(self) -> str:
         site = self.site
@@ -173,3 +179,32 @@ class WebsitePage(Page):
         context["tokens"] = website.template.design_tokens() if website else dict(TOKEN_DEFAULTS)
         context["site_root"] = website.site.root_page if website else None
         return context
+
+
+class BrokenLink(models.Model):
+    """A link of a website's live page that leads nowhere, found by the last broken-link check of the site
+    (``services.check_site_links``: each run replaces the site's findings)."""
+
+    org_scope = OrgScope(path="website__unit__path")
+
+    website = models.ForeignKey(UnitSite, on_delete=models.CASCADE, related_name="broken_links")
+    page = models.ForeignKey(WebsitePage, on_delete=models.CASCADE, related_name="+")
+    url = models.CharField(max_length=2000)
+    reason = models.CharField(max_length=200)
+    found_at = models.DateTimeField()
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["website", "page_id", "url"]
+        verbose_name = _("broken link")
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.reason})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sites:links", args=[self.website_id])
+
+    @property
+    def audit_unit(self):
+        return self.website.unit

@@ -14,7 +14,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
 from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
-from wagtail.models import GroupPagePermission, Page, Site
+from wagtail.models import (
+    GroupApprovalTask,
+    GroupPagePermission,
+    Page,
+    Site,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
+)
 
 from dandelion.assets.choices import AccountStatus
 from dandelion.assets.models import SocialAccount
@@ -29,9 +37,15 @@ from dandelion.sites.exceptions import HostnameTaken, InvalidSiteData, UnknownTe
 from dandelion.sites.models import SiteTemplate, UnitSite, WebsitePage
 
 PERM_CREATE = "sites.create_site"  # held by a grant on the root whose role allows it (the hub admins)
-PERM_EDIT = "sites.edit_site_pages"  # edit and publish the pages of the sites of the grant's subtree
-#: Wagtail page permissions the editors of a site hold on its root page (and so on every page below it).
-EDITOR_PAGE_PERMISSIONS = ("add", "change", "publish", "lock", "unlock")
+PERM_EDIT = "sites.edit_site_pages"  # edit the pages of the sites of the grant's subtree and submit them
+PERM_APPROVE = "sites.approve_site_pages"  # held by a grant on the root: approve (publish) every site's pages
+#: Wagtail page permissions the editors of a site hold on its root page (and so on every page below it): no
+#: ``publish``; a change goes live when the hub approves it (the site's workflow, ``HUB_WORKFLOW``).
+EDITOR_PAGE_PERMISSIONS = ("add", "change", "lock", "unlock")
+#: What the hub's approvers hold on every site's root page.
+APPROVER_PAGE_PERMISSIONS = ("add", "change", "publish", "lock", "unlock")
+HUB_APPROVERS = "Websites: hub approvers"  # the Wagtail group of the hub's approvers (derived, never by hand)
+HUB_WORKFLOW = "Websites: hub approval"  # the Wagtail workflow every site's root page follows
 
 HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
 
@@ -67,8 +81,8 @@ def website_for_page(page, request=None) -> UnitSite | None:
 def normalise_hostname(hostname: str) -> str:
     value = (hostname or "").strip().lower().rstrip(".")
     if not HOSTNAME_RE.match(value):
-        raise InvalidSiteData(f"{hostname!r} is not a valid hostname (letters, digits, dashes and dots).",
-                              field="hostname")
+        raise InvalidSiteData(_("%(host)s is not a valid hostname (letters, digits, dashes and dots).")
+                              % {"host": repr(hostname)}, field="hostname")
     return value
 
 
@@ -87,7 +101,7 @@ def create_site(*, actor, unit: OrgUnit, template: SiteTemplate | str, hostname:
     require_perm(actor, PERM_CREATE, org_tree().root_unit())
     hostname = normalise_hostname(hostname)
     if not (0 < int(port) < 65536):
-        raise InvalidSiteData("The port must be between 1 and 65535.", field="port")
+        raise InvalidSiteData(_("The port must be between 1 and 65535."), field="port")
     if isinstance(template, str):
         found = SiteTemplate.objects.filter(name=template.strip(), is_active=True).first()
         if found is None:
@@ -97,7 +111,8 @@ def create_site(*, actor, unit: OrgUnit, template: SiteTemplate | str, hostname:
     elif not template.is_active:
         raise UnknownTemplate(template.name, [])
     if not unit.is_active:
-        raise InvalidSiteData(f"{unit.name} is archived: it cannot get a new website.", field="unit")
+        raise InvalidSiteData(_("%(unit)s is archived: it cannot get a new website.") % {"unit": unit.name},
+                              field="unit")
     template.full_clean(exclude=["name"])  # a template edited by hand with a block the pages cannot have
     try:
         with transaction.atomic():
@@ -162,6 +177,43 @@ def derived_editor_ids(unit: OrgUnit) -> set[int]:
     )
 
 
+def derived_approver_ids() -> set[int]:
+    """The hub's approvers: an active membership on the root unit whose role allows ``PERM_APPROVE``."""
+    roles = [r for r in Role.values if r not in TEAM_SCOPED_ROLES and role_allows(r, PERM_APPROVE)]
+    return set(
+        Membership.objects.filter(unit=org_tree().root_unit(), role__in=roles, is_active=True,
+                                  user__is_active=True).values_list("user_id", flat=True)
+    )
+
+
+def hub_workflow() -> tuple[Group, Workflow]:
+    """The hub's approvers' group and the workflow (one group-approval task) every website follows: a spoke's
+    editor submits a page, the hub approves it and so publishes it, or asks for changes. Made once, idempotent."""
+    group, _created = Group.objects.get_or_create(name=HUB_APPROVERS)
+    task = GroupApprovalTask.objects.filter(name=HUB_APPROVERS).first()
+    if task is None:
+        task = GroupApprovalTask.objects.create(name=HUB_APPROVERS)
+    task.groups.add(group)
+    workflow, _created = Workflow.objects.get_or_create(name=HUB_WORKFLOW, defaults={"active": True})
+    if not workflow.active:
+        workflow.active = True
+        workflow.save(update_fields=["active"])
+    WorkflowTask.objects.get_or_create(workflow=workflow, task=task.task_ptr, defaults={"sort_order": 0})
+    return group, workflow
+
+
+def _sync_page_permissions(group: Group, page, perms) -> None:
+    """``group`` holds exactly ``perms`` on ``page`` (one it held beyond them, such as ``publish``, is taken)."""
+    have = set(GroupPagePermission.objects.filter(group=group, page=page).values_list("permission__codename",
+                                                                                      flat=True))
+    want = {f"{perm}_page" for perm in perms}
+    for perm in perms:
+        if f"{perm}_page" not in have:
+            GroupPagePermission.objects.create(group=group, page=page, permission_type=perm)
+    if have - want:
+        GroupPagePermission.objects.filter(group=group, page=page, permission__codename__in=have - want).delete()
+
+
 def _admin_access() -> Permission:
     return Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
 
@@ -176,6 +228,9 @@ def sync_site_permissions(*, actor, websites=None) -> SyncResult:
     rows = websites if websites is not None else UnitSite.objects.select_related("unit", "site__root_page", "editors")
     access = _admin_access()
     User = get_user_model()
+    approvers, workflow = hub_workflow()
+    approvers.permissions.add(access)
+    _sync_group_members(actor, approvers, derived_approver_ids(), label="hub approvers", obj=None)
     for website in rows:
         group = website.editors
         if group is None:
@@ -183,11 +238,10 @@ def sync_site_permissions(*, actor, websites=None) -> SyncResult:
             website.editors = group
             website.save(update_fields=["editors", "updated_at"])
         group.permissions.add(access)
-        have = set(GroupPagePermission.objects.filter(group=group, page=website.site.root_page)
-                   .values_list("permission__codename", flat=True))
-        for perm in EDITOR_PAGE_PERMISSIONS:
-            if f"{perm}_page" not in have:
-                GroupPagePermission.objects.create(group=group, page=website.site.root_page, permission_type=perm)
+        root = website.site.root_page
+        _sync_page_permissions(group, root, EDITOR_PAGE_PERMISSIONS)
+        _sync_page_permissions(approvers, root, APPROVER_PAGE_PERMISSIONS)
+        WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
         want = derived_editor_ids(website.unit)
         current = set(group.user_set.values_list("id", flat=True))
         add, remove = want - current, current - want
@@ -207,6 +261,21 @@ def sync_site_permissions(*, actor, websites=None) -> SyncResult:
             changes={"added": [None, added], "removed": [None, removed]},
         )
     return result
+
+
+def _sync_group_members(actor, group: Group, want: set[int], *, label: str, obj) -> None:
+    current = set(group.user_set.values_list("id", flat=True))
+    add, remove = want - current, current - want
+    if not add and not remove:
+        return
+    group.user_set.add(*add)
+    group.user_set.remove(*remove)
+    User = get_user_model()
+    names = dict(User.objects.filter(pk__in=add | remove).values_list("pk", User.USERNAME_FIELD))
+    audit.record(actor=actor, action="sites.approvers.sync", obj=obj,
+                 summary=f"Websites' {label}: +{len(add)} -{len(remove)}",
+                 changes={"added": [None, sorted(names[i] for i in add)],
+                          "removed": [None, sorted(names[i] for i in remove)]})
 
 
 # --- governance: the template's must-show pages and blocks, the hub's guideline checks ----------------------------
@@ -346,11 +415,12 @@ def push_crisis_banner(*, actor, unit: OrgUnit, message: str, level: str = "warn
     require_perm(actor, PERM_EDIT, unit)
     message = (message or "").strip()
     if len(message) > 300:
-        raise InvalidSiteData("A crisis banner holds at most 300 characters.", field="message")
+        raise InvalidSiteData(_("A crisis banner holds at most 300 characters."), field="message")
     if level not in CRISIS_LEVELS:
-        raise InvalidSiteData(f"The level must be one of {', '.join(CRISIS_LEVELS)}.", field="level")
+        raise InvalidSiteData(_("The level must be one of %(levels)s.") % {"levels": ", ".join(CRISIS_LEVELS)},
+                              field="level")
     if url and not url.startswith("https://"):
-        raise InvalidSiteData("The banner's link must be an https:// address.", field="url")
+        raise InvalidSiteData(_("The banner's link must be an https:// address."), field="url")
     user = _user_or_none(actor)
     websites = list(UnitSite.objects.filter(unit__path__startswith=unit.path, unit__is_active=True)
                     .select_related("unit", "site__root_page").order_by("site__hostname"))
@@ -383,11 +453,46 @@ def share_draft(*, actor, page) -> object:
 
     website = website_of_path(page.path)
     if website is None:
-        raise InvalidSiteData("This page belongs to no unit's website.", field="page")
+        raise InvalidSiteData(_("This page belongs to no unit's website."), field="page")
     accounts = official_accounts(website.unit, include_parents=False)
     if not accounts:
-        raise InvalidSiteData(f"{website.unit.name} has no active official account to announce the page on.",
-                              field="page")
+        raise InvalidSiteData(_("%(unit)s has no active official account to announce the page on.")
+                              % {"unit": website.unit.name}, field="page")
     url = page_public_url(website, page)
     return create_post(actor=actor, unit=website.unit, text=f"{page.title}\n{url}", accounts=accounts,
                        title=str(_("Web page: %(title)s") % {"title": page.title})[:200])
+
+
+# --- the broken-link check ---------------------------------------------------------------------------------------
+
+
+def check_site_links(*, actor, website: UnitSite, checker=None) -> list:
+    """Check every link of ``website``'s live pages (``linkcheck``) and replace the site's findings with this run's
+    (idempotent: run twice, the same rows; killed mid-way, the last complete run's rows stay). One audit row.
+    ``checker`` answers for external addresses (default: a HEAD request)."""
+    from django.utils import timezone
+
+    from dandelion.sites import linkcheck
+    from dandelion.sites.models import BrokenLink
+
+    require_perm(actor, PERM_EDIT, website.unit)
+    home = website.site.root_page
+    pages = list(WebsitePage.objects.live().filter(path__startswith=home.path).only("id", "body", "url_path",
+                                                                                     "path", "depth"))
+    prefix = home.url_path  # a page's path on the site: its url_path below the home page's
+    live_paths = {"/" + p.url_path[len(prefix):] for p in pages}
+    findings = linkcheck.find_broken(((p.pk, p.body.raw_data) for p in pages), hostname=website.hostname,
+                                     live_paths=live_paths, checker=checker or linkcheck.http_checker)
+    now = timezone.now()
+    with transaction.atomic():
+        UnitSite.objects.filter(pk=website.pk).update(links_checked_at=now)
+        website.links_checked_at = now
+        BrokenLink.objects.filter(website=website).delete()
+        BrokenLink.objects.bulk_create([
+            BrokenLink(website=website, page_id=f.page_id, url=f.url[:2000], reason=f.reason[:200], found_at=now)
+            for f in findings
+        ])
+        audit.record(actor=actor, action="sites.links.check", obj=website,
+                     summary=f"Link check of {website.hostname}: {len(findings)} broken of {len(pages)} pages",
+                     changes={"broken": [None, len(findings)], "pages": [None, len(pages)]})
+    return findings

@@ -27,8 +27,10 @@ def _can_create(user) -> bool:
 @login_required
 @require_GET
 def site_list(request):
-    qs = (UnitSite.objects.restrict(request.user, "view")
-          .select_related("unit", "site", "template").order_by("site__hostname"))
+    from django.db.models import Count
+
+    qs = (UnitSite.objects.restrict(request.user, "view").select_related("unit", "site", "template")
+          .annotate(broken_count=Count("broken_links")).order_by("site__hostname"))
     page = paginate(request, qs)
     return render(request, "sites/site_list.html", {"page": page, "can_create": _can_create(request.user)})
 
@@ -56,6 +58,26 @@ def consistency_report(request):
     reports = services.consistency_report(user=request.user)
     return render(request, "sites/report.html",
                   {"reports": reports, "problems": sum(1 for r in reports if not r.ok)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_links(request, pk: int):
+    """The broken links of one website (its last check), and a button to check again (the job, enqueued)."""
+    from dandelion.core.jobs import enqueue_on_commit
+    from dandelion.sites import jobs
+    from dandelion.sites.models import BrokenLink
+
+    website = get_object_or_404(UnitSite.objects.restrict(request.user, "view")
+                                .select_related("unit", "site__root_page"), pk=pk)
+    can_check = has_perm(request.user, services.PERM_EDIT, website.unit)
+    if request.method == "POST":
+        require(request.user, services.PERM_EDIT, website.unit, message=_("This website is not yours to edit."))
+        enqueue_on_commit(jobs.check_site_links, website.pk)
+        messages.success(request, _("The links of %(host)s are being checked.") % {"host": website.hostname})
+        return redirect("sites:links", pk=website.pk)
+    links = BrokenLink.objects.filter(website=website).select_related("page").order_by("page__path", "url")
+    return render(request, "sites/site_links.html", {"website": website, "links": links, "can_check": can_check})
 
 
 @login_required
