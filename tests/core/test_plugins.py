@@ -33,7 +33,7 @@ def test_the_domain_apps_declare_the_navigation_in_order():
         "orgs:guideline-list", "listening:query-list", "crisis:incident-list", "core:audit-list",
         "sites:site-list", "analytics:dashboard", "analytics:leaderboard", "analytics:story-list", "inbox:metrics",
         "community:home", "inbox:deliveries",
-        "webhooks:subscription-list"]
+        "webhooks:subscription-list", "sso:provider-list"]
 
 
 def test_role_grants_merge_the_base_and_the_apps_contributions():

@@ -193,3 +193,12 @@ def test_the_hub_pages(org, provider, client_for):
     assert 'id="scim-token">scim_' in page
     assert client_for(org.users.es_admin).get("/sso/providers/").status_code == 403
     assert OrgUnit.objects.count() == 5
+
+
+def test_a_person_the_provider_no_longer_maps_loses_its_roles_and_is_refused(org, provider):
+    user = services.sign_in(provider=provider, claims=claims(groups=["es-agents"]))
+    with pytest.raises(SignInRefused) as caught:
+        services.sign_in(provider=provider, claims=claims(groups=["gone"]))
+    assert caught.value.reason == "no_role"
+    # the revocation is kept (the refusal does not roll it back): the leaver holds nothing any more
+    assert not Membership.objects.filter(user=user, is_active=True).exists()
