@@ -56,7 +56,7 @@ CASES = [
     post("incident-pause", {"reason": "Crisis"}),
     post("incident-close", {"summary": "Over."}),
     post("incident-stakeholders", {"subject": "Update", "body": "Contained.", "recipients": "ceo@acme.example"}),
-    post("incident-playbook", {"kind": "outage"}),
+    post("incident-playbook", {"playbook-kind": "outage"}),
     Case("tick a step (post)", lambda w: reverse("crisis:checklist-tick", args=[w.incident.pk, w.step.pk]),
          outcome(ok=TICKS_FR, visible=SEES_FR, ok_status=302), method="post", data=lambda w: {"done": "on"},
          missing_url=lambda w: reverse("crisis:checklist-tick", args=[w.incident.pk, MISSING])),

@@ -91,7 +91,7 @@ def incident_detail(request, pk: int):
     return render(request, "crisis/incident_detail.html", {
         "checklist": checklist, "progress": services.progress(checklist),
         "can_tick": has_perm(request.user, services.PERM_TICK, incident.unit) and not incident.is_closed,
-        "apply_form": ApplyPlaybookForm(initial={"kind": incident.kind}),
+        "apply_form": ApplyPlaybookForm(prefix="playbook", initial={"kind": incident.kind}),
         "stakeholder_form": StakeholderForm(initial={"include_responders": True}),
         "stakeholder_updates": incident.stakeholder_updates.select_related("sent_by"),
         "incident": incident, "series": timeline.series(incident), "mentions": mentions,
@@ -230,7 +230,15 @@ def incident_postmortem(request, pk: int):
 @login_required
 @require_POST
 def incident_apply_playbook(request, pk: int):
-    return _act(request, pk, ApplyPlaybookForm, services.apply_playbook, _("The playbook's checklist is on."))
+    incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
+    form = ApplyPlaybookForm(request.POST, prefix="playbook")  # the room has other "kind" fields (the log's)
+    if not form.is_valid():
+        messages.error(request, _("Choose a kind of crisis."))
+        return redirect(incident)
+    _result, ok = call_service(request, services.apply_playbook, incident, kind=form.cleaned_data["kind"])
+    if ok:
+        messages.success(request, _("The playbook's checklist is on."))
+    return redirect(incident)
 
 
 @login_required
