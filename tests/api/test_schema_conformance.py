@@ -115,11 +115,15 @@ def rows(inbox, two_queues, post_hook):
                                  last_seen_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC), severity=4)
     from dandelion.crisis import services as crisis_services
 
+    playbook = crisis_services.create_playbook(actor=admin, unit=inbox.hub, name="Any crisis", steps=[
+        {"title": "Draft the holding statement", "owner_role": "owner", "due_minutes": 15}])
     incident, _opened = crisis_services.open_incident_for_alert(alert, actor=SYSTEM)
     crisis_services.assign_owner(incident, actor=admin, owner=admin)
+    crisis_services.tick_item(incident.checklist.get(), actor=admin)
     crisis_services.close_incident(incident, actor=admin, summary="Over.")
     return {
         "crisis-incidents": [incident.pk],
+        "crisis-playbooks": [playbook.pk],
         "analytics-rollups": list(DailyRollup.objects.values_list("pk", flat=True)[:3]),
         "success-stories": [story.pk],
         "community-articles": [article.pk],

@@ -66,3 +66,5 @@ def test_the_demo_seeds_one_incident_once(org):
     assert context.counts["crisis incidents"] == 1
     assert incident.owner == org.users.pr and incident.holding_statement
     assert incident.log.filter(kind="decision").count() == 1
+    assert incident.playbook is not None and incident.checklist.count() == 5
+    assert incident.checklist.filter(done_at__isnull=False).count() == 1

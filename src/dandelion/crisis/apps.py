@@ -12,8 +12,11 @@ class CrisisConfig(plugins.DandelionAppConfig):
         # spoke admins act on the incidents of their subtree through the base grants (add/change/view)
         # a PR manager runs the room, and pausing the subtree's publishing from it is part of the job
         "pr_manager": ("crisis.*", "publishing.add_crisispause"),
+        # the spokes' community managers tick off the playbook steps their role owns (nothing else of the room)
+        "community_manager": ("crisis.change_checklistitem",),
     }
-    api_routes = (plugins.ApiRoute("crisis-incidents", "dandelion.crisis.api.views.IncidentViewSet", "incident"),)
+    api_routes = (plugins.ApiRoute("crisis-incidents", "dandelion.crisis.api.views.IncidentViewSet", "incident"),
+                  plugins.ApiRoute("crisis-playbooks", "dandelion.crisis.api.views.PlaybookViewSet", "playbook"))
     demo_seed = "dandelion.crisis.demo.seed"
     demo_after = ("orgs", "listening")
 

@@ -26,3 +26,24 @@ class LogKind(models.TextChoices):
     NOTE = "note", _("Note")
     ACTION = "action", _("Action")
     DECISION = "decision", _("Decision")
+
+
+class IncidentKind(models.TextChoices):
+    """What kind of crisis: it picks the playbook (a playbook of kind ``any`` fits every kind)."""
+
+    GENERAL = "general", _("General")
+    OUTAGE = "outage", _("Outage or service failure")
+    PRODUCT = "product", _("Product safety or recall")
+    BACKLASH = "backlash", _("Social media backlash")
+    EXECUTIVE = "executive", _("Executive or employee conduct")
+    DATA = "data", _("Data breach")
+
+
+class PlaybookKind(models.TextChoices):
+    ANY = "any", _("Any kind")
+    GENERAL = IncidentKind.GENERAL.value, IncidentKind.GENERAL.label
+    OUTAGE = IncidentKind.OUTAGE.value, IncidentKind.OUTAGE.label
+    PRODUCT = IncidentKind.PRODUCT.value, IncidentKind.PRODUCT.label
+    BACKLASH = IncidentKind.BACKLASH.value, IncidentKind.BACKLASH.label
+    EXECUTIVE = IncidentKind.EXECUTIVE.value, IncidentKind.EXECUTIVE.label
+    DATA = IncidentKind.DATA.value, IncidentKind.DATA.label

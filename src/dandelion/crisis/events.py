@@ -16,6 +16,8 @@ _EXAMPLE = {
     "incident": {"id": 4, "url": "/crisis/4/", "title": "Spike on 'Brand'", "severity": 7, "status": "open",
                  "unit": "France", "owner": "pr", "opened_at": "2026-01-05T09:31:00+00:00",
                  "notify_user_ids": [3, 9]},
+    "spike": [{"author": "@someone", "text": "acme is down again #acme", "url": "https://bsky.app/profile/x/post/y",
+               "posted_at": "2026-01-05T09:20:00+00:00", "reach": 1200}],
     "text": "Crisis room opened: Spike on 'Brand' (France), severity 7/10 https://dandelion.example/crisis/4/",
 }
 
@@ -34,7 +36,8 @@ _VERBS = {
 }
 
 
-def incident_event(name: str, incident, *, actor=None, notify: list[int] | None = None, base_url: str = "") -> Event:
+def incident_event(name: str, incident, *, actor=None, notify: list[int] | None = None, base_url: str = "",
+                   spike: list[dict] | None = None) -> Event:
     url = incident.get_absolute_url()
     data: dict[str, Any] = {
         "incident": {"id": incident.pk, "url": url, "title": incident.title[:200], "severity": incident.severity,
@@ -42,6 +45,8 @@ def incident_event(name: str, incident, *, actor=None, notify: list[int] | None 
                      "owner": incident.owner.get_username() if incident.owner_id else "",
                      "opened_at": incident.opened_at.isoformat(), "notify_user_ids": sorted(notify or [])[:200]},
         # "text" is what Slack and Teams incoming webhooks display
+        # the spike's first messages (author, text, link), for the PR managers told: what is being said
+        "spike": (spike or [])[:5],
         "text": (f"{_VERBS[name]}: {incident.title} ({incident.unit.name}), severity {incident.severity}/10 "
                  f"{base_url}{url}")[:500],
     }

@@ -16,4 +16,10 @@ urlpatterns = [
     path("<int:pk>/statement/", views.incident_statement, name="incident-statement"),
     path("<int:pk>/close/", views.incident_close, name="incident-close"),
     path("<int:pk>/postmortem/", views.incident_postmortem, name="incident-postmortem"),
+    path("<int:pk>/playbook/", views.incident_apply_playbook, name="incident-playbook"),
+    path("<int:pk>/checklist/<int:item>/", views.checklist_tick, name="checklist-tick"),
+    path("<int:pk>/stakeholders/", views.incident_stakeholders, name="incident-stakeholders"),
+    path("playbooks/", views.playbook_list, name="playbook-list"),
+    path("playbooks/new/", views.playbook_create, name="playbook-create"),
+    path("playbooks/<int:pk>/", views.playbook_edit, name="playbook-edit"),
 ]
