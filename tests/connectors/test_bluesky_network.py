@@ -351,7 +351,8 @@ def test_mention_to_queue_threaded_reply_hide_and_publish(inbox, bluesky_account
     # a post published by the brand appears in its author feed; a reply to it hidden from the inbox is hidden there
     post = registry.get("bluesky").publish(connect.account_ref(bluesky_account),
                                            OutboundPost(text="Nos nouveautés de la semaine"))
-    feed = net.wait_for(lambda: net.appview_get("app.bsky.feed.getAuthorFeed", customer, actor=brand.did)["feed"])
+    feed = net.wait_for(lambda: (f := net.appview_get("app.bsky.feed.getAuthorFeed", customer, actor=brand.did)[
+        "feed"]) and post.external_id in [item["post"]["uri"] for item in f] and f, what="the post in the feed")
     assert post.external_id in [item["post"]["uri"] for item in feed]
     cid = next(item["post"]["cid"] for item in feed if item["post"]["uri"] == post.external_id)
     rude = net.post(customer, "nul nul nul", reply_to=({"uri": post.external_id, "cid": cid},) * 2)
