@@ -11,7 +11,7 @@ import time
 import pytest
 from django.utils import timezone
 from tests.connectors.mastodon_mock import mastodon_mock  # noqa: F401 - the fixture
-from tests.inbox.conftest import _analyzer, _fake_store, inbox  # noqa: F401 - fixtures shared with the inbox tests
+from tests.inbox.conftest import _analyzer, _fake_store, deliver, inbox, post_hook  # noqa: F401 - shared fixtures
 
 from dandelion.connectors.mastodon import client as clients
 
@@ -141,3 +141,67 @@ def test_rate_limit_delays_the_poll_and_a_revoked_token_shows_on_health(inbox, m
     assert poll_now(mastodon_account)["failed"] == 0
     mastodon_account.refresh_from_db()
     assert mastodon_account.last_error == ""
+
+
+@pytest.mark.django_db
+def test_mute_and_report_the_author_from_the_conversation_view(inbox, mastodon_account, mastodon_mock, client):
+    """The per-message menu offers "Mute author" and "Report…" because the account's connector offers them (no
+    network named in the inbox); the actions reach the (mock) instance through the moderation job, audited."""
+    from django.urls import reverse
+
+    from dandelion.core.models import AuditEvent
+    from dandelion.inbox.jobs import run_moderation
+    from dandelion.inbox.models import Message
+
+    mock = mastodon_mock
+    troll = mock.account("troll", "Troll")
+    run_poll()
+    rude = mock.post(troll, "@acme_fr nul nul nul, arnaque")
+    poll_now(mastodon_account)
+    message = Message.objects.get(external_id=rude["id"])
+    conversation = message.conversation
+    client.force_login(inbox.users.fr_agent)
+    page = client.get(reverse("inbox:conversation-detail", args=[conversation.pk])).content.decode()
+    assert 'data-action="mute_author"' in page and 'data-action="report_author"' in page
+
+    action = reverse("inbox:conversation-action", args=[conversation.pk, "moderate"])
+    assert client.post(action, {"message": message.pk, "action": "mute_author"}).status_code in (200, 302)
+    assert run_moderation.call(message.pk, "mute_author") == "done"
+    assert mock.relationships[(mastodon_account.brand.id, troll.id)]["muting"] is True
+    assert client.post(action, {"message": message.pk, "action": "report_author",
+                                "reason": "insultes répétées"}).status_code in (200, 302)
+    assert run_moderation.call(message.pk, "report_author", "insultes répétées") == "done"
+    assert mock.reports[0]["target_account"]["id"] == troll.id and mock.reports[0]["status_ids"] == [rude["id"]]
+    assert mock.reports[0]["comment"] == "insultes répétées"
+    message.refresh_from_db()
+    assert message.moderation_state == "visible"  # acting on the author leaves the message as it is
+    actions = set(AuditEvent.objects.filter(object_id=str(message.pk)).values_list("action", flat=True))
+    assert {"inbox.moderate.mute_author", "inbox.moderate.report_author"} <= actions
+    details = [e.data.get("detail", "") for e in conversation.events.filter(kind="moderated")]
+    assert "muted on Mastodon" in details and any("reported to the instance" in d for d in details)
+
+    # an agent of another team sees no such menu and may not act
+    other = reverse("inbox:conversation-action", args=[conversation.pk, "moderate"])
+    client.force_login(inbox.users.es_agent)
+    assert client.post(other, {"message": message.pk, "action": "mute_author"}).status_code in (403, 404)
+
+
+@pytest.mark.django_db
+def test_author_actions_are_refused_where_the_network_has_none(inbox, deliver, client):
+    """The fake connector offers no mute or report: no buttons, and the service refuses."""
+    from django.urls import reverse
+    from tests.inbox.conftest import event
+
+    from dandelion.inbox import connect, services
+    from dandelion.inbox.exceptions import CapabilityMissing
+    from dandelion.inbox.models import Message
+
+    assert connect.author_actions(inbox.fr_account) == {"mute_author": False, "report_author": False}
+    deliver(inbox.fr_account, event("Bonjour, ma commande ?", id="plain-1"))
+    message = Message.objects.get(external_id="plain-1")
+    client.force_login(inbox.users.fr_agent)
+    page = client.get(reverse("inbox:conversation-detail", args=[message.conversation_id])).content.decode()
+    assert 'data-action="mute_author"' not in page and 'data-action="report_author"' not in page
+    for action in ("mute_author", "report_author"):
+        with pytest.raises(CapabilityMissing):
+            services.moderate_message(message, action=action, actor=inbox.users.fr_agent)

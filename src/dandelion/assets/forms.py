@@ -216,3 +216,17 @@ class ImportForm(forms.Form):
 
 def can_add_anywhere(user) -> bool:
     return has_perm(user, "assets.add_socialaccount")
+
+
+class ConnectForm(forms.Form):
+    """Connect an account through its network's OAuth consent: which network, which instance, which unit."""
+
+    network = forms.ChoiceField(label=_("Network"))
+    instance = forms.CharField(max_length=300, label=_("Instance"),
+                               help_text=_("The address of the account's server, e.g. mastodon.social."))
+    owner_unit = forms.ModelChoiceField(queryset=None, label=_("Owner unit"))
+
+    def __init__(self, *args, user, networks, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["network"].choices = networks
+        self.fields["owner_unit"].queryset = units_where(user, "assets.add_socialaccount")

@@ -10,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -22,6 +23,7 @@ from dandelion.assets.filters import SocialAccountFilter
 from dandelion.assets.forms import (
     AccountForm,
     ArchiveForm,
+    ConnectForm,
     CredentialsForm,
     ImportForm,
     TransferForm,
@@ -304,3 +306,95 @@ def export_response(qs) -> StreamingHttpResponse:
                                      content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="accounts-{stamp}.csv"'
     return response
+
+
+# --- connecting an account through the network's OAuth consent ------------------------------------------------------
+
+#: Session key of the connections waiting for the network's redirect (``state`` -> what was asked).
+OAUTH_PENDING_KEY = "assets_oauth_pending"
+#: At most this many connections wait at once in one session (older ones are dropped).
+OAUTH_PENDING_MAX = 5
+
+
+def _state_secret() -> str:
+    from django.conf import settings
+
+    return f"assets.oauth:{settings.SECRET_KEY}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_connect(request):
+    """Connect an account through its network's OAuth consent (networks whose connector offers it): Dandelion's
+    app is registered on the instance if needed, then the user is sent to the instance to consent."""
+    from dandelion.connectors import oauth as shared_oauth
+
+    if not can_add_anywhere(request.user):
+        raise PermissionDenied(_("You may not register accounts."))
+    networks = services.oauth_networks()
+    form = ConnectForm(request.POST or None, user=request.user, networks=networks,
+                       initial={"network": request.GET.get("network")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        redirect_uri = request.build_absolute_uri(reverse("assets:account-connect-callback"))
+        try:
+            app = services.start_oauth_connection(actor=request.user, owner_unit=data["owner_unit"],
+                                                  network=data["network"], instance=data["instance"],
+                                                  redirect_uri=redirect_uri)
+            state = shared_oauth.make_state(_state_secret(), app.pk)
+            url = services.oauth_authorize_url(app, state=state)
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DandelionError as exc:
+            form_error(form, exc)
+        else:
+            pending = dict(request.session.get(OAUTH_PENDING_KEY) or {})
+            pending[state] = {"app": app.pk, "unit": data["owner_unit"].pk, "user": request.user.pk}
+            request.session[OAUTH_PENDING_KEY] = dict(list(pending.items())[-OAUTH_PENDING_MAX:])
+            return redirect(url)
+    return render(request, "assets/account_connect.html", {"form": form, "networks": networks},
+                  status=400 if form.errors else 200)
+
+
+@never_cache
+@login_required
+@require_GET
+def account_connect_callback(request):
+    """Where the network sends the user back: the ``state`` must be one this session started (CSRF on the
+    redirect, RFC 6749 §10.12) and still valid; then the code is exchanged and the account stored."""
+    from dandelion.assets.models import OAuthApp
+    from dandelion.connectors import oauth as shared_oauth
+    from dandelion.connectors.errors import ConnectorError
+    from dandelion.orgs.models import OrgUnit
+
+    state = request.GET.get("state") or ""
+    pending = dict(request.session.get(OAUTH_PENDING_KEY) or {})
+    asked = pending.pop(state, None)  # a state is used once
+    request.session[OAUTH_PENDING_KEY] = pending
+    try:
+        app_id = shared_oauth.check_state(_state_secret(), state)
+    except ConnectorError:
+        asked = None
+    if asked is None or asked.get("user") != request.user.pk or asked.get("app") != app_id:
+        messages.error(request, _("This connection was not started here, or it expired: start again."))
+        return redirect("assets:account-connect")
+    if request.GET.get("error"):
+        messages.error(request, _("The network did not grant access: %(error)s") % {
+            "error": (request.GET.get("error_description") or request.GET["error"])[:200]})
+        return redirect("assets:account-connect")
+    app = OAuthApp.objects.filter(pk=app_id).first()
+    unit = OrgUnit.objects.filter(pk=asked.get("unit")).first()
+    if app is None or unit is None:
+        messages.error(request, _("This connection was not started here, or it expired: start again."))
+        return redirect("assets:account-connect")
+    try:
+        account, created = services.complete_oauth_connection(actor=request.user, owner_unit=unit, app=app,
+                                                              code=request.GET.get("code") or "")
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DandelionError as exc:
+        messages.error(request, exc.message)
+        return redirect("assets:account-connect")
+    messages.success(request, (_("Connected %(account)s.") if created else _("Reconnected %(account)s."))
+                     % {"account": account})
+    return redirect(account)

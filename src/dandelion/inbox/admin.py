@@ -13,6 +13,7 @@ from dandelion.inbox.models import (
     ConversationEvent,
     InboundDelivery,
     Message,
+    MessageAttachment,
     PendingReply,
     ReplyApprovalPolicy,
     Tag,
@@ -85,3 +86,9 @@ admin.site.register(Tag, AuditedAdmin, list_display=("name",), search_fields=("n
 admin.site.register(PendingReply, ReadOnlyAdmin, list_display=("conversation", "author", "status", "reviewer", "created_at"),
                     list_filter=("status",))
 admin.site.register(ReplyApprovalPolicy, ReadOnlyAdmin, list_display=("unit", "author_roles", "tags", "is_active"))
+
+
+@admin.register(MessageAttachment)
+class MessageAttachmentAdmin(ReadOnlyAdmin):
+    list_display = ("filename", "content_type", "size", "stored", "account", "external_id", "received_at")
+    list_filter = ("stored",)

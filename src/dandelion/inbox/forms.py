@@ -96,6 +96,7 @@ class ResolveForm(forms.Form):
 class ModerateForm(forms.Form):
     message = forms.IntegerField()
     action = forms.ChoiceField(choices=[(a, a.replace("_", " ")) for a in MODERATION_ACTIONS])
+    reason = forms.CharField(max_length=1000, required=False)
 
 
 class CannedResponseForm(forms.ModelForm):

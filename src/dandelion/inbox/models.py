@@ -448,3 +448,34 @@ class PendingReply(TimeStampedModel):
     @property
     def audit_unit(self):
         return self.conversation.account.owner_unit
+
+
+class MessageAttachment(models.Model):
+    """A file that came with an inbound message (an e-mail's attachment), keyed like the message itself by its
+    account and the network's id (so it is stored when the poll is, before the message row exists). The bytes live
+    in the attachments storage under their SHA-256 (no sender-chosen name in any path); ``filename`` is sanitised;
+    a file over the size limit is listed with ``stored=False``."""
+
+    org_scope = OrgScope(path="account__owner_unit__path")
+
+    account = models.ForeignKey("assets.SocialAccount", on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=150, help_text="The message's external id on the account.")
+    position = models.PositiveSmallIntegerField(default=0)
+    filename = models.CharField(max_length=150)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    stored = models.BooleanField(default=False, help_text="False: over the size limit, listed only.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("account", "external_id", "position")
+        constraints = [models.UniqueConstraint(fields=["account", "external_id", "position"],
+                                               name="uniq_attachment_account_message_position")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.size} bytes)"
+
+    @property
+    def storage_name(self) -> str:
+        return f"{self.account_id}/{self.sha256[:2]}/{self.sha256}"

@@ -68,7 +68,9 @@ from dandelion.inbox.state import ConversationState, Effects
 
 logger = logging.getLogger(__name__)
 
-MODERATION_ACTIONS = ("hide", "unhide", "delete", "ban_author")
+MODERATION_ACTIONS = ("hide", "unhide", "delete", "ban_author", "mute_author", "report_author")
+#: Actions on a message's author (on the network only: the message itself is unchanged in Dandelion).
+AUTHOR_ACTIONS = ("ban_author", "mute_author", "report_author")
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -1000,7 +1002,12 @@ def moderate_message(message: Message, *, action: str, actor, reason: str = "") 
     capable = connect.supports(conversation.account, "moderation") and bool(message.external_id)
     if action == "ban_author" and not capable:
         raise CapabilityMissing("This account's connector cannot ban authors.", field="action")
-    if action == "ban_author" and message.author_identity_id is None:
+    if action in ("mute_author", "report_author"):
+        capable = connect.supports_author_action(conversation.account, action) and bool(message.external_id)
+        if not capable:
+            raise CapabilityMissing(f"This account's network offers no {action.replace('_', ' ')}.",
+                                    field="action")
+    if action in AUTHOR_ACTIONS and message.author_identity_id is None:
         raise InboxError("The message has no known author.", field="message")
     if action == "unhide" and message.moderation_state == ModerationState.VISIBLE:
         raise InvalidTransition("The message is already visible.")
@@ -1019,7 +1026,10 @@ def moderate_message(message: Message, *, action: str, actor, reason: str = "") 
     if capable:
         from dandelion.inbox.jobs import run_moderation
 
-        transaction.on_commit(lambda: run_moderation.enqueue(message.pk, action), robust=True)
+        if action == "report_author" and reason:  # the report's comment goes to the network's moderators
+            transaction.on_commit(lambda: run_moderation.enqueue(message.pk, action, reason), robust=True)
+        else:
+            transaction.on_commit(lambda: run_moderation.enqueue(message.pk, action), robust=True)
     return message
 
 

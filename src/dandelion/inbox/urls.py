@@ -9,6 +9,8 @@ urlpatterns = [
     path("conversations/<int:pk>/", views.conversation_detail, name="conversation-detail"),
     path("conversations/<int:pk>/canned/", views.canned_preview, name="canned-preview"),
     path("conversations/<int:pk>/messages/<int:message_id>/delete/", views.moderate_delete, name="moderate-delete"),
+    path("conversations/<int:pk>/attachments/<int:attachment_id>/", views.attachment_download,
+         name="attachment-download"),
     path("conversations/<int:pk>/<slug:action>/", views.conversation_action, name="conversation-action"),
     path("canned/", views.canned_list, name="canned-list"),
     path("canned/new/", views.canned_create, name="canned-create"),

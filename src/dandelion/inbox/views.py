@@ -318,6 +318,12 @@ def _handover_teams(user):
 def _context(request, conversation, **extra):
     user = request.user
     msgs = list(conversation.messages.select_related("author_identity", "author_user", "canned_response"))
+    from dandelion.inbox.attachments import attachments_by_message
+
+    files = attachments_by_message(conversation.account_id,
+                                   [m.external_id for m in msgs if m.direction == Direction.INBOUND])
+    for m in msgs:
+        m.attachment_list = files.get(m.external_id or "", [])
     events = list(conversation.events.select_related("actor").order_by("-created_at", "-id")[:100])
     last_id = max((m.pk for m in msgs), default=0)
     canned = _canned_for(user, conversation)
@@ -331,6 +337,7 @@ def _context(request, conversation, **extra):
         "conversation": conversation,
         # the composer says at once when the account's connector cannot send, instead of a failure after typing
         "can_send_replies": connect.supports(conversation.account, "reply"),
+        "author_actions": connect.author_actions(conversation.account),
         "messages_list": msgs,
         "events": events,
         "tags": list(conversation.tags.all()),
@@ -529,7 +536,8 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
         message = conversation.messages.filter(pk=form.cleaned_data["message"]).first()
         if message is None:
             raise DandelionError("No such message in this conversation.")
-        services.moderate_message(message, action=form.cleaned_data["action"], actor=user)
+        services.moderate_message(message, action=form.cleaned_data["action"], actor=user,
+                                  reason=form.cleaned_data.get("reason") or "")
         return f"Message {form.cleaned_data['action'].replace('_', ' ')}: done."
     return None
 
@@ -821,3 +829,28 @@ def metrics(request):
                                   {"form": form, "data": data, "group_by": group_by, "since": since, "until": until,
                                    "team_scoped": is_team_scoped_only(request.user)},
                                   status=400 if invalid else 200)
+
+
+@login_required
+def attachment_download(request, pk: int, attachment_id: int):
+    """Download one stored attachment of a message of the conversation (restricted like the conversation; served
+    as ``application/octet-stream`` with ``nosniff``, never rendered)."""
+    from django.http import FileResponse
+
+    from dandelion.inbox.attachments import storage
+    from dandelion.inbox.models import MessageAttachment
+
+    conversation = _conversation(request, pk)
+    external_ids = conversation.messages.filter(direction=Direction.INBOUND).exclude(external_id=None).values(
+        "external_id")
+    attachment = get_object_or_404(MessageAttachment, pk=attachment_id, account_id=conversation.account_id,
+                                   external_id__in=external_ids, stored=True)
+    try:
+        handle = storage().open(attachment.storage_name, "rb")
+    except FileNotFoundError:
+        raise Http404(_("The file is no longer stored.")) from None
+    response = FileResponse(handle, as_attachment=True, filename=attachment.filename,
+                            content_type="application/octet-stream")
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "private, no-store"
+    return response

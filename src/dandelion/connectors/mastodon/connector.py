@@ -31,7 +31,7 @@ import logging
 import mimetypes
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlsplit
 
@@ -47,6 +47,8 @@ from dandelion.connectors.base import (
     InboundAuthor,
     InboundEvent,
     ModerationResult,
+    OAuthClient,
+    OAuthGrant,
     OutboundPost,
     OutboundReply,
     PollResult,
@@ -500,7 +502,7 @@ class MastodonConnector(Connector):
     def mute_author(self, account: AccountRef, author_external_id: str) -> ModerationResult:
         """Mute the author (private: they are not told; their posts and notifications leave the account's view)."""
         self._call(account, "mute", lambda api: api.account_mute(author_external_id, notifications=True))
-        return self._result("ban_author", author_external_id, "muted on Mastodon")
+        return self._result("mute_author", author_external_id, "muted on Mastodon")
 
     def report(self, account: AccountRef, author_external_id: str, status_ids: Iterable[str], comment: str = "",
                *, forward: bool = False) -> ModerationResult:
@@ -509,8 +511,47 @@ class MastodonConnector(Connector):
         report = self._call(account, "report", lambda api: api.report(
             author_external_id, status_ids=ids or None, comment=clean_text(comment, 1000) or None,
             forward=forward, category="spam" if "spam" in comment.lower() else "other"))
-        return self._result("ban_author", author_external_id, f"reported to the instance's moderators "
+        return self._result("report_author", author_external_id, f"reported to the instance's moderators "
                             f"(report {report['id']})")
+
+    def report_author(self, account: AccountRef, author_external_id: str, external_ids: Sequence[str], *,
+                      comment: str = "") -> ModerationResult:
+        """``ReportConnector``: a report to the account's instance (not forwarded to the author's instance)."""
+        return self.report(account, author_external_id, external_ids, comment)
+
+    # --- connecting (OAuthConnector) ------------------------------------------------------------------------------
+    def oauth_register(self, *, instance: str, redirect_uri: str) -> OAuthClient:
+        from dandelion.connectors.mastodon import oauth
+
+        app = oauth.register_app(instance, redirect_uri)
+        return OAuthClient(instance=app.instance, redirect_uri=app.redirect_uri,
+                           credentials={"client_id": app.client_id, "client_secret": app.client_secret})
+
+    @staticmethod
+    def _app(client: OAuthClient) -> Any:
+        from dandelion.connectors.mastodon import oauth
+
+        try:
+            return oauth.AppRegistration(oauth.normalise_instance(client.instance), client.credentials["client_id"],
+                                         client.credentials["client_secret"], client.redirect_uri)
+        except KeyError as exc:
+            raise ConnectorError(f"the stored OAuth app lacks its {exc.args[0]}: register it again",
+                                 permanent=True) from None
+
+    def oauth_authorize_url(self, client: OAuthClient, *, state: str) -> str:
+        from dandelion.connectors.mastodon import oauth
+
+        return oauth.authorize_url(self._app(client), state)
+
+    def oauth_exchange(self, client: OAuthClient, *, code: str) -> OAuthGrant:
+        from dandelion.connectors.mastodon import oauth
+
+        found = oauth.exchange_code(self._app(client), code)
+        user, _, host = found["handle"].partition("@")
+        return OAuthGrant(external_id=bounded_id(found["external_id"]), handle=clean_text(found["handle"], 150),
+                          credentials=found["credentials"], config=found["config"],
+                          display_name=clean_text(found.get("display_name") or "", 200),
+                          url=f"{found['config']['instance']}/@{user}" if host else "")
 
     # --- metrics and search ---------------------------------------------------------------------------------------
     def fetch_metrics(self, account: AccountRef) -> AccountMetrics:

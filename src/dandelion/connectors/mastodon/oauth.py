@@ -103,6 +103,7 @@ def exchange_code(app: AppRegistration, code: str) -> dict[str, Any]:
         "config": {"instance": app.instance},
         "external_id": str(me["id"]),
         "handle": acct if "@" in acct else f"{acct}@{host}",
+        "display_name": str(me.get("display_name") or ""),
     }
 
 

@@ -120,13 +120,15 @@ class ConversationViewSet(ServiceViewSet):
     @extend_schema(request=s.HideInputSerializer, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"])
     def hide(self, request, pk=None):
-        """Moderate one message of the conversation (``action``: hide by default, unhide, delete, ban_author)."""
+        """Moderate one message of the conversation (``action``: hide by default, unhide, delete, ban_author,
+        mute_author, report_author: the last two where the account's network offers them)."""
         conversation = self._acting("moderate")
         data = self.validated(s.HideInputSerializer)
         message = conversation.messages.filter(pk=data["message"]).first()
         if message is None:
             raise serializers.ValidationError({"message": "No such message in this conversation."})
-        message = services.moderate_message(message, action=data["action"], actor=request.user)
+        message = services.moderate_message(message, action=data["action"], actor=request.user,
+                                            reason=data.get("reason") or "")
         message.refresh_from_db()
         return Response(s.MessageSerializer(message).data)
 
