@@ -3,8 +3,8 @@ the publishing services."""
 
 from __future__ import annotations
 
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -109,8 +109,12 @@ class PostViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
         post = self._act(services.PERM_CHANGE)
         return self.respond(services.queue_post(post, actor=request.user))
 
-    @extend_schema(responses={200: OpenApiTypes.OBJECT}, summary="The post's short links and their clicks")
-    @action(detail=True, methods=["get"])
+    @extend_schema(responses=inline_serializer("ShortLinkClicks", many=True, fields={
+        "code": drf_serializers.CharField(), "url": drf_serializers.CharField(),
+        "target_url": drf_serializers.CharField(), "account": drf_serializers.IntegerField(),
+        "clicks": drf_serializers.IntegerField(), "last_click_at": drf_serializers.DateTimeField(allow_null=True)}),
+        summary="The post's short links and their clicks")
+    @action(detail=True, methods=["get"], pagination_class=None)
     def links(self, request, pk=None):
         """The post's short links and their clicks."""
         post = self.get_object()
