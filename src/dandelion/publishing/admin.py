@@ -9,6 +9,8 @@ from dandelion.publishing.models import (
     Post,
     PostMedia,
     PostVariant,
+    PublishingSettings,
+    ShortLink,
     Workflow,
     WorkflowStep,
 )
@@ -60,3 +62,15 @@ class CampaignAdmin(admin.ModelAdmin):
     list_display = ("name", "unit", "starts_at", "ends_at")
     search_fields = ("name", "brief")
     inlines = (CampaignSpokeInline,)
+
+
+@admin.register(PublishingSettings)
+class PublishingSettingsAdmin(admin.ModelAdmin):
+    list_display = ("unit", "shorten_links", "timezone")
+
+
+@admin.register(ShortLink)
+class ShortLinkAdmin(admin.ModelAdmin):
+    list_display = ("code", "post", "target_url", "clicks", "last_click_at")
+    search_fields = ("code", "target_url")
+    readonly_fields = ("clicks", "last_click_at")

@@ -22,5 +22,6 @@ class PublishingConfig(plugins.DandelionAppConfig):
         plugins.ApiRoute("campaign-spokes", "dandelion.publishing.api.views.CampaignSpokeViewSet", "campaignspoke"),
         plugins.ApiRoute("crisis-pauses", "dandelion.publishing.api.views.CrisisPauseViewSet", "crisispause"),
     )
+    extra_urls = (("l/", "dandelion.publishing.links_urls"),)  # the short links' public redirect
     demo_seed = "dandelion.publishing.demo.seed"
     demo_after = ("orgs", "assets")

@@ -18,7 +18,7 @@ from django.utils import timezone
 from dandelion.core import audit
 from dandelion.core.actors import is_system
 from dandelion.core.permissions import require_perm
-from dandelion.publishing import services
+from dandelion.publishing import links, services
 from dandelion.publishing.choices import CampaignStatus, PostState
 from dandelion.publishing.exceptions import InvalidPost, InvalidRule, InvalidTransition
 from dandelion.publishing.models import Campaign, CampaignSpoke, Post
@@ -113,7 +113,7 @@ def _window(unit, starts_local: dt.datetime, ends_local: dt.datetime) -> tuple[d
 @transaction.atomic
 def create_campaign(*, actor, unit, name: str, master_text: str, starts_local: dt.datetime,
                     ends_local: dt.datetime, spokes: Sequence, brief: str = "",
-                    is_sponsored: bool = False) -> Campaign:
+                    is_sponsored: bool = False, utm=None) -> Campaign:
     """A campaign of ``unit`` (the hub or a region) for ``spokes`` (units below it), its window in ``unit``'s
     time zone."""
     require_perm(actor, PERM_ADD_CAMPAIGN, unit)
@@ -126,8 +126,12 @@ def create_campaign(*, actor, unit, name: str, master_text: str, starts_local: d
     brief = services._clean_text(brief, "brief")[:10000]
     starts, ends = _window(unit, starts_local, ends_local)
     spokes = _clean_spokes(actor, unit, spokes)
+    try:
+        utm = links.clean_utm(utm)
+    except ValueError as exc:
+        raise InvalidRule(str(exc), field="utm") from None
     campaign = Campaign.objects.create(unit=unit, name=name[:200], brief=brief, master_text=master_text,
-                                       is_sponsored=bool(is_sponsored), starts_at=starts, ends_at=ends,
+                                       is_sponsored=bool(is_sponsored), starts_at=starts, ends_at=ends, utm=utm,
                                        created_by=None if is_system(actor) else actor)
     CampaignSpoke.objects.bulk_create([CampaignSpoke(campaign=campaign, unit=s) for s in spokes])
     audit.record(actor=actor, action="publishing.campaign.create", obj=campaign,

@@ -45,6 +45,11 @@ def seed(demo: DemoContext) -> None:
     services.create_workflow(actor=hub, unit=group, name="Spoke lead then hub brand",
                              steps=[{"name": "Spoke lead", "role": "spoke_admin", "mode": "any"},
                                     {"name": "Hub brand team", "role": "hub_admin", "mode": "any"}])
+    # links tagged for the whole group, short links and a posting queue in France
+    services.update_settings(group, actor=hub, utm={"utm_source": "{network}", "utm_medium": "social"})
+    services.update_settings(units["france"], actor=hub, utm={"utm_source": "{network}", "utm_medium": "social"},
+                             shorten_links=True, slots=[{"weekday": d, "time": t} for d in (0, 2, 4)
+                                                        for t in ("09:00", "18:30")])
 
     now = demo.now
 

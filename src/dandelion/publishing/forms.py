@@ -162,3 +162,27 @@ class MediaForm(forms.Form):
     alt_text = forms.CharField(max_length=1500, required=False, widget=forms.Textarea(attrs={"rows": 2}),
                                label=_("Alt text"), help_text=_("Required: what the image shows, for people who "
                                                                 "cannot see it."))
+
+
+class SettingsForm(forms.Form):
+    """A unit's links and queue settings (``services.update_settings`` checks them)."""
+
+    utm_source = forms.CharField(max_length=200, required=False, label=_("utm_source"),
+                                 help_text=_("{network} and {account} are replaced, e.g. {network}."))
+    utm_medium = forms.CharField(max_length=200, required=False, label=_("utm_medium"))
+    utm_campaign = forms.CharField(max_length=200, required=False, label=_("utm_campaign"),
+                                   help_text=_("Empty: a campaign's posts use the campaign's name."))
+    utm_content = forms.CharField(max_length=200, required=False, label=_("utm_content"))
+    shorten_links = forms.BooleanField(required=False, label=_("Replace links by short links that count clicks"))
+    slots = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), label=_("Posting slots"),
+                            help_text=_("One a line: a day and a time, e.g. \"mon 09:00\"."))
+    timezone = forms.CharField(max_length=64, required=False, label=_("Time zone of the slots"),
+                               help_text=_("Empty: the unit's time zone."))
+
+    def clean_slots(self):
+        from dandelion.publishing.slots import parse_slots_text
+
+        try:
+            return parse_slots_text(self.cleaned_data.get("slots", ""))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None

@@ -301,6 +301,8 @@ class Campaign(TimeStampedModel):
     is_sponsored = models.BooleanField(default=False)
     starts_at = models.DateTimeField(help_text="No spoke's post of the campaign goes out before this.")
     ends_at = models.DateTimeField(help_text="...nor after this.")
+    utm = models.JSONField(default=dict, blank=True, help_text="UTM parameters for the campaign's links, over the "
+                           "unit's (utm_campaign defaults to the campaign's name when links are tagged).")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
 
@@ -349,3 +351,68 @@ class CampaignSpoke(models.Model):
     @property
     def audit_unit(self):
         return self.unit
+
+
+class PublishingSettings(models.Model):
+    """A unit's publishing settings, inherited by its subtree (the deepest unit with a row decides):
+
+    * ``utm``: UTM parameters appended at send time to every link of the posts' text (``{"utm_source":
+      "{network}", "utm_medium": "social"}``; ``{network}`` and ``{account}`` are replaced); empty: no tagging;
+    * ``shorten_links``: links are replaced at send time by a short link of Dandelion's own that counts clicks;
+    * ``slots``: the weekly posting slots of the queue, ``[{"weekday": 0, "time": "09:00"}, ...]`` (Monday is 0),
+      wall-clock times in ``timezone`` (empty: the time zone of the unit whose post is queued)."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    unit = models.OneToOneField("orgs.OrgUnit", on_delete=models.CASCADE, related_name="publishing_settings")
+    utm = models.JSONField(default=dict, blank=True)
+    shorten_links = models.BooleanField(default=False)
+    slots = models.JSONField(default=list, blank=True)
+    timezone = models.CharField(max_length=64, blank=True, help_text="Empty: the unit's time zone.")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("unit__path",)
+        verbose_name_plural = "publishing settings"
+
+    def __str__(self) -> str:
+        return f"Publishing settings of {self.unit}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("publishing:settings", args=[self.unit_id])
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+
+class ShortLink(models.Model):
+    """A link of a sent post replaced by Dandelion's own short link (``/l/<code>``): the redirect counts clicks.
+
+    Made at send time, one per (variant, target); a retried send reuses it."""
+
+    org_scope = OrgScope(path="post__unit__path")
+
+    code = models.CharField(max_length=16, unique=True)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="short_links")
+    variant = models.ForeignKey(PostVariant, on_delete=models.CASCADE, related_name="short_links")
+    target_url = models.URLField(max_length=2000)
+    clicks = models.PositiveIntegerField(default=0)
+    last_click_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("post_id", "id")
+
+    def __str__(self) -> str:
+        return f"/l/{self.code} → {self.target_url[:80]}"
+
+    def get_absolute_url(self) -> str:
+        return self.post.get_absolute_url()
+
+    @property
+    def path(self) -> str:
+        return reverse("publishing-links:follow", args=[self.code])

@@ -25,6 +25,7 @@ urlpatterns = [
     path("<int:pk>/<str:verb>/", views.post_action, name="post-action"),
     path("pauses/", views.pause_list, name="pause-list"),
     path("pauses/<int:pk>/resume/", views.pause_resume, name="pause-resume"),
+    path("settings/<int:unit_pk>/", views.settings_edit, name="settings"),
     path("rules/", views.rule_list, name="rule-list"),
     path("workflows/", views.workflow_list, name="workflow-list"),
 ]

@@ -24,13 +24,16 @@ from dandelion.core.permissions import has_perm
 from dandelion.core.view_helpers import (
     call_service,
     confirm_then_act,
+    form_error,
     get_for,
     get_visible,
     paginate,
     render_page_or_partial,
     require,
 )
+from dandelion.orgs.models import OrgUnit
 from dandelion.publishing import campaigns, importing, media, services
+from dandelion.publishing import slots as slot_rules
 from dandelion.publishing.choices import PostState, Severity
 from dandelion.publishing.exceptions import GuidelineBlocked
 from dandelion.publishing.forms import (
@@ -43,6 +46,7 @@ from dandelion.publishing.forms import (
     PostForm,
     ReasonForm,
     ScheduleForm,
+    SettingsForm,
     units_allowing,
 )
 from dandelion.publishing.models import (
@@ -52,6 +56,7 @@ from dandelion.publishing.models import (
     GuidelineRule,
     Post,
     PostMedia,
+    PublishingSettings,
     Workflow,
 )
 
@@ -180,6 +185,10 @@ def post_detail(request, pk: int):
         "comment_form": CommentForm(), "schedule_form": ScheduleForm(), "media_form": MediaForm(),
         "media": list(post.media.all()),
         "pause": services.active_pause_for(post.unit),
+        "can_queue": can_change and post.state in services.QUEUEABLE_STATES,
+        "settings_unit": post.unit if has_perm(user, services.PERM_SETTINGS, post.unit) else None,
+        "short_links": services.post_clicks(post),
+        "replies": services.post_conversations(post, user) if post.state == PostState.PUBLISHED else [],
     }
     return render(request, "publishing/post_detail.html", ctx)
 
@@ -190,7 +199,7 @@ def post_action(request, pk: int, verb: str):
     """The approval screen's buttons: submit, approve, request-changes, schedule, cancel, comment."""
     perms = {"submit": services.PERM_CHANGE, "approve": services.PERM_APPROVE,
              "request-changes": services.PERM_APPROVE, "schedule": services.PERM_CHANGE,
-             "cancel": services.PERM_CHANGE, "comment": "publishing.view_post"}
+             "cancel": services.PERM_CHANGE, "comment": "publishing.view_post", "queue": services.PERM_CHANGE}
     if verb not in perms:
         raise Http404()
     post = get_for(request, Post, pk, perms[verb])
@@ -216,6 +225,11 @@ def post_action(request, pk: int, verb: str):
             services.request_changes(post, actor=request.user, comment=text)
         elif verb == "comment":
             services.comment_post(post, actor=request.user, comment=text)
+        elif verb == "queue":
+            post = services.queue_post(post, actor=request.user)
+            when = services.local_schedule(post)
+            messages.success(request, _("Added to the queue: %(when)s (%(zone)s).") % {
+                "when": when.strftime("%Y-%m-%d %H:%M") if when else "—", "zone": post.schedule_timezone})
         elif verb == "schedule":
             form = ScheduleForm(request.POST)
             if not form.is_valid():
@@ -227,8 +241,19 @@ def post_action(request, pk: int, verb: str):
     except GuidelineBlocked as err:
         messages.error(request, err.message)
     except DandelionError as err:
-        messages.error(request, err.message)
+        messages.error(request, _enablement_message(err) or err.message)
     return back
+
+
+def _enablement_message(err) -> str:
+    """The enablement gate's refusal (the community app's ``EnablementRequired``), said in publishing's words."""
+    if getattr(err, "code", "") != "enablement_required":
+        return ""
+    text = _("You may draft, but not submit or schedule yet: %(why)s") % {"why": err.message}
+    path_url = getattr(err, "path_url", "")
+    if path_url:
+        text += " " + _("Learning path: %(url)s") % {"url": path_url}
+    return text
 
 
 @login_required
@@ -551,3 +576,46 @@ def media_remove(request, pk: int):
     if ok:
         messages.success(request, _("Image removed."))
     return redirect(item.post.get_absolute_url())
+
+
+@require_http_methods(["GET", "HEAD"])
+def follow_short_link(request, code: str):
+    """A short link of a sent post: counts the click (a GET; not a HEAD) and redirects to the tagged target. Public:
+    the people following it are the network's readers."""
+    target = services.follow_short_link(code, count=request.method == "GET")
+    if target is None:
+        raise Http404()
+    response = redirect(target)
+    response["Cache-Control"] = "no-store"  # every click reaches the counter
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_edit(request, unit_pk: int):
+    """A unit's UTM parameters, link shortening and posting slots (``publishing.change_publishingsettings``)."""
+    unit = get_visible(request, OrgUnit, unit_pk)
+    require(request.user, services.PERM_SETTINGS, unit)
+    conf = PublishingSettings.objects.filter(unit=unit).first()
+    inherited = None if conf else services.links.settings_for(unit)
+    shown = conf or inherited
+    initial = {**(shown.utm if shown else {}), "shorten_links": bool(shown and shown.shorten_links),
+               "slots": slot_rules.slots_text(shown.slots) if shown else "",
+               "timezone": shown.timezone if shown else ""}
+    form = SettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        utm = {k: data[k] for k in ("utm_source", "utm_medium", "utm_campaign", "utm_content") if data[k]}
+        try:
+            services.update_settings(unit, actor=request.user, utm=utm, shorten_links=data["shorten_links"],
+                                     slots=data["slots"], timezone_name=data["timezone"].strip())
+        except PermissionDeniedError as err:
+            raise PermissionDenied(err.message) from err
+        except DandelionError as err:
+            form_error(form, err)
+        else:
+            messages.success(request, _("Publishing settings saved."))
+            return redirect(reverse("publishing:settings", args=[unit.pk]))
+    return render(request, "publishing/settings.html", _base_context(request) | {
+        "unit": unit, "form": form, "inherited": inherited, "settings_unit": unit})

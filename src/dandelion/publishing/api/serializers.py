@@ -183,8 +183,8 @@ class CampaignSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Campaign
-        fields = ["id", "unit", "name", "brief", "master_text", "is_sponsored", "starts_at", "ends_at", "created_by",
-                  "spokes", "created_at", "updated_at"]
+        fields = ["id", "unit", "name", "brief", "master_text", "is_sponsored", "starts_at", "ends_at", "utm",
+                  "created_by", "spokes", "created_at", "updated_at"]
         read_only_fields = fields
 
     def get_spokes(self, obj) -> list[int]:
@@ -201,6 +201,8 @@ class CampaignWriteSerializer(serializers.Serializer):
                                              help_text="Wall-clock time in the unit's time zone (no offset).")
     ends_local = serializers.DateTimeField(default_timezone=None)
     spokes = _Visible(queryset=OrgUnit.objects.all(), many=True, help_text="Units below ``unit``.")
+    utm = serializers.DictField(child=serializers.CharField(max_length=200, allow_blank=True), required=False,
+                                default=dict, help_text="UTM parameters of the campaign's links (utm_* keys).")
 
 
 class CampaignSpokeSerializer(serializers.ModelSerializer):

@@ -3,7 +3,8 @@ the publishing services."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
@@ -101,6 +102,26 @@ class PostViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
                                                    scheduled_local=data["scheduled_local"]))
 
     @extend_schema(request=CommentSerializer, responses=PostSerializer, summary="Cancel a post")
+    @extend_schema(request=None, responses=PostSerializer, summary="Add to queue (the unit's next free slot)")
+    @action(detail=True, methods=["post"])
+    def queue(self, request, pk=None):
+        """Add to queue: the next free posting slot of the post's unit (an approved post is scheduled there)."""
+        post = self._act(services.PERM_CHANGE)
+        return self.respond(services.queue_post(post, actor=request.user))
+
+    @extend_schema(responses=inline_serializer("ShortLinkClicks", many=True, fields={
+        "code": drf_serializers.CharField(), "url": drf_serializers.CharField(),
+        "target_url": drf_serializers.CharField(), "account": drf_serializers.IntegerField(),
+        "clicks": drf_serializers.IntegerField(), "last_click_at": drf_serializers.DateTimeField(allow_null=True)}),
+        summary="The post's short links and their clicks")
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def links(self, request, pk=None):
+        """The post's short links and their clicks."""
+        post = self.get_object()
+        return Response([{"code": link.code, "url": link.path, "target_url": link.target_url,
+                          "account": link.variant.account_id, "clicks": link.clicks,
+                          "last_click_at": link.last_click_at} for link in services.post_clicks(post)])
+
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         post = self._act(services.PERM_CHANGE)
