@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dandelion.analytics import exports, filters, reports, services
+from dandelion.analytics import exports, filters, published, reports, services
 from dandelion.analytics.api.views import _account_labels, _unit_labels, leaderboard_accounts
 from dandelion.analytics.choices import StoryStatus, StoryTheme
 from dandelion.analytics.exceptions import BadPeriod
@@ -76,6 +76,23 @@ def _csv(name: str, columns, rows):
     return exports.csv_response(name, columns, rows)
 
 
+PUBLISHED_COLUMNS = exports.PUBLISHED_COLUMNS
+
+
+def _published_charts(pub: dict) -> dict:
+    """The publishing charts: posts and clicks per day, posts per account (the top 20)."""
+    days = [r["day"] for r in pub["series"]]
+    top = pub["by_account"][:20]
+    return {
+        "published": {"type": "bar", "labels": days, "datasets": [
+            {"label": _("Posts published"), "data": [r["posts"] for r in pub["series"]]},
+            {"label": _("Clicks"), "data": [r["clicks"] for r in pub["series"]]}]},
+        "published_accounts": {"type": "bar", "labels": [a["label"] for a in top], "datasets": [
+            {"label": _("Posts published"), "data": [a["posts"] for a in top]},
+            {"label": _("Clicks"), "data": [a["clicks"] for a in top]}]},
+    }
+
+
 def _charts(data: dict, by_unit: list[dict]) -> dict:
     """The charts' data (read by analytics/dashboard.js from a JSON block, never inline script)."""
     series = data["series"]
@@ -110,9 +127,13 @@ def dashboard(request):
     rows = data.pop("rows")
     by_unit = reports.breakdown(rows, "unit_id", _unit_labels(rows))
     by_account = reports.breakdown(rows, "account_id", _account_labels(rows))
+    pub = published.performance(request.user, scope) if published.applies(scope) else None
     export = request.GET.get("format")
     if export == "csv":
         table = request.GET.get("table", "series")
+        if table in ("published-accounts", "published-units"):
+            rows = [] if pub is None else pub["by_account" if table == "published-accounts" else "by_unit"]
+            return _csv(f"analytics-{table}", PUBLISHED_COLUMNS, rows)
         if table == "units":
             return _csv("analytics-units", BREAKDOWN_COLUMNS, by_unit)
         if table == "accounts":
@@ -121,9 +142,12 @@ def dashboard(request):
     if export == "xlsx":
         return exports.xlsx_response("analytics", [
             (_("Summary"), HEADLINE_COLUMNS, data["headline"]), (_("Daily"), SERIES_COLUMNS, data["series"]),
-            (_("Per unit"), BREAKDOWN_COLUMNS, by_unit), (_("Per account"), BREAKDOWN_COLUMNS, by_account)])
+            (_("Per unit"), BREAKDOWN_COLUMNS, by_unit), (_("Per account"), BREAKDOWN_COLUMNS, by_account),
+            *([] if pub is None else [(_("Published per account"), PUBLISHED_COLUMNS, pub["by_account"]),
+                                      (_("Published per unit"), PUBLISHED_COLUMNS, pub["by_unit"])])])
     context.update(data=data, by_unit=by_unit, by_account=by_account[:50],
-                   charts=_charts(data, by_unit), query=json.dumps(scope.params))
+                   charts=_charts(data, by_unit), query=json.dumps(scope.params), published=pub,
+                   published_charts=_published_charts(pub) if pub is not None else None)
     return render(request, "analytics/dashboard.html", context)
 
 
