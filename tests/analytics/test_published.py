@@ -111,3 +111,12 @@ def test_xlsx_has_the_publishing_sheets(posts, client_for):
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
     assert rows[0] == ["label", "posts", "links", "clicks", "clicks_per_post"] and rows[1][:4] == [
         "facebook · @brand_fr", 2, 3, 8]
+
+
+def test_api_dashboard_carries_the_publishing_figures(posts, api_for):
+    hub = api_for(posts.users.hub_admin).get("/api/v1/analytics-dashboard/", _period()).json()
+    assert (hub["published"]["posts"], hub["published"]["clicks"]) == (3, 18)
+    es = api_for(posts.users.es_admin).get("/api/v1/analytics-dashboard/", _period()).json()
+    assert [a["label"] for a in es["published"]["by_account"]] == ["instagram · @brand_es"]
+    team = api_for(posts.users.hub_admin).get("/api/v1/analytics-dashboard/", _period(team=posts.fr_team.pk)).json()
+    assert team["published"] is None
