@@ -115,6 +115,9 @@ def main() -> int:
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--repeat", type=int, default=20)
     ap.add_argument("--profile", action="store_true", help="cProfile one hub dashboard request (top 30 by cumtime)")
+    ap.add_argument("--alternate", type=int, default=0,
+                    help="time the hub dashboard N times each with the breakdowns' old two-pass merge and the "
+                         "one-pass merge, alternated (A/B in one run)")
     ap.add_argument("--fine-repeat", type=int, default=3, help="repeats of the dashboard read from the fine rows")
     args = ap.parse_args()
     print(lib.machine(), flush=True)
@@ -207,6 +210,26 @@ def run(args) -> int:
         profiler.disable()
         pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
         pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    if args.alternate:
+        from dandelion.analytics import reports
+
+        one_pass = reports.unit_and_account_breakdowns
+
+        def two_pass(rows, unit_labels, account_labels):
+            return (reports.breakdown(rows, "unit_id", unit_labels),
+                    reports.breakdown(rows, "account_id", account_labels))
+
+        runs: dict[str, list[float]] = {"two-pass (old)": [], "one-pass (new)": []}
+        for _ in range(args.alternate):
+            for label, fn in (("two-pass (old)", two_pass), ("one-pass (new)", one_pass)):
+                reports.unit_and_account_breakdowns = fn
+                t = time.perf_counter()
+                client.get(api, params)
+                runs[label].append((time.perf_counter() - t) * 1000)
+        reports.unit_and_account_breakdowns = one_pass
+        for label, durations in runs.items():
+            print(f"hub dashboard API, breakdowns {label}: p50 {lib.pct(durations, 50):.0f} ms, "
+                  f"p95 {lib.pct(durations, 95):.0f} ms over {len(durations)} (alternated)", flush=True)
     timed("  filtered by network", api, {"network": "instagram"}, args.repeat)
     timed("  filtered by unit (a region's subtree)", api, {"unit": regions[0].pk}, args.repeat)
     timed("  filtered by unit and network (one spoke)", api,

@@ -152,3 +152,22 @@ def test_weeks_and_days_cover_the_period_exactly():
             covered = [m + dt.timedelta(days=i) for m in mondays for i in range(7)] + days
             assert sorted(covered) == period.dates()
             assert all(m.weekday() == 0 for m in mondays)
+
+
+_hist = st.dictionaries(st.integers(0, 60).map(str), st.integers(1, 50), max_size=6)
+_row = st.fixed_dictionaries({
+    "unit_id": st.integers(1, 4), "account_id": st.integers(1, 6), "inbound": st.integers(0, 40),
+    "needs_reply": st.integers(0, 20), "answered": st.integers(0, 20), "first_responses": st.integers(0, 20),
+    "frt_sum_s": st.integers(0, 10**6), "sla_met": st.integers(0, 5), "sla_breached": st.integers(0, 5),
+    "frt_hist": _hist, "resolution_hist": _hist})
+
+
+@given(rows=st.lists(_row, max_size=40))
+@settings(max_examples=150, deadline=None)
+def test_one_pass_breakdowns_equal_the_two_separate_ones(rows):
+    """``unit_and_account_breakdowns`` (rows merged once per unit × account pair, then per unit and per account)
+    gives exactly what ``breakdown`` gives per unit and per account, an account moving between units included."""
+    units, accounts = {1: "A", 2: "B", 3: "C"}, {1: "x", 2: "y", 5: "z"}
+    by_unit, by_account = reports.unit_and_account_breakdowns(rows, units, accounts)
+    assert by_unit == reports.breakdown(rows, "unit_id", units)
+    assert by_account == reports.breakdown(rows, "account_id", accounts)

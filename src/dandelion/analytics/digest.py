@@ -50,8 +50,7 @@ def build(user, unit, week: Period) -> Digest:
     rows = data.pop("rows")
     unit_labels = dict(OrgUnit.objects.filter(pk__in={r["unit_id"] for r in rows}).values_list("pk", "name"))
     account_labels = {a.pk: str(a) for a in SocialAccount.objects.filter(pk__in={r["account_id"] for r in rows})}
-    by_unit = reports.breakdown(rows, "unit_id", unit_labels)
-    by_account = reports.breakdown(rows, "account_id", account_labels)
+    by_unit, by_account = reports.unit_and_account_breakdowns(rows, unit_labels, account_labels)
     stories = list(SuccessStory.objects.readable_by(user).filter(
         featured_at__date__gte=week.start, featured_at__date__lte=week.end).select_related("unit")[:5])
     link = settings.DANDELION_BASE_URL + reverse("analytics:dashboard") + "?" + urlencode(

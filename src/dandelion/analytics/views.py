@@ -125,8 +125,7 @@ def dashboard(request):
         return render(request, "analytics/dashboard.html", context, status=400)
     data = reports.dashboard_for(scope)
     rows = data.pop("rows")
-    by_unit = reports.breakdown(rows, "unit_id", _unit_labels(rows))
-    by_account = reports.breakdown(rows, "account_id", _account_labels(rows))
+    by_unit, by_account = reports.unit_and_account_breakdowns(rows, _unit_labels(rows), _account_labels(rows))
     pub = published.performance(request.user, scope) if published.applies(scope) else None
     export = request.GET.get("format")
     if export == "csv":

@@ -58,8 +58,8 @@ class DashboardViewSet(viewsets.ViewSet):
         data = reports.dashboard_for(scope)
         rows = data.pop("rows")
         data["scope"] = {"kind": scope.kind, "label": scope.label, **scope.params}
-        data["by_unit"] = reports.breakdown(rows, "unit_id", _unit_labels(rows))
-        data["by_account"] = reports.breakdown(rows, "account_id", _account_labels(rows))
+        data["by_unit"], data["by_account"] = reports.unit_and_account_breakdowns(
+            rows, _unit_labels(rows), _account_labels(rows))
         # posts published and short-link clicks (null under a team or language filter: posts carry neither)
         data["published"] = published.performance(request.user, scope) if published.applies(scope) else None
         return Response(data)
