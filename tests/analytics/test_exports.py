@@ -36,7 +36,8 @@ def _sheets(response) -> dict[str, list[tuple]]:
 def test_the_hub_exports_every_table_of_its_dashboard(rolled, client_for):
     sheets = _sheets(client_for(rolled.users.hub_admin).get(reverse("analytics:dashboard"),
                                                             {**PERIOD, "format": "xlsx"}))
-    assert list(sheets) == ["Summary", "Daily", "Per unit", "Per account"]
+    assert list(sheets) == ["Summary", "Daily", "Per unit", "Per account", "Published per account",
+                            "Published per unit"]
     summary = {row[0]: row[1] for row in sheets["Summary"][1:]}
     assert summary["inbound"] == 5 and summary["response_rate"] == 0.75
     assert len(sheets["Daily"]) == 1 + 7 and sheets["Daily"][-1][:5] == (str(DAY), 5, 4, 3, 0.75)

@@ -14,7 +14,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_dashboard_draws_its_charts(page, org):
     from dandelion.analytics import demo
     from dandelion.core.demo import DemoContext
-
     from dandelion.publishing.models import Post, PostVariant, ShortLink
 
     demo.seed(DemoContext(now=timezone.now(), units={"france": org.france}, hub_admin=org.users.hub_admin))
