@@ -84,6 +84,7 @@ class GatheringForm(forms.Form):
                                max_value=24, initial=1, required=False)
     every_months = forms.IntegerField(label=_("Every how many months"), min_value=1, max_value=12, initial=2,
                                       required=False)
+    open_to_guests = forms.BooleanField(label=_("Open to outside guests (registration by e-mail)"), required=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -147,3 +148,35 @@ class AskExpertForm(forms.Form):
     title = forms.CharField(label=_("Your question"), max_length=200)
     body = forms.CharField(label=_("Details (Markdown)"), widget=forms.Textarea(attrs={"rows": 5}),
                            max_length=20_000, required=False)
+
+
+class MaterialForm(forms.Form):
+    """Slides, notes or a recording attached after a gathering: a link or a file (checked by the service)."""
+
+    title = forms.CharField(label=_("Title"), max_length=200)
+    url = forms.URLField(label=_("Link (slides, recording)"), max_length=500, required=False, assume_scheme="https")
+    file = forms.FileField(label=_("Or a file (PDF, slides, image)"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if bool(data.get("url")) == bool(data.get("file")):
+            raise forms.ValidationError(_("Give a link or a file (one of them)."))
+        return data
+
+
+class GuestForm(forms.Form):
+    """An outside guest's registration for a gathering open to guests."""
+
+    name = forms.CharField(label=_("Your name"), max_length=150)
+    email = forms.EmailField(label=_("Your e-mail address"), max_length=254)
+    affiliation = forms.CharField(label=_("Company or organisation"), max_length=150, required=False)
+
+
+class SeriesEditForm(forms.Form):
+    """Change this gathering of a series and the following ones."""
+
+    starts_at = forms.DateTimeField(label=_("Starts"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ends_at = forms.DateTimeField(label=_("Ends"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    place = forms.CharField(label=_("Place"), max_length=300, required=False)
+    online_url = forms.URLField(label=_("Online link"), max_length=500, required=False, assume_scheme="https")
+    capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=100_000)

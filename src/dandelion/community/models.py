@@ -265,6 +265,8 @@ class Gathering(TimeStampedModel):
     online_url = models.URLField(max_length=500, blank=True)
     capacity = models.PositiveIntegerField(default=50)
     is_cancelled = models.BooleanField(default=False)
+    open_to_guests = models.BooleanField(
+        default=False, help_text=_("People without an account may register by e-mail (with a confirmation link)."))
     series_key = models.CharField(max_length=36, blank=True, db_index=True, editable=False,
                                   help_text=_("Shared by the gatherings of one recurring series."))
 
@@ -379,6 +381,61 @@ class Material(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class GuestRegistration(models.Model):
+    """An outside guest (no Dandelion account) registered by e-mail for a gathering open to guests. ``confirmed_at``
+    is set when they follow the signed link mailed to them; only confirmed guests take a place."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        GOING = "going", _("Going")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    org_scope = OrgScope(path="gathering__unit__path")
+
+    gathering = models.ForeignKey(Gathering, on_delete=models.CASCADE, related_name="guests")
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=150)
+    affiliation = models.CharField(max_length=150, blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CommunityManager()
+
+    class Meta:
+        ordering = ("gathering", "created_at", "id")
+        constraints = [models.UniqueConstraint(fields=["gathering", "email"], name="uniq_gathering_guest")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}> at {self.gathering} ({self.status})"
+
+    @property
+    def audit_unit(self):
+        return self.gathering.unit
+
+
+class ReminderSent(models.Model):
+    """The claim of one reminder e-mail for one registration (a member's or a confirmed guest's): the unique ``key``
+    makes the reminder job send it exactly once, however often and on however many workers it runs."""
+
+    org_scope = OrgScope(path="gathering__unit__path")
+
+    key = models.CharField(max_length=60, unique=True)  # "r:<registration id>:<kind>" or "g:<guest id>:<kind>"
+    gathering = models.ForeignKey(Gathering, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8)
+    recipient = models.EmailField(max_length=254)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    objects = CommunityManager()
+
+    class Meta:
+        ordering = ("-sent_at",)
+
+    def __str__(self) -> str:
+        return self.key
 
 
 # --- enablement ----------------------------------------------------------------------------------------------------

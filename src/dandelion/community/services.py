@@ -30,6 +30,8 @@ from dandelion.community.models import (
     ArticleFeedback,
     ArticleVersion,
     Gathering,
+    GuestRegistration,
+    Material,
     MemberProfile,
     Question,
     Registration,
@@ -42,7 +44,7 @@ from dandelion.core.permissions import has_perm, require_perm
 
 ARTICLE_FIELDS = ("title", "summary", "body", "kind", "language", "status", "unit", "owner", "review_by")
 GATHERING_FIELDS = ("title", "description", "unit", "starts_at", "ends_at", "place", "online_url", "capacity",
-                    "is_cancelled")
+                    "is_cancelled", "open_to_guests")
 MAX_BODY = 200_000
 
 
@@ -250,7 +252,7 @@ def _check_gathering(starts_at, ends_at, capacity) -> None:
 @transaction.atomic
 def create_gathering(*, actor, unit, title: str, starts_at, ends_at, capacity: int = 50, description: str = "",
                      place: str = "", online_url: str = "", speakers: Iterable[dict] = (),
-                     agenda: Iterable[dict] = ()) -> Gathering:
+                     agenda: Iterable[dict] = (), open_to_guests: bool = False) -> Gathering:
     """Plan a gathering of ``unit``'s community. ``speakers``: ``{"name", "affiliation", "bio", "is_guest", "user"}``;
     ``agenda``: ``{"starts_at", "title", "speaker"}`` (the speaker by name)."""
     require_perm(actor, "community.add_gathering", unit)
@@ -260,7 +262,8 @@ def create_gathering(*, actor, unit, title: str, starts_at, ends_at, capacity: i
     gathering = Gathering.objects.create(
         unit=unit, title=_clean_text(title, "title", max_len=200), starts_at=starts_at, ends_at=ends_at,
         capacity=int(capacity), description=_clean_text(description, "description", required=False),
-        place=(place or "")[:300], online_url=online_url or "", organiser=actor if getattr(actor, "pk", None) else None)
+        place=(place or "")[:300], online_url=online_url or "", open_to_guests=bool(open_to_guests),
+        organiser=actor if getattr(actor, "pk", None) else None)
     by_name = {}
     for s in speakers:
         speaker = Speaker.objects.create(gathering=gathering, name=_clean_text(s.get("name"), "speakers", max_len=150),
@@ -361,8 +364,7 @@ def update_gathering(gathering: Gathering, *, actor, **changes: Any) -> Gatherin
 
 def _fill_places(gathering: Gathering) -> list[Registration]:
     """Promote the waiting list, first come first served, while there are places (the gathering row is locked)."""
-    going = Registration.objects.filter(gathering=gathering, status=RegistrationStatus.GOING).count()
-    free = gathering.capacity - going
+    free = gathering.capacity - _going_count(gathering)
     if free <= 0:
         return []
     promoted = list(Registration.objects.filter(gathering=gathering, status=RegistrationStatus.WAITLISTED)
@@ -394,7 +396,7 @@ def register_for_gathering(gathering: Gathering, *, actor) -> Registration:
         raise InvalidCommunityData(_("This gathering is cancelled."))
     if gathering.ends_at < timezone.now():
         raise InvalidCommunityData(_("This gathering is over."))
-    going = Registration.objects.filter(gathering=gathering, status=RegistrationStatus.GOING).count()
+    going = _going_count(gathering)
     status = RegistrationStatus.GOING if going < gathering.capacity else RegistrationStatus.WAITLISTED
     reg = Registration.objects.filter(gathering=gathering, user=actor).first()
     if reg is not None and reg.status != RegistrationStatus.CANCELLED:
@@ -638,3 +640,257 @@ def require_publish(user, unit) -> None:
     decision = may_publish(user, unit)
     if not decision.allowed:
         raise EnablementRequired(decision.message, path_url=decision.path_url)
+
+
+# --- gathering materials, outside guests, editing a series -----------------------------------------------------------
+
+#: What a material file may be: its extension, and the first bytes its content must start with (type-checked, not
+#: trusted from the browser's content type). Office files (pptx, docx, odp...) are zip archives.
+MATERIAL_TYPES: dict[str, tuple[bytes, ...]] = {
+    "pdf": (b"%PDF-",), "pptx": (b"PK\x03\x04",), "docx": (b"PK\x03\x04",), "xlsx": (b"PK\x03\x04",),
+    "odp": (b"PK\x03\x04",), "odt": (b"PK\x03\x04",), "key": (b"PK\x03\x04",), "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",), "txt": (), "md": (),
+}
+
+
+def max_material_bytes() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "DANDELION_COMMUNITY_MAX_MATERIAL_BYTES", 20 * 1024 * 1024))
+
+
+def _check_material_file(upload) -> None:
+    import os
+
+    ext = os.path.splitext(upload.name or "")[1].lower().lstrip(".")
+    if ext not in MATERIAL_TYPES:
+        raise InvalidCommunityData(_("Files of this type cannot be attached (allowed: %(types)s).")
+                                   % {"types": ", ".join(sorted(MATERIAL_TYPES))}, field="file")
+    limit = max_material_bytes()
+    if upload.size is None or upload.size > limit:
+        raise InvalidCommunityData(_("The file is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)},
+                                   field="file")
+    if upload.size == 0:
+        raise InvalidCommunityData(_("The file is empty."), field="file")
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    magic = MATERIAL_TYPES[ext]
+    if magic and not any(head.startswith(m) for m in magic):
+        raise InvalidCommunityData(_("The file's content does not match its type (.%(ext)s).") % {"ext": ext},
+                                   field="file")
+    if not magic:  # text: it must decode
+        try:
+            upload.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidCommunityData(_("A text file must be UTF-8."), field="file") from exc
+        finally:
+            upload.seek(0)
+
+
+@transaction.atomic
+def add_material(gathering: Gathering, *, actor, title: str, url: str = "", file=None) -> Material:
+    """Attach slides, notes or a recording to a gathering once it has started: a link, or an uploaded file (size-capped,
+    type-checked by its content, kept in Django's default storage). The people who may change the gathering may."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    require_perm(actor, "community.change_gathering", gathering.unit)
+    if gathering.starts_at > timezone.now():
+        raise InvalidCommunityData(_("Materials are attached once the gathering has started."))
+    title = _clean_text(title, "title", max_len=200)
+    url = (url or "").strip()
+    if bool(url) == bool(file):
+        raise InvalidCommunityData(_("Give a link or a file (one of them)."), field="url")
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError as exc:
+            raise InvalidCommunityData(_("Enter a valid http(s) link."), field="url") from exc
+        if len(url) > 500:
+            raise InvalidCommunityData(_("The link is too long."), field="url")
+    material = Material(gathering=gathering, title=title, url=url,
+                        added_by=actor if getattr(actor, "pk", None) else None)
+    if file is not None:
+        _check_material_file(file)
+        material.file.save(file.name, file, save=False)
+    material.save()
+    audit.record(actor=actor, action="community.material.add", obj=gathering,
+                 summary=f"Attached {title!r} to {gathering}" + (f" ({material.file.name})" if file else f" ({url})"))
+    return material
+
+
+@transaction.atomic
+def remove_material(material: Material, *, actor) -> None:
+    require_perm(actor, "community.change_gathering", material.gathering.unit)
+    name, gathering = material.file.name, material.gathering
+    material.delete()
+    if name:
+        storage = material.file.storage
+        transaction.on_commit(lambda: storage.delete(name))
+    audit.record(actor=actor, action="community.material.remove", obj=gathering,
+                 summary=f"Removed {material.title!r} from {gathering}")
+
+
+GUEST_TOKEN_SALT = "dandelion.community.guest"
+GUEST_TOKEN_MAX_AGE = 7 * 24 * 3600
+
+
+def guest_token(guest: GuestRegistration) -> str:
+    from django.core import signing
+
+    return signing.dumps({"g": guest.pk, "e": guest.email}, salt=GUEST_TOKEN_SALT, compress=True)
+
+
+def _going_count(gathering: Gathering) -> int:
+    return (Registration.objects.filter(gathering=gathering, status=RegistrationStatus.GOING).count()
+            + GuestRegistration.objects.filter(gathering=gathering,
+                                               status=GuestRegistration.Status.GOING).count())
+
+
+@transaction.atomic
+def register_guest(gathering: Gathering, *, email: str, name: str, affiliation: str = "",
+                   language: str = "") -> GuestRegistration:
+    """An outside guest asks for a place at a gathering open to guests: a pending registration, and an e-mail with a
+    signed confirmation link (valid a week). Asking again re-sends the link; the answer is the same either way, so
+    the form tells nobody who else registered."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from dandelion.core.actors import SYSTEM
+
+    gathering = Gathering.objects.select_for_update().get(pk=gathering.pk)
+    if not gathering.open_to_guests:
+        raise PermissionDeniedError(_("This gathering is not open to guests."))
+    if gathering.is_cancelled:
+        raise InvalidCommunityData(_("This gathering is cancelled."))
+    if gathering.ends_at < timezone.now():
+        raise InvalidCommunityData(_("This gathering is over."))
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise InvalidCommunityData(_("Enter a valid e-mail address."), field="email") from exc
+    name = _clean_text(name, "name", max_len=150)
+    guest, created = GuestRegistration.objects.get_or_create(
+        gathering=gathering, email=email,
+        defaults={"name": name, "affiliation": (affiliation or "")[:150], "language": (language or "")[:10]})
+    if not created and guest.status == GuestRegistration.Status.CANCELLED:
+        guest.status, guest.confirmed_at, guest.name = GuestRegistration.Status.PENDING, None, name
+        guest.save(update_fields=["status", "confirmed_at", "name"])
+    if guest.status == GuestRegistration.Status.PENDING:
+        audit.record(actor=SYSTEM, action="community.guest.register", obj=gathering,
+                     summary=f"Guest {email} asked to register for {gathering}")
+        guest_id = guest.pk
+        transaction.on_commit(lambda: _mail_guest_confirmation(guest_id))
+    return guest
+
+
+def _site_url(path: str) -> str:
+    from django.conf import settings
+
+    return getattr(settings, "SITE_URL", "").rstrip("/") + path
+
+
+def _mail_guest_confirmation(guest_id: int) -> None:
+    from django.core.mail import send_mail
+    from django.urls import reverse
+    from django.utils import translation
+
+    guest = GuestRegistration.objects.select_related("gathering__unit").get(pk=guest_id)
+    link = _site_url(reverse("community:guest-confirm", args=[guest_token(guest)]))
+    with translation.override(guest.language or None), timezone.override(_unit_zone(guest.gathering.unit)):
+        from django.utils.formats import date_format
+
+        when = date_format(timezone.localtime(guest.gathering.starts_at), "DATETIME_FORMAT")
+        send_mail(
+            subject=_("Confirm your place: %(t)s") % {"t": guest.gathering.title},
+            message=_("Hello %(name)s,\n\nTo confirm your place at %(title)s (%(when)s), follow this link within "
+                      "a week:\n\n%(link)s\n\nIf you did not ask for it, ignore this e-mail.") % {
+                "name": guest.name, "title": guest.gathering.title, "when": when, "link": link},
+            from_email=None, recipient_list=[guest.email], fail_silently=False)
+
+
+@transaction.atomic
+def confirm_guest(token: str) -> GuestRegistration:
+    """Follow a guest's signed link: a place if one is free (guests and members share the capacity)."""
+    from django.core import signing
+
+    from dandelion.core.actors import SYSTEM
+
+    try:
+        data = signing.loads(token, salt=GUEST_TOKEN_SALT, max_age=GUEST_TOKEN_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise InvalidCommunityData(_("This link has expired: register again.")) from exc
+    except signing.BadSignature as exc:
+        raise InvalidCommunityData(_("This link is not valid.")) from exc
+    guest = GuestRegistration.objects.filter(pk=data.get("g"), email=data.get("e")).first()
+    if guest is None:
+        raise InvalidCommunityData(_("This link is not valid."))
+    gathering = Gathering.objects.select_for_update().get(pk=guest.gathering_id)
+    guest = GuestRegistration.objects.select_for_update().get(pk=guest.pk)
+    if guest.status == GuestRegistration.Status.GOING:
+        return guest
+    if guest.status == GuestRegistration.Status.CANCELLED:
+        raise InvalidCommunityData(_("This registration was cancelled: register again."))
+    if gathering.is_cancelled or gathering.ends_at < timezone.now():
+        raise InvalidCommunityData(_("This gathering is cancelled or over."))
+    if _going_count(gathering) >= gathering.capacity:
+        raise InvalidCommunityData(_("Sorry, the gathering is full."))
+    guest.status, guest.confirmed_at = GuestRegistration.Status.GOING, timezone.now()
+    guest.save(update_fields=["status", "confirmed_at"])
+    audit.record(actor=SYSTEM, action="community.guest.confirm", obj=gathering,
+                 summary=f"Guest {guest.email} confirmed a place at {gathering}")
+    return guest
+
+
+@transaction.atomic
+def cancel_guest(guest: GuestRegistration, *, actor) -> GuestRegistration:
+    require_perm(actor, "community.change_gathering", guest.gathering.unit)
+    GuestRegistration.objects.filter(pk=guest.pk).update(status=GuestRegistration.Status.CANCELLED)
+    guest.status = GuestRegistration.Status.CANCELLED
+    audit.record(actor=actor, action="community.guest.cancel", obj=guest.gathering,
+                 summary=f"Cancelled the guest {guest.email} at {guest.gathering}")
+    return guest
+
+
+SERIES_FIELDS = ("starts_at", "ends_at", "place", "online_url", "capacity")
+
+
+@transaction.atomic
+def update_series(gathering: Gathering, *, actor, **changes: Any) -> list[Gathering]:
+    """Change this gathering of a recurring series **and the following ones** (not the earlier, not the past): a new
+    start moves each by the same shift of local (unit time zone) wall-clock time, a new end sets the same duration;
+    place, link and capacity are copied. Every gathering is checked; one fails, none changes."""
+    unknown = set(changes) - set(SERIES_FIELDS)
+    if unknown:
+        raise InvalidCommunityData(_("Cannot change %(f)s here.") % {"f": ", ".join(sorted(unknown))},
+                                   field=min(unknown))
+    require_perm(actor, "community.change_gathering", gathering.unit)
+    if not gathering.series_key:
+        return [update_gathering(gathering, actor=actor, **changes)]
+    zone = _unit_zone(gathering.unit)
+    new_start = changes.pop("starts_at", gathering.starts_at)
+    new_end = changes.pop("ends_at", None)
+    duration = (new_end - new_start) if new_end is not None else (gathering.ends_at - gathering.starts_at)
+    _check_gathering(new_start, new_start + duration, changes.get("capacity", gathering.capacity))
+    local_shift = (timezone.localtime(new_start, zone).replace(tzinfo=None)
+                   - timezone.localtime(gathering.starts_at, zone).replace(tzinfo=None))
+    following = list(Gathering.objects.select_for_update().filter(
+        series_key=gathering.series_key, unit=gathering.unit, starts_at__gte=gathering.starts_at,
+        ends_at__gte=timezone.now()).order_by("starts_at", "id"))
+    changed = []
+    for g in following:
+        before = audit.snapshot(g, GATHERING_FIELDS)
+        local = timezone.localtime(g.starts_at, zone).replace(tzinfo=None) + local_shift
+        g.starts_at = timezone.make_aware(local, zone)
+        g.ends_at = g.starts_at + duration
+        for key, value in changes.items():
+            setattr(g, key, value)
+        g.save()
+        _fill_places(g)
+        audit.record(actor=actor, action="community.gathering.update", obj=g,
+                     summary=f"Changed {g} (this and the following gatherings of the series)",
+                     changes=audit.diff(before, audit.snapshot(g, GATHERING_FIELDS)))
+        changed.append(g)
+    return changed

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -22,16 +23,21 @@ from dandelion.community.forms import (
     DirectorySearchForm,
     FeedbackForm,
     GatheringForm,
+    GuestForm,
+    MaterialForm,
     ProfileForm,
     QuestionForm,
     SearchForm,
+    SeriesEditForm,
     ToArticleForm,
 )
 from dandelion.community.models import (
     Answer,
     Article,
     Gathering,
+    GuestRegistration,
     LearningPath,
+    Material,
     MemberProfile,
     Question,
     Registration,
@@ -251,12 +257,23 @@ def gathering_detail(request, pk):
     gathering = get_visible(request, _gatherings(request.user).prefetch_related(
         "speakers", Prefetch("agenda"), "materials"), pk)
     mine = Registration.objects.filter(gathering=gathering, user=request.user).first()
+    organiser = has_perm(request.user, "community.change_gathering", gathering.unit)
     return render(request, "community/gathering_detail.html", {
         "gathering": gathering, "description_html": render_markdown(gathering.description),
         "registration": mine, "position": services.waiting_position(mine) if mine else None,
         "can_register": has_perm(request.user, "community.add_registration"),
         "attendees": gathering.registrations.filter(status=RegistrationStatus.GOING).select_related("user")
-        if has_perm(request.user, "community.change_gathering", gathering.unit) else None})
+        if organiser else None,
+        "guests": gathering.guests.exclude(status=GuestRegistration.Status.CANCELLED) if organiser else None,
+        "organiser": organiser,
+        "material_form": MaterialForm() if organiser and not gathering.starts_at > timezone.now() else None,
+        "series_form": SeriesEditForm(initial={
+            "starts_at": timezone.localtime(gathering.starts_at).strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": timezone.localtime(gathering.ends_at).strftime("%Y-%m-%dT%H:%M"),
+            "place": gathering.place, "online_url": gathering.online_url, "capacity": gathering.capacity})
+        if organiser and not gathering.is_past else None,
+        "guest_url": request.build_absolute_uri(reverse("community:guest-register", args=[gathering.pk]))
+        if gathering.open_to_guests else ""})
 
 
 @login_required
@@ -415,3 +432,102 @@ def enablement_status(request):
                 .select_related("user", "unit").order_by("unit__path", "user__username")[:200])
         team = [(m, services.may_publish(m.user, m.unit)) for m in rows]
     return render(request, "community/enablement.html", {"my_status": my_status, "paths": paths, "team": team})
+
+
+# --- materials, guests, editing a series -----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def material_add(request, pk):
+    gathering = get_for(request, Gathering, pk, "community.change_gathering")
+    form = MaterialForm(request.POST, request.FILES)
+    if form.is_valid():
+        _m, ok = call_service(request, services.add_material, gathering, title=form.cleaned_data["title"],
+                              url=form.cleaned_data.get("url") or "", file=form.cleaned_data.get("file"))
+        if ok:
+            messages.success(request, _("Material attached."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(gathering)
+
+
+@login_required
+@require_POST
+def material_remove(request, pk):
+    material = get_visible(request, Material.objects.select_related("gathering__unit"), pk)
+    _r, ok = call_service(request, services.remove_material, material)
+    if ok:
+        messages.success(request, _("Material removed."))
+    return redirect(material.gathering)
+
+
+@login_required
+def material_download(request, pk):
+    """An uploaded file, served to the people who may see its gathering (never from a public media address)."""
+    material = get_visible(request, Material.objects.select_related("gathering"), pk)
+    if not material.file:
+        raise Http404
+    import os
+
+    response = FileResponse(material.file.open("rb"), as_attachment=True,
+                            filename=os.path.basename(material.file.name))
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def gathering_series_edit(request, pk):
+    gathering = get_for(request, Gathering, pk, "community.change_gathering")
+    form = SeriesEditForm(request.POST)
+    if form.is_valid():
+        changed, ok = call_service(request, services.update_series, gathering, **form.cleaned_data)
+        if ok:
+            messages.success(request, _("%(n)d gatherings changed.") % {"n": len(changed)})
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(gathering)
+
+
+def _open_gathering(pk) -> Gathering:
+    gathering = Gathering.objects.filter(pk=pk, open_to_guests=True).select_related("unit").first()
+    if gathering is None:
+        raise Http404
+    return gathering
+
+
+@require_http_methods(["GET", "POST"])
+def guest_register(request, pk):
+    """No account needed: an outside guest registers by e-mail for a gathering open to guests, then confirms."""
+    from django.utils.translation import get_language
+
+    from dandelion.core.view_helpers import form_error
+    from dandelion.core.exceptions import DandelionError
+
+    gathering = _open_gathering(pk)
+    form = GuestForm(request.POST or None)
+    sent = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.register_guest(gathering, language=get_language() or "", **form.cleaned_data)
+            sent = True
+        except DandelionError as err:
+            form_error(form, err)
+    return render(request, "community/guest_register.html", {"gathering": gathering, "form": form, "sent": sent})
+
+
+def guest_confirm(request, token):
+    from dandelion.community.exceptions import InvalidCommunityData
+
+    try:
+        guest = services.confirm_guest(token)
+        error = ""
+    except InvalidCommunityData as err:
+        guest, error = None, err.message
+    return render(request, "community/guest_confirmed.html", {"guest": guest, "error": error},
+                  status=200 if guest else 400)
