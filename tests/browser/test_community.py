@@ -98,3 +98,56 @@ def test_community_manager_lists_themself_and_finds_an_expert(page, org):
     page.click("#ask button[type=submit]")
     page.wait_for_load_state("networkidle")
     assert "How do we word a recall notice?" in page.inner_text("h1")
+
+
+def test_guest_registers_organiser_sees_them_attaches_slides_and_reminders_go_out(page, org, tmp_path, settings):
+    """An outside guest registers by e-mail and confirms; the organiser sees them among the attendees; the reminder
+    job mails them (once); after the gathering the organiser uploads the slides, a member downloads them."""
+    from django.core import mail
+
+    from dandelion.community import reminders
+    from dandelion.community.models import Gathering
+
+    settings.MEDIA_ROOT = tmp_path
+    start = timezone.now() + dt.timedelta(hours=20)
+    gathering = services.create_gathering(actor=SYSTEM, unit=org.hub, title="Community day", starts_at=start,
+                                          ends_at=start + dt.timedelta(hours=6), capacity=50, place="Lyon",
+                                          open_to_guests=True)
+    mail.outbox = []
+    page.goto(f"/community/gatherings/{gathering.pk}/guests/")  # no account, no login
+    page.fill("#id_name", "Grace Peer")
+    page.fill("#id_email", "grace@other.example")
+    page.fill("#id_affiliation", "OtherCo")
+    page.click("#guest-form button[type=submit]")
+    page.wait_for_selector("#guest-sent")
+    body = mail.outbox[-1].body
+    link = next(line.strip() for line in body.splitlines() if "/guests/confirm/" in line)
+    page.goto(link[link.index("/community/"):])
+    assert "your place is confirmed" in page.inner_text("#guest-confirmed")
+    shot(page, "community-guest-confirmed")
+
+    assert reminders.send_due_reminders() == 1 and reminders.send_due_reminders() == 0
+    assert mail.outbox[-1].to == ["grace@other.example"] and "tomorrow" in mail.outbox[-1].subject
+
+    login(page, "hubadmin")
+    page.goto(gathering.get_absolute_url())
+    assert "Grace Peer" in page.inner_text("#guest-list")
+    # the gathering took place: the organiser attaches the slides
+    Gathering.objects.filter(pk=gathering.pk).update(starts_at=start - dt.timedelta(days=2),
+                                                     ends_at=start - dt.timedelta(days=2) + dt.timedelta(hours=6))
+    slides = tmp_path / "slides.pdf"
+    slides.write_bytes(b"%PDF-1.4\n% community day\n")
+    page.goto(gathering.get_absolute_url())
+    page.fill("#material-form #id_title", "Community day slides")
+    page.set_input_files("#material-form #id_file", str(slides))
+    page.click("#material-form button[type=submit]")
+    page.wait_for_load_state("networkidle")
+    assert "Community day slides" in page.inner_text("#materials")
+    shot(page, "community-gathering-guests-materials")
+
+    page.context.clear_cookies()
+    login(page, "frcm")
+    page.goto(gathering.get_absolute_url())
+    with page.expect_download() as info:
+        page.click("#materials a:has-text('Community day slides')")
+    assert Path(info.value.path()).read_bytes() == slides.read_bytes()
