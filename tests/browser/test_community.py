@@ -132,6 +132,7 @@ def test_guest_registers_organiser_sees_them_attaches_slides_and_reminders_go_ou
     login(page, "hubadmin")
     page.goto(gathering.get_absolute_url())
     assert "Grace Peer" in page.inner_text("#guest-list")
+    assert "1 of 50 places taken" in page.inner_text("#rsvp")  # the guest holds a place
     # the gathering took place: the organiser attaches the slides
     Gathering.objects.filter(pk=gathering.pk).update(starts_at=start - dt.timedelta(days=2),
                                                      ends_at=start - dt.timedelta(days=2) + dt.timedelta(hours=6))

@@ -291,3 +291,28 @@ def test_update_this_and_following(org):
         services.update_series(made[2], actor=org.users.hub_admin, starts_at=third_new,
                                ends_at=third_new - dt.timedelta(hours=1))
     assert Gathering.objects.get(pk=made[3].pk).place == "Lyon"  # nothing changed by the refused edit
+
+
+def test_series_edit_view(org, client_for):
+    start = (timezone.now() + dt.timedelta(days=30)).astimezone(PARIS).replace(hour=9, minute=30, second=0,
+                                                                                microsecond=0)
+    made = services.create_gathering_series(actor=SYSTEM, unit=org.hub, title="Day", starts_at=start,
+                                            ends_at=start + dt.timedelta(hours=2), count=3, place="Paris")
+    url = reverse("community:gathering-series-edit", args=[made[1].pk])
+    data = {"starts_at": made[1].starts_at.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": (made[1].ends_at.astimezone(PARIS)).strftime("%Y-%m-%dT%H:%M"), "place": "Lyon",
+            "online_url": "", "capacity": 40}
+    assert client_for(org.users.fr_cm).post(url, data).status_code == 403
+    page = client_for(org.users.hub_admin).get(made[1].get_absolute_url())
+    assert b"series-edit" in page.content
+    assert client_for(org.users.hub_admin).post(url, data).status_code == 302
+    assert list(Gathering.objects.filter(series_key=made[0].series_key).order_by("starts_at")
+                .values_list("place", "capacity")) == [("Paris", 50), ("Lyon", 40), ("Lyon", 40)]
+
+
+def test_french_page_for_guests(org, client):
+    start = timezone.now() + dt.timedelta(days=5)
+    g = services.create_gathering(actor=SYSTEM, unit=org.hub, title="Journée", starts_at=start,
+                                  ends_at=start + dt.timedelta(hours=1), place="Paris", open_to_guests=True)
+    page = client.get(reverse("community:guest-register", args=[g.pk]), HTTP_ACCEPT_LANGUAGE="fr")
+    assert "S’inscrire comme invité" in page.content.decode()

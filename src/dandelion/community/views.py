@@ -56,7 +56,8 @@ from dandelion.orgs.rendering import render_markdown
 
 def _gatherings(user):
     return Gathering.objects.restrict(user, "view").select_related("unit").annotate(
-        going=Count("registrations", filter=Q(registrations__status=RegistrationStatus.GOING)))
+        going=Count("registrations", filter=Q(registrations__status=RegistrationStatus.GOING), distinct=True)
+        + Count("guests", filter=Q(guests__status=GuestRegistration.Status.GOING), distinct=True))
 
 
 @login_required
