@@ -243,6 +243,11 @@ def test_guests_take_places(org, open_day):
         services.confirm_guest(services.guest_token(g2))
     reg = services.register_for_gathering(open_day, actor=org.users.es_agent)
     assert reg.status == "waitlisted"
+    with pytest.raises(PermissionDeniedError):
+        services.cancel_guest(g1, actor=org.users.fr_cm)
+    services.cancel_guest(g1, actor=org.users.hub_admin)  # the guest's place goes to the waiting list
+    reg.refresh_from_db()
+    assert reg.status == "going"
 
 
 def test_guest_bad_input(org, open_day, coming):

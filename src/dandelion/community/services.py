@@ -847,10 +847,12 @@ def confirm_guest(token: str) -> GuestRegistration:
 @transaction.atomic
 def cancel_guest(guest: GuestRegistration, *, actor) -> GuestRegistration:
     require_perm(actor, "community.change_gathering", guest.gathering.unit)
+    gathering = Gathering.objects.select_for_update().get(pk=guest.gathering_id)
     GuestRegistration.objects.filter(pk=guest.pk).update(status=GuestRegistration.Status.CANCELLED)
     guest.status = GuestRegistration.Status.CANCELLED
-    audit.record(actor=actor, action="community.guest.cancel", obj=guest.gathering,
-                 summary=f"Cancelled the guest {guest.email} at {guest.gathering}")
+    audit.record(actor=actor, action="community.guest.cancel", obj=gathering,
+                 summary=f"Cancelled the guest {guest.email} at {gathering}")
+    _fill_places(gathering)  # the place goes to the first on the members' waiting list
     return guest
 
 
