@@ -121,6 +121,6 @@ def send_due_reminders(now: dt.datetime | None = None) -> int:
             try:
                 if _send_one(gathering, kind, person, now):
                     sent += 1
-            except Exception:  # noqa: BLE001 - one bad address must not stop the others; retried next run
+            except Exception:
                 logger.exception("reminder %s for gathering %s failed", person.key, gathering.pk)
     return sent

@@ -507,8 +507,8 @@ def guest_register(request, pk):
     """No account needed: an outside guest registers by e-mail for a gathering open to guests, then confirms."""
     from django.utils.translation import get_language
 
-    from dandelion.core.view_helpers import form_error
     from dandelion.core.exceptions import DandelionError
+    from dandelion.core.view_helpers import form_error
 
     gathering = _open_gathering(pk)
     form = GuestForm(request.POST or None)
