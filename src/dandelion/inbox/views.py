@@ -201,6 +201,14 @@ def _visible_accounts(user, scope):
     return SocialAccount.objects.filter(pk__in=scope.values("account_id")).order_by("handle")
 
 
+#: What the page says once a message is moderated, by action (``services.MODERATION_ACTIONS``).
+MODERATION_DONE = {
+    "hide": gettext_lazy("Message hide: done."), "unhide": gettext_lazy("Message unhide: done."),
+    "delete": gettext_lazy("Message delete: done."), "ban_author": gettext_lazy("Message ban author: done."),
+    "mute_author": gettext_lazy("Message mute author: done."),
+    "report_author": gettext_lazy("Message report author: done."),
+}
+
 BULK_LABELS = {
     "assign": gettext_lazy("Assign"), "take": gettext_lazy("Take (assign to me)"),
     "resolve": gettext_lazy("Resolve"), "hide": gettext_lazy("Hide (spam, abuse)"),
@@ -479,18 +487,18 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
         if not form.is_valid():
             raise _invalid(form)
         services.add_note(conversation, text=form.cleaned_data["text"], actor=user)
-        return "Note added."
+        return _("Note added.")
     if action == "assign":
         form = forms.AssignForm(post, users=_team_users(conversation))
         if not form.is_valid():
             raise _invalid(form)
         services.assign_conversation(conversation, assignee=form.cleaned_data["assignee"], actor=user)
-        return "Assignment saved."
+        return _("Assignment saved.")
     if action == "take":
         form = forms.TakeForm(post)
         form.is_valid()
         services.take_conversation(conversation, actor=user, reason=form.cleaned_data.get("reason", ""))
-        return "You own this conversation now."
+        return _("You own this conversation now.")
     if action == "handover":
         form = forms.HandoverForm(post, teams=_handover_teams(user), users=_handover_users(user, conversation))
         if not form.is_valid():
@@ -499,17 +507,17 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
         services.handover_conversation(conversation, to_user=form.cleaned_data.get("to_user"),
                                        to_team=form.cleaned_data.get("to_team"),
                                        reason=form.cleaned_data["reason"], actor=user)
-        return "Handed over."
+        return _("Handed over.")
     if action == "resolve":
         form = forms.ResolveForm(post)
         form.is_valid()
         services.resolve_conversation(conversation, actor=user,
                                       no_reply_needed=form.cleaned_data.get("no_reply_needed", False),
                                       confirm_unsent_reply=form.cleaned_data.get("confirm_unsent_reply", False))
-        return "Resolved."
+        return _("Resolved.")
     if action == "reopen":
         services.reopen_conversation(conversation, actor=user)
-        return "Reopened."
+        return _("Reopened.")
     if action == "hide":
         services.hide_conversation(conversation, actor=user, reason=post.get("reason", ""))
         return _("Hidden: the conversation is in the Hidden tab, its SLA clocks stopped.")
@@ -521,24 +529,24 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
         if not form.is_valid():
             raise _invalid(form)
         services.set_priority(conversation, priority=form.cleaned_data["priority"], actor=user)
-        return "Priority saved."
+        return _("Priority saved.")
     if action == "tag":
         form = forms.TagForm(post)
         if not form.is_valid():
             raise _invalid(form)
         services.tag_conversation(conversation, actor=user, add=forms.TagForm.split(form.cleaned_data.get("add")),
                                   remove=forms.TagForm.split(form.cleaned_data.get("remove")))
-        return "Tags saved."
+        return _("Tags saved.")
     if action == "moderate":
         form = forms.ModerateForm(post)
         if not form.is_valid():
             raise _invalid(form)
         message = conversation.messages.filter(pk=form.cleaned_data["message"]).first()
         if message is None:
-            raise DandelionError("No such message in this conversation.")
+            raise DandelionError(_("No such message in this conversation."))
         services.moderate_message(message, action=form.cleaned_data["action"], actor=user,
                                   reason=form.cleaned_data.get("reason") or "")
-        return f"Message {form.cleaned_data['action'].replace('_', ' ')}: done."
+        return MODERATION_DONE[form.cleaned_data["action"]]
     return None
 
 
@@ -573,7 +581,7 @@ def moderate_delete(request, pk: int, message_id: int):
         except DandelionError as exc:
             messages.error(request, exc.message)
         else:
-            messages.success(request, "Message deleted.")
+            messages.success(request, _("Message deleted."))
         return redirect("inbox:conversation-detail", pk=pk)
     return render(request, "inbox/moderate_delete.html", {
         "conversation": conversation, "message": message,
@@ -629,7 +637,7 @@ def canned_create(request):
         except DandelionError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, "Canned response created.")
+            messages.success(request, _("Canned response created."))
             return redirect("inbox:canned-list")
     return render(request, "inbox/canned_form.html", {"form": form, "creating": True},
                   status=400 if request.method == "POST" else 200)
@@ -648,7 +656,7 @@ def canned_edit(request, pk: int):
         except DandelionError as exc:
             messages.error(request, exc.message)
             return redirect("inbox:canned-edit", pk=pk)
-        messages.success(request, "Canned response deleted.")
+        messages.success(request, _("Canned response deleted."))
         return redirect("inbox:canned-list")
     form = forms.CannedResponseForm(request.POST or None, instance=canned, units=units)
     if request.method == "POST" and form.is_valid():
@@ -659,7 +667,7 @@ def canned_edit(request, pk: int):
         except DandelionError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, "Canned response saved.")
+            messages.success(request, _("Canned response saved."))
             return redirect("inbox:canned-list")
     return render(request, "inbox/canned_form.html", {"form": form, "canned": canned},
                   status=400 if request.method == "POST" else 200)
@@ -730,7 +738,7 @@ def _visible_account(accounts, value):
     try:
         return accounts.get(pk=int(value))
     except (ValueError, accounts.model.DoesNotExist):
-        raise Http404("No such account.") from None
+        raise Http404(_("No such account.")) from None
 
 
 def _managed_with_failed(request, accounts) -> list:
@@ -740,8 +748,10 @@ def _managed_with_failed(request, accounts) -> list:
             if has_perm(request.user, services.PERM_RETRY_DELIVERIES, a.owner_unit)]
 
 
-def _deliveries_word(count: int, exact: bool = True) -> str:
-    return "delivery" if count == 1 and exact else "deliveries"
+def _failed_deliveries(count: int, exact: bool = True) -> str:
+    """``count`` failed deliveries, in words (``count_label``'s "1,000+" when not ``exact``)."""
+    return ngettext("%(count)s failed delivery", "%(count)s failed deliveries", count if exact else 2) % {
+        "count": count_label(count, exact)}
 
 
 @login_required
@@ -775,7 +785,7 @@ def deliveries(request):
         request, "inbox/deliveries.html", "inbox/partials/_deliveries_table.html",
         {"page": page, "account": account, "accounts": accounts, "state": state, "states": DeliveryState.choices,
          "counts": counts, "max_attempts": MAX_ATTEMPTS, "can_retry": retry_count[0] > 0,
-         "retry_label": f"{count_label(*retry_count)} failed {_deliveries_word(*retry_count)}"})
+         "retry_label": _failed_deliveries(*retry_count)})
 
 
 @login_required
@@ -787,11 +797,11 @@ def deliveries_retry(request):
     if request.POST.get("account"):
         targets = [_visible_account(accounts, request.POST["account"])]
         if not has_perm(request.user, services.PERM_RETRY_DELIVERIES, targets[0].owner_unit):
-            raise PermissionDenied(f"You may not manage {targets[0]}.")
+            raise PermissionDenied(_("You may not manage %(account)s.") % {"account": targets[0]})
     else:
         targets = _managed_with_failed(request, accounts)
         if not targets:
-            raise PermissionDenied("You manage no account with failed deliveries.")
+            raise PermissionDenied(_("You manage no account with failed deliveries."))
     queued, left = 0, services.RETRY_REQUEST_LIMIT
     for target in targets:
         if left <= 0:
@@ -799,12 +809,14 @@ def deliveries_retry(request):
         n = services.retry_failed_deliveries(target, actor=request.user, limit=left)
         queued, left = queued + n, left - n
     if queued:
-        messages.success(request, f"{queued:,} failed {_deliveries_word(queued)} queued for processing again.")
+        messages.success(request, ngettext("%(count)s failed delivery queued for processing again.",
+                                           "%(count)s failed deliveries queued for processing again.", queued)
+                         % {"count": f"{queued:,}"})
     else:
-        messages.info(request, "No failed delivery to retry.")
+        messages.info(request, _("No failed delivery to retry."))
     if InboundDelivery.objects.filter(account__in=targets, state=DeliveryState.FAILED).exists():
-        messages.warning(request, "More failed deliveries remain: retry again, or queue them all at once with the "
-                                  "dandelion retry-deliveries command.")
+        messages.warning(request, _("More failed deliveries remain: retry again, or queue them all at once with the "
+                                    "dandelion retry-deliveries command."))
     url = reverse("inbox:deliveries")
     return redirect(f"{url}?account={targets[0].pk}" if request.POST.get("account") else url)
 
