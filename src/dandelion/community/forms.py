@@ -115,7 +115,7 @@ class ProfileForm(forms.Form):
     contact_email = forms.EmailField(label=_("Contact e-mail"), required=False)
     phone = forms.CharField(label=_("Phone"), max_length=40, required=False)
     chat = forms.CharField(label=_("Chat handle or channel"), max_length=150, required=False)
-    open_to_questions = forms.BooleanField(label=_("Listed in \u201cask an expert\u201d"), required=False)
+    open_to_questions = forms.BooleanField(label=_("Listed in “ask an expert”"), required=False)
     visibility = forms.ChoiceField(label=_("Who sees this entry"), choices=ProfileVisibility.choices)
 
     def __init__(self, *args, user=None, **kwargs):
@@ -136,7 +136,7 @@ class ProfileForm(forms.Form):
 
 
 class DirectorySearchForm(forms.Form):
-    q = forms.CharField(label=_("Name, unit, skill\u2026"), max_length=200, required=False)
+    q = forms.CharField(label=_("Name, unit, skill…"), max_length=200, required=False)
     network = forms.CharField(label=_("Network"), max_length=60, required=False)
     language = forms.CharField(label=_("Language"), max_length=2, required=False)
     skill = forms.CharField(label=_("Skill"), max_length=60, required=False)

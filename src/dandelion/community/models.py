@@ -170,7 +170,7 @@ class Question(TimeStampedModel):
     asker = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="community_questions")
     addressed_to = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL,
                                      related_name="community_questions_to_me",
-                                     help_text=_("The expert asked (\u201cask an expert\u201d); the whole community "
+                                     help_text=_("The expert asked (“ask an expert”); the whole community "
                                                  "still sees the question and may answer."))
     tags = models.ManyToManyField(Tag, blank=True, related_name="questions")
     accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
@@ -554,7 +554,7 @@ class MemberProfile(models.Model):
     contact_email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     chat = models.CharField(max_length=150, blank=True, help_text=_("A chat handle or channel."))
-    open_to_questions = models.BooleanField(default=True, help_text=_("Listed in \u201cask an expert\u201d."))
+    open_to_questions = models.BooleanField(default=True, help_text=_("Listed in “ask an expert”."))
     visibility = models.CharField(max_length=10, choices=ProfileVisibility.choices, default=ProfileVisibility.UNIT)
     search_text = models.TextField(blank=True, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)

@@ -20,7 +20,8 @@ from django.conf import settings
 
 #: The apps whose templates and Python strings are translated (``src/dandelion/<label>/locale/``).
 TRANSLATED_APPS: tuple[str, ...] = ("core", "orgs", "assets", "sso", "notifications", "webhooks", "routing", "sites",
-                                     "crisis", "publishing", "inbox")
+                                     "crisis", "publishing", "inbox", "listening", "analytics",
+                                     "community")
 
 #: Session keys holding the signed-in person's choices ("" means: the browser's language, the server's zone).
 SESSION_LANGUAGE = "dandelion_language"
