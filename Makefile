@@ -12,7 +12,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/dandelion
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres venv migrate seed serve worker lint typecheck bench clean
+.PHONY: demo test test-sqlite test-postgres venv migrate seed serve worker lint typecheck bench clean messages
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -44,6 +44,10 @@ test-sqlite: venv
 
 test-postgres: venv
 	DATABASE_URL=$(PG_URL) $(BIN)/pytest -q $(PYTEST_ARGS)
+
+# The translated apps' catalogues (docs/development/translating.md): `make messages` or `make messages APPS="core orgs"`
+messages: venv
+	$(BIN)/dandelion messages $(APPS)
 
 lint: venv
 	BIN=$(BIN) bash scripts/lint.sh

@@ -8,7 +8,9 @@ response time from merged rollups against the raw durations.
   not change the cost).
 * One day of raw inbox rows at the issue's daily rate (conversations / 365, ``--messages-per-conversation`` 10
   inbound messages each) in the real tables, rebuilt with ``services.rebuild_day`` (target ≤ 30 s).
-* The hub's dashboard, 90 days against the previous 90, through the API as the hub admin (target p95 ≤ 200 ms).
+* The hub's dashboard, 90 days against the previous 90, through the API as the hub admin (target p95 ≤ 200 ms),
+  then filtered by network, by unit (a region, one spoke and a network), by account (all read from the
+  pre-merged levels), the HTML page, and a language filter (read from the fine rows).
 
 ``PYTHONPATH=src .venv/bin/python bench/analytics_dashboard.py [--db postgres|sqlite] [--conversations N]``
 """
@@ -112,6 +114,11 @@ def main() -> int:
     ap.add_argument("--units", type=int, default=40)
     ap.add_argument("--days", type=int, default=365)
     ap.add_argument("--repeat", type=int, default=20)
+    ap.add_argument("--profile", action="store_true", help="cProfile one hub dashboard request (top 30 by cumtime)")
+    ap.add_argument("--alternate", type=int, default=0,
+                    help="time the hub dashboard N times each with the breakdowns' old two-pass merge and the "
+                         "one-pass merge, alternated (A/B in one run)")
+    ap.add_argument("--fine-repeat", type=int, default=3, help="repeats of the dashboard read from the fine rows")
     args = ap.parse_args()
     print(lib.machine(), flush=True)
     work = tempfile.mkdtemp(prefix="dbench-analytics-")
@@ -148,7 +155,9 @@ def run(args) -> int:
     end = today - dt.timedelta(days=1)
     t = time.perf_counter()
     raw = history(accounts, args.days, args.conversations, end, regions)
-    print(f"history: {DailyRollup.objects.count():,} rollup rows for {args.days} days in "
+    from dandelion.analytics.models import RollupBlock
+
+    print(f"history: {DailyRollup.objects.count():,} rollup rows ({RollupBlock.objects.count():,} pre-merged) for {args.days} days in "
           f"{time.perf_counter() - t:.0f} s", flush=True)
     if connection.vendor == "postgresql":
         with connection.cursor() as cur:
@@ -176,13 +185,59 @@ def run(args) -> int:
     params = {"start": str(start), "end": str(end)}
     response = client.get("/api/v1/analytics-dashboard/", params)
     assert response.status_code == 200, response.content[:300]
-    durations = []
-    for _ in range(args.repeat):
-        t = time.perf_counter()
-        client.get("/api/v1/analytics-dashboard/", params)
-        durations.append((time.perf_counter() - t) * 1000)
-    print(f"hub dashboard, 90 days vs previous 90, API: p50 {lib.pct(durations, 50):.0f} ms, "
-          f"p95 {lib.pct(durations, 95):.0f} ms over {args.repeat} (target p95 ≤ 200 ms)", flush=True)
+    def timed(label: str, url: str, extra: dict, repeat: int, target: str = "") -> None:
+        query = {**params, **extra}
+        response = client.get(url, query)
+        assert response.status_code == 200, (url, query, response.content[:300])
+        durations = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            client.get(url, query)
+            durations.append((time.perf_counter() - t) * 1000)
+        print(f"{label}: p50 {lib.pct(durations, 50):.0f} ms, p95 {lib.pct(durations, 95):.0f} ms over {repeat}"
+              f"{target}", flush=True)
+
+    client.force_login(admin)
+    api = "/api/v1/analytics-dashboard/"
+    timed("hub dashboard, 90 days vs previous 90, API", api, {}, args.repeat, " (target p95 ≤ 200 ms)")
+    if args.profile:
+        import cProfile
+        import pstats
+
+        profiler = cProfile.Profile()
+        profiler.enable()
+        client.get(api, params)
+        profiler.disable()
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+        pstats.Stats(profiler).sort_stats("tottime").print_stats(15)
+    if args.alternate:
+        from dandelion.analytics import reports
+
+        one_pass = reports.unit_and_account_breakdowns
+
+        def two_pass(rows, unit_labels, account_labels):
+            return (reports.breakdown(rows, "unit_id", unit_labels),
+                    reports.breakdown(rows, "account_id", account_labels))
+
+        runs: dict[str, list[float]] = {"two-pass (old)": [], "one-pass (new)": []}
+        for _ in range(args.alternate):
+            for label, fn in (("two-pass (old)", two_pass), ("one-pass (new)", one_pass)):
+                reports.unit_and_account_breakdowns = fn
+                t = time.perf_counter()
+                client.get(api, params)
+                runs[label].append((time.perf_counter() - t) * 1000)
+        reports.unit_and_account_breakdowns = one_pass
+        for label, durations in runs.items():
+            print(f"hub dashboard API, breakdowns {label}: p50 {lib.pct(durations, 50):.0f} ms, "
+                  f"p95 {lib.pct(durations, 95):.0f} ms over {len(durations)} (alternated)", flush=True)
+    timed("  filtered by network", api, {"network": "instagram"}, args.repeat)
+    timed("  filtered by unit (a region's subtree)", api, {"unit": regions[0].pk}, args.repeat)
+    timed("  filtered by unit and network (one spoke)", api,
+          {"unit": accounts[0][0].owner_unit_id, "network": "facebook"}, args.repeat)
+    timed("  filtered by account", api, {"account": accounts[0][0].pk}, args.repeat)
+    timed("hub dashboard page (HTML, charts and tables)", "/analytics/", {}, args.repeat)
+    timed("  language filter (fine rows: the blocks keep no language)", api, {"language": "fr"},
+          max(1, args.fine_repeat))
 
     region = regions[0]
     cell = merge_cells(DailyRollup.objects.filter(unit__path__startswith=region.path, day__gte=start,

@@ -6,7 +6,8 @@ and the relevance of a small judged set (top-3 holds the expected article).
 Creates the throwaway database ``dandelion_bench_community`` (dropped at the end unless --keep), migrates it,
 loads N filler entries written from a social-media vocabulary (so that the queries' words are common in the
 filler too) plus the judged articles, builds the tsvectors, then times each judged query ``--repeat`` times as a
-France community manager (the scope filter included)."""
+France community manager (the scope filter included). ``--keep`` leaves the database; ``--reuse`` times the
+queries again on it without reloading (to compare two versions of the code on the same rows)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _benchlib import check_local, pg_create, pg_drop
+from _benchlib import PG_ADMIN_URL, check_local, pg_create, pg_drop
 
 DB = "dandelion_bench_community"
 _VOCAB_TEXT = ("post reply comment customer brand campaign launch crisis escalation moderation spam troll live video "
@@ -79,15 +80,17 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--keep", action="store_true")
+    parser.add_argument("--reuse", action="store_true",
+                        help="time the queries on the database a previous --keep run loaded (no reload)")
     args = parser.parse_args()
-    url = pg_create(DB)
+    url = f"{PG_ADMIN_URL}/{DB}" if args.reuse else pg_create(DB)
     check_local(url)
     os.environ["DATABASE_URL"] = url
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "dandelion.config.settings")
     try:
         run(args)
     finally:
-        if not args.keep:
+        if not (args.keep or args.reuse):
             from django.db import connections
 
             connections.close_all()
@@ -98,17 +101,22 @@ def run(args) -> None:
     import django
 
     django.setup()
+    from django.contrib.auth import get_user_model
     from django.core.management import call_command
     from django.db import connection
-
-    t0 = time.perf_counter()
-    call_command("migrate", verbosity=0)
-    print(f"migrate: {time.perf_counter() - t0:.1f}s  loadavg {os.getloadavg()}")
-    from django.contrib.auth import get_user_model
 
     from dandelion.community import search
     from dandelion.community.models import SearchEntry
     from dandelion.orgs.models import Membership, OrgUnit
+
+    t0 = time.perf_counter()
+    call_command("migrate", verbosity=0)
+    print(f"migrate: {time.perf_counter() - t0:.1f}s  loadavg {os.getloadavg()}")
+    if args.reuse:
+        cm = get_user_model().objects.get(username="bench-cm")
+        print(f"reusing {SearchEntry.objects.count():,} entries")
+        time_queries(args, cm, search)
+        return
 
     hub = OrgUnit.objects.create(name="Hub", slug="hub", kind="hub")
     europe = OrgUnit.objects.create(name="Europe", slug="europe", kind="region", parent=hub)
@@ -143,7 +151,10 @@ def run(args) -> None:
     with connection.cursor() as cur:
         cur.execute("ANALYZE community_searchentry")
     print(f"tsvectors + analyze: {time.perf_counter() - t0:.1f}s")
+    time_queries(args, cm, search)
 
+
+def time_queries(args, cm, search) -> None:
     found, times = 0, []
     for j, (title, _body, query) in enumerate(JUDGED):
         result = search.search(cm, query, limit=10)

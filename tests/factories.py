@@ -72,3 +72,13 @@ class SocialAccountFactory(factory.django.DjangoModelFactory):
         obj.set_webhook_secret(extracted or "test-webhook-secret")
         if create:
             obj.save(update_fields=["webhook_secret_encrypted"])
+
+
+class UserProfileFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "core.UserProfile"
+        django_get_or_create = ("user",)
+
+    user = factory.SubFactory(UserFactory)
+    language = ""
+    time_zone = ""

@@ -70,6 +70,8 @@ def rows(inbox, two_queues, post_hook):
         actor=admin, unit=inbox.france, title="Meetup", starts_at=start, ends_at=start + dt.timedelta(hours=2),
         capacity=10, place="Lyon", speakers=[{"name": "Ada", "is_guest": True}],
         agenda=[{"starts_at": start, "title": "Welcome", "speaker": "Ada"}])
+    profile = community_services.update_profile(actor=admin, user=admin, unit=inbox.hub, skills=["crisis"],
+                                                languages=["en"], visibility="group")
     from dandelion.publishing import services as publishing_services
 
     pub_rule = publishing_services.create_rule(actor=admin, unit=inbox.hub, name="No rivals", kind="banned_terms",
@@ -84,6 +86,14 @@ def rows(inbox, two_queues, post_hook):
     publishing_services.submit_post(review, actor=inbox.users.fr_cm)
     publishing_services.approve_post(review, actor=admin, comment="ok")
     pub_pause = publishing_services.pause_subtree(actor=admin, unit=inbox.spain, reason="Storm")
+    from dandelion.publishing import campaigns as publishing_campaigns
+
+    soon = timezone.now().replace(tzinfo=None) + dt.timedelta(days=1)
+    pub_campaign = publishing_campaigns.create_campaign(
+        actor=admin, unit=inbox.hub, name="Summer", master_text="Summer!", starts_local=soon,
+        ends_local=soon + dt.timedelta(days=7), spokes=[inbox.france, inbox.spain])
+    publishing_campaigns.localise_campaign(pub_campaign.spokes.get(unit=inbox.france), actor=inbox.users.fr_cm,
+                                           accounts=[inbox.fr_account])
     from dandelion.analytics import services as analytics_services
     from dandelion.analytics.models import DailyRollup
     from dandelion.core.actors import SYSTEM
@@ -103,12 +113,23 @@ def rows(inbox, two_queues, post_hook):
         text="acme is down #acme", posted_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC), sentiment="negative")])
     alert = Alert.objects.create(query=query, started_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC),
                                  last_seen_at=dt.datetime(2026, 1, 5, 9, tzinfo=dt.UTC), severity=4)
+    from dandelion.crisis import services as crisis_services
+
+    playbook = crisis_services.create_playbook(actor=admin, unit=inbox.hub, name="Any crisis", steps=[
+        {"title": "Draft the holding statement", "owner_role": "owner", "due_minutes": 15}])
+    incident, _opened = crisis_services.open_incident_for_alert(alert, actor=SYSTEM)
+    crisis_services.assign_owner(incident, actor=admin, owner=admin)
+    crisis_services.tick_item(incident.checklist.get(), actor=admin)
+    crisis_services.close_incident(incident, actor=admin, summary="Over.")
     return {
+        "crisis-incidents": [incident.pk],
+        "crisis-playbooks": [playbook.pk],
         "analytics-rollups": list(DailyRollup.objects.values_list("pk", flat=True)[:3]),
         "success-stories": [story.pk],
         "community-articles": [article.pk],
         "community-questions": [question.pk],
         "community-gatherings": [gathering.pk],
+        "community-members": [profile.pk],
         "accounts": [inbox.fr_account.pk, inbox.es_account.pk, archived.pk],
         "listening-queries": [query.pk],
         "listening-alerts": [alert.pk],
@@ -129,6 +150,8 @@ def rows(inbox, two_queues, post_hook):
         "guideline-rules": [pub_rule.pk],
         "workflows": [pub_workflow.pk],
         "crisis-pauses": [pub_pause.pk],
+        "campaigns": [pub_campaign.pk],
+        "campaign-spokes": list(pub_campaign.spokes.values_list("pk", flat=True)),
     }
 
 

@@ -68,17 +68,19 @@ def test_agent_takes_and_answers_with_canned_response(page, inbox, deliver):
 
 
 def test_a_refused_reply_is_shown_not_lost(page, inbox, deliver):
-    """An account whose connector cannot send replies: the agent sees why, and the text stays in the box."""
+    """The account's connector stops being able to send replies while the agent types (the composer says so up
+    front when it already cannot, tests/browser/test_inbox_workspace.py): the agent sees why, and the text stays in
+    the box."""
     from dandelion.inbox.models import Conversation
 
     deliver(inbox.fr_account, event("Bonjour, où est ma commande ?", id="fr-b2", author="u-fr2", name="Lucie Roux",
                                     language="fr"))
-    inbox.fr_account.connector = "generic"  # no reply_webhook_url: inbound only
-    inbox.fr_account.save(update_fields=["connector"])
     conv = Conversation.objects.get(messages__external_id="fr-b2")
     login(page, "fragent")
     page.goto(conv.get_absolute_url())
     page.fill("#reply-text textarea", "Bonjour Lucie, je regarde.")
+    inbox.fr_account.connector = "generic"  # no reply_webhook_url: inbound only
+    inbox.fr_account.save(update_fields=["connector"])
     page.click("button:has-text('Send reply')")
     page.wait_for_selector("#conversation .msg.error")
     assert "cannot send replies" in page.inner_text("#conversation .msg.error")

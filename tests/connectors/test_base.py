@@ -50,8 +50,9 @@ def test_event_shape_and_defaults():
         "in_reply_to",
         "from_account",
         "raw",
+        "attachments",
     ]
-    assert e.in_reply_to is None and e.from_account is False and dict(e.raw) == {}
+    assert e.in_reply_to is None and e.from_account is False and dict(e.raw) == {} and e.attachments == ()
     with pytest.raises(dataclasses.FrozenInstanceError):
         e.text = "changed"  # type: ignore[misc]
 

@@ -351,7 +351,8 @@ def test_mention_to_queue_threaded_reply_hide_and_publish(inbox, bluesky_account
     # a post published by the brand appears in its author feed; a reply to it hidden from the inbox is hidden there
     post = registry.get("bluesky").publish(connect.account_ref(bluesky_account),
                                            OutboundPost(text="Nos nouveautés de la semaine"))
-    feed = net.wait_for(lambda: net.appview_get("app.bsky.feed.getAuthorFeed", customer, actor=brand.did)["feed"])
+    feed = net.wait_for(lambda: (f := net.appview_get("app.bsky.feed.getAuthorFeed", customer, actor=brand.did)[
+        "feed"]) and post.external_id in [item["post"]["uri"] for item in f] and f, what="the post in the feed")
     assert post.external_id in [item["post"]["uri"] for item in feed]
     cid = next(item["post"]["cid"] for item in feed if item["post"]["uri"] == post.external_id)
     rude = net.post(customer, "nul nul nul", reply_to=({"uri": post.external_id, "cid": cid},) * 2)
@@ -383,3 +384,20 @@ def test_revoked_app_password_shows_on_health_and_clears_with_new_credentials(in
     assert run_poll()["failed"] == 0
     bluesky_account.refresh_from_db()
     assert bluesky_account.last_error == ""
+
+
+def test_report_author_reaches_the_moderation_service(bsky_net):
+    """``report_author`` (the ``ReportConnector`` ability the inbox's "Report…" uses): createReport through the PDS
+    to the local network's moderation service (ozone), on the post named, then on the account alone."""
+    net = bsky_net
+    brand, troll = net.account("brand"), net.account("troll")
+    bluesky = registry.get("bluesky")
+    ref = ref_for(net, brand)
+    bad = net.post(troll, "@brand.test arnaque, envoyez vos mots de passe")
+    cid_of(net, brand, bad["uri"])
+    on_post = bluesky.report_author(ref, troll.did, [bad["uri"]], comment="spam: hameçonnage")
+    assert on_post.action == "report_author" and "report" in on_post.detail
+    on_account = bluesky.report_author(ref, troll.did, [], comment="insultes répétées")
+    assert on_account.detail != on_post.detail  # two reports, two ids
+    with pytest.raises(ConnectorError):
+        bluesky.report_author(ref, troll.did, [bad["uri"].replace(bad["uri"][-5:], "zzzzz")])

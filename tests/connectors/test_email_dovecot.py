@@ -327,3 +327,64 @@ def test_connectors_check_command(inbox, email_account):
         call_command("connectors", "check", str(email_account.pk), stdout=io.StringIO())
     with pytest.raises(CommandError, match="no account"):
         call_command("connectors", "check", "nobody@nowhere.test", stdout=io.StringIO())
+
+
+def _mail_with_attachments(big: bytes) -> tuple[str, bytes]:
+    import base64
+
+    def part(ctype: str, name: str, data: bytes) -> bytes:
+        encoded = base64.encodebytes(data)
+        return (f"--B\r\nContent-Type: {ctype}\r\nContent-Transfer-Encoding: base64\r\n"
+                f"Content-Disposition: attachment; filename=\"{name}\"\r\n\r\n").encode() + encoded + b"\r\n"
+
+    msgid = f"<att{next(_counter)}@cust.test>"
+    head = (f"From: Camille Martin <camille@cust.test>\r\nTo: {SUPPORT}\r\nSubject: Facture\r\nMessage-ID: {msgid}\r\n"
+            f"Date: {email.utils.format_datetime(timezone.now())}\r\nMIME-Version: 1.0\r\n"
+            "Content-Type: multipart/mixed; boundary=B\r\n\r\n").encode()
+    body = (b"--B\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nVoici la facture et la photo.\r\n"
+            + part("application/pdf", "../../etc/facture <mars>.pdf", b"%PDF-1.4 facture 42")
+            + part("text/html", ".htaccess.html", b"<script>alert(1)</script>")
+            + part("image/jpeg", "photo.jpg", big) + b"--B--\r\n")
+    return msgid, head + body
+
+
+@pytest.mark.django_db
+def test_attachments_are_stored_bounded_sanitised_and_shown(inbox, email_account, dovecot, settings, tmp_path,
+                                                            client):
+    from django.urls import reverse
+
+    from dandelion.inbox.attachments import storage
+    from dandelion.inbox.models import Message, MessageAttachment
+
+    settings.DANDELION_ATTACHMENTS_DIR = str(tmp_path / "attachments")
+    settings.DANDELION_MAX_ATTACHMENT_BYTES = 50_000
+    msgid, raw = _mail_with_attachments(b"\xff\xd8" + b"j" * 60_000)  # the photo is over the limit
+    dovecot.deliver(email_account.external_id, raw)
+    assert run_poll()["events"] == 1
+    message = Message.objects.get(external_id=msgid)
+    files = list(MessageAttachment.objects.filter(account=email_account, external_id=msgid))
+    assert [(f.filename, f.content_type, f.stored) for f in files] == [
+        ("facture _mars_.pdf", "application/pdf", True), ("htaccess.html", "text/html", True),
+        ("photo.jpg", "image/jpeg", False)]
+    pdf, html_file, photo = files
+    assert pdf.size == len(b"%PDF-1.4 facture 42") and photo.size == 60_002 and photo.sha256 == ""
+    assert storage().open(pdf.storage_name).read() == b"%PDF-1.4 facture 42"
+    stored = [p.name for p in (tmp_path / "attachments").rglob("*") if p.is_file()]
+    assert sorted(stored) == sorted([pdf.sha256, html_file.sha256])  # content-addressed: no sender name in a path
+
+    client.force_login(inbox.users.fr_agent)
+    page = client.get(reverse("inbox:conversation-detail", args=[message.conversation_id])).content.decode()
+    assert "facture _mars_.pdf" in page and "photo.jpg" in page and "over the size limit" in page
+    download = client.get(reverse("inbox:attachment-download", args=[message.conversation_id, html_file.pk]))
+    assert download.status_code == 200 and b"".join(download.streaming_content) == b"<script>alert(1)</script>"
+    assert download["Content-Type"] == "application/octet-stream" and download["X-Content-Type-Options"] == "nosniff"
+    assert 'attachment; filename="htaccess.html"' in download["Content-Disposition"]
+    assert client.get(reverse("inbox:attachment-download",
+                              args=[message.conversation_id, photo.pk])).status_code == 404  # listed, not stored
+    client.force_login(inbox.users.es_agent)  # another team's agent: the conversation is not theirs
+    assert client.get(reverse("inbox:attachment-download",
+                              args=[message.conversation_id, pdf.pk])).status_code == 404
+
+    type(email_account).objects.filter(pk=email_account.pk).update(next_poll_at=None, poll_state={})
+    run_poll()  # read again from the start (a lost cursor): nothing stored twice
+    assert MessageAttachment.objects.filter(account=email_account).count() == 3

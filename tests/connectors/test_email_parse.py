@@ -82,3 +82,17 @@ def test_helpers():
     assert message_ids("<a@b> junk <c@d>") == ["<a@b>", "<c@d>"]
     assert strip_quoted("New text\n\n> old\n> older") == "New text"
     assert strip_quoted("> only quoted") == "> only quoted"
+
+
+def test_lone_surrogates_from_a_utf7_html_part_never_crash():
+    """UTF-7 can carry a lone surrogate ("+2AA-" decodes to U+D800): the HTML sanitiser (nh3) refuses those, so
+    they are replaced before it runs; the subject and file name on the same path are cleaned too."""
+    raw = (b"From: a@b.test\r\nMessage-ID: <u7@b>\r\nSubject: =?utf-7?q?Bad_+2AA-_subject?=\r\n"
+           b"Content-Type: multipart/mixed; boundary=B\r\n\r\n"
+           b"--B\r\nContent-Type: text/html; charset=utf-7\r\n\r\n<p>Hello +2AA- world</p>\r\n"
+           b"--B\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; "
+           b"filename*=utf-7''x+2AA-.pdf\r\n\r\n%PDF\r\n--B--\r\n")
+    event = parse(raw)
+    assert "Hello ? world" in event.text and event.text.startswith("Bad ? subject")
+    event.text.encode("utf-8")
+    assert event.raw["attachments"][0]["filename"].encode("utf-8")

@@ -214,3 +214,17 @@ def test_rejected_entries_are_quarantined_and_the_others_stored(inbox, server):
     failed = InboundDelivery.objects.get(account=account, state="failed")
     assert failed.error.startswith("bad: ValueError") and failed.source == "poll"
     assert InboundDelivery.objects.filter(account=account, state="pending").count() == 1
+
+
+def test_character_references_feedparser_cannot_hold_are_neutralised(server):
+    """``&#xD800;`` (a lone surrogate), ``&#x110000;``, a 12-digit reference and ``&#0;`` make feedparser's loose
+    parser raise (UnicodeEncodeError, ValueError, OverflowError): replaced before parsing, the feed still reads."""
+    connector = registry.get("rss")
+    for ref in (b"&#xD800;", b"&#55296;", b"&#x110000;", b"&#99999999999;", b"&#0;"):
+        body = rss([("s1", "Before AFTER")]).replace(b"AFTER", ref + b" after")
+        server.routes["/surrogate.xml"] = Route(body)
+        result = poll_with_cursor(connector, account(server.url("/surrogate.xml")), None)
+        assert [e.external_id for e in result.events] == ["s1"], ref
+        assert "Before" in result.events[0].text and "after" in result.events[0].text
+        result.events[0].text.encode("utf-8")
+    assert rss_module.neutralise_charrefs(b"&#233;&#x41;&#xd800;") == b"&#233;&#x41;&#xFFFD;"

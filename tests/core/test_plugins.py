@@ -5,19 +5,20 @@ from __future__ import annotations
 
 import pytest
 from django.conf import settings
-from django.test import RequestFactory, override_settings
+from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
 from dandelion.core import plugins
 from dandelion.core.context_processors import navigation
 from dandelion.core.permissions import role_allows, role_grants
+from tests.app_registry import installed_apps
 
 PLUGGED = [*settings.INSTALLED_APPS, "tests.plugin_app"]
 
 
 def installed():
     """The test app installed, with a root urlconf built for it."""
-    return override_settings(INSTALLED_APPS=PLUGGED, ROOT_URLCONF="tests.plugin_app.root_urls")
+    return installed_apps(PLUGGED, ROOT_URLCONF="tests.plugin_app.root_urls")
 
 
 def nav_labels(user, path="/"):
@@ -29,9 +30,10 @@ def nav_labels(user, path="/"):
 def test_the_domain_apps_declare_the_navigation_in_order():
     assert [e.url_name for e in plugins.navigation_entries()] == [
         "inbox:queue", "orgs:tree", "assets:account-list", "routing:rule-list", "publishing:post-list",
-        "orgs:guideline-list", "listening:query-list", "core:audit-list", "analytics:dashboard",
-        "analytics:leaderboard", "analytics:story-list", "inbox:metrics", "community:home", "inbox:deliveries",
-        "webhooks:subscription-list"]
+        "orgs:guideline-list", "listening:query-list", "crisis:incident-list", "core:audit-list",
+        "sites:site-list", "analytics:dashboard", "analytics:leaderboard", "analytics:story-list", "inbox:metrics",
+        "community:home", "inbox:deliveries",
+        "webhooks:subscription-list", "sso:provider-list"]
 
 
 def test_role_grants_merge_the_base_and_the_apps_contributions():
@@ -67,7 +69,7 @@ def test_demo_seeds_run_after_their_dependencies():
     order = [label for label, _seed in plugins.demo_seeds()]
     assert order[0] == "orgs"
     assert set(order) == {"orgs", "assets", "routing", "inbox", "community", "sso", "publishing", "analytics",
-                          "listening"}
+                          "listening", "crisis", "sites"}
     assert order.index("sso") > order.index("assets")
 
 

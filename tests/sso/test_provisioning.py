@@ -20,13 +20,16 @@ from dandelion.sso import services
 from dandelion.sso.exceptions import InvalidRule, SignInRefused
 from dandelion.sso.models import ExternalIdentity
 
+# long enough (and with characters base64 never holds) that it cannot turn up inside a ciphertext by chance
+SECRET = "client-secret_with spaces!"
+
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def provider(org):
     p = services.create_provider(actor=org.users.hub_admin, name="Agency", slug="agency",
-                                 issuer="https://agency.example", client_id="c", client_secret="s3",
+                                 issuer="https://agency.example", client_id="c", client_secret=SECRET,
                                  bound_unit=org.spain)
     services.create_rule(actor=org.users.hub_admin, provider=p, value="es-agents", unit=org.spain,
                          role=Role.HELPER_AGENT, team=org.es_team)
@@ -40,9 +43,9 @@ def claims(**extra):
 
 
 def test_the_client_secret_is_encrypted_and_never_audited(provider):
-    assert provider.client_secret == "s3" and "s3" not in provider.client_secret_encrypted
+    assert provider.client_secret == SECRET and SECRET not in provider.client_secret_encrypted
     row = AuditEvent.objects.get(action="sso.provider.create")
-    assert "client_secret_encrypted" not in row.changes and "s3" not in str(row.changes)
+    assert "client_secret_encrypted" not in row.changes and SECRET not in str(row.changes)
 
 
 def test_only_the_hub_manages_providers_and_rules(org, provider):
@@ -190,3 +193,12 @@ def test_the_hub_pages(org, provider, client_for):
     assert 'id="scim-token">scim_' in page
     assert client_for(org.users.es_admin).get("/sso/providers/").status_code == 403
     assert OrgUnit.objects.count() == 5
+
+
+def test_a_person_the_provider_no_longer_maps_loses_its_roles_and_is_refused(org, provider):
+    user = services.sign_in(provider=provider, claims=claims(groups=["es-agents"]))
+    with pytest.raises(SignInRefused) as caught:
+        services.sign_in(provider=provider, claims=claims(groups=["gone"]))
+    assert caught.value.reason == "no_role"
+    # the revocation is kept (the refusal does not roll it back): the leaver holds nothing any more
+    assert not Membership.objects.filter(user=user, is_active=True).exists()

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dandelion.analytics.models import DailyRollup, SuccessStory
+from dandelion.analytics.models import DailyRollup, DigestDelivery, RollupBlock, SuccessStory
 
 
 @admin.register(DailyRollup)
@@ -11,9 +11,24 @@ class DailyRollupAdmin(admin.ModelAdmin):
     raw_id_fields = ("account", "unit", "team")
 
 
+@admin.register(RollupBlock)
+class RollupBlockAdmin(admin.ModelAdmin):
+    list_display = ("start", "grain", "unit", "account", "network", "inbound", "needs_reply", "answered")
+    list_filter = ("grain", "network")
+    date_hierarchy = "start"
+    raw_id_fields = ("account", "unit")
+
+
 @admin.register(SuccessStory)
 class SuccessStoryAdmin(admin.ModelAdmin):
     list_display = ("title", "unit", "account", "theme", "status", "submitted_at", "featured_at")
     list_filter = ("status", "theme")
     search_fields = ("title", "body")
     raw_id_fields = ("unit", "account", "author", "featured_by")
+
+
+@admin.register(DigestDelivery)
+class DigestDeliveryAdmin(admin.ModelAdmin):
+    list_display = ("week_start", "unit", "user", "status", "attempts", "sent_at")
+    list_filter = ("status",)
+    raw_id_fields = ("user", "unit")

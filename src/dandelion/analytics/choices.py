@@ -16,6 +16,19 @@ class StoryTheme(models.TextChoices):
     OTHER = "other", _("Other")
 
 
+class BlockGrain(models.TextChoices):
+    """The time grain of a pre-merged rollup block."""
+
+    DAY = "day", _("Day")
+    WEEK = "week", _("Week (Monday to Sunday)")
+
+
+class DigestStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Failed (retried)")
+
+
 class FollowerBand(models.TextChoices):
     """Audience-size peer groups of the leaderboard."""
 

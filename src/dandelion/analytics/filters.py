@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from django.utils.translation import gettext as _
 
 from dandelion.analytics.exceptions import BadPeriod
-from dandelion.analytics.models import DailyRollup
-from dandelion.analytics.reports import Period, parse_period
+from dandelion.analytics.models import DailyRollup, RollupBlock
+from dandelion.analytics.reports import BlockQuery, Period, parse_period
 from dandelion.core.exceptions import NotFoundError, PermissionDeniedError
 from dandelion.core.permissions import has_perm
 
@@ -32,6 +32,30 @@ class Scope:
     network: str = ""
     language: str = ""
     params: dict = field(default_factory=dict)
+    #: the pre-merged levels' query when they can answer this scope (``reports.dashboard_for``), else None
+    blocks: BlockQuery | None = None
+    block_queryset: object = None
+
+
+def _top_paths(user) -> tuple[str, ...] | None:
+    """The unit paths at the top of what ``user`` reads through unit grants (disjoint subtrees), or None when the
+    pre-merged levels cannot answer for them: a team-scoped grant that allows analytics reads per-team rows, which
+    the blocks do not keep. The blocks are read through ``restrict()`` as well: this only picks their top rows."""
+    from dandelion.core.actors import is_system
+    from dandelion.core.permissions import get_grants, role_allows
+    from dandelion.orgs.models import OrgUnit
+
+    if is_system(user) or getattr(user, "is_superuser", False):
+        paths = list(OrgUnit.objects.filter(parent__isnull=True).values_list("path", flat=True))
+    else:
+        paths = []
+        for grant in get_grants(user):
+            if not role_allows(grant.role, PERM_VIEW):
+                continue
+            if grant.team_scoped:
+                return None
+            paths.append(grant.unit_path)
+    return tuple(sorted({p for p in paths if not any(q != p and p.startswith(q) for q in paths)}))
 
 
 def _id(value, name: str) -> int | None:
@@ -89,6 +113,12 @@ def resolve(user, params) -> Scope:
     if scope.language:
         qs = qs.filter(language=scope.language)
     scope.queryset = qs
+    if team_id is None and not scope.language:
+        tops = (scope.unit.path,) if scope.unit is not None else _top_paths(user)
+        if tops is not None:
+            scope.blocks = BlockQuery(top_paths=tops, network=scope.network,
+                                      account_id=scope.account.pk if scope.account is not None else None)
+            scope.block_queryset = RollupBlock.objects.restrict(user, "view")
     scope.params = {k: v for k, v in {
         "unit": unit_id, "team": team_id, "account": account_id, "network": scope.network,
         "language": scope.language, "start": period.start.isoformat(), "end": period.end.isoformat()}.items()

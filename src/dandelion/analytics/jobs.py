@@ -16,3 +16,14 @@ def refresh_recent_rollups() -> dict:
     from dandelion.core.actors import SYSTEM
 
     return {"rows": refresh_recent_days(actor=SYSTEM)}
+
+
+@periodic("analytics.weekly_digest", every=3600)
+@task()
+def send_weekly_digests() -> dict:
+    """Every hour: send last week's digests not sent yet (the first run of the week sends them; later runs retry
+    failures and send to people who joined since). Idempotent: each delivery is claimed before it is sent."""
+    from dandelion.analytics import services
+    from dandelion.core.actors import SYSTEM
+
+    return services.send_weekly_digests(actor=SYSTEM)

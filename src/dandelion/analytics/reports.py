@@ -151,9 +151,31 @@ def breakdown(rows: list[dict], key: str, labels: dict) -> list[dict]:
     groups: dict[object, list[dict]] = defaultdict(list)
     for row in rows:
         groups[row[key]].append(row)
-    out = [{"key": k, "label": str(labels.get(k, k if k not in (None, "") else "—")), **figures(merge_cells(g))}
-           for k, g in groups.items()]
+    return _ranked({k: merge_cells(g) for k, g in groups.items()}, labels)
+
+
+def _ranked(cells: dict, labels: dict) -> list[dict]:
+    out = [{"key": k, "label": str(labels.get(k, k if k not in (None, "") else "—")), **figures(c)}
+           for k, c in cells.items()]
     return sorted(out, key=lambda r: (-r["inbound"], r["label"]))
+
+
+def unit_and_account_breakdowns(rows: list[dict], unit_labels: dict, account_labels: dict):
+    """``breakdown(rows, "unit_id", …)`` and ``breakdown(rows, "account_id", …)`` with one pass over the rows: the
+    rows merge once per (unit, account) pair, and the units and the accounts merge those few cells. Sums are
+    associative, so the figures are the same (``tests/analytics/test_blocks.py``); the hub's dashboard merged its
+    2,340 rows twice before (docs/benchmarks.md row 9b)."""
+    groups: dict[tuple, list[dict]] = defaultdict(list)
+    for row in rows:
+        groups[(row["unit_id"], row["account_id"])].append(row)
+    pairs = {key: merge_cells(group) for key, group in groups.items()}
+    by_unit: dict[object, list[Cell]] = defaultdict(list)
+    by_account: dict[object, list[Cell]] = defaultdict(list)
+    for (unit_id, account_id), c in pairs.items():
+        by_unit[unit_id].append(c)
+        by_account[account_id].append(c)
+    return (_ranked({k: merge_cells(v) for k, v in by_unit.items()}, unit_labels),
+            _ranked({k: merge_cells(v) for k, v in by_account.items()}, account_labels))
 
 
 def dashboard(qs, period: Period) -> dict:
@@ -173,6 +195,87 @@ def dashboard(qs, period: Period) -> dict:
         "rows": current,
         "empty": not current,
     }
+
+
+# ---- the pre-merged levels (RollupBlock) ----
+
+BLOCK_FIELDS = ("unit_id", "account_id", "network", *COUNTERS, *HISTOGRAMS)
+
+
+@dataclass(frozen=True)
+class BlockQuery:
+    """What a dashboard reads from the pre-merged levels: the units at the top of the scope (disjoint subtrees),
+    or one account; and a network (empty: all). ``filters.resolve`` builds it when the blocks can answer (no team
+    or language filter, no team-scoped grant)."""
+
+    top_paths: tuple[str, ...] = ()
+    account_id: int | None = None
+    network: str = ""
+
+    @property
+    def top_ids(self) -> list[int]:
+        return [int(p.strip("/").split("/")[-1]) for p in self.top_paths]
+
+
+def weeks_and_days(period: Period) -> tuple[list[dt.date], list[dt.date]]:
+    """The Mondays of the ISO weeks wholly inside ``period``, and the days of the period outside those weeks."""
+    monday = period.start + dt.timedelta(days=(7 - period.start.weekday()) % 7)
+    mondays = []
+    while monday + dt.timedelta(days=6) <= period.end:
+        mondays.append(monday)
+        monday += dt.timedelta(days=7)
+    covered = {m + dt.timedelta(days=i) for m in mondays for i in range(7)}
+    return mondays, [d for d in period.dates() if d not in covered]
+
+
+def block_dashboard(blocks, query: BlockQuery, period: Period) -> dict:
+    """``dashboard()``'s answer from the pre-merged levels: the headline and the daily series from one row per
+    day (the scope's top units, or the account), the breakdowns from the account rows of the period's whole weeks
+    and edge days. ``blocks`` is ``RollupBlock.objects.restrict(user)``: the scope is checked again there."""
+    from django.db.models import F, Q
+
+    from dandelion.analytics.choices import BlockGrain
+
+    day_rows = blocks.filter(grain=BlockGrain.DAY, start__gte=period.previous.start, start__lte=period.end)
+    under = Q(pk__in=[])
+    for path in query.top_paths:
+        under |= Q(unit__path__startswith=path)
+    detail = blocks.filter(under, account__isnull=False)
+    if query.network:
+        detail = detail.filter(network=query.network)
+    if query.account_id is not None:
+        detail = detail.filter(account_id=query.account_id)
+        day_rows = day_rows.filter(under, account_id=query.account_id)
+        if query.network:
+            day_rows = day_rows.filter(network=query.network)
+    else:
+        day_rows = day_rows.filter(account__isnull=True, unit_id__in=query.top_ids, network=query.network)
+    both = list(day_rows.order_by().values(*BLOCK_FIELDS, day=F("start")))
+    mondays, days = weeks_and_days(period)
+    rows = list(detail.filter(Q(grain=BlockGrain.WEEK, start__in=mondays) | Q(grain=BlockGrain.DAY, start__in=days))
+                .order_by().values(*BLOCK_FIELDS, day=F("start")))
+    current = [r for r in both if r["day"] >= period.start]
+    previous = [r for r in both if r["day"] < period.start]
+    current_days = day_cells(current)
+    now, before = figures(merge_cells(current_days.values())), summary(previous)
+    return {
+        "period": {"start": period.start.isoformat(), "end": period.end.isoformat(), "days": period.days},
+        "previous_period": {"start": period.previous.start.isoformat(), "end": period.previous.end.isoformat()},
+        "current": now,
+        "previous": before,
+        "headline": compare(now, before),
+        "series": daily_series(current_days, period),
+        "rows": rows,
+        "empty": not current,
+    }
+
+
+def dashboard_for(scope) -> dict:
+    """The dashboard of a resolved ``filters.Scope``: from the pre-merged levels when they can answer, else from
+    the fine rows. Both give the same figures (``tests/analytics/test_blocks.py``)."""
+    if scope.blocks is not None:
+        return block_dashboard(scope.block_queryset, scope.blocks, scope.period)
+    return dashboard(scope.queryset, scope.period)
 
 
 # ---- leaderboard ----

@@ -7,6 +7,8 @@ figures (the transaction rolls back)."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
+from collections import defaultdict
 from collections.abc import Callable
 
 from django.db import transaction
@@ -14,12 +16,23 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dandelion.analytics import reports
-from dandelion.analytics.choices import StoryStatus, StoryTheme
+from dandelion.analytics.choices import BlockGrain, DigestStatus, StoryStatus, StoryTheme
 from dandelion.analytics.exceptions import BadPeriod, StoryStateError
-from dandelion.analytics.models import DailyRollup, SuccessStory
-from dandelion.analytics.rollup import Cell, ConversationRecord, InboundRecord, SlaRecord, roll_up
+from dandelion.analytics.models import DailyRollup, DigestDelivery, RollupBlock, SuccessStory
+from dandelion.analytics.rollup import (
+    COUNTERS,
+    HISTOGRAMS,
+    Cell,
+    ConversationRecord,
+    InboundRecord,
+    SlaRecord,
+    merge_cells,
+    roll_up,
+)
 from dandelion.core import audit
 from dandelion.core.permissions import require_perm
+
+logger = logging.getLogger(__name__)
 
 PERM_REBUILD = "analytics.rebuild_rollups"  # a named capability: the hub admin's "*" and SYSTEM only
 PERM_ADD_STORY = "analytics.add_successstory"
@@ -63,11 +76,12 @@ def compute_day(day: dt.date) -> dict[tuple, Cell]:
 
 
 def write_day(day: dt.date, cells: dict[tuple, Cell]) -> int:
-    """Replace ``day``'s rows by ``cells`` in one transaction. Returns the number of rows written."""
+    """Replace ``day``'s rows by ``cells`` in one transaction, with the pre-merged blocks derived from them (the
+    day's unit and account rows, and the account rows of its ISO week). Returns the number of fine rows written."""
     from dandelion.assets.models import SocialAccount
 
-    accounts = {pk: (unit, network) for pk, unit, network in SocialAccount.objects.filter(
-        pk__in={key[0] for key in cells}).values_list("pk", "owner_unit_id", "network")}
+    accounts = {pk: (unit, network, path) for pk, unit, network, path in SocialAccount.objects.filter(
+        pk__in={key[0] for key in cells}).values_list("pk", "owner_unit_id", "network", "owner_unit__path")}
     now = timezone.now()
     rows = [DailyRollup(day=day, account_id=account_id, team_id=team_id, language=language,
                         unit_id=accounts[account_id][0], network=accounts[account_id][1], computed_at=now,
@@ -76,7 +90,43 @@ def write_day(day: dt.date, cells: dict[tuple, Cell]) -> int:
     with transaction.atomic():
         DailyRollup.objects.filter(day=day).delete()
         DailyRollup.objects.bulk_create(rows, batch_size=1000)
+        write_blocks(day, cells, accounts)
     return len(rows)
+
+
+def write_blocks(day: dt.date, cells: dict[tuple, Cell], accounts: dict[int, tuple[int, str, str]]) -> None:
+    """The pre-merged levels of ``day`` (``RollupBlock``), from the same cells as its fine rows; then the week's
+    account rows, from the week's day rows. Called inside ``write_day``'s transaction."""
+    per_account: dict[int, list[Cell]] = defaultdict(list)
+    for (account_id, _team, _language), cell in cells.items():
+        if account_id in accounts:
+            per_account[account_id].append(cell)
+    per_unit: dict[tuple[int, str], list[Cell]] = defaultdict(list)
+    blocks = []
+    for account_id, group in per_account.items():
+        unit_id, network, path = accounts[account_id]
+        merged = merge_cells(group)
+        blocks.append(RollupBlock(grain=BlockGrain.DAY, start=day, unit_id=unit_id, account_id=account_id,
+                                  network=network, **merged.as_dict()))
+        for ancestor in (int(p) for p in path.strip("/").split("/") if p):
+            per_unit[(ancestor, network)].append(merged)
+            per_unit[(ancestor, "")].append(merged)
+    blocks += [RollupBlock(grain=BlockGrain.DAY, start=day, unit_id=unit_id, network=network,
+                           **merge_cells(group).as_dict())
+               for (unit_id, network), group in per_unit.items()]
+    RollupBlock.objects.filter(grain=BlockGrain.DAY, start=day).delete()
+    RollupBlock.objects.bulk_create(blocks, batch_size=1000)
+    monday = day - dt.timedelta(days=day.weekday())
+    week_rows: dict[int, list[dict]] = defaultdict(list)
+    for row in (RollupBlock.objects.filter(grain=BlockGrain.DAY, start__gte=monday,
+                                           start__lt=monday + dt.timedelta(days=7), account__isnull=False)
+                .order_by("start").values("unit_id", "account_id", "network", *COUNTERS, *HISTOGRAMS)):
+        week_rows[row["account_id"]].append(row)
+    RollupBlock.objects.filter(grain=BlockGrain.WEEK, start=monday).delete()
+    RollupBlock.objects.bulk_create([
+        RollupBlock(grain=BlockGrain.WEEK, start=monday, unit_id=group[-1]["unit_id"], account_id=account_id,
+                    network=group[-1]["network"], **merge_cells(group).as_dict())
+        for account_id, group in week_rows.items()], batch_size=1000)
 
 
 def rebuild_day(day: dt.date, *, actor) -> int:
@@ -222,3 +272,83 @@ def feature_story(story: SuccessStory, *, actor) -> SuccessStory:
     story.save(update_fields=["status", "featured_at", "featured_by", "updated_at"])
     audit.record(actor=actor, action="analytics.story_feature", obj=story, summary=f"Featured story {story.title!r}")
     return story
+
+
+# ---- the weekly digest ----
+
+PERM_SEND_DIGESTS = "analytics.send_digests"  # a named capability: SYSTEM (the job) and the hub admin's "*"
+DIGEST_LEASE = dt.timedelta(minutes=15)
+DIGEST_MAX_ATTEMPTS = 3
+
+
+def plan_weekly_digests(*, actor, week_start: dt.date) -> int:
+    """One pending delivery per (person, unit) for the week starting ``week_start``: every active member with an
+    e-mail address holding a digest role (``digest.DIGEST_ROLES``) on a unit. Planning twice adds nothing (the
+    rows are unique). Returns the number of rows added."""
+    from dandelion.analytics.digest import DIGEST_ROLES
+    from dandelion.orgs.models import Membership
+
+    require_perm(actor, PERM_SEND_DIGESTS)
+    pairs = set(Membership.objects.filter(role__in=DIGEST_ROLES, is_active=True, user__is_active=True)
+                .exclude(user__email="").values_list("user_id", "unit_id"))
+    before = DigestDelivery.objects.filter(week_start=week_start).count()
+    DigestDelivery.objects.bulk_create([DigestDelivery(user_id=u, unit_id=unit, week_start=week_start)
+                                        for u, unit in sorted(pairs)], ignore_conflicts=True)
+    return DigestDelivery.objects.filter(week_start=week_start).count() - before
+
+
+def _claim(delivery_id: int, now: dt.datetime) -> bool:
+    """Claim one delivery (conditional UPDATE): not sent, under the attempt limit, and unclaimed or its claim's
+    lease expired (a run killed mid-way)."""
+    from django.db.models import F, Q
+
+    return bool(DigestDelivery.objects.filter(
+        Q(claimed_at__isnull=True) | Q(claimed_at__lt=now - DIGEST_LEASE), pk=delivery_id,
+        status__in=[DigestStatus.PENDING, DigestStatus.FAILED], attempts__lt=DIGEST_MAX_ATTEMPTS,
+    ).update(claimed_at=now, attempts=F("attempts") + 1))
+
+
+def send_weekly_digests(*, actor, today: dt.date | None = None) -> dict:
+    """Plan and send last week's digests (``digest.last_week``). Idempotent: a delivery is claimed before its
+    e-mail leaves and marked sent after, so running twice (or in two workers) sends each digest once; a failed
+    send is recorded and retried by later runs, at most ``DIGEST_MAX_ATTEMPTS`` times; a person who may no longer
+    read the unit's analytics gets nothing. One audit row per run that sent or failed something."""
+    from dandelion.analytics import digest
+    from dandelion.analytics.filters import PERM_VIEW
+    from dandelion.core.permissions import clear_grant_cache, has_perm
+
+    require_perm(actor, PERM_SEND_DIGESTS)
+    week = digest.last_week(today or timezone.now().date())
+    planned = plan_weekly_digests(actor=actor, week_start=week.start)
+    counts = {"planned": planned, "sent": 0, "failed": 0, "skipped": 0}
+    todo = DigestDelivery.objects.filter(week_start=week.start, status__in=[DigestStatus.PENDING,
+                                                                          DigestStatus.FAILED],
+                                         attempts__lt=DIGEST_MAX_ATTEMPTS).select_related("user", "unit")
+    for delivery in todo:
+        now = timezone.now()
+        if not _claim(delivery.pk, now):
+            continue  # another worker has it, or its lease has not expired
+        user, unit = delivery.user, delivery.unit
+        clear_grant_cache(user)
+        if not user.is_active or not user.email or not has_perm(user, PERM_VIEW, unit):
+            DigestDelivery.objects.filter(pk=delivery.pk).update(
+                status=DigestStatus.FAILED, attempts=DIGEST_MAX_ATTEMPTS, claimed_at=None,
+                error="The person may no longer read this unit's analytics.")
+            counts["skipped"] += 1
+            continue
+        try:
+            digest.send(digest.build(user, unit, week), user.email)
+        except Exception as exc:  # SMTP refusal, DNS, timeout (logged): one digest fails alone, retried
+            logger.exception("weekly digest %s to %s failed", delivery.pk, user.email)
+            DigestDelivery.objects.filter(pk=delivery.pk).update(status=DigestStatus.FAILED, claimed_at=None,
+                                                                 error=str(exc)[:300])
+            counts["failed"] += 1
+            continue
+        DigestDelivery.objects.filter(pk=delivery.pk).update(status=DigestStatus.SENT, sent_at=timezone.now(),
+                                                             error="")
+        counts["sent"] += 1
+    if counts["sent"] or counts["failed"]:
+        audit.record(actor=actor, action="analytics.digest_send", obj=None,
+                     summary=f"Weekly digests of {week.start}: {counts['sent']} sent, {counts['failed']} failed",
+                     changes={"week_start": str(week.start), **counts})
+    return counts

@@ -3,18 +3,17 @@ stories. Reads go through ``restrict()`` (``filters.resolve``); writes through `
 
 from __future__ import annotations
 
-import csv
 import json
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from dandelion.analytics import filters, reports, services
+from dandelion.analytics import exports, filters, published, reports, services
 from dandelion.analytics.api.views import _account_labels, _unit_labels, leaderboard_accounts
 from dandelion.analytics.choices import StoryStatus, StoryTheme
 from dandelion.analytics.exceptions import BadPeriod
@@ -24,11 +23,7 @@ from dandelion.core.exceptions import NotFoundError, PermissionDeniedError
 from dandelion.core.permissions import has_perm
 from dandelion.core.view_helpers import call_service, confirm_then_act, get_visible, paginate
 
-SERIES_COLUMNS = ("day", "inbound", "needs_reply", "answered", "response_rate", "frt_p50_s", "frt_p90_s",
-                  "resolution_p50_s", "sla_met", "sla_breached", "sla_met_rate", "sentiment_positive",
-                  "sentiment_neutral", "sentiment_negative", "hidden_spam", "hidden_abuse")
-BREAKDOWN_COLUMNS = ("label", "inbound", "needs_reply", "answered", "response_rate", "frt_p50_s", "frt_p90_s",
-                     "resolution_p50_s", "sla_met_rate", "negative_share", "hidden")
+SERIES_COLUMNS, BREAKDOWN_COLUMNS = exports.SERIES_COLUMNS, exports.BREAKDOWN_COLUMNS
 
 
 def _resolve(request):
@@ -67,19 +62,35 @@ def _options(request) -> dict:
         "teams": Team.objects.restrict(request.user, "view").select_related("unit").order_by("name")[:500],
         "accounts": accounts,
         "networks": sorted({a.network for a in accounts}),
-        "languages": sorted(set(filters.DailyRollup.objects.restrict(request.user, "view")
-                                .exclude(language="").values_list("language", flat=True).distinct()[:100])),
+        # the languages the accounts in scope declare (and the one chosen): a DISTINCT over every rollup row the
+        # viewer may see was the page's slowest query at size (docs/benchmarks.md §9)
+        "languages": sorted({str(code)[:8] for a in accounts for code in (a.languages or [])}
+                            | ({request.GET["language"][:8]} if request.GET.get("language") else set())),
     }
 
 
-def _csv(name: str, columns, rows) -> HttpResponse:
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{name}.csv"'
-    writer = csv.writer(response)
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow(["" if row.get(c) is None else row.get(c) for c in columns])
-    return response
+HEADLINE_COLUMNS, LEADERBOARD_COLUMNS = exports.HEADLINE_COLUMNS, exports.LEADERBOARD_COLUMNS
+
+
+def _csv(name: str, columns, rows):
+    return exports.csv_response(name, columns, rows)
+
+
+PUBLISHED_COLUMNS = exports.PUBLISHED_COLUMNS
+
+
+def _published_charts(pub: dict) -> dict:
+    """The publishing charts: posts and clicks per day, posts per account (the top 20)."""
+    days = [r["day"] for r in pub["series"]]
+    top = pub["by_account"][:20]
+    return {
+        "published": {"type": "bar", "labels": days, "datasets": [
+            {"label": _("Posts published"), "data": [r["posts"] for r in pub["series"]]},
+            {"label": _("Clicks"), "data": [r["clicks"] for r in pub["series"]]}]},
+        "published_accounts": {"type": "bar", "labels": [a["label"] for a in top], "datasets": [
+            {"label": _("Posts published"), "data": [a["posts"] for a in top]},
+            {"label": _("Clicks"), "data": [a["clicks"] for a in top]}]},
+    }
 
 
 def _charts(data: dict, by_unit: list[dict]) -> dict:
@@ -112,20 +123,30 @@ def dashboard(request):
     context = {"scope": scope, "error": error, "sel": _selected(request, scope), **_options(request)}
     if scope is None:
         return render(request, "analytics/dashboard.html", context, status=400)
-    data = reports.dashboard(scope.queryset, scope.period)
+    data = reports.dashboard_for(scope)
     rows = data.pop("rows")
-    by_unit = reports.breakdown(rows, "unit_id", _unit_labels(rows))
-    by_account = reports.breakdown(rows, "account_id", _account_labels(rows))
+    by_unit, by_account = reports.unit_and_account_breakdowns(rows, _unit_labels(rows), _account_labels(rows))
+    pub = published.performance(request.user, scope) if published.applies(scope) else None
     export = request.GET.get("format")
     if export == "csv":
         table = request.GET.get("table", "series")
+        if table in ("published-accounts", "published-units"):
+            rows = [] if pub is None else pub["by_account" if table == "published-accounts" else "by_unit"]
+            return _csv(f"analytics-{table}", PUBLISHED_COLUMNS, rows)
         if table == "units":
             return _csv("analytics-units", BREAKDOWN_COLUMNS, by_unit)
         if table == "accounts":
             return _csv("analytics-accounts", BREAKDOWN_COLUMNS, by_account)
         return _csv("analytics-daily", SERIES_COLUMNS, data["series"])
+    if export == "xlsx":
+        return exports.xlsx_response("analytics", [
+            (_("Summary"), HEADLINE_COLUMNS, data["headline"]), (_("Daily"), SERIES_COLUMNS, data["series"]),
+            (_("Per unit"), BREAKDOWN_COLUMNS, by_unit), (_("Per account"), BREAKDOWN_COLUMNS, by_account),
+            *([] if pub is None else [(_("Published per account"), PUBLISHED_COLUMNS, pub["by_account"]),
+                                      (_("Published per unit"), PUBLISHED_COLUMNS, pub["by_unit"])])])
     context.update(data=data, by_unit=by_unit, by_account=by_account[:50],
-                   charts=_charts(data, by_unit), query=json.dumps(scope.params))
+                   charts=_charts(data, by_unit), query=json.dumps(scope.params), published=pub,
+                   published_charts=_published_charts(pub) if pub is not None else None)
     return render(request, "analytics/dashboard.html", context)
 
 
@@ -142,9 +163,9 @@ def leaderboard(request):
     for e in entries:
         e["story_id"] = featured.get(e["account_id"])
     if request.GET.get("format") == "csv":
-        return _csv("top-properties", ("peer_group", "rank", "account", "unit", "followers", "inbound",
-                                       "response_rate", "frt_p50_s", "frt_mean_s", "trend", "very_responsive"),
-                    entries)
+        return _csv("top-properties", LEADERBOARD_COLUMNS, entries)
+    if request.GET.get("format") == "xlsx":
+        return exports.xlsx_response("top-properties", [(_("Top properties"), LEADERBOARD_COLUMNS, entries)])
     context.update(entries=entries, badge_days=reports.BADGE_DAYS)
     return render(request, "analytics/leaderboard.html", context)
 

@@ -201,3 +201,9 @@ class ReadWriteChoiceFieldExtension(OpenApiSerializerFieldExtension):
         choices = field.read_choices if direction == "response" else list(field.choices.items())
         stand_in = serializers.ChoiceField(choices=choices, allow_null=field.allow_null, allow_blank=field.allow_blank)
         return auto_schema._map_serializer_field(stand_in, direction, bypass_extensions=True)
+
+
+def only_dandelion_endpoints(endpoints):
+    """drf-spectacular preprocessing hook: the schema describes Dandelion's API (``/api/``), not the DRF views of
+    third-party apps mounted elsewhere (Wagtail's admin API under ``/cms/``)."""
+    return [endpoint for endpoint in endpoints if endpoint[0].startswith("/api/")]

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dandelion.assets.models import SocialAccount
+from dandelion.assets.models import OAuthApp, SocialAccount
 from dandelion.core.admin import AuditedAdmin
 
 
@@ -10,3 +10,10 @@ class SocialAccountAdmin(AuditedAdmin):
     list_filter = ("network", "status")
     search_fields = ("handle", "external_id", "display_name")
     exclude = ("credentials_encrypted", "webhook_secret_encrypted")
+
+
+@admin.register(OAuthApp)
+class OAuthAppAdmin(AuditedAdmin):
+    list_display = ("network", "instance", "redirect_uri", "created_at")
+    list_filter = ("network",)
+    exclude = ("credentials_encrypted",)

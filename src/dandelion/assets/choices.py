@@ -1,21 +1,22 @@
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class AccountStatus(models.TextChoices):
-    ACTIVE = "active", "Active"
-    DORMANT = "dormant", "Dormant"
-    ARCHIVED = "archived", "Archived"
-    UNCLAIMED = "unclaimed", "Unclaimed"
+    ACTIVE = "active", _("Active")
+    DORMANT = "dormant", _("Dormant")
+    ARCHIVED = "archived", _("Archived")
+    UNCLAIMED = "unclaimed", _("Unclaimed")
 
 
 class HealthFlag(models.TextChoices):
-    NO_OWNER = "no_owner", "No owner"
-    OWNER_DEACTIVATED = "owner_deactivated", "Owner deactivated"
-    OWNER_LEFT = "owner_left", "Owner left: transfer it"
-    CREDENTIALS_EXPIRING = "credentials_expiring", "Credentials expiring"
-    CREDENTIALS_EXPIRED = "credentials_expired", "Credentials expired"
-    DORMANT = "dormant", "Dormant"
-    CONNECTOR_ERROR = "connector_error", "Connector error"
+    NO_OWNER = "no_owner", _("No owner")
+    OWNER_DEACTIVATED = "owner_deactivated", _("Owner deactivated")
+    OWNER_LEFT = "owner_left", _("Owner left: transfer it")
+    CREDENTIALS_EXPIRING = "credentials_expiring", _("Credentials expiring")
+    CREDENTIALS_EXPIRED = "credentials_expired", _("Credentials expired")
+    DORMANT = "dormant", _("Dormant")
+    CONNECTOR_ERROR = "connector_error", _("Connector error")
 
 
 #: How loud each health flag is shown (``chip bad`` / ``chip warn``).

@@ -7,6 +7,8 @@ import json
 from django import forms
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from dandelion.assets.choices import SETTABLE_STATUSES, AccountStatus
 from dandelion.assets.exceptions import InvalidAccountData
@@ -51,28 +53,28 @@ class LanguagesField(forms.CharField):
 def _reply_note(connector) -> str:
     """What the connector's label must say about replies: agents cannot answer on an account that cannot send."""
     if not connector.supports("reply"):
-        return " — cannot send replies"
+        return " — " + str(_("cannot send replies"))
     if not connector.supports("reply", {}):
-        return " — sends replies only once configured"
+        return " — " + str(_("sends replies only once configured"))
     return ""
 
 
 class AccountForm(forms.Form):
-    network = forms.ChoiceField()
-    handle = forms.CharField(max_length=150)
-    external_id = forms.CharField(max_length=150, label="External id", help_text="The network's id for the account.")
-    display_name = forms.CharField(max_length=200, required=False)
-    url = forms.URLField(max_length=500, required=False, assume_scheme="https", label="URL")
-    owner_unit = forms.ModelChoiceField(queryset=None, label="Owner unit")
-    owner = forms.ModelChoiceField(queryset=None, required=False, help_text="The person accountable for it.")
-    status = forms.ChoiceField(choices=[(s.value, s.label) for s in SETTABLE_STATUSES], initial=AccountStatus.ACTIVE)
-    connector = forms.ChoiceField(required=False, help_text="Leave empty for the network's default connector.")
-    languages = LanguagesField(required=False, help_text="ISO 639-1 codes, e.g. “fr en”.")
-    country = forms.CharField(max_length=2, required=False, help_text="ISO 3166-1 alpha-2, e.g. FR.")
-    followers = forms.IntegerField(min_value=0, required=False, initial=0)
+    network = forms.ChoiceField(label=_("Network"))
+    handle = forms.CharField(max_length=150, label=_("Handle"))
+    external_id = forms.CharField(max_length=150, label=_("External id"), help_text=_("The network's id for the account."))
+    display_name = forms.CharField(max_length=200, label=_("Display name"), required=False)
+    url = forms.URLField(max_length=500, required=False, assume_scheme="https", label=_("URL"))
+    owner_unit = forms.ModelChoiceField(queryset=None, label=_("Owner unit"))
+    owner = forms.ModelChoiceField(queryset=None, required=False, help_text=_("The person accountable for it."))
+    status = forms.ChoiceField(label=_("Status"), choices=[(s.value, s.label) for s in SETTABLE_STATUSES], initial=AccountStatus.ACTIVE)
+    connector = forms.ChoiceField(label=_("Connector"), required=False, help_text=_("Leave empty for the network's default connector."))
+    languages = LanguagesField(label=_("Languages"), required=False, help_text=_("ISO 639-1 codes, e.g. “fr en”."))
+    country = forms.CharField(max_length=2, label=_("Country"), required=False, help_text=_("ISO 3166-1 alpha-2, e.g. FR."))
+    followers = forms.IntegerField(label=_("Followers"), min_value=0, required=False, initial=0)
     connector_config = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False,
-                                       label="Connector configuration (JSON)")
-    notes = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), required=False)
+                                       label=_("Connector configuration (JSON)"))
+    notes = forms.CharField(label=_("Notes"), widget=forms.Textarea(attrs={"rows": 3}), required=False)
 
     def __init__(self, *args, user, instance=None, **kwargs):
         from dandelion.assets.networks import network_choices
@@ -91,7 +93,7 @@ class AccountForm(forms.Form):
             }
         super().__init__(*args, **kwargs)
         self.fields["network"].choices = network_choices()
-        self.fields["connector"].choices = [("", "Network default")] + [
+        self.fields["connector"].choices = [("", _("Network default"))] + [
             (c.key, c.label + _reply_note(c)) for c in registry.all_connectors()
         ]
         self.fields["owner_unit"].queryset = units_where(user, "assets.add_socialaccount")
@@ -118,9 +120,9 @@ class AccountForm(forms.Form):
         try:
             value = json.loads(raw)
         except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}).") from exc
+            raise forms.ValidationError(_("Not valid JSON: %(error)s (line %(line)d).") % {"error": exc.msg, "line": exc.lineno}) from exc
         if not isinstance(value, dict):
-            raise forms.ValidationError("The connector configuration must be a JSON object.")
+            raise forms.ValidationError(_("The connector configuration must be a JSON object."))
         return value
 
     def clean_followers(self):
@@ -128,11 +130,11 @@ class AccountForm(forms.Form):
 
 
 class TransferForm(forms.Form):
-    to_unit = forms.ModelChoiceField(queryset=None, label="New owner unit")
-    new_owner = forms.ModelChoiceField(queryset=None, required=False, label="New owner",
-                                       help_text="Leave empty to keep the current owner.")
-    clear_owner = forms.BooleanField(required=False, label="Remove the current owner")
-    reason = forms.CharField(max_length=250, widget=forms.Textarea(attrs={"rows": 2}))
+    to_unit = forms.ModelChoiceField(queryset=None, label=_("New owner unit"))
+    new_owner = forms.ModelChoiceField(queryset=None, required=False, label=_("New owner"),
+                                       help_text=_("Leave empty to keep the current owner."))
+    clear_owner = forms.BooleanField(required=False, label=_("Remove the current owner"))
+    reason = forms.CharField(max_length=250, label=_("Reason"), widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, user, account, **kwargs):
         super().__init__(*args, **kwargs)
@@ -141,7 +143,7 @@ class TransferForm(forms.Form):
 
 
 class ArchiveForm(forms.Form):
-    reason = forms.CharField(max_length=250, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+    reason = forms.CharField(max_length=250, label=_("Reason"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
 class CredentialsForm(forms.Form):
@@ -150,14 +152,15 @@ class CredentialsForm(forms.Form):
     credentials = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 4, "autocomplete": "off", "spellcheck": "false"}),
         required=False,
-        help_text="One “name = value” per line, or a JSON object. Replaces every stored credential.",
+        label=_("Credentials"),
+        help_text=_("One “name = value” per line, or a JSON object. Replaces every stored credential."),
     )
-    expires_at = forms.DateTimeField(required=False, label="Expires at",
+    expires_at = forms.DateTimeField(required=False, label=_("Expires at"),
                                      widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     confirm_clear = forms.BooleanField(
-        required=False, label="Delete every stored credential",
-        help_text="Only with an empty box: the account then cannot reach its network until new credentials are "
-                  "saved.")
+        required=False, label=_("Delete every stored credential"),
+        help_text=_("Only with an empty box: the account then cannot reach its network until new credentials are "
+                    "saved."))
 
     def __init__(self, *args, stored: int = 0, **kwargs):
         super().__init__(*args, **kwargs)
@@ -167,9 +170,11 @@ class CredentialsForm(forms.Form):
         data = super().clean()
         if "credentials" in data and not data["credentials"] and self.stored and not data.get("confirm_clear"):
             raise forms.ValidationError(
-                f"The box is empty: saving it would delete the {self.stored} stored "
-                f"credential{'s' if self.stored != 1 else ''}. Type the credentials, or tick “Delete every stored "
-                f"credential” to confirm.", code="confirm_clear")
+                ngettext("The box is empty: saving it would delete the %(count)d stored credential. Type the "
+                         "credentials, or tick “Delete every stored credential” to confirm.",
+                         "The box is empty: saving it would delete the %(count)d stored credentials. Type the "
+                         "credentials, or tick “Delete every stored credential” to confirm.", self.stored)
+                % {"count": self.stored}, code="confirm_clear")
         return data
 
     def clean_credentials(self):
@@ -180,9 +185,9 @@ class CredentialsForm(forms.Form):
             try:
                 value = json.loads(raw)
             except json.JSONDecodeError as exc:
-                raise forms.ValidationError(f"Not valid JSON: {exc.msg}.") from exc  # never echo the value
+                raise forms.ValidationError(_("Not valid JSON: %(error)s.") % {"error": exc.msg}) from exc  # never echo the value
             if not isinstance(value, dict):
-                raise forms.ValidationError("Expected a JSON object.")
+                raise forms.ValidationError(_("Expected a JSON object."))
             return value
         data = {}
         for number, line in enumerate(raw.splitlines(), start=1):
@@ -190,23 +195,38 @@ class CredentialsForm(forms.Form):
                 continue
             name, sep, value = line.partition("=")
             if not sep or not name.strip():
-                raise forms.ValidationError(f"Line {number}: expected “name = value”.")
+                raise forms.ValidationError(_("Line %(number)d: expected “name = value”.") % {"number": number})
             data[name.strip()] = value.strip()
         return data
 
 
 class ImportForm(forms.Form):
-    file = forms.FileField(label="CSV file", help_text="UTF-8 CSV with a header row.")
+    file = forms.FileField(label=_("CSV file"), help_text=_("UTF-8 CSV with a header row."))
 
     def clean_file(self):
         file = self.cleaned_data["file"]
         limit = settings.DANDELION_MAX_IMPORT_BYTES
         if file.size > limit:
             raise forms.ValidationError(
-                f"The file is too large ({file.size:,} bytes); the limit is {limit:,} bytes. Split it into parts."
+                _("The file is too large (%(size)s bytes); the limit is %(limit)s bytes. Split it into parts.")
+                % {"size": f"{file.size:,}", "limit": f"{limit:,}"}
             )
         return file
 
 
 def can_add_anywhere(user) -> bool:
     return has_perm(user, "assets.add_socialaccount")
+
+
+class ConnectForm(forms.Form):
+    """Connect an account through its network's OAuth consent: which network, which instance, which unit."""
+
+    network = forms.ChoiceField(label=_("Network"))
+    instance = forms.CharField(max_length=300, label=_("Instance"),
+                               help_text=_("The address of the account's server, e.g. mastodon.social."))
+    owner_unit = forms.ModelChoiceField(queryset=None, label=_("Owner unit"))
+
+    def __init__(self, *args, user, networks, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["network"].choices = networks
+        self.fields["owner_unit"].queryset = units_where(user, "assets.add_socialaccount")

@@ -204,3 +204,31 @@ class SocialAccount(TimeStampedModel):
         from dandelion.assets.networks import network_label
 
         return network_label(self.network)
+
+
+class OAuthApp(TimeStampedModel):
+    """Dandelion registered as an OAuth client on one network or instance (a federated network's instances are each
+    their own OAuth server): the client credentials, encrypted like the accounts' secrets, reused by every account
+    connected through that instance with the same redirect URI."""
+
+    org_scope = OrgScope.internal("OAuth client credentials, read by the account-connection flow only")
+
+    network = models.CharField(max_length=40)
+    instance = models.CharField(max_length=300, help_text="The OAuth server's base URL (the instance).")
+    redirect_uri = models.CharField(max_length=500)
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+
+    class Meta:
+        ordering = ("network", "instance")
+        constraints = [models.UniqueConstraint(fields=["network", "instance", "redirect_uri"],
+                                               name="uniq_oauthapp_network_instance_redirect")]
+
+    def __str__(self) -> str:
+        return f"{self.network} app on {self.instance}"
+
+    @property
+    def credentials(self) -> dict[str, Any]:
+        return crypto.decrypt_json(self.credentials_encrypted)
+
+    def set_credentials(self, data: dict[str, Any]) -> None:
+        self.credentials_encrypted = crypto.encrypt_json(data)

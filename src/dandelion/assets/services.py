@@ -26,7 +26,7 @@ from dandelion.assets.exceptions import (
     DuplicateAccount,
     InvalidAccountData,
 )
-from dandelion.assets.models import SocialAccount
+from dandelion.assets.models import OAuthApp, SocialAccount
 from dandelion.assets.networks import resolve_connector
 from dandelion.core import audit
 from dandelion.core.actors import SYSTEM
@@ -430,6 +430,13 @@ def rotate_encryption_keys(*, actor=None, batch_size: int = 500) -> KeyRotationR
                 result.accounts += 1
             SocialAccount.objects.bulk_update(batch, ["credentials_encrypted", "webhook_secret_encrypted"])
             last_pk = batch[-1].pk
+    with transaction.atomic():  # Dandelion's OAuth apps' client credentials (a handful of rows)
+        for app in OAuthApp.objects.exclude(credentials_encrypted="").select_for_update():
+            try:
+                app.credentials_encrypted = cipher.rotate(app.credentials_encrypted.encode()).decode()
+            except crypto.InvalidToken:
+                continue
+            app.save(update_fields=["credentials_encrypted"])
     with transaction.atomic():
         audit.record(
             actor=actor, action="assets.account.rotate_keys",
@@ -682,3 +689,142 @@ def record_account_error(account: SocialAccount, *, error: str, at: dt.datetime 
     at = at or timezone.now()
     SocialAccount.objects.filter(pk=account.pk).update(last_error=str(error)[:500], last_error_at=at)
     account.last_error, account.last_error_at = str(error)[:500], at
+
+
+# --- connecting an account through the network's OAuth flow ---------------------------------------------------------
+
+
+class OAuthConnectionError(InvalidAccountData):
+    """The network refused or failed a step of the OAuth connection (the message says which)."""
+
+
+def _oauth_connector(network: str):
+    """The network's default connector when it connects accounts through OAuth; ``OAuthConnectionError`` else."""
+    from dandelion.connectors import registry
+    from dandelion.connectors.base import OAuthConnector
+
+    validate = resolve_connector(network, None)
+    connector = registry.get(validate)
+    if not isinstance(connector, OAuthConnector):
+        raise OAuthConnectionError(f"Accounts on {network!r} are not connected through OAuth.", field="network")
+    return connector
+
+
+def oauth_networks() -> list[tuple[str, str]]:
+    """``(key, label)`` of the networks whose default connector connects accounts through OAuth."""
+    from dandelion.connectors import registry
+    from dandelion.connectors.base import OAuthConnector
+    from dandelion.connectors.errors import UnknownConnector
+
+    found = []
+    for spec in registry.networks():
+        try:
+            if isinstance(registry.get(spec.default_connector), OAuthConnector):
+                found.append((spec.key, spec.label))
+        except UnknownConnector:
+            continue
+    return found
+
+
+def _oauth_client(app: OAuthApp):
+    from dandelion.connectors.base import OAuthClient
+
+    return OAuthClient(instance=app.instance, redirect_uri=app.redirect_uri, credentials=app.credentials)
+
+
+def _connector_error(exc) -> OAuthConnectionError:
+    return OAuthConnectionError(f"The network answered: {str(exc)[:300]}", field="instance")
+
+
+def start_oauth_connection(*, actor, owner_unit, network: str, instance: str, redirect_uri: str) -> OAuthApp:
+    """First step of connecting an account on ``network`` for ``owner_unit``: Dandelion's OAuth app on
+    ``instance`` (registered there on first use, its client credentials stored encrypted). The caller then sends
+    the user to :func:`oauth_authorize_url` with a signed ``state``. Audited when an app is registered."""
+    from dandelion.connectors.errors import ConnectorError
+
+    require_perm(actor, PERM_ADD, owner_unit)
+    connector = _oauth_connector(network)
+    instance = (instance or "").strip()
+    if not instance:
+        raise InvalidAccountData("An instance URL is required.", field="instance")
+    app = _find_oauth_app(network, instance, redirect_uri)
+    if app is not None:
+        return app
+    try:  # a network call: outside any transaction
+        client = connector.oauth_register(instance=instance, redirect_uri=redirect_uri)
+    except ConnectorError as exc:
+        raise _connector_error(exc) from exc
+    with transaction.atomic():
+        app, created = OAuthApp.objects.get_or_create(network=network, instance=client.instance,
+                                                      redirect_uri=client.redirect_uri)
+        if created or not app.credentials_encrypted:
+            app.set_credentials(dict(client.credentials))
+            app.save(update_fields=["credentials_encrypted", "updated_at"])
+            audit.record(actor=actor, action="assets.oauth_app.register", obj=app,
+                         summary=f"Registered Dandelion as an OAuth app on {client.instance} ({network})",
+                         changes={"instance": [None, client.instance], "redirect_uri": [None, client.redirect_uri],
+                                  "credentials_keys": [None, sorted(client.credentials)]})
+    return app
+
+
+def _find_oauth_app(network: str, instance: str, redirect_uri: str) -> OAuthApp | None:
+    wanted = instance.rstrip("/").lower()
+    if "://" not in wanted:
+        wanted = f"https://{wanted}"
+    return (OAuthApp.objects.filter(network=network, instance__iexact=wanted, redirect_uri=redirect_uri)
+            .exclude(credentials_encrypted="").first())
+
+
+def oauth_authorize_url(app: OAuthApp, *, state: str) -> str:
+    """Where to send the user to consent (the network's screen), carrying ``state``."""
+    from dandelion.connectors.errors import ConnectorError
+
+    try:
+        return _oauth_connector(app.network).oauth_authorize_url(_oauth_client(app), state=state)
+    except ConnectorError as exc:
+        raise _connector_error(exc) from exc
+
+
+def complete_oauth_connection(*, actor, owner_unit, app: OAuthApp, code: str) -> tuple[SocialAccount, bool]:
+    """Last step: trade the network's ``code`` for the account's credentials and store them, encrypted, on the
+    account: a new one registered under ``owner_unit``, or the registry's existing account with that network id
+    (linked: its credentials replaced, its connector error cleared). ``(account, created)``; one audit row."""
+    from dandelion.connectors.errors import ConnectorError
+
+    require_perm(actor, PERM_ADD, owner_unit)
+    connector = _oauth_connector(app.network)
+    try:  # a network call: outside the transaction
+        grant = connector.oauth_exchange(_oauth_client(app), code=code)
+    except ConnectorError as exc:
+        raise _connector_error(exc) from exc
+    with transaction.atomic():
+        account = (SocialAccount.objects.select_for_update()
+                   .filter(network=app.network, external_id=grant.external_id).first())
+        created = account is None
+        if created:
+            account = SocialAccount(network=app.network, connector=resolve_connector(app.network, None),
+                                    handle=grant.handle, external_id=grant.external_id,
+                                    display_name=grant.display_name, url=grant.url, owner_unit=owner_unit,
+                                    owner=actor if getattr(actor, "pk", None) else None,
+                                    connector_config=dict(grant.config))
+            account.set_webhook_secret()
+            before: dict[str, Any] = {}
+        else:
+            require_perm(actor, PERM_CHANGE, account.owner_unit)
+            if account.is_archived:
+                raise AccountArchived()
+            before = _snapshot(account)
+            account.handle = grant.handle or account.handle
+            account.connector_config = {**(account.connector_config or {}), **dict(grant.config)}
+            account.last_error, account.last_error_at = "", None
+        account.set_credentials(dict(grant.credentials))
+        account.credentials_expires_at = grant.expires_at
+        account.next_poll_at, account.poll_failures = None, 0
+        _save(account)
+        changes = audit.diff(before, _snapshot(account))
+        changes["credentials_keys"] = [None, sorted(grant.credentials)]
+        audit.record(actor=actor, action="assets.account.oauth_connect", obj=account,
+                     summary=(f"{'Connected' if created else 'Reconnected'} {account} through {app.instance}'s "
+                              "OAuth consent"), changes=changes)
+        emit(account_changed(account, actor=actor, change="credentials", fields=changes))
+    return account, created

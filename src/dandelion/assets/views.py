@@ -10,7 +10,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import StreamingHttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,6 +23,7 @@ from dandelion.assets.filters import SocialAccountFilter
 from dandelion.assets.forms import (
     AccountForm,
     ArchiveForm,
+    ConnectForm,
     CredentialsForm,
     ImportForm,
     TransferForm,
@@ -42,7 +46,7 @@ def _get_account(request, pk: int) -> SocialAccount:
 
 
 def _require(request, perm: str, account: SocialAccount) -> None:
-    require(request.user, perm, account.owner_unit, message=f"You may not do this on {account}.")
+    require(request.user, perm, account.owner_unit, message=_("You may not do this on %(account)s.") % {"account": account})
 
 
 def filtered_accounts(request):
@@ -59,7 +63,7 @@ def filtered_accounts(request):
 @require_GET
 def account_list(request):
     if is_team_scoped_only(request.user):  # a typed address outside the role's world: a clear 403
-        raise PermissionDenied("The account registry is not part of your role: your work is in your team's queue.")
+        raise PermissionDenied(_("The account registry is not part of your role: your work is in your team's queue."))
     filterset, qs = filtered_accounts(request)
     page = paginate(request, qs)
     now = timezone.now()
@@ -103,16 +107,17 @@ def _warn_if_cannot_reply(request, account) -> None:
     except LookupError:
         return
     if not connector.supports("reply", account.connector_config or {}):
-        messages.warning(request, f"{account} uses the “{connector.label}” connector, which cannot send replies with "
-                                  f"this configuration: conversations on it can be read but not answered from "
-                                  f"Dandelion. Choose another connector, or complete its configuration.")
+        messages.warning(request, _("%(account)s uses the “%(connector)s” connector, which cannot send replies with "
+                                    "this configuration: conversations on it can be read but not answered from "
+                                    "Dandelion. Choose another connector, or complete its configuration.")
+                         % {"account": account, "connector": connector.label})
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def account_create(request):
     if not can_add_anywhere(request.user):
-        raise PermissionDenied("You may not register accounts.")
+        raise PermissionDenied(_("You may not register accounts."))
     form = AccountForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
@@ -123,7 +128,7 @@ def account_create(request):
         except DandelionError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, f"Registered {account}.")
+            messages.success(request, _("Registered %(account)s.") % {"account": account})
             _warn_if_cannot_reply(request, account)
             return redirect(account)
     return render(request, "assets/account_form.html", {"form": form, "account": None},
@@ -136,7 +141,7 @@ def account_edit(request, pk: int):
     account = _get_account(request, pk)
     _require(request, services.PERM_CHANGE, account)
     if account.is_archived:
-        messages.error(request, "Restore the account before editing it.")
+        messages.error(request, _("Restore the account before editing it."))
         return redirect(account)
     form = AccountForm(request.POST or None, user=request.user, instance=account)
     if request.method == "POST" and form.is_valid():
@@ -147,7 +152,7 @@ def account_edit(request, pk: int):
         except DandelionError as exc:
             form_error(form, exc)
         else:
-            messages.success(request, f"Saved {account}.")
+            messages.success(request, _("Saved %(account)s.") % {"account": account})
             _warn_if_cannot_reply(request, account)
             return redirect(account)
     return render(request, "assets/account_form.html", {"form": form, "account": account},
@@ -172,10 +177,11 @@ def account_transfer(request, pk: int):
             form_error(form, exc)
         else:
             if account.owner_unit_id == from_unit:
-                messages.success(request, f"Owner of {account} changed to "
-                                          f"{account.owner.username if account.owner else 'nobody'}.")
+                messages.success(request, _("Owner of %(account)s changed to %(owner)s.") % {
+                    "account": account, "owner": account.owner.username if account.owner else _("nobody")})
             else:
-                messages.success(request, f"Transferred {account} to {account.owner_unit.name}.")
+                messages.success(request, _("Transferred %(account)s to %(unit)s.") % {
+                    "account": account, "unit": account.owner_unit.name})
             if SocialAccount.objects.restrict(request.user, "view").filter(pk=account.pk).exists():
                 return redirect(account)
             return redirect("assets:account-list")
@@ -194,10 +200,10 @@ def account_archive(request, pk: int):
         try:
             if request.POST.get("action") == "restore":
                 services.restore_account(account, actor=request.user)
-                messages.success(request, f"Restored {account}.")
+                messages.success(request, _("Restored %(account)s.") % {"account": account})
             else:
                 services.archive_account(account, actor=request.user, reason=form.cleaned_data["reason"])
-                messages.success(request, f"Archived {account}.")
+                messages.success(request, _("Archived %(account)s.") % {"account": account})
         except PermissionDeniedError as exc:
             raise PermissionDenied(exc.message) from exc
         except DandelionError as exc:
@@ -222,8 +228,9 @@ def account_credentials(request, pk: int):
         except DandelionError as exc:
             form.add_error(None, exc.message)
         else:
-            messages.success(request, f"Stored credentials of {account} deleted." if not form.cleaned_data["credentials"]
-                             else f"Credentials of {account} saved.")
+            messages.success(request, (_("Stored credentials of %(account)s deleted.")
+                                       if not form.cleaned_data["credentials"]
+                                       else _("Credentials of %(account)s saved.")) % {"account": account})
             return redirect(account)
     # re-render without the submitted value: a secret is never echoed back
     clean_form = CredentialsForm(initial={"expires_at": request.POST.get("expires_at")})
@@ -257,7 +264,7 @@ def account_rotate_secret(request, pk: int):
 @require_http_methods(["GET", "POST"])
 def account_import(request):
     if not can_add_anywhere(request.user):
-        raise PermissionDenied("You may not register accounts.")
+        raise PermissionDenied(_("You may not register accounts."))
     form = ImportForm(request.POST or None, request.FILES or None)
     result = None
     status = 200
@@ -265,7 +272,9 @@ def account_import(request):
         if form.is_valid():
             result = services.import_accounts_csv(form.cleaned_data["file"], actor=request.user)
             if result.ok:
-                messages.success(request, f"Imported {result.created} accounts from {result.filename}.")
+                messages.success(request, ngettext("Imported %(count)d account from %(filename)s.",
+                                                  "Imported %(count)d accounts from %(filename)s.", result.created)
+                                 % {"count": result.created, "filename": result.filename})
             status = 200 if result.ok else 400
         else:
             status = 400
@@ -297,3 +306,95 @@ def export_response(qs) -> StreamingHttpResponse:
                                      content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="accounts-{stamp}.csv"'
     return response
+
+
+# --- connecting an account through the network's OAuth consent ------------------------------------------------------
+
+#: Session key of the connections waiting for the network's redirect (``state`` -> what was asked).
+OAUTH_PENDING_KEY = "assets_oauth_pending"
+#: At most this many connections wait at once in one session (older ones are dropped).
+OAUTH_PENDING_MAX = 5
+
+
+def _state_secret() -> str:
+    from django.conf import settings
+
+    return f"assets.oauth:{settings.SECRET_KEY}"
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def account_connect(request):
+    """Connect an account through its network's OAuth consent (networks whose connector offers it): Dandelion's
+    app is registered on the instance if needed, then the user is sent to the instance to consent."""
+    from dandelion.connectors import oauth as shared_oauth
+
+    if not can_add_anywhere(request.user):
+        raise PermissionDenied(_("You may not register accounts."))
+    networks = services.oauth_networks()
+    form = ConnectForm(request.POST or None, user=request.user, networks=networks,
+                       initial={"network": request.GET.get("network")})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        redirect_uri = request.build_absolute_uri(reverse("assets:account-connect-callback"))
+        try:
+            app = services.start_oauth_connection(actor=request.user, owner_unit=data["owner_unit"],
+                                                  network=data["network"], instance=data["instance"],
+                                                  redirect_uri=redirect_uri)
+            state = shared_oauth.make_state(_state_secret(), app.pk)
+            url = services.oauth_authorize_url(app, state=state)
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DandelionError as exc:
+            form_error(form, exc)
+        else:
+            pending = dict(request.session.get(OAUTH_PENDING_KEY) or {})
+            pending[state] = {"app": app.pk, "unit": data["owner_unit"].pk, "user": request.user.pk}
+            request.session[OAUTH_PENDING_KEY] = dict(list(pending.items())[-OAUTH_PENDING_MAX:])
+            return redirect(url)
+    return render(request, "assets/account_connect.html", {"form": form, "networks": networks},
+                  status=400 if form.errors else 200)
+
+
+@never_cache
+@login_required
+@require_GET
+def account_connect_callback(request):
+    """Where the network sends the user back: the ``state`` must be one this session started (CSRF on the
+    redirect, RFC 6749 §10.12) and still valid; then the code is exchanged and the account stored."""
+    from dandelion.assets.models import OAuthApp
+    from dandelion.connectors import oauth as shared_oauth
+    from dandelion.connectors.errors import ConnectorError
+    from dandelion.orgs.models import OrgUnit
+
+    state = request.GET.get("state") or ""
+    pending = dict(request.session.get(OAUTH_PENDING_KEY) or {})
+    asked = pending.pop(state, None)  # a state is used once
+    request.session[OAUTH_PENDING_KEY] = pending
+    try:
+        app_id = shared_oauth.check_state(_state_secret(), state)
+    except ConnectorError:
+        asked = None
+    if asked is None or asked.get("user") != request.user.pk or asked.get("app") != app_id:
+        messages.error(request, _("This connection was not started here, or it expired: start again."))
+        return redirect("assets:account-connect")
+    if request.GET.get("error"):
+        messages.error(request, _("The network did not grant access: %(error)s") % {
+            "error": (request.GET.get("error_description") or request.GET["error"])[:200]})
+        return redirect("assets:account-connect")
+    app = OAuthApp.objects.filter(pk=app_id).first()
+    unit = OrgUnit.objects.filter(pk=asked.get("unit")).first()
+    if app is None or unit is None:
+        messages.error(request, _("This connection was not started here, or it expired: start again."))
+        return redirect("assets:account-connect")
+    try:
+        account, created = services.complete_oauth_connection(actor=request.user, owner_unit=unit, app=app,
+                                                              code=request.GET.get("code") or "")
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DandelionError as exc:
+        messages.error(request, exc.message)
+        return redirect("assets:account-connect")
+    messages.success(request, (_("Connected %(account)s.") if created else _("Reconnected %(account)s."))
+                     % {"account": account})
+    return redirect(account)

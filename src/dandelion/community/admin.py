@@ -20,6 +20,13 @@ class GatheringAdmin(admin.ModelAdmin):
     list_display = ("title", "unit", "starts_at", "capacity", "is_cancelled")
 
 
+@admin.register(models.MemberProfile)
+class MemberProfileAdmin(admin.ModelAdmin):
+    list_display = ("user", "unit", "headline", "open_to_questions", "visibility")
+    list_filter = ("open_to_questions", "visibility")
+    search_fields = ("user__username", "headline")
+
+
 for model in (models.Tag, models.Answer, models.ArticleVersion, models.ArticleFeedback, models.Speaker,
               models.AgendaItem, models.Registration, models.Material, models.LearningPath, models.PathStep,
               models.QuizQuestion, models.Certification, models.CertificationAward, models.RoleRequirement):

@@ -23,6 +23,7 @@ class CommunityConfig(plugins.DandelionAppConfig):
         plugins.ApiRoute("community-articles", "dandelion.community.api.views.ArticleViewSet", "article"),
         plugins.ApiRoute("community-questions", "dandelion.community.api.views.QuestionViewSet", "question"),
         plugins.ApiRoute("community-gatherings", "dandelion.community.api.views.GatheringViewSet", "gathering"),
+        plugins.ApiRoute("community-members", "dandelion.community.api.views.MemberViewSet", "member"),
     )
     demo_seed = "dandelion.community.demo.seed"
     demo_after = ("orgs",)

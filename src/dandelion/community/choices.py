@@ -35,3 +35,8 @@ class SearchKind(models.TextChoices):
     ARTICLE = "article", _("Article")
     QUESTION = "question", _("Question")
     ANSWER = "answer", _("Answer")
+
+
+class ProfileVisibility(models.TextChoices):
+    UNIT = "unit", _("My unit, the units below it and above it")
+    GROUP = "group", _("The whole community")

@@ -63,6 +63,34 @@ ARTICLES = (
 )
 
 
+# (username, unit slug, headline, networks, languages, skills, visibility)
+PROFILES = (
+    ("hana.hub", "group", "Runs the group's social media team and the community days",
+     ["facebook", "instagram", "linkedin"], ["en", "fr"], ["strategy", "crisis", "training"], "group"),
+    ("clara.community", "france", "Runs @brand_fr on Facebook and Instagram", ["facebook", "instagram"],
+     ["fr", "en"], ["live video", "moderation", "giveaways"], "group"),
+    ("fabien.spoke", "france", "France's social media lead", ["facebook", "instagram", "x"], ["fr"],
+     ["campaigns", "paid boost"], "unit"),
+    ("tom.triage", "group", "Hub triage: routes what the spokes cannot answer", ["x", "facebook"], ["en", "fr"],
+     ["escalation", "crisis"], "group"),
+    ("eva.europe", "europe", "Europe's spoke admin", ["linkedin", "instagram"], ["en", "de", "fr"],
+     ["translation", "partner agencies"], "unit"),
+)
+
+
+def _seed_profiles(demo) -> None:
+    from dandelion.community.models import MemberProfile
+
+    for username, slug, headline, networks, languages, skills, visibility in PROFILES:
+        user, unit = demo.users.get(username), demo.units.get(slug)
+        if user is None or unit is None or MemberProfile.objects.filter(user=user).exists():
+            continue
+        services.update_profile(actor=SYSTEM, user=user, unit=unit, headline=headline, networks=networks,
+                                languages=languages, skills=skills, visibility=visibility,
+                                chat=f"@{username}", open_to_questions=True)
+    demo.counts["community directory entries"] = MemberProfile.objects.count()
+
+
 def seed(demo) -> None:
     author = demo.hub_admin or SYSTEM
     today = demo.now.date()
@@ -129,3 +157,4 @@ def seed(demo) -> None:
                       {"text": "An angry customer comments publicly. You…",
                        "choices": ["Argue the facts", "Thank, acknowledge, move to private"], "correct": [1]}])
     demo.counts["community gatherings"] = Gathering.objects.count()
+    _seed_profiles(demo)

@@ -15,6 +15,7 @@ from dandelion.community.choices import (
     ArticleKind,
     ArticleStatus,
     Language,
+    ProfileVisibility,
     RegistrationStatus,
     SearchKind,
 )
@@ -167,6 +168,10 @@ class Question(TimeStampedModel):
     body = models.TextField(blank=True, help_text=_("Markdown."))
     language = models.CharField(max_length=2, choices=Language.choices, default=Language.EN)
     asker = models.ForeignKey(USER, null=True, on_delete=models.SET_NULL, related_name="community_questions")
+    addressed_to = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="community_questions_to_me",
+                                     help_text=_("The expert asked (“ask an expert”); the whole community "
+                                                 "still sees the question and may answer."))
     tags = models.ManyToManyField(Tag, blank=True, related_name="questions")
     accepted_at = models.DateTimeField(null=True, blank=True, editable=False)
 
@@ -230,6 +235,7 @@ class SearchEntry(models.Model):
     body = models.TextField()
     url = models.CharField(max_length=300)
     document = SearchVectorField(null=True, editable=False)
+    title_document = SearchVectorField(null=True, editable=False)
 
     objects = RestrictedManager()
 
@@ -259,6 +265,10 @@ class Gathering(TimeStampedModel):
     online_url = models.URLField(max_length=500, blank=True)
     capacity = models.PositiveIntegerField(default=50)
     is_cancelled = models.BooleanField(default=False)
+    open_to_guests = models.BooleanField(
+        default=False, help_text=_("People without an account may register by e-mail (with a confirmation link)."))
+    series_key = models.CharField(max_length=36, blank=True, db_index=True, editable=False,
+                                  help_text=_("Shared by the gatherings of one recurring series."))
 
     objects = CommunityManager()
 
@@ -371,6 +381,61 @@ class Material(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class GuestRegistration(models.Model):
+    """An outside guest (no Dandelion account) registered by e-mail for a gathering open to guests. ``confirmed_at``
+    is set when they follow the signed link mailed to them; only confirmed guests take a place."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("Waiting for confirmation")
+        GOING = "going", _("Going")
+        CANCELLED = "cancelled", _("Cancelled")
+
+    org_scope = OrgScope(path="gathering__unit__path")
+
+    gathering = models.ForeignKey(Gathering, on_delete=models.CASCADE, related_name="guests")
+    email = models.EmailField(max_length=254)
+    name = models.CharField(max_length=150)
+    affiliation = models.CharField(max_length=150, blank=True)
+    language = models.CharField(max_length=10, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING)
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CommunityManager()
+
+    class Meta:
+        ordering = ("gathering", "created_at", "id")
+        constraints = [models.UniqueConstraint(fields=["gathering", "email"], name="uniq_gathering_guest")]
+
+    def __str__(self) -> str:
+        return f"{self.name} <{self.email}> at {self.gathering} ({self.status})"
+
+    @property
+    def audit_unit(self):
+        return self.gathering.unit
+
+
+class ReminderSent(models.Model):
+    """The claim of one reminder e-mail for one registration (a member's or a confirmed guest's): the unique ``key``
+    makes the reminder job send it exactly once, however often and on however many workers it runs."""
+
+    org_scope = OrgScope(path="gathering__unit__path")
+
+    key = models.CharField(max_length=60, unique=True)  # "r:<registration id>:<kind>" or "g:<guest id>:<kind>"
+    gathering = models.ForeignKey(Gathering, on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=8)
+    recipient = models.EmailField(max_length=254)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    objects = CommunityManager()
+
+    class Meta:
+        ordering = ("-sent_at",)
+
+    def __str__(self) -> str:
+        return self.key
 
 
 # --- enablement ----------------------------------------------------------------------------------------------------
@@ -504,6 +569,73 @@ class RoleRequirement(models.Model):
         return f"{self.role} on {self.unit}: {self.certification or '-'}"
 
 
+# --- the members directory ------------------------------------------------------------------------------------------
+
+
+class MemberProfileQuerySet(CommunityQuerySet):
+    def restrict(self, user, action: str = "view"):
+        """Reads: the profiles of the person's subtree and of the units above (the community rule), plus the
+        profiles their owner opened to the whole community, for anyone who reads the directory at all. Fail closed:
+        no grant that reads profiles, no row. Other actions: the standard rule."""
+        if action not in ("view", "community.view_memberprofile"):
+            return super().restrict(user, action)
+        from dandelion.community.scoping import community_read_q
+        from dandelion.core.permissions import has_perm
+
+        q = community_read_q(user, self.model, "unit__path", "community.view_memberprofile")
+        if q is None:
+            return self
+        if has_perm(user, "community.view_memberprofile"):
+            q |= models.Q(visibility=ProfileVisibility.GROUP)
+        return self.filter(q)
+
+
+class MemberProfileManager(models.Manager.from_queryset(MemberProfileQuerySet)):  # type: ignore[misc]
+    pass
+
+
+class MemberProfile(models.Model):
+    """A community manager's entry in the members directory: what they run, in which unit, what they know
+    (networks, languages, skills) and how to reach them; ``open_to_questions`` puts them in "ask an expert"."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    user = models.OneToOneField(USER, on_delete=models.CASCADE, related_name="community_profile")
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="member_profiles",
+                             help_text=_("The unit the person works for."))
+    headline = models.CharField(max_length=200, blank=True, help_text=_("What you run, in a sentence."))
+    bio = models.TextField(blank=True, max_length=4000)
+    networks = models.JSONField(default=list, blank=True)
+    languages = models.JSONField(default=list, blank=True, help_text=_("ISO 639-1 codes."))
+    skills = models.JSONField(default=list, blank=True)
+    contact_email = models.EmailField(blank=True)
+    phone = models.CharField(max_length=40, blank=True)
+    chat = models.CharField(max_length=150, blank=True, help_text=_("A chat handle or channel."))
+    open_to_questions = models.BooleanField(default=True, help_text=_("Listed in “ask an expert”."))
+    visibility = models.CharField(max_length=10, choices=ProfileVisibility.choices, default=ProfileVisibility.UNIT)
+    search_text = models.TextField(blank=True, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    objects = MemberProfileManager()
+
+    class Meta:
+        ordering = ("user__username",)
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        return self.user.get_full_name() or self.user.get_username()
+
+    def get_absolute_url(self) -> str:
+        return reverse("community:member-detail", args=[self.pk])
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+
 __all__ = [
     "AgendaItem",
     "Answer",
@@ -515,6 +647,7 @@ __all__ = [
     "Gathering",
     "LearningPath",
     "Material",
+    "MemberProfile",
     "PathStep",
     "Question",
     "QuizQuestion",

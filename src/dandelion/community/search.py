@@ -120,54 +120,153 @@ def search(user, query: str, *, kinds: tuple[str, ...] = (), language: str = "",
 
 
 # --- PostgreSQL ----------------------------------------------------------------------------------------------------
+#
+# Ranking key (both paths): how many of the query's words the *title* holds (``title_document``, its own small
+# tsvector under its own GIN index), then the share of the title they make (a short title that is all query words
+# beats a long one that merely contains them: field-length normalisation, as BM25F does), then ``ts_rank_cd``
+# over the whole document, then the id.
+#
+# Computing ``ts_rank_cd`` on every match is what cost 0.4–1 s at 100,000 entries when the words are common (tens of
+# thousands of matches). So the candidates are bounded:
+#
+# * ``SELECT id … WHERE match LIMIT CANDIDATE_CAP + 1``: a selective query (≤ CANDIDATE_CAP matches) is ranked
+#   exactly, all of its matches;
+# * an unselective one is taken tier by tier of title coordination (the titles holding all the words, then all but
+#   one, …, each tier through the title GIN index, at most CANDIDATE_CAP rows a tier) until a page is filled. The
+#   order is the same key, so the result equals the exact ranking whenever no tier exceeds the cap (a test checks
+#   it); past the cap, a tier's rows beyond CANDIDATE_CAP are not ranked (they share the same title tier).
+
+CANDIDATE_CAP = 1000
+MAX_COMBINATIONS = 70  # C(8, 4): a tier made of more word combinations than this is skipped
+_PG_LANGS = (("en", "english"), ("fr", "french"), ("", "simple"))
 
 
-def _pg_tsquery(config: str, terms: list[str], match_all: bool):
-    from django.contrib.postgres.search import SearchQuery
+def _pg_or_of_ands(config: str, groups) -> tuple[str, list]:
+    """``plainto_tsquery(config, 'a b') || plainto_tsquery(config, 'c d')``: any group, all words of a group."""
+    sql = " || ".join(["plainto_tsquery(%s::regconfig, %s)"] * len(groups))
+    params: list = []
+    for group in groups:
+        params += [config, " ".join(group)]
+    return f"({sql})", params
 
-    joined = None
-    for term in terms:
-        one = SearchQuery(term, config=config, search_type="plain")
-        joined = one if joined is None else (joined & one if match_all else joined | one)
-    return joined
+
+def _pg_match(column: str, groups) -> tuple[str, list]:
+    """``column`` matches any of ``groups`` (each: all its words), with the row's language configuration (one
+    branch per configuration so that the GIN index serves each)."""
+    parts, params = [], []
+    for lang, config in _PG_LANGS:
+        tsq, tsq_params = _pg_or_of_ands(config, groups)
+        cond = "language = %s" if lang else "language NOT IN ('en', 'fr')"
+        parts.append(f"({cond} AND {column} @@ {tsq})")
+        params += ([lang] if lang else []) + tsq_params
+    return "(" + " OR ".join(parts) + ")", params
 
 
-def _search_pg(base, terms: list[str], limit: int, *, match_all: bool) -> list[Hit]:
-    from django.contrib.postgres.search import SearchHeadline, SearchRank
-    from django.db.models import Case, F, FloatField, TextField, Value, When
+def _pg_case(expr_for) -> tuple[str, list]:
+    """``CASE language WHEN 'en' THEN <expr english> … ELSE <expr simple> END``."""
+    whens, params = [], []
+    for lang, config in _PG_LANGS:
+        sql, p = expr_for(config)
+        if lang:
+            whens.append(f"WHEN language = %s THEN {sql}")
+            params += [lang, *p]
+        else:
+            whens.append(f"ELSE {sql}")
+            params += p
+    return "CASE " + " ".join(whens) + " END", params
 
-    configs = {**PG_CONFIGS, "": "simple"}
-    match = Q()
-    rank_whens, head_whens = [], []
-    for lang, config in configs.items():
-        tsq = _pg_tsquery(config, terms, match_all)
+
+def _pg_rank(ids: list[int], terms: list[str], limit: int, match_all: bool) -> list[dict]:
+    """The ``limit`` best of ``ids`` by (title coordination, ts_rank_cd, id)."""
+    groups = [terms] if match_all else [[t] for t in terms]
+
+    def coord(config):
+        return (" + ".join(["(title_document @@ plainto_tsquery(%s::regconfig, %s))::int"] * len(terms)),
+                [x for t in terms for x in (config, t)])
+
+    def rank(config):
+        tsq, p = _pg_or_of_ands(config, groups)
+        return f"ts_rank_cd(document, {tsq}, 1)", p
+
+    coord_sql, coord_params = _pg_case(coord)
+    rank_sql, rank_params = _pg_case(rank)
+    sql = (f"SELECT id, kind, object_id, title, url, language, coord, rank FROM ("
+           f"SELECT id, kind, object_id, title, url, language, length(title_document) AS title_len, "
+           f"{coord_sql} AS coord, {rank_sql} AS rank FROM community_searchentry WHERE id = ANY(%s)) AS c "
+           f"ORDER BY coord DESC, coord::float / GREATEST(title_len, 1) DESC, rank DESC, id LIMIT %s")
+    with connection.cursor() as cur:
+        cur.execute(sql, [*coord_params, *rank_params, list(ids), limit])
+        cols = [c.name for c in cur.description]
+        return [dict(zip(cols, row, strict=True)) for row in cur.fetchall()]
+
+
+def _pg_candidates(base, terms: list[str], limit: int, match_all: bool, cap: int) -> list[int]:
+    """The ids to rank: every match when there are at most ``cap``; else the title tiers (see above)."""
+    import itertools
+
+    doc_sql, doc_params = _pg_match("document", [terms] if match_all else [[t] for t in terms])
+    # the scope's conditions and the match in one WHERE (no ordered sub-select of the visible rows)
+    matches = base.order_by().extra(where=[doc_sql], params=doc_params).values_list("id", flat=True)
+    ids = list(matches[: cap + 1])
+    if len(ids) <= cap:
+        return ids
+    picked: list[int] = []
+    for size in range(len(terms), 0, -1):
+        combos = list(itertools.combinations(terms, size))
+        if len(combos) > MAX_COMBINATIONS:
+            continue
+        title_sql, title_params = _pg_match("title_document", combos)
+        picked += list(matches.extra(where=[title_sql], params=title_params).exclude(id__in=picked)[:cap])
+        if len(picked) >= limit:
+            return picked
+    # fewer than a page of matches hold a query word in their title: complete with other matches
+    return picked + list(matches.exclude(id__in=picked)[:cap])
+
+
+def _search_pg(base, terms: list[str], limit: int, *, match_all: bool, cap: int | None = None) -> list[Hit]:
+    from django.contrib.postgres.search import SearchHeadline, SearchQuery
+    from django.db.models import Case, TextField, Value, When
+
+    ids = _pg_candidates(base, terms, limit, match_all, CANDIDATE_CAP if cap is None else cap)
+    if not ids:
+        return []
+    rows = _pg_rank(ids, terms, limit, match_all)
+    # the headlines only for the page of results (ts_headline re-parses the text)
+    head_whens = []
+    for lang, config in _PG_LANGS:
+        tsq = None
+        for term in terms:
+            one = SearchQuery(term, config=config, search_type="plain")
+            tsq = one if tsq is None else (tsq & one if match_all else tsq | one)
         lang_q = Q(language=lang) if lang else ~Q(language__in=list(PG_CONFIGS))
-        match |= lang_q & Q(document=tsq)
-        rank_whens.append(When(lang_q, then=SearchRank(F("document"), tsq, cover_density=True, normalization=1)))
         head_whens.append(When(lang_q, then=SearchHeadline(
             "body", tsq, config=config, start_sel=_START, stop_sel=_STOP, max_words=30, min_words=12,
             max_fragments=2, fragment_delimiter=" … ")))
-    rows = (base.filter(match)
-            .annotate(rank=Case(*rank_whens, output_field=FloatField()))
-            .order_by("-rank", "id")[:limit]
-            .values("id", "kind", "object_id", "title", "url", "language", "rank", "body"))
-    rows = list(rows)
-    if not rows:
-        return []
-    # the headlines only for the page of results (ts_headline re-parses the text: costly on every match)
     heads = dict(SearchEntry.objects.filter(id__in=[r["id"] for r in rows])
                  .annotate(head=Case(*head_whens, default=Value(""), output_field=TextField()))
                  .values_list("id", "head"))
     return [Hit(kind=r["kind"], object_id=r["object_id"], title=r["title"], url=r["url"], language=r["language"],
-                rank=float(r["rank"] or 0), headline=_highlight(heads.get(r["id"]))) for r in rows]
+                rank=float(r["coord"]) + float(r["rank"] or 0), headline=_highlight(heads.get(r["id"])))
+            for r in rows]
+
+
+_PG_ROW_CONFIG = ("CASE language WHEN 'en' THEN 'english'::regconfig WHEN 'fr' THEN 'french'::regconfig "
+                  "ELSE 'simple'::regconfig END")
 
 
 def pg_document_sql() -> str:
     """The SQL expression (over ``community_searchentry``'s columns) that builds ``document``."""
-    config = ("CASE language WHEN 'en' THEN 'english'::regconfig WHEN 'fr' THEN 'french'::regconfig "
-              "ELSE 'simple'::regconfig END")
-    return (f"setweight(to_tsvector({config}, coalesce(title, '')), 'A') || "
-            f"setweight(to_tsvector({config}, coalesce(body, '')), 'B')")
+    return (f"setweight(to_tsvector({_PG_ROW_CONFIG}, coalesce(title, '')), 'A') || "
+            f"setweight(to_tsvector({_PG_ROW_CONFIG}, coalesce(body, '')), 'B')")
+
+
+def pg_title_document_sql() -> str:
+    """The SQL expression that builds ``title_document`` (the title alone: the first ranking key)."""
+    return f"to_tsvector({_PG_ROW_CONFIG}, coalesce(title, ''))"
+
+
+def _pg_set_documents() -> str:
+    return f"document = {pg_document_sql()}, title_document = {pg_title_document_sql()}"
 
 
 # --- SQLite FTS5 ---------------------------------------------------------------------------------------------------
@@ -181,7 +280,7 @@ def _fts_query(terms: list[str], match_all: bool) -> str:
 
 def _search_sqlite(base, terms: list[str], limit: int, *, match_all: bool) -> list[Hit]:
     try:
-        visible_sql, visible_params = base.values("id").query.sql_with_params()
+        visible_sql, visible_params = base.order_by().values("id").query.sql_with_params()
     except EmptyResultSet:  # the person may read nothing
         return []
     sql = (f"SELECT f.rowid, bm25({FTS_TABLE}, 10.0, 1.0) AS score, "
@@ -233,8 +332,7 @@ def _refresh_backend(ids: list[int]) -> None:
         return
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute(f"UPDATE community_searchentry SET document = {pg_document_sql()} WHERE id = ANY(%s)",
-                        [list(ids)])
+            cur.execute(f"UPDATE community_searchentry SET {_pg_set_documents()} WHERE id = ANY(%s)", [list(ids)])
         elif connection.vendor == "sqlite":
             marks = ",".join(["%s"] * len(ids))
             cur.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid IN ({marks})", ids)
@@ -246,7 +344,7 @@ def refresh_all() -> int:
     """Rebuild the whole backend index from the entries (after a bulk load); returns the number of entries."""
     with connection.cursor() as cur:
         if connection.vendor == "postgresql":
-            cur.execute(f"UPDATE community_searchentry SET document = {pg_document_sql()}")
+            cur.execute(f"UPDATE community_searchentry SET {_pg_set_documents()}")
         elif connection.vendor == "sqlite":
             cur.execute(f"DELETE FROM {FTS_TABLE}")
             cur.execute(f"INSERT INTO {FTS_TABLE}(rowid, title, body) SELECT id, title, body FROM community_searchentry")

@@ -4,7 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -13,8 +15,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dandelion.community import search as search_index
-from dandelion.community.choices import ArticleStatus, Language, RegistrationStatus, SearchKind
-from dandelion.community.exceptions import AlreadyRegistered, InvalidCommunityData
+from dandelion.community.choices import (
+    ArticleStatus,
+    Language,
+    ProfileVisibility,
+    RegistrationStatus,
+    SearchKind,
+)
+from dandelion.community.exceptions import AlreadyRegistered, EnablementRequired, InvalidCommunityData
 from dandelion.community.models import (
     AgendaItem,
     Answer,
@@ -22,6 +30,9 @@ from dandelion.community.models import (
     ArticleFeedback,
     ArticleVersion,
     Gathering,
+    GuestRegistration,
+    Material,
+    MemberProfile,
     Question,
     Registration,
     Speaker,
@@ -33,7 +44,7 @@ from dandelion.core.permissions import has_perm, require_perm
 
 ARTICLE_FIELDS = ("title", "summary", "body", "kind", "language", "status", "unit", "owner", "review_by")
 GATHERING_FIELDS = ("title", "description", "unit", "starts_at", "ends_at", "place", "online_url", "capacity",
-                    "is_cancelled")
+                    "is_cancelled", "open_to_guests")
 MAX_BODY = 200_000
 
 
@@ -241,7 +252,7 @@ def _check_gathering(starts_at, ends_at, capacity) -> None:
 @transaction.atomic
 def create_gathering(*, actor, unit, title: str, starts_at, ends_at, capacity: int = 50, description: str = "",
                      place: str = "", online_url: str = "", speakers: Iterable[dict] = (),
-                     agenda: Iterable[dict] = ()) -> Gathering:
+                     agenda: Iterable[dict] = (), open_to_guests: bool = False) -> Gathering:
     """Plan a gathering of ``unit``'s community. ``speakers``: ``{"name", "affiliation", "bio", "is_guest", "user"}``;
     ``agenda``: ``{"starts_at", "title", "speaker"}`` (the speaker by name)."""
     require_perm(actor, "community.add_gathering", unit)
@@ -251,7 +262,8 @@ def create_gathering(*, actor, unit, title: str, starts_at, ends_at, capacity: i
     gathering = Gathering.objects.create(
         unit=unit, title=_clean_text(title, "title", max_len=200), starts_at=starts_at, ends_at=ends_at,
         capacity=int(capacity), description=_clean_text(description, "description", required=False),
-        place=(place or "")[:300], online_url=online_url or "", organiser=actor if getattr(actor, "pk", None) else None)
+        place=(place or "")[:300], online_url=online_url or "", open_to_guests=bool(open_to_guests),
+        organiser=actor if getattr(actor, "pk", None) else None)
     by_name = {}
     for s in speakers:
         speaker = Speaker.objects.create(gathering=gathering, name=_clean_text(s.get("name"), "speakers", max_len=150),
@@ -269,6 +281,65 @@ def create_gathering(*, actor, unit, title: str, starts_at, ends_at, capacity: i
                  summary=f"Planned {gathering.title}",
                  changes=audit.diff({}, audit.snapshot(gathering, GATHERING_FIELDS)))
     return gathering
+
+
+MAX_SERIES = 24
+
+
+def add_months(moment: dt.datetime, months: int, tz: dt.tzinfo | None = None) -> dt.datetime:
+    """``moment`` ``months`` later at the same wall-clock time in ``tz`` (default: the moment's own zone), the day
+    clamped to the month's last (31 January → 28 February)."""
+    import calendar
+
+    if not timezone.is_aware(moment):
+        tz = None
+    local = moment.astimezone(tz) if tz is not None else moment
+    index = local.month - 1 + months
+    year, month = local.year + index // 12, index % 12 + 1
+    day = min(local.day, calendar.monthrange(year, month)[1])
+    naive = local.replace(tzinfo=None, year=year, month=month, day=day)
+    return timezone.make_aware(naive, local.tzinfo) if local.tzinfo is not None else naive
+
+
+def _unit_zone(unit) -> dt.tzinfo:
+    import zoneinfo
+
+    try:
+        return zoneinfo.ZoneInfo(unit.timezone) if getattr(unit, "timezone", "") else timezone.get_current_timezone()
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return timezone.get_current_timezone()
+
+
+@transaction.atomic
+def create_gathering_series(*, actor, unit, title: str, starts_at, ends_at, every_months: int = 2, count: int = 6,
+                            **common: Any) -> list[Gathering]:
+    """A recurring series ("every two months"): ``count`` gatherings, the first at ``starts_at``, each following one
+    ``every_months`` later at the same local time of the unit's time zone, sharing a ``series_key``. Every one is checked as
+    :func:`create_gathering` checks one; one fails, none is made."""
+    import uuid
+
+    if not 1 <= int(every_months) <= 12:
+        raise InvalidCommunityData(_("Repeat every 1 to 12 months."), field="every_months")
+    if not 1 <= int(count) <= MAX_SERIES:
+        raise InvalidCommunityData(_("A series has 1 to %(n)d gatherings.") % {"n": MAX_SERIES}, field="count")
+    _check_gathering(starts_at, ends_at, common.get("capacity", 50))
+    key = str(uuid.uuid4())
+    duration = ends_at - starts_at
+    made = []
+    zone = _unit_zone(unit)
+    for i in range(int(count)):
+        start = add_months(starts_at, i * int(every_months), zone)
+        shift = start - starts_at
+        agenda = [{**item, "starts_at": item["starts_at"] + shift} for item in common.get("agenda") or ()
+                  if item.get("starts_at") is not None] if common.get("agenda") else ()
+        gathering = create_gathering(actor=actor, unit=unit, title=title, starts_at=start, ends_at=start + duration,
+                                     **{**common, "agenda": agenda})
+        gathering.series_key = key
+        gathering.save(update_fields=["series_key"])
+        made.append(gathering)
+    audit.record(actor=actor, action="community.gathering.series", obj=made[0],
+                 summary=f"Planned the series {title}: {count} gatherings every {every_months} month(s)")
+    return made
 
 
 @transaction.atomic
@@ -293,8 +364,7 @@ def update_gathering(gathering: Gathering, *, actor, **changes: Any) -> Gatherin
 
 def _fill_places(gathering: Gathering) -> list[Registration]:
     """Promote the waiting list, first come first served, while there are places (the gathering row is locked)."""
-    going = Registration.objects.filter(gathering=gathering, status=RegistrationStatus.GOING).count()
-    free = gathering.capacity - going
+    free = gathering.capacity - _going_count(gathering)
     if free <= 0:
         return []
     promoted = list(Registration.objects.filter(gathering=gathering, status=RegistrationStatus.WAITLISTED)
@@ -326,7 +396,7 @@ def register_for_gathering(gathering: Gathering, *, actor) -> Registration:
         raise InvalidCommunityData(_("This gathering is cancelled."))
     if gathering.ends_at < timezone.now():
         raise InvalidCommunityData(_("This gathering is over."))
-    going = Registration.objects.filter(gathering=gathering, status=RegistrationStatus.GOING).count()
+    going = _going_count(gathering)
     status = RegistrationStatus.GOING if going < gathering.capacity else RegistrationStatus.WAITLISTED
     reg = Registration.objects.filter(gathering=gathering, user=actor).first()
     if reg is not None and reg.status != RegistrationStatus.CANCELLED:
@@ -386,3 +456,443 @@ __all__ = [
     "cancel_registration", "create_article", "create_gathering", "give_feedback", "record_attendance",
     "register_for_gathering", "update_article", "update_gathering", "waiting_position",
 ]
+
+
+# --- the members directory ---------------------------------------------------------------------------------------
+
+PROFILE_LIST_FIELDS = ("networks", "languages", "skills")
+PROFILE_TEXT_FIELDS = {"headline": 200, "bio": 4000, "phone": 40, "chat": 150}
+_LANG_CODE = re.compile(r"^[a-z]{2}$")
+
+
+def _clean_list(values: Iterable[str] | str | None, field: str, *, max_items: int = 20) -> list[str]:
+    if values is None:
+        return []
+    if isinstance(values, str):
+        values = values.split(",")
+    clean: list[str] = []
+    for value in values:
+        item = str(value).replace("\x00", "").strip().lower()[:60]
+        if field == "languages" and item and not _LANG_CODE.match(item):
+            raise InvalidCommunityData(_("%(v)r is not a two-letter language code (ISO 639-1).") % {"v": item},
+                                       field=field)
+        if item and item not in clean:
+            clean.append(item)
+    if len(clean) > max_items:
+        raise InvalidCommunityData(_("At most %(n)d items.") % {"n": max_items}, field=field)
+    return clean
+
+
+def _profile_search_text(profile: MemberProfile) -> str:
+    user = profile.user
+    parts = [user.get_username(), user.get_full_name(), profile.unit.name, profile.headline, profile.bio,
+             *profile.networks, *profile.languages, *profile.skills]
+    tokens = [f"{prefix}:{item.replace(' ', '_')}" for prefix, items in (
+        ("net", profile.networks), ("lang", profile.languages), ("skill", profile.skills)) for item in items]
+    return " " + " ".join(p for p in [*parts, *tokens] if p).lower() + " "
+
+
+@transaction.atomic
+def update_profile(*, actor, user, unit=None, **fields: Any) -> MemberProfile:
+    """Create or change ``user``'s directory entry. A person edits their own (on a unit where they hold a role);
+    the unit's admins (``community.change_memberprofile`` there) edit anyone's of their subtree."""
+    from dandelion.core.permissions import get_grants
+
+    existing = MemberProfile.objects.filter(user=user).select_related("unit").first()
+    unit = unit or (existing.unit if existing else None)
+    if unit is None:
+        raise InvalidCommunityData(_("Choose the unit you work for."), field="unit")
+    own = getattr(actor, "pk", None) == user.pk
+    if own:
+        require_perm(actor, "community.view_memberprofile")
+        if not (getattr(actor, "is_superuser", False) or any(
+                g.unit_path == unit.path or unit.path.startswith(g.unit_path) for g in get_grants(actor))):
+            raise PermissionDeniedError(_("You can only list yourself under a unit where you hold a role."))
+    else:
+        require_perm(actor, "community.change_memberprofile", unit)
+        if existing is not None:
+            require_perm(actor, "community.change_memberprofile", existing.unit)
+    profile = existing or MemberProfile(user=user, unit=unit)
+    profile.unit = unit
+    for name, max_len in PROFILE_TEXT_FIELDS.items():
+        if name in fields:
+            setattr(profile, name, _clean_text(fields[name], name, required=False, max_len=max_len))
+    for name in PROFILE_LIST_FIELDS:
+        if name in fields:
+            setattr(profile, name, _clean_list(fields[name], name))
+    if "contact_email" in fields:
+        profile.contact_email = _clean_text(fields["contact_email"], "contact_email", required=False, max_len=254)
+    if "open_to_questions" in fields:
+        profile.open_to_questions = bool(fields["open_to_questions"])
+    if "visibility" in fields:
+        if fields["visibility"] not in ProfileVisibility.values:
+            raise InvalidCommunityData(_("Unknown visibility %(v)r.") % {"v": fields["visibility"]},
+                                       field="visibility")
+        profile.visibility = fields["visibility"]
+    if not profile.contact_email and user.email:
+        profile.contact_email = user.email
+    profile.updated_at = timezone.now()
+    profile.search_text = _profile_search_text(profile)
+    profile.save()
+    audit.record(actor=actor, action="community.profile.update", obj=profile,
+                 summary=f"{'Created' if existing is None else 'Updated'} the directory entry of {profile}")
+    return profile
+
+
+def search_directory(user, *, q: str = "", network: str = "", language: str = "", skill: str = "",
+                     unit=None, experts_only: bool = False):
+    """The directory entries ``user`` may read, filtered: every word of ``q`` in the entry (name, unit, headline,
+    bio, networks, languages, skills), a network, a language, a skill, a unit's subtree, only "ask an expert"."""
+    qs = MemberProfile.objects.restrict(user, "view").select_related("user", "unit")
+    for word in (q or "")[:200].lower().split()[:8]:
+        qs = qs.filter(search_text__contains=word)
+    for value, prefix in ((network, "net"), (language, "lang"), (skill, "skill")):
+        value = (value or "").strip().lower()[:60]
+        if value:  # an exact item of the list: the tokens are kept in search_text (portable: no JSON containment)
+            qs = qs.filter(search_text__contains=f" {prefix}:{value.replace(' ', '_')} ")
+    if unit is not None:
+        qs = qs.filter(unit__path__startswith=unit.path)
+    if experts_only:
+        qs = qs.filter(open_to_questions=True)
+    return qs
+
+
+@transaction.atomic
+def ask_expert(profile: MemberProfile, *, actor, title: str, body: str = "", language: str = "en",
+               tags: Iterable[str] | None = None) -> Question:
+    """A question addressed to one expert (who gets an e-mail after commit); the community still sees it and may
+    answer."""
+    if not profile.open_to_questions:
+        raise InvalidCommunityData(_("%(name)s does not take questions at the moment.") % {"name": profile})
+    if profile.user_id == getattr(actor, "pk", None):
+        raise InvalidCommunityData(_("You cannot ask yourself."))
+    question = ask_question(actor=actor, title=title, body=body, language=language, tags=tags)
+    question.addressed_to = profile.user
+    question.save(update_fields=["addressed_to"])
+    audit.record(actor=actor, action="community.question.ask_expert", obj=question,
+                 summary=f"Asked {profile} directly: {question.title}")
+    recipient = profile.contact_email or profile.user.email
+    if recipient:
+        transaction.on_commit(lambda: _mail_expert(question.pk, recipient))
+    return question
+
+
+def _mail_expert(question_id: int, recipient: str) -> None:
+    from django.conf import settings
+    from django.core.mail import send_mail
+
+    question = Question.objects.select_related("asker").get(pk=question_id)
+    asker = question.asker.get_full_name() or question.asker.get_username() if question.asker else "?"
+    send_mail(
+        subject=_("A question for you: %(t)s") % {"t": question.title},
+        message=_("%(who)s asks you, on the community:\n\n%(title)s\n\n%(body)s\n\nAnswer: %(url)s") % {
+            "who": asker, "title": question.title, "body": question.body,
+            "url": getattr(settings, "SITE_URL", "").rstrip("/") + question.get_absolute_url()},
+        from_email=None, recipient_list=[recipient], fail_silently=False)
+
+
+# --- enablement, asked by other apps ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublishDecision:
+    """The answer of :func:`may_publish`: ``allowed``, else what is missing, a message and the path to follow."""
+
+    allowed: bool
+    missing: tuple[Any, ...] = ()
+    message: str = ""
+    path_url: str = ""
+
+    def __bool__(self) -> bool:
+        return self.allowed
+
+
+def may_publish(user, unit) -> PublishDecision:
+    """May ``user`` publish (or answer on an official account) for ``unit``? Other apps ask this before acting.
+
+    The requirements are those of ``RoleRequirement`` rows set on ``unit`` or above for the roles the person
+    holds there (a certification that has not expired, the current guidelines acknowledged). A person with no role
+    on the unit is *not* allowed here (fail closed; the caller's own permission check says why); the SYSTEM actor
+    and superusers are. Reads only: it never writes. :func:`require_publish` raises instead."""
+    from dandelion.community import enablement
+    from dandelion.core.actors import is_system
+    from dandelion.core.permissions import get_grants
+
+    if unit is None:
+        return PublishDecision(False, message=_("No unit given: publishing needs a unit."))
+    if not (is_system(user) or getattr(user, "is_superuser", False)):
+        if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+            return PublishDecision(False, message=_("Sign in first."))
+        if not any(unit.path.startswith(g.unit_path) for g in get_grants(user)):
+            return PublishDecision(False, message=_("You hold no role on %(unit)s.") % {"unit": unit})
+    missing = enablement.missing_for(user, unit)
+    if not missing:
+        return PublishDecision(True)
+    names = ", ".join(str(m.label) for m in missing)
+    return PublishDecision(
+        False, missing=tuple(missing), path_url=missing[0].url,
+        message=_("Before publishing here you need: %(names)s. Follow the learning path to get there.")
+        % {"names": names})
+
+
+def require_publish(user, unit) -> None:
+    """:func:`may_publish`, raising :class:`EnablementRequired` (a 403 with the path's link) when not allowed."""
+    decision = may_publish(user, unit)
+    if not decision.allowed:
+        raise EnablementRequired(decision.message, path_url=decision.path_url)
+
+
+# --- gathering materials, outside guests, editing a series -----------------------------------------------------------
+
+#: What a material file may be: its extension, and the first bytes its content must start with (type-checked, not
+#: trusted from the browser's content type). Office files (pptx, docx, odp...) are zip archives.
+MATERIAL_TYPES: dict[str, tuple[bytes, ...]] = {
+    "pdf": (b"%PDF-",), "pptx": (b"PK\x03\x04",), "docx": (b"PK\x03\x04",), "xlsx": (b"PK\x03\x04",),
+    "odp": (b"PK\x03\x04",), "odt": (b"PK\x03\x04",), "key": (b"PK\x03\x04",), "png": (b"\x89PNG\r\n\x1a\n",),
+    "jpg": (b"\xff\xd8\xff",), "jpeg": (b"\xff\xd8\xff",), "txt": (), "md": (),
+}
+
+
+def max_material_bytes() -> int:
+    from django.conf import settings
+
+    return int(getattr(settings, "DANDELION_COMMUNITY_MAX_MATERIAL_BYTES", 20 * 1024 * 1024))
+
+
+def _check_material_file(upload) -> None:
+    import os
+
+    ext = os.path.splitext(upload.name or "")[1].lower().lstrip(".")
+    if ext not in MATERIAL_TYPES:
+        raise InvalidCommunityData(_("Files of this type cannot be attached (allowed: %(types)s).")
+                                   % {"types": ", ".join(sorted(MATERIAL_TYPES))}, field="file")
+    limit = max_material_bytes()
+    if upload.size is None or upload.size > limit:
+        raise InvalidCommunityData(_("The file is larger than %(mb)d MB.") % {"mb": limit // (1024 * 1024)},
+                                   field="file")
+    if upload.size == 0:
+        raise InvalidCommunityData(_("The file is empty."), field="file")
+    upload.seek(0)
+    head = upload.read(16)
+    upload.seek(0)
+    magic = MATERIAL_TYPES[ext]
+    if magic and not any(head.startswith(m) for m in magic):
+        raise InvalidCommunityData(_("The file's content does not match its type (.%(ext)s).") % {"ext": ext},
+                                   field="file")
+    if not magic:  # text: it must decode
+        try:
+            upload.read().decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidCommunityData(_("A text file must be UTF-8."), field="file") from exc
+        finally:
+            upload.seek(0)
+
+
+@transaction.atomic
+def add_material(gathering: Gathering, *, actor, title: str, url: str = "", file=None) -> Material:
+    """Attach slides, notes or a recording to a gathering once it has started: a link, or an uploaded file (size-capped,
+    type-checked by its content, kept in Django's default storage). The people who may change the gathering may."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import URLValidator
+
+    require_perm(actor, "community.change_gathering", gathering.unit)
+    if gathering.starts_at > timezone.now():
+        raise InvalidCommunityData(_("Materials are attached once the gathering has started."))
+    title = _clean_text(title, "title", max_len=200)
+    url = (url or "").strip()
+    if bool(url) == bool(file):
+        raise InvalidCommunityData(_("Give a link or a file (one of them)."), field="url")
+    if url:
+        try:
+            URLValidator(schemes=["http", "https"])(url)
+        except ValidationError as exc:
+            raise InvalidCommunityData(_("Enter a valid http(s) link."), field="url") from exc
+        if len(url) > 500:
+            raise InvalidCommunityData(_("The link is too long."), field="url")
+    material = Material(gathering=gathering, title=title, url=url,
+                        added_by=actor if getattr(actor, "pk", None) else None)
+    if file is not None:
+        _check_material_file(file)
+        material.file.save(file.name, file, save=False)
+    material.save()
+    audit.record(actor=actor, action="community.material.add", obj=gathering,
+                 summary=f"Attached {title!r} to {gathering}" + (f" ({material.file.name})" if file else f" ({url})"))
+    return material
+
+
+@transaction.atomic
+def remove_material(material: Material, *, actor) -> None:
+    require_perm(actor, "community.change_gathering", material.gathering.unit)
+    name, gathering = material.file.name, material.gathering
+    material.delete()
+    if name:
+        storage = material.file.storage
+        transaction.on_commit(lambda: storage.delete(name))
+    audit.record(actor=actor, action="community.material.remove", obj=gathering,
+                 summary=f"Removed {material.title!r} from {gathering}")
+
+
+GUEST_TOKEN_SALT = "dandelion.community.guest"
+GUEST_TOKEN_MAX_AGE = 7 * 24 * 3600
+
+
+def guest_token(guest: GuestRegistration) -> str:
+    from django.core import signing
+
+    return signing.dumps({"g": guest.pk, "e": guest.email}, salt=GUEST_TOKEN_SALT, compress=True)
+
+
+def _going_count(gathering: Gathering) -> int:
+    return (Registration.objects.filter(gathering=gathering, status=RegistrationStatus.GOING).count()
+            + GuestRegistration.objects.filter(gathering=gathering,
+                                               status=GuestRegistration.Status.GOING).count())
+
+
+@transaction.atomic
+def register_guest(gathering: Gathering, *, email: str, name: str, affiliation: str = "",
+                   language: str = "") -> GuestRegistration:
+    """An outside guest asks for a place at a gathering open to guests: a pending registration, and an e-mail with a
+    signed confirmation link (valid a week). Asking again re-sends the link; the answer is the same either way, so
+    the form tells nobody who else registered."""
+    from django.core.exceptions import ValidationError
+    from django.core.validators import validate_email
+
+    from dandelion.core.actors import SYSTEM
+
+    gathering = Gathering.objects.select_for_update().get(pk=gathering.pk)
+    if not gathering.open_to_guests:
+        raise PermissionDeniedError(_("This gathering is not open to guests."))
+    if gathering.is_cancelled:
+        raise InvalidCommunityData(_("This gathering is cancelled."))
+    if gathering.ends_at < timezone.now():
+        raise InvalidCommunityData(_("This gathering is over."))
+    email = (email or "").strip().lower()
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise InvalidCommunityData(_("Enter a valid e-mail address."), field="email") from exc
+    name = _clean_text(name, "name", max_len=150)
+    guest, created = GuestRegistration.objects.get_or_create(
+        gathering=gathering, email=email,
+        defaults={"name": name, "affiliation": (affiliation or "")[:150], "language": (language or "")[:10]})
+    if not created and guest.status == GuestRegistration.Status.CANCELLED:
+        guest.status, guest.confirmed_at, guest.name = GuestRegistration.Status.PENDING, None, name
+        guest.save(update_fields=["status", "confirmed_at", "name"])
+    if guest.status == GuestRegistration.Status.PENDING:
+        audit.record(actor=SYSTEM, action="community.guest.register", obj=gathering,
+                     summary=f"Guest {email} asked to register for {gathering}")
+        guest_id = guest.pk
+        transaction.on_commit(lambda: _mail_guest_confirmation(guest_id))
+    return guest
+
+
+def _site_url(path: str) -> str:
+    from django.conf import settings
+
+    return getattr(settings, "SITE_URL", "").rstrip("/") + path
+
+
+def _mail_guest_confirmation(guest_id: int) -> None:
+    from django.core.mail import send_mail
+    from django.urls import reverse
+    from django.utils import translation
+
+    guest = GuestRegistration.objects.select_related("gathering__unit").get(pk=guest_id)
+    link = _site_url(reverse("community:guest-confirm", args=[guest_token(guest)]))
+    with translation.override(guest.language or None), timezone.override(_unit_zone(guest.gathering.unit)):
+        from django.utils.formats import date_format
+
+        when = date_format(timezone.localtime(guest.gathering.starts_at), "DATETIME_FORMAT")
+        send_mail(
+            subject=_("Confirm your place: %(t)s") % {"t": guest.gathering.title},
+            message=_("Hello %(name)s,\n\nTo confirm your place at %(title)s (%(when)s), follow this link within "
+                      "a week:\n\n%(link)s\n\nIf you did not ask for it, ignore this e-mail.") % {
+                "name": guest.name, "title": guest.gathering.title, "when": when, "link": link},
+            from_email=None, recipient_list=[guest.email], fail_silently=False)
+
+
+@transaction.atomic
+def confirm_guest(token: str) -> GuestRegistration:
+    """Follow a guest's signed link: a place if one is free (guests and members share the capacity)."""
+    from django.core import signing
+
+    from dandelion.core.actors import SYSTEM
+
+    try:
+        data = signing.loads(token, salt=GUEST_TOKEN_SALT, max_age=GUEST_TOKEN_MAX_AGE)
+    except signing.SignatureExpired as exc:
+        raise InvalidCommunityData(_("This link has expired: register again.")) from exc
+    except signing.BadSignature as exc:
+        raise InvalidCommunityData(_("This link is not valid.")) from exc
+    guest = GuestRegistration.objects.filter(pk=data.get("g"), email=data.get("e")).first()
+    if guest is None:
+        raise InvalidCommunityData(_("This link is not valid."))
+    gathering = Gathering.objects.select_for_update().get(pk=guest.gathering_id)
+    guest = GuestRegistration.objects.select_for_update().get(pk=guest.pk)
+    if guest.status == GuestRegistration.Status.GOING:
+        return guest
+    if guest.status == GuestRegistration.Status.CANCELLED:
+        raise InvalidCommunityData(_("This registration was cancelled: register again."))
+    if gathering.is_cancelled or gathering.ends_at < timezone.now():
+        raise InvalidCommunityData(_("This gathering is cancelled or over."))
+    if _going_count(gathering) >= gathering.capacity:
+        raise InvalidCommunityData(_("Sorry, the gathering is full."))
+    guest.status, guest.confirmed_at = GuestRegistration.Status.GOING, timezone.now()
+    guest.save(update_fields=["status", "confirmed_at"])
+    audit.record(actor=SYSTEM, action="community.guest.confirm", obj=gathering,
+                 summary=f"Guest {guest.email} confirmed a place at {gathering}")
+    return guest
+
+
+@transaction.atomic
+def cancel_guest(guest: GuestRegistration, *, actor) -> GuestRegistration:
+    require_perm(actor, "community.change_gathering", guest.gathering.unit)
+    gathering = Gathering.objects.select_for_update().get(pk=guest.gathering_id)
+    GuestRegistration.objects.filter(pk=guest.pk).update(status=GuestRegistration.Status.CANCELLED)
+    guest.status = GuestRegistration.Status.CANCELLED
+    audit.record(actor=actor, action="community.guest.cancel", obj=gathering,
+                 summary=f"Cancelled the guest {guest.email} at {gathering}")
+    _fill_places(gathering)  # the place goes to the first on the members' waiting list
+    return guest
+
+
+SERIES_FIELDS = ("starts_at", "ends_at", "place", "online_url", "capacity")
+
+
+@transaction.atomic
+def update_series(gathering: Gathering, *, actor, **changes: Any) -> list[Gathering]:
+    """Change this gathering of a recurring series **and the following ones** (not the earlier, not the past): a new
+    start moves each by the same shift of local (unit time zone) wall-clock time, a new end sets the same duration;
+    place, link and capacity are copied. Every gathering is checked; one fails, none changes."""
+    unknown = set(changes) - set(SERIES_FIELDS)
+    if unknown:
+        raise InvalidCommunityData(_("Cannot change %(f)s here.") % {"f": ", ".join(sorted(unknown))},
+                                   field=min(unknown))
+    require_perm(actor, "community.change_gathering", gathering.unit)
+    if not gathering.series_key:
+        return [update_gathering(gathering, actor=actor, **changes)]
+    zone = _unit_zone(gathering.unit)
+    new_start = changes.pop("starts_at", gathering.starts_at)
+    new_end = changes.pop("ends_at", None)
+    duration = (new_end - new_start) if new_end is not None else (gathering.ends_at - gathering.starts_at)
+    _check_gathering(new_start, new_start + duration, changes.get("capacity", gathering.capacity))
+    local_shift = (timezone.localtime(new_start, zone).replace(tzinfo=None)
+                   - timezone.localtime(gathering.starts_at, zone).replace(tzinfo=None))
+    following = list(Gathering.objects.select_for_update().filter(
+        series_key=gathering.series_key, unit=gathering.unit, starts_at__gte=gathering.starts_at,
+        ends_at__gte=timezone.now()).order_by("starts_at", "id"))
+    changed = []
+    for g in following:
+        before = audit.snapshot(g, GATHERING_FIELDS)
+        local = timezone.localtime(g.starts_at, zone).replace(tzinfo=None) + local_shift
+        g.starts_at = timezone.make_aware(local, zone)
+        g.ends_at = g.starts_at + duration
+        for key, value in changes.items():
+            setattr(g, key, value)
+        g.save()
+        _fill_places(g)
+        audit.record(actor=actor, action="community.gathering.update", obj=g,
+                     summary=f"Changed {g} (this and the following gatherings of the series)",
+                     changes=audit.diff(before, audit.snapshot(g, GATHERING_FIELDS)))
+        changed.append(g)
+    return changed

@@ -5,8 +5,9 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Prefetch, Q
-from django.http import HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
@@ -18,13 +19,29 @@ from dandelion.community.exceptions import EmptySearchQuery
 from dandelion.community.forms import (
     AnswerForm,
     ArticleForm,
+    AskExpertForm,
+    DirectorySearchForm,
     FeedbackForm,
     GatheringForm,
+    GuestForm,
+    MaterialForm,
+    ProfileForm,
     QuestionForm,
     SearchForm,
+    SeriesEditForm,
     ToArticleForm,
 )
-from dandelion.community.models import Answer, Article, Gathering, LearningPath, Question, Registration
+from dandelion.community.models import (
+    Answer,
+    Article,
+    Gathering,
+    GuestRegistration,
+    LearningPath,
+    Material,
+    MemberProfile,
+    Question,
+    Registration,
+)
 from dandelion.core.permissions import has_perm
 from dandelion.core.view_helpers import (
     call_service,
@@ -39,7 +56,8 @@ from dandelion.orgs.rendering import render_markdown
 
 def _gatherings(user):
     return Gathering.objects.restrict(user, "view").select_related("unit").annotate(
-        going=Count("registrations", filter=Q(registrations__status=RegistrationStatus.GOING)))
+        going=Count("registrations", filter=Q(registrations__status=RegistrationStatus.GOING), distinct=True)
+        + Count("guests", filter=Q(guests__status=GuestRegistration.Status.GOING), distinct=True))
 
 
 @login_required
@@ -220,9 +238,18 @@ def gathering_create(request):
     require(request.user, "community.add_gathering")
     form = GatheringForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
-        gathering, ok = call_service(request, services.create_gathering, form=form, **form.cleaned_data)
-        if ok:
-            return redirect(gathering)
+        data = dict(form.cleaned_data)
+        count, every = data.pop("count") or 1, data.pop("every_months") or 2
+        if count > 1:
+            made, ok = call_service(request, services.create_gathering_series, form=form, count=count,
+                                    every_months=every, **data)
+            if ok:
+                messages.success(request, _("%(n)d gatherings planned.") % {"n": len(made)})
+                return redirect(made[0])
+        else:
+            gathering, ok = call_service(request, services.create_gathering, form=form, **data)
+            if ok:
+                return redirect(gathering)
     return render(request, "community/gathering_form.html", {"form": form})
 
 
@@ -231,12 +258,23 @@ def gathering_detail(request, pk):
     gathering = get_visible(request, _gatherings(request.user).prefetch_related(
         "speakers", Prefetch("agenda"), "materials"), pk)
     mine = Registration.objects.filter(gathering=gathering, user=request.user).first()
+    organiser = has_perm(request.user, "community.change_gathering", gathering.unit)
     return render(request, "community/gathering_detail.html", {
         "gathering": gathering, "description_html": render_markdown(gathering.description),
         "registration": mine, "position": services.waiting_position(mine) if mine else None,
         "can_register": has_perm(request.user, "community.add_registration"),
         "attendees": gathering.registrations.filter(status=RegistrationStatus.GOING).select_related("user")
-        if has_perm(request.user, "community.change_gathering", gathering.unit) else None})
+        if organiser else None,
+        "guests": gathering.guests.exclude(status=GuestRegistration.Status.CANCELLED) if organiser else None,
+        "organiser": organiser,
+        "material_form": MaterialForm() if organiser and not gathering.starts_at > timezone.now() else None,
+        "series_form": SeriesEditForm(initial={
+            "starts_at": timezone.localtime(gathering.starts_at).strftime("%Y-%m-%dT%H:%M"),
+            "ends_at": timezone.localtime(gathering.ends_at).strftime("%Y-%m-%dT%H:%M"),
+            "place": gathering.place, "online_url": gathering.online_url, "capacity": gathering.capacity})
+        if organiser and not gathering.is_past else None,
+        "guest_url": request.build_absolute_uri(reverse("community:guest-register", args=[gathering.pk]))
+        if gathering.open_to_guests else ""})
 
 
 @login_required
@@ -308,3 +346,189 @@ def path_detail(request, pk):
     return render(request, "community/path_detail.html", {
         "path": path, "steps": steps, "questions": questions, "score": score, "award": award or held,
         "certification": cert})
+
+
+# --- the members directory ---------------------------------------------------------------------------------------
+
+
+@login_required
+def member_list(request):
+    """Who runs what, where, knowing what: the directory, searchable; the viewer's scope applies (fail closed)."""
+    require(request.user, "community.view_memberprofile")
+    form = DirectorySearchForm(request.GET or None)
+    data = form.cleaned_data if form.is_valid() else {}
+    qs = services.search_directory(request.user, q=data.get("q", ""), network=data.get("network", ""),
+                                   language=data.get("language", ""), skill=data.get("skill", ""),
+                                   experts_only=bool(data.get("experts")))
+    mine = MemberProfile.objects.filter(user=request.user).first()
+    return render_page_or_partial(request, "community/member_list.html", "community/partials/_members.html", {
+        "form": form, "page": paginate(request, qs), "mine": mine})
+
+
+@login_required
+def member_detail(request, pk):
+    profile = get_visible(request, MemberProfile.objects.select_related("user", "unit"), pk)
+    from dandelion.orgs.models import Membership
+
+    roles = Membership.objects.restrict(request.user, "view").filter(user=profile.user).select_related("unit")
+    certs = profile.user.certifications.filter(expires_at__gt=timezone.now()).select_related("certification")
+    return render(request, "community/member_detail.html", {
+        "profile": profile, "roles": roles, "certifications": certs,
+        "form": AskExpertForm(), "is_me": profile.user_id == request.user.pk,
+        "can_ask": profile.open_to_questions and has_perm(request.user, "community.add_question")})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def member_edit(request):
+    require(request.user, "community.view_memberprofile")
+    profile = MemberProfile.objects.filter(user=request.user).select_related("unit").first()
+    initial = {"visibility": "unit", "open_to_questions": True, "contact_email": request.user.email}
+    if profile is not None:
+        initial = {f: getattr(profile, f) for f in ("unit", "headline", "bio", "contact_email", "phone", "chat",
+                                                    "open_to_questions", "visibility")}
+        initial.update({f: ", ".join(getattr(profile, f)) for f in services.PROFILE_LIST_FIELDS})
+    form = ProfileForm(request.POST or None, initial=initial, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved, ok = call_service(request, services.update_profile, form=form, user=request.user,
+                                 **form.cleaned_data)
+        if ok:
+            messages.success(request, _("Your directory entry is saved."))
+            return redirect(saved)
+    return render(request, "community/member_form.html", {"form": form, "profile": profile})
+
+
+@login_required
+@require_POST
+def member_ask(request, pk):
+    profile = get_visible(request, MemberProfile.objects.select_related("user", "unit"), pk)
+    require(request.user, "community.add_question")
+    form = AskExpertForm(request.POST)
+    if form.is_valid():
+        question, ok = call_service(request, services.ask_expert, profile, **form.cleaned_data)
+        if ok:
+            messages.success(request, _("Your question is sent to %(name)s and posted to the community.")
+                             % {"name": profile})
+            return redirect(question)
+    else:
+        messages.error(request, _("Write your question first."))
+    return redirect(profile)
+
+
+# --- enablement --------------------------------------------------------------------------------------------------
+
+
+@login_required
+def enablement_status(request):
+    """Where the viewer may publish, what is missing elsewhere (with the paths); for the admins of a subtree, who is
+    enabled where in it (the hub sees the whole group)."""
+    from dandelion.orgs.models import Membership
+
+    mine = Membership.objects.filter(user=request.user).select_related("unit").order_by("unit__path")
+    my_status = [(m, services.may_publish(request.user, m.unit)) for m in mine]
+    paths = LearningPath.objects.restrict(request.user, "view").select_related("certification")
+    team = None
+    if has_perm(request.user, "community.change_rolerequirement"):
+        rows = (Membership.objects.restrict(request.user, "change").exclude(user=request.user)
+                .select_related("user", "unit").order_by("unit__path", "user__username")[:200])
+        team = [(m, services.may_publish(m.user, m.unit)) for m in rows]
+    return render(request, "community/enablement.html", {"my_status": my_status, "paths": paths, "team": team})
+
+
+# --- materials, guests, editing a series -----------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def material_add(request, pk):
+    gathering = get_for(request, Gathering, pk, "community.change_gathering")
+    form = MaterialForm(request.POST, request.FILES)
+    if form.is_valid():
+        _m, ok = call_service(request, services.add_material, gathering, title=form.cleaned_data["title"],
+                              url=form.cleaned_data.get("url") or "", file=form.cleaned_data.get("file"))
+        if ok:
+            messages.success(request, _("Material attached."))
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(gathering)
+
+
+@login_required
+@require_POST
+def material_remove(request, pk):
+    material = get_visible(request, Material.objects.select_related("gathering__unit"), pk)
+    _r, ok = call_service(request, services.remove_material, material)
+    if ok:
+        messages.success(request, _("Material removed."))
+    return redirect(material.gathering)
+
+
+@login_required
+def material_download(request, pk):
+    """An uploaded file, served to the people who may see its gathering (never from a public media address)."""
+    material = get_visible(request, Material.objects.select_related("gathering"), pk)
+    if not material.file:
+        raise Http404
+    import os
+
+    response = FileResponse(material.file.open("rb"), as_attachment=True,
+                            filename=os.path.basename(material.file.name))
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@login_required
+@require_POST
+def gathering_series_edit(request, pk):
+    gathering = get_for(request, Gathering, pk, "community.change_gathering")
+    form = SeriesEditForm(request.POST)
+    if form.is_valid():
+        changed, ok = call_service(request, services.update_series, gathering, **form.cleaned_data)
+        if ok:
+            messages.success(request, _("%(n)d gatherings changed.") % {"n": len(changed)})
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(gathering)
+
+
+def _open_gathering(pk) -> Gathering:
+    gathering = Gathering.objects.filter(pk=pk, open_to_guests=True).select_related("unit").first()
+    if gathering is None:
+        raise Http404
+    return gathering
+
+
+@require_http_methods(["GET", "POST"])
+def guest_register(request, pk):
+    """No account needed: an outside guest registers by e-mail for a gathering open to guests, then confirms."""
+    from django.utils.translation import get_language
+
+    from dandelion.core.exceptions import DandelionError
+    from dandelion.core.view_helpers import form_error
+
+    gathering = _open_gathering(pk)
+    form = GuestForm(request.POST or None)
+    sent = False
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.register_guest(gathering, language=get_language() or "", **form.cleaned_data)
+            sent = True
+        except DandelionError as err:
+            form_error(form, err)
+    return render(request, "community/guest_register.html", {"gathering": gathering, "form": form, "sent": sent})
+
+
+def guest_confirm(request, token):
+    from dandelion.community.exceptions import InvalidCommunityData
+
+    try:
+        guest = services.confirm_guest(token)
+        error = ""
+    except InvalidCommunityData as err:
+        guest, error = None, err.message
+    return render(request, "community/guest_confirmed.html", {"guest": guest, "error": error},
+                  status=200 if guest else 400)

@@ -35,7 +35,7 @@ def _secret_key() -> str:
 
 SECRET_KEY = _secret_key()
 DEBUG = env.bool("DEBUG", default=False)
-LOCAL_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]"]
+LOCAL_HOSTS = ["127.0.0.1", "localhost", "testserver", "[::1]", ".localhost"]  # *.localhost: the demo's websites
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=LOCAL_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -71,6 +71,19 @@ INSTALLED_APPS = [
     "dandelion.publishing",
     "dandelion.analytics",
     "dandelion.listening",
+    "dandelion.crisis",
+    "dandelion.sites",
+    # Wagtail (the websites factory, dandelion.sites; its admin under /cms/)
+    "wagtail.sites",
+    "wagtail.users",
+    "wagtail.snippets",
+    "wagtail.documents",
+    "wagtail.images",
+    "wagtail.search",
+    "wagtail.admin",
+    "wagtail",
+    "modelcluster",
+    "taggit",
 ]
 
 MIDDLEWARE = [
@@ -78,14 +91,17 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",  # the browser's language (Accept-Language) ...
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "dandelion.core.middleware.UserPreferencesMiddleware",  # ... unless the person chose one; their time zone
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "dandelion.core.middleware.RequestContextMiddleware",
     "dandelion.core.middleware.StatementTimeoutMiddleware",
+    "dandelion.sites.middleware.WebsiteHostMiddleware",  # spokes' hostnames are served their website (Wagtail)
     "axes.middleware.AxesMiddleware",  # last: turns a lockout raised during authentication into the lockout page
 ]
 
@@ -100,6 +116,8 @@ TEMPLATES = [
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.template.context_processors.tz",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "dandelion.core.context_processors.navigation",
@@ -158,6 +176,9 @@ DANDELION_INVITATION_DAYS = env.int("DANDELION_INVITATION_DAYS", default=7)
 DANDELION_PUBLISH_CLAIM_LEASE_S = env.int("DANDELION_PUBLISH_CLAIM_LEASE_S", default=300)
 # The address people reach Dandelion at: links in e-mails sent outside a request (invitations) start with it.
 DANDELION_BASE_URL = env.str("DANDELION_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
+#: Publishing's short links (``/l/<code>``) under a short domain of their own that points at Dandelion; empty: under
+#: DANDELION_BASE_URL.
+PUBLISHING_SHORT_LINK_BASE = env.str("DANDELION_SHORT_LINK_BASE", default="").rstrip("/")
 
 # Single sign-on (dandelion.sso, docs/sso.md). DANDELION_LOCAL_PASSWORDS=0 switches password sign-in off for
 # everyone but superusers (the break-glass account); a provider can also switch it off for its own people.
@@ -229,7 +250,11 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 
+# Languages and time zones (docs/development/translating.md): English is the source language; every app listed in
+# dandelion.core.i18n.TRANSLATED_APPS carries a French catalogue in its locale/ directory. Each person picks a
+# language and a time zone on their profile page; else the browser's language and TIME_ZONE apply.
 LANGUAGE_CODE = "en-gb"
+LANGUAGES = [("en-gb", "English"), ("fr", "Français")]  # each named in its own language, as a picker shows them
 TIME_ZONE = env.str("TIME_ZONE", default="UTC")
 USE_I18N = True
 USE_TZ = True
@@ -323,6 +348,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    "PREPROCESSING_HOOKS": ["dandelion.api.schema.only_dandelion_endpoints"],
     "ENUM_NAME_OVERRIDES": {
         "UnitKindEnum": "dandelion.orgs.choices.UnitKind",
         "TeamKindEnum": "dandelion.orgs.choices.TeamKind",
@@ -338,6 +364,8 @@ SPECTACULAR_SETTINGS = {
         "SearchKindEnum": "dandelion.community.choices.SearchKind",
         "GuidelineRuleKindEnum": "dandelion.publishing.choices.RuleKind",
         "StoryStatusEnum": "dandelion.analytics.choices.StoryStatus",
+        "RoleEnum": "dandelion.orgs.choices.Role",
+        "ResponderRoleEnum": "dandelion.crisis.choices.ResponderRole",
     },
 }
 
@@ -349,5 +377,18 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {"django.request": {"level": "ERROR"}, "django.server": {"level": "WARNING"}},
 }
+
+# --- Websites (dandelion.sites, docs/websites.md) ----------------------------------------------------------------
+# Requests for these hosts are Dandelion itself; any other host is a spoke's website, routed by Wagtail's Site
+# table (an unknown host gets a 404). Spokes' hostnames must also be in ALLOWED_HOSTS (".example.org" for a domain).
+DANDELION_APP_HOSTS = env.list(
+    "DANDELION_APP_HOSTS", default=[h for h in [*LOCAL_HOSTS, *ALLOWED_HOSTS] if h and h[0] not in ".*"])
+WAGTAIL_SITE_NAME = env.str("WAGTAIL_SITE_NAME", default="Dandelion websites")
+WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", default=DANDELION_BASE_URL)
+WAGTAIL_ENABLE_UPDATE_CHECK = False  # no call home from the admin
+WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
+WAGTAIL_GRAVATAR_PROVIDER_URL = None  # editors' avatars are never fetched from a third party
+WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
+
 
 DANDELION_DATASETS = env.str("DANDELION_DATASETS", default=str(BASE_DIR.parent / "shared" / "datasets"))

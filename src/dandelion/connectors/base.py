@@ -98,7 +98,7 @@ __all__ = [
 
 EventKind = Literal["comment", "mention", "dm", "reply"]
 EVENT_KINDS: frozenset[str] = frozenset(get_args(EventKind))
-ModerationAction = Literal["hide", "unhide", "delete", "ban_author"]
+ModerationAction = Literal["hide", "unhide", "delete", "ban_author", "mute_author", "report_author"]
 
 
 def _empty() -> Mapping[str, Any]:
@@ -166,6 +166,18 @@ class InboundAuthor:
 
 
 @dataclass(frozen=True, slots=True)
+class InboundAttachment:
+    """A file that came with an inbound item (an e-mail's attachment). ``data`` is empty when the connector did not
+    keep the bytes (over its size limit): the file is then listed, not stored. ``filename`` is as the sender wrote it
+    (the inbox sanitises it before use)."""
+
+    filename: str
+    content_type: str
+    size: int
+    data: bytes = field(default=b"", repr=False)
+
+
+@dataclass(frozen=True, slots=True)
 class InboundEvent:
     """One inbound item (comment, mention, DM or reply) on an account.
 
@@ -182,6 +194,7 @@ class InboundEvent:
     in_reply_to: str | None = None
     from_account: bool = False
     raw: Mapping[str, Any] = field(default_factory=_empty, repr=False, compare=False)
+    attachments: tuple[InboundAttachment, ...] = field(default=(), repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.external_id:
@@ -390,6 +403,71 @@ class SearchConnector(Protocol):
     def search(
         self, account: AccountRef, query: str, *, limit: int = 25, cursor: str | None = None
     ) -> SearchResult: ...
+
+
+# --- optional abilities (not capabilities of the registry: checked with ``isinstance``) -------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthClient:
+    """Dandelion's OAuth app on one network or instance (``credentials``: client id and secret, never logged)."""
+
+    instance: str
+    redirect_uri: str
+    credentials: Mapping[str, str] = field(default_factory=_empty, repr=False)
+
+
+@dataclass(frozen=True, slots=True)
+class OAuthGrant:
+    """What an authorisation-code exchange gives: the account it is for and the credentials to store (encrypted)."""
+
+    external_id: str
+    handle: str
+    credentials: Mapping[str, str] = field(default_factory=_empty, repr=False)
+    config: Mapping[str, Any] = field(default_factory=_empty)
+    display_name: str = ""
+    url: str = ""
+    expires_at: dt.datetime | None = None
+
+
+@runtime_checkable
+class OAuthConnector(Protocol):
+    """Connects an account through the network's OAuth 2 authorisation-code flow, the redirect handled by Dandelion:
+    ``oauth_register`` registers Dandelion as a client (once per instance, for federated networks),
+    ``oauth_authorize_url`` is where the user consents (``state`` is checked on the way back by the caller),
+    ``oauth_exchange`` trades the returned code for the account's credentials. Errors are ``ConnectorError``."""
+
+    def oauth_register(self, *, instance: str, redirect_uri: str) -> OAuthClient: ...
+
+    def oauth_authorize_url(self, client: OAuthClient, *, state: str) -> str: ...
+
+    def oauth_exchange(self, client: OAuthClient, *, code: str) -> OAuthGrant: ...
+
+
+@runtime_checkable
+class MuteConnector(Protocol):
+    """Mutes an author for the account (their posts no longer reach it; the author is not told)."""
+
+    def mute_author(self, account: AccountRef, author_external_id: str) -> ModerationResult: ...
+
+
+@runtime_checkable
+class ReportConnector(Protocol):
+    """Reports an author (and some of their items) to the network's moderators, with a comment."""
+
+    def report_author(self, account: AccountRef, author_external_id: str, external_ids: Sequence[str], *,
+                      comment: str = "") -> ModerationResult: ...
+
+
+#: Author actions beyond ``ModerationConnector.ban_author``, by name, and the Protocol that offers each.
+AUTHOR_ACTIONS: Mapping[str, type] = MappingProxyType({"mute_author": MuteConnector,
+                                                      "report_author": ReportConnector})
+
+
+def supports_author_action(connector: Any, action: str) -> bool:
+    """True when ``connector`` offers the author action ``action`` (``mute_author``, ``report_author``)."""
+    protocol = AUTHOR_ACTIONS.get(action)
+    return protocol is not None and isinstance(connector, protocol)
 
 
 PROTOCOLS: Mapping[str, type] = MappingProxyType(

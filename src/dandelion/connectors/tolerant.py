@@ -30,6 +30,15 @@ _BLANK_LINES_RE = re.compile(r"\n{3,}")
 _SPACES_RE = re.compile(r"[ \t\u00a0]+")
 
 
+def _valid_unicode(text: str) -> str:
+    """``text`` with every lone surrogate replaced by ``?`` (what UTF-8, a database column or nh3 can hold)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-8", errors="replace").decode("utf-8")
+    return text
+
+
 def clean_text(value: object, limit: int = MAX_TEXT_CHARS) -> str:
     """Valid Unicode without control characters (newlines and tabs kept), stripped, at most ``limit`` chars
     (an ellipsis marks a cut)."""
@@ -38,7 +47,7 @@ def clean_text(value: object, limit: int = MAX_TEXT_CHARS) -> str:
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     text = str(value)
-    text = text.encode("utf-8", errors="replace").decode("utf-8")  # lone surrogates -> '?'
+    text = _valid_unicode(text)  # lone surrogates -> '?'
     text = _CONTROL_RE.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
     if len(text) > limit:
         text = text[: max(0, limit - 1)].rstrip() + "…"
@@ -50,7 +59,10 @@ def html_to_text(markup: str, limit: int = MAX_TEXT_CHARS) -> str:
     content dropped), entities decoded, blank runs collapsed."""
     if not markup:
         return ""
-    markup = markup[: limit * 20]  # bound the sanitiser's work on a hostile document
+    if isinstance(markup, bytes):
+        markup = markup.decode("utf-8", errors="replace")
+    # bound the sanitiser's work on a hostile document; nh3 (Rust) refuses lone surrogates: replace them first
+    markup = _valid_unicode(str(markup)[: limit * 20])
     block = re.sub(r"(?i)<\s*(br|/p|/div|/li|/tr|/h[1-6])\b[^>]*>", "\n", markup)
     stripped = nh3.clean(block, tags=set(), attributes={}, clean_content_tags={"script", "style", "head", "title"},
                          strip_comments=True)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dandelion.core.models import AuditEvent, PeriodicJobRun, WorkerHeartbeat
+from dandelion.core.models import AuditEvent, PeriodicJobRun, UserProfile, WorkerHeartbeat
 
 
 @admin.register(AuditEvent)
@@ -23,6 +23,20 @@ class AuditEventAdmin(admin.ModelAdmin):
 
 admin.site.register(WorkerHeartbeat)
 admin.site.register(PeriodicJobRun)
+
+
+@admin.register(UserProfile)
+class UserProfileAdmin(admin.ModelAdmin):
+    """Read-only here: a person changes their own language and time zone on their profile page (audited)."""
+
+    list_display = ("user", "language", "time_zone", "updated_at")
+    search_fields = ("user__username",)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class AuditedAdmin(admin.ModelAdmin):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.urls import NoReverseMatch, reverse
 
-from dandelion.core.permissions import get_grants, is_hub_admin, is_team_scoped_only
+from dandelion.core.permissions import get_grants, has_perm, is_hub_admin, is_team_scoped_only
 from dandelion.core.plugins import navigation_entries
 
 
@@ -16,6 +16,8 @@ def navigation(request):
     items = []
     for entry in navigation_entries():
         if team_only and not entry.team_scoped:
+            continue
+        if entry.perm and not has_perm(user, entry.perm):
             continue
         try:
             url = reverse(entry.url_name)

@@ -3,6 +3,7 @@ from __future__ import annotations
 import django_filters
 from django import forms
 from django.contrib.contenttypes.models import ContentType
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 
@@ -46,16 +47,16 @@ def audited_content_types(request=None):
 
 
 class AuditEventFilter(django_filters.FilterSet):
-    actor = django_filters.CharFilter(field_name="actor_repr", lookup_expr="icontains", label="Actor")
+    actor = django_filters.CharFilter(field_name="actor_repr", lookup_expr="icontains", label=_("Actor"))
     action = django_filters.CharFilter(lookup_expr="icontains")
     object_type = django_filters.ModelChoiceFilter(
-        field_name="content_type", queryset=audited_content_types, label="Object type"
+        field_name="content_type", queryset=audited_content_types, label=_("Object type")
     )
     object_id = django_filters.CharFilter()
-    unit = IdFilter(method="filter_unit", label="Unit (and subtree)")
+    unit = IdFilter(method="filter_unit", label=_("Unit (and subtree)"))
     since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lte")
-    q = django_filters.CharFilter(method="filter_q", label="Search")
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
 
     class Meta:
         model = AuditEvent

@@ -1,4 +1,5 @@
-"""Request context for the audit log (request id, client address); the statement timeout of web requests."""
+"""Request context for the audit log (request id, client address); the statement timeout of web requests; the
+signed-in person's language and time zone."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ import uuid
 from django.conf import settings
 from django.db import DatabaseError, connection
 from django.shortcuts import render
+from django.utils import timezone, translation
 
 from dandelion.core.audit import reset_request_context, set_request_context
 from dandelion.core.htmx import wants_partial
@@ -26,6 +28,39 @@ class RequestContextMiddleware:
             reset_request_context(token)
         response["X-Request-ID"] = request_id[:64]
         return response
+
+
+class UserPreferencesMiddleware:
+    """Activates the signed-in person's language (over the browser's, which ``LocaleMiddleware`` activated) and time
+    zone (else ``TIME_ZONE``) for the request. Both are read from the session, where sign-in and the profile page put
+    them (:mod:`dandelion.core.i18n`): no query per request. A session from before they were kept there is filled
+    once from the profile."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from dandelion.core import i18n
+
+        session = getattr(request, "session", None)
+        if session is not None and i18n.SESSION_LANGUAGE not in session and request.user.is_authenticated:
+            from dandelion.core.models import UserProfile
+
+            profile = UserProfile.objects.filter(user=request.user).first()
+            i18n.remember_preferences(session, language=profile.language if profile else "",
+                                      time_zone=profile.time_zone if profile else "")
+        language = session.get(i18n.SESSION_LANGUAGE, "") if session is not None else ""
+        zone = session.get(i18n.SESSION_TIME_ZONE, "") if session is not None else ""
+        if language:
+            translation.activate(language)
+            request.LANGUAGE_CODE = translation.get_language()
+        if zone:
+            timezone.activate(zone)
+        try:
+            return self.get_response(request)
+        finally:
+            if zone:
+                timezone.deactivate()
 
 
 logger = logging.getLogger(__name__)

@@ -6,6 +6,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
 
 from dandelion.core.exceptions import AppendOnlyError
 from dandelion.core.querysets import OrgScope, RestrictedQuerySet
@@ -150,3 +151,30 @@ class JobSlot(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} (enqueued {self.enqueued_at:%Y-%m-%d %H:%M:%S})"
+
+
+class UserProfile(models.Model):
+    """A person's own settings: the interface language and the time zone dates are shown in.
+
+    Empty means "not chosen": the browser's language (``Accept-Language``) and the server's ``TIME_ZONE``. Changed
+    through :func:`dandelion.core.services.update_profile` (the profile page), which keeps them in the session.
+    """
+
+    org_scope = OrgScope.internal("a person's own settings, read only for the signed-in person")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="profile")
+    language = models.CharField(_("language"), max_length=10, blank=True,
+                                help_text=_("Empty: the browser's language."))
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True,
+                                 help_text=_("An IANA name such as Europe/Paris. Empty: the server's time zone."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("user_id",)
+        verbose_name = _("user profile")
+
+    def __str__(self) -> str:
+        return f"profile of {self.user}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("core:profile")

@@ -45,6 +45,7 @@ class NavEntry:
     url_name: str
     order: int = 100
     team_scoped: bool = False  # shown to people whose every grant is team-scoped (external moderators)
+    perm: str | None = None  # shown only to people holding this permission somewhere (e.g. a hub-only page)
 
 
 @dataclass(frozen=True)

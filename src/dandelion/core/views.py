@@ -5,19 +5,23 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db import connection
 from django.http import JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from dandelion.core import i18n
+from dandelion.core.exceptions import DandelionError
 from dandelion.core.filters import AuditEventFilter
+from dandelion.core.forms import ProfileForm
 from dandelion.core.htmx import render_page_or_partial
-from dandelion.core.models import AuditEvent, WorkerHeartbeat
+from dandelion.core.models import AuditEvent, UserProfile, WorkerHeartbeat
 from dandelion.core.paging import BoundedPaginator
 from dandelion.core.permissions import get_grants, is_team_scoped_only
 
@@ -106,3 +110,26 @@ def audit_list(request):
 def audit_detail(request, pk: int):
     event = get_object_or_404(AuditEvent.objects.restrict(request.user, "view"), pk=pk)
     return render(request, "core/audit_detail.html", {"event": event})
+
+
+@login_required
+def profile(request):
+    """The signed-in person's language and time zone."""
+    current = UserProfile.objects.filter(user=request.user).first()
+    initial = {"language": current.language if current else "", "time_zone": current.time_zone if current else ""}
+    form = ProfileForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        from dandelion.core.services import update_profile
+
+        try:
+            saved = update_profile(actor=request.user, user=request.user, language=form.cleaned_data["language"],
+                                   time_zone=form.cleaned_data["time_zone"])
+        except DandelionError as exc:
+            form.add_error(exc.field, exc.message)
+        else:
+            i18n.remember_preferences(request.session, language=saved.language, time_zone=saved.time_zone)
+            if saved.language:
+                translation.activate(saved.language)  # the confirmation in the language just chosen
+            messages.success(request, _("Your profile was saved."))
+            return redirect("core:profile")
+    return render(request, "core/profile.html", {"form": form})

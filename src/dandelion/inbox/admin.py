@@ -13,6 +13,9 @@ from dandelion.inbox.models import (
     ConversationEvent,
     InboundDelivery,
     Message,
+    MessageAttachment,
+    PendingReply,
+    ReplyApprovalPolicy,
     Tag,
 )
 
@@ -79,3 +82,13 @@ admin.site.register(ConversationEvent, ReadOnlyAdmin, list_display=("conversatio
 admin.site.register(CannedResponse, AuditedAdmin, list_display=("title", "shortcut", "unit", "language"),
                     search_fields=("title", "shortcut", "body"))
 admin.site.register(Tag, AuditedAdmin, list_display=("name",), search_fields=("name",))
+# held replies change only through approve_reply / reject_reply (they send on the network): read-only here
+admin.site.register(PendingReply, ReadOnlyAdmin, list_display=("conversation", "author", "status", "reviewer", "created_at"),
+                    list_filter=("status",))
+admin.site.register(ReplyApprovalPolicy, ReadOnlyAdmin, list_display=("unit", "author_roles", "tags", "is_active"))
+
+
+@admin.register(MessageAttachment)
+class MessageAttachmentAdmin(ReadOnlyAdmin):
+    list_display = ("filename", "content_type", "size", "stored", "account", "external_id", "received_at")
+    list_filter = ("stored",)

@@ -59,6 +59,22 @@ def supports(account, capability: str) -> bool:
     return connector.supports(capability, account.connector_config or {})
 
 
+def supports_author_action(account, action: str) -> bool:
+    """Does the account's connector offer the author action ``action`` (``mute_author``, ``report_author``)?"""
+    from dandelion.connectors.base import supports_author_action as offers
+
+    try:
+        connector = connector_for(account)
+    except UnknownConnector:
+        return False
+    return offers(connector, action)
+
+
+def author_actions(account) -> dict[str, bool]:
+    """``{"mute_author": bool, "report_author": bool}`` for the account's connector (for the conversation view)."""
+    return {action: supports_author_action(account, action) for action in ("mute_author", "report_author")}
+
+
 # --- InboundEvent <-> JSON ----------------------------------------------------------------------------------------
 
 

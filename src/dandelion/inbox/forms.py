@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from dandelion.inbox.choices import Priority
 from dandelion.inbox.models import CannedResponse
@@ -14,7 +15,7 @@ User = get_user_model()
 
 
 class ReplyForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "placeholder": "Write a reply…"}), max_length=10_000)
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 4, "placeholder": gettext_lazy("Write a reply…")}), max_length=10_000)
     canned_response = forms.ModelChoiceField(queryset=CannedResponse.objects.none(), required=False)
     seen_message_id = forms.IntegerField(required=False, widget=forms.HiddenInput)
     confirm_collision = forms.BooleanField(required=False, widget=forms.HiddenInput)
@@ -26,12 +27,12 @@ class ReplyForm(forms.Form):
 
 
 class NoteForm(forms.Form):
-    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "placeholder": "Internal note (never sent)…"}),
+    text = forms.CharField(widget=forms.Textarea(attrs={"rows": 2, "placeholder": gettext_lazy("Internal note (never sent)…")}),
                            max_length=10_000)
 
 
 class AssignForm(forms.Form):
-    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="— nobody —")
+    assignee = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label=gettext_lazy("— nobody —"))
 
     def __init__(self, *args, users=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -44,9 +45,9 @@ class TakeForm(forms.Form):
 
 
 class HandoverForm(forms.Form):
-    to_team = forms.ModelChoiceField(queryset=None, required=False, empty_label="— same team —")
-    to_user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label="— team queue —")
-    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"placeholder": "Why? (required)"}))
+    to_team = forms.ModelChoiceField(queryset=None, required=False, empty_label=gettext_lazy("— same team —"))
+    to_user = forms.ModelChoiceField(queryset=User.objects.none(), required=False, empty_label=gettext_lazy("— team queue —"))
+    reason = forms.CharField(max_length=500, widget=forms.TextInput(attrs={"placeholder": gettext_lazy("Why? (required)")}))
 
     def __init__(self, *args, teams=None, users=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -59,7 +60,7 @@ class HandoverForm(forms.Form):
     def clean(self):
         data = super().clean()
         if not data.get("to_team") and not data.get("to_user"):
-            raise forms.ValidationError("Choose a team or a person to hand over to.")
+            raise forms.ValidationError(_("Choose a team or a person to hand over to."))
         return data
 
 
@@ -68,7 +69,7 @@ class PriorityForm(forms.Form):
 
 
 class TagForm(forms.Form):
-    add = forms.CharField(required=False, max_length=2000, help_text="Comma-separated")
+    add = forms.CharField(required=False, max_length=2000, help_text=gettext_lazy("Comma-separated"))
     remove = forms.CharField(required=False, max_length=2000)
 
     def clean_add(self):
@@ -95,20 +96,24 @@ class ResolveForm(forms.Form):
 class ModerateForm(forms.Form):
     message = forms.IntegerField()
     action = forms.ChoiceField(choices=[(a, a.replace("_", " ")) for a in MODERATION_ACTIONS])
+    reason = forms.CharField(max_length=1000, required=False)
 
 
 class CannedResponseForm(forms.ModelForm):
     """Translations are edited as lines ``fr: Bonjour {contact_name} …``."""
 
     translations_text = forms.CharField(
-        label="Translations", required=False, widget=forms.Textarea(attrs={"rows": 4}),
-        help_text="One per line: <code>fr: Bonjour {contact_name}, …</code>. Placeholders: {contact_name}, "
-                  "{agent_name}, {account_name}, {team_name}.",
+        label=gettext_lazy("Translations"), required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=gettext_lazy("One per line: <code>fr: Bonjour {contact_name}, …</code>. Placeholders: {contact_name}, "
+                               "{agent_name}, {account_name}, {team_name}."),
     )
 
     class Meta:
         model = CannedResponse
         fields = ["unit", "title", "shortcut", "language", "body"]
+        labels = {"unit": gettext_lazy("Unit"), "title": gettext_lazy("Title"), "shortcut": gettext_lazy("Shortcut"),
+                  "language": gettext_lazy("Language"), "body": gettext_lazy("Body")}
+        help_texts = {"body": gettext_lazy("Default text (the unit's main language).")}
 
     def __init__(self, *args, units=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -126,7 +131,7 @@ class CannedResponseForm(forms.ModelForm):
             lang, sep, text = line.partition(":")
             lang = lang.strip().lower()
             if not sep or not lang or not text.strip() or len(lang) > 8:
-                raise forms.ValidationError(f"Line {number}: write 'xx: text'.")
+                raise forms.ValidationError(_("Line %(number)d: write 'xx: text'.") % {"number": number})
             out[lang] = text.strip()
         return out
 
@@ -138,9 +143,11 @@ class CannedResponseForm(forms.ModelForm):
 
 class MetricsForm(forms.Form):
     # the browser's date input reads and writes ISO dates (YYYY-MM-DD), whatever the display locale
-    since = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    since = forms.DateField(required=False, label=gettext_lazy("Since"),
+                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                             input_formats=["%Y-%m-%d"])
-    until = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    until = forms.DateField(required=False, label=gettext_lazy("Until"),
+                            widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
                             input_formats=["%Y-%m-%d"])
 
     def clean(self):
@@ -148,5 +155,32 @@ class MetricsForm(forms.Form):
         if data.get("since") and data.get("until") and data["since"] > data["until"]:
             self.add_error("until", _("The end date is before the start date."))
         return data
-    group_by = forms.ChoiceField(choices=[("team", "Team"), ("unit", "Unit"), ("language", "Language"),
-                                          ("account", "Account")], required=False)
+    group_by = forms.ChoiceField(choices=[("team", gettext_lazy("Team")), ("unit", gettext_lazy("Unit")),
+                                          ("language", gettext_lazy("Language")), ("account", gettext_lazy("Account"))],
+                                 required=False, label=gettext_lazy("Group by"))
+
+
+def _role_choices():
+    from dandelion.orgs.choices import Role
+
+    return [(value, label) for value, label in Role.choices]
+
+
+class ApprovalPolicyForm(forms.Form):
+    """A unit's reply approval policy: whose replies (roles) or which conversations (tags) wait, and who approves."""
+
+    unit = forms.ModelChoiceField(queryset=None, label=gettext_lazy("Unit"))
+    author_roles = forms.MultipleChoiceField(
+        choices=_role_choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Replies by these roles need approval"))
+    tags = forms.CharField(required=False, max_length=2000, label=gettext_lazy("Conversations tagged"),
+                           help_text=gettext_lazy("Comma-separated, e.g. legal, press, vip"))
+    approver_roles = forms.MultipleChoiceField(
+        choices=_role_choices, required=False, widget=forms.CheckboxSelectMultiple,
+        label=gettext_lazy("Approved by"),
+        help_text=gettext_lazy("None ticked: hub admins, spoke admins, community managers and PR managers."))
+    is_active = forms.BooleanField(required=False, label=gettext_lazy("Policy active"))
+
+    def __init__(self, *args, units, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units

@@ -484,7 +484,7 @@ def retry_pending_replies() -> int:
 
 
 @task()
-def run_moderation(message_id: int, action: str) -> str:
+def run_moderation(message_id: int, action: str, reason: str = "") -> str:
     """Apply a moderation action on the network. A permanent failure is recorded on the account and in the
     conversation history (the message stays moderated in Dandelion); a temporary one is retried."""
     from dandelion.connectors.errors import ConnectorError
@@ -498,8 +498,11 @@ def run_moderation(message_id: int, action: str) -> str:
     connector = connect.connector_for(account)
     ref = connect.account_ref(account)
     try:
-        if action == "ban_author":
-            result = connector.ban_author(ref, message.author_identity.external_id)
+        if action in ("ban_author", "mute_author"):
+            result = getattr(connector, action)(ref, message.author_identity.external_id)
+        elif action == "report_author":
+            result = connector.report_author(ref, message.author_identity.external_id, [message.external_id],
+                                             comment=reason)
         else:
             result = getattr(connector, action)(ref, message.external_id)
     except ConnectorError as exc:
@@ -510,7 +513,7 @@ def run_moderation(message_id: int, action: str) -> str:
             return "failed"
         delay = dt.timedelta(seconds=float(exc.retry_after or 30))
         try:
-            run_moderation.using(run_after=timezone.now() + delay).enqueue(message_id, action)
+            run_moderation.using(run_after=timezone.now() + delay).enqueue(message_id, action, *([reason] if reason else []))
         except Exception:  # noqa: BLE001
             logger.warning("moderation %s of message %s could not be re-enqueued", action, message_id)
         return "retry"

@@ -19,6 +19,7 @@ from django.urls import reverse
 from dandelion.core.models import TimeStampedModel
 from dandelion.core.querysets import OrgScope, RestrictedManager, RestrictedQuerySet
 from dandelion.inbox.choices import (
+    ApprovalStatus,
     ConversationKind,
     ConversationStatus,
     DeliveryState,
@@ -372,3 +373,109 @@ class InboundDelivery(models.Model):
     @property
     def audit_unit(self):
         return self.account.owner_unit
+
+
+#: The roles that approve held replies unless a policy names others (those who answer for a unit's voice).
+DEFAULT_APPROVER_ROLES = ["hub_admin", "spoke_admin", "community_manager", "pr_manager"]
+
+
+class ReplyApprovalPolicy(TimeStampedModel):
+    """A unit's rule that some replies wait for a supervisor before they are sent (Sprout Social's reply
+    approvals): replies by people whose role on the conversation is one of ``author_roles`` (trainees, an external
+    vendor), or on conversations tagged with one of ``tags`` (legal, press, VIP). A policy covers its unit's whole
+    subtree; ``approver_roles`` name who may approve or return them (never the author)."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    unit = models.OneToOneField("orgs.OrgUnit", on_delete=models.CASCADE, related_name="reply_approval_policy")
+    author_roles = models.JSONField(default=list, blank=True, help_text="Roles whose replies need approval.")
+    tags = models.JSONField(default=list, blank=True, help_text="Tag names whose conversations need approval.")
+    approver_roles = models.JSONField(default=list, blank=True, help_text="Roles that approve (empty: the default).")
+    is_active = models.BooleanField(default=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("unit__path",)
+        verbose_name_plural = "reply approval policies"
+
+    def __str__(self) -> str:
+        return f"Reply approval in {self.unit}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inbox:approval-policy")
+
+    @property
+    def approvers(self) -> list[str]:
+        return list(self.approver_roles or DEFAULT_APPROVER_ROLES)
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+
+class PendingReply(TimeStampedModel):
+    """A reply held for approval: nothing reaches the network until an approver approves it (then it is sent as
+    the author's reply, possibly edited) or returns it with a reason the author reads."""
+
+    org_scope = OrgScope(path="conversation__account__owner_unit__path", team="conversation__team_id")
+
+    conversation = models.ForeignKey(Conversation, on_delete=models.CASCADE, related_name="pending_replies")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField()
+    canned_response = models.ForeignKey("inbox.CannedResponse", null=True, blank=True, on_delete=models.SET_NULL,
+                                        related_name="+")
+    status = models.CharField(max_length=10, choices=ApprovalStatus.choices, default=ApprovalStatus.PENDING)
+    why = models.CharField(max_length=200, blank=True, help_text="Why the policy held it (role or tag).")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                 related_name="+")
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why it was returned.")
+    message = models.OneToOneField(Message, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("created_at", "id")
+        indexes = [models.Index(fields=["status", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"Reply by {self.author} on #{self.conversation_id} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("inbox:conversation-detail", args=[self.conversation_id])
+
+    @property
+    def audit_unit(self):
+        return self.conversation.account.owner_unit
+
+
+class MessageAttachment(models.Model):
+    """A file that came with an inbound message (an e-mail's attachment), keyed like the message itself by its
+    account and the network's id (so it is stored when the poll is, before the message row exists). The bytes live
+    in the attachments storage under their SHA-256 (no sender-chosen name in any path); ``filename`` is sanitised;
+    a file over the size limit is listed with ``stored=False``."""
+
+    org_scope = OrgScope(path="account__owner_unit__path")
+
+    account = models.ForeignKey("assets.SocialAccount", on_delete=models.CASCADE, related_name="+")
+    external_id = models.CharField(max_length=150, help_text="The message's external id on the account.")
+    position = models.PositiveSmallIntegerField(default=0)
+    filename = models.CharField(max_length=150)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField(default=0)
+    sha256 = models.CharField(max_length=64, blank=True)
+    stored = models.BooleanField(default=False, help_text="False: over the size limit, listed only.")
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("account", "external_id", "position")
+        constraints = [models.UniqueConstraint(fields=["account", "external_id", "position"],
+                                               name="uniq_attachment_account_message_position")]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.size} bytes)"
+
+    @property
+    def storage_name(self) -> str:
+        return f"{self.account_id}/{self.sha256[:2]}/{self.sha256}"

@@ -528,7 +528,8 @@ def _apply(plan: _Plan) -> None:
     for key, items in per_conv.items():
         conv, book = conv_of[key], plan.books[key]
         state = ConversationState(conv, on_clock=lambda operation, at, book=book: getattr(book, operation)(at))
-        if conv.pk is None:
+        is_new = conv.pk is None
+        if is_new:
             plan.new_events.append((conv, EventKind.CREATED, {"first_message": items[0][2]}))
             search.extend(conv, [conv.contact.name])
         truncated = conv.search_truncated
@@ -543,12 +544,23 @@ def _apply(plan: _Plan) -> None:
                 state.responded(at, by_person=False)
                 continue
             _apply_inbound(plan, state, k, msg, at)
+        if is_new and _all_hidden(items):
+            # spam or abuse hidden by a rule from its first message: set aside in the Hidden tab, no clock running
+            state.hide(items[-1][1].created_at, by_person=False, reason="every message hidden by a routing rule")
+            if conv in plan.to_assign:
+                plan.to_assign.remove(conv)
         plan.new_events += [(conv, kind, data) for kind, data in state.take().events]
     services.refresh_waiting_many(plan.touched, unsaved=plan.messages.values(),
                                   answered=[eid for _acc, eid in plan.db_answered])
     for conv in plan.touched:
         conv.sla_due_at = plan.books[id(conv)].due()
         conv.updated_at = plan.now
+
+
+def _all_hidden(items) -> bool:
+    """The customer's messages of a batch are all hidden (and there is at least one)."""
+    inbound = [m for _k, _e, m in items if m.direction == Direction.INBOUND]
+    return bool(inbound) and all(m.moderation_state == ModerationState.HIDDEN for m in inbound)
 
 
 def _apply_inbound(plan: _Plan, state: ConversationState, k: Key, msg: Message, at: dt.datetime) -> None:

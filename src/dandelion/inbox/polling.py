@@ -177,6 +177,10 @@ def store_poll_result(account, result: PollResult, *, next_poll_at: dt.datetime)
                    "items": [e.external_id for e in result.events]}
         store_delivery(account, list(result.events), body=json.dumps(summary, default=str)[:200_000],
                        source="poll")
+        if any(e.attachments for e in result.events):
+            from dandelion.inbox.attachments import store_event_attachments
+
+            store_event_attachments(account, result.events)
     for item in result.rejected:
         quarantine_item(account, ref=item.ref, error=item.error, excerpt=item.excerpt, source="poll")
     record_poll_success(account, cursor=dict(result.cursor), next_poll_at=next_poll_at)

@@ -19,16 +19,20 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from dandelion.core import audit
+from dandelion.core.actors import is_system
 from dandelion.core.events import emit, emit_many
-from dandelion.core.permissions import has_perm, require_perm
+from dandelion.core.exceptions import DandelionError
+from dandelion.core.permissions import get_grants, has_perm, require_perm
 from dandelion.inbox import connect, search
 from dandelion.inbox.choices import (
+    ApprovalStatus,
     ConversationKind,
     ConversationStatus,
     DeliveryState,
@@ -50,18 +54,23 @@ from dandelion.inbox.exceptions import (
     UnsentReply,
 )
 from dandelion.inbox.models import (
+    DEFAULT_APPROVER_ROLES,
     CannedResponse,
     Conversation,
     ConversationEvent,
     InboundDelivery,
     Message,
+    PendingReply,
+    ReplyApprovalPolicy,
     Tag,
 )
 from dandelion.inbox.state import ConversationState, Effects
 
 logger = logging.getLogger(__name__)
 
-MODERATION_ACTIONS = ("hide", "unhide", "delete", "ban_author")
+MODERATION_ACTIONS = ("hide", "unhide", "delete", "ban_author", "mute_author", "report_author")
+#: Actions on a message's author (on the network only: the message itself is unchanged in Dandelion).
+AUTHOR_ACTIONS = ("ban_author", "mute_author", "report_author")
 
 
 # --- helpers ------------------------------------------------------------------------------------------------------
@@ -84,7 +93,9 @@ ACTION_PERMS = {
     "handover": "inbox.assign_conversation", "take": "inbox.change_conversation",
     "resolve": "inbox.change_conversation", "reopen": "inbox.change_conversation",
     "priority": "inbox.change_conversation", "tag": "inbox.change_conversation",
-    "moderate": "inbox.moderate_conversation",
+    "moderate": "inbox.moderate_conversation", "hide": "inbox.moderate_conversation",
+    "unhide": "inbox.moderate_conversation",
+    "approve": "inbox.approve_reply", "reject": "inbox.approve_reply",
 }
 
 
@@ -381,11 +392,14 @@ def mark_answered(conversation: Conversation, *, at: dt.datetime, target: Messag
 @transaction.atomic
 def reply_to_conversation(conversation: Conversation, *, text: str, actor, canned_response: CannedResponse | None = None,
                           in_reply_to=None, confirm_collision: bool = False, seen_message_id: int | None = None,
-                          seen_at: dt.datetime | None = None) -> Message:
+                          seen_at: dt.datetime | None = None) -> Message | PendingReply:
     """Answer the conversation on the network (sent by a job once committed: pending → sent / failed).
 
     Refuses with :class:`ReplyCollision` when someone else replied since the agent loaded the conversation
-    (``seen_message_id`` / ``seen_at`` from the form), unless ``confirm_collision``."""
+    (``seen_message_id`` / ``seen_at`` from the form), unless ``confirm_collision``. Where the unit's
+    :class:`ReplyApprovalPolicy` holds this reply (the author's role, the conversation's tags), nothing is sent: a
+    :class:`PendingReply` is returned, for an approver to approve (:func:`approve_reply`) or return
+    (:func:`reject_reply`)."""
     _require(actor, "inbox.reply_conversation", conversation)
     conversation = _lock(conversation)
     text = (text or "").strip()
@@ -396,25 +410,237 @@ def reply_to_conversation(conversation: Conversation, *, text: str, actor, canne
     now = timezone.now()
     if not confirm_collision:
         _check_collision(conversation, actor, seen_message_id, seen_at, now)
+    held = approval_needed(conversation, actor)
+    if held:
+        return _hold_reply(conversation, text=text, actor=actor, canned_response=canned_response, why=held)
+    return _send_reply(conversation, text=text, author=actor, actor=actor, canned_response=canned_response,
+                       in_reply_to=in_reply_to, now=now)
+
+
+def _send_reply(conversation: Conversation, *, text: str, author, actor, canned_response, in_reply_to,
+                now: dt.datetime, audit_action: str = "inbox.reply", extra_changes: dict | None = None) -> Message:
+    """Create the outbound message, mark the conversation answered, audit, and enqueue the delivery on commit
+    (the conversation is locked by the caller)."""
     target = _reply_target(conversation, in_reply_to)
-    message = _create_outbound(conversation, text=text, author_user=actor, now=now, target=target,
+    message = _create_outbound(conversation, text=text, author_user=author, now=now, target=target,
                                canned_response=canned_response)
     before = audit.snapshot(conversation, ["assignee", "status", "first_response_at", "needs_reply"])
     had_first_response = conversation.first_response_at is not None
     mark_answered(conversation, at=now, target=target, precise=bool(in_reply_to))
     state = ConversationState(conversation)
     if conversation.assignee_id is None:
-        state.assign(now, assignee_id=actor.pk, to_name=_username(actor), reason="replied")
+        state.assign(now, assignee_id=author.pk, to_name=_username(author), reason="replied")
     state.reply_sent(now, message=message.pk, canned=canned_response.pk if canned_response else None,
                      first=not had_first_response)
     refresh_waiting(conversation, state)
     apply_effects(conversation, state.take(), actor=actor)
-    audit.record(actor=actor, action="inbox.reply", obj=conversation,
-                 summary=f"Replied on conversation #{conversation.pk}",
-                 changes=audit.diff(before, audit.snapshot(conversation, list(before))))
+    changes = audit.diff(before, audit.snapshot(conversation, list(before)))
+    changes.update(extra_changes or {})
+    audit.record(actor=actor, action=audit_action, obj=conversation,
+                 summary=(f"Replied on conversation #{conversation.pk}" if audit_action == "inbox.reply"
+                          else f"Approved {_username(author)}'s reply on conversation #{conversation.pk}"),
+                 changes=changes)
     _enqueue_delivery(message)
-    emit(conversation_event("conversation.answered", conversation, actor=actor, message_id=message.pk, first_response=not had_first_response))
+    emit(conversation_event("conversation.answered", conversation, actor=actor, message_id=message.pk,
+                            first_response=not had_first_response))
     return message
+
+
+# --- reply approval -----------------------------------------------------------------------------------------------
+
+
+def _unit_ids(conversation: Conversation) -> list[int]:
+    return [int(p) for p in conversation.account.owner_unit.path.strip("/").split("/") if p]
+
+
+def roles_on(user, conversation: Conversation) -> set[str]:
+    """The roles ``user`` holds where the conversation lives: grants on the account's unit or above it, and
+    team-scoped grants on the conversation's team (a superuser counts as a hub admin)."""
+    if getattr(user, "is_superuser", False):
+        return {"hub_admin"}
+    path = conversation.account.owner_unit.path
+    roles = set()
+    for grant in get_grants(user):
+        if grant.team_scoped:
+            if grant.team_id is not None and grant.team_id == conversation.team_id:
+                roles.add(grant.role)
+        elif path.startswith(grant.unit_path):
+            roles.add(grant.role)
+    return roles
+
+
+def approval_policies(conversation: Conversation) -> list[ReplyApprovalPolicy]:
+    """The active policies covering the conversation: its account's unit's and every unit's above it."""
+    return list(ReplyApprovalPolicy.objects.filter(unit_id__in=_unit_ids(conversation), is_active=True)
+                .order_by("unit__path"))
+
+
+def _approvers(policies) -> set[str]:
+    roles: set[str] = set()
+    for policy in policies:
+        roles.update(policy.approvers)
+    return roles or set(DEFAULT_APPROVER_ROLES)
+
+
+def approval_needed(conversation: Conversation, actor) -> str:
+    """Why ``actor``'s reply on the conversation waits for approval ("" when it does not): their role there is one
+    a policy holds, or the conversation carries a tag a policy holds. An approver's own replies are never held, nor
+    the SYSTEM actor's."""
+    if is_system(actor):
+        return ""
+    policies = approval_policies(conversation)
+    if not policies:
+        return ""
+    roles = roles_on(actor, conversation)
+    if roles & _approvers(policies):
+        return ""
+    tags = {t.lower() for t in conversation.tags.values_list("name", flat=True)}
+    for policy in policies:
+        held_roles = sorted(roles & set(policy.author_roles or ()))
+        if held_roles:
+            return f"role: {', '.join(held_roles)}"
+        held_tags = sorted(tags & {t.lower() for t in policy.tags or ()})
+        if held_tags:
+            return f"tag: {', '.join(held_tags)}"
+    return ""
+
+
+def can_approve(user, pending: PendingReply) -> bool:
+    """May ``user`` approve or return ``pending``: the approval permission where the conversation lives, a role the
+    covering policies name as approver, and never the author."""
+    conversation = pending.conversation
+    if user is None or not getattr(user, "is_authenticated", False) or user.pk == pending.author_id:
+        return False
+    if not has_perm(user, "inbox.approve_reply", conversation.account.owner_unit, team_id=conversation.team_id):
+        return False
+    return bool(roles_on(user, conversation) & _approvers(approval_policies(conversation)))
+
+
+def _hold_reply(conversation: Conversation, *, text: str, actor, canned_response, why: str) -> PendingReply:
+    pending = PendingReply.objects.create(conversation=conversation, author=actor, text=text,
+                                          canned_response=canned_response, why=why[:200])
+    search.append_saved(conversation, [text])
+    _touched(conversation, timezone.now())
+    add_event(conversation, EventKind.APPROVAL, actor=actor, pending=pending.pk, status=ApprovalStatus.PENDING,
+              why=why)
+    audit.record(actor=actor, action="inbox.reply.held", obj=conversation,
+                 summary=f"Reply on conversation #{conversation.pk} held for approval ({why})",
+                 changes={"pending_reply": [None, pending.pk]})
+    return pending
+
+
+def _lock_pending(pending: PendingReply) -> PendingReply:
+    locked = PendingReply.objects.select_for_update().select_related(
+        "conversation__account__owner_unit", "author").get(pk=pending.pk)
+    if locked.status != ApprovalStatus.PENDING:
+        raise InvalidTransition(f"This reply was already {locked.get_status_display().lower()}.")
+    return locked
+
+
+def _require_approver(actor, pending: PendingReply) -> None:
+    from dandelion.core.exceptions import PermissionDeniedError
+
+    if is_system(actor):
+        return
+    if actor is not None and actor.pk == pending.author_id:
+        raise PermissionDeniedError("You cannot approve or return your own reply: another approver must.")
+    if not can_approve(actor, pending):
+        raise PermissionDeniedError("Only an approver of this unit (" + ", ".join(sorted(
+            _approvers(approval_policies(pending.conversation)))) + ") may approve or return this reply.")
+
+
+@transaction.atomic
+def approve_reply(pending: PendingReply, *, actor, text: str | None = None) -> Message:
+    """Approve a held reply (``text``: the approver's edit) and send it as the author's reply."""
+    pending = _lock_pending(pending)
+    _require_approver(actor, pending)
+    conversation = _lock(pending.conversation)
+    final = (text if text is not None else pending.text).strip()
+    if not final:
+        raise EmptyMessage()
+    if not connect.supports(conversation.account, "reply"):
+        raise CapabilityMissing("This account's connector cannot send replies.", field="text")
+    now = timezone.now()
+    changes: dict = {"pending_reply": [pending.pk, pending.pk], "approval": [ApprovalStatus.PENDING,
+                                                                              ApprovalStatus.APPROVED]}
+    if final != pending.text:
+        changes["text"] = [pending.text, final]
+    message = _send_reply(conversation, text=final, author=pending.author, actor=actor,
+                          canned_response=pending.canned_response, in_reply_to=None, now=now,
+                          audit_action="inbox.reply.approved", extra_changes=changes)
+    pending.status = ApprovalStatus.APPROVED
+    pending.text = final
+    pending.reviewer = None if is_system(actor) else actor
+    pending.reviewed_at = now
+    pending.message = message
+    pending.save(update_fields=["status", "text", "reviewer", "reviewed_at", "message", "updated_at"])
+    add_event(conversation, EventKind.APPROVAL, actor=actor, pending=pending.pk, status=ApprovalStatus.APPROVED,
+              edited=final != changes.get("text", [final])[0], message=message.pk)
+    return message
+
+
+@transaction.atomic
+def reject_reply(pending: PendingReply, *, actor, reason: str) -> PendingReply:
+    """Return a held reply to its author with a reason; nothing is sent."""
+    pending = _lock_pending(pending)
+    _require_approver(actor, pending)
+    reason = (reason or "").strip()
+    if not reason:
+        raise ReasonRequired("Say why the reply is returned: the author reads it.")
+    now = timezone.now()
+    pending.status = ApprovalStatus.REJECTED
+    pending.reason = reason
+    pending.reviewer = None if is_system(actor) else actor
+    pending.reviewed_at = now
+    pending.save(update_fields=["status", "reason", "reviewer", "reviewed_at", "updated_at"])
+    conversation = pending.conversation
+    add_event(conversation, EventKind.APPROVAL, actor=actor, pending=pending.pk, status=ApprovalStatus.REJECTED,
+              reason=reason)
+    audit.record(actor=actor, action="inbox.reply.rejected", obj=conversation,
+                 summary=f"Returned {_username(pending.author)}'s reply on conversation #{conversation.pk}",
+                 changes={"approval": [ApprovalStatus.PENDING, ApprovalStatus.REJECTED], "reason": [None, reason]})
+    return pending
+
+
+ROLE_CHOICES_HELD = ("helper_agent", "external_moderator", "community_manager", "pr_manager", "spoke_admin")
+APPROVAL_TAGS_MAX = 20
+
+
+@transaction.atomic
+def set_reply_approval_policy(unit, *, actor, author_roles: Iterable[str] = (), tags: Iterable[str] = (),
+                              approver_roles: Iterable[str] = (), is_active: bool = True) -> ReplyApprovalPolicy:
+    """Create or change the unit's reply approval policy (unit admins: ``orgs.change_orgunit`` on the unit)."""
+    from dandelion.orgs.choices import Role
+
+    require_perm(actor, "orgs.change_orgunit", unit)
+    author_roles = sorted(set(author_roles))
+    approver_roles = sorted(set(approver_roles))
+    unknown = [r for r in author_roles + approver_roles if r not in Role.values]
+    if unknown:
+        raise InboxError(f"Unknown role(s): {', '.join(unknown)}.", field="author_roles")
+    if set(author_roles) & set(approver_roles or DEFAULT_APPROVER_ROLES):
+        raise InboxError("A role cannot both need approval and approve: "
+                         + ", ".join(sorted(set(author_roles) & set(approver_roles or DEFAULT_APPROVER_ROLES)))
+                         + ".", field="author_roles")
+    names = sorted({t.strip().lower() for t in tags if t and t.strip()})
+    if len(names) > APPROVAL_TAGS_MAX or any(len(n) > TAG_MAX_LENGTH for n in names):
+        raise InboxError(f"At most {APPROVAL_TAGS_MAX} tags of at most {TAG_MAX_LENGTH} characters.", field="tags")
+    if is_active and not author_roles and not names:
+        raise InboxError("Name at least one role or one tag whose replies need approval, or turn the policy off.",
+                         field="author_roles")
+    policy = ReplyApprovalPolicy.objects.select_for_update().filter(unit=unit).first()
+    fields = ("author_roles", "tags", "approver_roles", "is_active")
+    before = audit.snapshot(policy, fields) if policy else {}
+    if policy is None:
+        policy = ReplyApprovalPolicy(unit=unit)
+    policy.author_roles, policy.tags, policy.approver_roles, policy.is_active = (author_roles, names, approver_roles,
+                                                                                 is_active)
+    policy.save()
+    changes = audit.diff(before, audit.snapshot(policy, fields))
+    if changes:
+        audit.record(actor=actor, action="inbox.approval_policy.change", obj=policy,
+                     summary=f"Reply approval policy of {unit}", changes=changes)
+    return policy
 
 
 def _enqueue_delivery(message: Message) -> None:
@@ -597,6 +823,8 @@ def reopen_conversation(conversation: Conversation, *, actor) -> Conversation:
     conversation = _lock(conversation)
     if conversation.status == ConversationStatus.OPEN:
         raise InvalidTransition("The conversation is already open.")
+    if conversation.status == ConversationStatus.HIDDEN:
+        raise InvalidTransition("The conversation is hidden: unhide it to bring it back to the queue.")
     before = conversation.status
     now = timezone.now()
     state = ConversationState(conversation)
@@ -605,6 +833,45 @@ def reopen_conversation(conversation: Conversation, *, actor) -> Conversation:
     apply_effects(conversation, state.take(), actor=actor)
     audit.record(actor=actor, action="inbox.reopen", obj=conversation, summary=f"Reopened #{conversation.pk}",
                  changes={"status": [before, ConversationStatus.OPEN]})
+    return conversation
+
+
+REASON_MAX = 300
+
+
+@transaction.atomic
+def hide_conversation(conversation: Conversation, *, actor, reason: str = "") -> Conversation:
+    """Put spam or abuse aside: the conversation leaves the queues for the Hidden tab and its SLA clocks stop
+    (cancelled: nobody owes it an answer). The messages stay as they are on the network (hiding a message there is
+    :func:`moderate_message`). A visible new message from the customer opens it again; :func:`unhide_conversation`
+    brings it back by hand."""
+    _require(actor, "inbox.moderate_conversation", conversation)
+    conversation = _lock(conversation)
+    reason = (reason or "").strip()[:REASON_MAX]
+    before = conversation.status
+    state = ConversationState(conversation)
+    state.hide(timezone.now(), **({"reason": reason} if reason else {}))
+    apply_effects(conversation, state.take(), actor=actor)
+    audit.record(actor=actor, action="inbox.hide", obj=conversation, summary=f"Hid #{conversation.pk}",
+                 changes={"status": [before, ConversationStatus.HIDDEN]} | ({"reason": [None, reason]}
+                                                                           if reason else {}))
+    return conversation
+
+
+@transaction.atomic
+def unhide_conversation(conversation: Conversation, *, actor) -> Conversation:
+    """Bring a hidden conversation back to the queue, open (its clocks restart when it waits for an answer)."""
+    _require(actor, "inbox.moderate_conversation", conversation)
+    conversation = _lock(conversation)
+    if conversation.status != ConversationStatus.HIDDEN:
+        raise InvalidTransition("The conversation is not hidden.")
+    now = timezone.now()
+    state = ConversationState(conversation)
+    refresh_waiting(conversation, state)
+    state.reopen(now, reason="unhidden")
+    apply_effects(conversation, state.take(), actor=actor)
+    audit.record(actor=actor, action="inbox.unhide", obj=conversation, summary=f"Unhid #{conversation.pk}",
+                 changes={"status": [ConversationStatus.HIDDEN, ConversationStatus.OPEN]})
     return conversation
 
 
@@ -735,7 +1002,12 @@ def moderate_message(message: Message, *, action: str, actor, reason: str = "") 
     capable = connect.supports(conversation.account, "moderation") and bool(message.external_id)
     if action == "ban_author" and not capable:
         raise CapabilityMissing("This account's connector cannot ban authors.", field="action")
-    if action == "ban_author" and message.author_identity_id is None:
+    if action in ("mute_author", "report_author"):
+        capable = connect.supports_author_action(conversation.account, action) and bool(message.external_id)
+        if not capable:
+            raise CapabilityMissing(f"This account's network offers no {action.replace('_', ' ')}.",
+                                    field="action")
+    if action in AUTHOR_ACTIONS and message.author_identity_id is None:
         raise InboxError("The message has no known author.", field="message")
     if action == "unhide" and message.moderation_state == ModerationState.VISIBLE:
         raise InvalidTransition("The message is already visible.")
@@ -754,7 +1026,10 @@ def moderate_message(message: Message, *, action: str, actor, reason: str = "") 
     if capable:
         from dandelion.inbox.jobs import run_moderation
 
-        transaction.on_commit(lambda: run_moderation.enqueue(message.pk, action), robust=True)
+        if action == "report_author" and reason:  # the report's comment goes to the network's moderators
+            transaction.on_commit(lambda: run_moderation.enqueue(message.pk, action, reason), robust=True)
+        else:
+            transaction.on_commit(lambda: run_moderation.enqueue(message.pk, action), robust=True)
     return message
 
 
@@ -771,17 +1046,39 @@ def _clean_translations(translations) -> dict[str, str]:
     return {str(k).strip().lower(): str(v) for k, v in translations.items() if str(k).strip() and str(v).strip()}
 
 
+def _check_placeholders(body: str, translations: dict[str, str]) -> None:
+    """Refuse a placeholder nobody fills ({customer} for {contact_name}): it would reach the customer as written."""
+    import string
+
+    from dandelion.inbox.text import PLACEHOLDERS
+
+    for where, text in [("body", body), *((f"translations ({lang})", t) for lang, t in translations.items())]:
+        try:
+            names = {name for _lit, name, _spec, _conv in string.Formatter().parse(text or "") if name is not None}
+        except ValueError:
+            raise InboxError(f"The {where} has an unmatched brace: write placeholders as {{contact_name}}.",
+                             field="body" if where == "body" else "translations") from None
+        unknown = sorted(n for n in names if n not in PLACEHOLDERS)
+        if unknown:
+            raise InboxError(
+                f"Unknown placeholder(s) in the {where}: {', '.join('{' + n + '}' for n in unknown)}. Use "
+                f"{', '.join('{' + p + '}' for p in PLACEHOLDERS)}.",
+                field="body" if where == "body" else "translations")
+
+
 @transaction.atomic
 def create_canned_response(*, unit, title: str, shortcut: str, body: str, actor, language: str = "en",
                            translations: dict | None = None) -> CannedResponse:
     require_perm(actor, "inbox.add_cannedresponse", unit)
+    translations = _clean_translations(translations)
+    _check_placeholders(body, translations)
     if CannedResponse.objects.filter(unit=unit, shortcut=shortcut).exists():
         from dandelion.core.exceptions import ConflictError
 
         raise ConflictError(f"The shortcut {shortcut!r} is already used in {unit}.", field="shortcut")
     canned = CannedResponse.objects.create(unit=unit, title=title.strip(), shortcut=shortcut, body=body.strip(),
                                            language=(language or "en").lower(),
-                                           translations=_clean_translations(translations))
+                                           translations=translations)
     audit.record(actor=actor, action="inbox.canned.create", obj=canned, summary=f"Canned response {canned.title}",
                  changes={k: [None, v] for k, v in audit.snapshot(canned, CANNED_FIELDS).items()})
     return canned
@@ -800,6 +1097,7 @@ def update_canned_response(canned: CannedResponse, *, actor, **fields) -> Canned
         fields["translations"] = _clean_translations(fields["translations"])
     for key, value in fields.items():
         setattr(canned, key, value)
+    _check_placeholders(canned.body, canned.translations or {})
     if CannedResponse.objects.filter(unit=canned.unit, shortcut=canned.shortcut).exclude(pk=canned.pk).exists():
         from dandelion.core.exceptions import ConflictError
 
@@ -877,3 +1175,67 @@ def escalate_conversation(conversation: Conversation, *, actor, priority: str | 
     ConversationEvent.objects.create(conversation=conversation, kind=EventKind.SLA_BREACHED, actor=_person(actor),
                                      data=audit._jsonable({**data, "changes": changes}))
     return changes
+
+
+# --- bulk actions -------------------------------------------------------------------------------------------------
+
+#: what the queue's bulk bar can do, and whether it must be confirmed first (it changes what customers or other
+#: teams see, or closes work)
+BULK_ACTIONS = {"assign": False, "take": False, "resolve": True, "hide": True, "unhide": False, "move_team": True}
+BULK_LIMIT = 100  # conversations in one bulk action (a page of the queue is 25)
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did: the conversations done, and those refused with the reason each was refused."""
+
+    action: str
+    done: list[int] = field(default_factory=list)
+    refused: dict[int, str] = field(default_factory=dict)
+
+
+def bulk_conversations(conversations: Iterable[Conversation], *, action: str, actor, assignee=None, team=None,
+                       reason: str = "", missing: Iterable[int] = ()) -> BulkResult:
+    """Apply ``action`` (a key of ``BULK_ACTIONS``) to each conversation through its own service: each one is
+    permission-checked, atomic and audited on its own, so a refusal (no right, a failed reply left unanswered, an
+    assignee who cannot work on it) leaves the others done. ``missing``: ids the caller asked for that the actor
+    cannot see, reported as refused. One more audit row sums the batch up (what was done, what refused and why)."""
+    if action not in BULK_ACTIONS:
+        raise InboxError(f"Unknown bulk action {action!r}.", field="action")
+    if action == "assign" and assignee is None:
+        raise InboxError("Choose the person to assign the conversations to.", field="assignee")
+    if action == "move_team" and team is None:
+        raise InboxError("Choose the team to move the conversations to.", field="team")
+    if action == "move_team" and not (reason or "").strip():
+        raise ReasonRequired("Moving conversations to another team needs a reason the team reads.")
+    result = BulkResult(action=action)
+    for pk in missing:
+        result.refused[pk] = "not found in your scope"
+    units = set()
+    for conversation in list(conversations)[:BULK_LIMIT]:
+        try:
+            if action == "assign":
+                assign_conversation(conversation, assignee=assignee, actor=actor)
+            elif action == "take":
+                take_conversation(conversation, actor=actor, reason=reason)
+            elif action == "resolve":
+                resolve_conversation(conversation, actor=actor)
+            elif action == "hide":
+                hide_conversation(conversation, actor=actor, reason=reason)
+            elif action == "unhide":
+                unhide_conversation(conversation, actor=actor)
+            else:
+                handover_conversation(conversation, to_team=team, reason=reason, actor=actor)
+        except DandelionError as exc:
+            result.refused[conversation.pk] = exc.message
+        else:
+            result.done.append(conversation.pk)
+            units.add(conversation.account.owner_unit)
+    if result.done or result.refused:
+        audit.record(actor=actor, action="inbox.bulk", unit=units.pop() if len(units) == 1 else None,
+                     summary=f"Bulk {action}: {len(result.done)} done, {len(result.refused)} refused",
+                     changes={"action": [None, action], "done": [None, result.done],
+                              "refused": [None, {str(k): v for k, v in result.refused.items()}]}
+                     | ({"team": [None, team.pk]} if team is not None else {})
+                     | ({"assignee": [None, assignee.pk]} if assignee is not None else {}))
+    return result

@@ -8,7 +8,7 @@ its fields in place; it never touches the database. Each transition also records
 * ``fields``: the conversation fields it changed (what the caller saves),
 * ``clocks``: SLA clock operations ``(operation, at)``, in order; an operation names a
   :class:`~dandelion.routing.sla.ClockBook` method (``apply``, ``record_inbound``, ``record_outbound``,
-  ``record_resolved``). A clock reads the conversation as it is when it runs (a first-response target needs the
+  ``record_resolved``, ``stop``). A clock reads the conversation as it is when it runs (a first-response target needs the
   first response not to exist yet), so a caller that keeps a clock book passes ``on_clock`` and each operation runs
   as soon as it happens; the operations are recorded either way,
 * ``events``: the conversation events to record ``(kind, data)``; ``data`` may hold unsaved objects (the pipeline
@@ -38,6 +38,8 @@ The rules
 * **Resolve / reopen / snooze / wake / pending**: status changes with their times; resolving completes the
   resolution clock and stops the others; reopening restarts the clocks when the conversation waits; snoozing keeps
   the clocks running (a customer waiting is still waiting).
+* **Hide** (:meth:`~ConversationState.hide`): spam or abuse put aside: out of the queues, every clock stops
+  (nobody owes it an answer; neither hit nor missed), the sweep leaves it alone; unhiding is reopening.
 * **Assign, priority, team, note, tag**: activity by a person (``last_team_activity_at``, read by the sweep);
   a priority or team change restarts the clocks for the new policy.
 * **Sweep** (:meth:`~ConversationState.swept`): a conversation with a message nobody answered is put back in front
@@ -57,10 +59,12 @@ APPLY = "apply"
 RECORD_INBOUND = "record_inbound"
 RECORD_OUTBOUND = "record_outbound"
 RECORD_RESOLVED = "record_resolved"
-CLOCK_OPERATIONS = (APPLY, RECORD_INBOUND, RECORD_OUTBOUND, RECORD_RESOLVED)
+STOP = "stop"
+CLOCK_OPERATIONS = (APPLY, RECORD_INBOUND, RECORD_OUTBOUND, RECORD_RESOLVED, STOP)
 
-#: statuses a new visible inbound message brings back to open
-CLOSED = (ConversationStatus.RESOLVED, ConversationStatus.SNOOZED)
+#: statuses a new visible inbound message brings back to open (a hidden conversation too: a message that passed
+#: the spam rules is not spam)
+CLOSED = (ConversationStatus.RESOLVED, ConversationStatus.SNOOZED, ConversationStatus.HIDDEN)
 
 
 @dataclass
@@ -261,12 +265,24 @@ class ConversationState:
         if self.conversation.needs_reply:
             self._clock(APPLY, at)
 
+    def hide(self, at: dt.datetime, *, by_person: bool = True, **details) -> None:
+        """Put spam or abuse aside: out of the queues, every running clock stops (cancelled, not missed). A visible
+        new message from the customer opens it again; a person opens it with :meth:`reopen`."""
+        if self.status == ConversationStatus.HIDDEN:
+            raise InvalidTransition("The conversation is already hidden.")
+        previous = self.status
+        self._set("status", ConversationStatus.HIDDEN)
+        self._set("snoozed_until", None)
+        self._activity(at, by_person=by_person)
+        self._clock(STOP, at)
+        self._event(EventKind.STATUS, previous=previous, to=ConversationStatus.HIDDEN, **details)
+
     def snooze(self, at: dt.datetime, *, until: dt.datetime | None, by_person: bool = True, **details) -> None:
         """Put the conversation aside until ``until`` (None: until the customer writes again; the sweep still
         brings back a message left unanswered too long). Its clocks keep running: a customer who waits is still
         waiting."""
-        if self.status == ConversationStatus.RESOLVED:
-            raise InvalidTransition("A resolved conversation cannot be snoozed; reopen it first.")
+        if self.status in (ConversationStatus.RESOLVED, ConversationStatus.HIDDEN):
+            raise InvalidTransition("A resolved or hidden conversation cannot be snoozed; reopen it first.")
         if until is not None and until <= at:
             raise InvalidTransition("The snooze must end in the future.")
         previous = self.status
@@ -289,8 +305,8 @@ class ConversationState:
         same team (pending is work in progress, not closed)."""
         if self.status == ConversationStatus.PENDING:
             raise InvalidTransition("The conversation is already pending.")
-        if self.status == ConversationStatus.RESOLVED:
-            raise InvalidTransition("A resolved conversation cannot be pending; reopen it first.")
+        if self.status in (ConversationStatus.RESOLVED, ConversationStatus.HIDDEN):
+            raise InvalidTransition("A resolved or hidden conversation cannot be pending; reopen it first.")
         previous = self.status
         self._set("status", ConversationStatus.PENDING)
         self._set("snoozed_until", None)

@@ -56,6 +56,7 @@ def candidates(now: dt.datetime, cutoff: dt.datetime):
         unanswered(now, cutoff)
         .filter(Q(conversation__swept_at__isnull=True) | Q(conversation__swept_at__lt=cutoff))
         .filter(closed | no_team | Q(conversation__needs_reply=False) | stale)
+        .exclude(conversation__status=ConversationStatus.HIDDEN)  # put aside by a person: not brought back
     )
 
 

@@ -17,6 +17,8 @@ TITLES = {
     "conversation.resolved": _("Your conversation #%(conversation)s on %(handle)s was resolved"),
     "conversation.sla_breached": _("SLA missed on conversation #%(conversation)s (%(handle)s): %(metric)s"),
     "account.changed": _("Account %(handle)s changed (%(change)s)"),
+    "crisis.incident_opened": _("Crisis room opened: %(title)s (severity %(severity)s/10)"),
+    "crisis.incident_escalated": _("Crisis escalated: %(title)s (severity %(severity)s/10)"),
 }
 
 
@@ -71,7 +73,8 @@ class Notification(models.Model):
         template = TITLES.get(self.event_type)
         if template is None:
             return gettext("%(type)s") % {"type": self.event_type}
-        values = {"conversation": "", "handle": "", "metric": "", "change": "", **self.data}
+        values = {"conversation": "", "handle": "", "metric": "", "change": "", "title": "", "severity": "",
+                  **self.data}
         try:
             return str(template) % values
         except (KeyError, TypeError, ValueError):

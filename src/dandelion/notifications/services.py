@@ -6,7 +6,9 @@ Who is told:
 * ``conversation.resolved``: the assignee, when someone else resolved it;
 * ``conversation.sla_breached``: the assignee and every active member of the conversation's team (and of the team
   the SLA policy names to notify);
-* ``account.changed``: the account's owner and the spoke admins of its unit (not the person who changed it).
+* ``account.changed``: the account's owner and the spoke admins of its unit (not the person who changed it);
+* ``crisis.incident_opened`` / ``crisis.incident_escalated``: the people the crisis app lists in the event
+  (``data.incident.notify_user_ids``: the incident's owner, the admins and PR managers over its unit).
 
 One batch of events is one query per kind of recipient lookup and one bulk INSERT; a notification is written at
 most once per person and event (a unique constraint), so handling a batch twice writes nothing twice.
@@ -26,6 +28,7 @@ from dandelion.core.events import Event
 from dandelion.notifications.models import Notification
 
 _CONVERSATION_TYPES = {"conversation.assigned", "conversation.resolved", "conversation.sla_breached"}
+_INCIDENT_TYPES = {"crisis.incident_opened", "crisis.incident_escalated"}
 
 
 def _conversation(event: Event) -> dict:
@@ -70,6 +73,8 @@ def _recipients(events: Sequence[Event]) -> list[tuple[Event, set[int]]]:
                 who.add(account["owner_id"])
             if e.unit_id is not None:
                 who |= admins.get(e.unit_id, set())
+        elif e.name in _INCIDENT_TYPES:
+            who |= {int(u) for u in (e.data.get("incident") or {}).get("notify_user_ids", [])}
         who.discard(e.actor_id)
         if who:
             out.append((e, who))
@@ -86,11 +91,15 @@ def _data(event: Event) -> dict:
         data["metric"] = str(event.data.get("metric", "")).replace("_", " ")
     if event.name == "account.changed":
         data["change"] = event.data.get("change", "")
+    if event.name in _INCIDENT_TYPES:
+        incident = event.data.get("incident") or {}
+        data.update(title=str(incident.get("title", ""))[:200], severity=incident.get("severity", ""))
     return data
 
 
 def _url(event: Event) -> str:
-    url = (_conversation(event).get("url") or (event.data.get("account") or {}).get("url") or "")
+    url = (_conversation(event).get("url") or (event.data.get("account") or {}).get("url")
+           or (event.data.get("incident") or {}).get("url") or "")
     return url if url.startswith("/") and not url.startswith("//") else ""
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import django_filters
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from dandelion.core.filters import IdFilter
 from dandelion.orgs.choices import Role, TeamKind, UnitKind
@@ -18,10 +19,10 @@ def _within(queryset, path_lookup: str, value, request):
 
 
 class OrgUnitFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="Search")
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
     kind = django_filters.ChoiceFilter(choices=UnitKind.choices)
     parent = IdFilter(field_name="parent_id")
-    within = IdFilter(method="filter_within", label="Within unit (subtree)")
+    within = IdFilter(method="filter_within", label=_("Within unit (subtree)"))
     country = django_filters.CharFilter(lookup_expr="iexact")
     is_active = django_filters.BooleanFilter()
     depth = django_filters.NumberFilter()
@@ -38,11 +39,11 @@ class OrgUnitFilter(django_filters.FilterSet):
 
 
 class TeamFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label="Search")
+    q = django_filters.CharFilter(field_name="name", lookup_expr="icontains", label=_("Search"))
     kind = django_filters.ChoiceFilter(choices=TeamKind.choices)
-    unit = IdFilter(field_name="unit_id", label="Unit")
-    within = IdFilter(method="filter_within", label="Within unit (subtree)")
-    language = django_filters.CharFilter(method="filter_language", label="Language")
+    unit = IdFilter(field_name="unit_id", label=_("Unit"))
+    within = IdFilter(method="filter_within", label=_("Within unit (subtree)"))
+    language = django_filters.CharFilter(method="filter_language", label=_("Language"))
     is_active = django_filters.BooleanFilter()
 
     class Meta:
@@ -58,12 +59,12 @@ class TeamFilter(django_filters.FilterSet):
 
 
 class MembershipFilter(django_filters.FilterSet):
-    q = django_filters.CharFilter(method="filter_q", label="Search")
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
     role = django_filters.ChoiceFilter(choices=Role.choices)
-    unit = IdFilter(field_name="unit_id", label="Unit")
-    within = IdFilter(method="filter_within", label="Within unit (subtree)")
-    team = IdFilter(field_name="team_id", label="Team")
-    user = IdFilter(field_name="user_id", label="Person")
+    unit = IdFilter(field_name="unit_id", label=_("Unit"))
+    within = IdFilter(method="filter_within", label=_("Within unit (subtree)"))
+    team = IdFilter(field_name="team_id", label=_("Team"))
+    user = IdFilter(field_name="user_id", label=_("Person"))
     is_active = django_filters.BooleanFilter()
 
     class Meta:
@@ -85,7 +86,7 @@ class MembershipFilter(django_filters.FilterSet):
 class GuidelineFilter(django_filters.FilterSet):
     published = django_filters.BooleanFilter(field_name="published_at", lookup_expr="isnull", exclude=True)
     version = django_filters.NumberFilter()
-    q = django_filters.CharFilter(method="filter_q", label="Search")
+    q = django_filters.CharFilter(method="filter_q", label=_("Search"))
 
     class Meta:
         model = Guideline

@@ -36,21 +36,21 @@ class LanguagesField(forms.CharField):
 
 class UnitForm(forms.Form):
     name = forms.CharField(max_length=120)
-    slug = forms.SlugField(max_length=80, required=False, help_text="Leave empty to derive it from the name.")
+    slug = forms.SlugField(max_length=80, required=False, help_text=_("Leave empty to derive it from the name."))
     kind = forms.ChoiceField(choices=UnitKind.choices, initial=UnitKind.COUNTRY)
-    country = forms.CharField(max_length=2, required=False, help_text="ISO 3166-1 alpha-2, for country units.")
+    country = forms.CharField(max_length=2, required=False, help_text=_("ISO 3166-1 alpha-2, for country units."))
     languages = LanguagesField()
     timezone = forms.CharField(max_length=64, initial="UTC", validators=[validate_timezone])
 
     def clean_country(self):
         value = self.cleaned_data["country"].strip().upper()
         if value and (len(value) != 2 or not value.isalpha()):
-            raise forms.ValidationError("Use a two-letter ISO country code (FR, ES).")
+            raise forms.ValidationError(_("Use a two-letter ISO country code (FR, ES)."))
         return value
 
 
 class MoveUnitForm(forms.Form):
-    parent = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label="New parent")
+    parent = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("New parent"))
 
     def __init__(self, *args, user, unit: OrgUnit, **kwargs):
         super().__init__(*args, **kwargs)
@@ -66,9 +66,9 @@ class MoveUnitForm(forms.Form):
 class TeamForm(forms.Form):
     name = forms.CharField(max_length=120)
     kind = forms.ChoiceField(choices=TeamKind.choices)
-    languages = LanguagesField(help_text="Languages the team answers in: ISO 639-1 codes, comma-separated.")
+    languages = LanguagesField(help_text=_("Languages the team answers in: ISO 639-1 codes, comma-separated."))
     timezone = forms.CharField(max_length=64, required=False, validators=[validate_timezone],
-                               help_text="Empty: the unit's time zone.")
+                               help_text=_("Empty: the unit's time zone."))
     email = forms.EmailField(required=False)
 
 
@@ -76,7 +76,7 @@ def _team_field(unit: OrgUnit) -> forms.ModelChoiceField:
     return forms.ModelChoiceField(
         queryset=Team.objects.filter(unit__path__startswith=unit.path, is_active=True).select_related("unit"),
         required=False,
-        help_text="Required for external moderators: they see only what is routed to their team.",
+        help_text=_("Required for external moderators: they see only what is routed to their team."),
     )
 
 
@@ -88,10 +88,10 @@ def _role_field() -> forms.ChoiceField:
 class MembershipForm(forms.Form):
     """Grant a role on a unit to an existing person."""
 
-    person = forms.CharField(max_length=150, help_text="Username or e-mail of an existing person.")
+    person = forms.CharField(max_length=150, help_text=_("Username or e-mail of an existing person."))
     role = _role_field()
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
-    is_available = forms.BooleanField(required=False, initial=True, label="Available for assignment")
+    is_available = forms.BooleanField(required=False, initial=True, label=_("Available for assignment"))
     capacity = forms.IntegerField(min_value=0, max_value=500, initial=10)
 
     def __init__(self, *args, unit: OrgUnit, **kwargs):
@@ -104,7 +104,7 @@ class MembershipForm(forms.Form):
         users = get_user_model().objects.filter(Q(username__iexact=value) | Q(email__iexact=value), is_active=True)
         user = users.first() if users.count() == 1 else None
         if user is None:
-            raise forms.ValidationError("No single active person with that username or e-mail; invite them instead.")
+            raise forms.ValidationError(_("No single active person with that username or e-mail; invite them instead."))
         return user
 
     def clean(self):
@@ -117,7 +117,7 @@ class MembershipForm(forms.Form):
 class MembershipEditForm(forms.Form):
     role = forms.ChoiceField(choices=Role.choices)
     team = forms.ModelChoiceField(queryset=Team.objects.none(), required=False)
-    is_available = forms.BooleanField(required=False, label="Available for assignment")
+    is_available = forms.BooleanField(required=False, label=_("Available for assignment"))
     capacity = forms.IntegerField(min_value=0, max_value=500)
 
     def __init__(self, *args, unit: OrgUnit, **kwargs):
@@ -155,8 +155,8 @@ class InviteForm(forms.Form):
 
 class GuidelineForm(forms.Form):
     title = forms.CharField(max_length=200)
-    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 20}), help_text="Markdown.")
-    change_summary = forms.CharField(max_length=300, required=False, help_text="What changed since last version.")
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 20}), help_text=_("Markdown."))
+    change_summary = forms.CharField(max_length=300, required=False, help_text=_("What changed since last version."))
 
 
 class PasswordResetRequestForm(PasswordResetForm):

@@ -7,6 +7,7 @@ import zoneinfo
 from functools import lru_cache
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext as _
 
 LANGUAGE_CODE_RE = re.compile(r"^[a-z]{2,3}$")
 
@@ -18,15 +19,15 @@ def _timezones() -> frozenset[str]:
 
 def validate_timezone(value: str) -> None:
     if value and value not in _timezones():
-        raise ValidationError(f"'{value}' is not a known time zone (e.g. Europe/Paris, UTC).")
+        raise ValidationError(_("“%(value)s” is not a known time zone (e.g. Europe/Paris, UTC).") % {"value": value})
 
 
 def validate_languages(values) -> None:
     if not isinstance(values, (list, tuple)):
-        raise ValidationError("Languages must be a list of ISO 639-1 codes.")
+        raise ValidationError(_("Languages must be a list of ISO 639-1 codes."))
     bad = [v for v in values if not isinstance(v, str) or not LANGUAGE_CODE_RE.match(v)]
     if bad:
-        raise ValidationError(f"Not ISO 639 language codes: {', '.join(map(str, bad))}.")
+        raise ValidationError(_("Not ISO 639 language codes: %(codes)s.") % {"codes": ", ".join(map(str, bad))})
 
 
 def parse_languages(text: str) -> list[str]:

@@ -44,17 +44,17 @@ def org_member_required(view):
     @login_required
     def wrapper(request, *args, **kwargs):
         if is_team_scoped_only(request.user):
-            raise PermissionDenied("External moderators work from their queue.")
+            raise PermissionDenied(_("External moderators work from their queue."))
         return view(request, *args, **kwargs)
 
     return wrapper
 
 
-def _formpaginate(request, form, *, title, cancel_url, submit="Save", intro="", status=None):
+def _formpaginate(request, form, *, title, cancel_url, submit=None, intro="", status=None):
     return render(
         request,
         "orgs/form.html",
-        {"form": form, "title": title, "cancel_url": cancel_url, "submit": submit, "intro": intro},
+        {"form": form, "title": title, "cancel_url": cancel_url, "submit": submit or _("Save"), "intro": intro},
         status=status or (400 if form.is_bound and form.errors else 200),
     )
 
@@ -68,7 +68,7 @@ def tree(request):
         try:
             return redirect(reverse("inbox:queue"))
         except NoReverseMatch:
-            raise PermissionDenied("External moderators work from their queue.") from None
+            raise PermissionDenied(_("External moderators work from their queue.")) from None
     include_inactive = request.GET.get("inactive") == "1"
     rollup = build_rollup(request.user, include_inactive=include_inactive)
     return render_page_or_partial(
@@ -129,10 +129,10 @@ def unit_create(request, pk: int):
     if request.method == "POST" and form.is_valid():
         unit, ok = call_service(request, services.create_unit, form=form, parent=parent, **form.cleaned_data)
         if ok:
-            messages.success(request, f"Unit {unit.name} created.")
+            messages.success(request, _("Unit %(unit)s created.") % {"unit": unit.name})
             return redirect(unit)
-    return _formpaginate(request, form, title=f"New unit under {parent.name}", cancel_url=parent.get_absolute_url(),
-                      submit="Create unit")
+    return _formpaginate(request, form, title=_("New unit under %(parent)s") % {"parent": parent.name}, cancel_url=parent.get_absolute_url(),
+                      submit=_("Create unit"))
 
 
 @org_member_required
@@ -144,26 +144,27 @@ def unit_edit(request, pk: int):
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         data["slug"] = data["slug"] or unit.slug
-        _, ok = call_service(request, services.update_unit, form=form, unit=unit, **data)
+        _result, ok = call_service(request, services.update_unit, form=form, unit=unit, **data)
         if ok:
-            messages.success(request, f"Unit {unit.name} saved.")
+            messages.success(request, _("Unit %(unit)s saved.") % {"unit": unit.name})
             return redirect(unit)
-    return _formpaginate(request, form, title=f"Edit {unit.name}", cancel_url=unit.get_absolute_url())
+    return _formpaginate(request, form, title=_("Edit %(unit)s") % {"unit": unit.name}, cancel_url=unit.get_absolute_url())
 
 
 @org_member_required
 def unit_move(request, pk: int):
     unit = get_visible(request, OrgUnit, pk)
     if unit.parent_id is None:
-        raise PermissionDenied("The root unit cannot be moved.")
+        raise PermissionDenied(_("The root unit cannot be moved."))
     require(request.user, "orgs.change_orgunit", unit.parent)
     form = forms.MoveUnitForm(request.POST or None, user=request.user, unit=unit)
     if request.method == "POST" and form.is_valid():
-        _, ok = call_service(request, services.move_unit, form=form, unit=unit, new_parent=form.cleaned_data["parent"])
+        _result, ok = call_service(request, services.move_unit, form=form, unit=unit, new_parent=form.cleaned_data["parent"])
         if ok:
-            messages.success(request, f"{unit.name} moved under {form.cleaned_data['parent'].name}.")
+            messages.success(request, _("%(unit)s moved under %(parent)s.") % {
+                "unit": unit.name, "parent": form.cleaned_data["parent"].name})
             return redirect(unit)
-    return _formpaginate(request, form, title=f"Move {unit.name}", cancel_url=unit.get_absolute_url(), submit="Move",
+    return _formpaginate(request, form, title=_("Move %(unit)s") % {"unit": unit.name}, cancel_url=unit.get_absolute_url(), submit=_("Move"),
                       intro=f"{unit.name} and all its sub-units move together. Currently under {unit.parent}.")
 
 
@@ -174,14 +175,15 @@ def unit_deactivate(request, pk: int):
     unit = get_visible(request, OrgUnit, pk)
     if request.method == "GET":  # asking is for those who may (the service checks the POST)
         if unit.parent is None:
-            raise PermissionDenied("The root unit (the hub) cannot be deactivated.")
+            raise PermissionDenied(_("The root unit (the hub) cannot be deactivated."))
         require(request.user, "orgs.change_orgunit", unit.parent)
 
     def act():
         service = services.reactivate_unit if request.POST.get("activate") == "1" else services.deactivate_unit
-        _, ok = call_service(request, service, unit=unit)
+        _result, ok = call_service(request, service, unit=unit)
         if ok:
-            messages.success(request, f"{unit.name} {'reactivated' if unit.is_active else 'deactivated'}.")
+            messages.success(request, (_("%(unit)s reactivated.") if unit.is_active else _("%(unit)s deactivated."))
+                             % {"unit": unit.name})
         return redirect(unit)
 
     return confirm_then_act(
@@ -231,10 +233,10 @@ def team_create(request, pk: int):
     if request.method == "POST" and form.is_valid():
         team, ok = call_service(request, services.create_team, form=form, unit=unit, **form.cleaned_data)
         if ok:
-            messages.success(request, f"Team {team.name} created.")
+            messages.success(request, _("Team %(team)s created.") % {"team": team.name})
             return redirect(team)
-    return _formpaginate(request, form, title=f"New team in {unit.name}", cancel_url=unit.get_absolute_url(),
-                      submit="Create team")
+    return _formpaginate(request, form, title=_("New team in %(unit)s") % {"unit": unit.name}, cancel_url=unit.get_absolute_url(),
+                      submit=_("Create team"))
 
 
 @org_member_required
@@ -244,11 +246,11 @@ def team_edit(request, pk: int):
     initial = {f: getattr(team, f) for f in ("name", "kind", "languages", "timezone", "email")}
     form = forms.TeamForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        _, ok = call_service(request, services.update_team, form=form, team=team, **form.cleaned_data)
+        _result, ok = call_service(request, services.update_team, form=form, team=team, **form.cleaned_data)
         if ok:
-            messages.success(request, f"Team {team.name} saved.")
+            messages.success(request, _("Team %(team)s saved.") % {"team": team.name})
             return redirect(team)
-    return _formpaginate(request, form, title=f"Edit {team.name}", cancel_url=team.get_absolute_url())
+    return _formpaginate(request, form, title=_("Edit %(team)s") % {"team": team.name}, cancel_url=team.get_absolute_url())
 
 
 @org_member_required
@@ -261,9 +263,10 @@ def team_deactivate(request, pk: int):
 
     def act():
         service = services.reactivate_team if request.POST.get("activate") == "1" else services.deactivate_team
-        _, ok = call_service(request, service, team=team)
+        _result, ok = call_service(request, service, team=team)
         if ok:
-            messages.success(request, f"{team.name} {'reactivated' if team.is_active else 'deactivated'}.")
+            messages.success(request, (_("%(team)s reactivated.") if team.is_active else _("%(team)s deactivated."))
+                             % {"team": team.name})
         return redirect(team)
 
     return confirm_then_act(
@@ -294,10 +297,10 @@ def membership_create(request, pk: int):
         user = data.pop("person")
         m, ok = call_service(request, services.grant_membership, form=form, unit=unit, user=user, **data)
         if ok:
-            messages.success(request, f"{m} granted.")
+            messages.success(request, _("%(membership)s granted.") % {"membership": m})
             return redirect(unit)
-    return _formpaginate(request, form, title=f"Grant a role on {unit.name}", cancel_url=unit.get_absolute_url(),
-                      submit="Grant role", intro="The role covers this unit and all its sub-units.")
+    return _formpaginate(request, form, title=_("Grant a role on %(unit)s") % {"unit": unit.name}, cancel_url=unit.get_absolute_url(),
+                      submit=_("Grant role"), intro=_("The role covers this unit and all its sub-units."))
 
 
 @org_member_required
@@ -311,8 +314,8 @@ def member_invite(request, pk: int):
         if ok:
             _report_invitation(request, m)
             return redirect(unit)
-    return _formpaginate(request, form, title=f"Invite a new person to {unit.name}", cancel_url=unit.get_absolute_url(),
-                      submit="Invite")
+    return _formpaginate(request, form, title=_("Invite a new person to %(unit)s") % {"unit": unit.name}, cancel_url=unit.get_absolute_url(),
+                      submit=_("Invite"))
 
 
 def _report_invitation(request, m: Membership) -> None:
@@ -349,11 +352,11 @@ def membership_edit(request, pk: int):
     initial = {"role": m.role, "team": m.team_id, "is_available": m.is_available, "capacity": m.capacity}
     form = forms.MembershipEditForm(request.POST or None, unit=m.unit, initial=initial)
     if request.method == "POST" and form.is_valid():
-        _, ok = call_service(request, services.update_membership, form=form, membership=m, **form.cleaned_data)
+        _result, ok = call_service(request, services.update_membership, form=form, membership=m, **form.cleaned_data)
         if ok:
-            messages.success(request, f"{m} saved.")
+            messages.success(request, _("%(membership)s saved.") % {"membership": m})
             return redirect(m.unit)
-    return _formpaginate(request, form, title=f"Edit {m}", cancel_url=m.unit.get_absolute_url())
+    return _formpaginate(request, form, title=_("Edit %(membership)s") % {"membership": m}, cancel_url=m.unit.get_absolute_url())
 
 
 @org_member_required
@@ -364,12 +367,12 @@ def membership_revoke(request, pk: int):
         require(request.user, "orgs.manage_members", m.unit)
 
     def act():
-        _, ok = call_service(request, services.revoke_membership, membership=m)
+        _result, ok = call_service(request, services.revoke_membership, membership=m)
         if ok:
-            messages.success(request, f"{m} revoked.")
+            messages.success(request, _("%(membership)s revoked.") % {"membership": m})
         return redirect(request.POST.get("next") if _safe_next(request) else m.unit.get_absolute_url())
 
-    return confirm_then_act(request, act=act, title=_("Revoke %(m)s") % {"m": m},
+    return confirm_then_act(request, act=act, title=_("Revoke %(membership)s") % {"membership": m},
                             question=_("Revoke %(m)s? The person loses this role at once.") % {"m": m},
                             confirm_label=_("Revoke"), cancel_url=m.unit.get_absolute_url())
 
@@ -462,10 +465,10 @@ def guideline_create(request):
     if request.method == "POST" and form.is_valid():
         g, ok = call_service(request, services.create_guideline, form=form, **form.cleaned_data)
         if ok:
-            messages.success(request, "Draft saved. Publish it when it is ready.")
+            messages.success(request, _("Draft saved. Publish it when it is ready."))
             return redirect(g)
-    return _formpaginate(request, form, title="New guideline version", cancel_url=reverse("orgs:guideline-list"),
-                      submit="Save draft", intro="Starts from the current version. Nobody sees a draft but the hub.")
+    return _formpaginate(request, form, title=_("New guideline version"), cancel_url=reverse("orgs:guideline-list"),
+                      submit=_("Save draft"), intro=_("Starts from the current version. Nobody sees a draft but the hub."))
 
 
 @org_member_required
@@ -473,16 +476,16 @@ def guideline_edit(request, pk: int):
     guideline = get_object_or_404(_guidelines_for(request.user), pk=pk)
     require(request.user, "orgs.change_guideline", services.root_unit())
     if guideline.is_published:
-        messages.error(request, "Published versions are frozen: draft a new version instead.")
+        messages.error(request, _("Published versions are frozen: draft a new version instead."))
         return redirect(guideline)
     initial = {"title": guideline.title, "body": guideline.body, "change_summary": guideline.change_summary}
     form = forms.GuidelineForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
-        _, ok = call_service(request, services.update_guideline, form=form, guideline=guideline, **form.cleaned_data)
+        _result, ok = call_service(request, services.update_guideline, form=form, guideline=guideline, **form.cleaned_data)
         if ok:
-            messages.success(request, "Draft saved.")
+            messages.success(request, _("Draft saved."))
             return redirect(guideline)
-    return _formpaginate(request, form, title=f"Edit {guideline}", cancel_url=guideline.get_absolute_url())
+    return _formpaginate(request, form, title=_("Edit %(guideline)s") % {"guideline": guideline}, cancel_url=guideline.get_absolute_url())
 
 
 @org_member_required
@@ -491,7 +494,7 @@ def guideline_publish(request, pk: int):
     guideline = get_object_or_404(_guidelines_for(request.user), pk=pk)
     g, ok = call_service(request, services.publish_guideline, guideline=guideline)
     if ok:
-        messages.success(request, f"{g} published: everybody is asked to acknowledge it.")
+        messages.success(request, _("%(guideline)s published: everybody is asked to acknowledge it.") % {"guideline": g})
     return redirect(guideline)
 
 
@@ -503,9 +506,9 @@ def guideline_discard(request, pk: int):
         require(request.user, "orgs.delete_guideline", services.root_unit())
 
     def act():
-        _, ok = call_service(request, services.discard_guideline, guideline=guideline)
+        _result, ok = call_service(request, services.discard_guideline, guideline=guideline)
         if ok:
-            messages.success(request, "Draft discarded.")
+            messages.success(request, _("Draft discarded."))
             return redirect("orgs:guideline-list")
         return redirect(guideline)
 
@@ -518,9 +521,9 @@ def guideline_discard(request, pk: int):
 @require_POST
 def guideline_acknowledge(request, pk: int):
     guideline = get_object_or_404(_guidelines_for(request.user), pk=pk)
-    _, ok = call_service(request, services.acknowledge_guideline, guideline=guideline)
+    _result, ok = call_service(request, services.acknowledge_guideline, guideline=guideline)
     if ok:
-        messages.success(request, f"Thank you: you acknowledged {guideline}.")
+        messages.success(request, _("Thank you: you acknowledged %(guideline)s.") % {"guideline": guideline})
     if request.htmx:
         return render(request, "orgs/partials/_acknowledge.html",
                       {"guideline": guideline, "acknowledged": guideline.acknowledgements.filter(

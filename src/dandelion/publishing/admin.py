@@ -2,11 +2,15 @@ from django.contrib import admin
 
 from dandelion.publishing.models import (
     Approval,
+    Campaign,
+    CampaignSpoke,
     CrisisPause,
     GuidelineRule,
     Post,
     PostMedia,
     PostVariant,
+    PublishingSettings,
+    ShortLink,
     Workflow,
     WorkflowStep,
 )
@@ -46,3 +50,27 @@ class GuidelineRuleAdmin(admin.ModelAdmin):
 admin.site.register(CrisisPause)
 admin.site.register(Approval)
 admin.site.register(PostMedia)
+
+
+class CampaignSpokeInline(admin.TabularInline):
+    model = CampaignSpoke
+    extra = 0
+
+
+@admin.register(Campaign)
+class CampaignAdmin(admin.ModelAdmin):
+    list_display = ("name", "unit", "starts_at", "ends_at")
+    search_fields = ("name", "brief")
+    inlines = (CampaignSpokeInline,)
+
+
+@admin.register(PublishingSettings)
+class PublishingSettingsAdmin(admin.ModelAdmin):
+    list_display = ("unit", "shorten_links", "timezone")
+
+
+@admin.register(ShortLink)
+class ShortLinkAdmin(admin.ModelAdmin):
+    list_display = ("code", "post", "target_url", "clicks", "last_click_at")
+    search_fields = ("code", "target_url")
+    readonly_fields = ("clicks", "last_click_at")

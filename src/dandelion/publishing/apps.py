@@ -18,7 +18,10 @@ class PublishingConfig(plugins.DandelionAppConfig):
         plugins.ApiRoute("posts", "dandelion.publishing.api.views.PostViewSet", "post"),
         plugins.ApiRoute("guideline-rules", "dandelion.publishing.api.views.GuidelineRuleViewSet", "guidelinerule"),
         plugins.ApiRoute("workflows", "dandelion.publishing.api.views.WorkflowViewSet", "workflow"),
+        plugins.ApiRoute("campaigns", "dandelion.publishing.api.views.CampaignViewSet", "campaign"),
+        plugins.ApiRoute("campaign-spokes", "dandelion.publishing.api.views.CampaignSpokeViewSet", "campaignspoke"),
         plugins.ApiRoute("crisis-pauses", "dandelion.publishing.api.views.CrisisPauseViewSet", "crisispause"),
     )
+    extra_urls = (("l/", "dandelion.publishing.links_urls"),)  # the short links' public redirect
     demo_seed = "dandelion.publishing.demo.seed"
     demo_after = ("orgs", "assets")

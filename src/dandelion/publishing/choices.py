@@ -59,3 +59,16 @@ class Decision(models.TextChoices):
     APPROVE = "approve", _("Approved")
     REQUEST_CHANGES = "request_changes", _("Changes requested")
     COMMENT = "comment", _("Comment")
+
+
+class CampaignStatus(models.TextChoices):
+    """Where one spoke stands in a campaign (the hub's matrix), from its posts of the campaign."""
+
+    NOT_STARTED = "not_started", _("Not started")
+    DRAFTING = "drafting", _("Drafting")
+    IN_APPROVAL = "in_approval", _("In approval")
+    APPROVED = "approved", _("Approved, not scheduled")
+    SCHEDULED = "scheduled", _("Scheduled")
+    PUBLISHED = "published", _("Published")
+    FAILED = "failed", _("Failed")
+    DECLINED = "declined", _("Declined")

@@ -45,6 +45,11 @@ def seed(demo: DemoContext) -> None:
     services.create_workflow(actor=hub, unit=group, name="Spoke lead then hub brand",
                              steps=[{"name": "Spoke lead", "role": "spoke_admin", "mode": "any"},
                                     {"name": "Hub brand team", "role": "hub_admin", "mode": "any"}])
+    # links tagged for the whole group, short links and a posting queue in France
+    services.update_settings(group, actor=hub, utm={"utm_source": "{network}", "utm_medium": "social"})
+    services.update_settings(units["france"], actor=hub, utm={"utm_source": "{network}", "utm_medium": "social"},
+                             shorten_links=True, slots=[{"weekday": d, "time": t} for d in (0, 2, 4)
+                                                        for t in ("09:00", "18:30")])
 
     now = demo.now
 
@@ -108,6 +113,29 @@ def seed(demo: DemoContext) -> None:
         services.approve_post(egypt, actor=hub)
         services.pause_subtree(actor=hub, unit=units["egypt"],
                                reason="Demo: major news event in the region, every scheduled post on hold.")
+    # a campaign of the hub in progress across the spokes: France scheduled, Spain in approval, Egypt not started
+    from dandelion.publishing import campaigns
+
+    spokes = [units[s] for s in ("france", "spain", "egypt") if s in units]
+    campaign = campaigns.create_campaign(
+        actor=hub, unit=group, name=MARK + "Summer collection", brief="One week, every spoke: the summer "
+        "collection in store. Localise the master post; keep the link to our site.",
+        master_text="Summer is here: our new collection is in store this week! https://dandelion.example/summer",
+        starts_local=at(4, 0).replace(tzinfo=None), ends_local=at(11, 23).replace(tzinfo=None), spokes=spokes)
+    fr_row = campaign.spokes.get(unit=units["france"])
+    fr_camp = campaigns.localise_campaign(
+        fr_row, actor=fr_cm, accounts=fr, scheduled_local=at(5, 9).replace(tzinfo=None),
+        text="L'été est là : notre nouvelle collection arrive en magasin cette semaine ! "
+             "https://dandelion.example/summer")
+    services.submit_post(fr_camp, actor=fr_cm)
+    services.approve_post(fr_camp, actor=fr_lead)
+    services.approve_post(fr_camp, actor=hub)
+    if es:
+        es_camp = campaigns.localise_campaign(
+            campaign.spokes.get(unit=units["spain"]), actor=europe_lead, accounts=es,
+            scheduled_local=at(5, 9).replace(tzinfo=None),
+            text="¡Llega el verano! Nuestra nueva colección, en tienda esta semana. https://dandelion.example/summer")
+        services.submit_post(es_camp, actor=europe_lead)
     # send what is due now (the sandbox connector publishes nothing for real), then make one fail as a network would
     services.send_due(worker="demo-seed")
     PostVariant.objects.filter(post=failed).update(

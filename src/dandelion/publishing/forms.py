@@ -92,3 +92,97 @@ class PauseForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = OrgUnit.objects.filter(
             pk__in=[u.pk for u in units_allowing(user, services.PERM_PAUSE)])
+
+
+class CampaignForm(forms.Form):
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("Run by"))
+    name = forms.CharField(max_length=200, label=_("Name"))
+    brief = forms.CharField(max_length=10000, required=False, widget=forms.Textarea(attrs={"rows": 4}),
+                            label=_("Brief for the spokes"))
+    master_text = forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 4}),
+                                  label=_("Master post"), help_text=_("Each spoke localises it."))
+    is_sponsored = forms.BooleanField(required=False, label=_("Sponsored (needs its disclosure)"))
+    starts_local = WallClockField(widget=DATETIME_LOCAL, label=_("Starts"),
+                                  input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+                                  help_text=_("In the time zone of the unit running it."))
+    ends_local = WallClockField(widget=DATETIME_LOCAL, label=_("Ends"),
+                                input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"])
+    spokes = forms.ModelMultipleChoiceField(queryset=OrgUnit.objects.none(), widget=forms.CheckboxSelectMultiple,
+                                            label=_("Spokes"))
+
+    def __init__(self, *args, user, **kwargs):
+        from dandelion.publishing import campaigns
+
+        super().__init__(*args, **kwargs)
+        units = units_allowing(user, campaigns.PERM_ADD_CAMPAIGN)
+        self.fields["unit"].queryset = OrgUnit.objects.filter(pk__in=[u.pk for u in units])
+        if units and not self.is_bound:
+            self.fields["unit"].initial = units[0].pk
+        self.fields["spokes"].queryset = OrgUnit.objects.restrict(user, "view").filter(
+            is_active=True, parent__isnull=False).order_by("path")
+
+
+class LocaliseForm(forms.Form):
+    accounts = AccountChoiceField(queryset=SocialAccount.objects.none(), widget=forms.CheckboxSelectMultiple,
+                                  label=_("Accounts"))
+    text = forms.CharField(max_length=20000, widget=forms.Textarea(attrs={"rows": 6}), label=_("Text"),
+                           help_text=_("The master post, in your words and language."))
+    scheduled_local = WallClockField(required=False, widget=DATETIME_LOCAL, label=_("Publish at"),
+                                     input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+                                     help_text=_("Within the campaign's window, in the accounts' time zone."))
+
+    def __init__(self, *args, user, assignment, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["accounts"].queryset = services.postable_accounts(user, assignment.unit).order_by(
+            "owner_unit__path", "handle")
+        if not self.is_bound:
+            self.fields["text"].initial = assignment.campaign.master_text
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(max_length=500, required=False, label=_("Reason"))
+
+
+class ImportForm(forms.Form):
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("Unit"))
+    file = forms.FileField(label=_("CSV file"), help_text=_(
+        "Columns: accounts, text, scheduled_local (YYYY-MM-DD HH:MM), title, is_sponsored. UTF-8."))
+    submit = forms.BooleanField(required=False, initial=True, label=_("Submit each post (checks and workflow)"))
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        units = units_allowing(user, services.PERM_ADD)
+        self.fields["unit"].queryset = OrgUnit.objects.filter(pk__in=[u.pk for u in units])
+        if len(units) == 1 and not self.is_bound:
+            self.fields["unit"].initial = units[0].pk
+
+
+class MediaForm(forms.Form):
+    file = forms.FileField(label=_("Image"), help_text=_("JPEG, PNG, GIF or WebP, 8 MB at most."))
+    alt_text = forms.CharField(max_length=1500, required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                               label=_("Alt text"), help_text=_("Required: what the image shows, for people who "
+                                                                "cannot see it."))
+
+
+class SettingsForm(forms.Form):
+    """A unit's links and queue settings (``services.update_settings`` checks them)."""
+
+    utm_source = forms.CharField(max_length=200, required=False, label=_("utm_source"),
+                                 help_text=_("{network} and {account} are replaced, e.g. {network}."))
+    utm_medium = forms.CharField(max_length=200, required=False, label=_("utm_medium"))
+    utm_campaign = forms.CharField(max_length=200, required=False, label=_("utm_campaign"),
+                                   help_text=_("Empty: a campaign's posts use the campaign's name."))
+    utm_content = forms.CharField(max_length=200, required=False, label=_("utm_content"))
+    shorten_links = forms.BooleanField(required=False, label=_("Replace links by short links that count clicks"))
+    slots = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}), label=_("Posting slots"),
+                            help_text=_("One a line: a day and a time, e.g. \"mon 09:00\"."))
+    timezone = forms.CharField(max_length=64, required=False, label=_("Time zone of the slots"),
+                               help_text=_("Empty: the unit's time zone."))
+
+    def clean_slots(self):
+        from dandelion.publishing.slots import parse_slots_text
+
+        try:
+            return parse_slots_text(self.cleaned_data.get("slots", ""))
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None

@@ -47,6 +47,8 @@ class Post(TimeStampedModel):
     guideline_version = models.PositiveIntegerField(null=True, blank=True, editable=False)
     last_error = models.CharField(max_length=500, blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    campaign = models.ForeignKey("publishing.Campaign", null=True, blank=True, on_delete=models.PROTECT,
+                                 related_name="posts", help_text="The hub's campaign this post localises.")
 
     objects = RestrictedManager()
 
@@ -121,8 +123,13 @@ class PostMedia(models.Model):
 
     post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="media")
     file = models.FileField(upload_to="publishing/%Y/%m/")
+    thumbnail = models.FileField(upload_to="publishing/thumbs/%Y/%m/", blank=True)
     alt_text = models.CharField(max_length=1500, blank=True)
     position = models.PositiveSmallIntegerField(default=0)
+    content_type = models.CharField(max_length=50, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    size = models.PositiveIntegerField(null=True, blank=True)
 
     objects = RestrictedManager()
 
@@ -277,3 +284,135 @@ class CrisisPause(models.Model):
     @property
     def audit_unit(self):
         return self.unit
+
+
+class Campaign(TimeStampedModel):
+    """A campaign the hub (or a region) runs across its spokes: a brief, a window every spoke's posts fall in, a
+    master post each spoke localises for its own accounts and languages and sends through its own workflow.
+
+    Scoped by the campaign's unit: the spokes see it through their :class:`CampaignSpoke` rows."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="campaigns")
+    name = models.CharField(max_length=200)
+    brief = models.TextField(max_length=10000, blank=True, help_text="What the spokes should say and why.")
+    master_text = models.TextField(max_length=20000, help_text="The master post each spoke localises.")
+    is_sponsored = models.BooleanField(default=False)
+    starts_at = models.DateTimeField(help_text="No spoke's post of the campaign goes out before this.")
+    ends_at = models.DateTimeField(help_text="...nor after this.")
+    utm = models.JSONField(default=dict, blank=True, help_text="UTM parameters for the campaign's links, over the "
+                           "unit's (utm_campaign defaults to the campaign's name when links are tagged).")
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("-starts_at", "name")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("publishing:campaign-detail", args=[self.pk])
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+
+class CampaignSpoke(models.Model):
+    """A spoke assigned to a campaign: its decline (with the reason) and the hub's nudges. Its status in the
+    matrix is computed from its posts of the campaign (``services.spoke_status``). Scoped by the spoke's unit, so
+    the spoke sees its assignment and the campaign's owner (above it) sees every row."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    campaign = models.ForeignKey(Campaign, on_delete=models.CASCADE, related_name="spokes")
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="campaign_assignments")
+    declined_at = models.DateTimeField(null=True, blank=True)
+    decline_reason = models.CharField(max_length=500, blank=True)
+    nudged_at = models.DateTimeField(null=True, blank=True)
+    nudge_count = models.PositiveSmallIntegerField(default=0)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("campaign_id", "unit__path")
+        constraints = [models.UniqueConstraint(fields=["campaign", "unit"], name="uniq_campaign_spoke")]
+
+    def __str__(self) -> str:
+        return f"{self.campaign} · {self.unit}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("publishing:campaign-spoke", args=[self.pk])
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+
+class PublishingSettings(models.Model):
+    """A unit's publishing settings, inherited by its subtree (the deepest unit with a row decides):
+
+    * ``utm``: UTM parameters appended at send time to every link of the posts' text (``{"utm_source":
+      "{network}", "utm_medium": "social"}``; ``{network}`` and ``{account}`` are replaced); empty: no tagging;
+    * ``shorten_links``: links are replaced at send time by a short link of Dandelion's own that counts clicks;
+    * ``slots``: the weekly posting slots of the queue, ``[{"weekday": 0, "time": "09:00"}, ...]`` (Monday is 0),
+      wall-clock times in ``timezone`` (empty: the time zone of the unit whose post is queued)."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    unit = models.OneToOneField("orgs.OrgUnit", on_delete=models.CASCADE, related_name="publishing_settings")
+    utm = models.JSONField(default=dict, blank=True)
+    shorten_links = models.BooleanField(default=False)
+    slots = models.JSONField(default=list, blank=True)
+    timezone = models.CharField(max_length=64, blank=True, help_text="Empty: the unit's time zone.")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("unit__path",)
+        verbose_name_plural = "publishing settings"
+
+    def __str__(self) -> str:
+        return f"Publishing settings of {self.unit}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("publishing:settings", args=[self.unit_id])
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+
+class ShortLink(models.Model):
+    """A link of a sent post replaced by Dandelion's own short link (``/l/<code>``): the redirect counts clicks.
+
+    Made at send time, one per (variant, target); a retried send reuses it."""
+
+    org_scope = OrgScope(path="post__unit__path")
+
+    code = models.CharField(max_length=16, unique=True)
+    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="short_links")
+    variant = models.ForeignKey(PostVariant, on_delete=models.CASCADE, related_name="short_links")
+    target_url = models.URLField(max_length=2000)
+    clicks = models.PositiveIntegerField(default=0)
+    last_click_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("post_id", "id")
+
+    def __str__(self) -> str:
+        return f"/l/{self.code} → {self.target_url[:80]}"
+
+    def get_absolute_url(self) -> str:
+        return self.post.get_absolute_url()
+
+    @property
+    def path(self) -> str:
+        return reverse("publishing-links:follow", args=[self.code])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -26,7 +27,8 @@ from dandelion.connectors.text_limits import measure
 from dandelion.core import audit
 from dandelion.core.actors import SYSTEM, is_system
 from dandelion.core.permissions import has_perm, is_hub_admin, require_perm
-from dandelion.publishing import checks
+from dandelion.publishing import checks, links
+from dandelion.publishing import slots as slot_rules
 from dandelion.publishing.choices import (
     EDITABLE_STATES,
     TERMINAL_STATES,
@@ -50,6 +52,8 @@ from dandelion.publishing.models import (
     GuidelineRule,
     Post,
     PostVariant,
+    PublishingSettings,
+    ShortLink,
     Workflow,
     WorkflowStep,
 )
@@ -185,6 +189,21 @@ def local_schedule(post: Post) -> dt.datetime | None:
         return post.scheduled_at
 
 
+def check_campaign(campaign, unit, when: dt.datetime | None) -> None:
+    """``InvalidPost`` unless ``unit`` is in a spoke assigned to ``campaign`` and ``when`` (if any) falls in its
+    window (a campaign launches together: no spoke goes early)."""
+    from dandelion.publishing.models import CampaignSpoke
+
+    if not CampaignSpoke.objects.filter(campaign=campaign, unit__path__in=ancestor_paths(unit.path)).exists():
+        raise InvalidPost(f"{unit.name} is not a spoke of the campaign “{campaign.name}”.", field="campaign")
+    if when is not None and not campaign.starts_at <= when <= campaign.ends_at:
+        zone = ZoneInfo(unit.timezone or "UTC")
+        raise InvalidPost(
+            f"The campaign “{campaign.name}” runs from {campaign.starts_at.astimezone(zone):%Y-%m-%d %H:%M} to "
+            f"{campaign.ends_at.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key}): schedule within it.",
+            field="scheduled_at")
+
+
 # --- guideline checks ------------------------------------------------------------------------------------------------
 
 
@@ -260,8 +279,10 @@ def _set_variants(post: Post, accounts: Sequence, variant_texts: Mapping[int, st
 
 @transaction.atomic
 def create_post(*, actor, unit, text: str, accounts: Sequence, title: str = "", is_sponsored: bool = False,
-                variant_texts: Mapping[int, str] | None = None, scheduled_local: dt.datetime | None = None) -> Post:
-    """A draft for ``accounts`` of ``unit``'s subtree; every variant must fit its network."""
+                variant_texts: Mapping[int, str] | None = None, scheduled_local: dt.datetime | None = None,
+                campaign=None) -> Post:
+    """A draft for ``accounts`` of ``unit``'s subtree; every variant must fit its network. A post of a
+    ``campaign`` is drafted in a spoke assigned to it, and its time falls in the campaign's window."""
     require_perm(actor, PERM_ADD, unit)
     text = _clean_text(text)
     if not text.strip():
@@ -271,9 +292,11 @@ def create_post(*, actor, unit, text: str, accounts: Sequence, title: str = "", 
     check_lengths(text, accounts, variant_texts)
     tz_name = schedule_timezone(unit, accounts)
     when = _resolve_schedule(scheduled_local, tz_name)
+    if campaign is not None:
+        check_campaign(campaign, unit, when)
     post = Post.objects.create(unit=unit, author=None if is_system(actor) else actor, title=(title or "")[:200],
                                text=text, is_sponsored=bool(is_sponsored), scheduled_at=when,
-                               schedule_timezone=tz_name)
+                               schedule_timezone=tz_name, campaign=campaign)
     _set_variants(post, accounts, variant_texts)
     audit.record(actor=actor, action="publishing.post.create", obj=post,
                  summary=f"Drafted a post for {len(accounts)} account(s)", changes=audit.diff({}, _snapshot(post)))
@@ -315,6 +338,8 @@ def update_post(post: Post, *, actor, text: str | None = None, title: str | None
         post.scheduled_at = None
     elif scheduled_local is not None:
         post.scheduled_at = _resolve_schedule(scheduled_local, post.schedule_timezone)
+        if post.campaign_id:
+            check_campaign(post.campaign, post.unit, post.scheduled_at)
     post.save()
     _set_variants(post, accounts, variant_texts)
     after = _snapshot(post)
@@ -338,6 +363,18 @@ def _resubmit(post: Post, *, actor, reason: str) -> None:
     else:
         _enter_review(post, results)
     post.save(update_fields=["state", "review_round", "needs_extra_approval", "workflow", "updated_at"])
+
+
+def require_enabled(actor, unit) -> None:
+    """The enablement gate: a person who has not completed what their role on ``unit`` requires (a certification,
+    the current guidelines acknowledged: the community app's ``may_publish``) may draft, but not submit, schedule or
+    queue a post. Raises the community app's ``EnablementRequired`` (403, with the learning path's link). SYSTEM
+    passes; without the community app installed there is nothing to require."""
+    if is_system(actor) or not apps.is_installed("dandelion.community"):
+        return
+    from dandelion.community import services as community
+
+    community.require_publish(actor, unit)
 
 
 def workflow_for(unit) -> Workflow | None:
@@ -373,6 +410,7 @@ def _to_scheduled(post: Post, when: dt.datetime) -> None:
 def submit_post(post: Post, *, actor) -> Post:
     """Send a draft to review: the checks run first; a blocking one refuses (``GuidelineBlocked`` with them)."""
     require_perm(actor, PERM_CHANGE, post.unit)
+    require_enabled(actor, post.unit)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.state != PostState.DRAFT:
         raise InvalidTransition("Only a draft can be submitted.")
@@ -534,6 +572,7 @@ def schedule_post(post: Post, *, actor, scheduled_local: dt.datetime | None = No
     """Schedule an approved (or paused, once the pause is over) post at ``scheduled_local`` (the accounts' time
     zone), or now when None."""
     require_perm(actor, PERM_CHANGE, post.unit)
+    require_enabled(actor, post.unit)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.state not in (PostState.APPROVED, PostState.SCHEDULED, PostState.PAUSED):
         raise InvalidTransition("Only an approved post can be scheduled.")
@@ -541,6 +580,8 @@ def schedule_post(post: Post, *, actor, scheduled_local: dt.datetime | None = No
         raise InvalidTransition("A crisis pause holds this post: resume the pause first.")
     before = post.state
     when = _resolve_schedule(scheduled_local, post.schedule_timezone) if scheduled_local else timezone.now()
+    if post.campaign_id:
+        check_campaign(post.campaign, post.unit, when)
     post.last_error = ""
     _to_scheduled(post, when)
     if active_pause_for(post.unit):  # scheduled into a paused subtree: held until the pause ends
@@ -549,6 +590,25 @@ def schedule_post(post: Post, *, actor, scheduled_local: dt.datetime | None = No
     audit.record(actor=actor, action="publishing.post.schedule", obj=post,
                  summary=f"Scheduled for {when:%Y-%m-%d %H:%M} UTC", changes={"state": [before, post.state]})
     return post
+
+
+#: States whose time may be moved on the calendar (a post sending or done has no time left to move).
+MOVABLE_STATES = frozenset({PostState.DRAFT, PostState.IN_REVIEW, PostState.APPROVED, PostState.SCHEDULED,
+                            PostState.PAUSED})
+
+
+def move_post(post: Post, *, actor, when: dt.datetime) -> Post:
+    """Move a post to the instant ``when`` (the calendar's drag and drop), read as a wall-clock time in the post's
+    own zone: an approved, scheduled or paused post is rescheduled (``schedule_post``: no new review; a time the
+    clocks skip or in the past is refused), a draft or a post in review gets the new time (``update_post``: a post
+    in review goes through a new round)."""
+    require_perm(actor, PERM_CHANGE, post.unit)
+    if post.state not in MOVABLE_STATES:
+        raise InvalidTransition(f"A {post.get_state_display().lower()} post cannot be moved.")
+    local = when.astimezone(ZoneInfo(post.schedule_timezone or "UTC")).replace(tzinfo=None)
+    if post.state in (PostState.APPROVED, PostState.SCHEDULED, PostState.PAUSED):
+        return schedule_post(post, actor=actor, scheduled_local=local)
+    return update_post(post, actor=actor, scheduled_local=local)
 
 
 @transaction.atomic
@@ -729,8 +789,9 @@ def _send_loaded(variant: PostVariant, *, worker: str, now: dt.datetime | None =
             raise ConnectorError(f"{_label(variant.account)} cannot publish (its connector has no publishing).",
                                  permanent=True)
         media = list(post.media.all())
+        text = _outgoing_text(variant, cache.setdefault("\0settings", {}))
         sent = connector.publish(ref, OutboundPost(  # type: ignore[attr-defined]
-            text=variant.effective_text, idempotency_key=variant.idempotency_key,
+            text=text, idempotency_key=variant.idempotency_key,
             media_urls=[m.file.url for m in media], alt_texts=[m.alt_text for m in media]))
     except (ConnectorError, UnknownConnector) as exc:
         permanent = getattr(exc, "permanent", True)
@@ -753,9 +814,20 @@ def _send_loaded(variant: PostVariant, *, worker: str, now: dt.datetime | None =
     return VariantState.SENT
 
 
+def _outgoing_text(variant: PostVariant, settings_cache: dict) -> str:
+    """The variant's text with its links tagged / shortened (``links.prepare_text``); when the tagged text no
+    longer fits the network (long UTM links on a network counting every character), the text as approved goes."""
+    text = variant.effective_text
+    out = links.prepare_text(variant, text, cache=settings_cache)
+    if out != text and not measure(variant.account.network, out).ok:
+        logger.warning("Variant %s: tagged links do not fit %s; sent untagged.", variant.pk, variant.account.network)
+        return text
+    return out
+
+
 def _load_claimed(ids: Sequence[int]):
     return (PostVariant.objects.filter(pk__in=list(ids))
-            .select_related("post", "post__unit", "account", "account__owner_unit")
+            .select_related("post", "post__unit", "account", "account__owner_unit", "post__campaign")
             .prefetch_related("post__media").order_by("due_at", "id"))
 
 
@@ -1043,3 +1115,116 @@ def delete_workflow(workflow: Workflow, *, actor) -> None:
     audit.record(actor=actor, action="publishing.workflow.delete", obj=workflow,
                  summary=f"Deleted workflow {workflow}")
     workflow.delete()
+
+
+# --- links and the queue: a unit's publishing settings ------------------------------------------------------------
+
+PERM_SETTINGS = "publishing.change_publishingsettings"
+
+
+@transaction.atomic
+def update_settings(unit, *, actor, utm=None, shorten_links: bool | None = None, slots=None,
+                    timezone_name: str | None = None) -> PublishingSettings:
+    """Set ``unit``'s UTM parameters, link shortening, posting slots and slot time zone (its subtree inherits
+    them). ``InvalidRule`` names the field that is wrong; nothing is saved then."""
+    require_perm(actor, PERM_SETTINGS, unit)
+    conf, _created = PublishingSettings.objects.select_for_update().get_or_create(unit=unit)
+    before = {"utm": conf.utm, "shorten_links": conf.shorten_links, "slots": conf.slots, "timezone": conf.timezone}
+    try:
+        if utm is not None:
+            conf.utm = links.clean_utm(utm)
+    except ValueError as exc:
+        raise InvalidRule(str(exc), field="utm") from None
+    try:
+        if slots is not None:
+            conf.slots = slot_rules.clean_slots(slots)
+    except ValueError as exc:
+        raise InvalidRule(str(exc), field="slots") from None
+    if timezone_name is not None:
+        if timezone_name:
+            try:
+                ZoneInfo(timezone_name)
+            except (ZoneInfoNotFoundError, ValueError):
+                raise InvalidRule(f"Unknown time zone {timezone_name[:64]!r}.", field="timezone") from None
+        conf.timezone = timezone_name[:64]
+    if shorten_links is not None:
+        conf.shorten_links = bool(shorten_links)
+    conf.save()
+    after = {"utm": conf.utm, "shorten_links": conf.shorten_links, "slots": conf.slots, "timezone": conf.timezone}
+    audit.record(actor=actor, action="publishing.settings.update", obj=conf, summary=f"Publishing settings of {unit}",
+                 changes=audit.diff(before, after))
+    return conf
+
+
+#: States a post may be queued from: a draft gets the slot as its time, an approved one is scheduled into it.
+QUEUEABLE_STATES = frozenset({PostState.DRAFT, PostState.APPROVED, PostState.SCHEDULED, PostState.PAUSED})
+
+
+@transaction.atomic
+def queue_post(post: Post, *, actor, now: dt.datetime | None = None) -> Post:
+    """"Add to queue": give the post the next free posting slot of its unit (the settings' slots, in their zone;
+    free: no other live post of the unit at that minute), within its campaign's window. An approved post is
+    scheduled there (``schedule_post``), a draft gets the time (``update_post``). Queueing is serialised per
+    settings row, so two posts never take the same slot."""
+    require_perm(actor, PERM_CHANGE, post.unit)
+    require_enabled(actor, post.unit)
+    if post.state not in QUEUEABLE_STATES:
+        raise InvalidTransition(f"A {post.get_state_display().lower()} post cannot be queued.")
+    conf = links.settings_for(post.unit)
+    if conf is None or not conf.slots:
+        raise InvalidPost("No posting slots are set for this unit: ask an admin to set them.", field="slots")
+    conf = PublishingSettings.objects.select_for_update().select_related("unit").get(pk=conf.pk)
+    now = now or timezone.now()
+    horizon = now + dt.timedelta(days=slot_rules.HORIZON_DAYS + 2)
+    taken = (Post.objects.filter(unit=post.unit, scheduled_at__gte=now, scheduled_at__lte=horizon)
+             .exclude(pk=post.pk).exclude(state__in=[PostState.CANCELLED, PostState.FAILED])
+             .values_list("scheduled_at", flat=True))
+    campaign = post.campaign if post.campaign_id else None
+    zone = conf.timezone or post.unit.timezone or "UTC"  # the slots are wall-clock times of the post's unit
+    when = slot_rules.next_free_slot(conf.slots, zone, now, list(taken),
+                                     not_before=campaign.starts_at if campaign else None,
+                                     not_after=campaign.ends_at if campaign else None)
+    if when is None:
+        raise InvalidPost("No free posting slot in the next eight weeks (or in the campaign's window).",
+                          field="slots")
+    local = when.astimezone(ZoneInfo(post.schedule_timezone or "UTC")).replace(tzinfo=None)
+    if post.state == PostState.DRAFT:
+        return update_post(post, actor=actor, scheduled_local=local)
+    return schedule_post(post, actor=actor, scheduled_local=local)
+
+
+def post_clicks(post: Post) -> list[ShortLink]:
+    """The post's short links with their clicks (for the post's page and API)."""
+    return list(post.short_links.select_related("variant__account").order_by("variant_id", "id"))
+
+
+def follow_short_link(code: str, *, count: bool = True, now: dt.datetime | None = None) -> str | None:
+    """The target of the short link ``code`` (None: no such link), its click counted with a conditional UPDATE
+    (race-free under concurrent clicks). A click is anonymous and writes no audit row (it is a reader's visit, not
+    an action of the organisation's people)."""
+    if not code or len(code) > 16:
+        return None
+    rows = ShortLink.objects.filter(code=code)
+    if count and not rows.update(clicks=F("clicks") + 1, last_click_at=now or timezone.now()):
+        return None
+    return rows.values_list("target_url", flat=True).first()
+
+
+def post_conversations(post: Post, user, *, limit: int = 20) -> list:
+    """The inbox conversations the viewer may see that answer the published post: those whose messages reply
+    (``in_reply_to``) to one of its variants' network ids on the same account. The inbox pipeline threads each
+    top-level comment on a post the brand made as its own conversation (the brand's post is not stored in the
+    inbox), so this read is the post → conversation link."""
+    from django.db.models import Q
+
+    from dandelion.inbox.models import Conversation, Message
+
+    sent = [(v.account_id, v.external_id) for v in post.variants.all() if v.external_id]
+    if not sent:
+        return []
+    match = Q()
+    for account_id, external_id in sent:
+        match |= Q(account_id=account_id, in_reply_to=external_id)
+    ids = Message.objects.filter(match).order_by().values("conversation_id")
+    return list(Conversation.objects.restrict(user, "view").filter(pk__in=ids)
+                .select_related("account", "contact").order_by("-last_activity_at")[:limit])

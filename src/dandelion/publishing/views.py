@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, HttpResponseBadRequest
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -24,17 +24,41 @@ from dandelion.core.permissions import has_perm
 from dandelion.core.view_helpers import (
     call_service,
     confirm_then_act,
+    form_error,
     get_for,
     get_visible,
     paginate,
     render_page_or_partial,
     require,
 )
-from dandelion.publishing import services
+from dandelion.orgs.models import OrgUnit
+from dandelion.publishing import campaigns, importing, media, services
+from dandelion.publishing import slots as slot_rules
 from dandelion.publishing.choices import PostState, Severity
 from dandelion.publishing.exceptions import GuidelineBlocked
-from dandelion.publishing.forms import CommentForm, PauseForm, PostForm, ScheduleForm, units_allowing
-from dandelion.publishing.models import CrisisPause, GuidelineRule, Post, Workflow
+from dandelion.publishing.forms import (
+    CampaignForm,
+    CommentForm,
+    ImportForm,
+    LocaliseForm,
+    MediaForm,
+    PauseForm,
+    PostForm,
+    ReasonForm,
+    ScheduleForm,
+    SettingsForm,
+    units_allowing,
+)
+from dandelion.publishing.models import (
+    Campaign,
+    CampaignSpoke,
+    CrisisPause,
+    GuidelineRule,
+    Post,
+    PostMedia,
+    PublishingSettings,
+    Workflow,
+)
 
 
 def active_pauses_for(user):
@@ -158,8 +182,13 @@ def post_detail(request, pk: int):
         "can_schedule": can_change and post.state in (PostState.APPROVED, PostState.PAUSED),
         "can_cancel": can_change and post.state not in (PostState.PUBLISHED, PostState.FAILED,
                                                         PostState.CANCELLED, PostState.SENDING),
-        "comment_form": CommentForm(), "schedule_form": ScheduleForm(),
+        "comment_form": CommentForm(), "schedule_form": ScheduleForm(), "media_form": MediaForm(),
+        "media": list(post.media.all()),
         "pause": services.active_pause_for(post.unit),
+        "can_queue": can_change and post.state in services.QUEUEABLE_STATES,
+        "settings_unit": post.unit if has_perm(user, services.PERM_SETTINGS, post.unit) else None,
+        "short_links": services.post_clicks(post),
+        "replies": services.post_conversations(post, user) if post.state == PostState.PUBLISHED else [],
     }
     return render(request, "publishing/post_detail.html", ctx)
 
@@ -170,7 +199,7 @@ def post_action(request, pk: int, verb: str):
     """The approval screen's buttons: submit, approve, request-changes, schedule, cancel, comment."""
     perms = {"submit": services.PERM_CHANGE, "approve": services.PERM_APPROVE,
              "request-changes": services.PERM_APPROVE, "schedule": services.PERM_CHANGE,
-             "cancel": services.PERM_CHANGE, "comment": "publishing.view_post"}
+             "cancel": services.PERM_CHANGE, "comment": "publishing.view_post", "queue": services.PERM_CHANGE}
     if verb not in perms:
         raise Http404()
     post = get_for(request, Post, pk, perms[verb])
@@ -196,6 +225,11 @@ def post_action(request, pk: int, verb: str):
             services.request_changes(post, actor=request.user, comment=text)
         elif verb == "comment":
             services.comment_post(post, actor=request.user, comment=text)
+        elif verb == "queue":
+            post = services.queue_post(post, actor=request.user)
+            when = services.local_schedule(post)
+            messages.success(request, _("Added to the queue: %(when)s (%(zone)s).") % {
+                "when": when.strftime("%Y-%m-%d %H:%M") if when else "—", "zone": post.schedule_timezone})
         elif verb == "schedule":
             form = ScheduleForm(request.POST)
             if not form.is_valid():
@@ -207,8 +241,19 @@ def post_action(request, pk: int, verb: str):
     except GuidelineBlocked as err:
         messages.error(request, err.message)
     except DandelionError as err:
-        messages.error(request, err.message)
+        messages.error(request, _enablement_message(err) or err.message)
     return back
+
+
+def _enablement_message(err) -> str:
+    """The enablement gate's refusal (the community app's ``EnablementRequired``), said in publishing's words."""
+    if getattr(err, "code", "") != "enablement_required":
+        return ""
+    text = _("You may draft, but not submit or schedule yet: %(why)s") % {"why": err.message}
+    path_url = getattr(err, "path_url", "")
+    if path_url:
+        text += " " + _("Learning path: %(url)s") % {"url": path_url}
+    return text
 
 
 @login_required
@@ -239,6 +284,76 @@ def calendar(request):
     ctx = _base_context(request) | {"weeks": weeks, "first": first, "prev": prev_month.strftime("%Y-%m"),
                                     "next": next_month.strftime("%Y-%m"), "zone": str(zone)}
     return render(request, "publishing/calendar.html", ctx)
+
+
+def _week_start(request, zone) -> dt.date:
+    try:
+        return dt.date.fromisoformat(request.GET.get("week", "") or request.POST.get("week", ""))
+    except ValueError:
+        today = timezone.now().astimezone(zone).date()
+        return today - dt.timedelta(days=today.weekday())
+
+
+def _week_context(request, zone, start_day: dt.date) -> dict:
+    """Seven days × 24 hours of posts in ``zone``; a post the viewer may move is draggable."""
+    start_day = start_day - dt.timedelta(days=start_day.weekday())
+    start = dt.datetime.combine(start_day, dt.time(), tzinfo=zone)
+    end = dt.datetime.combine(start_day + dt.timedelta(days=7), dt.time(), tzinfo=zone)
+    qs = (Post.objects.restrict(request.user, "view").filter(scheduled_at__gte=start, scheduled_at__lt=end)
+          .exclude(state=PostState.CANCELLED).select_related("unit", "campaign").order_by("scheduled_at"))
+    unit_id = request.GET.get("unit", "")
+    if unit_id.isdigit():
+        qs = qs.filter(unit_id=int(unit_id))
+    days = [start_day + dt.timedelta(days=i) for i in range(7)]
+    cells: dict[tuple[int, int], list] = {}
+    for post in qs[:1000]:
+        local = post.scheduled_at.astimezone(zone)
+        post.movable = (post.state in services.MOVABLE_STATES
+                        and has_perm(request.user, services.PERM_CHANGE, post.unit))
+        cells.setdefault(((local.date() - start_day).days, local.hour), []).append(post)
+    hours = [{"hour": h, "cells": [{"day": d, "posts": cells.get((i, h), [])} for i, d in enumerate(days)]}
+             for h in range(24)]
+    return {"days": days, "hours": hours, "week": start_day.isoformat(), "zone": zone.key,
+            "prev_week": (start_day - dt.timedelta(days=7)).isoformat(),
+            "next_week": (start_day + dt.timedelta(days=7)).isoformat(), "today": timezone.now().astimezone(zone).date()}
+
+
+@login_required
+def calendar_week(request):
+    """A week of posts hour by hour, in the viewer's time zone; drag a post to another hour to move it (HTMX:
+    the same view renders the page or the week's partial)."""
+    require(request.user, "publishing.view_post")
+    zone = ZoneInfo(timezone.get_current_timezone_name())
+    ctx = _base_context(request) | _week_context(request, zone, _week_start(request, zone))
+    return render_page_or_partial(request, "publishing/calendar_week.html", "publishing/partials/_week.html", ctx)
+
+
+@login_required
+@require_POST
+def calendar_move(request, pk: int):
+    """The week view's drop: the post moves to the day and hour it was dropped on (its minutes kept)."""
+    post = get_for(request, Post, pk, services.PERM_CHANGE)
+    zone = ZoneInfo(timezone.get_current_timezone_name())
+    try:
+        day = dt.date.fromisoformat(request.POST.get("day", ""))
+        hour = int(request.POST.get("hour", ""))
+        if not 0 <= hour <= 23:
+            raise ValueError
+    except ValueError:
+        return HttpResponseBadRequest(_("Give a day (YYYY-MM-DD) and an hour (0-23)."))
+    minute = post.scheduled_at.astimezone(zone).minute if post.scheduled_at else 0
+    when = dt.datetime.combine(day, dt.time(hour, minute), tzinfo=zone)
+    if when.astimezone(dt.UTC).astimezone(zone).replace(tzinfo=None) != when.replace(tzinfo=None):
+        messages.error(request, _("%(when)s does not exist in %(zone)s (the clocks go forward).") % {
+            "when": when.strftime("%Y-%m-%d %H:%M"), "zone": zone.key})
+    else:
+        _moved, ok = call_service(request, services.move_post, post, when=when)
+        if ok:
+            messages.success(request, _("Moved to %(when)s.") % {"when": when.strftime("%Y-%m-%d %H:%M")})
+    ctx = _base_context(request) | _week_context(request, zone, day)
+    if request.htmx:
+        return render(request, "publishing/partials/_week.html", ctx)
+    return redirect(reverse("publishing:calendar-week") + f"?week={ctx['week']}")
 
 
 @login_required
@@ -291,3 +406,216 @@ def workflow_list(request):
     workflows = Workflow.objects.restrict(request.user, "view").select_related("unit").prefetch_related("steps")
     return render(request, "publishing/workflow_list.html",
                   _base_context(request) | {"page": paginate(request, workflows)})
+
+
+# --- CSV import --------------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def post_import(request):
+    """Bulk scheduling from a CSV: all lines or none, every bad line reported with its number."""
+    require(request.user, services.PERM_ADD)
+    form = ImportForm(request.POST or None, request.FILES or None, user=request.user)
+    errors: list = []
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        try:
+            if upload.size > importing.max_bytes():
+                raise importing.ImportInvalid("The file is too large.", errors=[importing.LineError(
+                    0, "file", _("The file is larger than %(kb)d KB.") % {"kb": importing.max_bytes() // 1024})])
+            result = importing.import_posts_csv(actor=request.user, unit=form.cleaned_data["unit"],
+                                                data=upload.read(), submit=form.cleaned_data["submit"])
+        except PermissionDeniedError as err:
+            raise PermissionDenied(err.message) from err
+        except importing.ImportInvalid as err:
+            errors = err.errors
+            messages.error(request, err.message)
+        else:
+            messages.success(request, _("Imported %(n)d post(s).") % {"n": len(result.posts)})
+            return redirect(reverse("publishing:post-list"))
+    return render(request, "publishing/post_import.html",
+                  _base_context(request) | {"form": form, "errors": errors, "columns": importing.COLUMNS})
+
+
+# --- campaigns ---------------------------------------------------------------------------------------------------------
+
+
+@login_required
+def campaign_list(request):
+    """The campaigns the viewer runs (their unit's or below) and those their spokes are assigned to."""
+    require(request.user, "publishing.view_campaignspoke")
+    own = list(Campaign.objects.restrict(request.user, "view").select_related("unit")[:200])
+    assigned = list(CampaignSpoke.objects.restrict(request.user, "view").select_related("campaign", "unit")
+                    .exclude(campaign__in=own).order_by("-campaign__starts_at")[:200])
+    ctx = _base_context(request) | {"own": own, "assigned": assigned,
+                                    "can_add": has_perm(request.user, campaigns.PERM_ADD_CAMPAIGN)}
+    return render(request, "publishing/campaign_list.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_create(request):
+    require(request.user, campaigns.PERM_ADD_CAMPAIGN)
+    form = CampaignForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        campaign, ok = call_service(request, campaigns.create_campaign, form=form, unit=data["unit"],
+                                    name=data["name"], brief=data["brief"], master_text=data["master_text"],
+                                    is_sponsored=data["is_sponsored"], starts_local=data["starts_local"],
+                                    ends_local=data["ends_local"], spokes=list(data["spokes"]))
+        if ok:
+            messages.success(request, _("Campaign created: the spokes can localise it now."))
+            return redirect(campaign.get_absolute_url())
+    return render(request, "publishing/campaign_form.html", _base_context(request) | {"form": form})
+
+
+@login_required
+def campaign_detail(request, pk: int):
+    """The brief and the matrix of spokes × status: every spoke for the campaign's owner, one's own spokes for a
+    spoke (404 to anyone who sees neither)."""
+    user = request.user
+    campaign = Campaign.objects.select_related("unit", "created_by").filter(pk=pk).first()
+    owner = campaign is not None and Campaign.objects.restrict(user, "view").filter(pk=pk).exists()
+    rows = list(CampaignSpoke.objects.restrict(user, "view").filter(campaign_id=pk).select_related("unit")
+                .order_by("unit__path"))
+    if campaign is None or not (owner or rows):
+        raise Http404()
+    can_nudge = has_perm(user, campaigns.PERM_CHANGE_CAMPAIGN, campaign.unit)
+    matrix = []
+    for row in campaigns.campaign_matrix(campaign, rows):
+        matrix.append({"row": row, "can_nudge": can_nudge and row.can_nudge,
+                       "can_localise": has_perm(user, services.PERM_ADD, row.assignment.unit)
+                       and campaign.ends_at > timezone.now(),
+                       "can_decline": has_perm(user, campaigns.PERM_DECLINE, row.assignment.unit)
+                       and row.status == "not_started"})
+    zone = ZoneInfo(campaign.unit.timezone or "UTC")
+    ctx = _base_context(request) | {"campaign": campaign, "matrix": matrix, "owner": owner, "zone": zone.key,
+                                    "starts": campaign.starts_at.astimezone(zone),
+                                    "ends": campaign.ends_at.astimezone(zone), "reason_form": ReasonForm()}
+    return render(request, "publishing/campaign_detail.html", ctx)
+
+
+@login_required
+def campaign_spoke(request, pk: int):
+    row = get_visible(request, CampaignSpoke, pk)
+    return redirect(reverse("publishing:campaign-detail", args=[row.campaign_id]) + f"#spoke-{row.pk}")
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def campaign_localise(request, pk: int):
+    """The spoke's own post of the campaign, prefilled with the master post."""
+    row = get_for(request, CampaignSpoke.objects.select_related("campaign", "unit"), pk, services.PERM_ADD)
+    form = LocaliseForm(request.POST or None, user=request.user, assignment=row)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        post, ok = call_service(request, campaigns.localise_campaign, row, form=form,
+                                accounts=list(data["accounts"]), text=data["text"],
+                                scheduled_local=data["scheduled_local"])
+        if ok:
+            messages.success(request, _("Draft saved: submit it to your workflow."))
+            return redirect(post.get_absolute_url())
+    return render(request, "publishing/campaign_localise.html",
+                  _base_context(request) | {"form": form, "row": row, "campaign": row.campaign})
+
+
+@login_required
+@require_POST
+def campaign_spoke_action(request, pk: int, verb: str):
+    """The matrix's buttons: a spoke declines (with its reason), the campaign's owner nudges a spoke."""
+    if verb not in ("decline", "nudge"):
+        raise Http404()
+    row = get_visible(request, CampaignSpoke.objects.select_related("campaign", "campaign__unit", "unit"), pk)
+    if verb == "decline":
+        require(request.user, campaigns.PERM_DECLINE, row.unit)
+    else:
+        require(request.user, campaigns.PERM_CHANGE_CAMPAIGN, row.campaign.unit)
+    form = ReasonForm(request.POST)
+    form.is_valid()
+    reason = form.cleaned_data.get("reason", "")
+    if verb == "decline":
+        _row, ok = call_service(request, campaigns.decline_campaign, row, reason=reason)
+        if ok:
+            messages.success(request, _("%(unit)s declined the campaign.") % {"unit": row.unit.name})
+    else:
+        _row, ok = call_service(request, campaigns.nudge_spoke, row, message=reason)
+        if ok:
+            messages.success(request, _("%(unit)s was nudged.") % {"unit": row.unit.name})
+    return redirect(reverse("publishing:campaign-detail", args=[row.campaign_id]) + f"#spoke-{row.pk}")
+
+
+# --- images ------------------------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def media_add(request, pk: int):
+    post = get_for(request, Post, pk, services.PERM_CHANGE)
+    form = MediaForm(request.POST, request.FILES)
+    if not form.is_valid():
+        messages.error(request, _("Choose an image file."))
+        return redirect(post.get_absolute_url())
+    upload = form.cleaned_data["file"]
+    if upload.size > media.MAX_IMAGE_BYTES:
+        messages.error(request, _("The image is larger than 8 MB."))
+        return redirect(post.get_absolute_url())
+    _m, ok = call_service(request, media.add_media, post, data=upload.read(), name=upload.name,
+                          alt_text=form.cleaned_data["alt_text"])
+    if ok:
+        messages.success(request, _("Image added."))
+    return redirect(post.get_absolute_url())
+
+
+@login_required
+@require_POST
+def media_remove(request, pk: int):
+    item = get_for(request, PostMedia.objects.select_related("post", "post__unit"), pk, services.PERM_CHANGE,
+                   unit=lambda m: m.post.unit)
+    _r, ok = call_service(request, media.remove_media, item)
+    if ok:
+        messages.success(request, _("Image removed."))
+    return redirect(item.post.get_absolute_url())
+
+
+@require_http_methods(["GET", "HEAD"])
+def follow_short_link(request, code: str):
+    """A short link of a sent post: counts the click (a GET; not a HEAD) and redirects to the tagged target. Public:
+    the people following it are the network's readers."""
+    target = services.follow_short_link(code, count=request.method == "GET")
+    if target is None:
+        raise Http404()
+    response = redirect(target)
+    response["Cache-Control"] = "no-store"  # every click reaches the counter
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def settings_edit(request, unit_pk: int):
+    """A unit's UTM parameters, link shortening and posting slots (``publishing.change_publishingsettings``)."""
+    unit = get_visible(request, OrgUnit, unit_pk)
+    require(request.user, services.PERM_SETTINGS, unit)
+    conf = PublishingSettings.objects.filter(unit=unit).first()
+    inherited = None if conf else services.links.settings_for(unit)
+    shown = conf or inherited
+    initial = {**(shown.utm if shown else {}), "shorten_links": bool(shown and shown.shorten_links),
+               "slots": slot_rules.slots_text(shown.slots) if shown else "",
+               "timezone": shown.timezone if shown else ""}
+    form = SettingsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        utm = {k: data[k] for k in ("utm_source", "utm_medium", "utm_campaign", "utm_content") if data[k]}
+        try:
+            services.update_settings(unit, actor=request.user, utm=utm, shorten_links=data["shorten_links"],
+                                     slots=data["slots"], timezone_name=data["timezone"].strip())
+        except PermissionDeniedError as err:
+            raise PermissionDenied(err.message) from err
+        except DandelionError as err:
+            form_error(form, err)
+        else:
+            messages.success(request, _("Publishing settings saved."))
+            return redirect(reverse("publishing:settings", args=[unit.pk]))
+    return render(request, "publishing/settings.html", _base_context(request) | {
+        "unit": unit, "form": form, "inherited": inherited, "settings_unit": unit})

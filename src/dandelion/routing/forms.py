@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 from django import forms
+from django.utils.functional import lazy
+from django.utils.translation import gettext_lazy as _
 
 from dandelion.core.permissions import has_perm
+from dandelion.inbox.choices import Intent, Priority, Sentiment
 from dandelion.orgs.models import OrgUnit
 from dandelion.routing.conditions import validate_rule
 
@@ -24,7 +27,8 @@ class JSONTextField(forms.CharField):
         try:
             return json.loads(value)
         except json.JSONDecodeError as exc:
-            raise forms.ValidationError(f"Not valid JSON: {exc.msg} (line {exc.lineno}, column {exc.colno}).")
+            raise forms.ValidationError(_("Not valid JSON: %(error)s (line %(line)d, column %(column)d).")
+                                        % {"error": exc.msg, "line": exc.lineno, "column": exc.colno})
 
     def prepare_value(self, value):
         if isinstance(value, (dict, list)):
@@ -38,28 +42,188 @@ def manageable_units(user):
             if has_perm(user, "routing.add_routingrule", u)]
 
 
+_example = lazy(lambda text, example: str(text) % {"example": example}, str)
+
+
+def _language_choices():
+    """Two-letter languages by their name (Django's list), sorted by name."""
+    from django.conf.locale import LANG_INFO
+
+    seen = {code: info["name"] for code, info in LANG_INFO.items() if "name" in info and len(code) == 2}
+    return sorted(seen.items(), key=lambda item: item[1])
+
+
+def _network_choices():
+    from dandelion.connectors.registry import networks
+
+    return [(spec.key, spec.label) for spec in networks()]
+
+
+#: The builder's condition fields: the rule field each one writes and whether it holds ids.
+BUILDER_CONDITIONS = (("b_languages", "language", False), ("b_networks", "network", False),
+                      ("b_accounts", "account", True), ("b_intents", "intent", False),
+                      ("b_sentiments", "sentiment", False))
+BUILDER_ACTIONS = ("route_to_team", "set_priority")
+
+
+def to_builder(conditions: dict, actions: dict) -> dict | None:
+    """The builder's fields for a stored rule, or None when the rule says more than the builder can show (then the
+    JSON editor opens): conditions are one ``all`` of ``in`` conditions on the builder's fields, actions a team and
+    a priority."""
+    items = conditions.get("all") if set(conditions) == {"all"} else ([conditions] if conditions else [])
+    if not isinstance(items, list) or set(actions) - set(BUILDER_ACTIONS):
+        return None
+    by_field = {rule_field: name for name, rule_field, _ in BUILDER_CONDITIONS}
+    out: dict = {"b_team": actions.get("route_to_team"), "b_priority": actions.get("set_priority", "")}
+    for item in items:
+        if not isinstance(item, dict) or item.get("op") != "in" or item.get("field") not in by_field:
+            return None
+        name = by_field[item["field"]]
+        if name in out:
+            return None
+        out[name] = item.get("value") or []
+    return out
+
+
 class RoutingRuleForm(forms.Form):
-    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(),
-                                  help_text="The rule applies to accounts owned by this unit and its subtree.")
-    name = forms.CharField(max_length=120)
-    conditions = JSONTextField(required=False, help_text=f"Empty matches everything. Example: {CONDITIONS_EXAMPLE}")
-    actions = JSONTextField(required=False, help_text=f"Example: {ACTIONS_EXAMPLE}")
-    stop_processing = forms.BooleanField(required=False, help_text="When it matches, evaluate no later rule.")
-    is_active = forms.BooleanField(required=False, initial=True)
+    mode = forms.ChoiceField(choices=[("builder", _("Rule builder")), ("json", _("JSON"))], required=False,
+                             widget=forms.RadioSelect, label=_("Edit with"))
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("Unit"),
+                                  help_text=_("The rule applies to accounts owned by this unit and its subtree."))
+    name = forms.CharField(max_length=120, label=_("Name"))
+    conditions = JSONTextField(required=False, label=_("Conditions"), help_text=_example(
+        _("Empty matches everything. Example: %(example)s"), CONDITIONS_EXAMPLE))
+    actions = JSONTextField(required=False, label=_("Actions"), help_text=_example(_("Example: %(example)s"),
+                                                                                  ACTIONS_EXAMPLE))
+    stop_processing = forms.BooleanField(required=False, label=_("Stop processing"),
+                                         help_text=_("When it matches, evaluate no later rule."))
+    is_active = forms.BooleanField(required=False, initial=True, label=_("Active"))
+    # the rule builder: every condition picked must hold (languages by name, teams by name); empty matches all
+    b_languages = forms.MultipleChoiceField(choices=_language_choices, required=False, label=_("Language is one of"))
+    b_networks = forms.MultipleChoiceField(choices=_network_choices, required=False, label=_("Network is one of"))
+    b_accounts = forms.ModelMultipleChoiceField(queryset=None, required=False, label=_("Account is one of"))
+    b_intents = forms.MultipleChoiceField(choices=Intent.choices, required=False,
+                                          label=_("Classified intent is one of"))
+    b_sentiments = forms.MultipleChoiceField(choices=Sentiment.choices, required=False,
+                                             label=_("Classified sentiment is one of"))
+    b_team = forms.ModelChoiceField(queryset=None, required=False, label=_("Then route to team"))
+    b_priority = forms.ChoiceField(choices=[("", _("— keep —"))] + list(Priority.choices), required=False,
+                                   label=_("Then set priority"))
+
+    #: what the service takes (the builder's fields only compose conditions and actions)
+    SERVICE_FIELDS = ("unit", "name", "conditions", "actions", "stop_processing", "is_active")
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        from dandelion.assets.models import SocialAccount
+        from dandelion.orgs.models import Team
+
         self.user = user
         self.fields["unit"].queryset = OrgUnit.objects.filter(pk__in=[u.pk for u in manageable_units(user)])
+        self.fields["b_accounts"].queryset = SocialAccount.objects.restrict(user, "view").order_by("handle")
+        self.fields["b_team"].queryset = Team.objects.restrict(user, "view").filter(is_active=True).select_related(
+            "unit").order_by("name")
+        self.fields["b_team"].label_from_instance = lambda team: f"{team.name} ({team.unit.name})"
         self.rule_errors: list[dict[str, str]] = []
+
+    def service_data(self) -> dict:
+        return {k: self.cleaned_data[k] for k in self.SERVICE_FIELDS if k in self.cleaned_data}
+
+    def _compose(self, data: dict) -> None:
+        """Builder mode: the conditions and actions come from the builder's fields (the JSON boxes, hidden in
+        this mode, are ignored, their errors too)."""
+        for name in ("conditions", "actions"):
+            self._errors.pop(name, None)
+        items = []
+        for name, rule_field, ids in BUILDER_CONDITIONS:
+            values = data.get(name) or []
+            if values:
+                items.append({"field": rule_field, "op": "in",
+                              "value": sorted(v.pk for v in values) if ids else list(values)})
+        actions: dict = {}
+        if data.get("b_team"):
+            actions["route_to_team"] = data["b_team"].pk
+        if data.get("b_priority"):
+            actions["set_priority"] = data["b_priority"]
+        if not actions:
+            self.add_error("b_team", _("Pick a team or a priority: a rule without an action does nothing."))
+        data["conditions"] = {"all": items} if items else {}
+        data["actions"] = actions
 
     def clean(self):
         data = super().clean()
+        if data.get("mode") == "builder":
+            self._compose(data)
         if "conditions" in data and "actions" in data:
             self.rule_errors = validate_rule(data["conditions"], data["actions"], actor=self.user,
                                              unit=data.get("unit"))
+            builder = data.get("mode") == "builder"
             for error in self.rule_errors:
                 field = error["path"].split(".")[0].split("[")[0]
-                self.add_error(field if field in ("conditions", "actions") else None,
+                if builder:  # the builder's fields are what the person sees: say it there
+                    field = {"actions": "b_team"}.get(field)
+                self.add_error(field if field in ("conditions", "actions", "b_team") else None,
                                f"{error['path']}: {error['message']}")
+        return data
+
+
+class DurationField(forms.CharField):
+    """A duration typed as people say it (45m, 2h 30m, 1d 4h), stored in seconds."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("help_text", _("e.g. 45m, 2h 30m, 1d 4h; empty: no target"))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value):
+        from dandelion.routing.durations import format_duration
+
+        return format_duration(value) if isinstance(value, int) else value
+
+    def to_python(self, value):
+        from dandelion.routing.durations import parse_duration
+
+        value = super().to_python(value)
+        if len(value) > 40:
+            raise forms.ValidationError(_("Write a duration like 45m, 2h 30m or 1d 4h."))
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            raise forms.ValidationError(str(exc)) from None
+
+
+class SlaPolicyForm(forms.Form):
+    """An SLA policy with human durations; the escalation's priority from a list."""
+
+    team = forms.ModelChoiceField(queryset=None, label=_("Team"))
+    priority = forms.ChoiceField(choices=[("", _("any priority"))] + list(Priority.choices), required=False,
+                                 label=_("Priority"))
+    first_response_seconds = DurationField(label=_("First response within"))
+    next_response_seconds = DurationField(label=_("Next response within"))
+    resolution_seconds = DurationField(label=_("Resolved within"))
+    business_hours = forms.BooleanField(required=False, label=_("Count business hours only"))
+    escalate_priority = forms.ChoiceField(choices=[("", _("— no change —"))] + list(Priority.choices),
+                                          required=False, label=_("When a target is missed, set priority"))
+    is_active = forms.BooleanField(required=False, initial=True, label=_("Active"))
+
+    def __init__(self, *args, teams, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["team"].queryset = teams
+        self.fields["team"].label_from_instance = lambda team: f"{team.name} ({team.unit.name})"
+
+    def clean(self):
+        data = super().clean()
+        if not any(data.get(k) for k in ("first_response_seconds", "next_response_seconds", "resolution_seconds")):
+            raise forms.ValidationError(_("Set at least one target (first response, next response or resolution)."))
+        return data
+
+    def service_data(self, escalation: dict | None = None) -> dict:
+        data = {k: self.cleaned_data[k] for k in ("team", "priority", "first_response_seconds",
+                                                   "next_response_seconds", "resolution_seconds", "business_hours",
+                                                   "is_active")}
+        escalation = dict(escalation or {})
+        escalation.pop("set_priority", None)
+        if self.cleaned_data.get("escalate_priority"):
+            escalation["set_priority"] = self.cleaned_data["escalate_priority"]
+        data["escalation"] = escalation
         return data

@@ -302,7 +302,7 @@ class ClockBook:
         for row in active.values():
             self._close(row, at, status=SlaStatus.CANCELLED)
         policy = policy_for(conversation)
-        if policy is None or conversation.status == "resolved":
+        if policy is None or conversation.status in ("resolved", "hidden"):
             return
         calendar = _calendar(policy, conversation)
         waiting = conversation.waiting_since or conversation.first_inbound_at or at
@@ -351,6 +351,12 @@ class ClockBook:
                 self._close(row, at)
             else:
                 self._close(row, at, status=SlaStatus.CANCELLED if row.status == SlaStatus.ACTIVE else None)
+
+    def stop(self, at: dt.datetime) -> None:
+        """The conversation is hidden (spam, abuse): every running clock stops, neither hit nor missed (a breached
+        one stays missed); nobody owes it an answer."""
+        for row in list(self.open):
+            self._close(row, at, status=SlaStatus.CANCELLED if row.status == SlaStatus.ACTIVE else None)
 
     # --- writing ----------------------------------------------------------------------------------------------
     def save(self) -> None:

@@ -11,4 +11,6 @@ urlpatterns = [
     path("rules/<int:pk>/delete/", views.rule_delete, name="rule-delete"),
     path("rules/preview/", views.rule_preview, name="rule-preview"),
     path("sla/", views.sla_list, name="sla-list"),
+    path("sla/new/", views.sla_create, name="sla-create"),
+    path("sla/<int:pk>/", views.sla_edit, name="sla-edit"),
 ]

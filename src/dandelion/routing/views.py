@@ -24,12 +24,12 @@ from dandelion.core.view_helpers import (
 )
 from dandelion.routing import services
 from dandelion.routing.conditions import ACTIONS, FIELDS, describe_actions, describe_conditions
-from dandelion.routing.forms import RoutingRuleForm, manageable_units
+from dandelion.routing.forms import RoutingRuleForm, SlaPolicyForm, manageable_units, to_builder
 from dandelion.routing.models import AssignmentPolicy, BusinessCalendar, RoutingRule, SlaPolicy
 
 
 def _require_view(user, perm: str = "routing.view_routingrule") -> None:
-    require(user, perm, message="You may not see routing.")
+    require(user, perm, message=_("You may not see routing."))
 
 
 def _rule_rows(user):
@@ -72,9 +72,9 @@ def rule_delete(request, pk: int):
     rule = get_for(request, RoutingRule, pk, "routing.delete_routingrule")
 
     def act():
-        _, ok = call_service(request, services.delete_routing_rule, rule)
+        _result, ok = call_service(request, services.delete_routing_rule, rule)
         if ok:
-            messages.success(request, f"Deleted rule “{rule.name}”.")
+            messages.success(request, _("Deleted rule “%(name)s”.") % {"name": rule.name})
         return redirect("routing:rule-list")
 
     return confirm_then_act(request, act=act, title=_("Delete rule %(name)s") % {"name": rule.name},
@@ -90,23 +90,26 @@ def _editor(request, rule: RoutingRule | None):
             raise PermissionDenied
         form = RoutingRuleForm(request.POST, user=request.user)
         if form.is_valid():
-            data = form.cleaned_data
+            data = form.service_data()
             try:
                 if rule is None:
                     rule = services.create_routing_rule(actor=request.user, **data)
-                    messages.success(request, f"Created rule “{rule.name}”.")
+                    messages.success(request, _("Created rule “%(name)s”.") % {"name": rule.name})
                 else:
                     services.update_routing_rule(rule, actor=request.user, **data)
-                    messages.success(request, f"Saved rule “{rule.name}”.")
+                    messages.success(request, _("Saved rule “%(name)s”.") % {"name": rule.name})
                 return redirect("routing:rule-list")
             except DandelionError as exc:
                 form.add_error(None, exc.message)
         status = 400
     else:
-        initial = {"is_active": True}
+        initial = {"is_active": True, "mode": "builder"}
         if rule is not None:
             initial = {"unit": rule.unit_id, "name": rule.name, "conditions": rule.conditions,
                        "actions": rule.actions, "stop_processing": rule.stop_processing, "is_active": rule.is_active}
+            builder = to_builder(rule.conditions or {}, rule.actions or {})
+            initial["mode"] = "json" if builder is None else "builder"
+            initial.update(builder or {})
         form = RoutingRuleForm(initial=initial, user=request.user)
         status = 200
     if rule is not None and not can_change:
@@ -120,7 +123,7 @@ def _editor(request, rule: RoutingRule | None):
 @login_required
 def rule_create(request):
     if not manageable_units(request.user):
-        raise PermissionDenied("You may not create routing rules.")
+        raise PermissionDenied(_("You may not create routing rules."))
     return _editor(request, None)
 
 
@@ -167,4 +170,66 @@ def sla_list(request):
     return render(request, "routing/sla_list.html", {
         "policies": policies, "calendars": calendars, "assignment_policies": assignment,
         "api_url": reverse("api:slapolicy-list"),
+        "can_add_sla": _sla_teams(request.user, "routing.add_slapolicy").exists(),
     })
+
+
+def _sla_teams(user, perm: str):
+    """Teams on whose unit ``user`` may ``perm`` SLA policies."""
+    from dandelion.orgs.models import Team
+
+    teams = Team.objects.restrict(user, "view").filter(is_active=True).select_related("unit").order_by("name")
+    return Team.objects.filter(pk__in=[t.pk for t in teams if has_perm(user, perm, t.unit)]).select_related(
+        "unit").order_by("name")
+
+
+def _sla_editor(request, policy: SlaPolicy | None):
+    perm = "routing.add_slapolicy" if policy is None else "routing.change_slapolicy"
+    teams = _sla_teams(request.user, perm)
+    if policy is not None and not has_perm(request.user, perm, policy.team.unit):
+        raise PermissionDenied(_("You may not change this SLA policy."))
+    if policy is None and not teams.exists():
+        raise PermissionDenied(_("You may not create SLA policies."))
+    initial = {"is_active": True}
+    if policy is not None:
+        initial = {"team": policy.team_id, "priority": policy.priority,
+                   "first_response_seconds": policy.first_response_seconds,
+                   "next_response_seconds": policy.next_response_seconds,
+                   "resolution_seconds": policy.resolution_seconds, "business_hours": policy.business_hours,
+                   "escalate_priority": (policy.escalation or {}).get("set_priority", ""),
+                   "is_active": policy.is_active}
+    form = SlaPolicyForm(request.POST or None, teams=teams, initial=initial)
+    status = 200
+    if request.method == "POST":
+        if request.POST.get("delete") and policy is not None:
+            services.delete_sla_policy(policy, actor=request.user)
+            messages.success(request, _("SLA policy deleted."))
+            return redirect("routing:sla-list")
+        if form.is_valid():
+            try:
+                if policy is None:
+                    services.create_sla_policy(actor=request.user, **form.service_data())
+                else:
+                    services.update_sla_policy(policy, actor=request.user,
+                                               **form.service_data(policy.escalation))
+            except DandelionError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("SLA policy saved."))
+                return redirect("routing:sla-list")
+        status = 400
+    return render(request, "routing/sla_form.html", {"form": form, "policy": policy}, status=status)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sla_create(request):
+    return _sla_editor(request, None)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def sla_edit(request, pk: int):
+    _require_view(request.user, "routing.view_slapolicy")
+    policy = get_object_or_404(SlaPolicy.objects.restrict(request.user, "view").select_related("team__unit"), pk=pk)
+    return _sla_editor(request, policy)

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dandelion.sso.models import ClaimRule, ExternalIdentity, IdentityProvider, ScimGroup
+from dandelion.sso.models import ClaimRule, ExternalIdentity, IdentityProvider, LocalPasswordPolicy, ScimGroup
 
 
 class ClaimRuleInline(admin.TabularInline):
@@ -29,3 +29,9 @@ class ScimGroupAdmin(admin.ModelAdmin):
     list_display = ("display_name", "provider")
     list_filter = ("provider",)
     filter_horizontal = ("members",)
+
+
+@admin.register(LocalPasswordPolicy)
+class LocalPasswordPolicyAdmin(admin.ModelAdmin):
+    list_display = ("unit", "created_at")
+    raw_id_fields = ("unit",)

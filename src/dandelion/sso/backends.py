@@ -1,5 +1,6 @@
 """Local passwords switched off: for everyone (``DANDELION_LOCAL_PASSWORDS=0``, superusers excepted as the
-break-glass account), or for the people linked to a provider with ``local_passwords_off``."""
+break-glass account), for the people linked to a provider with ``local_passwords_off``, or for the people holding a
+role in a unit (or below) where the hub switched them off (``LocalPasswordPolicy``, superusers excepted)."""
 
 from __future__ import annotations
 
@@ -25,5 +26,10 @@ class LocalPasswordGate:
         if ExternalIdentity.objects.filter(user=user, provider__is_active=True,
                                            provider__local_passwords_off=True).exists():
             raise PermissionDenied("this person signs in through their identity provider")
+        if not user.is_superuser:
+            from dandelion.sso.services import local_passwords_off_for
+
+            if local_passwords_off_for(user) is not None:
+                raise PermissionDenied("local passwords are switched off in this person's unit")
         return
     # no get_user(): sessions are never this backend's (and the test client's force_login skips it)

@@ -171,3 +171,26 @@ class ScimGroup(TimeStampedModel):
     @property
     def audit_unit(self):
         return self.provider.bound_unit
+
+
+class LocalPasswordPolicy(TimeStampedModel):
+    """Local passwords switched off for the people of a unit and its sub-units: someone holding an active role
+    anywhere in that subtree must sign in through single sign-on (superusers excepted, as the break-glass account).
+    A row exists only for the units where the hub turned passwords off."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    unit = models.OneToOneField("orgs.OrgUnit", on_delete=models.CASCADE, related_name="local_password_policy")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("unit__path",)
+        verbose_name_plural = "local password policies"
+
+    def __str__(self) -> str:
+        return f"Local passwords off in {self.unit.name}"
+
+    @property
+    def audit_unit(self):
+        return self.unit

@@ -25,7 +25,7 @@ from dandelion.orgs import services as orgs
 from dandelion.orgs.exceptions import DandelionError as OrgsError
 from dandelion.orgs.models import Membership, OrgUnit, Team
 from dandelion.sso import exceptions as exc
-from dandelion.sso.models import ClaimRule, ExternalIdentity, IdentityProvider, ScimGroup
+from dandelion.sso.models import ClaimRule, ExternalIdentity, IdentityProvider, LocalPasswordPolicy, ScimGroup
 
 PERM_MANAGE = "sso.manage_identityprovider"
 PROVIDER_FIELDS = frozenset({"name", "issuer", "client_id", "scopes", "username_claim", "is_active",
@@ -57,9 +57,9 @@ def create_provider(*, actor, name: str, slug: str, issuer: str, client_id: str,
         raise exc.DandelionError(f"Unknown field(s): {', '.join(sorted(unknown))}.", field=min(unknown))
     issuer = (issuer or "").strip()
     if IdentityProvider.objects.filter(issuer=issuer).exists():
-        raise exc.ConflictError(f"A provider with the issuer {issuer} exists already.")
+        raise exc.ConflictError(f"A provider with the issuer {issuer} exists already.", field="issuer")
     if IdentityProvider.objects.filter(slug=slug).exists():
-        raise exc.ConflictError(f"A provider with the slug {slug} exists already.")
+        raise exc.ConflictError(f"A provider with the slug {slug} exists already.", field="slug")
     provider = IdentityProvider(name=name, slug=slug, issuer=issuer, client_id=client_id, bound_unit=bound_unit,
                                 **fields)
     provider.set_client_secret(client_secret)
@@ -78,6 +78,10 @@ def update_provider(*, actor, provider: IdentityProvider, client_secret: str | N
     unknown = set(fields) - PROVIDER_FIELDS
     if unknown:
         raise exc.DandelionError(f"Unknown or read-only field(s): {', '.join(sorted(unknown))}.", field=min(unknown))
+    if "issuer" in fields:
+        fields["issuer"] = (fields["issuer"] or "").strip()
+        if IdentityProvider.objects.filter(issuer=fields["issuer"]).exclude(pk=provider.pk).exists():
+            raise exc.ConflictError(f"A provider with the issuer {fields['issuer']} exists already.", field="issuer")
     before = _provider_snapshot(provider)
     for name, value in fields.items():
         setattr(provider, name, value)
@@ -101,6 +105,51 @@ def rotate_scim_token(*, actor, provider: IdentityProvider) -> str:
     audit.record(actor=actor, action="sso.provider.scim_token", obj=provider,
                  summary=f"New SCIM token for {provider} (…{provider.scim_token_hint})")
     return token
+
+
+@transaction.atomic
+def delete_provider(*, actor, provider: IdentityProvider) -> None:
+    """Remove a provider with its rules, SCIM groups and identity links. The people it provisioned keep their
+    accounts and roles (deactivate them by hand if they should go); they can no longer sign in through it."""
+    _require_hub(actor)
+    linked = provider.identities.count()
+    audit.record(actor=actor, action="sso.provider.delete", obj=provider,
+                 summary=f"Removed the identity provider {provider} ({linked} linked people keep their accounts)",
+                 changes=audit.diff(_provider_snapshot(provider), {}))
+    provider.delete()
+
+
+# --- local passwords per unit --------------------------------------------------------------------------------
+@transaction.atomic
+def set_local_passwords(*, actor, unit: OrgUnit, allowed: bool) -> bool:
+    """Allow or switch off local passwords for the people holding a role in ``unit``'s subtree (the hub only).
+    Returns whether anything changed (setting the current state again writes nothing)."""
+    _require_hub(actor)
+    policy = LocalPasswordPolicy.objects.select_for_update().filter(unit=unit).first()
+    if allowed == (policy is None):
+        return False
+    if allowed:
+        audit.record(actor=actor, action="sso.local_passwords.on", obj=policy,
+                     summary=f"Local passwords allowed again in {unit.name}",
+                     changes={"local_passwords_off": [True, False]})
+        policy.delete()
+    else:
+        policy = LocalPasswordPolicy.objects.create(unit=unit)
+        audit.record(actor=actor, action="sso.local_passwords.off", obj=policy,
+                     summary=f"Local passwords switched off in {unit.name} and its sub-units",
+                     changes={"local_passwords_off": [False, True]})
+    return True
+
+
+def local_passwords_off_for(user) -> OrgUnit | None:
+    """The unit whose switch keeps ``user`` from signing in with a password (None when they may)."""
+    paths = list(Membership.objects.filter(user=user, is_active=True).values_list("unit__path", flat=True))
+    if not paths:
+        return None
+    for policy in LocalPasswordPolicy.objects.select_related("unit"):
+        if any(path.startswith(policy.unit.path) for path in paths):
+            return policy.unit
+    return None
 
 
 # --- rules ---------------------------------------------------------------------------------------------------
@@ -130,6 +179,36 @@ def create_rule(*, actor, provider: IdentityProvider, value: str, unit: OrgUnit,
     rule = ClaimRule.objects.create(provider=provider, claim=claim, value=value, unit=unit, role=role, team=team)
     audit.record(actor=actor, action="sso.rule.create", obj=rule, summary=f"{provider}: {rule}",
                  changes=audit.diff({}, audit.snapshot(rule)))
+    return rule
+
+
+RULE_FIELDS = frozenset({"claim", "value", "unit", "team", "role", "is_active"})
+
+
+@transaction.atomic
+def update_rule(*, actor, rule: ClaimRule, **fields: Any) -> ClaimRule:
+    """Change a rule (or turn it off with ``is_active=False``): the result must still fit the provider's subtree."""
+    _require_hub(actor)
+    unknown = set(fields) - RULE_FIELDS
+    if unknown:
+        raise exc.DandelionError(f"Unknown field(s): {', '.join(sorted(unknown))}.", field=min(unknown))
+    before = audit.snapshot(rule)
+    for name in ("claim", "value"):
+        if name in fields:
+            fields[name] = (fields[name] or "").strip()
+            if not fields[name]:
+                raise exc.InvalidRule("A rule needs a claim and a value.", field=name)
+    for name, value in fields.items():
+        setattr(rule, name, value)
+    check_rule(provider=rule.provider, unit=rule.unit, role=rule.role, team=rule.team)
+    if ClaimRule.objects.filter(provider=rule.provider, claim=rule.claim, value=rule.value, unit=rule.unit,
+                                role=rule.role, team=rule.team).exclude(pk=rule.pk).exists():
+        raise exc.ConflictError("This rule exists already.")
+    rule.save()
+    changes = audit.diff(before, audit.snapshot(rule))
+    if changes:
+        audit.record(actor=actor, action="sso.rule.update", obj=rule, summary=f"{rule.provider}: {rule}",
+                     changes=changes)
     return rule
 
 
@@ -200,11 +279,20 @@ def record_refusal(*, provider: IdentityProvider | None, reason: str, message: s
                      changes={"reason": reason, "subject": subject[:255]})
 
 
-@transaction.atomic
 def sign_in(*, provider: IdentityProvider, claims: dict):
     """The person behind validated ID token ``claims`` signs in: found by their subject (or their SCIM-provisioned
     user name), or created on first sign-in with exactly the roles the provider's rules give. Raises
-    :class:`SignInRefused` (nothing written) when they get no role, are deactivated, or the user name is taken."""
+    :class:`SignInRefused` (nothing written) when they get no role, are deactivated, or the user name is taken;
+    except for a known person the provider no longer maps: their roles inside its subtree are revoked (and kept
+    revoked) before the refusal."""
+    user, refusal = _sign_in(provider=provider, claims=claims)
+    if refusal is not None:
+        raise refusal
+    return user
+
+
+@transaction.atomic
+def _sign_in(*, provider: IdentityProvider, claims: dict):
     subject = str(claims.get("sub") or "")
     if not subject:
         raise exc.SignInRefused("The ID token has no subject.", reason="no_subject")
@@ -234,8 +322,8 @@ def sign_in(*, provider: IdentityProvider, claims: dict):
     if not rules and not Membership.objects.filter(user=user, is_active=True).exclude(
             unit__path__startswith=provider.bound_unit.path).exists():
         # the provider took every role away and none is held elsewhere: that is a leaver
-        _sync_grants(provider=provider, user=user, rules=[])
-        raise exc.SignInRefused(f"{provider.name} gives you no role in Dandelion any more.", reason="no_role")
+        _sync_grants(provider=provider, user=user, rules=[])  # committed: the refusal is raised after the commit
+        return None, exc.SignInRefused(f"{provider.name} gives you no role in Dandelion any more.", reason="no_role")
     changes = _sync_grants(provider=provider, user=user, rules=rules)
     identity.subject = subject
     identity.last_sign_in_at = timezone.now()
@@ -244,7 +332,7 @@ def sign_in(*, provider: IdentityProvider, claims: dict):
                  summary=f"{user.get_username()} signed in through {provider.name}"
                          + (" for the first time" if created else ""),
                  changes={"created": created, **changes})
-    return user
+    return user, None
 
 
 # --- SCIM ----------------------------------------------------------------------------------------------------

@@ -7,21 +7,25 @@ import logging
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
+from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dandelion.core.exceptions import DandelionError
+from dandelion.core.htmx import render_page_or_partial, wants_partial
 from dandelion.core.permissions import has_perm, is_hub_admin
 from dandelion.orgs.services import root_unit
 from dandelion.sso import oidc, services
 from dandelion.sso.exceptions import SignInRefused
-from dandelion.sso.forms import ClaimRuleForm
-from dandelion.sso.models import ClaimRule, IdentityProvider
+from dandelion.sso.forms import ClaimRuleEditForm, ClaimRuleForm, LocalPasswordsForm, ProviderForm
+from dandelion.sso.models import ClaimRule, IdentityProvider, LocalPasswordPolicy
 
 logger = logging.getLogger(__name__)
 BACKEND = "django.contrib.auth.backends.ModelBackend"
@@ -86,57 +90,211 @@ def callback(request, slug: str):
 
 
 # --- the hub's pages -----------------------------------------------------------------------------------------
+# Only the hub manages providers, rules and the per-unit password switch: permission before existence (anyone
+# else gets a 403 on every page, whatever the id); reads through ``restrict()``; writes through ``sso.services``.
 def _require_manager(request) -> None:
-    if not request.user.is_authenticated:
-        raise PermissionDenied
     if not has_perm(request.user, services.PERM_MANAGE, root_unit()):
         raise PermissionDenied(_("Only the hub manages identity providers."))
 
 
+def _get_provider(request, pk: int) -> IdentityProvider:
+    _require_manager(request)
+    return get_object_or_404(IdentityProvider.objects.restrict(request.user, "view").select_related("bound_unit"),
+                             pk=pk)
+
+
+def _get_rule(request, pk: int) -> ClaimRule:
+    _require_manager(request)
+    return get_object_or_404(ClaimRule.objects.restrict(request.user, "view").select_related(
+        "provider__bound_unit", "unit", "team"), pk=pk)
+
+
+def _form_error(form, e: DandelionError) -> None:
+    form.add_error(e.field if e.field in form.fields else None, e.message)
+
+
+def _cleaned(form, *, drop=()) -> dict:
+    return {k: v for k, v in form.cleaned_data.items() if k not in drop}
+
+
+@login_required
+@require_GET
 def provider_list(request):
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('login')}?next={request.path}")
     _require_manager(request)
-    providers = IdentityProvider.objects.restrict(request.user, "view").select_related("bound_unit")
-    return render(request, "sso/provider_list.html", {"providers": providers})
+    providers = (IdentityProvider.objects.restrict(request.user, "view").select_related("bound_unit")
+                 .annotate(rule_count=Count("rules", distinct=True), people=Count("identities", distinct=True)))
+    policies = LocalPasswordPolicy.objects.select_related("unit")
+    return render(request, "sso/provider_list.html", {
+        "providers": providers, "policies": policies, "password_form": LocalPasswordsForm(),
+        "local_passwords_everywhere": getattr(settings, "DANDELION_LOCAL_PASSWORDS", True)})
 
 
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def provider_create(request):
+    _require_manager(request)
+    form = ProviderForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            provider = services.create_provider(actor=request.user, **form.cleaned_data)
+        except DandelionError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Identity provider added: register its redirect URI at the provider, then "
+                                        "add the rules giving its people their roles."))
+            return redirect(provider)
+    return render(request, "sso/provider_form.html", {"form": form, "provider": None},
+                  status=400 if form.errors else 200)
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def provider_edit(request, pk: int):
+    provider = _get_provider(request, pk)
+    initial = {name: getattr(provider, name) for name in services.PROVIDER_FIELDS}
+    form = ProviderForm(request.POST or None, provider=provider, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_provider(actor=request.user, provider=provider, **form.cleaned_data)
+        except DandelionError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Saved."))
+            return redirect(provider)
+    return render(request, "sso/provider_form.html", {"form": form, "provider": provider},
+                  status=400 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def provider_toggle(request, pk: int):
+    """Disable (no button, every sign-in refused) or enable a provider again."""
+    provider = _get_provider(request, pk)
+    active = request.POST.get("active") == "1"
+    services.update_provider(actor=request.user, provider=provider, is_active=active)
+    messages.success(request, _("Provider enabled.") if active else _("Provider disabled: nobody signs in "
+                                                                       "through it until it is enabled again."))
+    return redirect(provider)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def provider_delete(request, pk: int):
+    """GET: the confirmation page (what goes with it); POST: delete."""
+    provider = _get_provider(request, pk)
+    if request.method == "POST":
+        name = provider.name
+        services.delete_provider(actor=request.user, provider=provider)
+        messages.success(request, _("Removed the identity provider %(name)s.") % {"name": name})
+        return redirect("sso:provider-list")
+    return render(request, "sso/provider_delete.html", {
+        "provider": provider, "rules": provider.rules.count(), "people": provider.identities.count(),
+        "groups": provider.scim_groups.count()})
+
+
+def _rules_context(request, provider: IdentityProvider, form=None) -> dict:
+    return {"provider": provider, "form": form or ClaimRuleForm(provider=provider),
+            "rules": ClaimRule.objects.filter(provider=provider).select_related("unit", "team")}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
 def provider_detail(request, pk: int):
-    if not request.user.is_authenticated:
-        return redirect(f"{reverse('login')}?next={request.path}")
-    provider = get_object_or_404(IdentityProvider.objects.restrict(request.user, "view"), pk=pk)
-    _require_manager(request)
+    """The provider's settings, SCIM token and rules; POST adds a rule (HTMX: only the rules block comes back)."""
+    provider = _get_provider(request, pk)
     form = ClaimRuleForm(request.POST or None, provider=provider)
     if request.method == "POST" and form.is_valid():
         try:
             services.create_rule(actor=request.user, provider=provider, **form.cleaned_data)
         except DandelionError as e:
-            form.add_error(e.field if e.field in form.fields else None, e.message)
+            _form_error(form, e)
         else:
+            if wants_partial(request):
+                return render(request, "sso/partials/_rules.html", {
+                    **_rules_context(request, provider), "notice": _("Rule added.")})
             messages.success(request, _("Rule added."))
             return redirect(provider.get_absolute_url())
-    rules = ClaimRule.objects.filter(provider=provider).select_related("unit", "team")
-    return render(request, "sso/provider_detail.html", {
-        "provider": provider, "rules": rules, "form": form, "redirect_uri": redirect_uri(request, provider),
-        "scim_base": request.build_absolute_uri("/scim/v2/"), "new_token": request.session.pop("sso_new_token", None),
-        "status": 400 if form.errors else 200}, status=400 if form.errors else 200)
+    status = 400 if form.errors else 200
+    context = {**_rules_context(request, provider, form), "redirect_uri": redirect_uri(request, provider),
+               "scim_base": request.build_absolute_uri("/scim/v2/"),
+               "new_token": request.session.pop("sso_new_token", None)}
+    response = render_page_or_partial(request, "sso/provider_detail.html", "sso/partials/_rules.html", context,
+                                      status=status)
+    if context["new_token"]:
+        response["Cache-Control"] = "no-store"
+    return response
 
 
+@login_required
+@require_http_methods(["GET", "POST"])
+def rule_edit(request, pk: int):
+    rule = _get_rule(request, pk)
+    initial = {"claim": rule.claim, "value": rule.value, "unit": rule.unit, "team": rule.team, "role": rule.role,
+               "is_active": rule.is_active}
+    form = ClaimRuleEditForm(request.POST or None, provider=rule.provider, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_rule(actor=request.user, rule=rule, **form.cleaned_data)
+        except DandelionError as e:
+            _form_error(form, e)
+        else:
+            messages.success(request, _("Rule saved."))
+            return redirect(rule.provider.get_absolute_url())
+    return render(request, "sso/rule_form.html", {"form": form, "rule": rule, "provider": rule.provider},
+                  status=400 if form.errors else 200)
+
+
+def _after_rule_change(request, provider: IdentityProvider, notice: str):
+    if wants_partial(request):
+        return render(request, "sso/partials/_rules.html", {**_rules_context(request, provider), "notice": notice})
+    messages.success(request, notice)
+    return redirect(provider.get_absolute_url())
+
+
+@login_required
+@require_POST
+def rule_toggle(request, pk: int):
+    rule = _get_rule(request, pk)
+    services.update_rule(actor=request.user, rule=rule, is_active=not rule.is_active)
+    return _after_rule_change(request, rule.provider, _("Rule turned on.") if rule.is_active
+                              else _("Rule turned off: it grants nothing at sign-in."))
+
+
+@login_required
 @require_POST
 def rule_delete(request, pk: int):
-    rule = get_object_or_404(ClaimRule.objects.restrict(request.user, "view").select_related("provider"), pk=pk)
-    _require_manager(request)
+    rule = _get_rule(request, pk)
+    provider = rule.provider
     services.delete_rule(actor=request.user, rule=rule)
-    messages.success(request, _("Rule removed."))
-    return redirect(rule.provider.get_absolute_url())
+    return _after_rule_change(request, provider, _("Rule removed."))
 
 
+@never_cache
+@login_required
 @require_POST
 def scim_token(request, pk: int):
-    provider = get_object_or_404(IdentityProvider.objects.restrict(request.user, "view"), pk=pk)
-    _require_manager(request)
+    provider = _get_provider(request, pk)
     request.session["sso_new_token"] = services.rotate_scim_token(actor=request.user, provider=provider)
     return redirect(provider.get_absolute_url())
+
+
+@login_required
+@require_POST
+def local_passwords(request):
+    """Switch local passwords off (or on again) for a unit's subtree."""
+    _require_manager(request)
+    form = LocalPasswordsForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Pick a unit."))
+        return redirect("sso:provider-list")
+    unit, allowed = form.cleaned_data["unit"], form.cleaned_data["allowed"]
+    if services.set_local_passwords(actor=request.user, unit=unit, allowed=allowed):
+        messages.success(request, (_("Local passwords allowed again in %(unit)s.") if allowed else
+                                   _("Local passwords switched off in %(unit)s and its sub-units: its people sign "
+                                     "in through their identity provider.")) % {"unit": unit.name})
+    return redirect("sso:provider-list")
 
 
 def is_manager(user) -> bool:

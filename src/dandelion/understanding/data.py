@@ -175,5 +175,108 @@ def test_keys(root: Path) -> frozenset[str]:
             keys.update(text_key(t) for t in _lines(p))
     texts, _, _ = bitext(root, "test")
     keys.update(text_key(t) for t in texts)
+    if (root / "germeval2018_offensive").exists():
+        for _, (texts, _) in abuse_test_sets(root).values():
+            keys.update(text_key(t) for t in texts)
     keys.discard("")
     return frozenset(keys)
+
+
+# ---------------- offensive language beyond English (issue 22) ----------------
+_USER_RE = re.compile(r"@\w+")
+_CJK_RE = re.compile(r"[\u3400-\u9fff]")
+
+
+def md5_split(text: str, salt: str = "") -> str:
+    """A deterministic fifth for sets that ship no validation (or no test) split: ``val``/``test`` when
+    md5(salt + text) % 5 == 0, else ``train``. The caller names what the fifth is used for."""
+    return "test" if int(hashlib.md5((salt + text).encode("utf-8")).hexdigest(), 16) % 5 == 0 else "train"
+
+
+def germeval(root: Path, split: str) -> tuple[list[str], list[int]]:
+    """GermEval 2018 coarse task (OFFENSE -> 1). Real @usernames are masked as @USER before anything reads them;
+    ``|LBR|`` line-break markers become spaces."""
+    name = "germeval2018.training.txt" if split == "train" else "germeval2018.test.txt"
+    texts, labels = [], []
+    for line in _lines(root / "germeval2018_offensive" / name):
+        parts = line.split("\t")
+        if len(parts) < 2:
+            continue
+        texts.append(_USER_RE.sub("@USER", parts[0]).replace("|LBR|", " "))
+        labels.append(int(parts[1].strip() == "OFFENSE"))
+    return texts, labels
+
+
+def _fix_gbk_mojibake(text: str) -> str:
+    """ToLD-Br's split files hold some lines whose UTF-8 was read as GBK ("não" -> "n茫o"); undo that where it
+    round-trips, leave every other line as it is."""
+    if not _CJK_RE.search(text):
+        return text
+    try:
+        return text.encode("gbk").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return text
+
+
+def toldbr(root: Path, split: str) -> tuple[list[str], list[int]]:
+    """ToLD-Br, the authors' binary split (toxic when two annotators agree); ``split`` in train/validation/test."""
+    with open(root / "told_br_toxic" / f"ptbr_{split}_2annotator.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [_fix_gbk_mojibake(r["text"]) for r in rows], [int(float(r["toxic"])) for r in rows]
+
+
+def ro_offense(root: Path, split: str) -> tuple[list[str], list[int]]:
+    """RO-Offense: OTHER -> 0, PROFANITY / INSULT / ABUSE -> 1."""
+    with open(root / "ro_offense" / f"{split}.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    return [r["text"] for r in rows], [int(r["label"] != "OTHER") for r in rows]
+
+
+def mlma(root: Path, lang: str, split: str | None = None) -> tuple[list[str], list[int]]:
+    """MLMA hostility (fr, ar, en): single-label ``normal`` -> 0, every other label -> 1 (the authors' binary
+    reading). No split ships: ``split`` takes the md5 fifth (``test``) or the rest (``train``)."""
+    with open(root / "mlma_hate_speech" / f"{lang}_dataset.csv", encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    texts, labels = [], []
+    for r in rows:
+        t = r["tweet"]
+        if split and md5_split(t, "mlma") != split:
+            continue
+        texts.append(t)
+        labels.append(int(r["sentiment"].strip() != "normal"))
+    return texts, labels
+
+
+def abuse_test_sets(root: Path) -> dict[str, tuple[str, tuple[list[str], list[int]]]]:
+    """language -> (name, (texts, labels)) of each held-out offensive-language test split."""
+    return {
+        "en": ("tweeteval offensive test", tweeteval(root, "offensive", "test")),
+        "de": ("GermEval 2018 test", germeval(root, "test")),
+        "pt": ("ToLD-Br test", toldbr(root, "test")),
+        "ro": ("RO-Offense test", ro_offense(root, "test")),
+        "fr": ("MLMA fr held-out fifth + 300 xlm-t fr test tweets", _mlma_paired(root, "fr", "french")),
+        "ar": ("MLMA ar held-out fifth + 300 xlm-t ar test tweets", _mlma_paired(root, "ar", "arabic")),
+    }
+
+
+def _mlma_paired(root: Path, lang: str, xlmt_dir: str, n_neutral: int = 300) -> tuple[list[str], list[int]]:
+    """MLMA's test fifth (almost all hostile) paired, as in training, with ordinary tweets of the language: the
+    first ``n_neutral`` of xlm-t's test tweets (read as non-offensive; never trained on)."""
+    t, y = mlma(root, lang, "test")
+    n = xlmt(root, xlmt_dir, "test")[0][:n_neutral]
+    return t + n, y + [0] * len(n)
+
+
+def sib200(root: Path, folder: str, split: str = "test") -> list[str]:
+    """SIB-200 sentences of one ``<lang_Script>`` folder (FLORES-200; the given split kept)."""
+    with open(root / "sib200_languages" / "data" / folder / f"{split}.tsv", encoding="utf-8", newline="") as f:
+        return [r["text"] for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE)]
+
+
+def cut(text: str, n: int) -> str:
+    """The first ``n`` characters, not ending inside a word where a space allows (a short post, not a fragment)."""
+    text = text.strip().strip('"')
+    if len(text) <= n:
+        return text
+    head = text[:n]
+    return head.rsplit(" ", 1)[0] if " " in head[n // 2 :] else head

@@ -10,7 +10,7 @@ from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from dandelion.analytics import filters, reports, services
+from dandelion.analytics import filters, published, reports, services
 from dandelion.analytics.api.serializers import (
     DailyRollupSerializer,
     SuccessStorySerializer,
@@ -52,14 +52,16 @@ class DailyRollupViewSet(ServiceViewSet):
 
 class DashboardViewSet(viewsets.ViewSet):
     @extend_schema(summary="A dashboard: the period's figures, the previous period's, a daily series, per unit "
-                           "and per account", parameters=SCOPE_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
+                           "and per account; posts published and their clicks", parameters=SCOPE_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
     def list(self, request):
         scope = filters.resolve(request.user, request.query_params)
-        data = reports.dashboard(scope.queryset, scope.period)
+        data = reports.dashboard_for(scope)
         rows = data.pop("rows")
         data["scope"] = {"kind": scope.kind, "label": scope.label, **scope.params}
-        data["by_unit"] = reports.breakdown(rows, "unit_id", _unit_labels(rows))
-        data["by_account"] = reports.breakdown(rows, "account_id", _account_labels(rows))
+        data["by_unit"], data["by_account"] = reports.unit_and_account_breakdowns(
+            rows, _unit_labels(rows), _account_labels(rows))
+        # posts published and short-link clicks (null under a team or language filter: posts carry neither)
+        data["published"] = published.performance(request.user, scope) if published.applies(scope) else None
         return Response(data)
 
 

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from rest_framework import serializers
 
-from dandelion.community.choices import ArticleKind, ArticleStatus, Language
+from dandelion.community.choices import ArticleKind, ArticleStatus, Language, ProfileVisibility
 from dandelion.community.models import (
     AgendaItem,
     Answer,
     Article,
     ArticleVersion,
     Gathering,
+    MemberProfile,
     Question,
     Registration,
     Speaker,
@@ -149,7 +150,7 @@ class GatheringSerializer(serializers.ModelSerializer):
     class Meta:
         model = Gathering
         fields = ["id", "title", "description", "unit", "starts_at", "ends_at", "place", "online_url", "capacity",
-                  "is_cancelled", "speakers", "agenda", "going", "waitlisted", "created_at"]
+                  "is_cancelled", "series_key", "speakers", "agenda", "going", "waitlisted", "created_at"]
         read_only_fields = fields
 
 
@@ -184,6 +185,11 @@ class GatheringWriteSerializer(serializers.Serializer):
         return attrs
 
 
+class GatheringSeriesWriteSerializer(GatheringWriteSerializer):
+    every_months = serializers.IntegerField(min_value=1, max_value=12, default=2)
+    count = serializers.IntegerField(min_value=1, max_value=24, default=6)
+
+
 class RegistrationSerializer(serializers.ModelSerializer):
     user = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
@@ -191,3 +197,49 @@ class RegistrationSerializer(serializers.ModelSerializer):
         model = Registration
         fields = ["id", "gathering", "user", "status", "registered_at", "promoted_at", "cancelled_at"]
         read_only_fields = fields
+
+
+class MemberProfileSerializer(serializers.ModelSerializer):
+    name = serializers.CharField(source="display_name", read_only=True)
+    username = serializers.CharField(source="user.username", read_only=True)
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+
+    class Meta:
+        model = MemberProfile
+        fields = ["id", "user", "username", "name", "unit", "unit_name", "headline", "bio", "networks", "languages",
+                  "skills", "contact_email", "phone", "chat", "open_to_questions", "visibility", "updated_at"]
+        read_only_fields = fields
+
+
+class MemberProfileWriteSerializer(serializers.Serializer):
+    unit = VisiblePrimaryKeyField(OrgUnit, required=False, help_text="The unit you work for.")
+    headline = serializers.CharField(max_length=200, required=False, allow_blank=True)
+    bio = serializers.CharField(max_length=4000, required=False, allow_blank=True)
+    networks = serializers.ListField(child=serializers.CharField(max_length=60), max_length=20, required=False)
+    languages = serializers.ListField(child=serializers.CharField(max_length=2), max_length=20, required=False)
+    skills = serializers.ListField(child=serializers.CharField(max_length=60), max_length=20, required=False)
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=40, required=False, allow_blank=True)
+    chat = serializers.CharField(max_length=150, required=False, allow_blank=True)
+    open_to_questions = serializers.BooleanField(required=False)
+    visibility = serializers.ChoiceField(choices=ProfileVisibility.choices, required=False)
+
+
+class AskExpertSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=20_000, required=False, allow_blank=True)
+    language = serializers.ChoiceField(choices=Language.choices, default=Language.EN)
+
+
+class MissingSerializer(serializers.Serializer):
+    what = serializers.CharField()
+    label = serializers.CharField()
+    url = serializers.CharField()
+
+
+class PublishDecisionSerializer(serializers.Serializer):
+    unit = serializers.IntegerField()
+    allowed = serializers.BooleanField()
+    message = serializers.CharField()
+    path_url = serializers.CharField()
+    missing = MissingSerializer(many=True)

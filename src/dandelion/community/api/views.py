@@ -9,7 +9,8 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
+from rest_framework.response import Response
 
 from dandelion.api.mixins import PermissionFirstMixin
 from dandelion.api.viewsets import ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet
@@ -17,7 +18,7 @@ from dandelion.community import ical, services
 from dandelion.community import search as community_search
 from dandelion.community.api import serializers as s
 from dandelion.community.choices import RegistrationStatus
-from dandelion.community.models import Answer, Article, Gathering, Question, Registration
+from dandelion.community.models import Answer, Article, Gathering, MemberProfile, Question, Registration
 from dandelion.core.permissions import has_perm
 
 
@@ -112,6 +113,16 @@ class GatheringViewSet(PermissionFirstMixin, ServiceCreateMixin, ServiceViewSet)
             going=Count("registrations", filter=Q(registrations__status=RegistrationStatus.GOING)),
             waitlisted=Count("registrations", filter=Q(registrations__status=RegistrationStatus.WAITLISTED)))
 
+    @extend_schema(request=s.GatheringSeriesWriteSerializer, responses={201: s.GatheringSerializer(many=True)})
+    @action(detail=False, methods=["post"])
+    def series(self, request):
+        """A recurring series: ``count`` gatherings, one every ``every_months`` months (same local time)."""
+        data = self.validated(s.GatheringSeriesWriteSerializer)
+        made = services.create_gathering_series(actor=request.user, **data)
+        qs = self.get_queryset().filter(pk__in=[g.pk for g in made]).order_by("starts_at")
+        return Response(s.GatheringSerializer(qs, many=True, context=self.get_serializer_context()).data,
+                        status=status.HTTP_201_CREATED)
+
     @extend_schema(request=None, responses={201: s.RegistrationSerializer})
     @action(detail=True, methods=["post"])
     def register(self, request, pk=None):
@@ -138,4 +149,82 @@ class GatheringViewSet(PermissionFirstMixin, ServiceCreateMixin, ServiceViewSet)
         return response
 
 
-__all__ = ["ArticleViewSet", "GatheringViewSet", "QuestionViewSet", "has_perm"]
+class MemberViewSet(ServiceViewSet):  # no create, update or destroy: only ``me`` writes
+    """The members directory: who runs what, in which unit, knowing what, and how to reach them. Reads are scoped
+    (your subtree and the units above, plus the entries opened to the whole community); ``me``: your own entry
+    (PUT/PATCH create or change it); ``ask``: ask an expert; ``may-publish``: the enablement check for a unit."""
+
+    queryset = MemberProfile.objects.select_related("user", "unit")
+    serializer_class = s.MemberProfileSerializer
+    http_method_names = ["get", "post", "put", "patch", "head", "options"]
+
+    def get_object(self):
+        # ``me`` has no pk in its URL: the object is the caller's own entry (asked for by the action itself, and by
+        # OPTIONS and the browsable API on that URL)
+        if self.lookup_field not in self.kwargs:
+            obj = get_object_or_404(MemberProfile.objects.select_related("user", "unit"), user=self.request.user)
+            self.check_object_permissions(self.request, obj)
+            return obj
+        return super().get_object()
+
+    def get_queryset(self):
+        params = self.request.query_params
+        if self.action != "list":
+            return super().get_queryset()
+        return services.search_directory(
+            self.request.user, q=params.get("q", ""), network=params.get("network", ""),
+            language=params.get("language", ""), skill=params.get("skill", ""),
+            experts_only=params.get("experts") in ("1", "true"))
+
+    @extend_schema(parameters=[OpenApiParameter("q", str), OpenApiParameter("network", str),
+                               OpenApiParameter("language", str), OpenApiParameter("skill", str),
+                               OpenApiParameter("experts", bool)])
+    def list(self, request, *args, **kwargs):
+        return super().list(request, *args, **kwargs)
+
+    @extend_schema(methods=["GET"], responses={200: s.MemberProfileSerializer, 404: OpenApiTypes.OBJECT})
+    @extend_schema(methods=["PUT", "PATCH"], request=s.MemberProfileWriteSerializer,
+                   responses=s.MemberProfileSerializer)
+    @action(detail=False, methods=["get", "put", "patch"])
+    def me(self, request):
+        self.require("community.view_memberprofile")
+        if request.method == "GET":
+            return self.respond(self.get_object())
+        data = self.validated(s.MemberProfileWriteSerializer, partial=request.method == "PATCH")
+        profile = services.update_profile(actor=request.user, user=request.user, **data)
+        return self.respond(profile)
+
+    @extend_schema(request=s.AskExpertSerializer, responses={201: s.QuestionSerializer})
+    @action(detail=True, methods=["post"])
+    def ask(self, request, pk=None):
+        profile = self.get_object()
+        self.require("community.add_question")
+        data = self.validated(s.AskExpertSerializer)
+        question = services.ask_expert(profile, actor=request.user, **data)
+        return self.respond(question, status.HTTP_201_CREATED, serializer_class=s.QuestionSerializer)
+
+    @extend_schema(parameters=[OpenApiParameter("unit", int, description="One unit (else: each unit where you "
+                                                "hold a role).")],
+                   responses={200: s.PublishDecisionSerializer(many=True), 400: OpenApiTypes.OBJECT})
+    @action(detail=False, methods=["get"], url_path="may-publish", pagination_class=None, filter_backends=[])
+    def may_publish(self, request):
+        """May I publish for this unit (or each of mine)? The same answer the publishing services get."""
+        from dandelion.orgs.models import Membership, OrgUnit
+
+        raw = request.query_params.get("unit")
+        if raw is not None:
+            if not raw.isdigit() or len(raw) > 12:
+                raise ValidationError({"unit": ["A unit id is a number."]})
+            units = [get_object_or_404(OrgUnit.objects.restrict(request.user, "view"), pk=int(raw))]
+        else:
+            units = [m.unit for m in Membership.objects.filter(user=request.user, is_active=True)
+                     .select_related("unit").order_by("unit__path")]
+        answers = []
+        for unit in units:
+            decision = services.may_publish(request.user, unit)
+            answers.append({"unit": unit.pk, "allowed": decision.allowed, "message": decision.message,
+                            "path_url": decision.path_url, "missing": list(decision.missing)})
+        return Response(s.PublishDecisionSerializer(answers, many=True).data)
+
+
+__all__ = ["ArticleViewSet", "GatheringViewSet", "MemberViewSet", "QuestionViewSet", "has_perm"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 import regex
@@ -449,7 +449,23 @@ class BlueskyConnector(Connector):
     def mute_author(self, account: AccountRef, author_external_id: str) -> ModerationResult:
         """Mute the author (private to the account: they are not told, their posts leave its notifications)."""
         self._call(account, "muteActor", lambda s: s.client.mute(author_external_id))
-        return self._result("ban_author", author_external_id, "muted on Bluesky")
+        return self._result("mute_author", author_external_id, "muted on Bluesky")
+
+    def report_author(self, account: AccountRef, author_external_id: str, external_ids: Sequence[str], *,
+                      comment: str = "") -> ModerationResult:
+        """``ReportConnector``: ``com.atproto.moderation.createReport`` through the account's PDS to its moderation
+        service: the first item named (a post, by strong reference) or else the author's account."""
+        subject: dict[str, Any] = {"$type": "com.atproto.admin.defs#repoRef", "did": author_external_id}
+        uri = next((str(i) for i in external_ids if str(i).startswith("at://")), None)
+        if uri:
+            view = self._post_view(account, uri)
+            subject = {"$type": "com.atproto.repo.strongRef", "uri": uri, "cid": str(view.cid)}
+        reason_type = ("com.atproto.moderation.defs#reasonSpam" if "spam" in comment.lower()
+                       else "com.atproto.moderation.defs#reasonOther")
+        report = self._call(account, "createReport", lambda s: s.client.com.atproto.moderation.create_report(
+            {"reasonType": reason_type, "reason": clean_text(comment, 2000) or None, "subject": subject}))
+        return self._result("report_author", author_external_id,
+                            f"reported to the network's moderation service (report {report.id})")
 
     # --- metrics and search ---------------------------------------------------------------------------------------
     def fetch_metrics(self, account: AccountRef) -> AccountMetrics:

@@ -8,7 +8,9 @@
   conversation, like a direct message). ``from_account``: sent by the mailbox's own address (an echo).
 * text: the text/plain part, else the HTML part sanitised to text (nh3); the quoted history a mail client appends
   ("On … wrote:" and ``>`` lines) is cut; the subject leads the text of a message that starts a thread; attachments
-  are listed by name, type and size (their bytes stay in the mailbox: nothing is deleted or moved there).
+  are listed by name, type and size, and their bytes (up to ``MAX_ATTACHMENT_BYTES`` each, ``MAX_ATTACHMENTS_BYTES``
+  a message) travel in ``InboundEvent.attachments`` for the inbox to store (nothing is deleted or moved in the
+  mailbox).
 * Undecodable charsets fall back to UTF-8 with replacement; dates are clamped; everything is bounded
   (``tolerant``). A message larger than the connector's limit arrives with its headers and a note instead of its body.
 """
@@ -25,13 +27,18 @@ import re
 from email.message import Message
 from typing import Any
 
-from dandelion.connectors.base import InboundAuthor, InboundEvent
+from dandelion.connectors.base import InboundAttachment, InboundAuthor, InboundEvent
 from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text, digest, html_to_text
 
 MSGID_RE = re.compile(r"<[^<>\s]{1,900}>")
 _QUOTE_HEADER_RE = re.compile(
     r"^(On .{0,300}wrote:|Le .{0,300}a écrit\s?:|-----\s?Original Message\s?-----|From: .+)$", re.MULTILINE)
 MAX_ATTACHMENTS_LISTED = 20
+#: Largest attachment whose bytes are kept for the inbox (larger ones are listed only); the inbox applies its own
+#: limit too (``DANDELION_MAX_ATTACHMENT_BYTES``).
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+#: Most bytes of attachments kept for one message.
+MAX_ATTACHMENTS_BYTES = 25 * 1024 * 1024
 #: Largest part decoded for text (a 40 MB text part is not read into the inbox).
 MAX_PART_BYTES = 2 * 1024 * 1024
 
@@ -93,11 +100,13 @@ def _walk(msg: Message) -> tuple[str, str, list[dict[str, Any]]]:
         ):
             if len(attachments) < MAX_ATTACHMENTS_LISTED:
                 try:
-                    size = len(part.get_payload(decode=True) or b"")
+                    data = part.get_payload(decode=True) or b""
                 except Exception:  # noqa: BLE001
-                    size = 0
-                attachments.append({"filename": clean_text(filename or "", 200) or "(unnamed)",
-                                    "content_type": ctype[:100], "size": size, "part": i})
+                    data = b""
+                if not isinstance(data, bytes):
+                    data = b""
+                attachments.append({"filename": clean_text(decode_words(filename or ""), 200) or "(unnamed)",
+                                    "content_type": ctype[:100], "size": len(data), "part": i, "data": data})
             continue
         if ctype == "text/plain" and not plain:
             plain = _decode_part(part)
@@ -160,6 +169,14 @@ def parse_message(raw: bytes, *, account_address: str, now: dt.datetime, uid: in
                                                    for a in attachments))
     text = clean_text("\n\n".join(lines)) or "(empty message)"
 
+    files, kept = [], 0
+    for a in attachments:
+        data = a.pop("data", b"")
+        keep = bool(data) and len(data) <= MAX_ATTACHMENT_BYTES and kept + len(data) <= MAX_ATTACHMENTS_BYTES
+        kept += len(data) if keep else 0
+        a["stored"] = keep
+        files.append(InboundAttachment(filename=a["filename"], content_type=a["content_type"], size=a["size"],
+                                       data=data if keep else b""))
     if ids:
         external_id = bounded_id(ids[0])
     else:
@@ -175,4 +192,5 @@ def parse_message(raw: bytes, *, account_address: str, now: dt.datetime, uid: in
         raw={"uid": uid, "subject": subject, "message_id": ids[0] if ids else None,
              "references": message_ids(_header(msg, "References"))[-20:], "attachments": attachments,
              "truncated_size": truncated_size},
+        attachments=tuple(files),
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 import calendar
 import datetime as dt
 import logging
+import re
 import urllib.error
 import urllib.request
 import zlib
@@ -93,6 +94,29 @@ def _entry_date(entry: Mapping[str, Any]) -> dt.datetime | None:
             except (OverflowError, ValueError, OSError, TypeError):
                 continue
     return None
+
+
+_CHARREF_RE = re.compile(rb"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
+
+
+def _charref_ok(match: re.Match[bytes]) -> bytes:
+    hex_digits, digits = match.group(1), match.group(2)
+    digits_text = (hex_digits or digits or b"").lstrip(b"0") or b"0"
+    if len(digits_text) > 8:
+        return b"&#xFFFD;"
+    value = int(digits_text, 16 if hex_digits else 10)
+    if value == 0 or 0xD800 <= value <= 0xDFFF or value > 0x10FFFF:
+        return b"&#xFFFD;"
+    return match.group(0)
+
+
+def neutralise_charrefs(body: bytes) -> bytes:
+    """``body`` with the numeric character references no text may hold (a lone surrogate ``&#xD800;``, NUL, a code
+    point beyond U+10FFFF or an absurdly long one) replaced by U+FFFD: feedparser's loose parser raises on them
+    (``chr()`` / UTF-8 encoding), which would stop the feed for good."""
+    if b"&#" not in body:
+        return body
+    return _CHARREF_RE.sub(_charref_ok, body)
 
 
 @register
@@ -182,8 +206,13 @@ class RssConnector(Connector):
         if status == 304:
             return PollResult(cursor=cursor)
         cursor["etag"], cursor["modified"] = info.get("etag"), info.get("modified")
-        parsed = feedparser.parse(body, response_headers={"content-type": info.get("content_type") or ""},
-                                  sanitize_html=True, resolve_relative_uris=False)
+        try:
+            parsed = feedparser.parse(neutralise_charrefs(body),
+                                      response_headers={"content-type": info.get("content_type") or ""},
+                                      sanitize_html=True, resolve_relative_uris=False)
+        except Exception as exc:
+            raise ConnectorError(f"{url} could not be parsed: {type(exc).__name__}: {clean_text(str(exc), 200)}",
+                                 permanent=False) from exc
         if parsed.get("bozo") and not parsed.get("entries") and not parsed.get("feed", {}).get("title"):
             reason = parsed.get("bozo_exception")
             raise ConnectorError(f"{url} is not a readable RSS or Atom feed: {clean_text(str(reason), 200)}",

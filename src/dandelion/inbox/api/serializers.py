@@ -78,6 +78,13 @@ class HandoverInputSerializer(serializers.Serializer):
 class HideInputSerializer(serializers.Serializer):
     message = serializers.IntegerField()
     action = serializers.ChoiceField(choices=MODERATION_ACTIONS, default="hide")
+    reason = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="",
+                                   help_text="Why (for report_author: the comment sent to the network's moderators).")
+
+
+class HideConversationInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
+                                   help_text="Why it is put aside (spam, abuse...), kept in its history.")
 
 
 class ResolveInputSerializer(serializers.Serializer):

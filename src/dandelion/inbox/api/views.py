@@ -24,7 +24,7 @@ from dandelion.inbox.api import serializers as s
 from dandelion.inbox.choices import DeliveryState
 from dandelion.inbox.filters import ConversationFilter
 from dandelion.inbox.metrics import inbox_metrics
-from dandelion.inbox.models import CannedResponse, Conversation, InboundDelivery
+from dandelion.inbox.models import CannedResponse, Conversation, InboundDelivery, PendingReply
 from dandelion.inbox.querysets import for_conversation_list
 from dandelion.inbox.text import render_canned
 
@@ -66,7 +66,7 @@ class ConversationViewSet(ServiceViewSet):
         data = s.MessageSerializer(page if page is not None else qs, many=True).data
         return self.get_paginated_response(data) if page is not None else Response(data)
 
-    @extend_schema(request=s.ReplyInputSerializer, responses={201: s.MessageSerializer})
+    @extend_schema(request=s.ReplyInputSerializer, responses={201: s.MessageSerializer, 202: dict})
     @action(detail=True, methods=["post"])
     def reply(self, request, pk=None):
         conversation = self._acting("reply")
@@ -82,6 +82,9 @@ class ConversationViewSet(ServiceViewSet):
             conversation, text=text, actor=request.user, canned_response=canned,
             in_reply_to=data.get("in_reply_to"), confirm_collision=data["confirm_collision"],
             seen_message_id=data.get("last_seen_message"))
+        if isinstance(message, PendingReply):  # held by the unit's reply approval policy: nothing was sent
+            return Response({"pending_reply": message.pk, "status": message.status, "why": message.why},
+                            status=status.HTTP_202_ACCEPTED)
         return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=s.AssignInputSerializer, responses=s.ConversationSerializer)
@@ -117,15 +120,32 @@ class ConversationViewSet(ServiceViewSet):
     @extend_schema(request=s.HideInputSerializer, responses=s.MessageSerializer)
     @action(detail=True, methods=["post"])
     def hide(self, request, pk=None):
-        """Moderate one message of the conversation (``action``: hide by default, unhide, delete, ban_author)."""
+        """Moderate one message of the conversation (``action``: hide by default, unhide, delete, ban_author,
+        mute_author, report_author: the last two where the account's network offers them)."""
         conversation = self._acting("moderate")
         data = self.validated(s.HideInputSerializer)
         message = conversation.messages.filter(pk=data["message"]).first()
         if message is None:
             raise serializers.ValidationError({"message": "No such message in this conversation."})
-        message = services.moderate_message(message, action=data["action"], actor=request.user)
+        message = services.moderate_message(message, action=data["action"], actor=request.user,
+                                            reason=data.get("reason") or "")
         message.refresh_from_db()
         return Response(s.MessageSerializer(message).data)
+
+    @extend_schema(request=s.HideConversationInputSerializer, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"], url_path="hide-conversation")
+    def hide_conversation(self, request, pk=None):
+        """Put the conversation aside as spam or abuse (status ``hidden``: out of the queues, SLA clocks
+        stopped); the messages stay as they are on the network (``hide`` moderates a message)."""
+        conversation = self._acting("hide")
+        data = self.validated(s.HideConversationInputSerializer)
+        return self._result(services.hide_conversation(conversation, actor=request.user, reason=data["reason"]))
+
+    @extend_schema(request=None, responses=s.ConversationSerializer)
+    @action(detail=True, methods=["post"], url_path="unhide-conversation")
+    def unhide_conversation(self, request, pk=None):
+        """Bring a hidden conversation back to the queue, open."""
+        return self._result(services.unhide_conversation(self._acting("unhide"), actor=request.user))
 
     @extend_schema(request=s.ResolveInputSerializer, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])

@@ -6,6 +6,7 @@ from django import template
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
 
 register = template.Library()
 
@@ -26,11 +27,11 @@ def _duration(seconds: float) -> str:
 def sla_state(due, now=None) -> tuple[str, str]:
     """``(css class, label)`` of an SLA due time: time left, or how long ago it was breached."""
     if due is None:
-        return "muted", "no SLA"
+        return "muted", _("no SLA")
     left = (due - (now or timezone.now())).total_seconds()
     if left < 0:
-        return "sla-breached", f"breached {_duration(left)} ago"
-    return ("sla-warn" if left < WARN_SECONDS else "sla-ok"), f"{_duration(left)} left"
+        return "sla-breached", _("breached %(duration)s ago") % {"duration": _duration(left)}
+    return ("sla-warn" if left < WARN_SECONDS else "sla-ok"), _("%(duration)s left") % {"duration": _duration(left)}
 
 
 @register.simple_tag

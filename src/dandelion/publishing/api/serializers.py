@@ -6,12 +6,15 @@ from rest_framework import serializers
 
 from dandelion.assets.models import SocialAccount
 from dandelion.orgs.models import OrgUnit
-from dandelion.publishing.choices import RuleKind, Severity, StepMode
+from dandelion.publishing.choices import CampaignStatus, RuleKind, Severity, StepMode
 from dandelion.publishing.models import (
     Approval,
+    Campaign,
+    CampaignSpoke,
     CrisisPause,
     GuidelineRule,
     Post,
+    PostMedia,
     PostVariant,
     Workflow,
     WorkflowStep,
@@ -57,8 +60,22 @@ class CheckResultSerializer(serializers.Serializer):
     field = serializers.CharField()
 
 
+class PostMediaSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = PostMedia
+        fields = ["id", "alt_text", "position", "content_type", "width", "height", "size"]
+        read_only_fields = fields
+
+
+class MediaInputSerializer(serializers.Serializer):
+    file = serializers.FileField(help_text="JPEG, PNG, GIF or WebP, 8 MB at most.")
+    alt_text = serializers.CharField(max_length=1500, allow_blank=True, required=False, default="",
+                                     help_text="Required (an empty one is refused, naming the field).")
+
+
 class PostSerializer(serializers.ModelSerializer):
     variants = PostVariantSerializer(many=True, read_only=True)
+    media = PostMediaSerializer(many=True, read_only=True)
     approvals = ApprovalSerializer(many=True, read_only=True)
     checks = CheckResultSerializer(many=True, read_only=True)
     author = serializers.StringRelatedField(allow_null=True)
@@ -67,8 +84,8 @@ class PostSerializer(serializers.ModelSerializer):
         model = Post
         fields = ["id", "unit", "author", "title", "text", "state", "is_sponsored", "scheduled_at",
                   "schedule_timezone", "workflow", "review_round", "needs_extra_approval", "checks", "checked_at",
-                  "guideline_version", "last_error", "published_at", "variants", "approvals", "created_at",
-                  "updated_at"]
+                  "guideline_version", "last_error", "published_at", "campaign", "variants", "media", "approvals",
+                  "created_at", "updated_at"]
         read_only_fields = fields
 
 
@@ -158,3 +175,101 @@ class CrisisPauseSerializer(serializers.ModelSerializer):
         model = CrisisPause
         fields = ["id", "unit", "reason", "started_at", "started_by", "ended_at", "ended_by", "posts_paused"]
         read_only_fields = ["id", "started_at", "started_by", "ended_at", "ended_by", "posts_paused"]
+
+
+class CampaignSerializer(serializers.ModelSerializer):
+    created_by = serializers.StringRelatedField(allow_null=True)
+    spokes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Campaign
+        fields = ["id", "unit", "name", "brief", "master_text", "is_sponsored", "starts_at", "ends_at", "utm",
+                  "created_by", "spokes", "created_at", "updated_at"]
+        read_only_fields = fields
+
+    def get_spokes(self, obj) -> list[int]:
+        return [row.unit_id for row in obj.spokes.all()]
+
+
+class CampaignWriteSerializer(serializers.Serializer):
+    unit = _Visible(queryset=OrgUnit.objects.all(), help_text="The unit running it (the hub or a region).")
+    name = serializers.CharField(max_length=200)
+    brief = serializers.CharField(max_length=10000, required=False, allow_blank=True, default="")
+    master_text = serializers.CharField(max_length=20000)
+    is_sponsored = serializers.BooleanField(required=False, default=False)
+    starts_local = serializers.DateTimeField(default_timezone=None,
+                                             help_text="Wall-clock time in the unit's time zone (no offset).")
+    ends_local = serializers.DateTimeField(default_timezone=None)
+    spokes = _Visible(queryset=OrgUnit.objects.all(), many=True, help_text="Units below ``unit``.")
+    utm = serializers.DictField(child=serializers.CharField(max_length=200, allow_blank=True), required=False,
+                                default=dict, help_text="UTM parameters of the campaign's links (utm_* keys).")
+
+
+class CampaignSpokeSerializer(serializers.ModelSerializer):
+    unit_name = serializers.CharField(source="unit.name", read_only=True)
+    status = serializers.SerializerMethodField()
+    posts = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CampaignSpoke
+        fields = ["id", "campaign", "unit", "unit_name", "status", "posts", "declined_at", "decline_reason",
+                  "nudged_at", "nudge_count"]
+        read_only_fields = fields
+
+    def _row(self, obj):
+        from dandelion.publishing import campaigns
+
+        cache = self.context.setdefault("_matrix", {})
+        if obj.pk not in cache:
+            cache[obj.pk] = campaigns.campaign_matrix(obj.campaign, [obj])[0]
+        return cache[obj.pk]
+
+    def get_status(self, obj) -> CampaignStatus:
+        return self._row(obj).status
+
+    def get_posts(self, obj) -> list[int]:
+        return [p.pk for p in self._row(obj).posts]
+
+
+class ReasonSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class LocaliseSerializer(serializers.Serializer):
+    unit = _Visible(queryset=OrgUnit.objects.all(), required=False, allow_null=True, default=None,
+                    help_text="The spoke or a unit below it (default: the spoke).")
+    title = serializers.CharField(max_length=200, allow_blank=True, required=False, default="")
+    text = serializers.CharField(max_length=20000, allow_blank=True, required=False, default="",
+                                 help_text="Empty: the campaign's master post.")
+    variants = VariantInputSerializer(many=True)
+    scheduled_local = serializers.DateTimeField(required=False, allow_null=True, default=None,
+                                                default_timezone=None)
+
+    def to_service(self, data: dict) -> dict:
+        variants = data.pop("variants")
+        data["accounts"] = [v["account"] for v in variants]
+        data["variant_texts"] = {v["account"].pk: v.get("text", "") for v in variants}
+        return data
+
+
+class PostImportSerializer(serializers.Serializer):
+    unit = _Visible(queryset=OrgUnit.objects.all())
+    file = serializers.FileField(help_text="UTF-8 CSV: accounts, text, scheduled_local, title, is_sponsored.")
+    submit = serializers.BooleanField(required=False, default=True)
+
+
+class PostImportResultSerializer(serializers.Serializer):
+    posts = serializers.ListField(child=serializers.IntegerField())
+    by_state = serializers.DictField(child=serializers.IntegerField())
+
+
+class LineErrorSerializer(serializers.Serializer):
+    line = serializers.IntegerField()
+    field = serializers.CharField()
+    message = serializers.CharField()
+
+
+class PostImportErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.CharField()
+    errors = LineErrorSerializer(many=True)

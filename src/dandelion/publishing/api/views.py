@@ -3,26 +3,39 @@ the publishing services."""
 
 from __future__ import annotations
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
+from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
 from rest_framework.exceptions import PermissionDenied
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
 
 from dandelion.api.viewsets import ServiceCreateMixin, ServiceModelViewSet, ServiceUpdateMixin, ServiceViewSet
 from dandelion.core.permissions import has_perm
-from dandelion.publishing import services
+from dandelion.publishing import campaigns, importing, media, services
 from dandelion.publishing.api.serializers import (
+    CampaignSerializer,
+    CampaignSpokeSerializer,
+    CampaignWriteSerializer,
     CheckResultSerializer,
     CommentSerializer,
     CrisisPauseSerializer,
     GuidelineRuleSerializer,
+    LocaliseSerializer,
+    MediaInputSerializer,
+    PostImportErrorSerializer,
+    PostImportResultSerializer,
+    PostImportSerializer,
     PostSerializer,
     PostUpdateSerializer,
     PostWriteSerializer,
+    ReasonSerializer,
     ScheduleSerializer,
     WorkflowSerializer,
 )
-from dandelion.publishing.models import CrisisPause, GuidelineRule, Post, Workflow
+from dandelion.publishing.exceptions import InvalidPost
+from dandelion.publishing.models import Campaign, CampaignSpoke, CrisisPause, GuidelineRule, Post, Workflow
 
 
 @extend_schema_view(
@@ -36,7 +49,7 @@ class PostViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
     """Posts. Transitions are actions: submit, approve, request-changes, schedule, cancel, checks."""
 
     queryset = (Post.objects.select_related("unit", "author")
-                .prefetch_related("variants__account", "approvals__user"))
+                .prefetch_related("variants__account", "approvals__user", "media"))
     serializer_class = PostSerializer
     write_serializers = {"create": PostWriteSerializer, "update": PostUpdateSerializer,
                          "partial_update": PostUpdateSerializer}
@@ -89,11 +102,65 @@ class PostViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
                                                    scheduled_local=data["scheduled_local"]))
 
     @extend_schema(request=CommentSerializer, responses=PostSerializer, summary="Cancel a post")
+    @extend_schema(request=None, responses=PostSerializer, summary="Add to queue (the unit's next free slot)")
+    @action(detail=True, methods=["post"])
+    def queue(self, request, pk=None):
+        """Add to queue: the next free posting slot of the post's unit (an approved post is scheduled there)."""
+        post = self._act(services.PERM_CHANGE)
+        return self.respond(services.queue_post(post, actor=request.user))
+
+    @extend_schema(responses=inline_serializer("ShortLinkClicks", many=True, fields={
+        "code": drf_serializers.CharField(), "url": drf_serializers.CharField(),
+        "target_url": drf_serializers.CharField(), "account": drf_serializers.IntegerField(),
+        "clicks": drf_serializers.IntegerField(), "last_click_at": drf_serializers.DateTimeField(allow_null=True)}),
+        summary="The post's short links and their clicks")
+    @action(detail=True, methods=["get"], pagination_class=None)
+    def links(self, request, pk=None):
+        """The post's short links and their clicks."""
+        post = self.get_object()
+        return Response([{"code": link.code, "url": link.path, "target_url": link.target_url,
+                          "account": link.variant.account_id, "clicks": link.clicks,
+                          "last_click_at": link.last_click_at} for link in services.post_clicks(post)])
+
     @action(detail=True, methods=["post"])
     def cancel(self, request, pk=None):
         post = self._act(services.PERM_CHANGE)
         data = self.validated(CommentSerializer)
         return self.respond(services.cancel_post(post, actor=request.user, reason=data["comment"]))
+
+    @extend_schema(request={"multipart/form-data": PostImportSerializer},
+                   responses={201: PostImportResultSerializer, 422: PostImportErrorSerializer},
+                   summary="Bulk scheduling from CSV: every line a post, all or nothing (422 lists the bad lines)")
+    @action(detail=False, methods=["post"], url_path="import", parser_classes=[MultiPartParser, FormParser])
+    def import_csv(self, request):
+        self.require(services.PERM_ADD)
+        data = self.validated(PostImportSerializer)
+        upload = data["file"]
+        try:
+            if upload.size > importing.max_bytes():
+                raise importing.ImportInvalid("The file is too large.", errors=[importing.LineError(
+                    0, "file", f"The file is larger than {importing.max_bytes() // 1024} KB.")])
+            result = importing.import_posts_csv(actor=request.user, unit=data["unit"], data=upload.read(),
+                                                submit=data["submit"])
+        except importing.ImportInvalid as err:
+            return Response({"detail": err.message, "code": err.code,
+                             "errors": [e.as_dict() for e in err.errors]}, status=422)
+        return Response({"posts": [p.pk for p in result.posts], "by_state": result.by_state},
+                        status=status.HTTP_201_CREATED)
+
+    @extend_schema(request={"multipart/form-data": MediaInputSerializer}, responses={201: PostSerializer},
+                   summary="Attach an image with its alt text (required); the post goes back to review if it was "
+                           "past draft")
+    @action(detail=True, methods=["post"], parser_classes=[MultiPartParser, FormParser])
+    def media(self, request, pk=None):
+        post = self._act(services.PERM_CHANGE)
+        data = self.validated(MediaInputSerializer)
+        upload = data["file"]
+        if upload.size > media.MAX_IMAGE_BYTES:
+            raise InvalidPost(f"{upload.name[:80]} is larger than 8 MB.", field="file")
+        media.add_media(post, actor=request.user, data=upload.read(), name=upload.name, alt_text=data["alt_text"])
+        post = self.get_queryset().get(pk=post.pk)
+        return self.respond(post, status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=CheckResultSerializer(many=True), summary="Run the guideline checks")
     @action(detail=True, methods=["post"])
@@ -153,3 +220,57 @@ class CrisisPauseViewSet(ServiceCreateMixin, ServiceViewSet):
         services.resume_pause(pause, actor=request.user)
         pause.refresh_from_db()
         return self.respond(pause, status.HTTP_200_OK)
+
+
+class CampaignViewSet(ServiceCreateMixin, ServiceViewSet):
+    """Campaigns the caller's units run: create one for spokes below its unit; each spoke's progress is under
+    ``campaign-spokes/``."""
+
+    queryset = Campaign.objects.select_related("unit", "created_by").prefetch_related("spokes")
+    serializer_class = CampaignSerializer
+    write_serializers = {"create": CampaignWriteSerializer}
+    service_calls = {"create": campaigns.create_campaign}
+    lookup_value_regex = r"\d+"
+    create_permission = campaigns.PERM_ADD_CAMPAIGN
+    create_denied_message = "You may not create campaigns."
+
+
+class CampaignSpokeViewSet(ServiceViewSet):
+    """One spoke's part in a campaign (visible to the spoke and to the units above it) with its status in the
+    matrix; the spoke localises or declines, the campaign's owner nudges. Filter by ``campaign`` for the
+    matrix of one campaign."""
+
+    queryset = CampaignSpoke.objects.select_related("unit", "campaign", "campaign__unit")
+    serializer_class = CampaignSpokeSerializer
+    filterset_fields = ["campaign"]
+    lookup_value_regex = r"\d+"
+
+    @extend_schema(request=LocaliseSerializer, responses={201: PostSerializer},
+                   summary="Draft the spoke's own post of the campaign (its master post unless a text is given)")
+    @action(detail=True, methods=["post"])
+    def localise(self, request, pk=None):
+        row = self.get_object()
+        self.require(services.PERM_ADD, row.unit)
+        data = LocaliseSerializer().to_service(self.validated(LocaliseSerializer))
+        post = campaigns.localise_campaign(row, actor=request.user, **data)
+        return self.respond(post, status.HTTP_201_CREATED, serializer_class=PostSerializer)
+
+    @extend_schema(request=ReasonSerializer, responses=CampaignSpokeSerializer,
+                   summary="The spoke declines the campaign (a reason is required)")
+    @action(detail=True, methods=["post"])
+    def decline(self, request, pk=None):
+        row = self.get_object()
+        if not has_perm(request.user, campaigns.PERM_DECLINE, row.unit):
+            raise PermissionDenied("You may not decline for this spoke.")
+        data = self.validated(ReasonSerializer)
+        return self.respond(campaigns.decline_campaign(row, actor=request.user, reason=data["reason"]))
+
+    @extend_schema(request=ReasonSerializer, responses=CampaignSpokeSerializer,
+                   summary="The campaign's owner nudges a spoke that has something left to do")
+    @action(detail=True, methods=["post"])
+    def nudge(self, request, pk=None):
+        row = self.get_object()
+        if not has_perm(request.user, campaigns.PERM_CHANGE_CAMPAIGN, row.campaign.unit):
+            raise PermissionDenied("You may not nudge this spoke.")
+        data = self.validated(ReasonSerializer)
+        return self.respond(campaigns.nudge_spoke(row, actor=request.user, message=data["reason"]))

@@ -1,0 +1,97 @@
+from rest_framework import serializers
+
+from dandelion.crisis.choices import LogKind
+from dandelion.crisis.models import ChecklistItem, Incident, LogEntry, Playbook, Responder, StakeholderUpdate
+from dandelion.orgs.models import OrgUnit
+
+
+class ResponderSerializer(serializers.ModelSerializer):
+    username = serializers.CharField(source="user.username", read_only=True)
+
+    class Meta:
+        model = Responder
+        fields = ["user", "username", "role", "joined_at"]
+        read_only_fields = fields
+
+
+class LogEntrySerializer(serializers.ModelSerializer):
+    class Meta:
+        model = LogEntry
+        fields = ["id", "at", "kind", "actor", "actor_repr", "text"]
+        read_only_fields = fields
+
+
+class ChecklistItemSerializer(serializers.ModelSerializer):
+    done_by_username = serializers.CharField(source="done_by.username", read_only=True, default="")
+
+    class Meta:
+        model = ChecklistItem
+        fields = ["id", "position", "title", "owner_role", "due_at", "done_at", "done_by", "done_by_username"]
+        read_only_fields = fields
+
+
+class StakeholderUpdateSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = StakeholderUpdate
+        fields = ["id", "sent_at", "sent_by", "subject", "body", "recipients"]
+        read_only_fields = fields
+
+
+class IncidentSerializer(serializers.ModelSerializer):
+    responders = ResponderSerializer(many=True, read_only=True)
+    checklist = ChecklistItemSerializer(many=True, read_only=True)
+    progress = serializers.SerializerMethodField()
+    figures = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Incident
+        fields = ["id", "unit", "title", "summary", "severity", "status", "source", "alert", "query", "owner",
+                  "spike_started_at", "detected_at", "opened_at", "first_response_at", "monitoring_at", "closed_at",
+                  "pause", "holding_statement", "kind", "playbook", "checklist", "progress", "responders", "figures",
+                  "postmortem"]
+        read_only_fields = fields
+
+    def get_progress(self, obj) -> dict:
+        from dandelion.crisis.services import progress
+
+        return progress(obj.checklist.all())
+
+    def get_figures(self, obj) -> dict:
+        from dandelion.crisis.postmortem import figures
+
+        return figures(obj)
+
+
+class LogInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=[LogKind.NOTE, LogKind.ACTION, LogKind.DECISION], default=LogKind.NOTE)
+    text = serializers.CharField(max_length=2000)
+
+
+class TickInputSerializer(serializers.Serializer):
+    item = serializers.IntegerField(min_value=1, help_text="The checklist item's id.")
+    done = serializers.BooleanField(default=True)
+
+
+class StakeholderInputSerializer(serializers.Serializer):
+    subject = serializers.CharField(max_length=200)
+    body = serializers.CharField(max_length=5000)
+    recipients = serializers.ListField(child=serializers.EmailField(), max_length=50, default=list)
+    include_responders = serializers.BooleanField(default=True)
+
+
+class PlaybookSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Playbook
+        fields = ["id", "unit", "name", "kind", "min_severity", "steps", "holding_statement", "is_active",
+                  "created_at", "updated_at"]
+        read_only_fields = fields
+
+
+class PlaybookInputSerializer(serializers.Serializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
+    name = serializers.CharField(max_length=120)
+    kind = serializers.CharField(max_length=12, default="any")
+    min_severity = serializers.IntegerField(min_value=1, max_value=10, default=1)
+    steps = serializers.JSONField(help_text='[{"title": "...", "owner_role": "owner", "due_minutes": 15}, ...]')
+    holding_statement = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    is_active = serializers.BooleanField(default=True)

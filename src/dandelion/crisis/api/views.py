@@ -1,0 +1,84 @@
+import django_filters
+from drf_spectacular.utils import extend_schema
+from rest_framework import status
+from rest_framework.decorators import action
+
+from dandelion.api.viewsets import ServiceCreateMixin, ServiceViewSet
+from dandelion.core.filters import IdFilter
+from dandelion.crisis import services
+from dandelion.crisis.api.serializers import (
+    ChecklistItemSerializer,
+    IncidentSerializer,
+    LogEntrySerializer,
+    LogInputSerializer,
+    PlaybookInputSerializer,
+    PlaybookSerializer,
+    StakeholderInputSerializer,
+    StakeholderUpdateSerializer,
+    TickInputSerializer,
+)
+from dandelion.crisis.models import ChecklistItem, Incident, Playbook
+
+
+class IncidentFilter(django_filters.FilterSet):
+    unit = IdFilter(field_name="unit_id")
+
+    class Meta:
+        model = Incident
+        fields = ["unit", "status", "source"]
+
+
+class IncidentViewSet(ServiceViewSet):
+    """Crisis rooms (incidents) within your scope, newest first, with who is on them and their response times."""
+
+    queryset = Incident.objects.select_related("unit").prefetch_related("responders__user", "checklist__done_by")
+    serializer_class = IncidentSerializer
+    filterset_class = IncidentFilter
+    ordering_fields = ["opened_at", "severity", "id"]
+
+    @extend_schema(request=LogInputSerializer, responses={201: LogEntrySerializer})
+    @action(detail=True, methods=["post"])
+    def log(self, request, pk=None):
+        """Append a note, an action or a decision to the incident's shared log (append-only)."""
+        incident = self.get_object()
+        self.require(services.PERM_CHANGE, incident.unit)
+        data = self.validated(LogInputSerializer)
+        entry = services.add_log_entry(incident, actor=request.user, text=data["text"], kind=data["kind"])
+        return self.respond(entry, status.HTTP_201_CREATED, LogEntrySerializer)
+
+    @extend_schema(request=TickInputSerializer, responses={200: ChecklistItemSerializer})
+    @action(detail=True, methods=["post"])
+    def tick(self, request, pk=None):
+        """Tick a step of the incident's playbook checklist off (``done: true``) or back on (``done: false``)."""
+        incident = self.get_object()
+        self.require(services.PERM_TICK, incident.unit)
+        data = self.validated(TickInputSerializer)
+        item = ChecklistItem.objects.filter(incident=incident, pk=data["item"]).first()
+        if item is None:
+            from rest_framework.exceptions import ValidationError
+
+            raise ValidationError({"item": ["Not a step of this incident's checklist."]})
+        item = services.tick_item(item, actor=request.user, done=data["done"])
+        return self.respond(item, status.HTTP_200_OK, ChecklistItemSerializer)
+
+    @extend_schema(request=StakeholderInputSerializer, responses={201: StakeholderUpdateSerializer})
+    @action(detail=True, methods=["post"])
+    def stakeholders(self, request, pk=None):
+        """E-mail a stakeholder update (to ``recipients`` and, by default, the people on the incident)."""
+        incident = self.get_object()
+        self.require(services.PERM_CHANGE, incident.unit)
+        data = self.validated(StakeholderInputSerializer)
+        update = services.send_stakeholder_update(incident, actor=request.user, **data)
+        return self.respond(update, status.HTTP_201_CREATED, StakeholderUpdateSerializer)
+
+
+class PlaybookViewSet(ServiceCreateMixin, ServiceViewSet):
+    """Crisis playbooks within your scope (steps owned by roles, due times, a holding statement); ``POST`` defines
+    one for a unit and below."""
+
+    queryset = Playbook.objects.select_related("unit")
+    serializer_class = PlaybookSerializer
+    write_serializers = {"create": PlaybookInputSerializer}
+    service_calls = {"create": services.create_playbook}
+    create_permission = services.PERM_ADD_PLAYBOOK
+    ordering_fields = ["id", "name"]

@@ -1,0 +1,23 @@
+from django.utils.translation import gettext_lazy as _
+
+from dandelion.core import plugins
+
+
+class SitesConfig(plugins.DandelionAppConfig):
+    name = "dandelion.sites"
+    label = "sites"
+    verbose_name = "Websites"
+    nav = (plugins.NavEntry(_("Websites"), "sites:site-list", order=60),)
+    # Who edits and publishes a unit's website (Wagtail page permissions, kept in sync by
+    # services.sync_site_permissions): the hub admins (``*``), and the spoke's admins and community managers.
+    # Creating a site is the hub's (a grant on the root: services.create_site).
+    role_grants = {
+        "spoke_admin": ("sites.edit_site_pages",),
+        "community_manager": ("sites.edit_site_pages",),
+    }
+    extra_urls = (("cms/", "wagtail.admin.urls"),)  # Wagtail's admin: where the websites' pages are edited
+    demo_seed = "dandelion.sites.demo.seed"
+    demo_after = ("orgs", "assets")
+
+    def ready(self) -> None:
+        from dandelion.sites import signals  # noqa: F401  (memberships changing re-sync the editors)

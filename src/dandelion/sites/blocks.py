@@ -1,0 +1,90 @@
+"""The StreamField blocks of the hub's site templates: what a spoke's page is made of.
+
+The social-accounts block reads the account registry when the page is rendered (never a copy): the active accounts
+of the site's unit and of its parents (``services.official_accounts``)."""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext_lazy as _
+from wagtail import blocks
+
+BLOCK_NAMES = ("hero", "text", "call_to_action", "social_accounts", "contact_links", "crisis_banner")
+
+
+class HeroBlock(blocks.StructBlock):
+    heading = blocks.CharBlock(max_length=120)
+    subheading = blocks.CharBlock(max_length=240, required=False)
+
+    class Meta:
+        template = "sites/blocks/hero.html"
+        icon = "title"
+        label = _("Hero")
+
+
+class CallToActionBlock(blocks.StructBlock):
+    text = blocks.CharBlock(max_length=200, required=False)
+    label = blocks.CharBlock(max_length=60)
+    url = blocks.URLBlock()
+
+    class Meta:
+        template = "sites/blocks/call_to_action.html"
+        icon = "link"
+        label = _("Call to action")
+
+
+class SocialAccountsBlock(blocks.StructBlock):
+    heading = blocks.CharBlock(max_length=120, default=_("Follow us"))
+    include_parents = blocks.BooleanBlock(required=False, default=True,
+                                          help_text=_("Also list the official accounts of the parent units."))
+
+    class Meta:
+        template = "sites/blocks/social_accounts.html"
+        icon = "group"
+        label = _("Official social accounts")
+
+    def get_context(self, value, parent_context=None):
+        from dandelion.sites.services import official_accounts
+
+        context = super().get_context(value, parent_context=parent_context)
+        website = (parent_context or {}).get("website")
+        context["accounts"] = (
+            official_accounts(website.unit, include_parents=bool(value.get("include_parents"))) if website else []
+        )
+        return context
+
+
+class LinkBlock(blocks.StructBlock):
+    label = blocks.CharBlock(max_length=80)
+    url = blocks.URLBlock()
+
+
+class ContactLinksBlock(blocks.StructBlock):
+    heading = blocks.CharBlock(max_length=120, default=_("Contact and help"))
+    links = blocks.ListBlock(LinkBlock())
+
+    class Meta:
+        template = "sites/blocks/contact_links.html"
+        icon = "help"
+        label = _("Contact and help links")
+
+
+class CrisisBannerBlock(blocks.StructBlock):
+    message = blocks.CharBlock(max_length=300)
+    level = blocks.ChoiceBlock(choices=[("info", _("Information")), ("warning", _("Warning")),
+                                        ("critical", _("Critical"))], default="warning")
+    url = blocks.URLBlock(required=False, help_text=_("Where to read more (optional)."))
+
+    class Meta:
+        template = "sites/blocks/crisis_banner.html"
+        icon = "warning"
+        label = _("Crisis banner")
+
+
+class SiteBlocks(blocks.StreamBlock):
+    hero = HeroBlock()
+    text = blocks.RichTextBlock(features=["h2", "h3", "bold", "italic", "link", "ol", "ul"],
+                                template="sites/blocks/text.html")
+    call_to_action = CallToActionBlock()
+    social_accounts = SocialAccountsBlock()
+    contact_links = ContactLinksBlock()
+    crisis_banner = CrisisBannerBlock()

@@ -1,0 +1,30 @@
+"""Requests for a spoke's hostname are its website; Dandelion answers on its own hosts (``DANDELION_APP_HOSTS``)."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http.request import split_domain_port
+
+WEBSITE_URLCONF = "dandelion.sites.site_urls"
+# Wagtail's admin sets inline styles and runs scripts that the strict policy forbids: relaxed on its paths only.
+CMS_PREFIX = "/cms/"
+CMS_CSP = {"style-src": ["'unsafe-inline'"], "script-src": ["'unsafe-inline'"], "img-src": ["blob:"]}
+
+
+class WebsiteHostMiddleware:
+    """Routes a request whose host is not one of Dandelion's to the websites' urls (Wagtail's page serving), with
+    no database query; Wagtail then picks the site by hostname (an unknown one is a 404)."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        domain, _port = split_domain_port(request.get_host())
+        app_hosts = settings.DANDELION_APP_HOSTS
+        is_website = bool(domain) and domain.lower() not in app_hosts
+        if is_website:
+            request.urlconf = WEBSITE_URLCONF
+        response = self.get_response(request)
+        if not is_website and request.path.startswith(CMS_PREFIX):
+            response._csp_update = CMS_CSP
+        return response

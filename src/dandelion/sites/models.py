@@ -1,0 +1,210 @@
+"""The websites factory: the hub's site templates, each unit's websites, and the Wagtail page types they use.
+
+A :class:`SiteTemplate` (owned by the hub) carries a version, design tokens and the starter pages a new site gets;
+a :class:`UnitSite` ties one Wagtail ``Site`` (a hostname and a root page) to the org unit it belongs to, the
+template (and version) it follows and the Wagtail group of its editors (derived from memberships, never edited by
+hand: ``services.sync_site_permissions``)."""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+from wagtail.admin.panels import FieldPanel
+from wagtail.fields import StreamField
+from wagtail.models import Page
+
+from dandelion.core.models import TimeStampedModel
+from dandelion.core.querysets import OrgScope, RestrictedManager
+from dandelion.sites.blocks import BLOCK_NAMES, SiteBlocks
+from dandelion.sites.page_forms import WebsitePageForm
+
+COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
+FONT_RE = re.compile(r"^[A-Za-z0-9 ,'\-]{1,120}$")
+TOKEN_DEFAULTS = {
+    "primary": "#0b5cad", "accent": "#f2a900", "background": "#ffffff", "text": "#1b1f24",
+    "font_family": "system-ui, sans-serif", "logo_url": "",
+}
+COLOUR_TOKENS = ("primary", "accent", "background", "text")
+
+
+def validate_tokens(tokens) -> None:
+    """Design tokens are data turned into CSS: only known keys, colours as #rgb/#rrggbb, a plain font list, and a
+    logo served from this site (a path) or over HTTPS."""
+    if not isinstance(tokens, dict):
+        raise ValidationError(_("Design tokens must be an object."))
+    unknown = sorted(set(tokens) - set(TOKEN_DEFAULTS))
+    if unknown:
+        raise ValidationError(_("Unknown design tokens: %(keys)s.") % {"keys": ", ".join(unknown)})
+    for key in COLOUR_TOKENS:
+        if key in tokens and not COLOUR_RE.match(str(tokens[key])):
+            raise ValidationError(_("%(key)s must be a colour like #0b5cad.") % {"key": key})
+    if "font_family" in tokens and not FONT_RE.match(str(tokens["font_family"])):
+        raise ValidationError(_("font_family may hold letters, digits, spaces, commas, quotes and dashes only."))
+    logo = str(tokens.get("logo_url", ""))
+    if logo and not (logo.startswith("https://") or (logo.startswith("/") and not logo.startswith("//"))):
+        raise ValidationError(_("logo_url must be a path on this site or an https:// address."))
+
+
+def validate_starter_pages(pages) -> None:
+    """``[{"slug": ..., "title": ..., "body": [{"type": <block>, "value": ...}]}]``; the first is the home page."""
+    if not isinstance(pages, list) or not pages:
+        raise ValidationError(_("A template needs at least its home page in starter_pages."))
+    slugs = set()
+    for n, page in enumerate(pages):
+        if not isinstance(page, dict) or not str(page.get("title", "")).strip():
+            raise ValidationError(_("Starter page %(n)s needs a title.") % {"n": n + 1})
+        slug = str(page.get("slug", ""))
+        if n and (not re.match(r"^[a-z0-9-]{1,80}$", slug) or slug in slugs):
+            raise ValidationError(_("Starter page %(n)s needs a unique slug (a-z, 0-9, -).") % {"n": n + 1})
+        slugs.add(slug)
+        must_show = page.get("must_show", [])
+        if not isinstance(must_show, list) or any(name not in BLOCK_NAMES for name in must_show):
+            raise ValidationError(_("Starter page %(title)s must show a block the templates do not have: %(b)s.")
+                                  % {"title": page["title"], "b": must_show})
+        present = {block.get("type") for block in page.get("body", []) if isinstance(block, dict)}
+        if set(must_show) - present:
+            raise ValidationError(_("Starter page %(title)s must show blocks its own body lacks: %(b)s.")
+                                  % {"title": page["title"], "b": ", ".join(sorted(set(must_show) - present))})
+        for block in page.get("body", []):
+            if not isinstance(block, dict) or block.get("type") not in BLOCK_NAMES:
+                raise ValidationError(_("Starter page %(title)s uses a block the templates do not have: %(b)s.")
+                                      % {"title": page["title"], "b": block.get("type") if isinstance(block, dict)
+                                         else block})
+
+
+class SiteTemplate(TimeStampedModel):
+    """A site template owned by the hub: design tokens and starter pages, at a version the sites follow."""
+
+    org_scope = OrgScope.organisation_wide("the hub's templates are offered to every unit's websites")
+
+    name = models.SlugField(max_length=60, unique=True, help_text=_("Short name, e.g. corporate."))
+    title = models.CharField(max_length=120)
+    version = models.PositiveIntegerField(default=1)
+    tokens = models.JSONField(default=dict, blank=True, validators=[validate_tokens],
+                              help_text=_("Design tokens: primary, accent, background, text, font_family, logo_url."))
+    starter_pages = models.JSONField(default=list, validators=[validate_starter_pages])
+    is_active = models.BooleanField(default=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sites:site-list")
+
+    @property
+    def audit_unit(self):
+        return None  # the root unit (hub-owned)
+
+    def design_tokens(self) -> dict[str, str]:
+        return {**TOKEN_DEFAULTS, **{k: str(v) for k, v in (self.tokens or {}).items() if k in TOKEN_DEFAULTS}}
+
+
+class UnitSite(TimeStampedModel):
+    """One unit's website: a Wagtail site (hostname, root page), the template it follows, its editors' group."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="websites")
+    site = models.OneToOneField("wagtailcore.Site", on_delete=models.CASCADE, related_name="unit_site")
+    template = models.ForeignKey(SiteTemplate, on_delete=models.PROTECT, related_name="sites")
+    template_version = models.PositiveIntegerField()
+    editors = models.OneToOneField("auth.Group", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="unit_site", editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+    links_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["site__hostname"]
+
+    def __str__(self) -> str:
+        return self.site.hostname
+
+    def get_absolute_url(self) -> str:
+        return reverse("sites:site-list")
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+    @property
+    def hostname(self) -> str:
+        return self.site.hostname
+
+    @property
+    def is_outdated(self) -> bool:
+        """The site follows an older version of its template than the current one."""
+        return self.template_version < self.template.version
+
+    def public_url(self) -> str:
+        site = self.site
+        port = "" if site.port in (80, 443) else f":{site.port}"
+        scheme = "https" if site.port == 443 else "http"
+        return f"{scheme}://{site.hostname}{port}/"
+
+
+class WebsitePage(Page):
+    """A page of a unit's website (the site's home page and every page below it)."""
+
+    org_scope = OrgScope.internal("pages are read on their website and edited in Wagtail's admin, whose page "
+                                  "permissions services.sync_site_permissions derives from the org tree")
+
+    body = StreamField(SiteBlocks(), blank=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("body")]
+    base_form_class = WebsitePageForm  # the hub's governance: must-show blocks and pages, guideline checks
+    template = "sites/website_page.html"
+
+    class Meta:
+        verbose_name = _("website page")
+
+    def get_context(self, request, *args, **kwargs):
+        context = super().get_context(request, *args, **kwargs)
+        from dandelion.sites.services import website_for_page
+
+        website = website_for_page(self, request)
+        context["website"] = website
+        context["tokens"] = website.template.design_tokens() if website else dict(TOKEN_DEFAULTS)
+        context["site_root"] = website.site.root_page if website else None
+        return context
+
+
+class BrokenLink(models.Model):
+    """A link of a website's live page that leads nowhere, found by the last broken-link check of the site
+    (``services.check_site_links``: each run replaces the site's findings)."""
+
+    org_scope = OrgScope(path="website__unit__path")
+
+    website = models.ForeignKey(UnitSite, on_delete=models.CASCADE, related_name="broken_links")
+    page = models.ForeignKey(WebsitePage, on_delete=models.CASCADE, related_name="+")
+    url = models.CharField(max_length=2000)
+    reason = models.CharField(max_length=200)
+    found_at = models.DateTimeField()
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["website", "page_id", "url"]
+        verbose_name = _("broken link")
+
+    def __str__(self) -> str:
+        return f"{self.url} ({self.reason})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sites:links", args=[self.website_id])
+
+    @property
+    def audit_unit(self):
+        return self.website.unit

@@ -1,0 +1,498 @@
+"""Writes of the websites factory: creating a unit's site from a template, deriving its editors from the org tree.
+
+Every write takes a keyword-only ``actor``, checks the permission and writes one audit row. Creating a site is one
+transaction: the Wagtail site, its home page and starter pages, the editors' group and its page permissions exist
+together or not at all."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass, field
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group, Permission
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+from wagtail.models import (
+    GroupApprovalTask,
+    GroupPagePermission,
+    Page,
+    Site,
+    Workflow,
+    WorkflowPage,
+    WorkflowTask,
+)
+
+from dandelion.assets.choices import AccountStatus
+from dandelion.assets.models import SocialAccount
+from dandelion.core import audit
+from dandelion.core.actors import SYSTEM
+from dandelion.core.permissions import TEAM_SCOPED_ROLES, require_perm, role_allows
+from dandelion.core.plugins import org_tree
+from dandelion.orgs.choices import Role
+from dandelion.orgs.models import Membership, OrgUnit
+from dandelion.sites import governance
+from dandelion.sites.exceptions import HostnameTaken, InvalidSiteData, UnknownTemplate
+from dandelion.sites.models import SiteTemplate, UnitSite, WebsitePage
+
+PERM_CREATE = "sites.create_site"  # held by a grant on the root whose role allows it (the hub admins)
+PERM_EDIT = "sites.edit_site_pages"  # edit the pages of the sites of the grant's subtree and submit them
+PERM_APPROVE = "sites.approve_site_pages"  # held by a grant on the root: approve (publish) every site's pages
+#: Wagtail page permissions the editors of a site hold on its root page (and so on every page below it): no
+#: ``publish``; a change goes live when the hub approves it (the site's workflow, ``HUB_WORKFLOW``).
+EDITOR_PAGE_PERMISSIONS = ("add", "change", "lock", "unlock")
+#: What the hub's approvers hold on every site's root page.
+APPROVER_PAGE_PERMISSIONS = ("add", "change", "publish", "lock", "unlock")
+HUB_APPROVERS = "Websites: hub approvers"  # the Wagtail group of the hub's approvers (derived, never by hand)
+HUB_WORKFLOW = "Websites: hub approval"  # the Wagtail workflow every site's root page follows
+
+HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-z0-9-]{1,63}(?<!-))*$")
+
+
+# --- reads -------------------------------------------------------------------------------------------------------
+
+
+def official_accounts(unit: OrgUnit, *, include_parents: bool = True):
+    """The registry's active accounts of ``unit`` (and of its parents): what a website lists as official."""
+    units = unit.ancestors(include_self=True) if include_parents else OrgUnit.objects.filter(pk=unit.pk)
+    return list(
+        SocialAccount.objects.filter(owner_unit__in=units, status=AccountStatus.ACTIVE, owner_unit__is_active=True)
+        .select_related("owner_unit").order_by("owner_unit__depth", "network", "handle")
+    )
+
+
+def website_for_page(page, request=None) -> UnitSite | None:
+    """The unit site a page belongs to (cached on the request)."""
+    site = Site.find_for_request(request) if request is not None else None
+    if site is None:
+        site = page.get_site()
+    if site is None:
+        return None
+    cache = getattr(request, "_dandelion_websites", None) if request is not None else None
+    if cache is not None and site.pk in cache:
+        return cache[site.pk]
+    website = UnitSite.objects.select_related("unit", "template", "site__root_page").filter(site=site).first()
+    if request is not None:
+        request._dandelion_websites = {**(cache or {}), site.pk: website}
+    return website
+
+
+def normalise_hostname(hostname: str) -> str:
+    value = (hostname or "").strip().lower().rstrip(".")
+    if not HOSTNAME_RE.match(value):
+        raise InvalidSiteData(_("%(host)s is not a valid hostname (letters, digits, dashes and dots).")
+                              % {"host": repr(hostname)}, field="hostname")
+    return value
+
+
+# --- creating a site ---------------------------------------------------------------------------------------------
+
+
+def _starter_page(spec: dict, *, slug: str, owner) -> WebsitePage:
+    return WebsitePage(title=str(spec["title"])[:255], slug=slug, body=spec.get("body", []),
+                       seo_title=str(spec.get("seo_title", ""))[:255], owner=owner)
+
+
+def create_site(*, actor, unit: OrgUnit, template: SiteTemplate | str, hostname: str, port: int = 80,
+                site_name: str = "") -> UnitSite:
+    """Create ``unit``'s website on ``hostname`` from ``template``: the Wagtail site, its home page and the
+    template's starter pages (published), the editors' group synced from memberships. One transaction."""
+    require_perm(actor, PERM_CREATE, org_tree().root_unit())
+    hostname = normalise_hostname(hostname)
+    if not (0 < int(port) < 65536):
+        raise InvalidSiteData(_("The port must be between 1 and 65535."), field="port")
+    if isinstance(template, str):
+        found = SiteTemplate.objects.filter(name=template.strip(), is_active=True).first()
+        if found is None:
+            known = list(SiteTemplate.objects.filter(is_active=True).values_list("name", flat=True))
+            raise UnknownTemplate(template, known)
+        template = found
+    elif not template.is_active:
+        raise UnknownTemplate(template.name, [])
+    if not unit.is_active:
+        raise InvalidSiteData(_("%(unit)s is archived: it cannot get a new website.") % {"unit": unit.name},
+                              field="unit")
+    template.full_clean(exclude=["name"])  # a template edited by hand with a block the pages cannot have
+    try:
+        with transaction.atomic():
+            if Site.objects.filter(hostname=hostname).exists():
+                raise HostnameTaken(hostname)
+            pages = list(template.starter_pages)
+            home_spec = pages[0]
+            wagtail_root = Page.get_first_root_node()
+            home = _starter_page(home_spec, slug=f"{unit.slug}-{uuid.uuid4().hex[:8]}", owner=_user_or_none(actor))
+            wagtail_root.add_child(instance=home)
+            home.save_revision(user=_user_or_none(actor)).publish(user=_user_or_none(actor), skip_permission_checks=True)
+            for spec in pages[1:]:
+                child = _starter_page(spec, slug=spec["slug"], owner=_user_or_none(actor))
+                home.add_child(instance=child)
+                child.save_revision(user=_user_or_none(actor)).publish(user=_user_or_none(actor), skip_permission_checks=True)
+            site = Site.objects.create(hostname=hostname, port=int(port), root_page=home,
+                                       site_name=(site_name or f"{unit.name}")[:255], is_default_site=False)
+            website = UnitSite.objects.create(unit=unit, site=site, template=template,
+                                              template_version=template.version, created_by=_user_or_none(actor))
+            audit.record(
+                actor=actor, action="sites.site.create", obj=website,
+                summary=f"Created the website {hostname} of {unit.name} from {template}",
+                changes={"hostname": [None, hostname], "template": [None, template.name],
+                         "template_version": [None, template.version], "pages": [None, len(pages)]},
+            )
+            sync_site_permissions(actor=actor, websites=[website])
+    except IntegrityError as exc:  # a concurrent creation took the hostname between the check and the insert
+        if Site.objects.filter(hostname=hostname).exists():
+            raise HostnameTaken(hostname) from exc
+        raise
+    return website
+
+
+def _user_or_none(actor):
+    return actor if getattr(actor, "is_authenticated", False) and actor is not SYSTEM else None
+
+
+# --- editors from the org tree -----------------------------------------------------------------------------------
+
+
+@dataclass
+class SyncResult:
+    added: dict[str, list[str]] = field(default_factory=dict)  # hostname -> usernames
+    removed: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.removed)
+
+
+def editor_roles() -> list[str]:
+    return [r for r in Role.values if r not in TEAM_SCOPED_ROLES and role_allows(r, PERM_EDIT)]
+
+
+def derived_editor_ids(unit: OrgUnit) -> set[int]:
+    """The people who edit ``unit``'s websites: an active membership, with a role allowing it, on the unit or one
+    of its parents (a grant covers its subtree; the hub's covers every site)."""
+    ancestor_ids = [int(p) for p in unit.path.strip("/").split("/") if p]
+    return set(
+        Membership.objects.filter(unit_id__in=ancestor_ids, role__in=editor_roles(), is_active=True,
+                                  user__is_active=True).values_list("user_id", flat=True)
+    )
+
+
+def derived_approver_ids() -> set[int]:
+    """The hub's approvers: an active membership on the root unit whose role allows ``PERM_APPROVE``."""
+    roles = [r for r in Role.values if r not in TEAM_SCOPED_ROLES and role_allows(r, PERM_APPROVE)]
+    return set(
+        Membership.objects.filter(unit=org_tree().root_unit(), role__in=roles, is_active=True,
+                                  user__is_active=True).values_list("user_id", flat=True)
+    )
+
+
+def hub_workflow() -> tuple[Group, Workflow]:
+    """The hub's approvers' group and the workflow (one group-approval task) every website follows: a spoke's
+    editor submits a page, the hub approves it and so publishes it, or asks for changes. Made once, idempotent."""
+    group, _created = Group.objects.get_or_create(name=HUB_APPROVERS)
+    task = GroupApprovalTask.objects.filter(name=HUB_APPROVERS).first()
+    if task is None:
+        task = GroupApprovalTask.objects.create(name=HUB_APPROVERS)
+    task.groups.add(group)
+    workflow, _created = Workflow.objects.get_or_create(name=HUB_WORKFLOW, defaults={"active": True})
+    if not workflow.active:
+        workflow.active = True
+        workflow.save(update_fields=["active"])
+    WorkflowTask.objects.get_or_create(workflow=workflow, task=task.task_ptr, defaults={"sort_order": 0})
+    return group, workflow
+
+
+def _sync_page_permissions(group: Group, page, perms) -> None:
+    """``group`` holds exactly ``perms`` on ``page`` (one it held beyond them, such as ``publish``, is taken)."""
+    have = set(GroupPagePermission.objects.filter(group=group, page=page).values_list("permission__codename",
+                                                                                      flat=True))
+    want = {f"{perm}_page" for perm in perms}
+    for perm in perms:
+        if f"{perm}_page" not in have:
+            GroupPagePermission.objects.create(group=group, page=page, permission_type=perm)
+    if have - want:
+        GroupPagePermission.objects.filter(group=group, page=page, permission__codename__in=have - want).delete()
+
+
+def _admin_access() -> Permission:
+    return Permission.objects.get(content_type__app_label="wagtailadmin", codename="access_admin")
+
+
+@transaction.atomic
+def sync_site_permissions(*, actor, websites=None) -> SyncResult:
+    """Make each website's editors' group (its Wagtail page permissions on the site's root page, and its members)
+    what the org tree says; people added or removed by hand are put back. One audit row per site that changed."""
+    if websites is None:  # every site: the hub's action (create_site syncs the one it made)
+        require_perm(actor, PERM_CREATE, org_tree().root_unit())
+    result = SyncResult()
+    rows = websites if websites is not None else UnitSite.objects.select_related("unit", "site__root_page", "editors")
+    access = _admin_access()
+    User = get_user_model()
+    approvers, workflow = hub_workflow()
+    approvers.permissions.add(access)
+    _sync_group_members(actor, approvers, derived_approver_ids(), label="hub approvers", obj=None)
+    for website in rows:
+        group = website.editors
+        if group is None:
+            group, _created = Group.objects.get_or_create(name=f"Website {website.site.hostname} editors")
+            website.editors = group
+            website.save(update_fields=["editors", "updated_at"])
+        group.permissions.add(access)
+        root = website.site.root_page
+        _sync_page_permissions(group, root, EDITOR_PAGE_PERMISSIONS)
+        _sync_page_permissions(approvers, root, APPROVER_PAGE_PERMISSIONS)
+        WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
+        want = derived_editor_ids(website.unit)
+        current = set(group.user_set.values_list("id", flat=True))
+        add, remove = want - current, current - want
+        if not add and not remove:
+            continue
+        group.user_set.add(*add)
+        group.user_set.remove(*remove)
+        names = dict(User.objects.filter(pk__in=add | remove).values_list("pk", User.USERNAME_FIELD))
+        added, removed = sorted(names[i] for i in add), sorted(names[i] for i in remove)
+        if added:
+            result.added[website.site.hostname] = added
+        if removed:
+            result.removed[website.site.hostname] = removed
+        audit.record(
+            actor=actor, action="sites.editors.sync", obj=website,
+            summary=f"Editors of {website.site.hostname}: +{len(added)} -{len(removed)}",
+            changes={"added": [None, added], "removed": [None, removed]},
+        )
+    return result
+
+
+def _sync_group_members(actor, group: Group, want: set[int], *, label: str, obj) -> None:
+    current = set(group.user_set.values_list("id", flat=True))
+    add, remove = want - current, current - want
+    if not add and not remove:
+        return
+    group.user_set.add(*add)
+    group.user_set.remove(*remove)
+    User = get_user_model()
+    names = dict(User.objects.filter(pk__in=add | remove).values_list("pk", User.USERNAME_FIELD))
+    audit.record(actor=actor, action="sites.approvers.sync", obj=obj,
+                 summary=f"Websites' {label}: +{len(add)} -{len(remove)}",
+                 changes={"added": [None, sorted(names[i] for i in add)],
+                          "removed": [None, sorted(names[i] for i in remove)]})
+
+
+# --- governance: the template's must-show pages and blocks, the hub's guideline checks ----------------------------
+
+
+def website_of_path(path: str) -> UnitSite | None:
+    """The unit site whose home page is ``path``'s ancestor at depth 2 (every site's home page is a child of
+    Wagtail's root: ``create_site``), or None for a page outside the websites."""
+    home_path = path[: 2 * Page.steplen]
+    if len(home_path) < 2 * Page.steplen:
+        return None
+    return (UnitSite.objects.select_related("unit", "template", "site__root_page")
+            .filter(site__root_page__path=home_path).first())
+
+
+def rule_key(website: UnitSite, *, page_id: int | None, parent_id: int | None, slug: str) -> str | None:
+    """Which of the template's pages ``page`` is: ``governance.HOME``, a slug just below the home page, or None."""
+    if page_id is not None and page_id == website.site.root_page_id:
+        return governance.HOME
+    if parent_id is not None and parent_id == website.site.root_page_id:
+        return slug
+    return None
+
+
+def page_problems(*, website: UnitSite, key: str | None, title: str, body_types: list[str], body_raw,
+                  new_slug: str | None = None) -> list[tuple[str, str]]:
+    """What stops a page of ``website`` from being saved: ``[(field, message)]`` (empty when it may be).
+
+    The template's must-show blocks and pages, the hub's blocking guideline rules for the site's unit (the
+    publishing app's checks on every text of the page) and headings that skip a level."""
+    from dandelion.publishing import checks
+    from dandelion.publishing.services import rules_for
+
+    problems: list[tuple[str, str]] = []
+    rule = governance.page_rules(website.template.starter_pages).get(key) if key is not None else None
+    missing = governance.missing_blocks(body_types, rule)
+    if missing:
+        problems.append(("body", _("The hub's template requires this page to show: %(blocks)s.")
+                         % {"blocks": ", ".join(missing)}))
+    if rule is not None and rule.slug != governance.HOME and rule.required and new_slug and new_slug != rule.slug:
+        problems.append(("slug", _("This page is required by the hub's template: its address stays /%(slug)s/.")
+                         % {"slug": rule.slug}))
+    texts = [title, *(governance.plain_text(t) for t in governance.texts_of(body_raw))]
+    rules = rules_for(website.unit)
+    seen = set()
+    for n, text in enumerate(texts):  # each text on its own: a finding names no "variant"
+        if not text:
+            continue
+        target = checks.CheckTarget(variants=[checks.VariantText(account_id=0, network="website",
+                                                                 label=website.hostname, text=text)])
+        for result in checks.blocking(checks.run_checks(target, rules)):
+            if result.kind == "length" or result.message in seen:  # a web page has no network's length limit
+                continue
+            seen.add(result.message)
+            problems.append(("title" if n == 0 else "body",
+                             _("Guideline check %(rule)s: %(message)s") % {"rule": result.rule,
+                                                                           "message": result.message}))
+    for text in governance.texts_of(body_raw):
+        for message in governance.heading_problems(text):
+            problems.append(("body", message))
+    return problems
+
+
+def protected_page_reason(page) -> str | None:
+    """Why ``page`` may not be deleted, unpublished or moved (a page the template requires), or None."""
+    website = website_of_path(page.path)
+    if website is None:
+        return None
+    key = rule_key(website, page_id=page.pk, parent_id=page.get_parent().pk if page.depth > 1 else None,
+                   slug=page.slug)
+    rule = governance.page_rules(website.template.starter_pages).get(key) if key is not None else None
+    if rule is None or not rule.required:
+        return None
+    return str(_("“%(title)s” is required by the hub's template %(template)s: it stays on %(host)s.")
+               % {"title": page.title, "template": website.template.name, "host": website.hostname})
+
+
+# --- the consistency report across sites ------------------------------------------------------------------------
+
+
+@dataclass
+class SiteReport:
+    """One site's gaps against its template and the organisation."""
+
+    website: UnitSite
+    current_version: int
+    missing_pages: list[str] = field(default_factory=list)
+    missing_blocks: list[tuple[str, list[str]]] = field(default_factory=list)  # (page title, blocks)
+    pages_without_owner: list[str] = field(default_factory=list)
+    unit_archived: bool = False
+
+    @property
+    def outdated(self) -> bool:
+        return self.website.template_version < self.current_version
+
+    @property
+    def ok(self) -> bool:
+        return not (self.outdated or self.missing_pages or self.missing_blocks or self.pages_without_owner
+                    or self.unit_archived)
+
+
+def consistency_report(*, user) -> list[SiteReport]:
+    """Every site ``user`` may see, with what differs from its template: an older template version, required
+    pages missing, must-show blocks removed, pages nobody owns, and sites whose unit was archived."""
+    websites = list(UnitSite.objects.restrict(user, "view")
+                    .select_related("unit", "template", "site__root_page").order_by("site__hostname"))
+    reports = []
+    for website in websites:
+        home = website.site.root_page
+        rules = governance.page_rules(website.template.starter_pages)
+        report = SiteReport(website=website, current_version=website.template.version,
+                            unit_archived=not website.unit.is_active)
+        pages = list(WebsitePage.objects.filter(path__startswith=home.path).only(
+            "id", "title", "slug", "depth", "live", "owner_id", "body", "path"))
+        children = [p for p in pages if p.depth == home.depth + 1]
+        report.missing_pages = governance.missing_pages([p.slug for p in children if p.live], rules)
+        for page in pages:
+            key = governance.HOME if page.pk == home.pk else (page.slug if page.depth == home.depth + 1 else None)
+            missing = governance.missing_blocks([b.block_type for b in page.body], rules.get(key)) \
+                if key is not None else []
+            if missing:
+                report.missing_blocks.append((page.title, missing))
+            if page.owner_id is None:
+                report.pages_without_owner.append(page.title)
+        reports.append(report)
+    return reports
+
+
+# --- the crisis room's banner on every site of a subtree ----------------------------------------------------------
+
+CRISIS_LEVELS = ("info", "warning", "critical")
+
+
+def push_crisis_banner(*, actor, unit: OrgUnit, message: str, level: str = "warning", url: str = "") -> list[UnitSite]:
+    """Put ``message`` at the top of the home page of every website of ``unit``'s subtree, published at once (one
+    transaction, one audit row per site); an earlier banner is replaced. An empty message takes the banner down."""
+    require_perm(actor, PERM_EDIT, unit)
+    message = (message or "").strip()
+    if len(message) > 300:
+        raise InvalidSiteData(_("A crisis banner holds at most 300 characters."), field="message")
+    if level not in CRISIS_LEVELS:
+        raise InvalidSiteData(_("The level must be one of %(levels)s.") % {"levels": ", ".join(CRISIS_LEVELS)},
+                              field="level")
+    if url and not url.startswith("https://"):
+        raise InvalidSiteData(_("The banner's link must be an https:// address."), field="url")
+    user = _user_or_none(actor)
+    websites = list(UnitSite.objects.filter(unit__path__startswith=unit.path, unit__is_active=True)
+                    .select_related("unit", "site__root_page").order_by("site__hostname"))
+    with transaction.atomic():
+        for website in websites:
+            home = website.site.root_page.specific
+            body = [dict(block) for block in home.body.raw_data if block["type"] != "crisis_banner"]
+            if message:
+                body.insert(0, {"type": "crisis_banner", "value": {"message": message, "level": level, "url": url}})
+            home.body = body
+            home.save_revision(user=user).publish(user=user, skip_permission_checks=True)
+            audit.record(actor=actor, action="sites.crisis_banner.push" if message else "sites.crisis_banner.clear",
+                         obj=website, summary=f"Crisis banner on {website.hostname}: {message or '(removed)'}",
+                         changes={"message": [None, message], "level": [None, level]})
+    return websites
+
+
+# --- the web and social media: a published page offered as a social post ---------------------------------------
+
+
+def page_public_url(website: UnitSite, page) -> str:
+    """``page``'s address on its website's hostname (its path below the site's home page)."""
+    return website.public_url() + page.url_path[len(website.site.root_page.url_path):]
+
+
+def share_draft(*, actor, page) -> object:
+    """A publishing draft announcing ``page`` (its title and address) on the active accounts of its site's unit,
+    written by ``actor`` through the publishing app's service (its permissions, checks and audit apply)."""
+    from dandelion.publishing.services import create_post
+
+    website = website_of_path(page.path)
+    if website is None:
+        raise InvalidSiteData(_("This page belongs to no unit's website."), field="page")
+    accounts = official_accounts(website.unit, include_parents=False)
+    if not accounts:
+        raise InvalidSiteData(_("%(unit)s has no active official account to announce the page on.")
+                              % {"unit": website.unit.name}, field="page")
+    url = page_public_url(website, page)
+    return create_post(actor=actor, unit=website.unit, text=f"{page.title}\n{url}", accounts=accounts,
+                       title=str(_("Web page: %(title)s") % {"title": page.title})[:200])
+
+
+# --- the broken-link check ---------------------------------------------------------------------------------------
+
+
+def check_site_links(*, actor, website: UnitSite, checker=None) -> list:
+    """Check every link of ``website``'s live pages (``linkcheck``) and replace the site's findings with this run's
+    (idempotent: run twice, the same rows; killed mid-way, the last complete run's rows stay). One audit row.
+    ``checker`` answers for external addresses (default: a HEAD request)."""
+    from django.utils import timezone
+
+    from dandelion.sites import linkcheck
+    from dandelion.sites.models import BrokenLink
+
+    require_perm(actor, PERM_EDIT, website.unit)
+    home = website.site.root_page
+    pages = list(WebsitePage.objects.live().filter(path__startswith=home.path).only("id", "body", "url_path",
+                                                                                     "path", "depth"))
+    prefix = home.url_path  # a page's path on the site: its url_path below the home page's
+    live_paths = {"/" + p.url_path[len(prefix):] for p in pages}
+    findings = linkcheck.find_broken(((p.pk, p.body.raw_data) for p in pages), hostname=website.hostname,
+                                     live_paths=live_paths, checker=checker or linkcheck.http_checker)
+    now = timezone.now()
+    with transaction.atomic():
+        UnitSite.objects.filter(pk=website.pk).update(links_checked_at=now)
+        website.links_checked_at = now
+        BrokenLink.objects.filter(website=website).delete()
+        BrokenLink.objects.bulk_create([
+            BrokenLink(website=website, page_id=f.page_id, url=f.url[:2000], reason=f.reason[:200], found_at=now)
+            for f in findings
+        ])
+        audit.record(actor=actor, action="sites.links.check", obj=website,
+                     summary=f"Link check of {website.hostname}: {len(findings)} broken of {len(pages)} pages",
+                     changes={"broken": [None, len(findings)], "pages": [None, len(pages)]})
+    return findings

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from dandelion.sites import views
+
+app_name = "sites"
+urlpatterns = [
+    path("", views.site_list, name="site-list"),
+    path("new/", views.site_create, name="site-create"),
+    path("report/", views.consistency_report, name="report"),
+    path("<int:pk>/links/", views.site_links, name="links"),
+    path("pages/<int:page_id>/share/", views.share_page, name="share-page"),
+]

@@ -1,0 +1,128 @@
+"""The websites' pages in Dandelion (the list of sites, creating one) and the design tokens each site is served.
+
+Reads go through ``restrict()``; creating a site goes through ``services.create_site`` (the hub's action)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+from wagtail.models import Site
+
+from dandelion.core.permissions import has_perm
+from dandelion.core.plugins import org_tree
+from dandelion.core.view_helpers import call_service, paginate, require
+from dandelion.sites import services
+from dandelion.sites.forms import SiteCreateForm
+from dandelion.sites.models import COLOUR_TOKENS, UnitSite, WebsitePage
+
+
+def _can_create(user) -> bool:
+    return has_perm(user, services.PERM_CREATE, org_tree().root_unit())
+
+
+@login_required
+@require_GET
+def site_list(request):
+    from django.db.models import Count
+
+    qs = (UnitSite.objects.restrict(request.user, "view").select_related("unit", "site", "template")
+          .annotate(broken_count=Count("broken_links")).order_by("site__hostname"))
+    page = paginate(request, qs)
+    return render(request, "sites/site_list.html", {"page": page, "can_create": _can_create(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_create(request):
+    require(request.user, services.PERM_CREATE, org_tree().root_unit(),
+            message=_("Only the hub creates websites."))
+    form = SiteCreateForm(request.POST or None, user=request.user)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        website, ok = call_service(request, services.create_site, unit=data["unit"], template=data["template"],
+                                   hostname=data["hostname"], site_name=data["site_name"], form=form)
+        if ok:
+            messages.success(request, _("The website %(host)s was created.") % {"host": website.hostname})
+            return redirect("sites:site-list")
+    return render(request, "sites/site_form.html", {"form": form})
+
+
+@login_required
+@require_GET
+def consistency_report(request):
+    """Every site the user may see against its template and the organisation (``services.consistency_report``)."""
+    reports = services.consistency_report(user=request.user)
+    return render(request, "sites/report.html",
+                  {"reports": reports, "problems": sum(1 for r in reports if not r.ok)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_links(request, pk: int):
+    """The broken links of one website (its last check), and a button to check again (the job, enqueued)."""
+    from dandelion.core.jobs import enqueue_on_commit
+    from dandelion.sites import jobs
+    from dandelion.sites.models import BrokenLink
+
+    website = get_object_or_404(UnitSite.objects.restrict(request.user, "view")
+                                .select_related("unit", "site__root_page"), pk=pk)
+    can_check = has_perm(request.user, services.PERM_EDIT, website.unit)
+    if request.method == "POST":
+        require(request.user, services.PERM_EDIT, website.unit, message=_("This website is not yours to edit."))
+        enqueue_on_commit(jobs.check_site_links, website.pk)
+        messages.success(request, _("The links of %(host)s are being checked.") % {"host": website.hostname})
+        return redirect("sites:links", pk=website.pk)
+    links = BrokenLink.objects.filter(website=website).select_related("page").order_by("page__path", "url")
+    return render(request, "sites/site_links.html", {"website": website, "links": links, "can_check": can_check})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def share_page(request, page_id: int):
+    """Offer a published website page as a social post draft for its unit's accounts (``services.share_draft``)."""
+    page = get_object_or_404(WebsitePage, pk=page_id, live=True)
+    website = services.website_of_path(page.path)
+    if website is None:
+        raise Http404
+    require(request.user, services.PERM_EDIT, website.unit, message=_("This website is not yours to edit."))
+    if request.method == "POST":
+        post, ok = call_service(request, services.share_draft, page=page)
+        if ok:
+            messages.success(request, _("A social post draft announces the page."))
+            return redirect(post.get_absolute_url())
+    accounts = services.official_accounts(website.unit, include_parents=False)
+    return render(request, "sites/share_page.html", {"page": page, "website": website, "accounts": accounts,
+                                                     "url": services.page_public_url(website, page)})
+
+
+@require_GET
+def tokens_css(request):
+    """The design tokens of the website the request's hostname is, as CSS custom properties (validated data)."""
+    site = Site.find_for_request(request)
+    website = UnitSite.objects.select_related("template").filter(site=site).first() if site else None
+    if website is None:
+        raise Http404
+    tokens = website.template.design_tokens()
+    names = {"primary": "--site-primary", "accent": "--site-accent", "background": "--site-background",
+             "text": "--site-text"}
+    lines = [f"  {names[key]}: {tokens[key]};" for key in COLOUR_TOKENS]
+    lines.append(f"  --site-font: {tokens['font_family']};")
+    css = ":root {\n" + "\n".join(lines) + "\n}\n"
+    response = HttpResponse(css, content_type="text/css; charset=utf-8")
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+def website_not_found(request, exception=None):
+    """A website's 404 (its hostname is no unit's site, or no page has that path): a plain page, not Dandelion's."""
+    return render(request, "sites/website_status.html",
+                  {"status": 404, "message": _("This page does not exist.")}, status=404)
+
+
+def website_error(request):
+    return render(request, "sites/website_status.html",
+                  {"status": 500, "message": _("Something went wrong on our side.")}, status=500)
