@@ -92,3 +92,4 @@ class ApprovalStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting approval")
     APPROVED = "approved", _("Approved and sent")
     REJECTED = "rejected", _("Returned to the author")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the author")

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.core import audit
 from dandelion.core.actors import is_system
@@ -95,7 +96,7 @@ ACTION_PERMS = {
     "priority": "inbox.change_conversation", "tag": "inbox.change_conversation",
     "moderate": "inbox.moderate_conversation", "hide": "inbox.moderate_conversation",
     "unhide": "inbox.moderate_conversation",
-    "approve": "inbox.approve_reply", "reject": "inbox.approve_reply",
+    "approve": "inbox.approve_reply", "reject": "inbox.approve_reply", "withdraw": "inbox.reply_conversation",
 }
 
 
@@ -526,7 +527,36 @@ def _hold_reply(conversation: Conversation, *, text: str, actor, canned_response
     audit.record(actor=actor, action="inbox.reply.held", obj=conversation,
                  summary=f"Reply on conversation #{conversation.pk} held for approval ({why})",
                  changes={"pending_reply": [None, pending.pk]})
+    emit(_pending_event("conversation.reply_held", pending, actor=actor, notify=approver_ids(pending)))
     return pending
+
+
+APPROVERS_NOTIFIED_MAX = 200
+
+
+def approver_ids(pending: PendingReply) -> list[int]:
+    """The people who may approve ``pending`` (the roles the covering policies name, on the conversation's unit or
+    above it, team-scoped ones on its team), never its author: they are notified when the reply is held."""
+    from django.contrib.auth import get_user_model
+
+    from dandelion.orgs.models import Membership
+
+    conversation = pending.conversation
+    roles = _approvers(approval_policies(conversation))
+    candidates = set(Membership.objects.filter(
+        unit_id__in=_unit_ids(conversation), role__in=roles, is_active=True, user__is_active=True).filter(
+        Q(team__isnull=True) | Q(team_id=conversation.team_id)).exclude(user_id=pending.author_id)
+        .values_list("user_id", flat=True)[:APPROVERS_NOTIFIED_MAX])
+    users = get_user_model().objects.filter(pk__in=candidates).order_by("pk")
+    return [user.pk for user in users if can_approve(user, pending)]
+
+
+def _pending_event(name: str, pending: PendingReply, *, actor, notify: Iterable[int], **data):
+    """The event about ``pending``; ``notify``: who the notifications app tells (ids)."""
+    author = pending.author
+    return conversation_event(name, pending.conversation, actor=actor, pending={
+        "id": pending.pk, "author_id": pending.author_id, "author_name": _username(author)[:150],
+        "why": pending.why, "notify_user_ids": sorted(set(notify))[:APPROVERS_NOTIFIED_MAX]}, **data)
 
 
 def _lock_pending(pending: PendingReply) -> PendingReply:
@@ -576,6 +606,8 @@ def approve_reply(pending: PendingReply, *, actor, text: str | None = None) -> M
     pending.save(update_fields=["status", "text", "reviewer", "reviewed_at", "message", "updated_at"])
     add_event(conversation, EventKind.APPROVAL, actor=actor, pending=pending.pk, status=ApprovalStatus.APPROVED,
               edited=final != changes.get("text", [final])[0], message=message.pk)
+    emit(_pending_event("conversation.reply_approved", pending, actor=actor, notify=[pending.author_id],
+                        message_id=message.pk))
     return message
 
 
@@ -599,6 +631,31 @@ def reject_reply(pending: PendingReply, *, actor, reason: str) -> PendingReply:
     audit.record(actor=actor, action="inbox.reply.rejected", obj=conversation,
                  summary=f"Returned {_username(pending.author)}'s reply on conversation #{conversation.pk}",
                  changes={"approval": [ApprovalStatus.PENDING, ApprovalStatus.REJECTED], "reason": [None, reason]})
+    emit(_pending_event("conversation.reply_returned", pending, actor=actor, notify=[pending.author_id],
+                        reason=reason[:500]))
+    return pending
+
+
+@transaction.atomic
+def withdraw_reply(pending: PendingReply, *, actor) -> PendingReply:
+    """The author takes back a reply that still awaits approval; nothing is sent, approvers no longer see it."""
+    from dandelion.core.exceptions import PermissionDeniedError
+
+    pending = _lock_pending(pending)
+    conversation = pending.conversation
+    if not is_system(actor):
+        if actor is None or actor.pk != pending.author_id:
+            raise PermissionDeniedError(_("Only the author may withdraw a reply awaiting approval."))
+        _require(actor, "inbox.reply_conversation", conversation)
+    pending.status = ApprovalStatus.WITHDRAWN
+    pending.reviewed_at = timezone.now()
+    pending.save(update_fields=["status", "reviewed_at", "updated_at"])
+    add_event(conversation, EventKind.APPROVAL, actor=actor, pending=pending.pk, status=ApprovalStatus.WITHDRAWN)
+    audit.record(actor=actor, action="inbox.reply.withdrawn", obj=conversation,
+                 summary=f"Withdrew the reply awaiting approval on conversation #{conversation.pk}",
+                 changes={"approval": [ApprovalStatus.PENDING, ApprovalStatus.WITHDRAWN],
+                          "pending_reply": [pending.pk, pending.pk]})
+    emit(_pending_event("conversation.reply_withdrawn", pending, actor=actor, notify=()))
     return pending
 
 
@@ -935,7 +992,7 @@ def _tags(names: Iterable[str]) -> list[Tag]:
                          f"{TAG_MAX_LENGTH}. Shorten it; no tag was saved.", field="add")
     out = []
     for name in dict.fromkeys(names):
-        tag, _ = Tag.objects.get_or_create(name=name)
+        tag, _created = Tag.objects.get_or_create(name=name)
         out.append(tag)
     return out
 
