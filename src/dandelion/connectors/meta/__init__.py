@@ -3,5 +3,6 @@
 from __future__ import annotations
 
 from dandelion.connectors.meta.facebook import FacebookConnector
+from dandelion.connectors.meta.instagram import InstagramConnector
 
-__all__ = ["FacebookConnector"]
+__all__ = ["FacebookConnector", "InstagramConnector"]
