@@ -210,13 +210,14 @@ class FacebookConnector(MetaConnector):
         posts = self.pages(
             account,
             f"{page}/feed",
-            params={"fields": "id,updated_time", "limit": config["recent_posts"], "since": since},
+            # the most recent posts (``since`` would filter on their creation, not on their newest comment)
+            params={"fields": "id,updated_time", "limit": config["recent_posts"]},
             what="read the Page's posts",
             max_pages=1,
         )
         for post in posts:
             post_id = str(post.get("id") or "") if isinstance(post, Mapping) else ""
-            if not post_id:
+            if not post_id or unix(parse_time(post.get("updated_time"), now=now)) < since:
                 continue
             comments = self.pages(
                 account,
