@@ -365,3 +365,37 @@ def test_oauth_pkce_flow(connector, monkeypatch):
     assert f"code_verifier={verifier}" in token.calls[0].request.body
     with pytest.raises(ConnectorError):
         connector.oauth_exchange(OAuthClient("https://x.com", "https://x/", {"client_id": "c"}), code="")
+
+
+@responses.activate
+def test_a_backlog_is_read_on_across_polls_without_loss(connector, xa):
+    xa = AccountRef(
+        id=xa.id,
+        network="x",
+        external_id=ME,
+        handle="brand_fr",
+        connector="x",
+        credentials=xa.credentials,
+        config={"max_pages": 1, "poll_dms": False},
+    )
+    mentions = f"{V2}/users/{ME}/mentions"
+    second = responses.get(
+        mentions,
+        json=fixture("x", "mentions_page2.json"),
+        match=[
+            matchers.query_param_matcher(
+                {"pagination_token": "7140dibdnow9c7btw4b0nfmlx7o6lq7lxxxb1s9x2ypjg"}, strict_match=False
+            )
+        ],
+    )
+    responses.get(mentions, json=fixture("x", "mentions_page1.json"))
+    first = connector.poll_cursor(xa, {"since_id": "1865000000000000000"})
+    assert first.more and [e.external_id for e in first.events] == [
+        "1866000000000000001",
+        "1866000000000000003",
+    ]
+    assert first.cursor["since_id"] == "1865000000000000000"  # not moved past the unread page
+    then = connector.poll_cursor(xa, first.cursor)
+    assert second.call_count == 1 and not then.more
+    assert [e.external_id for e in then.events] == ["1866000000000000000"]
+    assert then.cursor["since_id"] == "1866000000000000003" and "resume_token" not in then.cursor

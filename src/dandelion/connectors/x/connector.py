@@ -268,9 +268,11 @@ class XConnector(Connector):
         since_id = state.get("since_id")
         rejected: list[RejectedItem] = []
         items: list[tuple[str, Any, dict[str, Any]]] = []
-        newest = since_id
+        # a backlog larger than ``max_pages`` is read on across polls: X answers newest first, so ``since_id``
+        # stays where it was until the walk (resumed with ``resume_token``) reaches it
+        token = state.get("resume_token") if since_id is not None else None
+        newest = state.get("pending_newest") if token else since_id
         more = False
-        token = None
         pages = 1 if since_id is None else config["max_pages"]
         for page in range(pages):
             size = max(5, config["backfill"]) if since_id is None else config["page_size"]
@@ -301,6 +303,11 @@ class XConnector(Connector):
                 break
         else:
             more = bool(token) and since_id is not None
+        mention_cursor = (
+            {"since_id": since_id, "resume_token": token, "pending_newest": newest}
+            if more
+            else {"since_id": newest}
+        )
         if since_id is None and not config["backfill"]:
             items = []
         events = self._events(account, items, dm=False, now=now, rejected=rejected)
@@ -318,7 +325,7 @@ class XConnector(Connector):
         rejected += [RejectedItem(ref=f"item {index}", error=str(error)) for index, error in bad]
         good.sort(key=lambda e: (e.created_at, snowflake(e.external_id.removeprefix("dm:"))))
         return PollResult(
-            events=good, cursor={"since_id": newest, "dm_since_id": dm_since}, rejected=rejected, more=more
+            events=good, cursor={**mention_cursor, "dm_since_id": dm_since}, rejected=rejected, more=more
         )
 
     def _poll_dms(
