@@ -18,6 +18,7 @@ from dandelion.connectors.base import (
     CheckResult,
     ConfigField,
     Connector,
+    ModerationAction,
     ModerationResult,
     OAuthClient,
     OAuthGrant,
@@ -125,11 +126,11 @@ class MetaConnector(Connector):
         return items
 
     @staticmethod
-    def result(action: str, target: str, detail: str) -> ModerationResult:
+    def result(action: ModerationAction, target: str, detail: str) -> ModerationResult:
         return ModerationResult(
             action=action,
             target_external_id=target,
-            performed_at=utcnow(),  # type: ignore[arg-type]
+            performed_at=utcnow(),
             detail=detail,
         )
 

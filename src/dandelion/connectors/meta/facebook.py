@@ -253,7 +253,7 @@ class FacebookConnector(MetaConnector):
                 self._collect(account, message, "dm", None, now, events, rejected)
         fresh = [e for e in events if unix(e.created_at) >= since]
         good, bad = validation.partition_events(fresh, prefix="poll")
-        rejected += [RejectedItem(ref=f"item {index}", error=error) for index, error in bad]
+        rejected += [RejectedItem(ref=f"item {index}", error=str(error)) for index, error in bad]
         newest = max((unix(e.created_at) for e in good), default=since)
         good.sort(key=lambda e: e.created_at)
         return PollResult(events=good, cursor={"since": newest}, rejected=rejected)

@@ -81,10 +81,10 @@ def usage_pause_s(headers: Mapping[str, str]) -> tuple[float, dict[str, Any]]:
             for entry in entries if isinstance(entries, list) else []:
                 if not isinstance(entry, Mapping):
                     continue
-                numbers = {
-                    k: entry.get(k)
+                numbers: dict[str, float] = {
+                    k: float(v)
                     for k in ("call_count", "total_cputime", "total_time")
-                    if isinstance(entry.get(k), int | float)
+                    if isinstance(v := entry.get(k), int | float)
                 }
                 figures.setdefault("business", {})[
                     f"{clean_text(business, 40)}:{clean_text(entry.get('type'), 40)}"

@@ -427,6 +427,7 @@ def _insight_values(answer: Any) -> dict[str, int]:
                 else None
             )
         )
-        if _count(value) is not None:
-            out[clean_text(metric["name"], 50)] = value
+        counted = _count(value)
+        if counted is not None:
+            out[clean_text(metric["name"], 50)] = counted
     return out

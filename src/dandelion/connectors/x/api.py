@@ -60,7 +60,7 @@ def client_for(account: AccountRef, *, timeout: float) -> tweepy.Client:
     if not token:
         raise ConnectorError("the account has no X access token: connect it again", permanent=True)
     client = tweepy.Client(bearer_token=token, return_type=requests.Response, wait_on_rate_limit=False)
-    client.session.request = _with_timeout(client.session.request, timeout)  # type: ignore[method-assign]
+    client.session.request = _with_timeout(client.session.request, timeout)
     return client
 
 

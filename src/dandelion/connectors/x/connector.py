@@ -43,6 +43,7 @@ from dandelion.connectors.base import (
     Connector,
     InboundAuthor,
     InboundEvent,
+    ModerationAction,
     ModerationResult,
     OAuthClient,
     OAuthGrant,
@@ -112,6 +113,10 @@ def _time(value: Any, now: dt.datetime) -> dt.datetime:
     return clamp_date(moment, now=now)
 
 
+def _mapping(value: Any) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
+
+
 def _header(headers: Mapping[str, str], name: str) -> str:
     for key, value in headers.items():
         if key.lower() == name:
@@ -178,8 +183,8 @@ class XConnector(Connector):
         author_id = (
             validation.check_identifier(tweet.get("author_id"), f"{path}.author_id", required=True) or ""
         )
-        user = users.get(author_id) if isinstance(users.get(author_id), Mapping) else {}
-        metrics = user.get("public_metrics") if isinstance(user.get("public_metrics"), Mapping) else {}
+        user = _mapping(users.get(author_id))
+        metrics = _mapping(user.get("public_metrics"))
         followers = metrics.get("followers_count")
         in_reply_to = None
         for ref in tweet.get("referenced_tweets") or []:
@@ -209,7 +214,7 @@ class XConnector(Connector):
             raise PayloadError("must be an object", path)
         event_id = validation.check_identifier(item.get("id"), f"{path}.id", required=True) or ""
         sender = validation.check_identifier(item.get("sender_id"), f"{path}.sender_id", required=True) or ""
-        user = users.get(sender) if isinstance(users.get(sender), Mapping) else {}
+        user = _mapping(users.get(sender))
         text = validation.check_text(item.get("text") or "", f"{path}.text", max_chars=MAX_TEXT)
         return InboundEvent(
             external_id=f"dm:{event_id}",
@@ -397,7 +402,7 @@ class XConnector(Connector):
         messages = data.get("direct_message_events") or []
         if not isinstance(messages, list):
             raise PayloadError("must be a list", "direct_message_events")
-        users = data.get("users") if isinstance(data.get("users"), Mapping) else {}
+        users = _mapping(data.get("users"))
         for index, message in enumerate(messages):
             event = self._v1_dm(account, message, users, f"direct_message_events[{index}]", now)
             if event is not None:
@@ -454,8 +459,8 @@ class XConnector(Connector):
             )
             or ""
         )
-        data = create.get("message_data") if isinstance(create.get("message_data"), Mapping) else {}
-        user = users.get(sender) if isinstance(users.get(sender), Mapping) else {}
+        data = _mapping(create.get("message_data"))
+        user = _mapping(users.get(sender))
         created = message.get("created_timestamp")
         created = (
             int(created) if isinstance(created, str) and created.isdigit() and len(created) < 16 else created
@@ -593,11 +598,11 @@ class XConnector(Connector):
 
     # --- moderation -----------------------------------------------------------------------------------------------
     @staticmethod
-    def _result(action: str, target: str, detail: str) -> ModerationResult:
+    def _result(action: ModerationAction, target: str, detail: str) -> ModerationResult:
         return ModerationResult(
             action=action,
             target_external_id=target,
-            performed_at=utcnow(),  # type: ignore[arg-type]
+            performed_at=utcnow(),
             detail=detail,
         )
 
