@@ -13,6 +13,10 @@ Cheapest checks first, and nothing is written unless every check passes:
 =====  =========================================================================================
 
 Processing happens later, in batches, in :func:`dandelion.inbox.jobs.process_pending_deliveries`.
+
+``GET /hooks/<account-id>/`` is a network's webhook handshake (Meta's ``hub.challenge`` subscription verification,
+X's ``crc_token`` check): answered by connectors implementing ``connectors.base.WebhookChallengeConnector`` (200 with
+their answer, 401/403 when the verify token or challenge is wrong), 405 for the others. Nothing is written.
 """
 
 from __future__ import annotations
