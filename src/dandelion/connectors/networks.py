@@ -41,6 +41,6 @@ for _network, _rule in TEXT_RULES.items():
     register_text_rule(_network, _rule)
 
 #: API connector plugins (``connectors/<network>/``) of networks in this catalogue, imported with it.
-API_CONNECTORS: tuple[str, ...] = ("youtube",)
+API_CONNECTORS: tuple[str, ...] = ("youtube", "reddit")
 
 load_plugins(API_CONNECTORS)
