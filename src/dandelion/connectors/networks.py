@@ -15,7 +15,7 @@ CATALOGUE: tuple[NetworkSpec, ...] = (
     NetworkSpec("facebook", "Facebook", "generic", "https://www.facebook.com/{handle}", "#1877F2"),
     NetworkSpec("instagram", "Instagram", "generic", "https://www.instagram.com/{handle}/", "#E4405F"),
     NetworkSpec("x", "X (Twitter)", "generic", "https://x.com/{handle}", "#000000"),
-    NetworkSpec("linkedin", "LinkedIn", "generic", "https://www.linkedin.com/company/{handle}/", "#0A66C2"),
+    NetworkSpec("linkedin", "LinkedIn", "linkedin", "https://www.linkedin.com/company/{handle}/", "#0A66C2"),
     NetworkSpec("youtube", "YouTube", "youtube", "https://www.youtube.com/@{handle}", "#FF0000"),
     NetworkSpec("tiktok", "TikTok", "generic", "https://www.tiktok.com/@{handle}", "#010101"),
     NetworkSpec("webhook", "Other (webhook)", "generic", "{handle}", "#6B7280"),
@@ -41,6 +41,6 @@ for _network, _rule in TEXT_RULES.items():
     register_text_rule(_network, _rule)
 
 #: API connector plugins (``connectors/<network>/``) of networks in this catalogue, imported with it.
-API_CONNECTORS: tuple[str, ...] = ("youtube", "reddit")
+API_CONNECTORS: tuple[str, ...] = ("youtube", "reddit", "linkedin")
 
 load_plugins(API_CONNECTORS)
