@@ -11,8 +11,8 @@ account and a digest of its credentials, so the rate window prawcore reads from 
 Rate limits: Reddit answers ``x-ratelimit-used`` / ``-remaining`` / ``-reset`` (seconds to the window's end; 100
 queries a minute per OAuth client id, averaged over 10 minutes). prawcore records them and would *sleep* before the
 next call; ``call`` looks first: when the window is spent (or the pause prawcore plans is longer than
-``MAX_PACING_S``) it raises a transient ``ConnectorError`` with ``retry_after`` = the seconds to the reset, and the
-polling and delivery jobs come back then. A 429 does the same (``Retry-After`` or the reset header).
+``MAX_PACING_S``; its own pacing is at most 10 s) it raises a transient ``ConnectorError`` with ``retry_after`` =
+the seconds to the reset, and the polling and delivery jobs come back then. A 429 does the same (``Retry-After`` or the reset header).
 
 Errors: a refused token or refresh (``invalid_grant``, 401) is permanent (connect again), as is 403 (suspended
 account, not a moderator, banned from the subreddit), 404 and refused content; Reddit's own ``RATELIMIT`` error
@@ -46,7 +46,9 @@ SCOPES = ("identity", "read", "privatemessages", "submit", "edit", "history", "m
 MAX_RETRY_AFTER_S = 3600.0
 DEFAULT_RETRY_AFTER_S = 60.0
 #: The longest pause prawcore may take before a call inside a worker; beyond, the call is postponed instead.
-MAX_PACING_S = 5.0
+#: prawcore spreads calls over the window with pauses of at most 10 s while requests remain: those are taken (a
+#: poll reading several pages would otherwise never finish); a spent window is never slept through.
+MAX_PACING_S = 10.5
 
 
 @dataclass
