@@ -28,7 +28,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import praw
 import prawcore
@@ -62,14 +62,14 @@ class Client:
 
     def wait_s(self) -> float:
         """Seconds prawcore would sleep before the next call (0: go ahead)."""
-        limiter = self.reddit._core._rate_limiter
+        limiter = getattr(self.reddit._core, "_rate_limiter", None)
         planned = getattr(limiter, "next_request_timestamp_ns", None)
         if planned is None:
             return 0.0
         return max(0.0, (planned - time.monotonic_ns()) / 1e9)
 
     def remaining(self) -> int | None:
-        return getattr(self.reddit._core._rate_limiter, "remaining", None)
+        return getattr(getattr(self.reddit._core, "_rate_limiter", None), "remaining", None)
 
 
 _clients: dict[int, Client] = {}
@@ -95,10 +95,10 @@ def make_reddit(
         client_secret=client_secret,
         user_agent=USER_AGENT.format(user=user),
         check_for_updates=False,
-        timeout=timeout,
+        timeout=max(1, round(timeout)),
         ratelimit_seconds=0,
         requestor_kwargs={"session": requests.Session()},
-        **auth,
+        **cast(dict[str, Any], auth),
     )
 
 
@@ -196,8 +196,9 @@ def map_error(exc: Exception, what: str) -> ConnectorError:
         items = list(exc.items)
         for item in items:
             if item.error_type == "RATELIMIT":
+                message = item.message or ""
                 return ConnectorError(
-                    f"{what}: Reddit says {item.message[:200]}", retry_after=api_retry_after(item.message)
+                    f"{what}: Reddit says {message[:200]}", retry_after=api_retry_after(message)
                 )
         detail = "; ".join(f"{i.error_type}: {i.message}" for i in items)[:300]
         return ConnectorError(f"{what}: Reddit refused it ({detail})", permanent=True)

@@ -35,6 +35,7 @@ from dandelion.connectors.base import (
     CheckResult,
     ConfigField,
     Connector,
+    EventKind,
     InboundAuthor,
     InboundEvent,
     ModerationResult,
@@ -64,7 +65,11 @@ MAX_SELF_CHARS = 40_000
 REDDIT_INSTANCE = "https://www.reddit.com"
 _FULLNAME_RE = re.compile(r"^t[1-6]_[a-z0-9]{1,16}$")
 _SUBREDDIT_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_]{1,20}$")
-_INBOX_KINDS = {"username_mention": "mention", "comment_reply": "reply", "post_reply": "reply"}
+_INBOX_KINDS: dict[str, EventKind] = {
+    "username_mention": "mention",
+    "comment_reply": "reply",
+    "post_reply": "reply",
+}
 
 
 def _time(value: Any) -> dt.datetime | None:
@@ -356,6 +361,7 @@ class RedditConnector(Connector):
         name = data.get("name")
         if not isinstance(name, str) or not _FULLNAME_RE.match(name):
             raise ValueError("an inbox item without a valid fullname")
+        kind: EventKind | None
         if thing == "t4":
             kind = "dm"
             parent = data.get("parent_id") or data.get("first_message_name")
@@ -520,7 +526,9 @@ class RedditConnector(Connector):
         me = self._request(account, "read the account", "GET", "/api/v1/me")
         if not isinstance(me, Mapping):
             raise ConnectorError("Reddit returned no account")
-        profile = me.get("subreddit") if isinstance(me.get("subreddit"), Mapping) else {}
+        profile = me.get("subreddit")
+        if not isinstance(profile, Mapping):
+            profile = {}
         extra: dict[str, float] = {}
         for name in ("total_karma", "link_karma", "comment_karma"):
             value = _count(me.get(name))
