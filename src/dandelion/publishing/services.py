@@ -840,7 +840,29 @@ def send_variant(variant_id: int, *, worker: str = "", now: dt.datetime | None =
     state = _send_loaded(variant, worker=worker, now=now)
     if state != VariantState.PENDING:
         refresh_post_state(variant.post_id, post=variant.post)
+    if state == VariantState.SENT:
+        variant.refresh_from_db(fields=["external_id", "sent_at"])
+        record_in_inbox([variant])
     return state
+
+
+def record_in_inbox(variants: Sequence[PostVariant]) -> int:
+    """The sent variants enter the inbox as the brand's own posts (``inbox.services.record_own_posts``), the
+    roots that the network's comments thread under. After the send is committed and never in its way: an inbox
+    error is logged, the post stays published (a later call for the same variant is a no-op there)."""
+    if not apps.is_installed("dandelion.inbox"):
+        return 0
+    from dandelion.inbox import services as inbox_services
+
+    own = [inbox_services.OwnPost(account=v.account, external_id=v.external_id,
+                                  text=v.effective_text, sent_at=v.sent_at or timezone.now(),
+                                  author_user_id=v.post.author_id)
+           for v in variants if v.external_id]
+    try:
+        return len(inbox_services.record_own_posts(own, actor=SYSTEM))
+    except Exception:  # the post is out: the inbox copy must never undo or fail the send
+        logger.exception("storing %d sent variant(s) in the inbox failed", len(own))
+        return 0
 
 
 def send_claimed(ids: Sequence[int], *, worker: str = "", now: dt.datetime | None = None) -> dict[str, int]:
@@ -868,6 +890,8 @@ def send_claimed(ids: Sequence[int], *, worker: str = "", now: dt.datetime | Non
                 state=VariantState.SENT, sent_at=timezone.now(), last_error="")
             PostVariant.objects.bulk_update(deferred, ["external_id", "external_url"], batch_size=500)
         refresh_post_states(touched)
+    if deferred:
+        record_in_inbox(deferred)
     return counts
 
 
@@ -1211,10 +1235,10 @@ def follow_short_link(code: str, *, count: bool = True, now: dt.datetime | None 
 
 
 def post_conversations(post: Post, user, *, limit: int = 20) -> list:
-    """The inbox conversations the viewer may see that answer the published post: those whose messages reply
-    (``in_reply_to``) to one of its variants' network ids on the same account. The inbox pipeline threads each
-    top-level comment on a post the brand made as its own conversation (the brand's post is not stored in the
-    inbox), so this read is the post → conversation link."""
+    """The inbox conversations the viewer may see that answer the published post. A sent variant is stored in
+    the inbox as the brand's own post (:func:`record_in_inbox`), the root its comments thread under: its
+    conversation is found by the (external id, account) key, the messages' unique key: no scan of ``in_reply_to``
+    (which has no index). Conversations holding only the brand's post (no comment yet) are not listed."""
     from django.db.models import Q
 
     from dandelion.inbox.models import Conversation, Message
@@ -1224,7 +1248,7 @@ def post_conversations(post: Post, user, *, limit: int = 20) -> list:
         return []
     match = Q()
     for account_id, external_id in sent:
-        match |= Q(account_id=account_id, in_reply_to=external_id)
+        match |= Q(account_id=account_id, external_id=external_id)
     ids = Message.objects.filter(match).order_by().values("conversation_id")
-    return list(Conversation.objects.restrict(user, "view").filter(pk__in=ids)
+    return list(Conversation.objects.restrict(user, "view").filter(pk__in=ids, first_inbound_at__isnull=False)
                 .select_related("account", "contact").order_by("-last_activity_at")[:limit])
