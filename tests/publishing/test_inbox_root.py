@@ -34,8 +34,9 @@ def _deliver(account, events):
     """A signed delivery in the generic webhook format, parsed by the account's own (sandbox) connector."""
     ref = account_ref(account)
     body = json.dumps({"events": events}).encode()
-    parsed = registry.connector_for(ref).parse_webhook(ref, body, {"X-Dandelion-Signature":
-                                                                 sign(body, ref.webhook_secret)})
+    parsed = registry.connector_for(ref).parse_webhook(
+        ref, body, {"X-Dandelion-Signature": sign(body, ref.webhook_secret)}
+    )
     return pipeline.ingest_events(account, parsed)
 
 
@@ -52,35 +53,79 @@ def test_sent_post_is_the_thread_root_and_comments_thread_under_it(pub):
     assert services.post_conversations(post, pub.users.fr_cm) == []
 
     now = timezone.now().isoformat()
-    result = _deliver(pub.fr_account, [
-        {"id": "c-1", "kind": "comment", "text": "Super !", "created_at": now, "in_reply_to": variant.external_id,
-         "author": {"id": "cust-1", "name": "Camille Client"}},
-        {"id": "c-2", "kind": "comment", "text": "Moi aussi", "created_at": now, "in_reply_to": variant.external_id,
-         "author": {"id": "cust-2", "name": "Dominique"}},
-        {"id": "c-3", "kind": "comment", "text": "Merci Camille", "created_at": now, "in_reply_to": "c-1",
-         "author": {"id": "cust-2", "name": "Dominique"}},
-    ])
+    result = _deliver(
+        pub.fr_account,
+        [
+            {
+                "id": "c-1",
+                "kind": "comment",
+                "text": "Super !",
+                "created_at": now,
+                "in_reply_to": variant.external_id,
+                "author": {"id": "cust-1", "name": "Camille Client"},
+            },
+            {
+                "id": "c-2",
+                "kind": "comment",
+                "text": "Moi aussi",
+                "created_at": now,
+                "in_reply_to": variant.external_id,
+                "author": {"id": "cust-2", "name": "Dominique"},
+            },
+            {
+                "id": "c-3",
+                "kind": "comment",
+                "text": "Merci Camille",
+                "created_at": now,
+                "in_reply_to": "c-1",
+                "author": {"id": "cust-2", "name": "Dominique"},
+            },
+        ],
+    )
     assert result.created == 3 and result.conversations_created == 0 and result.orphan_echoes == 0
     conv.refresh_from_db()
-    assert list(conv.messages.values_list("external_id", flat=True)) == [variant.external_id, "c-1", "c-2", "c-3"]
+    assert list(conv.messages.values_list("external_id", flat=True)) == [
+        variant.external_id,
+        "c-1",
+        "c-2",
+        "c-3",
+    ]
     assert conv.status == ConversationStatus.OPEN  # the first comment reopened it
     assert conv.contact.name == "Camille Client"  # the first commenter, no longer the brand
-    assert Conversation.objects.filter(account=pub.fr_account).count() == 1  # every comment in one conversation
+    assert (
+        Conversation.objects.filter(account=pub.fr_account).count() == 1
+    )  # every comment in one conversation
     assert [c.pk for c in services.post_conversations(post, pub.users.fr_cm)] == [conv.pk]
     assert services.post_conversations(post, pub.users.es_agent) == []  # fails closed
 
     # an echo (the brand answering a comment outside Dandelion) threads too: no orphan
-    result = _deliver(pub.fr_account, [
-        {"id": "e-1", "kind": "reply", "text": "Merci !", "created_at": now, "in_reply_to": "c-1",
-         "from_account": True, "author": {"id": pub.fr_account.external_id, "name": "Brand"}}])
+    result = _deliver(
+        pub.fr_account,
+        [
+            {
+                "id": "e-1",
+                "kind": "reply",
+                "text": "Merci !",
+                "created_at": now,
+                "in_reply_to": "c-1",
+                "from_account": True,
+                "author": {"id": pub.fr_account.external_id, "name": "Brand"},
+            }
+        ],
+    )
     assert result.echoes == 1 and result.orphan_echoes == 0
 
 
 def test_storing_the_root_is_idempotent(pub):
     _post, variant = _sandbox_post(pub)
-    again = inbox_services.record_own_posts([inbox_services.OwnPost(
-        account=pub.fr_account, external_id=variant.external_id, text="x", sent_at=timezone.now())],
-        actor=pub.users.fr_cm)
+    again = inbox_services.record_own_posts(
+        [
+            inbox_services.OwnPost(
+                account=pub.fr_account, external_id=variant.external_id, text="x", sent_at=timezone.now()
+            )
+        ],
+        actor=pub.users.fr_cm,
+    )
     assert again == []
     assert Message.objects.filter(external_id=variant.external_id).count() == 1
 
@@ -90,5 +135,5 @@ def test_an_inbox_failure_never_fails_the_send(pub, monkeypatch):
         raise RuntimeError("inbox down")
 
     monkeypatch.setattr(inbox_services, "record_own_posts", boom)
-    post, variant = _sandbox_post(pub)
+    _post, variant = _sandbox_post(pub)
     assert variant.external_id and not Message.objects.filter(external_id=variant.external_id).exists()
