@@ -619,3 +619,80 @@ def settings_edit(request, unit_pk: int):
             return redirect(reverse("publishing:settings", args=[unit.pk]))
     return render(request, "publishing/settings.html", _base_context(request) | {
         "unit": unit, "form": form, "inherited": inherited, "settings_unit": unit})
+
+
+# --- employee advocacy ----------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def advocacy_list(request):
+    """The advocacy library the viewer may share (with a share form each), their linked accounts, and, for those
+    who manage a library, a form to add an item."""
+    from dandelion.publishing import advocacy
+    from dandelion.publishing.forms import AdvocacyItemForm, PersonalAccountForm
+    from dandelion.publishing.models import PersonalAccount
+
+    can_add = has_perm(request.user, advocacy.PERM_ADD)
+    can_share = has_perm(request.user, advocacy.PERM_SHARE)
+    if not (can_add or can_share):
+        raise PermissionDenied(_("You may not use the advocacy library."))
+    item_form = AdvocacyItemForm(request.POST if "add_item" in request.POST else None, user=request.user)
+    account_form = PersonalAccountForm(request.POST if "add_account" in request.POST else None, user=request.user)
+    if request.method == "POST":
+        if "add_item" in request.POST and item_form.is_valid():
+            data = item_form.cleaned_data
+            item, ok = call_service(request, advocacy.create_item, form=item_form, unit=data["unit"],
+                                    title=data["title"], url=data["url"],
+                                    suggested_texts={data["language"]: data["text"]})
+            if ok:
+                messages.success(request, _("Added to the advocacy library."))
+                return redirect("publishing:advocacy-list")
+        elif "add_account" in request.POST and account_form.is_valid():
+            data = account_form.cleaned_data
+            _account, ok = call_service(request, advocacy.register_personal_account, form=account_form, **data)
+            if ok:
+                messages.success(request, _("Your account is linked."))
+                return redirect("publishing:advocacy-list")
+    accounts = list(PersonalAccount.objects.filter(user=request.user).select_related("unit"))
+    library = list(advocacy.library_for(request.user)[:200])
+    languages = accounts[0].unit.languages if accounts else []
+    for item in library:
+        item.suggested = item.text_for(languages)
+    ctx = _base_context(request) | {
+        "library": library, "accounts": accounts, "item_form": item_form, "account_form": account_form,
+        "can_add": can_add, "can_share": can_share, "managed": list(advocacy.managed_items(request.user)[:200])}
+    return render(request, "publishing/advocacy_list.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def advocacy_detail(request, pk: int):
+    """One item: its texts, the viewer's share form, and (for those who manage its library) shares and clicks per
+    spoke. A POST shares it."""
+    from dandelion.publishing import advocacy
+    from dandelion.publishing.forms import ShareForm
+    from dandelion.publishing.models import AdvocacyItem
+
+    in_library = advocacy.library_for(request.user).filter(pk=pk).first()
+    item = in_library or get_visible(request, AdvocacyItem, pk)
+    form = ShareForm(request.POST or None, user=request.user)
+    own = form.fields["account"].queryset.first()
+    form.initial["text"] = item.text_for(own.unit.languages if own else [])
+    if request.method == "POST":
+        if in_library is None:
+            raise PermissionDenied(_("This item is not in your library."))
+        if form.is_valid():
+            share, ok = call_service(request, advocacy.share_item, in_library, form=form,
+                                     account=form.cleaned_data["account"], text=form.cleaned_data["text"])
+            if ok:
+                if share.state == "sent":
+                    messages.success(request, _("Shared on %(account)s.") % {"account": share.account.handle})
+                else:
+                    messages.error(request, _("The network refused the share: %(error)s") % {"error": share.error})
+                return redirect(item.get_absolute_url())
+    stats = advocacy.item_stats(item, actor=request.user) if has_perm(
+        request.user, advocacy.PERM_VIEW, item.unit) else None
+    ctx = _base_context(request) | {"item": item, "form": form, "in_library": in_library is not None,
+                                    "stats": stats}
+    return render(request, "publishing/advocacy_detail.html", ctx)

@@ -13,8 +13,12 @@ from rest_framework.response import Response
 
 from dandelion.api.viewsets import ServiceCreateMixin, ServiceModelViewSet, ServiceUpdateMixin, ServiceViewSet
 from dandelion.core.permissions import has_perm
-from dandelion.publishing import campaigns, importing, media, services
+from dandelion.publishing import advocacy, campaigns, importing, media, services
 from dandelion.publishing.api.serializers import (
+    AdvocacyItemSerializer,
+    AdvocacyItemUpdateSerializer,
+    AdvocacyItemWriteSerializer,
+    AdvocacyShareSerializer,
     CampaignSerializer,
     CampaignSpokeSerializer,
     CampaignWriteSerializer,
@@ -24,6 +28,7 @@ from dandelion.publishing.api.serializers import (
     GuidelineRuleSerializer,
     LocaliseSerializer,
     MediaInputSerializer,
+    PersonalAccountSerializer,
     PostImportErrorSerializer,
     PostImportResultSerializer,
     PostImportSerializer,
@@ -32,10 +37,21 @@ from dandelion.publishing.api.serializers import (
     PostWriteSerializer,
     ReasonSerializer,
     ScheduleSerializer,
+    ShareInputSerializer,
+    SpokeCountSerializer,
     WorkflowSerializer,
 )
 from dandelion.publishing.exceptions import InvalidPost
-from dandelion.publishing.models import Campaign, CampaignSpoke, CrisisPause, GuidelineRule, Post, Workflow
+from dandelion.publishing.models import (
+    AdvocacyItem,
+    Campaign,
+    CampaignSpoke,
+    CrisisPause,
+    GuidelineRule,
+    PersonalAccount,
+    Post,
+    Workflow,
+)
 
 
 @extend_schema_view(
@@ -274,3 +290,70 @@ class CampaignSpokeViewSet(ServiceViewSet):
             raise PermissionDenied("You may not nudge this spoke.")
         data = self.validated(ReasonSerializer)
         return self.respond(campaigns.nudge_spoke(row, actor=request.user, message=data["reason"]))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The advocacy library you may share, and the items you manage"),
+    create=extend_schema(summary="Add an item (an approved post, or a link with suggested texts) to a library",
+                         request=AdvocacyItemWriteSerializer),
+    partial_update=extend_schema(summary="Edit or withdraw an item", request=AdvocacyItemUpdateSerializer),
+)
+class AdvocacyItemViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
+    """Employee advocacy: items of the libraries at or above your units (to share) and of your units (to manage);
+    ``share`` posts one to your own linked account; ``stats`` counts shares and clicks per spoke."""
+
+    queryset = AdvocacyItem.objects.select_related("unit", "post", "created_by")
+    serializer_class = AdvocacyItemSerializer
+    write_serializers = {"create": AdvocacyItemWriteSerializer, "update": AdvocacyItemUpdateSerializer,
+                         "partial_update": AdvocacyItemUpdateSerializer}
+    service_calls = {"create": advocacy.create_item, "update": advocacy.update_item}
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = r"\d+"
+    create_permission = advocacy.PERM_ADD
+    create_denied_message = "You may not add to an advocacy library."
+    write_action = "change"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AdvocacyItem.objects.none()
+        user = self.request.user
+        library = advocacy.library_for(user).values("pk")
+        managed = AdvocacyItem.objects.restrict(user, "view").values("pk")
+        return self.queryset.filter(pk__in=library.union(managed)).order_by("-created_at", "id")
+
+    @extend_schema(request=ShareInputSerializer, responses={201: AdvocacyShareSerializer},
+                   summary="Share the item to one of your own linked accounts (suggested text, editable)")
+    @action(detail=True, methods=["post"])
+    def share(self, request, pk=None):
+        item = self.get_object()
+        self.require(advocacy.PERM_SHARE)
+        data = self.validated(ShareInputSerializer)
+        account = PersonalAccount.objects.filter(pk=data["account"], user=request.user).select_related(
+            "unit").first()
+        if account is None:
+            raise drf_serializers.ValidationError({"account": ["Not one of your linked accounts."]})
+        share = advocacy.share_item(item, actor=request.user, account=account, text=data["text"])
+        return self.respond(share, status.HTTP_201_CREATED, serializer_class=AdvocacyShareSerializer)
+
+    @extend_schema(responses=SpokeCountSerializer(many=True), summary="Shares and clicks per spoke")
+    @action(detail=True, methods=["get"])
+    def stats(self, request, pk=None):
+        item = self.get_object()
+        rows = advocacy.item_stats(item, actor=request.user)
+        return Response(SpokeCountSerializer(rows, many=True).data)
+
+
+class PersonalAccountViewSet(ServiceCreateMixin, ServiceViewSet):
+    """Your own accounts on the networks, linked to share the advocacy library (only yours are listed)."""
+
+    queryset = PersonalAccount.objects.select_related("unit")
+    serializer_class = PersonalAccountSerializer
+    service_calls = {"create": advocacy.register_personal_account}
+    lookup_value_regex = r"\d+"
+    create_permission = advocacy.PERM_SHARE
+    create_denied_message = "You may not share advocacy content."
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PersonalAccount.objects.none()
+        return self.queryset.filter(user=self.request.user)
