@@ -42,9 +42,10 @@ def test_share_with_suggested_text_short_links_and_counts_per_spoke(pub, client)
         and "utm_medium=advocacy" in link.target_url
         and "utm_source=bluesky" in link.target_url
     )
-    for _i in range(3):
-        assert client.get(link.path).status_code == 302
-    client.get(ShortLink.objects.get(share=fr_share).path)
+    browser = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+    for n in range(3):  # three readers
+        assert client.get(link.path, HTTP_USER_AGENT=browser, REMOTE_ADDR=f"203.0.113.{n}").status_code == 302
+    client.get(ShortLink.objects.get(share=fr_share).path, HTTP_USER_AGENT=browser)
     rows = {r.unit_name: (r.shares, r.clicks) for r in advocacy.item_stats(item, actor=pub.users.hub_admin)}
     assert rows == {"Spain": (1, 3), "France": (1, 1)}
     with pytest.raises(InvalidTransition):  # once per item and account
@@ -205,3 +206,14 @@ def test_pages(pub, client_for):
         },
     )
     assert resp.status_code == 302
+
+
+def test_demo_seeds_the_library(db):
+    from dandelion.core.demo import seed_demo
+    from dandelion.publishing.models import AdvocacyItem
+
+    seed_demo()
+    item = AdvocacyItem.objects.get(title__endswith="Our summer collection")
+    assert item.shares.filter(state=ShareState.SENT).count() == 2
+    seed_demo()  # again: nothing added
+    assert AdvocacyItem.objects.count() == 1

@@ -168,7 +168,7 @@ def _shorten(share: AdvocacyShare, text: str) -> str:
     if not links.find_links(text):
         return text
     params = {"utm_medium": "advocacy", "utm_source": share.account.network}
-    base, made = links.short_link_base(), {}
+    base, made = links.short_link_base(links.settings_for(share.unit)), {}
 
     def one(url: str) -> str:
         target = links.tag_url(url, params)

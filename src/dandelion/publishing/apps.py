@@ -26,6 +26,8 @@ class PublishingConfig(plugins.DandelionAppConfig):
         plugins.ApiRoute("campaign-spokes", "dandelion.publishing.api.views.CampaignSpokeViewSet", "campaignspoke"),
         plugins.ApiRoute("crisis-pauses", "dandelion.publishing.api.views.CrisisPauseViewSet", "crisispause"),
         plugins.ApiRoute("advocacy-items", "dandelion.publishing.api.views.AdvocacyItemViewSet", "advocacyitem"),
+        plugins.ApiRoute("publishing-settings", "dandelion.publishing.api.views.PublishingSettingsViewSet",
+                         "publishingsettings"),
         plugins.ApiRoute("personal-accounts", "dandelion.publishing.api.views.PersonalAccountViewSet",
                          "personalaccount"),
     )

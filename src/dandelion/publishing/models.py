@@ -370,6 +370,9 @@ class PublishingSettings(models.Model):
     shorten_links = models.BooleanField(default=False)
     slots = models.JSONField(default=list, blank=True)
     timezone = models.CharField(max_length=64, blank=True, help_text="Empty: the unit's time zone.")
+    short_link_base = models.URLField(max_length=200, blank=True, help_text="Where the short links of this "
+                                      "subtree live (a short domain pointing at Dandelion); empty: the "
+                                      "environment's DANDELION_SHORT_LINK_BASE.")
 
     objects = RestrictedManager()
 
@@ -524,3 +527,23 @@ class AdvocacyShare(models.Model):
     @property
     def audit_unit(self):
         return self.unit
+
+
+class ShortLinkVisitor(models.Model):
+    """A client that followed a short link recently (``client``: a keyed hash of its address and user agent, never
+    the address itself): its clicks within the window count once. Purged after the window."""
+
+    org_scope = OrgScope.organisation_wide("anonymous click de-duplication; holds no personal data")
+
+    link = models.ForeignKey(ShortLink, on_delete=models.CASCADE, related_name="+")
+    client = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(db_index=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("link_id", "seen_at")
+        constraints = [models.UniqueConstraint(fields=["link", "client"], name="uniq_short_link_visitor")]
+
+    def __str__(self) -> str:
+        return f"{self.client[:8]}… on {self.link_id}"

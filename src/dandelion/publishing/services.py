@@ -1148,12 +1148,18 @@ PERM_SETTINGS = "publishing.change_publishingsettings"
 
 @transaction.atomic
 def update_settings(unit, *, actor, utm=None, shorten_links: bool | None = None, slots=None,
-                    timezone_name: str | None = None) -> PublishingSettings:
-    """Set ``unit``'s UTM parameters, link shortening, posting slots and slot time zone (its subtree inherits
-    them). ``InvalidRule`` names the field that is wrong; nothing is saved then."""
+                    timezone_name: str | None = None, short_link_base: str | None = None) -> PublishingSettings:
+    """Set ``unit``'s UTM parameters, link shortening (and the short links' base address), posting slots and
+    slot time zone (its subtree inherits them). ``InvalidRule`` names the field that is wrong; nothing is saved
+    then."""
     require_perm(actor, PERM_SETTINGS, unit)
+    if short_link_base is not None:
+        short_link_base = links.clean_base(short_link_base)
     conf, _created = PublishingSettings.objects.select_for_update().get_or_create(unit=unit)
-    before = {"utm": conf.utm, "shorten_links": conf.shorten_links, "slots": conf.slots, "timezone": conf.timezone}
+    before = {"utm": conf.utm, "shorten_links": conf.shorten_links, "slots": conf.slots, "timezone": conf.timezone,
+              "short_link_base": conf.short_link_base}
+    if short_link_base is not None:
+        conf.short_link_base = short_link_base
     try:
         if utm is not None:
             conf.utm = links.clean_utm(utm)
@@ -1174,7 +1180,8 @@ def update_settings(unit, *, actor, utm=None, shorten_links: bool | None = None,
     if shorten_links is not None:
         conf.shorten_links = bool(shorten_links)
     conf.save()
-    after = {"utm": conf.utm, "shorten_links": conf.shorten_links, "slots": conf.slots, "timezone": conf.timezone}
+    after = {"utm": conf.utm, "shorten_links": conf.shorten_links, "slots": conf.slots, "timezone": conf.timezone,
+             "short_link_base": conf.short_link_base}
     audit.record(actor=actor, action="publishing.settings.update", obj=conf, summary=f"Publishing settings of {unit}",
                  changes=audit.diff(before, after))
     return conf
@@ -1222,16 +1229,29 @@ def post_clicks(post: Post) -> list[ShortLink]:
     return list(post.short_links.select_related("variant__account").order_by("variant_id", "id"))
 
 
-def follow_short_link(code: str, *, count: bool = True, now: dt.datetime | None = None) -> str | None:
+def follow_short_link(code: str, *, count: bool = True, now: dt.datetime | None = None,
+                      user_agent: str | None = None, client: str | None = None) -> str | None:
     """The target of the short link ``code`` (None: no such link), its click counted with a conditional UPDATE
-    (race-free under concurrent clicks). A click is anonymous and writes no audit row (it is a reader's visit, not
-    an action of the organisation's people)."""
+    (race-free under concurrent clicks) unless it is not a reader's (``clicks.py``: ``count`` false for a HEAD, a
+    bot or preview fetcher's ``user_agent``, or a ``client`` already counted within the window). A click is
+    anonymous and writes no audit row (it is a reader's visit, not an action of the organisation's people).
+    ``user_agent`` None: the caller vouches for a reader (no filtering)."""
+    from dandelion.publishing import clicks
+
     if not code or len(code) > 16:
         return None
-    rows = ShortLink.objects.filter(code=code)
-    if count and not rows.update(clicks=F("clicks") + 1, last_click_at=now or timezone.now()):
+    row = ShortLink.objects.filter(code=code).values_list("pk", "target_url").first()
+    if row is None:
         return None
-    return rows.values_list("target_url", flat=True).first()
+    link_id, target = row
+    now = now or timezone.now()
+    if count and user_agent is not None and clicks.is_bot(user_agent):
+        count = False
+    if count and client and not clicks.first_in_window(link_id, client, now):
+        count = False
+    if count:
+        ShortLink.objects.filter(pk=link_id).update(clicks=F("clicks") + 1, last_click_at=now)
+    return target
 
 
 def post_conversations(post: Post, user, *, limit: int = 20) -> list:

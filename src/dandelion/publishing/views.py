@@ -582,7 +582,11 @@ def media_remove(request, pk: int):
 def follow_short_link(request, code: str):
     """A short link of a sent post: counts the click (a GET; not a HEAD) and redirects to the tagged target. Public:
     the people following it are the network's readers."""
-    target = services.follow_short_link(code, count=request.method == "GET")
+    from dandelion.publishing import clicks
+
+    agent = request.headers.get("User-Agent", "")
+    target = services.follow_short_link(code, count=request.method == "GET", user_agent=agent,
+                                        client=clicks.client_key(request.META.get("REMOTE_ADDR"), agent))
     if target is None:
         raise Http404()
     response = redirect(target)

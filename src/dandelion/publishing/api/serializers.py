@@ -336,3 +336,28 @@ class SpokeCountSerializer(serializers.Serializer):
     unit_name = serializers.CharField()
     shares = serializers.IntegerField()
     clicks = serializers.IntegerField()
+
+
+# --- publishing settings ----------------------------------------------------------------------------------------------
+
+
+class SlotSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6)
+    time = serializers.CharField(max_length=5)
+
+
+class PublishingSettingsSerializer(serializers.Serializer):
+    """A unit's effective settings: its own row's, else the deepest unit above with a row (``inherited_from``),
+    else the defaults (``inherited_from`` null)."""
+
+    unit = serializers.IntegerField(read_only=True)
+    inherited_from = serializers.IntegerField(read_only=True, allow_null=True,
+                                              help_text="The unit whose row applies (null: defaults).")
+    utm = serializers.DictField(child=serializers.CharField(max_length=200, allow_blank=True), required=False,
+                                help_text="utm_* parameters; {network} and {account} are replaced at send time.")
+    shorten_links = serializers.BooleanField(required=False)
+    short_link_base = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                            help_text="Empty: the environment's DANDELION_SHORT_LINK_BASE.")
+    slots = SlotSerializer(many=True, required=False)
+    timezone = serializers.CharField(max_length=64, required=False, allow_blank=True,
+                                     help_text="The slots' zone; empty: the queued post's unit's.")

@@ -7,13 +7,14 @@ from drf_spectacular.utils import extend_schema, extend_schema_view, inline_seri
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from dandelion.api.viewsets import ServiceCreateMixin, ServiceModelViewSet, ServiceUpdateMixin, ServiceViewSet
 from dandelion.core.permissions import has_perm
-from dandelion.publishing import advocacy, campaigns, importing, media, services
+from dandelion.orgs.models import OrgUnit
+from dandelion.publishing import advocacy, campaigns, importing, links, media, services
 from dandelion.publishing.api.serializers import (
     AdvocacyItemSerializer,
     AdvocacyItemUpdateSerializer,
@@ -35,6 +36,7 @@ from dandelion.publishing.api.serializers import (
     PostSerializer,
     PostUpdateSerializer,
     PostWriteSerializer,
+    PublishingSettingsSerializer,
     ReasonSerializer,
     ScheduleSerializer,
     ShareInputSerializer,
@@ -50,6 +52,7 @@ from dandelion.publishing.models import (
     GuidelineRule,
     PersonalAccount,
     Post,
+    PublishingSettings,
     Workflow,
 )
 
@@ -357,3 +360,55 @@ class PersonalAccountViewSet(ServiceCreateMixin, ServiceViewSet):
         if getattr(self, "swagger_fake_view", False):
             return PersonalAccount.objects.none()
         return self.queryset.filter(user=self.request.user)
+
+
+class PublishingSettingsViewSet(ServiceViewSet):
+    """A unit's publishing settings (UTM defaults, link shortening and the short links' base, posting slots), by
+    the unit's id: read with ``view_publishingsettings`` on the unit, written (``PUT``/``PATCH``, through
+    ``services.update_settings``) with ``change_publishingsettings``. The list holds the rows you may view."""
+
+    queryset = PublishingSettings.objects.select_related("unit")
+    serializer_class = PublishingSettingsSerializer
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "put", "patch", "head", "options"]
+
+    @staticmethod
+    def _data(unit) -> dict:
+        conf = links.settings_for(unit)
+        return {"unit": unit.pk, "inherited_from": conf.unit_id if conf else None,
+                "utm": conf.utm if conf else {}, "shorten_links": bool(conf and conf.shorten_links),
+                "short_link_base": conf.short_link_base if conf else "", "slots": conf.slots if conf else [],
+                "timezone": conf.timezone if conf else ""}
+
+    def _unit(self, perm: str):
+        unit = OrgUnit.objects.restrict(self.request.user, "view").filter(pk=self.kwargs["pk"]).first()
+        if unit is None:
+            raise NotFound()
+        self.require(perm, unit)
+        return unit
+
+    def list(self, request, *args, **kwargs):
+        rows = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(rows)
+        data = [self._data(conf.unit) for conf in (page if page is not None else rows)]
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    @extend_schema(summary="A unit's effective publishing settings (its own or inherited)")
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self._data(self._unit("publishing.view_publishingsettings")))
+
+    @extend_schema(request=PublishingSettingsSerializer, responses=PublishingSettingsSerializer,
+                   summary="Set a unit's publishing settings (its subtree inherits them)")
+    def update(self, request, *args, partial: bool = False, **kwargs):
+        unit = self._unit(services.PERM_SETTINGS)
+        data = self.validated(PublishingSettingsSerializer, partial=partial)
+        services.update_settings(unit, actor=request.user, utm=data.get("utm"),
+                                 shorten_links=data.get("shorten_links"), short_link_base=data.get("short_link_base"),
+                                 slots=[dict(s) for s in data["slots"]] if "slots" in data else None,
+                                 timezone_name=data.get("timezone"))
+        return Response(self._data(unit))
+
+    @extend_schema(request=PublishingSettingsSerializer, responses=PublishingSettingsSerializer,
+                   summary="Set some of a unit's publishing settings")
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)
