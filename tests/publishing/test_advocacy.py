@@ -12,6 +12,13 @@ from dandelion.publishing.exceptions import InvalidPost, InvalidTransition
 from dandelion.publishing.models import AdvocacyShare, ShortLink
 
 
+@pytest.fixture(autouse=True)
+def _fresh_sandbox():
+    sandbox.PUBLISHED.clear()  # the sandbox remembers idempotency keys per process
+    yield
+    sandbox.PUBLISHED.clear()
+
+
 def _item(pub, **kw):
     kw = {
         "title": "Summer sale",

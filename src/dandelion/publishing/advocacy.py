@@ -59,8 +59,9 @@ def library_for(user):
     paths = {p for unit_path in share_units(user) for p in ancestor_paths(unit_path)}
     if not paths:
         return AdvocacyItem.objects.none()
-    return (AdvocacyItem.objects.filter(unit__path__in=sorted(paths), is_active=True)
-            .select_related("unit", "post"))
+    return AdvocacyItem.objects.filter(unit__path__in=sorted(paths), is_active=True).select_related(
+        "unit", "post"
+    )
 
 
 def _clean_texts(texts) -> dict[str, str]:
@@ -74,14 +75,17 @@ def _clean_texts(texts) -> dict[str, str]:
         if not lang or not text:
             continue
         if len(text) > MAX_TEXT or "\x00" in text:
-            raise InvalidPost(_("A suggested text is too long (%(n)d characters at most).") % {"n": MAX_TEXT},
-                              field="suggested_texts")
+            raise InvalidPost(
+                _("A suggested text is too long (%(n)d characters at most).") % {"n": MAX_TEXT},
+                field="suggested_texts",
+            )
         out[lang] = text
     return out
 
 
-def create_item(*, actor, unit, title: str = "", url: str = "", suggested_texts=None, post: Post | None = None
-                ) -> AdvocacyItem:
+def create_item(
+    *, actor, unit, title: str = "", url: str = "", suggested_texts=None, post: Post | None = None
+) -> AdvocacyItem:
     """Add an item to ``unit``'s library: an approved post of its subtree (its text suggested in the unit's first
     language unless texts are given) or an item written here (title and at least one suggested text)."""
     require_perm(actor, PERM_ADD, unit)
@@ -90,8 +94,9 @@ def create_item(*, actor, unit, title: str = "", url: str = "", suggested_texts=
         if not post.unit.path.startswith(unit.path):
             raise InvalidPost(_("The post is not in this unit's subtree."), field="post")
         if post.state not in APPROVED_STATES:
-            raise InvalidPost(_("Only an approved, scheduled or published post may enter the library."),
-                              field="post")
+            raise InvalidPost(
+                _("Only an approved, scheduled or published post may enter the library."), field="post"
+            )
         if not texts:
             texts = {((unit.languages or ["en"])[0])[:8]: post.text}
         title = title or post.title or post.text[:80]
@@ -101,10 +106,16 @@ def create_item(*, actor, unit, title: str = "", url: str = "", suggested_texts=
     if not texts:
         raise InvalidPost(_("At least one suggested text is required."), field="suggested_texts")
     with transaction.atomic():
-        item = AdvocacyItem.objects.create(unit=unit, post=post, title=title, url=(url or "")[:2000],
-                                           suggested_texts=texts, created_by=actor)
-        audit.record(actor=actor, action="publishing.advocacy.item_create", obj=item,
-                     summary=f"Advocacy item “{item.title}”", changes={"languages": [None, sorted(texts)]})
+        item = AdvocacyItem.objects.create(
+            unit=unit, post=post, title=title, url=(url or "")[:2000], suggested_texts=texts, created_by=actor
+        )
+        audit.record(
+            actor=actor,
+            action="publishing.advocacy.item_create",
+            obj=item,
+            summary=f"Advocacy item “{item.title}”",
+            changes={"languages": [None, sorted(texts)]},
+        )
     return item
 
 
@@ -123,20 +134,29 @@ def update_item(item: AdvocacyItem, *, actor, **fields) -> AdvocacyItem:
                 setattr(item, name, fields[name])
         if changes:
             item.save()
-            audit.record(actor=actor, action="publishing.advocacy.item_update", obj=item,
-                         summary=f"Advocacy item “{item.title}” edited", changes=changes)
+            audit.record(
+                actor=actor,
+                action="publishing.advocacy.item_update",
+                obj=item,
+                summary=f"Advocacy item “{item.title}” edited",
+                changes=changes,
+            )
     return item
 
 
 # --- personal accounts ----------------------------------------------------------------------------------------------
 
 
-def register_personal_account(*, actor, unit, network: str, handle: str, external_id: str,
-                              connector: str = "sandbox") -> PersonalAccount:
+def register_personal_account(
+    *, actor, unit, network: str, handle: str, external_id: str, connector: str = "sandbox"
+) -> PersonalAccount:
     """A member links their own account (registered to them, for ``unit``: a unit where they may share)."""
     require_perm(actor, PERM_SHARE, unit)
-    network, handle, external_id = (network or "").strip()[:40], (handle or "").strip()[:150], \
-        (external_id or "").strip()[:150]
+    network, handle, external_id = (
+        (network or "").strip()[:40],
+        (handle or "").strip()[:150],
+        (external_id or "").strip()[:150],
+    )
     if not (network and handle and external_id):
         raise InvalidPost(_("A network, a handle and the network's account id are required."), field="handle")
     try:
@@ -145,10 +165,20 @@ def register_personal_account(*, actor, unit, network: str, handle: str, externa
         raise InvalidPost(_("Unknown connector: %(key)s.") % {"key": connector}, field="connector") from exc
     try:
         with transaction.atomic():
-            account = PersonalAccount.objects.create(user=actor, unit=unit, network=network, handle=handle,
-                                                     external_id=external_id, connector=connector)
-            audit.record(actor=actor, action="publishing.advocacy.account_register", obj=account,
-                         summary=f"Personal account {account} registered")
+            account = PersonalAccount.objects.create(
+                user=actor,
+                unit=unit,
+                network=network,
+                handle=handle,
+                external_id=external_id,
+                connector=connector,
+            )
+            audit.record(
+                actor=actor,
+                action="publishing.advocacy.account_register",
+                obj=account,
+                summary=f"Personal account {account} registered",
+            )
     except IntegrityError as exc:
         raise InvalidPost(_("This account is already registered."), field="external_id") from exc
     return account
@@ -158,8 +188,13 @@ def register_personal_account(*, actor, unit, network: str, handle: str, externa
 
 
 def _ref(account: PersonalAccount) -> AccountRef:
-    return AccountRef(id=account.pk, network=account.network, external_id=account.external_id,
-                      handle=account.handle, connector=account.connector)
+    return AccountRef(
+        id=account.pk,
+        network=account.network,
+        external_id=account.external_id,
+        handle=account.handle,
+        connector=account.connector,
+    )
 
 
 def _shorten(share: AdvocacyShare, text: str) -> str:
@@ -181,7 +216,9 @@ def _shorten(share: AdvocacyShare, text: str) -> str:
     return links.rewrite_links(text, one)
 
 
-def share_item(item: AdvocacyItem, *, actor, account: PersonalAccount, text: str | None = None) -> AdvocacyShare:
+def share_item(
+    item: AdvocacyItem, *, actor, account: PersonalAccount, text: str | None = None
+) -> AdvocacyShare:
     """``actor`` shares ``item`` on their own ``account`` with ``text`` (the suggested text when empty)."""
     if account.user_id != getattr(actor, "pk", None) or not account.is_active:
         raise InvalidPost(_("You may share only through your own linked accounts."), field="account")
@@ -194,15 +231,27 @@ def share_item(item: AdvocacyItem, *, actor, account: PersonalAccount, text: str
     if "\x00" in text or len(text) > 20000:
         raise InvalidPost(_("The text is not valid."), field="text")
     if AdvocacyShare.objects.filter(item=item, account=account, state=ShareState.SENT).exists():
-        raise InvalidTransition(_("You already shared this item on %(account)s.") % {"account": account.handle})
-    with transaction.atomic():
-        AdvocacyShare.objects.filter(item=item, account=account, state=ShareState.FAILED).delete()
-        share = AdvocacyShare.objects.create(item=item, account=account, user=actor, unit=account.unit, text=text)
-        out = _shorten(share, text)
-        fits = measure(account.network, out)
-        if not fits.ok:
-            raise InvalidPost(_("Too long for %(network)s: %(count)d of %(limit)d.") % {
-                "network": account.network, "count": fits.length, "limit": fits.limit}, field="text")
+        raise InvalidTransition(
+            _("You already shared this item on %(account)s.") % {"account": account.handle}
+        )
+    try:
+        with transaction.atomic():  # the share and its short links, or nothing (too long: rolled back)
+            AdvocacyShare.objects.filter(item=item, account=account, state=ShareState.FAILED).delete()
+            share = AdvocacyShare.objects.create(
+                item=item, account=account, user=actor, unit=account.unit, text=text
+            )
+            out = _shorten(share, text)
+            fits = measure(account.network, out)
+            if not fits.ok:
+                raise InvalidPost(
+                    _("Too long for %(network)s: %(count)d of %(limit)d.")
+                    % {"network": account.network, "count": fits.length, "limit": fits.limit},
+                    field="text",
+                )
+    except IntegrityError as exc:  # a concurrent share of the same item on the same account won
+        raise InvalidTransition(
+            _("You already shared this item on %(account)s.") % {"account": account.handle}
+        ) from exc
     ref = _ref(account)
     try:
         connector = registry.connector_for(ref)
@@ -213,8 +262,13 @@ def share_item(item: AdvocacyItem, *, actor, account: PersonalAccount, text: str
     except (ConnectorError, UnknownConnector) as exc:
         share.state, share.error = ShareState.FAILED, str(getattr(exc, "message", exc))[:500]
     share.save(update_fields=["external_id", "state", "error"])
-    audit.record(actor=actor, action="publishing.advocacy.share", obj=share,
-                 summary=f"Shared “{item.title}” on {account}", changes={"state": [None, share.state]})
+    audit.record(
+        actor=actor,
+        action="publishing.advocacy.share",
+        obj=share,
+        summary=f"Shared “{item.title}” on {account}",
+        changes={"state": [None, share.state]},
+    )
     return share
 
 
@@ -233,16 +287,31 @@ def item_stats(item: AdvocacyItem, *, actor) -> list[SpokeCount]:
     """Shares (sent) and clicks of ``item`` per spoke (the sharing account's unit), for those who may view the
     item's unit (two queries)."""
     require_perm(actor, PERM_VIEW, item.unit)
-    shares = {row["unit"]: row for row in AdvocacyShare.objects.filter(item=item, state=ShareState.SENT)
-              .values("unit", "unit__name").annotate(n=Count("id")).order_by()}
-    clicks = dict(ShortLink.objects.filter(share__item=item).values("share__unit").annotate(c=Sum("clicks"))
-                  .order_by().values_list("share__unit", "c"))
-    rows = [SpokeCount(unit_id=u, unit_name=r["unit__name"], shares=r["n"], clicks=int(clicks.get(u) or 0))
-            for u, r in shares.items()]
+    shares = {
+        row["unit"]: row
+        for row in AdvocacyShare.objects.filter(item=item, state=ShareState.SENT)
+        .values("unit", "unit__name")
+        .annotate(n=Count("id"))
+        .order_by()
+    }
+    clicks = dict(
+        ShortLink.objects.filter(share__item=item)
+        .values("share__unit")
+        .annotate(c=Sum("clicks"))
+        .order_by()
+        .values_list("share__unit", "c")
+    )
+    rows = [
+        SpokeCount(unit_id=u, unit_name=r["unit__name"], shares=r["n"], clicks=int(clicks.get(u) or 0))
+        for u, r in shares.items()
+    ]
     return sorted(rows, key=lambda r: (-r.shares, r.unit_name))
 
 
 def managed_items(user):
     """The items whose counts ``user`` may see (``view`` on the item's unit)."""
-    return AdvocacyItem.objects.restrict(user, "view").select_related("unit").annotate(
-        share_count=Count("shares", filter=Q(shares__state=ShareState.SENT)))
+    return (
+        AdvocacyItem.objects.restrict(user, "view")
+        .select_related("unit")
+        .annotate(share_count=Count("shares", filter=Q(shares__state=ShareState.SENT)))
+    )

@@ -26,13 +26,60 @@ WINDOW = dt.timedelta(minutes=30)
 #: Substrings (case-insensitive) of user agents that are not readers: generic crawler words, then the documented
 #: preview fetchers of social networks and messaging apps, then HTTP libraries and headless browsers.
 BOT_PATTERNS: tuple[str, ...] = (
-    "bot", "crawl", "spider", "slurp", "preview", "fetcher", "scanner", "monitor",
-    "facebookexternalhit", "facebookcatalog", "meta-externalagent", "twitterbot", "linkedinbot", "pinterest",
-    "redditbot", "slackbot", "discordbot", "telegrambot", "whatsapp", "skypeuripreview", "embedly", "iframely",
-    "mastodon", "pleroma", "misskey", "akkoma", "cardyb", "bluesky", "snapchat", "vkshare", "line-poker",
-    "google-inspectiontool", "googleother", "apis-google", "bingpreview", "yahoo", "yandex", "baiduspider",
-    "curl/", "wget/", "python-requests", "python-urllib", "httpx", "aiohttp", "go-http-client", "java/",
-    "okhttp", "libwww", "http.rb", "node-fetch", "axios", "headlesschrome", "phantomjs", "lighthouse",
+    "bot",
+    "crawl",
+    "spider",
+    "slurp",
+    "preview",
+    "fetcher",
+    "scanner",
+    "monitor",
+    "facebookexternalhit",
+    "facebookcatalog",
+    "meta-externalagent",
+    "twitterbot",
+    "linkedinbot",
+    "pinterest",
+    "redditbot",
+    "slackbot",
+    "discordbot",
+    "telegrambot",
+    "whatsapp",
+    "skypeuripreview",
+    "embedly",
+    "iframely",
+    "mastodon",
+    "pleroma",
+    "misskey",
+    "akkoma",
+    "cardyb",
+    "bluesky",
+    "snapchat",
+    "vkshare",
+    "line-poker",
+    "google-inspectiontool",
+    "googleother",
+    "apis-google",
+    "bingpreview",
+    "yahoo",
+    "yandex",
+    "baiduspider",
+    "curl/",
+    "wget/",
+    "python-requests",
+    "python-urllib",
+    "httpx",
+    "aiohttp",
+    "go-http-client",
+    "java/",
+    "okhttp",
+    "libwww",
+    "http.rb",
+    "node-fetch",
+    "axios",
+    "headlesschrome",
+    "phantomjs",
+    "lighthouse",
 )
 _BOT_RE = re.compile("|".join(re.escape(p) for p in BOT_PATTERNS), re.IGNORECASE)
 
@@ -53,7 +100,9 @@ def first_in_window(link_id: int, client: str, now: dt.datetime) -> bool:
     """Whether this click of ``client`` on the link is its first within the window (and so counts); records it."""
     from dandelion.publishing.models import ShortLinkVisitor
 
-    if ShortLinkVisitor.objects.filter(link_id=link_id, client=client, seen_at__lt=now - WINDOW).update(seen_at=now):
+    if ShortLinkVisitor.objects.filter(link_id=link_id, client=client, seen_at__lt=now - WINDOW).update(
+        seen_at=now
+    ):
         return True  # seen before the window: counts again (the conditional UPDATE lets one concurrent click win)
     try:
         with transaction.atomic():

@@ -3,6 +3,7 @@ the publishing services."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
@@ -322,7 +323,7 @@ class AdvocacyItemViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet
         user = self.request.user
         library = advocacy.library_for(user).values("pk")
         managed = AdvocacyItem.objects.restrict(user, "view").values("pk")
-        return self.queryset.filter(pk__in=library.union(managed)).order_by("-created_at", "id")
+        return self.queryset.filter(Q(pk__in=library) | Q(pk__in=managed)).order_by("-created_at", "id")
 
     @extend_schema(request=ShareInputSerializer, responses={201: AdvocacyShareSerializer},
                    summary="Share the item to one of your own linked accounts (suggested text, editable)")
