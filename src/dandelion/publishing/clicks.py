@@ -24,7 +24,9 @@ from django.db import IntegrityError, transaction
 WINDOW = dt.timedelta(minutes=30)
 
 #: Substrings (case-insensitive) of user agents that are not readers: generic crawler words, then the documented
-#: preview fetchers of social networks and messaging apps, then HTTP libraries and headless browsers.
+#: preview fetchers of social networks and messaging apps, then HTTP libraries and scripted browsers. Headless
+#: Chrome is not listed: its user agent is also a real reader's in some embedded browsers (and the browser tests'
+#: Chromium follows a short link as a reader).
 BOT_PATTERNS: tuple[str, ...] = (
     "bot",
     "crawl",
@@ -77,7 +79,6 @@ BOT_PATTERNS: tuple[str, ...] = (
     "http.rb",
     "node-fetch",
     "axios",
-    "headlesschrome",
     "phantomjs",
     "lighthouse",
 )
