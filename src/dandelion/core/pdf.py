@@ -239,9 +239,17 @@ class PdfDocument:
                 return f"{value:,}"
             return clean_text(value)
 
-        data = [[Paragraph(_markup(h), self._styles["cellhead"]) for h in heads]]
+        small = ncols > 10  # wide tables: a smaller type so headers wrap between words, not inside them
+        head_style = self._style("cellhead", small)
+        cell_style, right_style = self._style("cell", small), self._style("cellright", small)
+        data = [[Paragraph(_markup(h), head_style) for h in heads]]
         for cells in body:
-            data.append([Paragraph(_markup(fmt(v)), self._styles["cell"]) for v in cells])
+            data.append(
+                [
+                    Paragraph(_markup(fmt(v)), right_style if c in right else cell_style)
+                    for c, v in enumerate(cells)
+                ]
+            )
         if left_out:
             data.append([Paragraph(_markup(f"… +{left_out:,}"), self._styles["note"])] + [""] * (ncols - 1))
         table = LongTable(data, repeatRows=1, colWidths=[self.width / ncols] * ncols)
@@ -252,25 +260,27 @@ class PdfDocument:
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
             ("FONTNAME", (0, 0), (-1, -1), FONT),
             ("TOPPADDING", (0, 0), (-1, -1), 2),
+            ("LEFTPADDING", (0, 0), (-1, -1), 3),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 3),
             ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
         ]
-        for c in right:
-            for p in data[1 : len(body) + 1]:
-                p[c].style = self._right_cell()
         table.setStyle(style)
         self._story.append(table)
         self._story.append(self._spacer(6))
         return self
 
-    def _right_cell(self):
+    def _style(self, name: str, small: bool):
         from reportlab.lib.enums import TA_RIGHT
         from reportlab.lib.styles import ParagraphStyle
 
-        if "cellright" not in self._styles:
-            self._styles["cellright"] = ParagraphStyle(
-                "DCellRight", parent=self._styles["cell"], alignment=TA_RIGHT
-            )
-        return self._styles["cellright"]
+        key = f"{name}{'-small' if small else ''}"
+        if key not in self._styles:
+            parent = self._styles["cell"] if name == "cellright" else self._styles[name]
+            extra = {"alignment": TA_RIGHT} if name == "cellright" else {}
+            if small:
+                extra.update(fontSize=6.5, leading=8)
+            self._styles[key] = ParagraphStyle(f"D{key}", parent=parent, **extra)
+        return self._styles[key]
 
     def _spacer(self, height: float):
         from reportlab.platypus import Spacer
