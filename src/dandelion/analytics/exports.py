@@ -24,7 +24,8 @@ SERIES_COLUMNS = ("day", "inbound", "needs_reply", "answered", "response_rate", 
                   "sentiment_neutral", "sentiment_negative", "hidden_spam", "hidden_abuse")
 BREAKDOWN_COLUMNS = ("label", "inbound", "needs_reply", "answered", "response_rate", "frt_p50_s", "frt_p90_s",
                      "resolution_p50_s", "sla_met_rate", "negative_share", "hidden")
-PUBLISHED_COLUMNS = ("label", "posts", "links", "clicks", "clicks_per_post")
+PUBLISHED_COLUMNS = ("label", "posts", "links", "clicks", "clicks_per_post", "engagement", "likes", "replies",
+                     "reposts", "engagement_per_post", "followers")
 HEADLINE_COLUMNS = ("name", "value", "previous", "delta", "change")
 LEADERBOARD_COLUMNS = ("peer_group", "rank", "account", "unit", "followers", "inbound", "response_rate",
                        "frt_p50_s", "frt_mean_s", "trend", "very_responsive")
