@@ -28,6 +28,9 @@ class ListeningQuery(TimeStampedModel):
     description = models.CharField(max_length=300, blank=True)
     is_active = models.BooleanField(default=True)
     is_competitor = models.BooleanField(default=False, help_text="A competitor's query, for share of voice.")
+    network_search = models.BooleanField(
+        default=False, help_text="Also search the networks' public posts, through the accounts whose connector can "
+                                 "search (see listening.search).")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     detector_state = models.JSONField(default=dict, blank=True)
@@ -190,3 +193,29 @@ class InboundCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.last_id}"
+
+
+class SearchCursor(models.Model):
+    """How far a query's network search has read through one account: per search term, the newest post seen.
+
+    One row per query × account (the account lends its connector and credentials to the search); its ``last_error``
+    is the search's health on that account, the query's ``last_error`` the latest of them."""
+
+    org_scope = OrgScope(path="query__unit__path")
+
+    query = models.ForeignKey(ListeningQuery, on_delete=models.CASCADE, related_name="search_cursors")
+    account = models.ForeignKey("assets.SocialAccount", on_delete=models.CASCADE, related_name="+")
+    state = models.JSONField(default=dict, blank=True)  # {"term": {"newest": iso datetime}}
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    found = models.PositiveIntegerField(default=0, help_text="Posts this search has stored as mentions.")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["query", "account"]
+        constraints = [models.UniqueConstraint(fields=["query", "account"], name="uniq_listening_search_cursor")]
+
+    def __str__(self) -> str:
+        return f"{self.query_id}×{self.account_id}"

@@ -43,7 +43,7 @@ from dandelion.listening.query import STOP_WORDS, Doc, QueryIndex, QuerySyntaxEr
 
 logger = logging.getLogger(__name__)
 
-QUERY_FIELDS = ("name", "text", "description", "is_active", "is_competitor", "unit")
+QUERY_FIELDS = ("name", "text", "description", "is_active", "is_competitor", "network_search", "unit")
 TOP_TERMS_PER_HOUR = 40
 TICK_CURSOR = "tick"
 MAX_TEXT = 10_000
@@ -74,13 +74,13 @@ def _check_name(unit, name: str, exclude_pk: int | None = None) -> str:
 
 @transaction.atomic
 def create_query(*, actor, unit, name: str, text: str, description: str = "", is_active: bool = True,
-                 is_competitor: bool = False) -> ListeningQuery:
+                 is_competitor: bool = False, network_search: bool = False) -> ListeningQuery:
     require_perm(actor, "listening.add_listeningquery", unit)
     text = _check_text(text)
     name = _check_name(unit, name)
     query = ListeningQuery.objects.create(
         unit=unit, name=name, text=text, description=description or "", is_active=is_active,
-        is_competitor=is_competitor, created_by=actor if getattr(actor, "pk", None) else None)
+        is_competitor=is_competitor, network_search=network_search, created_by=actor if getattr(actor, "pk", None) else None)
     record(actor=actor, action="listening.query.create", obj=query, summary=f"Created listening query '{name}'",
            changes={k: [None, v] for k, v in snapshot(query, QUERY_FIELDS).items()})
     return query
