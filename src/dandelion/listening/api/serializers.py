@@ -49,7 +49,7 @@ class MentionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Mention
         fields = ["id", "source", "network", "url", "author", "author_reach", "text", "language", "country",
-                  "sentiment", "posted_at", "conversation_id"]
+                  "sentiment", "posted_at", "conversation_id", "addressed", "needs_reply"]
         read_only_fields = fields
 
 
