@@ -160,6 +160,17 @@ class UnitSite(TimeStampedModel):
         return f"{scheme}://{site.hostname}{port}/"
 
 
+def _site_context(page, context, request):
+    from dandelion.sites.services import page_alternates, website_for_page
+
+    website = website_for_page(page, request)
+    context["website"] = website
+    context["tokens"] = website.template.design_tokens() if website else dict(TOKEN_DEFAULTS)
+    context["site_root"] = (website.site.root_page.localized if website else None)
+    context["alternates"] = page_alternates(page, request)
+    return context
+
+
 class WebsitePage(Page):
     """A page of a unit's website (the site's home page and every page below it)."""
 
@@ -176,14 +187,7 @@ class WebsitePage(Page):
         verbose_name = _("website page")
 
     def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        from dandelion.sites.services import website_for_page
-
-        website = website_for_page(self, request)
-        context["website"] = website
-        context["tokens"] = website.template.design_tokens() if website else dict(TOKEN_DEFAULTS)
-        context["site_root"] = website.site.root_page if website else None
-        return context
+        return _site_context(self, super().get_context(request, *args, **kwargs), request)
 
 
 class BrokenLink(models.Model):
@@ -216,16 +220,6 @@ class BrokenLink(models.Model):
 
 
 # --- expert blogs ------------------------------------------------------------------------------------------------
-
-
-def _site_context(page, context, request):
-    from dandelion.sites.services import website_for_page
-
-    website = website_for_page(page, request)
-    context["website"] = website
-    context["tokens"] = website.template.design_tokens() if website else dict(TOKEN_DEFAULTS)
-    context["site_root"] = website.site.root_page if website else None
-    return context
 
 
 class BlogIndexPage(Page):
