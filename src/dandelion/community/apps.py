@@ -27,3 +27,11 @@ class CommunityConfig(plugins.DandelionAppConfig):
     )
     demo_seed = "dandelion.community.demo.seed"
     demo_after = ("orgs",)
+
+    def ready(self) -> None:
+        super().ready()
+        from django.contrib.auth.signals import user_logged_in
+
+        from dandelion.community.guest_access import mark_session
+
+        user_logged_in.connect(mark_session, dispatch_uid="community.guest_access.mark_session")
