@@ -144,3 +144,28 @@ def test_the_periodic_job_is_registered(org):
     from dandelion.core.jobs import periodic_jobs
 
     assert periodic_jobs()["community.digest"].every == 3600
+
+
+class _Story:
+    title = "How Senegal doubled its reply rate"
+
+    def get_absolute_url(self):
+        return "/analytics/stories/1/"
+
+
+def _stories(user, since):
+    return [_Story()]
+
+
+def test_featured_stories_come_from_an_app_that_offers_them(org, news, mailoutbox, monkeypatch):
+    from django.apps import apps
+
+    monkeypatch.setattr(
+        apps.get_app_config("community"),
+        "community_digest_stories",
+        "tests.community.test_digest._stories",
+        raising=False,
+    )
+    digest.send_weekly_digests(_due_now())
+    body = next(m.body for m in mailoutbox if m.to == [org.users.es_agent.email])
+    assert "How Senegal doubled its reply rate" in body and "/analytics/stories/1/" in body

@@ -1,6 +1,6 @@
 """The weekly digest: one e-mail per member and ISO week with what is new in their scope — articles published in the
-last seven days, answers accepted, the coming gatherings and the featured success stories (when the analytics app
-exposes them through a service) — in the member's language and time zone.
+last seven days, answers accepted, the coming gatherings and the featured success stories (when an app offers them
+through its ``AppConfig.community_digest_stories``) — in the member's language and time zone.
 
 The periodic job ``community.digest`` (:mod:`dandelion.community.jobs`, hourly) calls :func:`send_weekly_digests`.
 A member's digest is due from Monday :data:`DIGEST_HOUR` o'clock in their time zone. Each is claimed by inserting a
@@ -80,15 +80,19 @@ def recipients():
 
 
 def _featured_stories(user, since: dt.datetime) -> list:
-    """The analytics app's featured stories for ``user`` since ``since``, through its service if it has one."""
-    try:
-        from dandelion.analytics import services as analytics
-    except ImportError:  # pragma: no cover - analytics not installed
-        return []
-    reader = getattr(analytics, "featured_stories", None)
-    if reader is None:
-        return []
-    return list(reader(user, since=since))[:MAX_ITEMS]
+    """Featured success stories from the apps that offer them: an installed app's ``AppConfig`` may name
+    ``community_digest_stories = "module.function"``, ``function(user, since=)`` returning objects with a ``title``
+    (and ``get_absolute_url``) the person may read. The community app sits below analytics in the import layers, so
+    it asks, it never imports. No app declares one yet: the section stays empty."""
+    from django.apps import apps
+    from django.utils.module_loading import import_string
+
+    stories: list = []
+    for config in apps.get_app_configs():
+        dotted = getattr(config, "community_digest_stories", None)
+        if dotted:
+            stories += list(import_string(dotted)(user, since=since))
+    return stories[:MAX_ITEMS]
 
 
 def build_digest(user, *, now: dt.datetime) -> Digest:
@@ -142,7 +146,11 @@ def render_digest(user, digest: Digest) -> tuple[str, str]:
         lines.append("")
     if digest.stories:
         lines.append(_("Featured success stories"))
-        lines += [f"- {getattr(s, 'title', s)}" for s in digest.stories]
+        lines += [
+            f"- {getattr(s, 'title', s)}"
+            + (f": {_site_url(s.get_absolute_url())}" if hasattr(s, "get_absolute_url") else "")
+            for s in digest.stories
+        ]
         lines.append("")
     lines.append(
         _("You receive this digest once a week. To stop it, untick it in your directory entry: %(url)s")
