@@ -173,6 +173,12 @@ def test_invite_view_for_organisers(org, client_for, mailoutbox, django_capture_
         )
     assert response.status_code == 302
     assert GuestGrant.objects.get().role == "attendee" and mailoutbox[-1].to == ["bo@peer.example"]
+    # an invited attendee holds a place; a full gathering refuses the next invitation
+    assert g.guests.get(email="bo@peer.example").status == "going"
+    g.capacity = 1
+    g.save()
+    with pytest.raises(InvalidCommunityData, match="full"):
+        guest_access.invite_guest(g, actor=SYSTEM, email="cy@peer.example", name="Cy", role="attendee")
     assert (
         client_for(org.users.fr_agent)
         .post(url, {"name": "X", "email": "x@y.example", "role": "speaker"})

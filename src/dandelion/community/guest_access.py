@@ -117,6 +117,8 @@ def invite_guest(
     if not created:
         grant.role, grant.expires_at, grant.revoked_at = role, gathering.ends_at + grace(), None
         grant.save(update_fields=["role", "expires_at", "revoked_at"])
+    if role == GuestGrant.Role.ATTENDEE:
+        _hold_place(gathering, email=email, name=name, affiliation=affiliation, language=language)
     if (
         role == GuestGrant.Role.SPEAKER
         and not Speaker.objects.filter(gathering=gathering, user=user).exists()
@@ -138,6 +140,25 @@ def invite_guest(
     grant_id = grant.pk
     transaction.on_commit(lambda: _mail_invitation(grant_id))
     return grant
+
+
+def _hold_place(gathering: Gathering, *, email: str, name: str, affiliation: str, language: str) -> None:
+    """An invited outside attendee holds a place (a confirmed guest registration: the attendee list, the reminders),
+    if one is free; a full gathering refuses the invitation (the gathering row is locked by the caller)."""
+    from dandelion.community.models import GuestRegistration
+    from dandelion.community.services import _going_count
+
+    reg, _created = GuestRegistration.objects.get_or_create(
+        gathering=gathering,
+        email=email,
+        defaults={"name": name, "affiliation": (affiliation or "")[:150], "language": (language or "")[:10]},
+    )
+    if reg.status == GuestRegistration.Status.GOING:
+        return
+    if _going_count(gathering) >= gathering.capacity:
+        raise InvalidCommunityData(_("Sorry, the gathering is full."))
+    reg.status, reg.confirmed_at = GuestRegistration.Status.GOING, timezone.now()
+    reg.save(update_fields=["status", "confirmed_at"])
 
 
 def _mail_invitation(grant_id: int) -> None:
