@@ -1303,3 +1303,76 @@ def bulk_conversations(conversations: Iterable[Conversation], *, action: str, ac
                      | ({"team": [None, team.pk]} if team is not None else {})
                      | ({"assignee": [None, assignee.pk]} if assignee is not None else {}))
     return result
+
+
+# --- the brand's own posts: thread roots --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnPost:
+    """A post the brand published on one of its accounts (from the publishing app), to store as a thread root."""
+
+    account: object  # assets.SocialAccount
+    external_id: str
+    text: str
+    sent_at: dt.datetime
+    author_user_id: int | None = None
+
+
+def _brand_contact(account):
+    """The contact standing for the brand's own account (its identity is the account's network id): the contact of
+    a conversation that holds only the brand's post, until a customer writes under it."""
+    from dandelion.inbox.models import AuthorIdentity, Contact
+
+    external_id = (account.external_id or f"account-{account.pk}")[:150]
+    identity = (AuthorIdentity.objects.select_related("contact")
+                .filter(network=account.network, external_id=external_id).first())
+    if identity is None:
+        with transaction.atomic():
+            contact = Contact.objects.create(name=(account.display_name or account.handle)[:200])
+            identity, _ = AuthorIdentity.objects.get_or_create(
+                network=account.network, external_id=external_id,
+                defaults={"contact": contact, "handle": account.handle[:150], "name": contact.name})
+    return identity.contact
+
+
+def record_own_posts(posts: Sequence[OwnPost], *, actor) -> list[Message]:
+    """Store each published post as the brand's outbound message opening its own public thread (thread key: the
+    post's network id), so the comments the network sends with ``in_reply_to`` = that id thread under it
+    (the pipeline follows ``in_reply_to`` to a stored message on the same account). Idempotent: a post already
+    stored (same account and external id) is skipped, so a retried send never stores it twice. The conversation
+    starts resolved (nobody owes the brand's own post an answer); the first comment reopens it, routes it, and
+    makes its author the conversation's contact. One audit row per call. Returns the messages created."""
+    wanted = [p for p in posts if p.external_id]
+    if not wanted:
+        return []
+    existing = set(Message.objects.filter(
+        Q(*[Q(account_id=p.account.pk, external_id=p.external_id) for p in wanted], _connector=Q.OR))
+        .values_list("account_id", "external_id"))
+    created: list[Message] = []
+    contacts: dict[int, object] = {}
+    with transaction.atomic():
+        for post in wanted:
+            account = post.account
+            if (account.pk, post.external_id) in existing:
+                continue
+            existing.add((account.pk, post.external_id))
+            if account.pk not in contacts:
+                contacts[account.pk] = _brand_contact(account)
+            conversation, _ = Conversation.objects.get_or_create(
+                account=account, kind=ConversationKind.PUBLIC, thread_key=post.external_id[:200],
+                defaults={"contact": contacts[account.pk], "status": ConversationStatus.RESOLVED,
+                          "resolved_at": post.sent_at, "last_outbound_at": post.sent_at,
+                          "last_activity_at": post.sent_at})
+            created.append(Message.objects.create(
+                conversation=conversation, account=account, network=account.network, external_id=post.external_id,
+                direction=Direction.OUTBOUND, kind=MessageKind.COMMENT, author_user_id=post.author_user_id,
+                text=post.text, in_reply_to="", sent_at=post.sent_at, delivery_status=DeliveryStatus.SENT,
+                needs_reply=False))
+            search.append_saved(conversation, [post.text])
+        if created:
+            first = created[0]
+            audit.record(actor=actor, action="inbox.own_post", obj=first.conversation,
+                         summary=f"{len(created)} published post(s) stored as thread roots",
+                         changes={"messages": [None, [m.pk for m in created]]})
+    return created
