@@ -72,6 +72,12 @@ def rows(inbox, two_queues, post_hook):
         agenda=[{"starts_at": start, "title": "Welcome", "speaker": "Ada"}])
     profile = community_services.update_profile(actor=admin, user=admin, unit=inbox.hub, skills=["crisis"],
                                                 languages=["en"], visibility="group")
+    from dandelion.community import enablement as community_enablement
+
+    learning_path = community_enablement.create_learning_path(
+        actor=admin, unit=inbox.hub, title="Basics", articles=[article], certification_name="Certified basics",
+        quiz=[{"text": "Escalate within?", "choices": ["15 minutes", "a day"], "correct": [0]}])
+    community_enablement.take_quiz(learning_path, actor=admin, answers={learning_path.quiz.get().pk: [0]})
     from dandelion.publishing import services as publishing_services
 
     pub_rule = publishing_services.create_rule(actor=admin, unit=inbox.hub, name="No rivals", kind="banned_terms",
@@ -130,6 +136,8 @@ def rows(inbox, two_queues, post_hook):
         "community-questions": [question.pk],
         "community-gatherings": [gathering.pk],
         "community-members": [profile.pk],
+        "community-paths": [learning_path.pk],
+        "community-certifications": [learning_path.certification.pk],
         "accounts": [inbox.fr_account.pk, inbox.es_account.pk, archived.pk],
         "listening-queries": [query.pk],
         "listening-alerts": [alert.pk],

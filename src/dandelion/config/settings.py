@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dandelion.core.middleware.UserPreferencesMiddleware",  # ... unless the person chose one; their time zone
+    "dandelion.community.middleware.GuestAccessMiddleware",  # invited guests: their gathering's pages only
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
