@@ -459,6 +459,15 @@ class ReportConnector(Protocol):
                       comment: str = "") -> ModerationResult: ...
 
 
+@runtime_checkable
+class WebhookChallengeConnector(Protocol):
+    """Answers a network's webhook handshake (a ``GET`` on the account's webhook URL: Meta's ``hub.challenge``
+    subscription verification, X's ``crc_token`` check): ``(content type, body)`` to send back; ``SignatureError``
+    when the request is not the network's (wrong verify token, no challenge)."""
+
+    def answer_challenge(self, account: AccountRef, params: Mapping[str, str]) -> tuple[str, str]: ...
+
+
 #: Author actions beyond ``ModerationConnector.ban_author``, by name, and the Protocol that offers each.
 AUTHOR_ACTIONS: Mapping[str, type] = MappingProxyType({"mute_author": MuteConnector,
                                                       "report_author": ReportConnector})
