@@ -28,4 +28,4 @@ class AnalyticsConfig(plugins.DandelionAppConfig):
         plugins.ApiRoute("success-stories", "dandelion.analytics.api.views.SuccessStoryViewSet", "successstory"),
     )
     demo_seed = "dandelion.analytics.demo.seed"
-    demo_after = ("orgs", "assets", "inbox")
+    demo_after = ("orgs", "assets", "inbox", "publishing")

@@ -84,6 +84,8 @@ __all__ = [
     "PayloadTooLarge",
     "PollResult",
     "PollingConnector",
+    "PostMetrics",
+    "PostMetricsConnector",
     "PublishingConnector",
     "RejectedItem",
     "ReplyConnector",
@@ -273,6 +275,21 @@ class AccountMetrics:
 
 
 @dataclass(frozen=True, slots=True)
+class PostMetrics:
+    """A snapshot of the engagement of one post we published (``external_id``: the network's id of it). ``None``
+    means the network does not report that figure (never 0)."""
+
+    external_id: str
+    collected_at: dt.datetime
+    likes: int | None = None
+    replies: int | None = None
+    reposts: int | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(self.collected_at, "collected_at")
+
+
+@dataclass(frozen=True, slots=True)
 class RejectedItem:
     """An inbound item a connector could not turn into an event: ``ref`` locates it on the network (an IMAP UID, a
     feed entry id), ``error`` says why, ``excerpt`` keeps a bounded piece of it for the operator."""
@@ -383,6 +400,15 @@ class MetricsConnector(Protocol):
     """Reads the account's audience figures."""
 
     def fetch_metrics(self, account: AccountRef) -> AccountMetrics: ...
+
+
+@runtime_checkable
+class PostMetricsConnector(Protocol):
+    """The metrics capability's second half, optional: the engagement of posts the account published. A connector
+    with the ``metrics`` capability that also has this method reports it; callers check with ``isinstance``. Posts
+    the network no longer knows are left out of the answer (not an error)."""
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]: ...
 
 
 @runtime_checkable
