@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http.request import split_domain_port
+from django.utils import translation
 
 WEBSITE_URLCONF = "dandelion.sites.site_urls"
 # Wagtail's admin sets inline styles and runs scripts that the strict policy forbids: relaxed on its paths only.
@@ -24,6 +25,11 @@ class WebsiteHostMiddleware:
         is_website = bool(domain) and domain.lower() not in app_hosts
         if is_website:
             request.urlconf = WEBSITE_URLCONF
+            # a website's language is its address's (/fr/...; the default language at /), never the browser's:
+            # one address, one language (hreflang alternates, cacheable pages)
+            language = translation.get_language_from_path(request.path_info) or settings.LANGUAGE_CODE
+            translation.activate(language)
+            request.LANGUAGE_CODE = language
         response = self.get_response(request)
         if not is_website and request.path.startswith(CMS_PREFIX):
             response._csp_update = CMS_CSP
