@@ -290,11 +290,34 @@ def local_passwords(request):
         messages.error(request, _("Pick a unit."))
         return redirect("sso:provider-list")
     unit, allowed = form.cleaned_data["unit"], form.cleaned_data["allowed"]
+    back = request.POST.get("next", "")
+    if not (back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                                      require_https=request.is_secure())):
+        back = reverse("sso:provider-list")
+    if not allowed and request.POST.get("confirm") != "1":
+        messages.error(request, _("Tick the box to confirm: the people of %(unit)s will have to sign in through "
+                                  "their identity provider.") % {"unit": unit.name})
+        return redirect(back)
     if services.set_local_passwords(actor=request.user, unit=unit, allowed=allowed):
         messages.success(request, (_("Local passwords allowed again in %(unit)s.") if allowed else
                                    _("Local passwords switched off in %(unit)s and its sub-units: its people sign "
                                      "in through their identity provider.")) % {"unit": unit.name})
-    return redirect("sso:provider-list")
+    return redirect(back)
+
+
+def unit_page(user, unit) -> dict:
+    """A unit's page, for the hub: whether its people may use local passwords (switched off here, or by a unit
+    above) and the identity providers that may populate it, with the switch."""
+    if not is_manager(user):
+        return {}
+    policies = {p.unit_id: p for p in LocalPasswordPolicy.objects.select_related("unit")
+                if unit.path.startswith(p.unit.path)}
+    off_here = unit.pk in policies
+    off_above = next((p.unit for p in sorted(policies.values(), key=lambda p: p.unit.depth)
+                      if p.unit_id != unit.pk), None)
+    providers = [p for p in IdentityProvider.objects.select_related("bound_unit") if p.covers(unit)]
+    return {"unit_panels": ["sso/partials/_unit_sign_in.html"],
+            "sso_unit": {"off_here": off_here, "off_above": off_above, "providers": providers}}
 
 
 def is_manager(user) -> bool:
