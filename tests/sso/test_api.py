@@ -172,3 +172,26 @@ def test_the_local_password_switch_through_the_api(org, client_for):
     assert AuditEvent.objects.filter(action="sso.local_passwords.on").exists()
     bad = hub.post("/api/v1/sso-local-passwords/", {"unit": org.spain.pk}, content_type="application/json")
     assert bad.status_code == 400 and "allowed" in bad.json()
+
+
+def test_a_saml_provider_through_the_api(org, client_for, tmp_path):
+    from tests.sso.test_saml import IDP_ENTITY, idp_metadata_xml
+
+    hub = client_for(org.users.hub_admin)
+    missing = hub.post("/api/v1/sso-providers/", {"name": "Corp", "slug": "corp", "protocol": "saml",
+                                                  "bound_unit": org.spain.pk}, content_type="application/json")
+    assert missing.status_code == 400 and "saml_metadata_xml" in missing.json()
+    broken = hub.post("/api/v1/sso-providers/", {"name": "Corp", "slug": "corp", "protocol": "saml",
+                                                 "saml_metadata_xml": "<not xml", "bound_unit": org.spain.pk},
+                      content_type="application/json")
+    assert broken.status_code == 400 and "saml_metadata_xml" in str(broken.json())
+    created = hub.post("/api/v1/sso-providers/", {"name": "Corp", "slug": "corp", "protocol": "saml",
+                                                  "saml_metadata_xml": idp_metadata_xml(tmp_path),
+                                                  "username_claim": "uid", "bound_unit": org.spain.pk},
+                       content_type="application/json")
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["protocol"] == "saml" and body["issuer"] == IDP_ENTITY
+    # the protocol is fixed; an OpenID-only field is refused for it
+    hub.patch(f"/api/v1/sso-providers/{body['id']}/", {"protocol": "oidc"}, content_type="application/json")
+    assert IdentityProvider.objects.get(pk=body["id"]).protocol == "saml"

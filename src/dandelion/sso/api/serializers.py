@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import URLValidator
 from django.urls import reverse
 from rest_framework import serializers
 
 from dandelion.orgs.choices import Role
 from dandelion.orgs.models import OrgUnit, Team
+from dandelion.sso.choices import Protocol
 from dandelion.sso.models import ClaimRule, IdentityProvider, LocalPasswordPolicy
 
 
@@ -21,19 +24,26 @@ class IdentityProviderSerializer(serializers.ModelSerializer):
     """A provider as the hub reads it: never its secret (write-only) nor its SCIM token (only a 4-character hint)."""
 
     bound_unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.filter(is_active=True))
-    client_secret = serializers.CharField(write_only=True, max_length=500, trim_whitespace=False,
-                                          style={"input_type": "password"})
+    client_secret = serializers.CharField(write_only=True, max_length=500, trim_whitespace=False, required=False,
+                                          style={"input_type": "password"},
+                                          help_text="OpenID Connect: required on creation; write-only.")
+    protocol = serializers.ChoiceField(choices=Protocol.choices, default=Protocol.OIDC)
+    saml_metadata_xml = serializers.CharField(required=False, allow_blank=True, max_length=200_000,
+                                              help_text="SAML: the identity provider's metadata; its entity id "
+                                                        "becomes the issuer.")
     redirect_uri = serializers.SerializerMethodField(help_text="The callback address to register at the provider.")
     rule_count = serializers.SerializerMethodField()
 
     class Meta:
         model = IdentityProvider
-        fields = ["id", "name", "slug", "issuer", "client_id", "client_secret", "scopes", "username_claim",
+        fields = ["id", "name", "slug", "protocol", "issuer", "client_id", "client_secret", "saml_metadata_xml",
+                  "scopes", "username_claim",
                   "bound_unit", "is_active", "local_passwords_off", "scim_token_hint", "redirect_uri", "rule_count",
                   "created_at", "updated_at"]
         read_only_fields = ["id", "scim_token_hint", "created_at", "updated_at"]
         # issuer/slug uniqueness is answered by the service as a 409 (as on the hub's pages)
-        extra_kwargs = {"issuer": {"validators": []}, "slug": {"validators": []}}
+        extra_kwargs = {"issuer": {"validators": [], "required": False, "allow_blank": True},
+                        "slug": {"validators": []}}
 
     def get_redirect_uri(self, obj: IdentityProvider) -> str:
         path = reverse("sso:callback", args=[obj.slug])
@@ -43,8 +53,29 @@ class IdentityProviderSerializer(serializers.ModelSerializer):
     def get_rule_count(self, obj: IdentityProvider) -> int:
         return obj.rules.count()
 
-    def validate_scopes(self, value: str) -> str:
-        return _normalised_scopes(value)
+    def validate(self, attrs):
+        protocol = self.instance.protocol if self.instance is not None else attrs.get("protocol", Protocol.OIDC)
+        if protocol == Protocol.OIDC:
+            if "scopes" in attrs:
+                try:
+                    attrs["scopes"] = _normalised_scopes(attrs["scopes"])
+                except serializers.ValidationError as e:
+                    raise serializers.ValidationError({"scopes": e.detail}) from e
+            if self.instance is None:
+                missing = [name for name in ("issuer", "client_id", "client_secret") if not attrs.get(name)]
+                if missing:
+                    raise serializers.ValidationError({name: "An OpenID Connect provider needs it."
+                                                       for name in missing})
+            if attrs.get("issuer"):
+                try:
+                    URLValidator(schemes=["https", "http"])(attrs["issuer"])
+                except DjangoValidationError as e:
+                    raise serializers.ValidationError({"issuer": "Enter the provider's issuer URL."}) from e
+            if attrs.get("saml_metadata_xml"):
+                raise serializers.ValidationError({"saml_metadata_xml": "Only for a SAML provider."})
+        elif self.instance is None and not attrs.get("saml_metadata_xml"):
+            raise serializers.ValidationError({"saml_metadata_xml": "A SAML provider needs its metadata."})
+        return attrs
 
 
 class IdentityProviderUpdateSerializer(IdentityProviderSerializer):
@@ -52,12 +83,13 @@ class IdentityProviderUpdateSerializer(IdentityProviderSerializer):
     the stored one (left out: kept)."""
 
     class Meta(IdentityProviderSerializer.Meta):
-        read_only_fields = [*IdentityProviderSerializer.Meta.read_only_fields, "slug", "bound_unit"]
+        read_only_fields = [*IdentityProviderSerializer.Meta.read_only_fields, "slug", "bound_unit", "protocol"]
 
     def get_fields(self):
         fields = super().get_fields()
         fields["client_secret"].required = False
         fields["bound_unit"].read_only = True
+        fields["protocol"].read_only = True
         return fields
 
 
