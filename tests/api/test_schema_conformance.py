@@ -127,7 +127,20 @@ def rows(inbox, two_queues, post_hook):
     crisis_services.assign_owner(incident, actor=admin, owner=admin)
     crisis_services.tick_item(incident.checklist.get(), actor=admin)
     crisis_services.close_incident(incident, actor=admin, summary="Over.")
+    from dandelion.sso import services as sso_services
+
+    provider = sso_services.create_provider(actor=admin, name="Group IdP", slug="group",
+                                            issuer="https://idp.example", client_id="c", client_secret="s",
+                                            bound_unit=inbox.france)
+    claim_rule = sso_services.create_rule(actor=admin, provider=provider, value="fr", unit=inbox.france,
+                                          role="helper_agent")
+    sso_services.set_local_passwords(actor=admin, unit=inbox.vendor, allowed=False)
+    from dandelion.sso.models import LocalPasswordPolicy
+
     return {
+        "sso-providers": [provider.pk],
+        "sso-rules": [claim_rule.pk],
+        "sso-local-passwords": list(LocalPasswordPolicy.objects.values_list("pk", flat=True)),
         "crisis-incidents": [incident.pk],
         "crisis-playbooks": [playbook.pk],
         "analytics-rollups": list(DailyRollup.objects.values_list("pk", flat=True)[:3]),
