@@ -42,6 +42,8 @@ def variants_for(user, scope):
         qs = qs.filter(account_id=scope.account.pk)
     if scope.network:
         qs = qs.filter(account__network=scope.network)
+    if getattr(scope, "campaign", None) is not None:
+        qs = qs.filter(post__campaign_id=scope.campaign.pk)
     return qs
 
 

@@ -46,7 +46,7 @@ def _selected(request, scope) -> dict:
 
     return {"start": scope.period.start.isoformat() if scope else request.GET.get("start", "")[:20],
             "end": scope.period.end.isoformat() if scope else request.GET.get("end", "")[:20],
-            "unit": pk("unit"), "team": pk("team"), "account": pk("account"),
+            "unit": pk("unit"), "team": pk("team"), "account": pk("account"), "campaign": pk("campaign"),
             "network": scope.network if scope else "", "language": scope.language if scope else ""}
 
 
@@ -62,6 +62,7 @@ def _options(request) -> dict:
         "teams": Team.objects.restrict(request.user, "view").select_related("unit").order_by("name")[:500],
         "accounts": accounts,
         "networks": sorted({a.network for a in accounts}),
+        "campaigns": filters.visible_campaigns(request.user).only("pk", "name")[:200],
         # the languages the accounts in scope declare (and the one chosen): a DISTINCT over every rollup row the
         # viewer may see was the page's slowest query at size (docs/benchmarks.md §9)
         "languages": sorted({str(code)[:8] for a in accounts for code in (a.languages or [])}
@@ -84,7 +85,7 @@ _charts = exports.dashboard_charts
 
 
 def _pdf_subtitle(scope) -> str:
-    filters_ = [v for v in (scope.network, scope.language) if v]
+    filters_ = [v for v in (scope.network, scope.language, getattr(scope.campaign, "name", "")) if v]
     return _("%(scope)s · %(start)s – %(end)s (previous period %(pstart)s – %(pend)s)%(filters)s") % {
         "scope": scope.label, "start": scope.period.start.isoformat(), "end": scope.period.end.isoformat(),
         "pstart": scope.period.previous.start.isoformat(), "pend": scope.period.previous.end.isoformat(),
