@@ -27,7 +27,9 @@ def sites(org, django_capture_on_commit_callbacks):
     draft = fr.site.root_page.get_children().get(slug="about").specific
     draft.body = [{"type": "text", "value": "<p>Secret ratatouille plan.</p>"}]
     draft.save_revision(user=None)  # a draft: not live, never found
-    call_command("update_index", verbosity=0)  # the pages' index (see docs/websites.md: built by update_index)
+    call_command(
+        "update_index", verbosity=0
+    )  # the pages' index (see docs/websites.md: built by update_index)
     return fr, es
 
 
