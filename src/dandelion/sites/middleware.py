@@ -12,6 +12,24 @@ CMS_PREFIX = "/cms/"
 CMS_CSP = {"style-src": ["'unsafe-inline'"], "script-src": ["'unsafe-inline'"], "img-src": ["blob:"]}
 
 
+#: How long browsers and shared caches keep a website's page (an anonymous GET answered 200).
+PAGE_MAX_AGE = 300
+
+
+def _cache_headers(request, response) -> None:
+    """A website's page is cacheable when it is the same for everyone: an anonymous GET answered 200 that set no
+    cookie (a page with the comment form sets the CSRF cookie: private). Anything else is not stored."""
+    if response.has_header("Cache-Control"):
+        return
+    shared = (request.method in ("GET", "HEAD") and response.status_code == 200 and not response.cookies
+              and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
+              and not getattr(getattr(request, "user", None), "is_authenticated", False))
+    if shared:
+        response["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
+    else:
+        response["Cache-Control"] = "private, no-store"
+
+
 class WebsiteHostMiddleware:
     """Routes a request whose host is not one of Dandelion's to the websites' urls (Wagtail's page serving), with
     no database query; Wagtail then picks the site by hostname (an unknown one is a 404)."""
@@ -31,6 +49,8 @@ class WebsiteHostMiddleware:
             translation.activate(language)
             request.LANGUAGE_CODE = language
         response = self.get_response(request)
+        if is_website:
+            _cache_headers(request, response)
         if not is_website and request.path.startswith(CMS_PREFIX):
             response._csp_update = CMS_CSP
         return response

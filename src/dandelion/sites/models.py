@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
+from wagtail.search import index
 
 from dandelion.core.models import TimeStampedModel
 from dandelion.core.querysets import OrgScope, RestrictedManager
@@ -180,6 +181,7 @@ class WebsitePage(Page):
     body = StreamField(SiteBlocks(), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("body")]  # each site's search (views.website_search)
     base_form_class = WebsitePageForm  # the hub's governance: must-show blocks and pages, guideline checks
     template = "sites/website_page.html"
 
@@ -257,6 +259,7 @@ class BlogPostPage(Page):
     comments_open = models.BooleanField(default=True)
 
     content_panels = [*Page.content_panels, FieldPanel("author"), FieldPanel("body"), FieldPanel("comments_open")]
+    search_fields = [*Page.search_fields, index.SearchField("body")]
     base_form_class = WebsitePageForm  # the hub's guideline checks apply to posts too
     parent_page_types = ["sites.BlogIndexPage"]
     subpage_types: list[str] = []

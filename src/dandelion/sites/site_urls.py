@@ -10,7 +10,8 @@ from dandelion.sites import views
 urlpatterns = [
     path("_website/tokens.css", views.tokens_css, name="website-tokens"),
     # the site's default language at /, its other locales under /<language>/ (services.add_site_locale)
-    *i18n_patterns(path("", include(wagtail_urls)), prefix_default_language=False),
+    *i18n_patterns(path("search/", views.website_search, name="website-search"), path("", include(wagtail_urls)),
+                   prefix_default_language=False),
 ]
 
 # Dandelion's 404 page extends its app layout (navigation, login): a website answers with its own plain page.

@@ -177,3 +177,31 @@ def post_blog_comment(request, post):
     response = render(request, post.get_template(request), context, status=status)
     response["Cache-Control"] = "no-store"
     return response
+
+
+SEARCH_RESULTS = 20
+
+
+@require_GET
+def website_search(request):
+    """Search within the website the hostname is (Wagtail search, database backend): its live, public pages in the
+    address's language only, never another site's; ``?q=`` bounded to 200 characters."""
+    from wagtail.models import Page
+
+    site = Site.find_for_request(request)
+    website = UnitSite.objects.select_related("unit", "template", "site__root_page").filter(site=site).first() \
+        if site else None
+    if website is None:
+        raise Http404
+    query = (request.GET.get("q") or "").strip()[:200]
+    results = []
+    if query:
+        root = website.site.root_page.localized
+        pages = Page.objects.live().public().descendant_of(root, inclusive=True).specific()
+        results = list(pages.search(query)[:SEARCH_RESULTS])
+    home = website.site.root_page.localized
+    response = render(request, "sites/website_search.html", {
+        "website": website, "tokens": website.template.design_tokens(), "site_root": home, "page": home,
+        "query": query, "results": results, "alternates": []})
+    response["Cache-Control"] = "public, max-age=60"
+    return response

@@ -2,7 +2,7 @@
 
 Account: ``external_id`` and ``handle`` are the website's hostname (``sites.blog.create_blog`` registers the
 account for the site's unit). The "network" is the ``sites`` app in the same process: the connector reaches it only
-through ``dandelion.sites.blog``'s plain functions (the blog's API), exchanging plain dicts, never its models.
+through the plain functions of ``dandelion.sites.blog`` (handed over by ``set_blog_api`` at start-up) (the blog's API), exchanging plain dicts, never its models.
 
 * poll (``poll_cursor``): the visitors' comments newer than the cursor ``{"after": <last comment id>}``, oldest
   first, at most ``BATCH`` at a time (``more`` when others wait). A new comment also triggers a poll of its account
@@ -42,10 +42,20 @@ from dandelion.connectors.registry import register
 BATCH = 200
 
 
-def _blog():
-    from dandelion.sites import blog  # the blog's API (same process)
+_blog_api: Any = None
 
-    return blog
+
+def set_blog_api(api: Any) -> None:
+    """The websites app hands its blog's API here when it starts (``SitesConfig.ready``): connectors sit below the
+    apps and never import them."""
+    global _blog_api
+    _blog_api = api
+
+
+def _blog():
+    if _blog_api is None:
+        raise ConnectorError("the websites app is not installed: no blog to reach", permanent=True)
+    return _blog_api
 
 
 def _event(item: Mapping[str, Any]) -> InboundEvent:
