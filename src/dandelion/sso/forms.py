@@ -83,7 +83,7 @@ class ProviderForm(forms.Form):
         return self.cleaned_data.get("protocol") or Protocol.OIDC
 
     def clean(self):
-        data = super().clean()
+        data = super().clean() or self.cleaned_data
         protocol = data.get("protocol") or (self.provider.protocol if self.provider else Protocol.OIDC)
         if protocol == Protocol.SAML:
             if not data.get("saml_metadata_xml"):

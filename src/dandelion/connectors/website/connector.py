@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, cast
 
 from dandelion.connectors.base import (
     AccountRef,
@@ -109,7 +109,7 @@ class WebsiteConnector(Connector):
 
     def _moderate(self, action: str, account: AccountRef, external_id: str) -> ModerationResult:
         self._call(_blog().moderate_comment, account.external_id, external_id, action)
-        return ModerationResult(action=action, target_external_id=external_id, performed_at=utcnow())
+        return ModerationResult(action=cast(Any, action), target_external_id=external_id, performed_at=utcnow())
 
     def hide(self, account: AccountRef, external_id: str) -> ModerationResult:
         return self._moderate("hide", account, external_id)

@@ -108,7 +108,7 @@ class ClaimRuleSerializer(serializers.ModelSerializer):
         fields = ["id", "provider", "claim", "value", "unit", "team", "role", "is_active", "created_at",
                   "updated_at"]
         read_only_fields = ["id", "created_at", "updated_at"]
-        validators = []  # duplicates are answered by the service as a 409
+        validators: list = []  # duplicates are answered by the service as a 409
 
 
 class ClaimRuleUpdateSerializer(ClaimRuleSerializer):
