@@ -59,13 +59,17 @@ def _network_choices():
     return [(spec.key, spec.label) for spec in networks()]
 
 
-def _country_choices():
-    """The countries in use (org units, accounts, contacts), by code with the name of a unit of that country."""
+def _country_choices(user=None):
+    """The countries in use (org units, accounts, contacts), by code; labelled with the name of a unit of that
+    country only where ``user`` may see that unit (a label must not tell other units' names)."""
     from dandelion.assets.models import SocialAccount
     from dandelion.inbox.models import Contact
 
-    names = dict(OrgUnit.objects.exclude(country="").order_by("-path").values_list("country", "name"))
-    codes = set(names) | set(SocialAccount.objects.exclude(country="").values_list("country", flat=True)[:500])
+    units = OrgUnit.objects.exclude(country="")
+    codes = set(units.values_list("country", flat=True))
+    visible = units.restrict(user, "view") if user is not None else units.none()
+    names = dict(visible.order_by("-path").values_list("country", "name"))
+    codes |= set(SocialAccount.objects.exclude(country="").values_list("country", flat=True)[:500])
     codes |= set(Contact.objects.exclude(country="").values_list("country", flat=True).distinct()[:300])
     codes = {c.upper() for c in codes if COUNTRY_RE.match(c.upper())}
     return [(c, f"{c} ({names[c]})" if c in names else c) for c in sorted(codes)]
@@ -158,6 +162,7 @@ class RoutingRuleForm(forms.Form):
 
         self.user = user
         self.fields["unit"].queryset = OrgUnit.objects.filter(pk__in=[u.pk for u in manageable_units(user)])
+        self.fields["b_countries"].choices = _country_choices(user)  # type: ignore[attr-defined]
         self.fields["b_accounts"].queryset = SocialAccount.objects.restrict(user, "view").order_by("handle")
         self.fields["b_team"].queryset = Team.objects.restrict(user, "view").filter(is_active=True).select_related(
             "unit").order_by("name")
