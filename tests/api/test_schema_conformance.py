@@ -135,9 +135,17 @@ def rows(inbox, two_queues, post_hook):
     claim_rule = sso_services.create_rule(actor=admin, provider=provider, value="fr", unit=inbox.france,
                                           role="helper_agent")
     sso_services.set_local_passwords(actor=admin, unit=inbox.vendor, allowed=False)
+    from dandelion.publishing import advocacy
     from dandelion.sso.models import LocalPasswordPolicy
 
+    advocacy_item = advocacy.create_item(actor=admin, unit=inbox.france, title="Our report",
+                                         url="https://example.org/report", suggested_texts={"fr": "Lisez notre rapport"})
+    personal = advocacy.register_personal_account(actor=admin, unit=inbox.france, network="bluesky",
+                                                  handle="me.test", external_id="did:plc:me")
     return {
+        "advocacy-items": [advocacy_item.pk],
+        "personal-accounts": [personal.pk],
+        "publishing-settings": [inbox.france.pk],
         "sso-providers": [provider.pk],
         "sso-rules": [claim_rule.pk],
         "sso-local-passwords": list(LocalPasswordPolicy.objects.values_list("pk", flat=True)),

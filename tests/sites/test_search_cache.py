@@ -47,7 +47,7 @@ def test_a_sites_search_finds_its_own_live_pages_only(sites, client):
 
 def test_pages_carry_cache_headers(sites, client):
     home = client.get("/", HTTP_HOST=FR_HOST)
-    assert home["Cache-Control"] == "public, max-age=300"
+    assert home["Cache-Control"] == "public, max-age=0, s-maxage=300"
     missing = client.get("/no-such-page/", HTTP_HOST=FR_HOST)
     assert missing.status_code == 404 and missing["Cache-Control"] == "private, no-store"
     assert client.get("/_website/tokens.css", HTTP_HOST=FR_HOST)["Cache-Control"] == "public, max-age=300"

@@ -12,7 +12,8 @@ CMS_PREFIX = "/cms/"
 CMS_CSP = {"style-src": ["'unsafe-inline'"], "script-src": ["'unsafe-inline'"], "img-src": ["blob:"]}
 
 
-#: How long browsers and shared caches keep a website's page (an anonymous GET answered 200).
+#: How long shared caches (a CDN, a reverse proxy) keep a website's page (an anonymous GET answered 200). Browsers
+#: revalidate every time (``max-age=0``): an editor who just published sees the new page, not a copy kept 5 minutes.
 PAGE_MAX_AGE = 300
 
 
@@ -25,7 +26,7 @@ def _cache_headers(request, response) -> None:
               and not request.META.get("CSRF_COOKIE_NEEDS_UPDATE")
               and not getattr(getattr(request, "user", None), "is_authenticated", False))
     if shared:
-        response["Cache-Control"] = f"public, max-age={PAGE_MAX_AGE}"
+        response["Cache-Control"] = f"public, max-age=0, s-maxage={PAGE_MAX_AGE}"
     else:
         response["Cache-Control"] = "private, no-store"
 

@@ -340,7 +340,7 @@ class AdvocacyItemViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet
         return self.respond(share, status.HTTP_201_CREATED, serializer_class=AdvocacyShareSerializer)
 
     @extend_schema(responses=SpokeCountSerializer(many=True), summary="Shares and clicks per spoke")
-    @action(detail=True, methods=["get"])
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
     def stats(self, request, pk=None):
         item = self.get_object()
         rows = advocacy.item_stats(item, actor=request.user)
