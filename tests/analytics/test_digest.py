@@ -1,5 +1,5 @@
 """The weekly digest through a real SMTP server (aiosmtpd): one e-mail per hub or spoke admin about their unit,
-HTML and text with the week's XLSX attached, each person's figures within their scope; sent once however often the
+HTML and text with the week's PDF and XLSX attached, each person's figures within their scope; sent once however often the
 job runs, a refused send retried, a person who lost access skipped; the job's capability is SYSTEM's."""
 
 from __future__ import annotations
@@ -11,8 +11,9 @@ from email import message_from_bytes, policy
 
 import pytest
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
-from dandelion.analytics import digest, jobs, services
+from dandelion.analytics import digest, exports, jobs, services
 from dandelion.analytics.choices import DigestStatus
 from dandelion.analytics.models import DigestDelivery
 from dandelion.core.actors import SYSTEM
@@ -86,10 +87,18 @@ def test_each_admin_gets_their_units_week_once(week, smtp):
     text = hub.get_body(preferencelist=("plain",)).get_content()
     assert "France" in html and "Spain" in html and "75.0 %" in html
     assert "France" in text and f"unit={week.hub.pk}" in text
-    attachment = next(hub.iter_attachments())
-    book = load_workbook(io.BytesIO(attachment.get_content()), read_only=True)
+    attachments = {a.get_content_type(): a for a in hub.iter_attachments()}
+    assert set(attachments) == {"application/pdf", exports.XLSX_TYPE}
+    book = load_workbook(io.BytesIO(attachments[exports.XLSX_TYPE].get_content()), read_only=True)
     summary = {row[0]: row[1] for row in book["Summary"].iter_rows(min_row=2, values_only=True)}
     assert summary["inbound"] == 5
+    # the PDF: the same week's charts and tables, read back as text
+    pdf = attachments["application/pdf"]
+    assert pdf.get_filename().endswith(f"-{(TODAY - dt.timedelta(days=7)).isoformat()}.pdf")
+    reader = PdfReader(io.BytesIO(pdf.get_content()))
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Group hub" in text and "Volume" in text and "France" in text and "Spain" in text
+    assert "inbound" in text and "response rate" in " ".join(text.split())
     # a spoke's digest holds its own figures only
     spain = mails["esadmin@example.org"].get_body(preferencelist=("html",)).get_content()
     assert "Spain" in spain and "France" not in spain

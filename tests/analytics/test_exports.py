@@ -9,6 +9,7 @@ import io
 import pytest
 from django.urls import reverse
 from openpyxl import load_workbook
+from pypdf import PdfReader
 
 from dandelion.analytics import exports, services
 from dandelion.core.actors import SYSTEM
@@ -80,3 +81,43 @@ def test_formula_looking_text_is_defused_in_both_formats():
     cells = [row for row in book["t"].iter_rows(min_row=2, values_only=True)]
     assert cells == [("'=HYPERLINK(\"http://evil\")", -3), ("'@SUM(A1)", None)]
     assert all(c.data_type != "f" for row in book["t"].iter_rows() for c in row)
+
+
+def _pdf_text(response) -> str:
+    assert response.status_code == 200 and response["Content-Type"] == exports.PDF_TYPE
+    assert response.content.startswith(b"%PDF-")
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    return " ".join(text.split())  # a cell's text wraps over lines
+
+
+def test_the_dashboard_pdf_holds_the_xlsx_tables_and_the_charts(rolled, client_for):
+    client = client_for(rolled.users.hub_admin)
+    text = _pdf_text(client.get(reverse("analytics:dashboard"), {**PERIOD, "format": "pdf"}))
+    sheets = _sheets(client.get(reverse("analytics:dashboard"), {**PERIOD, "format": "xlsx"}))
+    for title in sheets:  # every sheet of the workbook is a table of the PDF, with the same columns
+        assert title in text
+        for column in sheets[title][0] if len(sheets[title]) > 1 else ():  # an empty table says so instead
+            assert column.replace("_", " ") in text
+    assert str(DAY) in text and "France" in text and "Spain" in text
+    assert "Volume" in text and "Inbound" in text and "First response p90 (min)" in text  # the charts' legends
+    assert PERIOD["start"] in text and PERIOD["end"] in text
+
+
+def test_a_spokes_pdf_holds_only_its_figures_and_bad_input_is_not_a_pdf(rolled, client_for):
+    client = client_for(rolled.users.es_admin)
+    text = _pdf_text(client.get(reverse("analytics:dashboard"), {**PERIOD, "format": "pdf"}))
+    assert "Spain" in text and "France" not in text
+    assert client.get(reverse("analytics:dashboard"),
+                      {**PERIOD, "format": "pdf", "unit": rolled.france.pk}).status_code == 404
+    assert client.get(reverse("analytics:dashboard"),
+                      {"start": "2026-02-30", "format": "pdf"}).status_code == 400
+    # a period with no data is a PDF that says so
+    text = _pdf_text(client.get(reverse("analytics:dashboard"),
+                                {"start": "2020-01-01", "end": "2020-01-07", "format": "pdf"}))
+    assert "No data for this period." in text
+
+
+def test_leaderboard_pdf(rolled, client_for):
+    text = _pdf_text(client_for(rolled.users.hub_admin).get(reverse("analytics:leaderboard"),
+                                                            {**PERIOD, "format": "pdf"}))
+    assert "Top properties" in text and "peer group" in text

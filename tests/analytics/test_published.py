@@ -50,7 +50,7 @@ def test_hub_sees_every_spoke_and_a_spoke_only_its_own(posts):
     assert [(a["label"], a["posts"], a["clicks"], a["clicks_per_post"]) for a in hub["by_account"]] == [
         ("facebook · @brand_fr", 2, 8, 4.0), ("instagram · @brand_es", 1, 10, 10.0)]
     assert {u["label"]: u["posts"] for u in hub["by_unit"]} == {"France": 2, "Spain": 1}
-    assert hub["engagement"] is None  # no connector stores network engagement: "not reported", never 0
+    assert hub["engagement"] is None  # no connector reported engagement: "not reported", never 0
     series = {r["day"]: (r["posts"], r["clicks"]) for r in hub["series"]}
     assert len(series) == 7 and series[str(DAY)] == (2, 17) and series[str(DAY - dt.timedelta(days=1))] == (1, 1)
     fr = _perf(posts.users.fr_admin)
@@ -87,8 +87,10 @@ def test_dashboard_shows_charts_tables_and_downloads(posts, client_for):
     assert "@brand_es" in html and "not reported" in html
     csv = _body(client.get(reverse("analytics:dashboard"), _period(format="csv", table="published-accounts")))
     lines = csv.splitlines()
-    assert lines[0] == "label,posts,links,clicks,clicks_per_post"
-    assert lines[1] == "facebook · @brand_fr,2,3,8,4.0" and lines[2] == "instagram · @brand_es,1,1,10,10.0"
+    assert lines[0] == ("label,posts,links,clicks,clicks_per_post,engagement,likes,replies,reposts,"
+                        "engagement_per_post,followers")
+    # no connector reported engagement nor followers: empty cells ("not reported"), never 0
+    assert lines[1] == "facebook · @brand_fr,2,3,8,4.0,,,,,," and lines[2] == "instagram · @brand_es,1,1,10,10.0,,,,,,"
     units = _body(client.get(reverse("analytics:dashboard"), _period(format="csv", table="published-units")))
     assert "France,2,3,8,4.0" in units and "Spain" in units
     # Spain's admin: Spain's posts only, in the page and the download
@@ -109,7 +111,7 @@ def test_xlsx_has_the_publishing_sheets(posts, client_for):
     book = load_workbook(io.BytesIO(content))
     sheet = book[book.sheetnames[-2]]
     rows = [[c.value for c in r] for r in sheet.iter_rows()]
-    assert rows[0] == ["label", "posts", "links", "clicks", "clicks_per_post"] and rows[1][:4] == [
+    assert rows[0][:5] == ["label", "posts", "links", "clicks", "clicks_per_post"] and rows[1][:4] == [
         "facebook · @brand_fr", 2, 3, 8]
 
 

@@ -72,6 +72,12 @@ def rows(inbox, two_queues, post_hook):
         agenda=[{"starts_at": start, "title": "Welcome", "speaker": "Ada"}])
     profile = community_services.update_profile(actor=admin, user=admin, unit=inbox.hub, skills=["crisis"],
                                                 languages=["en"], visibility="group")
+    from dandelion.community import enablement as community_enablement
+
+    learning_path = community_enablement.create_learning_path(
+        actor=admin, unit=inbox.hub, title="Basics", articles=[article], certification_name="Certified basics",
+        quiz=[{"text": "Escalate within?", "choices": ["15 minutes", "a day"], "correct": [0]}])
+    community_enablement.take_quiz(learning_path, actor=admin, answers={learning_path.quiz.get().pk: [0]})
     from dandelion.publishing import services as publishing_services
 
     pub_rule = publishing_services.create_rule(actor=admin, unit=inbox.hub, name="No rivals", kind="banned_terms",
@@ -121,7 +127,28 @@ def rows(inbox, two_queues, post_hook):
     crisis_services.assign_owner(incident, actor=admin, owner=admin)
     crisis_services.tick_item(incident.checklist.get(), actor=admin)
     crisis_services.close_incident(incident, actor=admin, summary="Over.")
+    from dandelion.sso import services as sso_services
+
+    provider = sso_services.create_provider(actor=admin, name="Group IdP", slug="group",
+                                            issuer="https://idp.example", client_id="c", client_secret="s",
+                                            bound_unit=inbox.france)
+    claim_rule = sso_services.create_rule(actor=admin, provider=provider, value="fr", unit=inbox.france,
+                                          role="helper_agent")
+    sso_services.set_local_passwords(actor=admin, unit=inbox.vendor, allowed=False)
+    from dandelion.publishing import advocacy
+    from dandelion.sso.models import LocalPasswordPolicy
+
+    advocacy_item = advocacy.create_item(actor=admin, unit=inbox.france, title="Our report",
+                                         url="https://example.org/report", suggested_texts={"fr": "Lisez notre rapport"})
+    personal = advocacy.register_personal_account(actor=admin, unit=inbox.france, network="bluesky",
+                                                  handle="me.test", external_id="did:plc:me")
     return {
+        "advocacy-items": [advocacy_item.pk],
+        "personal-accounts": [personal.pk],
+        "publishing-settings": [inbox.france.pk],
+        "sso-providers": [provider.pk],
+        "sso-rules": [claim_rule.pk],
+        "sso-local-passwords": list(LocalPasswordPolicy.objects.values_list("pk", flat=True)),
         "crisis-incidents": [incident.pk],
         "crisis-playbooks": [playbook.pk],
         "analytics-rollups": list(DailyRollup.objects.values_list("pk", flat=True)[:3]),
@@ -130,6 +157,8 @@ def rows(inbox, two_queues, post_hook):
         "community-questions": [question.pk],
         "community-gatherings": [gathering.pk],
         "community-members": [profile.pk],
+        "community-paths": [learning_path.pk],
+        "community-certifications": [learning_path.certification.pk],
         "accounts": [inbox.fr_account.pk, inbox.es_account.pk, archived.pk],
         "listening-queries": [query.pk],
         "listening-alerts": [alert.pk],

@@ -1,5 +1,6 @@
 """In real Chromium (issue 16): a spoke admin builds a routing rule with the form (languages by name, a team by
-name, a priority), is told clearly what is missing, saves it; then edits an SLA policy with human durations."""
+name, a priority), is told clearly what is missing, saves it; then edits an SLA policy with human durations and the
+team's business hours."""
 
 import pytest
 
@@ -54,3 +55,22 @@ def test_build_a_rule_and_edit_an_sla_policy(page, org):
     assert "1h 30m" in page.inner_text("main")
     assert AuditEvent.objects.filter(action="routing.sla_policy.update").count() == 1
     shot(page, "routing-sla-list")
+
+    # the team's business hours, edited in the same form: an overlap is refused, then saved into its calendar
+    from dandelion.routing.models import BusinessCalendar
+
+    page.click(f"a[href='/routing/sla/{policy.pk}/']")
+    page.wait_for_load_state("networkidle")
+    page.select_option("#id_hours_timezone", "Europe/Paris")
+    page.fill("#id_hours_mon", "09:00-13:00, 12:00-18:00")
+    page.click("#sla-form button.primary")
+    page.wait_for_load_state("networkidle")
+    assert "Opening hours overlap: 09:00-13:00 and 12:00-18:00." in page.inner_text("#sla-form")
+    page.fill("#id_hours_mon", "09:00-12:00, 14:00-18:00")
+    page.fill("#id_hours_fri", "9-12")
+    page.click("#sla-form button.primary")
+    page.wait_for_load_state("networkidle")
+    calendar = BusinessCalendar.objects.get(team=org.fr_team)
+    assert calendar.timezone == "Europe/Paris"
+    assert calendar.weekly_hours["mon"] == [["09:00", "12:00"], ["14:00", "18:00"]]
+    assert calendar.weekly_hours["fri"] == [["09:00", "12:00"]] and calendar.weekly_hours["tue"] == []

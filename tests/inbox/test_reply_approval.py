@@ -201,3 +201,99 @@ def test_policy_validation(inbox):
         services.set_reply_approval_policy(inbox.hub, actor=admin, author_roles=["intern"])
     with pytest.raises(InboxError, match="At most"):
         services.set_reply_approval_policy(inbox.hub, actor=admin, tags=["x" * 61])
+
+
+# --- follow-ups: notifications and withdrawal ---------------------------------------------------------------------
+
+
+def _told(event_type):
+    from dandelion.notifications.models import Notification
+
+    return sorted(Notification.objects.filter(event_type=event_type).values_list("recipient__username", flat=True))
+
+
+def test_approvers_are_notified_of_a_held_reply_and_the_author_of_the_outcome(inbox, conv, policy,
+                                                                               django_capture_on_commit_callbacks):
+    from dandelion.notifications.models import Notification
+
+    with django_capture_on_commit_callbacks(execute=True):
+        pending = services.reply_to_conversation(conv, text="Bonjour", actor=inbox.users.fr_agent)
+    # the approver roles on France or above it; never the author, another helper, Spain, the vendor or an analyst
+    assert _told("conversation.reply_held") == ["euadmin", "fradmin", "frcm", "hubadmin", "pr"]
+    note = Notification.objects.get(event_type="conversation.reply_held", recipient=inbox.users.fr_cm)
+    assert "fragent" in note.title and f"#{conv.pk}" in note.title and note.url == conv.get_absolute_url()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.approve_reply(pending, actor=inbox.users.fr_cm)
+    assert _told("conversation.reply_approved") == ["fragent"]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.reply_to_conversation(conv, text="Encore", actor=inbox.users.fr_agent, confirm_collision=True)
+        services.reject_reply(second, actor=inbox.users.fr_admin, reason="Trop sec")
+    returned = Notification.objects.get(event_type="conversation.reply_returned")
+    assert returned.recipient == inbox.users.fr_agent and "Trop sec" in returned.title
+
+
+def test_named_approver_roles_narrow_who_is_notified(inbox, conv, django_capture_on_commit_callbacks):
+    services.set_reply_approval_policy(inbox.france, actor=inbox.users.fr_admin, author_roles=["helper_agent"],
+                                       approver_roles=["community_manager"])
+    with django_capture_on_commit_callbacks(execute=True):
+        services.reply_to_conversation(conv, text="Bonjour", actor=inbox.users.fr_agent)
+    assert _told("conversation.reply_held") == ["frcm"]
+
+
+def test_the_author_withdraws_a_held_reply(inbox, conv, policy, django_capture_on_commit_callbacks):
+    pending = services.reply_to_conversation(conv, text="Oups", actor=inbox.users.fr_agent)
+    with django_capture_on_commit_callbacks(execute=True):
+        services.withdraw_reply(pending, actor=inbox.users.fr_agent)
+    pending.refresh_from_db()
+    assert pending.status == "withdrawn" and not _outbound(conv).exists()
+    entry = AuditEvent.objects.get(action="inbox.reply.withdrawn")
+    assert entry.actor == inbox.users.fr_agent and entry.changes["approval"] == ["pending", "withdrawn"]
+    with pytest.raises(InvalidTransition):
+        services.withdraw_reply(pending, actor=inbox.users.fr_agent)
+    with pytest.raises(InvalidTransition):
+        services.approve_reply(pending, actor=inbox.users.fr_cm)
+    assert _told("conversation.reply_withdrawn") == []
+
+
+@pytest.mark.parametrize("who, allowed", [
+    ("fr_agent", True),  # the author only
+    ("fr_agent2", False), ("fr_cm", False), ("fr_admin", False), ("hub_admin", False), ("pr", False),
+    ("es_admin", False), ("moderator", False), ("analyst", False), ("nobody", False),
+])
+def test_withdraw_permission_matrix(inbox, conv, policy, client_for, api_for, who, allowed):
+    user = getattr(inbox.users, who)
+    pending = services.reply_to_conversation(conv, text="Bonjour", actor=inbox.users.fr_agent)
+    if not allowed:
+        with pytest.raises(PermissionDeniedError):
+            services.withdraw_reply(pending, actor=user)
+    response = client_for(user).post(reverse("inbox:conversation-action", args=[conv.pk, "withdraw"]),
+                                     {"pending": pending.pk})
+    pending.refresh_from_db()
+    if allowed:
+        assert response.status_code == 302 and pending.status == "withdrawn"
+        return
+    assert response.status_code in (302, 403, 404) and pending.status == "pending"
+    api = api_for(user).post(f"/api/v1/conversations/{conv.pk}/withdraw-reply/", {"pending_reply": pending.pk},
+                             format="json")
+    assert api.status_code in (403, 404) and PendingReply.objects.get(pk=pending.pk).status == "pending"
+
+
+def test_withdraw_through_the_api_and_the_page(inbox, conv, policy, client_for, api_for):
+    agent = client_for(inbox.users.fr_agent)
+    agent.post(reverse("inbox:conversation-action", args=[conv.pk, "reply"]), {"text": "Brouillon"})
+    pending = PendingReply.objects.get()
+    page = agent.get(reverse("inbox:conversation-detail", args=[conv.pk])).content.decode()
+    assert "Withdraw reply" in page and "data-confirm" in page
+    assert "Withdraw reply" not in client_for(inbox.users.fr_cm).get(
+        reverse("inbox:conversation-detail", args=[conv.pk])).content.decode()
+    api = api_for(inbox.users.fr_agent)
+    assert api.post(f"/api/v1/conversations/{conv.pk}/withdraw-reply/", {"pending_reply": 0},
+                    format="json").status_code == 400
+    response = api.post(f"/api/v1/conversations/{conv.pk}/withdraw-reply/", {"pending_reply": pending.pk},
+                        format="json")
+    assert response.status_code == 200 and response.json() == {"pending_reply": pending.pk, "status": "withdrawn"}
+    assert api.post(f"/api/v1/conversations/{conv.pk}/withdraw-reply/", {"pending_reply": pending.pk},
+                    format="json").status_code == 400
+    page = agent.get(reverse("inbox:conversation-detail", args=[conv.pk])).content.decode()
+    assert f'data-pending="{pending.pk}"' not in page  # a withdrawn reply is no longer shown

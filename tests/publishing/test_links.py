@@ -11,10 +11,10 @@ from dandelion.connectors import fake
 from dandelion.connectors.base import InboundAuthor, InboundEvent
 from dandelion.core.exceptions import PermissionDeniedError
 from dandelion.core.models import AuditEvent
-from dandelion.publishing import campaigns, links, services
+from dandelion.publishing import campaigns, clicks, links, services
 from dandelion.publishing.choices import PostState
 from dandelion.publishing.exceptions import InvalidRule
-from dandelion.publishing.models import Post, ShortLink
+from dandelion.publishing.models import Post, ShortLink, ShortLinkVisitor
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,9 @@ def test_clean_utm_refuses_unknown_keys_and_long_values():
 
 
 # --- the send path and the redirect -------------------------------------------------------------------------------
+
+
+BROWSER = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
 
 
 def _published(pub, text):
@@ -97,10 +100,10 @@ def test_short_links_count_clicks_and_show_on_the_post(pub, client, client_for, 
     assert links.prepare_text(variant, variant.effective_text).count(link.code) == 2
     assert ShortLink.objects.count() == 1
 
-    r = client.get(f"/l/{link.code}")  # anonymous: the network's readers
+    r = client.get(f"/l/{link.code}", HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.1")  # anonymous readers
     assert r.status_code == 302 and r["Location"] == link.target_url and r["Cache-Control"] == "no-store"
-    client.get(f"/l/{link.code}")
-    client.head(f"/l/{link.code}")  # a HEAD (link previews) is not a click
+    client.get(f"/l/{link.code}", HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="203.0.113.2")
+    client.head(f"/l/{link.code}", HTTP_USER_AGENT=BROWSER)  # a HEAD (link previews) is not a click
     assert client.get("/l/nosuchcode").status_code == 404
     link.refresh_from_db()
     assert link.clicks == 2 and link.last_click_at is not None
@@ -150,7 +153,57 @@ def test_replies_to_the_published_post_are_linked(pub, client_for):
         InboundEvent(external_id="c-2", kind="comment", text="Sans rapport", created_at=timezone.now(),
                      author=author)])
     rows = services.post_conversations(post, pub.users.fr_cm)
-    assert len(rows) == 1 and rows[0].messages.get().external_id == "c-1"
+    assert len(rows) == 1
+    assert [m.external_id for m in rows[0].messages.all()] == [external_id, "c-1"]  # the brand's post is the root
     page = client_for(pub.users.fr_cm).get(post.get_absolute_url()).content.decode()
     assert rows[0].get_absolute_url() in page and "Camille Client" in page
     assert services.post_conversations(post, pub.users.es_agent) == []  # fails closed: not their conversations
+
+
+def test_bot_clicks_are_filtered(pub, client):
+    services.update_settings(pub.france, actor=pub.users.fr_admin, shorten_links=True,
+                             short_link_base="https://dnd.example")
+    _published(pub, "Lisez https://blog.example.com/b")
+    link = ShortLink.objects.get()
+    assert fake.STORE.published[0].post.text == f"Lisez https://dnd.example/l/{link.code}"  # the unit's base
+    url = f"/l/{link.code}"
+    for agent in ("", "facebookexternalhit/1.1 (+http://www.facebook.com/externalhit_uatext.php)",
+                  "Mozilla/5.0 (compatible; Discordbot/2.0; +https://discordapp.com)", "curl/8.5.0",
+                  "http.rb/5.1.1 (Mastodon/4.2.0; +https://mastodon.example/)", "Googlebot/2.1"):
+        assert client.get(url, HTTP_USER_AGENT=agent).status_code == 302  # redirected, not counted
+    for _i in range(3):  # one reader clicking three times within the window: one click
+        client.get(url, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="198.51.100.7")
+    client.get(url, HTTP_USER_AGENT=BROWSER, REMOTE_ADDR="198.51.100.8")  # another reader
+    link.refresh_from_db()
+    assert link.clicks == 2
+    later = timezone.now() + clicks.WINDOW + dt.timedelta(seconds=1)  # after the window it counts again
+    key = clicks.client_key("198.51.100.7", BROWSER)
+    assert services.follow_short_link(link.code, user_agent=BROWSER, client=key, now=later)
+    assert services.follow_short_link(link.code, user_agent=BROWSER, client=key, now=later) == link.target_url
+    link.refresh_from_db()
+    assert link.clicks == 3
+    assert not ShortLinkVisitor.objects.filter(client__contains="198.51").exists()  # no address stored
+    assert clicks.purge_visitors(later + clicks.WINDOW * 2) == 2
+
+
+def test_settings_api(pub, api_for):
+    url = f"/api/v1/publishing-settings/{pub.france.pk}/"
+    assert api_for(pub.users.fr_cm).put(url, {"utm": {"utm_medium": "social"}}, format="json").status_code == 403
+    assert api_for(pub.users.es_admin).put(url, {"utm": {}}, format="json").status_code == 404  # not their unit
+    admin = api_for(pub.users.fr_admin)
+    resp = admin.put(url, {"utm": {"utm_medium": "social"}, "shorten_links": True, "short_link_base":
+                           "https://dnd.example", "slots": [{"weekday": 0, "time": "09:00"}],
+                           "timezone": "Europe/Paris"}, format="json")
+    assert resp.status_code == 200, resp.content
+    got = admin.get(url).json()
+    assert got["utm"] == {"utm_medium": "social"} and got["slots"] == [{"weekday": 0, "time": "09:00"}]
+    assert got["short_link_base"] == "https://dnd.example" and got["inherited_from"] == pub.france.pk
+    assert api_for(pub.users.fr_cm).get(url).status_code == 200  # readable by those who view the unit
+    assert api_for(pub.users.es_agent).get(url).status_code == 404
+    spain = api_for(pub.users.es_admin).get(f"/api/v1/publishing-settings/{pub.spain.pk}/").json()
+    assert spain["inherited_from"] is None and spain["utm"] == {}
+    bad = admin.patch(url, {"utm": {"nope": "1"}}, format="json")
+    assert bad.status_code == 400 and "utm" in bad.content.decode()
+    bad = admin.patch(url, {"short_link_base": "ftp://x"}, format="json")
+    assert bad.status_code == 400
+    assert AuditEvent.objects.filter(action="publishing.settings.update").count() == 1

@@ -1,9 +1,11 @@
 """The permission matrix on the routing UI and API, the editor's validation and the preview."""
 
+import datetime as dt
 import json
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from dandelion.core.models import AuditEvent
 from dandelion.routing import services
@@ -124,15 +126,17 @@ def test_reorder_via_htmx(org, rules, client_for):
 
 
 def test_preview_partial(org, rules, client_for, make_conversation):
-    make_conversation(org.fr_account, team=org.fr_team, text="Je veux un remboursement")
-    make_conversation(org.fr_account, team=org.fr_team, text="Merci beaucoup")
-    make_conversation(org.es_account, team=org.es_team, text="Quiero un reembolso", language="es")
+    now = timezone.now()  # the preview reads the last 7 days
+    make_conversation(org.fr_account, team=org.fr_team, text="Je veux un remboursement", at=now)
+    make_conversation(org.fr_account, team=org.fr_team, text="Merci beaucoup", at=now)
+    make_conversation(org.es_account, team=org.es_team, text="Quiero un reembolso", language="es", at=now)
+    make_conversation(org.fr_account, team=org.fr_team, text="Vieux remboursement", at=now - dt.timedelta(days=8))
     c = client_for(org.users.fr_admin)
     response = c.post(reverse("routing:rule-preview"), _post_rule(org, actions=json.dumps(
         {"set_priority": "high", "add_tags": ["refund"]})), HTTP_HX_REQUEST="true")
     body = response.content.decode()
     assert response.status_code == 200
-    assert "<strong>1</strong> of 2 recent inbound messages would match" in body
+    assert "<strong>1</strong> of the 2 latest inbound messages of the last 7 days would have matched" in body
     assert "remboursement" in body and "reembolso" not in body  # Spain is out of scope
     bad = c.post(reverse("routing:rule-preview"), _post_rule(org, conditions='{"any": 3}'))
     assert "conditions.any: must be a list" in bad.content.decode()
@@ -142,7 +146,7 @@ def test_preview_partial(org, rules, client_for, make_conversation):
 
 
 def test_preview_service_reports_changes(org, make_conversation):
-    make_conversation(org.fr_account, team=org.fr_team, text="Service nul", intent="complaint")
+    make_conversation(org.fr_account, team=org.fr_team, text="Service nul", intent="complaint", at=timezone.now())
     result = services.preview_rule({"unit": org.hub.pk, "conditions": {"field": "intent", "op": "in",
                                                                        "value": ["complaint"]},
                                     "actions": {"route_to_team": org.vendor_team.pk, "hide": True}},

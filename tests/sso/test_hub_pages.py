@@ -171,12 +171,12 @@ def test_the_scim_token_is_shown_once(org, provider, client_for):
 def test_local_passwords_switched_off_per_unit(org, client_for, client):
     hub = client_for(org.users.hub_admin)
     assert password_login(client, "esagent") and password_login(client, "fragent")
-    hub.post("/sso/local-passwords/", {"unit": org.spain.pk, "allowed": "0"})
+    hub.post("/sso/local-passwords/", {"unit": org.spain.pk, "allowed": "0", "confirm": "1"})
     assert LocalPasswordPolicy.objects.get().unit == org.spain
     assert not password_login(client, "esagent") and not password_login(client, "esadmin")
     assert password_login(client, "fragent") and password_login(client, "euadmin")  # above Spain: not concerned
     assert "Spain" in hub.get("/sso/providers/").content.decode()
-    hub.post("/sso/local-passwords/", {"unit": org.spain.pk, "allowed": "0"})  # again: nothing more written
+    hub.post("/sso/local-passwords/", {"unit": org.spain.pk, "allowed": "0", "confirm": "1"})  # again: nothing more written
     hub.post("/sso/local-passwords/", {"unit": org.spain.pk, "allowed": "1"})
     assert not LocalPasswordPolicy.objects.exists() and password_login(client, "esagent")
     assert list(AuditEvent.objects.filter(action__startswith="sso.local_passwords").order_by("id")
@@ -186,5 +186,36 @@ def test_local_passwords_switched_off_per_unit(org, client_for, client):
 def test_superusers_keep_their_password_in_a_switched_off_unit(org, client_for, client):
     org.users.es_admin.is_superuser = True
     org.users.es_admin.save()
-    client_for(org.users.hub_admin).post("/sso/local-passwords/", {"unit": org.europe.pk, "allowed": "0"})
+    client_for(org.users.hub_admin).post("/sso/local-passwords/", {"unit": org.europe.pk, "allowed": "0",
+                                                                   "confirm": "1"})
     assert password_login(client, "esadmin") and not password_login(client, "esagent")
+
+
+def test_the_password_switch_from_a_units_page(org, provider, client_for, client):
+    """The hub switches local passwords off from the organisation tree's unit page (confirmed), sees it there and on
+    the sub-units' pages, and allows them again; nobody else sees the panel or may post the switch."""
+    hub = client_for(org.users.hub_admin)
+    page = hub.get(org.spain.get_absolute_url()).content.decode()
+    assert 'id="unit-password-switch"' in page and "Agency" in page  # the provider bound to Spain covers it
+    assert 'id="unit-password-switch"' not in client_for(org.users.es_admin).get(
+        org.spain.get_absolute_url()).content.decode()
+    back = f"{org.spain.get_absolute_url()}#sign-in"
+    # unconfirmed: nothing changes, the page says why
+    response = hub.post("/sso/local-passwords/", {"unit": org.spain.pk, "allowed": "0", "next": back})
+    assert response.status_code == 302 and response["Location"] == back and not LocalPasswordPolicy.objects.exists()
+    response = hub.post("/sso/local-passwords/", {"unit": org.spain.pk, "allowed": "0", "confirm": "1",
+                                                  "next": back})
+    assert response["Location"] == back and LocalPasswordPolicy.objects.get().unit == org.spain
+    assert not password_login(client, "esagent")
+    page = hub.get(org.spain.get_absolute_url()).content.decode()
+    assert "switched off here" in page and "Allow local passwords again" in page
+    # an outside "next" is not followed
+    response = hub.post("/sso/local-passwords/", {"unit": org.spain.pk, "allowed": "1",
+                                                  "next": "https://evil.example/"})
+    assert response["Location"] == "/sso/providers/" and not LocalPasswordPolicy.objects.exists()
+    hub.post("/sso/local-passwords/", {"unit": org.europe.pk, "allowed": "0", "confirm": "1"})
+    page = hub.get(org.spain.get_absolute_url()).content.decode()
+    assert "switched off by Europe" in page and 'id="unit-password-switch"' not in page
+    # others: 403 whatever they send
+    assert client_for(org.users.es_admin).post("/sso/local-passwords/", {
+        "unit": org.spain.pk, "allowed": "1", "confirm": "1"}).status_code == 403

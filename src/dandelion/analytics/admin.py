@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from dandelion.analytics.models import DailyRollup, DigestDelivery, RollupBlock, SuccessStory
+from dandelion.analytics.models import (
+    AccountMetricsDay,
+    DailyRollup,
+    DigestDelivery,
+    PostEngagementDay,
+    RollupBlock,
+    SuccessStory,
+)
 
 
 @admin.register(DailyRollup)
@@ -32,3 +39,17 @@ class DigestDeliveryAdmin(admin.ModelAdmin):
     list_display = ("week_start", "unit", "user", "status", "attempts", "sent_at")
     list_filter = ("status",)
     raw_id_fields = ("user", "unit")
+
+
+@admin.register(AccountMetricsDay)
+class AccountMetricsDayAdmin(admin.ModelAdmin):
+    list_display = ("day", "account", "followers", "following", "posts", "collected_at")
+    date_hierarchy = "day"
+    raw_id_fields = ("account", "unit")
+
+
+@admin.register(PostEngagementDay)
+class PostEngagementDayAdmin(admin.ModelAdmin):
+    list_display = ("day", "variant", "account", "likes", "replies", "reposts", "collected_at")
+    date_hierarchy = "day"
+    raw_id_fields = ("variant", "account", "unit")

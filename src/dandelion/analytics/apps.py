@@ -28,4 +28,6 @@ class AnalyticsConfig(plugins.DandelionAppConfig):
         plugins.ApiRoute("success-stories", "dandelion.analytics.api.views.SuccessStoryViewSet", "successstory"),
     )
     demo_seed = "dandelion.analytics.demo.seed"
-    demo_after = ("orgs", "assets", "inbox")
+    # the community's weekly digest lists the stories featured that week (community asks; it never imports us)
+    community_digest_stories = "dandelion.analytics.services.featured_stories_since"
+    demo_after = ("orgs", "assets", "inbox", "publishing")

@@ -93,6 +93,41 @@ def seed(demo: DemoContext) -> None:
         services.submit_story(story, actor=author)
         services.feature_story(story, actor=demo.hub_admin)
     demo.counts["success stories"] = SuccessStory.objects.count()
+    _seed_network_metrics(demo, accounts, first, today)
+
+
+def _seed_network_metrics(demo: DemoContext, accounts, first: dt.date, today: dt.date) -> None:
+    """Followers per account per day over the history (slow growth), and an engagement reading per sent post per
+    day since it went out (rising, then flat): what ``services.collect_network_metrics`` stores from the
+    connectors. Idempotent: rows already there are kept (the unique keys ignore conflicts)."""
+    from dandelion.analytics.models import AccountMetricsDay, PostEngagementDay
+    from dandelion.publishing.choices import VariantState
+    from dandelion.publishing.models import PostVariant
+
+    now = demo.now
+    rows = []
+    for account in accounts:
+        base = 800 + account.pk * 431 % 40_000
+        for offset in range((today - first).days + 1):
+            day = first + dt.timedelta(days=offset)
+            rows.append(AccountMetricsDay(account=account, unit_id=account.owner_unit_id, day=day,
+                                          followers=base + offset * (3 + account.pk % 7), collected_at=now))
+    AccountMetricsDay.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    rows = []
+    for variant in (PostVariant.objects.filter(state=VariantState.SENT, sent_at__isnull=False)
+                    .select_related("post").order_by("pk")):
+        rng = random.Random(f"engagement-{variant.pk}")
+        likes, replies, reposts = rng.randint(5, 120), rng.randint(0, 25), rng.randint(0, 30)
+        sent = variant.sent_at.astimezone(dt.UTC).date()
+        for offset in range(min(14, (today - sent).days) + 1):
+            share = min(1.0, (offset + 1) / 4)
+            rows.append(PostEngagementDay(variant=variant, account_id=variant.account_id, unit_id=variant.post.unit_id,
+                                          day=sent + dt.timedelta(days=offset), likes=round(likes * share),
+                                          replies=round(replies * share), reposts=round(reposts * share),
+                                          collected_at=now))
+    PostEngagementDay.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    demo.counts["analytics follower readings"] = AccountMetricsDay.objects.count()
+    demo.counts["analytics engagement readings"] = PostEngagementDay.objects.count()
 
 
 OWNERS_FRANCE = "clara.community"

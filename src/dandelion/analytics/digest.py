@@ -1,6 +1,6 @@
 """The weekly digest: what one unit's subtree did last week (Monday to Sunday, UTC days) against the week before,
-its units and accounts, and the stories the hub featured that week; an HTML e-mail with a plain-text part and the
-week's tables as an XLSX attachment. ``services.send_weekly_digests`` plans, claims and sends them; this module
+its units and accounts, and the stories the hub featured that week; an HTML e-mail with a plain-text part, the
+week's charts and tables as a PDF attachment and the same tables as an XLSX attachment. ``services.send_weekly_digests`` plans, claims and sends them; this module
 only reads (through ``restrict()`` for the recipient) and renders."""
 
 from __future__ import annotations
@@ -36,6 +36,8 @@ class Digest:
     html: str
     attachment_name: str
     attachment: bytes
+    pdf_name: str = ""
+    pdf: bytes = b""
 
 
 def build(user, unit, week: Period) -> Digest:
@@ -59,15 +61,16 @@ def build(user, unit, week: Period) -> Digest:
                "by_account": by_account[:TOP], "stories": stories, "link": link,
                "base_url": settings.DANDELION_BASE_URL}
     subject = _("%(unit)s: your week of %(start)s") % {"unit": unit.name, "start": week.start.isoformat()}
-    attachment = exports.xlsx_bytes([
-        (_("Summary"), exports.HEADLINE_COLUMNS, data["headline"]),
-        (_("Daily"), exports.SERIES_COLUMNS, data["series"]),
-        (_("Per unit"), exports.BREAKDOWN_COLUMNS, by_unit), (_("Per account"), exports.BREAKDOWN_COLUMNS, by_account)])
+    sheets = exports.dashboard_sheets(data, by_unit, by_account, None)
+    stem = f"analytics-{unit.slug or unit.pk}-{week.start.isoformat()}"
+    pdf = exports.pdf_bytes(subject, _("%(start)s – %(end)s, against the week before") % {
+        "start": week.start.isoformat(), "end": week.end.isoformat()}, sheets,
+        exports.dashboard_charts(data, by_unit))
     return Digest(subject=settings.EMAIL_SUBJECT_PREFIX + subject,
                   text=render_to_string("analytics/email/digest.txt", context),
                   html=render_to_string("analytics/email/digest.html", context),
-                  attachment_name=f"analytics-{unit.slug or unit.pk}-{week.start.isoformat()}.xlsx",
-                  attachment=attachment)
+                  attachment_name=f"{stem}.xlsx", attachment=exports.xlsx_bytes(sheets),
+                  pdf_name=f"{stem}.pdf", pdf=pdf)
 
 
 def send(digest: Digest, to: str) -> None:
@@ -75,5 +78,7 @@ def send(digest: Digest, to: str) -> None:
     message = EmailMultiAlternatives(subject=digest.subject, body=digest.text,
                                      from_email=settings.DEFAULT_FROM_EMAIL, to=[to])
     message.attach_alternative(digest.html, "text/html")
+    if digest.pdf:
+        message.attach(digest.pdf_name, digest.pdf, exports.PDF_TYPE)
     message.attach(digest.attachment_name, digest.attachment, exports.XLSX_TYPE)
     message.send()

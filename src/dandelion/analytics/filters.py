@@ -31,6 +31,8 @@ class Scope:
     account: object = None
     network: str = ""
     language: str = ""
+    #: a publishing campaign: narrows the publishing figures to its posts (the inbox figures have no campaign)
+    campaign: object = None
     params: dict = field(default_factory=dict)
     #: the pre-merged levels' query when they can answer this scope (``reports.dashboard_for``), else None
     blocks: BlockQuery | None = None
@@ -106,6 +108,12 @@ def resolve(user, params) -> Scope:
             raise NotFoundError(_("No such account."))
         qs = qs.filter(account_id=account.pk)
         scope.kind, scope.account, scope.label = "account", account, str(account)
+    campaign_id = _id(params.get("campaign"), "campaign")
+    if campaign_id is not None:
+        scope.campaign = visible_campaigns(user).filter(pk=campaign_id).first()
+        if scope.campaign is None:  # the same answer for a missing campaign and one the user cannot see
+            raise BadPeriod(_("No such campaign: choose one of the campaigns your units run or take part in."),
+                            field="campaign")
     scope.network = _code(params.get("network"), "network", 40)
     scope.language = _code(params.get("language"), "language", 8)
     if scope.network:
@@ -120,7 +128,19 @@ def resolve(user, params) -> Scope:
                                       account_id=scope.account.pk if scope.account is not None else None)
             scope.block_queryset = RollupBlock.objects.restrict(user, "view")
     scope.params = {k: v for k, v in {
-        "unit": unit_id, "team": team_id, "account": account_id, "network": scope.network,
+        "unit": unit_id, "team": team_id, "account": account_id, "campaign": campaign_id, "network": scope.network,
         "language": scope.language, "start": period.start.isoformat(), "end": period.end.isoformat()}.items()
         if v not in (None, "")}
     return scope
+
+
+def visible_campaigns(user):
+    """The publishing campaigns ``user`` sees, as the publishing app shows them: those their units run (read
+    through ``restrict()``) and those their units are assigned to as spokes."""
+    from django.db.models import Q
+
+    from dandelion.publishing.models import Campaign, CampaignSpoke
+
+    own = Campaign.objects.restrict(user, "view").values("pk")
+    assigned = CampaignSpoke.objects.restrict(user, "view").values("campaign_id")
+    return Campaign.objects.filter(Q(pk__in=own) | Q(pk__in=assigned)).order_by("-starts_at", "name")

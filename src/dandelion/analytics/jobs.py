@@ -27,3 +27,14 @@ def send_weekly_digests() -> dict:
     from dandelion.core.actors import SYSTEM
 
     return services.send_weekly_digests(actor=SYSTEM)
+
+
+@periodic("analytics.collect_network_metrics", every=6 * 3600)
+@task()
+def collect_network_metrics() -> dict:
+    """Every six hours: read followers and recent posts' engagement through the accounts' connectors and store
+    today's figures (one row per account and per post per day: a later run of the same day overwrites them)."""
+    from dandelion.analytics import services
+    from dandelion.core.actors import SYSTEM
+
+    return services.collect_network_metrics(actor=SYSTEM)

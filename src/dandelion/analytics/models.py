@@ -191,3 +191,62 @@ class DigestDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"digest {self.week_start} · unit {self.unit_id} → user {self.user_id} ({self.status})"
+
+
+class AccountMetricsDay(models.Model):
+    """An account's audience figures on one day (UTC), read from its connector's metrics capability by the job
+    ``analytics.collect_network_metrics``: one row per account per day, overwritten by later reads of the same day
+    (the day's last reading wins). ``None``: the network does not report that figure."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    account = models.ForeignKey("assets.SocialAccount", on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="+",
+                             help_text="The account's owner unit when read.")
+    day = models.DateField()
+    followers = models.PositiveBigIntegerField(null=True, blank=True)
+    following = models.PositiveBigIntegerField(null=True, blank=True)
+    posts = models.PositiveBigIntegerField(null=True, blank=True)
+    collected_at = models.DateTimeField()
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("day", "account_id")
+        constraints = [models.UniqueConstraint(fields=["account", "day"], name="uniq_account_metrics_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} · account {self.account_id}: {self.followers} followers"
+
+
+class PostEngagementDay(models.Model):
+    """The engagement of one published post (a sent publishing variant) as read on one day (UTC): running totals
+    the network reports (likes, replies, reposts), one row per variant per day, overwritten by later reads of the
+    same day. ``None``: the network does not report that figure (never 0)."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    variant = models.ForeignKey("publishing.PostVariant", on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey("assets.SocialAccount", on_delete=models.CASCADE, related_name="+")
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.CASCADE, related_name="+",
+                             help_text="The post's unit.")
+    day = models.DateField()
+    likes = models.PositiveBigIntegerField(null=True, blank=True)
+    replies = models.PositiveBigIntegerField(null=True, blank=True)
+    reposts = models.PositiveBigIntegerField(null=True, blank=True)
+    collected_at = models.DateTimeField()
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("day", "variant_id")
+        constraints = [models.UniqueConstraint(fields=["variant", "day"], name="uniq_post_engagement_day")]
+        indexes = [models.Index(fields=["account", "day"])]
+
+    def __str__(self) -> str:
+        return f"{self.day} · variant {self.variant_id}: {self.likes}/{self.replies}/{self.reposts}"
+
+    @property
+    def total(self) -> int | None:
+        figures = [v for v in (self.likes, self.replies, self.reposts) if v is not None]
+        return sum(figures) if figures else None

@@ -352,3 +352,89 @@ def send_weekly_digests(*, actor, today: dt.date | None = None) -> dict:
                      summary=f"Weekly digests of {week.start}: {counts['sent']} sent, {counts['failed']} failed",
                      changes={"week_start": str(week.start), **counts})
     return counts
+
+
+# ---- network metrics: followers per account per day, engagement per published post per day ----
+
+#: posts whose engagement is read again: those sent within the last ENGAGEMENT_DAYS days
+ENGAGEMENT_DAYS = 30
+#: the most post ids asked of a connector at once
+ENGAGEMENT_BATCH = 100
+
+
+def _count(value) -> int | None:
+    """A count from a connector: a non-negative int within what the database stores, else None (not reported)."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return None
+    return number if 0 <= number < 2**62 else None
+
+
+def collect_network_metrics(*, actor, today: dt.date | None = None) -> dict:
+    """Read every active account's audience figures and its recent posts' engagement through the connector the
+    registry names for it (accounts whose connector lacks the ``metrics`` capability are skipped; post
+    engagement only where the connector also implements ``PostMetricsConnector``), and store them: one
+    ``AccountMetricsDay`` per account per day and one ``PostEngagementDay`` per post per day, overwritten by a
+    later read of the same day (idempotent: running it twice leaves one row each). A connector error fails that
+    account alone (counted, logged). One audit row per run that stored something or failed."""
+    from dandelion.analytics.models import AccountMetricsDay, PostEngagementDay
+    from dandelion.assets.choices import AccountStatus
+    from dandelion.assets.models import SocialAccount
+    from dandelion.connectors import registry
+    from dandelion.connectors.base import Capability, PostMetricsConnector
+    from dandelion.connectors.errors import ConnectorError
+    from dandelion.inbox.connect import account_ref
+    from dandelion.publishing.choices import VariantState
+    from dandelion.publishing.models import PostVariant
+
+    require_perm(actor, PERM_REBUILD)
+    now = timezone.now()
+    today = today or now.astimezone(dt.UTC).date()
+    since = now - dt.timedelta(days=ENGAGEMENT_DAYS)
+    counts = {"accounts": 0, "posts": 0, "skipped": 0, "failed": 0}
+    for account in SocialAccount.objects.filter(status=AccountStatus.ACTIVE).order_by("pk").iterator():
+        ref = account_ref(account)
+        key = registry.connector_key_for(ref)
+        if not registry.has_capability(key, Capability.METRICS, ref.config):
+            counts["skipped"] += 1
+            continue
+        connector = registry.get(key)
+        try:
+            metrics = connector.fetch_metrics(ref)
+            AccountMetricsDay.objects.update_or_create(account=account, day=today, defaults={
+                "unit_id": account.owner_unit_id, "followers": _count(metrics.followers),
+                "following": _count(metrics.following), "posts": _count(metrics.posts), "collected_at": now})
+            counts["accounts"] += 1
+            if not isinstance(connector, PostMetricsConnector):
+                continue
+            variants = {v.external_id: v for v in PostVariant.objects.filter(
+                account=account, state=VariantState.SENT, sent_at__gte=since).exclude(external_id="")
+                .select_related("post").order_by("pk")}
+            ids = list(variants)
+            for i in range(0, len(ids), ENGAGEMENT_BATCH):
+                for m in connector.fetch_post_metrics(ref, ids[i:i + ENGAGEMENT_BATCH]):
+                    variant = variants.get(m.external_id)
+                    if variant is None:  # not one we asked about
+                        continue
+                    PostEngagementDay.objects.update_or_create(variant=variant, day=today, defaults={
+                        "account": account, "unit_id": variant.post.unit_id, "likes": _count(m.likes),
+                        "replies": _count(m.replies), "reposts": _count(m.reposts), "collected_at": now})
+                    counts["posts"] += 1
+        except ConnectorError as exc:
+            counts["failed"] += 1
+            logger.warning("analytics: metrics of account %s failed: %s", account.pk, exc)
+    if counts["accounts"] or counts["failed"]:
+        audit.record(actor=actor, action="analytics.collect_metrics", obj=None,
+                     summary=f"Read network metrics: {counts['accounts']} accounts, {counts['posts']} posts, "
+                             f"{counts['failed']} failed", changes=counts)
+    return counts
+
+
+def featured_stories_since(user, *, since: dt.datetime, limit: int = 10) -> list[SuccessStory]:
+    """The success stories the hub featured since ``since`` that ``user`` may read (newest first): offered to the
+    community's weekly digest through ``AnalyticsConfig.community_digest_stories``."""
+    return list(SuccessStory.objects.readable_by(user).filter(status=StoryStatus.FEATURED, featured_at__gte=since)
+                .select_related("unit").order_by("-featured_at", "-id")[:limit])

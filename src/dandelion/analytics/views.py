@@ -46,7 +46,7 @@ def _selected(request, scope) -> dict:
 
     return {"start": scope.period.start.isoformat() if scope else request.GET.get("start", "")[:20],
             "end": scope.period.end.isoformat() if scope else request.GET.get("end", "")[:20],
-            "unit": pk("unit"), "team": pk("team"), "account": pk("account"),
+            "unit": pk("unit"), "team": pk("team"), "account": pk("account"), "campaign": pk("campaign"),
             "network": scope.network if scope else "", "language": scope.language if scope else ""}
 
 
@@ -62,6 +62,7 @@ def _options(request) -> dict:
         "teams": Team.objects.restrict(request.user, "view").select_related("unit").order_by("name")[:500],
         "accounts": accounts,
         "networks": sorted({a.network for a in accounts}),
+        "campaigns": filters.visible_campaigns(request.user).only("pk", "name")[:200],
         # the languages the accounts in scope declare (and the one chosen): a DISTINCT over every rollup row the
         # viewer may see was the page's slowest query at size (docs/benchmarks.md §9)
         "languages": sorted({str(code)[:8] for a in accounts for code in (a.languages or [])}
@@ -79,41 +80,16 @@ def _csv(name: str, columns, rows):
 PUBLISHED_COLUMNS = exports.PUBLISHED_COLUMNS
 
 
-def _published_charts(pub: dict) -> dict:
-    """The publishing charts: posts and clicks per day, posts per account (the top 20)."""
-    days = [r["day"] for r in pub["series"]]
-    top = pub["by_account"][:20]
-    return {
-        "published": {"type": "bar", "labels": days, "datasets": [
-            {"label": _("Posts published"), "data": [r["posts"] for r in pub["series"]]},
-            {"label": _("Clicks"), "data": [r["clicks"] for r in pub["series"]]}]},
-        "published_accounts": {"type": "bar", "labels": [a["label"] for a in top], "datasets": [
-            {"label": _("Posts published"), "data": [a["posts"] for a in top]},
-            {"label": _("Clicks"), "data": [a["clicks"] for a in top]}]},
-    }
+_published_charts = exports.published_charts
+_charts = exports.dashboard_charts
 
 
-def _charts(data: dict, by_unit: list[dict]) -> dict:
-    """The charts' data (read by analytics/dashboard.js from a JSON block, never inline script)."""
-    series = data["series"]
-    days = [r["day"] for r in series]
-    minutes = (lambda v: None if v is None else round(v / 60, 1))
-    return {
-        "volume": {"type": "line", "labels": days, "datasets": [
-            {"label": _("Inbound"), "data": [r["inbound"] for r in series]},
-            {"label": _("Needing a reply"), "data": [r["needs_reply"] for r in series]},
-            {"label": _("Answered"), "data": [r["answered"] for r in series]}]},
-        "response": {"type": "line", "labels": days, "unit": _("minutes"), "datasets": [
-            {"label": _("First response p50 (min)"), "data": [minutes(r["frt_p50_s"]) for r in series]},
-            {"label": _("First response p90 (min)"), "data": [minutes(r["frt_p90_s"]) for r in series]}]},
-        "sentiment": {"type": "bar", "stacked": True, "labels": days, "datasets": [
-            {"label": _("Positive"), "data": [r["sentiment_positive"] for r in series]},
-            {"label": _("Neutral"), "data": [r["sentiment_neutral"] for r in series]},
-            {"label": _("Negative"), "data": [r["sentiment_negative"] for r in series]}]},
-        "units": {"type": "bar", "labels": [u["label"] for u in by_unit[:20]], "percent": True, "datasets": [
-            {"label": _("Response rate"), "data": [u["response_rate"] for u in by_unit[:20]]},
-            {"label": _("SLA met"), "data": [u["sla_met_rate"] for u in by_unit[:20]]}]},
-    }
+def _pdf_subtitle(scope) -> str:
+    filters_ = [v for v in (scope.network, scope.language, getattr(scope.campaign, "name", "")) if v]
+    return _("%(scope)s · %(start)s – %(end)s (previous period %(pstart)s – %(pend)s)%(filters)s") % {
+        "scope": scope.label, "start": scope.period.start.isoformat(), "end": scope.period.end.isoformat(),
+        "pstart": scope.period.previous.start.isoformat(), "pend": scope.period.previous.end.isoformat(),
+        "filters": (" · " + ", ".join(filters_)) if filters_ else ""}
 
 
 @login_required
@@ -139,11 +115,12 @@ def dashboard(request):
             return _csv("analytics-accounts", BREAKDOWN_COLUMNS, by_account)
         return _csv("analytics-daily", SERIES_COLUMNS, data["series"])
     if export == "xlsx":
-        return exports.xlsx_response("analytics", [
-            (_("Summary"), HEADLINE_COLUMNS, data["headline"]), (_("Daily"), SERIES_COLUMNS, data["series"]),
-            (_("Per unit"), BREAKDOWN_COLUMNS, by_unit), (_("Per account"), BREAKDOWN_COLUMNS, by_account),
-            *([] if pub is None else [(_("Published per account"), PUBLISHED_COLUMNS, pub["by_account"]),
-                                      (_("Published per unit"), PUBLISHED_COLUMNS, pub["by_unit"])])])
+        return exports.xlsx_response("analytics", exports.dashboard_sheets(data, by_unit, by_account, pub))
+    if export == "pdf":
+        charts = {**_charts(data, by_unit), **(_published_charts(pub) if pub is not None else {})}
+        return exports.pdf_response("analytics", exports.pdf_bytes(
+            _("Analytics: %(scope)s") % {"scope": scope.label}, _pdf_subtitle(scope),
+            exports.dashboard_sheets(data, by_unit, by_account, pub), charts))
     context.update(data=data, by_unit=by_unit, by_account=by_account[:50],
                    charts=_charts(data, by_unit), query=json.dumps(scope.params), published=pub,
                    published_charts=_published_charts(pub) if pub is not None else None)
@@ -166,6 +143,10 @@ def leaderboard(request):
         return _csv("top-properties", LEADERBOARD_COLUMNS, entries)
     if request.GET.get("format") == "xlsx":
         return exports.xlsx_response("top-properties", [(_("Top properties"), LEADERBOARD_COLUMNS, entries)])
+    if request.GET.get("format") == "pdf":
+        return exports.pdf_response("top-properties", exports.pdf_bytes(
+            _("Top properties: %(scope)s") % {"scope": scope.label}, _pdf_subtitle(scope),
+            [(_("Top properties"), LEADERBOARD_COLUMNS, entries)]))
     context.update(entries=entries, badge_days=reports.BADGE_DAYS)
     return render(request, "analytics/leaderboard.html", context)
 

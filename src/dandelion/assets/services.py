@@ -15,6 +15,7 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.assets import crypto, csvio
 from dandelion.assets.choices import ISO_639_1, SETTABLE_STATUSES, AccountStatus
@@ -83,7 +84,8 @@ def normalise_languages(value) -> list[str]:
         if not code:
             continue
         if code not in ISO_639_1:
-            raise InvalidAccountData(f"{part!r} is not an ISO 639-1 language code.", field="languages")
+            raise InvalidAccountData(_("%(code)r is not an ISO 639-1 language code.") % {"code": part},
+                                     field="languages")
         if code not in codes:
             codes.append(code)
     return codes
@@ -92,20 +94,22 @@ def normalise_languages(value) -> list[str]:
 def normalise_country(value: str | None) -> str:
     code = (value or "").strip().upper()
     if code and (len(code) != 2 or not code.isascii() or not code.isalpha()):
-        raise InvalidAccountData(f"{value!r} is not an ISO 3166-1 alpha-2 country code.", field="country")
+        raise InvalidAccountData(_("%(code)r is not an ISO 3166-1 alpha-2 country code.") % {"code": value},
+                                 field="country")
     return code
 
 
 def _check_owner(owner) -> None:
     if owner is not None and not owner.is_active:
-        raise InvalidAccountData(f"{owner.get_username()} is deactivated and cannot own an account.", field="owner")
+        raise InvalidAccountData(_("%(person)s is deactivated and cannot own an account.")
+                                 % {"person": owner.get_username()}, field="owner")
 
 
 def _check_status(status: str) -> None:
     if status not in SETTABLE_STATUSES:
         if status == AccountStatus.ARCHIVED:
-            raise InvalidAccountData("Archive an account with the archive action.", field="status")
-        raise InvalidAccountData(f"Unknown status {status!r}.", field="status")
+            raise InvalidAccountData(_("Archive an account with the archive action."), field="status")
+        raise InvalidAccountData(_("Unknown status %(status)r.") % {"status": status}, field="status")
 
 
 def _save(account: SocialAccount, **kwargs) -> None:
@@ -147,9 +151,9 @@ def register_account(
     require_perm(actor, PERM_ADD, owner_unit)
     handle, external_id = (handle or "").strip(), (external_id or "").strip()
     if not handle:
-        raise InvalidAccountData("A handle is required.", field="handle")
+        raise InvalidAccountData(_("A handle is required."), field="handle")
     if not external_id:
-        raise InvalidAccountData("An external id is required.", field="external_id")
+        raise InvalidAccountData(_("An external id is required."), field="external_id")
     connector = resolve_connector(network, connector)
     _check_status(status)
     _check_owner(owner)
@@ -242,13 +246,14 @@ def transfer_account(account: SocialAccount, *, to_unit, new_owner=None, actor, 
     require_perm(actor, PERM_CHANGE, to_unit)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidAccountData("Give a reason for the transfer.", field="reason")
+        raise InvalidAccountData(_("Give a reason for the transfer."), field="reason")
     if account.is_archived:
         raise AccountArchived()
     if to_unit.pk == account.owner_unit_id and (new_owner is None or new_owner.pk == account.owner_id):
-        raise InvalidAccountData(f"{account} already belongs to {to_unit.name}.", field="to_unit")
+        raise InvalidAccountData(_("%(account)s already belongs to %(unit)s.")
+                                 % {"account": account, "unit": to_unit.name}, field="to_unit")
     if not to_unit.is_active:
-        raise InvalidAccountData(f"{to_unit.name} is deactivated.", field="to_unit")
+        raise InvalidAccountData(_("%(unit)s is deactivated.") % {"unit": to_unit.name}, field="to_unit")
     if new_owner is not None:
         _check_owner(new_owner)
     before = _snapshot(account)
@@ -305,7 +310,7 @@ def archive_account(account: SocialAccount, *, actor, reason: str = "") -> Socia
     """Take the account out of service (no hard delete: history and conversations keep pointing at it)."""
     require_perm(actor, PERM_ARCHIVE, account.owner_unit)
     if account.is_archived:
-        raise AccountArchived("The account is already archived.")
+        raise AccountArchived(_("The account is already archived."))
     before = _snapshot(account)
     account.status = AccountStatus.ARCHIVED
     account.archived_at = timezone.now()
@@ -347,12 +352,12 @@ def set_account_credentials(account: SocialAccount, *, credentials: dict[str, An
     if account.is_archived:
         raise AccountArchived()
     if not isinstance(credentials, dict):
-        raise InvalidAccountData("Credentials must be a mapping of names to values.", field="credentials")
+        raise InvalidAccountData(_("Credentials must be a mapping of names to values."), field="credentials")
     cleaned: dict[str, Any] = {}
     for key, value in credentials.items():
         key = str(key).strip()
         if not key:
-            raise InvalidAccountData("Credential names cannot be empty.", field="credentials")
+            raise InvalidAccountData(_("Credential names cannot be empty."), field="credentials")
         cleaned[key] = value
     old_keys = account.credentials_keys if account.has_credentials else []
     old_expiry = account.credentials_expires_at
@@ -746,7 +751,7 @@ def start_oauth_connection(*, actor, owner_unit, network: str, instance: str, re
     connector = _oauth_connector(network)
     instance = (instance or "").strip()
     if not instance:
-        raise InvalidAccountData("An instance URL is required.", field="instance")
+        raise InvalidAccountData(_("An instance URL is required."), field="instance")
     app = _find_oauth_app(network, instance, redirect_uri)
     if app is not None:
         return app

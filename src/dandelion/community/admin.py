@@ -29,5 +29,6 @@ class MemberProfileAdmin(admin.ModelAdmin):
 
 for model in (models.Tag, models.Answer, models.ArticleVersion, models.ArticleFeedback, models.Speaker,
               models.AgendaItem, models.Registration, models.Material, models.LearningPath, models.PathStep,
-              models.QuizQuestion, models.Certification, models.CertificationAward, models.RoleRequirement):
+              models.QuizQuestion, models.Certification, models.CertificationAward, models.RoleRequirement,
+              models.GuestAccount, models.GuestGrant):
     admin.site.register(model)

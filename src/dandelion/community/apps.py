@@ -24,6 +24,17 @@ class CommunityConfig(plugins.DandelionAppConfig):
         plugins.ApiRoute("community-questions", "dandelion.community.api.views.QuestionViewSet", "question"),
         plugins.ApiRoute("community-gatherings", "dandelion.community.api.views.GatheringViewSet", "gathering"),
         plugins.ApiRoute("community-members", "dandelion.community.api.views.MemberViewSet", "member"),
+        plugins.ApiRoute("community-paths", "dandelion.community.api.views.LearningPathViewSet", "learningpath"),
+        plugins.ApiRoute("community-certifications", "dandelion.community.api.views.CertificationViewSet",
+                         "certification"),
     )
     demo_seed = "dandelion.community.demo.seed"
     demo_after = ("orgs",)
+
+    def ready(self) -> None:
+        super().ready()
+        from django.contrib.auth.signals import user_logged_in
+
+        from dandelion.community.guest_access import mark_session
+
+        user_logged_in.connect(mark_session, dispatch_uid="community.guest_access.mark_session")

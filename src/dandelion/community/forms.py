@@ -118,6 +118,7 @@ class ProfileForm(forms.Form):
     chat = forms.CharField(label=_("Chat handle or channel"), max_length=150, required=False)
     open_to_questions = forms.BooleanField(label=_("Listed in “ask an expert”"), required=False)
     visibility = forms.ChoiceField(label=_("Who sees this entry"), choices=ProfileVisibility.choices)
+    weekly_digest = forms.BooleanField(label=_("Send me the community's weekly digest"), required=False)
 
     def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -180,3 +181,15 @@ class SeriesEditForm(forms.Form):
     place = forms.CharField(label=_("Place"), max_length=300, required=False)
     online_url = forms.URLField(label=_("Online link"), max_length=500, required=False, assume_scheme="https")
     capacity = forms.IntegerField(label=_("Capacity"), min_value=1, max_value=100_000)
+
+
+class GuestInviteForm(forms.Form):
+    """An organiser invites an outside speaker or attendee: they get a login limited to this gathering."""
+
+    name = forms.CharField(label=_("Guest's name"), max_length=150)
+    email = forms.EmailField(label=_("Guest's e-mail address"), max_length=254)
+    affiliation = forms.CharField(label=_("Company or organisation"), max_length=150, required=False)
+    role = forms.ChoiceField(label=_("Invited as"), choices=(("speaker", _("Speaker")),
+                                                            ("attendee", _("Outside attendee"))))
+    language = forms.ChoiceField(label=_("Language of the invitation"), required=False,
+                                 choices=(("", _("This page's")), ("en", "English"), ("fr", "Français")))

@@ -12,3 +12,12 @@ def send_gathering_reminders() -> dict:
     from dandelion.community.reminders import send_due_reminders
 
     return {"sent": send_due_reminders()}
+
+
+@periodic("community.digest", every=3600)
+@task()
+def send_weekly_digests() -> dict:
+    """Hourly: the weekly digests now due (from Monday 08:00 in each member's time zone; once per member and week)."""
+    from dandelion.community.digest import send_weekly_digests as send
+
+    return {"sent": send()}

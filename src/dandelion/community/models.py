@@ -438,6 +438,83 @@ class ReminderSent(models.Model):
         return self.key
 
 
+class GuestAccount(models.Model):
+    """The flag of an invited outsider's login (a speaker or an outside attendee): a user with no role anywhere whose
+    only access is through their :class:`GuestGrant` rows, each limited to one gathering's page and materials
+    (enforced for every URL by :class:`dandelion.community.middleware.GuestAccessMiddleware`)."""
+
+    org_scope = OrgScope.internal("a login flag, read by the guest middleware and the guest services only")
+
+    user = models.OneToOneField(USER, on_delete=models.CASCADE, related_name="community_guest")
+    language = models.CharField(max_length=10, blank=True)
+    invited_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True, help_text=_("When the guest set their password."))
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"guest {self.user}"
+
+
+class GuestGrant(models.Model):
+    """One guest's access to one gathering (its page, its .ics, its materials) until ``expires_at``."""
+
+    class Role(models.TextChoices):
+        SPEAKER = "speaker", _("Speaker")
+        ATTENDEE = "attendee", _("Outside attendee")
+
+    org_scope = OrgScope(path="gathering__unit__path")
+
+    account = models.ForeignKey(GuestAccount, on_delete=models.CASCADE, related_name="grants")
+    gathering = models.ForeignKey(Gathering, on_delete=models.CASCADE, related_name="guest_grants")
+    role = models.CharField(max_length=10, choices=Role.choices, default=Role.SPEAKER)
+    expires_at = models.DateTimeField()
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = CommunityManager()
+
+    class Meta:
+        ordering = ("gathering", "created_at")
+        constraints = [models.UniqueConstraint(fields=["account", "gathering"], name="uniq_guest_grant")]
+
+    def __str__(self) -> str:
+        return f"{self.account.user} at {self.gathering} ({self.role})"
+
+    @property
+    def audit_unit(self):
+        return self.gathering.unit
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None and self.expires_at > timezone.now()
+
+
+class DigestSent(models.Model):
+    """The claim of one member's weekly digest for one ISO week (``week`` = "2026-W49"): unique per member and week,
+    inserted in the transaction that sends it, so the digest job sends each at most once however often it runs."""
+
+    org_scope = OrgScope.internal("the digest job's claims, never read through a page")
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="+")
+    week = models.CharField(max_length=10)
+    items = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("-sent_at",)
+        constraints = [models.UniqueConstraint(fields=["user", "week"], name="uniq_digest_week")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.week}"
+
+
 # --- enablement ----------------------------------------------------------------------------------------------------
 
 
@@ -613,6 +690,7 @@ class MemberProfile(models.Model):
     chat = models.CharField(max_length=150, blank=True, help_text=_("A chat handle or channel."))
     open_to_questions = models.BooleanField(default=True, help_text=_("Listed in “ask an expert”."))
     visibility = models.CharField(max_length=10, choices=ProfileVisibility.choices, default=ProfileVisibility.UNIT)
+    weekly_digest = models.BooleanField(default=True, help_text=_("Receive the community's weekly digest e-mail."))
     search_text = models.TextField(blank=True, editable=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
@@ -644,7 +722,10 @@ __all__ = [
     "ArticleVersion",
     "Certification",
     "CertificationAward",
+    "DigestSent",
     "Gathering",
+    "GuestAccount",
+    "GuestGrant",
     "LearningPath",
     "Material",
     "MemberProfile",

@@ -353,6 +353,7 @@ def update_gathering(gathering: Gathering, *, actor, **changes: Any) -> Gatherin
     gathering = Gathering.objects.select_for_update().get(pk=gathering.pk)
     _check_gathering(changes.get("starts_at", gathering.starts_at), changes.get("ends_at", gathering.ends_at),
                      changes.get("capacity", gathering.capacity))
+    _check_capacity_cut(gathering, changes.get("capacity", gathering.capacity))
     for key, value in changes.items():
         setattr(gathering, key, value)
     gathering.save()
@@ -363,19 +364,74 @@ def update_gathering(gathering: Gathering, *, actor, **changes: Any) -> Gatherin
 
 
 def _fill_places(gathering: Gathering) -> list[Registration]:
-    """Promote the waiting list, first come first served, while there are places (the gathering row is locked)."""
+    """Promote the waiting list, first come first served, while there are places (the gathering row is locked).
+
+    Each promotion is a conditional UPDATE (``status = waitlisted`` → ``going``): a registration is promoted, audited
+    and e-mailed exactly once even if two transactions reach it (the lock serialises them on PostgreSQL; the
+    condition makes the second a no-op anywhere)."""
     free = gathering.capacity - _going_count(gathering)
     if free <= 0:
         return []
-    promoted = list(Registration.objects.filter(gathering=gathering, status=RegistrationStatus.WAITLISTED)
-                    .order_by("registered_at", "id")[:free])
+    candidates = list(Registration.objects.filter(gathering=gathering, status=RegistrationStatus.WAITLISTED)
+                      .order_by("registered_at", "id")[:free])
     now = timezone.now()
-    for reg in promoted:
+    promoted = []
+    for reg in candidates:
+        won = Registration.objects.filter(pk=reg.pk, status=RegistrationStatus.WAITLISTED).update(
+            status=RegistrationStatus.GOING, promoted_at=now)
+        if not won:
+            continue
         reg.status, reg.promoted_at = RegistrationStatus.GOING, now
-        reg.save(update_fields=["status", "promoted_at"])
+        promoted.append(reg)
         audit.record(actor=_system(), action="community.registration.promote", obj=reg,
                      summary=f"{reg.user} promoted from the waiting list of {gathering}")
+        reg_id = reg.pk
+        transaction.on_commit(lambda reg_id=reg_id: _mail_promotion(reg_id))
     return promoted
+
+
+def _mail_promotion(registration_id: int) -> None:
+    """Tell a promoted member they have a place, in their language and time zone (profile, else the defaults)."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.utils import translation
+    from django.utils.formats import date_format
+
+    reg = Registration.objects.select_related("user", "gathering__unit").get(pk=registration_id)
+    if reg.status != RegistrationStatus.GOING or not reg.user.email:
+        return
+    from dandelion.core.models import UserProfile
+
+    profile = UserProfile.objects.filter(user=reg.user).first()
+    language = getattr(profile, "language", "") or settings.LANGUAGE_CODE
+    zone = _unit_zone(reg.gathering.unit)
+    if getattr(profile, "time_zone", ""):
+        import zoneinfo
+
+        try:
+            zone = zoneinfo.ZoneInfo(profile.time_zone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            pass
+    gathering = reg.gathering
+    with translation.override(language), timezone.override(zone):
+        when = date_format(timezone.localtime(gathering.starts_at), "DATETIME_FORMAT")
+        send_mail(
+            subject=_("You have a place: %(t)s") % {"t": gathering.title},
+            message=_("Hello %(name)s,\n\nA place opened at %(title)s (%(when)s) and it is yours: you were first "
+                      "on the waiting list.\n\n%(link)s\n\nIf you cannot come any more, cancel your "
+                      "registration so that the next person gets it.") % {
+                "name": reg.user.get_full_name() or reg.user.get_username(), "title": gathering.title,
+                "when": when, "link": _site_url(gathering.get_absolute_url())},
+            from_email=None, recipient_list=[reg.user.email], fail_silently=False)
+
+
+def _check_capacity_cut(gathering: Gathering, capacity) -> None:
+    """Lowering the capacity below the places already taken would take places from people: refused, clearly."""
+    taken = _going_count(gathering)
+    if int(capacity) < taken:
+        raise InvalidCommunityData(
+            _("%(n)d places are already taken: the capacity cannot go below %(n)d (ask people to cancel first).")
+            % {"n": taken}, field="capacity")
 
 
 def _system():
@@ -524,6 +580,8 @@ def update_profile(*, actor, user, unit=None, **fields: Any) -> MemberProfile:
         profile.contact_email = _clean_text(fields["contact_email"], "contact_email", required=False, max_len=254)
     if "open_to_questions" in fields:
         profile.open_to_questions = bool(fields["open_to_questions"])
+    if "weekly_digest" in fields:
+        profile.weekly_digest = bool(fields["weekly_digest"])
     if "visibility" in fields:
         if fields["visibility"] not in ProfileVisibility.values:
             raise InvalidCommunityData(_("Unknown visibility %(v)r.") % {"v": fields["visibility"]},
@@ -882,6 +940,9 @@ def update_series(gathering: Gathering, *, actor, **changes: Any) -> list[Gather
         series_key=gathering.series_key, unit=gathering.unit, starts_at__gte=gathering.starts_at,
         ends_at__gte=timezone.now()).order_by("starts_at", "id"))
     changed = []
+    if "capacity" in changes:
+        for g in following:
+            _check_capacity_cut(g, changes["capacity"])
     for g in following:
         before = audit.snapshot(g, GATHERING_FIELDS)
         local = timezone.localtime(g.starts_at, zone).replace(tzinfo=None) + local_shift

@@ -24,6 +24,7 @@ from dandelion.community.forms import (
     FeedbackForm,
     GatheringForm,
     GuestForm,
+    GuestInviteForm,
     MaterialForm,
     ProfileForm,
     QuestionForm,
@@ -255,6 +256,9 @@ def gathering_create(request):
 
 @login_required
 def gathering_detail(request, pk):
+    guest_ids = getattr(request, "community_guest_gatherings", None)
+    if guest_ids is not None:  # an invited guest (the middleware let only their gatherings through)
+        return _guest_gathering_page(request, pk, guest_ids)
     gathering = get_visible(request, _gatherings(request.user).prefetch_related(
         "speakers", Prefetch("agenda"), "materials"), pk)
     mine = Registration.objects.filter(gathering=gathering, user=request.user).first()
@@ -273,6 +277,7 @@ def gathering_detail(request, pk):
             "ends_at": timezone.localtime(gathering.ends_at).strftime("%Y-%m-%dT%H:%M"),
             "place": gathering.place, "online_url": gathering.online_url, "capacity": gathering.capacity})
         if organiser and not gathering.is_past else None,
+        "invite_form": GuestInviteForm() if organiser else None,
         "guest_url": request.build_absolute_uri(reverse("community:guest-register", args=[gathering.pk]))
         if gathering.open_to_guests else ""})
 
@@ -310,7 +315,11 @@ def _ics_response(body: bytes, filename: str) -> HttpResponse:
 
 @login_required
 def gathering_ics(request, pk):
-    gathering = get_visible(request, Gathering, pk)
+    guest_ids = getattr(request, "community_guest_gatherings", None)
+    if guest_ids is not None:
+        gathering = get_object_or_404(Gathering, pk=pk, pk__in=guest_ids)
+    else:
+        gathering = get_visible(request, Gathering, pk)
     return _ics_response(ical.calendar_for([gathering], name=gathering.title,
                                            base_url=request.build_absolute_uri("/")), f"gathering-{gathering.pk}.ics")
 
@@ -383,10 +392,11 @@ def member_detail(request, pk):
 def member_edit(request):
     require(request.user, "community.view_memberprofile")
     profile = MemberProfile.objects.filter(user=request.user).select_related("unit").first()
-    initial = {"visibility": "unit", "open_to_questions": True, "contact_email": request.user.email}
+    initial = {"visibility": "unit", "open_to_questions": True, "contact_email": request.user.email,
+               "weekly_digest": True}
     if profile is not None:
         initial = {f: getattr(profile, f) for f in ("unit", "headline", "bio", "contact_email", "phone", "chat",
-                                                    "open_to_questions", "visibility")}
+                                                    "open_to_questions", "visibility", "weekly_digest")}
         initial.update({f: ", ".join(getattr(profile, f)) for f in services.PROFILE_LIST_FIELDS})
     form = ProfileForm(request.POST or None, initial=initial, user=request.user)
     if request.method == "POST" and form.is_valid():
@@ -468,7 +478,11 @@ def material_remove(request, pk):
 @login_required
 def material_download(request, pk):
     """An uploaded file, served to the people who may see its gathering (never from a public media address)."""
-    material = get_visible(request, Material.objects.select_related("gathering"), pk)
+    guest_ids = getattr(request, "community_guest_gatherings", None)
+    if guest_ids is not None:
+        material = get_object_or_404(Material, pk=pk, gathering_id__in=guest_ids)
+    else:
+        material = get_visible(request, Material.objects.select_related("gathering"), pk)
     if not material.file:
         raise Http404
     import os
@@ -513,6 +527,10 @@ def guest_register(request, pk):
     gathering = _open_gathering(pk)
     form = GuestForm(request.POST or None)
     sent = False
+    if request.method == "POST" and _guest_form_limited(request):
+        return render(request, "community/guest_register.html", {
+            "gathering": gathering, "form": form, "sent": False,
+            "limited": _("Too many registrations from your address: try again in a few minutes.")}, status=429)
     if request.method == "POST" and form.is_valid():
         try:
             services.register_guest(gathering, language=get_language() or "", **form.cleaned_data)
@@ -520,6 +538,23 @@ def guest_register(request, pk):
         except DandelionError as err:
             form_error(form, err)
     return render(request, "community/guest_register.html", {"gathering": gathering, "form": form, "sent": sent})
+
+
+def _guest_form_limited(request) -> bool:
+    """The public guest form's rate limit: at most ``DANDELION_COMMUNITY_GUEST_FORM_RATE`` (10, 600) posts per client
+    address and window of seconds, counted in the default cache (shared by the workers when the cache is)."""
+    from django.conf import settings
+    from django.core.cache import cache
+
+    limit, window = getattr(settings, "DANDELION_COMMUNITY_GUEST_FORM_RATE", (10, 600))
+    ip = request.META.get("REMOTE_ADDR", "") or "unknown"
+    key = f"community:guest-form:{ip}:{int(timezone.now().timestamp()) // window}"
+    if cache.add(key, 1, timeout=window):
+        return False
+    try:
+        return cache.incr(key) > limit
+    except ValueError:  # expired between add and incr
+        return False
 
 
 def guest_confirm(request, token):
@@ -532,3 +567,59 @@ def guest_confirm(request, token):
         guest, error = None, err.message
     return render(request, "community/guest_confirmed.html", {"guest": guest, "error": error},
                   status=200 if guest else 400)
+
+
+# --- invited guests' logins ----------------------------------------------------------------------------------------
+
+
+def _guest_gathering_page(request, pk, guest_ids):
+    gathering = get_object_or_404(Gathering.objects.select_related("unit").prefetch_related(
+        "speakers", Prefetch("agenda"), "materials"), pk=pk, pk__in=guest_ids)
+    return render(request, "community/gathering_detail.html", {
+        "gathering": gathering, "description_html": render_markdown(gathering.description), "is_guest": True,
+        "registration": None, "position": None, "can_register": False, "attendees": None, "guests": None,
+        "organiser": False, "material_form": None, "series_form": None, "guest_url": ""})
+
+
+@require_http_methods(["GET", "POST"])
+def guest_welcome(request, token):
+    """The invitation's link: the guest chooses a password, is logged in and lands on their gathering."""
+    from django.contrib.auth import login
+    from django.contrib.auth.forms import SetPasswordForm
+
+    from dandelion.community import guest_access
+    from dandelion.community.exceptions import InvalidCommunityData
+
+    try:
+        user = guest_access.user_for_token(token)
+    except InvalidCommunityData as err:
+        return render(request, "community/guest_welcome.html", {"error": str(err)}, status=400)
+    form = SetPasswordForm(user, request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = guest_access.set_guest_password(token, form.cleaned_data["new_password1"])
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        ids = guest_access.active_gathering_ids(user)
+        return redirect("community:gathering-detail", pk=min(ids)) if ids else redirect("home")
+    return render(request, "community/guest_welcome.html", {"form": form, "guest": user})
+
+
+@login_required
+@require_POST
+def guest_invite(request, pk):
+    from dandelion.community import guest_access
+
+    gathering = get_for(request, Gathering, pk, "community.change_gathering")
+    form = GuestInviteForm(request.POST)
+    if form.is_valid():
+        from django.utils.translation import get_language
+
+        _grant, ok = call_service(request, guest_access.invite_guest, gathering,
+                                  language=form.cleaned_data.pop("language", "") or get_language() or "",
+                                  **form.cleaned_data)
+        if ok:
+            messages.success(request, _("Invitation sent to %(e)s.") % {"e": form.cleaned_data["email"]})
+    else:
+        for errors in form.errors.values():
+            for error in errors:
+                messages.error(request, error)
+    return redirect(gathering.get_absolute_url())

@@ -96,6 +96,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "dandelion.core.middleware.UserPreferencesMiddleware",  # ... unless the person chose one; their time zone
+    "dandelion.community.middleware.GuestAccessMiddleware",  # invited guests: their gathering's pages only
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -388,6 +389,10 @@ WAGTAILADMIN_BASE_URL = env.str("WAGTAILADMIN_BASE_URL", default=DANDELION_BASE_
 WAGTAIL_ENABLE_UPDATE_CHECK = False  # no call home from the admin
 WAGTAIL_ENABLE_WHATS_NEW_BANNER = False
 WAGTAIL_GRAVATAR_PROVIDER_URL = None  # editors' avatars are never fetched from a third party
+# Multilingual websites: a site's pages in several locales (Wagtail's own locales; services.add_site_locale copies
+# the site's tree with copy_for_translation). The default language is served at /, the others under /<code>/.
+WAGTAIL_I18N_ENABLED = True
+WAGTAIL_CONTENT_LANGUAGES = LANGUAGES
 WAGTAILSEARCH_BACKENDS = {"default": {"BACKEND": "wagtail.search.backends.database"}}
 
 

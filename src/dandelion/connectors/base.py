@@ -84,6 +84,8 @@ __all__ = [
     "PayloadTooLarge",
     "PollResult",
     "PollingConnector",
+    "PostMetrics",
+    "PostMetricsConnector",
     "PublishingConnector",
     "RejectedItem",
     "ReplyConnector",
@@ -273,6 +275,21 @@ class AccountMetrics:
 
 
 @dataclass(frozen=True, slots=True)
+class PostMetrics:
+    """A snapshot of the engagement of one post we published (``external_id``: the network's id of it). ``None``
+    means the network does not report that figure (never 0)."""
+
+    external_id: str
+    collected_at: dt.datetime
+    likes: int | None = None
+    replies: int | None = None
+    reposts: int | None = None
+
+    def __post_init__(self) -> None:
+        _require_aware(self.collected_at, "collected_at")
+
+
+@dataclass(frozen=True, slots=True)
 class RejectedItem:
     """An inbound item a connector could not turn into an event: ``ref`` locates it on the network (an IMAP UID, a
     feed entry id), ``error`` says why, ``excerpt`` keeps a bounded piece of it for the operator."""
@@ -386,6 +403,15 @@ class MetricsConnector(Protocol):
 
 
 @runtime_checkable
+class PostMetricsConnector(Protocol):
+    """The metrics capability's second half, optional: the engagement of posts the account published. A connector
+    with the ``metrics`` capability that also has this method reports it; callers check with ``isinstance``. Posts
+    the network no longer knows are left out of the answer (not an error)."""
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]: ...
+
+
+@runtime_checkable
 class PublishingConnector(Protocol):
     """Publishes a post on the account, and deletes one it published. ``publish`` raises ``ConnectorError``
     (``permanent=True`` for content the network refuses, bad credentials...)."""
@@ -457,6 +483,15 @@ class ReportConnector(Protocol):
 
     def report_author(self, account: AccountRef, author_external_id: str, external_ids: Sequence[str], *,
                       comment: str = "") -> ModerationResult: ...
+
+
+@runtime_checkable
+class WebhookChallengeConnector(Protocol):
+    """Answers a network's webhook handshake (a ``GET`` on the account's webhook URL: Meta's ``hub.challenge``
+    subscription verification, X's ``crc_token`` check): ``(content type, body)`` to send back; ``SignatureError``
+    when the request is not the network's (wrong verify token, no challenge)."""
+
+    def answer_challenge(self, account: AccountRef, params: Mapping[str, str]) -> tuple[str, str]: ...
 
 
 #: Author actions beyond ``ModerationConnector.ban_author``, by name, and the Protocol that offers each.

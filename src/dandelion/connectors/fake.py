@@ -34,6 +34,7 @@ from dandelion.connectors.base import (
     ModerationResult,
     OutboundPost,
     OutboundReply,
+    PostMetrics,
     SearchResult,
     SentMessage,
     utcnow,
@@ -81,6 +82,7 @@ class FakeStore:
     deleted_posts: list[tuple[int, str]] = field(default_factory=list)
     inbound: dict[int, list[InboundEvent]] = field(default_factory=dict)
     metrics: dict[int, AccountMetrics] = field(default_factory=dict)
+    post_metrics: dict[str, PostMetrics] = field(default_factory=dict)
     searchable: list[InboundEvent] = field(default_factory=list)
     searches: list[str] = field(default_factory=list)
     failures: list[_Failure] = field(default_factory=list)
@@ -183,6 +185,11 @@ class FakeConnector(Connector):
             STORE.metrics[account_id] = metrics
 
     @staticmethod
+    def set_post_metrics(metrics: PostMetrics) -> None:
+        with _lock:
+            STORE.post_metrics[metrics.external_id] = metrics
+
+    @staticmethod
     def _call(name: str) -> None:
         with _lock:
             STORE.calls.append(name)
@@ -240,6 +247,22 @@ class FakeConnector(Connector):
         return stored or AccountMetrics(
             collected_at=utcnow(), followers=1000 + account.id, following=10, posts=42
         )
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids) -> list[PostMetrics]:
+        """The engagement set by ``set_post_metrics``, else a fixed figure per post (posts this fake published)."""
+        self._call("fetch_post_metrics")
+        now = utcnow()
+        out = []
+        with _lock:
+            for external_id in external_ids:
+                stored = STORE.post_metrics.get(external_id)
+                if stored is not None:
+                    out.append(stored)
+                elif external_id.startswith("fake-"):
+                    n = sum(map(ord, external_id))
+                    out.append(PostMetrics(external_id=external_id, collected_at=now, likes=n % 17,
+                                           replies=n % 5, reposts=n % 3))
+        return out
 
     def publish(self, account: AccountRef, post: OutboundPost) -> SentMessage:
         self._call("publish")

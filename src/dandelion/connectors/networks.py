@@ -1,21 +1,22 @@
 """The network catalogue: metadata of the networks Dandelion knows, with no API code.
 
 This module and ``connectors/<network>/`` are the only places allowed to name a network (conventions, habit 6).
-Real API connectors arrive in a later issue; until then every network defaults to the ``generic`` webhook connector,
-which any bridge (or the network's own webhook relay) can post to.
+A network without an API connector of its own defaults to the ``generic`` webhook connector, which any bridge (or the
+network's own webhook relay) can post to; ``API_CONNECTORS`` lists the ``connectors/<network>/`` plugins imported
+with this catalogue (so that ``registry.PLUGINS`` names no network).
 """
 
 from __future__ import annotations
 
-from dandelion.connectors.registry import NetworkSpec, register_network
+from dandelion.connectors.registry import NetworkSpec, load_plugins, register_network
 from dandelion.connectors.text_limits import TextRule, register_text_rule
 
 CATALOGUE: tuple[NetworkSpec, ...] = (
     NetworkSpec("facebook", "Facebook", "generic", "https://www.facebook.com/{handle}", "#1877F2"),
     NetworkSpec("instagram", "Instagram", "generic", "https://www.instagram.com/{handle}/", "#E4405F"),
     NetworkSpec("x", "X (Twitter)", "generic", "https://x.com/{handle}", "#000000"),
-    NetworkSpec("linkedin", "LinkedIn", "generic", "https://www.linkedin.com/company/{handle}/", "#0A66C2"),
-    NetworkSpec("youtube", "YouTube", "generic", "https://www.youtube.com/@{handle}", "#FF0000"),
+    NetworkSpec("linkedin", "LinkedIn", "linkedin", "https://www.linkedin.com/company/{handle}/", "#0A66C2"),
+    NetworkSpec("youtube", "YouTube", "youtube", "https://www.youtube.com/@{handle}", "#FF0000"),
     NetworkSpec("tiktok", "TikTok", "generic", "https://www.tiktok.com/@{handle}", "#010101"),
     NetworkSpec("webhook", "Other (webhook)", "generic", "{handle}", "#6B7280"),
 )
@@ -38,3 +39,8 @@ TEXT_RULES: dict[str, TextRule] = {
 
 for _network, _rule in TEXT_RULES.items():
     register_text_rule(_network, _rule)
+
+#: API connector plugins (``connectors/<network>/``) of networks in this catalogue, imported with it.
+API_CONNECTORS: tuple[str, ...] = ("youtube", "reddit", "linkedin")
+
+load_plugins(API_CONNECTORS)

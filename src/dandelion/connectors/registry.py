@@ -24,7 +24,8 @@ from typing import Any, TypeVar
 from dandelion.connectors.base import PROTOCOLS, AccountRef, Connector
 from dandelion.connectors.errors import UnknownConnector
 
-PLUGINS: tuple[str, ...] = ("networks", "generic", "fake", "replay", "sandbox", "email", "rss", "bluesky", "mastodon")
+PLUGINS: tuple[str, ...] = ("networks", "generic", "fake", "replay", "sandbox", "email", "rss", "bluesky", "mastodon",
+                         "meta", "x", "website")
 """Modules under ``dandelion.connectors`` imported to register plugins (override: DANDELION_CONNECTOR_PLUGINS)."""
 
 _KEY_RE = re.compile(r"^[a-z][a-z0-9_-]{0,39}$")

@@ -14,7 +14,8 @@ A domain app subclasses :class:`DandelionAppConfig` and declares, on the class:
 * ``org_tree``: (one app, ``orgs``) the dotted path of the module answering what core asks of the organisation
   tree (``grants_for(user)``, ``root_unit()``, ``unit_path(pk)``, ``unit_paths(pks)``, ``role_label(role)``): core imports no app;
 * ``unit_figures`` / ``unit_page``: dotted paths of functions adding the app's figures to the organisation tree's
-  roll-up and context to a unit's page (the registry's accounts), so the organisation app imports no other app;
+  roll-up and context to a unit's page (the registry's accounts), so the organisation app imports no other app; a
+  ``unit_page`` result may name templates under ``"unit_panels"``, included in the page's side column;
 * ``demo_seed`` / ``demo_after``: the dotted path of the function seeding its part of the demo organisation, and
   the labels of the apps whose seeds must run first.
 

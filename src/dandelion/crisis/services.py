@@ -6,7 +6,8 @@
   (notifications), outgoing webhooks and the e-mails of :mod:`dandelion.crisis.alerts` follow from them.
 * The room: :func:`assign_owner`, :func:`join_incident`, :func:`add_log_entry` (the shared, append-only log),
   :func:`set_status` (open ⇄ monitoring), :func:`pause_publishing` (the publishing app's ``pause_subtree`` on the
-  incident's unit), :func:`save_holding_statement`.
+  incident's unit), :func:`save_holding_statement`, :func:`push_statement_to_helpers` (the statement as a canned
+  response of every helper team of the subtree, in one action).
 * Closing: :func:`close_incident` writes the post-mortem (:mod:`dandelion.crisis.postmortem`).
 * Playbooks: :func:`create_playbook`, :func:`update_playbook` (data: steps owned by roles, a holding statement);
   opening an incident copies the best-fitting one into its checklist (:func:`apply_playbook`, also callable by hand
@@ -365,6 +366,49 @@ def save_holding_statement(incident: Incident, *, actor, text: str) -> Incident:
     _log(incident, actor=actor, kind=LogKind.ACTION, action="crisis.incident.statement",
          text=("Holding statement drafted: " if first else "Holding statement revised: ") + text[:200])
     return incident
+
+
+CANNED_SHORTCUT = "crisis-{pk}"
+
+
+@transaction.atomic
+def push_statement_to_helpers(incident: Incident, *, actor) -> list:
+    """One action: the holding statement becomes a canned response of every unit of the incident's subtree that has
+    a helper team (shortcut ``crisis-<id>``, in the unit's first language), so each team's agents answer with it;
+    pushing again after a revision updates them. Through the inbox's canned-response service (its permission checks
+    and audit rows), plus one line of the room's log. Returns the canned responses."""
+    from dandelion.inbox.models import CannedResponse
+    from dandelion.inbox.services import create_canned_response, update_canned_response
+    from dandelion.orgs.choices import TeamKind
+    from dandelion.orgs.models import Team
+
+    incident = _locked(incident)
+    require_perm(actor, PERM_CHANGE, incident.unit)
+    _open_only(incident)
+    text = (incident.holding_statement or "").strip()
+    if not text:
+        raise CrisisError("Draft the holding statement first.", field="holding_statement")
+    teams = list(Team.objects.filter(kind=TeamKind.HELPERS, unit__path__startswith=incident.unit.path)
+                 .select_related("unit").order_by("unit__path", "name"))
+    if not teams:
+        raise CrisisError("No helper team works under this unit.")
+    units = {t.unit_id: t.unit for t in teams}
+    shortcut = CANNED_SHORTCUT.format(pk=incident.pk)
+    title = f"Holding statement: {incident.title}"[:120]
+    pushed = []
+    for unit in units.values():
+        canned = CannedResponse.objects.filter(unit=unit, shortcut=shortcut).first()
+        if canned is None:
+            canned = create_canned_response(unit=unit, title=title, shortcut=shortcut, body=text, actor=actor,
+                                            language=(unit.languages or ["en"])[0])
+        else:
+            canned = update_canned_response(canned, actor=actor, title=title, body=text)
+        pushed.append(canned)
+    names = ", ".join(t.name for t in teams)
+    _log(incident, actor=actor, kind=LogKind.ACTION, action="crisis.incident.statement_pushed",
+         text=f"Holding statement pushed as the canned response '{shortcut}' to {len(teams)} helper team(s): "
+              f"{names}.")
+    return pushed
 
 
 @transaction.atomic

@@ -1,9 +1,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ConversationStatus(models.TextChoices):
-    OPEN = "open", _("Open")
+    OPEN = "open", pgettext_lazy("conversation status", "Open")
     PENDING = "pending", _("Pending (waiting on customer)")
     SNOOZED = "snoozed", _("Snoozed")
     RESOLVED = "resolved", _("Resolved")
@@ -32,7 +33,7 @@ class MessageKind(models.TextChoices):
     COMMENT = "comment", _("Comment")
     MENTION = "mention", _("Mention")
     DM = "dm", _("Direct message")
-    REPLY = "reply", _("Reply")
+    REPLY = "reply", pgettext_lazy("message kind", "Reply")
 
 
 class ModerationState(models.TextChoices):
@@ -92,3 +93,4 @@ class ApprovalStatus(models.TextChoices):
     PENDING = "pending", _("Awaiting approval")
     APPROVED = "approved", _("Approved and sent")
     REJECTED = "rejected", _("Returned to the author")
+    WITHDRAWN = "withdrawn", _("Withdrawn by the author")

@@ -34,6 +34,21 @@ SLA_BREACHED = register_type("conversation.sla_breached", "SLA breached", subjec
                              description="A service-level target of the conversation was missed.",
                              example={**_EXAMPLE, "metric": "first_response", "due_at": "2026-01-05T09:30:00+00:00",
                                       "policy_id": 2, "notify_team_id": None})
+_PENDING = {"pending": {"id": 12, "author_id": 7, "author_name": "fragent", "why": "role: helper_agent",
+                        "notify_user_ids": [3, 9]}}
+REPLY_HELD = register_type("conversation.reply_held", "Reply held for approval", subject_type=SUBJECT,
+                           description="A reply waits for an approver (the unit's reply approval policy); "
+                                       "notify_user_ids: the approvers.", example={**_EXAMPLE, **_PENDING})
+REPLY_APPROVED = register_type("conversation.reply_approved", "Held reply approved", subject_type=SUBJECT,
+                               description="An approver approved a held reply (it is sent); notify_user_ids: the "
+                                           "author.", example={**_EXAMPLE, **_PENDING, "message_id": 1234})
+REPLY_RETURNED = register_type("conversation.reply_returned", "Held reply returned", subject_type=SUBJECT,
+                               description="An approver returned a held reply with a reason (nothing is sent); "
+                                           "notify_user_ids: the author.",
+                               example={**_EXAMPLE, **_PENDING, "reason": "Offer the voucher instead."})
+REPLY_WITHDRAWN = register_type("conversation.reply_withdrawn", "Held reply withdrawn", subject_type=SUBJECT,
+                                description="The author withdrew a reply that awaited approval (nothing is sent).",
+                                example={**_EXAMPLE, **_PENDING})
 
 
 def _summary(conversation) -> dict[str, Any]:

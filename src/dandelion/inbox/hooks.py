@@ -13,6 +13,10 @@ Cheapest checks first, and nothing is written unless every check passes:
 =====  =========================================================================================
 
 Processing happens later, in batches, in :func:`dandelion.inbox.jobs.process_pending_deliveries`.
+
+``GET /hooks/<account-id>/`` is a network's webhook handshake (Meta's ``hub.challenge`` subscription verification,
+X's ``crc_token`` check): answered by connectors implementing ``connectors.base.WebhookChallengeConnector`` (200 with
+their answer, 401/403 when the verify token or challenge is wrong), 405 for the others. Nothing is written.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from django.db import DatabaseError, InterfaceError
 from django.http import JsonResponse
 from django.urls import path
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_http_methods
 
 from dandelion.assets.choices import AccountStatus
 from dandelion.connectors import validation
@@ -39,7 +43,7 @@ def _error(status: int, error: str, detail: str) -> JsonResponse:
 
 
 @csrf_exempt
-@require_POST
+@require_http_methods(["GET", "POST"])
 def receive_webhook(request, account_id: int):
     from dandelion.assets.models import SocialAccount
     from dandelion.inbox.services import store_delivery
@@ -55,6 +59,9 @@ def receive_webhook(request, account_id: int):
     except (DatabaseError, InterfaceError):  # a closed connection is InterfaceError, not a DatabaseError
         logger.exception("webhook: database unavailable while looking up account %s", account_id)
         return _error(503, "unavailable", "The database is unavailable; retry later.")
+
+    if request.method == "GET":  # a network's webhook handshake (subscription verification, CRC check)
+        return _answer_challenge(account, request)
 
     limit = connect.max_body_bytes()
     try:
@@ -100,6 +107,27 @@ def receive_webhook(request, account_id: int):
         return _error(503, "unavailable", "The delivery could not be stored; retry later.")
     # store_delivery's atomic block has exited: the delivery is committed (and its processing job enqueued).
     return JsonResponse({"accepted": len(events), "delivery": delivery.pk}, status=202)
+
+
+def _answer_challenge(account, request):
+    from django.http import HttpResponse
+
+    from dandelion.connectors.base import WebhookChallengeConnector
+
+    try:
+        connector = connect.connector_for(account)
+    except UnknownConnector:
+        return _error(404, "no_connector", "The account has no inbound connector.")
+    if not isinstance(connector, WebhookChallengeConnector):
+        return _error(405, "method_not_allowed", "This account's webhooks are delivered by POST only.")
+    params = {key: request.GET.get(key, "")[:1000] for key in list(request.GET)[:20]}
+    try:
+        content_type, body = connector.answer_challenge(connect.account_ref(account), params)
+    except SignatureError as exc:
+        return _error(exc.http_status, "missing_signature" if exc.missing else "bad_signature", exc.message)
+    except ConnectorError as exc:
+        return _error(400, "rejected", str(exc))
+    return HttpResponse(body, content_type=content_type, status=200)
 
 
 app_name = "hooks"

@@ -337,6 +337,7 @@ class _Plan:
     thread_of: dict = field(default_factory=dict)  # Key -> ("id", conversation id) | (kind, account id, thread key)
     conversations: dict = field(default_factory=dict)  # thread key -> Conversation (loaded or new)
     new_convs: dict = field(default_factory=dict)  # thread key -> new Conversation
+    new_contacts: dict = field(default_factory=dict)  # conversation id -> contact id (threads on the brand's post)
     # decide
     decisions: dict = field(default_factory=dict)  # Key -> RoutingDecision (inbound)
     messages: dict = field(default_factory=dict)  # Key -> unsaved Message
@@ -430,6 +431,17 @@ def _load(plan: _Plan) -> bool:
     for k, e in plan.batch.items():
         if k in thread_of:
             first_event_of.setdefault(thread_of[k], (k, e))
+    # a thread rooted on the brand's own post (services.record_own_posts) has the brand as its contact until a
+    # customer writes under it: the first inbound author becomes the conversation's contact
+    first_inbound_of: dict[tuple, InboundEvent] = {}
+    for k, e in plan.batch.items():
+        if k in thread_of and not e.from_account:
+            first_inbound_of.setdefault(thread_of[k], e)
+    for thread, e in first_inbound_of.items():
+        conv = conversations.get(thread)
+        if conv is not None and conv.first_inbound_at is None and conv.kind == ConversationKind.PUBLIC:
+            conv.contact = plan.identities[e.author.external_id].contact
+            plan.new_contacts[conv.pk] = conv.contact.pk
     for thread, (k, e) in first_event_of.items():
         if thread in conversations or thread[0] == "id" or e.from_account:
             continue
@@ -623,6 +635,8 @@ def _write(plan: _Plan) -> None:
             row.replied, row.replied_at = True, plan.db_answered[(row.account_id, row.external_id)]
         update_rows(Message, rows, ["replied", "replied_at"])
     write_books(plan.books.values())
+    for conv_id, contact_id in plan.new_contacts.items():
+        Conversation.objects.filter(pk=conv_id, first_inbound_at__isnull=True).update(contact_id=contact_id)
     existing = plan.existing
     # the database appends to the search text, keeping a concurrent writer's addition; the truncation flag only
     # ever turns on (a copy read before another writer set it must not turn it off)

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.core import audit
 from dandelion.core.actors import is_system
@@ -95,7 +96,7 @@ ACTION_PERMS = {
     "priority": "inbox.change_conversation", "tag": "inbox.change_conversation",
     "moderate": "inbox.moderate_conversation", "hide": "inbox.moderate_conversation",
     "unhide": "inbox.moderate_conversation",
-    "approve": "inbox.approve_reply", "reject": "inbox.approve_reply",
+    "approve": "inbox.approve_reply", "reject": "inbox.approve_reply", "withdraw": "inbox.reply_conversation",
 }
 
 
@@ -293,7 +294,7 @@ def retry_failed_deliveries(account, *, actor, ids: Iterable[int] | None = None,
     if actor is not None:
         require_perm(actor, PERM_RETRY_DELIVERIES, account.owner_unit)
     if limit is not None and limit < 1:
-        raise InboxError("The limit must be at least 1.", field="limit")
+        raise InboxError(_("The limit must be at least 1."), field="limit")
     failed = InboundDelivery.objects.filter(account=account, state=DeliveryState.FAILED)
     if ids is not None:
         failed = failed.filter(pk__in=sorted({int(i) for i in ids}))
@@ -347,12 +348,12 @@ def _check_collision(conversation: Conversation, actor, seen_message_id: int | N
 def _reply_target(conversation: Conversation, in_reply_to) -> Message | None:
     if isinstance(in_reply_to, Message):
         if in_reply_to.conversation_id != conversation.pk:
-            raise InboxError("The message answered is not part of this conversation.", field="in_reply_to")
+            raise InboxError(_("The message answered is not part of this conversation."), field="in_reply_to")
         return in_reply_to
     if in_reply_to:
         msg = conversation.messages.filter(pk=in_reply_to, direction=Direction.INBOUND).first()
         if msg is None:
-            raise InboxError("The message answered is not part of this conversation.", field="in_reply_to")
+            raise InboxError(_("The message answered is not part of this conversation."), field="in_reply_to")
         return msg
     return (conversation.messages.filter(direction=Direction.INBOUND, moderation_state=ModerationState.VISIBLE)
             .order_by("-sent_at", "-id").first())
@@ -406,7 +407,7 @@ def reply_to_conversation(conversation: Conversation, *, text: str, actor, canne
     if not text:
         raise EmptyMessage()
     if not connect.supports(conversation.account, "reply"):
-        raise CapabilityMissing("This account's connector cannot send replies.", field="text")
+        raise CapabilityMissing(_("This account's connector cannot send replies."), field="text")
     now = timezone.now()
     if not confirm_collision:
         _check_collision(conversation, actor, seen_message_id, seen_at, now)
@@ -526,14 +527,44 @@ def _hold_reply(conversation: Conversation, *, text: str, actor, canned_response
     audit.record(actor=actor, action="inbox.reply.held", obj=conversation,
                  summary=f"Reply on conversation #{conversation.pk} held for approval ({why})",
                  changes={"pending_reply": [None, pending.pk]})
+    emit(_pending_event("conversation.reply_held", pending, actor=actor, notify=approver_ids(pending)))
     return pending
+
+
+APPROVERS_NOTIFIED_MAX = 200
+
+
+def approver_ids(pending: PendingReply) -> list[int]:
+    """The people who may approve ``pending`` (the roles the covering policies name, on the conversation's unit or
+    above it, team-scoped ones on its team), never its author: they are notified when the reply is held."""
+    from django.contrib.auth import get_user_model
+
+    from dandelion.orgs.models import Membership
+
+    conversation = pending.conversation
+    roles = _approvers(approval_policies(conversation))
+    candidates = set(Membership.objects.filter(
+        unit_id__in=_unit_ids(conversation), role__in=roles, is_active=True, user__is_active=True).filter(
+        Q(team__isnull=True) | Q(team_id=conversation.team_id)).exclude(user_id=pending.author_id)
+        .values_list("user_id", flat=True)[:APPROVERS_NOTIFIED_MAX])
+    users = get_user_model().objects.filter(pk__in=candidates).order_by("pk")
+    return [user.pk for user in users if can_approve(user, pending)]
+
+
+def _pending_event(name: str, pending: PendingReply, *, actor, notify: Iterable[int], **data):
+    """The event about ``pending``; ``notify``: who the notifications app tells (ids)."""
+    author = pending.author
+    return conversation_event(name, pending.conversation, actor=actor, pending={
+        "id": pending.pk, "author_id": pending.author_id, "author_name": _username(author)[:150],
+        "why": pending.why, "notify_user_ids": sorted(set(notify))[:APPROVERS_NOTIFIED_MAX]}, **data)
 
 
 def _lock_pending(pending: PendingReply) -> PendingReply:
     locked = PendingReply.objects.select_for_update().select_related(
         "conversation__account__owner_unit", "author").get(pk=pending.pk)
     if locked.status != ApprovalStatus.PENDING:
-        raise InvalidTransition(f"This reply was already {locked.get_status_display().lower()}.")
+        raise InvalidTransition(_("This reply is no longer awaiting approval (%(status)s).")
+                                % {"status": locked.get_status_display().lower()})
     return locked
 
 
@@ -543,10 +574,10 @@ def _require_approver(actor, pending: PendingReply) -> None:
     if is_system(actor):
         return
     if actor is not None and actor.pk == pending.author_id:
-        raise PermissionDeniedError("You cannot approve or return your own reply: another approver must.")
+        raise PermissionDeniedError(_("You cannot approve or return your own reply: another approver must."))
     if not can_approve(actor, pending):
-        raise PermissionDeniedError("Only an approver of this unit (" + ", ".join(sorted(
-            _approvers(approval_policies(pending.conversation)))) + ") may approve or return this reply.")
+        raise PermissionDeniedError(_("Only an approver of this unit (%(roles)s) may approve or return this reply.")
+                                    % {"roles": ", ".join(sorted(_approvers(approval_policies(pending.conversation))))})
 
 
 @transaction.atomic
@@ -559,7 +590,7 @@ def approve_reply(pending: PendingReply, *, actor, text: str | None = None) -> M
     if not final:
         raise EmptyMessage()
     if not connect.supports(conversation.account, "reply"):
-        raise CapabilityMissing("This account's connector cannot send replies.", field="text")
+        raise CapabilityMissing(_("This account's connector cannot send replies."), field="text")
     now = timezone.now()
     changes: dict = {"pending_reply": [pending.pk, pending.pk], "approval": [ApprovalStatus.PENDING,
                                                                               ApprovalStatus.APPROVED]}
@@ -576,6 +607,8 @@ def approve_reply(pending: PendingReply, *, actor, text: str | None = None) -> M
     pending.save(update_fields=["status", "text", "reviewer", "reviewed_at", "message", "updated_at"])
     add_event(conversation, EventKind.APPROVAL, actor=actor, pending=pending.pk, status=ApprovalStatus.APPROVED,
               edited=final != changes.get("text", [final])[0], message=message.pk)
+    emit(_pending_event("conversation.reply_approved", pending, actor=actor, notify=[pending.author_id],
+                        message_id=message.pk))
     return message
 
 
@@ -586,7 +619,7 @@ def reject_reply(pending: PendingReply, *, actor, reason: str) -> PendingReply:
     _require_approver(actor, pending)
     reason = (reason or "").strip()
     if not reason:
-        raise ReasonRequired("Say why the reply is returned: the author reads it.")
+        raise ReasonRequired(_("Say why the reply is returned: the author reads it."))
     now = timezone.now()
     pending.status = ApprovalStatus.REJECTED
     pending.reason = reason
@@ -599,6 +632,31 @@ def reject_reply(pending: PendingReply, *, actor, reason: str) -> PendingReply:
     audit.record(actor=actor, action="inbox.reply.rejected", obj=conversation,
                  summary=f"Returned {_username(pending.author)}'s reply on conversation #{conversation.pk}",
                  changes={"approval": [ApprovalStatus.PENDING, ApprovalStatus.REJECTED], "reason": [None, reason]})
+    emit(_pending_event("conversation.reply_returned", pending, actor=actor, notify=[pending.author_id],
+                        reason=reason[:500]))
+    return pending
+
+
+@transaction.atomic
+def withdraw_reply(pending: PendingReply, *, actor) -> PendingReply:
+    """The author takes back a reply that still awaits approval; nothing is sent, approvers no longer see it."""
+    from dandelion.core.exceptions import PermissionDeniedError
+
+    pending = _lock_pending(pending)
+    conversation = pending.conversation
+    if not is_system(actor):
+        if actor is None or actor.pk != pending.author_id:
+            raise PermissionDeniedError(_("Only the author may withdraw a reply awaiting approval."))
+        _require(actor, "inbox.reply_conversation", conversation)
+    pending.status = ApprovalStatus.WITHDRAWN
+    pending.reviewed_at = timezone.now()
+    pending.save(update_fields=["status", "reviewed_at", "updated_at"])
+    add_event(conversation, EventKind.APPROVAL, actor=actor, pending=pending.pk, status=ApprovalStatus.WITHDRAWN)
+    audit.record(actor=actor, action="inbox.reply.withdrawn", obj=conversation,
+                 summary=f"Withdrew the reply awaiting approval on conversation #{conversation.pk}",
+                 changes={"approval": [ApprovalStatus.PENDING, ApprovalStatus.WITHDRAWN],
+                          "pending_reply": [pending.pk, pending.pk]})
+    emit(_pending_event("conversation.reply_withdrawn", pending, actor=actor, notify=()))
     return pending
 
 
@@ -617,16 +675,16 @@ def set_reply_approval_policy(unit, *, actor, author_roles: Iterable[str] = (), 
     approver_roles = sorted(set(approver_roles))
     unknown = [r for r in author_roles + approver_roles if r not in Role.values]
     if unknown:
-        raise InboxError(f"Unknown role(s): {', '.join(unknown)}.", field="author_roles")
+        raise InboxError(_("Unknown role(s): %(roles)s.") % {"roles": ", ".join(unknown)}, field="author_roles")
     if set(author_roles) & set(approver_roles or DEFAULT_APPROVER_ROLES):
-        raise InboxError("A role cannot both need approval and approve: "
-                         + ", ".join(sorted(set(author_roles) & set(approver_roles or DEFAULT_APPROVER_ROLES)))
-                         + ".", field="author_roles")
+        raise InboxError(_("A role cannot both need approval and approve: %(roles)s.") % {"roles": ", ".join(
+            sorted(set(author_roles) & set(approver_roles or DEFAULT_APPROVER_ROLES)))}, field="author_roles")
     names = sorted({t.strip().lower() for t in tags if t and t.strip()})
     if len(names) > APPROVAL_TAGS_MAX or any(len(n) > TAG_MAX_LENGTH for n in names):
-        raise InboxError(f"At most {APPROVAL_TAGS_MAX} tags of at most {TAG_MAX_LENGTH} characters.", field="tags")
+        raise InboxError(_("At most %(count)d tags of at most %(length)d characters.")
+                         % {"count": APPROVAL_TAGS_MAX, "length": TAG_MAX_LENGTH}, field="tags")
     if is_active and not author_roles and not names:
-        raise InboxError("Name at least one role or one tag whose replies need approval, or turn the policy off.",
+        raise InboxError(_("Name at least one role or one tag whose replies need approval, or turn the policy off."),
                          field="author_roles")
     policy = ReplyApprovalPolicy.objects.select_for_update().filter(unit=unit).first()
     fields = ("author_roles", "tags", "approver_roles", "is_active")
@@ -702,7 +760,8 @@ def assign_conversation(conversation: Conversation, *, assignee, actor) -> Conve
     _require(actor, "inbox.assign_conversation", conversation)
     conversation = _lock(conversation)
     if assignee is not None and not _can_work_on(assignee, conversation):
-        raise InboxError(f"{_username(assignee)} cannot work on this conversation.", field="assignee")
+        raise InboxError(_("%(person)s cannot work on this conversation.") % {"person": _username(assignee)},
+                         field="assignee")
     previous = conversation.assignee
     if previous == assignee:
         return conversation
@@ -725,7 +784,7 @@ def take_conversation(conversation: Conversation, *, actor, reason: str = "") ->
     conversation = _lock(conversation)
     previous = conversation.assignee
     if previous == actor:
-        raise InvalidTransition("You already own this conversation.")
+        raise InvalidTransition(_("You already own this conversation."))
     now = timezone.now()
     state = ConversationState(conversation)
     state.assign(now, assignee_id=actor.pk, kind=EventKind.TAKEN, previous_name=_username(previous) if previous else "",
@@ -745,15 +804,16 @@ def handover_conversation(conversation: Conversation, *, reason: str, actor, to_
     _require(actor, "inbox.assign_conversation", conversation)
     reason = (reason or "").strip()
     if not reason:
-        raise ReasonRequired("A handover needs a reason.")
+        raise ReasonRequired(_("A handover needs a reason."))
     if to_user is None and to_team is None:
-        raise InboxError("Hand over to a person or a team.", field="to_user")
+        raise InboxError(_("Hand over to a person or a team."), field="to_user")
     conversation = _lock(conversation)
     if to_team is not None and not to_team.is_active:
-        raise InboxError(f"Team {to_team.name} is inactive.", field="to_team")
+        raise InboxError(_("Team %(team)s is inactive.") % {"team": to_team.name}, field="to_team")
     new_team_id = to_team.pk if to_team is not None else conversation.team_id
     if to_user is not None and not _can_work_on(to_user, conversation, team_id=new_team_id):
-        raise InboxError(f"{_username(to_user)} cannot work on this conversation.", field="to_user")
+        raise InboxError(_("%(person)s cannot work on this conversation.") % {"person": _username(to_user)},
+                         field="to_user")
     before = {"team": conversation.team_id, "assignee": conversation.assignee_id}
     previous_user, previous_team = conversation.assignee, conversation.team
     now = timezone.now()
@@ -787,7 +847,7 @@ def resolve_conversation(conversation: Conversation, *, actor, no_reply_needed: 
     _require(actor, "inbox.change_conversation", conversation)
     conversation = _lock(conversation)
     if conversation.status == ConversationStatus.RESOLVED:
-        raise InvalidTransition("The conversation is already resolved.")
+        raise InvalidTransition(_("The conversation is already resolved."))
     unsent = last_reply_failed(conversation)
     if unsent and not confirm_unsent_reply:
         raise UnsentReply()
@@ -822,9 +882,9 @@ def reopen_conversation(conversation: Conversation, *, actor) -> Conversation:
     _require(actor, "inbox.change_conversation", conversation)
     conversation = _lock(conversation)
     if conversation.status == ConversationStatus.OPEN:
-        raise InvalidTransition("The conversation is already open.")
+        raise InvalidTransition(_("The conversation is already open."))
     if conversation.status == ConversationStatus.HIDDEN:
-        raise InvalidTransition("The conversation is hidden: unhide it to bring it back to the queue.")
+        raise InvalidTransition(_("The conversation is hidden: unhide it to bring it back to the queue."))
     before = conversation.status
     now = timezone.now()
     state = ConversationState(conversation)
@@ -864,7 +924,7 @@ def unhide_conversation(conversation: Conversation, *, actor) -> Conversation:
     _require(actor, "inbox.moderate_conversation", conversation)
     conversation = _lock(conversation)
     if conversation.status != ConversationStatus.HIDDEN:
-        raise InvalidTransition("The conversation is not hidden.")
+        raise InvalidTransition(_("The conversation is not hidden."))
     now = timezone.now()
     state = ConversationState(conversation)
     refresh_waiting(conversation, state)
@@ -911,7 +971,7 @@ def mark_pending(conversation: Conversation, *, actor) -> Conversation:
 def set_priority(conversation: Conversation, *, priority: str, actor) -> Conversation:
     _require(actor, "inbox.change_conversation", conversation)
     if priority not in Priority.values:
-        raise InboxError(f"Unknown priority {priority!r}.", field="priority")
+        raise InboxError(_("Unknown priority %(priority)r.") % {"priority": priority}, field="priority")
     conversation = _lock(conversation)
     before = conversation.priority
     state = ConversationState(conversation)
@@ -931,11 +991,12 @@ def _tags(names: Iterable[str]) -> list[Tag]:
     names = [n.strip() for n in names if n and n.strip()]
     too_long = [n for n in names if len(n) > TAG_MAX_LENGTH]
     if too_long:
-        raise InboxError(f"Tag “{too_long[0][:40]}…” is {len(too_long[0])} characters long: a tag has at most "
-                         f"{TAG_MAX_LENGTH}. Shorten it; no tag was saved.", field="add")
+        raise InboxError(_("Tag “%(tag)s…” is %(length)d characters long: a tag has at most %(max)d. Shorten it; no "
+                           "tag was saved.") % {"tag": too_long[0][:40], "length": len(too_long[0]),
+                                                "max": TAG_MAX_LENGTH}, field="add")
     out = []
     for name in dict.fromkeys(names):
-        tag, _ = Tag.objects.get_or_create(name=name)
+        tag, _created = Tag.objects.get_or_create(name=name)
         out.append(tag)
     return out
 
@@ -996,25 +1057,25 @@ def moderate_message(message: Message, *, action: str, actor, reason: str = "") 
     conversation = message.conversation
     _require(actor, "inbox.moderate_conversation", conversation)
     if action not in MODERATION_ACTIONS:
-        raise InboxError(f"Unknown moderation action {action!r}.", field="action")
+        raise InboxError(_("Unknown moderation action %(action)r.") % {"action": action}, field="action")
     if message.direction != Direction.INBOUND:
-        raise InboxError("Only customers' messages can be moderated.", field="message")
+        raise InboxError(_("Only customers' messages can be moderated."), field="message")
     capable = connect.supports(conversation.account, "moderation") and bool(message.external_id)
     if action == "ban_author" and not capable:
-        raise CapabilityMissing("This account's connector cannot ban authors.", field="action")
+        raise CapabilityMissing(_("This account's connector cannot ban authors."), field="action")
     if action in ("mute_author", "report_author"):
         capable = connect.supports_author_action(conversation.account, action) and bool(message.external_id)
         if not capable:
-            raise CapabilityMissing(f"This account's network offers no {action.replace('_', ' ')}.",
-                                    field="action")
+            raise CapabilityMissing(_("This account's network offers no %(action)s.")
+                                    % {"action": action.replace("_", " ")}, field="action")
     if action in AUTHOR_ACTIONS and message.author_identity_id is None:
-        raise InboxError("The message has no known author.", field="message")
+        raise InboxError(_("The message has no known author."), field="message")
     if action == "unhide" and message.moderation_state == ModerationState.VISIBLE:
-        raise InvalidTransition("The message is already visible.")
+        raise InvalidTransition(_("The message is already visible."))
     if action == "hide" and message.moderation_state == ModerationState.HIDDEN:
-        raise InvalidTransition("The message is already hidden.")
+        raise InvalidTransition(_("The message is already hidden."))
     if action == "delete" and message.moderation_state == ModerationState.DELETED:
-        raise InvalidTransition("The message is already deleted.")
+        raise InvalidTransition(_("The message is already deleted."))
     previous = message.moderation_state
     apply_local_moderation(message, action, actor=actor, via_connector=capable, reason=reason)
     now = timezone.now()
@@ -1042,7 +1103,7 @@ def _clean_translations(translations) -> dict[str, str]:
     if not translations:
         return {}
     if not isinstance(translations, dict):
-        raise InboxError("Translations must map a language code to a text.", field="translations")
+        raise InboxError(_("Translations must map a language code to a text."), field="translations")
     return {str(k).strip().lower(): str(v) for k, v in translations.items() if str(k).strip() and str(v).strip()}
 
 
@@ -1056,7 +1117,8 @@ def _check_placeholders(body: str, translations: dict[str, str]) -> None:
         try:
             names = {name for _lit, name, _spec, _conv in string.Formatter().parse(text or "") if name is not None}
         except ValueError:
-            raise InboxError(f"The {where} has an unmatched brace: write placeholders as {{contact_name}}.",
+            raise InboxError(_("The %(where)s has an unmatched brace: write placeholders as {contact_name}.")
+                             % {"where": where},
                              field="body" if where == "body" else "translations") from None
         unknown = sorted(n for n in names if n not in PLACEHOLDERS)
         if unknown:
@@ -1075,7 +1137,8 @@ def create_canned_response(*, unit, title: str, shortcut: str, body: str, actor,
     if CannedResponse.objects.filter(unit=unit, shortcut=shortcut).exists():
         from dandelion.core.exceptions import ConflictError
 
-        raise ConflictError(f"The shortcut {shortcut!r} is already used in {unit}.", field="shortcut")
+        raise ConflictError(_("The shortcut %(shortcut)r is already used in %(unit)s.")
+                            % {"shortcut": shortcut, "unit": unit}, field="shortcut")
     canned = CannedResponse.objects.create(unit=unit, title=title.strip(), shortcut=shortcut, body=body.strip(),
                                            language=(language or "en").lower(),
                                            translations=translations)
@@ -1101,7 +1164,8 @@ def update_canned_response(canned: CannedResponse, *, actor, **fields) -> Canned
     if CannedResponse.objects.filter(unit=canned.unit, shortcut=canned.shortcut).exclude(pk=canned.pk).exists():
         from dandelion.core.exceptions import ConflictError
 
-        raise ConflictError(f"The shortcut {canned.shortcut!r} is already used in {canned.unit}.", field="shortcut")
+        raise ConflictError(_("The shortcut %(shortcut)r is already used in %(unit)s.")
+                            % {"shortcut": canned.shortcut, "unit": canned.unit}, field="shortcut")
     canned.save()
     changes = audit.diff(before, audit.snapshot(canned, CANNED_FIELDS + ("unit",)))
     if changes:
@@ -1201,13 +1265,13 @@ def bulk_conversations(conversations: Iterable[Conversation], *, action: str, ac
     assignee who cannot work on it) leaves the others done. ``missing``: ids the caller asked for that the actor
     cannot see, reported as refused. One more audit row sums the batch up (what was done, what refused and why)."""
     if action not in BULK_ACTIONS:
-        raise InboxError(f"Unknown bulk action {action!r}.", field="action")
+        raise InboxError(_("Unknown bulk action %(action)r.") % {"action": action}, field="action")
     if action == "assign" and assignee is None:
-        raise InboxError("Choose the person to assign the conversations to.", field="assignee")
+        raise InboxError(_("Choose the person to assign the conversations to."), field="assignee")
     if action == "move_team" and team is None:
-        raise InboxError("Choose the team to move the conversations to.", field="team")
+        raise InboxError(_("Choose the team to move the conversations to."), field="team")
     if action == "move_team" and not (reason or "").strip():
-        raise ReasonRequired("Moving conversations to another team needs a reason the team reads.")
+        raise ReasonRequired(_("Moving conversations to another team needs a reason the team reads."))
     result = BulkResult(action=action)
     for pk in missing:
         result.refused[pk] = "not found in your scope"
@@ -1239,3 +1303,76 @@ def bulk_conversations(conversations: Iterable[Conversation], *, action: str, ac
                      | ({"team": [None, team.pk]} if team is not None else {})
                      | ({"assignee": [None, assignee.pk]} if assignee is not None else {}))
     return result
+
+
+# --- the brand's own posts: thread roots --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OwnPost:
+    """A post the brand published on one of its accounts (from the publishing app), to store as a thread root."""
+
+    account: object  # assets.SocialAccount
+    external_id: str
+    text: str
+    sent_at: dt.datetime
+    author_user_id: int | None = None
+
+
+def _brand_contact(account):
+    """The contact standing for the brand's own account (its identity is the account's network id): the contact of
+    a conversation that holds only the brand's post, until a customer writes under it."""
+    from dandelion.inbox.models import AuthorIdentity, Contact
+
+    external_id = (account.external_id or f"account-{account.pk}")[:150]
+    identity = (AuthorIdentity.objects.select_related("contact")
+                .filter(network=account.network, external_id=external_id).first())
+    if identity is None:
+        with transaction.atomic():
+            contact = Contact.objects.create(name=(account.display_name or account.handle)[:200])
+            identity, _ = AuthorIdentity.objects.get_or_create(
+                network=account.network, external_id=external_id,
+                defaults={"contact": contact, "handle": account.handle[:150], "name": contact.name})
+    return identity.contact
+
+
+def record_own_posts(posts: Sequence[OwnPost], *, actor) -> list[Message]:
+    """Store each published post as the brand's outbound message opening its own public thread (thread key: the
+    post's network id), so the comments the network sends with ``in_reply_to`` = that id thread under it
+    (the pipeline follows ``in_reply_to`` to a stored message on the same account). Idempotent: a post already
+    stored (same account and external id) is skipped, so a retried send never stores it twice. The conversation
+    starts resolved (nobody owes the brand's own post an answer); the first comment reopens it, routes it, and
+    makes its author the conversation's contact. One audit row per call. Returns the messages created."""
+    wanted = [p for p in posts if p.external_id]
+    if not wanted:
+        return []
+    existing = set(Message.objects.filter(
+        Q(*[Q(account_id=p.account.pk, external_id=p.external_id) for p in wanted], _connector=Q.OR))
+        .values_list("account_id", "external_id"))
+    created: list[Message] = []
+    contacts: dict[int, object] = {}
+    with transaction.atomic():
+        for post in wanted:
+            account = post.account
+            if (account.pk, post.external_id) in existing:
+                continue
+            existing.add((account.pk, post.external_id))
+            if account.pk not in contacts:
+                contacts[account.pk] = _brand_contact(account)
+            conversation, _ = Conversation.objects.get_or_create(
+                account=account, kind=ConversationKind.PUBLIC, thread_key=post.external_id[:200],
+                defaults={"contact": contacts[account.pk], "status": ConversationStatus.RESOLVED,
+                          "resolved_at": post.sent_at, "last_outbound_at": post.sent_at,
+                          "last_activity_at": post.sent_at})
+            created.append(Message.objects.create(
+                conversation=conversation, account=account, network=account.network, external_id=post.external_id,
+                direction=Direction.OUTBOUND, kind=MessageKind.COMMENT, author_user_id=post.author_user_id,
+                text=post.text, in_reply_to="", sent_at=post.sent_at, delivery_status=DeliveryStatus.SENT,
+                needs_reply=False))
+            search.append_saved(conversation, [post.text])
+        if created:
+            first = created[0]
+            audit.record(actor=actor, action="inbox.own_post", obj=first.conversation,
+                         summary=f"{len(created)} published post(s) stored as thread roots",
+                         changes={"messages": [None, [m.pk for m in created]]})
+    return created

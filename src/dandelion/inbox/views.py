@@ -371,10 +371,11 @@ def _context(request, conversation, **extra):
 def _pending_replies(user, conversation):
     """The replies held on this conversation that are still pending or were returned (newest first), each with
     whether ``user`` may approve it."""
-    rows = list(conversation.pending_replies.exclude(status=ApprovalStatus.APPROVED)
+    rows = list(conversation.pending_replies.exclude(status__in=(ApprovalStatus.APPROVED, ApprovalStatus.WITHDRAWN))
                 .select_related("author", "reviewer").order_by("-created_at", "-id")[:10])
     for row in rows:
         row.user_can_approve = row.status == ApprovalStatus.PENDING and services.can_approve(user, row)
+        row.user_can_withdraw = row.status == ApprovalStatus.PENDING and row.author_id == user.pk
     return rows
 
 
@@ -386,7 +387,7 @@ def conversation_detail(request, pk: int):
 
 
 ACTIONS = ("reply", "note", "assign", "take", "handover", "resolve", "reopen", "priority", "tag", "moderate", "hide",
-           "unhide", "approve", "reject")
+           "unhide", "approve", "reject", "withdraw")
 
 
 @login_required
@@ -472,10 +473,13 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
         if isinstance(result, PendingReply):
             return _("Your reply waits for approval: nothing is sent until an approver approves it.")
         return _("Reply queued for sending.")
-    if action in ("approve", "reject"):
+    if action in ("approve", "reject", "withdraw"):
         pending = conversation.pending_replies.filter(pk=post.get("pending") or 0).first()
         if pending is None:
             raise DandelionError(_("No such reply awaiting approval in this conversation."))
+        if action == "withdraw":
+            services.withdraw_reply(pending, actor=user)
+            return _("Reply withdrawn: nothing was sent.")
         if action == "approve":
             text = post.get("text")
             services.approve_reply(pending, actor=user, text=text if text is not None else None)

@@ -21,3 +21,10 @@ class ListeningConfig(plugins.DandelionAppConfig):
     )
     demo_seed = "dandelion.listening.demo.seed"
     demo_after = ("orgs", "assets")
+
+    def ready(self) -> None:
+        from dandelion.core.events import subscribe
+        from dandelion.listening.mail import on_events
+
+        # a spike is e-mailed to the query's subscribers (capped, in each person's language)
+        subscribe("listening.mail", on_events)

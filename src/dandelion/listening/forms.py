@@ -14,7 +14,7 @@ class QueryForm(forms.ModelForm):
 
     class Meta:
         model = ListeningQuery
-        fields = ["name", "unit", "text", "description", "is_active", "is_competitor"]
+        fields = ["name", "unit", "text", "description", "is_active", "is_competitor", "network_search"]
         widgets = {"text": forms.Textarea(attrs={"rows": 3, "spellcheck": "false", "class": "mono",
                                                  "data-query-editor": "1"})}
         help_texts = {"text": _('Words, "quoted phrases", #hashtags, @mentions, AND, OR, NOT (or -), parentheses, '

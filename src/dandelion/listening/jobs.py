@@ -1,4 +1,4 @@
-"""Background jobs of listening (discovered by ``core.jobs.autodiscover``): both idempotent."""
+"""Background jobs of listening (discovered by ``core.jobs.autodiscover``): all idempotent."""
 
 from __future__ import annotations
 
@@ -24,3 +24,12 @@ def evaluate_job() -> int:
     from dandelion.listening.services import evaluate_queries
 
     return len(evaluate_queries(actor=SYSTEM))
+
+
+@periodic("listening.search", every=120)
+@task()
+def search_job() -> int:
+    """Every two minutes: the network searches of the queries that ask for them (cursors: safe to rerun)."""
+    from dandelion.listening.search import poll_network_searches
+
+    return poll_network_searches(actor=SYSTEM).created

@@ -28,8 +28,13 @@ class ListeningQuery(TimeStampedModel):
     description = models.CharField(max_length=300, blank=True)
     is_active = models.BooleanField(default=True)
     is_competitor = models.BooleanField(default=False, help_text="A competitor's query, for share of voice.")
+    network_search = models.BooleanField(
+        default=False, help_text="Also search the networks' public posts, through the accounts whose connector can "
+                                 "search (see listening.search).")
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
+    subscribers = models.ManyToManyField(settings.AUTH_USER_MODEL, blank=True, related_name="listening_subscriptions",
+                                         help_text="People e-mailed when the query raises an alert.")
     detector_state = models.JSONField(default=dict, blank=True)
     last_evaluated_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, help_text="The last failure of one of its sources.")
@@ -77,6 +82,10 @@ class Mention(models.Model):
                                 related_name="+", help_text="The account that received it, for inbound messages.")
     conversation_id = models.BigIntegerField(null=True, blank=True,
                                              help_text="The inbox conversation it was turned into (or came from).")
+    addressed = models.BooleanField(default=False, help_text="Written to the brand (a message to one of its "
+                                    "accounts, a DM, an @-mention of its handle), not only about it.")
+    needs_reply = models.BooleanField(default=False, help_text="Only an addressed mention may need a reply "
+                                      "(see listening.addressing).")
 
     objects = RestrictedManager()
 
@@ -190,3 +199,50 @@ class InboundCursor(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.last_id}"
+
+
+class SearchCursor(models.Model):
+    """How far a query's network search has read through one account: per search term, the newest post seen.
+
+    One row per query × account (the account lends its connector and credentials to the search); its ``last_error``
+    is the search's health on that account, the query's ``last_error`` the latest of them."""
+
+    org_scope = OrgScope(path="query__unit__path")
+
+    query = models.ForeignKey(ListeningQuery, on_delete=models.CASCADE, related_name="search_cursors")
+    account = models.ForeignKey("assets.SocialAccount", on_delete=models.CASCADE, related_name="+")
+    state = models.JSONField(default=dict, blank=True)  # {"term": {"newest": iso datetime}}
+    last_polled_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=500, blank=True)
+    last_error_at = models.DateTimeField(null=True, blank=True)
+    found = models.PositiveIntegerField(default=0, help_text="Posts this search has stored as mentions.")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["query", "account"]
+        constraints = [models.UniqueConstraint(fields=["query", "account"], name="uniq_listening_search_cursor")]
+
+    def __str__(self) -> str:
+        return f"{self.query_id}×{self.account_id}"
+
+
+class AlertMail(models.Model):
+    """An alert e-mail sent to a query's subscribers (the log the anti-spam cap counts)."""
+
+    org_scope = OrgScope(path="alert__query__unit__path")
+
+    alert = models.ForeignKey(Alert, on_delete=models.CASCADE, related_name="mails")
+    query = models.ForeignKey(ListeningQuery, on_delete=models.CASCADE, related_name="+")
+    sent_at = models.DateTimeField(db_index=True)
+    kind = models.CharField(max_length=10)  # opened, updated
+    severity = models.PositiveSmallIntegerField(default=1)
+    recipients = models.PositiveIntegerField(default=0)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-sent_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.alert_id} {self.kind} {self.sent_at:%Y-%m-%d %H:%M}"

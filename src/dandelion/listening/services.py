@@ -43,7 +43,7 @@ from dandelion.listening.query import STOP_WORDS, Doc, QueryIndex, QuerySyntaxEr
 
 logger = logging.getLogger(__name__)
 
-QUERY_FIELDS = ("name", "text", "description", "is_active", "is_competitor", "unit")
+QUERY_FIELDS = ("name", "text", "description", "is_active", "is_competitor", "network_search", "unit")
 TOP_TERMS_PER_HOUR = 40
 TICK_CURSOR = "tick"
 MAX_TEXT = 10_000
@@ -74,13 +74,13 @@ def _check_name(unit, name: str, exclude_pk: int | None = None) -> str:
 
 @transaction.atomic
 def create_query(*, actor, unit, name: str, text: str, description: str = "", is_active: bool = True,
-                 is_competitor: bool = False) -> ListeningQuery:
+                 is_competitor: bool = False, network_search: bool = False) -> ListeningQuery:
     require_perm(actor, "listening.add_listeningquery", unit)
     text = _check_text(text)
     name = _check_name(unit, name)
     query = ListeningQuery.objects.create(
         unit=unit, name=name, text=text, description=description or "", is_active=is_active,
-        is_competitor=is_competitor, created_by=actor if getattr(actor, "pk", None) else None)
+        is_competitor=is_competitor, network_search=network_search, created_by=actor if getattr(actor, "pk", None) else None)
     record(actor=actor, action="listening.query.create", obj=query, summary=f"Created listening query '{name}'",
            changes={k: [None, v] for k, v in snapshot(query, QUERY_FIELDS).items()})
     return query
@@ -141,6 +141,8 @@ class MentionInput:
     account_id: int | None = None
     conversation_id: int | None = None
     unit_path: str = ""
+    kind: str = ""  # the connector's event kind (comment, mention, dm, reply), when known
+    needs_reply: bool | None = None  # the inbox's verdict for an inbound message; None: decided here
 
 
 @dataclass
@@ -230,11 +232,13 @@ def _ingest(items: Sequence[MentionInput]) -> IngestResult:
     result.duplicates = len(items) - len(fresh)
     if not fresh:
         return result
+    addressed, replies = _addressing(fresh)
     rows = [Mention(unit_id=i.unit_id, source=i.source, source_ref=i.source_ref[:200], network=i.network[:40],
                     url=i.url[:500], author=i.author[:150], author_reach=max(0, min(i.author_reach, 2**31 - 1)),
                     text=_clean(i.text), language=i.language[:8], country=i.country[:2].upper(),
                     sentiment=i.sentiment[:10], posted_at=i.posted_at, account_id=i.account_id,
-                    conversation_id=i.conversation_id) for i in fresh]
+                    conversation_id=i.conversation_id, addressed=to_us, needs_reply=reply)
+            for i, to_us, reply in zip(fresh, addressed, replies, strict=True)]
     Mention.objects.bulk_create(rows, batch_size=1000)
     if any(r.pk is None for r in rows):  # backends that do not return ids (none we support, but be safe)
         ids = dict(Mention.objects.filter(source__in=by_source, source_ref__in=[r.source_ref for r in rows])
@@ -269,6 +273,17 @@ def _ingest(items: Sequence[MentionInput]) -> IngestResult:
     for n, ids in by_increment.items():  # one UPDATE per distinct increment, not one per query
         ListeningQuery.objects.filter(pk__in=ids).update(mention_count=F("mention_count") + n)
     return result
+
+
+def _addressing(items: Sequence[MentionInput]) -> tuple[list[bool], list[bool]]:
+    """Addressed to the brand or public, and whether it needs a reply (public: never by default)."""
+    from dandelion.listening import addressing
+
+    handles = addressing.own_handles() if any(i.source != "inbound" for i in items) else frozenset()
+    to_us = [addressing.is_addressed(i.text, source=i.source, kind=i.kind, handles=handles) for i in items]
+    replies = addressing.needs_reply([i.text for i in items], to_us, [i.needs_reply for i in items],
+                                     language_hints=[i.language or None for i in items])
+    return to_us, replies
 
 
 def _add_to_rollups(buckets: dict[tuple[int, dt.datetime], dict[str, Any]]) -> None:
@@ -425,6 +440,32 @@ def backfill_detector(query: ListeningQuery, *, actor, start: dt.datetime, end: 
 
 
 # --- actions -------------------------------------------------------------------------------------------------------
+
+@transaction.atomic
+def set_subscription(query: ListeningQuery, *, actor, subscribed: bool = True, user=None) -> bool:
+    """Follow (or stop following) ``query``: its alerts are then e-mailed (:mod:`dandelion.listening.mail`).
+    A person follows for themselves when they may see the query; following for someone else needs the right to
+    change the query, and that person must be able to see it too. Returns whether ``user`` now follows it."""
+    user = user or actor
+    if not getattr(user, "pk", None):
+        raise ListeningError("Only a person can follow a query.")
+    require_perm(actor, "listening.view_listeningquery", query.unit)
+    if user.pk != getattr(actor, "pk", None):
+        require_perm(actor, "listening.change_listeningquery", query.unit)
+        if subscribed and not ListeningQuery.objects.restrict(user, "view").filter(pk=query.pk).exists():
+            raise ListeningError(f"{user.get_username()} cannot see this query.", field="user")
+    already = query.subscribers.filter(pk=user.pk).exists()
+    if subscribed and not already:
+        query.subscribers.add(user)
+    elif not subscribed and already:
+        query.subscribers.remove(user)
+    else:
+        return subscribed
+    record(actor=actor, action="listening.query.subscribe" if subscribed else "listening.query.unsubscribe",
+           obj=query, summary=f"{user.get_username()} {'follows' if subscribed else 'no longer follows'} "
+                              f"the alerts of '{query}'")
+    return subscribed
+
 
 @transaction.atomic
 def acknowledge_alert(alert: Alert, *, actor) -> Alert:

@@ -32,15 +32,16 @@ def read_inbound_messages(*, actor=SYSTEM, batch: int = BATCH, max_batches: int 
                         .order_by("pk").values_list(
                             "pk", "network", "text", "language", "sentiment", "sent_at", "account_id",
                             "account__owner_unit_id", "account__owner_unit__path", "conversation_id",
-                            "author_identity__handle", "author_identity__followers")[:batch])
+                            "author_identity__handle", "author_identity__followers", "needs_reply")[:batch])
             if not rows:
                 return total
             items = [MentionInput(unit_id=unit_id, unit_path=path, source=MentionSource.INBOUND,
                                   source_ref=str(pk), text=text or "", posted_at=sent_at, network=network or "",
                                   language=language or "", sentiment=sentiment or "", account_id=account_id,
-                                  conversation_id=conversation_id, author=handle or "", author_reach=followers or 0)
+                                  conversation_id=conversation_id, author=handle or "", author_reach=followers or 0,
+                                  needs_reply=bool(needs_reply))
                      for (pk, network, text, language, sentiment, sent_at, account_id, unit_id, path,
-                          conversation_id, handle, followers) in rows]
+                          conversation_id, handle, followers, needs_reply) in rows]
             ingest_mentions(items, actor=actor)
             cursor.last_id = rows[-1][0]
             cursor.save(update_fields=["last_id"])
@@ -57,5 +58,5 @@ def mentions_from_events(events: Iterable, *, unit, source: str = MentionSource.
             unit_id=unit.pk, unit_path=unit.path, source=source, source_ref=e.external_id, text=e.text,
             posted_at=e.created_at, network=network, author=e.author.handle or e.author.name or "",
             author_reach=e.author.followers or 0, language=e.author.language or "",
-            country=(e.author.country or "")[:2]))
+            country=(e.author.country or "")[:2], kind=e.kind))
     return out

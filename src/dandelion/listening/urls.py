@@ -10,6 +10,7 @@ urlpatterns = [
     path("<int:pk>/", views.query_detail, name="query-detail"),
     path("<int:pk>/edit/", views.query_edit, name="query-edit"),
     path("<int:pk>/delete/", views.query_delete, name="query-delete"),
+    path("<int:pk>/subscription/", views.query_subscription, name="query-subscription"),
     path("<int:pk>/series.json", views.query_series, name="query-series"),
     path("<int:pk>/mentions/<int:mention_pk>/to-inbox/", views.mention_to_inbox, name="mention-to-inbox"),
     path("mentions/<int:pk>/", views.mention_detail, name="mention-detail"),

@@ -119,7 +119,21 @@ def query_detail(request, pk: int):
         "can_delete": has_perm(request.user, PERM_DELETE, query.unit),
         "can_inbox": has_perm(request.user, "inbox.change_conversation"),
         "inbox_form": ToInboxForm(user=request.user),
+        "subscribed": query.subscribers.filter(pk=request.user.pk).exists(),
     })
+
+
+@login_required
+@require_POST
+def query_subscription(request, pk: int):
+    """Follow (or stop following) the query's alerts by e-mail."""
+    query = get_visible(request, ListeningQuery, pk)
+    follow = request.POST.get("subscribed") == "1"
+    _result, ok = call_service(request, services.set_subscription, query, subscribed=follow)
+    if ok:
+        messages.success(request, _("You will receive this query's alerts by e-mail.") if follow
+                         else _("You no longer receive this query's alerts by e-mail."))
+    return redirect(query)
 
 
 @login_required

@@ -16,6 +16,12 @@ TITLES = {
     "conversation.assigned": _("Conversation #%(conversation)s on %(handle)s was assigned to you"),
     "conversation.resolved": _("Your conversation #%(conversation)s on %(handle)s was resolved"),
     "conversation.sla_breached": _("SLA missed on conversation #%(conversation)s (%(handle)s): %(metric)s"),
+    "conversation.reply_held": _("A reply by %(author)s on conversation #%(conversation)s (%(handle)s) awaits your "
+                                 "approval"),
+    "conversation.reply_approved": _("Your reply on conversation #%(conversation)s (%(handle)s) was approved and "
+                                     "sent"),
+    "conversation.reply_returned": _("Your reply on conversation #%(conversation)s (%(handle)s) was returned: "
+                                     "%(reason)s"),
     "account.changed": _("Account %(handle)s changed (%(change)s)"),
     "crisis.incident_opened": _("Crisis room opened: %(title)s (severity %(severity)s/10)"),
     "crisis.incident_escalated": _("Crisis escalated: %(title)s (severity %(severity)s/10)"),
@@ -74,6 +80,7 @@ class Notification(models.Model):
         if template is None:
             return gettext("%(type)s") % {"type": self.event_type}
         values = {"conversation": "", "handle": "", "metric": "", "change": "", "title": "", "severity": "",
+                  "author": "", "reason": "",
                   **self.data}
         try:
             return str(template) % values

@@ -7,6 +7,9 @@ Who is told:
 * ``conversation.sla_breached``: the assignee and every active member of the conversation's team (and of the team
   the SLA policy names to notify);
 * ``account.changed``: the account's owner and the spoke admins of its unit (not the person who changed it);
+* ``conversation.reply_held``: the approvers of the held reply (``data.pending.notify_user_ids``, listed by the
+  inbox: the roles its unit's reply approval policy names);
+* ``conversation.reply_approved`` / ``conversation.reply_returned``: the reply's author;
 * ``crisis.incident_opened`` / ``crisis.incident_escalated``: the people the crisis app lists in the event
   (``data.incident.notify_user_ids``: the incident's owner, the admins and PR managers over its unit).
 
@@ -29,6 +32,7 @@ from dandelion.notifications.models import Notification
 
 _CONVERSATION_TYPES = {"conversation.assigned", "conversation.resolved", "conversation.sla_breached"}
 _INCIDENT_TYPES = {"crisis.incident_opened", "crisis.incident_escalated"}
+_PENDING_TYPES = {"conversation.reply_held", "conversation.reply_approved", "conversation.reply_returned"}
 
 
 def _conversation(event: Event) -> dict:
@@ -75,6 +79,8 @@ def _recipients(events: Sequence[Event]) -> list[tuple[Event, set[int]]]:
                 who |= admins.get(e.unit_id, set())
         elif e.name in _INCIDENT_TYPES:
             who |= {int(u) for u in (e.data.get("incident") or {}).get("notify_user_ids", [])}
+        elif e.name in _PENDING_TYPES:
+            who |= {int(u) for u in (e.data.get("pending") or {}).get("notify_user_ids", [])}
         who.discard(e.actor_id)
         if who:
             out.append((e, who))
@@ -85,8 +91,11 @@ def _data(event: Event) -> dict:
     conv = _conversation(event)
     account = event.data.get("account") or {}
     data = {"handle": account.get("handle", "")}
-    if event.name in _CONVERSATION_TYPES:
+    if event.name in _CONVERSATION_TYPES or event.name in _PENDING_TYPES:
         data["conversation"] = conv.get("id")
+    if event.name in _PENDING_TYPES:
+        data["author"] = str((event.data.get("pending") or {}).get("author_name", ""))[:150]
+        data["reason"] = str(event.data.get("reason", ""))[:300]
     if event.name == "conversation.sla_breached":
         data["metric"] = str(event.data.get("metric", "")).replace("_", " ")
     if event.name == "account.changed":

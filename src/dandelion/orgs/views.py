@@ -98,8 +98,12 @@ def unit_detail(request, pk: int):
     context = {"unit": unit, "members_page": members_page, "member_filter": member_filter}
     if request.htmx and not request.htmx.boosted:
         return render(request, "orgs/partials/_members_table.html", context)
-    for source in unit_page_sources():  # what other apps show on a unit's page (the registry's accounts)
-        context.update(source(user, unit))
+    panels: list[str] = []
+    for source in unit_page_sources():  # what other apps show on a unit's page (the registry's accounts, sign-in)
+        extra = dict(source(user, unit))
+        panels.extend(extra.pop("unit_panels", ()))  # templates an app adds to the page's side column
+        context.update(extra)
+    context["unit_panels"] = panels
     context.update(
         {
             "node": node,

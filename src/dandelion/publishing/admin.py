@@ -1,11 +1,14 @@
 from django.contrib import admin
 
 from dandelion.publishing.models import (
+    AdvocacyItem,
+    AdvocacyShare,
     Approval,
     Campaign,
     CampaignSpoke,
     CrisisPause,
     GuidelineRule,
+    PersonalAccount,
     Post,
     PostMedia,
     PostVariant,
@@ -74,3 +77,23 @@ class ShortLinkAdmin(admin.ModelAdmin):
     list_display = ("code", "post", "target_url", "clicks", "last_click_at")
     search_fields = ("code", "target_url")
     readonly_fields = ("clicks", "last_click_at")
+
+
+@admin.register(AdvocacyItem)
+class AdvocacyItemAdmin(admin.ModelAdmin):
+    list_display = ("title", "unit", "post", "is_active", "created_at")
+    list_filter = ("is_active",)
+    raw_id_fields = ("unit", "post", "created_by")
+
+
+@admin.register(PersonalAccount)
+class PersonalAccountAdmin(admin.ModelAdmin):
+    list_display = ("handle", "network", "user", "unit", "connector", "is_active")
+    raw_id_fields = ("user", "unit")
+
+
+@admin.register(AdvocacyShare)
+class AdvocacyShareAdmin(admin.ModelAdmin):
+    list_display = ("item", "account", "unit", "state", "created_at")
+    list_filter = ("state",)
+    raw_id_fields = ("item", "account", "user", "unit")

@@ -10,9 +10,13 @@ class PublishingConfig(plugins.DandelionAppConfig):
     nav = (plugins.NavEntry(_("Publishing"), "publishing:post-list", order=45),)
     role_grants = {
         # spoke admins get add/change/delete of every publishing model from the base grants; approving is named
-        "spoke_admin": ("publishing.approve_post",),
-        "community_manager": ("publishing.add_post", "publishing.change_post", "publishing.approve_post"),
-        "pr_manager": ("publishing.approve_post",),
+        "spoke_admin": ("publishing.approve_post", "publishing.share_advocacyitem"),
+        "community_manager": ("publishing.add_post", "publishing.change_post", "publishing.approve_post",
+                              "publishing.share_advocacyitem"),
+        "pr_manager": ("publishing.approve_post", "publishing.share_advocacyitem"),
+        # employee advocacy: every member shares the library to their own accounts (not external moderators)
+        "helper_agent": ("publishing.share_advocacyitem",),
+        "analyst": ("publishing.share_advocacyitem",),
     }
     api_routes = (
         plugins.ApiRoute("posts", "dandelion.publishing.api.views.PostViewSet", "post"),
@@ -21,6 +25,11 @@ class PublishingConfig(plugins.DandelionAppConfig):
         plugins.ApiRoute("campaigns", "dandelion.publishing.api.views.CampaignViewSet", "campaign"),
         plugins.ApiRoute("campaign-spokes", "dandelion.publishing.api.views.CampaignSpokeViewSet", "campaignspoke"),
         plugins.ApiRoute("crisis-pauses", "dandelion.publishing.api.views.CrisisPauseViewSet", "crisispause"),
+        plugins.ApiRoute("advocacy-items", "dandelion.publishing.api.views.AdvocacyItemViewSet", "advocacyitem"),
+        plugins.ApiRoute("publishing-settings", "dandelion.publishing.api.views.PublishingSettingsViewSet",
+                         "publishingsettings"),
+        plugins.ApiRoute("personal-accounts", "dandelion.publishing.api.views.PersonalAccountViewSet",
+                         "personalaccount"),
     )
     extra_urls = (("l/", "dandelion.publishing.links_urls"),)  # the short links' public redirect
     demo_seed = "dandelion.publishing.demo.seed"

@@ -72,3 +72,8 @@ class CampaignStatus(models.TextChoices):
     PUBLISHED = "published", _("Published")
     FAILED = "failed", _("Failed")
     DECLINED = "declined", _("Declined")
+
+
+class ShareState(models.TextChoices):
+    SENT = "sent", _("Shared")
+    FAILED = "failed", _("Failed")

@@ -141,4 +141,31 @@ def seed(demo: DemoContext) -> None:
     PostVariant.objects.filter(post=failed).update(
         state=VariantState.FAILED, last_error="The network refused the post: the page's token was revoked.")
     services.refresh_post_state(failed.pk)
+    _seed_advocacy(demo, hub)
     demo.counts["posts"] = Post.objects.count()
+
+
+def _seed_advocacy(demo: DemoContext, hub) -> None:
+    """The group's advocacy library (one item with texts in three languages), two helpers' linked personal
+    accounts (sandbox: nothing is sent), a share from France and one from Spain, and a few clicks."""
+    from dandelion.assets.networks import network_specs
+    from dandelion.publishing import advocacy
+    from dandelion.publishing.models import ShortLink
+
+    network = next((k for k, spec in network_specs().items() if spec.profile_url_template.startswith("http")),
+                   None)
+    if network is None:
+        return
+    item = advocacy.create_item(actor=hub, unit=demo.units["group"], title=MARK + "Our summer collection",
+                                url="https://dandelion.example/summer", suggested_texts={
+                                    "fr": "Notre collection d'été est arrivée, je l'adore !",
+                                    "es": "¡Ya llegó nuestra colección de verano!",
+                                    "en": "Our summer collection is here, and I love it!"})
+    for username, unit in (("hugo.helper", "france"), ("sofia.spain", "spain")):
+        user, unit = demo.users.get(username), demo.units.get(unit)
+        if user is None or unit is None:
+            continue
+        account = advocacy.register_personal_account(actor=user, unit=unit, network=network,
+                                                     handle=f"@{username}", external_id=f"demo-{username}")
+        advocacy.share_item(item, actor=user, account=account)
+    ShortLink.objects.filter(share__item=item).update(clicks=7)

@@ -186,3 +186,48 @@ class SettingsForm(forms.Form):
             return parse_slots_text(self.cleaned_data.get("slots", ""))
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
+
+
+# --- employee advocacy ----------------------------------------------------------------------------------------------
+
+
+class AdvocacyItemForm(forms.Form):
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("Library of"))
+    title = forms.CharField(max_length=200, label=_("Title"))
+    url = forms.URLField(max_length=2000, required=False, assume_scheme="https", label=_("Link to share"))
+    language = forms.CharField(max_length=8, initial="en", label=_("Language of the suggested text"))
+    text = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 3}), label=_("Suggested text"))
+
+    def __init__(self, *args, user, **kwargs):
+        from dandelion.publishing import advocacy
+
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = OrgUnit.objects.filter(
+            pk__in=[u.pk for u in units_allowing(user, advocacy.PERM_ADD)])
+
+
+class PersonalAccountForm(forms.Form):
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("I share for"))
+    network = forms.CharField(max_length=40, label=_("Network"))
+    handle = forms.CharField(max_length=150, label=_("Handle"))
+    external_id = forms.CharField(max_length=150, label=_("The network's id for my account"))
+
+    def __init__(self, *args, user, **kwargs):
+        from dandelion.publishing import advocacy
+
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = OrgUnit.objects.filter(
+            pk__in=[u.pk for u in units_allowing(user, advocacy.PERM_SHARE)])
+
+
+class ShareForm(forms.Form):
+    account = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("On my account"))
+    text = forms.CharField(max_length=20000, required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                           label=_("Text (edit as you like)"))
+
+    def __init__(self, *args, user, **kwargs):
+        from dandelion.publishing.models import PersonalAccount
+
+        super().__init__(*args, **kwargs)
+        self.fields["account"].queryset = PersonalAccount.objects.filter(user=user, is_active=True).select_related(
+            "unit")

@@ -15,3 +15,14 @@ def send_due_posts(limit: int = 500) -> dict:
     from dandelion.publishing.services import send_due
 
     return send_due(limit=limit, worker=worker_name())
+
+
+@periodic("publishing.purge_link_visitors", every=3600)
+@task()
+def purge_link_visitors() -> int:
+    """Hourly: forget the short links' visitors seen before the de-duplication window."""
+    from django.utils import timezone
+
+    from dandelion.publishing.clicks import purge_visitors
+
+    return purge_visitors(timezone.now())

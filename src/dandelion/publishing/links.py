@@ -94,11 +94,29 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _i in range(8))
 
 
-def short_link_base() -> str:
-    """Where short links live: ``PUBLISHING_SHORT_LINK_BASE`` (a short domain pointing at Dandelion), else the
-    product's own address ``DANDELION_BASE_URL``."""
+def short_link_base(conf=None) -> str:
+    """Where short links live: the unit's settings' ``short_link_base`` when set, else
+    ``PUBLISHING_SHORT_LINK_BASE`` (a short domain pointing at Dandelion), else the product's own address
+    ``DANDELION_BASE_URL``."""
+    if conf is not None and conf.short_link_base:
+        return conf.short_link_base.rstrip("/")
     base = getattr(settings, "PUBLISHING_SHORT_LINK_BASE", "") or getattr(settings, "DANDELION_BASE_URL", "")
     return (base or "http://127.0.0.1:8000").rstrip("/")
+
+
+def clean_base(value) -> str:
+    """A short-link base address: empty, or ``http(s)://host[:port][/path]`` without query or fragment."""
+    from dandelion.publishing.exceptions import InvalidRule
+
+    value = str(value or "").strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment
+            or len(value) > 200 or any(c.isspace() for c in value)):
+        raise InvalidRule("The short-link base must be an http(s) address without query, at most 200 characters.",
+                          field="short_link_base")
+    return value.rstrip("/")
 
 
 # --- applied to a variant (reads settings, writes short links: called by the send path, as SYSTEM) -----------------
@@ -133,7 +151,7 @@ def prepare_text(variant, text: str, *, cache: dict | None = None) -> str:
     if not (params or shorten) or not find_links(text):
         return text
     existing = {s.target_url: s for s in ShortLink.objects.filter(variant=variant)} if shorten else {}
-    base = short_link_base()
+    base = short_link_base(conf)
 
     def one(url: str) -> str:
         target = tag_url(url, params)

@@ -15,6 +15,7 @@ from dandelion.publishing.choices import (
     PostState,
     RuleKind,
     Severity,
+    ShareState,
     StepMode,
     VariantState,
 )
@@ -369,6 +370,9 @@ class PublishingSettings(models.Model):
     shorten_links = models.BooleanField(default=False)
     slots = models.JSONField(default=list, blank=True)
     timezone = models.CharField(max_length=64, blank=True, help_text="Empty: the unit's time zone.")
+    short_link_base = models.URLField(max_length=200, blank=True, help_text="Where the short links of this "
+                                      "subtree live (a short domain pointing at Dandelion); empty: the "
+                                      "environment's DANDELION_SHORT_LINK_BASE.")
 
     objects = RestrictedManager()
 
@@ -395,8 +399,12 @@ class ShortLink(models.Model):
     org_scope = OrgScope(path="post__unit__path")
 
     code = models.CharField(max_length=16, unique=True)
-    post = models.ForeignKey(Post, on_delete=models.CASCADE, related_name="short_links")
-    variant = models.ForeignKey(PostVariant, on_delete=models.CASCADE, related_name="short_links")
+    # a sent post's link (post and variant), or an employee's share of an advocacy item (share)
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.CASCADE, related_name="short_links")
+    variant = models.ForeignKey(PostVariant, null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="short_links")
+    share = models.ForeignKey("AdvocacyShare", null=True, blank=True, on_delete=models.CASCADE,
+                              related_name="short_links")
     target_url = models.URLField(max_length=2000)
     clicks = models.PositiveIntegerField(default=0)
     last_click_at = models.DateTimeField(null=True, blank=True)
@@ -411,8 +419,131 @@ class ShortLink(models.Model):
         return f"/l/{self.code} → {self.target_url[:80]}"
 
     def get_absolute_url(self) -> str:
-        return self.post.get_absolute_url()
+        return self.post.get_absolute_url() if self.post_id else self.share.item.get_absolute_url()
 
     @property
     def path(self) -> str:
         return reverse("publishing-links:follow", args=[self.code])
+
+
+# --- employee advocacy ----------------------------------------------------------------------------------------------
+
+
+class PersonalAccount(models.Model):
+    """A member's own account on a network (not the brand's), registered by that person to share the advocacy
+    library. ``unit`` is the unit the person shares for (one they belong to): shares and clicks count for it."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="personal_accounts")
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="personal_accounts")
+    network = models.CharField(max_length=40)
+    handle = models.CharField(max_length=150)
+    external_id = models.CharField(max_length=150, help_text="The network's id for the person's account.")
+    connector = models.CharField(max_length=40, default="sandbox", help_text="The connector that publishes for it.")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("user_id", "network", "handle")
+        constraints = [models.UniqueConstraint(fields=["network", "external_id"], name="uniq_personal_account")]
+
+    def __str__(self) -> str:
+        return f"{self.handle} ({self.network})"
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+
+class AdvocacyItem(TimeStampedModel):
+    """Approved content in a unit's advocacy library: members of the unit's subtree share it to their own accounts
+    with a suggested text (per language, editable when sharing). Either an approved post of the unit's subtree or
+    an item written for the library (title, link, texts)."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="advocacy_items")
+    post = models.ForeignKey(Post, null=True, blank=True, on_delete=models.PROTECT, related_name="advocacy_items")
+    title = models.CharField(max_length=200)
+    url = models.URLField(max_length=2000, blank=True, help_text="The link members share (shortened per share).")
+    suggested_texts = models.JSONField(default=dict, blank=True, help_text="{language: suggested text}")
+    is_active = models.BooleanField(default=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("-created_at", "id")
+        permissions = [("share_advocacyitem", "Can share advocacy content to one's own accounts")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("publishing:advocacy-detail", args=[self.pk])
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+    def text_for(self, languages) -> str:
+        """The suggested text in the first of ``languages`` the item has, else its first text."""
+        for lang in languages or ():
+            if lang in self.suggested_texts:
+                return self.suggested_texts[lang]
+        return next(iter(self.suggested_texts.values()), "")
+
+
+class AdvocacyShare(models.Model):
+    """One member's share of an advocacy item on one of their personal accounts (once per item and account)."""
+
+    org_scope = OrgScope(path="unit__path")
+
+    item = models.ForeignKey(AdvocacyItem, on_delete=models.CASCADE, related_name="shares")
+    account = models.ForeignKey(PersonalAccount, on_delete=models.CASCADE, related_name="shares")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    unit = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="+",
+                             help_text="The spoke the share counts for (the account's unit).")
+    text = models.TextField(max_length=20000)
+    state = models.CharField(max_length=10, choices=ShareState.choices, default=ShareState.SENT)
+    external_id = models.CharField(max_length=200, blank=True)
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("-created_at", "id")
+        constraints = [models.UniqueConstraint(fields=["item", "account"], name="uniq_advocacy_share")]
+        indexes = [models.Index(fields=["item", "unit"])]
+
+    def __str__(self) -> str:
+        return f"{self.item} on {self.account}"
+
+    @property
+    def audit_unit(self):
+        return self.unit
+
+
+class ShortLinkVisitor(models.Model):
+    """A client that followed a short link recently (``client``: a keyed hash of its address and user agent, never
+    the address itself): its clicks within the window count once. Purged after the window."""
+
+    org_scope = OrgScope.organisation_wide("anonymous click de-duplication; holds no personal data")
+
+    link = models.ForeignKey(ShortLink, on_delete=models.CASCADE, related_name="+")
+    client = models.CharField(max_length=64)
+    seen_at = models.DateTimeField(db_index=True)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ("link_id", "seen_at")
+        constraints = [models.UniqueConstraint(fields=["link", "client"], name="uniq_short_link_visitor")]
+
+    def __str__(self) -> str:
+        return f"{self.client[:8]}… on {self.link_id}"

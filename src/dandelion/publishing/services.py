@@ -840,7 +840,29 @@ def send_variant(variant_id: int, *, worker: str = "", now: dt.datetime | None =
     state = _send_loaded(variant, worker=worker, now=now)
     if state != VariantState.PENDING:
         refresh_post_state(variant.post_id, post=variant.post)
+    if state == VariantState.SENT:
+        variant.refresh_from_db(fields=["external_id", "sent_at"])
+        record_in_inbox([variant])
     return state
+
+
+def record_in_inbox(variants: Sequence[PostVariant]) -> int:
+    """The sent variants enter the inbox as the brand's own posts (``inbox.services.record_own_posts``), the
+    roots that the network's comments thread under. After the send is committed and never in its way: an inbox
+    error is logged, the post stays published (a later call for the same variant is a no-op there)."""
+    if not apps.is_installed("dandelion.inbox"):
+        return 0
+    from dandelion.inbox import services as inbox_services
+
+    own = [inbox_services.OwnPost(account=v.account, external_id=v.external_id,
+                                  text=v.effective_text, sent_at=v.sent_at or timezone.now(),
+                                  author_user_id=v.post.author_id)
+           for v in variants if v.external_id]
+    try:
+        return len(inbox_services.record_own_posts(own, actor=SYSTEM))
+    except Exception:  # the post is out: the inbox copy must never undo or fail the send
+        logger.exception("storing %d sent variant(s) in the inbox failed", len(own))
+        return 0
 
 
 def send_claimed(ids: Sequence[int], *, worker: str = "", now: dt.datetime | None = None) -> dict[str, int]:
@@ -868,6 +890,8 @@ def send_claimed(ids: Sequence[int], *, worker: str = "", now: dt.datetime | Non
                 state=VariantState.SENT, sent_at=timezone.now(), last_error="")
             PostVariant.objects.bulk_update(deferred, ["external_id", "external_url"], batch_size=500)
         refresh_post_states(touched)
+    if deferred:
+        record_in_inbox(deferred)
     return counts
 
 
@@ -1124,12 +1148,18 @@ PERM_SETTINGS = "publishing.change_publishingsettings"
 
 @transaction.atomic
 def update_settings(unit, *, actor, utm=None, shorten_links: bool | None = None, slots=None,
-                    timezone_name: str | None = None) -> PublishingSettings:
-    """Set ``unit``'s UTM parameters, link shortening, posting slots and slot time zone (its subtree inherits
-    them). ``InvalidRule`` names the field that is wrong; nothing is saved then."""
+                    timezone_name: str | None = None, short_link_base: str | None = None) -> PublishingSettings:
+    """Set ``unit``'s UTM parameters, link shortening (and the short links' base address), posting slots and
+    slot time zone (its subtree inherits them). ``InvalidRule`` names the field that is wrong; nothing is saved
+    then."""
     require_perm(actor, PERM_SETTINGS, unit)
+    if short_link_base is not None:
+        short_link_base = links.clean_base(short_link_base)
     conf, _created = PublishingSettings.objects.select_for_update().get_or_create(unit=unit)
-    before = {"utm": conf.utm, "shorten_links": conf.shorten_links, "slots": conf.slots, "timezone": conf.timezone}
+    before = {"utm": conf.utm, "shorten_links": conf.shorten_links, "slots": conf.slots, "timezone": conf.timezone,
+              "short_link_base": conf.short_link_base}
+    if short_link_base is not None:
+        conf.short_link_base = short_link_base
     try:
         if utm is not None:
             conf.utm = links.clean_utm(utm)
@@ -1150,7 +1180,8 @@ def update_settings(unit, *, actor, utm=None, shorten_links: bool | None = None,
     if shorten_links is not None:
         conf.shorten_links = bool(shorten_links)
     conf.save()
-    after = {"utm": conf.utm, "shorten_links": conf.shorten_links, "slots": conf.slots, "timezone": conf.timezone}
+    after = {"utm": conf.utm, "shorten_links": conf.shorten_links, "slots": conf.slots, "timezone": conf.timezone,
+             "short_link_base": conf.short_link_base}
     audit.record(actor=actor, action="publishing.settings.update", obj=conf, summary=f"Publishing settings of {unit}",
                  changes=audit.diff(before, after))
     return conf
@@ -1198,23 +1229,36 @@ def post_clicks(post: Post) -> list[ShortLink]:
     return list(post.short_links.select_related("variant__account").order_by("variant_id", "id"))
 
 
-def follow_short_link(code: str, *, count: bool = True, now: dt.datetime | None = None) -> str | None:
+def follow_short_link(code: str, *, count: bool = True, now: dt.datetime | None = None,
+                      user_agent: str | None = None, client: str | None = None) -> str | None:
     """The target of the short link ``code`` (None: no such link), its click counted with a conditional UPDATE
-    (race-free under concurrent clicks). A click is anonymous and writes no audit row (it is a reader's visit, not
-    an action of the organisation's people)."""
+    (race-free under concurrent clicks) unless it is not a reader's (``clicks.py``: ``count`` false for a HEAD, a
+    bot or preview fetcher's ``user_agent``, or a ``client`` already counted within the window). A click is
+    anonymous and writes no audit row (it is a reader's visit, not an action of the organisation's people).
+    ``user_agent`` None: the caller vouches for a reader (no filtering)."""
+    from dandelion.publishing import clicks
+
     if not code or len(code) > 16:
         return None
-    rows = ShortLink.objects.filter(code=code)
-    if count and not rows.update(clicks=F("clicks") + 1, last_click_at=now or timezone.now()):
+    row = ShortLink.objects.filter(code=code).values_list("pk", "target_url").first()
+    if row is None:
         return None
-    return rows.values_list("target_url", flat=True).first()
+    link_id, target = row
+    now = now or timezone.now()
+    if count and user_agent is not None and clicks.is_bot(user_agent):
+        count = False
+    if count and client and not clicks.first_in_window(link_id, client, now):
+        count = False
+    if count:
+        ShortLink.objects.filter(pk=link_id).update(clicks=F("clicks") + 1, last_click_at=now)
+    return target
 
 
 def post_conversations(post: Post, user, *, limit: int = 20) -> list:
-    """The inbox conversations the viewer may see that answer the published post: those whose messages reply
-    (``in_reply_to``) to one of its variants' network ids on the same account. The inbox pipeline threads each
-    top-level comment on a post the brand made as its own conversation (the brand's post is not stored in the
-    inbox), so this read is the post → conversation link."""
+    """The inbox conversations the viewer may see that answer the published post. A sent variant is stored in
+    the inbox as the brand's own post (:func:`record_in_inbox`), the root its comments thread under: its
+    conversation is found by the (external id, account) key, the messages' unique key: no scan of ``in_reply_to``
+    (which has no index). Conversations holding only the brand's post (no comment yet) are not listed."""
     from django.db.models import Q
 
     from dandelion.inbox.models import Conversation, Message
@@ -1224,7 +1268,7 @@ def post_conversations(post: Post, user, *, limit: int = 20) -> list:
         return []
     match = Q()
     for account_id, external_id in sent:
-        match |= Q(account_id=account_id, in_reply_to=external_id)
+        match |= Q(account_id=account_id, external_id=external_id)
     ids = Message.objects.filter(match).order_by().values("conversation_id")
-    return list(Conversation.objects.restrict(user, "view").filter(pk__in=ids)
+    return list(Conversation.objects.restrict(user, "view").filter(pk__in=ids, first_inbound_at__isnull=False)
                 .select_related("account", "contact").order_by("-last_activity_at")[:limit])

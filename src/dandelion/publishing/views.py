@@ -56,6 +56,7 @@ from dandelion.publishing.models import (
     GuidelineRule,
     Post,
     PostMedia,
+    PostVariant,
     PublishingSettings,
     Workflow,
 )
@@ -81,11 +82,9 @@ def post_list(request):
     require(request.user, "publishing.view_post")
     qs = Post.objects.restrict(request.user, "view").select_related("unit", "author").prefetch_related(
         "variants__account")
-    state = request.GET.get("state", "")
-    if state in PostState.values:
-        qs = qs.filter(state=state)
-    ctx = _base_context(request) | {
-        "page": paginate(request, qs), "state": state, "states": PostState.choices,
+    qs, filters = _filtered_posts(request, qs)
+    ctx = _base_context(request) | _filter_context(request, filters) | {
+        "page": paginate(request, qs), "state": filters.get("state", ""), "states": PostState.choices,
         "can_add": has_perm(request.user, services.PERM_ADD)}
     return render_page_or_partial(request, "publishing/post_list.html", "publishing/partials/_posts.html", ctx)
 
@@ -270,7 +269,8 @@ def calendar(request):
     start = dt.datetime.combine(first, dt.time(), tzinfo=zone)
     last_day = cal.monthrange(first.year, first.month)[1]
     end = start + dt.timedelta(days=last_day)
-    posts = (Post.objects.restrict(request.user, "view").filter(scheduled_at__gte=start, scheduled_at__lt=end)
+    posts, filters = _filtered_posts(request, Post.objects.restrict(request.user, "view"))
+    posts = (posts.filter(scheduled_at__gte=start, scheduled_at__lt=end)
              .exclude(state=PostState.CANCELLED).select_related("unit").order_by("scheduled_at")[:1000])
     by_day: dict[int, list] = {}
     for post in posts:
@@ -281,7 +281,8 @@ def calendar(request):
                       for d in week])
     prev_month = (first - dt.timedelta(days=1)).replace(day=1)
     next_month = (first + dt.timedelta(days=32)).replace(day=1)
-    ctx = _base_context(request) | {"weeks": weeks, "first": first, "prev": prev_month.strftime("%Y-%m"),
+    ctx = _base_context(request) | _filter_context(request, filters) | {
+        "weeks": weeks, "first": first, "prev": prev_month.strftime("%Y-%m"),
                                     "next": next_month.strftime("%Y-%m"), "zone": str(zone)}
     return render(request, "publishing/calendar.html", ctx)
 
@@ -299,11 +300,9 @@ def _week_context(request, zone, start_day: dt.date) -> dict:
     start_day = start_day - dt.timedelta(days=start_day.weekday())
     start = dt.datetime.combine(start_day, dt.time(), tzinfo=zone)
     end = dt.datetime.combine(start_day + dt.timedelta(days=7), dt.time(), tzinfo=zone)
-    qs = (Post.objects.restrict(request.user, "view").filter(scheduled_at__gte=start, scheduled_at__lt=end)
+    qs, filters = _filtered_posts(request, Post.objects.restrict(request.user, "view"))
+    qs = (qs.filter(scheduled_at__gte=start, scheduled_at__lt=end)
           .exclude(state=PostState.CANCELLED).select_related("unit", "campaign").order_by("scheduled_at"))
-    unit_id = request.GET.get("unit", "")
-    if unit_id.isdigit():
-        qs = qs.filter(unit_id=int(unit_id))
     days = [start_day + dt.timedelta(days=i) for i in range(7)]
     cells: dict[tuple[int, int], list] = {}
     for post in qs[:1000]:
@@ -313,7 +312,10 @@ def _week_context(request, zone, start_day: dt.date) -> dict:
         cells.setdefault(((local.date() - start_day).days, local.hour), []).append(post)
     hours = [{"hour": h, "cells": [{"day": d, "posts": cells.get((i, h), [])} for i, d in enumerate(days)]}
              for h in range(24)]
+    from urllib.parse import urlencode
+
     return {"days": days, "hours": hours, "week": start_day.isoformat(), "zone": zone.key,
+            "filters": filters, "filter_query": urlencode(filters),
             "prev_week": (start_day - dt.timedelta(days=7)).isoformat(),
             "next_week": (start_day + dt.timedelta(days=7)).isoformat(), "today": timezone.now().astimezone(zone).date()}
 
@@ -324,7 +326,7 @@ def calendar_week(request):
     the same view renders the page or the week's partial)."""
     require(request.user, "publishing.view_post")
     zone = ZoneInfo(timezone.get_current_timezone_name())
-    ctx = _base_context(request) | _week_context(request, zone, _week_start(request, zone))
+    ctx = _base_context(request) | _filter_choices(request) | _week_context(request, zone, _week_start(request, zone))
     return render_page_or_partial(request, "publishing/calendar_week.html", "publishing/partials/_week.html", ctx)
 
 
@@ -582,7 +584,11 @@ def media_remove(request, pk: int):
 def follow_short_link(request, code: str):
     """A short link of a sent post: counts the click (a GET; not a HEAD) and redirects to the tagged target. Public:
     the people following it are the network's readers."""
-    target = services.follow_short_link(code, count=request.method == "GET")
+    from dandelion.publishing import clicks
+
+    agent = request.headers.get("User-Agent", "")
+    target = services.follow_short_link(code, count=request.method == "GET", user_agent=agent,
+                                        client=clicks.client_key(request.META.get("REMOTE_ADDR"), agent))
     if target is None:
         raise Http404()
     response = redirect(target)
@@ -619,3 +625,187 @@ def settings_edit(request, unit_pk: int):
             return redirect(reverse("publishing:settings", args=[unit.pk]))
     return render(request, "publishing/settings.html", _base_context(request) | {
         "unit": unit, "form": form, "inherited": inherited, "settings_unit": unit})
+
+
+# --- employee advocacy ----------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def advocacy_list(request):
+    """The advocacy library the viewer may share (with a share form each), their linked accounts, and, for those
+    who manage a library, a form to add an item."""
+    from dandelion.publishing import advocacy
+    from dandelion.publishing.forms import AdvocacyItemForm, PersonalAccountForm
+    from dandelion.publishing.models import PersonalAccount
+
+    can_add = has_perm(request.user, advocacy.PERM_ADD)
+    can_share = has_perm(request.user, advocacy.PERM_SHARE)
+    if not (can_add or can_share):
+        raise PermissionDenied(_("You may not use the advocacy library."))
+    item_form = AdvocacyItemForm(request.POST if "add_item" in request.POST else None, user=request.user)
+    account_form = PersonalAccountForm(request.POST if "add_account" in request.POST else None, user=request.user)
+    if request.method == "POST":
+        if "add_item" in request.POST and item_form.is_valid():
+            data = item_form.cleaned_data
+            item, ok = call_service(request, advocacy.create_item, form=item_form, unit=data["unit"],
+                                    title=data["title"], url=data["url"],
+                                    suggested_texts={data["language"]: data["text"]})
+            if ok:
+                messages.success(request, _("Added to the advocacy library."))
+                return redirect("publishing:advocacy-list")
+        elif "add_account" in request.POST and account_form.is_valid():
+            data = account_form.cleaned_data
+            _account, ok = call_service(request, advocacy.register_personal_account, form=account_form, **data)
+            if ok:
+                messages.success(request, _("Your account is linked."))
+                return redirect("publishing:advocacy-list")
+    accounts = list(PersonalAccount.objects.filter(user=request.user).select_related("unit"))
+    library = list(advocacy.library_for(request.user)[:200])
+    languages = accounts[0].unit.languages if accounts else []
+    for item in library:
+        item.suggested = item.text_for(languages)
+    ctx = _base_context(request) | {
+        "library": library, "accounts": accounts, "item_form": item_form, "account_form": account_form,
+        "can_add": can_add, "can_share": can_share, "managed": list(advocacy.managed_items(request.user)[:200])}
+    return render(request, "publishing/advocacy_list.html", ctx)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def advocacy_detail(request, pk: int):
+    """One item: its texts, the viewer's share form, and (for those who manage its library) shares and clicks per
+    spoke. A POST shares it."""
+    from dandelion.publishing import advocacy
+    from dandelion.publishing.forms import ShareForm
+    from dandelion.publishing.models import AdvocacyItem
+
+    in_library = advocacy.library_for(request.user).filter(pk=pk).first()
+    item = in_library or get_visible(request, AdvocacyItem, pk)
+    form = ShareForm(request.POST or None, user=request.user)
+    own = form.fields["account"].queryset.first()
+    form.initial["text"] = item.text_for(own.unit.languages if own else [])
+    if request.method == "POST":
+        if in_library is None:
+            raise PermissionDenied(_("This item is not in your library."))
+        if form.is_valid():
+            share, ok = call_service(request, advocacy.share_item, in_library, form=form,
+                                     account=form.cleaned_data["account"], text=form.cleaned_data["text"])
+            if ok:
+                if share.state == "sent":
+                    messages.success(request, _("Shared on %(account)s.") % {"account": share.account.handle})
+                else:
+                    messages.error(request, _("The network refused the share: %(error)s") % {"error": share.error})
+                return redirect(item.get_absolute_url())
+    stats = advocacy.item_stats(item, actor=request.user) if has_perm(
+        request.user, advocacy.PERM_VIEW, item.unit) else None
+    ctx = _base_context(request) | {"item": item, "form": form, "in_library": in_library is not None,
+                                    "stats": stats}
+    return render(request, "publishing/advocacy_detail.html", ctx)
+
+
+# --- filters shared by the list, the calendars and the CSV export -------------------------------------------------
+
+FILTER_KEYS = ("state", "unit", "account", "campaign")
+
+
+def _filtered_posts(request, qs):
+    """``qs`` narrowed by the request's filters: ``state``, ``unit`` (the unit and its subtree), ``account`` (a
+    variant on that account), ``campaign``. Unknown or foreign ids simply match nothing (the base queryset is
+    already restricted). Returns ``(qs, filters)`` with the filters that applied, for links and forms."""
+    filters: dict[str, str] = {}
+    state = request.GET.get("state", "")
+    if state in PostState.values:
+        qs, filters["state"] = qs.filter(state=state), state
+    unit_id = request.GET.get("unit", "")
+    if unit_id.isdigit():
+        unit = OrgUnit.objects.restrict(request.user, "view").filter(pk=int(unit_id)).first()
+        qs = qs.filter(unit__path__startswith=unit.path) if unit else qs.none()
+        filters["unit"] = unit_id
+    account_id = request.GET.get("account", "")
+    if account_id.isdigit():
+        qs, filters["account"] = qs.filter(pk__in=PostVariant.objects.filter(account_id=int(account_id))
+                                           .values("post_id")), account_id
+    campaign_id = request.GET.get("campaign", "")
+    if campaign_id.isdigit():
+        qs, filters["campaign"] = qs.filter(campaign_id=int(campaign_id)), campaign_id
+    return qs, filters
+
+
+def _filter_choices(request) -> dict:
+    """The units, accounts and campaigns the viewer may filter by (those they see)."""
+    user = request.user
+    return {
+        "filter_units": list(OrgUnit.objects.restrict(user, "view").filter(is_active=True).order_by("path")
+                             .only("id", "name", "depth")[:300]),
+        "filter_accounts": list(SocialAccount.objects.restrict(user, "view").order_by("network", "handle")
+                                .only("id", "network", "handle")[:300]),
+        "filter_campaigns": list(Campaign.objects.restrict(user, "view").order_by("-starts_at")
+                                 .only("id", "name")[:100]),
+    }
+
+
+def _filter_context(request, filters: dict) -> dict:
+    from urllib.parse import urlencode
+
+    return _filter_choices(request) | {"filters": filters, "filter_query": urlencode(filters)}
+
+
+CSV_MAX_ROWS = 10_000
+CSV_COLUMNS = ("id", "title", "unit", "state", "scheduled_at_utc", "schedule_timezone", "campaign", "accounts",
+               "text", "published_at_utc", "author", "last_error")
+
+
+def _csv_cell(value) -> str:
+    """A cell that a spreadsheet will not run: text starting with = + - @ (or a tab / CR) gets a leading quote."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+@login_required
+def post_export(request):
+    """The posts the viewer sees, with the list's current filters, as CSV (10,000 rows at most)."""
+    import csv
+
+    from django.http import HttpResponse
+
+    require(request.user, "publishing.view_post")
+    qs, _filters = _filtered_posts(request, Post.objects.restrict(request.user, "view"))
+    qs = (qs.select_related("unit", "campaign", "author").prefetch_related("variants__account")
+          .order_by("-created_at", "id")[:CSV_MAX_ROWS])
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="posts.csv"'
+    response.write("\ufeff")  # spreadsheets read UTF-8 with a BOM
+    writer = csv.writer(response)
+    writer.writerow(CSV_COLUMNS)
+    for post in qs:
+        accounts = ";".join(f"{v.account.network}:{v.account.handle}" for v in post.variants.all())
+        writer.writerow([_csv_cell(x) for x in (
+            post.pk, post.title, post.unit.name, post.state,
+            post.scheduled_at.isoformat() if post.scheduled_at else "", post.schedule_timezone,
+            post.campaign.name if post.campaign_id else "", accounts, post.text,
+            post.published_at.isoformat() if post.published_at else "",
+            post.author.get_username() if post.author_id else "", post.last_error)])
+    return response
+
+
+@login_required
+def media_file(request, pk: int, kind: str = "file"):
+    """An image of a post (``file``) or its thumbnail (``thumb``), served only to those who may see the post
+    (a draft's image is not public); ``Cache-Control: private``."""
+    from django.http import FileResponse
+
+    item = PostMedia.objects.filter(pk=pk, post__in=Post.objects.restrict(request.user, "view")).first()
+    if item is None:
+        raise Http404()
+    field = item.thumbnail if kind == "thumb" and item.thumbnail else item.file
+    try:
+        handle = field.open("rb")
+    except (FileNotFoundError, OSError) as exc:
+        raise Http404() from exc
+    response = FileResponse(handle, content_type=(item.content_type if field is item.file else "image/png")
+                            or "application/octet-stream")
+    response["Cache-Control"] = "private, max-age=300"
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'"
+    return response

@@ -99,6 +99,8 @@ FIELDS: dict[str, FieldSpec] = {
     "intent": FieldSpec("intent", ("in", "not_in"), _str_list(choices=tuple(Intent.values)), "detected intent"),
     "sentiment": FieldSpec("sentiment", ("in", "not_in"), _str_list(choices=tuple(Sentiment.values)),
                            "detected sentiment"),
+    "tags": FieldSpec("tags", ("any", "none"), _str_list(TAG_RE, hint="a tag name"),
+                      "the conversation carries any (none) of these tags, case-insensitive"),
     "keywords": FieldSpec("keywords", ("any", "all", "none"), _str_list(),
                           "words or phrases, case-insensitive, whole words"),
     "author_followers": FieldSpec("author reach", ("gte",), _non_negative_int, "author followers ≥ N"),
@@ -274,6 +276,9 @@ def evaluate(conditions: dict, ctx) -> bool:
             return len(keyword_hits(ctx.text, value)) == len(value)
         found = any_keyword(ctx.text, value)
         return found if op == "any" else not found
+    if field == "tags":
+        carried = bool(ctx.tags & {t.lower() for t in value})
+        return carried if op == "any" else not carried
     if field == "unit":
         from dandelion.orgs.models import OrgUnit
 

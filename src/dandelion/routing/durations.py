@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from django.utils.translation import gettext as _
@@ -44,3 +45,53 @@ def parse_duration(text: str) -> int | None:
     if total > MAX_SECONDS:
         raise ValueError(_("A target longer than a year is not a target."))
     return total
+
+
+# --- business hours typed as people write them: "09:00-12:00, 14:00-18:00" --------------------------------------
+_RANGE = re.compile(r"^(\d{1,2})(?::(\d{2}))?\s*[-–—]\s*(\d{1,2})(?::(\d{2}))?$")
+RANGES_PER_DAY_MAX = 6
+
+
+def _minutes(hours: str, minutes: str | None) -> int:
+    h, m = int(hours), int(minutes or 0)
+    if not (0 <= h <= 24 and 0 <= m < 60) or (h == 24 and m):
+        raise ValueError(_("%(time)s is not a time of day.") % {"time": f"{hours}:{minutes or '00'}"})
+    return h * 60 + m
+
+
+def parse_day_ranges(text: str) -> list[list[str]]:
+    """``"9-12, 14:00-18:30"`` → ``[["09:00", "12:00"], ["14:00", "18:30"]]`` (sorted); blank → ``[]`` (closed).
+    Raises ``ValueError`` with the form's message when a range is malformed, ends before it starts or overlaps
+    another."""
+    parts = [p.strip() for p in (text or "").split(",") if p.strip()]
+    if len(parts) > RANGES_PER_DAY_MAX:
+        raise ValueError(_("At most %(count)d ranges a day.") % {"count": RANGES_PER_DAY_MAX})
+    ranges = []
+    for part in parts:
+        match = _RANGE.match(part)
+        if not match:
+            raise ValueError(_("Write opening hours like 09:00-12:00, 14:00-18:00 (“%(part)s” is not).")
+                             % {"part": part[:40]})
+        start, end = _minutes(match[1], match[2]), _minutes(match[3], match[4])
+        if end <= start:
+            raise ValueError(_("%(range)s: the end must be after the start.") % {"range": part[:40]})
+        ranges.append((start, end))
+    ranges.sort()
+    for (_s1, e1), (s2, _e2) in itertools.pairwise(ranges):
+        if s2 < e1:
+            raise ValueError(_("Opening hours overlap: %(first)s and %(second)s.") % {
+                "first": _hhmm_range((_s1, e1)), "second": _hhmm_range((s2, _e2))})
+    return [[_hhmm(s), _hhmm(e)] for s, e in ranges]
+
+
+def _hhmm(minutes: int) -> str:
+    return f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+def _hhmm_range(pair: tuple[int, int]) -> str:
+    return f"{_hhmm(pair[0])}-{_hhmm(pair[1])}"
+
+
+def format_day_ranges(ranges) -> str:
+    """The inverse of :func:`parse_day_ranges`."""
+    return ", ".join(f"{a}-{b}" for a, b in ranges or [])

@@ -19,7 +19,7 @@ Default route when no rule sets a team (``rule_id`` None):
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 
 from dandelion.core.memo import config_memoized
 from dandelion.inbox.choices import Priority
@@ -46,6 +46,8 @@ class RoutingContext:
     abuse: float
     author_followers: int
     is_vip: bool
+    #: the conversation's tags, lower-cased (those added by earlier matching rules are added during evaluation)
+    tags: frozenset[str] = frozenset()
 
 
 @dataclass
@@ -96,6 +98,8 @@ def decide(ctx: RoutingContext, *, rules=None) -> RoutingDecision:
     sentences: list[str] = []
     team_names = _active_team_names(r.actions.get("route_to_team") for r in rules if r.actions.get("route_to_team"))
     for rule in rules:
+        if decision.tags:  # a tag added by an earlier matching rule counts for the later ones
+            ctx = replace(ctx, tags=ctx.tags | {t.lower() for t in decision.tags})
         if not cond.evaluate(rule.conditions or {}, ctx):
             continue
         actions = rule.actions or {}
@@ -199,4 +203,5 @@ def context_for_message(message) -> RoutingContext:
         abuse=message.abuse or 0.0,
         author_followers=followers,
         is_vip=bool(getattr(contact, "is_vip", False)),
+        tags=frozenset(t.name.lower() for t in conversation.tags.all()),  # prefetch ``conversation__tags``
     )

@@ -6,10 +6,13 @@ hub_admin, spoke_admin)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.db import transaction
 from django.db.models import Max
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.core.audit import diff, record, snapshot
 from dandelion.core.memo import config_changed
@@ -22,8 +25,8 @@ from dandelion.routing.engine import (
     decide,
     triage_team,
 )
-from dandelion.routing.exceptions import RoutingError, RuleValidationError, SlaPolicyConflict
-from dandelion.routing.models import RoutingRule, SlaPolicy
+from dandelion.routing.exceptions import CalendarError, RoutingError, RuleValidationError, SlaPolicyConflict
+from dandelion.routing.models import BusinessCalendar, RoutingRule, SlaPolicy
 
 RULE_FIELDS = ("name", "is_active", "conditions", "actions", "stop_processing", "unit", "position")
 SLA_FIELDS = ("team", "priority", "first_response_seconds", "next_response_seconds", "resolution_seconds",
@@ -88,7 +91,7 @@ def delete_routing_rule(rule: RoutingRule, *, actor) -> None:
 def move_routing_rule(rule: RoutingRule, *, actor, direction: str) -> RoutingRule:
     """Swap the rule with its neighbour ("up" or "down") within its unit; positions are renumbered 0..n."""
     if direction not in ("up", "down"):
-        raise RoutingError("direction must be 'up' or 'down'", field="direction")
+        raise RoutingError(_("direction must be 'up' or 'down'"), field="direction")
     require_perm(actor, "routing.change_routingrule", rule.unit)
     siblings = list(RoutingRule.objects.select_for_update().filter(unit_id=rule.unit_id).order_by("position", "id"))
     index = next(i for i, r in enumerate(siblings) if r.pk == rule.pk)
@@ -112,15 +115,16 @@ def _check_escalation(escalation: Any, *, actor) -> None:
     from dandelion.orgs.models import Team
 
     if not isinstance(escalation, dict):
-        raise RoutingError("escalation must be an object", field="escalation")
+        raise RoutingError(_("escalation must be an object"), field="escalation")
     unknown = set(escalation) - {"set_priority", "notify_team", "reassign_to_team"}
     if unknown:
         raise RoutingError(f"escalation: unknown key(s) {', '.join(sorted(unknown))}", field="escalation")
     if "set_priority" in escalation and escalation["set_priority"] not in Priority.values:
-        raise RoutingError("escalation.set_priority must be a priority", field="escalation")
+        raise RoutingError(_("escalation.set_priority must be a priority"), field="escalation")
     for key in ("notify_team", "reassign_to_team"):
         if key in escalation and not Team.objects.restrict(actor, "view").filter(pk=escalation[key]).exists():
-            raise RoutingError(f"escalation.{key}: team {escalation[key]!r} is not visible to you",
+            raise RoutingError(_("escalation.%(key)s: team %(team)r is not visible to you")
+                               % {"key": key, "team": escalation[key]},
                                field="escalation")
 
 
@@ -133,7 +137,8 @@ def create_sla_policy(*, actor, team, priority: str = "", first_response_seconds
     escalation = escalation or {}
     _check_escalation(escalation, actor=actor)
     if SlaPolicy.objects.filter(team=team, priority=priority).exists():
-        raise SlaPolicyConflict(f"{team.name} already has a policy for {priority or 'any priority'}.",
+        raise SlaPolicyConflict(_("%(team)s already has a policy for %(priority)s.")
+                                % {"team": team.name, "priority": priority or _("any priority")},
                                 field="priority")
     policy = SlaPolicy.objects.create(
         team=team, priority=priority, first_response_seconds=first_response_seconds,
@@ -158,7 +163,7 @@ def update_sla_policy(policy: SlaPolicy, *, actor, **changes: Any) -> SlaPolicy:
     for key, value in changes.items():
         setattr(policy, key, value)
     if SlaPolicy.objects.filter(team=policy.team, priority=policy.priority).exclude(pk=policy.pk).exists():
-        raise SlaPolicyConflict("Another policy exists for this team and priority.", field="priority")
+        raise SlaPolicyConflict(_("Another policy exists for this team and priority."), field="priority")
     policy.save()
     record(actor=actor, action="routing.sla_policy.update", obj=policy, summary=f"Updated SLA policy {policy}",
            changes=diff(before, snapshot(policy, SLA_FIELDS)))
@@ -171,6 +176,41 @@ def delete_sla_policy(policy: SlaPolicy, *, actor) -> None:
     record(actor=actor, action="routing.sla_policy.delete", obj=policy, summary=f"Deleted SLA policy {policy}",
            changes={k: [v, None] for k, v in snapshot(policy, SLA_FIELDS).items()})
     policy.delete()
+
+
+@transaction.atomic
+def set_team_business_hours(team, *, actor, timezone_name: str, weekly_hours: dict) -> BusinessCalendar:
+    """Create or change the team's own business calendar (its SLA clocks count these hours when a policy counts
+    business hours): ``weekly_hours`` ``{"mon": [["09:00", "12:00"], ...], ...}`` in ``timezone_name``."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from dandelion.routing.sla import validate_weekly_hours
+
+    require_perm(actor, "routing.change_slapolicy", team.unit)
+    try:
+        ZoneInfo(timezone_name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise CalendarError(_("Unknown time zone “%(zone)s”.") % {"zone": str(timezone_name)[:64]},
+                            field="hours_timezone") from None
+    weekly_hours = {day: [list(pair) for pair in ranges] for day, ranges in (weekly_hours or {}).items()}
+    errors = validate_weekly_hours(weekly_hours)
+    if errors:
+        raise CalendarError("; ".join(errors))
+    if not any(weekly_hours.values()):
+        raise CalendarError(_("Give at least one day of opening hours: a calendar never open stops every SLA "
+                              "clock."))
+    calendar = BusinessCalendar.objects.select_for_update().filter(team=team).first()
+    fields = ["timezone", "weekly_hours"]
+    before = snapshot(calendar, fields) if calendar else {k: None for k in fields}
+    if calendar is None:
+        calendar = BusinessCalendar(team=team, unit=team.unit, name=f"{team.name} hours"[:120])
+    calendar.timezone, calendar.weekly_hours, calendar.is_24_7 = timezone_name, weekly_hours, False
+    calendar.save()
+    changes = diff(before, snapshot(calendar, fields))
+    if changes:
+        record(actor=actor, action="routing.business_hours.change", obj=calendar,
+               summary=f"Business hours of {team.name}", changes=changes)
+    return calendar
 
 
 # --- triage and routing -----------------------------------------------------------------------------------------
@@ -189,7 +229,7 @@ def ensure_triage_team(*, actor=None):
         return existing
     root = OrgUnit.objects.filter(parent__isnull=True).order_by("id").first()
     if root is None:
-        raise RoutingError("The organisation has no root unit yet.")
+        raise RoutingError(_("The organisation has no root unit yet."))
     team = Team.objects.filter(unit=root, name=TRIAGE_TEAM_NAME).first()
     if team is not None:
         return orgs.reactivate_team(actor=actor, team=team)
@@ -212,9 +252,13 @@ def route(ctx, *, actor=None) -> RoutingDecision:
 
 
 # --- preview ----------------------------------------------------------------------------------------------------
+#: The rule preview looks at the inbound messages of the last days only.
+PREVIEW_DAYS = 7
+
+
 def preview_rule(rule_data: dict, *, actor, limit: int = 50) -> dict:
-    """Evaluate a (possibly unsaved) rule against the ``limit`` most recent inbound messages the actor may see on
-    accounts under the rule's unit. ``rule_data``: ``{"unit": OrgUnit | id, "conditions": {...}, "actions": {...},
+    """Evaluate a (possibly unsaved) rule against the ``limit`` most recent inbound messages of the last
+    :data:`PREVIEW_DAYS` days the actor may see on accounts under the rule's unit. ``rule_data``: ``{"unit": OrgUnit | id, "conditions": {...}, "actions": {...},
     "name": ...}``. Returns ``{"errors": [...], "evaluated": n, "matched": n, "rows": [{"message", "conversation",
     "matched", "changes": {field: [current, new]}}]}``; nothing is written."""
     from dandelion.inbox.choices import Direction
@@ -230,11 +274,13 @@ def preview_rule(rule_data: dict, *, actor, limit: int = 50) -> dict:
     unit = rule_data.get("unit")
     if unit is not None and not isinstance(unit, OrgUnit):
         unit = OrgUnit.objects.filter(pk=unit).first()
-    messages = Message.objects.restrict(actor, "view").filter(direction=Direction.INBOUND)
+    since = timezone.now() - dt.timedelta(days=PREVIEW_DAYS)
+    messages = Message.objects.restrict(actor, "view").filter(direction=Direction.INBOUND, sent_at__gte=since)
     if unit is not None:
         messages = messages.filter(conversation__account__owner_unit__path__startswith=unit.path)
     messages = (messages.select_related("conversation__account__owner_unit", "conversation__contact",
                                         "conversation__team", "author_identity")
+                .prefetch_related("conversation__tags")
                 .order_by("-sent_at", "-id")[: max(1, min(limit, 500))])
     team_names = dict(Team.objects.filter(pk=actions.get("route_to_team")).values_list("id", "name")) \
         if actions.get("route_to_team") else {}

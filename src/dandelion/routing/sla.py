@@ -12,6 +12,7 @@ clock actually ran. A policy without ``business_hours`` counts wall-clock time (
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import logging
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
@@ -72,13 +73,19 @@ def validate_weekly_hours(weekly: object) -> list[str]:
         if not isinstance(intervals, list):
             errors.append(f"{day}: must be a list of [start, end] pairs")
             continue
+        parsed = []
         for i, pair in enumerate(intervals):
             try:
                 start, end = pair
                 if _parse_time(start) >= _parse_time(end):
                     errors.append(f"{day}[{i}]: start must be before end")
+                else:
+                    parsed.append((_parse_time(start), _parse_time(end)))
             except (TypeError, ValueError, AttributeError):
                 errors.append(f"{day}[{i}]: expected [\"HH:MM\", \"HH:MM\"]")
+        parsed.sort()
+        if any(later[0] < earlier[1] for earlier, later in itertools.pairwise(parsed)):
+            errors.append(f"{day}: opening hours overlap")
     return errors
 
 

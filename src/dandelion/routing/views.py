@@ -8,6 +8,7 @@ from itertools import groupby
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -198,6 +199,11 @@ def _sla_editor(request, policy: SlaPolicy | None):
                    "resolution_seconds": policy.resolution_seconds, "business_hours": policy.business_hours,
                    "escalate_priority": (policy.escalation or {}).get("set_priority", ""),
                    "is_active": policy.is_active}
+        own = BusinessCalendar.objects.filter(team=policy.team).first()
+        if own is not None and not own.is_24_7:
+            initial["hours_timezone"] = own.timezone
+            initial.update({f"hours_{day}": (own.weekly_hours or {}).get(day, [])
+                            for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")})
     form = SlaPolicyForm(request.POST or None, teams=teams, initial=initial)
     status = 200
     if request.method == "POST":
@@ -207,11 +213,15 @@ def _sla_editor(request, policy: SlaPolicy | None):
             return redirect("routing:sla-list")
         if form.is_valid():
             try:
-                if policy is None:
-                    services.create_sla_policy(actor=request.user, **form.service_data())
-                else:
-                    services.update_sla_policy(policy, actor=request.user,
-                                               **form.service_data(policy.escalation))
+                with transaction.atomic():
+                    if policy is None:
+                        saved = services.create_sla_policy(actor=request.user, **form.service_data())
+                    else:
+                        saved = services.update_sla_policy(policy, actor=request.user,
+                                                           **form.service_data(policy.escalation))
+                    hours = form.business_hours_data()
+                    if hours is not None:
+                        services.set_team_business_hours(saved.team, actor=request.user, **hours)
             except DandelionError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from dandelion.core.admin import AuditedAdmin
-from dandelion.sites.models import BrokenLink, SiteTemplate, UnitSite
+from dandelion.sites.models import BlogComment, BlogCommentBan, BrokenLink, SiteTemplate, UnitSite
 
 
 @admin.register(SiteTemplate)
@@ -23,3 +23,17 @@ class BrokenLinkAdmin(AuditedAdmin):
     list_display = ("url", "reason", "website", "page", "found_at")
     list_select_related = ("website__site", "page")
     readonly_fields = ("website", "page", "url", "reason", "found_at")
+
+
+@admin.register(BlogComment)
+class BlogCommentAdmin(AuditedAdmin):
+    list_display = ("author_name", "post", "website", "state", "from_site", "created_at")
+    list_filter = ("state", "from_site")
+    list_select_related = ("website__site", "post")
+    readonly_fields = ("website", "post", "parent", "author_key", "idempotency_key", "created_at")
+
+
+@admin.register(BlogCommentBan)
+class BlogCommentBanAdmin(AuditedAdmin):
+    list_display = ("website", "author_key", "created_at")
+    readonly_fields = ("website", "author_key", "created_at")

@@ -20,4 +20,7 @@ class SitesConfig(plugins.DandelionAppConfig):
     demo_after = ("orgs", "assets")
 
     def ready(self) -> None:
-        from dandelion.sites import signals  # noqa: F401  (memberships changing re-sync the editors)
+        from dandelion.connectors.website.connector import set_blog_api
+        from dandelion.sites import blog, signals  # noqa: F401  (memberships changing re-sync the editors)
+
+        set_blog_api(blog)  # the website connector reaches the blogs' comments through this API only

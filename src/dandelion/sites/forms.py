@@ -17,3 +17,36 @@ class SiteCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["unit"].queryset = OrgUnit.objects.restrict(user, "view").filter(is_active=True).order_by("path")
         self.fields["template"].queryset = SiteTemplate.objects.filter(is_active=True)
+
+
+def _plain_text(value: str) -> str:
+    """Untrusted text bounded at the edge: no NUL, no lone surrogates, no other control characters but newlines."""
+    if any(ch == "\x00" or 0xD800 <= ord(ch) <= 0xDFFF or (ord(ch) < 32 and ch not in "\n\r\t") for ch in value):
+        raise forms.ValidationError(_("This text contains characters that are not allowed."))
+    return value.strip()
+
+
+class BlogCommentForm(forms.Form):
+    """A visitor's comment under a blog post. ``homepage`` is a honeypot: hidden from people (CSS and
+    ``aria-hidden``), filled by bots; a comment that fills it is dropped without a word."""
+
+    name = forms.CharField(max_length=80, label=_("Your name"))
+    email = forms.EmailField(max_length=254, label=_("Your e-mail address"),
+                             help_text=_("Not published, not kept: only used to recognise repeated abuse."))
+    text = forms.CharField(min_length=2, max_length=2000, label=_("Your comment"),
+                           widget=forms.Textarea(attrs={"rows": 5}))
+    homepage = forms.CharField(required=False, max_length=200, label=_("Leave this field empty"),
+                               widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+
+    def clean_name(self):
+        return _plain_text(self.cleaned_data["name"])
+
+    def clean_text(self):
+        text = _plain_text(self.cleaned_data["text"])
+        if len(text) < 2:
+            raise forms.ValidationError(_("Your comment is empty."))
+        return text
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.cleaned_data.get("homepage"))

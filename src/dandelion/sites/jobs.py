@@ -42,3 +42,13 @@ def check_all_site_links() -> dict:
             logging.getLogger(__name__).exception("link check of %s failed", website.hostname)
             failed += 1
     return {"checked": done, "failed": failed}
+
+
+@task()
+def fetch_blog_comments(account_id: int) -> dict:
+    """Bring a website's new blog comments into the inbox now (after a visitor commented): a poll of the site's
+    comments account, which the inbox deduplicates by comment id (safe to run twice)."""
+    from dandelion.inbox.polling import poll_account
+
+    outcome = poll_account(account_id)
+    return {"account": account_id, "events": outcome.events, "error": outcome.error}

@@ -13,14 +13,17 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from wagtail.admin.panels import FieldPanel
-from wagtail.fields import StreamField
+from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
+from wagtail.search import index
 
 from dandelion.core.models import TimeStampedModel
 from dandelion.core.querysets import OrgScope, RestrictedManager
 from dandelion.sites.blocks import BLOCK_NAMES, SiteBlocks
+from dandelion.sites.choices import CommentState
 from dandelion.sites.page_forms import WebsitePageForm
 
 COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -123,6 +126,9 @@ class UnitSite(TimeStampedModel):
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
                                    related_name="+")
     links_checked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    comments_account = models.OneToOneField(
+        "assets.SocialAccount", null=True, blank=True, on_delete=models.SET_NULL, related_name="website",
+        editable=False, help_text=_("The registry's account through which the blog's comments reach the inbox."))
 
     objects = RestrictedManager()
 
@@ -155,6 +161,17 @@ class UnitSite(TimeStampedModel):
         return f"{scheme}://{site.hostname}{port}/"
 
 
+def _site_context(page, context, request):
+    from dandelion.sites.services import page_alternates, website_for_page
+
+    website = website_for_page(page, request)
+    context["website"] = website
+    context["tokens"] = website.template.design_tokens() if website else dict(TOKEN_DEFAULTS)
+    context["site_root"] = (website.site.root_page.localized if website else None)
+    context["alternates"] = page_alternates(page, request)
+    return context
+
+
 class WebsitePage(Page):
     """A page of a unit's website (the site's home page and every page below it)."""
 
@@ -164,6 +181,7 @@ class WebsitePage(Page):
     body = StreamField(SiteBlocks(), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("body")]
+    search_fields = [*Page.search_fields, index.SearchField("body")]  # each site's search (views.website_search)
     base_form_class = WebsitePageForm  # the hub's governance: must-show blocks and pages, guideline checks
     template = "sites/website_page.html"
 
@@ -171,14 +189,7 @@ class WebsitePage(Page):
         verbose_name = _("website page")
 
     def get_context(self, request, *args, **kwargs):
-        context = super().get_context(request, *args, **kwargs)
-        from dandelion.sites.services import website_for_page
-
-        website = website_for_page(self, request)
-        context["website"] = website
-        context["tokens"] = website.template.design_tokens() if website else dict(TOKEN_DEFAULTS)
-        context["site_root"] = website.site.root_page if website else None
-        return context
+        return _site_context(self, super().get_context(request, *args, **kwargs), request)
 
 
 class BrokenLink(models.Model):
@@ -204,6 +215,150 @@ class BrokenLink(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("sites:links", args=[self.website_id])
+
+    @property
+    def audit_unit(self):
+        return self.website.unit
+
+
+# --- expert blogs ------------------------------------------------------------------------------------------------
+
+
+class BlogIndexPage(Page):
+    """A unit's expert blog: lists its live posts, newest first (``services.create_blog`` adds it to a site)."""
+
+    org_scope = OrgScope.internal("blog pages are read on their website and edited in Wagtail's admin, like every "
+                                  "website page")
+
+    intro = RichTextField(blank=True, features=["bold", "italic", "link"])
+
+    content_panels = [*Page.content_panels, FieldPanel("intro")]
+    subpage_types = ["sites.BlogPostPage"]
+    template = "sites/blog_index.html"
+
+    class Meta:
+        verbose_name = _("blog")
+
+    def get_context(self, request, *args, **kwargs):
+        context = _site_context(self, super().get_context(request, *args, **kwargs), request)
+        context["posts"] = (BlogPostPage.objects.child_of(self).live().select_related("author")
+                            .order_by("-first_published_at", "-pk"))
+        return context
+
+
+class BlogPostPage(Page):
+    """A post of an expert blog, written by a member of the organisation (``author``), open to visitors' comments
+    (``BlogComment``), which arrive in the unified inbox through the website's connector."""
+
+    org_scope = OrgScope.internal("blog pages are read on their website and edited in Wagtail's admin, like every "
+                                  "website page")
+
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+", help_text=_("A member of the site's unit (or of a unit above it)."))
+    body = StreamField(SiteBlocks(), blank=True)
+    comments_open = models.BooleanField(default=True)
+
+    content_panels = [*Page.content_panels, FieldPanel("author"), FieldPanel("body"), FieldPanel("comments_open")]
+    search_fields = [*Page.search_fields, index.SearchField("body")]
+    base_form_class = WebsitePageForm  # the hub's guideline checks apply to posts too
+    parent_page_types = ["sites.BlogIndexPage"]
+    subpage_types: list[str] = []
+    template = "sites/blog_post.html"
+
+    class Meta:
+        verbose_name = _("blog post")
+
+    def clean(self):
+        super().clean()
+        if self.author_id is None:
+            return
+        from dandelion.sites.blog import blog_author_allowed
+
+        anchor = self.path or (self.get_parent().path if self.pk else "")
+        if anchor and not blog_author_allowed(self.author_id, path=anchor):
+            raise ValidationError({"author": _("The author must be an active member of the site's unit or of a "
+                                               "unit above it.")})
+
+    def get_context(self, request, *args, **kwargs):
+        context = _site_context(self, super().get_context(request, *args, **kwargs), request)
+        from dandelion.sites.forms import BlogCommentForm
+
+        comments = list(BlogComment.objects.filter(post=self, state=CommentState.VISIBLE).order_by("created_at", "pk"))
+        replies: dict[int, list] = {}
+        for comment in comments:
+            if comment.parent_id:
+                replies.setdefault(comment.parent_id, []).append(comment)
+        context["comments"] = [(c, replies.get(c.pk, [])) for c in comments if c.parent_id is None]
+        context.setdefault("comment_form", BlogCommentForm())
+        return context
+
+    def serve(self, request, *args, **kwargs):
+        if request.method == "POST":
+            from dandelion.sites.views import post_blog_comment
+
+            return post_blog_comment(request, self)
+        return super().serve(request, *args, **kwargs)
+
+
+class BlogComment(models.Model):
+    """A visitor's comment under a blog post, or the site's answer to one (``from_site``: written by an agent in
+    the unified inbox and published by the website's connector). Its inbox id is ``comment-<pk>``."""
+
+    org_scope = OrgScope(path="website__unit__path")
+
+    website = models.ForeignKey(UnitSite, on_delete=models.CASCADE, related_name="blog_comments")
+    post = models.ForeignKey(BlogPostPage, on_delete=models.CASCADE, related_name="comments")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.CASCADE, related_name="replies")
+    author_name = models.CharField(max_length=80)
+    author_key = models.CharField(max_length=64, db_index=True,
+                                  help_text=_("A digest of the visitor's e-mail address (the address is not kept)."))
+    text = models.TextField(max_length=2000)
+    from_site = models.BooleanField(default=False)
+    state = models.CharField(max_length=10, choices=CommentState.choices, default=CommentState.VISIBLE)
+    idempotency_key = models.CharField(max_length=100, blank=True, db_index=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("blog comment")
+
+    def __str__(self) -> str:
+        return f"{self.author_name}: {self.text[:40]}"
+
+    @property
+    def external_id(self) -> str:
+        return f"comment-{self.pk}"
+
+    def get_absolute_url(self) -> str:
+        return f"{self.post.url}#comment-{self.pk}"
+
+    @property
+    def audit_unit(self):
+        return self.website.unit
+
+
+class BlogCommentBan(models.Model):
+    """A visitor (by the digest of their e-mail address) banned from commenting on a website's blog."""
+
+    org_scope = OrgScope(path="website__unit__path")
+
+    website = models.ForeignKey(UnitSite, on_delete=models.CASCADE, related_name="comment_bans")
+    author_key = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["website", "author_key"]
+        constraints = [models.UniqueConstraint(fields=["website", "author_key"], name="sites_one_ban_per_author")]
+
+    def __str__(self) -> str:
+        return f"{self.website}: {self.author_key[:12]}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sites:site-list")
 
     @property
     def audit_unit(self):

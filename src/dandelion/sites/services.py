@@ -238,10 +238,10 @@ def sync_site_permissions(*, actor, websites=None) -> SyncResult:
             website.editors = group
             website.save(update_fields=["editors", "updated_at"])
         group.permissions.add(access)
-        root = website.site.root_page
-        _sync_page_permissions(group, root, EDITOR_PAGE_PERMISSIONS)
-        _sync_page_permissions(approvers, root, APPROVER_PAGE_PERMISSIONS)
-        WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
+        for root in website.site.root_page.get_translations(inclusive=True):  # every locale's tree of the site
+            _sync_page_permissions(group, root, EDITOR_PAGE_PERMISSIONS)
+            _sync_page_permissions(approvers, root, APPROVER_PAGE_PERMISSIONS)
+            WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
         want = derived_editor_ids(website.unit)
         current = set(group.user_set.values_list("id", flat=True))
         add, remove = want - current, current - want
@@ -287,8 +287,10 @@ def website_of_path(path: str) -> UnitSite | None:
     home_path = path[: 2 * Page.steplen]
     if len(home_path) < 2 * Page.steplen:
         return None
+    # the home page of a site, or a translation of it (another locale's tree: ``add_site_locale``)
+    homes = Page.objects.filter(path=home_path).values("translation_key")
     return (UnitSite.objects.select_related("unit", "template", "site__root_page")
-            .filter(site__root_page__path=home_path).first())
+            .filter(site__root_page__translation_key__in=homes).first())
 
 
 def rule_key(website: UnitSite, *, page_id: int | None, parent_id: int | None, slug: str) -> str | None:
@@ -436,6 +438,74 @@ def push_crisis_banner(*, actor, unit: OrgUnit, message: str, level: str = "warn
                          obj=website, summary=f"Crisis banner on {website.hostname}: {message or '(removed)'}",
                          changes={"message": [None, message], "level": [None, level]})
     return websites
+
+
+# --- multilingual sites ------------------------------------------------------------------------------------------
+
+
+def content_languages() -> dict[str, str]:
+    from django.conf import settings
+
+    return dict(getattr(settings, "WAGTAIL_CONTENT_LANGUAGES", settings.LANGUAGES))
+
+
+def site_locales(website: UnitSite) -> list[str]:
+    """The language codes ``website`` is written in (its home page's translations), the default first."""
+    root = website.site.root_page
+    return [root.locale.language_code] + sorted(
+        root.get_translations().values_list("locale__language_code", flat=True))
+
+
+@transaction.atomic
+def add_site_locale(*, actor, website: UnitSite, language: str) -> list:
+    """Add ``language`` to ``website``: every live page of the site is copied into that locale with Wagtail's
+    ``copy_for_translation`` (same translation keys, the parents' translations as parents) and published, as the
+    hub approved the originals; the editors' and approvers' permissions and the workflow then cover the new tree.
+    Served under ``/<language>/``; each page lists its translations (language switcher, ``hreflang``)."""
+    from wagtail.models import Locale
+
+    require_perm(actor, PERM_EDIT, website.unit)
+    languages = content_languages()
+    if language not in languages:
+        raise InvalidSiteData(_("%(code)s is not one of the websites' languages (%(known)s).")
+                              % {"code": repr(language), "known": ", ".join(languages)}, field="language")
+    if language in site_locales(website):
+        raise InvalidSiteData(_("The website is already written in %(code)s.") % {"code": language},
+                              field="language")
+    locale, _created = Locale.objects.get_or_create(language_code=language)
+    root = website.site.root_page
+    copies = []
+    for page in [root, *root.get_descendants().live().order_by("path")]:
+        page = page.specific
+        copy = page.copy_for_translation(locale, copy_parents=False, alias=False)
+        copy.save_revision(user=None).publish(skip_permission_checks=True)
+        copies.append(copy)
+    sync_site_permissions(actor=SYSTEM, websites=[website])
+    transaction.on_commit(Site.clear_site_root_paths_cache)  # the new locale's root is one of the site's roots
+    Site.clear_site_root_paths_cache()
+    audit.record(actor=actor, action="sites.locale.add", obj=website,
+                 summary=f"{website.hostname} in {language}: {len(copies)} pages",
+                 changes={"locales": [None, site_locales(website)]})
+    return copies
+
+
+def page_alternates(page, request) -> list[dict]:
+    """The live translations of ``page`` (itself included): language code, name in that language, absolute
+    address; what the language switcher and the ``hreflang`` links show. Empty for a page in one language only."""
+    from django.utils.translation import get_language_info
+
+    pages = list(page.get_translations(inclusive=True).live().select_related("locale").order_by("locale__pk"))
+    if len(pages) < 2:
+        return []
+    out = []
+    for other in pages:
+        code = other.locale.language_code
+        url = other.get_url(request)
+        if url is None:
+            continue
+        out.append({"code": code, "name": get_language_info(code)["name_local"], "current": other.pk == page.pk,
+                    "url": request.build_absolute_uri(url) if request is not None else url})
+    return out
 
 
 # --- the web and social media: a published page offered as a social post ---------------------------------------

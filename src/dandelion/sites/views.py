@@ -126,3 +126,82 @@ def website_not_found(request, exception=None):
 def website_error(request):
     return render(request, "sites/website_status.html",
                   {"status": 500, "message": _("Something went wrong on our side.")}, status=500)
+
+
+#: A visitor may post this many comments on one website per ``COMMENT_WINDOW_S`` seconds (by address).
+COMMENT_RATE = 5
+COMMENT_WINDOW_S = 600
+
+
+def _comment_rate_exceeded(request, website_id: int) -> bool:
+    """Count this address's comments on the site in a fixed window (the cache; bounded, no table grows)."""
+    from django.core.cache import cache
+
+    ip = request.META.get("REMOTE_ADDR", "") or "unknown"
+    key = f"sites:comment-rate:{website_id}:{ip}"
+    cache.add(key, 0, COMMENT_WINDOW_S)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, COMMENT_WINDOW_S)
+        count = 1
+    return count > COMMENT_RATE
+
+
+def post_blog_comment(request, post):
+    """A visitor's comment form posted to a blog post (``BlogPostPage.serve``): validated, rate-limited by
+    address, a bot filling the honeypot is answered like a person and nothing is kept; redirects to the comments
+    (post/redirect/get) or shows the post again with the errors (400, or 429 when over the rate)."""
+    from dandelion.sites import blog
+    from dandelion.sites.forms import BlogCommentForm
+
+    form = BlogCommentForm(request.POST)
+    status = 400
+    if form.is_valid():
+        if form.is_bot:
+            return redirect(f"{post.get_url(request)}?commented=1#comments")
+        website = services.website_of_path(post.path)
+        if website is not None and _comment_rate_exceeded(request, website.pk):
+            form.add_error(None, _("You have posted many comments in a short time: please wait a few minutes."))
+            status = 429
+        else:
+            try:
+                blog.post_comment(post=post, name=form.cleaned_data["name"], email=form.cleaned_data["email"],
+                                  text=form.cleaned_data["text"])
+            except services.InvalidSiteData as err:
+                form.add_error(None, err.message)
+            else:
+                return redirect(f"{post.get_url(request)}?commented=1#comments")
+    context = post.get_context(request)
+    context["comment_form"] = form
+    response = render(request, post.get_template(request), context, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+SEARCH_RESULTS = 20
+
+
+@require_GET
+def website_search(request):
+    """Search within the website the hostname is (Wagtail search, database backend): its live, public pages in the
+    address's language only, never another site's; ``?q=`` bounded to 200 characters."""
+    from wagtail.models import Page
+
+    site = Site.find_for_request(request)
+    website = UnitSite.objects.select_related("unit", "template", "site__root_page").filter(site=site).first() \
+        if site else None
+    if website is None:
+        raise Http404
+    query = (request.GET.get("q") or "").strip()[:200]
+    results = []
+    if query:
+        root = website.site.root_page.localized
+        pages = Page.objects.live().public().descendant_of(root, inclusive=True).specific()
+        results = list(pages.search(query)[:SEARCH_RESULTS])
+    home = website.site.root_page.localized
+    response = render(request, "sites/website_search.html", {
+        "website": website, "tokens": website.template.design_tokens(), "site_root": home, "page": home,
+        "query": query, "results": results, "alternates": []})
+    response["Cache-Control"] = "public, max-age=60"
+    return response

@@ -1,6 +1,13 @@
 from django.contrib import admin
 
-from dandelion.sso.models import ClaimRule, ExternalIdentity, IdentityProvider, LocalPasswordPolicy, ScimGroup
+from dandelion.sso.models import (
+    ClaimRule,
+    ExternalIdentity,
+    IdentityProvider,
+    LocalPasswordPolicy,
+    SamlRequest,
+    ScimGroup,
+)
 
 
 class ClaimRuleInline(admin.TabularInline):
@@ -11,7 +18,7 @@ class ClaimRuleInline(admin.TabularInline):
 
 @admin.register(IdentityProvider)
 class IdentityProviderAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "issuer", "bound_unit", "is_active", "local_passwords_off")
+    list_display = ("name", "slug", "protocol", "issuer", "bound_unit", "is_active", "local_passwords_off")
     readonly_fields = ("scim_token_hint",)
     inlines = (ClaimRuleInline,)
 
@@ -35,3 +42,9 @@ class ScimGroupAdmin(admin.ModelAdmin):
 class LocalPasswordPolicyAdmin(admin.ModelAdmin):
     list_display = ("unit", "created_at")
     raw_id_fields = ("unit",)
+
+
+@admin.register(SamlRequest)
+class SamlRequestAdmin(admin.ModelAdmin):
+    list_display = ("request_id", "provider", "created_at")
+    readonly_fields = ("request_id", "provider", "browser_key", "next_url", "created_at")

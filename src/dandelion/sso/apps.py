@@ -12,5 +12,12 @@ class SsoConfig(plugins.DandelionAppConfig):
     nav = (plugins.NavEntry(_("Sign-in"), "sso:provider-list", order=95, perm="sso.manage_identityprovider"),)
     url_prefix = "sso/"
     extra_urls = (("scim/v2/", "dandelion.sso.scim_urls"),)
+    api_routes = (
+        plugins.ApiRoute("sso-providers", "dandelion.sso.api.views.IdentityProviderViewSet", "identityprovider"),
+        plugins.ApiRoute("sso-rules", "dandelion.sso.api.views.ClaimRuleViewSet", "claimrule"),
+        plugins.ApiRoute("sso-local-passwords", "dandelion.sso.api.views.LocalPasswordPolicyViewSet",
+                         "localpasswordpolicy"),
+    )
+    unit_page = "dandelion.sso.views.unit_page"
     demo_seed = "dandelion.sso.demo.seed"
     demo_after = ("orgs", "assets")

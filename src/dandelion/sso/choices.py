@@ -1,6 +1,11 @@
 from django.db import models
 
 
+class Protocol(models.TextChoices):
+    OIDC = "oidc", "OpenID Connect"
+    SAML = "saml", "SAML 2.0"
+
+
 class SignInOutcome(models.TextChoices):
     OK = "ok", "Signed in"
     REFUSED = "refused", "Refused"

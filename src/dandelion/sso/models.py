@@ -15,6 +15,7 @@ from dandelion.assets import crypto
 from dandelion.core.models import TimeStampedModel
 from dandelion.core.querysets import OrgScope, RestrictedManager
 from dandelion.orgs.choices import Role
+from dandelion.sso.choices import Protocol
 
 
 def hash_token(token: str) -> str:
@@ -22,17 +23,21 @@ def hash_token(token: str) -> str:
 
 
 class IdentityProvider(TimeStampedModel):
-    """An OpenID Connect identity provider (the group's Entra ID, an agency's Okta, a vendor's Keycloak), bound to
-    the org unit subtree it may populate. The client secret is encrypted at rest like account credentials; the SCIM
+    """An OpenID Connect or SAML 2.0 identity provider (the group's Entra ID, an agency's Okta, a vendor's
+    Keycloak), bound to the org unit subtree it may populate. The client secret is encrypted at rest like account credentials; the SCIM
     bearer token is stored hashed (shown once when generated)."""
 
     org_scope = OrgScope(path="bound_unit__path")
 
     name = models.CharField(max_length=120)
     slug = models.SlugField(max_length=60, unique=True)
-    issuer = models.URLField(max_length=300, unique=True, help_text="The issuer URL ('iss'), as the provider's "
-                                                                     "discovery document gives it.")
-    client_id = models.CharField(max_length=255)
+    protocol = models.CharField(max_length=10, choices=Protocol.choices, default=Protocol.OIDC)
+    issuer = models.CharField(max_length=300, unique=True,
+                              help_text="OpenID Connect: the issuer URL ('iss') of the discovery document. SAML: the "
+                                        "identity provider's entity id (read from its metadata).")
+    client_id = models.CharField(max_length=255, blank=True)
+    saml_metadata_xml = models.TextField(blank=True, help_text="SAML: the identity provider's metadata (its signing "
+                                                               "certificate and single sign-on address).")
     client_secret_encrypted = models.TextField(blank=True, editable=False)
     scopes = models.CharField(max_length=255, default="openid email profile")
     username_claim = models.CharField(max_length=60, default="preferred_username",
@@ -194,3 +199,24 @@ class LocalPasswordPolicy(TimeStampedModel):
     @property
     def audit_unit(self):
         return self.unit
+
+
+class SamlRequest(models.Model):
+    """A SAML sign-in started by a browser and not answered yet: the response must carry its id as
+    ``InResponseTo``; the first response consumes it (a replayed response finds none), and it expires after ten
+    minutes. Kept in the database, not the session: the identity provider posts back cross-site, and a session
+    cookie (``SameSite=Lax``) does not come with that POST."""
+
+    org_scope = OrgScope.internal("Sign-in bookkeeping read by the sign-in flow only.")
+
+    request_id = models.CharField(max_length=100, unique=True)
+    provider = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE, related_name="+")
+    browser_key = models.CharField(max_length=64, help_text="SHA-256 of the random value in the browser's cookie.")
+    next_url = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ("-created_at",)
+
+    def __str__(self) -> str:
+        return f"SAML request {self.request_id} to {self.provider_id}"

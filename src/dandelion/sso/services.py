@@ -14,6 +14,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -25,16 +27,17 @@ from dandelion.orgs import services as orgs
 from dandelion.orgs.exceptions import DandelionError as OrgsError
 from dandelion.orgs.models import Membership, OrgUnit, Team
 from dandelion.sso import exceptions as exc
+from dandelion.sso.choices import Protocol
 from dandelion.sso.models import ClaimRule, ExternalIdentity, IdentityProvider, LocalPasswordPolicy, ScimGroup
 
 PERM_MANAGE = "sso.manage_identityprovider"
 PROVIDER_FIELDS = frozenset({"name", "issuer", "client_id", "scopes", "username_claim", "is_active",
-                             "local_passwords_off"})
+                             "local_passwords_off", "saml_metadata_xml"})
 USERNAME_RE = re.compile(r"^[\w.@+-]{1,150}$")
 
 
 #: what the audit log copies of a provider (never the encrypted secret or the SCIM token's hash)
-PROVIDER_AUDIT_FIELDS = ("name", "slug", "issuer", "client_id", "scopes", "username_claim", "bound_unit",
+PROVIDER_AUDIT_FIELDS = ("name", "slug", "protocol", "issuer", "client_id", "scopes", "username_claim", "bound_unit",
                          "is_active", "local_passwords_off", "scim_token_hint")
 
 
@@ -47,21 +50,47 @@ def _require_hub(actor) -> None:
 
 
 # --- providers -----------------------------------------------------------------------------------------------
+def _checked_issuer(*, protocol: str, issuer: str, client_id: str, metadata: str) -> str:
+    """The provider's issuer once its protocol's settings are checked: an OpenID Connect provider needs an issuer
+    URL and a client id; a SAML one well-formed identity provider metadata, whose entity id is the issuer."""
+    issuer = (issuer or "").strip()
+    if protocol == Protocol.SAML:
+        from dandelion.sso.saml import metadata_entity_id
+
+        try:
+            entity = metadata_entity_id(metadata or "")
+        except ValueError as e:
+            raise exc.DandelionError(str(e), field="saml_metadata_xml") from e
+        if issuer and issuer != entity:
+            raise exc.DandelionError(f"The metadata's entity id is {entity}, not {issuer}.", field="issuer")
+        return entity
+    if protocol != Protocol.OIDC:
+        raise exc.DandelionError(f"Unknown protocol {protocol!r}.", field="protocol")
+    try:
+        URLValidator(schemes=["https", "http"])(issuer)
+    except ValidationError as e:
+        raise exc.DandelionError("The issuer must be the provider's URL.", field="issuer") from e
+    if not (client_id or "").strip():
+        raise exc.DandelionError("An OpenID Connect provider needs a client id.", field="client_id")
+    return issuer
+
+
 @transaction.atomic
-def create_provider(*, actor, name: str, slug: str, issuer: str, client_id: str, client_secret: str,
-                    bound_unit: OrgUnit, **fields: Any) -> IdentityProvider:
+def create_provider(*, actor, name: str, slug: str, bound_unit: OrgUnit, issuer: str = "", client_id: str = "",
+                    client_secret: str = "", protocol: str = Protocol.OIDC, **fields: Any) -> IdentityProvider:
     """Add an identity provider bound to ``bound_unit``'s subtree (the hub only)."""
     _require_hub(actor)
     unknown = set(fields) - PROVIDER_FIELDS
     if unknown:
         raise exc.DandelionError(f"Unknown field(s): {', '.join(sorted(unknown))}.", field=min(unknown))
-    issuer = (issuer or "").strip()
+    issuer = _checked_issuer(protocol=protocol, issuer=issuer, client_id=client_id,
+                             metadata=fields.get("saml_metadata_xml", ""))
     if IdentityProvider.objects.filter(issuer=issuer).exists():
         raise exc.ConflictError(f"A provider with the issuer {issuer} exists already.", field="issuer")
     if IdentityProvider.objects.filter(slug=slug).exists():
         raise exc.ConflictError(f"A provider with the slug {slug} exists already.", field="slug")
-    provider = IdentityProvider(name=name, slug=slug, issuer=issuer, client_id=client_id, bound_unit=bound_unit,
-                                **fields)
+    provider = IdentityProvider(name=name, slug=slug, protocol=protocol, issuer=issuer, client_id=client_id,
+                                bound_unit=bound_unit, **fields)
     provider.set_client_secret(client_secret)
     provider.save()
     audit.record(actor=actor, action="sso.provider.create", obj=provider,
@@ -78,10 +107,16 @@ def update_provider(*, actor, provider: IdentityProvider, client_secret: str | N
     unknown = set(fields) - PROVIDER_FIELDS
     if unknown:
         raise exc.DandelionError(f"Unknown or read-only field(s): {', '.join(sorted(unknown))}.", field=min(unknown))
-    if "issuer" in fields:
-        fields["issuer"] = (fields["issuer"] or "").strip()
-        if IdentityProvider.objects.filter(issuer=fields["issuer"]).exclude(pk=provider.pk).exists():
-            raise exc.ConflictError(f"A provider with the issuer {fields['issuer']} exists already.", field="issuer")
+    if provider.protocol == Protocol.SAML and "saml_metadata_xml" in fields:  # the issuer follows the metadata
+        fields["issuer"] = _checked_issuer(protocol=Protocol.SAML, issuer=fields.get("issuer", ""), client_id="",
+                                           metadata=fields["saml_metadata_xml"])
+    elif provider.protocol == Protocol.SAML and fields.get("issuer", provider.issuer) != provider.issuer:
+        raise exc.DandelionError("A SAML provider's issuer is its metadata's entity id.", field="issuer")
+    elif provider.protocol == Protocol.OIDC and {"issuer", "client_id"} & set(fields):
+        fields["issuer"] = _checked_issuer(protocol=Protocol.OIDC, issuer=fields.get("issuer", provider.issuer),
+                                           client_id=fields.get("client_id", provider.client_id), metadata="")
+    if "issuer" in fields and IdentityProvider.objects.filter(issuer=fields["issuer"]).exclude(pk=provider.pk).exists():
+        raise exc.ConflictError(f"A provider with the issuer {fields['issuer']} exists already.", field="issuer")
     before = _provider_snapshot(provider)
     for name, value in fields.items():
         setattr(provider, name, value)
@@ -263,6 +298,8 @@ def _sync_grants(*, provider: IdentityProvider, user, rules: Iterable[ClaimRule]
 
 def _username_from(provider: IdentityProvider, claims: dict) -> str:
     value = claims.get(provider.username_claim) or claims.get("email") or ""
+    if isinstance(value, (list, tuple)):  # SAML attributes are lists
+        value = value[0] if value else ""
     value = str(value).strip()
     if not USERNAME_RE.match(value):
         raise exc.SignInRefused(f"{provider.name} sent no usable user name ('{provider.username_claim}' or 'email').",

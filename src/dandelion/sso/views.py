@@ -10,19 +10,21 @@ from django.contrib.auth import login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import NoReverseMatch, reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dandelion.core.exceptions import DandelionError
 from dandelion.core.htmx import render_page_or_partial, wants_partial
 from dandelion.core.permissions import has_perm, is_hub_admin
 from dandelion.orgs.services import root_unit
-from dandelion.sso import oidc, services
+from dandelion.sso import oidc, saml, services
+from dandelion.sso.choices import Protocol
 from dandelion.sso.exceptions import SignInRefused
 from dandelion.sso.forms import ClaimRuleEditForm, ClaimRuleForm, LocalPasswordsForm, ProviderForm
 from dandelion.sso.models import ClaimRule, IdentityProvider, LocalPasswordPolicy
@@ -57,15 +59,69 @@ def start(request, slug: str):
     if not url_has_allowed_host_and_scheme(next_url, {request.get_host()}, require_https=request.is_secure()):
         next_url = ""
     try:
+        if provider.protocol == Protocol.SAML:
+            location, token = saml.begin(request, provider, next_url=next_url)
+            response = redirect(location)
+            saml.set_browser_cookie(response, request, token)
+            return response
         return redirect(oidc.begin(request, provider, redirect_uri=redirect_uri(request, provider), next_url=next_url))
     except SignInRefused as e:
         return _refused(request, provider, e)
+
+
+def _signed_in(request, provider: IdentityProvider, user, next_url: str):
+    login(request, user, backend=BACKEND)
+    request.session["sso_provider"] = provider.pk
+    if next_url:
+        return redirect(next_url)
+    try:
+        return redirect(reverse("inbox:queue"))
+    except NoReverseMatch:
+        return redirect(settings.LOGIN_REDIRECT_URL)
+
+
+def _saml_provider(slug: str) -> IdentityProvider:
+    provider = _active_provider(slug)
+    if provider.protocol != Protocol.SAML:
+        raise Http404("Not a SAML provider.")
+    return provider
+
+
+@require_GET
+def saml_metadata(request, slug: str):
+    """Dandelion's SAML service provider metadata for this provider (its entity id is this address)."""
+    provider = _saml_provider(slug)
+    try:
+        xml = saml.sp_metadata(request, provider)
+    except SignInRefused as e:
+        return _refused(request, provider, e)
+    return HttpResponse(xml, content_type="application/samlmetadata+xml; charset=utf-8")
+
+
+@csrf_exempt  # the identity provider posts the response (its signature and InResponseTo are the checks)
+@require_POST
+def saml_acs(request, slug: str):
+    """The assertion consumer service: check the SAML response, provision, sign in."""
+    provider = _saml_provider(slug)
+    subject = ""
+    try:
+        claims, next_url = saml.complete(request, provider)
+        subject = str(claims.get("sub", ""))
+        user = services.sign_in(provider=provider, claims=claims)
+    except SignInRefused as e:
+        return _refused(request, provider, e, subject)
+    if next_url and not url_has_allowed_host_and_scheme(next_url, {request.get_host()},
+                                                        require_https=request.is_secure()):
+        next_url = ""
+    return _signed_in(request, provider, user, next_url)
 
 
 @require_GET
 def callback(request, slug: str):
     """The provider sends the browser back with a code: exchange it, check the ID token, provision, sign in."""
     provider = _active_provider(slug)
+    if provider.protocol != Protocol.OIDC:
+        raise Http404("Not an OpenID Connect provider.")
     subject = ""
     try:
         if request.GET.get("error"):
@@ -79,14 +135,7 @@ def callback(request, slug: str):
         user = services.sign_in(provider=provider, claims=claims)
     except SignInRefused as e:
         return _refused(request, provider, e, subject)
-    login(request, user, backend=BACKEND)
-    request.session["sso_provider"] = provider.pk
-    if flow.get("next"):
-        return redirect(flow["next"])
-    try:
-        return redirect(reverse("inbox:queue"))
-    except NoReverseMatch:
-        return redirect(settings.LOGIN_REDIRECT_URL)
+    return _signed_in(request, provider, user, flow.get("next", ""))
 
 
 # --- the hub's pages -----------------------------------------------------------------------------------------
@@ -218,6 +267,8 @@ def provider_detail(request, pk: int):
             return redirect(provider.get_absolute_url())
     status = 400 if form.errors else 200
     context = {**_rules_context(request, provider, form), "redirect_uri": redirect_uri(request, provider),
+               "saml_metadata_url": request.build_absolute_uri(reverse("sso:saml-metadata", args=[provider.slug])),
+               "saml_acs_url": request.build_absolute_uri(reverse("sso:saml-acs", args=[provider.slug])),
                "scim_base": request.build_absolute_uri("/scim/v2/"),
                "new_token": request.session.pop("sso_new_token", None)}
     response = render_page_or_partial(request, "sso/provider_detail.html", "sso/partials/_rules.html", context,
@@ -290,11 +341,34 @@ def local_passwords(request):
         messages.error(request, _("Pick a unit."))
         return redirect("sso:provider-list")
     unit, allowed = form.cleaned_data["unit"], form.cleaned_data["allowed"]
+    back = request.POST.get("next", "")
+    if not (back and url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                                      require_https=request.is_secure())):
+        back = reverse("sso:provider-list")
+    if not allowed and request.POST.get("confirm") != "1":
+        messages.error(request, _("Tick the box to confirm: the people of %(unit)s will have to sign in through "
+                                  "their identity provider.") % {"unit": unit.name})
+        return redirect(back)
     if services.set_local_passwords(actor=request.user, unit=unit, allowed=allowed):
         messages.success(request, (_("Local passwords allowed again in %(unit)s.") if allowed else
                                    _("Local passwords switched off in %(unit)s and its sub-units: its people sign "
                                      "in through their identity provider.")) % {"unit": unit.name})
-    return redirect("sso:provider-list")
+    return redirect(back)
+
+
+def unit_page(user, unit) -> dict:
+    """A unit's page, for the hub: whether its people may use local passwords (switched off here, or by a unit
+    above) and the identity providers that may populate it, with the switch."""
+    if not is_manager(user):
+        return {}
+    policies = {p.unit_id: p for p in LocalPasswordPolicy.objects.select_related("unit")
+                if unit.path.startswith(p.unit.path)}
+    off_here = unit.pk in policies
+    off_above = next((p.unit for p in sorted(policies.values(), key=lambda p: p.unit.depth)
+                      if p.unit_id != unit.pk), None)
+    providers = [p for p in IdentityProvider.objects.select_related("bound_unit") if p.covers(unit)]
+    return {"unit_panels": ["sso/partials/_unit_sign_in.html"],
+            "sso_unit": {"off_here": off_here, "off_above": off_above, "providers": providers}}
 
 
 def is_manager(user) -> bool:

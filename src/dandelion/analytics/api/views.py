@@ -29,6 +29,8 @@ SCOPE_PARAMETERS = [
     OpenApiParameter("account", OpenApiTypes.INT),
     OpenApiParameter("network", OpenApiTypes.STR),
     OpenApiParameter("language", OpenApiTypes.STR),
+    OpenApiParameter("campaign", OpenApiTypes.INT, description="A publishing campaign: narrows the publishing "
+                     "figures to its posts (unknown or not visible: 404)"),
 ]
 
 

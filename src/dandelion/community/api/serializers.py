@@ -8,9 +8,13 @@ from dandelion.community.models import (
     Answer,
     Article,
     ArticleVersion,
+    Certification,
+    CertificationAward,
     Gathering,
+    LearningPath,
     MemberProfile,
     Question,
+    QuizQuestion,
     Registration,
     Speaker,
 )
@@ -223,6 +227,7 @@ class MemberProfileWriteSerializer(serializers.Serializer):
     chat = serializers.CharField(max_length=150, required=False, allow_blank=True)
     open_to_questions = serializers.BooleanField(required=False)
     visibility = serializers.ChoiceField(choices=ProfileVisibility.choices, required=False)
+    weekly_digest = serializers.BooleanField(required=False, help_text="Receive the weekly digest e-mail.")
 
 
 class AskExpertSerializer(serializers.Serializer):
@@ -243,3 +248,95 @@ class PublishDecisionSerializer(serializers.Serializer):
     message = serializers.CharField()
     path_url = serializers.CharField()
     missing = MissingSerializer(many=True)
+
+
+# --- waiting list, learning paths, certifications -------------------------------------------------------------------
+
+
+class WaitingEntrySerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    user = serializers.CharField(help_text="The username.")
+    registered_at = serializers.DateTimeField()
+
+
+class WaitingListSerializer(serializers.Serializer):
+    gathering = serializers.IntegerField()
+    capacity = serializers.IntegerField()
+    going = serializers.IntegerField()
+    my_status = serializers.CharField(allow_blank=True, help_text="going, waitlisted, cancelled, or empty.")
+    my_position = serializers.IntegerField(allow_null=True)
+    waiting = WaitingEntrySerializer(many=True, allow_null=True,
+                                     help_text="The whole list, in order: for the gathering's organisers only.")
+
+
+class CertificationSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Certification
+        fields = ["id", "name", "path", "validity_days"]
+        read_only_fields = fields
+
+
+class PathStepSerializer(serializers.Serializer):
+    position = serializers.IntegerField()
+    article = serializers.IntegerField(source="article_id")
+    title = serializers.CharField(source="article.title")
+
+
+class QuizQuestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = QuizQuestion
+        fields = ["id", "text", "choices"]  # never the right answers
+        read_only_fields = fields
+
+
+class LearningPathSerializer(serializers.ModelSerializer):
+    steps = PathStepSerializer(many=True, read_only=True)
+    quiz = QuizQuestionSerializer(many=True, read_only=True)
+    certification = CertificationSerializer(read_only=True, allow_null=True)
+
+    class Meta:
+        model = LearningPath
+        fields = ["id", "title", "description", "unit", "pass_mark", "steps", "quiz", "certification"]
+        read_only_fields = fields
+
+
+class QuizAnswersSerializer(serializers.Serializer):
+    answers = serializers.DictField(
+        child=serializers.ListField(child=serializers.IntegerField(min_value=0, max_value=100), max_length=20),
+        help_text="Question id → the indexes of the chosen choices.")
+
+    def validate_answers(self, value):
+        if len(value) > 200:
+            raise serializers.ValidationError("Too many answers.")
+        try:
+            return {int(k): v for k, v in value.items()}
+        except (TypeError, ValueError) as exc:
+            raise serializers.ValidationError("Question ids are integers.") from exc
+
+
+class CertificationAwardSerializer(serializers.ModelSerializer):
+    user = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    certification_name = serializers.CharField(source="certification.name", read_only=True)
+    is_valid = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = CertificationAward
+        fields = ["id", "certification", "certification_name", "user", "awarded_at", "expires_at", "score",
+                  "is_valid"]
+        read_only_fields = fields
+
+
+class QuizResultSerializer(serializers.Serializer):
+    score = serializers.IntegerField()
+    passed = serializers.BooleanField()
+    award = CertificationAwardSerializer(allow_null=True)
+
+
+class HolderSerializer(serializers.Serializer):
+    user = serializers.CharField()
+    unit = serializers.IntegerField()
+    unit_name = serializers.CharField()
+    role = serializers.CharField()
+    may_publish = serializers.BooleanField()
+    missing = MissingSerializer(many=True)
+    certifications = CertificationAwardSerializer(many=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -14,11 +15,21 @@ from rest_framework.response import Response
 
 from dandelion.api.mixins import PermissionFirstMixin
 from dandelion.api.viewsets import ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet
-from dandelion.community import ical, services
+from dandelion.community import enablement, ical, services
 from dandelion.community import search as community_search
 from dandelion.community.api import serializers as s
 from dandelion.community.choices import RegistrationStatus
-from dandelion.community.models import Answer, Article, Gathering, MemberProfile, Question, Registration
+from dandelion.community.models import (
+    Answer,
+    Article,
+    Certification,
+    CertificationAward,
+    Gathering,
+    LearningPath,
+    MemberProfile,
+    Question,
+    Registration,
+)
 from dandelion.core.permissions import has_perm
 
 
@@ -139,6 +150,23 @@ class GatheringViewSet(PermissionFirstMixin, ServiceCreateMixin, ServiceViewSet)
         reg = services.cancel_registration(reg, actor=request.user)
         return self.respond(reg, serializer_class=s.RegistrationSerializer)
 
+    @extend_schema(responses=s.WaitingListSerializer)
+    @action(detail=True, methods=["get"], url_path="waiting-list", pagination_class=None, filter_backends=[])
+    def waiting_list(self, request, pk=None):
+        """The caller's status and waiting position; the gathering's organisers also get the whole list in order."""
+        gathering = self.get_object()
+        mine = Registration.objects.filter(gathering=gathering, user=request.user).first()
+        waiting = None
+        if has_perm(request.user, "community.change_gathering", gathering.unit):
+            rows = (Registration.objects.filter(gathering=gathering, status=RegistrationStatus.WAITLISTED)
+                    .select_related("user").order_by("registered_at", "id"))
+            waiting = [{"position": i, "user": r.user.get_username(), "registered_at": r.registered_at}
+                       for i, r in enumerate(rows, start=1)]
+        data = {"gathering": gathering.pk, "capacity": gathering.capacity,
+                "going": services._going_count(gathering), "my_status": mine.status if mine else "",
+                "my_position": services.waiting_position(mine) if mine else None, "waiting": waiting}
+        return Response(s.WaitingListSerializer(data).data)
+
     @extend_schema(responses={(200, "text/calendar"): OpenApiTypes.BINARY})
     @action(detail=True, methods=["get"])
     def ics(self, request, pk=None):
@@ -228,3 +256,69 @@ class MemberViewSet(ServiceViewSet):  # no create, update or destroy: only ``me`
 
 
 __all__ = ["ArticleViewSet", "GatheringViewSet", "MemberViewSet", "QuestionViewSet", "has_perm"]
+
+
+class LearningPathViewSet(ServiceViewSet):
+    """The learning paths you may see (their articles in order and their quiz, without the answers); take the quiz."""
+
+    queryset = LearningPath.objects.select_related("certification").prefetch_related("steps__article", "quiz")
+    serializer_class = s.LearningPathSerializer
+    ordering_fields = ["title"]
+
+    @extend_schema(request=s.QuizAnswersSerializer, responses=s.QuizResultSerializer)
+    @action(detail=True, methods=["post"])
+    def quiz(self, request, pk=None):
+        """Grade the answers; at or above the pass mark, the path's certification is awarded (or renewed)."""
+        path = self.get_object()
+        self.require("community.take_quiz")
+        data = self.validated(s.QuizAnswersSerializer)
+        score, award = enablement.take_quiz(path, actor=request.user, answers=data["answers"])
+        return Response(s.QuizResultSerializer({"score": score, "passed": award is not None, "award": award}).data)
+
+
+class CertificationViewSet(ServiceViewSet):
+    """The certifications; ``mine`` (the caller's awards) and ``holders`` (the admins' view of who is certified and
+    enabled where in their subtree: the hub sees the whole group)."""
+
+    queryset = Certification.objects.select_related("path")
+    serializer_class = s.CertificationSerializer
+
+    @extend_schema(responses=s.CertificationAwardSerializer(many=True))
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def mine(self, request):
+        awards = CertificationAward.objects.filter(user=request.user).select_related("certification", "user")
+        return Response(s.CertificationAwardSerializer(awards, many=True).data)
+
+    @extend_schema(parameters=[OpenApiParameter("unit", OpenApiTypes.INT, required=False,
+                                                description="Only this unit's subtree.")],
+                   responses=s.HolderSerializer(many=True))
+    @action(detail=False, methods=["get"], pagination_class=None, filter_backends=[])
+    def holders(self, request):
+        """Who holds a role where, whether they may publish there, what is missing, and their certifications
+        (at most 500 rows). For the admins of a subtree (``community.change_rolerequirement``)."""
+        from dandelion.orgs.models import Membership, OrgUnit
+
+        self.require("community.change_rolerequirement")
+        rows = Membership.objects.restrict(request.user, "change").filter(is_active=True).select_related(
+            "user", "unit").order_by("unit__path", "user__username")
+        unit_id = request.query_params.get("unit")
+        if unit_id:
+            try:
+                unit = OrgUnit.objects.restrict(request.user, "view").get(pk=int(unit_id))
+            except (ValueError, OrgUnit.DoesNotExist) as exc:
+                raise ValidationError({"unit": "Unknown unit."}) from exc
+            rows = rows.filter(unit__path__startswith=unit.path)
+        rows = list(rows[:500])
+        now = timezone.now()
+        awards: dict[int, list] = {}
+        for award in CertificationAward.objects.filter(user_id__in={m.user_id for m in rows}, expires_at__gt=now
+                                                       ).select_related("certification", "user"):
+            awards.setdefault(award.user_id, []).append(award)
+        data = []
+        for m in rows:
+            decision = services.may_publish(m.user, m.unit)
+            data.append({"user": m.user.get_username(), "unit": m.unit_id, "unit_name": m.unit.name, "role": m.role,
+                         "may_publish": bool(decision),
+                         "missing": [{"what": x.what, "label": x.label, "url": x.url} for x in decision.missing],
+                         "certifications": awards.get(m.user_id, [])})
+        return Response(s.HolderSerializer(data, many=True).data)

@@ -95,3 +95,18 @@ class PlaybookInputSerializer(serializers.Serializer):
     steps = serializers.JSONField(help_text='[{"title": "...", "owner_role": "owner", "due_minutes": 15}, ...]')
     holding_statement = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
     is_active = serializers.BooleanField(default=True)
+
+
+class StatementInputSerializer(serializers.Serializer):
+    text = serializers.CharField(max_length=5000)
+
+
+class _CannedRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    unit = serializers.IntegerField(source="unit_id")
+    shortcut = serializers.CharField()
+    language = serializers.CharField()
+
+
+class PushedStatementSerializer(serializers.Serializer):
+    canned_responses = _CannedRefSerializer(many=True)

@@ -2,6 +2,7 @@ import django_filters
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from dandelion.api.viewsets import ServiceCreateMixin, ServiceViewSet
 from dandelion.core.filters import IdFilter
@@ -13,8 +14,10 @@ from dandelion.crisis.api.serializers import (
     LogInputSerializer,
     PlaybookInputSerializer,
     PlaybookSerializer,
+    PushedStatementSerializer,
     StakeholderInputSerializer,
     StakeholderUpdateSerializer,
+    StatementInputSerializer,
     TickInputSerializer,
 )
 from dandelion.crisis.models import ChecklistItem, Incident, Playbook
@@ -70,6 +73,26 @@ class IncidentViewSet(ServiceViewSet):
         data = self.validated(StakeholderInputSerializer)
         update = services.send_stakeholder_update(incident, actor=request.user, **data)
         return self.respond(update, status.HTTP_201_CREATED, StakeholderUpdateSerializer)
+
+
+    @extend_schema(request=StatementInputSerializer, responses={200: IncidentSerializer})
+    @action(detail=True, methods=["post"])
+    def statement(self, request, pk=None):
+        """Save the holding statement's draft (each version is a line of the log)."""
+        incident = self.get_object()
+        self.require(services.PERM_CHANGE, incident.unit)
+        data = self.validated(StatementInputSerializer)
+        incident = services.save_holding_statement(incident, actor=request.user, text=data["text"])
+        return self.respond(incident, status.HTTP_200_OK, IncidentSerializer)
+
+    @extend_schema(request=None, responses={200: PushedStatementSerializer})
+    @action(detail=True, methods=["post"], url_path="push-statement")
+    def push_statement(self, request, pk=None):
+        """Push the holding statement as a canned response to every helper team of the incident's subtree."""
+        incident = self.get_object()
+        self.require(services.PERM_CHANGE, incident.unit)
+        pushed = services.push_statement_to_helpers(incident, actor=request.user)
+        return Response(PushedStatementSerializer({"canned_responses": pushed}).data)
 
 
 class PlaybookViewSet(ServiceCreateMixin, ServiceViewSet):

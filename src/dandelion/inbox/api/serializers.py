@@ -59,6 +59,11 @@ class ReplyInputSerializer(serializers.Serializer):
         return attrs
 
 
+class WithdrawReplyInputSerializer(serializers.Serializer):
+    pending_reply = serializers.IntegerField(min_value=1, max_value=2**31 - 1,
+                                             help_text="The held reply (the reply endpoint's 202 answer names it).")
+
+
 class AssignInputSerializer(serializers.Serializer):
     assignee = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True),
                                                   allow_null=True)

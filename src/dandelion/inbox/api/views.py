@@ -87,6 +87,18 @@ class ConversationViewSet(ServiceViewSet):
                             status=status.HTTP_202_ACCEPTED)
         return Response(s.MessageSerializer(message).data, status=status.HTTP_201_CREATED)
 
+    @extend_schema(request=s.WithdrawReplyInputSerializer, responses={200: dict})
+    @action(detail=True, methods=["post"], url_path="withdraw-reply")
+    def withdraw_reply(self, request, pk=None):
+        """The author withdraws their reply that awaits approval (nothing is sent)."""
+        conversation = self._acting("withdraw")
+        data = self.validated(s.WithdrawReplyInputSerializer)
+        pending = conversation.pending_replies.filter(pk=data["pending_reply"]).first()
+        if pending is None:
+            raise serializers.ValidationError({"pending_reply": "No such reply awaiting approval here."})
+        pending = services.withdraw_reply(pending, actor=request.user)
+        return Response({"pending_reply": pending.pk, "status": pending.status})
+
     @extend_schema(request=s.AssignInputSerializer, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def assign(self, request, pk=None):

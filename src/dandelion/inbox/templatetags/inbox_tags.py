@@ -60,6 +60,22 @@ def sentiment_class(value):
 
 
 @register.filter
+def sentiment_label(value):
+    """A classified sentiment as its (translated) label; an unknown value as it is."""
+    from dandelion.inbox.choices import Sentiment
+
+    return Sentiment(value).label if value in Sentiment.values else value
+
+
+@register.filter
+def intent_label(value):
+    """A classified intent as its (translated) label; an unknown value as it is."""
+    from dandelion.inbox.choices import Intent
+
+    return Intent(value).label if value in Intent.values else value
+
+
+@register.filter
 def pct(value):
     if value is None:
         return "—"

@@ -22,7 +22,8 @@ class ListeningQuerySerializer(serializers.ModelSerializer):
 
     class Meta:
         model = ListeningQuery
-        fields = ["id", "unit", "name", "text", "description", "is_active", "is_competitor", "mention_count",
+        fields = ["id", "unit", "name", "text", "description", "is_active", "is_competitor", "network_search",
+                  "mention_count",
                   "last_evaluated_at", "health", "created_at", "updated_at"]
         read_only_fields = ["id", "mention_count", "last_evaluated_at", "health", "created_at", "updated_at"]
 
@@ -48,7 +49,7 @@ class MentionSerializer(serializers.ModelSerializer):
     class Meta:
         model = Mention
         fields = ["id", "source", "network", "url", "author", "author_reach", "text", "language", "country",
-                  "sentiment", "posted_at", "conversation_id"]
+                  "sentiment", "posted_at", "conversation_id", "addressed", "needs_reply"]
         read_only_fields = fields
 
 

@@ -75,6 +75,14 @@ class ListeningQueryViewSet(PermissionFirstMixin, ServiceModelViewSet):
         page = self.paginate_queryset(qs)
         return self.get_paginated_response(MentionSerializer(page, many=True).data)
 
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["post", "delete"])
+    def subscription(self, request, pk=None):
+        """Follow the query's alerts by e-mail (POST) or stop (DELETE), for yourself."""
+        query = self.get_object()
+        following = services.set_subscription(query, actor=request.user, subscribed=request.method == "POST")
+        return Response({"subscribed": following})
+
     @extend_schema(request=ToInboxSerializer, responses={201: ConversationRefSerializer})
     @action(detail=True, methods=["post"], url_path="to-inbox")
     def to_inbox(self, request, pk=None):

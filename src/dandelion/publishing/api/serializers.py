@@ -8,11 +8,14 @@ from dandelion.assets.models import SocialAccount
 from dandelion.orgs.models import OrgUnit
 from dandelion.publishing.choices import CampaignStatus, RuleKind, Severity, StepMode
 from dandelion.publishing.models import (
+    AdvocacyItem,
+    AdvocacyShare,
     Approval,
     Campaign,
     CampaignSpoke,
     CrisisPause,
     GuidelineRule,
+    PersonalAccount,
     Post,
     PostMedia,
     PostVariant,
@@ -273,3 +276,88 @@ class PostImportErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.CharField()
     errors = LineErrorSerializer(many=True)
+
+
+# --- employee advocacy ----------------------------------------------------------------------------------------------
+
+
+class AdvocacyItemSerializer(serializers.ModelSerializer):
+    created_by = serializers.StringRelatedField(allow_null=True)
+
+    class Meta:
+        model = AdvocacyItem
+        fields = ["id", "unit", "post", "title", "url", "suggested_texts", "is_active", "created_by", "created_at",
+                  "updated_at"]
+        read_only_fields = fields
+
+
+class AdvocacyItemWriteSerializer(serializers.Serializer):
+    unit = _Visible(queryset=OrgUnit.objects.all())
+    post = _Visible(queryset=Post.objects.all(), required=False, allow_null=True, default=None)
+    title = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
+    url = serializers.URLField(max_length=2000, required=False, allow_blank=True, default="")
+    suggested_texts = serializers.DictField(child=serializers.CharField(max_length=5000, allow_blank=True),
+                                            required=False, default=dict,
+                                            help_text="{language: suggested text}; a post's text by default.")
+
+
+class AdvocacyItemUpdateSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=200, required=False)
+    url = serializers.URLField(max_length=2000, required=False, allow_blank=True)
+    suggested_texts = serializers.DictField(child=serializers.CharField(max_length=5000, allow_blank=True),
+                                            required=False)
+    is_active = serializers.BooleanField(required=False)
+
+
+class PersonalAccountSerializer(serializers.ModelSerializer):
+    unit = _Visible(queryset=OrgUnit.objects.all())
+
+    class Meta:
+        model = PersonalAccount
+        fields = ["id", "unit", "network", "handle", "external_id", "connector", "is_active", "created_at"]
+        read_only_fields = ["id", "is_active", "created_at"]
+
+
+class ShareInputSerializer(serializers.Serializer):
+    account = serializers.IntegerField(help_text="One of your personal accounts.")
+    text = serializers.CharField(max_length=20000, required=False, allow_blank=True, default="",
+                                 help_text="Empty: the suggested text in the account's unit's language.")
+
+
+class AdvocacyShareSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = AdvocacyShare
+        fields = ["id", "item", "account", "unit", "text", "state", "external_id", "error", "created_at"]
+        read_only_fields = fields
+
+
+class SpokeCountSerializer(serializers.Serializer):
+    unit_id = serializers.IntegerField()
+    unit_name = serializers.CharField()
+    shares = serializers.IntegerField()
+    clicks = serializers.IntegerField()
+
+
+# --- publishing settings ----------------------------------------------------------------------------------------------
+
+
+class SlotSerializer(serializers.Serializer):
+    weekday = serializers.IntegerField(min_value=0, max_value=6)
+    time = serializers.CharField(max_length=5)
+
+
+class PublishingSettingsSerializer(serializers.Serializer):
+    """A unit's effective settings: its own row's, else the deepest unit above with a row (``inherited_from``),
+    else the defaults (``inherited_from`` null)."""
+
+    unit = serializers.IntegerField(read_only=True)
+    inherited_from = serializers.IntegerField(read_only=True, allow_null=True,
+                                              help_text="The unit whose row applies (null: defaults).")
+    utm = serializers.DictField(child=serializers.CharField(max_length=200, allow_blank=True), required=False,
+                                help_text="utm_* parameters; {network} and {account} are replaced at send time.")
+    shorten_links = serializers.BooleanField(required=False)
+    short_link_base = serializers.CharField(max_length=200, required=False, allow_blank=True,
+                                            help_text="Empty: the environment's DANDELION_SHORT_LINK_BASE.")
+    slots = SlotSerializer(many=True, required=False)
+    timezone = serializers.CharField(max_length=64, required=False, allow_blank=True,
+                                     help_text="The slots' zone; empty: the queued post's unit's.")

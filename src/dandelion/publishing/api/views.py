@@ -3,18 +3,24 @@ the publishing services."""
 
 from __future__ import annotations
 
+from django.db.models import Q
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.decorators import action
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 
 from dandelion.api.viewsets import ServiceCreateMixin, ServiceModelViewSet, ServiceUpdateMixin, ServiceViewSet
 from dandelion.core.permissions import has_perm
-from dandelion.publishing import campaigns, importing, media, services
+from dandelion.orgs.models import OrgUnit
+from dandelion.publishing import advocacy, campaigns, importing, links, media, services
 from dandelion.publishing.api.serializers import (
+    AdvocacyItemSerializer,
+    AdvocacyItemUpdateSerializer,
+    AdvocacyItemWriteSerializer,
+    AdvocacyShareSerializer,
     CampaignSerializer,
     CampaignSpokeSerializer,
     CampaignWriteSerializer,
@@ -24,18 +30,32 @@ from dandelion.publishing.api.serializers import (
     GuidelineRuleSerializer,
     LocaliseSerializer,
     MediaInputSerializer,
+    PersonalAccountSerializer,
     PostImportErrorSerializer,
     PostImportResultSerializer,
     PostImportSerializer,
     PostSerializer,
     PostUpdateSerializer,
     PostWriteSerializer,
+    PublishingSettingsSerializer,
     ReasonSerializer,
     ScheduleSerializer,
+    ShareInputSerializer,
+    SpokeCountSerializer,
     WorkflowSerializer,
 )
 from dandelion.publishing.exceptions import InvalidPost
-from dandelion.publishing.models import Campaign, CampaignSpoke, CrisisPause, GuidelineRule, Post, Workflow
+from dandelion.publishing.models import (
+    AdvocacyItem,
+    Campaign,
+    CampaignSpoke,
+    CrisisPause,
+    GuidelineRule,
+    PersonalAccount,
+    Post,
+    PublishingSettings,
+    Workflow,
+)
 
 
 @extend_schema_view(
@@ -274,3 +294,122 @@ class CampaignSpokeViewSet(ServiceViewSet):
             raise PermissionDenied("You may not nudge this spoke.")
         data = self.validated(ReasonSerializer)
         return self.respond(campaigns.nudge_spoke(row, actor=request.user, message=data["reason"]))
+
+
+@extend_schema_view(
+    list=extend_schema(summary="The advocacy library you may share, and the items you manage"),
+    create=extend_schema(summary="Add an item (an approved post, or a link with suggested texts) to a library",
+                         request=AdvocacyItemWriteSerializer),
+    partial_update=extend_schema(summary="Edit or withdraw an item", request=AdvocacyItemUpdateSerializer),
+)
+class AdvocacyItemViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
+    """Employee advocacy: items of the libraries at or above your units (to share) and of your units (to manage);
+    ``share`` posts one to your own linked account; ``stats`` counts shares and clicks per spoke."""
+
+    queryset = AdvocacyItem.objects.select_related("unit", "post", "created_by")
+    serializer_class = AdvocacyItemSerializer
+    write_serializers = {"create": AdvocacyItemWriteSerializer, "update": AdvocacyItemUpdateSerializer,
+                         "partial_update": AdvocacyItemUpdateSerializer}
+    service_calls = {"create": advocacy.create_item, "update": advocacy.update_item}
+    http_method_names = ["get", "post", "patch", "head", "options"]
+    lookup_value_regex = r"\d+"
+    create_permission = advocacy.PERM_ADD
+    create_denied_message = "You may not add to an advocacy library."
+    write_action = "change"
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return AdvocacyItem.objects.none()
+        user = self.request.user
+        library = advocacy.library_for(user).values("pk")
+        managed = AdvocacyItem.objects.restrict(user, "view").values("pk")
+        return self.queryset.filter(Q(pk__in=library) | Q(pk__in=managed)).order_by("-created_at", "id")
+
+    @extend_schema(request=ShareInputSerializer, responses={201: AdvocacyShareSerializer},
+                   summary="Share the item to one of your own linked accounts (suggested text, editable)")
+    @action(detail=True, methods=["post"])
+    def share(self, request, pk=None):
+        item = self.get_object()
+        self.require(advocacy.PERM_SHARE)
+        data = self.validated(ShareInputSerializer)
+        account = PersonalAccount.objects.filter(pk=data["account"], user=request.user).select_related(
+            "unit").first()
+        if account is None:
+            raise drf_serializers.ValidationError({"account": ["Not one of your linked accounts."]})
+        share = advocacy.share_item(item, actor=request.user, account=account, text=data["text"])
+        return self.respond(share, status.HTTP_201_CREATED, serializer_class=AdvocacyShareSerializer)
+
+    @extend_schema(responses=SpokeCountSerializer(many=True), summary="Shares and clicks per spoke")
+    @action(detail=True, methods=["get"], pagination_class=None, filter_backends=[])
+    def stats(self, request, pk=None):
+        item = self.get_object()
+        rows = advocacy.item_stats(item, actor=request.user)
+        return Response(SpokeCountSerializer(rows, many=True).data)
+
+
+class PersonalAccountViewSet(ServiceCreateMixin, ServiceViewSet):
+    """Your own accounts on the networks, linked to share the advocacy library (only yours are listed)."""
+
+    queryset = PersonalAccount.objects.select_related("unit")
+    serializer_class = PersonalAccountSerializer
+    service_calls = {"create": advocacy.register_personal_account}
+    lookup_value_regex = r"\d+"
+    create_permission = advocacy.PERM_SHARE
+    create_denied_message = "You may not share advocacy content."
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return PersonalAccount.objects.none()
+        return self.queryset.filter(user=self.request.user)
+
+
+class PublishingSettingsViewSet(ServiceViewSet):
+    """A unit's publishing settings (UTM defaults, link shortening and the short links' base, posting slots), by
+    the unit's id: read with ``view_publishingsettings`` on the unit, written (``PUT``/``PATCH``, through
+    ``services.update_settings``) with ``change_publishingsettings``. The list holds the rows you may view."""
+
+    queryset = PublishingSettings.objects.select_related("unit")
+    serializer_class = PublishingSettingsSerializer
+    lookup_value_regex = r"\d+"
+    http_method_names = ["get", "put", "patch", "head", "options"]
+
+    @staticmethod
+    def _data(unit) -> dict:
+        conf = links.settings_for(unit)
+        return {"unit": unit.pk, "inherited_from": conf.unit_id if conf else None,
+                "utm": conf.utm if conf else {}, "shorten_links": bool(conf and conf.shorten_links),
+                "short_link_base": conf.short_link_base if conf else "", "slots": conf.slots if conf else [],
+                "timezone": conf.timezone if conf else ""}
+
+    def _unit(self, perm: str):
+        unit = OrgUnit.objects.restrict(self.request.user, "view").filter(pk=self.kwargs["pk"]).first()
+        if unit is None:
+            raise NotFound()
+        self.require(perm, unit)
+        return unit
+
+    def list(self, request, *args, **kwargs):
+        rows = self.filter_queryset(self.get_queryset())
+        page = self.paginate_queryset(rows)
+        data = [self._data(conf.unit) for conf in (page if page is not None else rows)]
+        return self.get_paginated_response(data) if page is not None else Response(data)
+
+    @extend_schema(summary="A unit's effective publishing settings (its own or inherited)")
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self._data(self._unit("publishing.view_publishingsettings")))
+
+    @extend_schema(request=PublishingSettingsSerializer, responses=PublishingSettingsSerializer,
+                   summary="Set a unit's publishing settings (its subtree inherits them)")
+    def update(self, request, *args, partial: bool = False, **kwargs):
+        unit = self._unit(services.PERM_SETTINGS)
+        data = self.validated(PublishingSettingsSerializer, partial=partial)
+        services.update_settings(unit, actor=request.user, utm=data.get("utm"),
+                                 shorten_links=data.get("shorten_links"), short_link_base=data.get("short_link_base"),
+                                 slots=[dict(s) for s in data["slots"]] if "slots" in data else None,
+                                 timezone_name=data.get("timezone"))
+        return Response(self._data(unit))
+
+    @extend_schema(request=PublishingSettingsSerializer, responses=PublishingSettingsSerializer,
+                   summary="Set some of a unit's publishing settings")
+    def partial_update(self, request, *args, **kwargs):
+        return self.update(request, *args, partial=True, **kwargs)

@@ -1,0 +1,53 @@
+"""Each website's search (Wagtail search, database backend) finds that site's live pages only; a website's pages
+carry cache headers: public for an anonymous page that is the same for everyone, private otherwise."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.management import call_command
+
+from dandelion.sites import services
+from tests.conftest import org  # noqa: F401
+
+FR_HOST, ES_HOST = "fr.localhost", "es.localhost"
+
+
+@pytest.fixture
+def sites(org, django_capture_on_commit_callbacks):
+    fr = services.create_site(
+        actor=org.users.hub_admin, unit=org.france, template="corporate", hostname=FR_HOST
+    )
+    es = services.create_site(
+        actor=org.users.hub_admin, unit=org.spain, template="corporate", hostname=ES_HOST
+    )
+    about = es.site.root_page.get_children().get(slug="about").specific
+    about.body = [{"type": "text", "value": "<p>Paella masterclass in Valencia.</p>"}]
+    with django_capture_on_commit_callbacks(execute=True):  # the search index is updated once committed
+        about.save_revision(user=None).publish(skip_permission_checks=True)
+    draft = fr.site.root_page.get_children().get(slug="about").specific
+    draft.body = [{"type": "text", "value": "<p>Secret ratatouille plan.</p>"}]
+    draft.save_revision(user=None)  # a draft: not live, never found
+    call_command(
+        "update_index", verbosity=0
+    )  # the pages' index (see docs/websites.md: built by update_index)
+    return fr, es
+
+
+def test_a_sites_search_finds_its_own_live_pages_only(sites, client):
+    es = client.get("/search/", {"q": "paella"}, HTTP_HOST=ES_HOST)
+    assert es.status_code == 200 and 'href="/about/"' in es.content.decode()
+    fr = client.get("/search/", {"q": "paella"}, HTTP_HOST=FR_HOST).content.decode()
+    assert 'href="/about/"' not in fr and "No page matches your search." in fr
+    assert (
+        "No page matches" in client.get("/search/", {"q": "ratatouille"}, HTTP_HOST=FR_HOST).content.decode()
+    )
+    assert client.get("/search/", {"q": "x" * 5000}, HTTP_HOST=FR_HOST).status_code == 200  # bounded
+    assert client.get("/search/", {"q": "paella"}, HTTP_HOST="nowhere.localhost").status_code == 404
+
+
+def test_pages_carry_cache_headers(sites, client):
+    home = client.get("/", HTTP_HOST=FR_HOST)
+    assert home["Cache-Control"] == "public, max-age=0, s-maxage=300"
+    missing = client.get("/no-such-page/", HTTP_HOST=FR_HOST)
+    assert missing.status_code == 404 and missing["Cache-Control"] == "private, no-store"
+    assert client.get("/_website/tokens.css", HTTP_HOST=FR_HOST)["Cache-Control"] == "public, max-age=300"
