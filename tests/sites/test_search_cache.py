@@ -51,3 +51,15 @@ def test_pages_carry_cache_headers(sites, client):
     missing = client.get("/no-such-page/", HTTP_HOST=FR_HOST)
     assert missing.status_code == 404 and missing["Cache-Control"] == "private, no-store"
     assert client.get("/_website/tokens.css", HTTP_HOST=FR_HOST)["Cache-Control"] == "public, max-age=300"
+
+
+def test_each_site_has_its_own_sitemap(sites, client):
+    """``/sitemap.xml`` on a spoke's hostname lists that site's live public pages (Wagtail's sitemaps), none of
+    another site's, and is cacheable like its pages."""
+    response = client.get("/sitemap.xml", HTTP_HOST=ES_HOST)
+    assert response.status_code == 200 and response["Content-Type"].startswith("application/xml")
+    body = response.content.decode()
+    assert "<urlset" in body and f"http://{ES_HOST}/about/" in body and FR_HOST not in body
+    fr_body = client.get("/sitemap.xml", HTTP_HOST=FR_HOST).content.decode()
+    assert f"http://{FR_HOST}/" in fr_body and ES_HOST not in fr_body
+    assert response["Cache-Control"] == "public, max-age=0, s-maxage=300"

@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.contrib.sitemaps",
     "rest_framework",
     "rest_framework.authtoken",
     "django_filters",
@@ -74,6 +75,7 @@ INSTALLED_APPS = [
     "dandelion.crisis",
     "dandelion.sites",
     # Wagtail (the websites factory, dandelion.sites; its admin under /cms/)
+    "wagtail.contrib.sitemaps",
     "wagtail.sites",
     "wagtail.users",
     "wagtail.snippets",
