@@ -258,3 +258,24 @@ def test_the_postmortem_exports_as_a_printable_html_document(books, client_for):
     assert client_for(u.es_admin).get(f"/crisis/{incident.pk}/postmortem/?format=html").status_code == 404
     assert "<style>" in html and "<script" not in html
     assert response["Content-Security-Policy"].startswith("default-src 'none'; style-src 'unsafe-inline'")
+
+
+def test_the_postmortem_downloads_as_a_pdf(books, client_for):
+    import io
+
+    from pypdf import PdfReader
+
+    u = books.users
+    incident = services.apply_playbook(books.incident, actor=u.pr, kind="outage")
+    services.tick_item(incident.checklist.first(), actor=u.pr)
+    services.send_stakeholder_update(incident, actor=u.pr, subject="Board briefing", body="Contained.",
+                                     recipients=["board@acme.example"])
+    services.close_incident(incident, actor=u.pr, summary="A rumour, denied.")
+    response = client_for(u.fr_cm).get(f"/crisis/{incident.pk}/postmortem/?format=pdf")
+    assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="postmortem-{incident.pk}.pdf"'
+    text = "\n".join(page.extract_text() for page in PdfReader(io.BytesIO(response.content)).pages)
+    for expected in ("Post-mortem", "A rumour, denied.", "Response times", "Draft the holding statement",
+                     "Board briefing", "Mentions per"):
+        assert expected in text, expected
+    assert client_for(u.es_admin).get(f"/crisis/{incident.pk}/postmortem/?format=pdf").status_code == 404

@@ -122,3 +122,42 @@ def render_markdown(incident, log: Sequence) -> str:
     if incident.holding_statement:
         lines += ["", "## Holding statement", "", incident.holding_statement]
     return "\n".join(lines) + "\n"
+
+
+def render_pdf(incident, log: Sequence) -> bytes:
+    """The post-mortem as a PDF (``core.pdf``): the same sections as the Markdown, the spike's volume as a chart."""
+    from dandelion.core.pdf import PdfDocument
+    from dandelion.crisis.timeline import series
+
+    f = figures(incident)
+    closed = f"{incident.closed_at:%Y-%m-%d %H:%M} UTC" if incident.closed_at else "—"
+    doc = PdfDocument(title=f"Post-mortem: {incident.title}",
+                      subtitle=f"{incident.unit.name} · severity {incident.severity}/10 · opened "
+                               f"{incident.opened_at:%Y-%m-%d %H:%M} UTC · closed {closed}")
+    doc.paragraph(f"PR owner: {incident.owner.get_username() if incident.owner_id else '—'}; source: "
+                  f"{incident.get_source_display()}")
+    doc.heading("What happened", level=2).paragraph(incident.summary or "—")
+    doc.heading("Response times", level=2).table(["measure", "value"], [
+        ["time to detect (first mention of the spike → alert)", _fmt(f["time_to_detect_minutes"])],
+        ["time to open the room (alert → room)", _fmt(f["time_to_open_minutes"])],
+        ["time to respond (room → first action of a person)", _fmt(f["time_to_respond_minutes"])],
+        ["time to close", _fmt(f["time_to_close_minutes"])]])
+    data = series(incident)
+    if data["counts"]:
+        doc.bar_chart(f"Mentions per {data['interval_minutes']} minutes", labels=data["labels"],
+                      series={"mentions": data["counts"]})
+    doc.heading("Timeline", level=2).table(["when (UTC)", "who", "what"],
+                                           [[f"{e.at:%Y-%m-%d %H:%M}", e.actor_repr, e.text] for e in log])
+    checklist = list(incident.checklist.select_related("done_by").order_by("position"))
+    if checklist:
+        doc.heading(f"Playbook: {incident.playbook.name if incident.playbook_id else '—'}", level=2).table(
+            ["task", "owner", "done"],
+            [[item.title, item.owner_role,
+              f"{item.done_at:%H:%M} by {item.done_by.get_username() if item.done_by_id else '—'}"
+              if item.done_at else "—"] for item in checklist])
+    updates = list(incident.stakeholder_updates.order_by("sent_at", "pk"))
+    if updates:
+        doc.heading("Stakeholder updates", level=2).table(
+            ["sent (UTC)", "recipients", "subject"],
+            [[f"{u.sent_at:%Y-%m-%d %H:%M}", len(u.recipients), u.subject] for u in updates])
+    return doc.render()

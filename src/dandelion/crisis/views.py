@@ -212,6 +212,11 @@ def incident_postmortem(request, pk: int):
         response = HttpResponse(incident.postmortem, content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="postmortem-{incident.pk}.md"'
         return response
+    if request.GET.get("format") == "pdf" and incident.postmortem:
+        response = HttpResponse(postmortem.render_pdf(incident, list(incident.log.order_by("at", "pk"))),
+                                content_type="application/pdf")
+        response["Content-Disposition"] = f'attachment; filename="postmortem-{incident.pk}.pdf"'
+        return response
     context = {"incident": incident, "figures": postmortem.figures(incident),
                "log": incident.log.order_by("at", "pk"), "actions": postmortem.actions(incident),
                "checklist": incident.checklist.select_related("done_by"),
