@@ -42,3 +42,14 @@ def accuracy(y, p) -> float:
 def recall_binary(y, p) -> float:
     y, p = np.asarray(y).astype(bool), np.asarray(p).astype(bool)
     return float(np.sum(y & p) / max(1, np.sum(y)))
+
+
+def weighted_f1(y, p, k: int) -> float:
+    """F1 per class weighted by the class's support (AfriSenti-SemEval's metric)."""
+    m = _conf(y, p, k)
+    tp = np.diag(m).astype(float)
+    prec = np.divide(tp, m.sum(0), out=np.zeros(k), where=m.sum(0) > 0)
+    rec = np.divide(tp, m.sum(1), out=np.zeros(k), where=m.sum(1) > 0)
+    f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros(k), where=(prec + rec) > 0)
+    support = m.sum(1).astype(float)
+    return float((f1 * support).sum() / support.sum()) if support.sum() else 0.0
