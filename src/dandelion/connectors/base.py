@@ -143,6 +143,8 @@ class AccountRef:
 
     ``credentials`` are already decrypted; they and ``webhook_secret`` are kept out of ``repr`` so they never land in
     logs. ``connector`` is the account's connector key ("" means the network's default connector).
+    ``credentials_version`` is the version of the stored credentials these were read from and ``token_store`` where a
+    connector hands refreshed tokens (``connectors/tokens.py``; None: kept in the process only).
     """
 
     id: int
@@ -153,6 +155,8 @@ class AccountRef:
     config: Mapping[str, Any] = field(default_factory=_empty)
     webhook_secret: str = field(default="", repr=False)
     connector: str = ""
+    credentials_version: int = 0
+    token_store: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,8 @@ Every call goes to ``https://api.linkedin.com/rest/…`` with ``Authorization: B
 Tokens: an account's credentials hold ``access_token`` (60 days) with ``expires_at``, and, for apps LinkedIn enabled
 for programmatic refresh, ``refresh_token`` (a year) with ``client_id`` / ``client_secret``. An expired token, or a
 401, is refreshed once on ``https://www.linkedin.com/oauth/v2/accessToken`` when a refresh token is stored; the new
-token is kept in this process (keyed by the account and a digest of its refresh token). Without a refresh token, or
+token is kept in this process (keyed by the account and a digest of its tokens) and written back to the account's
+encrypted credentials (``connectors.tokens.write_back``), so a restarted worker uses it. Without a refresh token, or
 when the refresh is refused, the error is permanent and shows on the account's health: connect it again.
 
 Errors: 401 permanent (after the refresh above), 403 permanent (a member who is no longer an administrator of the
@@ -18,14 +19,13 @@ throttles) transient with ``Retry-After`` when sent, else ``THROTTLE_RETRY_S``; 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from dandelion.connectors import tokens
 from dandelion.connectors.errors import ConnectorError
 
 API = "https://api.linkedin.com/rest"
@@ -50,16 +50,12 @@ def urn(value: str) -> str:
     return quote(value, safe="")
 
 
-_tokens: dict[int, tuple[str, str, dt.datetime | None]] = {}
-_lock = threading.Lock()
+#: account id -> (access token, its expiry) refreshed in this process, while the stored tokens are unchanged
+_tokens: tokens.TokenCache[tuple[str, dt.datetime | None]] = tokens.TokenCache()
 
 
 def forget(account_id: int | None = None) -> None:
-    with _lock:
-        if account_id is None:
-            _tokens.clear()
-        else:
-            _tokens.pop(account_id, None)
+    _tokens.forget(account_id)
 
 
 def _expiry(value: Any) -> dt.datetime | None:
@@ -72,14 +68,9 @@ def _expiry(value: Any) -> dt.datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
-def _fingerprint(credentials: Mapping[str, str]) -> str:
-    return hashlib.sha256(
-        f"{credentials.get('access_token')}\0{credentials.get('refresh_token')}".encode()
-    ).hexdigest()
-
-
-def token_request(data: Mapping[str, str], *, timeout: float = 20.0) -> dict[str, Any]:
-    """POST to LinkedIn's token endpoint; the JSON answer, or a ``ConnectorError``."""
+def token_request(data: Mapping[str, str], *, timeout: float = 20.0, account: Any = None) -> dict[str, Any]:
+    """POST to LinkedIn's token endpoint; the JSON answer, or a ``ConnectorError`` (for a refused refresh of
+    ``account``'s token, the one ``tokens.refresh_refused`` gives)."""
     try:
         response = httpx.post(TOKEN_URL, data=dict(data), timeout=timeout, headers={"User-Agent": USER_AGENT})
     except httpx.HTTPError as exc:
@@ -90,11 +81,10 @@ def token_request(data: Mapping[str, str], *, timeout: float = 20.0) -> dict[str
         body = {}
     if response.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
         error = body.get("error") if isinstance(body, dict) else None
-        raise ConnectorError(
-            f"LinkedIn refused the token request (HTTP {response.status_code}, {error}); connect "
-            "the account again",
-            permanent=response.status_code < 500,
-        )
+        message = f"LinkedIn refused the token request (HTTP {response.status_code}, {error}); connect the account again"
+        if response.status_code < 500 and account is not None:
+            raise tokens.refresh_refused(account, message)
+        raise ConnectorError(message, permanent=response.status_code < 500)
     return body
 
 
@@ -102,19 +92,19 @@ class Session:
     """Authorised, versioned calls for one account (one ``httpx.Client`` per operation)."""
 
     def __init__(
-        self, account_id: int, credentials: Mapping[str, str], *, version: str, timeout: float
+        self, account_id: int, credentials: Mapping[str, str], *, version: str, timeout: float, ref: Any = None
     ) -> None:
         self.account_id = account_id
         self.credentials = credentials
         self.version = version
         self.timeout = timeout
+        self.ref = ref  # the AccountRef refreshed tokens are written back through (None: kept in this process)
 
     def _token(self, *, force_refresh: bool = False) -> str:
-        key = _fingerprint(self.credentials)
-        with _lock:
-            cached = _tokens.get(self.account_id)
-        if cached is not None and cached[0] == key:
-            token, expires = cached[1], cached[2]
+        key = tokens.fingerprint(self.credentials, "access_token", "refresh_token")
+        cached = _tokens.get(self.account_id, key)
+        if cached is not None:
+            token, expires = cached
         else:
             token, expires = (
                 self.credentials.get("access_token", ""),
@@ -142,11 +132,16 @@ class Session:
                 "client_secret": self.credentials.get("client_secret", ""),
             },
             timeout=self.timeout,
+            account=self.ref,
         )
         token = str(body["access_token"])
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=int(body.get("expires_in") or 3600))
-        with _lock:
-            _tokens[self.account_id] = (key, token, expires)
+        _tokens.put(self.account_id, key, (token, expires))
+        if self.ref is not None:
+            values = {"access_token": token, "expires_at": expires.isoformat()}
+            if body.get("refresh_token"):
+                values["refresh_token"] = str(body["refresh_token"])
+            tokens.write_back(self.ref, values, expires_at=expires)
         return token
 
     def request(

@@ -135,7 +135,7 @@ class LinkedInConnector(Connector):
     def session(self, account: AccountRef) -> api.Session:
         config = self.validate_config(account.config)
         return api.Session(
-            account.id, account.credentials, version=config["api_version"], timeout=config["timeout_s"]
+            account.id, account.credentials, version=config["api_version"], timeout=config["timeout_s"], ref=account
         )
 
     @staticmethod

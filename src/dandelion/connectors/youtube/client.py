@@ -9,9 +9,11 @@ Tokens: an account's credentials hold ``refresh_token`` (offline access), ``clie
 Dandelion's Google OAuth client, and the last ``access_token`` with its ``expires_at`` (ISO). Google access tokens
 live an hour; ``google-auth`` refreshes them on the token endpoint when they are expired, or when an answer is 401.
 The refreshed token is kept in this process for the account (keyed by a digest of its refresh token), so a worker
-refreshes once an hour per account, not once per call. A refused refresh (``invalid_grant``: the user revoked
+refreshes once an hour per account, not once per call, and written back to the account's encrypted credentials
+(``connectors.tokens.write_back``: ``access_token`` and ``expires_at``), so a restarted worker starts with it. A
+refused refresh (``invalid_grant``: the user revoked
 access, the token expired after 6 months unused, or the OAuth client is in testing mode and 7 days passed) is
-permanent and shows on the account's health: connect the account again.
+permanent and shows on the account's health (``tokens.refresh_refused``): connect the account again.
 
 Errors: 401 is permanent (revoked); 403 ``quotaExceeded`` / ``dailyLimitExceeded`` is transient with
 ``retry_after`` = the seconds to the quota's reset (midnight, Pacific time); 403 ``rateLimitExceeded`` /
@@ -37,6 +39,7 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from dandelion.connectors import tokens
 from dandelion.connectors.errors import ConnectorError
 
 T = TypeVar("T")
@@ -54,6 +57,28 @@ DEFAULT_RETRY_AFTER_S = 60.0
 def new_http(timeout: float = 20.0) -> Any:
     """The HTTP transport of every call (tests replace it with an ``HttpMockSequence``)."""
     return httplib2.Http(timeout=timeout)
+
+
+class AccountCredentials(Credentials):  # type: ignore[misc]
+    """google-auth credentials that write a refreshed access token back to the account (``ref``: the latest
+    ``AccountRef`` they served) and turn a refused refresh into the account's health error."""
+
+    ref: Any = None
+
+    def refresh(self, request: Any) -> None:
+        try:
+            super().refresh(request)
+        except gauth_exc.RefreshError as exc:
+            if getattr(exc, "retryable", False) or self.ref is None:
+                raise
+            raise tokens.refresh_refused(self.ref, (
+                f"Google refused to refresh the access token ({str(exc)[:200]}); was access revoked? "
+                "Connect the account again.")) from exc
+        if self.ref is not None and self.token:
+            expiry = self.expiry.replace(tzinfo=dt.UTC) if self.expiry is not None else None
+            tokens.write_back(self.ref, {"access_token": self.token,
+                                         **({"expires_at": expiry.isoformat()} if expiry else {})},
+                              expires_at=expiry)
 
 
 _tokens: dict[int, tuple[str, Credentials]] = {}
@@ -81,8 +106,9 @@ def _parse_expiry(value: Any) -> dt.datetime | None:
     return moment  # google-auth compares naive UTC datetimes
 
 
-def credentials_for(account_id: int, stored: Mapping[str, str]) -> Credentials:
-    """The account's OAuth credentials in this process (a refreshed access token is kept here)."""
+def credentials_for(account_id: int, stored: Mapping[str, str], *, ref: Any = None) -> Credentials:
+    """The account's OAuth credentials in this process (a refreshed access token is kept here, and written back
+    through ``ref``, the account's ``AccountRef``, when given)."""
     refresh_token = stored.get("refresh_token", "")
     if not refresh_token:
         raise ConnectorError(
@@ -98,8 +124,10 @@ def credentials_for(account_id: int, stored: Mapping[str, str]) -> Credentials:
     with _lock:
         current = _tokens.get(account_id)
         if current is not None and current[0] == key:
+            if ref is not None:
+                current[1].ref = ref
             return current[1]
-        creds = Credentials(
+        creds = AccountCredentials(
             token=stored.get("access_token") or None,
             refresh_token=refresh_token,
             token_uri=TOKEN_URI,
@@ -110,6 +138,7 @@ def credentials_for(account_id: int, stored: Mapping[str, str]) -> Credentials:
         )
         if creds.token and creds.expiry is None:
             creds.token = None  # an access token of unknown age: refresh before the first call
+        creds.ref = ref
         _tokens[account_id] = (key, creds)
         return creds
 

@@ -126,7 +126,7 @@ class YouTubeConnector(Connector):
     # --- clients --------------------------------------------------------------------------------------------------
     def service(self, account: AccountRef) -> Any:
         config = self.validate_config(account.config)
-        creds = yt.credentials_for(account.id, account.credentials)
+        creds = yt.credentials_for(account.id, account.credentials, ref=account)
         return yt.service_for(creds, timeout=config["timeout_s"])
 
     @staticmethod
