@@ -130,6 +130,18 @@ def refresh_refused(account: Any, message: str) -> ConnectorError:
     return ConnectorError(message, permanent=True)
 
 
+def parse_expiry(value: Any) -> dt.datetime | None:
+    """A stored ``expires_at`` (ISO 8601) as an aware UTC datetime; None when absent or unreadable (a time without
+    an offset is UTC)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        moment = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return moment.astimezone(dt.UTC) if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
+
+
 def expires_in(seconds: Any, *, now: dt.datetime | None = None) -> dt.datetime | None:
     """The expiry of a token answer's ``expires_in`` (seconds), or None when absent or not a number."""
     try:

@@ -25,7 +25,7 @@ from urllib.parse import quote
 
 import httpx
 
-from dandelion.connectors import tokens
+from dandelion.connectors import ratelimits, tokens
 from dandelion.connectors.errors import ConnectorError
 
 API = "https://api.linkedin.com/rest"
@@ -41,7 +41,7 @@ SCOPES = (
     "rw_organization_admin",
 )
 THROTTLE_RETRY_S = 900.0
-MAX_RETRY_AFTER_S = 24 * 3600.0
+MAX_RETRY_AFTER_S = ratelimits.MAX_RETRY_AFTER_S
 USER_AGENT = "Dandelion (LinkedIn connector; httpx)"
 
 
@@ -56,16 +56,6 @@ _tokens: tokens.TokenCache[tuple[str, dt.datetime | None]] = tokens.TokenCache()
 
 def forget(account_id: int | None = None) -> None:
     _tokens.forget(account_id)
-
-
-def _expiry(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
 def token_request(data: Mapping[str, str], *, timeout: float = 20.0, account: Any = None) -> dict[str, Any]:
@@ -108,7 +98,7 @@ class Session:
         else:
             token, expires = (
                 self.credentials.get("access_token", ""),
-                _expiry(self.credentials.get("expires_at")),
+                tokens.parse_expiry(self.credentials.get("expires_at")),
             )
         expired = expires is not None and expires <= dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
         if token and not expired and not force_refresh:
@@ -209,13 +199,10 @@ def check(response: httpx.Response, what: str) -> None:
             f"{what}: LinkedIn refused the access token ({detail}); connect the account again", permanent=True
         )
     if status == 429:
-        try:
-            retry = float(response.headers.get("retry-after", ""))
-        except ValueError:
-            retry = THROTTLE_RETRY_S
         raise ConnectorError(
             f"{what}: LinkedIn throttled the application or member (HTTP 429)",
-            retry_after=max(1.0, min(retry, MAX_RETRY_AFTER_S)),
+            retry_after=ratelimits.header_wait(response.headers, "retry-after",
+                                               default=THROTTLE_RETRY_S, cap=MAX_RETRY_AFTER_S),
         )
     if status >= 500:
         raise ConnectorError(f"{what}: LinkedIn answered HTTP {status} ({detail})")

@@ -27,7 +27,7 @@ from typing import Any
 import requests
 import tweepy
 
-from dandelion.connectors import tokens
+from dandelion.connectors import ratelimits, tokens
 from dandelion.connectors.base import AccountRef
 from dandelion.connectors.errors import ConnectorError
 from dandelion.connectors.tolerant import clean_text
@@ -36,8 +36,8 @@ API_URL = "https://api.x.com"
 TOKEN_URL = f"{API_URL}/2/oauth2/token"
 
 _lock = threading.Lock()
-#: (account id, endpoint) -> (epoch seconds until which it is paused)
-_paused: dict[tuple[int, str], float] = {}
+#: (account id, endpoint) -> until when (epoch seconds, as X's reset headers) it is paused
+_paused = ratelimits.PauseBook(time.time)
 #: account id -> the last rate-limit figures seen per endpoint (``check`` shows them)
 last_limits: dict[int, dict[str, dict[str, int]]] = {}
 #: account id -> (access token, refresh token) refreshed in this process, valid while the stored pair is unchanged
@@ -45,8 +45,8 @@ _tokens: tokens.TokenCache[tuple[str, str]] = tokens.TokenCache()
 
 
 def reset() -> None:
+    _paused.clear()
     with _lock:
-        _paused.clear()
         last_limits.clear()
     _tokens.forget()
 
@@ -95,14 +95,12 @@ def note_limits(account_id: int, endpoint: str, headers: Mapping[str, str]) -> N
             "remaining": remaining,
             "reset": reset_at,
         }
-        if remaining <= 0:
-            _paused[(account_id, endpoint)] = float(reset_at)
+    if remaining <= 0:
+        _paused.pause_until((account_id, endpoint), float(reset_at), "x-rate-limit-remaining: 0")
 
 
 def paused_for(account_id: int, endpoint: str) -> float:
-    with _lock:
-        until = _paused.get((account_id, endpoint), 0.0)
-    return max(0.0, until - time.time())
+    return _paused.wait((account_id, endpoint))
 
 
 def _message(response: Any) -> str:
@@ -152,17 +150,14 @@ def call(
     account: AccountRef, endpoint: str, fn: Callable[[tweepy.Client], Any], *, timeout: float = 20.0
 ) -> Any:
     """Run ``fn(client)`` for ``account`` on ``endpoint`` (a name for rate limits); the decoded JSON answer."""
-    wait = paused_for(account.id, endpoint)
-    if wait > 0:
-        raise ConnectorError(f"X's rate limit for {endpoint}: paused {int(wait)} s more", retry_after=wait)
+    _paused.check((account.id, endpoint), f"X's rate limit for {endpoint}")
     for attempt in (1, 2):
         try:
             response = fn(client_for(account, timeout=timeout))
         except tweepy.TooManyRequests as exc:
             note_limits(account.id, endpoint, exc.response.headers)
             reset_at = _int(exc.response.headers.get("x-rate-limit-reset")) or int(time.time()) + 900
-            with _lock:
-                _paused[(account.id, endpoint)] = float(reset_at)
+            _paused.pause_until((account.id, endpoint), float(reset_at), "HTTP 429")
             raise ConnectorError(
                 f"X's rate limit for {endpoint} is spent", retry_after=max(1.0, reset_at - time.time())
             ) from exc

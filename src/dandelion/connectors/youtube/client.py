@@ -24,10 +24,8 @@ permanent for the call; 5xx, timeouts and network failures transient.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import socket
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -81,29 +79,18 @@ class AccountCredentials(Credentials):  # type: ignore[misc]
                               expires_at=expiry)
 
 
-_tokens: dict[int, tuple[str, Credentials]] = {}
-_lock = threading.Lock()
+#: account id -> its credentials in this process, while its stored refresh token and client are unchanged
+_tokens: tokens.TokenCache[AccountCredentials] = tokens.TokenCache()
 
 
 def forget(account_id: int | None = None) -> None:
     """Drop the cached credentials of one account (or of every account: tests)."""
-    with _lock:
-        if account_id is None:
-            _tokens.clear()
-        else:
-            _tokens.pop(account_id, None)
+    _tokens.forget(account_id)
 
 
 def _parse_expiry(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    return moment  # google-auth compares naive UTC datetimes
+    moment = tokens.parse_expiry(value)
+    return moment.replace(tzinfo=None) if moment else None  # google-auth compares naive UTC datetimes
 
 
 def credentials_for(account_id: int, stored: Mapping[str, str], *, ref: Any = None) -> Credentials:
@@ -120,27 +107,26 @@ def credentials_for(account_id: int, stored: Mapping[str, str], *, ref: Any = No
             "the YouTube account's credentials lack the OAuth client_id/client_secret: connect it again",
             permanent=True,
         )
-    key = hashlib.sha256(f"{refresh_token}\0{stored['client_id']}".encode()).hexdigest()
-    with _lock:
-        current = _tokens.get(account_id)
-        if current is not None and current[0] == key:
-            if ref is not None:
-                current[1].ref = ref
-            return current[1]
-        creds = AccountCredentials(
-            token=stored.get("access_token") or None,
-            refresh_token=refresh_token,
-            token_uri=TOKEN_URI,
-            client_id=stored["client_id"],
-            client_secret=stored["client_secret"],
-            scopes=list(SCOPES),
-            expiry=_parse_expiry(stored.get("expires_at")),
-        )
-        if creds.token and creds.expiry is None:
-            creds.token = None  # an access token of unknown age: refresh before the first call
-        creds.ref = ref
-        _tokens[account_id] = (key, creds)
-        return creds
+    key = tokens.fingerprint(stored, "refresh_token", "client_id")
+    current = _tokens.get(account_id, key)
+    if current is not None:
+        if ref is not None:
+            current.ref = ref
+        return current
+    creds = AccountCredentials(
+        token=stored.get("access_token") or None,
+        refresh_token=refresh_token,
+        token_uri=TOKEN_URI,
+        client_id=stored["client_id"],
+        client_secret=stored["client_secret"],
+        scopes=list(SCOPES),
+        expiry=_parse_expiry(stored.get("expires_at")),
+    )
+    if creds.token and creds.expiry is None:
+        creds.token = None  # an access token of unknown age: refresh before the first call
+    creds.ref = ref
+    _tokens.put(account_id, key, creds)
+    return creds
 
 
 def service_for(creds: Credentials, *, timeout: float = 20.0) -> Any:
