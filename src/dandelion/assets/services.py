@@ -792,6 +792,31 @@ def oauth_networks() -> list[tuple[str, str]]:
     return found
 
 
+@dataclass(frozen=True)
+class ConnectableNetwork:
+    """A network "Connect an account" offers: its default connector, whether that connector sends replies, and
+    whether the user must name the account's server (a federated network)."""
+
+    key: str
+    label: str
+    connector_label: str
+    sends_replies: bool
+    needs_instance: bool
+
+
+def connectable_networks() -> list[ConnectableNetwork]:
+    """The networks of :func:`oauth_networks`, described for the "Connect an account" page."""
+    from dandelion.connectors import registry
+
+    found = []
+    for key, label in oauth_networks():
+        connector = registry.get(registry.get_network(key).default_connector)
+        found.append(ConnectableNetwork(key=key, label=label, connector_label=connector.label,
+                                        sends_replies=connector.supports("reply"),
+                                        needs_instance=not getattr(connector, "oauth_instance", "")))
+    return found
+
+
 def _oauth_client(app: OAuthApp):
     from dandelion.connectors.base import OAuthClient
 
@@ -810,7 +835,7 @@ def start_oauth_connection(*, actor, owner_unit, network: str, instance: str, re
 
     require_perm(actor, PERM_ADD, owner_unit)
     connector = _oauth_connector(network)
-    instance = (instance or "").strip()
+    instance = (instance or "").strip() or getattr(connector, "oauth_instance", "")
     if not instance:
         raise InvalidAccountData(_("An instance URL is required."), field="instance")
     app = _find_oauth_app(network, instance, redirect_uri)

@@ -131,6 +131,7 @@ class XConnector(Connector):
 
     key = "x"
     label = "X (API v2)"
+    oauth_instance = "https://x.com"
     capabilities = frozenset(
         {
             Capability.INBOUND,
