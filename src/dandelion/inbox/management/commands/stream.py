@@ -1,0 +1,63 @@
+"""``dandelion stream [--account ID ...] [--seconds N]``: keep a live connection open for every account whose connector
+can push (IMAP IDLE, streaming APIs), one thread each, until interrupted (Ctrl-C, SIGTERM) or for ``N`` seconds.
+What they push is stored and polled through ``dandelion.inbox.streaming`` (reconnecting with backoff); run it beside
+``dandelion worker``, which processes what it stores and keeps polling every account as a safety net."""
+
+from __future__ import annotations
+
+import signal
+import threading
+
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
+
+from dandelion.inbox.streaming import StreamStats, listen, streamable_accounts
+
+
+class Command(BaseCommand):
+    help = "Keep live connections (IMAP IDLE, streaming APIs) open for the accounts that offer them."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--account", type=int, action="append", default=[], metavar="ID",
+                            help="Stream this account only (repeatable); default: every account that can stream.")
+        parser.add_argument("--seconds", type=float, default=None, metavar="N",
+                            help="Stop after N seconds (default: run until interrupted).")
+
+    def handle(self, *args, account: list[int], seconds: float | None, **options):
+        accounts = streamable_accounts(account or None)
+        if account and len(accounts) != len(set(account)):
+            missing = sorted(set(account) - {a.pk for a in accounts})
+            raise CommandError(f"These accounts cannot stream (unknown, archived, or their connector cannot push): "
+                               f"{', '.join(map(str, missing))}")
+        if not accounts:
+            self.stdout.write("No account can stream: nothing to do.")
+            return
+        stop = threading.Event()
+        results: dict[int, StreamStats] = {}
+
+        def run(pk: int) -> None:
+            try:
+                results[pk] = listen(pk, stop=stop)
+            finally:
+                connections.close_all()
+
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        threads = [threading.Thread(target=run, args=(a.pk,), name=f"stream-{a.pk}", daemon=True) for a in accounts]
+        for a in accounts:
+            self.stdout.write(f"streaming {a} ({a.connector})")
+        for t in threads:
+            t.start()
+        try:
+            stop.wait(seconds)
+        except KeyboardInterrupt:
+            pass
+        stop.set()
+        for t in threads:
+            t.join(timeout=30)
+        for a in accounts:
+            s = results.get(a.pk)
+            if s is not None:
+                self.stdout.write(f"{a}: {s.connections} connection(s), {s.events} event(s) pushed, "
+                                  f"{s.polls} poll(s), {s.rejected} rejected, {s.errors} error(s)"
+                                  + (f" (last: {s.last_error})" if s.last_error else ""))
