@@ -92,11 +92,11 @@ __all__ = [
     "ReplyConnector",
     "SearchConnector",
     "SearchResult",
+    "SearchStreamingConnector",
     "SentMessage",
     "SignatureError",
     "StreamBatch",
     "StreamingConnector",
-    "SearchStreamingConnector",
     "UnknownConnector",
     "poll_with_cursor",
     "utcnow",
@@ -527,7 +527,10 @@ class StreamingConnector(Protocol):
 @runtime_checkable
 class SearchStreamingConnector(Protocol):
     """A live search (listening): the network's public posts matching any of ``terms`` (the terms a search would be
-    given, see ``SearchConnector``), yielded as ``StreamBatch`` events until ``stop`` is set; errors as ``stream``."""
+    given, see ``SearchConnector``), yielded as ``StreamBatch`` events until ``stop`` is set; errors as ``stream``.
+    ``stream_search_terms(terms)`` says which of the terms it can follow live (the others are left to ``search``)."""
+
+    def stream_search_terms(self, terms: Sequence[str]) -> list[str]: ...
 
     def stream_search(self, account: AccountRef, terms: Sequence[str], *,
                       stop: threading.Event) -> Iterator[StreamBatch]: ...

@@ -12,51 +12,33 @@ for the account's connector (no network is named here), opens its stream and han
 Streamed and polled items carry the same external ids, and the inbox stores an external id once per account: the
 periodic poll keeps running beside the stream as a safety net, and nothing is stored twice.
 
-A dropped connection (a transient ``ConnectorError``, or an unexpected exception in the connector) reconnects after
-``BACKOFF_BASE_S`` seconds, doubling up to ``BACKOFF_CAP_S`` (back to the base once a connection has worked for a
-minute), with jitter. A permanent error (credentials refused, the server cannot push) shows on the account's health
-like a failed poll and the stream waits ``PERMANENT_RETRY_S`` before trying again (new credentials are read then).
+Reconnecting is ``connectors.streams.keep_streaming``'s: a dropped connection reconnects after 2 s doubling up to
+5 min, with jitter; a permanent error (credentials refused, the server cannot push) shows on the account's health
+like a failed poll, and the stream tries again 10 min later (new credentials are read then).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import random
 import threading
-import time
-from collections.abc import Callable
-from dataclasses import dataclass
 
-from django.db import close_old_connections
+from django.db import close_old_connections, connection
 from django.utils import timezone
 
 from dandelion.connectors import registry
 from dandelion.connectors.base import StreamBatch, StreamingConnector
 from dandelion.connectors.errors import ConnectorError, UnknownConnector
+from dandelion.connectors.streams import (
+    BACKOFF_BASE_S,
+    BACKOFF_CAP_S,
+    PERMANENT_RETRY_S,
+    StreamStats,
+    keep_streaming,
+)
 from dandelion.connectors.validation import partition_events
 
 logger = logging.getLogger(__name__)
-
-BACKOFF_BASE_S = 2.0
-BACKOFF_CAP_S = 300.0
-#: A connection that lasted this long resets the backoff.
-HEALTHY_AFTER_S = 60.0
-PERMANENT_RETRY_S = 600.0
-
-
-@dataclass
-class StreamStats:
-    """What one account's listener did (for the command's summary and the tests)."""
-
-    account_id: int
-    connections: int = 0
-    batches: int = 0
-    events: int = 0
-    rejected: int = 0
-    polls: int = 0
-    errors: int = 0
-    last_error: str = ""
 
 
 def streaming_connector(account):
@@ -91,7 +73,6 @@ def handle_batch(account, batch: StreamBatch, stats: StreamStats) -> None:
     from dandelion.inbox.polling import poll_account
     from dandelion.inbox.services import quarantine_item, store_delivery
 
-    stats.batches += 1
     good, bad = partition_events(list(batch.events), prefix="stream")
     with transaction.atomic():
         if good:
@@ -112,66 +93,32 @@ def handle_batch(account, batch: StreamBatch, stats: StreamStats) -> None:
             logger.warning("stream of account %s: the poll it asked for failed: %s", account.pk, outcome.error)
 
 
-def _record_permanent(account, message: str) -> None:
-    from dandelion.assets.services import record_poll_failure
-
-    now = timezone.now()
-    record_poll_failure(account, error=f"live connection: {message}", permanent=True,
-                        retry_at=account.next_poll_at or now, now=now)
-
-
 def listen(account_pk: int, *, stop: threading.Event, backoff_base_s: float = BACKOFF_BASE_S,
-           backoff_cap_s: float = BACKOFF_CAP_S, permanent_retry_s: float = PERMANENT_RETRY_S,
-           clock: Callable[[], float] = time.monotonic) -> StreamStats:
+           backoff_cap_s: float = BACKOFF_CAP_S, permanent_retry_s: float = PERMANENT_RETRY_S) -> StreamStats:
     """Keep the account's stream open until ``stop`` is set (see the module); returns what it did."""
     from dandelion.assets.models import SocialAccount
+    from dandelion.assets.services import record_poll_failure
     from dandelion.inbox import connect
 
-    stats = StreamStats(account_pk)
-    failures = 0
-    while not stop.is_set():
-        close_old_connections()
+    stats = StreamStats(f"stream of account {account_pk}")
+    current: dict[str, object] = {}
+
+    def open_stream():
+        if not connection.in_atomic_block:  # a long-lived thread: drop a connection the database closed meanwhile
+            close_old_connections()
         account = SocialAccount.objects.select_related("owner_unit").filter(pk=account_pk).first()
         connector = streaming_connector(account) if account is not None else None
         if connector is None:
-            logger.info("stream of account %s: nothing to stream (gone, archived or not a streaming connector)",
-                        account_pk)
-            return stats
-        stats.connections += 1
-        started = clock()
-        delay: float
-        try:
-            for batch in connector.stream(connect.account_ref(account), stop=stop):
-                if batch.events or batch.rejected or batch.poll:
-                    handle_batch(account, batch, stats)
-                if stop.is_set():
-                    break
-            else:
-                if not stop.is_set():  # the network ended the stream: reconnect without counting it a failure
-                    failures = 0
-                    stop.wait(backoff_base_s)
-                    continue
-            return stats
-        except ConnectorError as exc:
-            stats.errors += 1
-            stats.last_error = exc.message
-            if exc.permanent:
-                logger.warning("stream of account %s: permanent error: %s", account_pk, exc.message)
-                _record_permanent(account, exc.message)
-                stop.wait(permanent_retry_s)
-                continue
-            if clock() - started >= HEALTHY_AFTER_S:
-                failures = 0
-            failures += 1
-            delay = min(backoff_cap_s, backoff_base_s * 2 ** min(failures - 1, 16))
-            if exc.retry_after:
-                delay = max(delay, min(float(exc.retry_after), 3600.0))
-            logger.info("stream of account %s dropped (%s): reconnecting in %.1f s", account_pk, exc.message, delay)
-        except Exception as exc:  # noqa: BLE001 - a connector's bug never kills the listener
-            logger.exception("stream of account %s: unexpected error in the connector", account_pk)
-            stats.errors += 1
-            stats.last_error = f"unexpected {type(exc).__name__}"
-            failures += 1
-            delay = min(backoff_cap_s, backoff_base_s * 2 ** min(failures - 1, 16))
-        stop.wait(delay * random.uniform(0.8, 1.2))  # noqa: S311 - jitter, not a secret
-    return stats
+            return None
+        current["account"] = account
+        return connector.stream(connect.account_ref(account), stop=stop)
+
+    def on_permanent(exc: ConnectorError) -> None:
+        account = current["account"]
+        now = timezone.now()
+        record_poll_failure(account, error=f"live connection: {exc.message}", permanent=True,
+                            retry_at=account.next_poll_at or now, now=now)
+
+    return keep_streaming(open_stream, lambda batch: handle_batch(current["account"], batch, stats), stop=stop,
+                          stats=stats, on_permanent=on_permanent, base_s=backoff_base_s, cap_s=backoff_cap_s,
+                          permanent_retry_s=permanent_retry_s)

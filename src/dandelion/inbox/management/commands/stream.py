@@ -1,17 +1,27 @@
 """``dandelion stream [--account ID ...] [--seconds N]``: keep a live connection open for every account whose connector
 can push (IMAP IDLE, streaming APIs), one thread each, until interrupted (Ctrl-C, SIGTERM) or for ``N`` seconds.
 What they push is stored and polled through ``dandelion.inbox.streaming`` (reconnecting with backoff); run it beside
-``dandelion worker``, which processes what it stores and keeps polling every account as a safety net."""
+``dandelion worker``, which processes what it stores and keeps polling every account as a safety net. Listening's
+live searches run with ``dandelion listening stream``."""
 
 from __future__ import annotations
 
 import signal
 import threading
+from functools import partial
 
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
-from dandelion.inbox.streaming import StreamStats, listen, streamable_accounts
+from dandelion.connectors.streams import run_listeners, summary
+from dandelion.inbox.streaming import listen, streamable_accounts
+
+
+def _listener(pk: int, stop: threading.Event):
+    try:
+        return listen(pk, stop=stop)
+    finally:
+        connections.close_all()
 
 
 class Command(BaseCommand):
@@ -33,31 +43,10 @@ class Command(BaseCommand):
             self.stdout.write("No account can stream: nothing to do.")
             return
         stop = threading.Event()
-        results: dict[int, StreamStats] = {}
-
-        def run(pk: int) -> None:
-            try:
-                results[pk] = listen(pk, stop=stop)
-            finally:
-                connections.close_all()
-
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        threads = [threading.Thread(target=run, args=(a.pk,), name=f"stream-{a.pk}", daemon=True) for a in accounts]
         for a in accounts:
             self.stdout.write(f"streaming {a} ({a.connector})")
-        for t in threads:
-            t.start()
-        try:
-            stop.wait(seconds)
-        except KeyboardInterrupt:
-            pass
-        stop.set()
-        for t in threads:
-            t.join(timeout=30)
-        for a in accounts:
-            s = results.get(a.pk)
-            if s is not None:
-                self.stdout.write(f"{a}: {s.connections} connection(s), {s.events} event(s) pushed, "
-                                  f"{s.polls} poll(s), {s.rejected} rejected, {s.errors} error(s)"
-                                  + (f" (last: {s.last_error})" if s.last_error else ""))
+        for stats in run_listeners([(str(a.pk), partial(_listener, a.pk)) for a in accounts], seconds=seconds,
+                                   stop=stop):
+            self.stdout.write(summary(stats))
