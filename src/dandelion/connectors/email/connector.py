@@ -213,7 +213,7 @@ class _Idler:
             raise ConnectorError(f"IMAP IDLE: connection dropped: {exc}") from exc
 
     def start(self) -> None:
-        self.tag = self.conn._new_tag()  # noqa: SLF001 - imaplib's own tag counter keeps tags unique
+        self.tag = self.conn._new_tag()
         self._send(self.tag + b" IDLE\r\n")
         self._expect("IDLE", lambda line: line.startswith(b"+"))
 
