@@ -106,6 +106,24 @@ class RollupBlock(RollupFigures):
         return f"{self.grain} {self.start} · {who}"
 
 
+class RollupVersion(models.Model):
+    """The rollups' generation: one row, its ``version`` bumped by every ``services.write_day`` transaction (a
+    day rebuilt, a backfill, the hourly refresh). The merged figures of a dashboard period are cached under this
+    version (``reports.cached_dashboard``): any rewrite of any day makes every cached period stale at once, in every
+    process, because the version is read from the database on each request."""
+
+    org_scope = OrgScope.internal("a counter read by the dashboard cache only, never shown")
+
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("pk",)
+
+    def __str__(self) -> str:
+        return f"rollups version {self.version}"
+
+
 class StoryQuerySet(RestrictedQuerySet):
     def readable_by(self, user) -> StoryQuerySet:
         """What ``user`` may read: the stories of their units, and every featured story (the hub shares those

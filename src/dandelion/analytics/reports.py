@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -155,8 +156,13 @@ def breakdown(rows: list[dict], key: str, labels: dict) -> list[dict]:
 
 
 def _ranked(cells: dict, labels: dict) -> list[dict]:
-    out = [{"key": k, "label": str(labels.get(k, k if k not in (None, "") else "—")), **figures(c)}
-           for k, c in cells.items()]
+    return relabel([{"key": k, **figures(c)} for k, c in cells.items()], labels)
+
+
+def relabel(entries: list[dict], labels: dict) -> list[dict]:
+    """Breakdown entries with their ``label`` from ``labels`` (by ``key``), most inbound first."""
+    out = [{**e, "label": str(labels.get(e["key"], e["key"] if e["key"] not in (None, "") else "—"))}
+           for e in entries]
     return sorted(out, key=lambda r: (-r["inbound"], r["label"]))
 
 
@@ -276,6 +282,42 @@ def dashboard_for(scope) -> dict:
     if scope.blocks is not None:
         return block_dashboard(scope.block_queryset, scope.blocks, scope.period)
     return dashboard(scope.queryset, scope.period)
+
+
+# ---- the merged period, cached under the rollups' version ----
+
+#: How long a merged period stays cached at most; the version makes it stale as soon as any day is rewritten.
+CACHE_SECONDS = 15 * 60
+
+
+def rollup_version() -> str:
+    """The rollups' generation (``RollupVersion``), read from the database: bumped by every ``write_day``. With its
+    time, so that a database restored to an older version does not match what was cached before."""
+    from dandelion.analytics.models import RollupVersion
+
+    row = RollupVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
+    return f"{row[0]}-{row[1].timestamp()}" if row else "0"
+
+
+def merged_dashboard(scope, unit_labels: Callable[[set], dict], account_labels: Callable[[set], dict]) -> dict:
+    """``dashboard_for(scope)`` with its per-unit and per-account breakdowns (``by_unit``, ``by_account``) and
+    without the rows. The merged figures are cached under the rollups' version, the viewer's grants (which rows
+    ``restrict()`` lets them read) and the scope's parameters: a rewritten day (rebuild, backfill, the hourly
+    refresh) bumps the version, so a cached period is never served after its rows changed. Labels (unit and
+    account names) are read on every call, so a rename shows at once."""
+    from django.core.cache import cache
+
+    key = f"analytics:dashboard:{rollup_version()}:{scope.cache_key}" if scope.cache_key else None
+    data = cache.get(key) if key else None
+    if data is None:
+        data = dashboard_for(scope)
+        rows = data.pop("rows")
+        data["by_unit"], data["by_account"] = unit_and_account_breakdowns(rows, {}, {})
+        if key:
+            cache.set(key, data, CACHE_SECONDS)
+    data["by_unit"] = relabel(data["by_unit"], unit_labels({e["key"] for e in data["by_unit"]}))
+    data["by_account"] = relabel(data["by_account"], account_labels({e["key"] for e in data["by_account"]}))
+    return data
 
 
 # ---- leaderboard ----

@@ -11,14 +11,15 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dandelion.analytics import reports
 from dandelion.analytics.choices import BlockGrain, DigestStatus, StoryStatus, StoryTheme
 from dandelion.analytics.exceptions import BadPeriod, StoryStateError
-from dandelion.analytics.models import DailyRollup, DigestDelivery, RollupBlock, SuccessStory
+from dandelion.analytics.models import DailyRollup, DigestDelivery, RollupBlock, RollupVersion, SuccessStory
 from dandelion.analytics.rollup import (
     COUNTERS,
     HISTOGRAMS,
@@ -91,7 +92,19 @@ def write_day(day: dt.date, cells: dict[tuple, Cell]) -> int:
         DailyRollup.objects.filter(day=day).delete()
         DailyRollup.objects.bulk_create(rows, batch_size=1000)
         write_blocks(day, cells, accounts)
+        bump_rollup_version()
     return len(rows)
+
+
+def bump_rollup_version() -> None:
+    """Make every cached merged period stale (``reports.merged_dashboard``): called in the transaction that
+    rewrites a day, so the new version and the new rows commit together."""
+    if not RollupVersion.objects.filter(pk=1).update(version=F("version") + 1, changed_at=timezone.now()):
+        try:
+            with transaction.atomic():
+                RollupVersion.objects.create(pk=1, version=1)
+        except IntegrityError:  # created by a concurrent writer: bump it
+            RollupVersion.objects.filter(pk=1).update(version=F("version") + 1, changed_at=timezone.now())
 
 
 def write_blocks(day: dt.date, cells: dict[tuple, Cell], accounts: dict[int, tuple[int, str, str]]) -> None:
