@@ -229,3 +229,25 @@ class LogEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The crisis log is append-only: a line is never deleted.")
+
+
+class RoutedConversation(models.Model):
+    """An inbound conversation that matched the room's query while the room was open: tagged ``crisis-<id>`` and
+    escalated to PR through the inbox's own service. One row per (incident, conversation): routing is idempotent.
+    The room shows these with the conversation's live state (status, team, assignee)."""
+
+    org_scope = OrgScope(path="incident__unit__path")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="routed_conversations")
+    conversation = models.ForeignKey("inbox.Conversation", on_delete=models.CASCADE, related_name="+")
+    routed_at = models.DateTimeField()
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-routed_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["incident", "conversation"],
+                                               name="uniq_incident_routed_conversation")]
+
+    def __str__(self) -> str:
+        return f"#{self.conversation_id} → {self.incident}"

@@ -96,6 +96,12 @@ def _log(incident: Incident, *, actor, text: str, kind: str = LogKind.SYSTEM, at
     return entry
 
 
+def log_line(incident: Incident, *, actor, text: str, kind: str = LogKind.SYSTEM,
+             action: str = "crisis.incident.log") -> LogEntry:
+    """A line of the room's log (and its audit row) written by another module of the app (PR routing)."""
+    return _log(incident, actor=actor, text=text, kind=kind, action=action)
+
+
 def _open_only(incident: Incident) -> None:
     if incident.is_closed:
         raise IncidentClosed("This incident is closed: its room is read-only.")
@@ -634,13 +640,19 @@ def send_stakeholder_update(incident: Incident, *, actor, subject: str, body: st
 
 def on_events(events: Iterable) -> None:
     """The ``crisis`` event subscriber: a listening spike opens its room (once), a spike that grows escalates it,
+    a new inbox conversation that matches an open room's query is routed to PR (:mod:`dandelion.crisis.routing`),
     and the room's openings and escalations are e-mailed (:mod:`dandelion.crisis.alerts`)."""
     from dandelion.crisis.alerts import send_incident_emails
     from dandelion.listening.models import Alert
 
+    from dandelion.crisis.routing import route_conversations
+
     to_mail = []
+    created = []
     for event in events:
-        if event.name in ("listening.alert_opened", "listening.alert_updated"):
+        if event.name == "conversation.created" and str(event.subject_id).isdigit():
+            created.append(int(event.subject_id))
+        elif event.name in ("listening.alert_opened", "listening.alert_updated"):
             alert = Alert.objects.select_related("query__unit").filter(pk=event.subject_id).first()
             if alert is None:
                 continue
@@ -650,5 +662,7 @@ def on_events(events: Iterable) -> None:
                 escalate_for_alert(alert, actor=SYSTEM)
         elif event.name in (ev.INCIDENT_OPENED.name, ev.INCIDENT_ESCALATED.name):
             to_mail.append(event)
+    if created:  # new inbound conversations matching an open room's query go to PR
+        route_conversations(created, actor=SYSTEM)
     if to_mail:
         send_incident_emails(to_mail)

@@ -84,12 +84,14 @@ def incident_detail(request, pk: int):
             query_id=incident.query_id, posted_at__gte=start, posted_at__lt=end).select_related("mention")
             .order_by("-posted_at", "-pk"), per_page=20)
     can_change = has_perm(request.user, PERM_CHANGE, incident.unit) and not incident.is_closed
+    routed, routed_count = _routed(request.user, incident)
     checklist = list(incident.checklist.select_related("done_by"))
     now = timezone.now()
     for item in checklist:
         item.overdue = not item.is_done and item.due_at is not None and item.due_at < now
     return render(request, "crisis/incident_detail.html", {
         "checklist": checklist, "progress": services.progress(checklist),
+        "routed": routed, "routed_count": routed_count,
         "can_tick": has_perm(request.user, services.PERM_TICK, incident.unit) and not incident.is_closed,
         "apply_form": ApplyPlaybookForm(prefix="playbook", initial={"kind": incident.kind}),
         "stakeholder_form": StakeholderForm(initial={"include_responders": True}),
@@ -105,6 +107,22 @@ def incident_detail(request, pk: int):
         "severity_form": SeverityForm(initial={"severity": incident.severity}), "pause_form": PauseForm(),
         "statement_form": StatementForm(initial={"holding_statement": incident.holding_statement}),
     })
+
+
+ROUTED_SHOWN = 50
+
+
+def _routed(user, incident: Incident) -> tuple[list, int]:
+    """The newest conversations the room routed to PR that ``user`` may see in the inbox (with their live state),
+    and how many the room routed in all."""
+    from dandelion.inbox.models import Conversation
+
+    rows = incident.routed_conversations.all()
+    visible = Conversation.objects.restrict(user, "view").values("pk")
+    shown = list(rows.filter(conversation__in=visible).select_related(
+        "conversation__contact", "conversation__team", "conversation__assignee", "conversation__account")
+        .order_by("-routed_at", "-pk")[:ROUTED_SHOWN])
+    return shown, rows.count()
 
 
 def _act(request, pk: int, form_class, service, success: str, **form_kwargs):

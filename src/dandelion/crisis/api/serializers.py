@@ -1,7 +1,15 @@
 from rest_framework import serializers
 
 from dandelion.crisis.choices import LogKind
-from dandelion.crisis.models import ChecklistItem, Incident, LogEntry, Playbook, Responder, StakeholderUpdate
+from dandelion.crisis.models import (
+    ChecklistItem,
+    Incident,
+    LogEntry,
+    Playbook,
+    Responder,
+    RoutedConversation,
+    StakeholderUpdate,
+)
 from dandelion.orgs.models import OrgUnit
 
 
@@ -110,3 +118,18 @@ class _CannedRefSerializer(serializers.Serializer):
 
 class PushedStatementSerializer(serializers.Serializer):
     canned_responses = _CannedRefSerializer(many=True)
+
+
+class RoutedConversationSerializer(serializers.ModelSerializer):
+    """A conversation the room routed to PR, with its live state in the inbox."""
+
+    status = serializers.CharField(source="conversation.status", read_only=True)
+    priority = serializers.CharField(source="conversation.priority", read_only=True)
+    team = serializers.IntegerField(source="conversation.team_id", read_only=True, allow_null=True)
+    assignee = serializers.IntegerField(source="conversation.assignee_id", read_only=True, allow_null=True)
+    escalated = serializers.BooleanField(source="conversation.escalated", read_only=True)
+
+    class Meta:
+        model = RoutedConversation
+        fields = ["conversation", "routed_at", "status", "priority", "team", "assignee", "escalated"]
+        read_only_fields = fields

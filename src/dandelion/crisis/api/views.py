@@ -15,6 +15,7 @@ from dandelion.crisis.api.serializers import (
     PlaybookInputSerializer,
     PlaybookSerializer,
     PushedStatementSerializer,
+    RoutedConversationSerializer,
     StakeholderInputSerializer,
     StakeholderUpdateSerializer,
     StatementInputSerializer,
@@ -93,6 +94,22 @@ class IncidentViewSet(ServiceViewSet):
         self.require(services.PERM_CHANGE, incident.unit)
         pushed = services.push_statement_to_helpers(incident, actor=request.user)
         return Response(PushedStatementSerializer({"canned_responses": pushed}).data)
+
+
+    @extend_schema(request=None, responses={200: RoutedConversationSerializer(many=True)})
+    @action(detail=True, methods=["get"])
+    def conversations(self, request, pk=None):
+        """The inbox conversations the room routed to PR (those you may see in the inbox), newest first, paginated,
+        with their live state."""
+        from dandelion.inbox.models import Conversation
+
+        incident = self.get_object()
+        visible = Conversation.objects.restrict(request.user, "view").values("pk")
+        rows = (incident.routed_conversations.filter(conversation__in=visible).select_related("conversation")
+                .order_by("-routed_at", "-pk"))
+        page = self.paginate_queryset(rows)
+        data = RoutedConversationSerializer(page, many=True).data
+        return self.get_paginated_response(data)
 
 
 class PlaybookViewSet(ServiceCreateMixin, ServiceViewSet):
