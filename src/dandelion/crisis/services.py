@@ -22,7 +22,9 @@ does in the room (anything but reading it) is its ``first_response_at``, the tim
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
@@ -375,45 +377,142 @@ def save_holding_statement(incident: Incident, *, actor, text: str) -> Incident:
 
 
 CANNED_SHORTCUT = "crisis-{pk}"
+MAX_TRANSLATIONS = 30
+_LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+
+
+def _language(value) -> str:
+    code = str(value or "").strip().lower().replace("_", "-")
+    if not _LANGUAGE_RE.match(code):
+        raise CrisisError("A language is a code such as fr, es or pt-br.", field="language")
+    return code
 
 
 @transaction.atomic
-def push_statement_to_helpers(incident: Incident, *, actor) -> list:
-    """One action: the holding statement becomes a canned response of every unit of the incident's subtree that has
-    a helper team (shortcut ``crisis-<id>``, in the unit's first language), so each team's agents answer with it;
-    pushing again after a revision updates them. Through the inbox's canned-response service (its permission checks
-    and audit rows), plus one line of the room's log. Returns the canned responses."""
-    from dandelion.inbox.models import CannedResponse
-    from dandelion.inbox.services import create_canned_response, update_canned_response
+def save_statement_translation(incident: Incident, *, actor, language: str, text: str) -> Incident:
+    """Save the holding statement in ``language`` (an empty ``text`` removes that language). The draft itself is
+    in the room's language (:attr:`Incident.statement_language`); pushing gives each helper team the text in its
+    languages, else that draft. Each change is a line of the log and an audit row."""
+    incident = _locked(incident)
+    require_perm(actor, PERM_CHANGE, incident.unit)
+    _open_only(incident)
+    language = _language(language)
+    if language == incident.statement_language:
+        raise CrisisError("The draft is already in the room's language: edit the draft itself.", field="language")
+    text = _clean(text, field="text", limit=5000, required=False)
+    translations = dict(incident.statement_translations or {})
+    if translations.get(language, "") == text:
+        return incident
+    if text:
+        if language not in translations and len(translations) >= MAX_TRANSLATIONS:
+            raise CrisisError(f"At most {MAX_TRANSLATIONS} languages.", field="language")
+        translations[language] = text
+    else:
+        translations.pop(language, None)
+    incident.statement_translations = dict(sorted(translations.items()))
+    incident.statement_updated_at = timezone.now()
+    incident.save(update_fields=["statement_translations", "statement_updated_at", "updated_at"])
+    _log(incident, actor=actor, kind=LogKind.ACTION, action="crisis.incident.statement_translation",
+         text=(f"Holding statement in {language}: {text[:200]}" if text
+               else f"Holding statement in {language} removed."))
+    return incident
+
+
+def statement_texts(incident: Incident) -> dict[str, str]:
+    """``{language: text}`` of the holding statement: its translations and the draft in the room's language."""
+    texts = {k: v for k, v in (incident.statement_translations or {}).items() if v}
+    if (incident.holding_statement or "").strip():
+        texts[incident.statement_language] = incident.holding_statement.strip()
+    return texts
+
+
+def localise(texts: dict[str, str], room_language: str, wanted: list[str]) -> tuple[str, str, dict[str, str],
+                                                                                    dict[str, str]]:
+    """The canned response for a unit whose helper teams work in ``wanted`` languages: ``(language, body,
+    translations, gets)``. Each wanted language gets its own text when there is one, else the room's (the
+    fallback); ``gets`` says which language each wanted one receives. Pure."""
+    wanted = list(dict.fromkeys(wanted)) or [room_language]
+    gets = {lang: lang if lang in texts else room_language for lang in wanted}
+    if all(lang in texts for lang in wanted):
+        language = wanted[0]
+    else:  # the body is the fallback: a language without its own text reads the room's
+        language = room_language
+    translations = {lang: texts[lang] for lang in wanted if lang in texts and lang != language}
+    return language, texts[language], translations, gets
+
+
+@dataclass(frozen=True)
+class PushedStatement:
+    """What one unit's helper teams received: the canned response, the teams, and for each of their languages the
+    language of the text they get (different from it: the fallback to the room's language)."""
+
+    canned: object
+    teams: tuple[str, ...]
+    gets: dict[str, str]
+
+    @property
+    def fallbacks(self) -> list[str]:
+        return sorted(lang for lang, got in self.gets.items() if got != lang)
+
+
+def helper_units(incident: Incident) -> list[tuple[object, list[str], list[str]]]:
+    """``(unit, team names, languages)`` of every unit of the incident's subtree with an active helper team: the
+    languages are its helper teams' (in order), else the unit's."""
     from dandelion.orgs.choices import TeamKind
     from dandelion.orgs.models import Team
+
+    by_unit: dict[int, tuple[object, list[str], list[str]]] = {}
+    for team in (Team.objects.filter(kind=TeamKind.HELPERS, is_active=True, unit__path__startswith=incident.unit.path)
+                 .select_related("unit").order_by("unit__path", "name")):
+        unit, names, languages = by_unit.setdefault(team.unit_id, (team.unit, [], []))
+        names.append(team.name)
+        languages.extend(str(lang).lower() for lang in (team.languages or []) if lang)
+    out = []
+    for unit, names, languages in by_unit.values():
+        languages = list(dict.fromkeys(languages or [str(lang).lower() for lang in (unit.languages or [])]))
+        out.append((unit, names, languages))
+    return out
+
+
+@transaction.atomic
+def push_statement_to_helpers(incident: Incident, *, actor) -> list[PushedStatement]:
+    """One action: the holding statement becomes a canned response of every unit of the incident's subtree that has
+    a helper team (shortcut ``crisis-<id>``), each team getting the text in its languages where PR wrote one, else
+    the room's (the fallback, said as such), so each team's agents answer with it; pushing again after a revision
+    updates them. Through the inbox's canned-response service (its permission checks and audit rows), plus one line
+    of the room's log naming the teams. Returns what each unit received."""
+    from dandelion.inbox.models import CannedResponse
+    from dandelion.inbox.services import create_canned_response, update_canned_response
 
     incident = _locked(incident)
     require_perm(actor, PERM_CHANGE, incident.unit)
     _open_only(incident)
-    text = (incident.holding_statement or "").strip()
-    if not text:
+    if not (incident.holding_statement or "").strip():
         raise CrisisError("Draft the holding statement first.", field="holding_statement")
-    teams = list(Team.objects.filter(kind=TeamKind.HELPERS, unit__path__startswith=incident.unit.path)
-                 .select_related("unit").order_by("unit__path", "name"))
-    if not teams:
+    units = helper_units(incident)
+    if not units:
         raise CrisisError("No helper team works under this unit.")
-    units = {t.unit_id: t.unit for t in teams}
+    texts, room_language = statement_texts(incident), incident.statement_language
     shortcut = CANNED_SHORTCUT.format(pk=incident.pk)
     title = f"Holding statement: {incident.title}"[:120]
     pushed = []
-    for unit in units.values():
+    for unit, names, languages in units:
+        language, body, translations, gets = localise(texts, room_language, languages)
         canned = CannedResponse.objects.filter(unit=unit, shortcut=shortcut).first()
         if canned is None:
-            canned = create_canned_response(unit=unit, title=title, shortcut=shortcut, body=text, actor=actor,
-                                            language=(unit.languages or ["en"])[0])
+            canned = create_canned_response(unit=unit, title=title, shortcut=shortcut, body=body, actor=actor,
+                                            language=language, translations=translations)
         else:
-            canned = update_canned_response(canned, actor=actor, title=title, body=text)
-        pushed.append(canned)
-    names = ", ".join(t.name for t in teams)
+            canned = update_canned_response(canned, actor=actor, title=title, body=body, language=language,
+                                            translations=translations)
+        pushed.append(PushedStatement(canned=canned, teams=tuple(names), gets=gets))
+    parts = []
+    for p in pushed:
+        langs = ", ".join(lang if got == lang else f"{lang} → {got} (fallback)" for lang, got in p.gets.items())
+        parts.append(f"{', '.join(p.teams)} [{langs}]")
     _log(incident, actor=actor, kind=LogKind.ACTION, action="crisis.incident.statement_pushed",
-         text=f"Holding statement pushed as the canned response '{shortcut}' to {len(teams)} helper team(s): "
-              f"{names}.")
+         text=f"Holding statement pushed as the canned response '{shortcut}' to "
+              f"{sum(len(p.teams) for p in pushed)} helper team(s): {'; '.join(parts)}.")
     return pushed
 
 

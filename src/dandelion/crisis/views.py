@@ -16,10 +16,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dandelion.core.permissions import has_perm
-from dandelion.core.view_helpers import call_service, get_for, get_visible, paginate, require
+from dandelion.core.view_helpers import (
+    call_service,
+    confirm_then_act,
+    get_for,
+    get_visible,
+    paginate,
+    require,
+)
 from dandelion.crisis import postmortem, services, timeline
 from dandelion.crisis.choices import IncidentStatus
 from dandelion.crisis.forms import (
@@ -34,6 +42,7 @@ from dandelion.crisis.forms import (
     SeverityForm,
     StakeholderForm,
     StatementForm,
+    StatementTranslationForm,
     StatusForm,
     TickForm,
 )
@@ -106,6 +115,8 @@ def incident_detail(request, pk: int):
         "status_form": StatusForm(initial={"status": incident.status}),
         "severity_form": SeverityForm(initial={"severity": incident.severity}), "pause_form": PauseForm(),
         "statement_form": StatementForm(initial={"holding_statement": incident.holding_statement}),
+        "translation_form": StatementTranslationForm(),
+        "pushed": _pushed(incident) if incident.holding_statement else [],
     })
 
 
@@ -195,6 +206,77 @@ def incident_statement(request, pk: int):
     if ok:
         messages.success(request, _("Holding statement saved."))
     return redirect(incident)
+
+
+@login_required
+@require_POST
+def incident_statement_translation(request, pk: int):
+    incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
+    form = StatementTranslationForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(incident)
+    _result, ok = call_service(request, services.save_statement_translation, incident, **form.cleaned_data)
+    if ok:
+        messages.success(request, _("Translation saved.") if form.cleaned_data["text"].strip()
+                         else _("Translation removed."))
+    return redirect(incident)
+
+
+def _pushed_summary(pushed) -> str:
+    parts = []
+    for p in pushed:
+        langs = ", ".join(lang if got == lang else _("%(lang)s (fallback to %(got)s)") % {"lang": lang, "got": got}
+                          for lang, got in p.gets.items())
+        parts.append(f"{', '.join(p.teams)} ({p.canned.unit.name}: {langs})")
+    return "; ".join(parts)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_push_statement(request, pk: int):
+    """*Push to the helpers*: a confirmation, then the holding statement as a canned response of every helper
+    team of the subtree (``services.push_statement_to_helpers``); the result names the teams reached."""
+    incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
+
+    def act():
+        pushed, ok = call_service(request, services.push_statement_to_helpers, incident)
+        if ok:
+            messages.success(request, ngettext(
+                "Holding statement pushed to %(n)d helper team: %(teams)s.",
+                "Holding statement pushed to %(n)d helper teams: %(teams)s.",
+                sum(len(p.teams) for p in pushed)) % {"n": sum(len(p.teams) for p in pushed),
+                                                       "teams": _pushed_summary(pushed)})
+        return redirect(incident)
+
+    units = services.helper_units(incident)
+    teams = ", ".join(name for _unit, names, _langs in units for name in names) or _("none")
+    return confirm_then_act(
+        request, act=act, title=_("Push the holding statement to the helpers"),
+        question=_("Make the holding statement a canned response (shortcut %(shortcut)s) of every helper team "
+                   "under %(unit)s, in their languages where a translation exists, else in %(language)s: "
+                   "%(teams)s?") % {"shortcut": services.CANNED_SHORTCUT.format(pk=incident.pk),
+                                    "unit": incident.unit.name, "language": incident.statement_language,
+                                    "teams": teams},
+        cancel_url=incident.get_absolute_url(), confirm_label=_("Push to the helpers"), danger=False)
+
+
+def _pushed(incident: Incident) -> list[dict]:
+    """What the helper teams hold now: each unit's canned response of this room, its teams, and what each of
+    their languages gets (its own text, or the room's as the fallback)."""
+    from dandelion.inbox.models import CannedResponse
+
+    canned = {c.unit_id: c for c in CannedResponse.objects.filter(
+        shortcut=services.CANNED_SHORTCUT.format(pk=incident.pk), unit__path__startswith=incident.unit.path)}
+    out = []
+    for unit, names, languages in services.helper_units(incident):
+        c = canned.get(unit.pk)
+        if c is None:
+            continue
+        have = {c.language, *(c.translations or {})}
+        out.append({"unit": unit, "teams": names, "canned": c, "updated_at": c.updated_at,
+                    "languages": [(lang, lang if lang in have else c.language) for lang in languages]})
+    return out
 
 
 @login_required

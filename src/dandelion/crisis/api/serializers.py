@@ -55,7 +55,8 @@ class IncidentSerializer(serializers.ModelSerializer):
         model = Incident
         fields = ["id", "unit", "title", "summary", "severity", "status", "source", "alert", "query", "owner",
                   "spike_started_at", "detected_at", "opened_at", "first_response_at", "monitoring_at", "closed_at",
-                  "pause", "holding_statement", "kind", "playbook", "checklist", "progress", "responders", "figures",
+                  "pause", "holding_statement", "statement_language", "statement_translations", "kind", "playbook",
+                  "checklist", "progress", "responders", "figures",
                   "postmortem"]
         read_only_fields = fields
 
@@ -109,11 +110,27 @@ class StatementInputSerializer(serializers.Serializer):
     text = serializers.CharField(max_length=5000)
 
 
+class StatementTranslationInputSerializer(serializers.Serializer):
+    language = serializers.CharField(max_length=12, help_text="A language code: fr, es, pt-br.")
+    text = serializers.CharField(max_length=5000, allow_blank=True, help_text="Empty: remove this language.")
+
+
 class _CannedRefSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    unit = serializers.IntegerField(source="unit_id")
-    shortcut = serializers.CharField()
-    language = serializers.CharField()
+    """One unit's canned response, the helper teams it reached, and what each of their languages gets."""
+
+    id = serializers.IntegerField(source="canned.pk")
+    unit = serializers.IntegerField(source="canned.unit_id")
+    shortcut = serializers.CharField(source="canned.shortcut")
+    language = serializers.CharField(source="canned.language", help_text="The language of the body.")
+    translations = serializers.SerializerMethodField(help_text="The other languages it carries.")
+    teams = serializers.ListField(child=serializers.CharField())
+    gets = serializers.DictField(child=serializers.CharField(),
+                                 help_text="Each team language → the language of the text it gets.")
+    fallbacks = serializers.ListField(child=serializers.CharField(),
+                                      help_text="Team languages without their own text: they get the room's.")
+
+    def get_translations(self, obj) -> list[str]:
+        return sorted(obj.canned.translations or {})
 
 
 class PushedStatementSerializer(serializers.Serializer):

@@ -19,6 +19,7 @@ from dandelion.crisis.api.serializers import (
     StakeholderInputSerializer,
     StakeholderUpdateSerializer,
     StatementInputSerializer,
+    StatementTranslationInputSerializer,
     TickInputSerializer,
 )
 from dandelion.crisis.models import ChecklistItem, Incident, Playbook
@@ -84,6 +85,17 @@ class IncidentViewSet(ServiceViewSet):
         self.require(services.PERM_CHANGE, incident.unit)
         data = self.validated(StatementInputSerializer)
         incident = services.save_holding_statement(incident, actor=request.user, text=data["text"])
+        return self.respond(incident, status.HTTP_200_OK, IncidentSerializer)
+
+    @extend_schema(request=StatementTranslationInputSerializer, responses={200: IncidentSerializer})
+    @action(detail=True, methods=["post"], url_path="statement-translation")
+    def statement_translation(self, request, pk=None):
+        """Save the holding statement in one language (an empty text removes it); the draft is in the room's
+        language (``statement_language``)."""
+        incident = self.get_object()
+        self.require(services.PERM_CHANGE, incident.unit)
+        data = self.validated(StatementTranslationInputSerializer)
+        incident = services.save_statement_translation(incident, actor=request.user, **data)
         return self.respond(incident, status.HTTP_200_OK, IncidentSerializer)
 
     @extend_schema(request=None, responses={200: PushedStatementSerializer})
