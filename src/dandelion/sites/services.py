@@ -54,10 +54,13 @@ HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-
 
 
 def official_accounts(unit: OrgUnit, *, include_parents: bool = True):
-    """The registry's active accounts of ``unit`` (and of its parents): what a website lists as official."""
+    """The registry's active accounts of ``unit`` (and of its parents): what a website lists as official. A
+    website's own comments account (``UnitSite.comments_account``, internal: it carries the blog's comments to the
+    inbox) is not a social account the public follows: it is left out."""
     units = unit.ancestors(include_self=True) if include_parents else OrgUnit.objects.filter(pk=unit.pk)
     return list(
-        SocialAccount.objects.filter(owner_unit__in=units, status=AccountStatus.ACTIVE, owner_unit__is_active=True)
+        SocialAccount.objects.filter(owner_unit__in=units, status=AccountStatus.ACTIVE, owner_unit__is_active=True,
+                                     website__isnull=True)
         .select_related("owner_unit").order_by("owner_unit__depth", "network", "handle")
     )
 
