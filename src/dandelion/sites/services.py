@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from urllib.parse import urlencode
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -28,6 +29,7 @@ from dandelion.assets.choices import AccountStatus
 from dandelion.assets.models import SocialAccount
 from dandelion.core import audit
 from dandelion.core.actors import SYSTEM
+from dandelion.core.exceptions import DandelionError
 from dandelion.core.permissions import TEAM_SCOPED_ROLES, require_perm, role_allows
 from dandelion.core.plugins import org_tree
 from dandelion.orgs.choices import Role
@@ -519,21 +521,69 @@ def page_public_url(website: UnitSite, page) -> str:
     return website.public_url() + page.url_path[len(website.site.root_page.url_path):]
 
 
-def share_draft(*, actor, page) -> object:
-    """A publishing draft announcing ``page`` (its title and address) on the active accounts of its site's unit,
-    written by ``actor`` through the publishing app's service (its permissions, checks and audit apply)."""
+def share_draft(*, actor, page, accounts=None, summary: str = "") -> object:
+    """A publishing draft announcing ``page`` (its title, ``summary`` and address) on ``accounts`` (default: the
+    active official accounts of its site's unit), written by ``actor`` through the publishing app's service (its
+    permissions, checks and audit apply). Each account's link carries UTM tags naming its network."""
     from dandelion.publishing.services import create_post
 
     website = website_of_path(page.path)
     if website is None:
         raise InvalidSiteData(_("This page belongs to no unit's website."), field="page")
-    accounts = official_accounts(website.unit, include_parents=False)
+    official = official_accounts(website.unit, include_parents=False)
+    if accounts is None:
+        accounts = official
+    else:
+        allowed = {a.pk for a in official}
+        accounts = [a for a in accounts if a.pk in allowed]
     if not accounts:
         raise InvalidSiteData(_("%(unit)s has no active official account to announce the page on.")
                               % {"unit": website.unit.name}, field="page")
     url = page_public_url(website, page)
-    return create_post(actor=actor, unit=website.unit, text=f"{page.title}\n{url}", accounts=accounts,
+    summary = " ".join((summary or "").split())[:200]
+
+    def text_for(network: str) -> str:
+        tagged = f"{url}?{urlencode({'utm_source': network, 'utm_medium': 'social', 'utm_campaign': 'website'})}"
+        return "\n".join(part for part in (page.title, summary, tagged) if part)
+
+    return create_post(actor=actor, unit=website.unit, text=text_for("social"), accounts=accounts,
+                       variant_texts={a.pk: text_for(a.network) for a in accounts},
                        title=str(_("Web page: %(title)s") % {"title": page.title})[:200])
+
+
+def share_published_page(*, actor, page_id: int, revision_id: int):
+    """The announcement a page's editor asked for (``ShareOnPublish``), once its revision is live: a publishing
+    draft for the chosen accounts, submitted to the hub's approval workflow. One per revision (run twice, nothing
+    more); a draft that cannot be made (no account left, the publishing app's checks) is recorded with its reason
+    (``PageShare.error``), never raised: the page stays published. One audit row."""
+    from dandelion.publishing.services import submit_post
+    from dandelion.sites.models import PageShare
+
+    page = Page.objects.filter(pk=page_id).first()
+    page = page.specific if page is not None else None
+    if page is None or not getattr(page, "share_on_publish", False) or not page.live:
+        return None
+    website = website_of_path(page.path)
+    if website is None:
+        return None
+    with transaction.atomic():
+        share, created = PageShare.objects.get_or_create(page_id=page_id, revision_id=revision_id,
+                                                         defaults={"website": website})
+        if not created:
+            return share
+        try:
+            with transaction.atomic():
+                post = share_draft(actor=actor, page=page, accounts=list(page.share_accounts.all()),
+                                   summary=page.search_description)
+                share.post = submit_post(post, actor=actor)
+        except DandelionError as exc:  # the publishing app's refusals, a permission, no account left
+            share.error = str(exc)[:500]
+        share.save(update_fields=["post", "error"])
+        audit.record(actor=actor, action="sites.page.share", obj=share,
+                     summary=(f"Announced {page.title} ({website.hostname}) as post {share.post_id}" if share.post
+                              else f"Could not announce {page.title} ({website.hostname}): {share.error}"),
+                     changes={"post": [None, share.post_id], "error": [None, share.error]})
+    return share
 
 
 # --- the broken-link check ---------------------------------------------------------------------------------------

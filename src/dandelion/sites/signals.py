@@ -46,3 +46,20 @@ def reindex_page(sender, instance, **kwargs) -> None:
     written into the search index (the database backend: the same database) when the publication commits."""
     page_id = instance.pk
     transaction.on_commit(lambda: _index_page(page_id))
+
+
+@receiver(page_published, dispatch_uid="sites.share_published_page")
+def share_published_page(sender, instance, revision=None, **kwargs) -> None:
+    """A page whose editor ticked *announce on social media* becomes a publishing draft once its publication
+    commits (whoever published it: the hub approving in the workflow, a service), as the SYSTEM actor."""
+    if not getattr(instance, "share_on_publish", False) or revision is None:
+        return
+    page_id, revision_id = instance.pk, revision.pk
+
+    def share() -> None:
+        from dandelion.core.actors import SYSTEM
+        from dandelion.sites.services import share_published_page as share_page
+
+        share_page(actor=SYSTEM, page_id=page_id, revision_id=revision_id)
+
+    transaction.on_commit(share)
