@@ -83,6 +83,56 @@ def website_for_page(page, request=None) -> UnitSite | None:
     return website
 
 
+def site_pages(website: UnitSite):
+    """Every page of ``website``, in every locale's tree (its home page's translations), by locale then tree order."""
+    from django.db.models import Q
+
+    query = Q()
+    for root in website.site.root_page.get_translations(inclusive=True).only("path"):
+        query |= Q(path__startswith=root.path)
+    return Page.objects.filter(query).select_related("locale", "content_type").order_by("locale_id", "path")
+
+
+PAGE_STATUSES = ("live", "live + draft", "draft", "in moderation", "expired")
+
+
+def page_statuses(website: UnitSite, pages) -> list[dict]:
+    """``pages`` of ``website`` as plain rows: address, type, locale and status (``PAGE_STATUSES``: in the hub's
+    approval, expired, live with a newer draft waiting, live, never published). Three queries for any number."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import WorkflowState
+
+    pages = list(pages)
+    roots = {r.locale_id: r for r in
+             website.site.root_page.get_translations(inclusive=True).select_related("locale")}
+    default_locale = website.site.root_page.locale_id
+    moderated = set(WorkflowState.objects.filter(
+        base_content_type=ContentType.objects.get_for_model(Page), status=WorkflowState.STATUS_IN_PROGRESS,
+        object_id__in=[str(p.pk) for p in pages]).values_list("object_id", flat=True))
+    base = website.public_url().rstrip("/")
+    rows = []
+    for page in pages:
+        root = roots.get(page.locale_id)
+        prefix = "" if page.locale_id == default_locale or root is None else f"/{root.locale.language_code}"
+        below = page.url_path[len(root.url_path):] if root is not None else ""
+        path = f"{prefix}/{below}"
+        in_moderation = str(page.pk) in moderated
+        if in_moderation:
+            status = "in moderation"
+        elif page.expired:
+            status = "expired"
+        elif page.live:
+            status = "live + draft" if page.has_unpublished_changes else "live"
+        else:
+            status = "draft"
+        rows.append({"id": page.pk, "title": page.title, "slug": page.slug, "type": page.content_type.model,
+                     "locale": page.locale.language_code, "path": path, "url": base + path, "status": status,
+                     "live": page.live, "has_unpublished_changes": page.has_unpublished_changes,
+                     "in_moderation": in_moderation, "owner": page.owner_id,
+                     "first_published_at": page.first_published_at, "last_published_at": page.last_published_at})
+    return rows
+
+
 def normalise_hostname(hostname: str) -> str:
     value = (hostname or "").strip().lower().rstrip(".")
     if not HOSTNAME_RE.match(value):
