@@ -127,7 +127,7 @@ def test_hub_creates_a_site_the_spoke_edits_it_under_the_hubs_rules(page, org, l
     with page.expect_navigation():
         page.click("#check-links")
     assert "being checked" in page.inner_text("main")
-    monkeypatch.setattr(linkcheck, "http_checker", lambda url: None)  # the job asks no outside server here
+    monkeypatch.setattr(linkcheck.HttpChecker, "check", lambda self, url: linkcheck.Answer(None))  # the job asks no outside server here
     assert DBTaskResult.objects.filter(task_path__endswith="check_site_links").count() == 1
     jobs.check_site_links.call(fr.pk)  # what the worker runs for the enqueued task
     page.reload()

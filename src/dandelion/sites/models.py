@@ -25,7 +25,7 @@ from wagtail.search import index
 from dandelion.core.models import TimeStampedModel
 from dandelion.core.querysets import OrgScope, RestrictedManager
 from dandelion.sites.blocks import BLOCK_NAMES, SiteBlocks
-from dandelion.sites.choices import CommentState
+from dandelion.sites.choices import CommentState, LinkKind
 from dandelion.sites.page_forms import WebsitePageForm
 
 COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -224,7 +224,10 @@ class BrokenLink(models.Model):
     website = models.ForeignKey(UnitSite, on_delete=models.CASCADE, related_name="broken_links")
     page = models.ForeignKey(WebsitePage, on_delete=models.CASCADE, related_name="+")
     url = models.CharField(max_length=2000)
+    kind = models.CharField(max_length=10, choices=LinkKind.choices, default=LinkKind.INTERNAL)
     reason = models.CharField(max_length=200)
+    status = models.PositiveSmallIntegerField(null=True, blank=True,
+                                              help_text=_("The HTTP status the address answered (none: no answer)."))
     found_at = models.DateTimeField()
 
     objects = RestrictedManager()

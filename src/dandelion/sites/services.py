@@ -423,6 +423,7 @@ class SiteReport:
     missing_blocks: list[tuple[str, list[str]]] = field(default_factory=list)  # (page title, blocks)
     pages_without_owner: list[str] = field(default_factory=list)
     unit_archived: bool = False
+    broken_links: int = 0  # found by the site's last link check (``links_checked_at``; None: never checked)
 
     @property
     def outdated(self) -> bool:
@@ -431,20 +432,23 @@ class SiteReport:
     @property
     def ok(self) -> bool:
         return not (self.outdated or self.missing_pages or self.missing_blocks or self.pages_without_owner
-                    or self.unit_archived)
+                    or self.unit_archived or self.broken_links)
 
 
 def consistency_report(*, user) -> list[SiteReport]:
     """Every site ``user`` may see, with what differs from its template: an older template version, required
-    pages missing, must-show blocks removed, pages nobody owns, and sites whose unit was archived."""
-    websites = list(UnitSite.objects.restrict(user, "view")
+    pages missing, must-show blocks removed, pages nobody owns, sites whose unit was archived, and the broken
+    links the site's last link check found."""
+    from django.db.models import Count
+
+    websites = list(UnitSite.objects.restrict(user, "view").annotate(broken_count=Count("broken_links"))
                     .select_related("unit", "template", "site__root_page").order_by("site__hostname"))
     reports = []
     for website in websites:
         home = website.site.root_page
         rules = governance.page_rules(website.template.starter_pages)
         report = SiteReport(website=website, current_version=website.template.version,
-                            unit_archived=not website.unit.is_active)
+                            unit_archived=not website.unit.is_active, broken_links=website.broken_count)
         pages = list(WebsitePage.objects.filter(path__startswith=home.path).only(
             "id", "title", "slug", "depth", "live", "owner_id", "body", "path"))
         children = [p for p in pages if p.depth == home.depth + 1]
@@ -639,10 +643,12 @@ def share_published_page(*, actor, page_id: int, revision_id: int):
 # --- the broken-link check ---------------------------------------------------------------------------------------
 
 
-def check_site_links(*, actor, website: UnitSite, checker=None) -> list:
+def check_site_links(*, actor, website: UnitSite, checker=None, http=None) -> list:
     """Check every link of ``website``'s live pages (``linkcheck``) and replace the site's findings with this run's
     (idempotent: run twice, the same rows; killed mid-way, the last complete run's rows stay). One audit row.
-    ``checker`` answers for external addresses (default: a HEAD request)."""
+    External addresses are asked by ``linkcheck.HttpChecker`` (HEAD, 5 s timeout, 8 at once and 2 per host,
+    robots.txt minded; ``http``: another one), or by ``checker`` when given (a function from an address to a reason
+    or None)."""
     from django.utils import timezone
 
     from dandelion.sites import linkcheck
@@ -655,14 +661,16 @@ def check_site_links(*, actor, website: UnitSite, checker=None) -> list:
     prefix = home.url_path  # a page's path on the site: its url_path below the home page's
     live_paths = {"/" + p.url_path[len(prefix):] for p in pages}
     findings = linkcheck.find_broken(((p.pk, p.body.raw_data) for p in pages), hostname=website.hostname,
-                                     live_paths=live_paths, checker=checker or linkcheck.http_checker)
+                                     live_paths=live_paths, checker=checker,
+                                     http=None if checker is not None else (http or linkcheck.HttpChecker()))
     now = timezone.now()
     with transaction.atomic():
         UnitSite.objects.filter(pk=website.pk).update(links_checked_at=now)
         website.links_checked_at = now
         BrokenLink.objects.filter(website=website).delete()
         BrokenLink.objects.bulk_create([
-            BrokenLink(website=website, page_id=f.page_id, url=f.url[:2000], reason=f.reason[:200], found_at=now)
+            BrokenLink(website=website, page_id=f.page_id, url=f.url[:2000], reason=f.reason[:200], found_at=now,
+                       status=f.status, kind=f.kind)
             for f in findings
         ])
         audit.record(actor=actor, action="sites.links.check", obj=website,
