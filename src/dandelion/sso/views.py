@@ -23,7 +23,7 @@ from dandelion.core.exceptions import DandelionError
 from dandelion.core.htmx import render_page_or_partial, wants_partial
 from dandelion.core.permissions import has_perm, is_hub_admin
 from dandelion.orgs.services import root_unit
-from dandelion.sso import oidc, saml, services
+from dandelion.sso import oidc, services
 from dandelion.sso.choices import Protocol
 from dandelion.sso.exceptions import SignInRefused
 from dandelion.sso.forms import ClaimRuleEditForm, ClaimRuleForm, LocalPasswordsForm, ProviderForm
@@ -60,6 +60,8 @@ def start(request, slug: str):
         next_url = ""
     try:
         if provider.protocol == Protocol.SAML:
+            from dandelion.sso import saml  # pysaml2 loads only when a SAML provider is used
+
             location, token = saml.begin(request, provider, next_url=next_url)
             response = redirect(location)
             saml.set_browser_cookie(response, request, token)
@@ -91,6 +93,8 @@ def _saml_provider(slug: str) -> IdentityProvider:
 def saml_metadata(request, slug: str):
     """Dandelion's SAML service provider metadata for this provider (its entity id is this address)."""
     provider = _saml_provider(slug)
+    from dandelion.sso import saml
+
     try:
         xml = saml.sp_metadata(request, provider)
     except SignInRefused as e:
@@ -103,6 +107,8 @@ def saml_metadata(request, slug: str):
 def saml_acs(request, slug: str):
     """The assertion consumer service: check the SAML response, provision, sign in."""
     provider = _saml_provider(slug)
+    from dandelion.sso import saml
+
     subject = ""
     try:
         claims, next_url = saml.complete(request, provider)
