@@ -89,6 +89,7 @@ _ARABIC_ALPHABETS = {
     "ur": "ءآأؤئابپتٹثجچحخدڈذرڑزژسشصضطظعغفقکگلمنںوہھیےۃۂ",
 }
 FOREIGN_LETTER_WEIGHT = 0.01
+BEYOND_TWEET_LETTERS = True
 
 
 def _script_letters(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
@@ -159,6 +160,9 @@ class LanguageIdentifier:
         self.cyr_alpha = [(self.code_index[c], frozenset(a)) for c, a in _CYRILLIC_ALPHABETS.items() if c in self.code_index]
         self.arab_alpha = [(self.code_index[c], frozenset(a)) for c, a in _ARABIC_ALPHABETS.items() if c in self.code_index]
         self.ar_col = self.lid_labels.index("ar") if "ar" in self.lid_labels else -1
+        # the letters the tweet model's Latin-script languages write: a text holding others (Yoruba "ọ ṣ ẹ", Polish
+        # "ł") is not one of them, and lingua decides
+        self.tweet_latin = frozenset("".join(_LATIN_ALPHABETS.get(c, "") for c in self.lid_labels))
         self.nordic_cols = np.array([self.code_index[c] for c in NORDIC_LANGS if c in self.code_index])
         self.nordic_set = frozenset(int(c) for c in self.nordic_cols)
         self._nordic_detector = None
@@ -330,6 +334,9 @@ class LanguageIdentifier:
         hinted_other = (hint_cols >= 0) & (hint_cols != self.code_index.get("hi", -2))
         latin_hi &= ~hinted_other
         use_fused |= latin_hi & ((top_conf < 0.9) | ~has)
+        if BEYOND_TWEET_LETTERS:
+            beyond = np.array([bool(_script_letters(t)[0] - self.tweet_latin) for t in clean], dtype=bool)
+            use_fused &= ~beyond
         out: list[str | None] = []
         conf = np.zeros(n, dtype=np.float32)
         for i in range(n):
