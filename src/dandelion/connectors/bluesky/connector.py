@@ -31,8 +31,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import regex
 from atproto import models
@@ -55,8 +57,10 @@ from dandelion.connectors.base import (
     RejectedItem,
     SearchResult,
     SentMessage,
+    StreamBatch,
     utcnow,
 )
+from dandelion.connectors.bluesky import jetstream
 from dandelion.connectors.bluesky import session as sessions
 from dandelion.connectors.errors import ConfigError, ConnectorError
 from dandelion.connectors.registry import register
@@ -152,6 +156,12 @@ def record_images(record: Any) -> list[dict[str, str]]:
             for i in list(items)[:MAX_IMAGES]]
 
 
+def image_lines(pictures: Sequence[Mapping[str, str]]) -> str:
+    """The lines a message gets for its images: ``[Image: alt] url`` each."""
+    return "".join(f"\n[Image: {p.get('alt') or 'no alt text'}]" + (f" {p['url']}" if p.get("url") else "")
+                   for p in pictures)
+
+
 def view_images(embed: Any) -> list[dict[str, str]]:
     """The images of a post view's embed: ``{"alt", "url" (full size), "thumb"}`` each."""
     view = _images_embed(embed, "#view")
@@ -179,6 +189,8 @@ class BlueskyConnector(Connector):
         "backfill": ConfigField(int, False, "Notifications read on the first poll (0: only new ones).", 50),
         "langs": ConfigField(list, False, "Languages declared on posts and replies (BCP 47).", ["en"]),
         "poll_interval_s": ConfigField(int, False, "Seconds between polls (at least 10).", 30),
+        "jetstream_url": ConfigField(str, False, "The Jetstream instance followed for live listening (wss://).",
+                                     jetstream.DEFAULT_URL),
     }
 
     # --- config ---------------------------------------------------------------------------------------------------
@@ -199,6 +211,8 @@ class BlueskyConnector(Connector):
             errors["langs"] = "must be at most 3 language codes"
         if clean["poll_interval_s"] < MIN_POLL_INTERVAL_S:
             errors["poll_interval_s"] = f"must be at least {MIN_POLL_INTERVAL_S}"
+        if urlsplit(clean["jetstream_url"]).scheme not in ("wss", "ws") or not urlsplit(clean["jetstream_url"]).netloc:
+            errors["jetstream_url"] = "must be a WebSocket URL, wss://host/subscribe"
         if errors:
             raise ConfigError(errors)
         return clean
@@ -344,8 +358,7 @@ class BlueskyConnector(Connector):
         created = _time(_get(record, "created_at") or _get(record, "createdAt")) or _time(_get(item, "indexed_at"))
         pictures = [dict(i) for i in images] if images else record_images(record)
         if pictures:
-            text = text.rstrip() + "".join(
-                f"\n[Image: {p['alt'] or 'no alt text'}]" + (f" {p['url']}" if p.get("url") else "") for p in pictures)
+            text = text.rstrip() + image_lines(pictures)
         kind = KIND_OF_REASON[reason]
         if reason == "mention" and parent_uri:
             kind = "reply"  # a mention inside someone's thread answers a post there
@@ -605,6 +618,27 @@ class BlueskyConnector(Connector):
                 logger.info("search result %s skipped: %s", getattr(post, "uri", "?"), exc)
         good, _bad = partition_events(events, prefix="posts")
         return SearchResult(events=good, cursor=answer.cursor)
+
+    # --- live listening (Jetstream) --------------------------------------------------------------------------------
+    def stream_search_terms(self, terms: Sequence[str]) -> list[str]:
+        """Every term: Jetstream brings every new post, and the terms are matched here (see ``jetstream``)."""
+        return [t for t in terms if t.strip().strip('"')]
+
+    def stream_search(self, account: AccountRef, terms: Sequence[str], *,
+                      stop: threading.Event) -> Iterator[StreamBatch]:
+        """New posts of the whole network containing one of ``terms``, from Jetstream (see ``jetstream``)."""
+        config = self.validate_config(account.config)
+        compiled = jetstream.compile_terms(self.stream_search_terms(terms))
+        if not compiled:
+            raise ConnectorError("no term to follow live", permanent=True)
+        own_did = account.external_id if account.external_id.startswith("did:") else self.session(account).did
+        url = jetstream.subscribe_url(config["jetstream_url"], jetstream.resume_from(account.id))
+        for message in jetstream.messages(url, stop=stop, timeout=config["timeout_s"]):
+            if message is None:
+                yield StreamBatch()
+                continue
+            yield jetstream.batch_of(message, compiled=compiled, own_did=own_did, account_id=account.id,
+                                     alt_lines=lambda record: image_lines(record_images(record)))
 
     # --- check ----------------------------------------------------------------------------------------------------
     def check(self, account: AccountRef) -> list[CheckResult]:
