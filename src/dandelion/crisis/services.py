@@ -6,7 +6,7 @@
   (notifications), outgoing webhooks and the e-mails of :mod:`dandelion.crisis.alerts` follow from them.
 * The room: :func:`assign_owner`, :func:`join_incident`, :func:`add_log_entry` (the shared, append-only log),
   :func:`set_status` (open ⇄ monitoring), :func:`pause_publishing` (the publishing app's ``pause_subtree`` on the
-  incident's unit), :func:`save_holding_statement`, :func:`push_statement_to_helpers` (the statement as a canned
+  incident's unit) and :func:`resume_publishing` (its ``resume_pause``), :func:`save_holding_statement`, :func:`push_statement_to_helpers` (the statement as a canned
   response of every helper team of the subtree, in one action).
 * Closing: :func:`close_incident` writes the post-mortem (:mod:`dandelion.crisis.postmortem`).
 * Playbooks: :func:`create_playbook`, :func:`update_playbook` (data: steps owned by roles, a holding statement);
@@ -356,6 +356,24 @@ def pause_publishing(incident: Incident, *, actor, reason: str = "") -> Incident
     _log(incident, actor=actor, kind=LogKind.ACTION, action="crisis.incident.pause",
          text=f"Publishing paused for {incident.unit.name} and below: {pause.posts_paused} scheduled post(s) held.")
     return incident
+
+
+@transaction.atomic
+def resume_publishing(incident: Incident, *, actor) -> dict[str, int]:
+    """End the room's publishing pause through the publishing app's ``resume_pause`` (its permission, its audit
+    row): posts still ahead of their time are scheduled again, those that fell due stay held. Returns the counts."""
+    from dandelion.publishing.services import resume_pause
+
+    incident = _locked(incident)
+    require_perm(actor, PERM_CHANGE, incident.unit)
+    _open_only(incident)
+    if incident.pause is None or incident.pause.ended_at is not None:
+        raise CrisisError("Publishing is not paused from this room.")
+    counts = resume_pause(incident.pause, actor=actor)
+    _log(incident, actor=actor, kind=LogKind.ACTION, action="crisis.incident.resume",
+         text=(f"Publishing resumed for {incident.unit.name} and below: {counts['resumed']} post(s) scheduled "
+               f"again, {counts['fell_due']} fell due meanwhile and stay held."))
+    return counts
 
 
 @transaction.atomic

@@ -13,6 +13,7 @@ urlpatterns = [
     path("<int:pk>/status/", views.incident_status, name="incident-status"),
     path("<int:pk>/severity/", views.incident_severity, name="incident-severity"),
     path("<int:pk>/pause/", views.incident_pause, name="incident-pause"),
+    path("<int:pk>/resume/", views.incident_resume, name="incident-resume"),
     path("<int:pk>/statement/", views.incident_statement, name="incident-statement"),
     path("<int:pk>/statement/translation/", views.incident_statement_translation,
          name="incident-statement-translation"),

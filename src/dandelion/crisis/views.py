@@ -111,6 +111,7 @@ def incident_detail(request, pk: int):
         "figures": postmortem.figures(incident),
         "can_change": can_change,
         "can_pause": can_change and has_perm(request.user, "publishing.add_crisispause", incident.unit),
+        "can_resume": can_change and has_perm(request.user, "publishing.change_crisispause", incident.unit),
         "log_form": LogForm(), "join_form": JoinForm(), "owner_form": OwnerForm(incident=incident),
         "status_form": StatusForm(initial={"status": incident.status}),
         "severity_form": SeverityForm(initial={"severity": incident.severity}), "pause_form": PauseForm(),
@@ -191,6 +192,27 @@ def incident_severity(request, pk: int):
 def incident_pause(request, pk: int):
     return _act(request, pk, PauseForm, services.pause_publishing,
                 _("Publishing is paused for this part of the organisation."))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_resume(request, pk: int):
+    """Resume the publishing the room paused (a confirmation first): ``services.resume_publishing``."""
+    incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
+    require(request.user, "publishing.change_crisispause", incident.unit)
+
+    def act():
+        counts, ok = call_service(request, services.resume_publishing, incident)
+        if ok:
+            messages.success(request, _("Publishing resumed: %(resumed)d post(s) scheduled again, %(fell_due)d "
+                                        "fell due meanwhile and stay held.") % counts)
+        return redirect(incident)
+
+    return confirm_then_act(
+        request, act=act, title=_("Resume publishing"),
+        question=_("Resume the scheduled posts of %(unit)s and below? Those still ahead of their time are sent as "
+                   "planned.") % {"unit": incident.unit.name},
+        cancel_url=incident.get_absolute_url(), confirm_label=_("Resume publishing"), danger=False)
 
 
 @login_required

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from dandelion.crisis.choices import LogKind
+from dandelion.crisis.choices import IncidentKind, IncidentStatus, LogKind
 from dandelion.crisis.models import (
     ChecklistItem,
     Incident,
@@ -150,3 +150,38 @@ class RoutedConversationSerializer(serializers.ModelSerializer):
         model = RoutedConversation
         fields = ["conversation", "routed_at", "status", "priority", "team", "assignee", "escalated"]
         read_only_fields = fields
+
+
+class OwnerInputSerializer(serializers.Serializer):
+    owner = serializers.IntegerField(min_value=1, help_text="The user id of the PR owner.")
+
+
+class StatusInputSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=[IncidentStatus.OPEN, IncidentStatus.MONITORING],
+                                     help_text="open or monitoring; close with close/.")
+
+
+class SeverityInputSerializer(serializers.Serializer):
+    severity = serializers.IntegerField(min_value=1, max_value=10)
+    reason = serializers.CharField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class PauseInputSerializer(serializers.Serializer):
+    reason = serializers.CharField(max_length=400, required=False, allow_blank=True, default="")
+
+
+class ResumedSerializer(serializers.Serializer):
+    resumed = serializers.IntegerField(help_text="Posts scheduled again.")
+    fell_due = serializers.IntegerField(help_text="Posts that fell due during the pause and stay held.")
+
+
+class CloseInputSerializer(serializers.Serializer):
+    summary = serializers.CharField(max_length=5000, help_text="What happened: the post-mortem's summary.")
+
+
+class IncidentInputSerializer(serializers.Serializer):
+    unit = serializers.PrimaryKeyRelatedField(queryset=OrgUnit.objects.all())
+    title = serializers.CharField(max_length=200)
+    severity = serializers.IntegerField(min_value=1, max_value=10, default=5)
+    summary = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")
+    kind = serializers.ChoiceField(choices=IncidentKind.choices, default=IncidentKind.GENERAL)

@@ -8,6 +8,13 @@ from dandelion.api.viewsets import ServiceCreateMixin, ServiceViewSet
 from dandelion.core.filters import IdFilter
 from dandelion.crisis import services
 from dandelion.crisis.api.serializers import (
+    CloseInputSerializer,
+    IncidentInputSerializer,
+    OwnerInputSerializer,
+    PauseInputSerializer,
+    ResumedSerializer,
+    SeverityInputSerializer,
+    StatusInputSerializer,
     ChecklistItemSerializer,
     IncidentSerializer,
     LogEntrySerializer,
@@ -33,13 +40,78 @@ class IncidentFilter(django_filters.FilterSet):
         fields = ["unit", "status", "source"]
 
 
-class IncidentViewSet(ServiceViewSet):
-    """Crisis rooms (incidents) within your scope, newest first, with who is on them and their response times."""
+class IncidentViewSet(ServiceCreateMixin, ServiceViewSet):
+    """Crisis rooms (incidents) within your scope, newest first, with who is on them and their response times;
+    ``POST`` opens one by hand on a unit (and its subtree)."""
 
     queryset = Incident.objects.select_related("unit").prefetch_related("responders__user", "checklist__done_by")
     serializer_class = IncidentSerializer
+    write_serializers = {"create": IncidentInputSerializer}
+    service_calls = {"create": services.open_incident}
+    create_permission = services.PERM_OPEN
     filterset_class = IncidentFilter
     ordering_fields = ["opened_at", "severity", "id"]
+
+    def _change(self):
+        """The incident, once the actor is known to may act on it (403 before any validation of the input)."""
+        incident = self.get_object()
+        self.require(services.PERM_CHANGE, incident.unit)
+        return incident
+
+    @extend_schema(request=OwnerInputSerializer, responses={200: IncidentSerializer})
+    @action(detail=True, methods=["post"])
+    def owner(self, request, pk=None):
+        """Make a person the PR owner (someone who may act on the incident's unit)."""
+        from django.contrib.auth import get_user_model
+        from rest_framework.exceptions import ValidationError
+
+        incident = self._change()
+        data = self.validated(OwnerInputSerializer)
+        owner = get_user_model().objects.filter(pk=data["owner"], is_active=True).first()
+        if owner is None:
+            raise ValidationError({"owner": ["No such active person."]})
+        return self.respond(services.assign_owner(incident, actor=request.user, owner=owner))
+
+    @extend_schema(request=StatusInputSerializer, responses={200: IncidentSerializer})
+    @action(detail=True, methods=["post"])
+    def status(self, request, pk=None):
+        """open → monitoring and back (closing is ``close/``, with the post-mortem)."""
+        incident = self._change()
+        data = self.validated(StatusInputSerializer)
+        return self.respond(services.set_status(incident, actor=request.user, status=data["status"]))
+
+    @extend_schema(request=SeverityInputSerializer, responses={200: IncidentSerializer})
+    @action(detail=True, methods=["post"])
+    def severity(self, request, pk=None):
+        """Raise or lower the severity (a rise is announced like an opening)."""
+        incident = self._change()
+        data = self.validated(SeverityInputSerializer)
+        return self.respond(services.escalate_incident(incident, actor=request.user, **data))
+
+    @extend_schema(request=PauseInputSerializer, responses={200: IncidentSerializer})
+    @action(detail=True, methods=["post"])
+    def pause(self, request, pk=None):
+        """Pause every scheduled post of the incident's subtree (the publishing app's pause, linked to the room)."""
+        incident = self._change()
+        self.require("publishing.add_crisispause", incident.unit)
+        data = self.validated(PauseInputSerializer)
+        return self.respond(services.pause_publishing(incident, actor=request.user, **data))
+
+    @extend_schema(request=None, responses={200: ResumedSerializer})
+    @action(detail=True, methods=["post"])
+    def resume(self, request, pk=None):
+        """End the room's publishing pause: posts still ahead of their time are scheduled again."""
+        incident = self._change()
+        self.require("publishing.change_crisispause", incident.unit)
+        return Response(ResumedSerializer(services.resume_publishing(incident, actor=request.user)).data)
+
+    @extend_schema(request=CloseInputSerializer, responses={200: IncidentSerializer})
+    @action(detail=True, methods=["post"])
+    def close(self, request, pk=None):
+        """Close the room with its post-mortem (read-only afterwards: 409 on any change)."""
+        incident = self._change()
+        data = self.validated(CloseInputSerializer)
+        return self.respond(services.close_incident(incident, actor=request.user, summary=data["summary"]))
 
     @extend_schema(request=LogInputSerializer, responses={201: LogEntrySerializer})
     @action(detail=True, methods=["post"])
