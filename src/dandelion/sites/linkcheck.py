@@ -208,7 +208,7 @@ class HttpChecker:
                 if method == "HEAD" and exc.code in (405, 501):  # refuses HEAD: ask again with GET
                     continue
                 return Answer(f"HTTP {exc.code}", exc.code)
-            except (TimeoutError, socket.timeout):
+            except TimeoutError:
                 return Answer(f"no answer within {self.timeout:g} s")
             except urllib.error.URLError as exc:
                 if isinstance(exc.reason, (TimeoutError, socket.timeout)):

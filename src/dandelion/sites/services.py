@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 import uuid
-from urllib.parse import urlencode
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
