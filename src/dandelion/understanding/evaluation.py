@@ -251,10 +251,15 @@ def sib200_langid_rows(root, a, with_lingua: bool = True, lengths=SIB_LENGTHS) -
         for g in sorted(set(gold)):
             per[g] = accuracy([x for x in gold if x == g], [p for x, p in zip(gold, ours) if x == g])
         worst = sorted(per.items(), key=lambda kv: kv[1])[:5]
+        from .langid import COMMON
+
+        common = [i for i, g in enumerate(gold) if g in COMMON]
+        acc_common = accuracy([gold[i] for i in common], [ours[i] for i in common])
         base = {"lingua-high (all langs)": accuracy(gold, _lingua_high(texts))} if with_lingua else {}
         out.append(("language id", f"SIB-200 test cut to {n_chars} chars, {len(per)} lingua langs", "accuracy",
                     accuracy(gold, ours), 0.95 if n_chars == 40 else None, base, len(texts),
-                    "weakest: " + ", ".join(f"{k} {v:.2f}" for k, v in worst)))
+                    f"the {len({gold[i] for i in common})} common languages (langid.COMMON) {acc_common:.3f}; weakest: "
+                    + ", ".join(f"{k} {v:.2f}" for k, v in worst)))
     return out
 
 

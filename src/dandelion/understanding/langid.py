@@ -92,8 +92,13 @@ FOREIGN_LETTER_WEIGHT = 0.01
 BEYOND_TWEET_LETTERS = True
 
 
+_NONE: frozenset[str] = frozenset()
+
+
 def _script_letters(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """The non-ASCII Latin, the Cyrillic and the Arabic-script letters of a text (lower-cased)."""
+    if text.isascii():
+        return _NONE, _NONE, _NONE
     latin, cyr, arab = set(), set(), set()
     for c in text.lower():
         o = ord(c)
@@ -116,6 +121,8 @@ def _devanagari_share(text: str) -> float:
 
 
 def _latin_share(text: str) -> float:
+    if text.isascii():
+        return 1.0
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return 1.0
@@ -259,9 +266,9 @@ class LanguageIdentifier:
                         Q[i, self.index[cv.language]] = cv.value
         nordic = self.rescore_nordic(clean, Q)
         tweet_probs = np.array(tweet_probs, dtype=np.float32, copy=True)
+        letters = [_script_letters(t) for t in clean]
         if self.foreign_weight < 1.0:
-            for i, t in enumerate(clean):
-                latin, cyr, arab = _script_letters(t)
+            for i, (latin, cyr, arab) in enumerate(letters):
                 if latin:
                     for col, alpha in self.latin_alpha:
                         if not latin <= alpha:
@@ -335,7 +342,7 @@ class LanguageIdentifier:
         latin_hi &= ~hinted_other
         use_fused |= latin_hi & ((top_conf < 0.9) | ~has)
         if BEYOND_TWEET_LETTERS:
-            beyond = np.array([bool(_script_letters(t)[0] - self.tweet_latin) for t in clean], dtype=bool)
+            beyond = np.array([bool(sl[0] - self.tweet_latin) for sl in letters], dtype=bool)
             use_fused &= ~beyond
         out: list[str | None] = []
         conf = np.zeros(n, dtype=np.float32)

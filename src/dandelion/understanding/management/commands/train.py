@@ -22,7 +22,7 @@ class Command(BaseCommand):
         from dandelion.understanding.model import MODELS_DIR
         from dandelion.understanding.training import SMALL_MODELS, train_all, train_small
 
-        log = lambda m: self.stderr.write(m)  # noqa: E731
+        log = lambda m: self.stderr.write(m)
         out_dir = Path(out) if out else MODELS_DIR
         if only:
             names = tuple(n.strip() for n in only.split(",") if n.strip())
