@@ -57,7 +57,7 @@ def new_http(timeout: float = 20.0) -> Any:
     return httplib2.Http(timeout=timeout)
 
 
-class AccountCredentials(Credentials):  # type: ignore[misc]
+class AccountCredentials(Credentials):
     """google-auth credentials that write a refreshed access token back to the account (``ref``: the latest
     ``AccountRef`` they served) and turn a refused refresh into the account's health error."""
 
