@@ -14,8 +14,6 @@ from __future__ import annotations
 
 import json
 import queue
-import threading
-from http.server import ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
@@ -39,17 +37,9 @@ class MastodonStreamingMock(MastodonMock):
         self.stream_connections = 0
         self.stream_status: int | None = None  # an HTTP status the next stream requests answer (fault injection)
 
-    def start(self) -> MastodonStreamingMock:
-        mock = self
-
-        class Handler(_StreamingHandler):
-            state = mock
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        return self
+    @staticmethod
+    def handler_base() -> type:
+        return _StreamingHandler
 
     def stop(self) -> None:
         self.drop_streams()

@@ -6,11 +6,11 @@ a dropped connection resumes from the last ``time_us`` and the replayed posts ar
 from __future__ import annotations
 
 import threading
-import time
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from tests.connectors.jetstream_server import JetstreamServer, commit, identity
+from tests.connectors.streamtools import take
 
 from dandelion.connectors import registry
 from dandelion.connectors.base import AccountRef, SearchStreamingConnector
@@ -34,18 +34,6 @@ def ref_for(server, **config) -> AccountRef:
     return AccountRef(id=4242, network="bluesky", external_id=BRAND, handle="brand.test",
                       credentials={"app_password": "unused"}, config={"jetstream_url": server.url, **config},
                       connector="bluesky")
-
-
-def take(stream, *, until, timeout=5.0):
-    collected, deadline = [], time.monotonic() + timeout
-    for batch in stream:
-        if batch.events or batch.rejected:
-            collected.append(batch)
-        if until(collected):
-            return collected
-        if time.monotonic() > deadline:
-            break
-    raise AssertionError(f"not reached in {timeout} s: {collected}")
 
 
 def test_posts_with_the_terms_arrive_and_hostile_messages_are_rejected_alone(server):

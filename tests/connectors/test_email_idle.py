@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from tests.connectors.streamtools import run_listener
 from tests.connectors.test_email_dovecot import (  # noqa: F401 - the Dovecot/SMTP fixtures of the e-mail tests
     PASSWORD,
     dovecot,
@@ -87,31 +88,9 @@ def test_idle_stops_promptly_and_maps_errors(dovecot, mailbox):
 # --- end to end through Dandelion -----------------------------------------------------------------------------------
 
 
-def _listen_until(account, predicate, *, timeout: float = 10.0, **kwargs):
-    """Run the listener in this thread (the test's database) until ``predicate()`` holds after a batch."""
-    from dandelion.inbox import streaming
-
-    stop = threading.Event()
-    original = streaming.handle_batch
-
-    def handle(acc, batch, stats):
-        original(acc, batch, stats)
-        if predicate():
-            stop.set()
-
-    timer = _later(timeout, stop.set)
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(streaming, "handle_batch", handle)
-            started = time.monotonic()
-            stats = streaming.listen(account.pk, stop=stop, **kwargs)
-            return stats, time.monotonic() - started
-    finally:
-        timer.cancel()
-
-
 @pytest.mark.django_db
 def test_pushed_mail_reaches_the_queue_without_waiting_for_the_poll(inbox, email_account, dovecot):
+    from dandelion.inbox import streaming
     from dandelion.inbox.jobs import process_pending_deliveries
     from dandelion.inbox.models import Conversation, InboundDelivery, Message
 
@@ -119,8 +98,8 @@ def test_pushed_mail_reaches_the_queue_without_waiting_for_the_poll(inbox, email
     dovecot.deliver(email_account.external_id, raw)
     pushed_id, raw = mail(subject="Colis", body="Bonjour, où est mon colis ?")
     _later(1.0, dovecot.deliver, email_account.external_id, raw)
-    stats, elapsed = _listen_until(email_account, lambda: Message.objects.filter(external_id=pushed_id).exists()
-                                   or InboundDelivery.objects.filter(body__contains=pushed_id).exists())
+    stats, elapsed = run_listener(lambda stop: streaming.listen(email_account.pk, stop=stop), module=streaming,
+                                  until=lambda: InboundDelivery.objects.filter(body__contains=pushed_id).exists())
     process_pending_deliveries.call()
     assert Message.objects.filter(external_id=earlier_id).exists()  # the catch-up poll at connection
     conversation = Conversation.objects.get(messages__external_id=pushed_id)

@@ -10,6 +10,8 @@ import time
 
 import pytest
 from tests.connectors.mastodon_stream_mock import mastodon_streaming_mock  # noqa: F401 - the fixture
+from tests.connectors.streamtools import run_listener, take
+from tests.connectors.test_mastodon_inbox import _fresh_clients, mastodon_account  # noqa: F401 - shared fixtures
 from tests.inbox.conftest import _analyzer, _fake_store, inbox  # noqa: F401 - fixtures shared with the inbox tests
 
 from dandelion.connectors import registry
@@ -20,15 +22,14 @@ from dandelion.connectors.mastodon import client as clients
 _ids = iter(range(90_000, 10_000_000))
 
 
-@pytest.fixture(autouse=True)
-def _fresh_clients():
-    clients.forget()
-    yield
-    clients.forget()
+@pytest.fixture
+def mock(mastodon_streaming_mock):
+    return mastodon_streaming_mock
 
 
 @pytest.fixture
-def mock(mastodon_streaming_mock):
+def mastodon_mock(mastodon_streaming_mock):
+    """The streaming mock, under the name the inbox tests' ``mastodon_account`` fixture asks for."""
     return mastodon_streaming_mock
 
 
@@ -43,19 +44,6 @@ def ref_for(mock, account, **config) -> AccountRef:
     return AccountRef(id=next(_ids), network="mastodon", external_id=account.id, handle=f"acme@{mock.host}",
                       credentials={"access_token": account.token}, config={"instance": mock.url, **config},
                       connector="mastodon")
-
-
-def take(stream, *, until, timeout=5.0):
-    """Batches from ``stream`` until ``until(collected)`` holds (AssertionError after ``timeout`` s)."""
-    collected, deadline = [], time.monotonic() + timeout
-    for batch in stream:
-        if batch.events or batch.rejected or batch.poll:
-            collected.append(batch)
-        if until(collected):
-            return collected
-        if time.monotonic() > deadline:
-            break
-    raise AssertionError(f"not reached in {timeout} s: {collected}")
 
 
 def events_of(batches):
@@ -164,46 +152,6 @@ def test_hashtag_stream_follows_public_posts_with_the_tag(mock, brand):
 # --- end to end through Dandelion -----------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def mastodon_account(inbox, mock):
-    from dandelion.assets import services as assets
-
-    brand = mock.account("acme_fr", "Acme France")
-    brand.token = mock.token_for(brand)
-    account = inbox.fr_account
-    account.network, account.connector, account.external_id = "mastodon", "mastodon", brand.id
-    account.handle = f"acme_fr@{mock.host}"
-    account.connector_config = {"instance": mock.url, "language": "fr", "backfill": 0}
-    account.save()
-    assets.set_account_credentials(account, credentials={"access_token": brand.token}, expires_at=None,
-                                   actor=inbox.users.hub_admin)
-    account.brand = brand
-    return account
-
-
-def _run_listener(target, *, until, timeout=10.0, module=None, **kwargs):
-    """Run a listener in this thread (the test's database) until ``until()`` holds after one of its batches."""
-    stop = threading.Event()
-    original = module.handle_batch
-
-    def handle(*args):
-        result = original(*args)
-        if until():
-            stop.set()
-        return result
-
-    timer = threading.Timer(timeout, stop.set)
-    timer.start()
-    try:
-        with pytest.MonkeyPatch.context() as mp:
-            mp.setattr(module, "handle_batch", handle)
-            started = time.monotonic()
-            stats = target(stop=stop, **kwargs)
-            return stats, time.monotonic() - started
-    finally:
-        timer.cancel()
-
-
 @pytest.mark.django_db
 def test_streamed_mention_reaches_the_queue_and_a_dropped_stream_catches_up(inbox, mastodon_account, mock):
     from dandelion.inbox import streaming
@@ -229,8 +177,8 @@ def test_streamed_mention_reaches_the_queue_and_a_dropped_stream_catches_up(inbo
         return state["dropped"] and Message.objects.filter(external_id=state["gap"]).exists() or \
             InboundDelivery.objects.filter(body__contains=str(state["gap"])).exists() and state["dropped"]
 
-    stats, elapsed = _run_listener(lambda stop: streaming.listen(mastodon_account.pk, stop=stop, backoff_base_s=0.2),
-                                   until=done, module=streaming)
+    stats, elapsed = run_listener(lambda stop: streaming.listen(mastodon_account.pk, stop=stop, backoff_base_s=0.2),
+                                  until=done, module=streaming)
     process_pending_deliveries.call()
     first = Message.objects.get(external_id=state["mention"])
     assert first.conversation.team == inbox.fr_team and first.kind == "mention"
@@ -257,8 +205,8 @@ def test_hostile_stream_events_are_quarantined_and_a_revoked_token_shows_on_heal
 
     threading.Thread(target=scenario, daemon=True).start()
     failed = InboundDelivery.objects.filter(account=mastodon_account, source="stream", state="failed")
-    stats, _ = _run_listener(lambda stop: streaming.listen(mastodon_account.pk, stop=stop),
-                             until=lambda: failed.count() >= 2, module=streaming)
+    stats, _ = run_listener(lambda stop: streaming.listen(mastodon_account.pk, stop=stop),
+                            until=lambda: failed.count() >= 2, module=streaming)
     assert stats.rejected == 2 and {d.error.split(":")[0] for d in failed} == {"stream conversation",
                                                                                "stream notification"}
     mock.revoke_token(mastodon_account.brand.token)
@@ -289,8 +237,8 @@ def test_hashtag_stream_feeds_listening_once_with_the_periodic_search(inbox, mas
         posted["fr"] = mock.post(camille, "Encore une #AcmePanne ce matin")["id"]
 
     threading.Thread(target=scenario, daemon=True).start()
-    stats, elapsed = _run_listener(lambda stop: streaming.listen_query(query.pk, mastodon_account.pk, stop=stop),
-                                   until=lambda: Mention.objects.filter(matches__query=query).exists(), module=streaming)
+    stats, elapsed = run_listener(lambda stop: streaming.listen_query(query.pk, mastodon_account.pk, stop=stop),
+                                  until=lambda: Mention.objects.filter(matches__query=query).exists(), module=streaming)
     mention = Mention.objects.get(matches__query=query)
     assert mention.source_ref == f"mastodon:{posted['fr']}" and stats.events == 1 and elapsed < 10
     poll_network_searches(actor=SYSTEM)  # the periodic search finds the same post: stored once

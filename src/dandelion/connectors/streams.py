@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import random
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -108,9 +109,11 @@ def keep_streaming(open_stream: Callable[[], Iterator[StreamBatch] | None],
 def run_listeners(targets: list[tuple[str, Callable[[threading.Event], StreamStats]]], *,
                   seconds: float | None = None, stop: threading.Event | None = None,
                   join_timeout_s: float = 30.0) -> list[StreamStats]:
-    """Run each ``(name, listener)`` in a thread of its own until ``stop`` is set or ``seconds`` have passed (the
-    commands set ``stop`` on SIGTERM and Ctrl-C); the stats of those that finished, in order."""
+    """Run each ``(name, listener)`` in a thread of its own until ``stop`` is set, ``seconds`` have passed, or the
+    process gets SIGTERM or Ctrl-C; the stats of those that finished, in order."""
     stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():  # a service manager's stop: finish cleanly
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
     results: dict[int, StreamStats] = {}
 
     def run(index: int, listener: Callable[[threading.Event], StreamStats]) -> None:

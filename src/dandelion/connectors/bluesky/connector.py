@@ -64,7 +64,7 @@ from dandelion.connectors.bluesky import jetstream
 from dandelion.connectors.bluesky import session as sessions
 from dandelion.connectors.errors import ConfigError, ConnectorError
 from dandelion.connectors.registry import register
-from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text
+from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text, parse_time
 from dandelion.connectors.validation import partition_events
 
 logger = logging.getLogger(__name__)
@@ -121,13 +121,7 @@ def _get(obj: Any, *names: str) -> Any:
 
 
 def _time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return parse_time(value)
 
 
 def _type_of(obj: Any) -> str:

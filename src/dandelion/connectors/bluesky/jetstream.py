@@ -30,7 +30,7 @@ from urllib.parse import urlencode, urlsplit
 
 from dandelion.connectors.base import InboundAuthor, InboundEvent, RejectedItem, StreamBatch, utcnow
 from dandelion.connectors.errors import ConnectorError, PayloadError
-from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text
+from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text, parse_time
 from dandelion.connectors.validation import load_json, partition_events
 
 DEFAULT_URL = "wss://jetstream2.us-east.bsky.network/subscribe"
@@ -128,16 +128,6 @@ def matches(record: Mapping[str, Any], compiled: Sequence[tuple[str, Any]]) -> b
                for kind, value in compiled)
 
 
-def _time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str):
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
-
-
 def event_from_commit(data: Mapping[str, Any], *, own_did: str, now: dt.datetime,
                       alt_lines=None) -> InboundEvent:
     """A Jetstream post create as an ``InboundEvent`` (``ValueError`` when it is not a readable one)."""
@@ -152,17 +142,17 @@ def event_from_commit(data: Mapping[str, Any], *, own_did: str, now: dt.datetime
     if not isinstance(record, Mapping) or not isinstance(record.get("text"), str):
         raise ValueError("the post record has no text")  # noqa: TRY004
     uri = f"at://{did}/{POST}/{rkey}"
-    reply = record.get("reply") if isinstance(record.get("reply"), Mapping) else {}
-    parent = reply.get("parent") if isinstance(reply.get("parent"), Mapping) else {}
-    parent_uri = parent.get("uri") if isinstance(parent.get("uri"), str) and parent["uri"].startswith("at://") \
-        else None
+    reply = record.get("reply")
+    parent = reply.get("parent") if isinstance(reply, Mapping) else None
+    uri_of_parent = parent.get("uri") if isinstance(parent, Mapping) else None
+    parent_uri = uri_of_parent if isinstance(uri_of_parent, str) and uri_of_parent.startswith("at://") else None
     langs = record.get("langs") if isinstance(record.get("langs"), list) else []
     language = langs[0][:2].lower() if langs and isinstance(langs[0], str) and re.match(r"^[a-zA-Z]{2}", langs[0]) \
         else None
     text = record["text"] + (alt_lines(record) if alt_lines else "")
     return InboundEvent(
         external_id=bounded_id(uri), kind="reply" if parent_uri else "mention", text=clean_text(text, 3000),
-        created_at=clamp_date(_time(record.get("createdAt")), now=now),
+        created_at=clamp_date(parse_time(record.get("createdAt")), now=now),
         author=InboundAuthor(external_id=did, language=language),
         in_reply_to=bounded_id(parent_uri) if parent_uri else None, from_account=did == own_did,
         raw={"uri": uri, "cid": commit.get("cid"), "time_us": data.get("time_us"), "source": "jetstream"},

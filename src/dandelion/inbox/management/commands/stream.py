@@ -6,7 +6,6 @@ live searches run with ``dandelion listening stream``."""
 
 from __future__ import annotations
 
-import signal
 import threading
 from functools import partial
 
@@ -42,11 +41,7 @@ class Command(BaseCommand):
         if not accounts:
             self.stdout.write("No account can stream: nothing to do.")
             return
-        stop = threading.Event()
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
         for a in accounts:
             self.stdout.write(f"streaming {a} ({a.connector})")
-        for stats in run_listeners([(str(a.pk), partial(_listener, a.pk)) for a in accounts], seconds=seconds,
-                                   stop=stop):
+        for stats in run_listeners([(str(a.pk), partial(_listener, a.pk)) for a in accounts], seconds=seconds):
             self.stdout.write(summary(stats))

@@ -53,7 +53,6 @@ class Command(BaseCommand):
             self.stdout.write(f"\nJSON written to {options['json_file']}")
 
     def stream(self, seconds: float | None) -> None:
-        import signal
         import threading
         from functools import partial
 
@@ -72,9 +71,5 @@ class Command(BaseCommand):
         if not pairs:
             self.stdout.write("No network-search query can be followed live: nothing to do.")
             return
-        stop = threading.Event()
-        if threading.current_thread() is threading.main_thread():
-            signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        for stats in run_listeners([(f"{q}-{a}", partial(listener, q, a)) for q, a in pairs], seconds=seconds,
-                                   stop=stop):
+        for stats in run_listeners([(f"{q}-{a}", partial(listener, q, a)) for q, a in pairs], seconds=seconds):
             self.stdout.write(summary(stats))
