@@ -112,8 +112,8 @@ def run_listeners(targets: list[tuple[str, Callable[[threading.Event], StreamSta
     """Run each ``(name, listener)`` in a thread of its own until ``stop`` is set, ``seconds`` have passed, or the
     process gets SIGTERM or Ctrl-C; the stats of those that finished, in order."""
     stop = stop or threading.Event()
-    if threading.current_thread() is threading.main_thread():  # a service manager's stop: finish cleanly
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGTERM, lambda *_: stop.set()) if main else None  # a service manager's stop
     results: dict[int, StreamStats] = {}
 
     def run(index: int, listener: Callable[[threading.Event], StreamStats]) -> None:
@@ -130,6 +130,8 @@ def run_listeners(targets: list[tuple[str, Callable[[threading.Event], StreamSta
     stop.set()
     for thread in threads:
         thread.join(timeout=join_timeout_s)
+    if main:
+        signal.signal(signal.SIGTERM, previous)
     return [results[i] for i in range(len(targets)) if i in results]
 
 
