@@ -157,7 +157,7 @@ def test_push_button_confirms_then_pushes_and_shows_the_teams_reached(world, cli
     assert "FR helpers" in confirm and not CannedResponse.objects.filter(shortcut__startswith="crisis-").exists()
     done = pr.post(url, follow=True).content.decode()
     assert "pushed to 1 helper team" in done and "FR helpers" in done
-    assert 'data-pushed-unit="%d"' % world.france.pk in done and 'data-lang="fr"' in done
+    assert f'data-pushed-unit="{world.france.pk}"' in done and 'data-lang="fr"' in done
     assert CannedResponse.objects.filter(shortcut=f"crisis-{world.incident.pk}", unit=world.france).count() == 1
     # who may not act has no button and gets a 403 (sees the room) or a 404 (does not)
     assert url not in client_for(world.users.analyst).get(world.incident.get_absolute_url()).content.decode()

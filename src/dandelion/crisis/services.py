@@ -760,9 +760,8 @@ def on_events(events: Iterable) -> None:
     a new inbox conversation that matches an open room's query is routed to PR (:mod:`dandelion.crisis.routing`),
     and the room's openings and escalations are e-mailed (:mod:`dandelion.crisis.alerts`)."""
     from dandelion.crisis.alerts import send_incident_emails
-    from dandelion.listening.models import Alert
-
     from dandelion.crisis.routing import route_conversations
+    from dandelion.listening.models import Alert
 
     to_mail = []
     created = []

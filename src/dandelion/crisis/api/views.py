@@ -8,25 +8,25 @@ from dandelion.api.viewsets import ServiceCreateMixin, ServiceViewSet
 from dandelion.core.filters import IdFilter
 from dandelion.crisis import services
 from dandelion.crisis.api.serializers import (
+    ChecklistItemSerializer,
     CloseInputSerializer,
     IncidentInputSerializer,
-    OwnerInputSerializer,
-    PauseInputSerializer,
-    ResumedSerializer,
-    SeverityInputSerializer,
-    StatusInputSerializer,
-    ChecklistItemSerializer,
     IncidentSerializer,
     LogEntrySerializer,
     LogInputSerializer,
+    OwnerInputSerializer,
+    PauseInputSerializer,
     PlaybookInputSerializer,
     PlaybookSerializer,
     PushedStatementSerializer,
+    ResumedSerializer,
     RoutedConversationSerializer,
+    SeverityInputSerializer,
     StakeholderInputSerializer,
     StakeholderUpdateSerializer,
     StatementInputSerializer,
     StatementTranslationInputSerializer,
+    StatusInputSerializer,
     TickInputSerializer,
 )
 from dandelion.crisis.models import ChecklistItem, Incident, Playbook
