@@ -5,27 +5,15 @@ revision, audited; a draft that cannot be made is recorded, the page stays publi
 
 from __future__ import annotations
 
-import pytest
 from wagtail.models import TaskState
 
 from dandelion.assets.choices import AccountStatus
 from dandelion.core.models import AuditEvent
 from dandelion.publishing.choices import PostState
 from dandelion.publishing.models import Post
-from dandelion.sites import services
 from dandelion.sites.models import PageShare
 from tests.conftest import org  # noqa: F401
-
-FR_HOST = "fr.localhost"
-
-
-@pytest.fixture
-def fr_site(org):
-    return services.create_site(actor=org.users.hub_admin, unit=org.france, template="corporate", hostname=FR_HOST)
-
-
-def _about(website):
-    return website.site.root_page.get_children().get(slug="about").specific
+from tests.sites.test_workflow import _about, fr_site  # noqa: F401  (the same France site and page)
 
 
 def test_the_editor_chooses_among_the_units_official_accounts(org, fr_site, client_for):
