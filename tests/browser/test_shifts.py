@@ -216,6 +216,9 @@ def test_hub_admin_shift_in_french(page, inbox, deliver):
     page.fill("input[name=actor]", "hubadm")
     page.press("input[name=actor]", "Enter")
     page.wait_for_load_state("networkidle")
+    page.select_option("select[name=unit]", label="France")  # a unit by its name, not its id
+    settled(page)
+    assert "France" in page.locator("select[name=unit] option:checked").inner_text()
     table = page.inner_text("#audit-table")
     assert "routing.sla_policy.update" in table
     assert "fradmin" not in table
