@@ -110,9 +110,12 @@ def audit_list(request):
 def _units_by_name(field, user) -> None:
     """The audit page's unit filter picks a unit by name among those the viewer sees (the value stays the unit's
     id, as in the API); at most 500, in tree order."""
+    from typing import Any
+
     from django import forms
 
-    units = AuditEvent._meta.get_field("unit").related_model.objects.restrict(user, "view")
+    manager: Any = AuditEvent._meta.get_field("unit").related_model._default_manager  # the org tree's units
+    units = manager.restrict(user, "view")
     choices = list(units.order_by("path").values_list("pk", "name")[:500])
     field.widget = forms.Select(choices=[("", _("any unit")), *choices])
 
