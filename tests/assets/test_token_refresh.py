@@ -220,3 +220,40 @@ def test_youtube_refresh_is_written_back(org, monkeypatch):
     registry.get("youtube").fetch_metrics(account_ref(reload(account)))  # no second token call: the sequence holds
     assert [r[0] == yt.TOKEN_URI for r in mock.request_sequence] == [True, False, False]
     assert mock.request_sequence[2][3]["authorization"] == "Bearer ya29.a0AfH6SMBrefreshed"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_storing_at_once_one_wins_the_row_lock(org):
+    """PostgreSQL: two workers write refreshed tokens based on the same version at the same moment; the row lock
+    serialises them and only the first is stored (the second sees the moved version and writes nothing)."""
+    import threading
+
+    from django.db import connections
+
+    account = SocialAccountFactory(network="x", connector="x", external_id=ME, owner_unit=org.france)
+    set_account_credentials(account, credentials=dict(X_CREDENTIALS), expires_at=None, actor=org.users.hub_admin)
+    based_on = reload(account).credentials_version
+    start = threading.Barrier(2)
+    results: dict[str, bool] = {}
+
+    def worker(name: str) -> None:
+        try:
+            start.wait(10)
+            results[name] = store_refreshed_credentials(
+                account.pk, values={"access_token": f"token-{name}", "refresh_token": f"refresh-{name}"},
+                expires_at=None, based_on=based_on)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in ("a", "b")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert sorted(results.values()) == [False, True]
+    winner = next(name for name, won in results.items() if won)
+    stored = reload(account)
+    assert stored.credentials["access_token"] == f"token-{winner}"
+    assert stored.credentials["refresh_token"] == f"refresh-{winner}"
+    assert stored.credentials_version == based_on + 1
