@@ -166,4 +166,4 @@ def test_oauth_picks_the_linked_instagram_account(connector, monkeypatch):
     ]
     respx.get(f"{GRAPH}/me/accounts").respond(json=fixture("facebook", "me_accounts.json"))
     grant = connector.oauth_exchange(client, code="c")
-    assert (grant.external_id, grant.handle, grant.config) == (IG, "brand_fr", {"page_id": "1234567890"})
+    assert (grant.external_id, grant.handle, grant.config) == (IG, "brand_fr", {"page_id": "1234567890", "app_id": "42"})

@@ -352,7 +352,8 @@ def account_connect(request):
             pending[state] = {"app": app.pk, "unit": data["owner_unit"].pk, "user": request.user.pk}
             request.session[OAUTH_PENDING_KEY] = dict(list(pending.items())[-OAUTH_PENDING_MAX:])
             return redirect(url)
-    return render(request, "assets/account_connect.html", {"form": form, "networks": networks},
+    return render(request, "assets/account_connect.html",
+                  {"form": form, "networks": networks, "connectable": services.connectable_networks()},
                   status=400 if form.errors else 200)
 
 

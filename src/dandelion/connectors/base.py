@@ -143,6 +143,8 @@ class AccountRef:
 
     ``credentials`` are already decrypted; they and ``webhook_secret`` are kept out of ``repr`` so they never land in
     logs. ``connector`` is the account's connector key ("" means the network's default connector).
+    ``credentials_version`` is the version of the stored credentials these were read from and ``token_store`` where a
+    connector hands refreshed tokens (``connectors/tokens.py``; None: kept in the process only).
     """
 
     id: int
@@ -153,6 +155,8 @@ class AccountRef:
     config: Mapping[str, Any] = field(default_factory=_empty)
     webhook_secret: str = field(default="", repr=False)
     connector: str = ""
+    credentials_version: int = 0
+    token_store: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,6 +498,20 @@ class WebhookChallengeConnector(Protocol):
     def answer_challenge(self, account: AccountRef, params: Mapping[str, str]) -> tuple[str, str]: ...
 
 
+@runtime_checkable
+class AppWebhookConnector(Protocol):
+    """Receives the webhooks of a whole network *app* at one URL (``/hooks/app/<app id>/``): one delivery may concern
+    several accounts of the app (Meta batches the entries of every Page and Instagram account subscribed to it).
+    The accounts of an app say so in their connector config (``app_id``).
+
+    ``app_webhook_targets`` checks the delivery's signature with the app secret ``account`` (any account of the app)
+    holds (``SignatureError``) and returns the external ids of the accounts its entries concern, distinct, in order
+    (``PayloadError`` for a body that is not the network's envelope). Each concerned account's events are then parsed
+    by its own ``parse_webhook``, exactly as on its own URL."""
+
+    def app_webhook_targets(self, account: AccountRef, body: bytes, headers: Mapping[str, str]) -> list[str]: ...
+
+
 #: Author actions beyond ``ModerationConnector.ban_author``, by name, and the Protocol that offers each.
 AUTHOR_ACTIONS: Mapping[str, type] = MappingProxyType({"mute_author": MuteConnector,
                                                       "report_author": ReportConnector})
@@ -551,6 +569,10 @@ class Connector:
     #: Seconds between two automatic polls of an account (the periodic polling job); ``None``: never polled
     #: automatically (replay and fake accounts are polled by their commands and tests only).
     poll_interval_s: ClassVar[int | None] = None
+
+    #: For an ``OAuthConnector`` whose network has one OAuth server (not a federation of instances): its address,
+    #: so "Connect an account" needs no instance typed; "" when the user must say which server.
+    oauth_instance: ClassVar[str] = ""
 
     def check(self, account: AccountRef) -> list[CheckResult]:
         """Test the account's configuration, credentials and capabilities without side effects (nothing sent).

@@ -56,7 +56,7 @@ from dandelion.connectors.errors import ConfigError, ConnectorError
 from dandelion.connectors.linkedin import api
 from dandelion.connectors.registry import register
 from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text
-from dandelion.connectors.validation import partition_events
+from dandelion.connectors.validation import partition_rejecting, rejected_item
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +135,7 @@ class LinkedInConnector(Connector):
     def session(self, account: AccountRef) -> api.Session:
         config = self.validate_config(account.config)
         return api.Session(
-            account.id, account.credentials, version=config["api_version"], timeout=config["timeout_s"]
+            account.id, account.credentials, version=config["api_version"], timeout=config["timeout_s"], ref=account
         )
 
     @staticmethod
@@ -279,21 +279,15 @@ class LinkedInConnector(Connector):
                 event = self.event_from_comment(element, post=post, org=org, now=now)
             except (ValueError, TypeError) as exc:
                 ref = element.get("commentUrn") if isinstance(element, Mapping) else None
-                rejected.append(
-                    RejectedItem(
-                        f"comment {clean_text(str(ref), 200)}",
-                        clean_text(str(exc), 500),
-                        clean_text(repr(element)[:1000], 1000),
-                    )
-                )
+                rejected.append(rejected_item(f"comment {ref}", exc, element))
                 continue
             if event.external_id in seen:
                 continue
             if watermark is not None and event.created_at < watermark:
                 continue
             events.append(event)
-        good, bad = partition_events(events, prefix="comments")
-        rejected += [RejectedItem(events[i].external_id, str(err)) for i, err in bad]
+        good, bad_items = partition_rejecting(events, refs=[e.external_id for e in events], prefix="comments")
+        rejected += bad_items
         good.sort(key=lambda e: e.created_at)
         newest = max((e.created_at for e in good), default=watermark)
         # comments at (or a little before) the watermark: remember their ids, LinkedIn's clocks are per comment

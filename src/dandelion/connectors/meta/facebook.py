@@ -252,8 +252,8 @@ class FacebookConnector(MetaConnector):
             for message in (conversation.get("messages") or {}).get("data") or []:
                 self._collect(account, message, "dm", None, now, events, rejected)
         fresh = [e for e in events if unix(e.created_at) >= since]
-        good, bad = validation.partition_events(fresh, prefix="poll")
-        rejected += [RejectedItem(ref=f"item {index}", error=str(error)) for index, error in bad]
+        good, bad_items = validation.partition_rejecting(fresh, prefix="poll")
+        rejected += bad_items
         newest = max((unix(e.created_at) for e in good), default=since)
         good.sort(key=lambda e: e.created_at)
         return PollResult(events=good, cursor={"since": newest}, rejected=rejected)
@@ -291,13 +291,8 @@ class FacebookConnector(MetaConnector):
                 )
             )
         except (PayloadError, ValueError) as exc:
-            rejected.append(
-                RejectedItem(
-                    ref=f"{kind} {clean_text(str(item.get('id') if isinstance(item, Mapping) else '?'), 150)}",
-                    error=str(exc)[:500],
-                    excerpt=clean_text(json.dumps(item, default=str)[:1000], 1000),
-                )
-            )
+            ref = clean_text(str(item.get("id") if isinstance(item, Mapping) else "?"), 150)
+            rejected.append(validation.rejected_item(f"{kind} {ref}", exc, item, as_json=True))
 
     # --- outbound -------------------------------------------------------------------------------------------------
     def send_reply(self, account: AccountRef, reply: OutboundReply) -> SentMessage:

@@ -21,7 +21,6 @@ count, and the day's reach; ``post_metrics``: a media's insights.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
@@ -204,8 +203,8 @@ class InstagramConnector(MetaConnector):
                 for reply in (replies or {}).get("data") or [] if isinstance(replies, Mapping) else []:
                     self._collect(account, reply, media_id, now, events, rejected)
         fresh = [e for e in events if unix(e.created_at) >= since]
-        good, bad = validation.partition_events(fresh, prefix="poll")
-        rejected += [RejectedItem(ref=f"item {index}", error=str(error)) for index, error in bad]
+        good, bad_items = validation.partition_rejecting(fresh, prefix="poll")
+        rejected += bad_items
         good.sort(key=lambda e: e.created_at)
         return PollResult(
             events=good,
@@ -243,13 +242,7 @@ class InstagramConnector(MetaConnector):
             )
         except (PayloadError, ValueError) as exc:
             ref = clean_text(str(item.get("id")) if isinstance(item, Mapping) else "?", 150)
-            rejected.append(
-                RejectedItem(
-                    ref=f"comment {ref}",
-                    error=str(exc)[:500],
-                    excerpt=clean_text(json.dumps(item, default=str)[:1000], 1000),
-                )
-            )
+            rejected.append(validation.rejected_item(f"comment {ref}", exc, item, as_json=True))
 
     # --- outbound -------------------------------------------------------------------------------------------------
     def send_reply(self, account: AccountRef, reply: OutboundReply) -> SentMessage:

@@ -131,6 +131,7 @@ class XConnector(Connector):
 
     key = "x"
     label = "X (API v2)"
+    oauth_instance = "https://x.com"
     capabilities = frozenset(
         {
             Capability.INBOUND,
@@ -252,13 +253,7 @@ class XConnector(Connector):
                 events.append(make(account, item, users, path, now))
             except (PayloadError, ValueError) as exc:
                 ref = clean_text(str(item.get("id")) if isinstance(item, Mapping) else "?", 100)
-                rejected.append(
-                    RejectedItem(
-                        ref=f"{'dm' if dm else 'tweet'} {ref}",
-                        error=str(exc)[:500],
-                        excerpt=clean_text(json.dumps(item, default=str)[:1000], 1000),
-                    )
-                )
+                rejected.append(validation.rejected_item(f"{'dm' if dm else 'tweet'} {ref}", exc, item, as_json=True))
         return events
 
     # --- inbound: polling -----------------------------------------------------------------------------------------
@@ -326,8 +321,8 @@ class XConnector(Connector):
                 rejected=rejected,
             )
             events += dm_events
-        good, bad = validation.partition_events(events, prefix="poll")
-        rejected += [RejectedItem(ref=f"item {index}", error=str(error)) for index, error in bad]
+        good, bad_items = validation.partition_rejecting(events, prefix="poll")
+        rejected += bad_items
         good.sort(key=lambda e: (e.created_at, snowflake(e.external_id.removeprefix("dm:"))))
         return PollResult(
             events=good, cursor={**mention_cursor, "dm_since_id": dm_since}, rejected=rejected, more=more
