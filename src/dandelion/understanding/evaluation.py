@@ -107,7 +107,7 @@ def run_all(root=None, log: Callable[[str], None] = print, analyzer=None, with_s
             if n_chars == 40 and lang in NORDIC_TARGET_LANGS:
                 row("language id", f"SIB-200 test cut to 40 chars: {lang}", "accuracy", acc, 0.90,
                     {"lingua-high (all langs)": res["lingua_per_language"][lang]} if with_lingua else {},
-                    res["confusion"][lang] and sum(res["confusion"][lang].values()))
+                    sum(res["confusion"][lang].values()))
     result_extra["nordic_confusion"] = nordic
     for r in afrisenti_langid_rows(root, a, with_lingua):
         row(*r)

@@ -110,7 +110,7 @@ def fit_nordic(texts: Sequence[str], labels: Sequence[str], C: float = NORDIC_C,
         for w in short_windows(t, rng):
             tt.append(w)
             yy.append(y)
-    clf = LogisticRegression(C=C, max_iter=200, solver="saga")
+    clf = LogisticRegression(C=C, max_iter=200, solver="saga", random_state=seed)
     clf.fit(featurize(tt), yy)
     order = [list(clf.classes_).index(c) for c in NORDIC_LANGS]
     return NordicDiscriminator(clf.coef_[order].T.copy(), clf.intercept_[order].copy())
