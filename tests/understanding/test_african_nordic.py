@@ -165,3 +165,14 @@ def test_ascii_fast_paths_of_the_orthography_check():
     assert _script_letters("Ktoś tu był")[0] == frozenset("śł")
     assert _latin_share("plain ascii") == 1.0 and _latin_share("") == 1.0
     assert _latin_share("Привет ok") == pytest.approx(2 / 8)
+
+
+def test_nordic_features_match_scikit_learn_without_importing_it():
+    """Inference hashes the features itself (no scikit-learn import on the first Scandinavian message); they must
+    be the training features exactly."""
+    from dandelion.understanding.nordic import featurize, featurize_sklearn
+
+    texts = [t for _, t in NORDIC_SHORT] + ["", "a", "I  am\t\nhere", "Ø", "Ktoś tu był 123 ab", "x y z",
+                                            "ÆØÅ İstanbul ǅ", "Jeg har ikke modtaget min pakke endnu."]
+    A, B = featurize(texts), featurize_sklearn(texts)
+    assert A.shape == B.shape and A.nnz == B.nnz and abs(A - B).max() < 1e-12
