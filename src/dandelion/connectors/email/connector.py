@@ -161,6 +161,7 @@ class _Idler:
 
     def __init__(self, conn: imaplib.IMAP4, count: int) -> None:
         self.conn, self.count, self.buffer, self.tag = conn, count, b"", b""
+        self.missed = False
 
     def _line(self, timeout: float) -> bytes | None:
         """One line of the server within ``timeout`` seconds (None: nothing yet); a closed connection raises."""
@@ -193,7 +194,8 @@ class _Idler:
                 return
             if line.startswith(self.tag + b" "):
                 raise ConnectorError(f"IMAP {what} refused: {_text(line)}", permanent=True)
-            self._note(line)
+            if self._note(line):  # new mail announced while IDLE starts or ends: not lost
+                self.missed = True
             if line.upper().startswith(b"* BYE"):
                 raise ConnectorError(f"IMAP {what}: the server said goodbye: {_text(line)}")
         raise ConnectorError(f"IMAP {what}: no answer from the server")
@@ -410,15 +412,16 @@ class EmailConnector(Connector):
             yield StreamBatch(poll=True)  # catch up on what arrived before the connection
             idle = _Idler(imap.conn, count)
             while not stop.is_set():
-                idle.start()
+                idle.start()  # new mail since the last command is announced as IDLE starts: ``missed``
                 renew_at = time.monotonic() + config["idle_renew_s"]
-                pushed = False
+                pushed, idle.missed = idle.missed, False
                 while not stop.is_set() and time.monotonic() < renew_at and not pushed:
                     pushed = idle.wait(IDLE_TICK_S)
                     if not pushed:
                         yield StreamBatch()  # heartbeat
                 idle.done()
-                if pushed:
+                if pushed or idle.missed:
+                    idle.missed = False
                     yield StreamBatch(poll=True)
 
     # --- outbound -------------------------------------------------------------------------------------------------
