@@ -100,7 +100,7 @@ class MastodonMock:
     def start(self) -> MastodonMock:
         mock = self
 
-        class Handler(_Handler):
+        class Handler(self.handler_base()):  # type: ignore[misc]
             state = mock
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -108,6 +108,11 @@ class MastodonMock:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
+
+    @staticmethod
+    def handler_base() -> type:
+        """The request handler class (a subclass adds routes: ``mastodon_stream_mock``)."""
+        return _Handler
 
     def stop(self) -> None:
         if self.server is not None:

@@ -43,7 +43,8 @@ view and the worker apply ``validate_event`` again, whatever the connector did.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -91,8 +92,11 @@ __all__ = [
     "ReplyConnector",
     "SearchConnector",
     "SearchResult",
+    "SearchStreamingConnector",
     "SentMessage",
     "SignatureError",
+    "StreamBatch",
+    "StreamingConnector",
     "UnknownConnector",
     "poll_with_cursor",
     "utcnow",
@@ -510,6 +514,44 @@ class AppWebhookConnector(Protocol):
     by its own ``parse_webhook``, exactly as on its own URL."""
 
     def app_webhook_targets(self, account: AccountRef, body: bytes, headers: Mapping[str, str]) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StreamBatch:
+    """What a live connection brought: events the network pushed (validated like a poll's), items it could not read
+    (``rejected``: quarantined one by one), and ``poll=True`` when the network only said that something changed (the
+    caller then polls with the stored cursor, as the periodic job would). An empty batch is a heartbeat."""
+
+    events: Sequence[InboundEvent] = ()
+    rejected: Sequence[RejectedItem] = ()
+    poll: bool = False
+
+
+@runtime_checkable
+class StreamingConnector(Protocol):
+    """Keeps a live connection for an account (IMAP IDLE, a streaming API) and yields what it pushes.
+
+    ``stream`` connects, yields a ``StreamBatch`` per push (and an empty one at least every few seconds, so the
+    caller can stop it) until ``stop`` is set, and raises ``ConnectorError`` when the connection fails or drops: the
+    caller reconnects with backoff and polls once to catch up on what the gap missed (streamed and polled items carry
+    the same external ids: the inbox stores each once). ``stream_enabled(config)`` says whether an account with this
+    config is streamed (polling alone otherwise)."""
+
+    def stream_enabled(self, config: Mapping[str, Any] | None) -> bool: ...
+
+    def stream(self, account: AccountRef, *, stop: threading.Event) -> Iterator[StreamBatch]: ...
+
+
+@runtime_checkable
+class SearchStreamingConnector(Protocol):
+    """A live search (listening): the network's public posts matching any of ``terms`` (the terms a search would be
+    given, see ``SearchConnector``), yielded as ``StreamBatch`` events until ``stop`` is set; errors as ``stream``.
+    ``stream_search_terms(terms)`` says which of the terms it can follow live (the others are left to ``search``)."""
+
+    def stream_search_terms(self, terms: Sequence[str]) -> list[str]: ...
+
+    def stream_search(self, account: AccountRef, terms: Sequence[str], *,
+                      stop: threading.Event) -> Iterator[StreamBatch]: ...
 
 
 #: Author actions beyond ``ModerationConnector.ban_author``, by name, and the Protocol that offers each.
