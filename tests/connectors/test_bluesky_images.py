@@ -12,7 +12,6 @@ from PIL import Image
 from tests.connectors.feedserver import FeedServer, Route
 from tests.connectors.test_bluesky_network import (  # noqa: F401 - the session's network and its helpers
     _fresh_sessions,
-    bsky_net,
     poll_until,
     ref_for,
 )

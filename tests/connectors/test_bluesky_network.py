@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 
 import pytest
@@ -21,19 +20,6 @@ from dandelion.connectors import registry
 from dandelion.connectors.base import AccountRef, OutboundPost, OutboundReply, poll_with_cursor
 from dandelion.connectors.bluesky import session as sessions
 from dandelion.connectors.errors import ConnectorError
-
-
-@pytest.fixture(scope="session")
-def bsky_net():
-    try:
-        net = Network.start()
-    except Exception as exc:  # noqa: BLE001 - reported as the skip/fail reason
-        reason = f"the local AT Protocol network could not start: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " (required under CI)")
-        pytest.skip(reason)
-    yield net
-    net.stop()
 
 
 @pytest.fixture(autouse=True)

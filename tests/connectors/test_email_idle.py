@@ -9,14 +9,12 @@ import time
 
 import pytest
 from tests.connectors.streamtools import run_listener
-from tests.connectors.test_email_dovecot import (  # noqa: F401 - the Dovecot/SMTP fixtures of the e-mail tests
+from tests.connectors.test_email_dovecot import (  # noqa: F401 - the e-mail tests' helpers and fixtures
     PASSWORD,
-    dovecot,
     email_account,
     mail,
     mailbox,
     ref,
-    smtp,
 )
 from tests.inbox.conftest import _analyzer, _fake_store, inbox  # noqa: F401 - fixtures shared with the inbox tests
 
