@@ -27,6 +27,7 @@ from collections.abc import Iterable
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.core.actors import SYSTEM, is_system
 from dandelion.core.audit import record
@@ -67,9 +68,9 @@ def _actor_repr(actor) -> str:
 def _clean(text: str, *, field: str, limit: int = MAX_TEXT, required: bool = True) -> str:
     text = (text or "").replace("\x00", "").strip()
     if required and not text:
-        raise CrisisError("This field is required.", field=field)
+        raise CrisisError(_("This field is required."), field=field)
     if len(text) > limit:
-        raise CrisisError(f"At most {limit} characters.", field=field)
+        raise CrisisError(_("At most %(limit)s characters.") % {"limit": limit}, field=field)
     return text
 
 
@@ -77,9 +78,9 @@ def _severity(value) -> int:
     try:
         severity = int(value)
     except (TypeError, ValueError):
-        raise CrisisError("The severity is a whole number from 1 to 10.", field="severity") from None
+        raise CrisisError(_("The severity is a whole number from 1 to 10."), field="severity") from None
     if not 1 <= severity <= 10:
-        raise CrisisError("The severity is a whole number from 1 to 10.", field="severity")
+        raise CrisisError(_("The severity is a whole number from 1 to 10."), field="severity")
     return severity
 
 
@@ -98,7 +99,7 @@ def _log(incident: Incident, *, actor, text: str, kind: str = LogKind.SYSTEM, at
 
 def _open_only(incident: Incident) -> None:
     if incident.is_closed:
-        raise IncidentClosed("This incident is closed: its room is read-only.")
+        raise IncidentClosed(_("This incident is closed: its room is read-only."))
 
 
 def _locked(incident: Incident) -> Incident:
@@ -150,14 +151,14 @@ def open_incident(*, actor, unit, title: str, severity: int = 5, summary: str = 
     """Open a crisis room by hand on ``unit`` (and its subtree), with the checklist of its kind's playbook."""
     require_perm(actor, PERM_OPEN, unit)
     if kind not in IncidentKind.values:
-        raise CrisisError("Choose a kind of crisis.", field="kind")
+        raise CrisisError(_("Choose a kind of crisis."), field="kind")
     title = _clean(title, field="title", limit=200)
     summary = _clean(summary, field="summary", limit=5000, required=False)
     severity = _severity(severity)
     if owner is not None:
         _check_owner(owner, unit)
     if query is not None and not unit.path.startswith(query.unit.path) and not query.unit.path.startswith(unit.path):
-        raise CrisisError("The query belongs to another part of the organisation.", field="query")
+        raise CrisisError(_("The query belongs to another part of the organisation."), field="query")
     now = timezone.now()
     incident = Incident.objects.create(unit=unit, title=title, summary=summary, severity=severity,
                                        source=IncidentSource.MANUAL, owner=owner, opened_by=_person(actor),
@@ -245,7 +246,7 @@ def escalate_for_alert(alert, *, actor=SYSTEM) -> Incident | None:
 
 def _check_owner(owner, unit) -> None:
     if not getattr(owner, "is_active", False) or not has_perm(owner, PERM_CHANGE, unit):
-        raise CrisisError("The owner must be a person who may act on this incident's unit.", field="owner")
+        raise CrisisError(_("The owner must be a person who may act on this incident's unit."), field="owner")
 
 
 @transaction.atomic
@@ -277,9 +278,9 @@ def join_incident(incident: Incident, *, actor, role: str = ResponderRole.RESPON
     require_perm(actor, PERM_CHANGE, incident.unit)
     _open_only(incident)
     if role not in ResponderRole.values or role == ResponderRole.OWNER:
-        raise CrisisError("Choose a role (the PR owner is assigned).", field="role")
+        raise CrisisError(_("Choose a role (the PR owner is assigned)."), field="role")
     if _person(actor) is None:
-        raise CrisisError("Only a person joins a crisis room.")
+        raise CrisisError(_("Only a person joins a crisis room."))
     responder = Responder.objects.filter(incident=incident, user=actor).first()
     if responder is not None and responder.role == ResponderRole.OWNER:
         return responder
@@ -302,7 +303,7 @@ def add_log_entry(incident: Incident, *, actor, text: str, kind: str = LogKind.N
     require_perm(actor, PERM_CHANGE, incident.unit)
     _open_only(incident)
     if kind not in (LogKind.NOTE, LogKind.ACTION, LogKind.DECISION):
-        raise CrisisError("A log line is a note, an action or a decision.", field="kind")
+        raise CrisisError(_("A log line is a note, an action or a decision."), field="kind")
     return _log(incident, actor=actor, kind=kind, text=_clean(text, field="text"))
 
 
@@ -318,7 +319,7 @@ def set_status(incident: Incident, *, actor, status: str) -> Incident:
     if incident.status == status:
         return incident
     if (incident.status, status) not in _TRANSITIONS:
-        raise CrisisError("An incident goes from open to monitoring and back; close it with its post-mortem.",
+        raise CrisisError(_("An incident goes from open to monitoring and back; close it with its post-mortem."),
                           field="status")
     old = incident.status
     incident.status = status
@@ -340,7 +341,7 @@ def pause_publishing(incident: Incident, *, actor, reason: str = "") -> Incident
     require_perm(actor, PERM_CHANGE, incident.unit)
     _open_only(incident)
     if incident.pause_id and incident.pause and incident.pause.ended_at is None:
-        raise CrisisError("Publishing is already paused for this incident.")
+        raise CrisisError(_("Publishing is already paused for this incident."))
     reason = _clean(reason, field="reason", limit=400, required=False) or f"Crisis: {incident.title}"
     pause = pause_subtree(actor=actor, unit=incident.unit, reason=reason)
     incident.pause = pause
@@ -387,11 +388,11 @@ def push_statement_to_helpers(incident: Incident, *, actor) -> list:
     _open_only(incident)
     text = (incident.holding_statement or "").strip()
     if not text:
-        raise CrisisError("Draft the holding statement first.", field="holding_statement")
+        raise CrisisError(_("Draft the holding statement first."), field="holding_statement")
     teams = list(Team.objects.filter(kind=TeamKind.HELPERS, unit__path__startswith=incident.unit.path)
                  .select_related("unit").order_by("unit__path", "name"))
     if not teams:
-        raise CrisisError("No helper team works under this unit.")
+        raise CrisisError(_("No helper team works under this unit."))
     units = {t.unit_id: t.unit for t in teams}
     shortcut = CANNED_SHORTCUT.format(pk=incident.pk)
     title = f"Holding statement: {incident.title}"[:120]
@@ -440,7 +441,7 @@ def _playbook_fields(*, name: str, kind: str, min_severity, steps, holding_state
     from dandelion.crisis.playbooks import clean_steps
 
     if kind not in PlaybookKind.values:
-        raise CrisisError("Choose a kind of crisis.", field="kind")
+        raise CrisisError(_("Choose a kind of crisis."), field="kind")
     return {"name": _clean(name, field="name", limit=120), "kind": kind, "min_severity": _severity(min_severity),
             "steps": clean_steps(steps),
             "holding_statement": _clean(holding_statement, field="holding_statement", limit=5000, required=False)}
@@ -523,20 +524,20 @@ def apply_playbook(incident: Incident, *, actor, playbook: Playbook | None = Non
     require_perm(actor, PERM_CHANGE, incident.unit)
     _open_only(incident)
     if incident.playbook_id or incident.checklist.exists():
-        raise CrisisError("This incident already follows a playbook.", field="playbook")
+        raise CrisisError(_("This incident already follows a playbook."), field="playbook")
     if kind is not None:
         if kind not in IncidentKind.values:
-            raise CrisisError("Choose a kind of crisis.", field="kind")
+            raise CrisisError(_("Choose a kind of crisis."), field="kind")
         if kind != incident.kind:
             incident.kind = kind
             incident.save(update_fields=["kind", "updated_at"])
     if playbook is not None:
         if not incident.unit.path.startswith(playbook.unit.path) or not playbook.is_active:
-            raise CrisisError("This playbook does not apply to this incident's unit.", field="playbook")
+            raise CrisisError(_("This playbook does not apply to this incident's unit."), field="playbook")
     else:
         playbook = playbook_for(incident)
         if playbook is None:
-            raise CrisisError("No playbook fits this kind of incident at this severity.", field="kind")
+            raise CrisisError(_("No playbook fits this kind of incident at this severity."), field="kind")
     _instantiate(incident, actor=actor, at=timezone.now(), playbook=playbook)
     return incident
 
@@ -551,7 +552,7 @@ def tick_item(item: ChecklistItem, *, actor, done: bool = True) -> ChecklistItem
     require_perm(actor, PERM_TICK, incident.unit)
     _open_only(incident)
     if _person(actor) is None:
-        raise CrisisError("Only a person ticks a step off.")
+        raise CrisisError(_("Only a person ticks a step off."))
     if item.is_done == bool(done):
         return item
     now = timezone.now()
@@ -591,7 +592,7 @@ def _addresses(raw) -> list[str]:
         try:
             validate_email(address)
         except ValidationError:
-            raise CrisisError(f"'{address[:80]}' is not an e-mail address.", field="recipients") from None
+            raise CrisisError(_("'%(address)s' is not an e-mail address.") % {"address": address[:80]}, field="recipients") from None
         if address.lower() not in {a.lower() for a in found}:
             found.append(address)
     return found
@@ -618,9 +619,9 @@ def send_stakeholder_update(incident: Incident, *, actor, subject: str, body: st
                 to.append(email)
                 known.add(email.lower())
     if not to:
-        raise CrisisError("Give at least one recipient.", field="recipients")
+        raise CrisisError(_("Give at least one recipient."), field="recipients")
     if len(to) > MAX_STAKEHOLDERS:
-        raise CrisisError(f"At most {MAX_STAKEHOLDERS} recipients.", field="recipients")
+        raise CrisisError(_("At most %(max_stakeholders)s recipients.") % {"max_stakeholders": MAX_STAKEHOLDERS}, field="recipients")
     now = timezone.now()
     update = StakeholderUpdate.objects.create(incident=incident, sent_at=now, sent_by=_person(actor),
                                               subject=subject, body=body, recipients=to)

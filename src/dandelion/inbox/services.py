@@ -95,7 +95,7 @@ ACTION_PERMS = {
     "resolve": "inbox.change_conversation", "reopen": "inbox.change_conversation",
     "priority": "inbox.change_conversation", "tag": "inbox.change_conversation",
     "moderate": "inbox.moderate_conversation", "hide": "inbox.moderate_conversation",
-    "unhide": "inbox.moderate_conversation",
+    "unhide": "inbox.moderate_conversation", "escalate": "inbox.change_conversation",
     "approve": "inbox.approve_reply", "reject": "inbox.approve_reply", "withdraw": "inbox.reply_conversation",
 }
 
@@ -915,6 +915,26 @@ def hide_conversation(conversation: Conversation, *, actor, reason: str = "") ->
     audit.record(actor=actor, action="inbox.hide", obj=conversation, summary=f"Hid #{conversation.pk}",
                  changes={"status": [before, ConversationStatus.HIDDEN]} | ({"reason": [None, reason]}
                                                                            if reason else {}))
+    return conversation
+
+
+@transaction.atomic
+def escalate_to_pr(conversation: Conversation, *, actor, reason: str) -> Conversation:
+    """Ask PR to follow the conversation (a journalist, a threat, a post going viral): it joins every PR team's
+    queue and the *Escalated to PR* tab, marked escalated; the agent keeps it and keeps answering the customer.
+    The reason, required, is what PR reads first."""
+    _require(actor, "inbox.change_conversation", conversation)
+    conversation = _lock(conversation)
+    reason = (reason or "").strip()[:REASON_MAX]
+    if not reason:
+        raise InboxError(_("Say why PR should follow this conversation."), field="reason")
+    if conversation.escalated:
+        raise InvalidTransition(_("The conversation is already escalated to PR."))
+    state = ConversationState(conversation)
+    state.escalate(reason=reason, by="agent")
+    apply_effects(conversation, state.take(), actor=actor)
+    audit.record(actor=actor, action="inbox.escalate", obj=conversation, summary=f"Escalated #{conversation.pk} to PR",
+                 changes={"escalated": [False, True], "reason": [None, reason]})
     return conversation
 
 

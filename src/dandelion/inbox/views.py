@@ -308,6 +308,15 @@ def _team_users(conversation, team=None):
     return User.objects.filter(pk__in=ids).order_by("username")
 
 
+def _assignable(conversation):
+    """Who the ownership list offers: the team's members and, whoever they are, the current assignee (a PR manager
+    who took a helpers' conversation is shown as its owner, not as "— nobody —")."""
+    users = _team_users(conversation)
+    if conversation.assignee_id:
+        users = users | get_user_model().objects.filter(pk=conversation.assignee_id)
+    return users.distinct().order_by("username")
+
+
 def _handover_users(user, conversation):
     from dandelion.orgs.models import Membership
 
@@ -352,7 +361,7 @@ def _context(request, conversation, **extra):
         "reply_form": extra.pop("reply_form", None) or forms.ReplyForm(
             initial={"seen_message_id": last_id}, canned_qs=canned),
         "note_form": forms.NoteForm(),
-        "assign_form": forms.AssignForm(users=_team_users(conversation),
+        "assign_form": forms.AssignForm(users=_assignable(conversation),
                                         initial={"assignee": conversation.assignee_id}),
         "handover_form": extra.pop("handover_form", None) or forms.HandoverForm(
             teams=_handover_teams(user), users=_handover_users(user, conversation)),
@@ -387,7 +396,7 @@ def conversation_detail(request, pk: int):
 
 
 ACTIONS = ("reply", "note", "assign", "take", "handover", "resolve", "reopen", "priority", "tag", "moderate", "hide",
-           "unhide", "approve", "reject", "withdraw")
+           "unhide", "approve", "reject", "withdraw", "escalate")
 
 
 @login_required
@@ -493,7 +502,7 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
         services.add_note(conversation, text=form.cleaned_data["text"], actor=user)
         return _("Note added.")
     if action == "assign":
-        form = forms.AssignForm(post, users=_team_users(conversation))
+        form = forms.AssignForm(post, users=_assignable(conversation))
         if not form.is_valid():
             raise _invalid(form)
         services.assign_conversation(conversation, assignee=form.cleaned_data["assignee"], actor=user)
@@ -525,6 +534,9 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
     if action == "hide":
         services.hide_conversation(conversation, actor=user, reason=post.get("reason", ""))
         return _("Hidden: the conversation is in the Hidden tab, its SLA clocks stopped.")
+    if action == "escalate":
+        services.escalate_to_pr(conversation, actor=user, reason=post.get("reason", ""))
+        return _("Escalated to PR: it is in their queue; keep answering the customer.")
     if action == "unhide":
         services.unhide_conversation(conversation, actor=user)
         return _("Back in the queue, open.")

@@ -25,9 +25,11 @@ from collections.abc import Sequence
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.core import audit
 from dandelion.core.events import Event
+from dandelion.core.exceptions import NotFoundError
 from dandelion.notifications.models import Notification
 
 _CONVERSATION_TYPES = {"conversation.assigned", "conversation.resolved", "conversation.sla_breached"}
@@ -137,7 +139,7 @@ def mark_read(notification: Notification, *, actor) -> Notification:
     """Mark one of the actor's own notifications read (someone else's is not found: callers look it up through
     ``Notification.objects.for_recipient``)."""
     if notification.recipient_id != getattr(actor, "pk", None):
-        raise Notification.DoesNotExist
+        raise NotFoundError(_("No such notification: it is not one of yours."))
     if notification.read_at is None:
         notification.read_at = timezone.now()
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)

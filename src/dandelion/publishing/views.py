@@ -424,7 +424,7 @@ def post_import(request):
         upload = form.cleaned_data["file"]
         try:
             if upload.size > importing.max_bytes():
-                raise importing.ImportInvalid("The file is too large.", errors=[importing.LineError(
+                raise importing.ImportInvalid(_("The file is too large."), errors=[importing.LineError(
                     0, "file", _("The file is larger than %(kb)d KB.") % {"kb": importing.max_bytes() // 1024})])
             result = importing.import_posts_csv(actor=request.user, unit=form.cleaned_data["unit"],
                                                 data=upload.read(), submit=form.cleaned_data["submit"])

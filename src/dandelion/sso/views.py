@@ -85,7 +85,7 @@ def _signed_in(request, provider: IdentityProvider, user, next_url: str):
 def _saml_provider(slug: str) -> IdentityProvider:
     provider = _active_provider(slug)
     if provider.protocol != Protocol.SAML:
-        raise Http404("Not a SAML provider.")
+        raise Http404(_("Not a SAML provider."))
     return provider
 
 
@@ -127,7 +127,7 @@ def callback(request, slug: str):
     """The provider sends the browser back with a code: exchange it, check the ID token, provision, sign in."""
     provider = _active_provider(slug)
     if provider.protocol != Protocol.OIDC:
-        raise Http404("Not an OpenID Connect provider.")
+        raise Http404(_("Not an OpenID Connect provider."))
     subject = ""
     try:
         if request.GET.get("error"):

@@ -6,6 +6,7 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -102,7 +103,7 @@ class QuestionViewSet(PermissionFirstMixin, ServiceCreateMixin, ServiceViewSet):
     def accept(self, request, pk=None):
         question = self.get_object()
         if not services.may_accept(request.user, question):
-            raise PermissionDenied("Only the person who asked may accept an answer.")
+            raise PermissionDenied(_("Only the person who asked may accept an answer."))
         data = self.validated(s.AcceptSerializer)
         answer = get_object_or_404(Answer.objects.filter(question=question), pk=data["answer"])
         services.accept_answer(answer, actor=request.user)
