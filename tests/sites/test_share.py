@@ -11,6 +11,7 @@ from dandelion.assets.choices import AccountStatus
 from dandelion.core.models import AuditEvent
 from dandelion.publishing.choices import PostState
 from dandelion.publishing.models import Post
+from dandelion.sites import services
 from dandelion.sites.models import PageShare
 from tests.conftest import org  # noqa: F401
 from tests.sites.test_workflow import _about, fr_site  # noqa: F401  (the same France site and page)
@@ -59,9 +60,15 @@ def test_the_hubs_approval_publishes_the_page_and_drafts_its_announcement(org, f
     assert AuditEvent.objects.filter(action="sites.page.share").count() == 1
     shown = client_for(org.users.fr_cm).get(f"/sites/pages/{page.pk}/share/").content.decode()
     assert 'id="page-shares"' in shown and post.get_absolute_url() in shown
-    # publishing the same revision again makes no second draft; a page without the box ticked makes none
+    # announced, the box is unticked (the page and the revision the editor's form loads)
+    page.refresh_from_db()
+    assert not page.share_on_publish and not page.get_latest_revision_as_object().share_on_publish
+    # publishing the same revision again makes no second draft, nor does a later publication (the crisis banner's
+    # included) or a page without the box ticked
     with django_capture_on_commit_callbacks(execute=True):
         revision.publish(skip_permission_checks=True)
+        services.push_crisis_banner(actor=org.users.hub_admin, unit=org.france, message="Outage")
+        page.save_revision(user=None).publish(skip_permission_checks=True)
         contact = fr_site.site.root_page.get_children().get(slug="contact").specific
         contact.save_revision(user=None).publish(skip_permission_checks=True)
     assert Post.objects.count() == 1 and PageShare.objects.count() == 1

@@ -605,11 +605,23 @@ def share_draft(*, actor, page, accounts=None, summary: str = "") -> object:
                        title=str(_("Web page: %(title)s") % {"title": page.title})[:200])
 
 
+def _untick_share(page, revision_id: int) -> None:
+    """Once announced, the page's box is unticked (its live row and its revisions from the announced one on, which
+    the editor's form loads): a later publication, a crisis banner's included, announces nothing unless asked."""
+    from wagtail.models import Revision
+
+    type(page).objects.filter(pk=page.pk).update(share_on_publish=False)
+    for revision in Revision.page_revisions.filter(object_id=str(page.pk), pk__gte=revision_id):
+        if revision.content.get("share_on_publish"):
+            revision.content["share_on_publish"] = False
+            revision.save(update_fields=["content"])
+
+
 def share_published_page(*, actor, page_id: int, revision_id: int):
     """The announcement a page's editor asked for (``ShareOnPublish``), once its revision is live: a publishing
     draft for the chosen accounts, submitted to the hub's approval workflow. One per revision (run twice, nothing
     more); a draft that cannot be made (no account left, the publishing app's checks) is recorded with its reason
-    (``PageShare.error``), never raised: the page stays published. One audit row."""
+    (``PageShare.error``), never raised: the page stays published. Then the box is unticked. One audit row."""
     from dandelion.publishing.services import submit_post
     from dandelion.sites.models import PageShare
 
@@ -633,6 +645,7 @@ def share_published_page(*, actor, page_id: int, revision_id: int):
         except DandelionError as exc:  # the publishing app's refusals, a permission, no account left
             share.error = str(exc)[:500]
         share.save(update_fields=["post", "error"])
+        _untick_share(page, revision_id)
         audit.record(actor=actor, action="sites.page.share", obj=share,
                      summary=(f"Announced {page.title} ({website.hostname}) as post {share.post_id}" if share.post
                               else f"Could not announce {page.title} ({website.hostname}): {share.error}"),
