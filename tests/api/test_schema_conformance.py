@@ -142,7 +142,12 @@ def rows(inbox, two_queues, post_hook):
                                          url="https://example.org/report", suggested_texts={"fr": "Lisez notre rapport"})
     personal = advocacy.register_personal_account(actor=admin, unit=inbox.france, network="bluesky",
                                                   handle="me.test", external_id="did:plc:me")
+    from dandelion.sites import services as site_services
+
+    website = site_services.create_site(actor=admin, unit=inbox.france, template="corporate",
+                                        hostname="fr.localhost")
     return {
+        "sites": [website.pk],
         "advocacy-items": [advocacy_item.pk],
         "personal-accounts": [personal.pk],
         "publishing-settings": [inbox.france.pk],

@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from dandelion.core.admin import AuditedAdmin
-from dandelion.sites.models import BlogComment, BlogCommentBan, BrokenLink, SiteTemplate, UnitSite
+from dandelion.sites.models import BlogComment, BlogCommentBan, BrokenLink, PageShare, SiteTemplate, UnitSite
 
 
 @admin.register(SiteTemplate)
@@ -37,3 +37,10 @@ class BlogCommentAdmin(AuditedAdmin):
 class BlogCommentBanAdmin(AuditedAdmin):
     list_display = ("website", "author_key", "created_at")
     readonly_fields = ("website", "author_key", "created_at")
+
+
+@admin.register(PageShare)
+class PageShareAdmin(AuditedAdmin):
+    list_display = ("page", "revision_id", "website", "post", "error", "created_at")
+    list_select_related = ("website__site", "page", "post")
+    readonly_fields = ("website", "page", "revision_id", "post", "error", "created_at")

@@ -15,6 +15,7 @@ class SitesConfig(plugins.DandelionAppConfig):
         "spoke_admin": ("sites.edit_site_pages",),
         "community_manager": ("sites.edit_site_pages",),
     }
+    api_routes = (plugins.ApiRoute("sites", "dandelion.sites.api.views.UnitSiteViewSet", "unitsite"),)
     extra_urls = (("cms/", "wagtail.admin.urls"),)  # Wagtail's admin: where the websites' pages are edited
     demo_seed = "dandelion.sites.demo.seed"
     demo_after = ("orgs", "assets")

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -28,6 +29,7 @@ from dandelion.assets.choices import AccountStatus
 from dandelion.assets.models import SocialAccount
 from dandelion.core import audit
 from dandelion.core.actors import SYSTEM
+from dandelion.core.exceptions import DandelionError
 from dandelion.core.permissions import TEAM_SCOPED_ROLES, require_perm, role_allows
 from dandelion.core.plugins import org_tree
 from dandelion.orgs.choices import Role
@@ -54,10 +56,13 @@ HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-
 
 
 def official_accounts(unit: OrgUnit, *, include_parents: bool = True):
-    """The registry's active accounts of ``unit`` (and of its parents): what a website lists as official."""
+    """The registry's active accounts of ``unit`` (and of its parents): what a website lists as official. A
+    website's own comments account (``UnitSite.comments_account``, internal: it carries the blog's comments to the
+    inbox) is not a social account the public follows: it is left out."""
     units = unit.ancestors(include_self=True) if include_parents else OrgUnit.objects.filter(pk=unit.pk)
     return list(
-        SocialAccount.objects.filter(owner_unit__in=units, status=AccountStatus.ACTIVE, owner_unit__is_active=True)
+        SocialAccount.objects.filter(owner_unit__in=units, status=AccountStatus.ACTIVE, owner_unit__is_active=True,
+                                     website__isnull=True)
         .select_related("owner_unit").order_by("owner_unit__depth", "network", "handle")
     )
 
@@ -76,6 +81,56 @@ def website_for_page(page, request=None) -> UnitSite | None:
     if request is not None:
         request._dandelion_websites = {**(cache or {}), site.pk: website}
     return website
+
+
+def site_pages(website: UnitSite):
+    """Every page of ``website``, in every locale's tree (its home page's translations), by locale then tree order."""
+    from django.db.models import Q
+
+    query = Q()
+    for root in website.site.root_page.get_translations(inclusive=True).only("path"):
+        query |= Q(path__startswith=root.path)
+    return Page.objects.filter(query).select_related("locale", "content_type").order_by("locale_id", "path")
+
+
+PAGE_STATUSES = ("live", "live + draft", "draft", "in moderation", "expired")
+
+
+def page_statuses(website: UnitSite, pages) -> list[dict]:
+    """``pages`` of ``website`` as plain rows: address, type, locale and status (``PAGE_STATUSES``: in the hub's
+    approval, expired, live with a newer draft waiting, live, never published). Three queries for any number."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import WorkflowState
+
+    pages = list(pages)
+    roots = {r.locale_id: r for r in
+             website.site.root_page.get_translations(inclusive=True).select_related("locale")}
+    default_locale = website.site.root_page.locale_id
+    moderated = set(WorkflowState.objects.filter(
+        base_content_type=ContentType.objects.get_for_model(Page), status=WorkflowState.STATUS_IN_PROGRESS,
+        object_id__in=[str(p.pk) for p in pages]).values_list("object_id", flat=True))
+    base = website.public_url().rstrip("/")
+    rows = []
+    for page in pages:
+        root = roots.get(page.locale_id)
+        prefix = "" if page.locale_id == default_locale or root is None else f"/{root.locale.language_code}"
+        below = page.url_path[len(root.url_path):] if root is not None else ""
+        path = f"{prefix}/{below}"
+        in_moderation = str(page.pk) in moderated
+        if in_moderation:
+            status = "in moderation"
+        elif page.expired:
+            status = "expired"
+        elif page.live:
+            status = "live + draft" if page.has_unpublished_changes else "live"
+        else:
+            status = "draft"
+        rows.append({"id": page.pk, "title": page.title, "slug": page.slug, "type": page.content_type.model,
+                     "locale": page.locale.language_code, "path": path, "url": base + path, "status": status,
+                     "live": page.live, "has_unpublished_changes": page.has_unpublished_changes,
+                     "in_moderation": in_moderation, "owner": page.owner_id,
+                     "first_published_at": page.first_published_at, "last_published_at": page.last_published_at})
+    return rows
 
 
 def normalise_hostname(hostname: str) -> str:
@@ -368,6 +423,7 @@ class SiteReport:
     missing_blocks: list[tuple[str, list[str]]] = field(default_factory=list)  # (page title, blocks)
     pages_without_owner: list[str] = field(default_factory=list)
     unit_archived: bool = False
+    broken_links: int = 0  # found by the site's last link check (``links_checked_at``; None: never checked)
 
     @property
     def outdated(self) -> bool:
@@ -376,20 +432,23 @@ class SiteReport:
     @property
     def ok(self) -> bool:
         return not (self.outdated or self.missing_pages or self.missing_blocks or self.pages_without_owner
-                    or self.unit_archived)
+                    or self.unit_archived or self.broken_links)
 
 
 def consistency_report(*, user) -> list[SiteReport]:
     """Every site ``user`` may see, with what differs from its template: an older template version, required
-    pages missing, must-show blocks removed, pages nobody owns, and sites whose unit was archived."""
-    websites = list(UnitSite.objects.restrict(user, "view")
+    pages missing, must-show blocks removed, pages nobody owns, sites whose unit was archived, and the broken
+    links the site's last link check found."""
+    from django.db.models import Count
+
+    websites = list(UnitSite.objects.restrict(user, "view").annotate(broken_count=Count("broken_links"))
                     .select_related("unit", "template", "site__root_page").order_by("site__hostname"))
     reports = []
     for website in websites:
         home = website.site.root_page
         rules = governance.page_rules(website.template.starter_pages)
         report = SiteReport(website=website, current_version=website.template.version,
-                            unit_archived=not website.unit.is_active)
+                            unit_archived=not website.unit.is_active, broken_links=website.broken_count)
         pages = list(WebsitePage.objects.filter(path__startswith=home.path).only(
             "id", "title", "slug", "depth", "live", "owner_id", "body", "path"))
         children = [p for p in pages if p.depth == home.depth + 1]
@@ -516,30 +575,93 @@ def page_public_url(website: UnitSite, page) -> str:
     return website.public_url() + page.url_path[len(website.site.root_page.url_path):]
 
 
-def share_draft(*, actor, page) -> object:
-    """A publishing draft announcing ``page`` (its title and address) on the active accounts of its site's unit,
-    written by ``actor`` through the publishing app's service (its permissions, checks and audit apply)."""
+def share_draft(*, actor, page, accounts=None, summary: str = "") -> object:
+    """A publishing draft announcing ``page`` (its title, ``summary`` and address) on ``accounts`` (default: the
+    active official accounts of its site's unit), written by ``actor`` through the publishing app's service (its
+    permissions, checks and audit apply). Each account's link carries UTM tags naming its network."""
     from dandelion.publishing.services import create_post
 
     website = website_of_path(page.path)
     if website is None:
         raise InvalidSiteData(_("This page belongs to no unit's website."), field="page")
-    accounts = official_accounts(website.unit, include_parents=False)
+    official = official_accounts(website.unit, include_parents=False)
+    if accounts is None:
+        accounts = official
+    else:
+        allowed = {a.pk for a in official}
+        accounts = [a for a in accounts if a.pk in allowed]
     if not accounts:
         raise InvalidSiteData(_("%(unit)s has no active official account to announce the page on.")
                               % {"unit": website.unit.name}, field="page")
     url = page_public_url(website, page)
-    return create_post(actor=actor, unit=website.unit, text=f"{page.title}\n{url}", accounts=accounts,
+    summary = " ".join((summary or "").split())[:200]
+
+    def text_for(network: str) -> str:
+        tagged = f"{url}?{urlencode({'utm_source': network, 'utm_medium': 'social', 'utm_campaign': 'website'})}"
+        return "\n".join(part for part in (page.title, summary, tagged) if part)
+
+    return create_post(actor=actor, unit=website.unit, text=text_for("social"), accounts=accounts,
+                       variant_texts={a.pk: text_for(a.network) for a in accounts},
                        title=str(_("Web page: %(title)s") % {"title": page.title})[:200])
+
+
+def _untick_share(page, revision_id: int) -> None:
+    """Once announced, the page's box is unticked (its live row and its revisions from the announced one on, which
+    the editor's form loads): a later publication, a crisis banner's included, announces nothing unless asked."""
+    from wagtail.models import Revision
+
+    type(page).objects.filter(pk=page.pk).update(share_on_publish=False)
+    for revision in Revision.page_revisions.filter(object_id=str(page.pk), pk__gte=revision_id):
+        if revision.content.get("share_on_publish"):
+            revision.content["share_on_publish"] = False
+            revision.save(update_fields=["content"])
+
+
+def share_published_page(*, actor, page_id: int, revision_id: int):
+    """The announcement a page's editor asked for (``ShareOnPublish``), once its revision is live: a publishing
+    draft for the chosen accounts, submitted to the hub's approval workflow. One per revision (run twice, nothing
+    more); a draft that cannot be made (no account left, the publishing app's checks) is recorded with its reason
+    (``PageShare.error``), never raised: the page stays published. Then the box is unticked. One audit row."""
+    from dandelion.publishing.services import submit_post
+    from dandelion.sites.models import PageShare
+
+    page = Page.objects.filter(pk=page_id).first()
+    page = page.specific if page is not None else None
+    if page is None or not getattr(page, "share_on_publish", False) or not page.live:
+        return None
+    website = website_of_path(page.path)
+    if website is None:
+        return None
+    with transaction.atomic():
+        share, created = PageShare.objects.get_or_create(page_id=page_id, revision_id=revision_id,
+                                                         defaults={"website": website})
+        if not created:
+            return share
+        try:
+            with transaction.atomic():
+                post = share_draft(actor=actor, page=page, accounts=list(page.share_accounts.all()),
+                                   summary=page.search_description)
+                share.post = submit_post(post, actor=actor)
+        except DandelionError as exc:  # the publishing app's refusals, a permission, no account left
+            share.error = str(exc)[:500]
+        share.save(update_fields=["post", "error"])
+        _untick_share(page, revision_id)
+        audit.record(actor=actor, action="sites.page.share", obj=share,
+                     summary=(f"Announced {page.title} ({website.hostname}) as post {share.post_id}" if share.post
+                              else f"Could not announce {page.title} ({website.hostname}): {share.error}"),
+                     changes={"post": [None, share.post_id], "error": [None, share.error]})
+    return share
 
 
 # --- the broken-link check ---------------------------------------------------------------------------------------
 
 
-def check_site_links(*, actor, website: UnitSite, checker=None) -> list:
+def check_site_links(*, actor, website: UnitSite, checker=None, http=None) -> list:
     """Check every link of ``website``'s live pages (``linkcheck``) and replace the site's findings with this run's
     (idempotent: run twice, the same rows; killed mid-way, the last complete run's rows stay). One audit row.
-    ``checker`` answers for external addresses (default: a HEAD request)."""
+    External addresses are asked by ``linkcheck.HttpChecker`` (HEAD, 5 s timeout, 8 at once and 2 per host,
+    robots.txt minded; ``http``: another one), or by ``checker`` when given (a function from an address to a reason
+    or None)."""
     from django.utils import timezone
 
     from dandelion.sites import linkcheck
@@ -552,14 +674,16 @@ def check_site_links(*, actor, website: UnitSite, checker=None) -> list:
     prefix = home.url_path  # a page's path on the site: its url_path below the home page's
     live_paths = {"/" + p.url_path[len(prefix):] for p in pages}
     findings = linkcheck.find_broken(((p.pk, p.body.raw_data) for p in pages), hostname=website.hostname,
-                                     live_paths=live_paths, checker=checker or linkcheck.http_checker)
+                                     live_paths=live_paths, checker=checker,
+                                     http=None if checker is not None else (http or linkcheck.HttpChecker()))
     now = timezone.now()
     with transaction.atomic():
         UnitSite.objects.filter(pk=website.pk).update(links_checked_at=now)
         website.links_checked_at = now
         BrokenLink.objects.filter(website=website).delete()
         BrokenLink.objects.bulk_create([
-            BrokenLink(website=website, page_id=f.page_id, url=f.url[:2000], reason=f.reason[:200], found_at=now)
+            BrokenLink(website=website, page_id=f.page_id, url=f.url[:2000], reason=f.reason[:200], found_at=now,
+                       status=f.status, kind=f.kind)
             for f in findings
         ])
         audit.record(actor=actor, action="sites.links.check", obj=website,

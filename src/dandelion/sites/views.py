@@ -17,7 +17,7 @@ from dandelion.core.plugins import org_tree
 from dandelion.core.view_helpers import call_service, paginate, require
 from dandelion.sites import services
 from dandelion.sites.forms import SiteCreateForm
-from dandelion.sites.models import COLOUR_TOKENS, UnitSite, WebsitePage
+from dandelion.sites.models import COLOUR_TOKENS, PageShare, UnitSite, WebsitePage
 
 
 def _can_create(user) -> bool:
@@ -95,8 +95,10 @@ def share_page(request, page_id: int):
             messages.success(request, _("A social post draft announces the page."))
             return redirect(post.get_absolute_url())
     accounts = services.official_accounts(website.unit, include_parents=False)
+    shares = PageShare.objects.restrict(request.user, "view").filter(page=page).select_related("post")[:20]
     return render(request, "sites/share_page.html", {"page": page, "website": website, "accounts": accounts,
-                                                     "url": services.page_public_url(website, page)})
+                                                     "url": services.page_public_url(website, page),
+                                                     "shares": shares})
 
 
 @require_GET
