@@ -34,6 +34,14 @@ class RollupFigures(models.Model):
     resolution_hist = models.JSONField(default=dict, blank=True)
     sla_met = models.PositiveIntegerField(default=0)
     sla_breached = models.PositiveIntegerField(default=0)
+    # publishing and the networks' figures (on the account's row with no team and no language; see rollup.py)
+    posts = models.PositiveIntegerField(default=0)
+    link_clicks = models.BigIntegerField(default=0)
+    likes = models.BigIntegerField(default=0, help_text="Rise of the posts' like counts read that day.")
+    replies = models.BigIntegerField(default=0)
+    reposts = models.BigIntegerField(default=0)
+    quotes = models.BigIntegerField(default=0)
+    followers_gained = models.BigIntegerField(default=0, help_text="Rise of the follower count read that day.")
 
     class Meta:
         abstract = True
@@ -252,6 +260,7 @@ class PostEngagementDay(models.Model):
     likes = models.PositiveBigIntegerField(null=True, blank=True)
     replies = models.PositiveBigIntegerField(null=True, blank=True)
     reposts = models.PositiveBigIntegerField(null=True, blank=True)
+    quotes = models.PositiveBigIntegerField(null=True, blank=True)
     collected_at = models.DateTimeField()
 
     objects = RestrictedManager()
@@ -266,5 +275,5 @@ class PostEngagementDay(models.Model):
 
     @property
     def total(self) -> int | None:
-        figures = [v for v in (self.likes, self.replies, self.reposts) if v is not None]
+        figures = [v for v in (self.likes, self.replies, self.reposts, self.quotes) if v is not None]
         return sum(figures) if figures else None

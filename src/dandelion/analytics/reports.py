@@ -108,6 +108,24 @@ def figures(cell: Cell) -> dict:
         "hidden": cell.hidden,
         "hidden_spam": cell.hidden_spam,
         "hidden_abuse": cell.hidden_abuse,
+        **social_figures(cell),
+    }
+
+
+def social_figures(cell: Cell) -> dict:
+    """Publishing and the networks' figures of merged rows: posts, short-link clicks, engagement (likes + replies
+    + reposts, the same sum as the publishing section's; quotes apart) and per post, followers gained."""
+    engagement = cell.likes + cell.replies + cell.reposts
+    return {
+        "posts": cell.posts,
+        "link_clicks": cell.link_clicks,
+        "likes": cell.likes,
+        "replies": cell.replies,
+        "reposts": cell.reposts,
+        "quotes": cell.quotes,
+        "engagement": engagement,
+        "engagement_per_post": round(engagement / cell.posts, 2) if cell.posts else None,
+        "followers_gained": cell.followers_gained,
     }
 
 
@@ -117,7 +135,8 @@ def summary(rows: list[dict]) -> dict:
 
 #: The headline measures compared with the previous period, and whether higher is better.
 HEADLINE = (("inbound", None), ("response_rate", True), ("frt_p50_s", False), ("frt_p90_s", False),
-            ("resolution_p50_s", False), ("sla_met_rate", True), ("negative_share", False), ("hidden", None))
+            ("resolution_p50_s", False), ("sla_met_rate", True), ("negative_share", False), ("hidden", None),
+            ("engagement", True), ("followers_gained", True))
 
 
 def compare(current: dict, previous: dict) -> list[dict]:
@@ -365,6 +384,7 @@ def leaderboard(qs, accounts, period: Period, *, badge_end: dt.date | None = Non
             "frt_mean_s": cur["frt_mean_s"], "previous_response_rate": prev["response_rate"], "trend": trend,
             "inbound_per_1k_followers": round(cur["inbound"] * 1000 / account.followers, 2)
             if account.followers else None,
+            **_reach(cur, prev, account.followers),
             "very_responsive": very_responsive, "badge_response_rate": badge["response_rate"],
             "badge_frt_mean_s": badge["frt_mean_s"],
         })
@@ -376,3 +396,26 @@ def leaderboard(qs, accounts, period: Period, *, badge_end: dt.date | None = Non
         group = e["peer_group"]
         e["rank"] = rank
     return entries
+
+
+def _reach(cur: dict, prev: dict, followers: int | None) -> dict:
+    """The leaderboard's publishing measures of an account: engagement per 1,000 followers per post (the period's
+    engagement ÷ its posts ÷ the followers in thousands), followers gained and growth (gained ÷ the count at the
+    period's start, i.e. today's count less what was gained), each against the previous period for its trend."""
+    def rate(f: dict) -> float | None:
+        if not f["posts"] or not followers:
+            return None
+        return round(f["engagement"] / f["posts"] / (followers / 1000), 3)
+
+    def growth(f: dict, gained_since: int) -> float | None:
+        base = (followers or 0) - gained_since
+        return round(f["followers_gained"] / base, 4) if base > 0 else None
+
+    now, before = rate(cur), rate(prev)
+    trend = None
+    if now is not None and before is not None:
+        trend = "up" if now > before * 1.05 else "down" if now < before * 0.95 else "flat"
+    return {"posts": cur["posts"], "engagement": cur["engagement"], "engagement_rate": now,
+            "previous_engagement_rate": before, "engagement_trend": trend,
+            "followers_gained": cur["followers_gained"], "growth": growth(cur, cur["followers_gained"]),
+            "previous_growth": growth(prev, cur["followers_gained"] + prev["followers_gained"])}
