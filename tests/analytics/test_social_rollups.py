@@ -128,3 +128,26 @@ def test_leaderboard_engagement_per_follower_per_post_and_growth(social, api_for
     page = client_for(social.users.hub_admin).get("/analytics/top-properties/", params)
     body = page.content.decode()
     assert page.status_code == 200 and "Engagement per 1,000 followers per post" in body and "13.0" in body
+
+
+def test_the_collect_job_stores_quotes_and_the_next_rebuild_counts_them(org):
+    from dandelion.connectors import fake
+    from dandelion.connectors.base import AccountMetrics, PostMetrics, utcnow
+
+    fake.reset()
+    org.fr_account.connector = "fake"
+    org.fr_account.save(update_fields=["connector"])
+    now = utcnow()
+    variant = _variant(org.fr_account, org.france, now, "q-1")  # sent today (UTC), like the reading
+    fake.FakeConnector.set_metrics(org.fr_account.pk, AccountMetrics(collected_at=now, followers=10))
+    fake.FakeConnector.set_post_metrics(PostMetrics(external_id="q-1", collected_at=now, likes=3, replies=1,
+                                                    reposts=0, quotes=2))
+    try:
+        services.collect_network_metrics(actor=SYSTEM)
+    finally:
+        fake.reset()
+    assert PostEngagementDay.objects.get(variant=variant).quotes == 2
+    today = now.date()
+    services.rebuild_day(today, actor=SYSTEM)
+    assert _day(org.fr_account, today) == {"posts": 1, "link_clicks": 0, "likes": 3, "replies": 1, "reposts": 0,
+                                           "quotes": 2, "followers_gained": 0}
