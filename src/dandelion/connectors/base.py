@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -292,9 +292,39 @@ class PostMetrics:
     likes: int | None = None
     replies: int | None = None
     reposts: int | None = None
+    quotes: int | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.collected_at, "collected_at")
+
+
+def reported_count(value: Any) -> int | None:
+    """A count a network reported (a non-negative int, or its decimal string as Google's APIs send), else None:
+    a figure not reported is not 0."""
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def post_metrics_each(external_ids: Sequence[str], read: Callable[[str], PostMetrics | None], *,
+                      gone: Callable[[ConnectorError], bool] | None = None) -> list[PostMetrics]:
+    """``PostMetricsConnector.fetch_post_metrics`` for networks that read one post per call: ``read(id)`` for each
+    distinct non-empty id, in order; ``None``, or a ``ConnectorError`` that ``gone`` says means "no such post"
+    (deleted), leaves the post out. Any other ``ConnectorError`` ends the batch (credentials, rate limit: the next
+    post would fail alike)."""
+    out = []
+    for external_id in dict.fromkeys(str(i).strip() for i in external_ids):
+        if not external_id:
+            continue
+        try:
+            found = read(external_id)
+        except ConnectorError as exc:
+            if gone is None or not exc.permanent or not gone(exc):
+                raise
+            found = None
+        if found is not None:
+            out.append(found)
+    return out
 
 
 @dataclass(frozen=True, slots=True)

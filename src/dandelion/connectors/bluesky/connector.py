@@ -24,7 +24,8 @@ images (``app.bsky.embed.images``, or the media of a quote) keep them: the alt t
 in ``raw["images"]``. Moderation: ``hide`` adds the reply to the thread gate's ``hiddenReplies`` of the thread's root when the
 account wrote the root (Bluesky's own "hide reply"); elsewhere Bluesky has no hiding, and the message is hidden in
 Dandelion only (said in the result's detail). ``ban_author`` blocks the author (an ``app.bsky.graph.block`` record),
-``mute_author`` mutes them. ``search``: ``app.bsky.feed.searchPosts``. ``fetch_metrics``: the profile's counts.
+``mute_author`` mutes them. ``search``: ``app.bsky.feed.searchPosts``. ``fetch_metrics``: the profile's counts;
+``fetch_post_metrics``: ``app.bsky.feed.getPosts``' like, repost, reply and quote counts.
 """
 
 from __future__ import annotations
@@ -54,10 +55,12 @@ from dandelion.connectors.base import (
     OutboundPost,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SearchResult,
     SentMessage,
     StreamBatch,
+    reported_count,
     utcnow,
 )
 from dandelion.connectors.bluesky import jetstream
@@ -99,6 +102,10 @@ GET_POSTS_BATCH = 25
 def graphemes(text: str) -> int:
     """The number of user-perceived characters (extended grapheme clusters, UAX #29)."""
     return len(regex.findall(r"\X", text))
+
+
+#: ``app.bsky.feed.getPosts`` takes at most 25 URIs.
+GET_POSTS_LIMIT = 25
 
 
 def parse_uri(uri: str) -> tuple[str, str, str]:
@@ -591,6 +598,24 @@ class BlueskyConnector(Connector):
         profile = self._call(account, "getProfile", lambda s: s.client.get_profile(own.did))
         return AccountMetrics(collected_at=utcnow(), followers=profile.followers_count,
                               following=profile.follows_count, posts=profile.posts_count)
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: ``app.bsky.feed.getPosts`` (25 URIs a call, its limit) read through the
+        account's PDS: ``likeCount``, ``replyCount``, ``repostCount``, ``quoteCount`` as the AppView counts them.
+        Posts it no longer returns (deleted, or taken down) are left out; an id that is not an ``at://`` URI too."""
+        uris = list(dict.fromkeys(str(i).strip() for i in external_ids if str(i).strip().startswith("at://")))
+        out: list[PostMetrics] = []
+        for i in range(0, len(uris), GET_POSTS_LIMIT):
+            batch = uris[i:i + GET_POSTS_LIMIT]
+            answer = self._call(account, "getPosts", lambda s, b=batch: s.client.get_posts(b))
+            now = utcnow()
+            for post in answer.posts or []:
+                out.append(PostMetrics(external_id=str(post.uri), collected_at=now,
+                                       likes=reported_count(_get(post, "like_count")),
+                                       replies=reported_count(_get(post, "reply_count")),
+                                       reposts=reported_count(_get(post, "repost_count")),
+                                       quotes=reported_count(_get(post, "quote_count"))))
+        return out
 
     def search(self, account: AccountRef, query: str, *, limit: int = 25, cursor: str | None = None) -> SearchResult:
         query = clean_text(query, 500)

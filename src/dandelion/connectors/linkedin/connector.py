@@ -27,7 +27,7 @@ import datetime as dt
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -48,8 +48,10 @@ from dandelion.connectors.base import (
     OutboundPost,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SentMessage,
+    post_metrics_each,
     utcnow,
 )
 from dandelion.connectors.errors import ConfigError, ConnectorError
@@ -519,6 +521,17 @@ class LinkedInConnector(Connector):
             "comments": _count(comments.get("aggregatedTotalComments")) or 0,
             "first_level_comments": _count(comments.get("totalFirstLevelComments")) or 0,
         }
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: each post's social actions (likes, all comments as replies); LinkedIn's API
+        gives no reshare count here. A post LinkedIn no longer has (HTTP 404 or 410) is left out."""
+        def read(external_id: str) -> PostMetrics:
+            found = self.post_metrics(account, external_id)
+            return PostMetrics(external_id=external_id, collected_at=utcnow(), likes=found["likes"],
+                               replies=found["comments"])
+
+        return post_metrics_each(external_ids, read,
+                                 gone=lambda exc: "(HTTP 404" in str(exc) or "(HTTP 410" in str(exc))
 
     # --- check ----------------------------------------------------------------------------------------------------
     def check(self, account: AccountRef) -> list[CheckResult]:

@@ -20,7 +20,8 @@ key (Mastodon's ``Idempotency-Key`` header: a retried send never posts twice). `
 uploaded with their alt text), ``delete_post`` deletes it. Moderation: Mastodon has no "hide a reply": ``hide`` /
 ``unhide`` act in Dandelion only and say so; ``delete`` deletes the account's own statuses; ``ban_author`` blocks the
 author, ``mute_author`` mutes them, ``report`` reports statuses to the instance's moderators. ``search``: a hashtag
-timeline for ``#tag``, ``/api/v2/search`` otherwise. ``fetch_metrics``: the account's counts.
+timeline for ``#tag``, ``/api/v2/search`` otherwise. ``fetch_metrics``: the account's counts;
+``fetch_post_metrics``: each status's favourites, boosts, replies (and quotes where the instance counts them).
 
 Streaming (``stream``, ``stream_search``; see ``streaming``): the ``user`` stream brings the account's mention
 notifications and direct conversations as they happen, each read by ``event_from_status`` and the shared validator
@@ -60,10 +61,13 @@ from dandelion.connectors.base import (
     OutboundPost,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SearchResult,
     SentMessage,
     StreamBatch,
+    post_metrics_each,
+    reported_count,
     utcnow,
 )
 from dandelion.connectors.errors import ConfigError, ConnectorError, PayloadError
@@ -588,6 +592,31 @@ class MastodonConnector(Connector):
         """Engagement counts of one of the account's posts (replies, boosts, favourites)."""
         status = self._call(account, "read the status", lambda api: api.status(external_id))
         return {name: int(status.get(f"{name}_count") or 0) for name in ("replies", "reblogs", "favourites")}
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: ``GET /api/v1/statuses/:id`` for each of the account's statuses (every Mastodon
+        version has it; the batch ``GET /api/v1/statuses?id[]=`` is 4.3+): ``favourites_count`` (likes),
+        ``replies_count``, ``reblogs_count`` (reposts) and ``quotes_count`` where the instance reports it (4.5+).
+        A status the instance no longer has (404: deleted) is left out; any other error ends the batch."""
+        from mastodon import errors as mx
+
+        def read(external_id: str) -> PostMetrics | None:
+            def status_or_none(api):
+                try:
+                    return api.status(external_id)
+                except mx.MastodonNotFoundError:
+                    return None
+
+            status = self._call(account, "read the status", status_or_none)
+            if status is None:
+                return None
+            return PostMetrics(external_id=external_id, collected_at=utcnow(),
+                               likes=reported_count(status.get("favourites_count")),
+                               replies=reported_count(status.get("replies_count")),
+                               reposts=reported_count(status.get("reblogs_count")),
+                               quotes=reported_count(status.get("quotes_count")))
+
+        return post_metrics_each(external_ids, read)
 
     def search(self, account: AccountRef, query: str, *, limit: int = 25, cursor: str | None = None) -> SearchResult:
         query = clean_text(query, 500)

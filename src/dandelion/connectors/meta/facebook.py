@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dandelion.connectors import validation
@@ -37,12 +37,15 @@ from dandelion.connectors.base import (
     OutboundPost,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SentMessage,
+    post_metrics_each,
     utcnow,
 )
 from dandelion.connectors.errors import ConnectorError, PayloadError
 from dandelion.connectors.meta.common import MAX_TEXT, MetaConnector, parse_time, unix
+from dandelion.connectors.meta.graph import graph_object_gone
 from dandelion.connectors.registry import register
 from dandelion.connectors.tolerant import clean_text
 
@@ -430,6 +433,16 @@ class FacebookConnector(MetaConnector):
             "comments": _count(((post.get("comments") or {}).get("summary") or {}).get("total_count")) or 0,
             "shares": _count((post.get("shares") or {}).get("count")) or 0,
         }
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: ``post_metrics`` for each post (reactions as likes, comments as replies, shares
+        as reposts); a post the Graph API no longer has (error code 100) is left out."""
+        def read(external_id: str) -> PostMetrics:
+            found = self.post_metrics(account, external_id)
+            return PostMetrics(external_id=external_id, collected_at=utcnow(), likes=found["reactions"],
+                               replies=found["comments"], reposts=found["shares"])
+
+        return post_metrics_each(external_ids, read, gone=graph_object_gone)
 
 
 def _count(value: Any) -> int | None:

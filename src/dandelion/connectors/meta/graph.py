@@ -110,6 +110,11 @@ def reset() -> None:
         last_usage.clear()
 
 
+def graph_object_gone(exc: ConnectorError) -> bool:
+    """Whether a Graph error says the object does not exist (code 100: deleted, or never this token's to read)."""
+    return "(code 100," in str(exc)
+
+
 def map_error(status: int, payload: Any, what: str) -> ConnectorError:
     """The ``ConnectorError`` for a Graph error answer (``{"error": {"code", "error_subcode", "message"...}}``)."""
     error = payload.get("error") if isinstance(payload, Mapping) else None

@@ -21,7 +21,7 @@ count, and the day's reach; ``post_metrics``: a media's insights.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from dandelion.connectors import validation
@@ -36,12 +36,16 @@ from dandelion.connectors.base import (
     OutboundPost,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SentMessage,
+    post_metrics_each,
+    reported_count,
     utcnow,
 )
 from dandelion.connectors.errors import ConnectorError, PayloadError
 from dandelion.connectors.meta.common import MetaConnector, parse_time, unix
+from dandelion.connectors.meta.graph import graph_object_gone
 from dandelion.connectors.registry import register
 from dandelion.connectors.tolerant import clean_text
 
@@ -397,6 +401,18 @@ class InstagramConnector(MetaConnector):
             params={"metric": "reach,likes,comments,shares,saved"},
         )
         return _insight_values(insights)
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: each media's insights (likes, comments as replies, shares as reposts; a metric
+        the answer lacks is not reported); a media the Graph API no longer has (error code 100) is left out."""
+        def read(external_id: str) -> PostMetrics:
+            found = self.post_metrics(account, external_id)
+            return PostMetrics(external_id=external_id, collected_at=utcnow(),
+                               likes=reported_count(found.get("likes")),
+                               replies=reported_count(found.get("comments")),
+                               reposts=reported_count(found.get("shares")))
+
+        return post_metrics_each(external_ids, read, gone=graph_object_gone)
 
 
 def _count(value: Any) -> int | None:

@@ -27,7 +27,7 @@ import hmac
 import json
 import mimetypes
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
@@ -50,9 +50,12 @@ from dandelion.connectors.base import (
     OutboundPost,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SearchResult,
     SentMessage,
+    post_metrics_each,
+    reported_count,
     utcnow,
 )
 from dandelion.connectors.errors import ConfigError, ConnectorError, PayloadError, SignatureError
@@ -682,6 +685,27 @@ class XConnector(Connector):
         )
         metrics = (answer.get("data") or {}).get("public_metrics") or {}
         return {k.removesuffix("_count"): v for k, v in metrics.items() if isinstance(v, int) and v >= 0}
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: each post's ``public_metrics`` (``like_count``, ``reply_count``,
+        ``retweet_count``, ``quote_count``); a post X no longer returns (deleted: no ``data``) is left out."""
+        def read(external_id: str) -> PostMetrics | None:
+            answer = self._call(
+                account,
+                "tweet_lookup",
+                lambda client: client.get_tweet(external_id, tweet_fields=["public_metrics"], user_auth=False),
+            )
+            data = answer.get("data")
+            if not data:
+                return None
+            metrics = data.get("public_metrics") or {}
+            return PostMetrics(external_id=external_id, collected_at=utcnow(),
+                               likes=reported_count(metrics.get("like_count")),
+                               replies=reported_count(metrics.get("reply_count")),
+                               reposts=reported_count(metrics.get("retweet_count")),
+                               quotes=reported_count(metrics.get("quote_count")))
+
+        return post_metrics_each(external_ids, read)
 
     # --- connecting: OAuth 2 with PKCE ----------------------------------------------------------------------------
     def oauth_register(self, *, instance: str, redirect_uri: str) -> OAuthClient:

@@ -25,7 +25,7 @@ import datetime as dt
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -43,9 +43,11 @@ from dandelion.connectors.base import (
     OAuthGrant,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SearchResult,
     SentMessage,
+    reported_count,
     utcnow,
 )
 from dandelion.connectors.errors import ConfigError, ConnectorError
@@ -498,6 +500,28 @@ class YouTubeConnector(Connector):
             raise ConnectorError(f"no video {external_id!r} on YouTube", permanent=True)
         stats = _get(items[0], "statistics") or {}
         return {name: _count(stats.get(f"{name}Count")) or 0 for name in ("view", "like", "comment")}
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: ``videos.list(part=statistics)`` for up to 50 ids a call: ``likeCount`` (absent
+        when the channel hides likes: not reported) and ``commentCount`` as replies; YouTube has no reposts. A
+        video it no longer returns is left out."""
+        service = self.service(account)
+        ids = list(dict.fromkeys(str(i).strip() for i in external_ids if str(i).strip()))
+        out: list[PostMetrics] = []
+        for i in range(0, len(ids), 50):
+            batch = ",".join(ids[i:i + 50])
+
+            def read(b: str = batch) -> Any:
+                return service.videos().list(part="statistics", id=b).execute()
+
+            found = yt.call("read the video statistics", read)
+            now = utcnow()
+            for item in (found.get("items") if isinstance(found, dict) else None) or []:
+                stats = _get(item, "statistics") or {}
+                out.append(PostMetrics(external_id=str(_get(item, "id")), collected_at=now,
+                                       likes=reported_count(stats.get("likeCount")),
+                                       replies=reported_count(stats.get("commentCount"))))
+        return out
 
     def search(
         self, account: AccountRef, query: str, *, limit: int = 25, cursor: str | None = None
