@@ -22,15 +22,13 @@ def send_due_posts(limit: int = SEND_LIMIT, slot: str = "") -> dict:
     """Claim the due variants and send them (idempotent: a claimed variant is sent by its claimer only; a dead
     worker's claims are recovered after the lease). Runs at each due time (``wake_sender``, enqueued when a post
     is scheduled) and every 15 s as a safety net (retries after a backoff, recovered claims, a lost wake-up).
-    A full batch means more may be due: another run is enqueued at once, so every idle worker joins the drain."""
+    A full claim means more may be due: another run is enqueued at once, before this one sends, so every idle
+    worker joins the drain."""
     from dandelion.publishing.services import send_due
 
     if slot:
         release_slot(slot)
-    result = send_due(limit=limit, worker=worker_name())
-    if result["claimed"] >= limit:
-        wake_sender(None, limit=limit)
-    return result
+    return send_due(limit=limit, worker=worker_name(), on_full_claim=lambda: wake_sender(None, limit=limit))
 
 
 def wake_sender(at: dt.datetime | None, *, limit: int = SEND_LIMIT) -> bool:
@@ -48,7 +46,7 @@ def wake_sender(at: dt.datetime | None, *, limit: int = SEND_LIMIT) -> bool:
         return False
 
 
-@task()
+@task(priority=-10)  # after the send runs waiting in the queue: a copy, never ahead of a due post
 def record_sent_in_inbox(variant_ids: list[int]) -> int:
     """The sent variants enter the inbox as the brand's own posts (``services.record_sent``; idempotent)."""
     from dandelion.publishing.services import record_sent

@@ -1025,11 +1025,16 @@ def recover_stale_claims(*, now: dt.datetime | None = None, lease: dt.timedelta 
         state=VariantState.PENDING, due_at=now, claimed_by="")
 
 
-def send_due(*, now: dt.datetime | None = None, limit: int = 100, worker: str = "") -> dict[str, int]:
-    """One pass of the send job: recover stale claims, claim what is due, send each."""
+def send_due(*, now: dt.datetime | None = None, limit: int = 100, worker: str = "",
+             on_full_claim=None) -> dict[str, int]:
+    """One pass of the send job: recover stale claims, claim what is due, send each. ``on_full_claim`` is called
+    right after a claim of ``limit`` variants, before sending them (the job enqueues its next run there, so another
+    worker claims the next batch while this one sends)."""
     counts = {"recovered": recover_stale_claims(now=now), "claimed": 0}
     ids = claim_due(now=now, limit=limit, worker=worker)
     counts["claimed"] = len(ids)
+    if on_full_claim is not None and len(ids) >= limit:
+        on_full_claim()
     counts.update(send_claimed(ids, worker=worker) if ids else {"sent": 0, "failed": 0, "retry": 0})
     return counts
 
