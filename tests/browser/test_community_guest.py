@@ -60,6 +60,9 @@ def test_invited_guest_sees_only_the_gathering_page_and_materials(page, org, tmp
     assert "Community day" in page.inner_text("h1")
     assert page.locator("#guest-note").count() == 1
     assert "Agenda and brief" in page.inner_text("#materials")
+    # the layout's own background loads (the notification bell) are not refused in the guest's face
+    page.wait_for_load_state("networkidle")
+    assert page.locator("#htmx-error").count() == 0
     shot(page, "community-guest-gathering")
     # the materials and the calendar file open
     download = page.request.get(live_server.url + reverse("community:material-download", args=[material.pk]))

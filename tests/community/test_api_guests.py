@@ -106,6 +106,12 @@ def test_invite_by_api_then_the_guest_logs_in_sees_the_gathering_and_is_revoked(
     assert done.status_code == 302 and done["Location"] == g.get_absolute_url()
     assert guest.get(g.get_absolute_url()).status_code == 200
     assert guest.get("/community/").status_code == 403
+    # the layout's background fragments (the bell) get an empty answer, not a 403 toast nor an audit row;
+    # a page asked for, even by HTMX's boost, is the 403 page
+    denied = AuditEvent.objects.filter(action="community.guest.denied").count()
+    assert guest.get("/notifications/bell/", HTTP_HX_REQUEST="true").status_code == 204
+    assert AuditEvent.objects.filter(action="community.guest.denied").count() == denied
+    assert guest.get("/community/", HTTP_HX_REQUEST="true", HTTP_HX_BOOSTED="true").status_code == 403
     listed = _api(u.fr_cm).get(API, {"gathering": g.pk}).json()["results"]
     assert {r["email"]: r["activated_at"] is not None for r in listed} == {
         "ada@peer.example": False, "grace@peer.example": True}
