@@ -715,9 +715,8 @@ def advocacy_connect(request):
         except DandelionError as exc:
             messages.error(request, exc.message)
         else:
-            pending = dict(request.session.get(PERSONAL_PENDING_KEY) or {})
-            pending[state] = {"app": app.pk, "unit": data["unit"].pk, "user": request.user.pk}
-            request.session[PERSONAL_PENDING_KEY] = dict(list(pending.items())[-PERSONAL_PENDING_MAX:])
+            shared_oauth.remember_pending(request.session, PERSONAL_PENDING_KEY, state, {
+                "app": app.pk, "unit": data["unit"].pk, "user": request.user.pk}, keep=PERSONAL_PENDING_MAX)
             return redirect(url)
     else:
         messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
@@ -732,26 +731,19 @@ def advocacy_connect_callback(request):
     (CSRF on the redirect, RFC 6749 §10.12); then the code is exchanged and the token stored, encrypted."""
     from dandelion.assets.models import OAuthApp
     from dandelion.connectors import oauth as shared_oauth
-    from dandelion.connectors.errors import ConnectorError
     from dandelion.orgs.models import OrgUnit
     from dandelion.publishing import advocacy
 
-    state = request.GET.get("state") or ""
-    pending = dict(request.session.get(PERSONAL_PENDING_KEY) or {})
-    asked = pending.pop(state, None)  # a state is used once
-    request.session[PERSONAL_PENDING_KEY] = pending
-    try:
-        app_id = shared_oauth.check_state(_personal_state_secret(), state)
-    except ConnectorError:
-        asked = None
-    if asked is None or asked.get("user") != request.user.pk or asked.get("app") != app_id:
+    asked = shared_oauth.take_pending(request.session, PERSONAL_PENDING_KEY, _personal_state_secret(),
+                                      request.GET.get("state") or "", user_id=request.user.pk)
+    if asked is None:
         messages.error(request, _("This connection was not started here, or it expired: start again."))
         return redirect("publishing:advocacy-list")
     if request.GET.get("error"):
         messages.error(request, _("The network did not grant access: %(error)s") % {
             "error": (request.GET.get("error_description") or request.GET["error"])[:200]})
         return redirect("publishing:advocacy-list")
-    app = OAuthApp.objects.filter(pk=app_id).first()
+    app = OAuthApp.objects.filter(pk=asked["app"]).first()
     unit = OrgUnit.objects.filter(pk=asked.get("unit")).first()
     if app is None or unit is None:
         messages.error(request, _("This connection was not started here, or it expired: start again."))
