@@ -70,6 +70,9 @@ def rows(inbox, two_queues, post_hook):
         actor=admin, unit=inbox.france, title="Meetup", starts_at=start, ends_at=start + dt.timedelta(hours=2),
         capacity=10, place="Lyon", speakers=[{"name": "Ada", "is_guest": True}],
         agenda=[{"starts_at": start, "title": "Welcome", "speaker": "Ada"}])
+    from dandelion.community import guest_access
+
+    guest_grant = guest_access.invite_guest(gathering, actor=admin, email="ada@peer.example", name="Ada Peer")
     profile = community_services.update_profile(actor=admin, user=admin, unit=inbox.hub, skills=["crisis"],
                                                 languages=["en"], visibility="group")
     from dandelion.community import enablement as community_enablement
@@ -161,6 +164,7 @@ def rows(inbox, two_queues, post_hook):
         "community-articles": [article.pk],
         "community-questions": [question.pk],
         "community-gatherings": [gathering.pk],
+        "community-guest-invitations": [guest_grant.pk],
         "community-members": [profile.pk],
         "community-paths": [learning_path.pk],
         "community-certifications": [learning_path.certification.pk],

@@ -831,9 +831,16 @@ def start_oauth_connection(*, actor, owner_unit, network: str, instance: str, re
     """First step of connecting an account on ``network`` for ``owner_unit``: Dandelion's OAuth app on
     ``instance`` (registered there on first use, its client credentials stored encrypted). The caller then sends
     the user to :func:`oauth_authorize_url` with a signed ``state``. Audited when an app is registered."""
+    require_perm(actor, PERM_ADD, owner_unit)
+    return register_oauth_app(actor=actor, network=network, instance=instance, redirect_uri=redirect_uri)
+
+
+def register_oauth_app(*, actor, network: str, instance: str, redirect_uri: str) -> OAuthApp:
+    """Dandelion's OAuth app on ``instance`` for ``redirect_uri`` (registered there on first use, its client
+    credentials stored encrypted; audited then). No permission of its own: the caller checks what the connection
+    is for (a unit's account here, a person's own account in ``publishing.advocacy``)."""
     from dandelion.connectors.errors import ConnectorError
 
-    require_perm(actor, PERM_ADD, owner_unit)
     connector = _oauth_connector(network)
     instance = (instance or "").strip() or getattr(connector, "oauth_instance", "")
     if not instance:
@@ -876,18 +883,23 @@ def oauth_authorize_url(app: OAuthApp, *, state: str) -> str:
         raise _connector_error(exc) from exc
 
 
+def exchange_oauth_code(app: OAuthApp, *, code: str):
+    """Trade the network's ``code`` for the account's ``OAuthGrant`` (a network call: call it outside any
+    transaction); ``OAuthConnectionError`` with the network's answer when refused."""
+    from dandelion.connectors.errors import ConnectorError
+
+    try:
+        return _oauth_connector(app.network).oauth_exchange(_oauth_client(app), code=code)
+    except ConnectorError as exc:
+        raise _connector_error(exc) from exc
+
+
 def complete_oauth_connection(*, actor, owner_unit, app: OAuthApp, code: str) -> tuple[SocialAccount, bool]:
     """Last step: trade the network's ``code`` for the account's credentials and store them, encrypted, on the
     account: a new one registered under ``owner_unit``, or the registry's existing account with that network id
     (linked: its credentials replaced, its connector error cleared). ``(account, created)``; one audit row."""
-    from dandelion.connectors.errors import ConnectorError
-
     require_perm(actor, PERM_ADD, owner_unit)
-    connector = _oauth_connector(app.network)
-    try:  # a network call: outside the transaction
-        grant = connector.oauth_exchange(_oauth_client(app), code=code)
-    except ConnectorError as exc:
-        raise _connector_error(exc) from exc
+    grant = exchange_oauth_code(app, code=code)
     with transaction.atomic():
         account = (SocialAccount.objects.select_for_update()
                    .filter(network=app.network, external_id=grant.external_id).first())

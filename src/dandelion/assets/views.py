@@ -348,9 +348,8 @@ def account_connect(request):
         except DandelionError as exc:
             form_error(form, exc)
         else:
-            pending = dict(request.session.get(OAUTH_PENDING_KEY) or {})
-            pending[state] = {"app": app.pk, "unit": data["owner_unit"].pk, "user": request.user.pk}
-            request.session[OAUTH_PENDING_KEY] = dict(list(pending.items())[-OAUTH_PENDING_MAX:])
+            shared_oauth.remember_pending(request.session, OAUTH_PENDING_KEY, state, {
+                "app": app.pk, "unit": data["owner_unit"].pk, "user": request.user.pk}, keep=OAUTH_PENDING_MAX)
             return redirect(url)
     return render(request, "assets/account_connect.html",
                   {"form": form, "networks": networks, "connectable": services.connectable_networks()},
@@ -365,25 +364,18 @@ def account_connect_callback(request):
     redirect, RFC 6749 §10.12) and still valid; then the code is exchanged and the account stored."""
     from dandelion.assets.models import OAuthApp
     from dandelion.connectors import oauth as shared_oauth
-    from dandelion.connectors.errors import ConnectorError
     from dandelion.orgs.models import OrgUnit
 
-    state = request.GET.get("state") or ""
-    pending = dict(request.session.get(OAUTH_PENDING_KEY) or {})
-    asked = pending.pop(state, None)  # a state is used once
-    request.session[OAUTH_PENDING_KEY] = pending
-    try:
-        app_id = shared_oauth.check_state(_state_secret(), state)
-    except ConnectorError:
-        asked = None
-    if asked is None or asked.get("user") != request.user.pk or asked.get("app") != app_id:
+    asked = shared_oauth.take_pending(request.session, OAUTH_PENDING_KEY, _state_secret(),
+                                      request.GET.get("state") or "", user_id=request.user.pk)
+    if asked is None:
         messages.error(request, _("This connection was not started here, or it expired: start again."))
         return redirect("assets:account-connect")
     if request.GET.get("error"):
         messages.error(request, _("The network did not grant access: %(error)s") % {
             "error": (request.GET.get("error_description") or request.GET["error"])[:200]})
         return redirect("assets:account-connect")
-    app = OAuthApp.objects.filter(pk=app_id).first()
+    app = OAuthApp.objects.filter(pk=asked["app"]).first()
     unit = OrgUnit.objects.filter(pk=asked.get("unit")).first()
     if app is None or unit is None:
         messages.error(request, _("This connection was not started here, or it expired: start again."))

@@ -236,8 +236,11 @@ def set_guest_password(token: str, password: str):
 @transaction.atomic
 def revoke_guest(grant: GuestGrant, *, actor) -> GuestGrant:
     require_perm(actor, "community.change_gathering", grant.gathering.unit)
-    GuestGrant.objects.filter(pk=grant.pk).update(revoked_at=timezone.now())
-    grant.revoked_at = timezone.now()
+    now = timezone.now()
+    if not GuestGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=now):
+        grant.refresh_from_db(fields=["revoked_at"])  # already revoked: nothing more to do or audit
+        return grant
+    grant.revoked_at = now
     audit.record(
         actor=actor,
         action="community.guest.revoke",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
@@ -39,6 +39,11 @@ class GuestAccessMiddleware:
         if guest_access.allowed(match, ids):
             request.community_guest_gatherings = ids
             return self.get_response(request)
+        if request.method == "GET" and request.headers.get("HX-Request") == "true" and not request.headers.get(
+                "HX-Boosted"):
+            # a fragment the shared layout loads by itself (the notification bell, every minute): nothing to show
+            # a guest, and not the guest trying a page, so neither a 403 toast on their page nor an audit row
+            return HttpResponse(status=204)
         return self.forbidden(request, ids)
 
     @staticmethod

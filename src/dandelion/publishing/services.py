@@ -403,6 +403,24 @@ def _to_scheduled(post: Post, when: dt.datetime) -> None:
     post.save(update_fields=["state", "scheduled_at", "updated_at"])
     post.variants.filter(state__in=[VariantState.PENDING, VariantState.FAILED]).update(
         state=VariantState.PENDING, due_at=when, last_error="")
+    wake_sender_at([when])
+
+
+def wake_sender_at(times: Iterable[dt.datetime]) -> None:
+    """Once the transaction commits, have the send job run at each of ``times`` (``jobs.wake_sender``: one
+    deferred run per second however many posts fall due in it), so a post goes at its time rather than at the
+    next periodic run."""
+    wanted = sorted({int(t.timestamp()) for t in times if t is not None})
+    if not wanted:
+        return
+
+    def wake() -> None:
+        from dandelion.publishing.jobs import wake_sender
+
+        for stamp in wanted:
+            wake_sender(dt.datetime.fromtimestamp(stamp, tz=dt.UTC))
+
+    transaction.on_commit(wake)
 
 
 @transaction.atomic
@@ -673,6 +691,7 @@ def resume_pause(pause: CrisisPause, *, actor) -> dict[str, int]:
             post.state = PostState.SCHEDULED if not post.variants.filter(
                 state=VariantState.SENT).exists() else PostState.SENDING
             post.save(update_fields=["state", "updated_at"])
+            wake_sender_at([post.scheduled_at])
             resumed += 1
         else:
             fell_due += 1
@@ -889,9 +908,23 @@ def send_claimed(ids: Sequence[int], *, worker: str = "", now: dt.datetime | Non
                 state=VariantState.SENT, sent_at=timezone.now(), last_error="")
             PostVariant.objects.bulk_update(deferred, ["external_id", "external_url"], batch_size=500)
         refresh_post_states(touched)
-    if deferred:
-        record_in_inbox(deferred)
+    if deferred:  # the inbox copy is a job of its own: never in the way of the next claim (see record_sent)
+        from dandelion.publishing.jobs import record_sent_in_inbox
+
+        try:
+            record_sent_in_inbox.enqueue([v.pk for v in deferred])
+        except Exception:  # the posts are out: a lost inbox copy is logged, never a failed send
+            logger.exception("enqueueing the inbox copy of %d sent variant(s) failed", len(deferred))
     return counts
+
+
+def record_sent(variant_ids: Sequence[int]) -> int:
+    """The inbox copy of sent variants (``record_in_inbox``), run by the job that ``send_claimed`` enqueues:
+    storing the brand's own posts cost two thirds of a send batch's time (profile in docs/benchmarks.md §10), so
+    it runs after the batch, on any worker, and never delays the next claim. Idempotent (already stored: skipped)."""
+    variants = list(PostVariant.objects.filter(pk__in=list(variant_ids), state=VariantState.SENT)
+                    .exclude(external_id="").select_related("account", "post").order_by("id"))
+    return record_in_inbox(variants) if variants else 0
 
 
 def refresh_post_states(posts: Mapping[int, Post]) -> list[int]:
@@ -991,11 +1024,16 @@ def recover_stale_claims(*, now: dt.datetime | None = None, lease: dt.timedelta 
         state=VariantState.PENDING, due_at=now, claimed_by="")
 
 
-def send_due(*, now: dt.datetime | None = None, limit: int = 100, worker: str = "") -> dict[str, int]:
-    """One pass of the send job: recover stale claims, claim what is due, send each."""
+def send_due(*, now: dt.datetime | None = None, limit: int = 100, worker: str = "",
+             on_full_claim=None) -> dict[str, int]:
+    """One pass of the send job: recover stale claims, claim what is due, send each. ``on_full_claim`` is called
+    right after a claim of ``limit`` variants, before sending them (the job enqueues its next run there, so another
+    worker claims the next batch while this one sends)."""
     counts = {"recovered": recover_stale_claims(now=now), "claimed": 0}
     ids = claim_due(now=now, limit=limit, worker=worker)
     counts["claimed"] = len(ids)
+    if on_full_claim is not None and len(ids) >= limit:
+        on_full_claim()
     counts.update(send_claimed(ids, worker=worker) if ids else {"sent": 0, "failed": 0, "retry": 0})
     return counts
 

@@ -363,6 +363,12 @@ class PersonalAccountViewSet(ServiceCreateMixin, ServiceViewSet):
             return PersonalAccount.objects.none()
         return self.queryset.filter(user=self.request.user)
 
+    @extend_schema(request=None, responses=PersonalAccountSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Disconnect this account of yours: its token is erased and nothing is shared through it any more."""
+        return self.respond(advocacy.revoke_personal_account(self.get_object(), actor=request.user))
+
 
 class PublishingSettingsViewSet(ServiceViewSet):
     """A unit's publishing settings (UTM defaults, link shortening and the short links' base, posting slots), by
