@@ -137,7 +137,9 @@ def _routed(user, incident: Incident) -> tuple[list, int]:
     return shown, rows.count()
 
 
-def _act(request, pk: int, form_class, service, success: str, **form_kwargs):
+def _act(request, pk: int, form_class, service, success, **form_kwargs):
+    """Validate ``form_class``, call ``service`` on the incident, say ``success`` (a text, or a function of the
+    form's data giving it) and go back to the room."""
     incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
     form = form_class(request.POST, **form_kwargs(incident) if callable(form_kwargs) else {})
     if not form.is_valid():
@@ -145,7 +147,7 @@ def _act(request, pk: int, form_class, service, success: str, **form_kwargs):
         return redirect(incident)
     _result, ok = call_service(request, service, incident, **form.cleaned_data)
     if ok:
-        messages.success(request, success)
+        messages.success(request, success if isinstance(success, str) else success(form.cleaned_data))
     return redirect(incident)
 
 
@@ -233,16 +235,8 @@ def incident_statement(request, pk: int):
 @login_required
 @require_POST
 def incident_statement_translation(request, pk: int):
-    incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
-    form = StatementTranslationForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
-        return redirect(incident)
-    _result, ok = call_service(request, services.save_statement_translation, incident, **form.cleaned_data)
-    if ok:
-        messages.success(request, _("Translation saved.") if form.cleaned_data["text"].strip()
-                         else _("Translation removed."))
-    return redirect(incident)
+    return _act(request, pk, StatementTranslationForm, services.save_statement_translation,
+                lambda data: _("Translation saved.") if data["text"].strip() else _("Translation removed."))
 
 
 def _pushed_summary(pushed) -> str:
