@@ -73,6 +73,7 @@ class StatementForm(forms.Form):
 
 
 class StatementTranslationForm(forms.Form):
+    prefix = "translation"  # its fields share the room's page with the log's "text"
     language = forms.CharField(max_length=12, label=_("Language"),
                                widget=forms.TextInput(attrs={"size": 5, "placeholder": "fr"}),
                                help_text=_("A language code: fr, es, pt-br."))
