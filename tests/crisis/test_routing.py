@@ -93,3 +93,22 @@ def test_a_hub_room_routes_every_spoke_and_the_pure_plan_respects_subtrees(world
                routing.Thread(pk=11, unit_path=world.spain.path, docs=(Doc.build("acme caído #recall"),)),
                routing.Thread(pk=12, unit_path=world.spain.path, docs=(Doc.build("hola"),))]
     assert routing.plan(rooms, threads) == [(1, 10), (2, 11)]
+
+
+def test_a_routing_failure_never_undoes_a_room_opened_in_the_same_batch(world, monkeypatch):
+    from types import SimpleNamespace
+
+    from dandelion.crisis.models import Incident
+    from dandelion.listening.models import Alert
+    from tests.crisis.conftest import T0
+
+    alert = Alert.objects.create(query=world.es_query, started_at=T0, last_seen_at=T0, severity=6, peak_count=9,
+                                 expected=1.0, window_minutes=5)
+
+    def boom(ids, *, actor):
+        raise RuntimeError("the inbox is down")
+
+    monkeypatch.setattr(routing, "route_conversations", boom)
+    services.on_events([SimpleNamespace(name="listening.alert_opened", subject_id=str(alert.pk)),
+                        SimpleNamespace(name="conversation.created", subject_id="12345")])
+    assert Incident.objects.filter(alert=alert).exists()

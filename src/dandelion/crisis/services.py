@@ -22,6 +22,7 @@ does in the room (anything but reading it) is its ``first_response_at``, the tim
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -45,6 +46,8 @@ from dandelion.crisis.choices import (
 )
 from dandelion.crisis.exceptions import CrisisError, IncidentClosed
 from dandelion.crisis.models import ChecklistItem, Incident, LogEntry, Playbook, Responder, StakeholderUpdate
+
+logger = logging.getLogger(__name__)
 
 PERM_VIEW = "crisis.view_incident"
 PERM_OPEN = "crisis.add_incident"
@@ -779,6 +782,10 @@ def on_events(events: Iterable) -> None:
         elif event.name in (ev.INCIDENT_OPENED.name, ev.INCIDENT_ESCALATED.name):
             to_mail.append(event)
     if created:  # new inbound conversations matching an open room's query go to PR
-        route_conversations(created, actor=SYSTEM)
+        try:  # on its own: a failure here never undoes a room opened from the same batch of events
+            with transaction.atomic():
+                route_conversations(created, actor=SYSTEM)
+        except Exception:
+            logger.exception("crisis: routing %s new conversation(s) to PR failed", len(created))
     if to_mail:
         send_incident_emails(to_mail)
