@@ -130,6 +130,16 @@ def rows(inbox, two_queues, post_hook):
     crisis_services.assign_owner(incident, actor=admin, owner=admin)
     crisis_services.tick_item(incident.checklist.get(), actor=admin)
     crisis_services.close_incident(incident, actor=admin, summary="Over.")
+    # an open room: a translated statement pushed to the helpers, publishing paused, a conversation routed to PR
+    from dandelion.crisis.routing import route_conversations
+
+    room_query = listening_services.create_query(actor=admin, unit=inbox.france, name="Parcels", text="colis")
+    room = crisis_services.open_incident(actor=admin, unit=inbox.france, title="Lost parcels", query=room_query)
+    crisis_services.save_holding_statement(room, actor=admin, text="Nous enquêtons.")
+    crisis_services.save_statement_translation(room, actor=admin, language="en", text="We are looking into it.")
+    crisis_services.push_statement_to_helpers(room, actor=admin)
+    crisis_services.pause_publishing(room, actor=admin)
+    assert route_conversations([fr.pk]) == [(room.pk, fr.pk)]
     from dandelion.sso import services as sso_services
 
     provider = sso_services.create_provider(actor=admin, name="Group IdP", slug="group",
@@ -157,7 +167,7 @@ def rows(inbox, two_queues, post_hook):
         "sso-providers": [provider.pk],
         "sso-rules": [claim_rule.pk],
         "sso-local-passwords": list(LocalPasswordPolicy.objects.values_list("pk", flat=True)),
-        "crisis-incidents": [incident.pk],
+        "crisis-incidents": [incident.pk, room.pk],
         "crisis-playbooks": [playbook.pk],
         "analytics-rollups": list(DailyRollup.objects.values_list("pk", flat=True)[:3]),
         "success-stories": [story.pk],

@@ -1043,6 +1043,44 @@ def tag_conversation(conversation: Conversation, *, actor, add: Iterable[str] = 
     return conversation
 
 
+_PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+@transaction.atomic
+def mark_for_pr(conversation: Conversation, *, actor, reason: str, tags: Iterable[str] = (),
+                priority: str | None = None, **details) -> bool:
+    """Put the conversation in front of PR, as the routing rules' ``escalate_to_pr`` does: ``escalated`` (every PR
+    team's queue over it shows it; its own team keeps answering the customer), the ``tags`` added and the priority
+    raised to ``priority`` (never lowered). One "escalated" event (with ``reason`` and ``details``) and one audit
+    row ``inbox.escalate``. Calling it again changes nothing and returns False (idempotent): for automations (a
+    crisis room); an agent's own escalation is ``escalate_to_pr`` (a reason required, refused when already done)."""
+    _require(actor, "inbox.change_conversation", conversation)
+    conversation = _lock(conversation)
+    before = sorted(conversation.tags.values_list("name", flat=True))
+    was_escalated, old_priority = conversation.escalated, conversation.priority
+    state = ConversationState(conversation)
+    state.escalate(reason=reason[:300], **details)
+    if priority:
+        state.raise_priority(priority, rank=_PRIORITY_RANK, reason=reason[:300])
+    apply_effects(conversation, state.take(), actor=_person(actor))
+    to_add = _tags(tags)
+    if to_add:
+        conversation.tags.add(*to_add)
+    after = sorted(conversation.tags.values_list("name", flat=True))
+    changes: dict[str, list] = {}
+    if not was_escalated:
+        changes["escalated"] = [False, True]
+    if conversation.priority != old_priority:
+        changes["priority"] = [old_priority, conversation.priority]
+    if before != after:
+        changes["tags"] = [before, after]
+    if not changes:
+        return False
+    audit.record(actor=actor, action="inbox.escalate", obj=conversation,
+                 summary=f"#{conversation.pk} escalated to PR: {reason}"[:300], changes=changes)
+    return True
+
+
 # --- moderation ---------------------------------------------------------------------------------------------------
 
 _STATE_AFTER = {"hide": ModerationState.HIDDEN, "unhide": ModerationState.VISIBLE, "delete": ModerationState.DELETED}
