@@ -11,6 +11,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from dandelion.core import digests as core_digests
 from dandelion.core.models import AuditEvent as AuditLog
 from dandelion.core.models import UserProfile
 from dandelion.inbox.models import Contact, Conversation
@@ -110,7 +111,7 @@ def test_a_failed_send_is_retried(org, waiting, monkeypatch, mailoutbox):
     def refuse(*args, **kwargs):
         raise OSError("SMTP down")
 
-    monkeypatch.setattr(digest, "send_mail", refuse)
+    monkeypatch.setattr(core_digests, "send_mail", refuse)
     assert digest.send_daily_digests(waiting[0]) == 0
     assert not DigestSent.objects.filter(user=org.users.fr_agent).exists()
     monkeypatch.undo()

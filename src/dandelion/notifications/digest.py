@@ -13,25 +13,22 @@ out on the notifications page (:class:`~dandelion.notifications.models.DigestPre
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from dandelion.core import i18n
+from dandelion.core.digests import send_claimed
 from dandelion.core.permissions import get_grants
 from dandelion.notifications.models import DigestPreference, DigestSent, Notification
-
-logger = logging.getLogger(__name__)
 
 DIGEST_HOUR = 8
 SLA_SOON = dt.timedelta(hours=2)
@@ -133,19 +130,12 @@ def send_daily_digests(now: dt.datetime | None = None) -> int:
         local = timezone.localtime(now, zone)
         if local.hour < DIGEST_HOUR:
             continue  # due from 08:00 in the person's time zone (yesterday's was claimed before)
-        if DigestSent.objects.filter(user=user, day=local.date()).exists():
+        day = local.date()
+        if DigestSent.objects.filter(user=user, day=day).exists():
             continue
-        try:
-            with transaction.atomic(), translation.override(language), timezone.override(zone):
-                digest = build_digest(user, now=now)
-                DigestSent.objects.create(user=user, day=local.date(), items=len(digest), sent_at=now)
-                if len(digest):
-                    subject, body = render_digest(user, digest, now=now)
-                    send_mail(subject=subject, message=body, from_email=None, recipient_list=[user.email],
-                              fail_silently=False)
-                    sent += 1
-        except IntegrityError:
-            continue  # another run claimed it
-        except Exception:  # a failed send rolls its claim back: retried by the next run
-            logger.exception("notifications digest for user %s failed", user.pk)
+        sent += send_claimed(
+            user, language=language, zone=zone, label="notifications digest",
+            build=partial(build_digest, user, now=now),
+            claim=partial(DigestSent.objects.create, user=user, day=day, sent_at=now),
+            render=partial(render_digest, user, now=now))
     return sent
