@@ -93,7 +93,7 @@ def _conversation_line(conversation, now: dt.datetime) -> str:
         when = date_format(timezone.localtime(conversation.sla_due_at), "DATETIME_FORMAT")
         line += " — " + (_("SLA missed since %(when)s") if conversation.sla_due_at < now
                          else _("SLA due %(when)s")) % {"when": when}
-    return f"{line}: {_url(conversation.get_absolute_url())}"
+    return f"{line}\n  {_url(conversation.get_absolute_url())}"
 
 
 def render_digest(user, digest: Digest, *, now: dt.datetime) -> tuple[str, str]:
@@ -113,7 +113,7 @@ def render_digest(user, digest: Digest, *, now: dt.datetime) -> tuple[str, str]:
     if digest.notifications:
         lines.append(ngettext("%(count)d unread notification", "%(count)d unread notifications", digest.unread)
                      % {"count": digest.unread})
-        lines += [f"- {n.title}: {_url(n.get_absolute_url())}" for n in digest.notifications] + [""]
+        lines += [f"- {n.title}\n  {_url(n.get_absolute_url())}" for n in digest.notifications] + [""]
     lines.append(_("You receive this digest each morning when something waits on you. To stop it, untick it on "
                    "your notifications settings: %(url)s") % {"url": _url(reverse("notifications:settings"))})
     subject = ngettext("Dandelion: %(count)d item waits on you", "Dandelion: %(count)d items wait on you",
