@@ -123,3 +123,15 @@ def test_the_periodic_job_is_registered():
 
     autodiscover()
     assert "notifications.digest" in periodic_jobs()
+
+
+def test_old_claims_go_with_retention_todays_stays(org, waiting, smtp):
+    from dandelion.core.retention import purge
+
+    digest.send_daily_digests(waiting[0])
+    claims = DigestSent.objects.count()
+    assert claims >= 2
+    old = DigestSent.objects.filter(user=org.users.es_agent)
+    old.update(sent_at=timezone.now() - dt.timedelta(days=31))
+    [outcome] = purge(only=["notifications.digest_claims"])
+    assert outcome.deleted == 1 and DigestSent.objects.count() == claims - 1
