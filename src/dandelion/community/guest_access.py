@@ -291,6 +291,14 @@ def allowed(match, gathering_ids: set[int]) -> bool:
     return False
 
 
+def navigation(gathering_ids: set[int]) -> list[tuple[str, str]]:
+    """The sidebar of a guest: their gatherings' pages (``request.restricted_navigation``, read by core's navigation)."""
+    from django.urls import reverse
+
+    return [(g.title, reverse("community:gathering-detail", kwargs={"pk": g.pk}))
+            for g in Gathering.objects.filter(pk__in=gathering_ids).order_by("starts_at")]
+
+
 def guest_gatherings(user):
     """The gatherings a guest's page queries read (instead of the members' restricted queryset)."""
     return Gathering.objects.filter(pk__in=active_gathering_ids(user))

@@ -36,6 +36,7 @@ class GuestAccessMiddleware:
             match = None
         if match is not None and match.view_name == "home" and ids:
             return redirect("community:gathering-detail", pk=min(ids))
+        request.restricted_navigation = guest_access.navigation(ids)  # the sidebar lists their gatherings only
         if guest_access.allowed(match, ids):
             request.community_guest_gatherings = ids
             return self.get_response(request)
