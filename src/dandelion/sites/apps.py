@@ -19,6 +19,7 @@ class SitesConfig(plugins.DandelionAppConfig):
     api_routes = (plugins.ApiRoute("sites", "dandelion.sites.api.views.UnitSiteViewSet", "unitsite"),)
     extra_urls = (("cms/", "wagtail.admin.urls"),)  # Wagtail's admin: where the websites' pages are edited
     demo_seed = "dandelion.sites.demo.seed"
+    incident_page = "dandelion.sites.views.incident_panel"  # the crisis room's "banner on our websites" panel
     demo_after = ("orgs", "assets")
 
     def ready(self) -> None:

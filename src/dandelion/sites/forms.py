@@ -50,3 +50,19 @@ class BlogCommentForm(forms.Form):
     @property
     def is_bot(self) -> bool:
         return bool(self.cleaned_data.get("homepage"))
+
+
+class CrisisBannerForm(forms.Form):
+    """The crisis room's banner for the websites of the incident's unit and below (``services.push_crisis_banner``
+    checks the rest); ``confirm`` is set by the confirmation page, which says how many sites will show it."""
+
+    message = forms.CharField(max_length=300, required=False, label=_("Banner message"),
+                              help_text=_("Empty: the banner is taken down."),
+                              widget=forms.Textarea(attrs={"rows": 2}))
+    level = forms.ChoiceField(choices=(("info", _("Information")), ("warning", _("Warning")),
+                                       ("critical", _("Critical"))), initial="warning", label=_("Level"))
+    url = forms.URLField(required=False, max_length=500, assume_scheme="https", label=_("Link (https://)"))
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean_message(self):
+        return _plain_text(self.cleaned_data["message"])

@@ -9,6 +9,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 from wagtail.models import Site
 
@@ -16,7 +17,7 @@ from dandelion.core.permissions import has_perm
 from dandelion.core.plugins import org_tree
 from dandelion.core.view_helpers import call_service, paginate, require
 from dandelion.sites import services
-from dandelion.sites.forms import SiteCreateForm
+from dandelion.sites.forms import CrisisBannerForm, SiteCreateForm
 from dandelion.sites.models import COLOUR_TOKENS, PageShare, UnitSite, WebsitePage
 
 
@@ -58,6 +59,64 @@ def consistency_report(request):
     reports = services.consistency_report(user=request.user)
     return render(request, "sites/report.html",
                   {"reports": reports, "problems": sum(1 for r in reports if not r.ok)})
+
+
+# --- the crisis room's banner (a panel the room includes: apps.SitesConfig.incident_page) ---------------------------
+
+
+def _banner_sites(unit):
+    return (UnitSite.objects.filter(unit__path__startswith=unit.path, unit__is_active=True)
+            .select_related("site").order_by("site__hostname"))
+
+
+def incident_panel(user, incident) -> dict:
+    """The crisis room's "banner on our websites" panel: how many sites of the incident's unit and below will show
+    it, and the form for those who may push it (``sites.edit_site_pages`` on the unit) while the room is open."""
+    websites = list(_banner_sites(incident.unit))
+    can_push = bool(websites) and not incident.is_closed and has_perm(user, services.PERM_EDIT, incident.unit)
+    if not can_push:
+        return {}
+    return {"incident_panels": ["sites/partials/_crisis_banner_panel.html"], "banner_websites": websites,
+            "banner_form": CrisisBannerForm(), "banner_next": incident.get_absolute_url()}
+
+
+@login_required
+@require_http_methods(["POST"])
+def crisis_banner(request, unit_id: int):
+    """Push the banner on every website of the unit and below: a first POST shows the confirmation (which sites,
+    how many), the confirmed POST calls ``services.push_crisis_banner`` and goes back to the room."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from dandelion.orgs.models import OrgUnit
+
+    unit = get_object_or_404(OrgUnit.objects.restrict(request.user, "view"), pk=unit_id)
+    require(request.user, services.PERM_EDIT, unit, message=_("The websites of %(unit)s are not yours to edit.")
+            % {"unit": unit})
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        back = unit.get_absolute_url()
+    form = CrisisBannerForm(request.POST)
+    websites = list(_banner_sites(unit))
+    if form.is_valid() and form.cleaned_data["confirm"]:
+        data = form.cleaned_data
+        done, ok = call_service(request, services.push_crisis_banner, unit=unit, message=data["message"],
+                                level=data["level"], url=data["url"])
+        if ok:
+            if data["message"]:
+                messages.success(request, ngettext("The banner now shows on %(n)s website.",
+                                                   "The banner now shows on %(n)s websites.", len(done))
+                                 % {"n": len(done)})
+            else:
+                messages.success(request, ngettext("The banner was taken down from %(n)s website.",
+                                                   "The banner was taken down from %(n)s websites.", len(done))
+                                 % {"n": len(done)})
+            return redirect(back)
+    elif form.is_valid():
+        return render(request, "sites/crisis_banner_confirm.html",
+                      {"form": form, "unit": unit, "websites": websites, "next": back})
+    return render(request, "sites/crisis_banner_confirm.html",
+                  {"form": form, "unit": unit, "websites": websites, "next": back, "invalid": True})
 
 
 @login_required
