@@ -34,7 +34,7 @@ from dandelion.core.permissions import TEAM_SCOPED_ROLES, require_perm, role_all
 from dandelion.core.plugins import org_tree
 from dandelion.orgs.choices import Role, UnitKind
 from dandelion.orgs.models import Membership, OrgUnit
-from dandelion.sites import governance
+from dandelion.sites import blocks, governance
 from dandelion.sites.exceptions import HostnameTaken, InvalidSiteData, UnknownTemplate
 from dandelion.sites.models import SiteSection, SiteTemplate, UnitSite, WebsitePage
 
@@ -480,18 +480,20 @@ def page_problems(*, website: UnitSite, key: str | None, title: str, body_types:
         problems.append(("slug", _("This page is required by the hub's template: its address stays /%(slug)s/.")
                          % {"slug": rule.slug}))
     texts = [title, *(governance.plain_text(t) for t in governance.texts_of(body_raw))]
+    alt_texts = blocks.alt_texts(body_raw)
     rules = rules_for(website.unit)
     seen = set()
     for n, text in enumerate(texts):  # each text on its own: a finding names no "variant"
-        if not text:
+        if not text and n:
             continue
         target = checks.CheckTarget(variants=[checks.VariantText(account_id=0, network="website",
-                                                                 label=website.hostname, text=text)])
+                                                                 label=website.hostname, text=text)],
+                                    alt_texts=alt_texts if n == 0 else ())  # the images' once, with the title
         for result in checks.blocking(checks.run_checks(target, rules)):
             if result.kind == "length" or result.message in seen:  # a web page has no network's length limit
                 continue
             seen.add(result.message)
-            problems.append(("title" if n == 0 else "body",
+            problems.append(("title" if n == 0 and result.kind != "alt_text" else "body",
                              _("Guideline check %(rule)s: %(message)s") % {"rule": result.rule,
                                                                            "message": result.message}))
     for text in governance.texts_of(body_raw):
