@@ -63,7 +63,7 @@ def test_confirm_then_push_from_the_room(org, rooms, client_for):
 
 
 def test_who_may_push_and_bad_input(org, rooms, client_for):
-    fr, _es, fr_room, _eu_room = rooms
+    fr, _es, _fr_room, _eu_room = rooms
     url = reverse("sites:crisis-banner", args=[org.france.pk])
     data = {"message": "Down", "level": "warning", "confirm": "1", "next": "https://evil.example.com/"}
     assert client_for(org.users.pr).post(url, data).status_code == 403

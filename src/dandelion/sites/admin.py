@@ -1,7 +1,15 @@
 from django.contrib import admin
 
 from dandelion.core.admin import AuditedAdmin
-from dandelion.sites.models import BlogComment, BlogCommentBan, BrokenLink, PageShare, SiteSection, SiteTemplate, UnitSite
+from dandelion.sites.models import (
+    BlogComment,
+    BlogCommentBan,
+    BrokenLink,
+    PageShare,
+    SiteSection,
+    SiteTemplate,
+    UnitSite,
+)
 
 
 @admin.register(SiteTemplate)
