@@ -114,3 +114,30 @@ def test_moving_and_revoking_a_section(org, world, client_for):
     services.revoke_section(actor=org.users.fr_admin, section=section)
     assert not SiteSection.objects.exists() and _edit(client, contact) in (302, 403)
     assert AuditEvent.objects.filter(action="sites.section.revoke").count() == 1
+
+
+def test_the_sections_page_gives_and_takes_back(org, world, client_for):
+    fr, _es, agency, designer, about, team = world
+    url = f"/sites/{fr.pk}/sections/"
+    admin = client_for(org.users.fr_admin)
+    page = admin.get(url)
+    assert page.status_code == 200 and b'name="agency"' in page.content and b"Brightside" in page.content
+    assert f'value="{team.pk}"'.encode() in page.content  # the site's pages are offered
+    assert f'value="{fr.site.root_page.pk}"'.encode() not in page.content  # not the whole site
+    cm = client_for(org.users.fr_cm)
+    assert cm.get(url).status_code == 200 and b'name="agency"' not in cm.get(url).content  # sees, cannot give
+    assert cm.post(url, {"agency": agency.pk, "page": about.pk}).status_code == 403
+    assert client_for(org.users.es_admin).get(url).status_code == 404  # another spoke's site
+    assert not SiteSection.objects.exists()
+    bad = admin.post(url, {"agency": org.vendor.pk, "page": about.pk})
+    assert bad.status_code == 200 and not SiteSection.objects.exists()  # a vendor is not offered
+    done = admin.post(url, {"agency": agency.pk, "page": about.pk})
+    assert done.status_code == 302 and done["Location"] == url
+    section = SiteSection.objects.get()
+    assert section.page_id == about.pk and b'data-section="brightside"' in admin.get(url).content
+    assert _edit(client_for(designer), team) == 200
+    revoke = f"/sites/sections/{section.pk}/revoke/"
+    assert cm.post(revoke).status_code in (403, 404)
+    assert admin.get(revoke).status_code == 200 and SiteSection.objects.exists()  # the confirmation first
+    assert admin.post(revoke).status_code == 302 and not SiteSection.objects.exists()
+    assert _edit(client_for(designer), team) in (302, 403)

@@ -7,6 +7,29 @@ from dandelion.orgs.models import OrgUnit
 from dandelion.sites.models import SiteTemplate
 
 
+class PageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{'— ' * max(obj.depth - 3, 0)}{obj.title} ({obj.url_path.split('/', 2)[-1] or '/'})"
+
+
+class SectionForm(forms.Form):
+    """Give an agency one section of ``website``: a page below its home page (and every page below it)."""
+
+    agency = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("Agency"))
+    page = PageChoiceField(queryset=None, label=_("Section (this page and every page below it)"))
+
+    def __init__(self, *args, website=None, **kwargs):
+        from wagtail.models import Page
+
+        from dandelion.orgs.choices import UnitKind
+
+        super().__init__(*args, **kwargs)
+        # every active agency is offered (choosing one is the point); the service checks the rest
+        self.fields["agency"].queryset = OrgUnit.objects.filter(kind=UnitKind.AGENCY, is_active=True).order_by("name")
+        self.fields["page"].queryset = (Page.objects.descendant_of(website.site.root_page).order_by("path")
+                                        if website is not None else Page.objects.none())
+
+
 class SiteCreateForm(forms.Form):
     unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("Unit"))
     template = forms.ModelChoiceField(queryset=SiteTemplate.objects.none(), label=_("Template"), to_field_name="name")

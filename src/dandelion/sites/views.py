@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
@@ -15,9 +16,9 @@ from wagtail.models import Site
 
 from dandelion.core.permissions import has_perm
 from dandelion.core.plugins import org_tree
-from dandelion.core.view_helpers import call_service, paginate, require
+from dandelion.core.view_helpers import call_service, confirm_then_act, paginate, require
 from dandelion.sites import services
-from dandelion.sites.forms import CrisisBannerForm, SiteCreateForm
+from dandelion.sites.forms import CrisisBannerForm, SectionForm, SiteCreateForm
 from dandelion.sites.models import COLOUR_TOKENS, PageShare, UnitSite, WebsitePage
 
 
@@ -59,6 +60,60 @@ def consistency_report(request):
     reports = services.consistency_report(user=request.user)
     return render(request, "sites/report.html",
                   {"reports": reports, "problems": sum(1 for r in reports if not r.ok)})
+
+
+# --- agencies' sections ------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_sections(request, pk: int):
+    """The agencies' sections of one website, and (for its unit's admins and the hub) the form giving one."""
+    from dandelion.sites.models import SiteSection
+
+    website = get_object_or_404(UnitSite.objects.restrict(request.user, "view").select_related("unit", "site"),
+                                pk=pk)
+    can_grant = has_perm(request.user, services.PERM_SECTIONS, website.unit)
+    form = SectionForm(request.POST or None, website=website) if can_grant else None
+    if request.method == "POST":
+        require(request.user, services.PERM_SECTIONS, website.unit,
+                message=_("Only the admins of %(unit)s and the hub give sections of its websites.")
+                % {"unit": website.unit})
+        if form is not None and form.is_valid():
+            section, ok = call_service(request, services.grant_section, website=website,
+                                       page=form.cleaned_data["page"], agency=form.cleaned_data["agency"], form=form)
+            if ok:
+                messages.success(request, _("%(agency)s now edits the section %(page)s.")
+                                 % {"agency": section.agency, "page": section.page.title})
+                return redirect("sites:sections", pk=website.pk)
+    sections = (SiteSection.objects.filter(website=website).select_related("agency", "page", "granted_by")
+                .prefetch_related("editors__user_set"))
+    return render(request, "sites/site_sections.html",
+                  {"website": website, "sections": sections, "form": form, "can_grant": can_grant})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def section_revoke(request, pk: int):
+    from dandelion.sites.models import SiteSection
+
+    section = get_object_or_404(SiteSection.objects.restrict(request.user, services.PERM_SECTIONS)
+                                .select_related("website__unit", "website__site", "agency", "page"), pk=pk)
+    require(request.user, services.PERM_SECTIONS, section.website.unit,
+            message=_("Only the admins of %(unit)s and the hub give sections of its websites.")
+            % {"unit": section.website.unit})
+    back = reverse("sites:sections", args=[section.website_id])
+
+    def act():
+        call_service(request, services.revoke_section, section=section)
+        messages.success(request, _("%(agency)s no longer edits %(page)s.")
+                         % {"agency": section.agency, "page": section.page.title})
+        return redirect(back)
+
+    return confirm_then_act(
+        request, act=act, cancel_url=back, title=_("Take the section back"),
+        question=_("%(agency)s will no longer edit %(page)s and the pages below it on %(host)s.")
+        % {"agency": section.agency, "page": section.page.title, "host": section.website.hostname})
 
 
 # --- the crisis room's banner (a panel the room includes: apps.SitesConfig.incident_page) ---------------------------
