@@ -349,35 +349,32 @@ def _sync_sections(actor, website: UnitSite, access: Permission, result: SyncRes
         GroupPagePermission.objects.filter(group=group).exclude(page__in=roots).delete()  # a hand-made grant
         for root in roots:
             _sync_page_permissions(group, root, EDITOR_PAGE_PERMISSIONS)
-        want = derived_agency_editor_ids(section.agency)
-        current = set(group.user_set.values_list("id", flat=True))
-        if want == current:
-            continue
-        _sync_group_members(actor, group, want, label=f"{section.agency.slug} section editors", obj=website,
-                            action="sites.section.sync")
-        User = get_user_model()
-        names = dict(User.objects.filter(pk__in=want ^ current).values_list("pk", User.USERNAME_FIELD))
+        added, removed = _sync_group_members(actor, group, derived_agency_editor_ids(section.agency),
+                                             label=f"{section.agency.slug} section editors", obj=website,
+                                             action="sites.section.sync")
         key = f"{website.site.hostname} [{section.agency.slug}]"
-        if want - current:
-            result.added[key] = sorted(names[i] for i in want - current)
-        if current - want:
-            result.removed[key] = sorted(names[i] for i in current - want)
+        if added:
+            result.added[key] = added
+        if removed:
+            result.removed[key] = removed
 
 
 def _sync_group_members(actor, group: Group, want: set[int], *, label: str, obj,
-                        action: str = "sites.approvers.sync") -> None:
+                        action: str = "sites.approvers.sync") -> tuple[list[str], list[str]]:
+    """``group``'s members become ``want``; one audit row when that changed anything. The usernames added and
+    removed."""
     current = set(group.user_set.values_list("id", flat=True))
     add, remove = want - current, current - want
     if not add and not remove:
-        return
+        return [], []
     group.user_set.add(*add)
     group.user_set.remove(*remove)
     User = get_user_model()
     names = dict(User.objects.filter(pk__in=add | remove).values_list("pk", User.USERNAME_FIELD))
-    audit.record(actor=actor, action=action, obj=obj,
-                 summary=f"Websites' {label}: +{len(add)} -{len(remove)}",
-                 changes={"added": [None, sorted(names[i] for i in add)],
-                          "removed": [None, sorted(names[i] for i in remove)]})
+    added, removed = sorted(names[i] for i in add), sorted(names[i] for i in remove)
+    audit.record(actor=actor, action=action, obj=obj, summary=f"Websites' {label}: +{len(add)} -{len(remove)}",
+                 changes={"added": [None, added], "removed": [None, removed]})
+    return added, removed
 
 
 # --- agencies: one section (a subtree of pages) of a unit's website ----------------------------------------------
