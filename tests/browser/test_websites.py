@@ -142,3 +142,31 @@ def test_hub_creates_a_site_the_spoke_edits_it_under_the_hubs_rules(page, org, l
     table = page.inner_text("#broken-links")
     assert "/old-team/" in table and "About our team" in table and "no live page" in table
     shot(page, "websites-broken-links")
+
+
+def test_the_crisis_room_pushes_the_banner_on_the_websites(page, org, live_server):
+    """France's admin, in France's crisis room: the panel says one website will show the banner; the confirmation
+    names it; confirmed, the banner is live on fr.localhost's home page."""
+    from dandelion.core.actors import SYSTEM
+    from dandelion.crisis import services as crisis
+
+    fr = services.create_site(actor=org.users.hub_admin, unit=org.france, template="corporate",
+                              hostname="fr.localhost")
+    room = crisis.open_incident(actor=SYSTEM, unit=org.france, title="Outage in France")
+    login(page, "fradmin")
+    page.goto(room.get_absolute_url())
+    panel = page.locator(".sites-crisis-banner")
+    assert panel.get_attribute("data-banner-sites") == "1" and "1 website of France" in panel.inner_text()
+    panel.locator("textarea[name=message]").fill("Service interrupted: we are on it")
+    panel.locator("select[name=level]").select_option("critical")
+    shot(page, "websites-crisis-room-panel")
+    with page.expect_navigation():
+        panel.locator("button[data-action=crisis-banner]").click()
+    assert "fr.localhost" in page.inner_text("main") and page.locator("[data-confirm-count='1']").count() == 1
+    shot(page, "websites-crisis-banner-confirm")
+    with page.expect_navigation():
+        page.click("button[data-action=confirm-banner]")
+    assert page.url.endswith(room.get_absolute_url()) and "now shows on 1 website" in page.inner_text("body")
+    home = fr.site.root_page.specific
+    home.refresh_from_db()
+    assert home.live and home.body.raw_data[0]["type"] == "crisis_banner"

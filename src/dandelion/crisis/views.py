@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dandelion.core.permissions import has_perm
+from dandelion.core.plugins import incident_page_sources
 from dandelion.core.view_helpers import (
     call_service,
     confirm_then_act,
@@ -98,7 +99,14 @@ def incident_detail(request, pk: int):
     now = timezone.now()
     for item in checklist:
         item.overdue = not item.is_done and item.due_at is not None and item.due_at < now
+    panels: list[str] = []
+    extra: dict = {}
+    for source in incident_page_sources():  # what other apps add to the room (the websites' crisis banner)
+        contributed = dict(source(request.user, incident))
+        panels.extend(contributed.pop("incident_panels", ()))
+        extra.update(contributed)
     return render(request, "crisis/incident_detail.html", {
+        **extra, "incident_panels": panels,
         "checklist": checklist, "progress": services.progress(checklist),
         "routed": routed, "routed_count": routed_count,
         "can_tick": has_perm(request.user, services.PERM_TICK, incident.unit) and not incident.is_closed,

@@ -163,6 +163,39 @@ class UnitSite(TimeStampedModel):
         return f"{scheme}://{site.hostname}{port}/"
 
 
+class SiteSection(TimeStampedModel):
+    """An agency's section of a unit's website: the agency's editors edit (and submit for the hub's approval) the
+    pages of one subtree, ``page`` and every page below it, and nothing else of the site. Chosen by the site's unit's
+    admins or the hub (``services.grant_section``); the Wagtail group ``editors`` and its page permissions are
+    derived by ``services.sync_site_permissions``, never edited by hand."""
+
+    org_scope = OrgScope(path="website__unit__path")
+
+    website = models.ForeignKey(UnitSite, on_delete=models.CASCADE, related_name="sections")
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="site_sections")
+    editors = models.OneToOneField("auth.Group", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="site_section", editable=False)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["website__site__hostname", "page__path"]
+        constraints = [models.UniqueConstraint(fields=["website", "agency"], name="sites_one_section_per_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.agency} on {self.website}: {self.page.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sites:site-list")
+
+    @property
+    def audit_unit(self):
+        return self.website.unit
+
+
 def _site_context(page, context, request):
     from dandelion.sites.services import page_alternates, website_for_page
 

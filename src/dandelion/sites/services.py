@@ -32,14 +32,15 @@ from dandelion.core.actors import SYSTEM
 from dandelion.core.exceptions import DandelionError
 from dandelion.core.permissions import TEAM_SCOPED_ROLES, require_perm, role_allows
 from dandelion.core.plugins import org_tree
-from dandelion.orgs.choices import Role
+from dandelion.orgs.choices import Role, UnitKind
 from dandelion.orgs.models import Membership, OrgUnit
-from dandelion.sites import governance
+from dandelion.sites import blocks, governance
 from dandelion.sites.exceptions import HostnameTaken, InvalidSiteData, UnknownTemplate
-from dandelion.sites.models import SiteTemplate, UnitSite, WebsitePage
+from dandelion.sites.models import SiteSection, SiteTemplate, UnitSite, WebsitePage
 
 PERM_CREATE = "sites.create_site"  # held by a grant on the root whose role allows it (the hub admins)
 PERM_EDIT = "sites.edit_site_pages"  # edit the pages of the sites of the grant's subtree and submit them
+PERM_SECTIONS = "sites.grant_site_section"  # give an agency one section of the sites of the grant's subtree
 PERM_APPROVE = "sites.approve_site_pages"  # held by a grant on the root: approve (publish) every site's pages
 #: Wagtail page permissions the editors of a site hold on its root page (and so on every page below it): no
 #: ``publish``; a change goes live when the hub approves it (the site's workflow, ``HUB_WORKFLOW``).
@@ -232,6 +233,17 @@ def derived_editor_ids(unit: OrgUnit) -> set[int]:
     )
 
 
+def derived_agency_editor_ids(agency: OrgUnit) -> set[int]:
+    """The people who edit an agency's sections: an active membership, with a role allowing ``PERM_EDIT``, on the
+    agency unit or one of its own sub-units (never its parents: the hub's people edit through the sites' groups)."""
+    if not agency.is_active:
+        return set()
+    return set(
+        Membership.objects.filter(unit__path__startswith=agency.path, unit__is_active=True, role__in=editor_roles(),
+                                  is_active=True, user__is_active=True).values_list("user_id", flat=True)
+    )
+
+
 def derived_approver_ids() -> set[int]:
     """The hub's approvers: an active membership on the root unit whose role allows ``PERM_APPROVE``."""
     roles = [r for r in Role.values if r not in TEAM_SCOPED_ROLES and role_allows(r, PERM_APPROVE)]
@@ -297,6 +309,7 @@ def sync_site_permissions(*, actor, websites=None) -> SyncResult:
             _sync_page_permissions(group, root, EDITOR_PAGE_PERMISSIONS)
             _sync_page_permissions(approvers, root, APPROVER_PAGE_PERMISSIONS)
             WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
+        _sync_sections(actor, website, access, result)
         want = derived_editor_ids(website.unit)
         current = set(group.user_set.values_list("id", flat=True))
         add, remove = want - current, current - want
@@ -318,19 +331,107 @@ def sync_site_permissions(*, actor, websites=None) -> SyncResult:
     return result
 
 
-def _sync_group_members(actor, group: Group, want: set[int], *, label: str, obj) -> None:
+def _section_group_name(section: SiteSection) -> str:
+    return f"Website {section.website.site.hostname} section {section.page_id} ({section.agency.slug}) editors"
+
+
+def _sync_sections(actor, website: UnitSite, access: Permission, result: SyncResult) -> None:
+    """Each agency section of ``website``: its group holds the editors' page permissions on the section's page (in
+    every locale) and nothing else, and its members are the agency's editors."""
+    for section in website.sections.select_related("agency", "page", "editors"):
+        group = section.editors
+        if group is None:
+            group, _created = Group.objects.get_or_create(name=_section_group_name(section))
+            section.editors = group
+            section.save(update_fields=["editors", "updated_at"])
+        group.permissions.add(access)
+        roots = list(section.page.get_translations(inclusive=True))
+        GroupPagePermission.objects.filter(group=group).exclude(page__in=roots).delete()  # a hand-made grant
+        for root in roots:
+            _sync_page_permissions(group, root, EDITOR_PAGE_PERMISSIONS)
+        added, removed = _sync_group_members(actor, group, derived_agency_editor_ids(section.agency),
+                                             label=f"{section.agency.slug} section editors", obj=website,
+                                             action="sites.section.sync")
+        key = f"{website.site.hostname} [{section.agency.slug}]"
+        if added:
+            result.added[key] = added
+        if removed:
+            result.removed[key] = removed
+
+
+def _sync_group_members(actor, group: Group, want: set[int], *, label: str, obj,
+                        action: str = "sites.approvers.sync") -> tuple[list[str], list[str]]:
+    """``group``'s members become ``want``; one audit row when that changed anything. The usernames added and
+    removed."""
     current = set(group.user_set.values_list("id", flat=True))
     add, remove = want - current, current - want
     if not add and not remove:
-        return
+        return [], []
     group.user_set.add(*add)
     group.user_set.remove(*remove)
     User = get_user_model()
     names = dict(User.objects.filter(pk__in=add | remove).values_list("pk", User.USERNAME_FIELD))
-    audit.record(actor=actor, action="sites.approvers.sync", obj=obj,
-                 summary=f"Websites' {label}: +{len(add)} -{len(remove)}",
-                 changes={"added": [None, sorted(names[i] for i in add)],
-                          "removed": [None, sorted(names[i] for i in remove)]})
+    added, removed = sorted(names[i] for i in add), sorted(names[i] for i in remove)
+    audit.record(actor=actor, action=action, obj=obj, summary=f"Websites' {label}: +{len(add)} -{len(remove)}",
+                 changes={"added": [None, added], "removed": [None, removed]})
+    return added, removed
+
+
+# --- agencies: one section (a subtree of pages) of a unit's website ----------------------------------------------
+
+
+def _section_page(website: UnitSite, page) -> Page:
+    """``page`` as a section of ``website``: a page below the site's home page (in any of its locales)."""
+    page = page if isinstance(page, Page) else Page.objects.filter(pk=page).first()
+    roots = list(website.site.root_page.get_translations(inclusive=True))
+    if page is None or not any(page.path.startswith(root.path) and page.depth > root.depth for root in roots):
+        raise InvalidSiteData(_("A section is a page below the home page of %(host)s.")
+                              % {"host": website.site.hostname}, field="page")
+    return page  # its translations are in the section too (the sync grants on every locale's copy)
+
+
+@transaction.atomic
+def grant_section(*, actor, website: UnitSite, page, agency: OrgUnit) -> SiteSection:
+    """Give ``agency`` (an org unit of kind agency) the edit rights on ``page`` and every page below it of
+    ``website``, and nothing else of the site: the site's unit's admins or the hub choose. An agency holds one
+    section per site; granting another page moves it. One audit row; the Wagtail permissions follow at once."""
+    require_perm(actor, PERM_SECTIONS, website.unit)
+    if agency.kind != UnitKind.AGENCY or not agency.is_active:
+        raise InvalidSiteData(_("%(unit)s is not an active agency.") % {"unit": agency}, field="agency")
+    page = _section_page(website, page)
+    section = SiteSection.objects.filter(website=website, agency=agency).select_related("page").first()
+    before = section.page.title if section else None
+    if section is None:
+        section = SiteSection.objects.create(website=website, page=page, agency=agency,
+                                             granted_by=_user_or_none(actor))
+    elif section.page_id != page.pk:
+        section.page, section.granted_by = page, _user_or_none(actor)
+        section.save(update_fields=["page", "granted_by", "updated_at"])
+        if section.editors_id:  # the group's grants on the old page go; the sync gives the new ones
+            GroupPagePermission.objects.filter(group_id=section.editors_id).delete()
+    else:
+        return section
+    audit.record(actor=actor, action="sites.section.grant", obj=website,
+                 summary=f"{agency} edits the section {page.title} of {website.site.hostname}",
+                 changes={"agency": [None, agency.slug], "section": [before, page.title]})
+    sync_site_permissions(actor=actor, websites=[website])
+    section.refresh_from_db()
+    return section
+
+
+@transaction.atomic
+def revoke_section(*, actor, section: SiteSection) -> None:
+    """Take an agency's section back: its group and page permissions go with it. One audit row."""
+    website = section.website
+    require_perm(actor, PERM_SECTIONS, website.unit)
+    group_id = section.editors_id
+    audit.record(actor=actor, action="sites.section.revoke", obj=website,
+                 summary=f"{section.agency} no longer edits the section {section.page.title} of "
+                         f"{website.site.hostname}",
+                 changes={"agency": [section.agency.slug, None], "section": [section.page.title, None]})
+    section.delete()
+    if group_id:
+        Group.objects.filter(pk=group_id).delete()
 
 
 # --- governance: the template's must-show pages and blocks, the hub's guideline checks ----------------------------
@@ -376,18 +477,20 @@ def page_problems(*, website: UnitSite, key: str | None, title: str, body_types:
         problems.append(("slug", _("This page is required by the hub's template: its address stays /%(slug)s/.")
                          % {"slug": rule.slug}))
     texts = [title, *(governance.plain_text(t) for t in governance.texts_of(body_raw))]
+    alt_texts = blocks.alt_texts(body_raw)
     rules = rules_for(website.unit)
     seen = set()
     for n, text in enumerate(texts):  # each text on its own: a finding names no "variant"
-        if not text:
+        if not text and n:
             continue
         target = checks.CheckTarget(variants=[checks.VariantText(account_id=0, network="website",
-                                                                 label=website.hostname, text=text)])
+                                                                 label=website.hostname, text=text)],
+                                    alt_texts=alt_texts if n == 0 else ())  # the images' once, with the title
         for result in checks.blocking(checks.run_checks(target, rules)):
             if result.kind == "length" or result.message in seen:  # a web page has no network's length limit
                 continue
             seen.add(result.message)
-            problems.append(("title" if n == 0 else "body",
+            problems.append(("title" if n == 0 and result.kind != "alt_text" else "body",
                              _("Guideline check %(rule)s: %(message)s") % {"rule": result.rule,
                                                                            "message": result.message}))
     for text in governance.texts_of(body_raw):
