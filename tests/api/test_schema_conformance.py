@@ -238,3 +238,27 @@ def test_read_operations_on_real_rows_match_the_schema(role, rows, inbox):
     assert ("/api/v1/conversations/{id}/messages/", 200) in seen
     if role == "hub_admin":
         assert all(status == 200 for _, status in seen), sorted(s for s in seen if s[1] != 200)
+
+
+@pytest.mark.parametrize("role", ["hub_admin", "moderator"])
+def test_bulk_action_on_real_rows_matches_the_schema(role, inbox, two_queues):
+    """``POST /conversations/bulk/`` (no path parameter, so not among the reads above), on the seeded queues: its
+    per-id results, done and refused, and its 400, as documented."""
+    from rest_framework.authtoken.models import Token
+
+    fr, am = two_queues
+    token = Token.objects.get_or_create(user=getattr(inbox.users, role))[0].key
+    operation = schema["/api/v1/conversations/bulk/"]["POST"]
+    headers = {"Authorization": f"Token {token}"}
+    with keeping_test_connection():
+        case = operation.Case(body={"action": "tag", "ids": [fr.pk, am.pk, 2**40], "tags": ["checked"]},
+                              media_type="application/json")
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=CHECKS)
+        results = {r["id"]: r["status"] for r in response.json()["results"]}
+        # the hub admin tags both; the vendor's moderator its own (Amharic) queue only; an unknown id is refused
+        assert results == {fr.pk: "done" if role == "hub_admin" else "refused", am.pk: "done", 2**40: "refused"}
+        bad = operation.Case(body={"action": "tag", "ids": [fr.pk], "tags": []}, media_type="application/json")
+        response = bad.call(headers=headers)
+        assert response.status_code == 400
+        bad.validate_response(response, checks=CHECKS)

@@ -1303,7 +1303,8 @@ def escalate_conversation(conversation: Conversation, *, actor, priority: str | 
 
 #: what the queue's bulk bar can do, and whether it must be confirmed first (it changes what customers or other
 #: teams see, or closes work)
-BULK_ACTIONS = {"assign": False, "take": False, "resolve": True, "hide": True, "unhide": False, "move_team": True}
+BULK_ACTIONS = {"assign": False, "take": False, "resolve": True, "hide": True, "unhide": False, "move_team": True,
+                "tag": True}
 BULK_LIMIT = 100  # conversations in one bulk action (a page of the queue is 25)
 
 
@@ -1317,11 +1318,13 @@ class BulkResult:
 
 
 def bulk_conversations(conversations: Iterable[Conversation], *, action: str, actor, assignee=None, team=None,
-                       reason: str = "", missing: Iterable[int] = ()) -> BulkResult:
+                       reason: str = "", missing: Iterable[int] = (), tags: Iterable[str] = ()) -> BulkResult:
     """Apply ``action`` (a key of ``BULK_ACTIONS``) to each conversation through its own service: each one is
     permission-checked, atomic and audited on its own, so a refusal (no right, a failed reply left unanswered, an
     assignee who cannot work on it) leaves the others done. ``missing``: ids the caller asked for that the actor
-    cannot see, reported as refused. One more audit row sums the batch up (what was done, what refused and why)."""
+    cannot see, reported as refused. ``tags``: the names ``tag`` adds (checked once before any conversation: a name
+    too long refuses the whole batch, nothing added). One more audit row sums the batch up (what was done, what
+    refused and why)."""
     if action not in BULK_ACTIONS:
         raise InboxError(_("Unknown bulk action %(action)r.") % {"action": action}, field="action")
     if action == "assign" and assignee is None:
@@ -1330,6 +1333,11 @@ def bulk_conversations(conversations: Iterable[Conversation], *, action: str, ac
         raise InboxError(_("Choose the team to move the conversations to."), field="team")
     if action == "move_team" and not (reason or "").strip():
         raise ReasonRequired(_("Moving conversations to another team needs a reason the team reads."))
+    tags = [t.strip() for t in tags if t and t.strip()]
+    if action == "tag":
+        if not tags:
+            raise InboxError(_("Type the tags to add to the conversations."), field="tags")
+        _tags(tags)  # a name too long is refused here, before any conversation changes
     result = BulkResult(action=action)
     for pk in missing:
         result.refused[pk] = "not found in your scope"
@@ -1346,6 +1354,8 @@ def bulk_conversations(conversations: Iterable[Conversation], *, action: str, ac
                 hide_conversation(conversation, actor=actor, reason=reason)
             elif action == "unhide":
                 unhide_conversation(conversation, actor=actor)
+            elif action == "tag":
+                tag_conversation(conversation, actor=actor, add=tags)
             else:
                 handover_conversation(conversation, to_team=team, reason=reason, actor=actor)
         except DandelionError as exc:
@@ -1359,6 +1369,7 @@ def bulk_conversations(conversations: Iterable[Conversation], *, action: str, ac
                      changes={"action": [None, action], "done": [None, result.done],
                               "refused": [None, {str(k): v for k, v in result.refused.items()}]}
                      | ({"team": [None, team.pk]} if team is not None else {})
+                     | ({"tags": [None, tags]} if action == "tag" else {})
                      | ({"assignee": [None, assignee.pk]} if assignee is not None else {}))
     return result
 

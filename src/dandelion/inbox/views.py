@@ -213,6 +213,7 @@ BULK_LABELS = {
     "assign": gettext_lazy("Assign"), "take": gettext_lazy("Take (assign to me)"),
     "resolve": gettext_lazy("Resolve"), "hide": gettext_lazy("Hide (spam, abuse)"),
     "unhide": gettext_lazy("Unhide"), "move_team": gettext_lazy("Move to another team"),
+    "tag": gettext_lazy("Add tags"),
 }
 
 
@@ -261,13 +262,15 @@ def queue_bulk(request):
         team = _handover_teams(user).filter(pk=post.get("team")).first() if str(
             post.get("team") or "").isdigit() else None
     reason = (post.get("reason") or "").strip()[: services.REASON_MAX]
+    tags = list(dict.fromkeys(t.strip() for t in (post.get("tags") or "").split(",") if t.strip()))
     if services.BULK_ACTIONS[action] and not post.get("confirmed"):
         return render(request, "inbox/bulk_confirm.html", {
             "action": action, "label": BULK_LABELS[action], "conversations": visible, "missing": missing,
-            "team": team, "reason": reason, "back": back, "next": post.get("next") or ""})
+            "team": team, "reason": reason, "tags": tags, "tags_value": ", ".join(tags), "back": back,
+            "next": post.get("next") or ""})
     try:
         result = services.bulk_conversations(visible, action=action, actor=user, assignee=assignee, team=team,
-                                             reason=reason, missing=missing)
+                                             reason=reason, missing=missing, tags=tags)
     except DandelionError as exc:
         messages.error(request, exc.message)
         return redirect(back)

@@ -30,7 +30,7 @@ from django.utils.translation import gettext as _
 from dandelion.core import audit
 from dandelion.core.events import Event
 from dandelion.core.exceptions import NotFoundError
-from dandelion.notifications.models import Notification
+from dandelion.notifications.models import DigestPreference, Notification
 
 _CONVERSATION_TYPES = {"conversation.assigned", "conversation.resolved", "conversation.sla_breached"}
 _INCIDENT_TYPES = {"crisis.incident_opened", "crisis.incident_escalated"}
@@ -158,3 +158,22 @@ def mark_all_read(*, actor) -> int:
 
 def unread_count(user) -> int:
     return Notification.objects.for_recipient(user).unread().count()
+
+
+def email_digest_enabled(user) -> bool:
+    """Whether ``user`` receives the daily digest (yes until they untick it)."""
+    return not DigestPreference.objects.filter(user=user, email_digest=False).exists()
+
+
+@transaction.atomic
+def set_email_digest(*, actor, enabled: bool) -> DigestPreference:
+    """The actor's own choice of the daily e-mail digest; one audit row when it changes."""
+    preference, _created = DigestPreference.objects.select_for_update().get_or_create(user=actor)
+    before = preference.email_digest
+    if before != enabled:
+        preference.email_digest = enabled
+        preference.save(update_fields=["email_digest", "updated_at"])
+        audit.record(actor=actor, action="notifications.email_digest",
+                     summary=f"Daily e-mail digest {'on' if enabled else 'off'}",
+                     changes={"email_digest": [before, enabled]})
+    return preference
