@@ -370,6 +370,8 @@ SPECTACULAR_SETTINGS = {
         "StoryStatusEnum": "dandelion.analytics.choices.StoryStatus",
         "RoleEnum": "dandelion.orgs.choices.Role",
         "ResponderRoleEnum": "dandelion.crisis.choices.ResponderRole",
+        "IncidentKindEnum": "dandelion.crisis.choices.IncidentKind",
+        "GuestRoleEnum": "dandelion.community.models.GuestGrant.Role",
     },
 }
 
