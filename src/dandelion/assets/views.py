@@ -356,38 +356,47 @@ def account_connect(request):
                   status=400 if form.errors else 200)
 
 
-@never_cache
-@login_required
-@require_GET
-def account_connect_callback(request):
-    """Where the network sends the user back: the ``state`` must be one this session started (CSRF on the
-    redirect, RFC 6749 §10.12) and still valid; then the code is exchanged and the account stored."""
+def finish_oauth_callback(request, *, pending_key: str, secret: str, back: str, complete):
+    """The network's redirect back after an OAuth consent, for any page that started one (the registry's *Connect
+    an account*, a person's own account for advocacy): the ``state`` must be one this session started for this
+    person and still valid (CSRF on the redirect, RFC 6749 §10.12); the network's refusal is shown; then
+    ``complete(app=, unit=, code=)`` exchanges the code and returns ``(account, created)``. Returns ``(account,
+    None)`` after the success message (the caller redirects where it likes), or ``(None, a redirect to back)`` (a
+    URL name) after the error message."""
     from dandelion.assets.models import OAuthApp
     from dandelion.connectors import oauth as shared_oauth
     from dandelion.orgs.models import OrgUnit
 
-    asked = shared_oauth.take_pending(request.session, OAUTH_PENDING_KEY, _state_secret(),
-                                      request.GET.get("state") or "", user_id=request.user.pk)
-    if asked is None:
-        messages.error(request, _("This connection was not started here, or it expired: start again."))
-        return redirect("assets:account-connect")
-    if request.GET.get("error"):
+    asked = shared_oauth.take_pending(request.session, pending_key, secret, request.GET.get("state") or "",
+                                      user_id=request.user.pk)
+    app = OAuthApp.objects.filter(pk=asked["app"]).first() if asked else None
+    unit = OrgUnit.objects.filter(pk=asked.get("unit")).first() if asked else None
+    if asked is not None and request.GET.get("error"):
         messages.error(request, _("The network did not grant access: %(error)s") % {
             "error": (request.GET.get("error_description") or request.GET["error"])[:200]})
-        return redirect("assets:account-connect")
-    app = OAuthApp.objects.filter(pk=asked["app"]).first()
-    unit = OrgUnit.objects.filter(pk=asked.get("unit")).first()
+        return None, redirect(back)
     if app is None or unit is None:
         messages.error(request, _("This connection was not started here, or it expired: start again."))
-        return redirect("assets:account-connect")
+        return None, redirect(back)
     try:
-        account, created = services.complete_oauth_connection(actor=request.user, owner_unit=unit, app=app,
-                                                              code=request.GET.get("code") or "")
+        account, created = complete(app=app, unit=unit, code=request.GET.get("code") or "")
     except PermissionDeniedError as exc:
         raise PermissionDenied(exc.message) from exc
     except DandelionError as exc:
         messages.error(request, exc.message)
-        return redirect("assets:account-connect")
+        return None, redirect(back)
     messages.success(request, (_("Connected %(account)s.") if created else _("Reconnected %(account)s."))
                      % {"account": account})
-    return redirect(account)
+    return account, None
+
+
+@never_cache
+@login_required
+@require_GET
+def account_connect_callback(request):
+    """Where the network sends the user back (see ``finish_oauth_callback``); the account is stored."""
+    account, failed = finish_oauth_callback(
+        request, pending_key=OAUTH_PENDING_KEY, secret=_state_secret(), back="assets:account-connect",
+        complete=lambda app, unit, code: services.complete_oauth_connection(actor=request.user, owner_unit=unit,
+                                                                            app=app, code=code))
+    return failed or redirect(account)

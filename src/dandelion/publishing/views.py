@@ -727,38 +727,16 @@ def advocacy_connect(request):
 @login_required
 @require_GET
 def advocacy_connect_callback(request):
-    """Where the network sends the person back: the ``state`` must be one this session started, for this person
-    (CSRF on the redirect, RFC 6749 §10.12); then the code is exchanged and the token stored, encrypted."""
-    from dandelion.assets.models import OAuthApp
-    from dandelion.connectors import oauth as shared_oauth
-    from dandelion.orgs.models import OrgUnit
+    """Where the network sends the person back (the registry's ``finish_oauth_callback``: the state this session
+    started for this person, the network's refusal, the code exchanged); the token is stored, encrypted."""
+    from dandelion.assets.views import finish_oauth_callback
     from dandelion.publishing import advocacy
 
-    asked = shared_oauth.take_pending(request.session, PERSONAL_PENDING_KEY, _personal_state_secret(),
-                                      request.GET.get("state") or "", user_id=request.user.pk)
-    if asked is None:
-        messages.error(request, _("This connection was not started here, or it expired: start again."))
-        return redirect("publishing:advocacy-list")
-    if request.GET.get("error"):
-        messages.error(request, _("The network did not grant access: %(error)s") % {
-            "error": (request.GET.get("error_description") or request.GET["error"])[:200]})
-        return redirect("publishing:advocacy-list")
-    app = OAuthApp.objects.filter(pk=asked["app"]).first()
-    unit = OrgUnit.objects.filter(pk=asked.get("unit")).first()
-    if app is None or unit is None:
-        messages.error(request, _("This connection was not started here, or it expired: start again."))
-        return redirect("publishing:advocacy-list")
-    try:
-        account, created = advocacy.complete_personal_connection(actor=request.user, unit=unit, app=app,
-                                                                 code=request.GET.get("code") or "")
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from exc
-    except DandelionError as exc:
-        messages.error(request, exc.message)
-        return redirect("publishing:advocacy-list")
-    messages.success(request, (_("Connected %(account)s.") if created else _("Reconnected %(account)s."))
-                     % {"account": account})
-    return redirect("publishing:advocacy-list")
+    _account, failed = finish_oauth_callback(
+        request, pending_key=PERSONAL_PENDING_KEY, secret=_personal_state_secret(), back="publishing:advocacy-list",
+        complete=lambda app, unit, code: advocacy.complete_personal_connection(actor=request.user, unit=unit,
+                                                                               app=app, code=code))
+    return failed or redirect("publishing:advocacy-list")
 
 
 @login_required
