@@ -12,7 +12,7 @@ PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/dandelion
 PYTEST_ARGS ?=
 
-.PHONY: demo test test-sqlite test-postgres venv migrate seed serve worker lint typecheck bench clean messages
+.PHONY: demo test test-sqlite test-postgres venv migrate seed serve worker stream lint typecheck bench clean messages
 
 venv: $(STAMP)
 $(STAMP): pyproject.toml
@@ -35,6 +35,9 @@ serve: venv
 
 worker: venv
 	$(BIN)/dandelion worker
+
+stream: venv
+	$(BIN)/dandelion stream
 
 test: venv
 	@bash scripts/test.sh $(PYTEST_ARGS)

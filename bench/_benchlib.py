@@ -77,6 +77,16 @@ def dandelion(env: dict[str, str], *args: str, quiet: bool = True) -> None:
         raise SystemExit(f"`dandelion {' '.join(args)}` failed:\n{out.stdout}\n{out.stderr}")
 
 
+def create_seeded(name: str, database_url: str, var_dir: str) -> float:
+    """Create the database ``name``, migrate it and load the demo organisation; returns the seconds it took."""
+    pg_create(name)
+    env = bench_env(database_url, var_dir)
+    t = time.perf_counter()
+    dandelion(env, "migrate", "--no-input")
+    dandelion(env, "seed-demo")
+    return time.perf_counter() - t
+
+
 def setup_template(kind: str, workdir: str) -> tuple[str, str]:
     """A migrated and seeded database to clone per run: (database url or sqlite path, var dir)."""
     var_dir = os.path.join(workdir, "var")

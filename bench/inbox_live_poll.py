@@ -91,7 +91,7 @@ def measure(team, users, rounds: int) -> dict:
         c = Client()
         c.force_login(user)
         clients.append(c)
-    full, polls, queries = [], [], []
+    full, polls, queries, cpu, sql_ms = [], [], [], [], []
     for c in clients:
         t = time.perf_counter()
         r = c.get(url)
@@ -100,12 +100,60 @@ def measure(team, users, rounds: int) -> dict:
     for _ in range(rounds):
         for c in clients:
             with CaptureQueriesContext(connection) as ctx:
-                t = time.perf_counter()
+                t, p = time.perf_counter(), time.process_time()
                 r = c.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="queue-live")
                 polls.append((time.perf_counter() - t) * 1000)
+                cpu.append((time.process_time() - p) * 1000)
             assert r.status_code == 200 and b'hx-swap-oob="true"' in r.content
             queries.append(len(ctx.captured_queries))
-    return {"full": full, "polls": polls, "queries": queries}
+            sql_ms.append(sum(float(q["time"]) for q in ctx.captured_queries) * 1000)
+    return {"full": full, "polls": polls, "queries": queries, "cpu": cpu, "sql": sql_ms}
+
+
+def explain(team, users) -> None:
+    """Database server time of one live poll: each of its statements under ``EXPLAIN (ANALYZE)``, best of 3
+    (planning + execution), slowest first."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    url = f"/inbox/?tab=team-{team.pk}"
+    c = Client()
+    c.force_login(users[0])
+    with CaptureQueriesContext(connection) as ctx:
+        c.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="queue-live")
+    rows = []
+    with connection.cursor() as cur:
+        for q in ctx.captured_queries:
+            times = []
+            for _ in range(3):
+                cur.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + q["sql"])
+                plan = cur.fetchone()[0][0]
+                times.append(plan["Planning Time"] + plan["Execution Time"])
+            rows.append((min(times), q["sql"][:100]))
+    rows.sort(reverse=True)
+    print(f"\ndatabase server time of one poll: {sum(t for t, _ in rows):.1f} ms over {len(rows)} statements")
+    for t, sql in rows[:5]:
+        print(f"  {t:6.2f} ms  {sql}")
+
+
+def profile(team, users, n: int = 40) -> None:
+    """cProfile of ``n`` live polls: where the server time goes (top 25 by cumulative time)."""
+    import cProfile
+    import pstats
+
+    from django.test import Client
+
+    url = f"/inbox/?tab=team-{team.pk}"
+    c = Client()
+    c.force_login(users[0])
+    c.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="queue-live")
+    prof = cProfile.Profile()
+    prof.enable()
+    for _ in range(n):
+        c.get(url, HTTP_HX_REQUEST="true", HTTP_HX_TRIGGER="queue-live")
+    prof.disable()
+    pstats.Stats(prof).sort_stats("cumulative").print_stats(25)
 
 
 def main() -> int:
@@ -114,6 +162,9 @@ def main() -> int:
     ap.add_argument("--agents", type=int, default=50)
     ap.add_argument("--rounds", type=int, default=4, help="polls per agent")
     ap.add_argument("--keep", action="store_true", help="keep the database")
+    ap.add_argument("--reuse", action="store_true", help="measure on the database a --keep run left (no setup)")
+    ap.add_argument("--profile", action="store_true", help="also print a cProfile of 40 polls")
+    ap.add_argument("--explain", action="store_true", help="also print the database server time of one poll")
     args = ap.parse_args()
     if not 1 <= args.conversations <= 10_000 or not 1 <= args.agents <= 500 or not 1 <= args.rounds <= 50:
         lib.die("bounded: 1..10,000 conversations, 1..500 agents, 1..50 rounds")
@@ -123,12 +174,8 @@ def main() -> int:
     os.makedirs(var_dir)
     print(f"machine: {lib.machine()}")
     try:
-        lib.pg_create(DB_NAME)
-        env = lib.bench_env(url, var_dir)
-        t = time.perf_counter()
-        lib.dandelion(env, "migrate", "--no-input")
-        lib.dandelion(env, "seed-demo")
-        log(f"migrated + seeded in {time.perf_counter() - t:.1f} s")
+        if not args.reuse:
+            log(f"migrated + seeded in {lib.create_seeded(DB_NAME, url, var_dir):.1f} s")
         lib.django_setup(url, var_dir)
         import logging
 
@@ -141,6 +188,10 @@ def main() -> int:
         log(f"{args.conversations} messages ingested on {account.handle} in {time.perf_counter() - t:.1f} s; "
             f"team {team.name}: {open_in_team} open conversations, {len(users)} agents")
         res = measure(team, users, args.rounds)
+        if args.profile:
+            profile(team, users)
+        if args.explain:
+            explain(team, users)
         polls, full = res["polls"], res["full"]
         print(f"\nserver time per request (Django test client, in process), target p95 ≤ {TARGET_MS:.0f} ms:")
         print(f"  queue page (full), {len(full)} requests: p50 {lib.pct(full, 50):.1f} ms, "
@@ -148,6 +199,9 @@ def main() -> int:
         print(f"  live poll (table + tab counts), {len(polls)} requests: p50 {lib.pct(polls, 50):.1f} ms, "
               f"p95 {lib.pct(polls, 95):.1f} ms, max {max(polls):.1f} ms; "
               f"SQL statements per poll: {min(res['queries'])}–{max(res['queries'])}")
+        print(f"  live poll CPU of this process (Python: view, ORM, templates): p50 {lib.pct(res['cpu'], 50):.1f} ms, "
+              f"p95 {lib.pct(res['cpu'], 95):.1f} ms; SQL time as the client saw it: p50 {lib.pct(res['sql'], 50):.1f} "
+              f"ms, p95 {lib.pct(res['sql'], 95):.1f} ms")
         met = lib.pct(polls, 95) <= TARGET_MS and lib.pct(full, 95) <= TARGET_MS
         print("target " + ("met" if met else "missed"))
         return 0 if met else 1
@@ -155,7 +209,7 @@ def main() -> int:
         from django.db import connections
 
         connections.close_all()
-        if not args.keep:
+        if not (args.keep or args.reuse):
             lib.pg_drop(DB_NAME)
         lib.rmtree(workdir)
 

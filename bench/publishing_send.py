@@ -9,6 +9,12 @@ post). Lateness is the network's receipt time minus the post's due time.
 
     PYTHONPATH=src python bench/publishing_send.py --posts 100000 --due 2000 --workers 2
     PYTHONPATH=src python bench/publishing_send.py --posts 100000 --due 2000 --workers 2 --kill
+    PYTHONPATH=src python bench/publishing_send.py --posts 20000 --due 2000 --workers 2 --via-jobs
+
+``--via-jobs`` measures the production path: the workers run the task queue (``db_worker``, polling every
+``--interval`` s), the due posts wake the send job at their second (``jobs.wake_sender``, as scheduling does), a full
+batch (500) enqueues the next run at once for the other worker. The inbox copy of the sent posts is a job of its own
+that the workers then run too (it does not delay the network's receipt that lateness measures).
 """
 
 from __future__ import annotations
@@ -62,6 +68,14 @@ def register_benchnet(url: str, latency_ms: float) -> None:
 def worker(args) -> None:
     lib.django_setup(args.url)
     register_benchnet(args.url, args.latency_ms)
+    if args.via_jobs:  # the production path: the database task backend's worker loop running the send job
+        from django.core.management import call_command
+
+        from dandelion.core import jobs
+
+        jobs.autodiscover()
+        call_command("db_worker", interval=args.interval, queue_name="*", startup_delay=False)
+        return
     from dandelion.publishing.services import send_due
 
     name = f"bench-worker-{os.getpid()}"
@@ -120,6 +134,10 @@ def main() -> None:
     ap.add_argument("--latency-ms", type=float, default=0.0, help="simulated network latency per publish")
     ap.add_argument("--batch", type=int, default=100)
     ap.add_argument("--lead", type=float, default=15.0, help="seconds between starting the workers and the due time")
+    ap.add_argument("--via-jobs", action="store_true",
+                    help="workers run the task queue (db_worker) and the posts wake the send job at their due time, "
+                         "as scheduling does (jobs.wake_sender); without it each worker loops send_due directly")
+    ap.add_argument("--interval", type=float, default=0.5, help="db_worker's poll interval (--via-jobs)")
     ap.add_argument("--keep", action="store_true")
     ap.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--url", help=argparse.SUPPRESS)
@@ -150,11 +168,16 @@ def main() -> None:
         for _ in range(args.workers):
             procs.append(subprocess.Popen(
                 [sys.executable, __file__, "--worker", "--url", url, "--stop-file", stop, "--batch",
-                 str(args.batch), "--latency-ms", str(args.latency_ms)], env=env, cwd=lib.REPO))
+                 str(args.batch), "--latency-ms", str(args.latency_ms), "--interval", str(args.interval)]
+                + (["--via-jobs"] if args.via_jobs else []), env=env, cwd=lib.REPO))
         due_at = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=args.lead)).replace(microsecond=0)
         with connection.cursor() as cur:
             cur.execute("UPDATE publishing_postvariant SET due_at = %s WHERE due_at = %s", [due_at, marker])
             cur.execute("UPDATE publishing_post SET scheduled_at = %s WHERE scheduled_at = %s", [due_at, marker])
+        if args.via_jobs:  # what scheduling a post does on commit: the send job deferred to the due second
+            from dandelion.publishing.jobs import wake_sender
+
+            assert wake_sender(due_at), "the send job could not be deferred"
         wait = (due_at - dt.datetime.now(dt.UTC)).total_seconds()
         print(f"  {args.workers} workers started; {args.due:,} posts due at {due_at:%H:%M:%S} UTC, in {wait:.1f} s",
               flush=True)

@@ -416,12 +416,7 @@ def main() -> int:
             lib.pg_create(DB_NAME, template=args.from_template)
             log(f"cloned {args.from_template}")
         elif not args.reuse:
-            lib.pg_create(DB_NAME)
-            env = lib.bench_env(url, var_dir)
-            t = time.perf_counter()
-            lib.dandelion(env, "migrate", "--no-input")
-            lib.dandelion(env, "seed-demo")
-            log(f"migrated + seeded in {time.perf_counter() - t:.1f} s")
+            log(f"migrated + seeded in {lib.create_seeded(DB_NAME, url, var_dir):.1f} s")
         lib.django_setup(url, var_dir)
         if not args.reuse:
             log(f"generating {args.conversations:,} conversations, ~{args.conversations * args.messages_per_conversation:,.0f}"

@@ -70,6 +70,9 @@ def rows(inbox, two_queues, post_hook):
         actor=admin, unit=inbox.france, title="Meetup", starts_at=start, ends_at=start + dt.timedelta(hours=2),
         capacity=10, place="Lyon", speakers=[{"name": "Ada", "is_guest": True}],
         agenda=[{"starts_at": start, "title": "Welcome", "speaker": "Ada"}])
+    from dandelion.community import guest_access
+
+    guest_grant = guest_access.invite_guest(gathering, actor=admin, email="ada@peer.example", name="Ada Peer")
     profile = community_services.update_profile(actor=admin, user=admin, unit=inbox.hub, skills=["crisis"],
                                                 languages=["en"], visibility="group")
     from dandelion.community import enablement as community_enablement
@@ -127,6 +130,16 @@ def rows(inbox, two_queues, post_hook):
     crisis_services.assign_owner(incident, actor=admin, owner=admin)
     crisis_services.tick_item(incident.checklist.get(), actor=admin)
     crisis_services.close_incident(incident, actor=admin, summary="Over.")
+    # an open room: a translated statement pushed to the helpers, publishing paused, a conversation routed to PR
+    from dandelion.crisis.routing import route_conversations
+
+    room_query = listening_services.create_query(actor=admin, unit=inbox.france, name="Parcels", text="colis")
+    room = crisis_services.open_incident(actor=admin, unit=inbox.france, title="Lost parcels", query=room_query)
+    crisis_services.save_holding_statement(room, actor=admin, text="Nous enquêtons.")
+    crisis_services.save_statement_translation(room, actor=admin, language="en", text="We are looking into it.")
+    crisis_services.push_statement_to_helpers(room, actor=admin)
+    crisis_services.pause_publishing(room, actor=admin)
+    assert route_conversations([fr.pk]) == [(room.pk, fr.pk)]
     from dandelion.sso import services as sso_services
 
     provider = sso_services.create_provider(actor=admin, name="Group IdP", slug="group",
@@ -142,20 +155,26 @@ def rows(inbox, two_queues, post_hook):
                                          url="https://example.org/report", suggested_texts={"fr": "Lisez notre rapport"})
     personal = advocacy.register_personal_account(actor=admin, unit=inbox.france, network="bluesky",
                                                   handle="me.test", external_id="did:plc:me")
+    from dandelion.sites import services as site_services
+
+    website = site_services.create_site(actor=admin, unit=inbox.france, template="corporate",
+                                        hostname="fr.localhost")
     return {
+        "sites": [website.pk],
         "advocacy-items": [advocacy_item.pk],
         "personal-accounts": [personal.pk],
         "publishing-settings": [inbox.france.pk],
         "sso-providers": [provider.pk],
         "sso-rules": [claim_rule.pk],
         "sso-local-passwords": list(LocalPasswordPolicy.objects.values_list("pk", flat=True)),
-        "crisis-incidents": [incident.pk],
+        "crisis-incidents": [incident.pk, room.pk],
         "crisis-playbooks": [playbook.pk],
         "analytics-rollups": list(DailyRollup.objects.values_list("pk", flat=True)[:3]),
         "success-stories": [story.pk],
         "community-articles": [article.pk],
         "community-questions": [question.pk],
         "community-gatherings": [gathering.pk],
+        "community-guest-invitations": [guest_grant.pk],
         "community-members": [profile.pk],
         "community-paths": [learning_path.pk],
         "community-certifications": [learning_path.certification.pk],
@@ -219,3 +238,27 @@ def test_read_operations_on_real_rows_match_the_schema(role, rows, inbox):
     assert ("/api/v1/conversations/{id}/messages/", 200) in seen
     if role == "hub_admin":
         assert all(status == 200 for _, status in seen), sorted(s for s in seen if s[1] != 200)
+
+
+@pytest.mark.parametrize("role", ["hub_admin", "moderator"])
+def test_bulk_action_on_real_rows_matches_the_schema(role, inbox, two_queues):
+    """``POST /conversations/bulk/`` (no path parameter, so not among the reads above), on the seeded queues: its
+    per-id results, done and refused, and its 400, as documented."""
+    from rest_framework.authtoken.models import Token
+
+    fr, am = two_queues
+    token = Token.objects.get_or_create(user=getattr(inbox.users, role))[0].key
+    operation = schema["/api/v1/conversations/bulk/"]["POST"]
+    headers = {"Authorization": f"Token {token}"}
+    with keeping_test_connection():
+        case = operation.Case(body={"action": "tag", "ids": [fr.pk, am.pk, 2**40], "tags": ["checked"]},
+                              media_type="application/json")
+        response = case.call(headers=headers)
+        case.validate_response(response, checks=CHECKS)
+        results = {r["id"]: r["status"] for r in response.json()["results"]}
+        # the hub admin tags both; the vendor's moderator its own (Amharic) queue only; an unknown id is refused
+        assert results == {fr.pk: "done" if role == "hub_admin" else "refused", am.pk: "done", 2**40: "refused"}
+        bad = operation.Case(body={"action": "tag", "ids": [fr.pk], "tags": []}, media_type="application/json")
+        response = bad.call(headers=headers)
+        assert response.status_code == 400
+        bad.validate_response(response, checks=CHECKS)

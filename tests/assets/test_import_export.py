@@ -33,7 +33,7 @@ def test_valid_file_of_300_rows_creates_300_accounts(org, django_assert_max_num_
     account = SocialAccount.objects.get(network="facebook", external_id="imp-3")
     assert account.owner == org.users.fr_cm and account.owner_unit == org.france
     assert account.languages == ["fr", "en"] and account.country == "FR" and account.followers == 30
-    assert account.connector == "generic" and account.has_webhook_secret
+    assert account.connector == "facebook" and account.has_webhook_secret  # the network's default connector
     [event] = AuditEvent.objects.filter(action="assets.account.import")
     assert "Imported 300 accounts" in event.summary and event.changes == {"accounts": [0, 300]}
     assert event.unit == org.europe  # the deepest unit covering every row: its importer can read the row

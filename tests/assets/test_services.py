@@ -36,7 +36,7 @@ def register(org, actor=None, **kw):
 
 def test_register_account_defaults_and_audit(org):
     account = register(org, languages="FR; en", country="fr", owner=org.users.fr_cm)
-    assert account.connector == "generic"  # the network's default connector, from the registry
+    assert account.connector == "facebook"  # the network's default connector, from the registry
     assert account.languages == ["fr", "en"] and account.country == "FR"
     assert account.has_webhook_secret
     [event] = audit_rows("assets.account.create")

@@ -29,7 +29,8 @@ def test_dashboard_draws_its_charts(page, org):
     page.goto(f"/analytics/?start={start}&end={end}")
     wait_for(page, "typeof Chart === 'function' && document.querySelectorAll('canvas[data-chart]').length === 6"
                    " && [...document.querySelectorAll('canvas[data-chart]')].every(c => Chart.getChart(c))")
-    assert page.locator("section.kpis .stat").count() == 8
+    assert page.locator("section.kpis .stat").count() == 10  # the inbox's 8, engagement and followers gained
+    assert "Followers gained" in page.inner_text("section.kpis [data-measure=followers_gained]")
     assert page.locator("[data-test=published] .stat").count() == 3
     assert "12" in page.inner_text("[data-test=published] [data-measure=posts]")
     assert "@brand_fr" in page.inner_text("[data-test=published-account]")

@@ -73,6 +73,11 @@ def test_hub_creates_a_site_the_spoke_edits_it_under_the_hubs_rules(page, org, l
     assert about.title == "About us" and about.live  # nothing saved
 
     page.fill("#id_title", "About our team")
+    page.get_by_role("tab", name="Settings").click()  # announce it on social media once the hub publishes it
+    page.check("#id_share_on_publish")
+    page.check(f"input[name=share_accounts][value='{org.fr_account.pk}']")
+    assert page.locator(f"input[name=share_accounts][value='{org.es_account.pk}']").count() == 0
+    shot(page, "websites-share-on-publish")
     _footer_action(page, SUBMIT)
     about.refresh_from_db()
     assert about.title == "About us" and about.workflow_in_progress  # submitted, not live
@@ -90,6 +95,9 @@ def test_hub_creates_a_site_the_spoke_edits_it_under_the_hubs_rules(page, org, l
     shot(page, "websites-approved")
     about.refresh_from_db()
     assert about.title == "About our team" and about.live and not about.workflow_in_progress
+    announced = Post.objects.get()  # the approval published it: its announcement is a draft in review
+    assert announced.unit == org.france and announced.state != "draft"
+    assert "http://fr.localhost/about/?utm_source=facebook" in announced.variants.get().text
 
     page.context.clear_cookies()
     login(page, "frcm")
@@ -97,8 +105,8 @@ def test_hub_creates_a_site_the_spoke_edits_it_under_the_hubs_rules(page, org, l
     assert "http://fr.localhost/about/" in page.inner_text("form.panel")
     page.click("form.panel button[type=submit]")
     page.wait_for_load_state("networkidle")
-    post = Post.objects.get()
-    assert post.unit == org.france and "http://fr.localhost/about/" in post.text
+    post = Post.objects.latest("pk")
+    assert Post.objects.count() == 2 and post.unit == org.france and "http://fr.localhost/about/" in post.text
 
     es = services.create_site(actor=org.users.hub_admin, unit=org.spain, template="corporate",
                               hostname="es.localhost")
@@ -127,10 +135,38 @@ def test_hub_creates_a_site_the_spoke_edits_it_under_the_hubs_rules(page, org, l
     with page.expect_navigation():
         page.click("#check-links")
     assert "being checked" in page.inner_text("main")
-    monkeypatch.setattr(linkcheck, "http_checker", lambda url: None)  # the job asks no outside server here
+    monkeypatch.setattr(linkcheck.HttpChecker, "check", lambda self, url: linkcheck.Answer(None))  # the job asks no outside server here
     assert DBTaskResult.objects.filter(task_path__endswith="check_site_links").count() == 1
     jobs.check_site_links.call(fr.pk)  # what the worker runs for the enqueued task
     page.reload()
     table = page.inner_text("#broken-links")
     assert "/old-team/" in table and "About our team" in table and "no live page" in table
     shot(page, "websites-broken-links")
+
+
+def test_the_crisis_room_pushes_the_banner_on_the_websites(page, org, live_server):
+    """France's admin, in France's crisis room: the panel says one website will show the banner; the confirmation
+    names it; confirmed, the banner is live on fr.localhost's home page."""
+    from dandelion.core.actors import SYSTEM
+    from dandelion.crisis import services as crisis
+
+    fr = services.create_site(actor=org.users.hub_admin, unit=org.france, template="corporate",
+                              hostname="fr.localhost")
+    room = crisis.open_incident(actor=SYSTEM, unit=org.france, title="Outage in France")
+    login(page, "fradmin")
+    page.goto(room.get_absolute_url())
+    panel = page.locator(".sites-crisis-banner")
+    assert panel.get_attribute("data-banner-sites") == "1" and "1 website of France" in panel.inner_text()
+    panel.locator("textarea[name=message]").fill("Service interrupted: we are on it")
+    panel.locator("select[name=level]").select_option("critical")
+    shot(page, "websites-crisis-room-panel")
+    with page.expect_navigation():
+        panel.locator("button[data-action=crisis-banner]").click()
+    assert "fr.localhost" in page.inner_text("main") and page.locator("[data-confirm-count='1']").count() == 1
+    shot(page, "websites-crisis-banner-confirm")
+    with page.expect_navigation():
+        page.click("button[data-action=confirm-banner]")
+    assert page.url.endswith(room.get_absolute_url()) and "now shows on 1 website" in page.inner_text("body")
+    home = fr.site.root_page.specific
+    home.refresh_from_db()
+    assert home.live and home.body.raw_data[0]["type"] == "crisis_banner"

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from dandelion.community import digest, services
 from dandelion.community.models import DigestSent
+from dandelion.core import digests as core_digests
 from dandelion.core.actors import SYSTEM
 from dandelion.core.models import UserProfile
 
@@ -121,7 +122,7 @@ def test_a_failed_send_is_retried(org, news, monkeypatch, mailoutbox):
     def boom(**kw):
         raise OSError("smtp down")
 
-    monkeypatch.setattr(digest, "send_mail", boom)
+    monkeypatch.setattr(core_digests, "send_mail", boom)
     now = _due_now()
     assert digest.send_weekly_digests(now) == 0
     assert not DigestSent.objects.filter(user=org.users.fr_cm).exists()

@@ -84,6 +84,12 @@ def test_guest_sets_password_once_and_sees_only_their_gathering(org, invited, ma
     page = client.get(g.get_absolute_url())
     assert page.status_code == 200 and b"Community day" in page.content and b'id="guest-note"' in page.content
     assert b'id="register"' not in page.content
+    # the sidebar offers their gathering only: no member pages (each a 403), no bell, no profile
+    nav = page.content.split(b'class="sidebar"')[1].split(b"</nav>")[0]
+    assert g.get_absolute_url().encode() in nav and b"Community day" in nav
+    for member_page in (b'href="/inbox/', b'href="/orgs/', f'href="{reverse("community:home")}"'.encode(), b"/profile/",
+                        b"notification"):
+        assert member_page not in nav, member_page
     assert client.get(reverse("community:gathering-ics", args=[g.pk])).status_code == 200
     # the home page leads to the gathering
     assert client.get("/")["Location"] == g.get_absolute_url()

@@ -100,7 +100,7 @@ class MastodonMock:
     def start(self) -> MastodonMock:
         mock = self
 
-        class Handler(_Handler):
+        class Handler(self.handler_base()):  # type: ignore[misc]
             state = mock
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -108,6 +108,11 @@ class MastodonMock:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         return self
+
+    @staticmethod
+    def handler_base() -> type:
+        """The request handler class (a subclass adds routes: ``mastodon_stream_mock``)."""
+        return _Handler
 
     def stop(self) -> None:
         if self.server is not None:
@@ -195,7 +200,8 @@ class MastodonMock:
             "language": status["language"], "uri": f"{base}/ap/users/{author.id}/statuses/{status['id']}",
             "url": f"{base}/@{author.username}/{status['id']}",
             "replies_count": sum(1 for s in self.statuses.values() if s["in_reply_to_id"] == status["id"]),
-            "reblogs_count": 0, "favourites_count": status["favourites"], "quotes_count": 0, "edited_at": None,
+            "reblogs_count": status.get("reblogs", 0), "favourites_count": status["favourites"],
+            "quotes_count": status.get("quotes", 0), "edited_at": None,
             "favourited": False, "reblogged": False, "muted": False, "bookmarked": False, "pinned": False,
             "content": status["content"], "filtered": [], "reblog": None,
             "application": {"name": status["application"], "website": None},

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import time
 
 import pytest
@@ -21,19 +20,6 @@ from dandelion.connectors import registry
 from dandelion.connectors.base import AccountRef, OutboundPost, OutboundReply, poll_with_cursor
 from dandelion.connectors.bluesky import session as sessions
 from dandelion.connectors.errors import ConnectorError
-
-
-@pytest.fixture(scope="session")
-def bsky_net():
-    try:
-        net = Network.start()
-    except Exception as exc:  # noqa: BLE001 - reported as the skip/fail reason
-        reason = f"the local AT Protocol network could not start: {exc}"
-        if os.environ.get("CI") == "true":
-            pytest.fail(reason + " (required under CI)")
-        pytest.skip(reason)
-    yield net
-    net.stop()
 
 
 @pytest.fixture(autouse=True)
@@ -401,3 +387,49 @@ def test_report_author_reaches_the_moderation_service(bsky_net):
     assert on_account.detail != on_post.detail  # two reports, two ids
     with pytest.raises(ConnectorError):
         bluesky.report_author(ref, troll.did, [bad["uri"].replace(bad["uri"][-5:], "zzzzz")])
+
+
+def test_post_metrics_and_followers_as_the_appview_counts_them(bsky_net):
+    """``fetch_post_metrics`` (getPosts) and ``fetch_metrics`` (getProfile) against the real AppView: a like, a
+    repost, two replies and a quote from customers; a follow; a deleted post is left out."""
+    import datetime as dt
+
+    from dandelion.connectors.base import PostMetricsConnector
+
+    def _now_iso() -> str:
+        return dt.datetime.now(dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+    net = bsky_net
+    brand, fan, other = net.account("brand"), net.account("fan"), net.account("other")
+    bluesky = registry.get("bluesky")
+    assert isinstance(bluesky, PostMetricsConnector)
+    ref = ref_for(net, brand)
+    liked = bluesky.publish(ref, OutboundPost(text="Notre nouvelle collection")).external_id
+    quiet = bluesky.publish(ref, OutboundPost(text="Rien à signaler")).external_id
+    gone = bluesky.publish(ref, OutboundPost(text="Effacé")).external_id
+    strong = {"uri": liked, "cid": cid_of(net, brand, liked)}
+    cid_of(net, brand, gone)
+    bluesky.delete_post(ref, gone)
+    for who in (fan, other):
+        token = net.session(who)
+        if who is fan:
+            for collection in ("app.bsky.feed.like", "app.bsky.feed.repost"):
+                net.xrpc("POST", "com.atproto.repo.createRecord", token=token, json={
+                    "repo": who.did, "collection": collection,
+                    "record": {"$type": collection, "subject": strong, "createdAt": _now_iso()}})
+        net.xrpc("POST", "com.atproto.repo.createRecord", token=token, json={
+            "repo": who.did, "collection": "app.bsky.graph.follow",
+            "record": {"$type": "app.bsky.graph.follow", "subject": brand.did, "createdAt": _now_iso()}})
+        net.post(who, "Bravo !", reply_to=(strong, strong))
+    net.post(other, "Regardez ça", embed={"$type": "app.bsky.embed.record", "record": strong})
+
+    def counted():
+        found = {m.external_id: m for m in bluesky.fetch_post_metrics(ref, [liked, quiet, gone, "not-a-uri"])}
+        return found if found.get(liked) and found[liked].quotes == 1 and found[liked].replies == 2 else None
+
+    found = net.wait_for(counted, what="the AppView's counts")
+    assert set(found) == {liked, quiet}
+    assert (found[liked].likes, found[liked].reposts, found[liked].replies, found[liked].quotes) == (1, 1, 2, 1)
+    assert (found[quiet].likes, found[quiet].reposts, found[quiet].replies, found[quiet].quotes) == (0, 0, 0, 0)
+    metrics = net.wait_for(lambda: (m := bluesky.fetch_metrics(ref)).followers == 2 and m, what="followers")
+    assert metrics.posts == 2

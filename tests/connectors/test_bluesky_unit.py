@@ -177,13 +177,13 @@ def test_a_poll_quarantines_unreadable_notifications_and_keeps_the_rest(served):
     assert result.cursor["seen_at"].startswith("2026-05-01T11:00:01")
 
 
-def test_dms_and_images_are_refused_clearly():
+def test_dms_are_refused_clearly_and_image_urls_checked_before_any_call():
     from dandelion.connectors.base import OutboundPost, OutboundReply
 
     connector = registry.get("bluesky")
     with pytest.raises(ConnectorError) as dm:
         connector.send_reply(_account(), OutboundReply(text="hi", kind="dm", recipient_external_id="did:plc:x"))
     assert dm.value.permanent and "chat" in str(dm.value)
-    with pytest.raises(ConnectorError) as images:
-        connector.publish(_account(), OutboundPost(text="hi", media_urls=["https://x/y.png"]))
-    assert images.value.permanent
+    with pytest.raises(ConnectorError) as images:  # images themselves: test_bluesky_images.py, on the local network
+        connector.publish(_account(), OutboundPost(text="hi", media_urls=["file:///etc/passwd"]))
+    assert images.value.permanent and "not an http(s) URL" in str(images.value)

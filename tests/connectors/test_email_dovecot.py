@@ -8,45 +8,19 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import io
-import shutil
-import tempfile
-from pathlib import Path
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.utils import timezone
-from tests.connectors.mailserver import DovecotServer, SmtpSink
+from tests.connectors.conftest import BOXES, PASSWORD, SUPPORT
 from tests.inbox.conftest import _analyzer, _fake_store, inbox  # noqa: F401 - fixtures shared with the inbox tests
 
 from dandelion.connectors import registry
 from dandelion.connectors.base import AccountRef, OutboundReply, poll_with_cursor
 from dandelion.connectors.errors import ConnectorError
 
-SUPPORT = "support@example.test"
-BOXES = 60  # one fresh mailbox per test (users are written once: Dovecot caches its passwd-file by mtime)
 _boxes = iter(range(BOXES))
-PASSWORD = "imap-secret"
-
-
-@pytest.fixture(scope="session")
-def dovecot():
-    # not under pytest's tmp dir: Dovecot's unprivileged processes must be able to traverse to their files
-    root = Path(tempfile.mkdtemp(prefix="dandelion-dovecot-"))
-    try:
-        users = {SUPPORT: PASSWORD, **{f"box{i}@example.test": PASSWORD for i in range(BOXES)}}
-        server = DovecotServer.start(root, users)
-        yield server
-        server.stop()
-    finally:
-        shutil.rmtree(root, ignore_errors=True)
-
-
-@pytest.fixture(scope="session")
-def smtp():
-    sink = SmtpSink(username=SUPPORT, password="smtp-secret").start()
-    yield sink
-    sink.stop()
 
 
 _counter = iter(range(1, 1_000_000))

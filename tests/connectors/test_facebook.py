@@ -314,3 +314,22 @@ def test_oauth_needs_the_app(connector, monkeypatch):
     assert error.value.permanent
     with pytest.raises(ConnectorError):
         connector.oauth_exchange(OAuthClient("https://www.facebook.com", "https://x/", {}), code="")
+
+
+@respx.mock
+def test_post_metrics_connector_reads_each_post_and_leaves_out_deleted_ones(connector, fb):
+    from dandelion.connectors.base import PostMetricsConnector
+
+    assert isinstance(connector, PostMetricsConnector)
+    respx.get(f"{GRAPH}/{PAGE}_900").respond(json={
+        "id": f"{PAGE}_900", "comments": {"data": [], "summary": {"total_count": 12}},
+        "reactions": {"data": [], "summary": {"total_count": 40}}})  # no "shares": none yet
+    respx.get(f"{GRAPH}/{PAGE}_901").respond(400, json={"error": {
+        "message": "Unsupported get request. Object with ID '1234567890_901' does not exist", "type":
+        "GraphMethodException", "code": 100, "error_subcode": 33}})
+    [post] = connector.fetch_post_metrics(fb, [f"{PAGE}_900", f"{PAGE}_901", f"{PAGE}_900"])
+    assert (post.external_id, post.likes, post.replies, post.reposts) == (f"{PAGE}_900", 40, 12, 0)
+    respx.get(f"{GRAPH}/{PAGE}_902").respond(400, json=fixture("facebook", "error_190.json"))
+    with pytest.raises(ConnectorError) as error:  # a revoked token fails the batch, not one post
+        connector.fetch_post_metrics(fb, [f"{PAGE}_902"])
+    assert error.value.permanent

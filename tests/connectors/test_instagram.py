@@ -166,4 +166,16 @@ def test_oauth_picks_the_linked_instagram_account(connector, monkeypatch):
     ]
     respx.get(f"{GRAPH}/me/accounts").respond(json=fixture("facebook", "me_accounts.json"))
     grant = connector.oauth_exchange(client, code="c")
-    assert (grant.external_id, grant.handle, grant.config) == (IG, "brand_fr", {"page_id": "1234567890"})
+    assert (grant.external_id, grant.handle, grant.config) == (IG, "brand_fr", {"page_id": "1234567890", "app_id": "42"})
+
+
+@respx.mock
+def test_post_metrics_connector_maps_media_insights(connector, ig):
+    from dandelion.connectors.base import PostMetricsConnector
+
+    assert isinstance(connector, PostMetricsConnector)
+    respx.get(f"{GRAPH}/17900000000000001/insights").respond(json=fixture("instagram", "media_insights.json"))
+    respx.get(f"{GRAPH}/17900000000000002/insights").respond(400, json={"error": {
+        "message": "Object with ID '17900000000000002' does not exist", "code": 100, "error_subcode": 33}})
+    [media] = connector.fetch_post_metrics(ig, ["17900000000000001", "17900000000000002"])
+    assert (media.likes, media.replies, media.reposts, media.quotes) == (87, 3, 5, None)

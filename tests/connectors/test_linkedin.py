@@ -314,3 +314,13 @@ def test_oauth_without_an_app_or_a_page(mock, monkeypatch):
 def test_check_says_whether_the_member_administers_the_page(mock):
     mock.get(f"{REST}/organizationAcls").respond(json=fixture("organization_acls.json"))
     assert [line.ok for line in connector.check(make_account())] == [True, True, True]
+
+
+def test_post_metrics_connector_reads_social_actions_and_leaves_out_deleted_posts(mock):
+    from dandelion.connectors.base import PostMetricsConnector
+
+    assert isinstance(connector, PostMetricsConnector)
+    mock.get(f"{REST}/socialActions/{api.urn(POST1)}").respond(json=fixture("social_actions.json"))
+    mock.get(f"{REST}/socialActions/{api.urn(POST2)}").respond(404, json={"status": 404, "message": "Not found"})
+    [post] = connector.fetch_post_metrics(make_account(), [POST1, POST2])
+    assert (post.external_id, post.likes, post.replies, post.reposts) == (POST1, 240, 19, None)

@@ -438,3 +438,23 @@ def test_oauth_state_is_signed_bound_and_short_lived():
     with pytest.raises(ConnectorError):
         oauth.normalise_instance("ftp://x")
     assert oauth.normalise_instance("mastodon.social/") == "https://mastodon.social"
+
+
+def test_post_metrics_connector_reads_favourites_boosts_replies_and_quotes(mastodon_mock, brand):
+    from dandelion.connectors.base import PostMetricsConnector
+
+    mock, mastodon = mastodon_mock, connector()
+    ref = ref_for(mock, brand)
+    assert isinstance(mastodon, PostMetricsConnector)
+    first = mastodon.publish(ref, OutboundPost(text="Premier")).external_id
+    second = mastodon.publish(ref, OutboundPost(text="Second")).external_id
+    gone = mastodon.publish(ref, OutboundPost(text="Effacé")).external_id
+    mock.statuses[first].update(favourites=7, reblogs=3, quotes=1)
+    fan = mock.account("fan")
+    mock.post(fan, "@acme bravo", in_reply_to=first)
+    mock.post(fan, "@acme super", in_reply_to=first)
+    mastodon.delete_post(ref, gone)
+    found = {m.external_id: m for m in mastodon.fetch_post_metrics(ref, [first, second, gone, first])}
+    assert set(found) == {first, second}  # the deleted status is left out, the repeated id read once
+    assert (found[first].likes, found[first].reposts, found[first].replies, found[first].quotes) == (7, 3, 2, 1)
+    assert (found[second].likes, found[second].reposts, found[second].replies) == (0, 0, 0)

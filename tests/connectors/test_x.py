@@ -399,3 +399,19 @@ def test_a_backlog_is_read_on_across_polls_without_loss(connector, xa):
     assert second.call_count == 1 and not then.more
     assert [e.external_id for e in then.events] == ["1866000000000000000"]
     assert then.cursor["since_id"] == "1866000000000000003" and "resume_token" not in then.cursor
+
+
+@responses.activate
+def test_post_metrics_connector_reads_public_metrics_and_leaves_out_deleted_posts(connector, xa):
+    from dandelion.connectors.base import PostMetricsConnector
+
+    assert isinstance(connector, PostMetricsConnector)
+    responses.get(f"{V2}/tweets/1866700000000000001", json={"data": {"id": "1866700000000000001", "text": "x",
+                  "public_metrics": {"retweet_count": 2, "reply_count": 1, "like_count": 9, "quote_count": 4}}})
+    responses.get(f"{V2}/tweets/1866700000000000002", json={"errors": [{
+        "value": "1866700000000000002", "detail": "Could not find tweet with id: [1866700000000000002].",
+        "title": "Not Found Error", "resource_type": "tweet", "parameter": "id",
+        "type": "https://api.twitter.com/2/problems/resource-not-found"}]})
+    [post] = connector.fetch_post_metrics(xa, ["1866700000000000001", "1866700000000000002"])
+    assert (post.external_id, post.likes, post.replies, post.reposts, post.quotes) == (
+        "1866700000000000001", 9, 1, 2, 4)

@@ -285,3 +285,13 @@ def test_check_reads_the_channel(http):
     http._iterable += [ok("channels_mine.json")]
     lines = connector.check(make_account())
     assert [line.ok for line in lines] == [True, True]
+
+
+def test_post_metrics_connector_reads_videos_in_one_call(http):
+    from dandelion.connectors.base import PostMetricsConnector
+
+    assert isinstance(connector, PostMetricsConnector)
+    http._iterable += [ok("videos_statistics.json")]
+    [video] = connector.fetch_post_metrics(make_account(), ["dQw4w9WgXcQ", "deletedVid0"])  # one is gone
+    assert (video.external_id, video.likes, video.replies, video.reposts) == ("dQw4w9WgXcQ", 4321, 210, None)
+    assert query(http.request_sequence[-1])["id"] == ["dQw4w9WgXcQ,deletedVid0"]

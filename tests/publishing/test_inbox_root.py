@@ -5,6 +5,7 @@ connector (publish, then a signed generic webhook delivery parsed by the same co
 import json
 
 from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
 
 from dandelion.connectors import registry, sandbox
 from dandelion.connectors.generic import sign
@@ -14,7 +15,7 @@ from dandelion.inbox import services as inbox_services
 from dandelion.inbox.choices import ConversationStatus, Direction
 from dandelion.inbox.connect import account_ref
 from dandelion.inbox.models import Conversation, Message
-from dandelion.publishing import services
+from dandelion.publishing import jobs, services
 from dandelion.publishing.choices import PostState
 
 
@@ -27,7 +28,13 @@ def _sandbox_post(pub, text="Bonjour à tous"):
     assert services.send_due(worker="w")["sent"] == 1
     post.refresh_from_db()
     assert post.state == PostState.PUBLISHED
-    return post, post.variants.get()
+    variant = post.variants.get()
+    # the inbox copy is a job of its own, enqueued by the send batch (never in the way of the next claim)
+    queued = DBTaskResult.objects.get(task_path__endswith=".record_sent_in_inbox")
+    assert queued.args_kwargs["args"] == [[variant.pk]]
+    assert not Message.objects.filter(external_id=variant.external_id).exists()
+    jobs.record_sent_in_inbox.call(*queued.args_kwargs["args"])
+    return post, variant
 
 
 def _deliver(account, events):

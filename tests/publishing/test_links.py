@@ -62,6 +62,12 @@ def _published(pub, text):
     assert services.send_due(worker="w")["sent"] == 1
     post.refresh_from_db()
     assert post.state == PostState.PUBLISHED
+    from django_tasks_db.models import DBTaskResult
+
+    from dandelion.publishing import jobs
+
+    for queued in DBTaskResult.objects.filter(task_path__endswith=".record_sent_in_inbox"):  # as a worker would
+        jobs.record_sent_in_inbox.call(*queued.args_kwargs["args"])
     return post
 
 

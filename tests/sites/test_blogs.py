@@ -60,6 +60,19 @@ def test_the_blog_is_served_and_registers_its_comments_account(org, fr_blog, cli
     assert "Start small." in page and "frcm" in page and 'name="homepage"' in page
 
 
+def test_the_comments_account_is_not_an_official_social_account(org, fr_blog, client):
+    """The blog's comments account is an active account of France in the registry, but an internal one: the
+    site's "official social accounts" block (and the announce-on-social drafts) leave it out."""
+    website = fr_blog[0]
+    official = org.fr_account
+    listed = services.official_accounts(org.france)
+    assert official in listed and website.comments_account not in listed
+    home = client.get("/", HTTP_HOST=FR_HOST).content.decode()
+    block = home[home.index('class="block-social"'):]
+    block = block[: block.index("</section>")]
+    assert "@brand_fr" in block and 'data-network="website"' not in block
+
+
 def test_only_the_sites_editors_create_a_blog(org, fr_blog):
     website = fr_blog[0]
     with pytest.raises(PermissionDeniedError):

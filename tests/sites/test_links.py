@@ -77,7 +77,7 @@ def test_only_the_sites_editors_run_the_check(org, fr_site):
 
 def test_the_job_checks_a_site_and_skips_a_deleted_one(org, fr_site, monkeypatch):
     _put_links(fr_site, '<p><a href="/gone/">gone</a></p>')
-    monkeypatch.setattr(linkcheck, "http_checker", lambda url: None)  # no network in tests
+    monkeypatch.setattr(linkcheck.HttpChecker, "check", lambda self, url: linkcheck.Answer(None))  # no network in tests
     assert jobs.check_site_links.call(fr_site.pk) == {"website": fr_site.pk, "broken": 1}
     assert jobs.check_site_links.call(fr_site.pk) == {"website": fr_site.pk, "broken": 1}  # safe to run twice
     assert BrokenLink.objects.filter(website=fr_site).count() == 1
@@ -99,7 +99,7 @@ def test_the_spoke_admin_sees_the_results_another_spoke_does_not(org, fr_site, c
     assert viewer.status_code == 200 and 'id="check-links"' not in viewer.content.decode()
     assert client_for(org.users.analyst).post(url).status_code == 403
     assert client_for(org.users.fr_agent).get(url).status_code == 404  # a helper agent sees its queue only
-    monkeypatch.setattr(linkcheck, "http_checker", lambda url: None)
+    monkeypatch.setattr(linkcheck.HttpChecker, "check", lambda self, url: linkcheck.Answer(None))
     resp = client_for(org.users.fr_admin).post(url)
     assert resp.status_code == 302
 

@@ -4,7 +4,6 @@ carry cache headers: public for an anonymous page that is the same for everyone,
 from __future__ import annotations
 
 import pytest
-from django.core.management import call_command
 
 from dandelion.sites import services
 from tests.conftest import org  # noqa: F401
@@ -27,10 +26,7 @@ def sites(org, django_capture_on_commit_callbacks):
     draft = fr.site.root_page.get_children().get(slug="about").specific
     draft.body = [{"type": "text", "value": "<p>Secret ratatouille plan.</p>"}]
     draft.save_revision(user=None)  # a draft: not live, never found
-    call_command(
-        "update_index", verbosity=0
-    )  # the pages' index (see docs/websites.md: built by update_index)
-    return fr, es
+    return fr, es  # no update_index: publishing fills the index (sites.signals.reindex_page)
 
 
 def test_a_sites_search_finds_its_own_live_pages_only(sites, client):
@@ -43,6 +39,40 @@ def test_a_sites_search_finds_its_own_live_pages_only(sites, client):
     )
     assert client.get("/search/", {"q": "x" * 5000}, HTTP_HOST=FR_HOST).status_code == 200  # bounded
     assert client.get("/search/", {"q": "paella"}, HTTP_HOST="nowhere.localhost").status_code == 404
+
+
+def _found(client, host, q) -> bool:
+    body = client.get("/search/", {"q": q}, HTTP_HOST=host).content.decode()
+    return "No page matches your search." not in body
+
+
+def test_publishing_fills_the_search_and_unpublishing_or_deleting_empties_it(sites, client,
+                                                                             django_capture_on_commit_callbacks):
+    """Nobody runs ``update_index``: a publication is in the site's search once committed, with its new text (the
+    old one no longer found), an unpublished or deleted page is no longer found."""
+    fr, _es = sites
+    page = fr.site.root_page.get_children().get(slug="about").specific
+    assert not _found(client, FR_HOST, "bouillabaisse")
+    page.body = [{"type": "text", "value": "<p>Bouillabaisse evening in Marseille.</p>"}]
+    with django_capture_on_commit_callbacks(execute=True):
+        page.save_revision(user=None).publish(skip_permission_checks=True)
+    assert _found(client, FR_HOST, "bouillabaisse")
+    page.body = [{"type": "text", "value": "<p>Cassoulet evening in Toulouse.</p>"}]
+    with django_capture_on_commit_callbacks(execute=True):
+        page.save_revision(user=None).publish(skip_permission_checks=True)
+    assert _found(client, FR_HOST, "cassoulet") and not _found(client, FR_HOST, "bouillabaisse")
+    with django_capture_on_commit_callbacks(execute=True):
+        page.unpublish()
+    assert not _found(client, FR_HOST, "cassoulet")
+    with django_capture_on_commit_callbacks(execute=True):
+        page.save_revision(user=None).publish(skip_permission_checks=True)
+    assert _found(client, FR_HOST, "cassoulet")
+    with django_capture_on_commit_callbacks(execute=True):
+        page.delete()
+    assert not _found(client, FR_HOST, "cassoulet")
+    from wagtail.search.backends import get_search_backend
+
+    assert not list(get_search_backend().search("cassoulet", type(page)))  # gone from the index, not only hidden
 
 
 def test_pages_carry_cache_headers(sites, client):

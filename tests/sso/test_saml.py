@@ -284,3 +284,21 @@ def test_the_hub_adds_a_saml_provider_through_its_pages(org, client_for, tmp_pat
     assert 'id="saml-metadata"' in page and "/sso/corp/saml/acs/" in page and 'id="redirect-uri"' not in page
     edit = hub.get(f"/sso/providers/{provider.pk}/edit/").content.decode()
     assert "saml_metadata_xml" in edit and 'name="client_id"' not in edit
+
+
+def test_pysaml2_is_loaded_only_when_a_saml_provider_is_used():
+    """Start-up (settings, every URL, the sign-in views) does not import pysaml2: it costs seconds per process."""
+    import subprocess
+    import sys
+
+    code = (
+        "import os, sys, django\n"
+        "os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'dandelion.config.settings')\n"
+        "django.setup()\n"
+        "from django.urls import get_resolver\n"
+        "get_resolver().url_patterns\n"
+        "import dandelion.sso.views\n"
+        "print('saml2' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120)
+    assert out.stdout.strip().splitlines()[-1] == "False"

@@ -6,6 +6,7 @@ from dandelion.analytics.models import (
     DigestDelivery,
     PostEngagementDay,
     RollupBlock,
+    RollupVersion,
     SuccessStory,
 )
 
@@ -24,6 +25,12 @@ class RollupBlockAdmin(admin.ModelAdmin):
     list_filter = ("grain", "network")
     date_hierarchy = "start"
     raw_id_fields = ("account", "unit")
+
+
+@admin.register(RollupVersion)
+class RollupVersionAdmin(admin.ModelAdmin):
+    list_display = ("version", "changed_at")
+    readonly_fields = ("version", "changed_at")
 
 
 @admin.register(SuccessStory)

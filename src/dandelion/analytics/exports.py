@@ -23,12 +23,14 @@ SERIES_COLUMNS = ("day", "inbound", "needs_reply", "answered", "response_rate", 
                   "resolution_p50_s", "sla_met", "sla_breached", "sla_met_rate", "sentiment_positive",
                   "sentiment_neutral", "sentiment_negative", "hidden_spam", "hidden_abuse")
 BREAKDOWN_COLUMNS = ("label", "inbound", "needs_reply", "answered", "response_rate", "frt_p50_s", "frt_p90_s",
-                     "resolution_p50_s", "sla_met_rate", "negative_share", "hidden")
+                     "resolution_p50_s", "sla_met_rate", "negative_share", "hidden", "posts", "engagement",
+                     "followers_gained")
 PUBLISHED_COLUMNS = ("label", "posts", "links", "clicks", "clicks_per_post", "engagement", "likes", "replies",
                      "reposts", "engagement_per_post", "followers")
 HEADLINE_COLUMNS = ("name", "value", "previous", "delta", "change")
 LEADERBOARD_COLUMNS = ("peer_group", "rank", "account", "unit", "followers", "inbound", "response_rate",
-                       "frt_p50_s", "frt_mean_s", "trend", "very_responsive")
+                       "frt_p50_s", "frt_mean_s", "trend", "very_responsive", "posts", "engagement",
+                       "engagement_rate", "engagement_trend", "followers_gained", "growth")
 
 
 def cell(value):

@@ -37,6 +37,9 @@ class Scope:
     #: the pre-merged levels' query when they can answer this scope (``reports.dashboard_for``), else None
     blocks: BlockQuery | None = None
     block_queryset: object = None
+    #: what the merged figures depend on besides the rows: the viewer's grants and the parameters (empty: not
+    #: cacheable); ``reports.merged_dashboard`` adds the rollups' version
+    cache_key: str = ""
 
 
 def _top_paths(user) -> tuple[str, ...] | None:
@@ -131,7 +134,22 @@ def resolve(user, params) -> Scope:
         "unit": unit_id, "team": team_id, "account": account_id, "campaign": campaign_id, "network": scope.network,
         "language": scope.language, "start": period.start.isoformat(), "end": period.end.isoformat()}.items()
         if v not in (None, "")}
+    scope.cache_key = _cache_key(user, scope.params)
     return scope
+
+
+def _cache_key(user, params: dict) -> str:
+    """A digest of what ``restrict()`` reads for ``user`` (superuser or SYSTEM, and every grant) and of the
+    resolved parameters; the campaign only narrows the publishing figures, which are not cached."""
+    import hashlib
+
+    from dandelion.core.actors import is_system
+    from dandelion.core.permissions import get_grants
+
+    grants = sorted((g.role, g.unit_id, g.unit_path, g.team_id or 0) for g in get_grants(user))
+    who = (bool(is_system(user)), bool(getattr(user, "is_superuser", False)), grants)
+    what = sorted((k, str(v)) for k, v in params.items() if k != "campaign")
+    return hashlib.sha256(repr((who, what)).encode()).hexdigest()
 
 
 def visible_campaigns(user):

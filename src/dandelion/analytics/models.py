@@ -34,6 +34,14 @@ class RollupFigures(models.Model):
     resolution_hist = models.JSONField(default=dict, blank=True)
     sla_met = models.PositiveIntegerField(default=0)
     sla_breached = models.PositiveIntegerField(default=0)
+    # publishing and the networks' figures (on the account's row with no team and no language; see rollup.py)
+    posts = models.PositiveIntegerField(default=0)
+    link_clicks = models.BigIntegerField(default=0)
+    likes = models.BigIntegerField(default=0, help_text="Rise of the posts' like counts read that day.")
+    replies = models.BigIntegerField(default=0)
+    reposts = models.BigIntegerField(default=0)
+    quotes = models.BigIntegerField(default=0)
+    followers_gained = models.BigIntegerField(default=0, help_text="Rise of the follower count read that day.")
 
     class Meta:
         abstract = True
@@ -104,6 +112,24 @@ class RollupBlock(RollupFigures):
     def __str__(self) -> str:
         who = f"account {self.account_id}" if self.account_id else f"unit {self.unit_id} · {self.network or '*'}"
         return f"{self.grain} {self.start} · {who}"
+
+
+class RollupVersion(models.Model):
+    """The rollups' generation: one row, its ``version`` bumped by every ``services.write_day`` transaction (a
+    day rebuilt, a backfill, the hourly refresh). The merged figures of a dashboard period are cached under this
+    version (``reports.cached_dashboard``): any rewrite of any day makes every cached period stale at once, in every
+    process, because the version is read from the database on each request."""
+
+    org_scope = OrgScope.internal("a counter read by the dashboard cache only, never shown")
+
+    version = models.PositiveBigIntegerField(default=0)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("pk",)
+
+    def __str__(self) -> str:
+        return f"rollups version {self.version}"
 
 
 class StoryQuerySet(RestrictedQuerySet):
@@ -234,6 +260,7 @@ class PostEngagementDay(models.Model):
     likes = models.PositiveBigIntegerField(null=True, blank=True)
     replies = models.PositiveBigIntegerField(null=True, blank=True)
     reposts = models.PositiveBigIntegerField(null=True, blank=True)
+    quotes = models.PositiveBigIntegerField(null=True, blank=True)
     collected_at = models.DateTimeField()
 
     objects = RestrictedManager()
@@ -248,5 +275,5 @@ class PostEngagementDay(models.Model):
 
     @property
     def total(self) -> int | None:
-        figures = [v for v in (self.likes, self.replies, self.reposts) if v is not None]
+        figures = [v for v in (self.likes, self.replies, self.reposts, self.quotes) if v is not None]
         return sum(figures) if figures else None

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.utils import timezone
@@ -107,6 +108,24 @@ def figures(cell: Cell) -> dict:
         "hidden": cell.hidden,
         "hidden_spam": cell.hidden_spam,
         "hidden_abuse": cell.hidden_abuse,
+        **social_figures(cell),
+    }
+
+
+def social_figures(cell: Cell) -> dict:
+    """Publishing and the networks' figures of merged rows: posts, short-link clicks, engagement (likes + replies
+    + reposts, the same sum as the publishing section's; quotes apart) and per post, followers gained."""
+    engagement = cell.likes + cell.replies + cell.reposts
+    return {
+        "posts": cell.posts,
+        "link_clicks": cell.link_clicks,
+        "likes": cell.likes,
+        "replies": cell.replies,
+        "reposts": cell.reposts,
+        "quotes": cell.quotes,
+        "engagement": engagement,
+        "engagement_per_post": round(engagement / cell.posts, 2) if cell.posts else None,
+        "followers_gained": cell.followers_gained,
     }
 
 
@@ -116,7 +135,8 @@ def summary(rows: list[dict]) -> dict:
 
 #: The headline measures compared with the previous period, and whether higher is better.
 HEADLINE = (("inbound", None), ("response_rate", True), ("frt_p50_s", False), ("frt_p90_s", False),
-            ("resolution_p50_s", False), ("sla_met_rate", True), ("negative_share", False), ("hidden", None))
+            ("resolution_p50_s", False), ("sla_met_rate", True), ("negative_share", False), ("hidden", None),
+            ("engagement", True), ("followers_gained", True))
 
 
 def compare(current: dict, previous: dict) -> list[dict]:
@@ -155,8 +175,13 @@ def breakdown(rows: list[dict], key: str, labels: dict) -> list[dict]:
 
 
 def _ranked(cells: dict, labels: dict) -> list[dict]:
-    out = [{"key": k, "label": str(labels.get(k, k if k not in (None, "") else "—")), **figures(c)}
-           for k, c in cells.items()]
+    return relabel([{"key": k, **figures(c)} for k, c in cells.items()], labels)
+
+
+def relabel(entries: list[dict], labels: dict) -> list[dict]:
+    """Breakdown entries with their ``label`` from ``labels`` (by ``key``), most inbound first."""
+    out = [{**e, "label": str(labels.get(e["key"], e["key"] if e["key"] not in (None, "") else "—"))}
+           for e in entries]
     return sorted(out, key=lambda r: (-r["inbound"], r["label"]))
 
 
@@ -278,6 +303,42 @@ def dashboard_for(scope) -> dict:
     return dashboard(scope.queryset, scope.period)
 
 
+# ---- the merged period, cached under the rollups' version ----
+
+#: How long a merged period stays cached at most; the version makes it stale as soon as any day is rewritten.
+CACHE_SECONDS = 15 * 60
+
+
+def rollup_version() -> str:
+    """The rollups' generation (``RollupVersion``), read from the database: bumped by every ``write_day``. With its
+    time, so that a database restored to an older version does not match what was cached before."""
+    from dandelion.analytics.models import RollupVersion
+
+    row = RollupVersion.objects.filter(pk=1).values_list("version", "changed_at").first()
+    return f"{row[0]}-{row[1].timestamp()}" if row else "0"
+
+
+def merged_dashboard(scope, unit_labels: Callable[[set], dict], account_labels: Callable[[set], dict]) -> dict:
+    """``dashboard_for(scope)`` with its per-unit and per-account breakdowns (``by_unit``, ``by_account``) and
+    without the rows. The merged figures are cached under the rollups' version, the viewer's grants (which rows
+    ``restrict()`` lets them read) and the scope's parameters: a rewritten day (rebuild, backfill, the hourly
+    refresh) bumps the version, so a cached period is never served after its rows changed. Labels (unit and
+    account names) are read on every call, so a rename shows at once."""
+    from django.core.cache import cache
+
+    key = f"analytics:dashboard:{rollup_version()}:{scope.cache_key}" if scope.cache_key else None
+    data = cache.get(key) if key else None
+    if data is None:
+        data = dashboard_for(scope)
+        rows = data.pop("rows")
+        data["by_unit"], data["by_account"] = unit_and_account_breakdowns(rows, {}, {})
+        if key:
+            cache.set(key, data, CACHE_SECONDS)
+    data["by_unit"] = relabel(data["by_unit"], unit_labels({e["key"] for e in data["by_unit"]}))
+    data["by_account"] = relabel(data["by_account"], account_labels({e["key"] for e in data["by_account"]}))
+    return data
+
+
 # ---- leaderboard ----
 
 def leaderboard(qs, accounts, period: Period, *, badge_end: dt.date | None = None) -> list[dict]:
@@ -323,6 +384,7 @@ def leaderboard(qs, accounts, period: Period, *, badge_end: dt.date | None = Non
             "frt_mean_s": cur["frt_mean_s"], "previous_response_rate": prev["response_rate"], "trend": trend,
             "inbound_per_1k_followers": round(cur["inbound"] * 1000 / account.followers, 2)
             if account.followers else None,
+            **_reach(cur, prev, account.followers),
             "very_responsive": very_responsive, "badge_response_rate": badge["response_rate"],
             "badge_frt_mean_s": badge["frt_mean_s"],
         })
@@ -334,3 +396,26 @@ def leaderboard(qs, accounts, period: Period, *, badge_end: dt.date | None = Non
         group = e["peer_group"]
         e["rank"] = rank
     return entries
+
+
+def _reach(cur: dict, prev: dict, followers: int | None) -> dict:
+    """The leaderboard's publishing measures of an account: engagement per 1,000 followers per post (the period's
+    engagement ÷ its posts ÷ the followers in thousands), followers gained and growth (gained ÷ the count at the
+    period's start, i.e. today's count less what was gained), each against the previous period for its trend."""
+    def rate(f: dict) -> float | None:
+        if not f["posts"] or not followers:
+            return None
+        return round(f["engagement"] / f["posts"] / (followers / 1000), 3)
+
+    def growth(f: dict, gained_since: int) -> float | None:
+        base = (followers or 0) - gained_since
+        return round(f["followers_gained"] / base, 4) if base > 0 else None
+
+    now, before = rate(cur), rate(prev)
+    trend = None
+    if now is not None and before is not None:
+        trend = "up" if now > before * 1.05 else "down" if now < before * 0.95 else "flat"
+    return {"posts": cur["posts"], "engagement": cur["engagement"], "engagement_rate": now,
+            "previous_engagement_rate": before, "engagement_trend": trend,
+            "followers_gained": cur["followers_gained"], "growth": growth(cur, cur["followers_gained"]),
+            "previous_growth": growth(prev, cur["followers_gained"] + prev["followers_gained"])}

@@ -10,7 +10,11 @@ What counts where (``docs/analytics.md`` has the definitions):
 * a **conversation** counts on the day of its first inbound message, under its own language: its first response
   time (``first_response_at - first_inbound_at``) and, once resolved, its resolution time
   (``resolved_at - first_inbound_at``) go into the day's histograms;
-* an **SLA target** (first response, next response, resolution) counts on the day it started, once met or breached.
+* an **SLA target** (first response, next response, resolution) counts on the day it started, once met or breached;
+* **publishing and the networks' figures** (:class:`SocialRecord`, under the account with no team and no language:
+  posts carry neither): posts sent that day and the clicks on their short links; the engagement the networks
+  reported that day (likes, replies, reposts, quotes: the rise of each post's running totals since its previous
+  reading); the followers gained that day (the rise of the account's count since its previous reading).
 
 A late reply changes the day of the message it answers: that is why recent days are recomputed (``jobs``).
 """
@@ -63,9 +67,24 @@ class SlaRecord:
     met: bool
 
 
+@dataclass(frozen=True, slots=True)
+class SocialRecord:
+    """One account's publishing and network figures of the day (each sums; engagement and followers can fall)."""
+
+    account_id: int
+    posts: int = 0
+    link_clicks: int = 0
+    likes: int = 0
+    replies: int = 0
+    reposts: int = 0
+    quotes: int = 0
+    followers_gained: int = 0
+
+
+SOCIAL = ("posts", "link_clicks", "likes", "replies", "reposts", "quotes", "followers_gained")
 COUNTERS = ("inbound", "needs_reply", "answered", "inbound_answered", "hidden", "hidden_spam", "hidden_abuse",
             "sentiment_positive", "sentiment_neutral", "sentiment_negative", "conversations", "first_responses",
-            "frt_sum_s", "resolutions", "resolution_sum_s", "sla_met", "sla_breached")
+            "frt_sum_s", "resolutions", "resolution_sum_s", "sla_met", "sla_breached", *SOCIAL)
 HISTOGRAMS = ("frt_hist", "resolution_hist")
 
 
@@ -90,6 +109,13 @@ class Cell:
     resolution_sum_s: int = 0
     sla_met: int = 0
     sla_breached: int = 0
+    posts: int = 0
+    link_clicks: int = 0
+    likes: int = 0
+    replies: int = 0
+    reposts: int = 0
+    quotes: int = 0
+    followers_gained: int = 0
     frt_hist: dict[str, int] = field(default_factory=dict)
     resolution_hist: dict[str, int] = field(default_factory=dict)
 
@@ -102,7 +128,7 @@ def _seconds(later: dt.datetime, earlier: dt.datetime) -> int:
 
 
 def roll_up(inbound: Iterable[InboundRecord], conversations: Iterable[ConversationRecord],
-            slas: Iterable[SlaRecord]) -> dict[Key, Cell]:
+            slas: Iterable[SlaRecord], social: Iterable[SocialRecord] = ()) -> dict[Key, Cell]:
     """The cells of one day from that day's records (the caller selects them by the dates above)."""
     cells: dict[Key, Cell] = {}
 
@@ -151,6 +177,11 @@ def roll_up(inbound: Iterable[InboundRecord], conversations: Iterable[Conversati
             c.sla_met += 1
         else:
             c.sla_breached += 1
+
+    for r in social:
+        c = cell(r.account_id, None, "")
+        for name in SOCIAL:
+            setattr(c, name, getattr(c, name) + getattr(r, name))
     return cells
 
 

@@ -11,21 +11,24 @@ import logging
 from collections import defaultdict
 from collections.abc import Callable
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dandelion.analytics import reports
 from dandelion.analytics.choices import BlockGrain, DigestStatus, StoryStatus, StoryTheme
 from dandelion.analytics.exceptions import BadPeriod, StoryStateError
-from dandelion.analytics.models import DailyRollup, DigestDelivery, RollupBlock, SuccessStory
+from dandelion.analytics.models import DailyRollup, DigestDelivery, RollupBlock, RollupVersion, SuccessStory
 from dandelion.analytics.rollup import (
     COUNTERS,
     HISTOGRAMS,
+    SOCIAL,
     Cell,
     ConversationRecord,
     InboundRecord,
     SlaRecord,
+    SocialRecord,
     merge_cells,
     roll_up,
 )
@@ -72,7 +75,54 @@ def compute_day(day: dt.date) -> dict[tuple, Cell]:
                                       status__in=[SlaStatus.HIT, SlaStatus.MISSED]).order_by()
             .values_list("conversation__account_id", "conversation__team_id", "conversation__language",
                          "started_at", "status").iterator(chunk_size=5000))
-    return roll_up(inbound, conversations, slas)
+    return roll_up(inbound, conversations, slas, social_for_day(day))
+
+
+def social_for_day(day: dt.date) -> list[SocialRecord]:
+    """Each account's publishing and network figures of ``day`` (``rollup.SocialRecord``), from the raw rows:
+
+    * posts: variants sent that day (UTC), and the clicks on their short links (running totals, credited to the
+      post's day, as the publishing section does);
+    * engagement: for each post read that day (``PostEngagementDay``), its figures minus its previous reading's
+      (a post's first reading counts whole: what it gathered before is credited to the day it was first read);
+    * followers gained: the account's follower count read that day minus its previous reading (none before: 0,
+      there is no baseline to rise from). A figure the network does not report counts 0 here.
+    Sums over days are exact: a post's engagement over every day adds up to its latest reading."""
+    from django.db.models import Count, Sum
+
+    from dandelion.analytics.models import AccountMetricsDay, PostEngagementDay
+    from dandelion.publishing.choices import VariantState
+    from dandelion.publishing.models import PostVariant, ShortLink
+
+    start, end = day_bounds(day)
+    figures: dict[int, dict[str, int]] = defaultdict(lambda: dict.fromkeys(SOCIAL, 0))
+    sent = PostVariant.objects.filter(state=VariantState.SENT, sent_at__gte=start, sent_at__lt=end).order_by()
+    for row in sent.values("account_id").annotate(n=Count("pk")):
+        figures[row["account_id"]]["posts"] += row["n"]
+    for row in (ShortLink.objects.filter(variant__in=sent).order_by().values("variant__account_id")
+                .annotate(n=Sum("clicks"))):
+        figures[row["variant__account_id"]]["link_clicks"] += row["n"] or 0
+    names = ("likes", "replies", "reposts", "quotes")
+    today = list(PostEngagementDay.objects.filter(day=day).order_by().values("variant_id", "account_id", *names))
+    previous: dict[int, dict] = {}
+    for row in (PostEngagementDay.objects.filter(variant_id__in=[r["variant_id"] for r in today], day__lt=day)
+                .order_by("variant_id", "-day").values("variant_id", *names)):
+        previous.setdefault(row["variant_id"], row)
+    for row in today:
+        before = previous.get(row["variant_id"], {})
+        for name in names:
+            figures[row["account_id"]][name] += (row[name] or 0) - (before.get(name) or 0)
+    counts = list(AccountMetricsDay.objects.filter(day=day, followers__isnull=False).order_by()
+                  .values("account_id", "followers"))
+    earlier: dict[int, int] = {}
+    for row in (AccountMetricsDay.objects.filter(account_id__in=[r["account_id"] for r in counts], day__lt=day,
+                                                 followers__isnull=False)
+                .order_by("account_id", "-day").values("account_id", "followers")):
+        earlier.setdefault(row["account_id"], row["followers"])
+    for row in counts:
+        if row["account_id"] in earlier:
+            figures[row["account_id"]]["followers_gained"] += row["followers"] - earlier[row["account_id"]]
+    return [SocialRecord(account_id=pk, **f) for pk, f in figures.items() if any(f.values())]
 
 
 def write_day(day: dt.date, cells: dict[tuple, Cell]) -> int:
@@ -91,7 +141,19 @@ def write_day(day: dt.date, cells: dict[tuple, Cell]) -> int:
         DailyRollup.objects.filter(day=day).delete()
         DailyRollup.objects.bulk_create(rows, batch_size=1000)
         write_blocks(day, cells, accounts)
+        bump_rollup_version()
     return len(rows)
+
+
+def bump_rollup_version() -> None:
+    """Make every cached merged period stale (``reports.merged_dashboard``): called in the transaction that
+    rewrites a day, so the new version and the new rows commit together."""
+    if not RollupVersion.objects.filter(pk=1).update(version=F("version") + 1, changed_at=timezone.now()):
+        try:
+            with transaction.atomic():
+                RollupVersion.objects.create(pk=1, version=1)
+        except IntegrityError:  # created by a concurrent writer: bump it
+            RollupVersion.objects.filter(pk=1).update(version=F("version") + 1, changed_at=timezone.now())
 
 
 def write_blocks(day: dt.date, cells: dict[tuple, Cell], accounts: dict[int, tuple[int, str, str]]) -> None:
@@ -421,7 +483,8 @@ def collect_network_metrics(*, actor, today: dt.date | None = None) -> dict:
                         continue
                     PostEngagementDay.objects.update_or_create(variant=variant, day=today, defaults={
                         "account": account, "unit_id": variant.post.unit_id, "likes": _count(m.likes),
-                        "replies": _count(m.replies), "reposts": _count(m.reposts), "collected_at": now})
+                        "replies": _count(m.replies), "reposts": _count(m.reposts), "quotes": _count(m.quotes),
+                        "collected_at": now})
                     counts["posts"] += 1
         except ConnectorError as exc:
             counts["failed"] += 1

@@ -99,9 +99,8 @@ def dashboard(request):
     context = {"scope": scope, "error": error, "sel": _selected(request, scope), **_options(request)}
     if scope is None:
         return render(request, "analytics/dashboard.html", context, status=400)
-    data = reports.dashboard_for(scope)
-    rows = data.pop("rows")
-    by_unit, by_account = reports.unit_and_account_breakdowns(rows, _unit_labels(rows), _account_labels(rows))
+    data = reports.merged_dashboard(scope, _unit_labels, _account_labels)
+    by_unit, by_account = data.pop("by_unit"), data.pop("by_account")
     pub = published.performance(request.user, scope) if published.applies(scope) else None
     export = request.GET.get("format")
     if export == "csv":

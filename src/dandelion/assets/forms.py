@@ -56,7 +56,7 @@ def _reply_note(connector) -> str:
         return " — " + str(_("cannot send replies"))
     if not connector.supports("reply", {}):
         return " — " + str(_("sends replies only once configured"))
-    return ""
+    return " — " + str(_("sends replies"))
 
 
 class AccountForm(forms.Form):
@@ -96,6 +96,15 @@ class AccountForm(forms.Form):
         self.fields["connector"].choices = [("", _("Network default"))] + [
             (c.key, c.label + _reply_note(c)) for c in registry.all_connectors()
         ]
+        defaults = []
+        for spec in registry.networks():
+            try:
+                defaults.append(f"{spec.label}: {registry.get(spec.default_connector).label}")
+            except LookupError:
+                continue
+        self.fields["connector"].help_text = _(
+            "Leave empty for the network's default connector (%(defaults)s). An account keeps the connector it "
+            "was registered with.") % {"defaults": "; ".join(defaults)}
         self.fields["owner_unit"].queryset = units_where(user, "assets.add_socialaccount")
         self.fields["owner"].queryset = owner_candidates(user)
         if instance is not None:
@@ -222,8 +231,9 @@ class ConnectForm(forms.Form):
     """Connect an account through its network's OAuth consent: which network, which instance, which unit."""
 
     network = forms.ChoiceField(label=_("Network"))
-    instance = forms.CharField(max_length=300, label=_("Instance"),
-                               help_text=_("The address of the account's server, e.g. mastodon.social."))
+    instance = forms.CharField(max_length=300, label=_("Instance"), required=False,
+                               help_text=_("For a federated network (Mastodon): the address of the account's "
+                                           "server, e.g. mastodon.social. Leave empty for the other networks."))
     owner_unit = forms.ModelChoiceField(queryset=None, label=_("Owner unit"))
 
     def __init__(self, *args, user, networks, **kwargs):

@@ -89,6 +89,10 @@ class SocialAccount(TimeStampedModel):
     connector_config = models.JSONField(default=dict, blank=True)
     credentials_encrypted = models.TextField(blank=True, editable=False)
     credentials_expires_at = models.DateTimeField(null=True, blank=True)
+    credentials_version = models.PositiveIntegerField(
+        default=0, editable=False,
+        help_text="Incremented at each write of the credentials: a refreshed token is stored only over the version "
+                  "it was refreshed from (two workers never clobber a newer token).")
     webhook_secret_encrypted = models.TextField(blank=True, editable=False)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=500, blank=True, help_text="Last permanent connector error.")
@@ -136,6 +140,7 @@ class SocialAccount(TimeStampedModel):
 
     def set_credentials(self, data: dict[str, Any]) -> None:
         self.credentials_encrypted = crypto.encrypt_json(data)
+        self.credentials_version = (self.credentials_version or 0) + 1
 
     @property
     def has_credentials(self) -> bool:

@@ -364,8 +364,8 @@ def set_account_credentials(account: SocialAccount, *, credentials: dict[str, An
     account.set_credentials(cleaned)
     account.credentials_expires_at = expires_at if cleaned else None
     account.next_poll_at, account.poll_failures = None, 0  # new credentials: polled again at once
-    account.save(update_fields=["credentials_encrypted", "credentials_expires_at", "next_poll_at", "poll_failures",
-                                "updated_at"])
+    account.save(update_fields=["credentials_encrypted", "credentials_version", "credentials_expires_at",
+                                "next_poll_at", "poll_failures", "updated_at"])
     changes = audit.diff(
         {"credentials_keys": old_keys, "credentials_expires_at": audit._jsonable(old_expiry)},
         {"credentials_keys": sorted(cleaned), "credentials_expires_at": audit._jsonable(account.credentials_expires_at)},
@@ -696,6 +696,67 @@ def record_account_error(account: SocialAccount, *, error: str, at: dt.datetime 
     account.last_error, account.last_error_at = str(error)[:500], at
 
 
+# --- tokens a connector refreshed (written back by the workers, as the system actor) ------------------------------
+
+#: ``last_error`` of a refused token refresh starts with this (a later successful write-back clears it).
+REFRESH_ERROR_PREFIX = "Token refresh: "
+
+
+def store_refreshed_credentials(account_id: int, *, values: Mapping[str, Any], expires_at: dt.datetime | None,
+                                based_on: int, actor=SYSTEM) -> bool:
+    """Merge the tokens a connector refreshed (``values``: access token, a rotated refresh token...) into the
+    account's encrypted credentials, if they are still at version ``based_on`` (the version the refresh started
+    from): under a row lock, so of two workers refreshing at once the later answer never overwrites the newer token.
+    Returns True when written (the version moves on; one audit row naming the keys, never their values), False when
+    a newer version is stored, the account is gone or archived. Clears a refresh error from the account's health."""
+    cleaned = {str(k): str(v) for k, v in values.items() if str(k).strip() and v is not None}
+    if not cleaned:
+        return False
+    with transaction.atomic():
+        account = SocialAccount.objects.select_for_update().filter(pk=account_id).first()
+        if account is None or account.is_archived or account.credentials_version != based_on:
+            return False
+        old_expiry = account.credentials_expires_at
+        credentials = account.credentials if account.has_credentials else {}
+        account.set_credentials({**credentials, **cleaned})
+        fields = ["credentials_encrypted", "credentials_version", "updated_at"]
+        if expires_at is not None:
+            account.credentials_expires_at = expires_at
+            fields.append("credentials_expires_at")
+        changes: dict[str, Any] = {"credentials_keys": [sorted(cleaned), sorted(cleaned)],
+                                   "credentials_version": [based_on, account.credentials_version]}
+        if expires_at is not None and expires_at != old_expiry:
+            changes["credentials_expires_at"] = [audit._jsonable(old_expiry), audit._jsonable(expires_at)]
+        if account.last_error.startswith(REFRESH_ERROR_PREFIX):
+            changes["last_error"] = [account.last_error, ""]
+            account.last_error, account.last_error_at = "", None
+            fields += ["last_error", "last_error_at"]
+        account.save(update_fields=fields)
+        audit.record(actor=actor, action="assets.account.refresh_credentials", obj=account,
+                     summary=f"Stored the refreshed tokens of {account} ({', '.join(sorted(cleaned))})"[:300],
+                     changes=changes)
+    return True
+
+
+def record_refresh_refused(account_id: int, *, error: str, based_on: int, actor=SYSTEM) -> bool:
+    """The network refused the account's refresh token (revoked, expired): a permanent error on its health (shown
+    in the registry; audited), unless the stored credentials moved past ``based_on`` meanwhile (another worker
+    refreshed, or someone reconnected the account): then nothing is recorded and False is returned."""
+    message = (REFRESH_ERROR_PREFIX + (error or "refused"))[:500]
+    with transaction.atomic():
+        account = SocialAccount.objects.select_for_update().filter(pk=account_id).first()
+        if account is None or account.credentials_version != based_on:
+            return False
+        if account.last_error != message:
+            old = account.last_error
+            account.last_error, account.last_error_at = message, timezone.now()
+            account.save(update_fields=["last_error", "last_error_at", "updated_at"])
+            audit.record(actor=actor, action="assets.account.refresh_refused", obj=account,
+                         summary=f"The network refused to refresh the token of {account}: connect it again"[:300],
+                         changes={"last_error": [old, message]})
+    return True
+
+
 # --- connecting an account through the network's OAuth flow ---------------------------------------------------------
 
 
@@ -731,6 +792,31 @@ def oauth_networks() -> list[tuple[str, str]]:
     return found
 
 
+@dataclass(frozen=True)
+class ConnectableNetwork:
+    """A network "Connect an account" offers: its default connector, whether that connector sends replies, and
+    whether the user must name the account's server (a federated network)."""
+
+    key: str
+    label: str
+    connector_label: str
+    sends_replies: bool
+    needs_instance: bool
+
+
+def connectable_networks() -> list[ConnectableNetwork]:
+    """The networks of :func:`oauth_networks`, described for the "Connect an account" page."""
+    from dandelion.connectors import registry
+
+    found = []
+    for key, label in oauth_networks():
+        connector = registry.get(registry.get_network(key).default_connector)
+        found.append(ConnectableNetwork(key=key, label=label, connector_label=connector.label,
+                                        sends_replies=connector.supports("reply"),
+                                        needs_instance=not getattr(connector, "oauth_instance", "")))
+    return found
+
+
 def _oauth_client(app: OAuthApp):
     from dandelion.connectors.base import OAuthClient
 
@@ -745,11 +831,18 @@ def start_oauth_connection(*, actor, owner_unit, network: str, instance: str, re
     """First step of connecting an account on ``network`` for ``owner_unit``: Dandelion's OAuth app on
     ``instance`` (registered there on first use, its client credentials stored encrypted). The caller then sends
     the user to :func:`oauth_authorize_url` with a signed ``state``. Audited when an app is registered."""
+    require_perm(actor, PERM_ADD, owner_unit)
+    return register_oauth_app(actor=actor, network=network, instance=instance, redirect_uri=redirect_uri)
+
+
+def register_oauth_app(*, actor, network: str, instance: str, redirect_uri: str) -> OAuthApp:
+    """Dandelion's OAuth app on ``instance`` for ``redirect_uri`` (registered there on first use, its client
+    credentials stored encrypted; audited then). No permission of its own: the caller checks what the connection
+    is for (a unit's account here, a person's own account in ``publishing.advocacy``)."""
     from dandelion.connectors.errors import ConnectorError
 
-    require_perm(actor, PERM_ADD, owner_unit)
     connector = _oauth_connector(network)
-    instance = (instance or "").strip()
+    instance = (instance or "").strip() or getattr(connector, "oauth_instance", "")
     if not instance:
         raise InvalidAccountData(_("An instance URL is required."), field="instance")
     app = _find_oauth_app(network, instance, redirect_uri)
@@ -790,18 +883,23 @@ def oauth_authorize_url(app: OAuthApp, *, state: str) -> str:
         raise _connector_error(exc) from exc
 
 
+def exchange_oauth_code(app: OAuthApp, *, code: str):
+    """Trade the network's ``code`` for the account's ``OAuthGrant`` (a network call: call it outside any
+    transaction); ``OAuthConnectionError`` with the network's answer when refused."""
+    from dandelion.connectors.errors import ConnectorError
+
+    try:
+        return _oauth_connector(app.network).oauth_exchange(_oauth_client(app), code=code)
+    except ConnectorError as exc:
+        raise _connector_error(exc) from exc
+
+
 def complete_oauth_connection(*, actor, owner_unit, app: OAuthApp, code: str) -> tuple[SocialAccount, bool]:
     """Last step: trade the network's ``code`` for the account's credentials and store them, encrypted, on the
     account: a new one registered under ``owner_unit``, or the registry's existing account with that network id
     (linked: its credentials replaced, its connector error cleared). ``(account, created)``; one audit row."""
-    from dandelion.connectors.errors import ConnectorError
-
     require_perm(actor, PERM_ADD, owner_unit)
-    connector = _oauth_connector(app.network)
-    try:  # a network call: outside the transaction
-        grant = connector.oauth_exchange(_oauth_client(app), code=code)
-    except ConnectorError as exc:
-        raise _connector_error(exc) from exc
+    grant = exchange_oauth_code(app, code=code)
     with transaction.atomic():
         account = (SocialAccount.objects.select_for_update()
                    .filter(network=app.network, external_id=grant.external_id).first())

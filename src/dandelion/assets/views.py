@@ -348,53 +348,55 @@ def account_connect(request):
         except DandelionError as exc:
             form_error(form, exc)
         else:
-            pending = dict(request.session.get(OAUTH_PENDING_KEY) or {})
-            pending[state] = {"app": app.pk, "unit": data["owner_unit"].pk, "user": request.user.pk}
-            request.session[OAUTH_PENDING_KEY] = dict(list(pending.items())[-OAUTH_PENDING_MAX:])
+            shared_oauth.remember_pending(request.session, OAUTH_PENDING_KEY, state, {
+                "app": app.pk, "unit": data["owner_unit"].pk, "user": request.user.pk}, keep=OAUTH_PENDING_MAX)
             return redirect(url)
-    return render(request, "assets/account_connect.html", {"form": form, "networks": networks},
+    return render(request, "assets/account_connect.html",
+                  {"form": form, "networks": networks, "connectable": services.connectable_networks()},
                   status=400 if form.errors else 200)
+
+
+def finish_oauth_callback(request, *, pending_key: str, secret: str, back: str, complete):
+    """The network's redirect back after an OAuth consent, for any page that started one (the registry's *Connect
+    an account*, a person's own account for advocacy): the ``state`` must be one this session started for this
+    person and still valid (CSRF on the redirect, RFC 6749 §10.12); the network's refusal is shown; then
+    ``complete(app=, unit=, code=)`` exchanges the code and returns ``(account, created)``. Returns ``(account,
+    None)`` after the success message (the caller redirects where it likes), or ``(None, a redirect to back)`` (a
+    URL name) after the error message."""
+    from dandelion.assets.models import OAuthApp
+    from dandelion.connectors import oauth as shared_oauth
+    from dandelion.orgs.models import OrgUnit
+
+    asked = shared_oauth.take_pending(request.session, pending_key, secret, request.GET.get("state") or "",
+                                      user_id=request.user.pk)
+    app = OAuthApp.objects.filter(pk=asked["app"]).first() if asked else None
+    unit = OrgUnit.objects.filter(pk=asked.get("unit")).first() if asked else None
+    if asked is not None and request.GET.get("error"):
+        messages.error(request, _("The network did not grant access: %(error)s") % {
+            "error": (request.GET.get("error_description") or request.GET["error"])[:200]})
+        return None, redirect(back)
+    if app is None or unit is None:
+        messages.error(request, _("This connection was not started here, or it expired: start again."))
+        return None, redirect(back)
+    try:
+        account, created = complete(app=app, unit=unit, code=request.GET.get("code") or "")
+    except PermissionDeniedError as exc:
+        raise PermissionDenied(exc.message) from exc
+    except DandelionError as exc:
+        messages.error(request, exc.message)
+        return None, redirect(back)
+    messages.success(request, (_("Connected %(account)s.") if created else _("Reconnected %(account)s."))
+                     % {"account": account})
+    return account, None
 
 
 @never_cache
 @login_required
 @require_GET
 def account_connect_callback(request):
-    """Where the network sends the user back: the ``state`` must be one this session started (CSRF on the
-    redirect, RFC 6749 §10.12) and still valid; then the code is exchanged and the account stored."""
-    from dandelion.assets.models import OAuthApp
-    from dandelion.connectors import oauth as shared_oauth
-    from dandelion.connectors.errors import ConnectorError
-    from dandelion.orgs.models import OrgUnit
-
-    state = request.GET.get("state") or ""
-    pending = dict(request.session.get(OAUTH_PENDING_KEY) or {})
-    asked = pending.pop(state, None)  # a state is used once
-    request.session[OAUTH_PENDING_KEY] = pending
-    try:
-        app_id = shared_oauth.check_state(_state_secret(), state)
-    except ConnectorError:
-        asked = None
-    if asked is None or asked.get("user") != request.user.pk or asked.get("app") != app_id:
-        messages.error(request, _("This connection was not started here, or it expired: start again."))
-        return redirect("assets:account-connect")
-    if request.GET.get("error"):
-        messages.error(request, _("The network did not grant access: %(error)s") % {
-            "error": (request.GET.get("error_description") or request.GET["error"])[:200]})
-        return redirect("assets:account-connect")
-    app = OAuthApp.objects.filter(pk=app_id).first()
-    unit = OrgUnit.objects.filter(pk=asked.get("unit")).first()
-    if app is None or unit is None:
-        messages.error(request, _("This connection was not started here, or it expired: start again."))
-        return redirect("assets:account-connect")
-    try:
-        account, created = services.complete_oauth_connection(actor=request.user, owner_unit=unit, app=app,
-                                                              code=request.GET.get("code") or "")
-    except PermissionDeniedError as exc:
-        raise PermissionDenied(exc.message) from exc
-    except DandelionError as exc:
-        messages.error(request, exc.message)
-        return redirect("assets:account-connect")
-    messages.success(request, (_("Connected %(account)s.") if created else _("Reconnected %(account)s."))
-                     % {"account": account})
-    return redirect(account)
+    """Where the network sends the user back (see ``finish_oauth_callback``); the account is stored."""
+    account, failed = finish_oauth_callback(
+        request, pending_key=OAUTH_PENDING_KEY, secret=_state_secret(), back="assets:account-connect",
+        complete=lambda app, unit, code: services.complete_oauth_connection(actor=request.user, owner_unit=unit,
+                                                                            app=app, code=code))
+    return failed or redirect(account)

@@ -27,6 +27,8 @@ class CommunityConfig(plugins.DandelionAppConfig):
         plugins.ApiRoute("community-paths", "dandelion.community.api.views.LearningPathViewSet", "learningpath"),
         plugins.ApiRoute("community-certifications", "dandelion.community.api.views.CertificationViewSet",
                          "certification"),
+        plugins.ApiRoute("community-guest-invitations", "dandelion.community.api.views.GuestInvitationViewSet",
+                         "guestinvitation"),
     )
     demo_seed = "dandelion.community.demo.seed"
     demo_after = ("orgs",)

@@ -13,15 +13,13 @@ entry (``MemberProfile.weekly_digest``).
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import zoneinfo
 from dataclasses import dataclass, field
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
@@ -33,8 +31,7 @@ from dandelion.community.models import (
     GuestAccount,
     MemberProfile,
 )
-
-logger = logging.getLogger(__name__)
+from dandelion.core.digests import send_claimed
 
 DIGEST_HOUR = 8
 LOOKBACK = dt.timedelta(days=7)
@@ -173,22 +170,9 @@ def send_weekly_digests(now: dt.datetime | None = None) -> int:
         if DigestSent.objects.filter(user=user, week=week).exists():
             continue
         language = getattr(profile, "language", "") or settings.LANGUAGE_CODE
-        try:
-            with transaction.atomic(), translation.override(language), timezone.override(zone):
-                digest = build_digest(user, now=now)
-                DigestSent.objects.create(user=user, week=week, items=len(digest), sent_at=now)
-                if len(digest):
-                    subject, body = render_digest(user, digest)
-                    send_mail(
-                        subject=subject,
-                        message=body,
-                        from_email=None,
-                        recipient_list=[user.email],
-                        fail_silently=False,
-                    )
-                    sent += 1
-        except IntegrityError:
-            continue  # another run claimed it
-        except Exception:  # a failed send rolls its claim back: retried by the next run
-            logger.exception("community digest for user %s failed", user.pk)
+        sent += send_claimed(
+            user, language=language, zone=zone, label="community digest",
+            build=partial(build_digest, user, now=now),
+            claim=partial(DigestSent.objects.create, user=user, week=week, sent_at=now),
+            render=partial(render_digest, user))
     return sent

@@ -236,8 +236,11 @@ def set_guest_password(token: str, password: str):
 @transaction.atomic
 def revoke_guest(grant: GuestGrant, *, actor) -> GuestGrant:
     require_perm(actor, "community.change_gathering", grant.gathering.unit)
-    GuestGrant.objects.filter(pk=grant.pk).update(revoked_at=timezone.now())
-    grant.revoked_at = timezone.now()
+    now = timezone.now()
+    if not GuestGrant.objects.filter(pk=grant.pk, revoked_at__isnull=True).update(revoked_at=now):
+        grant.refresh_from_db(fields=["revoked_at"])  # already revoked: nothing more to do or audit
+        return grant
+    grant.revoked_at = now
     audit.record(
         actor=actor,
         action="community.guest.revoke",
@@ -286,6 +289,14 @@ def allowed(match, gathering_ids: set[int]) -> bool:
     if name == "community:material-download":
         return Material.objects.filter(pk=pk, gathering_id__in=gathering_ids).exists()
     return False
+
+
+def navigation(gathering_ids: set[int]) -> list[tuple[str, str]]:
+    """The sidebar of a guest: their gatherings' pages (``request.restricted_navigation``, read by core's navigation)."""
+    from django.urls import reverse
+
+    return [(g.title, reverse("community:gathering-detail", kwargs={"pk": g.pk}))
+            for g in Gathering.objects.filter(pk__in=gathering_ids).order_by("starts_at")]
 
 
 def guest_gatherings(user):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.http import HttpResponseForbidden
+from django.http import HttpResponse, HttpResponseForbidden
 from django.shortcuts import redirect
 from django.template.loader import render_to_string
 from django.urls import Resolver404, resolve
@@ -36,9 +36,15 @@ class GuestAccessMiddleware:
             match = None
         if match is not None and match.view_name == "home" and ids:
             return redirect("community:gathering-detail", pk=min(ids))
+        request.restricted_navigation = guest_access.navigation(ids)  # the sidebar lists their gatherings only
         if guest_access.allowed(match, ids):
             request.community_guest_gatherings = ids
             return self.get_response(request)
+        if request.method == "GET" and request.headers.get("HX-Request") == "true" and not request.headers.get(
+                "HX-Boosted"):
+            # a fragment the shared layout loads by itself (the notification bell, every minute): nothing to show
+            # a guest, and not the guest trying a page, so neither a 403 toast on their page nor an audit row
+            return HttpResponse(status=204)
         return self.forbidden(request, ids)
 
     @staticmethod

@@ -301,6 +301,7 @@ DANDELION_RETAIN_FAILED_JOB_RESULTS_DAYS = env.int("DANDELION_RETAIN_FAILED_JOB_
 DANDELION_RETAIN_PERIODIC_RUNS_DAYS = env.int("DANDELION_RETAIN_PERIODIC_RUNS_DAYS", default=7)
 DANDELION_RETAIN_WEBHOOK_DELIVERIES_DAYS = env.int("DANDELION_RETAIN_WEBHOOK_DELIVERIES_DAYS", default=30)
 DANDELION_RETAIN_READ_NOTIFICATIONS_DAYS = env.int("DANDELION_RETAIN_READ_NOTIFICATIONS_DAYS", default=90)
+DANDELION_RETAIN_DIGEST_CLAIMS_DAYS = env.int("DANDELION_RETAIN_DIGEST_CLAIMS_DAYS", default=30)
 # at most this many rows per policy and run (a backlog is worked off over several runs), this many a transaction
 DANDELION_RETENTION_MAX_ROWS = env.int("DANDELION_RETENTION_MAX_ROWS", default=1_000_000)
 DANDELION_RETENTION_CHUNK = env.int("DANDELION_RETENTION_CHUNK", default=1_000)
@@ -369,6 +370,8 @@ SPECTACULAR_SETTINGS = {
         "StoryStatusEnum": "dandelion.analytics.choices.StoryStatus",
         "RoleEnum": "dandelion.orgs.choices.Role",
         "ResponderRoleEnum": "dandelion.crisis.choices.ResponderRole",
+        "IncidentKindEnum": "dandelion.crisis.choices.IncidentKind",
+        "GuestRoleEnum": "dandelion.community.models.GuestGrant.Role",
     },
 }
 

@@ -43,7 +43,8 @@ view and the worker apply ``validate_event`` again, whatever the connector did.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from types import MappingProxyType
@@ -91,8 +92,11 @@ __all__ = [
     "ReplyConnector",
     "SearchConnector",
     "SearchResult",
+    "SearchStreamingConnector",
     "SentMessage",
     "SignatureError",
+    "StreamBatch",
+    "StreamingConnector",
     "UnknownConnector",
     "poll_with_cursor",
     "utcnow",
@@ -143,6 +147,8 @@ class AccountRef:
 
     ``credentials`` are already decrypted; they and ``webhook_secret`` are kept out of ``repr`` so they never land in
     logs. ``connector`` is the account's connector key ("" means the network's default connector).
+    ``credentials_version`` is the version of the stored credentials these were read from and ``token_store`` where a
+    connector hands refreshed tokens (``connectors/tokens.py``; None: kept in the process only).
     """
 
     id: int
@@ -153,6 +159,8 @@ class AccountRef:
     config: Mapping[str, Any] = field(default_factory=_empty)
     webhook_secret: str = field(default="", repr=False)
     connector: str = ""
+    credentials_version: int = 0
+    token_store: Any = field(default=None, repr=False, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,9 +292,39 @@ class PostMetrics:
     likes: int | None = None
     replies: int | None = None
     reposts: int | None = None
+    quotes: int | None = None
 
     def __post_init__(self) -> None:
         _require_aware(self.collected_at, "collected_at")
+
+
+def reported_count(value: Any) -> int | None:
+    """A count a network reported (a non-negative int, or its decimal string as Google's APIs send), else None:
+    a figure not reported is not 0."""
+    if isinstance(value, str) and value.isdigit():
+        value = int(value)
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def post_metrics_each(external_ids: Sequence[str], read: Callable[[str], PostMetrics | None], *,
+                      gone: Callable[[ConnectorError], bool] | None = None) -> list[PostMetrics]:
+    """``PostMetricsConnector.fetch_post_metrics`` for networks that read one post per call: ``read(id)`` for each
+    distinct non-empty id, in order; ``None``, or a ``ConnectorError`` that ``gone`` says means "no such post"
+    (deleted), leaves the post out. Any other ``ConnectorError`` ends the batch (credentials, rate limit: the next
+    post would fail alike)."""
+    out = []
+    for external_id in dict.fromkeys(str(i).strip() for i in external_ids):
+        if not external_id:
+            continue
+        try:
+            found = read(external_id)
+        except ConnectorError as exc:
+            if gone is None or not exc.permanent or not gone(exc):
+                raise
+            found = None
+        if found is not None:
+            out.append(found)
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -494,6 +532,58 @@ class WebhookChallengeConnector(Protocol):
     def answer_challenge(self, account: AccountRef, params: Mapping[str, str]) -> tuple[str, str]: ...
 
 
+@runtime_checkable
+class AppWebhookConnector(Protocol):
+    """Receives the webhooks of a whole network *app* at one URL (``/hooks/app/<app id>/``): one delivery may concern
+    several accounts of the app (Meta batches the entries of every Page and Instagram account subscribed to it).
+    The accounts of an app say so in their connector config (``app_id``).
+
+    ``app_webhook_targets`` checks the delivery's signature with the app secret ``account`` (any account of the app)
+    holds (``SignatureError``) and returns the external ids of the accounts its entries concern, distinct, in order
+    (``PayloadError`` for a body that is not the network's envelope). Each concerned account's events are then parsed
+    by its own ``parse_webhook``, exactly as on its own URL."""
+
+    def app_webhook_targets(self, account: AccountRef, body: bytes, headers: Mapping[str, str]) -> list[str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class StreamBatch:
+    """What a live connection brought: events the network pushed (validated like a poll's), items it could not read
+    (``rejected``: quarantined one by one), and ``poll=True`` when the network only said that something changed (the
+    caller then polls with the stored cursor, as the periodic job would). An empty batch is a heartbeat."""
+
+    events: Sequence[InboundEvent] = ()
+    rejected: Sequence[RejectedItem] = ()
+    poll: bool = False
+
+
+@runtime_checkable
+class StreamingConnector(Protocol):
+    """Keeps a live connection for an account (IMAP IDLE, a streaming API) and yields what it pushes.
+
+    ``stream`` connects, yields a ``StreamBatch`` per push (and an empty one at least every few seconds, so the
+    caller can stop it) until ``stop`` is set, and raises ``ConnectorError`` when the connection fails or drops: the
+    caller reconnects with backoff and polls once to catch up on what the gap missed (streamed and polled items carry
+    the same external ids: the inbox stores each once). ``stream_enabled(config)`` says whether an account with this
+    config is streamed (polling alone otherwise)."""
+
+    def stream_enabled(self, config: Mapping[str, Any] | None) -> bool: ...
+
+    def stream(self, account: AccountRef, *, stop: threading.Event) -> Iterator[StreamBatch]: ...
+
+
+@runtime_checkable
+class SearchStreamingConnector(Protocol):
+    """A live search (listening): the network's public posts matching any of ``terms`` (the terms a search would be
+    given, see ``SearchConnector``), yielded as ``StreamBatch`` events until ``stop`` is set; errors as ``stream``.
+    ``stream_search_terms(terms)`` says which of the terms it can follow live (the others are left to ``search``)."""
+
+    def stream_search_terms(self, terms: Sequence[str]) -> list[str]: ...
+
+    def stream_search(self, account: AccountRef, terms: Sequence[str], *,
+                      stop: threading.Event) -> Iterator[StreamBatch]: ...
+
+
 #: Author actions beyond ``ModerationConnector.ban_author``, by name, and the Protocol that offers each.
 AUTHOR_ACTIONS: Mapping[str, type] = MappingProxyType({"mute_author": MuteConnector,
                                                       "report_author": ReportConnector})
@@ -551,6 +641,10 @@ class Connector:
     #: Seconds between two automatic polls of an account (the periodic polling job); ``None``: never polled
     #: automatically (replay and fake accounts are polled by their commands and tests only).
     poll_interval_s: ClassVar[int | None] = None
+
+    #: For an ``OAuthConnector`` whose network has one OAuth server (not a federation of instances): its address,
+    #: so "Connect an account" needs no instance typed; "" when the user must say which server.
+    oauth_instance: ClassVar[str] = ""
 
     def check(self, account: AccountRef) -> list[CheckResult]:
         """Test the account's configuration, credentials and capabilities without side effects (nothing sent).

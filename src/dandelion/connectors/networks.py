@@ -2,7 +2,9 @@
 
 This module and ``connectors/<network>/`` are the only places allowed to name a network (conventions, habit 6).
 A network without an API connector of its own defaults to the ``generic`` webhook connector, which any bridge (or the
-network's own webhook relay) can post to; ``API_CONNECTORS`` lists the ``connectors/<network>/`` plugins imported
+network's own webhook relay) can post to. The default applies to accounts connected or registered from now on: an
+account keeps the connector it was registered with (Facebook, Instagram and X defaulted to ``generic`` before their
+Graph API / API v2 connectors; accounts registered then still use it, see assets migration 0006); ``API_CONNECTORS`` lists the ``connectors/<network>/`` plugins imported
 with this catalogue (so that ``registry.PLUGINS`` names no network).
 """
 
@@ -12,9 +14,9 @@ from dandelion.connectors.registry import NetworkSpec, load_plugins, register_ne
 from dandelion.connectors.text_limits import TextRule, register_text_rule
 
 CATALOGUE: tuple[NetworkSpec, ...] = (
-    NetworkSpec("facebook", "Facebook", "generic", "https://www.facebook.com/{handle}", "#1877F2"),
-    NetworkSpec("instagram", "Instagram", "generic", "https://www.instagram.com/{handle}/", "#E4405F"),
-    NetworkSpec("x", "X (Twitter)", "generic", "https://x.com/{handle}", "#000000"),
+    NetworkSpec("facebook", "Facebook", "facebook", "https://www.facebook.com/{handle}", "#1877F2"),
+    NetworkSpec("instagram", "Instagram", "instagram", "https://www.instagram.com/{handle}/", "#E4405F"),
+    NetworkSpec("x", "X (Twitter)", "x", "https://x.com/{handle}", "#000000"),
     NetworkSpec("linkedin", "LinkedIn", "linkedin", "https://www.linkedin.com/company/{handle}/", "#0A66C2"),
     NetworkSpec("youtube", "YouTube", "youtube", "https://www.youtube.com/@{handle}", "#FF0000"),
     NetworkSpec("tiktok", "TikTok", "generic", "https://www.tiktok.com/@{handle}", "#010101"),

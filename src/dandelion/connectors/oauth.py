@@ -60,3 +60,29 @@ def check_state(secret: str, state: str, *, account_id: int | None = None, now: 
     if account_id is not None and issued_for != account_id:
         raise ConnectorError("the OAuth state was issued for another account", permanent=True)
     return issued_for
+
+
+# --- the connections a browser session is waiting for (the "Connect" views of assets and publishing) ---------------
+
+
+def remember_pending(session, key: str, state: str, asked: dict, *, keep: int = 5) -> None:
+    """Keep in ``session[key]`` what this session asked for under ``state`` (at most ``keep``, the oldest dropped)."""
+    pending = dict(session.get(key) or {})
+    pending[state] = asked
+    session[key] = dict(list(pending.items())[-keep:])
+
+
+def take_pending(session, key: str, secret: str, state: str, *, user_id) -> dict | None:
+    """What this session asked for under ``state``, once (the entry is removed: a state is used once), or None when
+    the state is forged, altered, expired, from another session or for another person (CSRF on the redirect,
+    RFC 6749 §10.12). The dict holds ``app`` (the id the signed state names) and what the caller stored."""
+    pending = dict(session.get(key) or {})
+    asked = pending.pop(state, None)
+    session[key] = pending
+    try:
+        app_id = check_state(secret, state)
+    except ConnectorError:
+        return None
+    if asked is None or asked.get("user") != user_id or asked.get("app") != app_id:
+        return None
+    return asked

@@ -71,6 +71,17 @@ def html_to_text(markup: str, limit: int = MAX_TEXT_CHARS) -> str:
     return clean_text(_BLANK_LINES_RE.sub("\n\n", "\n".join(lines)), limit)
 
 
+def parse_time(value: object) -> dt.datetime | None:
+    """An ISO 8601 string as an aware datetime (UTC when it names no zone); None when it is not one."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
 def clamp_date(value: dt.datetime | None, *, now: dt.datetime) -> dt.datetime:
     """``value`` as an aware UTC datetime within [MIN_DATE, now + FUTURE_SLACK]; ``now`` when absent or absurd."""
     if value is None:

@@ -29,7 +29,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
-from dandelion.connectors.base import EVENT_KINDS, EventKind, InboundAuthor, InboundEvent
+from dandelion.connectors.base import EVENT_KINDS, EventKind, InboundAuthor, InboundEvent, RejectedItem
 from dandelion.connectors.errors import PayloadError
 
 __all__ = [
@@ -442,3 +442,45 @@ def partition_events(
         except PayloadError as exc:
             bad.append((i, exc))
     return good, bad
+
+
+# --- rejected items -------------------------------------------------------------------------------------------------
+
+#: Bounds of a ``RejectedItem``'s fields (the quarantine's columns and the operator's screen).
+MAX_REJECT_REF_CHARS = 200
+MAX_REJECT_ERROR_CHARS = 500
+
+
+def rejected_item(ref: Any, error: Any, item: Any = None, *, excerpt_chars: int = 1000, as_json: bool = False,
+                  name_type: bool = False) -> RejectedItem:
+    """The ``RejectedItem`` for an item a connector could not use, every field cleaned and bounded: ``ref`` locates
+    it, ``error`` is a message or the exception (``name_type``: prefixed with its type, ``"KeyError: 'id'"``), and
+    the excerpt is a piece of ``item`` (its JSON when ``as_json``, else its ``repr``; a string as it is)."""
+    from dandelion.connectors.tolerant import clean_text
+
+    message = f"{type(error).__name__}: {clean_text(str(error), 300)}" if name_type else str(error)
+    if item is None:
+        excerpt = ""
+    elif isinstance(item, str):
+        excerpt = item
+    elif as_json:
+        excerpt = json.dumps(item, default=str)[: excerpt_chars * 2]
+    else:
+        excerpt = repr(item)[: excerpt_chars * 2]
+    return RejectedItem(clean_text(str(ref), MAX_REJECT_REF_CHARS), clean_text(message, MAX_REJECT_ERROR_CHARS),
+                        clean_text(excerpt, excerpt_chars))
+
+
+def partition_rejecting(
+    events: Sequence[Any], *, refs: Sequence[str] | None = None, prefix: str = "events"
+) -> tuple[list[InboundEvent], list[RejectedItem]]:
+    """:func:`partition_events` with its failures as ``RejectedItem``: ``refs[i]`` (default ``item i``) locates
+    each, its error names the field, its excerpt is the start of the event's text."""
+    good, bad = partition_events(events, prefix=prefix)
+    rejected = [
+        rejected_item(refs[i] if refs is not None else f"item {i}", error,
+                      getattr(events[i], "text", None) if isinstance(getattr(events[i], "text", None), str) else None,
+                      excerpt_chars=500)
+        for i, error in bad
+    ]
+    return good, rejected

@@ -1,4 +1,8 @@
-"""Navigation for the base template: the installed apps' entries (``AppConfig.nav``), filtered for the user."""
+"""Navigation for the base template: the installed apps' entries (``AppConfig.nav``), filtered for the user.
+
+A middleware that confines a login to a few pages (an invited guest's gathering) sets
+``request.restricted_navigation`` to the ``(label, url)`` pairs that login may open: the sidebar then lists those
+only, without the notification bell, the roles or the profile link (which that login could not open)."""
 
 from __future__ import annotations
 
@@ -12,6 +16,15 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {}
+    restricted = getattr(request, "restricted_navigation", None)
+    if restricted is not None:
+        return {
+            "nav_items": [{"label": label, "url": url, "active": request.path == url} for label, url in restricted],
+            "nav_restricted": True,
+            "user_grants": (),
+            "user_is_hub_admin": False,
+            "user_is_team_scoped": True,
+        }
     team_only = is_team_scoped_only(user)
     items = []
     for entry in navigation_entries():

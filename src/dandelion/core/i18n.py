@@ -68,3 +68,19 @@ def remember_preferences(session, *, language: str, time_zone: str) -> None:
     """Keep a person's choices in their session (read on every request without a query)."""
     session[SESSION_LANGUAGE] = language if language in language_codes() else ""
     session[SESSION_TIME_ZONE] = time_zone if is_time_zone(time_zone) else ""
+
+
+def zone(name: str) -> zoneinfo.ZoneInfo:
+    """The zone named (a person's or a unit's choice), else the server's ``TIME_ZONE`` (empty or unknown names)."""
+    try:
+        return zoneinfo.ZoneInfo(name) if name else zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo(settings.TIME_ZONE)
+
+
+def person_preferences(user) -> tuple[str, zoneinfo.ZoneInfo]:
+    """A person's language (else ``LANGUAGE_CODE``) and time zone, for what is written to them outside a request
+    (e-mails from jobs)."""
+    profile = getattr(user, "profile", None)
+    language = getattr(profile, "language", "") or settings.LANGUAGE_CODE
+    return language, zone(getattr(profile, "time_zone", "") or "")

@@ -73,6 +73,9 @@ class DandelionAppConfig(AppConfig):
     org_tree: str | None = None
     unit_figures: str | None = None  # f(user, units queryset) -> {unit id: {figure: n}} for the tree roll-up
     unit_page: str | None = None  # f(user, unit) -> extra context for a unit's page
+    # f(user, incident) -> extra context for a crisis room's page; its "incident_panels" (template names) are
+    # included in the room's side column: how an app adds its own actions to the room without crisis importing it
+    incident_page: str | None = None
 
     def retention_policies(self) -> tuple:
         """This app's :class:`dandelion.core.retention.Policy` objects (override; none by default)."""
@@ -149,6 +152,10 @@ def unit_figure_sources() -> list[Callable[..., Any]]:
 
 def unit_page_sources() -> list[Callable[..., Any]]:
     return [import_string(c.unit_page) for c in dandelion_apps() if c.unit_page]
+
+
+def incident_page_sources() -> list[Callable[..., Any]]:
+    return [import_string(c.incident_page) for c in dandelion_apps() if c.incident_page]
 
 
 def audit_app_labels() -> list[str]:

@@ -97,6 +97,7 @@ def audit_list(request):
         raise PermissionDenied(_("The audit log is not part of your role: your work is in your team's queue."))
     qs = AuditEvent.objects.restrict(request.user, "view").select_related("unit", "content_type")
     filterset = AuditEventFilter(request.GET, queryset=qs, request=request)
+    _units_by_name(filterset.form.fields["unit"], request.user)
     page = BoundedPaginator(filterset.qs, 50).get_page(request.GET.get("page"))
     return render_page_or_partial(
         request,
@@ -104,6 +105,19 @@ def audit_list(request):
         "core/partials/_audit_table.html",
         {"filter": filterset, "page": page},
     )
+
+
+def _units_by_name(field, user) -> None:
+    """The audit page's unit filter picks a unit by name among those the viewer sees (the value stays the unit's
+    id, as in the API); at most 500, in tree order."""
+    from typing import Any
+
+    from django import forms
+
+    manager: Any = AuditEvent._meta.get_field("unit").related_model._default_manager  # the org tree's units
+    units = manager.restrict(user, "view")
+    choices = list(units.order_by("path").values_list("pk", "name")[:500])
+    field.widget = forms.Select(choices=[("", _("any unit")), *choices])
 
 
 @login_required

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from dandelion.crisis.models import ChecklistItem, Incident, Playbook, StakeholderUpdate
+from dandelion.crisis.models import ChecklistItem, Incident, Playbook, RoutedConversation, StakeholderUpdate
 
 
 @admin.register(Incident)
@@ -28,3 +28,9 @@ class ChecklistItemAdmin(admin.ModelAdmin):
 class StakeholderUpdateAdmin(admin.ModelAdmin):
     list_display = ("incident", "subject", "sent_at", "sent_by")
     readonly_fields = ("incident", "sent_by", "recipients")
+
+
+@admin.register(RoutedConversation)
+class RoutedConversationAdmin(admin.ModelAdmin):
+    list_display = ("incident", "conversation", "routed_at")
+    readonly_fields = ("incident", "conversation", "routed_at")

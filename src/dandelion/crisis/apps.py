@@ -10,8 +10,8 @@ class CrisisConfig(plugins.DandelionAppConfig):
     nav = (plugins.NavEntry(_("Crisis"), "crisis:incident-list", order=56),)
     role_grants = {
         # spoke admins act on the incidents of their subtree through the base grants (add/change/view)
-        # a PR manager runs the room, and pausing the subtree's publishing from it is part of the job
-        "pr_manager": ("crisis.*", "publishing.add_crisispause"),
+        # a PR manager runs the room, and pausing (and resuming) the subtree's publishing from it is part of the job
+        "pr_manager": ("crisis.*", "publishing.add_crisispause", "publishing.change_crisispause"),
         # the spokes' community managers tick off the playbook steps their role owns (nothing else of the room)
         "community_manager": ("crisis.change_checklistitem",),
     }

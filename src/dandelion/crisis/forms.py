@@ -72,6 +72,16 @@ class StatementForm(forms.Form):
                                         label=_("Holding statement (draft)"))
 
 
+class StatementTranslationForm(forms.Form):
+    prefix = "translation"  # its fields share the room's page with the log's "text"
+    language = forms.CharField(max_length=12, label=_("Language"),
+                               widget=forms.TextInput(attrs={"size": 5, "placeholder": "fr"}),
+                               help_text=_("A language code: fr, es, pt-br."))
+    text = forms.CharField(max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3}),
+                           label=_("The statement in this language"),
+                           help_text=_("Leave empty to remove this language."))
+
+
 class CloseForm(forms.Form):
     summary = forms.CharField(max_length=5000, widget=forms.Textarea(attrs={"rows": 5}),
                               label=_("What happened"))

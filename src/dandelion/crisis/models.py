@@ -63,6 +63,10 @@ class Incident(TimeStampedModel):
                               related_name="+", help_text="The publishing pause taken from the room.")
     holding_statement = models.TextField(blank=True, max_length=5000)
     statement_updated_at = models.DateTimeField(null=True, blank=True)
+    statement_translations = models.JSONField(
+        default=dict, blank=True,
+        help_text="The holding statement in other languages {language code: text}; the draft above is in the "
+                  "room's language (its unit's first).")
     postmortem = models.TextField(blank=True, help_text="Written when the incident closes (Markdown).")
 
     objects = RestrictedManager()
@@ -83,6 +87,11 @@ class Incident(TimeStampedModel):
     @property
     def is_closed(self) -> bool:
         return self.status == IncidentStatus.CLOSED
+
+    @property
+    def statement_language(self) -> str:
+        """The language of the holding statement's draft: the unit's first language (English without one)."""
+        return ((self.unit.languages or ["en"])[0] or "en").lower()
 
     @property
     def severity_class(self) -> str:
@@ -229,3 +238,25 @@ class LogEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise AppendOnlyError("The crisis log is append-only: a line is never deleted.")
+
+
+class RoutedConversation(models.Model):
+    """An inbound conversation that matched the room's query while the room was open: tagged ``crisis-<id>`` and
+    escalated to PR through the inbox's own service. One row per (incident, conversation): routing is idempotent.
+    The room shows these with the conversation's live state (status, team, assignee)."""
+
+    org_scope = OrgScope(path="incident__unit__path")
+
+    incident = models.ForeignKey(Incident, on_delete=models.CASCADE, related_name="routed_conversations")
+    conversation = models.ForeignKey("inbox.Conversation", on_delete=models.CASCADE, related_name="+")
+    routed_at = models.DateTimeField()
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-routed_at", "-pk"]
+        constraints = [models.UniqueConstraint(fields=["incident", "conversation"],
+                                               name="uniq_incident_routed_conversation")]
+
+    def __str__(self) -> str:
+        return f"#{self.conversation_id} → {self.incident}"

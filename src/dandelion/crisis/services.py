@@ -6,7 +6,7 @@
   (notifications), outgoing webhooks and the e-mails of :mod:`dandelion.crisis.alerts` follow from them.
 * The room: :func:`assign_owner`, :func:`join_incident`, :func:`add_log_entry` (the shared, append-only log),
   :func:`set_status` (open ⇄ monitoring), :func:`pause_publishing` (the publishing app's ``pause_subtree`` on the
-  incident's unit), :func:`save_holding_statement`, :func:`push_statement_to_helpers` (the statement as a canned
+  incident's unit) and :func:`resume_publishing` (its ``resume_pause``), :func:`save_holding_statement`, :func:`push_statement_to_helpers` (the statement as a canned
   response of every helper team of the subtree, in one action).
 * Closing: :func:`close_incident` writes the post-mortem (:mod:`dandelion.crisis.postmortem`).
 * Playbooks: :func:`create_playbook`, :func:`update_playbook` (data: steps owned by roles, a holding statement);
@@ -22,11 +22,15 @@ does in the room (anything but reading it) is its ``first_response_at``, the tim
 from __future__ import annotations
 
 import datetime as dt
+import logging
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.core.actors import SYSTEM, is_system
 from dandelion.core.audit import record
@@ -43,6 +47,8 @@ from dandelion.crisis.choices import (
 )
 from dandelion.crisis.exceptions import CrisisError, IncidentClosed
 from dandelion.crisis.models import ChecklistItem, Incident, LogEntry, Playbook, Responder, StakeholderUpdate
+
+logger = logging.getLogger(__name__)
 
 PERM_VIEW = "crisis.view_incident"
 PERM_OPEN = "crisis.add_incident"
@@ -67,9 +73,9 @@ def _actor_repr(actor) -> str:
 def _clean(text: str, *, field: str, limit: int = MAX_TEXT, required: bool = True) -> str:
     text = (text or "").replace("\x00", "").strip()
     if required and not text:
-        raise CrisisError("This field is required.", field=field)
+        raise CrisisError(_("This field is required."), field=field)
     if len(text) > limit:
-        raise CrisisError(f"At most {limit} characters.", field=field)
+        raise CrisisError(_("At most %(limit)s characters.") % {"limit": limit}, field=field)
     return text
 
 
@@ -77,9 +83,9 @@ def _severity(value) -> int:
     try:
         severity = int(value)
     except (TypeError, ValueError):
-        raise CrisisError("The severity is a whole number from 1 to 10.", field="severity") from None
+        raise CrisisError(_("The severity is a whole number from 1 to 10."), field="severity") from None
     if not 1 <= severity <= 10:
-        raise CrisisError("The severity is a whole number from 1 to 10.", field="severity")
+        raise CrisisError(_("The severity is a whole number from 1 to 10."), field="severity")
     return severity
 
 
@@ -96,9 +102,15 @@ def _log(incident: Incident, *, actor, text: str, kind: str = LogKind.SYSTEM, at
     return entry
 
 
+def log_line(incident: Incident, *, actor, text: str, kind: str = LogKind.SYSTEM,
+             action: str = "crisis.incident.log") -> LogEntry:
+    """A line of the room's log (and its audit row) written by another module of the app (PR routing)."""
+    return _log(incident, actor=actor, text=text, kind=kind, action=action)
+
+
 def _open_only(incident: Incident) -> None:
     if incident.is_closed:
-        raise IncidentClosed("This incident is closed: its room is read-only.")
+        raise IncidentClosed(_("This incident is closed: its room is read-only."))
 
 
 def _locked(incident: Incident) -> Incident:
@@ -150,14 +162,14 @@ def open_incident(*, actor, unit, title: str, severity: int = 5, summary: str = 
     """Open a crisis room by hand on ``unit`` (and its subtree), with the checklist of its kind's playbook."""
     require_perm(actor, PERM_OPEN, unit)
     if kind not in IncidentKind.values:
-        raise CrisisError("Choose a kind of crisis.", field="kind")
+        raise CrisisError(_("Choose a kind of crisis."), field="kind")
     title = _clean(title, field="title", limit=200)
     summary = _clean(summary, field="summary", limit=5000, required=False)
     severity = _severity(severity)
     if owner is not None:
         _check_owner(owner, unit)
     if query is not None and not unit.path.startswith(query.unit.path) and not query.unit.path.startswith(unit.path):
-        raise CrisisError("The query belongs to another part of the organisation.", field="query")
+        raise CrisisError(_("The query belongs to another part of the organisation."), field="query")
     now = timezone.now()
     incident = Incident.objects.create(unit=unit, title=title, summary=summary, severity=severity,
                                        source=IncidentSource.MANUAL, owner=owner, opened_by=_person(actor),
@@ -245,7 +257,7 @@ def escalate_for_alert(alert, *, actor=SYSTEM) -> Incident | None:
 
 def _check_owner(owner, unit) -> None:
     if not getattr(owner, "is_active", False) or not has_perm(owner, PERM_CHANGE, unit):
-        raise CrisisError("The owner must be a person who may act on this incident's unit.", field="owner")
+        raise CrisisError(_("The owner must be a person who may act on this incident's unit."), field="owner")
 
 
 @transaction.atomic
@@ -277,9 +289,9 @@ def join_incident(incident: Incident, *, actor, role: str = ResponderRole.RESPON
     require_perm(actor, PERM_CHANGE, incident.unit)
     _open_only(incident)
     if role not in ResponderRole.values or role == ResponderRole.OWNER:
-        raise CrisisError("Choose a role (the PR owner is assigned).", field="role")
+        raise CrisisError(_("Choose a role (the PR owner is assigned)."), field="role")
     if _person(actor) is None:
-        raise CrisisError("Only a person joins a crisis room.")
+        raise CrisisError(_("Only a person joins a crisis room."))
     responder = Responder.objects.filter(incident=incident, user=actor).first()
     if responder is not None and responder.role == ResponderRole.OWNER:
         return responder
@@ -302,7 +314,7 @@ def add_log_entry(incident: Incident, *, actor, text: str, kind: str = LogKind.N
     require_perm(actor, PERM_CHANGE, incident.unit)
     _open_only(incident)
     if kind not in (LogKind.NOTE, LogKind.ACTION, LogKind.DECISION):
-        raise CrisisError("A log line is a note, an action or a decision.", field="kind")
+        raise CrisisError(_("A log line is a note, an action or a decision."), field="kind")
     return _log(incident, actor=actor, kind=kind, text=_clean(text, field="text"))
 
 
@@ -318,7 +330,7 @@ def set_status(incident: Incident, *, actor, status: str) -> Incident:
     if incident.status == status:
         return incident
     if (incident.status, status) not in _TRANSITIONS:
-        raise CrisisError("An incident goes from open to monitoring and back; close it with its post-mortem.",
+        raise CrisisError(_("An incident goes from open to monitoring and back; close it with its post-mortem."),
                           field="status")
     old = incident.status
     incident.status = status
@@ -340,7 +352,7 @@ def pause_publishing(incident: Incident, *, actor, reason: str = "") -> Incident
     require_perm(actor, PERM_CHANGE, incident.unit)
     _open_only(incident)
     if incident.pause_id and incident.pause and incident.pause.ended_at is None:
-        raise CrisisError("Publishing is already paused for this incident.")
+        raise CrisisError(_("Publishing is already paused for this incident."))
     reason = _clean(reason, field="reason", limit=400, required=False) or f"Crisis: {incident.title}"
     pause = pause_subtree(actor=actor, unit=incident.unit, reason=reason)
     incident.pause = pause
@@ -348,6 +360,24 @@ def pause_publishing(incident: Incident, *, actor, reason: str = "") -> Incident
     _log(incident, actor=actor, kind=LogKind.ACTION, action="crisis.incident.pause",
          text=f"Publishing paused for {incident.unit.name} and below: {pause.posts_paused} scheduled post(s) held.")
     return incident
+
+
+@transaction.atomic
+def resume_publishing(incident: Incident, *, actor) -> dict[str, int]:
+    """End the room's publishing pause through the publishing app's ``resume_pause`` (its permission, its audit
+    row): posts still ahead of their time are scheduled again, those that fell due stay held. Returns the counts."""
+    from dandelion.publishing.services import resume_pause
+
+    incident = _locked(incident)
+    require_perm(actor, PERM_CHANGE, incident.unit)
+    _open_only(incident)
+    if incident.pause is None or incident.pause.ended_at is not None:
+        raise CrisisError(_("Publishing is not paused from this room."))
+    counts = resume_pause(incident.pause, actor=actor)
+    _log(incident, actor=actor, kind=LogKind.ACTION, action="crisis.incident.resume",
+         text=(f"Publishing resumed for {incident.unit.name} and below: {counts['resumed']} post(s) scheduled "
+               f"again, {counts['fell_due']} fell due meanwhile and stay held."))
+    return counts
 
 
 @transaction.atomic
@@ -369,45 +399,142 @@ def save_holding_statement(incident: Incident, *, actor, text: str) -> Incident:
 
 
 CANNED_SHORTCUT = "crisis-{pk}"
+MAX_TRANSLATIONS = 30
+_LANGUAGE_RE = re.compile(r"^[a-z]{2,3}(-[a-z0-9]{2,8})?$")
+
+
+def _language(value) -> str:
+    code = str(value or "").strip().lower().replace("_", "-")
+    if not _LANGUAGE_RE.match(code):
+        raise CrisisError(_("A language is a code such as fr, es or pt-br."), field="language")
+    return code
 
 
 @transaction.atomic
-def push_statement_to_helpers(incident: Incident, *, actor) -> list:
-    """One action: the holding statement becomes a canned response of every unit of the incident's subtree that has
-    a helper team (shortcut ``crisis-<id>``, in the unit's first language), so each team's agents answer with it;
-    pushing again after a revision updates them. Through the inbox's canned-response service (its permission checks
-    and audit rows), plus one line of the room's log. Returns the canned responses."""
-    from dandelion.inbox.models import CannedResponse
-    from dandelion.inbox.services import create_canned_response, update_canned_response
+def save_statement_translation(incident: Incident, *, actor, language: str, text: str) -> Incident:
+    """Save the holding statement in ``language`` (an empty ``text`` removes that language). The draft itself is
+    in the room's language (:attr:`Incident.statement_language`); pushing gives each helper team the text in its
+    languages, else that draft. Each change is a line of the log and an audit row."""
+    incident = _locked(incident)
+    require_perm(actor, PERM_CHANGE, incident.unit)
+    _open_only(incident)
+    language = _language(language)
+    if language == incident.statement_language:
+        raise CrisisError(_("The draft is already in the room's language: edit the draft itself."), field="language")
+    text = _clean(text, field="text", limit=5000, required=False)
+    translations = dict(incident.statement_translations or {})
+    if translations.get(language, "") == text:
+        return incident
+    if text:
+        if language not in translations and len(translations) >= MAX_TRANSLATIONS:
+            raise CrisisError(f"At most {MAX_TRANSLATIONS} languages.", field="language")
+        translations[language] = text
+    else:
+        translations.pop(language, None)
+    incident.statement_translations = dict(sorted(translations.items()))
+    incident.statement_updated_at = timezone.now()
+    incident.save(update_fields=["statement_translations", "statement_updated_at", "updated_at"])
+    _log(incident, actor=actor, kind=LogKind.ACTION, action="crisis.incident.statement_translation",
+         text=(f"Holding statement in {language}: {text[:200]}" if text
+               else f"Holding statement in {language} removed."))
+    return incident
+
+
+def statement_texts(incident: Incident) -> dict[str, str]:
+    """``{language: text}`` of the holding statement: its translations and the draft in the room's language."""
+    texts = {k: v for k, v in (incident.statement_translations or {}).items() if v}
+    if (incident.holding_statement or "").strip():
+        texts[incident.statement_language] = incident.holding_statement.strip()
+    return texts
+
+
+def localise(texts: dict[str, str], room_language: str, wanted: list[str]) -> tuple[str, str, dict[str, str],
+                                                                                    dict[str, str]]:
+    """The canned response for a unit whose helper teams work in ``wanted`` languages: ``(language, body,
+    translations, gets)``. Each wanted language gets its own text when there is one, else the room's (the
+    fallback); ``gets`` says which language each wanted one receives. Pure."""
+    wanted = list(dict.fromkeys(wanted)) or [room_language]
+    gets = {lang: lang if lang in texts else room_language for lang in wanted}
+    if all(lang in texts for lang in wanted):
+        language = wanted[0]
+    else:  # the body is the fallback: a language without its own text reads the room's
+        language = room_language
+    translations = {lang: texts[lang] for lang in wanted if lang in texts and lang != language}
+    return language, texts[language], translations, gets
+
+
+@dataclass(frozen=True)
+class PushedStatement:
+    """What one unit's helper teams received: the canned response, the teams, and for each of their languages the
+    language of the text they get (different from it: the fallback to the room's language)."""
+
+    canned: object
+    teams: tuple[str, ...]
+    gets: dict[str, str]
+
+    @property
+    def fallbacks(self) -> list[str]:
+        return sorted(lang for lang, got in self.gets.items() if got != lang)
+
+
+def helper_units(incident: Incident) -> list[tuple[object, list[str], list[str]]]:
+    """``(unit, team names, languages)`` of every unit of the incident's subtree with an active helper team: the
+    languages are its helper teams' (in order), else the unit's."""
     from dandelion.orgs.choices import TeamKind
     from dandelion.orgs.models import Team
+
+    by_unit: dict[int, tuple[object, list[str], list[str]]] = {}
+    for team in (Team.objects.filter(kind=TeamKind.HELPERS, is_active=True, unit__path__startswith=incident.unit.path)
+                 .select_related("unit").order_by("unit__path", "name")):
+        unit, names, languages = by_unit.setdefault(team.unit_id, (team.unit, [], []))
+        names.append(team.name)
+        languages.extend(str(lang).lower() for lang in (team.languages or []) if lang)
+    out = []
+    for unit, names, languages in by_unit.values():
+        languages = list(dict.fromkeys(languages or [str(lang).lower() for lang in (unit.languages or [])]))
+        out.append((unit, names, languages))
+    return out
+
+
+@transaction.atomic
+def push_statement_to_helpers(incident: Incident, *, actor) -> list[PushedStatement]:
+    """One action: the holding statement becomes a canned response of every unit of the incident's subtree that has
+    a helper team (shortcut ``crisis-<id>``), each team getting the text in its languages where PR wrote one, else
+    the room's (the fallback, said as such), so each team's agents answer with it; pushing again after a revision
+    updates them. Through the inbox's canned-response service (its permission checks and audit rows), plus one line
+    of the room's log naming the teams. Returns what each unit received."""
+    from dandelion.inbox.models import CannedResponse
+    from dandelion.inbox.services import create_canned_response, update_canned_response
 
     incident = _locked(incident)
     require_perm(actor, PERM_CHANGE, incident.unit)
     _open_only(incident)
-    text = (incident.holding_statement or "").strip()
-    if not text:
-        raise CrisisError("Draft the holding statement first.", field="holding_statement")
-    teams = list(Team.objects.filter(kind=TeamKind.HELPERS, unit__path__startswith=incident.unit.path)
-                 .select_related("unit").order_by("unit__path", "name"))
-    if not teams:
-        raise CrisisError("No helper team works under this unit.")
-    units = {t.unit_id: t.unit for t in teams}
+    if not (incident.holding_statement or "").strip():
+        raise CrisisError(_("Draft the holding statement first."), field="holding_statement")
+    units = helper_units(incident)
+    if not units:
+        raise CrisisError(_("No helper team works under this unit."))
+    texts, room_language = statement_texts(incident), incident.statement_language
     shortcut = CANNED_SHORTCUT.format(pk=incident.pk)
     title = f"Holding statement: {incident.title}"[:120]
     pushed = []
-    for unit in units.values():
+    for unit, names, languages in units:
+        language, body, translations, gets = localise(texts, room_language, languages)
         canned = CannedResponse.objects.filter(unit=unit, shortcut=shortcut).first()
         if canned is None:
-            canned = create_canned_response(unit=unit, title=title, shortcut=shortcut, body=text, actor=actor,
-                                            language=(unit.languages or ["en"])[0])
+            canned = create_canned_response(unit=unit, title=title, shortcut=shortcut, body=body, actor=actor,
+                                            language=language, translations=translations)
         else:
-            canned = update_canned_response(canned, actor=actor, title=title, body=text)
-        pushed.append(canned)
-    names = ", ".join(t.name for t in teams)
+            canned = update_canned_response(canned, actor=actor, title=title, body=body, language=language,
+                                            translations=translations)
+        pushed.append(PushedStatement(canned=canned, teams=tuple(names), gets=gets))
+    parts = []
+    for p in pushed:
+        langs = ", ".join(lang if got == lang else f"{lang} → {got} (fallback)" for lang, got in p.gets.items())
+        parts.append(f"{', '.join(p.teams)} [{langs}]")
     _log(incident, actor=actor, kind=LogKind.ACTION, action="crisis.incident.statement_pushed",
-         text=f"Holding statement pushed as the canned response '{shortcut}' to {len(teams)} helper team(s): "
-              f"{names}.")
+         text=f"Holding statement pushed as the canned response '{shortcut}' to "
+              f"{sum(len(p.teams) for p in pushed)} helper team(s): {'; '.join(parts)}.")
     return pushed
 
 
@@ -440,7 +567,7 @@ def _playbook_fields(*, name: str, kind: str, min_severity, steps, holding_state
     from dandelion.crisis.playbooks import clean_steps
 
     if kind not in PlaybookKind.values:
-        raise CrisisError("Choose a kind of crisis.", field="kind")
+        raise CrisisError(_("Choose a kind of crisis."), field="kind")
     return {"name": _clean(name, field="name", limit=120), "kind": kind, "min_severity": _severity(min_severity),
             "steps": clean_steps(steps),
             "holding_statement": _clean(holding_statement, field="holding_statement", limit=5000, required=False)}
@@ -523,20 +650,20 @@ def apply_playbook(incident: Incident, *, actor, playbook: Playbook | None = Non
     require_perm(actor, PERM_CHANGE, incident.unit)
     _open_only(incident)
     if incident.playbook_id or incident.checklist.exists():
-        raise CrisisError("This incident already follows a playbook.", field="playbook")
+        raise CrisisError(_("This incident already follows a playbook."), field="playbook")
     if kind is not None:
         if kind not in IncidentKind.values:
-            raise CrisisError("Choose a kind of crisis.", field="kind")
+            raise CrisisError(_("Choose a kind of crisis."), field="kind")
         if kind != incident.kind:
             incident.kind = kind
             incident.save(update_fields=["kind", "updated_at"])
     if playbook is not None:
         if not incident.unit.path.startswith(playbook.unit.path) or not playbook.is_active:
-            raise CrisisError("This playbook does not apply to this incident's unit.", field="playbook")
+            raise CrisisError(_("This playbook does not apply to this incident's unit."), field="playbook")
     else:
         playbook = playbook_for(incident)
         if playbook is None:
-            raise CrisisError("No playbook fits this kind of incident at this severity.", field="kind")
+            raise CrisisError(_("No playbook fits this kind of incident at this severity."), field="kind")
     _instantiate(incident, actor=actor, at=timezone.now(), playbook=playbook)
     return incident
 
@@ -551,7 +678,7 @@ def tick_item(item: ChecklistItem, *, actor, done: bool = True) -> ChecklistItem
     require_perm(actor, PERM_TICK, incident.unit)
     _open_only(incident)
     if _person(actor) is None:
-        raise CrisisError("Only a person ticks a step off.")
+        raise CrisisError(_("Only a person ticks a step off."))
     if item.is_done == bool(done):
         return item
     now = timezone.now()
@@ -591,7 +718,7 @@ def _addresses(raw) -> list[str]:
         try:
             validate_email(address)
         except ValidationError:
-            raise CrisisError(f"'{address[:80]}' is not an e-mail address.", field="recipients") from None
+            raise CrisisError(_("'%(address)s' is not an e-mail address.") % {"address": address[:80]}, field="recipients") from None
         if address.lower() not in {a.lower() for a in found}:
             found.append(address)
     return found
@@ -618,9 +745,9 @@ def send_stakeholder_update(incident: Incident, *, actor, subject: str, body: st
                 to.append(email)
                 known.add(email.lower())
     if not to:
-        raise CrisisError("Give at least one recipient.", field="recipients")
+        raise CrisisError(_("Give at least one recipient."), field="recipients")
     if len(to) > MAX_STAKEHOLDERS:
-        raise CrisisError(f"At most {MAX_STAKEHOLDERS} recipients.", field="recipients")
+        raise CrisisError(_("At most %(max_stakeholders)s recipients.") % {"max_stakeholders": MAX_STAKEHOLDERS}, field="recipients")
     now = timezone.now()
     update = StakeholderUpdate.objects.create(incident=incident, sent_at=now, sent_by=_person(actor),
                                               subject=subject, body=body, recipients=to)
@@ -634,13 +761,18 @@ def send_stakeholder_update(incident: Incident, *, actor, subject: str, body: st
 
 def on_events(events: Iterable) -> None:
     """The ``crisis`` event subscriber: a listening spike opens its room (once), a spike that grows escalates it,
+    a new inbox conversation that matches an open room's query is routed to PR (:mod:`dandelion.crisis.routing`),
     and the room's openings and escalations are e-mailed (:mod:`dandelion.crisis.alerts`)."""
     from dandelion.crisis.alerts import send_incident_emails
+    from dandelion.crisis.routing import route_conversations
     from dandelion.listening.models import Alert
 
     to_mail = []
+    created = []
     for event in events:
-        if event.name in ("listening.alert_opened", "listening.alert_updated"):
+        if event.name == "conversation.created" and str(event.subject_id).isdigit():
+            created.append(int(event.subject_id))
+        elif event.name in ("listening.alert_opened", "listening.alert_updated"):
             alert = Alert.objects.select_related("query__unit").filter(pk=event.subject_id).first()
             if alert is None:
                 continue
@@ -650,5 +782,11 @@ def on_events(events: Iterable) -> None:
                 escalate_for_alert(alert, actor=SYSTEM)
         elif event.name in (ev.INCIDENT_OPENED.name, ev.INCIDENT_ESCALATED.name):
             to_mail.append(event)
+    if created:  # new inbound conversations matching an open room's query go to PR
+        try:  # on its own: a failure here never undoes a room opened from the same batch of events
+            with transaction.atomic():
+                route_conversations(created, actor=SYSTEM)
+        except Exception:
+            logger.exception("crisis: routing %s new conversation(s) to PR failed", len(created))
     if to_mail:
         send_incident_emails(to_mail)

@@ -16,10 +16,19 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dandelion.core.permissions import has_perm
-from dandelion.core.view_helpers import call_service, get_for, get_visible, paginate, require
+from dandelion.core.plugins import incident_page_sources
+from dandelion.core.view_helpers import (
+    call_service,
+    confirm_then_act,
+    get_for,
+    get_visible,
+    paginate,
+    require,
+)
 from dandelion.crisis import postmortem, services, timeline
 from dandelion.crisis.choices import IncidentStatus
 from dandelion.crisis.forms import (
@@ -34,6 +43,7 @@ from dandelion.crisis.forms import (
     SeverityForm,
     StakeholderForm,
     StatementForm,
+    StatementTranslationForm,
     StatusForm,
     TickForm,
 )
@@ -84,12 +94,21 @@ def incident_detail(request, pk: int):
             query_id=incident.query_id, posted_at__gte=start, posted_at__lt=end).select_related("mention")
             .order_by("-posted_at", "-pk"), per_page=20)
     can_change = has_perm(request.user, PERM_CHANGE, incident.unit) and not incident.is_closed
+    routed, routed_count = _routed(request.user, incident)
     checklist = list(incident.checklist.select_related("done_by"))
     now = timezone.now()
     for item in checklist:
         item.overdue = not item.is_done and item.due_at is not None and item.due_at < now
+    panels: list[str] = []
+    extra: dict = {}
+    for source in incident_page_sources():  # what other apps add to the room (the websites' crisis banner)
+        contributed = dict(source(request.user, incident))
+        panels.extend(contributed.pop("incident_panels", ()))
+        extra.update(contributed)
     return render(request, "crisis/incident_detail.html", {
+        **extra, "incident_panels": panels,
         "checklist": checklist, "progress": services.progress(checklist),
+        "routed": routed, "routed_count": routed_count,
         "can_tick": has_perm(request.user, services.PERM_TICK, incident.unit) and not incident.is_closed,
         "apply_form": ApplyPlaybookForm(prefix="playbook", initial={"kind": incident.kind}),
         "stakeholder_form": StakeholderForm(initial={"include_responders": True}),
@@ -100,14 +119,35 @@ def incident_detail(request, pk: int):
         "figures": postmortem.figures(incident),
         "can_change": can_change,
         "can_pause": can_change and has_perm(request.user, "publishing.add_crisispause", incident.unit),
+        "can_resume": can_change and has_perm(request.user, "publishing.change_crisispause", incident.unit),
         "log_form": LogForm(), "join_form": JoinForm(), "owner_form": OwnerForm(incident=incident),
         "status_form": StatusForm(initial={"status": incident.status}),
         "severity_form": SeverityForm(initial={"severity": incident.severity}), "pause_form": PauseForm(),
         "statement_form": StatementForm(initial={"holding_statement": incident.holding_statement}),
+        "translation_form": StatementTranslationForm(),
+        "pushed": _pushed(incident) if incident.holding_statement else [],
     })
 
 
-def _act(request, pk: int, form_class, service, success: str, **form_kwargs):
+ROUTED_SHOWN = 50
+
+
+def _routed(user, incident: Incident) -> tuple[list, int]:
+    """The newest conversations the room routed to PR that ``user`` may see in the inbox (with their live state),
+    and how many the room routed in all."""
+    from dandelion.inbox.models import Conversation
+
+    rows = incident.routed_conversations.all()
+    visible = Conversation.objects.restrict(user, "view").values("pk")
+    shown = list(rows.filter(conversation__in=visible).select_related(
+        "conversation__contact", "conversation__team", "conversation__assignee", "conversation__account")
+        .order_by("-routed_at", "-pk")[:ROUTED_SHOWN])
+    return shown, rows.count()
+
+
+def _act(request, pk: int, form_class, service, success, **form_kwargs):
+    """Validate ``form_class``, call ``service`` on the incident, say ``success`` (a text, or a function of the
+    form's data giving it) and go back to the room."""
     incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
     form = form_class(request.POST, **form_kwargs(incident) if callable(form_kwargs) else {})
     if not form.is_valid():
@@ -115,7 +155,7 @@ def _act(request, pk: int, form_class, service, success: str, **form_kwargs):
         return redirect(incident)
     _result, ok = call_service(request, service, incident, **form.cleaned_data)
     if ok:
-        messages.success(request, success)
+        messages.success(request, success if isinstance(success, str) else success(form.cleaned_data))
     return redirect(incident)
 
 
@@ -165,6 +205,27 @@ def incident_pause(request, pk: int):
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
+def incident_resume(request, pk: int):
+    """Resume the publishing the room paused (a confirmation first): ``services.resume_publishing``."""
+    incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
+    require(request.user, "publishing.change_crisispause", incident.unit)
+
+    def act():
+        counts, ok = call_service(request, services.resume_publishing, incident)
+        if ok:
+            messages.success(request, _("Publishing resumed: %(resumed)d post(s) scheduled again, %(fell_due)d "
+                                        "fell due meanwhile and stay held.") % counts)
+        return redirect(incident)
+
+    return confirm_then_act(
+        request, act=act, title=_("Resume publishing"),
+        question=_("Resume the scheduled posts of %(unit)s and below? Those still ahead of their time are sent as "
+                   "planned.") % {"unit": incident.unit.name},
+        cancel_url=incident.get_absolute_url(), confirm_label=_("Resume publishing"), danger=False)
+
+
+@login_required
 @require_POST
 def incident_statement(request, pk: int):
     incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
@@ -177,6 +238,69 @@ def incident_statement(request, pk: int):
     if ok:
         messages.success(request, _("Holding statement saved."))
     return redirect(incident)
+
+
+@login_required
+@require_POST
+def incident_statement_translation(request, pk: int):
+    return _act(request, pk, StatementTranslationForm, services.save_statement_translation,
+                lambda data: _("Translation saved.") if data["text"].strip() else _("Translation removed."))
+
+
+def _pushed_summary(pushed) -> str:
+    parts = []
+    for p in pushed:
+        langs = ", ".join(lang if got == lang else _("%(lang)s (fallback to %(got)s)") % {"lang": lang, "got": got}
+                          for lang, got in p.gets.items())
+        parts.append(f"{', '.join(p.teams)} ({p.canned.unit.name}: {langs})")
+    return "; ".join(parts)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def incident_push_statement(request, pk: int):
+    """*Push to the helpers*: a confirmation, then the holding statement as a canned response of every helper
+    team of the subtree (``services.push_statement_to_helpers``); the result names the teams reached."""
+    incident = get_for(request, Incident.objects.select_related("unit"), pk, PERM_CHANGE)
+
+    def act():
+        pushed, ok = call_service(request, services.push_statement_to_helpers, incident)
+        if ok:
+            messages.success(request, ngettext(
+                "Holding statement pushed to %(n)d helper team: %(teams)s.",
+                "Holding statement pushed to %(n)d helper teams: %(teams)s.",
+                sum(len(p.teams) for p in pushed)) % {"n": sum(len(p.teams) for p in pushed),
+                                                       "teams": _pushed_summary(pushed)})
+        return redirect(incident)
+
+    units = services.helper_units(incident)
+    teams = ", ".join(name for _unit, names, _langs in units for name in names) or _("none")
+    return confirm_then_act(
+        request, act=act, title=_("Push the holding statement to the helpers"),
+        question=_("Make the holding statement a canned response (shortcut %(shortcut)s) of every helper team "
+                   "under %(unit)s, in their languages where a translation exists, else in %(language)s: "
+                   "%(teams)s?") % {"shortcut": services.CANNED_SHORTCUT.format(pk=incident.pk),
+                                    "unit": incident.unit.name, "language": incident.statement_language,
+                                    "teams": teams},
+        cancel_url=incident.get_absolute_url(), confirm_label=_("Push to the helpers"), danger=False)
+
+
+def _pushed(incident: Incident) -> list[dict]:
+    """What the helper teams hold now: each unit's canned response of this room, its teams, and what each of
+    their languages gets (its own text, or the room's as the fallback)."""
+    from dandelion.inbox.models import CannedResponse
+
+    canned = {c.unit_id: c for c in CannedResponse.objects.filter(
+        shortcut=services.CANNED_SHORTCUT.format(pk=incident.pk), unit__path__startswith=incident.unit.path)}
+    out = []
+    for unit, names, languages in services.helper_units(incident):
+        c = canned.get(unit.pk)
+        if c is None:
+            continue
+        have = {c.language, *(c.translations or {})}
+        out.append({"unit": unit, "teams": names, "canned": c, "updated_at": c.updated_at,
+                    "languages": [(lang, lang if lang in have else c.language) for lang in languages]})
+    return out
 
 
 @login_required

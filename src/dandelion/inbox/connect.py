@@ -27,12 +27,17 @@ def max_body_bytes() -> int:
 
 
 def account_ref(account, *, with_secrets: bool = True) -> AccountRef:
-    """The plain description of ``account`` that connectors work with (secrets decrypted only when asked)."""
+    """The plain description of ``account`` that connectors work with (secrets decrypted only when asked, with the
+    store that writes the tokens a connector refreshes back into the account's credentials)."""
+    from dandelion.assets.tokens import AccountTokenStore
+
     credentials: dict[str, Any] = {}
     secret = ""
+    store = None
     if with_secrets:
         credentials = account.credentials if account.has_credentials else {}
         secret = account.webhook_secret if account.webhook_secret_encrypted else ""
+        store = AccountTokenStore(account.pk) if account.pk else None
     return AccountRef(
         id=account.pk,
         network=account.network,
@@ -42,6 +47,8 @@ def account_ref(account, *, with_secrets: bool = True) -> AccountRef:
         config=dict(account.connector_config or {}),
         webhook_secret=secret,
         connector=account.connector or "",
+        credentials_version=account.credentials_version or 0,
+        token_store=store,
     )
 
 

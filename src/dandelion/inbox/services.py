@@ -95,7 +95,7 @@ ACTION_PERMS = {
     "resolve": "inbox.change_conversation", "reopen": "inbox.change_conversation",
     "priority": "inbox.change_conversation", "tag": "inbox.change_conversation",
     "moderate": "inbox.moderate_conversation", "hide": "inbox.moderate_conversation",
-    "unhide": "inbox.moderate_conversation",
+    "unhide": "inbox.moderate_conversation", "escalate": "inbox.change_conversation",
     "approve": "inbox.approve_reply", "reject": "inbox.approve_reply", "withdraw": "inbox.reply_conversation",
 }
 
@@ -919,6 +919,26 @@ def hide_conversation(conversation: Conversation, *, actor, reason: str = "") ->
 
 
 @transaction.atomic
+def escalate_to_pr(conversation: Conversation, *, actor, reason: str) -> Conversation:
+    """Ask PR to follow the conversation (a journalist, a threat, a post going viral): it joins every PR team's
+    queue and the *Escalated to PR* tab, marked escalated; the agent keeps it and keeps answering the customer.
+    The reason, required, is what PR reads first."""
+    _require(actor, "inbox.change_conversation", conversation)
+    conversation = _lock(conversation)
+    reason = (reason or "").strip()[:REASON_MAX]
+    if not reason:
+        raise InboxError(_("Say why PR should follow this conversation."), field="reason")
+    if conversation.escalated:
+        raise InvalidTransition(_("The conversation is already escalated to PR."))
+    state = ConversationState(conversation)
+    state.escalate(reason=reason, by="agent")
+    apply_effects(conversation, state.take(), actor=actor)
+    audit.record(actor=actor, action="inbox.escalate", obj=conversation, summary=f"Escalated #{conversation.pk} to PR",
+                 changes={"escalated": [False, True], "reason": [None, reason]})
+    return conversation
+
+
+@transaction.atomic
 def unhide_conversation(conversation: Conversation, *, actor) -> Conversation:
     """Bring a hidden conversation back to the queue, open (its clocks restart when it waits for an answer)."""
     _require(actor, "inbox.moderate_conversation", conversation)
@@ -1021,6 +1041,44 @@ def tag_conversation(conversation: Conversation, *, actor, add: Iterable[str] = 
     audit.record(actor=actor, action="inbox.tag", obj=conversation, summary=f"Tags of #{conversation.pk}",
                  changes={"tags": [before, after]})
     return conversation
+
+
+_PRIORITY_RANK = {Priority.LOW: 0, Priority.NORMAL: 1, Priority.HIGH: 2, Priority.URGENT: 3}
+
+
+@transaction.atomic
+def mark_for_pr(conversation: Conversation, *, actor, reason: str, tags: Iterable[str] = (),
+                priority: str | None = None, **details) -> bool:
+    """Put the conversation in front of PR, as the routing rules' ``escalate_to_pr`` does: ``escalated`` (every PR
+    team's queue over it shows it; its own team keeps answering the customer), the ``tags`` added and the priority
+    raised to ``priority`` (never lowered). One "escalated" event (with ``reason`` and ``details``) and one audit
+    row ``inbox.escalate``. Calling it again changes nothing and returns False (idempotent): for automations (a
+    crisis room); an agent's own escalation is ``escalate_to_pr`` (a reason required, refused when already done)."""
+    _require(actor, "inbox.change_conversation", conversation)
+    conversation = _lock(conversation)
+    before = sorted(conversation.tags.values_list("name", flat=True))
+    was_escalated, old_priority = conversation.escalated, conversation.priority
+    state = ConversationState(conversation)
+    state.escalate(reason=reason[:300], **details)
+    if priority:
+        state.raise_priority(priority, rank=_PRIORITY_RANK, reason=reason[:300])
+    apply_effects(conversation, state.take(), actor=_person(actor))
+    to_add = _tags(tags)
+    if to_add:
+        conversation.tags.add(*to_add)
+    after = sorted(conversation.tags.values_list("name", flat=True))
+    changes: dict[str, list] = {}
+    if not was_escalated:
+        changes["escalated"] = [False, True]
+    if conversation.priority != old_priority:
+        changes["priority"] = [old_priority, conversation.priority]
+    if before != after:
+        changes["tags"] = [before, after]
+    if not changes:
+        return False
+    audit.record(actor=actor, action="inbox.escalate", obj=conversation,
+                 summary=f"#{conversation.pk} escalated to PR: {reason}"[:300], changes=changes)
+    return True
 
 
 # --- moderation ---------------------------------------------------------------------------------------------------
@@ -1245,7 +1303,8 @@ def escalate_conversation(conversation: Conversation, *, actor, priority: str | 
 
 #: what the queue's bulk bar can do, and whether it must be confirmed first (it changes what customers or other
 #: teams see, or closes work)
-BULK_ACTIONS = {"assign": False, "take": False, "resolve": True, "hide": True, "unhide": False, "move_team": True}
+BULK_ACTIONS = {"assign": False, "take": False, "resolve": True, "hide": True, "unhide": False, "move_team": True,
+                "tag": True}
 BULK_LIMIT = 100  # conversations in one bulk action (a page of the queue is 25)
 
 
@@ -1259,11 +1318,13 @@ class BulkResult:
 
 
 def bulk_conversations(conversations: Iterable[Conversation], *, action: str, actor, assignee=None, team=None,
-                       reason: str = "", missing: Iterable[int] = ()) -> BulkResult:
+                       reason: str = "", missing: Iterable[int] = (), tags: Iterable[str] = ()) -> BulkResult:
     """Apply ``action`` (a key of ``BULK_ACTIONS``) to each conversation through its own service: each one is
     permission-checked, atomic and audited on its own, so a refusal (no right, a failed reply left unanswered, an
     assignee who cannot work on it) leaves the others done. ``missing``: ids the caller asked for that the actor
-    cannot see, reported as refused. One more audit row sums the batch up (what was done, what refused and why)."""
+    cannot see, reported as refused. ``tags``: the names ``tag`` adds (checked once before any conversation: a name
+    too long refuses the whole batch, nothing added). One more audit row sums the batch up (what was done, what
+    refused and why)."""
     if action not in BULK_ACTIONS:
         raise InboxError(_("Unknown bulk action %(action)r.") % {"action": action}, field="action")
     if action == "assign" and assignee is None:
@@ -1272,6 +1333,11 @@ def bulk_conversations(conversations: Iterable[Conversation], *, action: str, ac
         raise InboxError(_("Choose the team to move the conversations to."), field="team")
     if action == "move_team" and not (reason or "").strip():
         raise ReasonRequired(_("Moving conversations to another team needs a reason the team reads."))
+    tags = [t.strip() for t in tags if t and t.strip()]
+    if action == "tag":
+        if not tags:
+            raise InboxError(_("Type the tags to add to the conversations."), field="tags")
+        _tags(tags)  # a name too long is refused here, before any conversation changes
     result = BulkResult(action=action)
     for pk in missing:
         result.refused[pk] = "not found in your scope"
@@ -1288,6 +1354,8 @@ def bulk_conversations(conversations: Iterable[Conversation], *, action: str, ac
                 hide_conversation(conversation, actor=actor, reason=reason)
             elif action == "unhide":
                 unhide_conversation(conversation, actor=actor)
+            elif action == "tag":
+                tag_conversation(conversation, actor=actor, add=tags)
             else:
                 handover_conversation(conversation, to_team=team, reason=reason, actor=actor)
         except DandelionError as exc:
@@ -1301,6 +1369,7 @@ def bulk_conversations(conversations: Iterable[Conversation], *, action: str, ac
                      changes={"action": [None, action], "done": [None, result.done],
                               "refused": [None, {str(k): v for k, v in result.refused.items()}]}
                      | ({"team": [None, team.pk]} if team is not None else {})
+                     | ({"tags": [None, tags]} if action == "tag" else {})
                      | ({"assignee": [None, assignee.pk]} if assignee is not None else {}))
     return result
 

@@ -213,6 +213,7 @@ BULK_LABELS = {
     "assign": gettext_lazy("Assign"), "take": gettext_lazy("Take (assign to me)"),
     "resolve": gettext_lazy("Resolve"), "hide": gettext_lazy("Hide (spam, abuse)"),
     "unhide": gettext_lazy("Unhide"), "move_team": gettext_lazy("Move to another team"),
+    "tag": gettext_lazy("Add tags"),
 }
 
 
@@ -261,13 +262,15 @@ def queue_bulk(request):
         team = _handover_teams(user).filter(pk=post.get("team")).first() if str(
             post.get("team") or "").isdigit() else None
     reason = (post.get("reason") or "").strip()[: services.REASON_MAX]
+    tags = list(dict.fromkeys(t.strip() for t in (post.get("tags") or "").split(",") if t.strip()))
     if services.BULK_ACTIONS[action] and not post.get("confirmed"):
         return render(request, "inbox/bulk_confirm.html", {
             "action": action, "label": BULK_LABELS[action], "conversations": visible, "missing": missing,
-            "team": team, "reason": reason, "back": back, "next": post.get("next") or ""})
+            "team": team, "reason": reason, "tags": tags, "tags_value": ", ".join(tags), "back": back,
+            "next": post.get("next") or ""})
     try:
         result = services.bulk_conversations(visible, action=action, actor=user, assignee=assignee, team=team,
-                                             reason=reason, missing=missing)
+                                             reason=reason, missing=missing, tags=tags)
     except DandelionError as exc:
         messages.error(request, exc.message)
         return redirect(back)
@@ -306,6 +309,15 @@ def _team_users(conversation, team=None):
         return User.objects.none()
     ids = Membership.objects.filter(team=team, is_active=True, user__is_active=True).values("user_id")
     return User.objects.filter(pk__in=ids).order_by("username")
+
+
+def _assignable(conversation):
+    """Who the ownership list offers: the team's members and, whoever they are, the current assignee (a PR manager
+    who took a helpers' conversation is shown as its owner, not as "— nobody —")."""
+    users = _team_users(conversation)
+    if conversation.assignee_id:
+        users = users | get_user_model().objects.filter(pk=conversation.assignee_id)
+    return users.distinct().order_by("username")
 
 
 def _handover_users(user, conversation):
@@ -352,7 +364,7 @@ def _context(request, conversation, **extra):
         "reply_form": extra.pop("reply_form", None) or forms.ReplyForm(
             initial={"seen_message_id": last_id}, canned_qs=canned),
         "note_form": forms.NoteForm(),
-        "assign_form": forms.AssignForm(users=_team_users(conversation),
+        "assign_form": forms.AssignForm(users=_assignable(conversation),
                                         initial={"assignee": conversation.assignee_id}),
         "handover_form": extra.pop("handover_form", None) or forms.HandoverForm(
             teams=_handover_teams(user), users=_handover_users(user, conversation)),
@@ -387,7 +399,7 @@ def conversation_detail(request, pk: int):
 
 
 ACTIONS = ("reply", "note", "assign", "take", "handover", "resolve", "reopen", "priority", "tag", "moderate", "hide",
-           "unhide", "approve", "reject", "withdraw")
+           "unhide", "approve", "reject", "withdraw", "escalate")
 
 
 @login_required
@@ -493,7 +505,7 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
         services.add_note(conversation, text=form.cleaned_data["text"], actor=user)
         return _("Note added.")
     if action == "assign":
-        form = forms.AssignForm(post, users=_team_users(conversation))
+        form = forms.AssignForm(post, users=_assignable(conversation))
         if not form.is_valid():
             raise _invalid(form)
         services.assign_conversation(conversation, assignee=form.cleaned_data["assignee"], actor=user)
@@ -525,6 +537,9 @@ def _perform(request, conversation, action: str, extra: dict) -> str | None:
     if action == "hide":
         services.hide_conversation(conversation, actor=user, reason=post.get("reason", ""))
         return _("Hidden: the conversation is in the Hidden tab, its SLA clocks stopped.")
+    if action == "escalate":
+        services.escalate_to_pr(conversation, actor=user, reason=post.get("reason", ""))
+        return _("Escalated to PR: it is in their queue; keep answering the customer.")
     if action == "unhide":
         services.unhide_conversation(conversation, actor=user)
         return _("Back in the queue, open.")

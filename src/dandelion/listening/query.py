@@ -30,6 +30,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 MAX_QUERY_LENGTH = 2000
 MAX_TERMS = 200
 MAX_DEPTH = 20
@@ -244,7 +246,7 @@ def _tokenize(text: str) -> list[_Tok]:
         elif c == '"':
             end = text.find('"', i + 1)
             if end < 0:
-                raise QuerySyntaxError("This quotation mark is never closed", i)
+                raise QuerySyntaxError(_("This quotation mark is never closed"), i)
             toks.append(_Tok("PHRASE", text[i + 1:end], i))
             i = end + 1
         elif c == "-" and (i + 1 < n and not text[i + 1].isspace()) and (not toks or toks[-1].kind != "TERM"
@@ -262,7 +264,7 @@ def _tokenize(text: str) -> list[_Tok]:
                 # field:"quoted value"
                 end = text.find('"', j + 1)
                 if end < 0:
-                    raise QuerySyntaxError("This quotation mark is never closed", j)
+                    raise QuerySyntaxError(_("This quotation mark is never closed"), j)
                 toks.append(_Tok("TERM", word + text[j + 1:end], i))
                 j = end + 1
             else:
@@ -290,13 +292,13 @@ class _Parser:
 
     def parse(self) -> Node:
         if self.peek().kind == "END":
-            raise QuerySyntaxError("The query is empty", None)
+            raise QuerySyntaxError(_("The query is empty"), None)
         node = self.parse_or()
         tok = self.peek()
         if tok.kind == ")":
-            raise QuerySyntaxError("This closing parenthesis has no opening one", tok.pos)
+            raise QuerySyntaxError(_("This closing parenthesis has no opening one"), tok.pos)
         if tok.kind != "END":  # pragma: no cover - parse_and consumes every term
-            raise QuerySyntaxError(f"Unexpected {tok.text!r}", tok.pos)
+            raise QuerySyntaxError(_("Unexpected %(text)r") % {"text": tok.text}, tok.pos)
         return node
 
     def parse_or(self) -> Node:
@@ -304,7 +306,7 @@ class _Parser:
         while self.peek().kind == "OR":
             op = self.take()
             if self.peek().kind in ("END", ")", "OR", "AND"):
-                raise QuerySyntaxError("OR needs a term on its right", op.pos)
+                raise QuerySyntaxError(_("OR needs a term on its right"), op.pos)
             children.append(self.parse_and())
         return children[0] if len(children) == 1 else Node("or", children=tuple(children), position=children[0].position)
 
@@ -315,7 +317,7 @@ class _Parser:
             if tok.kind == "AND":
                 self.take()
                 if self.peek().kind in ("END", ")", "OR", "AND"):
-                    raise QuerySyntaxError("AND needs a term on its right", tok.pos)
+                    raise QuerySyntaxError(_("AND needs a term on its right"), tok.pos)
                 children.append(self.parse_unary())
             elif tok.kind in ("TERM", "PHRASE", "(", "NOT", "MINUS"):
                 children.append(self.parse_unary())
@@ -328,7 +330,7 @@ class _Parser:
         if tok.kind in ("NOT", "MINUS"):
             self.take()
             if self.peek().kind in ("END", ")", "OR", "AND"):
-                raise QuerySyntaxError(f"{tok.text} needs a term on its right", tok.pos)
+                raise QuerySyntaxError(_("%(text)s needs a term on its right") % {"text": tok.text}, tok.pos)
             self._enter(tok.pos)
             child = self.parse_unary()
             self.depth -= 1
@@ -338,20 +340,20 @@ class _Parser:
     def _enter(self, pos: int) -> None:
         self.depth += 1
         if self.depth > MAX_DEPTH:
-            raise QuerySyntaxError(f"The query nests more than {MAX_DEPTH} levels deep", pos)
+            raise QuerySyntaxError(_("The query nests more than %(max_depth)s levels deep") % {"max_depth": MAX_DEPTH}, pos)
 
     def parse_primary(self) -> Node:
         tok = self.take()
         if tok.kind == "(":
             self._enter(tok.pos)
             if self.peek().kind == ")":
-                raise QuerySyntaxError("These parentheses are empty", tok.pos)
+                raise QuerySyntaxError(_("These parentheses are empty"), tok.pos)
             if self.peek().kind == "END":
-                raise QuerySyntaxError("This opening parenthesis is never closed", tok.pos)
+                raise QuerySyntaxError(_("This opening parenthesis is never closed"), tok.pos)
             node = self.parse_or()
             close = self.take()
             if close.kind != ")":
-                raise QuerySyntaxError("This opening parenthesis is never closed", tok.pos)
+                raise QuerySyntaxError(_("This opening parenthesis is never closed"), tok.pos)
             self.depth -= 1
             return node
         if tok.kind == "PHRASE":
@@ -359,22 +361,22 @@ class _Parser:
         if tok.kind == "TERM":
             return self._count(self._term(tok))
         if tok.kind == ")":
-            raise QuerySyntaxError("This closing parenthesis has no opening one", tok.pos)
+            raise QuerySyntaxError(_("This closing parenthesis has no opening one"), tok.pos)
         if tok.kind == "END":
-            raise QuerySyntaxError("The query ends where a term was expected", tok.pos)
-        raise QuerySyntaxError(f"{tok.text} cannot start a term here", tok.pos)
+            raise QuerySyntaxError(_("The query ends where a term was expected"), tok.pos)
+        raise QuerySyntaxError(_("%(text)s cannot start a term here") % {"text": tok.text}, tok.pos)
 
     def _count(self, node: Node) -> Node:
         self.terms += 1
         if self.terms > MAX_TERMS:
-            raise QuerySyntaxError(f"The query has more than {MAX_TERMS} terms", node.position)
+            raise QuerySyntaxError(_("The query has more than %(max_terms)s terms") % {"max_terms": MAX_TERMS}, node.position)
         return node
 
     def _phrase(self, tok: _Tok) -> Node:
         words = [w.lstrip("#@") for w in _TOKEN_RE.findall(fold(tok.text))]
         words = [w for w in words if w]
         if not words:
-            raise QuerySyntaxError("This quoted phrase has no word in it", tok.pos)
+            raise QuerySyntaxError(_("This quoted phrase has no word in it"), tok.pos)
         if len(words) == 1:
             return Node("word", value=words[0], position=tok.pos)
         return Node("phrase", value=" ".join(words), position=tok.pos)
@@ -382,39 +384,39 @@ class _Parser:
     def _term(self, tok: _Tok) -> Node:
         raw = tok.text
         if ":" in raw and not raw.startswith(("#", "@")) and not raw.startswith(("http:", "https:")):
-            name, _, value = raw.partition(":")
+            name, _sep, value = raw.partition(":")
             name_f = name.lower()
             if name_f not in FIELDS:
-                raise QuerySyntaxError(f"Unknown field {name!r}: use one of {', '.join(f + ':' for f in FIELDS)}",
+                raise QuerySyntaxError(_("Unknown field %(name)r: use one of %(join)s") % {"name": name, "join": ', '.join(f + ':' for f in FIELDS)},
                                        tok.pos)
             value_f = fold(value.strip()).lstrip("@")
             if not value_f:
-                raise QuerySyntaxError(f"{name_f}: needs a value, e.g. {name_f}:{_FIELD_EXAMPLES[name_f]}", tok.pos)
+                raise QuerySyntaxError(_("%(name_f)s: needs a value, e.g. %(name_f2)s:%(field_examples)s") % {"name_f": name_f, "name_f2": name_f, "field_examples": _FIELD_EXAMPLES[name_f]}, tok.pos)
             if not re.fullmatch(r"[\w.\-]+", value_f):
-                raise QuerySyntaxError(f"{name_f}: takes a single word, not {value!r}", tok.pos)
+                raise QuerySyntaxError(_("%(name_f)s: takes a single word, not %(value)r") % {"name_f": name_f, "value": value}, tok.pos)
             if name_f == "lang" and not re.fullmatch(r"[a-z]{2}", value_f):
-                raise QuerySyntaxError("lang: takes a two-letter language code, e.g. lang:fr", tok.pos)
+                raise QuerySyntaxError(_("lang: takes a two-letter language code, e.g. lang:fr"), tok.pos)
             if name_f == "country" and not re.fullmatch(r"[a-z]{2}", value_f):
-                raise QuerySyntaxError("country: takes a two-letter country code, e.g. country:FR", tok.pos)
+                raise QuerySyntaxError(_("country: takes a two-letter country code, e.g. country:FR"), tok.pos)
             return Node("field", value=value_f, field_name=name_f, position=tok.pos)
         if raw[0] in "#@":
             body = fold(raw[1:])
             if not re.fullmatch(r"\w+", body):
                 what = "hashtag" if raw[0] == "#" else "@mention"
-                raise QuerySyntaxError(f"A {what} is {raw[0]} followed by letters, digits or _, not {raw!r}", tok.pos)
+                raise QuerySyntaxError(_("A %(what)s is %(raw)s followed by letters, digits or _, not %(raw2)r") % {"what": what, "raw": raw[0], "raw2": raw}, tok.pos)
             return Node("hashtag" if raw[0] == "#" else "mention", value=body, position=tok.pos)
         prefix = raw.endswith("*")
         body = fold(raw[:-1] if prefix else raw)
         if "*" in body:
-            raise QuerySyntaxError("A * may only end a word (nike*)", tok.pos + raw.index("*"))
+            raise QuerySyntaxError(_("A * may only end a word (nike*)"), tok.pos + raw.index("*"))
         words = [w for w in _TOKEN_RE.findall(body)]
         if not words:
-            raise QuerySyntaxError(f"{raw!r} has no letter or digit in it", tok.pos)
+            raise QuerySyntaxError(_("%(raw)r has no letter or digit in it") % {"raw": raw}, tok.pos)
         if prefix:
             if len(words) != 1:
-                raise QuerySyntaxError("A * may only end a plain word (nike*)", tok.pos)
+                raise QuerySyntaxError(_("A * may only end a plain word (nike*)"), tok.pos)
             if len(words[0]) < 3:
-                raise QuerySyntaxError("A word ending in * needs at least 3 letters before it", tok.pos)
+                raise QuerySyntaxError(_("A word ending in * needs at least 3 letters before it"), tok.pos)
             return Node("prefix", value=words[0], position=tok.pos)
         if len(words) == 1:
             return Node("word", value=words[0], position=tok.pos)
@@ -427,11 +429,11 @@ _FIELD_EXAMPLES = {"lang": "fr", "network": "bluesky", "country": "FR", "author"
 def parse(text: str) -> Node:
     """Parse ``text`` into a tree; raise :class:`QuerySyntaxError` (with the position) when it is not a query."""
     if not isinstance(text, str):
-        raise QuerySyntaxError("The query must be text", None)
+        raise QuerySyntaxError(_("The query must be text"), None)
     if "\x00" in text:
-        raise QuerySyntaxError("The query contains a NUL character", text.index("\x00"))
+        raise QuerySyntaxError(_("The query contains a NUL character"), text.index("\x00"))
     if len(text) > MAX_QUERY_LENGTH:
-        raise QuerySyntaxError(f"The query is longer than {MAX_QUERY_LENGTH} characters", MAX_QUERY_LENGTH)
+        raise QuerySyntaxError(_("The query is longer than %(max_query_length)s characters") % {"max_query_length": MAX_QUERY_LENGTH}, MAX_QUERY_LENGTH)
     return _Parser(text).parse()
 
 
@@ -442,11 +444,10 @@ def compile_query(text: str) -> Node:
         stop = [t for t in node.terms() if t in STOP_WORDS]
         if stop:
             raise QuerySyntaxError(
-                f"The query would match almost everything: {stop[0]!r} is too common a word (stop word); "
-                "add a more specific term", None)
+                _("The query would match almost everything: %(stop)r is too common a word (stop word); add a more specific term") % {"stop": stop[0]}, None)
         raise QuerySyntaxError(
-            "The query would match almost everything: every branch needs a word, phrase, #hashtag or @mention "
-            "(NOT, lang:, network: and country: only narrow a query down)", None)
+            _("The query would match almost everything: every branch needs a word, phrase, #hashtag or @mention "
+            "(NOT, lang:, network: and country: only narrow a query down)"), None)
     return node
 
 

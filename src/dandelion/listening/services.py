@@ -22,6 +22,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Count, F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.core.actors import SYSTEM
 from dandelion.core.audit import diff, record, snapshot
@@ -63,12 +64,12 @@ def _check_text(text: str) -> str:
 def _check_name(unit, name: str, exclude_pk: int | None = None) -> str:
     name = (name or "").strip()
     if not name:
-        raise ListeningError("A query needs a name.", field="name")
+        raise ListeningError(_("A query needs a name."), field="name")
     qs = ListeningQuery.objects.filter(unit=unit, name=name)
     if exclude_pk:
         qs = qs.exclude(pk=exclude_pk)
     if qs.exists():
-        raise QueryNameTaken(f"A query named '{name}' already exists in this unit.", field="name")
+        raise QueryNameTaken(_("A query named '%(name)s' already exists in this unit.") % {"name": name}, field="name")
     return name
 
 
@@ -90,7 +91,7 @@ def create_query(*, actor, unit, name: str, text: str, description: str = "", is
 def update_query(query: ListeningQuery, *, actor, **changes: Any) -> ListeningQuery:
     unknown = set(changes) - set(QUERY_FIELDS)
     if unknown:
-        raise ListeningError(f"Unknown query field(s): {', '.join(sorted(unknown))}")
+        raise ListeningError(_("Unknown query field(s): %(join)s") % {"join": ', '.join(sorted(unknown))})
     require_perm(actor, "listening.change_listeningquery", query.unit)
     if "unit" in changes and changes["unit"] != query.unit:
         require_perm(actor, "listening.add_listeningquery", changes["unit"])
@@ -448,12 +449,12 @@ def set_subscription(query: ListeningQuery, *, actor, subscribed: bool = True, u
     change the query, and that person must be able to see it too. Returns whether ``user`` now follows it."""
     user = user or actor
     if not getattr(user, "pk", None):
-        raise ListeningError("Only a person can follow a query.")
+        raise ListeningError(_("Only a person can follow a query."))
     require_perm(actor, "listening.view_listeningquery", query.unit)
     if user.pk != getattr(actor, "pk", None):
         require_perm(actor, "listening.change_listeningquery", query.unit)
         if subscribed and not ListeningQuery.objects.restrict(user, "view").filter(pk=query.pk).exists():
-            raise ListeningError(f"{user.get_username()} cannot see this query.", field="user")
+            raise ListeningError(_("%(username)s cannot see this query.") % {"username": user.get_username()}, field="user")
     already = query.subscribers.filter(pk=user.pk).exists()
     if subscribed and not already:
         query.subscribers.add(user)
@@ -501,7 +502,7 @@ def send_mention_to_inbox(mention: Mention, *, account, actor) -> int:
                                                   country=mention.country or None))
         result = ingest_events(account, [event])
         if not result.conversation_ids:
-            raise ListeningError("The inbox did not open a conversation for this mention.")
+            raise ListeningError(_("The inbox did not open a conversation for this mention."))
         mention.conversation_id = result.conversation_ids[0]
         mention.save(update_fields=["conversation_id"])
         record(actor=actor, action="listening.mention.to_inbox", obj=mention, unit=account.owner_unit,

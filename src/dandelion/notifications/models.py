@@ -93,3 +93,45 @@ class Notification(models.Model):
     @property
     def is_read(self) -> bool:
         return self.read_at is not None
+
+
+class DigestPreference(models.Model):
+    """Whether a person receives the daily e-mail digest of what waits on them (no row: yes). Changed on the
+    notifications page (:func:`dandelion.notifications.services.set_email_digest`)."""
+
+    org_scope = OrgScope.internal("a person's own choice, read only for the signed-in person and the digest job")
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                                related_name="notification_preference")
+    email_digest = models.BooleanField(_("daily e-mail digest"), default=True,
+                                       help_text=_("An e-mail each morning with what waits on you."))
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ("user_id",)
+
+    def __str__(self) -> str:
+        return f"digest {'on' if self.email_digest else 'off'} for {self.user_id}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("notifications:settings")
+
+
+class DigestSent(models.Model):
+    """The claim of one person's daily digest for one local day (``day``, in their time zone): unique per person and
+    day, inserted in the transaction that sends it, so the digest job sends each at most once however often it
+    runs. ``items`` is 0 when nothing waited (no e-mail then)."""
+
+    org_scope = OrgScope.internal("the digest job's claims, never read through a page")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    items = models.PositiveIntegerField(default=0)
+    sent_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    class Meta:
+        ordering = ("-sent_at",)
+        constraints = [models.UniqueConstraint(fields=["user", "day"], name="uniq_notification_digest_day")]
+
+    def __str__(self) -> str:
+        return f"{self.user_id} {self.day}"

@@ -25,10 +25,12 @@ from collections.abc import Sequence
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.core import audit
 from dandelion.core.events import Event
-from dandelion.notifications.models import Notification
+from dandelion.core.exceptions import NotFoundError
+from dandelion.notifications.models import DigestPreference, Notification
 
 _CONVERSATION_TYPES = {"conversation.assigned", "conversation.resolved", "conversation.sla_breached"}
 _INCIDENT_TYPES = {"crisis.incident_opened", "crisis.incident_escalated"}
@@ -137,7 +139,7 @@ def mark_read(notification: Notification, *, actor) -> Notification:
     """Mark one of the actor's own notifications read (someone else's is not found: callers look it up through
     ``Notification.objects.for_recipient``)."""
     if notification.recipient_id != getattr(actor, "pk", None):
-        raise Notification.DoesNotExist
+        raise NotFoundError(_("No such notification: it is not one of yours."))
     if notification.read_at is None:
         notification.read_at = timezone.now()
         Notification.objects.filter(pk=notification.pk, read_at__isnull=True).update(read_at=notification.read_at)
@@ -156,3 +158,22 @@ def mark_all_read(*, actor) -> int:
 
 def unread_count(user) -> int:
     return Notification.objects.for_recipient(user).unread().count()
+
+
+def email_digest_enabled(user) -> bool:
+    """Whether ``user`` receives the daily digest (yes until they untick it)."""
+    return not DigestPreference.objects.filter(user=user, email_digest=False).exists()
+
+
+@transaction.atomic
+def set_email_digest(*, actor, enabled: bool) -> DigestPreference:
+    """The actor's own choice of the daily e-mail digest; one audit row when it changes."""
+    preference, _created = DigestPreference.objects.select_for_update().get_or_create(user=actor)
+    before = preference.email_digest
+    if before != enabled:
+        preference.email_digest = enabled
+        preference.save(update_fields=["email_digest", "updated_at"])
+        audit.record(actor=actor, action="notifications.email_digest",
+                     summary=f"Daily e-mail digest {'on' if enabled else 'off'}",
+                     changes={"email_digest": [before, enabled]})
+    return preference

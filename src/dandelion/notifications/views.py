@@ -8,7 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dandelion.core.htmx import render_page_or_partial, wants_partial
 from dandelion.core.paging import BoundedPaginator
@@ -81,3 +81,18 @@ def bell(request):
     """The header bell alone (HTMX refreshes it after a mark-read and every minute)."""
     return render(request, "notifications/partials/_bell.html",
                   {"unread_count": services.unread_count(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def digest_settings(request):
+    """The person's own choice of the daily e-mail digest of what waits on them."""
+    if request.method == "POST":
+        enabled = request.POST.get("email_digest") == "on"
+        services.set_email_digest(actor=request.user, enabled=enabled)
+        messages.success(request, _("The daily e-mail digest is on.") if enabled
+                         else _("The daily e-mail digest is off."))
+        return redirect("notifications:settings")
+    return render(request, "notifications/settings.html",
+                  {"email_digest": services.email_digest_enabled(request.user),
+                   "has_email": bool(request.user.email)})

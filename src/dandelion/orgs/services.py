@@ -17,6 +17,7 @@ from django.db.models import F, Max, Value
 from django.db.models.functions import Concat, Length, Substr
 from django.utils import timezone
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 from dandelion.core import audit
 from dandelion.core.memo import config_changed
@@ -38,7 +39,7 @@ MAX_PATH_LENGTH = OrgUnit._meta.get_field("path").max_length
 def _check_fields(fields: dict[str, Any], allowed: Iterable[str]) -> None:
     unknown = sorted(set(fields) - set(allowed))
     if unknown:
-        raise exc.DandelionError(f"Unknown or read-only field(s): {', '.join(unknown)}.", field=unknown[0])
+        raise exc.DandelionError(_("Unknown or read-only field(s): %(join)s.") % {"join": ', '.join(unknown)}, field=unknown[0])
 
 
 def root_unit() -> OrgUnit | None:
@@ -77,14 +78,14 @@ def create_unit(
     if parent is None:
         require_perm(actor, "orgs.add_orgunit_root")
         if OrgUnit.objects.filter(parent__isnull=True).exists():
-            raise exc.RootUnitError("The organisation already has a root unit; choose a parent.", field="parent")
+            raise exc.RootUnitError(_("The organisation already has a root unit; choose a parent."), field="parent")
     else:
         require_perm(actor, "orgs.add_orgunit", parent)
         if not parent.is_active:
-            raise exc.DandelionError(f"{parent} is deactivated: units cannot be added under it.", field="parent")
+            raise exc.DandelionError(_("%(parent)s is deactivated: units cannot be added under it.") % {"parent": parent}, field="parent")
     slug = slug or unique_slug(name)
     if OrgUnit.objects.filter(slug=slug).exists():
-        raise exc.ConflictError(f"The slug '{slug}' is already used by another unit.", field="slug")
+        raise exc.ConflictError(_("The slug '%(slug)s' is already used by another unit.") % {"slug": slug}, field="slug")
     unit = OrgUnit(
         parent=parent, name=name, slug=slug, kind=kind, country=country.upper(), languages=list(languages),
         timezone=timezone,
@@ -107,7 +108,7 @@ def update_unit(*, actor, unit: OrgUnit, **fields: Any) -> OrgUnit:
     _check_fields(fields, UNIT_EDITABLE_FIELDS)
     require_perm(actor, "orgs.change_orgunit", unit)
     if "slug" in fields and OrgUnit.objects.filter(slug=fields["slug"]).exclude(pk=unit.pk).exists():
-        raise exc.ConflictError(f"The slug '{fields['slug']}' is already used by another unit.", field="slug")
+        raise exc.ConflictError(_("The slug '%(fields)s' is already used by another unit.") % {"fields": fields['slug']}, field="slug")
     if "country" in fields:
         fields["country"] = (fields["country"] or "").upper()
     if "languages" in fields:
@@ -125,7 +126,7 @@ def update_unit(*, actor, unit: OrgUnit, **fields: Any) -> OrgUnit:
 
 def _require_on_parent(actor, perm: str, unit: OrgUnit) -> None:
     if unit.parent_id is None:
-        raise exc.RootUnitError("The root unit (the hub) cannot be moved or deactivated.")
+        raise exc.RootUnitError(_("The root unit (the hub) cannot be moved or deactivated."))
     require_perm(actor, perm, unit.parent)
 
 
@@ -139,7 +140,7 @@ def deactivate_unit(*, actor, unit: OrgUnit) -> OrgUnit:
     active_children = unit.children.filter(is_active=True).count()
     if active_children:
         raise exc.UnitNotEmpty(
-            f"{unit.name} still has {active_children} active child unit(s): move or deactivate them first."
+            _("%(name)s still has %(active_children)s active child unit(s): move or deactivate them first.") % {"name": unit.name, "active_children": active_children}
         )
     unit.is_active = False
     unit.save(update_fields=["is_active", "updated_at"])
@@ -156,7 +157,7 @@ def reactivate_unit(*, actor, unit: OrgUnit) -> OrgUnit:
     if unit.is_active:
         return unit
     if not unit.parent.is_active:
-        raise exc.DandelionError(f"Reactivate {unit.parent.name} first.", field="parent")
+        raise exc.DandelionError(_("Reactivate %(name)s first.") % {"name": unit.parent.name}, field="parent")
     unit.is_active = True
     unit.save(update_fields=["is_active", "updated_at"])
     audit.record(actor=actor, action="orgs.orgunit.reactivate", obj=unit, summary=f"Reactivated unit {unit.name}",
@@ -176,16 +177,16 @@ def move_unit(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
     _require_on_parent(actor, "orgs.change_orgunit", unit)
     require_perm(actor, "orgs.add_orgunit", new_parent)
     if new_parent.pk == unit.pk or new_parent.path.startswith(unit.path):
-        raise exc.InvalidMove(f"{unit.name} cannot move under itself or one of its own sub-units.", field="parent")
+        raise exc.InvalidMove(_("%(name)s cannot move under itself or one of its own sub-units.") % {"name": unit.name}, field="parent")
     if not new_parent.is_active:
-        raise exc.InvalidMove(f"{new_parent.name} is deactivated.", field="parent")
+        raise exc.InvalidMove(_("%(name)s is deactivated.") % {"name": new_parent.name}, field="parent")
     if new_parent.pk == unit.parent_id:
         return unit
     old_path, old_parent = unit.path, unit.parent
     new_path = f"{new_parent.path}{unit.pk}/"
     longest = OrgUnit.objects.filter(path__startswith=old_path).aggregate(n=Max(Length("path")))["n"] or 0
     if longest - len(old_path) + len(new_path) > MAX_PATH_LENGTH:
-        raise exc.InvalidMove("The tree would become too deep.", field="parent")
+        raise exc.InvalidMove(_("The tree would become too deep."), field="parent")
     delta = (new_parent.depth + 1) - unit.depth
     moved = OrgUnit.objects.filter(path__startswith=old_path).update(
         path=Concat(Value(new_path), Substr("path", len(old_path) + 1)),
@@ -209,7 +210,7 @@ def move_unit(*, actor, unit: OrgUnit, new_parent: OrgUnit) -> OrgUnit:
 # --- teams ---------------------------------------------------------------------------------------------------
 def _check_team_name(unit: OrgUnit, name: str, exclude_pk: int | None = None) -> None:
     if Team.objects.filter(unit=unit, name__iexact=name).exclude(pk=exclude_pk).exists():
-        raise exc.DuplicateTeam(f"{unit.name} already has a team called '{name}'.", field="name")
+        raise exc.DuplicateTeam(_("%(name)s already has a team called '%(name2)s'.") % {"name": unit.name, "name2": name}, field="name")
 
 
 @transaction.atomic
@@ -226,7 +227,7 @@ def create_team(
     """Create a team in ``unit`` (``orgs.add_team`` on the unit)."""
     require_perm(actor, "orgs.add_team", unit)
     if not unit.is_active:
-        raise exc.DandelionError(f"{unit.name} is deactivated.", field="unit")
+        raise exc.DandelionError(_("%(name)s is deactivated.") % {"name": unit.name}, field="unit")
     _check_team_name(unit, name)
     team = Team.objects.create(unit=unit, name=name, kind=kind, languages=list(languages), timezone=timezone,
                                email=email)
@@ -263,7 +264,7 @@ def deactivate_team(*, actor, team: Team) -> Team:
         return team
     members = team.memberships.filter(is_active=True).count()
     if members:
-        raise exc.TeamNotEmpty(f"{team.name} still has {members} active member(s): revoke or move them first.")
+        raise exc.TeamNotEmpty(_("%(name)s still has %(members)s active member(s): revoke or move them first.") % {"name": team.name, "members": members})
     team.is_active = False
     team.save(update_fields=["is_active", "updated_at"])
     audit.record(actor=actor, action="orgs.team.deactivate", obj=team, summary=f"Deactivated team {team.name}",
@@ -288,18 +289,18 @@ def reactivate_team(*, actor, team: Team) -> Team:
 def check_membership_fits(*, unit: OrgUnit, role: str, team: Team | None) -> None:
     """The rules tying a role to a unit and a team; raises :class:`InvalidMembership`."""
     if role not in Role.values:
-        raise exc.InvalidMembership(f"Unknown role '{role}'.", field="role")
+        raise exc.InvalidMembership(_("Unknown role '%(role)s'.") % {"role": role}, field="role")
     if not unit.is_active:
-        raise exc.InvalidMembership(f"{unit.name} is deactivated.", field="unit")
+        raise exc.InvalidMembership(_("%(name)s is deactivated.") % {"name": unit.name}, field="unit")
     if role == Role.HUB_ADMIN and not unit.is_root:
-        raise exc.InvalidMembership("The hub admin role can only be granted on the root unit.", field="role")
+        raise exc.InvalidMembership(_("The hub admin role can only be granted on the root unit."), field="role")
     if role == Role.EXTERNAL_MODERATOR and team is None:
-        raise exc.InvalidMembership("An external moderator must belong to a team.", field="team")
+        raise exc.InvalidMembership(_("An external moderator must belong to a team."), field="team")
     if team is not None:
         if not team.unit.path.startswith(unit.path):
-            raise exc.InvalidMembership(f"{team} is not a team of {unit.name} or its sub-units.", field="team")
+            raise exc.InvalidMembership(_("%(team)s is not a team of %(name)s or its sub-units.") % {"team": team, "name": unit.name}, field="team")
         if not team.is_active:
-            raise exc.InvalidMembership(f"{team} is deactivated.", field="team")
+            raise exc.InvalidMembership(_("%(team)s is deactivated.") % {"team": team}, field="team")
 
 
 def _is_last_hub_admin(membership: Membership) -> bool:
@@ -327,7 +328,7 @@ def grant_membership(
     check_membership_fits(unit=unit, role=role, team=team)
     existing = Membership.objects.filter(user=user, unit=unit, role=role, team=team).first()
     if existing is not None and existing.is_active:
-        raise exc.DuplicateMembership(f"{user.get_username()} is already {existing.get_role_display()} there.")
+        raise exc.DuplicateMembership(_("%(username)s is already %(role)s there.") % {"username": user.get_username(), "role": existing.get_role_display()})
     if existing is not None:
         before = audit.snapshot(existing)
         existing.is_active, existing.is_available, existing.capacity = True, is_available, capacity
@@ -359,11 +360,11 @@ def update_membership(*, actor, membership: Membership, **fields: Any) -> Member
     team = fields.get("team", membership.team)
     check_membership_fits(unit=membership.unit, role=role, team=team)
     if role != membership.role and _is_last_hub_admin(membership):
-        raise exc.LastHubAdmin("This is the last hub admin: grant the role to someone else first.")
+        raise exc.LastHubAdmin(_("This is the last hub admin: grant the role to someone else first."))
     if (role, getattr(team, "pk", None)) != (membership.role, membership.team_id) and Membership.objects.filter(
         user_id=membership.user_id, unit_id=membership.unit_id, role=role, team=team
     ).exclude(pk=membership.pk).exists():
-        raise exc.DuplicateMembership("The person already has that role there; revoke one of them instead.")
+        raise exc.DuplicateMembership(_("The person already has that role there; revoke one of them instead."))
     before = audit.snapshot(membership)
     for name, value in fields.items():
         setattr(membership, name, value)
@@ -383,7 +384,7 @@ def revoke_membership(*, actor, membership: Membership) -> Membership:
     if not membership.is_active:
         return membership
     if _is_last_hub_admin(membership):
-        raise exc.LastHubAdmin("This is the last hub admin: grant the role to someone else first.")
+        raise exc.LastHubAdmin(_("This is the last hub admin: grant the role to someone else first."))
     membership.is_active = False
     membership.save(update_fields=["is_active", "updated_at"])
     audit.record(actor=actor, action="orgs.membership.revoke", obj=membership, summary=f"Revoked {membership}",
@@ -413,10 +414,10 @@ def invite_member(
     check_membership_fits(unit=unit, role=role, team=team)
     User = get_user_model()
     if User.objects.filter(username__iexact=username).exists():
-        raise exc.UsernameTaken(f"The username '{username}' is taken: grant that person a role instead.",
+        raise exc.UsernameTaken(_("The username '%(username)s' is taken: grant that person a role instead.") % {"username": username},
                                 field="username")
     if email and User.objects.filter(email__iexact=email).exists():
-        raise exc.UsernameTaken(f"A person with the e-mail {email} already exists.", field="email")
+        raise exc.UsernameTaken(_("A person with the e-mail %(email)s already exists.") % {"email": email}, field="email")
     user = User.objects.create_user(username=username, email=email, password=None, first_name=first_name,
                                     last_name=last_name)
     membership = Membership.objects.create(user=user, unit=unit, role=role, team=team)
@@ -461,11 +462,10 @@ def resend_invitation(*, actor, membership: Membership) -> Membership:
     user = User.objects.select_for_update().get(pk=membership.user_id)
     if not invitation_pending(user):
         raise exc.InvitationNotPending(
-            f"{user.get_username()} has already set a password (or the account is deactivated): "
-            "there is no invitation to resend."
+            _("%(username)s has already set a password (or the account is deactivated): there is no invitation to resend.") % {"username": user.get_username()}
         )
     if not user.email:
-        raise exc.InvitationNotPending(f"{user.get_username()} has no e-mail address to send the invitation to.")
+        raise exc.InvitationNotPending(_("%(username)s has no e-mail address to send the invitation to.") % {"username": user.get_username()})
     user.set_unusable_password()  # a new random marker: the links sent before no longer match
     user.save(update_fields=["password"])
     membership.user = user
@@ -482,7 +482,7 @@ def accept_invitation(*, user, password: str):
     User = get_user_model()
     user = User.objects.select_for_update().get(pk=user.pk)
     if not invitation_pending(user):
-        raise exc.InvitationNotPending("This invitation has already been used.")
+        raise exc.InvitationNotPending(_("This invitation has already been used."))
     user.set_password(password)
     user.save(update_fields=["password"])
     audit.record(actor=user, action="orgs.membership.invite_accept", obj=user, unit=_acknowledgement_unit(user),
@@ -526,7 +526,7 @@ def update_guideline(*, actor, guideline: Guideline, **fields: Any) -> Guideline
     _check_fields(fields, GUIDELINE_EDITABLE_FIELDS)
     _require_hub(actor, "orgs.change_guideline")
     if guideline.is_published:
-        raise exc.GuidelineNotEditable(f"{guideline} is published: draft a new version instead.")
+        raise exc.GuidelineNotEditable(_("%(guideline)s is published: draft a new version instead.") % {"guideline": guideline})
     before = audit.snapshot(guideline, GUIDELINE_EDITABLE_FIELDS)
     for name, value in fields.items():
         setattr(guideline, name, value)
@@ -541,7 +541,7 @@ def discard_guideline(*, actor, guideline: Guideline) -> None:
     """Delete a draft (``orgs.delete_guideline`` on the root). Published versions are kept forever."""
     _require_hub(actor, "orgs.delete_guideline")
     if guideline.is_published:
-        raise exc.GuidelineNotEditable(f"{guideline} is published and cannot be discarded.")
+        raise exc.GuidelineNotEditable(_("%(guideline)s is published and cannot be discarded.") % {"guideline": guideline})
     audit.record(actor=actor, action="orgs.guideline.discard", obj=guideline, summary=f"Discarded {guideline}",
                  changes=audit.diff(audit.snapshot(guideline, ["title", "change_summary"]), {}))
     guideline.delete()
@@ -554,7 +554,7 @@ def publish_guideline(*, actor, guideline: Guideline) -> Guideline:
     _require_hub(actor, "orgs.publish_guideline")
     guideline = Guideline.objects.select_for_update().get(pk=guideline.pk)
     if guideline.is_published:
-        raise exc.GuidelineNotEditable(f"{guideline} is already published.")
+        raise exc.GuidelineNotEditable(_("%(guideline)s is already published.") % {"guideline": guideline})
     latest = Guideline.objects.aggregate(n=Max("version"))["n"] or 0
     guideline.version = latest + 1
     guideline.published_at = timezone.now()
@@ -563,7 +563,7 @@ def publish_guideline(*, actor, guideline: Guideline) -> Guideline:
         with transaction.atomic():
             guideline.save(update_fields=["version", "published_at", "published_by", "updated_at"])
     except IntegrityError as err:  # another version was published at the same moment
-        raise exc.ConflictError("Another version was published at the same time; try again.") from err
+        raise exc.ConflictError(_("Another version was published at the same time; try again.")) from err
     audit.record(
         actor=actor,
         action="orgs.guideline.publish",
@@ -581,9 +581,9 @@ def acknowledge_guideline(*, actor, guideline: Guideline) -> GuidelineAcknowledg
     """Record that ``actor`` has read a published version. Whoever may read the guidelines may acknowledge
     them; acknowledging twice is harmless (no second row, no second audit entry)."""
     if not Guideline.objects.restrict(actor, "view").filter(pk=guideline.pk).exists():
-        raise exc.PermissionDeniedError("You have no role in the organisation: there is nothing to acknowledge.")
+        raise exc.PermissionDeniedError(_("You have no role in the organisation: there is nothing to acknowledge."))
     if not guideline.is_published:
-        raise exc.GuidelineNotPublished("Only a published version can be acknowledged.")
+        raise exc.GuidelineNotPublished(_("Only a published version can be acknowledged."))
     ack, created = GuidelineAcknowledgement.objects.get_or_create(guideline=guideline, user=actor)
     if created:
         audit.record(actor=actor, action="orgs.guideline.acknowledge", obj=guideline,
@@ -619,9 +619,9 @@ def create_person(*, actor, username: str, email: str = "", first_name: str = ""
     User = get_user_model()
     username = (username or "").strip()
     if not username or len(username) > 150:
-        raise exc.DandelionError("A username of 1 to 150 characters is required.", field="username")
+        raise exc.DandelionError(_("A username of 1 to 150 characters is required."), field="username")
     if User.objects.filter(username__iexact=username).exists():
-        raise exc.UsernameTaken(f"The username '{username}' is taken.", field="username")
+        raise exc.UsernameTaken(_("The username '%(username)s' is taken.") % {"username": username}, field="username")
     user = User.objects.create_user(username=username, email=email or "", password=None,
                                     first_name=(first_name or "")[:150], last_name=(last_name or "")[:150])
     audit.record(actor=actor, action="orgs.person.create", obj=user, unit=unit,
@@ -664,11 +664,11 @@ def deactivate_person(*, actor, user, reason: str = "", check_perm: bool = True)
     if not user.is_active:
         return user
     if getattr(actor, "pk", None) == user.pk:
-        raise exc.DandelionError("You cannot deactivate yourself.")
+        raise exc.DandelionError(_("You cannot deactivate yourself."))
     hub_admin = Membership.objects.filter(user=user, role=Role.HUB_ADMIN, is_active=True,
                                           unit__parent__isnull=True).first()
     if hub_admin is not None and _is_last_hub_admin(hub_admin):
-        raise exc.LastHubAdmin("This is the last hub admin: grant the role to someone else first.")
+        raise exc.LastHubAdmin(_("This is the last hub admin: grant the role to someone else first."))
     user.is_active = False
     user.set_unusable_password()  # a new session hash: every session of theirs is refused on its next request
     user.save(update_fields=["is_active", "password"])

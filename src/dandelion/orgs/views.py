@@ -545,7 +545,7 @@ def guideline_report(request, pk: int):
     unit_id = request.GET.get("unit", "")
     if unit_id:
         if not unit_id.isdigit():
-            raise Http404("No such unit.")
+            raise Http404(_("No such unit."))
         within = get_object_or_404(OrgUnit.objects.restrict(request.user, "view"), pk=int(unit_id))
     pending, people = pending_acknowledgements(request.user, guideline, within=within)
     total = people.count()

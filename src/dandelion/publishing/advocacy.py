@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from dandelion.connectors import registry
@@ -28,6 +29,7 @@ from dandelion.connectors.base import AccountRef, Capability, OutboundPost
 from dandelion.connectors.errors import ConnectorError, UnknownConnector
 from dandelion.connectors.text_limits import measure
 from dandelion.core import audit
+from dandelion.core.exceptions import PermissionDeniedError
 from dandelion.core.permissions import get_grants, require_perm, role_allows
 from dandelion.publishing import links
 from dandelion.publishing.choices import PostState, ShareState
@@ -184,6 +186,85 @@ def register_personal_account(
     return account
 
 
+# --- personal accounts connected through the network's OAuth consent -------------------------------------------------
+
+
+def start_personal_connection(*, actor, unit, network: str, instance: str, redirect_uri: str):
+    """First step of connecting one's own account on ``network`` (to share for ``unit``, a unit where ``actor`` may
+    share): Dandelion's OAuth app on ``instance`` (the same registry of apps as the accounts' "Connect an
+    account", ``assets.services.register_oauth_app``). The caller then sends the person to
+    :func:`personal_authorize_url` with a signed ``state``."""
+    from dandelion.assets import services as asset_services
+
+    require_perm(actor, PERM_SHARE, unit)
+    return asset_services.register_oauth_app(actor=actor, network=network, instance=instance,
+                                             redirect_uri=redirect_uri)
+
+
+def personal_authorize_url(app, *, state: str) -> str:
+    from dandelion.assets import services as asset_services
+
+    return asset_services.oauth_authorize_url(app, state=state)
+
+
+def complete_personal_connection(*, actor, unit, app, code: str) -> tuple[PersonalAccount, bool]:
+    """Last step: trade the network's ``code`` for the person's token, stored encrypted on their personal account
+    (a new one, owned by ``actor`` and sharing for ``unit``; or theirs again, reconnected). An account that another
+    person already linked is refused. ``(account, created)``; one audit row (the token's names, never its value)."""
+    from dandelion.assets import services as asset_services
+    from dandelion.assets.networks import resolve_connector
+
+    require_perm(actor, PERM_SHARE, unit)
+    grant = asset_services.exchange_oauth_code(app, code=code)  # a network call: outside the transaction
+    with transaction.atomic():
+        account = (PersonalAccount.objects.select_for_update()
+                   .filter(network=app.network, external_id=grant.external_id).first())
+        created = account is None
+        if created:
+            account = PersonalAccount(user=actor, network=app.network, external_id=grant.external_id[:150])
+        elif account.user_id != actor.pk:
+            raise InvalidPost(_("This account is already linked by someone else."), field="network")
+        account.unit = unit
+        account.handle = (grant.handle or account.handle or grant.external_id)[:150]
+        account.connector = resolve_connector(app.network, None)
+        account.connector_config = dict(grant.config)
+        account.instance = app.instance[:300]
+        account.set_credentials(dict(grant.credentials))
+        account.credentials_expires_at = grant.expires_at
+        account.is_active, account.revoked_at = True, None
+        account.save()
+        audit.record(
+            actor=actor,
+            action="publishing.advocacy.account_connect",
+            obj=account,
+            summary=f"Personal account {account} {'connected' if created else 'reconnected'} through "
+                    f"{app.instance}'s OAuth consent"[:300],
+            changes={"credentials_keys": [None, sorted(grant.credentials)], "unit": [None, unit.pk]},
+        )
+    return account, created
+
+
+def revoke_personal_account(account: PersonalAccount, *, actor) -> PersonalAccount:
+    """Its owner disconnects a personal account: the token is erased at once and nothing is shared through it
+    any more (its past shares and their clicks stay counted). Only the owner may. Audited; a second call is a
+    no-op."""
+    if account.user_id != getattr(actor, "pk", None):
+        raise PermissionDeniedError(_("Only its owner may disconnect a personal account."))
+    with transaction.atomic():
+        account = PersonalAccount.objects.select_for_update().get(pk=account.pk)
+        if not account.is_active and not account.credentials_encrypted:
+            return account
+        had = sorted(account.credentials)
+        account.set_credentials({})
+        account.credentials_expires_at = None
+        account.is_active, account.revoked_at = False, timezone.now()
+        account.save(update_fields=["credentials_encrypted", "credentials_expires_at", "is_active", "revoked_at"])
+        audit.record(actor=actor, action="publishing.advocacy.account_revoke", obj=account,
+                     summary=f"Personal account {account} disconnected by its owner",
+                     changes={"credentials_keys": [had, []], "is_active": [True, False]})
+    return account
+
+
 # --- sharing --------------------------------------------------------------------------------------------------------
 
 
@@ -194,6 +275,8 @@ def _ref(account: PersonalAccount) -> AccountRef:
         external_id=account.external_id,
         handle=account.handle,
         connector=account.connector,
+        credentials=account.credentials,
+        config=dict(account.connector_config or {}),
     )
 
 

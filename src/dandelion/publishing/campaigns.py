@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.core import audit
 from dandelion.core.actors import is_system
@@ -90,12 +91,12 @@ def _clean_spokes(actor, unit, spokes: Iterable) -> list:
 
     spokes = list(dict.fromkeys(spokes))
     if not spokes:
-        raise InvalidRule("Assign at least one spoke.", field="spokes")
+        raise InvalidRule(_("Assign at least one spoke."), field="spokes")
     visible = set(OrgUnit.objects.restrict(actor, "view").filter(pk__in=[s.pk for s in spokes])
                   .values_list("pk", flat=True))
     for spoke in spokes:
         if spoke.pk not in visible or spoke.pk == unit.pk or not spoke.path.startswith(unit.path):
-            raise InvalidRule(f"{spoke.name} is not a unit below {unit.name}.", field="spokes")
+            raise InvalidRule(_("%(name)s is not a unit below %(name2)s.") % {"name": spoke.name, "name2": unit.name}, field="spokes")
     return spokes
 
 
@@ -104,9 +105,9 @@ def _window(unit, starts_local: dt.datetime, ends_local: dt.datetime) -> tuple[d
     starts = services.resolve_local_time(starts_local, tz_name)
     ends = services.resolve_local_time(ends_local, tz_name)
     if ends <= starts:
-        raise InvalidPost("The campaign must end after it starts.", field="ends_local")
+        raise InvalidPost(_("The campaign must end after it starts."), field="ends_local")
     if ends < timezone.now():
-        raise InvalidPost("The campaign's window is over already.", field="ends_local")
+        raise InvalidPost(_("The campaign's window is over already."), field="ends_local")
     return starts, ends
 
 
@@ -119,10 +120,10 @@ def create_campaign(*, actor, unit, name: str, master_text: str, starts_local: d
     require_perm(actor, PERM_ADD_CAMPAIGN, unit)
     name = (name or "").strip()
     if not name:
-        raise InvalidRule("Name the campaign.", field="name")
+        raise InvalidRule(_("Name the campaign."), field="name")
     master_text = services._clean_text(master_text, "master_text")
     if not master_text.strip():
-        raise InvalidPost("Write the master post.", field="master_text")
+        raise InvalidPost(_("Write the master post."), field="master_text")
     brief = services._clean_text(brief, "brief")[:10000]
     starts, ends = _window(unit, starts_local, ends_local)
     spokes = _clean_spokes(actor, unit, spokes)
@@ -166,7 +167,7 @@ def localise_campaign(assignment: CampaignSpoke, *, actor, accounts: Sequence, t
     campaign = assignment.campaign
     unit = unit or assignment.unit
     if not unit.path.startswith(assignment.unit.path):
-        raise InvalidPost(f"{unit.name} is not in {assignment.unit.name}.", field="unit")
+        raise InvalidPost(_("%(name)s is not in %(name2)s.") % {"name": unit.name, "name2": assignment.unit.name}, field="unit")
     post = services.create_post(actor=actor, unit=unit, text=text or campaign.master_text, accounts=accounts,
                                 title=title or campaign.name, is_sponsored=campaign.is_sponsored,
                                 variant_texts=variant_texts, scheduled_local=scheduled_local, campaign=campaign)
@@ -187,12 +188,12 @@ def decline_campaign(assignment: CampaignSpoke, *, actor, reason: str) -> Campai
     assignment = CampaignSpoke.objects.select_for_update().select_related("unit", "campaign").get(pk=assignment.pk)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidPost("Say why the spoke declines.", field="reason")
+        raise InvalidPost(_("Say why the spoke declines."), field="reason")
     if assignment.declined_at is not None:
-        raise InvalidTransition("This spoke has declined already.")
+        raise InvalidTransition(_("This spoke has declined already."))
     if Post.objects.filter(campaign_id=assignment.campaign_id, unit__path__startswith=assignment.unit.path).exclude(
             state=PostState.CANCELLED).exists():
-        raise InvalidTransition("The spoke has posts of this campaign: cancel them before declining.")
+        raise InvalidTransition(_("The spoke has posts of this campaign: cancel them before declining."))
     assignment.declined_at, assignment.decline_reason = timezone.now(), reason[:500]
     assignment.save(update_fields=["declined_at", "decline_reason"])
     audit.record(actor=actor, action="publishing.campaign.decline", obj=assignment,
@@ -208,7 +209,7 @@ def nudge_spoke(assignment: CampaignSpoke, *, actor, message: str = "") -> Campa
     assignment = CampaignSpoke.objects.select_for_update().select_related("unit", "campaign").get(pk=assignment.pk)
     status = status_of(assignment)
     if status not in NUDGEABLE:
-        raise InvalidTransition(f"{assignment.unit.name} is {status.label.lower()}: nothing to nudge.")
+        raise InvalidTransition(_("%(name)s is %(lower)s: nothing to nudge.") % {"name": assignment.unit.name, "lower": status.label.lower()})
     assignment.nudged_at = timezone.now()
     assignment.nudge_count += 1
     assignment.save(update_fields=["nudged_at", "nudge_count"])

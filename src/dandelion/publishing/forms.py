@@ -220,6 +220,23 @@ class PersonalAccountForm(forms.Form):
             pk__in=[u.pk for u in units_allowing(user, advocacy.PERM_SHARE)])
 
 
+class PersonalConnectForm(forms.Form):
+    """Connect one's own account through the network's consent screen (the networks whose connector offers it)."""
+
+    unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("I share for"))
+    network = forms.ChoiceField(choices=(), label=_("Network"))
+    instance = forms.CharField(max_length=300, label=_("Server"),
+                               help_text=_("Your server's address, e.g. https://mastodon.social"))
+
+    def __init__(self, *args, user, networks, **kwargs):
+        from dandelion.publishing import advocacy
+
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = OrgUnit.objects.filter(
+            pk__in=[u.pk for u in units_allowing(user, advocacy.PERM_SHARE)])
+        self.fields["network"].choices = networks
+
+
 class ShareForm(forms.Form):
     account = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("On my account"))
     text = forms.CharField(max_length=20000, required=False, widget=forms.Textarea(attrs={"rows": 3}),

@@ -23,6 +23,7 @@ import io
 from dataclasses import dataclass, field
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from dandelion.core import audit
 from dandelion.core.exceptions import DandelionError, PermissionDeniedError
@@ -85,15 +86,15 @@ def _decode(data: bytes | str) -> str:
         text = data
     else:
         if len(data) > limit:
-            raise ImportInvalid("The file is too large.", errors=[LineError(0, "file", f"The file is larger "
+            raise ImportInvalid(_("The file is too large."), errors=[LineError(0, "file", f"The file is larger "
                                                                                     f"than {limit // 1024} KB.")])
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError as exc:
-            raise ImportInvalid("The file is not UTF-8.", errors=[LineError(0, "file", f"The file is not UTF-8 "
+            raise ImportInvalid(_("The file is not UTF-8."), errors=[LineError(0, "file", f"The file is not UTF-8 "
                                                                                     f"text (byte {exc.start}).")]) from None
     if len(text) > limit:
-        raise ImportInvalid("The file is too large.", errors=[LineError(0, "file", "The file is too large.")])
+        raise ImportInvalid(_("The file is too large."), errors=[LineError(0, "file", "The file is too large.")])
     return text.removeprefix("\ufeff")
 
 
@@ -106,7 +107,7 @@ def _parse_time(value: str) -> dt.datetime | None:
             return dt.datetime.strptime(value, fmt)
         except ValueError:
             continue
-    raise DandelionError(f"“{value[:40]}” is not a time like 2030-07-01 09:00.", field="scheduled_local")
+    raise DandelionError(_("“%(value)s” is not a time like 2030-07-01 09:00.") % {"value": value[:40]}, field="scheduled_local")
 
 
 def _parse_bool(value: str) -> bool:
@@ -115,7 +116,7 @@ def _parse_bool(value: str) -> bool:
         return True
     if v in _FALSE:
         return False
-    raise DandelionError(f"“{value[:20]}” is not yes or no.", field="is_sponsored")
+    raise DandelionError(_("“%(value)s” is not yes or no.") % {"value": value[:20]}, field="is_sponsored")
 
 
 class _Accounts:
@@ -130,19 +131,18 @@ class _Accounts:
         out = []
         names = [v.strip() for v in value.split(";") if v.strip()]
         if not names:
-            raise DandelionError("Name at least one account.", field="accounts")
+            raise DandelionError(_("Name at least one account."), field="accounts")
         for name in names[:50]:
             if name in self.by_id:
                 out.append(self.by_id[name])
                 continue
-            network, _, handle = name.rpartition(":") if ":" in name else ("", "", name)
+            network, _sep, handle = name.rpartition(":") if ":" in name else ("", "", name)
             hits = [a for a in self.rows if a.handle.lower() == handle.lower()
                     and (not network or a.network == network.lower())]
             if not hits:
-                raise DandelionError(f"No account “{name[:60]}” you may post to here.", field="accounts")
+                raise DandelionError(_("No account “%(name)s” you may post to here.") % {"name": name[:60]}, field="accounts")
             if len(hits) > 1:
-                raise DandelionError(f"“{name[:60]}” is on several networks: write network:handle "
-                                     f"(e.g. {hits[0].network}:{hits[0].handle}).", field="accounts")
+                raise DandelionError(_("“%(name)s” is on several networks: write network:handle (e.g. %(network)s:%(handle)s).") % {"name": name[:60], "network": hits[0].network, "handle": hits[0].handle}, field="accounts")
             out.append(hits[0])
         return out
 
@@ -158,7 +158,7 @@ def import_posts_csv(*, actor, unit, data: bytes | str, submit: bool = True) -> 
     if missing or unknown:
         what = (f"missing column(s): {', '.join(missing)}" if missing else
                 f"unknown column(s): {', '.join(u[:30] for u in unknown[:5])}")
-        raise ImportInvalid("The header line is wrong.",
+        raise ImportInvalid(_("The header line is wrong."),
                             errors=[LineError(1, "header", f"The header line has {what}; the columns are "
                                                            f"{', '.join(COLUMNS)}.")])
     reader.fieldnames = header
@@ -194,9 +194,9 @@ def import_posts_csv(*, actor, unit, data: bytes | str, submit: bool = True) -> 
                     continue
                 result.posts.append(post)
             if errors:
-                raise ImportInvalid(f"{len(errors)} line(s) are wrong: nothing was imported.", errors=errors)
+                raise ImportInvalid(_("%(length)s line(s) are wrong: nothing was imported.") % {"length": len(errors)}, errors=errors)
             if not result.posts:
-                raise ImportInvalid("The file holds no post.", errors=[LineError(2, "file", "No post below the "
+                raise ImportInvalid(_("The file holds no post."), errors=[LineError(2, "file", "No post below the "
                                                                                           "header line.")])
             audit.record(actor=actor, action="publishing.post.import", obj=unit, unit=unit,
                          summary=f"Imported {len(result.posts)} post(s) from CSV into {unit.name}",

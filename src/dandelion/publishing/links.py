@@ -14,6 +14,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from django.conf import settings
 from django.utils.text import slugify
+from django.utils.translation import gettext as _
 
 URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
 TRAILING = ".,;:!?)]}»"
@@ -114,7 +115,7 @@ def clean_base(value) -> str:
     parts = urlsplit(value)
     if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment
             or len(value) > 200 or any(c.isspace() for c in value)):
-        raise InvalidRule("The short-link base must be an http(s) address without query, at most 200 characters.",
+        raise InvalidRule(_("The short-link base must be an http(s) address without query, at most 200 characters."),
                           field="short_link_base")
     return value.rstrip("/")
 

@@ -7,6 +7,7 @@ import io
 
 from django.core.files.base import ContentFile
 from django.db import transaction
+from django.utils.translation import gettext as _
 
 from dandelion.core import audit
 from dandelion.core.permissions import require_perm
@@ -29,21 +30,21 @@ def inspect_image(data: bytes, *, name: str = "") -> tuple[str, int, int]:
 
     label = name[:80] or "The file"
     if len(data) > MAX_IMAGE_BYTES:
-        raise InvalidPost(f"{label} is larger than {MAX_IMAGE_BYTES // 1024 // 1024} MB.", field="file")
+        raise InvalidPost(_("%(label)s is larger than %(value)s MB.") % {"label": label, "value": MAX_IMAGE_BYTES // 1024 // 1024}, field="file")
     if not data:
-        raise InvalidPost(f"{label} is empty.", field="file")
+        raise InvalidPost(_("%(label)s is empty.") % {"label": label}, field="file")
     try:
         with Image.open(io.BytesIO(data)) as image:
             fmt, (width, height) = image.format or "", image.size
             if width * height > MAX_PIXELS:
-                raise InvalidPost(f"{label} has too many pixels ({width}×{height}).", field="file")
+                raise InvalidPost(_("%(label)s has too many pixels (%(width)s×%(height)s).") % {"label": label, "width": width, "height": height}, field="file")
             image.verify()
     except InvalidPost:
         raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise InvalidPost(f"{label} is not an image (JPEG, PNG, GIF or WebP).", field="file") from None
+        raise InvalidPost(_("%(label)s is not an image (JPEG, PNG, GIF or WebP).") % {"label": label}, field="file") from None
     if fmt not in FORMATS:
-        raise InvalidPost(f"{label} is a {fmt or 'unknown'} image: use JPEG, PNG, GIF or WebP.", field="file")
+        raise InvalidPost(_("%(label)s is a %(value)s image: use JPEG, PNG, GIF or WebP.") % {"label": label, "value": fmt or 'unknown'}, field="file")
     return FORMATS[fmt], width, height
 
 
@@ -69,14 +70,14 @@ def add_media(post: Post, *, actor, data: bytes, name: str, alt_text: str) -> Po
     require_perm(actor, services.PERM_CHANGE, post.unit)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.state not in EDITABLE_STATES:
-        raise InvalidTransition(f"A {post.get_state_display().lower()} post cannot be changed.")
+        raise InvalidTransition(_("A %(state)s post cannot be changed.") % {"state": post.get_state_display().lower()})
     alt = services._clean_text(alt_text or "", "alt_text").strip()
     if not alt:
-        raise InvalidPost("Describe the image: alt text is required.", field="alt_text")
+        raise InvalidPost(_("Describe the image: alt text is required."), field="alt_text")
     if len(alt) > MAX_ALT:
-        raise InvalidPost(f"The alt text is longer than {MAX_ALT} characters.", field="alt_text")
+        raise InvalidPost(_("The alt text is longer than %(max_alt)s characters.") % {"max_alt": MAX_ALT}, field="alt_text")
     if post.media.count() >= MAX_MEDIA:
-        raise InvalidPost(f"A post carries {MAX_MEDIA} images at most.", field="file")
+        raise InvalidPost(_("A post carries %(max_media)s images at most.") % {"max_media": MAX_MEDIA}, field="file")
     content_type, width, height = inspect_image(data, name=name)
     base = (name.rsplit("/", 1)[-1].rsplit(".", 1)[0] or "image")[:60]
     ext = content_type.split("/")[1].replace("jpeg", "jpg")
@@ -96,7 +97,7 @@ def remove_media(media: PostMedia, *, actor) -> None:
     post = Post.objects.select_for_update().get(pk=media.post_id)
     require_perm(actor, services.PERM_CHANGE, post.unit)
     if post.state not in EDITABLE_STATES:
-        raise InvalidTransition(f"A {post.get_state_display().lower()} post cannot be changed.")
+        raise InvalidTransition(_("A %(state)s post cannot be changed.") % {"state": post.get_state_display().lower()})
     pk = media.pk
     files = [f for f in (media.file, media.thumbnail) if f]
     media.delete()

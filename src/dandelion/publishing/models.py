@@ -443,6 +443,12 @@ class PersonalAccount(models.Model):
     connector = models.CharField(max_length=40, default="sandbox", help_text="The connector that publishes for it.")
     is_active = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    #: set when the person connected it through the network's OAuth consent: the token, encrypted at rest
+    credentials_encrypted = models.TextField(blank=True, editable=False)
+    credentials_expires_at = models.DateTimeField(null=True, blank=True)
+    connector_config = models.JSONField(default=dict, blank=True, help_text="What the connector needs (instance).")
+    instance = models.CharField(max_length=300, blank=True, help_text="The server it was connected through.")
+    revoked_at = models.DateTimeField(null=True, blank=True, help_text="When its owner disconnected it.")
 
     objects = RestrictedManager()
 
@@ -456,6 +462,23 @@ class PersonalAccount(models.Model):
     @property
     def audit_unit(self):
         return self.unit
+
+    @property
+    def credentials(self) -> dict:
+        """Decrypted credentials, for its connector only (never shown, never logged)."""
+        from dandelion.assets import crypto
+
+        return crypto.decrypt_json(self.credentials_encrypted) if self.credentials_encrypted else {}
+
+    def set_credentials(self, data: dict) -> None:
+        from dandelion.assets import crypto
+
+        self.credentials_encrypted = crypto.encrypt_json(data) if data else ""
+
+    @property
+    def is_connected(self) -> bool:
+        """Connected through the network's consent (holds a token)."""
+        return bool(self.credentials_encrypted)
 
 
 class AdvocacyItem(TimeStampedModel):

@@ -19,6 +19,7 @@ from django.apps import apps
 from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.connectors import registry
 from dandelion.connectors.base import Capability, OutboundPost
@@ -104,12 +105,12 @@ def postable_accounts(actor, unit):
 def _check_accounts(actor, unit, accounts: Sequence) -> list:
     accounts = list(dict.fromkeys(accounts))
     if not accounts:
-        raise InvalidPost("Choose at least one account.", field="accounts")
+        raise InvalidPost(_("Choose at least one account."), field="accounts")
     allowed = set(postable_accounts(actor, unit).filter(pk__in=[a.pk for a in accounts])
                   .values_list("pk", flat=True))
     for account in accounts:
         if account.pk not in allowed:
-            raise InvalidPost(f"{account.handle} is not an account of {unit.name} you may post to.",
+            raise InvalidPost(_("%(handle)s is not an account of %(name)s you may post to.") % {"handle": account.handle, "name": unit.name},
                               field="accounts")
     return accounts
 
@@ -117,13 +118,13 @@ def _check_accounts(actor, unit, accounts: Sequence) -> list:
 def _clean_text(text: str, field: str = "text") -> str:
     text = (text or "").replace("\r\n", "\n")
     if "\x00" in text:
-        raise InvalidPost("The text holds a NUL character.", field=field)
+        raise InvalidPost(_("The text holds a NUL character."), field=field)
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:
-        raise InvalidPost("The text holds invalid Unicode (a lone surrogate).", field=field) from None
+        raise InvalidPost(_("The text holds invalid Unicode (a lone surrogate)."), field=field) from None
     if len(text) > MAX_TEXT:
-        raise InvalidPost(f"The text is longer than {MAX_TEXT} characters.", field=field)
+        raise InvalidPost(_("The text is longer than %(max_text)s characters.") % {"max_text": MAX_TEXT}, field=field)
     return text
 
 
@@ -135,7 +136,7 @@ def check_lengths(main_text: str, accounts: Sequence, variant_texts: Mapping[int
         if not m.ok:
             field = f"variant_{account.pk}" if variant_texts.get(account.pk) else "text"
             raise InvalidPost(
-                f"Too long for {_label(account)}: {m.length} of {m.limit} ({m.counting}), {m.over} too many.",
+                _("Too long for %(account)s: %(length)s of %(limit)s (%(counting)s), %(over)s too many.") % {"account": _label(account), "length": m.length, "limit": m.limit, "counting": m.counting, "over": m.over},
                 field=field)
 
 
@@ -157,15 +158,14 @@ def resolve_local_time(local: dt.datetime, tz_name: str) -> dt.datetime:
     try:
         zone = ZoneInfo(tz_name or "UTC")
     except (ZoneInfoNotFoundError, ValueError):
-        raise InvalidPost(f"Unknown time zone {tz_name!r}.", field="scheduled_at") from None
+        raise InvalidPost(_("Unknown time zone %(tz_name)r.") % {"tz_name": tz_name}, field="scheduled_at") from None
     if local.tzinfo is not None and local.utcoffset() is not None:
         return local.astimezone(dt.UTC)
     aware = local.replace(tzinfo=zone, fold=0)
     back = aware.astimezone(dt.UTC).astimezone(zone)
     if back.replace(tzinfo=None) != local:
         raise InvalidPost(
-            f"{local:%Y-%m-%d %H:%M} does not exist in {tz_name}: the clocks go forward then. "
-            f"Choose another time.", field="scheduled_at")
+            _("%(local)s does not exist in %(tz_name)s: the clocks go forward then. Choose another time.") % {"local": format(local, '%Y-%m-%d %H:%M'), "tz_name": tz_name}, field="scheduled_at")
     return aware.astimezone(dt.UTC)
 
 
@@ -175,7 +175,7 @@ def _resolve_schedule(local: dt.datetime | None, tz_name: str, *, now: dt.dateti
     when = resolve_local_time(local, tz_name)
     now = now or timezone.now()
     if when < now - dt.timedelta(seconds=60):
-        raise InvalidPost("The scheduled time is in the past.", field="scheduled_at")
+        raise InvalidPost(_("The scheduled time is in the past."), field="scheduled_at")
     return when
 
 
@@ -195,12 +195,11 @@ def check_campaign(campaign, unit, when: dt.datetime | None) -> None:
     from dandelion.publishing.models import CampaignSpoke
 
     if not CampaignSpoke.objects.filter(campaign=campaign, unit__path__in=ancestor_paths(unit.path)).exists():
-        raise InvalidPost(f"{unit.name} is not a spoke of the campaign “{campaign.name}”.", field="campaign")
+        raise InvalidPost(_("%(unit)s is not a spoke of the campaign “%(campaign)s”.") % {"unit": unit.name, "campaign": campaign.name}, field="campaign")
     if when is not None and not campaign.starts_at <= when <= campaign.ends_at:
         zone = ZoneInfo(unit.timezone or "UTC")
         raise InvalidPost(
-            f"The campaign “{campaign.name}” runs from {campaign.starts_at.astimezone(zone):%Y-%m-%d %H:%M} to "
-            f"{campaign.ends_at.astimezone(zone):%Y-%m-%d %H:%M} ({zone.key}): schedule within it.",
+            _("The campaign “%(name)s” runs from %(starts)s to %(ends)s (%(zone)s): schedule within it.") % {"name": campaign.name, "starts": format(campaign.starts_at.astimezone(zone), '%Y-%m-%d %H:%M'), "ends": format(campaign.ends_at.astimezone(zone), '%Y-%m-%d %H:%M'), "zone": zone.key},
             field="scheduled_at")
 
 
@@ -286,7 +285,7 @@ def create_post(*, actor, unit, text: str, accounts: Sequence, title: str = "", 
     require_perm(actor, PERM_ADD, unit)
     text = _clean_text(text)
     if not text.strip():
-        raise InvalidPost("Write the post's text.", field="text")
+        raise InvalidPost(_("Write the post's text."), field="text")
     accounts = _check_accounts(actor, unit, accounts)
     variant_texts = {int(k): v for k, v in (variant_texts or {}).items() if v and v.strip()}
     check_lengths(text, accounts, variant_texts)
@@ -313,12 +312,12 @@ def update_post(post: Post, *, actor, text: str | None = None, title: str | None
     require_perm(actor, PERM_CHANGE, post.unit)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.state not in EDITABLE_STATES:
-        raise InvalidTransition(f"A {post.get_state_display().lower()} post cannot be edited.")
+        raise InvalidTransition(_("A %(state)s post cannot be edited.") % {"state": post.get_state_display().lower()})
     before = _snapshot(post)
     if text is not None:
         text = _clean_text(text)
         if not text.strip():
-            raise InvalidPost("Write the post's text.", field="text")
+            raise InvalidPost(_("Write the post's text."), field="text")
         post.text = text
     if title is not None:
         post.title = title[:200]
@@ -404,6 +403,24 @@ def _to_scheduled(post: Post, when: dt.datetime) -> None:
     post.save(update_fields=["state", "scheduled_at", "updated_at"])
     post.variants.filter(state__in=[VariantState.PENDING, VariantState.FAILED]).update(
         state=VariantState.PENDING, due_at=when, last_error="")
+    wake_sender_at([when])
+
+
+def wake_sender_at(times: Iterable[dt.datetime]) -> None:
+    """Once the transaction commits, have the send job run at each of ``times`` (``jobs.wake_sender``: one
+    deferred run per second however many posts fall due in it), so a post goes at its time rather than at the
+    next periodic run."""
+    wanted = sorted({int(t.timestamp()) for t in times if t is not None})
+    if not wanted:
+        return
+
+    def wake() -> None:
+        from dandelion.publishing.jobs import wake_sender
+
+        for stamp in wanted:
+            wake_sender(dt.datetime.fromtimestamp(stamp, tz=dt.UTC))
+
+    transaction.on_commit(wake)
 
 
 @transaction.atomic
@@ -413,9 +430,9 @@ def submit_post(post: Post, *, actor) -> Post:
     require_enabled(actor, post.unit)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.state != PostState.DRAFT:
-        raise InvalidTransition("Only a draft can be submitted.")
+        raise InvalidTransition(_("Only a draft can be submitted."))
     if post.scheduled_at is not None and post.scheduled_at < timezone.now():
-        raise InvalidPost("The scheduled time has passed: choose another.", field="scheduled_at")
+        raise InvalidPost(_("The scheduled time has passed: choose another."), field="scheduled_at")
     results = run_post_checks(post)
     blocked = checks.blocking(results)
     if blocked:
@@ -502,15 +519,15 @@ def approve_post(post: Post, *, actor, comment: str = "") -> Post:
     require_perm(actor, PERM_APPROVE, post.unit)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.state != PostState.IN_REVIEW:
-        raise InvalidTransition("Only a post in review can be approved.")
+        raise InvalidTransition(_("Only a post in review can be approved."))
     pending = pending_steps(post)
     step = pending[0] if pending else None
     if step is None:
-        raise InvalidTransition("Nothing left to approve.")
+        raise InvalidTransition(_("Nothing left to approve."))
     if post.author_id is not None and getattr(actor, "pk", None) == post.author_id:
-        raise NotAnApprover("You cannot approve your own post.")
+        raise NotAnApprover(_("You cannot approve your own post."))
     if not may_approve(actor, post, step):
-        raise NotAnApprover(f"You may not approve the step “{step.name}”.")
+        raise NotAnApprover(_("You may not approve the step “%(name)s”.") % {"name": step.name})
     Approval.objects.create(post=post, review_round=post.review_round, step_order=step.order,
                             user=None if is_system(actor) else actor, decision=Decision.APPROVE,
                             comment=(comment or "")[:5000])
@@ -532,11 +549,11 @@ def request_changes(post: Post, *, actor, comment: str) -> Post:
     require_perm(actor, PERM_APPROVE, post.unit)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.state != PostState.IN_REVIEW:
-        raise InvalidTransition("Changes can be requested on a post in review only.")
+        raise InvalidTransition(_("Changes can be requested on a post in review only."))
     if not (comment or "").strip():
-        raise InvalidPost("Say what to change.", field="comment")
+        raise InvalidPost(_("Say what to change."), field="comment")
     if not may_approve(actor, post):
-        raise NotAnApprover("You are not a reviewer of this post's current step.")
+        raise NotAnApprover(_("You are not a reviewer of this post's current step."))
     step = pending_steps(post)[0]
     Approval.objects.create(post=post, review_round=post.review_round, step_order=step.order,
                             user=None if is_system(actor) else actor, decision=Decision.REQUEST_CHANGES,
@@ -552,7 +569,7 @@ def request_changes(post: Post, *, actor, comment: str) -> Post:
 def comment_post(post: Post, *, actor, comment: str) -> Approval:
     require_perm(actor, "publishing.view_post", post.unit)
     if not (comment or "").strip():
-        raise InvalidPost("Write a comment.", field="comment")
+        raise InvalidPost(_("Write a comment."), field="comment")
     row = Approval.objects.create(post=post, review_round=post.review_round, step_order=None,
                                   user=None if is_system(actor) else actor, decision=Decision.COMMENT,
                                   comment=comment[:5000])
@@ -575,9 +592,9 @@ def schedule_post(post: Post, *, actor, scheduled_local: dt.datetime | None = No
     require_enabled(actor, post.unit)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.state not in (PostState.APPROVED, PostState.SCHEDULED, PostState.PAUSED):
-        raise InvalidTransition("Only an approved post can be scheduled.")
+        raise InvalidTransition(_("Only an approved post can be scheduled."))
     if post.state == PostState.PAUSED and active_pause_for(post.unit):
-        raise InvalidTransition("A crisis pause holds this post: resume the pause first.")
+        raise InvalidTransition(_("A crisis pause holds this post: resume the pause first."))
     before = post.state
     when = _resolve_schedule(scheduled_local, post.schedule_timezone) if scheduled_local else timezone.now()
     if post.campaign_id:
@@ -604,7 +621,7 @@ def move_post(post: Post, *, actor, when: dt.datetime) -> Post:
     in review goes through a new round)."""
     require_perm(actor, PERM_CHANGE, post.unit)
     if post.state not in MOVABLE_STATES:
-        raise InvalidTransition(f"A {post.get_state_display().lower()} post cannot be moved.")
+        raise InvalidTransition(_("A %(state)s post cannot be moved.") % {"state": post.get_state_display().lower()})
     local = when.astimezone(ZoneInfo(post.schedule_timezone or "UTC")).replace(tzinfo=None)
     if post.state in (PostState.APPROVED, PostState.SCHEDULED, PostState.PAUSED):
         return schedule_post(post, actor=actor, scheduled_local=local)
@@ -616,7 +633,7 @@ def cancel_post(post: Post, *, actor, reason: str = "") -> Post:
     require_perm(actor, PERM_CHANGE, post.unit)
     post = Post.objects.select_for_update().get(pk=post.pk)
     if post.state in TERMINAL_STATES or post.state == PostState.SENDING:
-        raise InvalidTransition(f"A {post.get_state_display().lower()} post cannot be cancelled.")
+        raise InvalidTransition(_("A %(state)s post cannot be cancelled.") % {"state": post.get_state_display().lower()})
     before = post.state
     post.state = PostState.CANCELLED
     post.save(update_fields=["state", "updated_at"])
@@ -637,9 +654,9 @@ def pause_subtree(*, actor, unit, reason: str) -> CrisisPause:
     require_perm(actor, PERM_PAUSE, unit)
     reason = (reason or "").strip()
     if not reason:
-        raise InvalidRule("Give the reason for the pause.", field="reason")
+        raise InvalidRule(_("Give the reason for the pause."), field="reason")
     if CrisisPause.objects.filter(ended_at__isnull=True, unit=unit).exists():
-        raise InvalidRule(f"{unit.name} is already paused.", field="unit")
+        raise InvalidRule(_("%(name)s is already paused.") % {"name": unit.name}, field="unit")
     pause = CrisisPause.objects.create(unit=unit, reason=reason[:500], started_at=timezone.now(),
                                        started_by=None if is_system(actor) else actor)
     held = Post.objects.filter(unit__path__startswith=unit.path,
@@ -660,7 +677,7 @@ def resume_pause(pause: CrisisPause, *, actor) -> dict[str, int]:
     require_perm(actor, PERM_RESUME, pause.unit)
     pause = CrisisPause.objects.select_for_update().get(pk=pause.pk)
     if pause.ended_at is not None:
-        raise InvalidTransition("This pause is already over.")
+        raise InvalidTransition(_("This pause is already over."))
     pause.ended_at, pause.ended_by = timezone.now(), None if is_system(actor) else actor
     pause.save(update_fields=["ended_at", "ended_by"])
     still = CrisisPause.objects.filter(ended_at__isnull=True).values_list("unit__path", flat=True)
@@ -674,6 +691,7 @@ def resume_pause(pause: CrisisPause, *, actor) -> dict[str, int]:
             post.state = PostState.SCHEDULED if not post.variants.filter(
                 state=VariantState.SENT).exists() else PostState.SENDING
             post.save(update_fields=["state", "updated_at"])
+            wake_sender_at([post.scheduled_at])
             resumed += 1
         else:
             fell_due += 1
@@ -786,7 +804,7 @@ def _send_loaded(variant: PostVariant, *, worker: str, now: dt.datetime | None =
     try:
         connector = registry.connector_for(ref)
         if not connector.supports(Capability.PUBLISHING, ref.config):
-            raise ConnectorError(f"{_label(variant.account)} cannot publish (its connector has no publishing).",
+            raise ConnectorError(_("%(account)s cannot publish (its connector has no publishing).") % {"account": _label(variant.account)},
                                  permanent=True)
         media = list(post.media.all())
         text = _outgoing_text(variant, cache.setdefault("\0settings", {}))
@@ -890,9 +908,23 @@ def send_claimed(ids: Sequence[int], *, worker: str = "", now: dt.datetime | Non
                 state=VariantState.SENT, sent_at=timezone.now(), last_error="")
             PostVariant.objects.bulk_update(deferred, ["external_id", "external_url"], batch_size=500)
         refresh_post_states(touched)
-    if deferred:
-        record_in_inbox(deferred)
+    if deferred:  # the inbox copy is a job of its own: never in the way of the next claim (see record_sent)
+        from dandelion.publishing.jobs import record_sent_in_inbox
+
+        try:
+            record_sent_in_inbox.enqueue([v.pk for v in deferred])
+        except Exception:  # the posts are out: a lost inbox copy is logged, never a failed send
+            logger.exception("enqueueing the inbox copy of %d sent variant(s) failed", len(deferred))
     return counts
+
+
+def record_sent(variant_ids: Sequence[int]) -> int:
+    """The inbox copy of sent variants (``record_in_inbox``), run by the job that ``send_claimed`` enqueues:
+    storing the brand's own posts cost two thirds of a send batch's time (profile in docs/benchmarks.md §10), so
+    it runs after the batch, on any worker, and never delays the next claim. Idempotent (already stored: skipped)."""
+    variants = list(PostVariant.objects.filter(pk__in=list(variant_ids), state=VariantState.SENT)
+                    .exclude(external_id="").select_related("account", "post").order_by("id"))
+    return record_in_inbox(variants) if variants else 0
 
 
 def refresh_post_states(posts: Mapping[int, Post]) -> list[int]:
@@ -992,11 +1024,16 @@ def recover_stale_claims(*, now: dt.datetime | None = None, lease: dt.timedelta 
         state=VariantState.PENDING, due_at=now, claimed_by="")
 
 
-def send_due(*, now: dt.datetime | None = None, limit: int = 100, worker: str = "") -> dict[str, int]:
-    """One pass of the send job: recover stale claims, claim what is due, send each."""
+def send_due(*, now: dt.datetime | None = None, limit: int = 100, worker: str = "",
+             on_full_claim=None) -> dict[str, int]:
+    """One pass of the send job: recover stale claims, claim what is due, send each. ``on_full_claim`` is called
+    right after a claim of ``limit`` variants, before sending them (the job enqueues its next run there, so another
+    worker claims the next batch while this one sends)."""
     counts = {"recovered": recover_stale_claims(now=now), "claimed": 0}
     ids = claim_due(now=now, limit=limit, worker=worker)
     counts["claimed"] = len(ids)
+    if on_full_claim is not None and len(ids) >= limit:
+        on_full_claim()
     counts.update(send_claimed(ids, worker=worker) if ids else {"sent": 0, "failed": 0, "retry": 0})
     return counts
 
@@ -1009,7 +1046,7 @@ _LIST_PARAMS = {RuleKind.BANNED_TERMS: "terms", RuleKind.SENSITIVE_TERMS: "terms
 
 def clean_rule_params(kind: str, params: Any) -> dict:
     if kind not in RuleKind.values:
-        raise InvalidRule(f"Unknown rule kind {kind!r}.", field="kind")
+        raise InvalidRule(_("Unknown rule kind %(kind)r.") % {"kind": kind}, field="kind")
     params = dict(params or {})
     key = _LIST_PARAMS.get(RuleKind(kind))
     if key:
@@ -1017,18 +1054,18 @@ def clean_rule_params(kind: str, params: Any) -> dict:
         if isinstance(values, str):
             values = [v.strip() for v in values.replace("\n", ",").split(",")]
         if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
-            raise InvalidRule(f"'{key}' must be a list of strings.", field="params")
+            raise InvalidRule(_("'%(key)s' must be a list of strings.") % {"key": key}, field="params")
         values = [v.strip() for v in values if v.strip()][:500]
         if not values:
-            raise InvalidRule(f"Give at least one value in '{key}'.", field="params")
+            raise InvalidRule(_("Give at least one value in '%(key)s'.") % {"key": key}, field="params")
         return {key: values}
     if kind in (RuleKind.MAX_HASHTAGS, RuleKind.MAX_MENTIONS):
         try:
             most = int(params.get("max"))
         except (TypeError, ValueError):
-            raise InvalidRule("'max' must be a whole number.", field="params") from None
+            raise InvalidRule(_("'max' must be a whole number."), field="params") from None
         if not 0 <= most <= 100:
-            raise InvalidRule("'max' must be between 0 and 100.", field="params")
+            raise InvalidRule(_("'max' must be between 0 and 100."), field="params")
         return {"max": most}
     return {}
 
@@ -1038,9 +1075,9 @@ def create_rule(*, actor, unit, name: str, kind: str, severity: str = Severity.B
                 message: str = "", guideline=None, is_active: bool = True) -> GuidelineRule:
     require_perm(actor, "publishing.add_guidelinerule", unit)
     if severity not in Severity.values:
-        raise InvalidRule(f"Unknown severity {severity!r}.", field="severity")
+        raise InvalidRule(_("Unknown severity %(severity)r.") % {"severity": severity}, field="severity")
     if not (name or "").strip():
-        raise InvalidRule("Name the rule.", field="name")
+        raise InvalidRule(_("Name the rule."), field="name")
     rule = GuidelineRule.objects.create(unit=unit, name=name.strip()[:200], kind=kind, severity=severity,
                                         params=clean_rule_params(kind, params), message=(message or "")[:300],
                                         guideline=guideline, is_active=is_active)
@@ -1060,7 +1097,7 @@ def update_rule(rule: GuidelineRule, *, actor, **changes) -> GuidelineRule:
         require_perm(actor, "publishing.add_guidelinerule", changes["unit"])
         rule.unit = changes["unit"]
     if rule.severity not in Severity.values:
-        raise InvalidRule(f"Unknown severity {rule.severity!r}.", field="severity")
+        raise InvalidRule(_("Unknown severity %(severity)r.") % {"severity": rule.severity}, field="severity")
     rule.params = clean_rule_params(rule.kind, changes.get("params", rule.params))
     rule.save()
     diff = audit.diff(before, audit.snapshot(rule))
@@ -1081,14 +1118,14 @@ def _clean_steps(steps) -> list[dict]:
     from dandelion.orgs.choices import Role
 
     if not steps:
-        raise InvalidRule("A workflow needs at least one step.", field="steps")
+        raise InvalidRule(_("A workflow needs at least one step."), field="steps")
     out = []
     for i, step in enumerate(steps, start=1):
         role, mode = step.get("role"), step.get("mode", StepMode.ANY)
         if role not in Role.values:
-            raise InvalidRule(f"Step {i}: unknown role {role!r}.", field="steps")
+            raise InvalidRule(_("Step %(i)s: unknown role %(role)r.") % {"i": i, "role": role}, field="steps")
         if mode not in StepMode.values:
-            raise InvalidRule(f"Step {i}: mode must be 'any' or 'all'.", field="steps")
+            raise InvalidRule(_("Step %(i)s: mode must be 'any' or 'all'.") % {"i": i}, field="steps")
         out.append({"order": i, "name": (step.get("name") or f"Step {i}")[:200], "role": role, "mode": mode})
     return out
 
@@ -1097,7 +1134,7 @@ def _clean_steps(steps) -> list[dict]:
 def create_workflow(*, actor, unit, name: str, steps: Sequence[Mapping], is_active: bool = True) -> Workflow:
     require_perm(actor, "publishing.add_workflow", unit)
     if not (name or "").strip():
-        raise InvalidRule("Name the workflow.", field="name")
+        raise InvalidRule(_("Name the workflow."), field="name")
     clean = _clean_steps(steps)
     workflow = Workflow.objects.create(unit=unit, name=name.strip()[:200], is_active=is_active)
     WorkflowStep.objects.bulk_create([WorkflowStep(workflow=workflow, **s) for s in clean])
@@ -1175,7 +1212,7 @@ def update_settings(unit, *, actor, utm=None, shorten_links: bool | None = None,
             try:
                 ZoneInfo(timezone_name)
             except (ZoneInfoNotFoundError, ValueError):
-                raise InvalidRule(f"Unknown time zone {timezone_name[:64]!r}.", field="timezone") from None
+                raise InvalidRule(_("Unknown time zone %(timezone_name)r.") % {"timezone_name": timezone_name[:64]}, field="timezone") from None
         conf.timezone = timezone_name[:64]
     if shorten_links is not None:
         conf.shorten_links = bool(shorten_links)
@@ -1200,10 +1237,10 @@ def queue_post(post: Post, *, actor, now: dt.datetime | None = None) -> Post:
     require_perm(actor, PERM_CHANGE, post.unit)
     require_enabled(actor, post.unit)
     if post.state not in QUEUEABLE_STATES:
-        raise InvalidTransition(f"A {post.get_state_display().lower()} post cannot be queued.")
+        raise InvalidTransition(_("A %(state)s post cannot be queued.") % {"state": post.get_state_display().lower()})
     conf = links.settings_for(post.unit)
     if conf is None or not conf.slots:
-        raise InvalidPost("No posting slots are set for this unit: ask an admin to set them.", field="slots")
+        raise InvalidPost(_("No posting slots are set for this unit: ask an admin to set them."), field="slots")
     conf = PublishingSettings.objects.select_for_update().select_related("unit").get(pk=conf.pk)
     now = now or timezone.now()
     horizon = now + dt.timedelta(days=slot_rules.HORIZON_DAYS + 2)
@@ -1216,7 +1253,7 @@ def queue_post(post: Post, *, actor, now: dt.datetime | None = None) -> Post:
                                      not_before=campaign.starts_at if campaign else None,
                                      not_after=campaign.ends_at if campaign else None)
     if when is None:
-        raise InvalidPost("No free posting slot in the next eight weeks (or in the campaign's window).",
+        raise InvalidPost(_("No free posting slot in the next eight weeks (or in the campaign's window)."),
                           field="slots")
     local = when.astimezone(ZoneInfo(post.schedule_timezone or "UTC")).replace(tzinfo=None)
     if post.state == PostState.DRAFT:

@@ -11,11 +11,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseBadRequest
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from dandelion.assets.models import SocialAccount
 from dandelion.connectors.text_limits import measure
@@ -424,7 +425,7 @@ def post_import(request):
         upload = form.cleaned_data["file"]
         try:
             if upload.size > importing.max_bytes():
-                raise importing.ImportInvalid("The file is too large.", errors=[importing.LineError(
+                raise importing.ImportInvalid(_("The file is too large."), errors=[importing.LineError(
                     0, "file", _("The file is larger than %(kb)d KB.") % {"kb": importing.max_bytes() // 1024})])
             result = importing.import_posts_csv(actor=request.user, unit=form.cleaned_data["unit"],
                                                 data=upload.read(), submit=form.cleaned_data["submit"])
@@ -667,8 +668,89 @@ def advocacy_list(request):
         item.suggested = item.text_for(languages)
     ctx = _base_context(request) | {
         "library": library, "accounts": accounts, "item_form": item_form, "account_form": account_form,
-        "can_add": can_add, "can_share": can_share, "managed": list(advocacy.managed_items(request.user)[:200])}
+        "can_add": can_add, "can_share": can_share, "managed": list(advocacy.managed_items(request.user)[:200]),
+        "connect_form": _personal_connect_form(request) if can_share else None}
     return render(request, "publishing/advocacy_list.html", ctx)
+
+
+#: Session key of the personal connections waiting for the network's redirect (``state`` -> what was asked).
+PERSONAL_PENDING_KEY = "publishing_personal_oauth_pending"
+PERSONAL_PENDING_MAX = 5
+
+
+def _personal_state_secret() -> str:
+    from django.conf import settings
+
+    return f"publishing.personal-oauth:{settings.SECRET_KEY}"
+
+
+def _personal_connect_form(request, data=None):
+    from dandelion.assets.services import oauth_networks
+    from dandelion.publishing.forms import PersonalConnectForm
+
+    return PersonalConnectForm(data, user=request.user, networks=oauth_networks())
+
+
+@login_required
+@require_POST
+def advocacy_connect(request):
+    """Connect one's own account: Dandelion's app on the person's server (registered there if needed), then the
+    person is sent to their network to consent; :func:`advocacy_connect_callback` stores the token."""
+    from dandelion.connectors import oauth as shared_oauth
+    from dandelion.publishing import advocacy
+
+    if not has_perm(request.user, advocacy.PERM_SHARE):
+        raise PermissionDenied(_("You may not use the advocacy library."))
+    form = _personal_connect_form(request, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        redirect_uri = request.build_absolute_uri(reverse("publishing:advocacy-connect-callback"))
+        try:
+            app = advocacy.start_personal_connection(actor=request.user, unit=data["unit"], network=data["network"],
+                                                     instance=data["instance"], redirect_uri=redirect_uri)
+            state = shared_oauth.make_state(_personal_state_secret(), app.pk)
+            url = advocacy.personal_authorize_url(app, state=state)
+        except PermissionDeniedError as exc:
+            raise PermissionDenied(exc.message) from exc
+        except DandelionError as exc:
+            messages.error(request, exc.message)
+        else:
+            shared_oauth.remember_pending(request.session, PERSONAL_PENDING_KEY, state, {
+                "app": app.pk, "unit": data["unit"].pk, "user": request.user.pk}, keep=PERSONAL_PENDING_MAX)
+            return redirect(url)
+    else:
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+    return redirect("publishing:advocacy-list")
+
+
+@never_cache
+@login_required
+@require_GET
+def advocacy_connect_callback(request):
+    """Where the network sends the person back (the registry's ``finish_oauth_callback``: the state this session
+    started for this person, the network's refusal, the code exchanged); the token is stored, encrypted."""
+    from dandelion.assets.views import finish_oauth_callback
+    from dandelion.publishing import advocacy
+
+    _account, failed = finish_oauth_callback(
+        request, pending_key=PERSONAL_PENDING_KEY, secret=_personal_state_secret(), back="publishing:advocacy-list",
+        complete=lambda app, unit, code: advocacy.complete_personal_connection(actor=request.user, unit=unit,
+                                                                               app=app, code=code))
+    return failed or redirect("publishing:advocacy-list")
+
+
+@login_required
+@require_POST
+def advocacy_account_revoke(request, pk: int):
+    """Disconnect one of one's own personal accounts (its token is erased); another person's is a 404."""
+    from dandelion.publishing import advocacy
+    from dandelion.publishing.models import PersonalAccount
+
+    account = get_object_or_404(PersonalAccount.objects.filter(user=request.user), pk=pk)
+    advocacy.revoke_personal_account(account, actor=request.user)
+    messages.success(request, _("Disconnected %(account)s: nothing will be shared through it.")
+                     % {"account": account})
+    return redirect("publishing:advocacy-list")
 
 
 @login_required

@@ -1,7 +1,15 @@
 from django.contrib import admin
 
 from dandelion.core.admin import AuditedAdmin
-from dandelion.sites.models import BlogComment, BlogCommentBan, BrokenLink, SiteTemplate, UnitSite
+from dandelion.sites.models import (
+    BlogComment,
+    BlogCommentBan,
+    BrokenLink,
+    PageShare,
+    SiteSection,
+    SiteTemplate,
+    UnitSite,
+)
 
 
 @admin.register(SiteTemplate)
@@ -37,3 +45,19 @@ class BlogCommentAdmin(AuditedAdmin):
 class BlogCommentBanAdmin(AuditedAdmin):
     list_display = ("website", "author_key", "created_at")
     readonly_fields = ("website", "author_key", "created_at")
+
+
+@admin.register(PageShare)
+class PageShareAdmin(AuditedAdmin):
+    list_display = ("page", "revision_id", "website", "post", "error", "created_at")
+    list_select_related = ("website__site", "page", "post")
+    readonly_fields = ("website", "page", "revision_id", "post", "error", "created_at")
+
+
+@admin.register(SiteSection)
+class SiteSectionAdmin(AuditedAdmin):
+    """Read-only: a section is given and taken by ``services.grant_section``/``revoke_section`` (permissions follow)."""
+
+    list_display = ("website", "page", "agency", "granted_by", "updated_at")
+    list_select_related = ("website__site", "page", "agency", "granted_by")
+    readonly_fields = ("website", "page", "agency", "editors", "granted_by")

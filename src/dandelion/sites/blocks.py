@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from django.utils.translation import gettext_lazy as _
 from wagtail import blocks
+from wagtail.images.blocks import ImageChooserBlock
 
-BLOCK_NAMES = ("hero", "text", "call_to_action", "social_accounts", "contact_links", "crisis_banner")
+BLOCK_NAMES = ("hero", "text", "image", "call_to_action", "social_accounts", "contact_links", "crisis_banner")
 
 
 class HeroBlock(blocks.StructBlock):
@@ -19,6 +20,28 @@ class HeroBlock(blocks.StructBlock):
         template = "sites/blocks/hero.html"
         icon = "title"
         label = _("Hero")
+
+
+class ImageBlock(blocks.StructBlock):
+    """An image of Wagtail's library, with the text that replaces it for those who cannot see it: required (the
+    hub's "alt text on every image" guideline rule also checks pages written without this form)."""
+
+    image = ImageChooserBlock()
+    alt = blocks.CharBlock(max_length=250, label=_("Alternative text"),
+                           help_text=_("What the image shows, for people who cannot see it (read aloud by screen "
+                                       "readers)."))
+    caption = blocks.CharBlock(max_length=250, required=False, label=_("Caption"))
+
+    class Meta:
+        template = "sites/blocks/image.html"
+        icon = "image"
+        label = _("Image")
+
+
+def alt_texts(body_raw) -> list[str]:
+    """The alternative text of every image block of a page body's raw data (an empty one for a missing text)."""
+    return [str((block.get("value") or {}).get("alt") or "") for block in body_raw or []
+            if isinstance(block, dict) and block.get("type") == "image"]
 
 
 class CallToActionBlock(blocks.StructBlock):
@@ -84,6 +107,7 @@ class SiteBlocks(blocks.StreamBlock):
     hero = HeroBlock()
     text = blocks.RichTextBlock(features=["h2", "h3", "bold", "italic", "link", "ol", "ul"],
                                 template="sites/blocks/text.html")
+    image = ImageBlock()
     call_to_action = CallToActionBlock()
     social_accounts = SocialAccountsBlock()
     contact_links = ContactLinksBlock()

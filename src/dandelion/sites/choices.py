@@ -10,3 +10,10 @@ class CommentState(models.TextChoices):
     VISIBLE = "visible", _("Visible")
     HIDDEN = "hidden", _("Hidden")
     DELETED = "deleted", _("Deleted")
+
+
+class LinkKind(models.TextChoices):
+    """A link to a page of the site itself (a path, or an address on its hostname) or to another site."""
+
+    INTERNAL = "internal", _("Internal")
+    EXTERNAL = "external", _("External")

@@ -7,6 +7,29 @@ from dandelion.orgs.models import OrgUnit
 from dandelion.sites.models import SiteTemplate
 
 
+class PageChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return f"{'— ' * max(obj.depth - 3, 0)}{obj.title} ({obj.url_path.split('/', 2)[-1] or '/'})"
+
+
+class SectionForm(forms.Form):
+    """Give an agency one section of ``website``: a page below its home page (and every page below it)."""
+
+    agency = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("Agency"))
+    page = PageChoiceField(queryset=None, label=_("Section (this page and every page below it)"))
+
+    def __init__(self, *args, website=None, **kwargs):
+        from wagtail.models import Page
+
+        from dandelion.orgs.choices import UnitKind
+
+        super().__init__(*args, **kwargs)
+        # every active agency is offered (choosing one is the point); the service checks the rest
+        self.fields["agency"].queryset = OrgUnit.objects.filter(kind=UnitKind.AGENCY, is_active=True).order_by("name")
+        self.fields["page"].queryset = (Page.objects.descendant_of(website.site.root_page).order_by("path")
+                                        if website is not None else Page.objects.none())
+
+
 class SiteCreateForm(forms.Form):
     unit = forms.ModelChoiceField(queryset=OrgUnit.objects.none(), label=_("Unit"))
     template = forms.ModelChoiceField(queryset=SiteTemplate.objects.none(), label=_("Template"), to_field_name="name")
@@ -50,3 +73,19 @@ class BlogCommentForm(forms.Form):
     @property
     def is_bot(self) -> bool:
         return bool(self.cleaned_data.get("homepage"))
+
+
+class CrisisBannerForm(forms.Form):
+    """The crisis room's banner for the websites of the incident's unit and below (``services.push_crisis_banner``
+    checks the rest); ``confirm`` is set by the confirmation page, which says how many sites will show it."""
+
+    message = forms.CharField(max_length=300, required=False, label=_("Banner message"),
+                              help_text=_("Empty: the banner is taken down."),
+                              widget=forms.Textarea(attrs={"rows": 2}))
+    level = forms.ChoiceField(choices=(("info", _("Information")), ("warning", _("Warning")),
+                                       ("critical", _("Critical"))), initial="warning", label=_("Level"))
+    url = forms.URLField(required=False, max_length=500, assume_scheme="https", label=_("Link (https://)"))
+    confirm = forms.BooleanField(required=False, widget=forms.HiddenInput)
+
+    def clean_message(self):
+        return _plain_text(self.cleaned_data["message"])

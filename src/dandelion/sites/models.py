@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import re
 
+from django import forms
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
-from wagtail.admin.panels import FieldPanel
+from modelcluster.fields import ParentalManyToManyField
+from wagtail.admin.panels import FieldPanel, MultiFieldPanel
 from wagtail.fields import RichTextField, StreamField
 from wagtail.models import Page
 from wagtail.search import index
@@ -23,7 +25,7 @@ from wagtail.search import index
 from dandelion.core.models import TimeStampedModel
 from dandelion.core.querysets import OrgScope, RestrictedManager
 from dandelion.sites.blocks import BLOCK_NAMES, SiteBlocks
-from dandelion.sites.choices import CommentState
+from dandelion.sites.choices import CommentState, LinkKind
 from dandelion.sites.page_forms import WebsitePageForm
 
 COLOUR_RE = re.compile(r"^#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})$")
@@ -161,6 +163,39 @@ class UnitSite(TimeStampedModel):
         return f"{scheme}://{site.hostname}{port}/"
 
 
+class SiteSection(TimeStampedModel):
+    """An agency's section of a unit's website: the agency's editors edit (and submit for the hub's approval) the
+    pages of one subtree, ``page`` and every page below it, and nothing else of the site. Chosen by the site's unit's
+    admins or the hub (``services.grant_section``); the Wagtail group ``editors`` and its page permissions are
+    derived by ``services.sync_site_permissions``, never edited by hand."""
+
+    org_scope = OrgScope(path="website__unit__path")
+
+    website = models.ForeignKey(UnitSite, on_delete=models.CASCADE, related_name="sections")
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+    agency = models.ForeignKey("orgs.OrgUnit", on_delete=models.PROTECT, related_name="site_sections")
+    editors = models.OneToOneField("auth.Group", null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="site_section", editable=False)
+    granted_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                                   related_name="+")
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["website__site__hostname", "page__path"]
+        constraints = [models.UniqueConstraint(fields=["website", "agency"], name="sites_one_section_per_agency")]
+
+    def __str__(self) -> str:
+        return f"{self.agency} on {self.website}: {self.page.title}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sites:site-list")
+
+    @property
+    def audit_unit(self):
+        return self.website.unit
+
+
 def _site_context(page, context, request):
     from dandelion.sites.services import page_alternates, website_for_page
 
@@ -172,7 +207,27 @@ def _site_context(page, context, request):
     return context
 
 
-class WebsitePage(Page):
+class ShareOnPublish(models.Model):
+    """What a page's editor chooses in its *Settings* tab: announce the page on the unit's social accounts when it
+    is published. Each publication with the box ticked gives one publishing draft (``services.share_published_page``,
+    ``PageShare``), submitted to the hub's approval workflow of the publishing app."""
+
+    share_on_publish = models.BooleanField(
+        _("announce on social media when published"), default=False,
+        help_text=_("A social post draft (title, summary, link) for the accounts below, sent to the hub's approval."))
+    share_accounts = ParentalManyToManyField(
+        "assets.SocialAccount", blank=True, related_name="+", verbose_name=_("accounts to announce it on"),
+        help_text=_("The official accounts of the site's unit."))
+
+    share_panel = MultiFieldPanel([FieldPanel("share_on_publish"),
+                                   FieldPanel("share_accounts", widget=forms.CheckboxSelectMultiple)],
+                                  heading=_("Share on social media"))
+
+    class Meta:
+        abstract = True
+
+
+class WebsitePage(ShareOnPublish, Page):
     """A page of a unit's website (the site's home page and every page below it)."""
 
     org_scope = OrgScope.internal("pages are read on their website and edited in Wagtail's admin, whose page "
@@ -181,6 +236,7 @@ class WebsitePage(Page):
     body = StreamField(SiteBlocks(), blank=True)
 
     content_panels = [*Page.content_panels, FieldPanel("body")]
+    settings_panels = [*Page.settings_panels, ShareOnPublish.share_panel]
     search_fields = [*Page.search_fields, index.SearchField("body")]  # each site's search (views.website_search)
     base_form_class = WebsitePageForm  # the hub's governance: must-show blocks and pages, guideline checks
     template = "sites/website_page.html"
@@ -201,7 +257,10 @@ class BrokenLink(models.Model):
     website = models.ForeignKey(UnitSite, on_delete=models.CASCADE, related_name="broken_links")
     page = models.ForeignKey(WebsitePage, on_delete=models.CASCADE, related_name="+")
     url = models.CharField(max_length=2000)
+    kind = models.CharField(max_length=10, choices=LinkKind.choices, default=LinkKind.INTERNAL)
     reason = models.CharField(max_length=200)
+    status = models.PositiveSmallIntegerField(null=True, blank=True,
+                                              help_text=_("The HTTP status the address answered (none: no answer)."))
     found_at = models.DateTimeField()
 
     objects = RestrictedManager()
@@ -215,6 +274,37 @@ class BrokenLink(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("sites:links", args=[self.website_id])
+
+    @property
+    def audit_unit(self):
+        return self.website.unit
+
+
+class PageShare(models.Model):
+    """A website page's publication announced on social media: the publishing draft made for one published revision
+    (at most one per revision: publishing it again makes no second draft), or why none could be made."""
+
+    org_scope = OrgScope(path="website__unit__path")
+
+    website = models.ForeignKey(UnitSite, on_delete=models.CASCADE, related_name="page_shares")
+    page = models.ForeignKey("wagtailcore.Page", on_delete=models.CASCADE, related_name="+")
+    revision_id = models.PositiveIntegerField()
+    post = models.ForeignKey("publishing.Post", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    error = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = RestrictedManager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("page announcement")
+        constraints = [models.UniqueConstraint(fields=["page", "revision_id"], name="sites_one_share_per_revision")]
+
+    def __str__(self) -> str:
+        return f"{self.page_id}@{self.revision_id}: {self.post_id or self.error}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("sites:share-page", args=[self.page_id])
 
     @property
     def audit_unit(self):
@@ -246,7 +336,7 @@ class BlogIndexPage(Page):
         return context
 
 
-class BlogPostPage(Page):
+class BlogPostPage(ShareOnPublish, Page):
     """A post of an expert blog, written by a member of the organisation (``author``), open to visitors' comments
     (``BlogComment``), which arrive in the unified inbox through the website's connector."""
 
@@ -259,6 +349,7 @@ class BlogPostPage(Page):
     comments_open = models.BooleanField(default=True)
 
     content_panels = [*Page.content_panels, FieldPanel("author"), FieldPanel("body"), FieldPanel("comments_open")]
+    settings_panels = [*Page.settings_panels, ShareOnPublish.share_panel]
     search_fields = [*Page.search_fields, index.SearchField("body")]
     base_form_class = WebsitePageForm  # the hub's guideline checks apply to posts too
     parent_page_types = ["sites.BlogIndexPage"]

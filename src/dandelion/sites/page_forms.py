@@ -6,10 +6,26 @@ as a draft nor published)."""
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from wagtail.admin.forms import WagtailAdminPageForm
 
 
 class WebsitePageForm(WagtailAdminPageForm):
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        field = self.fields.get("share_accounts")
+        if field is None:
+            return
+        from dandelion.assets.models import SocialAccount
+        from dandelion.sites import services
+
+        page = self.instance
+        anchor = page.path if page.pk else (self.parent_page.path if self.parent_page is not None else "")
+        website = services.website_of_path(anchor) if anchor else None
+        # only the official accounts of the site's unit can be chosen (the publishing app checks them again)
+        ids = [a.pk for a in services.official_accounts(website.unit, include_parents=False)] if website else []
+        field.queryset = SocialAccount.objects.filter(pk__in=ids).order_by("network", "handle")
+
     def clean(self):
         cleaned = super().clean()
         from dandelion.sites import services
@@ -27,6 +43,8 @@ class WebsitePageForm(WagtailAdminPageForm):
         else:
             key = services.rule_key(website, page_id=None, parent_id=self.parent_page.pk,
                                     slug=cleaned.get("slug") or "")
+        if cleaned.get("share_on_publish") and not cleaned.get("share_accounts"):
+            self.add_error("share_accounts", _("Choose the accounts to announce the page on."))
         body = cleaned.get("body")
         body_types = [block.block_type for block in body] if body is not None else []
         body_raw = body.get_prep_value() if body is not None else []

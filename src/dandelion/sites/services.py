@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass, field
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group, Permission
@@ -28,16 +29,18 @@ from dandelion.assets.choices import AccountStatus
 from dandelion.assets.models import SocialAccount
 from dandelion.core import audit
 from dandelion.core.actors import SYSTEM
+from dandelion.core.exceptions import DandelionError
 from dandelion.core.permissions import TEAM_SCOPED_ROLES, require_perm, role_allows
 from dandelion.core.plugins import org_tree
-from dandelion.orgs.choices import Role
+from dandelion.orgs.choices import Role, UnitKind
 from dandelion.orgs.models import Membership, OrgUnit
-from dandelion.sites import governance
+from dandelion.sites import blocks, governance
 from dandelion.sites.exceptions import HostnameTaken, InvalidSiteData, UnknownTemplate
-from dandelion.sites.models import SiteTemplate, UnitSite, WebsitePage
+from dandelion.sites.models import SiteSection, SiteTemplate, UnitSite, WebsitePage
 
 PERM_CREATE = "sites.create_site"  # held by a grant on the root whose role allows it (the hub admins)
 PERM_EDIT = "sites.edit_site_pages"  # edit the pages of the sites of the grant's subtree and submit them
+PERM_SECTIONS = "sites.grant_site_section"  # give an agency one section of the sites of the grant's subtree
 PERM_APPROVE = "sites.approve_site_pages"  # held by a grant on the root: approve (publish) every site's pages
 #: Wagtail page permissions the editors of a site hold on its root page (and so on every page below it): no
 #: ``publish``; a change goes live when the hub approves it (the site's workflow, ``HUB_WORKFLOW``).
@@ -54,10 +57,13 @@ HOSTNAME_RE = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(?:\.(?!-)[a-
 
 
 def official_accounts(unit: OrgUnit, *, include_parents: bool = True):
-    """The registry's active accounts of ``unit`` (and of its parents): what a website lists as official."""
+    """The registry's active accounts of ``unit`` (and of its parents): what a website lists as official. A
+    website's own comments account (``UnitSite.comments_account``, internal: it carries the blog's comments to the
+    inbox) is not a social account the public follows: it is left out."""
     units = unit.ancestors(include_self=True) if include_parents else OrgUnit.objects.filter(pk=unit.pk)
     return list(
-        SocialAccount.objects.filter(owner_unit__in=units, status=AccountStatus.ACTIVE, owner_unit__is_active=True)
+        SocialAccount.objects.filter(owner_unit__in=units, status=AccountStatus.ACTIVE, owner_unit__is_active=True,
+                                     website__isnull=True)
         .select_related("owner_unit").order_by("owner_unit__depth", "network", "handle")
     )
 
@@ -76,6 +82,56 @@ def website_for_page(page, request=None) -> UnitSite | None:
     if request is not None:
         request._dandelion_websites = {**(cache or {}), site.pk: website}
     return website
+
+
+def site_pages(website: UnitSite):
+    """Every page of ``website``, in every locale's tree (its home page's translations), by locale then tree order."""
+    from django.db.models import Q
+
+    query = Q()
+    for root in website.site.root_page.get_translations(inclusive=True).only("path"):
+        query |= Q(path__startswith=root.path)
+    return Page.objects.filter(query).select_related("locale", "content_type").order_by("locale_id", "path")
+
+
+PAGE_STATUSES = ("live", "live + draft", "draft", "in moderation", "expired")
+
+
+def page_statuses(website: UnitSite, pages) -> list[dict]:
+    """``pages`` of ``website`` as plain rows: address, type, locale and status (``PAGE_STATUSES``: in the hub's
+    approval, expired, live with a newer draft waiting, live, never published). Three queries for any number."""
+    from django.contrib.contenttypes.models import ContentType
+    from wagtail.models import WorkflowState
+
+    pages = list(pages)
+    roots = {r.locale_id: r for r in
+             website.site.root_page.get_translations(inclusive=True).select_related("locale")}
+    default_locale = website.site.root_page.locale_id
+    moderated = set(WorkflowState.objects.filter(
+        base_content_type=ContentType.objects.get_for_model(Page), status=WorkflowState.STATUS_IN_PROGRESS,
+        object_id__in=[str(p.pk) for p in pages]).values_list("object_id", flat=True))
+    base = website.public_url().rstrip("/")
+    rows = []
+    for page in pages:
+        root = roots.get(page.locale_id)
+        prefix = "" if page.locale_id == default_locale or root is None else f"/{root.locale.language_code}"
+        below = page.url_path[len(root.url_path):] if root is not None else ""
+        path = f"{prefix}/{below}"
+        in_moderation = str(page.pk) in moderated
+        if in_moderation:
+            status = "in moderation"
+        elif page.expired:
+            status = "expired"
+        elif page.live:
+            status = "live + draft" if page.has_unpublished_changes else "live"
+        else:
+            status = "draft"
+        rows.append({"id": page.pk, "title": page.title, "slug": page.slug, "type": page.content_type.model,
+                     "locale": page.locale.language_code, "path": path, "url": base + path, "status": status,
+                     "live": page.live, "has_unpublished_changes": page.has_unpublished_changes,
+                     "in_moderation": in_moderation, "owner": page.owner_id,
+                     "first_published_at": page.first_published_at, "last_published_at": page.last_published_at})
+    return rows
 
 
 def normalise_hostname(hostname: str) -> str:
@@ -177,6 +233,17 @@ def derived_editor_ids(unit: OrgUnit) -> set[int]:
     )
 
 
+def derived_agency_editor_ids(agency: OrgUnit) -> set[int]:
+    """The people who edit an agency's sections: an active membership, with a role allowing ``PERM_EDIT``, on the
+    agency unit or one of its own sub-units (never its parents: the hub's people edit through the sites' groups)."""
+    if not agency.is_active:
+        return set()
+    return set(
+        Membership.objects.filter(unit__path__startswith=agency.path, unit__is_active=True, role__in=editor_roles(),
+                                  is_active=True, user__is_active=True).values_list("user_id", flat=True)
+    )
+
+
 def derived_approver_ids() -> set[int]:
     """The hub's approvers: an active membership on the root unit whose role allows ``PERM_APPROVE``."""
     roles = [r for r in Role.values if r not in TEAM_SCOPED_ROLES and role_allows(r, PERM_APPROVE)]
@@ -242,6 +309,7 @@ def sync_site_permissions(*, actor, websites=None) -> SyncResult:
             _sync_page_permissions(group, root, EDITOR_PAGE_PERMISSIONS)
             _sync_page_permissions(approvers, root, APPROVER_PAGE_PERMISSIONS)
             WorkflowPage.objects.update_or_create(page=root, defaults={"workflow": workflow})
+        _sync_sections(actor, website, access, result)
         want = derived_editor_ids(website.unit)
         current = set(group.user_set.values_list("id", flat=True))
         add, remove = want - current, current - want
@@ -263,19 +331,107 @@ def sync_site_permissions(*, actor, websites=None) -> SyncResult:
     return result
 
 
-def _sync_group_members(actor, group: Group, want: set[int], *, label: str, obj) -> None:
+def _section_group_name(section: SiteSection) -> str:
+    return f"Website {section.website.site.hostname} section {section.page_id} ({section.agency.slug}) editors"
+
+
+def _sync_sections(actor, website: UnitSite, access: Permission, result: SyncResult) -> None:
+    """Each agency section of ``website``: its group holds the editors' page permissions on the section's page (in
+    every locale) and nothing else, and its members are the agency's editors."""
+    for section in website.sections.select_related("agency", "page", "editors"):
+        group = section.editors
+        if group is None:
+            group, _created = Group.objects.get_or_create(name=_section_group_name(section))
+            section.editors = group
+            section.save(update_fields=["editors", "updated_at"])
+        group.permissions.add(access)
+        roots = list(section.page.get_translations(inclusive=True))
+        GroupPagePermission.objects.filter(group=group).exclude(page__in=roots).delete()  # a hand-made grant
+        for root in roots:
+            _sync_page_permissions(group, root, EDITOR_PAGE_PERMISSIONS)
+        added, removed = _sync_group_members(actor, group, derived_agency_editor_ids(section.agency),
+                                             label=f"{section.agency.slug} section editors", obj=website,
+                                             action="sites.section.sync")
+        key = f"{website.site.hostname} [{section.agency.slug}]"
+        if added:
+            result.added[key] = added
+        if removed:
+            result.removed[key] = removed
+
+
+def _sync_group_members(actor, group: Group, want: set[int], *, label: str, obj,
+                        action: str = "sites.approvers.sync") -> tuple[list[str], list[str]]:
+    """``group``'s members become ``want``; one audit row when that changed anything. The usernames added and
+    removed."""
     current = set(group.user_set.values_list("id", flat=True))
     add, remove = want - current, current - want
     if not add and not remove:
-        return
+        return [], []
     group.user_set.add(*add)
     group.user_set.remove(*remove)
     User = get_user_model()
     names = dict(User.objects.filter(pk__in=add | remove).values_list("pk", User.USERNAME_FIELD))
-    audit.record(actor=actor, action="sites.approvers.sync", obj=obj,
-                 summary=f"Websites' {label}: +{len(add)} -{len(remove)}",
-                 changes={"added": [None, sorted(names[i] for i in add)],
-                          "removed": [None, sorted(names[i] for i in remove)]})
+    added, removed = sorted(names[i] for i in add), sorted(names[i] for i in remove)
+    audit.record(actor=actor, action=action, obj=obj, summary=f"Websites' {label}: +{len(add)} -{len(remove)}",
+                 changes={"added": [None, added], "removed": [None, removed]})
+    return added, removed
+
+
+# --- agencies: one section (a subtree of pages) of a unit's website ----------------------------------------------
+
+
+def _section_page(website: UnitSite, page) -> Page:
+    """``page`` as a section of ``website``: a page below the site's home page (in any of its locales)."""
+    page = page if isinstance(page, Page) else Page.objects.filter(pk=page).first()
+    roots = list(website.site.root_page.get_translations(inclusive=True))
+    if page is None or not any(page.path.startswith(root.path) and page.depth > root.depth for root in roots):
+        raise InvalidSiteData(_("A section is a page below the home page of %(host)s.")
+                              % {"host": website.site.hostname}, field="page")
+    return page  # its translations are in the section too (the sync grants on every locale's copy)
+
+
+@transaction.atomic
+def grant_section(*, actor, website: UnitSite, page, agency: OrgUnit) -> SiteSection:
+    """Give ``agency`` (an org unit of kind agency) the edit rights on ``page`` and every page below it of
+    ``website``, and nothing else of the site: the site's unit's admins or the hub choose. An agency holds one
+    section per site; granting another page moves it. One audit row; the Wagtail permissions follow at once."""
+    require_perm(actor, PERM_SECTIONS, website.unit)
+    if agency.kind != UnitKind.AGENCY or not agency.is_active:
+        raise InvalidSiteData(_("%(unit)s is not an active agency.") % {"unit": agency}, field="agency")
+    page = _section_page(website, page)
+    section = SiteSection.objects.filter(website=website, agency=agency).select_related("page").first()
+    before = section.page.title if section else None
+    if section is None:
+        section = SiteSection.objects.create(website=website, page=page, agency=agency,
+                                             granted_by=_user_or_none(actor))
+    elif section.page_id != page.pk:
+        section.page, section.granted_by = page, _user_or_none(actor)
+        section.save(update_fields=["page", "granted_by", "updated_at"])
+        if section.editors_id:  # the group's grants on the old page go; the sync gives the new ones
+            GroupPagePermission.objects.filter(group_id=section.editors_id).delete()
+    else:
+        return section
+    audit.record(actor=actor, action="sites.section.grant", obj=website,
+                 summary=f"{agency} edits the section {page.title} of {website.site.hostname}",
+                 changes={"agency": [None, agency.slug], "section": [before, page.title]})
+    sync_site_permissions(actor=actor, websites=[website])
+    section.refresh_from_db()
+    return section
+
+
+@transaction.atomic
+def revoke_section(*, actor, section: SiteSection) -> None:
+    """Take an agency's section back: its group and page permissions go with it. One audit row."""
+    website = section.website
+    require_perm(actor, PERM_SECTIONS, website.unit)
+    group_id = section.editors_id
+    audit.record(actor=actor, action="sites.section.revoke", obj=website,
+                 summary=f"{section.agency} no longer edits the section {section.page.title} of "
+                         f"{website.site.hostname}",
+                 changes={"agency": [section.agency.slug, None], "section": [section.page.title, None]})
+    section.delete()
+    if group_id:
+        Group.objects.filter(pk=group_id).delete()
 
 
 # --- governance: the template's must-show pages and blocks, the hub's guideline checks ----------------------------
@@ -321,18 +477,20 @@ def page_problems(*, website: UnitSite, key: str | None, title: str, body_types:
         problems.append(("slug", _("This page is required by the hub's template: its address stays /%(slug)s/.")
                          % {"slug": rule.slug}))
     texts = [title, *(governance.plain_text(t) for t in governance.texts_of(body_raw))]
+    alt_texts = blocks.alt_texts(body_raw)
     rules = rules_for(website.unit)
     seen = set()
     for n, text in enumerate(texts):  # each text on its own: a finding names no "variant"
-        if not text:
+        if not text and n:
             continue
         target = checks.CheckTarget(variants=[checks.VariantText(account_id=0, network="website",
-                                                                 label=website.hostname, text=text)])
+                                                                 label=website.hostname, text=text)],
+                                    alt_texts=alt_texts if n == 0 else ())  # the images' once, with the title
         for result in checks.blocking(checks.run_checks(target, rules)):
             if result.kind == "length" or result.message in seen:  # a web page has no network's length limit
                 continue
             seen.add(result.message)
-            problems.append(("title" if n == 0 else "body",
+            problems.append(("title" if n == 0 and result.kind != "alt_text" else "body",
                              _("Guideline check %(rule)s: %(message)s") % {"rule": result.rule,
                                                                            "message": result.message}))
     for text in governance.texts_of(body_raw):
@@ -368,6 +526,7 @@ class SiteReport:
     missing_blocks: list[tuple[str, list[str]]] = field(default_factory=list)  # (page title, blocks)
     pages_without_owner: list[str] = field(default_factory=list)
     unit_archived: bool = False
+    broken_links: int = 0  # found by the site's last link check (``links_checked_at``; None: never checked)
 
     @property
     def outdated(self) -> bool:
@@ -376,20 +535,23 @@ class SiteReport:
     @property
     def ok(self) -> bool:
         return not (self.outdated or self.missing_pages or self.missing_blocks or self.pages_without_owner
-                    or self.unit_archived)
+                    or self.unit_archived or self.broken_links)
 
 
 def consistency_report(*, user) -> list[SiteReport]:
     """Every site ``user`` may see, with what differs from its template: an older template version, required
-    pages missing, must-show blocks removed, pages nobody owns, and sites whose unit was archived."""
-    websites = list(UnitSite.objects.restrict(user, "view")
+    pages missing, must-show blocks removed, pages nobody owns, sites whose unit was archived, and the broken
+    links the site's last link check found."""
+    from django.db.models import Count
+
+    websites = list(UnitSite.objects.restrict(user, "view").annotate(broken_count=Count("broken_links"))
                     .select_related("unit", "template", "site__root_page").order_by("site__hostname"))
     reports = []
     for website in websites:
         home = website.site.root_page
         rules = governance.page_rules(website.template.starter_pages)
         report = SiteReport(website=website, current_version=website.template.version,
-                            unit_archived=not website.unit.is_active)
+                            unit_archived=not website.unit.is_active, broken_links=website.broken_count)
         pages = list(WebsitePage.objects.filter(path__startswith=home.path).only(
             "id", "title", "slug", "depth", "live", "owner_id", "body", "path"))
         children = [p for p in pages if p.depth == home.depth + 1]
@@ -516,30 +678,93 @@ def page_public_url(website: UnitSite, page) -> str:
     return website.public_url() + page.url_path[len(website.site.root_page.url_path):]
 
 
-def share_draft(*, actor, page) -> object:
-    """A publishing draft announcing ``page`` (its title and address) on the active accounts of its site's unit,
-    written by ``actor`` through the publishing app's service (its permissions, checks and audit apply)."""
+def share_draft(*, actor, page, accounts=None, summary: str = "") -> object:
+    """A publishing draft announcing ``page`` (its title, ``summary`` and address) on ``accounts`` (default: the
+    active official accounts of its site's unit), written by ``actor`` through the publishing app's service (its
+    permissions, checks and audit apply). Each account's link carries UTM tags naming its network."""
     from dandelion.publishing.services import create_post
 
     website = website_of_path(page.path)
     if website is None:
         raise InvalidSiteData(_("This page belongs to no unit's website."), field="page")
-    accounts = official_accounts(website.unit, include_parents=False)
+    official = official_accounts(website.unit, include_parents=False)
+    if accounts is None:
+        accounts = official
+    else:
+        allowed = {a.pk for a in official}
+        accounts = [a for a in accounts if a.pk in allowed]
     if not accounts:
         raise InvalidSiteData(_("%(unit)s has no active official account to announce the page on.")
                               % {"unit": website.unit.name}, field="page")
     url = page_public_url(website, page)
-    return create_post(actor=actor, unit=website.unit, text=f"{page.title}\n{url}", accounts=accounts,
+    summary = " ".join((summary or "").split())[:200]
+
+    def text_for(network: str) -> str:
+        tagged = f"{url}?{urlencode({'utm_source': network, 'utm_medium': 'social', 'utm_campaign': 'website'})}"
+        return "\n".join(part for part in (page.title, summary, tagged) if part)
+
+    return create_post(actor=actor, unit=website.unit, text=text_for("social"), accounts=accounts,
+                       variant_texts={a.pk: text_for(a.network) for a in accounts},
                        title=str(_("Web page: %(title)s") % {"title": page.title})[:200])
+
+
+def _untick_share(page, revision_id: int) -> None:
+    """Once announced, the page's box is unticked (its live row and its revisions from the announced one on, which
+    the editor's form loads): a later publication, a crisis banner's included, announces nothing unless asked."""
+    from wagtail.models import Revision
+
+    type(page).objects.filter(pk=page.pk).update(share_on_publish=False)
+    for revision in Revision.page_revisions.filter(object_id=str(page.pk), pk__gte=revision_id):
+        if revision.content.get("share_on_publish"):
+            revision.content["share_on_publish"] = False
+            revision.save(update_fields=["content"])
+
+
+def share_published_page(*, actor, page_id: int, revision_id: int):
+    """The announcement a page's editor asked for (``ShareOnPublish``), once its revision is live: a publishing
+    draft for the chosen accounts, submitted to the hub's approval workflow. One per revision (run twice, nothing
+    more); a draft that cannot be made (no account left, the publishing app's checks) is recorded with its reason
+    (``PageShare.error``), never raised: the page stays published. Then the box is unticked. One audit row."""
+    from dandelion.publishing.services import submit_post
+    from dandelion.sites.models import PageShare
+
+    page = Page.objects.filter(pk=page_id).first()
+    page = page.specific if page is not None else None
+    if page is None or not getattr(page, "share_on_publish", False) or not page.live:
+        return None
+    website = website_of_path(page.path)
+    if website is None:
+        return None
+    with transaction.atomic():
+        share, created = PageShare.objects.get_or_create(page_id=page_id, revision_id=revision_id,
+                                                         defaults={"website": website})
+        if not created:
+            return share
+        try:
+            with transaction.atomic():
+                post = share_draft(actor=actor, page=page, accounts=list(page.share_accounts.all()),
+                                   summary=page.search_description)
+                share.post = submit_post(post, actor=actor)
+        except DandelionError as exc:  # the publishing app's refusals, a permission, no account left
+            share.error = str(exc)[:500]
+        share.save(update_fields=["post", "error"])
+        _untick_share(page, revision_id)
+        audit.record(actor=actor, action="sites.page.share", obj=share,
+                     summary=(f"Announced {page.title} ({website.hostname}) as post {share.post_id}" if share.post
+                              else f"Could not announce {page.title} ({website.hostname}): {share.error}"),
+                     changes={"post": [None, share.post_id], "error": [None, share.error]})
+    return share
 
 
 # --- the broken-link check ---------------------------------------------------------------------------------------
 
 
-def check_site_links(*, actor, website: UnitSite, checker=None) -> list:
+def check_site_links(*, actor, website: UnitSite, checker=None, http=None) -> list:
     """Check every link of ``website``'s live pages (``linkcheck``) and replace the site's findings with this run's
     (idempotent: run twice, the same rows; killed mid-way, the last complete run's rows stay). One audit row.
-    ``checker`` answers for external addresses (default: a HEAD request)."""
+    External addresses are asked by ``linkcheck.HttpChecker`` (HEAD, 5 s timeout, 8 at once and 2 per host,
+    robots.txt minded; ``http``: another one), or by ``checker`` when given (a function from an address to a reason
+    or None)."""
     from django.utils import timezone
 
     from dandelion.sites import linkcheck
@@ -552,14 +777,16 @@ def check_site_links(*, actor, website: UnitSite, checker=None) -> list:
     prefix = home.url_path  # a page's path on the site: its url_path below the home page's
     live_paths = {"/" + p.url_path[len(prefix):] for p in pages}
     findings = linkcheck.find_broken(((p.pk, p.body.raw_data) for p in pages), hostname=website.hostname,
-                                     live_paths=live_paths, checker=checker or linkcheck.http_checker)
+                                     live_paths=live_paths, checker=checker,
+                                     http=None if checker is not None else (http or linkcheck.HttpChecker()))
     now = timezone.now()
     with transaction.atomic():
         UnitSite.objects.filter(pk=website.pk).update(links_checked_at=now)
         website.links_checked_at = now
         BrokenLink.objects.filter(website=website).delete()
         BrokenLink.objects.bulk_create([
-            BrokenLink(website=website, page_id=f.page_id, url=f.url[:2000], reason=f.reason[:200], found_at=now)
+            BrokenLink(website=website, page_id=f.page_id, url=f.url[:2000], reason=f.reason[:200], found_at=now,
+                       status=f.status, kind=f.kind)
             for f in findings
         ])
         audit.record(actor=actor, action="sites.links.check", obj=website,

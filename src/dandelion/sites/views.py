@@ -8,16 +8,18 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods
 from wagtail.models import Site
 
 from dandelion.core.permissions import has_perm
 from dandelion.core.plugins import org_tree
-from dandelion.core.view_helpers import call_service, paginate, require
+from dandelion.core.view_helpers import call_service, confirm_then_act, paginate, require
 from dandelion.sites import services
-from dandelion.sites.forms import SiteCreateForm
-from dandelion.sites.models import COLOUR_TOKENS, UnitSite, WebsitePage
+from dandelion.sites.forms import CrisisBannerForm, SectionForm, SiteCreateForm
+from dandelion.sites.models import COLOUR_TOKENS, PageShare, UnitSite, WebsitePage
 
 
 def _can_create(user) -> bool:
@@ -60,6 +62,118 @@ def consistency_report(request):
                   {"reports": reports, "problems": sum(1 for r in reports if not r.ok)})
 
 
+# --- agencies' sections ------------------------------------------------------------------------------------------
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def site_sections(request, pk: int):
+    """The agencies' sections of one website, and (for its unit's admins and the hub) the form giving one."""
+    from dandelion.sites.models import SiteSection
+
+    website = get_object_or_404(UnitSite.objects.restrict(request.user, "view").select_related("unit", "site"),
+                                pk=pk)
+    can_grant = has_perm(request.user, services.PERM_SECTIONS, website.unit)
+    form = SectionForm(request.POST or None, website=website) if can_grant else None
+    if request.method == "POST":
+        require(request.user, services.PERM_SECTIONS, website.unit,
+                message=_("Only the admins of %(unit)s and the hub give sections of its websites.")
+                % {"unit": website.unit})
+        if form is not None and form.is_valid():
+            section, ok = call_service(request, services.grant_section, website=website,
+                                       page=form.cleaned_data["page"], agency=form.cleaned_data["agency"], form=form)
+            if ok:
+                messages.success(request, _("%(agency)s now edits the section %(page)s.")
+                                 % {"agency": section.agency, "page": section.page.title})
+                return redirect("sites:sections", pk=website.pk)
+    sections = (SiteSection.objects.filter(website=website).select_related("agency", "page", "granted_by")
+                .prefetch_related("editors__user_set"))
+    return render(request, "sites/site_sections.html",
+                  {"website": website, "sections": sections, "form": form, "can_grant": can_grant})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def section_revoke(request, pk: int):
+    from dandelion.sites.models import SiteSection
+
+    section = get_object_or_404(SiteSection.objects.restrict(request.user, services.PERM_SECTIONS)
+                                .select_related("website__unit", "website__site", "agency", "page"), pk=pk)
+    require(request.user, services.PERM_SECTIONS, section.website.unit,
+            message=_("Only the admins of %(unit)s and the hub give sections of its websites.")
+            % {"unit": section.website.unit})
+    back = reverse("sites:sections", args=[section.website_id])
+
+    def act():
+        call_service(request, services.revoke_section, section=section)
+        messages.success(request, _("%(agency)s no longer edits %(page)s.")
+                         % {"agency": section.agency, "page": section.page.title})
+        return redirect(back)
+
+    return confirm_then_act(
+        request, act=act, cancel_url=back, title=_("Take the section back"),
+        question=_("%(agency)s will no longer edit %(page)s and the pages below it on %(host)s.")
+        % {"agency": section.agency, "page": section.page.title, "host": section.website.hostname})
+
+
+# --- the crisis room's banner (a panel the room includes: apps.SitesConfig.incident_page) ---------------------------
+
+
+def _banner_sites(unit):
+    return (UnitSite.objects.filter(unit__path__startswith=unit.path, unit__is_active=True)
+            .select_related("site").order_by("site__hostname"))
+
+
+def incident_panel(user, incident) -> dict:
+    """The crisis room's "banner on our websites" panel: how many sites of the incident's unit and below will show
+    it, and the form for those who may push it (``sites.edit_site_pages`` on the unit) while the room is open."""
+    websites = list(_banner_sites(incident.unit))
+    can_push = bool(websites) and not incident.is_closed and has_perm(user, services.PERM_EDIT, incident.unit)
+    if not can_push:
+        return {}
+    return {"incident_panels": ["sites/partials/_crisis_banner_panel.html"], "banner_websites": websites,
+            "banner_form": CrisisBannerForm(), "banner_next": incident.get_absolute_url()}
+
+
+@login_required
+@require_http_methods(["POST"])
+def crisis_banner(request, unit_id: int):
+    """Push the banner on every website of the unit and below: a first POST shows the confirmation (which sites,
+    how many), the confirmed POST calls ``services.push_crisis_banner`` and goes back to the room."""
+    from django.utils.http import url_has_allowed_host_and_scheme
+
+    from dandelion.orgs.models import OrgUnit
+
+    unit = get_object_or_404(OrgUnit.objects.restrict(request.user, "view"), pk=unit_id)
+    require(request.user, services.PERM_EDIT, unit, message=_("The websites of %(unit)s are not yours to edit.")
+            % {"unit": unit})
+    back = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(back, allowed_hosts={request.get_host()},
+                                           require_https=request.is_secure()):
+        back = unit.get_absolute_url()
+    form = CrisisBannerForm(request.POST)
+    websites = list(_banner_sites(unit))
+    if form.is_valid() and form.cleaned_data["confirm"]:
+        data = form.cleaned_data
+        done, ok = call_service(request, services.push_crisis_banner, unit=unit, message=data["message"],
+                                level=data["level"], url=data["url"])
+        if ok:
+            if data["message"]:
+                messages.success(request, ngettext("The banner now shows on %(n)s website.",
+                                                   "The banner now shows on %(n)s websites.", len(done))
+                                 % {"n": len(done)})
+            else:
+                messages.success(request, ngettext("The banner was taken down from %(n)s website.",
+                                                   "The banner was taken down from %(n)s websites.", len(done))
+                                 % {"n": len(done)})
+            return redirect(back)
+    elif form.is_valid():
+        return render(request, "sites/crisis_banner_confirm.html",
+                      {"form": form, "unit": unit, "websites": websites, "next": back})
+    return render(request, "sites/crisis_banner_confirm.html",
+                  {"form": form, "unit": unit, "websites": websites, "next": back, "invalid": True})
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def site_links(request, pk: int):
@@ -95,8 +209,10 @@ def share_page(request, page_id: int):
             messages.success(request, _("A social post draft announces the page."))
             return redirect(post.get_absolute_url())
     accounts = services.official_accounts(website.unit, include_parents=False)
+    shares = PageShare.objects.restrict(request.user, "view").filter(page=page).select_related("post")[:20]
     return render(request, "sites/share_page.html", {"page": page, "website": website, "accounts": accounts,
-                                                     "url": services.page_public_url(website, page)})
+                                                     "url": services.page_public_url(website, page),
+                                                     "shares": shares})
 
 
 @require_GET

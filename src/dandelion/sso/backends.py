@@ -7,6 +7,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
 
 
 class LocalPasswordGate:
@@ -20,16 +21,16 @@ class LocalPasswordGate:
         if user is None:
             return
         if not getattr(settings, "DANDELION_LOCAL_PASSWORDS", True) and not user.is_superuser:
-            raise PermissionDenied("local passwords are switched off")
+            raise PermissionDenied(_("local passwords are switched off"))
         from dandelion.sso.models import ExternalIdentity
 
         if ExternalIdentity.objects.filter(user=user, provider__is_active=True,
                                            provider__local_passwords_off=True).exists():
-            raise PermissionDenied("this person signs in through their identity provider")
+            raise PermissionDenied(_("this person signs in through their identity provider"))
         if not user.is_superuser:
             from dandelion.sso.services import local_passwords_off_for
 
             if local_passwords_off_for(user) is not None:
-                raise PermissionDenied("local passwords are switched off in this person's unit")
+                raise PermissionDenied(_("local passwords are switched off in this person's unit"))
         return
     # no get_user(): sessions are never this backend's (and the test client's force_login skips it)

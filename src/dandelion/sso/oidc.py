@@ -17,6 +17,7 @@ from authlib.common.security import generate_token  # type: ignore[import-untype
 from authlib.integrations.requests_client import OAuth2Session  # type: ignore[import-untyped]
 from django.conf import settings
 from django.core.cache import cache
+from django.utils.translation import gettext as _
 from joserfc import jwt
 from joserfc.errors import (
     BadSignatureError,
@@ -50,10 +51,10 @@ def _get_json(url: str) -> dict:
         response.raise_for_status()
         data = response.json()
     except (requests.RequestException, ValueError) as e:
-        raise SignInRefused(f"The identity provider could not be reached ({type(e).__name__}).",
+        raise SignInRefused(_("The identity provider could not be reached (%(name)s).") % {"name": type(e).__name__},
                             reason="provider_unreachable", status=502) from e
     if not isinstance(data, dict):
-        raise SignInRefused("The identity provider answered with something else than JSON.",
+        raise SignInRefused(_("The identity provider answered with something else than JSON."),
                             reason="provider_unreachable", status=502)
     return data
 
@@ -65,7 +66,7 @@ def metadata(provider: IdentityProvider, *, refresh: bool = False) -> dict:
     if data is None:
         data = _get_json(provider.issuer.rstrip("/") + "/.well-known/openid-configuration")
         if data.get("issuer") != provider.issuer:
-            raise SignInRefused(f"The discovery document of {provider.name} names another issuer.",
+            raise SignInRefused(_("The discovery document of %(name)s names another issuer.") % {"name": provider.name},
                                 reason="issuer_mismatch", status=502)
         cache.set(key, data, getattr(settings, "DANDELION_SSO_METADATA_SECONDS", 3600))
     return data
@@ -80,7 +81,7 @@ def key_set(provider: IdentityProvider, *, refresh: bool = False) -> KeySet:
     try:
         return KeySet.import_key_set(data)  # type: ignore[arg-type]  # checked by joserfc itself
     except (JoseError, ValueError, KeyError, TypeError) as e:
-        raise SignInRefused("The identity provider's keys cannot be read.", reason="bad_keys", status=502) from e
+        raise SignInRefused(_("The identity provider's keys cannot be read."), reason="bad_keys", status=502) from e
 
 
 def _session(provider: IdentityProvider, redirect_uri: str) -> OAuth2Session:
@@ -93,7 +94,7 @@ def begin(request, provider: IdentityProvider, *, redirect_uri: str, next_url: s
     """Start a sign-in: remember state, nonce and the PKCE verifier in the session; return the provider's URL."""
     meta = metadata(provider)
     state, nonce, verifier = generate_token(32), generate_token(32), generate_token(64)
-    url, _ = _session(provider, redirect_uri).create_authorization_url(
+    url, _state = _session(provider, redirect_uri).create_authorization_url(
         meta["authorization_endpoint"], state=state, code_verifier=verifier, nonce=nonce)
     flows = {k: v for k, v in request.session.get(SESSION_KEY, {}).items()
              if v.get("at", 0) > time.time() - FLOW_SECONDS}
@@ -109,10 +110,10 @@ def pop_flow(request, provider: IdentityProvider, state: str) -> dict:
     flow = flows.pop(state, None) if state else None
     request.session[SESSION_KEY] = flows
     if flow is None or flow.get("provider") != provider.pk:
-        raise SignInRefused("This sign-in link is unknown or was already used: start again.", reason="bad_state",
+        raise SignInRefused(_("This sign-in link is unknown or was already used: start again."), reason="bad_state",
                             status=400)
     if flow["at"] < time.time() - FLOW_SECONDS:
-        raise SignInRefused("This sign-in took too long: start again.", reason="bad_state", status=400)
+        raise SignInRefused(_("This sign-in took too long: start again."), reason="bad_state", status=400)
     return flow
 
 
@@ -124,14 +125,14 @@ def exchange_code(provider: IdentityProvider, *, code: str, verifier: str, redir
             meta["token_endpoint"], grant_type="authorization_code", code=code, code_verifier=verifier,
             timeout=_timeout()))
     except Exception as e:  # Authlib raises OAuthError, requests its own: both mean "no token"
-        raise SignInRefused(f"The identity provider refused the code ({getattr(e, 'error', type(e).__name__)}).",
+        raise SignInRefused(_("The identity provider refused the code (%(e)s).") % {"e": getattr(e, 'error', type(e).__name__)},
                             reason="token_exchange", status=400) from e
 
 
 def validate_id_token(provider: IdentityProvider, id_token: str, *, nonce: str, now: int | None = None) -> dict:
     """The claims of ``id_token`` once its signature, issuer, audience, nonce, expiry and issue time are checked."""
     if not id_token or not isinstance(id_token, str):
-        raise SignInRefused("The identity provider sent no ID token.", reason="no_id_token", status=400)
+        raise SignInRefused(_("The identity provider sent no ID token."), reason="no_id_token", status=400)
     keys = key_set(provider)
     try:
         try:
@@ -139,10 +140,10 @@ def validate_id_token(provider: IdentityProvider, id_token: str, *, nonce: str, 
         except (MissingKeyError, InvalidKeyIdError):
             token = jwt.decode(id_token, key_set(provider, refresh=True), algorithms=ALGORITHMS)  # rotated keys
     except BadSignatureError as e:
-        raise SignInRefused("The ID token's signature is not the identity provider's.", reason="bad_signature",
+        raise SignInRefused(_("The ID token's signature is not the identity provider's."), reason="bad_signature",
                             status=400) from e
     except (JoseError, ValueError) as e:
-        raise SignInRefused(f"The ID token cannot be read or verified ({type(e).__name__}).", reason="bad_signature",
+        raise SignInRefused(_("The ID token cannot be read or verified (%(name)s).") % {"name": type(e).__name__}, reason="bad_signature",
                             status=400) from e
     claims: dict[str, Any] = dict(token.claims)
     leeway = int(getattr(settings, "DANDELION_SSO_LEEWAY_SECONDS", 60))
@@ -158,17 +159,17 @@ def validate_id_token(provider: IdentityProvider, id_token: str, *, nonce: str, 
     try:
         registry.validate(claims)
     except ExpiredTokenError as e:
-        raise SignInRefused("The ID token has expired.", reason="expired", status=400) from e
+        raise SignInRefused(_("The ID token has expired."), reason="expired", status=400) from e
     except (InvalidClaimError, MissingClaimError) as e:
         name = getattr(e, "claim", "") or str(e)
         reason = next((c for c in ("iss", "aud", "nonce", "sub", "exp", "iat") if c in name), "bad_claim")
         label = {"iss": "issuer", "aud": "audience", "nonce": "nonce"}.get(reason, reason)
-        raise SignInRefused(f"The ID token's {label} is wrong.", reason={"iss": "issuer", "aud": "audience"}.get(
+        raise SignInRefused(_("The ID token's %(label)s is wrong.") % {"label": label}, reason={"iss": "issuer", "aud": "audience"}.get(
             reason, reason), status=400) from e
     except (InvalidTokenError, JoseError) as e:
-        raise SignInRefused(f"The ID token is not valid ({type(e).__name__}).", reason="bad_claim", status=400) from e
+        raise SignInRefused(_("The ID token is not valid (%(name)s).") % {"name": type(e).__name__}, reason="bad_claim", status=400) from e
     if isinstance(claims.get("aud"), list) and len(claims["aud"]) > 1 and claims.get("azp") != provider.client_id:
-        raise SignInRefused("The ID token's audience is wrong.", reason="audience", status=400)
+        raise SignInRefused(_("The ID token's audience is wrong."), reason="audience", status=400)
     return claims
 
 

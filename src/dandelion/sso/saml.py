@@ -28,6 +28,7 @@ from xml.etree import ElementTree
 from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT, saml
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
@@ -112,7 +113,7 @@ def _client(request, provider: IdentityProvider) -> Saml2Client:
     try:
         return Saml2Client(config=_config(request, provider))
     except Exception as e:  # a broken metadata document must not be a 500
-        raise SignInRefused(f"{provider.name}'s SAML metadata cannot be used ({type(e).__name__}).",
+        raise SignInRefused(_("%(name)s's SAML metadata cannot be used (%(name2)s).") % {"name": provider.name, "name2": type(e).__name__},
                             reason="provider_misconfigured", status=502) from e
 
 
@@ -142,7 +143,7 @@ def begin(request, provider: IdentityProvider, *, next_url: str = "") -> tuple[s
         request_id, info = client.prepare_for_authenticate(entityid=provider.issuer,
                                                            binding=BINDING_HTTP_REDIRECT)
     except Exception as e:
-        raise SignInRefused(f"{provider.name}'s SAML metadata gives no usable sign-on address ({type(e).__name__}).",
+        raise SignInRefused(_("%(name)s's SAML metadata gives no usable sign-on address (%(name2)s).") % {"name": provider.name, "name2": type(e).__name__},
                             reason="provider_misconfigured", status=502) from e
     token = request.COOKIES.get(COOKIE) or secrets.token_urlsafe(32)
     cutoff = timezone.now() - timedelta(seconds=REQUEST_SECONDS)
@@ -156,11 +157,11 @@ def complete(request, provider: IdentityProvider) -> tuple[dict[str, Any], str]:
     """Check the posted ``SAMLResponse`` and return ``(claims, next_url)``; the request it answers is consumed."""
     raw = request.POST.get("SAMLResponse", "")
     if not raw or len(raw) > MAX_RESPONSE_BYTES * 4 // 3 + 4:
-        raise SignInRefused("No SAML response, or one too large.", reason="bad_response", status=400)
+        raise SignInRefused(_("No SAML response, or one too large."), reason="bad_response", status=400)
     try:
         base64.b64decode(raw, validate=True)
     except (binascii.Error, ValueError) as e:
-        raise SignInRefused("The SAML response is not base64.", reason="bad_response", status=400) from e
+        raise SignInRefused(_("The SAML response is not base64."), reason="bad_response", status=400) from e
     key = _browser_key(request.COOKIES.get(COOKIE, ""))
     cutoff = timezone.now() - timedelta(seconds=REQUEST_SECONDS)
     pending = dict(SamlRequest.objects.filter(provider=provider, browser_key=key, created_at__gte=cutoff)
@@ -169,26 +170,26 @@ def complete(request, provider: IdentityProvider) -> tuple[dict[str, Any], str]:
     try:
         authn = client.parse_authn_request_response(raw, BINDING_HTTP_POST, outstanding=pending)
     except UnsolicitedResponse as e:
-        raise SignInRefused("This SAML response answers no sign-in started in this browser (unsolicited, expired "
-                            "or replayed).", reason="bad_state", status=400) from e
+        raise SignInRefused(_("This SAML response answers no sign-in started in this browser (unsolicited, expired "
+                            "or replayed)."), reason="bad_state", status=400) from e
     except (IncorrectlySigned, SignatureError) as e:
-        raise SignInRefused("The SAML response's signature is not valid.", reason="bad_signature") from e
+        raise SignInRefused(_("The SAML response's signature is not valid."), reason="bad_signature") from e
     except (ResponseLifetimeExceed, ToEarly) as e:
-        raise SignInRefused("The SAML assertion is expired or not yet valid.", reason="expired") from e
+        raise SignInRefused(_("The SAML assertion is expired or not yet valid."), reason="expired") from e
     except StatusError as e:
-        raise SignInRefused("The identity provider did not sign you in.", reason="provider_error", status=400) from e
+        raise SignInRefused(_("The identity provider did not sign you in."), reason="provider_error", status=400) from e
     except Exception as e:  # pysaml2 raises many kinds (SAMLError, ValueError, XML errors…): each is a refusal
         reason = _reason_of(e)
         logger.info("saml response refused (%s): %s", type(e).__name__, e)
-        raise SignInRefused(f"The SAML response was refused ({reason}).", reason=reason) from e
+        raise SignInRefused(_("The SAML response was refused (%(reason)s).") % {"reason": reason}, reason=reason) from e
     if authn is None:
-        raise SignInRefused("The SAML response could not be read.", reason="bad_response", status=400)
+        raise SignInRefused(_("The SAML response could not be read."), reason="bad_response", status=400)
     if authn.issuer() != provider.issuer:
-        raise SignInRefused("The SAML response comes from another identity provider.", reason="issuer")
+        raise SignInRefused(_("The SAML response comes from another identity provider."), reason="issuer")
     # consume the request: of two concurrent posts of one response, only one finds it
     if not SamlRequest.objects.filter(request_id=authn.in_response_to, provider=provider,
                                       browser_key=key).delete()[0]:
-        raise SignInRefused("This SAML response was used already.", reason="bad_state", status=400)
+        raise SignInRefused(_("This SAML response was used already."), reason="bad_state", status=400)
     return claims_of(authn), pending.get(authn.in_response_to, "")
 
 

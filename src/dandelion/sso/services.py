@@ -19,6 +19,7 @@ from django.core.validators import URLValidator
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.core import audit
 from dandelion.core.actors import SYSTEM
@@ -62,16 +63,16 @@ def _checked_issuer(*, protocol: str, issuer: str, client_id: str, metadata: str
         except ValueError as e:
             raise exc.DandelionError(str(e), field="saml_metadata_xml") from e
         if issuer and issuer != entity:
-            raise exc.DandelionError(f"The metadata's entity id is {entity}, not {issuer}.", field="issuer")
+            raise exc.DandelionError(_("The metadata's entity id is %(entity)s, not %(issuer)s.") % {"entity": entity, "issuer": issuer}, field="issuer")
         return entity
     if protocol != Protocol.OIDC:
-        raise exc.DandelionError(f"Unknown protocol {protocol!r}.", field="protocol")
+        raise exc.DandelionError(_("Unknown protocol %(protocol)r.") % {"protocol": protocol}, field="protocol")
     try:
         URLValidator(schemes=["https", "http"])(issuer)
     except ValidationError as e:
-        raise exc.DandelionError("The issuer must be the provider's URL.", field="issuer") from e
+        raise exc.DandelionError(_("The issuer must be the provider's URL."), field="issuer") from e
     if not (client_id or "").strip():
-        raise exc.DandelionError("An OpenID Connect provider needs a client id.", field="client_id")
+        raise exc.DandelionError(_("An OpenID Connect provider needs a client id."), field="client_id")
     return issuer
 
 
@@ -82,13 +83,13 @@ def create_provider(*, actor, name: str, slug: str, bound_unit: OrgUnit, issuer:
     _require_hub(actor)
     unknown = set(fields) - PROVIDER_FIELDS
     if unknown:
-        raise exc.DandelionError(f"Unknown field(s): {', '.join(sorted(unknown))}.", field=min(unknown))
+        raise exc.DandelionError(_("Unknown field(s): %(join)s.") % {"join": ', '.join(sorted(unknown))}, field=min(unknown))
     issuer = _checked_issuer(protocol=protocol, issuer=issuer, client_id=client_id,
                              metadata=fields.get("saml_metadata_xml", ""))
     if IdentityProvider.objects.filter(issuer=issuer).exists():
-        raise exc.ConflictError(f"A provider with the issuer {issuer} exists already.", field="issuer")
+        raise exc.ConflictError(_("A provider with the issuer %(issuer)s exists already.") % {"issuer": issuer}, field="issuer")
     if IdentityProvider.objects.filter(slug=slug).exists():
-        raise exc.ConflictError(f"A provider with the slug {slug} exists already.", field="slug")
+        raise exc.ConflictError(_("A provider with the slug %(slug)s exists already.") % {"slug": slug}, field="slug")
     provider = IdentityProvider(name=name, slug=slug, protocol=protocol, issuer=issuer, client_id=client_id,
                                 bound_unit=bound_unit, **fields)
     provider.set_client_secret(client_secret)
@@ -106,17 +107,17 @@ def update_provider(*, actor, provider: IdentityProvider, client_secret: str | N
     _require_hub(actor)
     unknown = set(fields) - PROVIDER_FIELDS
     if unknown:
-        raise exc.DandelionError(f"Unknown or read-only field(s): {', '.join(sorted(unknown))}.", field=min(unknown))
+        raise exc.DandelionError(_("Unknown or read-only field(s): %(join)s.") % {"join": ', '.join(sorted(unknown))}, field=min(unknown))
     if provider.protocol == Protocol.SAML and "saml_metadata_xml" in fields:  # the issuer follows the metadata
         fields["issuer"] = _checked_issuer(protocol=Protocol.SAML, issuer=fields.get("issuer", ""), client_id="",
                                            metadata=fields["saml_metadata_xml"])
     elif provider.protocol == Protocol.SAML and fields.get("issuer", provider.issuer) != provider.issuer:
-        raise exc.DandelionError("A SAML provider's issuer is its metadata's entity id.", field="issuer")
+        raise exc.DandelionError(_("A SAML provider's issuer is its metadata's entity id."), field="issuer")
     elif provider.protocol == Protocol.OIDC and {"issuer", "client_id"} & set(fields):
         fields["issuer"] = _checked_issuer(protocol=Protocol.OIDC, issuer=fields.get("issuer", provider.issuer),
                                            client_id=fields.get("client_id", provider.client_id), metadata="")
     if "issuer" in fields and IdentityProvider.objects.filter(issuer=fields["issuer"]).exclude(pk=provider.pk).exists():
-        raise exc.ConflictError(f"A provider with the issuer {fields['issuer']} exists already.", field="issuer")
+        raise exc.ConflictError(_("A provider with the issuer %(fields)s exists already.") % {"fields": fields['issuer']}, field="issuer")
     before = _provider_snapshot(provider)
     for name, value in fields.items():
         setattr(provider, name, value)
@@ -192,7 +193,7 @@ def check_rule(*, provider: IdentityProvider, unit: OrgUnit, role: str, team: Te
     """A rule may only grant inside the provider's subtree, and only what a membership may be."""
     if not provider.covers(unit):
         raise exc.InvalidRule(
-            f"{provider.name} is bound to {provider.bound_unit.name}: it cannot grant roles on {unit.name}.",
+            _("%(name)s is bound to %(name2)s: it cannot grant roles on %(name3)s.") % {"name": provider.name, "name2": provider.bound_unit.name, "name3": unit.name},
             field="unit")
     try:
         orgs.check_membership_fits(unit=unit, role=role, team=team)
@@ -207,10 +208,10 @@ def create_rule(*, actor, provider: IdentityProvider, value: str, unit: OrgUnit,
     _require_hub(actor)
     claim, value = (claim or "").strip(), (value or "").strip()
     if not claim or not value:
-        raise exc.InvalidRule("A rule needs a claim and a value.", field="value")
+        raise exc.InvalidRule(_("A rule needs a claim and a value."), field="value")
     check_rule(provider=provider, unit=unit, role=role, team=team)
     if ClaimRule.objects.filter(provider=provider, claim=claim, value=value, unit=unit, role=role, team=team).exists():
-        raise exc.ConflictError("This rule exists already.")
+        raise exc.ConflictError(_("This rule exists already."))
     rule = ClaimRule.objects.create(provider=provider, claim=claim, value=value, unit=unit, role=role, team=team)
     audit.record(actor=actor, action="sso.rule.create", obj=rule, summary=f"{provider}: {rule}",
                  changes=audit.diff({}, audit.snapshot(rule)))
@@ -226,19 +227,19 @@ def update_rule(*, actor, rule: ClaimRule, **fields: Any) -> ClaimRule:
     _require_hub(actor)
     unknown = set(fields) - RULE_FIELDS
     if unknown:
-        raise exc.DandelionError(f"Unknown field(s): {', '.join(sorted(unknown))}.", field=min(unknown))
+        raise exc.DandelionError(_("Unknown field(s): %(join)s.") % {"join": ', '.join(sorted(unknown))}, field=min(unknown))
     before = audit.snapshot(rule)
     for name in ("claim", "value"):
         if name in fields:
             fields[name] = (fields[name] or "").strip()
             if not fields[name]:
-                raise exc.InvalidRule("A rule needs a claim and a value.", field=name)
+                raise exc.InvalidRule(_("A rule needs a claim and a value."), field=name)
     for name, value in fields.items():
         setattr(rule, name, value)
     check_rule(provider=rule.provider, unit=rule.unit, role=rule.role, team=rule.team)
     if ClaimRule.objects.filter(provider=rule.provider, claim=rule.claim, value=rule.value, unit=rule.unit,
                                 role=rule.role, team=rule.team).exclude(pk=rule.pk).exists():
-        raise exc.ConflictError("This rule exists already.")
+        raise exc.ConflictError(_("This rule exists already."))
     rule.save()
     changes = audit.diff(before, audit.snapshot(rule))
     if changes:
@@ -273,8 +274,7 @@ def grants_for_claims(provider: IdentityProvider, claims: dict) -> list[ClaimRul
     for rule in rules:
         if not provider.covers(rule.unit):
             raise exc.SignInRefused(
-                f"The rule '{rule}' of {provider.name} points outside the units it may populate: "
-                "ask your administrator to fix it.", reason="rule_outside_subtree")
+                _("The rule '%(rule)s' of %(name)s points outside the units it may populate: ask your administrator to fix it.") % {"rule": rule, "name": provider.name}, reason="rule_outside_subtree")
     return rules
 
 
@@ -302,7 +302,7 @@ def _username_from(provider: IdentityProvider, claims: dict) -> str:
         value = value[0] if value else ""
     value = str(value).strip()
     if not USERNAME_RE.match(value):
-        raise exc.SignInRefused(f"{provider.name} sent no usable user name ('{provider.username_claim}' or 'email').",
+        raise exc.SignInRefused(_("%(name)s sent no usable user name ('%(username_claim)s' or 'email').") % {"name": provider.name, "username_claim": provider.username_claim},
                                 reason="no_username")
     return value
 
@@ -332,7 +332,7 @@ def sign_in(*, provider: IdentityProvider, claims: dict):
 def _sign_in(*, provider: IdentityProvider, claims: dict):
     subject = str(claims.get("sub") or "")
     if not subject:
-        raise exc.SignInRefused("The ID token has no subject.", reason="no_subject")
+        raise exc.SignInRefused(_("The ID token has no subject."), reason="no_subject")
     rules = grants_for_claims(provider, claims)
     identity = (ExternalIdentity.objects.select_for_update().filter(provider=provider, subject=subject).first())
     username = _username_from(provider, claims)
@@ -343,11 +343,9 @@ def _sign_in(*, provider: IdentityProvider, claims: dict):
     created = False
     if identity is None:
         if not rules:
-            raise exc.SignInRefused(f"{provider.name} gives you no role in Dandelion: ask your administrator to add "
-                                    "you to a group it maps.", reason="no_role")
+            raise exc.SignInRefused(_("%(name)s gives you no role in Dandelion: ask your administrator to add you to a group it maps.") % {"name": provider.name}, reason="no_role")
         if User.objects.filter(username__iexact=username).exists():
-            raise exc.SignInRefused(f"The user name {username} belongs to another account: an administrator must "
-                                    "link it first.", reason="username_taken")
+            raise exc.SignInRefused(_("The user name %(username)s belongs to another account: an administrator must link it first.") % {"username": username}, reason="username_taken")
         user = orgs.create_person(actor=SYSTEM, username=username, email=str(claims.get("email") or ""),
                                   first_name=str(claims.get("given_name") or ""),
                                   last_name=str(claims.get("family_name") or ""), unit=provider.bound_unit)
@@ -355,7 +353,7 @@ def _sign_in(*, provider: IdentityProvider, claims: dict):
         created = True
     user = identity.user
     if not user.is_active:
-        raise exc.SignInRefused("Your account is deactivated.", reason="deactivated")
+        raise exc.SignInRefused(_("Your account is deactivated."), reason="deactivated")
     if not rules and not Membership.objects.filter(user=user, is_active=True).exclude(
             unit__path__startswith=provider.bound_unit.path).exists():
         # the provider took every role away and none is held elsewhere: that is a leaver
@@ -389,11 +387,11 @@ def scim_sync(*, provider: IdentityProvider, identity: ExternalIdentity) -> dict
 def scim_create_user(*, provider: IdentityProvider, username: str, email: str = "", first_name: str = "",
                      last_name: str = "", external_id: str = "", active: bool = True) -> ExternalIdentity:
     if not USERNAME_RE.match(username or ""):
-        raise exc.DandelionError("userName must be 1 to 150 letters, digits and @.+-_", field="userName")
+        raise exc.DandelionError(_("userName must be 1 to 150 letters, digits and @.+-_"), field="userName")
     if ExternalIdentity.objects.filter(provider=provider, username=username).exists():
-        raise exc.ConflictError(f"The user {username} exists already.")
+        raise exc.ConflictError(_("The user %(username)s exists already.") % {"username": username})
     if get_user_model().objects.filter(username__iexact=username).exists():
-        raise exc.ConflictError(f"The user name {username} belongs to another account.")
+        raise exc.ConflictError(_("The user name %(username)s belongs to another account.") % {"username": username})
     user = orgs.create_person(actor=SYSTEM, username=username, email=email, first_name=first_name,
                               last_name=last_name, unit=provider.bound_unit)
     identity = ExternalIdentity.objects.create(provider=provider, user=user, username=username,
@@ -452,12 +450,12 @@ def scim_save_group(*, provider: IdentityProvider, group: ScimGroup | None, disp
     """Create or replace a SCIM group; the roles of the people who joined or left it follow the rules."""
     display_name = (display_name or "").strip()
     if not display_name or len(display_name) > 255:
-        raise exc.DandelionError("displayName is required (at most 255 characters).", field="displayName")
+        raise exc.DandelionError(_("displayName is required (at most 255 characters)."), field="displayName")
     clash = ScimGroup.objects.filter(provider=provider, display_name=display_name)
     if group is not None:
         clash = clash.exclude(pk=group.pk)
     if clash.exists():
-        raise exc.ConflictError(f"The group {display_name} exists already.")
+        raise exc.ConflictError(_("The group %(display_name)s exists already.") % {"display_name": display_name})
     before: set[int] = set()
     if group is None:
         group = ScimGroup.objects.create(provider=provider, display_name=display_name, external_id=external_id)

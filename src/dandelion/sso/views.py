@@ -23,7 +23,7 @@ from dandelion.core.exceptions import DandelionError
 from dandelion.core.htmx import render_page_or_partial, wants_partial
 from dandelion.core.permissions import has_perm, is_hub_admin
 from dandelion.orgs.services import root_unit
-from dandelion.sso import oidc, saml, services
+from dandelion.sso import oidc, services
 from dandelion.sso.choices import Protocol
 from dandelion.sso.exceptions import SignInRefused
 from dandelion.sso.forms import ClaimRuleEditForm, ClaimRuleForm, LocalPasswordsForm, ProviderForm
@@ -60,6 +60,8 @@ def start(request, slug: str):
         next_url = ""
     try:
         if provider.protocol == Protocol.SAML:
+            from dandelion.sso import saml  # pysaml2 loads only when a SAML provider is used
+
             location, token = saml.begin(request, provider, next_url=next_url)
             response = redirect(location)
             saml.set_browser_cookie(response, request, token)
@@ -83,7 +85,7 @@ def _signed_in(request, provider: IdentityProvider, user, next_url: str):
 def _saml_provider(slug: str) -> IdentityProvider:
     provider = _active_provider(slug)
     if provider.protocol != Protocol.SAML:
-        raise Http404("Not a SAML provider.")
+        raise Http404(_("Not a SAML provider."))
     return provider
 
 
@@ -91,6 +93,8 @@ def _saml_provider(slug: str) -> IdentityProvider:
 def saml_metadata(request, slug: str):
     """Dandelion's SAML service provider metadata for this provider (its entity id is this address)."""
     provider = _saml_provider(slug)
+    from dandelion.sso import saml
+
     try:
         xml = saml.sp_metadata(request, provider)
     except SignInRefused as e:
@@ -103,6 +107,8 @@ def saml_metadata(request, slug: str):
 def saml_acs(request, slug: str):
     """The assertion consumer service: check the SAML response, provision, sign in."""
     provider = _saml_provider(slug)
+    from dandelion.sso import saml
+
     subject = ""
     try:
         claims, next_url = saml.complete(request, provider)
@@ -121,7 +127,7 @@ def callback(request, slug: str):
     """The provider sends the browser back with a code: exchange it, check the ID token, provision, sign in."""
     provider = _active_provider(slug)
     if provider.protocol != Protocol.OIDC:
-        raise Http404("Not an OpenID Connect provider.")
+        raise Http404(_("Not an OpenID Connect provider."))
     subject = ""
     try:
         if request.GET.get("error"):

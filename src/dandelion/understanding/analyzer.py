@@ -29,16 +29,50 @@ class DandelionAnalyzer:
         from .langid import LanguageIdentifier
 
         self.heads = Heads.load(Path(models_dir))
+        self._add_afrisenti(Path(models_dir))
         fmeta = self.heads.meta.get("features", {})
         self.featurizer = Featurizer(fmeta.get("word_bits", 18), fmeta.get("char_bits", 18))
         if self.featurizer.n_features != self.heads.W.shape[0]:
             raise ValueError("feature size of the shipped heads does not match the featurizer")
-        self.lid = LanguageIdentifier(self.heads.heads["language"]["labels"])
+        from .nordic import NordicDiscriminator
+
+        self.lid = LanguageIdentifier(self.heads.heads["language"]["labels"],
+                                      nordic_model=NordicDiscriminator.load(Path(models_dir)))
         # per-language bias of the abuse head, tuned on each language's validation split (training.py)
         self.abuse_offsets = {k: float(v) for k, v in self.heads.meta.get("abuse_language_offsets", {}).items()}
         nr = self.heads.meta.get("needs_reply", {})
         # Only confident spam is excluded (chosen on the twcs "dev" half, see docs/understanding.md)
         self.nr_spam = float(nr.get("spam_max", NEEDS_REPLY_SPAM_MAX))
+
+    def _add_afrisenti(self, models_dir: Path) -> None:
+        """Append the AfriSenti head (``afrisenti.py``), where shipped, to the one weight matrix: one product."""
+        from .afrisenti import load_afrisenti
+
+        extra = load_afrisenti(models_dir)
+        if extra is None:
+            return
+        W, b = extra
+        start = self.heads.W.shape[1]
+        self.heads.W = np.ascontiguousarray(np.hstack([self.heads.W, W]))
+        self.heads.b = np.concatenate([self.heads.b, b])
+        self.heads.heads["sentiment_africa"] = {"kind": "softmax", "labels": list(SENTIMENTS), "start": start,
+                                                "stop": start + W.shape[1]}
+
+    def sentiment(self, probs: dict[str, np.ndarray], langs: Sequence[str | None],
+                  hints: Sequence[str | None] | None = None) -> np.ndarray:
+        """Sentiment probabilities; a message identified as (or declared) an AfriSenti language reads the AfriSenti
+        head (``afrisenti.AFRICAN_LANGUAGES``)."""
+        sent = probs["sentiment"]
+        if "sentiment_africa" not in probs:
+            return sent
+        from .afrisenti import AFRICAN_LANGUAGES
+
+        hint2 = [(h or "").lower()[:2] for h in hints] if hints is not None else [""] * len(langs)
+        africa = np.array([(lg or "") in AFRICAN_LANGUAGES or h in AFRICAN_LANGUAGES for lg, h in zip(langs, hint2)],
+                          dtype=bool)
+        if not africa.any():
+            return sent
+        return np.where(africa[:, None], probs["sentiment_africa"], sent)
 
     def _slice(self, S: np.ndarray, name: str) -> np.ndarray:
         h = self.heads.heads[name]
@@ -59,7 +93,7 @@ class DandelionAnalyzer:
 
     def decide(self, texts, probs, language_hints=None) -> list[Understanding]:
         langs, lconf = self.lid.identify(texts, probs["language"], language_hints)
-        sent = probs["sentiment"]
+        sent = self.sentiment(probs, langs, language_hints)
         s_idx = sent.argmax(axis=1)
         intent = probs["intent"].copy()
         qm = probs["question_mark"]

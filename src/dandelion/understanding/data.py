@@ -280,3 +280,23 @@ def cut(text: str, n: int) -> str:
         return text
     head = text[:n]
     return head.rsplit(" ", 1)[0] if " " in head[n // 2 :] else head
+
+
+AFRISENTI_LANGS = ("amh", "arq", "ary", "hau", "ibo", "kin", "orm", "pcm", "por", "swa", "tir", "tso", "twi", "yor")
+AFRISENTI_LABELS = {"negative": 0, "neutral": 1, "positive": 2}
+
+
+def afrisenti(root: Path, lang: str, split: str) -> tuple[list[str], list[int]]:
+    """AfriSenti (SemEval-2023 Task 12) tweets of one language folder and split, labels 0 neg / 1 neu / 2 pos
+    (orm and tir ship no train split: empty lists)."""
+    path = root / "afrisenti_sentiment" / lang / f"{split}.tsv"
+    if not path.exists() or path.stat().st_size == 0:
+        return [], []
+    texts, labels = [], []
+    with open(path, encoding="utf-8", newline="") as f:
+        for r in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
+            t, y = (r.get("tweet") or "").strip(), AFRISENTI_LABELS.get((r.get("label") or "").strip())
+            if t and y is not None:
+                texts.append(t)
+                labels.append(y)
+    return texts, labels

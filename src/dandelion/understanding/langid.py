@@ -57,6 +57,10 @@ GATE_LANGS = ("en", "es", "pt", "fr", "de", "it", "nl", "ca", "gl", "ro", "da", 
 # at most; 40-character SIB-200 *dev*: 0.87 accuracy against 0.77 for the low-accuracy models of the same four).
 NORDIC_LANGS = ("da", "nb", "nn", "sv")
 NORDIC_HIGH_ACCURACY = True
+# ... and, where the shipped Scandinavian discriminator is present (``nordic.py``: char n-grams trained on SIB-200
+# train + dev), the re-split multiplies its probabilities with lingua's (weight 1 each in log space; SIB-200 dev cut to
+# 40 characters, the four alone: lingua 0.871, discriminator 0.876, both 0.917)
+NORDIC_LINGUA_WEIGHT = 1.0
 
 
 # Orthography as evidence: the letters beyond ASCII (Latin script) or the Cyrillic letters each language writes.
@@ -85,10 +89,16 @@ _ARABIC_ALPHABETS = {
     "ur": "ءآأؤئابپتٹثجچحخدڈذرڑزژسشصضطظعغفقکگلمنںوہھیےۃۂ",
 }
 FOREIGN_LETTER_WEIGHT = 0.01
+BEYOND_TWEET_LETTERS = True
+
+
+_NONE: frozenset[str] = frozenset()
 
 
 def _script_letters(text: str) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """The non-ASCII Latin, the Cyrillic and the Arabic-script letters of a text (lower-cased)."""
+    if text.isascii():
+        return _NONE, _NONE, _NONE
     latin, cyr, arab = set(), set(), set()
     for c in text.lower():
         o = ord(c)
@@ -111,6 +121,8 @@ def _devanagari_share(text: str) -> float:
 
 
 def _latin_share(text: str) -> float:
+    if text.isascii():
+        return 1.0
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return 1.0
@@ -120,7 +132,7 @@ def _latin_share(text: str) -> float:
 class LanguageIdentifier:
     def __init__(self, lid_labels: Sequence[str], fuse_weight: float = 0.6, tweet_threshold: float = 0.5,
                  outside_conf: float = OUTSIDE_CONF, trust_lingua: float = TRUST_LINGUA,
-                 gate_conf: float | None = GATE_CONF, gate_langs: Sequence[str] = GATE_LANGS):
+                 gate_conf: float | None = GATE_CONF, gate_langs: Sequence[str] = GATE_LANGS, nordic_model=None):
         from lingua import LanguageDetectorBuilder
 
         self.detector = (
@@ -155,9 +167,13 @@ class LanguageIdentifier:
         self.cyr_alpha = [(self.code_index[c], frozenset(a)) for c, a in _CYRILLIC_ALPHABETS.items() if c in self.code_index]
         self.arab_alpha = [(self.code_index[c], frozenset(a)) for c, a in _ARABIC_ALPHABETS.items() if c in self.code_index]
         self.ar_col = self.lid_labels.index("ar") if "ar" in self.lid_labels else -1
+        # the letters the tweet model's Latin-script languages write: a text holding others (Yoruba "ọ ṣ ẹ", Polish
+        # "ł") is not one of them, and lingua decides
+        self.tweet_latin = frozenset("".join(_LATIN_ALPHABETS.get(c, "") for c in self.lid_labels))
         self.nordic_cols = np.array([self.code_index[c] for c in NORDIC_LANGS if c in self.code_index])
         self.nordic_set = frozenset(int(c) for c in self.nordic_cols)
         self._nordic_detector = None
+        self.nordic_model = nordic_model  # nordic.NordicDiscriminator or None (lingua alone re-splits)
         # Hindi and Marathi share the Devanagari script and lingua's low-accuracy mode confuses them; its
         # high-accuracy models for these two load in ~0.04 s and ~10 MB, so Devanagari text is scored with them.
         deva = [lang for lang in langs if lang.iso_code_639_1.name.lower() in ("hi", "mr")]
@@ -188,12 +204,22 @@ class LanguageIdentifier:
         if not rows:
             return mask
         mask[rows] = True
-        res = self._nordic().compute_language_confidence_values_in_parallel([clean[i] for i in rows])
-        for i, r in zip(rows, res):
-            mass = float(Q[i, cols].sum())
-            Q[i, cols] = 0.0
+        texts = [clean[i] for i in rows]
+        res = self._nordic().compute_language_confidence_values_in_parallel(texts)
+        L = np.zeros((len(rows), len(cols)), dtype=np.float64)
+        pos = {int(c): k for k, c in enumerate(cols)}
+        for j, r in enumerate(res):
             for cv in r:
-                Q[i, self.index[cv.language]] = mass * cv.value
+                L[j, pos[self.code_index[cv.language.iso_code_639_1.name.lower()]]] = cv.value
+        if self.nordic_model is not None:
+            from .nordic import NORDIC_LANGS as ORDER
+
+            P = self.nordic_model.proba(texts)[:, [ORDER.index(self.codes[int(c)]) for c in cols]]
+            F = np.log(P + 1e-6) + NORDIC_LINGUA_WEIGHT * np.log(L + 1e-4)
+            F = np.exp(F - F.max(axis=1, keepdims=True))
+            L = F / F.sum(axis=1, keepdims=True)
+        for j, i in enumerate(rows):
+            Q[i, cols] = float(Q[i, cols].sum()) * L[j]
         return mask
 
     def lingua_matrix(self, texts: Sequence[str], gated: np.ndarray | None = None) -> np.ndarray:
@@ -240,9 +266,9 @@ class LanguageIdentifier:
                         Q[i, self.index[cv.language]] = cv.value
         nordic = self.rescore_nordic(clean, Q)
         tweet_probs = np.array(tweet_probs, dtype=np.float32, copy=True)
+        letters = [_script_letters(t) for t in clean]
         if self.foreign_weight < 1.0:
-            for i, t in enumerate(clean):
-                latin, cyr, arab = _script_letters(t)
+            for i, (latin, cyr, arab) in enumerate(letters):
                 if latin:
                     for col, alpha in self.latin_alpha:
                         if not latin <= alpha:
@@ -315,6 +341,9 @@ class LanguageIdentifier:
         hinted_other = (hint_cols >= 0) & (hint_cols != self.code_index.get("hi", -2))
         latin_hi &= ~hinted_other
         use_fused |= latin_hi & ((top_conf < 0.9) | ~has)
+        if BEYOND_TWEET_LETTERS:
+            beyond = np.array([bool(sl[0] - self.tweet_latin) for sl in letters], dtype=bool)
+            use_fused &= ~beyond
         out: list[str | None] = []
         conf = np.zeros(n, dtype=np.float32)
         for i in range(n):

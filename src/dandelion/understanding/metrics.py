@@ -12,13 +12,15 @@ def _conf(y, p, k):
     return m
 
 
-def macro_f1(y, p, k: int) -> float:
-    m = _conf(y, p, k)
+def _f1_per_class(m: np.ndarray, k: int) -> np.ndarray:
     tp = np.diag(m).astype(float)
     prec = np.divide(tp, m.sum(0), out=np.zeros(k), where=m.sum(0) > 0)
     rec = np.divide(tp, m.sum(1), out=np.zeros(k), where=m.sum(1) > 0)
-    f1 = np.divide(2 * prec * rec, prec + rec, out=np.zeros(k), where=(prec + rec) > 0)
-    return float(f1.mean())
+    return np.divide(2 * prec * rec, prec + rec, out=np.zeros(k), where=(prec + rec) > 0)
+
+
+def macro_f1(y, p, k: int) -> float:
+    return float(_f1_per_class(_conf(y, p, k), k).mean())
 
 
 def macro_recall(y, p, k: int) -> float:
@@ -42,3 +44,11 @@ def accuracy(y, p) -> float:
 def recall_binary(y, p) -> float:
     y, p = np.asarray(y).astype(bool), np.asarray(p).astype(bool)
     return float(np.sum(y & p) / max(1, np.sum(y)))
+
+
+def weighted_f1(y, p, k: int) -> float:
+    """F1 per class weighted by the class's support (AfriSenti-SemEval's metric)."""
+    m = _conf(y, p, k)
+    f1 = _f1_per_class(m, k)
+    support = m.sum(1).astype(float)
+    return float((f1 * support).sum() / support.sum()) if support.sum() else 0.0

@@ -341,7 +341,24 @@ def train_all(root: Path | None = None, out_dir: Path = MODELS_DIR, log: Callabl
                                            "abuse_language_offsets": offsets})
     h.save(out_dir)
     log(f"saved {out_dir} in {time.time() - t_start:.1f}s")
+    train_small(root, out_dir, log)
     return h
+
+
+SMALL_MODELS = ("nordic", "afrisenti")
+
+
+def train_small(root: Path | None = None, out_dir: Path = MODELS_DIR, log: Callable[[str], None] = print,
+                only: tuple[str, ...] = SMALL_MODELS) -> None:
+    """The separate small artifacts (``dandelion train --only nordic,afrisenti`` retrains just these): the
+    Scandinavian discriminator and the AfriSenti sentiment head."""
+    from .afrisenti import train_afrisenti
+    from .nordic import train_nordic
+
+    if "nordic" in only:
+        train_nordic(root, out_dir, log)
+    if "afrisenti" in only:
+        train_afrisenti(root, out_dir, log)
 
 
 def _sent_val_score(M, sent_va, coef, icpt, offsets):

@@ -26,6 +26,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
+from django.utils.translation import gettext as _
 
 from dandelion.webhooks.exceptions import InvalidTarget
 
@@ -60,20 +61,20 @@ def check_url(url: str, *, private_ok: bool | None = None) -> str:
     private_ok = allow_private() if private_ok is None else private_ok
     url = (url or "").strip()
     if len(url) > 500:
-        raise InvalidTarget("The URL is longer than 500 characters.", field="url")
+        raise InvalidTarget(_("The URL is longer than 500 characters."), field="url")
     try:
         parts = urlsplit(url)
         port = parts.port
     except ValueError as exc:
-        raise InvalidTarget(f"The URL is not valid: {exc}.", field="url") from exc
+        raise InvalidTarget(_("The URL is not valid: %(exc)s.") % {"exc": exc}, field="url") from exc
     if parts.scheme not in ("http", "https"):
-        raise InvalidTarget("Only http:// and https:// URLs can receive webhooks.", field="url")
+        raise InvalidTarget(_("Only http:// and https:// URLs can receive webhooks."), field="url")
     if not parts.hostname:
-        raise InvalidTarget("The URL has no host.", field="url")
+        raise InvalidTarget(_("The URL has no host."), field="url")
     if parts.username or parts.password:
-        raise InvalidTarget("Put no credentials in the URL: receivers verify the signature instead.", field="url")
+        raise InvalidTarget(_("Put no credentials in the URL: receivers verify the signature instead."), field="url")
     if port == 0:
-        raise InvalidTarget("The URL's port is not valid.", field="url")
+        raise InvalidTarget(_("The URL's port is not valid."), field="url")
     if private_ok:
         return url
     host = parts.hostname.lower().rstrip(".")
@@ -81,11 +82,11 @@ def check_url(url: str, *, private_ok: bool | None = None) -> str:
         ip = ipaddress.ip_address(host)
     except ValueError:
         if host == "localhost" or host.endswith(_LOCAL_SUFFIXES) or "." not in host:
-            raise InvalidTarget(f"{host} is a local name: webhooks go to public addresses only.", field="url") \
+            raise InvalidTarget(_("%(host)s is a local name: webhooks go to public addresses only.") % {"host": host}, field="url") \
                 from None
         return url
     if _refused_address(ip):
-        raise InvalidTarget(f"{ip} is not a public address: webhooks go to public addresses only.", field="url")
+        raise InvalidTarget(_("%(ip)s is not a public address: webhooks go to public addresses only.") % {"ip": ip}, field="url")
     return url
 
 
@@ -100,7 +101,7 @@ def resolve(host: str, port: int, *, private_ok: bool) -> str:
         if private_ok or not _refused_address(ip):
             return address
         refused.append(address)
-    raise InvalidTarget(f"{host} resolves to {', '.join(refused[:3])}: not a public address.", field="url")
+    raise InvalidTarget(_("%(host)s resolves to %(join)s: not a public address.") % {"host": host, "join": ', '.join(refused[:3])}, field="url")
 
 
 # --- signing -----------------------------------------------------------------------------------------------------

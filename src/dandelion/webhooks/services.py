@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from dandelion.core import audit
 from dandelion.core.events import Event, event_types
@@ -42,23 +43,23 @@ def subscribable_types() -> dict:
 
 def clean_event_types(values) -> list[str]:
     if isinstance(values, str) or not isinstance(values, (list, tuple, set)):
-        raise UnknownEventType("Event types are a list of names.", field="event_types")
+        raise UnknownEventType(_("Event types are a list of names."), field="event_types")
     names = sorted({str(v).strip() for v in values if str(v).strip()})
     if not names:
-        raise UnknownEventType("Choose at least one event type.", field="event_types")
+        raise UnknownEventType(_("Choose at least one event type."), field="event_types")
     known = subscribable_types()
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise UnknownEventType(f"Unknown event type(s): {', '.join(unknown)}.", field="event_types")
+        raise UnknownEventType(_("Unknown event type(s): %(join)s.") % {"join": ', '.join(unknown)}, field="event_types")
     return names
 
 
 def _clean_name(name: str) -> str:
     name = (name or "").strip()
     if not name:
-        raise WebhookError("A name is required.", field="name")
+        raise WebhookError(_("A name is required."), field="name")
     if len(name) > 120:
-        raise WebhookError("The name is longer than 120 characters.", field="name")
+        raise WebhookError(_("The name is longer than 120 characters."), field="name")
     return name
 
 
@@ -86,7 +87,7 @@ def update_subscription(sub: WebhookSubscription, *, actor, **changes) -> Webhoo
     require_perm(actor, PERM_MANAGE, sub.unit)
     unknown = set(changes) - {"name", "url", "event_types"}
     if unknown:
-        raise WebhookError(f"Cannot update {', '.join(sorted(unknown))} here.", field=min(unknown))
+        raise WebhookError(_("Cannot update %(join)s here.") % {"join": ', '.join(sorted(unknown))}, field=min(unknown))
     before = _snapshot(sub)
     if "name" in changes:
         sub.name = _clean_name(changes["name"])
@@ -128,7 +129,7 @@ def enable_subscription(sub: WebhookSubscription, *, actor) -> WebhookSubscripti
     it was disabled are not resent (redeliver them one by one from the log)."""
     require_perm(actor, PERM_MANAGE, sub.unit)
     if sub.is_active:
-        raise WebhookError("The subscription is already active.", field="state")
+        raise WebhookError(_("The subscription is already active."), field="state")
     before = _snapshot(sub)
     WebhookSubscription.objects.filter(pk=sub.pk).update(state=SubscriptionState.ACTIVE, disabled_reason="",
                                                         disabled_at=None, consecutive_failures=0)
@@ -162,7 +163,7 @@ def _disable(sub: WebhookSubscription, *, actor, reason: str, now: dt.datetime, 
 def disable_subscription(sub: WebhookSubscription, *, actor, reason: str = "") -> WebhookSubscription:
     require_perm(actor, PERM_MANAGE, sub.unit)
     if not sub.is_active:
-        raise WebhookError("The subscription is already disabled.", field="state")
+        raise WebhookError(_("The subscription is already disabled."), field="state")
     _disable(sub, actor=actor, reason=(reason or "").strip() or "Disabled by an admin.", now=timezone.now())
     return sub
 
@@ -193,9 +194,9 @@ def redeliver(original: WebhookDelivery, *, actor) -> WebhookDelivery:
     sub = original.subscription
     require_perm(actor, PERM_MANAGE, sub.unit)
     if original.status not in (DeliveryStatus.SUCCEEDED, DeliveryStatus.FAILED):
-        raise NotRedeliverable("This delivery is still in progress.")
+        raise NotRedeliverable(_("This delivery is still in progress."))
     if not sub.is_active:
-        raise NotRedeliverable("Re-enable the subscription before redelivering.")
+        raise NotRedeliverable(_("Re-enable the subscription before redelivering."))
     row = WebhookDelivery.objects.create(subscription=sub, event_id=original.event_id,
                                          event_type=original.event_type, payload=original.payload,
                                          redelivery_of=original, next_attempt_at=timezone.now())

@@ -57,11 +57,8 @@ class DashboardViewSet(viewsets.ViewSet):
                            "and per account; posts published and their clicks", parameters=SCOPE_PARAMETERS, responses={200: OpenApiTypes.OBJECT})
     def list(self, request):
         scope = filters.resolve(request.user, request.query_params)
-        data = reports.dashboard_for(scope)
-        rows = data.pop("rows")
+        data = reports.merged_dashboard(scope, _unit_labels, _account_labels)
         data["scope"] = {"kind": scope.kind, "label": scope.label, **scope.params}
-        data["by_unit"], data["by_account"] = reports.unit_and_account_breakdowns(
-            rows, _unit_labels(rows), _account_labels(rows))
         # posts published and short-link clicks (null under a team or language filter: posts carry neither)
         data["published"] = published.performance(request.user, scope) if published.applies(scope) else None
         return Response(data)
@@ -90,16 +87,16 @@ def leaderboard_accounts(user, scope):
     return accounts
 
 
-def _unit_labels(rows) -> dict:
+def _unit_labels(ids: set) -> dict:
     from dandelion.orgs.models import OrgUnit
 
-    return dict(OrgUnit.objects.filter(pk__in={r["unit_id"] for r in rows}).values_list("pk", "name"))
+    return dict(OrgUnit.objects.filter(pk__in=ids).values_list("pk", "name"))
 
 
-def _account_labels(rows) -> dict:
+def _account_labels(ids: set) -> dict:
     from dandelion.assets.models import SocialAccount
 
-    return {a.pk: str(a) for a in SocialAccount.objects.filter(pk__in={r["account_id"] for r in rows})}
+    return {a.pk: str(a) for a in SocialAccount.objects.filter(pk__in=ids)}
 
 
 @extend_schema_view(

@@ -11,6 +11,7 @@ from dandelion.community.models import (
     Certification,
     CertificationAward,
     Gathering,
+    GuestGrant,
     LearningPath,
     MemberProfile,
     Question,
@@ -340,3 +341,37 @@ class HolderSerializer(serializers.Serializer):
     may_publish = serializers.BooleanField()
     missing = MissingSerializer(many=True)
     certifications = CertificationAwardSerializer(many=True)
+
+
+# --- invited guests ---------------------------------------------------------------------------------------------------
+
+
+class GuestInvitationSerializer(serializers.ModelSerializer):
+    """An invited guest's access to one gathering (``active``: not revoked and not past ``expires_at``)."""
+
+    email = serializers.EmailField(source="account.user.email", read_only=True)
+    name = serializers.SerializerMethodField()
+    gathering_title = serializers.CharField(source="gathering.title", read_only=True)
+    language = serializers.CharField(source="account.language", read_only=True)
+    activated_at = serializers.DateTimeField(source="account.activated_at", read_only=True, allow_null=True)
+    active = serializers.BooleanField(source="is_active", read_only=True)
+
+    class Meta:
+        model = GuestGrant
+        fields = ["id", "gathering", "gathering_title", "email", "name", "role", "language", "expires_at",
+                  "created_at", "revoked_at", "activated_at", "active"]
+        read_only_fields = fields
+
+    def get_name(self, grant) -> str:
+        user = grant.account.user
+        return user.get_full_name() or user.get_username()
+
+
+class GuestInvitationWriteSerializer(serializers.Serializer):
+    gathering = serializers.IntegerField(help_text="A gathering you organise (``community.change_gathering``).")
+    email = serializers.EmailField(max_length=254)
+    name = serializers.CharField(max_length=150)
+    role = serializers.ChoiceField(choices=GuestGrant.Role.choices, default=GuestGrant.Role.SPEAKER)
+    affiliation = serializers.CharField(max_length=150, required=False, allow_blank=True, default="")
+    language = serializers.ChoiceField(choices=Language.choices, required=False, allow_blank=True, default="")
+    bio = serializers.CharField(max_length=5000, required=False, allow_blank=True, default="")

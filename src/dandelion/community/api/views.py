@@ -6,6 +6,7 @@ from django.db.models import Count, Q
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -15,7 +16,7 @@ from rest_framework.response import Response
 
 from dandelion.api.mixins import PermissionFirstMixin
 from dandelion.api.viewsets import ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet
-from dandelion.community import enablement, ical, services
+from dandelion.community import enablement, guest_access, ical, services
 from dandelion.community import search as community_search
 from dandelion.community.api import serializers as s
 from dandelion.community.choices import RegistrationStatus
@@ -25,6 +26,7 @@ from dandelion.community.models import (
     Certification,
     CertificationAward,
     Gathering,
+    GuestGrant,
     LearningPath,
     MemberProfile,
     Question,
@@ -102,7 +104,7 @@ class QuestionViewSet(PermissionFirstMixin, ServiceCreateMixin, ServiceViewSet):
     def accept(self, request, pk=None):
         question = self.get_object()
         if not services.may_accept(request.user, question):
-            raise PermissionDenied("Only the person who asked may accept an answer.")
+            raise PermissionDenied(_("Only the person who asked may accept an answer."))
         data = self.validated(s.AcceptSerializer)
         answer = get_object_or_404(Answer.objects.filter(question=question), pk=data["answer"])
         services.accept_answer(answer, actor=request.user)
@@ -322,3 +324,38 @@ class CertificationViewSet(ServiceViewSet):
                          "missing": [{"what": x.what, "label": x.label, "url": x.url} for x in decision.missing],
                          "certifications": awards.get(m.user_id, [])})
         return Response(s.HolderSerializer(data, many=True).data)
+
+
+class GuestInvitationViewSet(ServiceCreateMixin, ServiceViewSet):
+    """Invited guests (speakers and outside attendees) of the gatherings you organise
+    (``community.change_gathering`` on the gathering's unit; nobody else sees them). ``POST`` invites (the guest
+    gets a login limited to that gathering's page and materials, and an e-mail with a set-password link);
+    ``revoke`` ends the access at once. The same services as the gathering's page."""
+
+    queryset = GuestGrant.objects.select_related("account__user", "gathering")
+    serializer_class = s.GuestInvitationSerializer
+    write_serializers = {"create": s.GuestInvitationWriteSerializer}
+    service_calls = {"create": guest_access.invite_guest}
+    create_permission = "community.change_gathering"
+    create_denied_message = "You do not organise any gathering."
+    filterset_fields = ["gathering", "role"]
+    ordering_fields = ["created_at", "expires_at"]
+
+    def get_queryset(self):
+        if getattr(self, "swagger_fake_view", False):
+            return GuestGrant.objects.none()
+        organised = Gathering.objects.restrict(self.request.user, "change")
+        return self.queryset.filter(gathering__in=organised)
+
+    def perform_create(self, data: dict):
+        gathering = Gathering.objects.restrict(self.request.user, "view").filter(pk=data.pop("gathering")).first()
+        if gathering is None:
+            raise ValidationError({"gathering": ["Unknown gathering."]})
+        return self.call_service("create", gathering, **data)
+
+    @extend_schema(request=None, responses=s.GuestInvitationSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """End the guest's access to this gathering now (their other gatherings are untouched)."""
+        grant = guest_access.revoke_guest(self.get_object(), actor=request.user)
+        return self.respond(grant)

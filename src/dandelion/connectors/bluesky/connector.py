@@ -15,24 +15,33 @@ readable post are returned in ``rejected`` (quarantined), never dropped silently
 
 Outbound (``send_reply``): the parent is read (``getPosts``) for its CID and its thread's root, and the reply is
 created with ``reply.root`` / ``reply.parent`` strong refs, facets detected (links, mentions resolved to DIDs,
-hashtags) and at most 300 graphemes. ``publish`` creates a root post the same way; ``delete`` deletes the account's
-own post. Moderation: ``hide`` adds the reply to the thread gate's ``hiddenReplies`` of the thread's root when the
+hashtags) and at most 300 graphemes. ``publish`` creates a root post the same way, with its images (at most 4,
+each a JPEG, PNG, WebP or GIF of at most 1,000,000 bytes, the lexicon's limits, checked on the bytes before anything
+is uploaded) uploaded with ``com.atproto.repo.uploadBlob`` and embedded as ``app.bsky.embed.images`` with their alt
+text (at most 2,000 graphemes) and aspect ratio; ``delete`` deletes the account's own post. Inbound posts that carry
+images (``app.bsky.embed.images``, or the media of a quote) keep them: the alt text and the full-size image URL
+(read from the AppView's post views, one ``getPosts`` for the poll) as ``[Image: alt] url`` lines of the message and
+in ``raw["images"]``. Moderation: ``hide`` adds the reply to the thread gate's ``hiddenReplies`` of the thread's root when the
 account wrote the root (Bluesky's own "hide reply"); elsewhere Bluesky has no hiding, and the message is hidden in
 Dandelion only (said in the result's detail). ``ban_author`` blocks the author (an ``app.bsky.graph.block`` record),
-``mute_author`` mutes them. ``search``: ``app.bsky.feed.searchPosts``. ``fetch_metrics``: the profile's counts.
+``mute_author`` mutes them. ``search``: ``app.bsky.feed.searchPosts``. ``fetch_metrics``: the profile's counts;
+``fetch_post_metrics``: ``app.bsky.feed.getPosts``' like, repost, reply and quote counts.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Mapping, Sequence
+import threading
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import regex
 from atproto import models
 from atproto_client import exceptions as atx
 
+from dandelion.connectors import media
 from dandelion.connectors.base import (
     AccountMetrics,
     AccountRef,
@@ -46,15 +55,19 @@ from dandelion.connectors.base import (
     OutboundPost,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SearchResult,
     SentMessage,
+    StreamBatch,
+    reported_count,
     utcnow,
 )
+from dandelion.connectors.bluesky import jetstream
 from dandelion.connectors.bluesky import session as sessions
 from dandelion.connectors.errors import ConfigError, ConnectorError
 from dandelion.connectors.registry import register
-from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text
+from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text, parse_time
 from dandelion.connectors.validation import partition_events
 
 logger = logging.getLogger(__name__)
@@ -74,11 +87,25 @@ BLOCK_COLLECTION = "app.bsky.graph.block"
 BLOCK_SCAN_PAGES = 5
 #: ``hiddenReplies`` holds at most this many URIs (lexicon maxLength).
 MAX_HIDDEN_REPLIES = 300
+#: ``app.bsky.embed.images``: at most 4 images, each a blob of at most 1,000,000 bytes.
+MAX_IMAGES = 4
+MAX_IMAGE_BYTES = 1_000_000
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/webp", "image/gif")
+#: The longest alt text the Bluesky app accepts, in graphemes.
+MAX_ALT_GRAPHEMES = 2000
+IMAGES_EMBED = "app.bsky.embed.images"
+RECORD_WITH_MEDIA_EMBED = "app.bsky.embed.recordWithMedia"
+#: ``getPosts`` reads at most this many posts a call.
+GET_POSTS_BATCH = 25
 
 
 def graphemes(text: str) -> int:
     """The number of user-perceived characters (extended grapheme clusters, UAX #29)."""
     return len(regex.findall(r"\X", text))
+
+
+#: ``app.bsky.feed.getPosts`` takes at most 25 URIs.
+GET_POSTS_LIMIT = 25
 
 
 def parse_uri(uri: str) -> tuple[str, str, str]:
@@ -101,13 +128,49 @@ def _get(obj: Any, *names: str) -> Any:
 
 
 def _time(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        parsed = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+    return parse_time(value)
+
+
+def _type_of(obj: Any) -> str:
+    return str(_get(obj, "py_type") or (obj.get("$type") if isinstance(obj, Mapping) else "") or "")
+
+
+def _images_embed(embed: Any, suffix: str = "") -> Any:
+    """The images part of an embed (itself, or a quote's media), None when it has no images."""
+    if _type_of(embed) == RECORD_WITH_MEDIA_EMBED + suffix:
+        embed = _get(embed, "media")
+    return embed if _type_of(embed) == IMAGES_EMBED + suffix else None
+
+
+def _url(value: Any) -> str:
+    return value if isinstance(value, str) and value.startswith(("https://", "http://")) and len(value) <= 1000 \
+        else ""
+
+
+def record_images(record: Any) -> list[dict[str, str]]:
+    """The images of a post record: ``{"alt", "url": ""}`` each (a record holds blob references, not URLs)."""
+    embed = _images_embed(_get(record, "embed"))
+    items = _get(embed, "images") if embed is not None else None
+    if not isinstance(items, Sequence):
+        return []
+    return [{"alt": clean_text(_get(i, "alt") if isinstance(_get(i, "alt"), str) else "", 2000), "url": ""}
+            for i in list(items)[:MAX_IMAGES]]
+
+
+def image_lines(pictures: Sequence[Mapping[str, str]]) -> str:
+    """The lines a message gets for its images: ``[Image: alt] url`` each."""
+    return "".join(f"\n[Image: {p.get('alt') or 'no alt text'}]" + (f" {p['url']}" if p.get("url") else "")
+                   for p in pictures)
+
+
+def view_images(embed: Any) -> list[dict[str, str]]:
+    """The images of a post view's embed: ``{"alt", "url" (full size), "thumb"}`` each."""
+    view = _images_embed(embed, "#view")
+    items = _get(view, "images") if view is not None else None
+    if not isinstance(items, Sequence):
+        return []
+    return [{"alt": clean_text(_get(i, "alt") if isinstance(_get(i, "alt"), str) else "", 2000),
+             "url": _url(_get(i, "fullsize")), "thumb": _url(_get(i, "thumb"))} for i in list(items)[:MAX_IMAGES]]
 
 
 @register
@@ -127,6 +190,8 @@ class BlueskyConnector(Connector):
         "backfill": ConfigField(int, False, "Notifications read on the first poll (0: only new ones).", 50),
         "langs": ConfigField(list, False, "Languages declared on posts and replies (BCP 47).", ["en"]),
         "poll_interval_s": ConfigField(int, False, "Seconds between polls (at least 10).", 30),
+        "jetstream_url": ConfigField(str, False, "The Jetstream instance followed for live listening (wss://).",
+                                     jetstream.DEFAULT_URL),
     }
 
     # --- config ---------------------------------------------------------------------------------------------------
@@ -147,6 +212,8 @@ class BlueskyConnector(Connector):
             errors["langs"] = "must be at most 3 language codes"
         if clean["poll_interval_s"] < MIN_POLL_INTERVAL_S:
             errors["poll_interval_s"] = f"must be at least {MIN_POLL_INTERVAL_S}"
+        if urlsplit(clean["jetstream_url"]).scheme not in ("wss", "ws") or not urlsplit(clean["jetstream_url"]).netloc:
+            errors["jetstream_url"] = "must be a WebSocket URL, wss://host/subscribe"
         if errors:
             raise ConfigError(errors)
         return clean
@@ -216,7 +283,7 @@ class BlueskyConnector(Connector):
             if reached_seen or not page or not page_cursor or (wanted is not None and len(collected) >= wanted):
                 exhausted = True
                 break
-        events, rejected = self._events(own, collected)
+        events, rejected = self._events(own, collected, images=self._image_views(account, collected))
         if exhausted:
             new_state: dict[str, Any] = {"seen_at": state.get("seen_at"), "edge": sorted(edge)[-EDGE_KEEP:]}
             if top is not None and (seen_at is None or top >= seen_at):
@@ -232,8 +299,24 @@ class BlueskyConnector(Connector):
         new_state["did"] = own.did
         return PollResult(events=events, cursor=new_state, rejected=rejected, more=more)
 
-    def _events(self, own: sessions.Session, notifications: list[Any]) -> tuple[list[InboundEvent],
-                                                                                list[RejectedItem]]:
+    def _image_views(self, account: AccountRef, notifications: Sequence[Any]) -> dict[str, list[dict[str, str]]]:
+        """``{post uri: [{"alt", "url", "thumb"}, ...]}`` for the notified posts that carry images (their AppView
+        views hold the image URLs; the records only hold blob references)."""
+        uris = [str(_get(n, "uri")) for n in notifications
+                if record_images(_get(n, "record")) and str(_get(n, "uri") or "").startswith("at://")]
+        found: dict[str, list[dict[str, str]]] = {}
+        for start in range(0, len(uris), GET_POSTS_BATCH):
+            batch = uris[start:start + GET_POSTS_BATCH]
+            answer = self._call(account, "getPosts", lambda s, b=batch: s.client.get_posts(b))
+            for view in answer.posts or []:
+                images = view_images(_get(view, "embed"))
+                if images:
+                    found[str(view.uri)] = images
+        return found
+
+    def _events(self, own: sessions.Session, notifications: list[Any],
+                images: Mapping[str, list[dict[str, str]]] | None = None) -> tuple[list[InboundEvent],
+                                                                                   list[RejectedItem]]:
         now = utcnow()
         built: list[InboundEvent] = []
         refs: list[str] = []
@@ -241,7 +324,8 @@ class BlueskyConnector(Connector):
         for index, item in enumerate(notifications):
             ref = clean_text(str(_get(item, "uri") or f"notification {index}"), 200)
             try:
-                built.append(self.event_from_notification(item, own_did=own.did, now=now))
+                built.append(self.event_from_notification(item, own_did=own.did, now=now,
+                                                          images=(images or {}).get(str(_get(item, "uri")))))
                 refs.append(ref)
             except Exception as exc:  # noqa: BLE001 - one broken notification never costs the others
                 rejected.append(RejectedItem(ref, f"{type(exc).__name__}: {clean_text(str(exc), 300)}",
@@ -253,8 +337,10 @@ class BlueskyConnector(Connector):
         return good, rejected
 
     @staticmethod
-    def event_from_notification(item: Any, *, own_did: str, now: dt.datetime) -> InboundEvent:
-        """One notification (SDK model or the JSON dict the network sent) as an ``InboundEvent``."""
+    def event_from_notification(item: Any, *, own_did: str, now: dt.datetime,
+                                images: Sequence[Mapping[str, str]] | None = None) -> InboundEvent:
+        """One notification (SDK model or the JSON dict the network sent) as an ``InboundEvent``; ``images``: the
+        post's images as its AppView view shows them (else the record's alt texts alone)."""
         reason = _get(item, "reason")
         if reason not in KIND_OF_REASON:
             raise ValueError(f"notification reason {reason!r} is not a conversation")
@@ -271,6 +357,9 @@ class BlueskyConnector(Connector):
         parent_uri = _get(record, "reply", "parent", "uri")
         root_uri = _get(record, "reply", "root", "uri")
         created = _time(_get(record, "created_at") or _get(record, "createdAt")) or _time(_get(item, "indexed_at"))
+        pictures = [dict(i) for i in images] if images else record_images(record)
+        if pictures:
+            text = text.rstrip() + image_lines(pictures)
         kind = KIND_OF_REASON[reason]
         if reason == "mention" and parent_uri:
             kind = "reply"  # a mention inside someone's thread answers a post there
@@ -284,7 +373,7 @@ class BlueskyConnector(Connector):
             in_reply_to=bounded_id(str(parent_uri)) if isinstance(parent_uri, str) and parent_uri else None,
             from_account=did == own_did,
             raw={"uri": uri, "cid": _get(item, "cid"), "reason": reason, "parent": parent_uri, "root": root_uri,
-                 "indexed_at": _get(item, "indexed_at")},
+                 "indexed_at": _get(item, "indexed_at"), "images": pictures},
         )
 
     # --- outbound -------------------------------------------------------------------------------------------------
@@ -304,14 +393,17 @@ class BlueskyConnector(Connector):
             raise ConnectorError(f"the post {uri} was deleted or is not visible to this account", permanent=True)
         return posts[0]
 
-    def _create_post(self, account: AccountRef, text: str, *, reply_to: Any = None) -> SentMessage:
-        self._check_length(text)
+    def _create_post(self, account: AccountRef, text: str, *, reply_to: Any = None,
+                     images: Sequence[tuple[bytes, str]] = ()) -> SentMessage:
+        if not (images and not text.strip()):  # an image post may have no text
+            self._check_length(text)
         config = self.validate_config(account.config)
+        embed = self._upload_images(account, images) if images else None
 
         def send(s: sessions.Session) -> Any:
-            facets = s.client.detect_facets(text) or None
+            facets = (s.client.detect_facets(text) or None) if text else None
             return s.client.send_post(text, profile_identify=s.did, reply_to=reply_to, facets=facets,
-                                      langs=list(config["langs"]) or None)
+                                      langs=list(config["langs"]) or None, embed=embed)
 
         created = self._call(account, "createRecord", send)
         _repo, _collection, rkey = parse_uri(created.uri)
@@ -334,12 +426,45 @@ class BlueskyConnector(Connector):
                                  reply_to=models.AppBskyFeedPost.ReplyRef(root=root_ref, parent=parent_ref))
 
     def publish(self, account: AccountRef, post: OutboundPost) -> SentMessage:
-        if post.media_urls:
-            raise ConnectorError("images are not published to Bluesky by this connector yet", permanent=True)
         text = post.text
         if post.link and post.link not in text:
             text = f"{text.rstrip()}\n{post.link}" if text.strip() else post.link
-        return self._create_post(account, text)
+        images = self._read_images(account, post) if post.media_urls else []
+        return self._create_post(account, text, images=images)
+
+    def _read_images(self, account: AccountRef, post: OutboundPost) -> list[tuple[bytes, str]]:
+        """Each image's bytes and alt text, every limit checked before anything is uploaded."""
+        if len(post.media_urls) > MAX_IMAGES:
+            raise ConnectorError(f"a Bluesky post carries at most {MAX_IMAGES} images ({len(post.media_urls)} "
+                                 "given)", permanent=True)
+        alts = list(post.alt_texts)
+        if len(alts) > len(post.media_urls):
+            raise ConnectorError("more alt texts than images", permanent=True)
+        timeout = self.validate_config(account.config)["timeout_s"]
+        images = []
+        for index, url in enumerate(post.media_urls):
+            alt = clean_text(alts[index] if index < len(alts) else "", 20_000)
+            if graphemes(alt) > MAX_ALT_GRAPHEMES:
+                raise ConnectorError(f"the alt text of image {index + 1} is {graphemes(alt)} characters long; "
+                                     f"Bluesky allows {MAX_ALT_GRAPHEMES}", permanent=True)
+            data = media.download(url, max_bytes=MAX_IMAGE_BYTES, timeout=timeout,
+                                  limit_text="1,000,000 bytes, Bluesky's limit for an image")
+            kind = media.sniff_image(data)
+            if kind not in IMAGE_TYPES:
+                raise ConnectorError(f"image {index + 1} ({url[:200]}) is not a JPEG, PNG, WebP or GIF image: "
+                                     "Bluesky refuses it", permanent=True)
+            images.append((data, alt))
+        return images
+
+    def _upload_images(self, account: AccountRef, images: Sequence[tuple[bytes, str]]) -> Any:
+        """``app.bsky.embed.images`` for the images, each uploaded as a blob with its alt text and aspect ratio."""
+        embedded = []
+        for data, alt in images:
+            blob = self._call(account, "uploadBlob", lambda s, d=data: s.client.upload_blob(d)).blob
+            size = media.image_size(data)
+            ratio = models.AppBskyEmbedDefs.AspectRatio(width=size[0], height=size[1]) if size else None
+            embedded.append(models.AppBskyEmbedImages.Image(alt=alt, image=blob, aspect_ratio=ratio))
+        return models.AppBskyEmbedImages.Main(images=embedded)
 
     def delete_post(self, account: AccountRef, external_id: str) -> None:
         """Delete a post the account published (publishing's "delete"); the same call as moderation's delete."""
@@ -474,6 +599,24 @@ class BlueskyConnector(Connector):
         return AccountMetrics(collected_at=utcnow(), followers=profile.followers_count,
                               following=profile.follows_count, posts=profile.posts_count)
 
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: ``app.bsky.feed.getPosts`` (25 URIs a call, its limit) read through the
+        account's PDS: ``likeCount``, ``replyCount``, ``repostCount``, ``quoteCount`` as the AppView counts them.
+        Posts it no longer returns (deleted, or taken down) are left out; an id that is not an ``at://`` URI too."""
+        uris = list(dict.fromkeys(str(i).strip() for i in external_ids if str(i).strip().startswith("at://")))
+        out: list[PostMetrics] = []
+        for i in range(0, len(uris), GET_POSTS_LIMIT):
+            batch = uris[i:i + GET_POSTS_LIMIT]
+            answer = self._call(account, "getPosts", lambda s, b=batch: s.client.get_posts(b))
+            now = utcnow()
+            for post in answer.posts or []:
+                out.append(PostMetrics(external_id=str(post.uri), collected_at=now,
+                                       likes=reported_count(_get(post, "like_count")),
+                                       replies=reported_count(_get(post, "reply_count")),
+                                       reposts=reported_count(_get(post, "repost_count")),
+                                       quotes=reported_count(_get(post, "quote_count"))))
+        return out
+
     def search(self, account: AccountRef, query: str, *, limit: int = 25, cursor: str | None = None) -> SearchResult:
         query = clean_text(query, 500)
         if not query:
@@ -494,6 +637,27 @@ class BlueskyConnector(Connector):
                 logger.info("search result %s skipped: %s", getattr(post, "uri", "?"), exc)
         good, _bad = partition_events(events, prefix="posts")
         return SearchResult(events=good, cursor=answer.cursor)
+
+    # --- live listening (Jetstream) --------------------------------------------------------------------------------
+    def stream_search_terms(self, terms: Sequence[str]) -> list[str]:
+        """Every term: Jetstream brings every new post, and the terms are matched here (see ``jetstream``)."""
+        return [t for t in terms if t.strip().strip('"')]
+
+    def stream_search(self, account: AccountRef, terms: Sequence[str], *,
+                      stop: threading.Event) -> Iterator[StreamBatch]:
+        """New posts of the whole network containing one of ``terms``, from Jetstream (see ``jetstream``)."""
+        config = self.validate_config(account.config)
+        compiled = jetstream.compile_terms(self.stream_search_terms(terms))
+        if not compiled:
+            raise ConnectorError("no term to follow live", permanent=True)
+        own_did = account.external_id if account.external_id.startswith("did:") else self.session(account).did
+        url = jetstream.subscribe_url(config["jetstream_url"], jetstream.resume_from(account.id))
+        for message in jetstream.messages(url, stop=stop, timeout=config["timeout_s"]):
+            if message is None:
+                yield StreamBatch()
+                continue
+            yield jetstream.batch_of(message, compiled=compiled, own_did=own_did, account_id=account.id,
+                                     alt_lines=lambda record: image_lines(record_images(record)))
 
     # --- check ----------------------------------------------------------------------------------------------------
     def check(self, account: AccountRef) -> list[CheckResult]:

@@ -16,6 +16,13 @@ derived from the idempotency key (a retried send carries the same id, so clients
 its Message-ID is the reply's external id, which is what the customer's next message will point to. A copy is
 appended to ``sent_folder`` when one is configured.
 
+Push (``stream``, IMAP IDLE, RFC 2177): when the server offers IDLE and ``idle`` is on, ``dandelion stream`` keeps one
+more connection per mailbox, EXAMINEs it and IDLEs; each ``EXISTS`` the server pushes (new mail) yields a
+``StreamBatch(poll=True)``: the caller polls with the cursor above (UID-based, so a push seen twice fetches nothing
+twice). IDLE is ended and started again every ``idle_renew_s`` (25 min by default: servers may drop an IDLE after
+30), and an empty batch is yielded every second or so, so the caller can stop it. A dropped connection raises a
+transient ``ConnectorError`` (the caller reconnects with backoff and polls to catch up).
+
 Errors: authentication failures, a missing mailbox, refused recipients and other 5xx answers are permanent;
 timeouts, dropped connections and 4xx answers are transient.
 """
@@ -30,8 +37,10 @@ import imaplib
 import ipaddress
 import logging
 import re
+import select
 import smtplib
 import ssl
+import threading
 import time
 from collections.abc import Iterator, Mapping
 from email.message import EmailMessage
@@ -48,6 +57,7 @@ from dandelion.connectors.base import (
     PollResult,
     RejectedItem,
     SentMessage,
+    StreamBatch,
     utcnow,
 )
 from dandelion.connectors.email.parse import message_ids, parse_message
@@ -61,6 +71,11 @@ SECURITY = ("ssl", "starttls", "none")
 MIN_POLL_INTERVAL_S = 15
 _UID_RE = re.compile(rb"UID (\d+)")
 _SIZE_RE = re.compile(rb"RFC822\.SIZE (\d+)")
+_EXISTS_RE = re.compile(rb"^\* (\d+) EXISTS\b", re.IGNORECASE)
+#: IDLE is renewed before servers drop it (RFC 2177: clients re-issue it at least every 29 minutes).
+IDLE_RENEW_MAX_S = 29 * 60
+#: Longest wait for one line of the server while idling; how often ``stream`` yields a heartbeat.
+IDLE_TICK_S = 1.0
 
 
 def _is_loopback(host: str) -> bool:
@@ -140,6 +155,84 @@ class _Imap:
         return self.call(what, self.conn.uid, *args)
 
 
+class _Idler:
+    """IDLE on an open, selected IMAP connection, read straight from its socket (``imaplib`` of Python 3.11 has no
+    IDLE, and its buffered reader cannot wait with a timeout)."""
+
+    def __init__(self, conn: imaplib.IMAP4, count: int) -> None:
+        self.conn, self.count, self.buffer, self.tag = conn, count, b"", b""
+        self.missed = False
+
+    def _line(self, timeout: float) -> bytes | None:
+        """One line of the server within ``timeout`` seconds (None: nothing yet); a closed connection raises."""
+        deadline = time.monotonic() + timeout
+        while b"\r\n" not in self.buffer:
+            sock = self.conn.sock
+            pending = sock.pending() if isinstance(sock, ssl.SSLSocket) else 0
+            left = deadline - time.monotonic()
+            if not pending and (left <= 0 or not select.select([sock], [], [], left)[0]):
+                return None
+            try:
+                chunk = sock.recv(65536)
+            except (OSError, ssl.SSLError) as exc:
+                raise ConnectorError(f"IMAP IDLE: connection dropped: {exc}") from exc
+            if not chunk:
+                raise ConnectorError("IMAP IDLE: the server closed the connection")
+            self.buffer += chunk
+            if len(self.buffer) > 1_000_000:
+                raise ConnectorError("IMAP IDLE: the server sent a line over 1 MB")
+        line, _, self.buffer = self.buffer.partition(b"\r\n")
+        return line
+
+    def _expect(self, what: str, ok, timeout: float = 30.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            line = self._line(deadline - time.monotonic())
+            if line is None:
+                break
+            if ok(line):
+                return
+            if line.startswith(self.tag + b" "):
+                raise ConnectorError(f"IMAP {what} refused: {_text(line)}", permanent=True)
+            if self._note(line):  # new mail announced while IDLE starts or ends: not lost
+                self.missed = True
+            if line.upper().startswith(b"* BYE"):
+                raise ConnectorError(f"IMAP {what}: the server said goodbye: {_text(line)}")
+        raise ConnectorError(f"IMAP {what}: no answer from the server")
+
+    def _note(self, line: bytes) -> bool:
+        """Take an untagged answer into account; True when it announces new mail."""
+        m = _EXISTS_RE.match(line)
+        if m:
+            count, self.count = int(m.group(1)), max(self.count, int(m.group(1)))
+            return count > 0
+        return False
+
+    def _send(self, data: bytes) -> None:
+        try:
+            self.conn.sock.sendall(data)
+        except OSError as exc:
+            raise ConnectorError(f"IMAP IDLE: connection dropped: {exc}") from exc
+
+    def start(self) -> None:
+        self.tag = self.conn._new_tag()
+        self._send(self.tag + b" IDLE\r\n")
+        self._expect("IDLE", lambda line: line.startswith(b"+"))
+
+    def wait(self, timeout: float) -> bool:
+        """True when the server pushed new mail within ``timeout`` seconds."""
+        line = self._line(timeout)
+        if line is None:
+            return False
+        if line.upper().startswith(b"* BYE"):
+            raise ConnectorError(f"IMAP IDLE: the server said goodbye: {_text(line)}")
+        return self._note(line)
+
+    def done(self) -> None:
+        self._send(b"DONE\r\n")
+        self._expect("IDLE", lambda line: line.startswith(self.tag + b" OK"))
+
+
 def _text(value: Any) -> str:
     if isinstance(value, Exception):
         value = value.args[0] if value.args else str(value)
@@ -186,6 +279,8 @@ class EmailConnector(Connector):
         "backfill_days": ConfigField(int, False, "Days of existing mail read on the first poll (0: none).", 7),
         "timeout_s": ConfigField(float, False, "Network timeout, seconds.", 30.0),
         "poll_interval_s": ConfigField(int, False, "Seconds between polls (at least 15).", 60),
+        "idle": ConfigField(bool, False, "Receive new mail at once through IMAP IDLE (dandelion stream).", True),
+        "idle_renew_s": ConfigField(int, False, "Seconds before IDLE is renewed (at most 1740).", 1500),
     }
 
     # --- config ---------------------------------------------------------------------------------------------------
@@ -212,6 +307,8 @@ class EmailConnector(Connector):
             errors["timeout_s"] = "must be positive"
         if clean["poll_interval_s"] < MIN_POLL_INTERVAL_S:
             errors["poll_interval_s"] = f"must be at least {MIN_POLL_INTERVAL_S}"
+        if not 1 <= clean["idle_renew_s"] <= IDLE_RENEW_MAX_S:
+            errors["idle_renew_s"] = f"must be between 1 and {IDLE_RENEW_MAX_S}"
         if errors:
             raise ConfigError(errors)
         return clean
@@ -297,6 +394,35 @@ class EmailConnector(Connector):
                 rejected.append(RejectedItem(f"uid:{uid}", f"{type(exc).__name__}: {clean_text(str(exc), 300)}",
                                              excerpt=clean_text(raw[:2000], 2000)))
         return events, rejected
+
+    # --- push (IMAP IDLE) -----------------------------------------------------------------------------------------
+    def stream_enabled(self, config: Mapping[str, Any] | None) -> bool:
+        return bool((config or {}).get("idle", True))
+
+    def stream(self, account: AccountRef, *, stop: threading.Event) -> Iterator[StreamBatch]:
+        """IDLE on the mailbox until ``stop``: a ``StreamBatch(poll=True)`` per push of new mail (see the module)."""
+        config = self.validate_config(account.config)
+        with _Imap(account, config) as imap:
+            assert imap.conn is not None
+            caps = {c.upper() for c in (imap.conn.capabilities or ())}
+            if "IDLE" not in caps:
+                raise ConnectorError(f"the IMAP server {config['imap_host']} does not offer IDLE: set idle to false "
+                                     "(the mailbox is polled)", permanent=True)
+            _, _, count = imap.examine(config["mailbox"])
+            yield StreamBatch(poll=True)  # catch up on what arrived before the connection
+            idle = _Idler(imap.conn, count)
+            while not stop.is_set():
+                idle.start()  # new mail since the last command is announced as IDLE starts: ``missed``
+                renew_at = time.monotonic() + config["idle_renew_s"]
+                pushed, idle.missed = idle.missed, False
+                while not stop.is_set() and time.monotonic() < renew_at and not pushed:
+                    pushed = idle.wait(IDLE_TICK_S)
+                    if not pushed:
+                        yield StreamBatch()  # heartbeat
+                idle.done()
+                if pushed or idle.missed:
+                    idle.missed = False
+                    yield StreamBatch(poll=True)
 
     # --- outbound -------------------------------------------------------------------------------------------------
     def send_reply(self, account: AccountRef, reply: OutboundReply) -> SentMessage:

@@ -7,7 +7,8 @@ Every call goes to ``https://api.linkedin.com/rest/…`` with ``Authorization: B
 Tokens: an account's credentials hold ``access_token`` (60 days) with ``expires_at``, and, for apps LinkedIn enabled
 for programmatic refresh, ``refresh_token`` (a year) with ``client_id`` / ``client_secret``. An expired token, or a
 401, is refreshed once on ``https://www.linkedin.com/oauth/v2/accessToken`` when a refresh token is stored; the new
-token is kept in this process (keyed by the account and a digest of its refresh token). Without a refresh token, or
+token is kept in this process (keyed by the account and a digest of its tokens) and written back to the account's
+encrypted credentials (``connectors.tokens.write_back``), so a restarted worker uses it. Without a refresh token, or
 when the refresh is refused, the error is permanent and shows on the account's health: connect it again.
 
 Errors: 401 permanent (after the refresh above), 403 permanent (a member who is no longer an administrator of the
@@ -18,14 +19,13 @@ throttles) transient with ``Retry-After`` when sent, else ``THROTTLE_RETRY_S``; 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import threading
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
 import httpx
 
+from dandelion.connectors import ratelimits, tokens
 from dandelion.connectors.errors import ConnectorError
 
 API = "https://api.linkedin.com/rest"
@@ -41,7 +41,7 @@ SCOPES = (
     "rw_organization_admin",
 )
 THROTTLE_RETRY_S = 900.0
-MAX_RETRY_AFTER_S = 24 * 3600.0
+MAX_RETRY_AFTER_S = ratelimits.MAX_RETRY_AFTER_S
 USER_AGENT = "Dandelion (LinkedIn connector; httpx)"
 
 
@@ -50,36 +50,17 @@ def urn(value: str) -> str:
     return quote(value, safe="")
 
 
-_tokens: dict[int, tuple[str, str, dt.datetime | None]] = {}
-_lock = threading.Lock()
+#: account id -> (access token, its expiry) refreshed in this process, while the stored tokens are unchanged
+_tokens: tokens.TokenCache[tuple[str, dt.datetime | None]] = tokens.TokenCache()
 
 
 def forget(account_id: int | None = None) -> None:
-    with _lock:
-        if account_id is None:
-            _tokens.clear()
-        else:
-            _tokens.pop(account_id, None)
+    _tokens.forget(account_id)
 
 
-def _expiry(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
-
-
-def _fingerprint(credentials: Mapping[str, str]) -> str:
-    return hashlib.sha256(
-        f"{credentials.get('access_token')}\0{credentials.get('refresh_token')}".encode()
-    ).hexdigest()
-
-
-def token_request(data: Mapping[str, str], *, timeout: float = 20.0) -> dict[str, Any]:
-    """POST to LinkedIn's token endpoint; the JSON answer, or a ``ConnectorError``."""
+def token_request(data: Mapping[str, str], *, timeout: float = 20.0, account: Any = None) -> dict[str, Any]:
+    """POST to LinkedIn's token endpoint; the JSON answer, or a ``ConnectorError`` (for a refused refresh of
+    ``account``'s token, the one ``tokens.refresh_refused`` gives)."""
     try:
         response = httpx.post(TOKEN_URL, data=dict(data), timeout=timeout, headers={"User-Agent": USER_AGENT})
     except httpx.HTTPError as exc:
@@ -90,11 +71,10 @@ def token_request(data: Mapping[str, str], *, timeout: float = 20.0) -> dict[str
         body = {}
     if response.status_code != 200 or not isinstance(body, dict) or not body.get("access_token"):
         error = body.get("error") if isinstance(body, dict) else None
-        raise ConnectorError(
-            f"LinkedIn refused the token request (HTTP {response.status_code}, {error}); connect "
-            "the account again",
-            permanent=response.status_code < 500,
-        )
+        message = f"LinkedIn refused the token request (HTTP {response.status_code}, {error}); connect the account again"
+        if response.status_code < 500 and account is not None:
+            raise tokens.refresh_refused(account, message)
+        raise ConnectorError(message, permanent=response.status_code < 500)
     return body
 
 
@@ -102,23 +82,23 @@ class Session:
     """Authorised, versioned calls for one account (one ``httpx.Client`` per operation)."""
 
     def __init__(
-        self, account_id: int, credentials: Mapping[str, str], *, version: str, timeout: float
+        self, account_id: int, credentials: Mapping[str, str], *, version: str, timeout: float, ref: Any = None
     ) -> None:
         self.account_id = account_id
         self.credentials = credentials
         self.version = version
         self.timeout = timeout
+        self.ref = ref  # the AccountRef refreshed tokens are written back through (None: kept in this process)
 
     def _token(self, *, force_refresh: bool = False) -> str:
-        key = _fingerprint(self.credentials)
-        with _lock:
-            cached = _tokens.get(self.account_id)
-        if cached is not None and cached[0] == key:
-            token, expires = cached[1], cached[2]
+        key = tokens.fingerprint(self.credentials, "access_token", "refresh_token")
+        cached = _tokens.get(self.account_id, key)
+        if cached is not None:
+            token, expires = cached
         else:
             token, expires = (
                 self.credentials.get("access_token", ""),
-                _expiry(self.credentials.get("expires_at")),
+                tokens.parse_expiry(self.credentials.get("expires_at")),
             )
         expired = expires is not None and expires <= dt.datetime.now(dt.UTC) + dt.timedelta(minutes=5)
         if token and not expired and not force_refresh:
@@ -142,11 +122,16 @@ class Session:
                 "client_secret": self.credentials.get("client_secret", ""),
             },
             timeout=self.timeout,
+            account=self.ref,
         )
         token = str(body["access_token"])
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=int(body.get("expires_in") or 3600))
-        with _lock:
-            _tokens[self.account_id] = (key, token, expires)
+        _tokens.put(self.account_id, key, (token, expires))
+        if self.ref is not None:
+            values = {"access_token": token, "expires_at": expires.isoformat()}
+            if body.get("refresh_token"):
+                values["refresh_token"] = str(body["refresh_token"])
+            tokens.write_back(self.ref, values, expires_at=expires)
         return token
 
     def request(
@@ -214,13 +199,10 @@ def check(response: httpx.Response, what: str) -> None:
             f"{what}: LinkedIn refused the access token ({detail}); connect the account again", permanent=True
         )
     if status == 429:
-        try:
-            retry = float(response.headers.get("retry-after", ""))
-        except ValueError:
-            retry = THROTTLE_RETRY_S
         raise ConnectorError(
             f"{what}: LinkedIn throttled the application or member (HTTP 429)",
-            retry_after=max(1.0, min(retry, MAX_RETRY_AFTER_S)),
+            retry_after=ratelimits.header_wait(response.headers, "retry-after",
+                                               default=THROTTLE_RETRY_S, cap=MAX_RETRY_AFTER_S),
         )
     if status >= 500:
         raise ConnectorError(f"{what}: LinkedIn answered HTTP {status} ({detail})")

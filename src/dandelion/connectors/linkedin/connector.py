@@ -27,7 +27,7 @@ import datetime as dt
 import logging
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -48,15 +48,17 @@ from dandelion.connectors.base import (
     OutboundPost,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SentMessage,
+    post_metrics_each,
     utcnow,
 )
 from dandelion.connectors.errors import ConfigError, ConnectorError
 from dandelion.connectors.linkedin import api
 from dandelion.connectors.registry import register
 from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text
-from dandelion.connectors.validation import partition_events
+from dandelion.connectors.validation import partition_rejecting, rejected_item
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +137,7 @@ class LinkedInConnector(Connector):
     def session(self, account: AccountRef) -> api.Session:
         config = self.validate_config(account.config)
         return api.Session(
-            account.id, account.credentials, version=config["api_version"], timeout=config["timeout_s"]
+            account.id, account.credentials, version=config["api_version"], timeout=config["timeout_s"], ref=account
         )
 
     @staticmethod
@@ -279,21 +281,15 @@ class LinkedInConnector(Connector):
                 event = self.event_from_comment(element, post=post, org=org, now=now)
             except (ValueError, TypeError) as exc:
                 ref = element.get("commentUrn") if isinstance(element, Mapping) else None
-                rejected.append(
-                    RejectedItem(
-                        f"comment {clean_text(str(ref), 200)}",
-                        clean_text(str(exc), 500),
-                        clean_text(repr(element)[:1000], 1000),
-                    )
-                )
+                rejected.append(rejected_item(f"comment {ref}", exc, element))
                 continue
             if event.external_id in seen:
                 continue
             if watermark is not None and event.created_at < watermark:
                 continue
             events.append(event)
-        good, bad = partition_events(events, prefix="comments")
-        rejected += [RejectedItem(events[i].external_id, str(err)) for i, err in bad]
+        good, bad_items = partition_rejecting(events, refs=[e.external_id for e in events], prefix="comments")
+        rejected += bad_items
         good.sort(key=lambda e: e.created_at)
         newest = max((e.created_at for e in good), default=watermark)
         # comments at (or a little before) the watermark: remember their ids, LinkedIn's clocks are per comment
@@ -525,6 +521,17 @@ class LinkedInConnector(Connector):
             "comments": _count(comments.get("aggregatedTotalComments")) or 0,
             "first_level_comments": _count(comments.get("totalFirstLevelComments")) or 0,
         }
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: each post's social actions (likes, all comments as replies); LinkedIn's API
+        gives no reshare count here. A post LinkedIn no longer has (HTTP 404 or 410) is left out."""
+        def read(external_id: str) -> PostMetrics:
+            found = self.post_metrics(account, external_id)
+            return PostMetrics(external_id=external_id, collected_at=utcnow(), likes=found["likes"],
+                               replies=found["comments"])
+
+        return post_metrics_each(external_ids, read,
+                                 gone=lambda exc: "(HTTP 404" in str(exc) or "(HTTP 410" in str(exc))
 
     # --- check ----------------------------------------------------------------------------------------------------
     def check(self, account: AccountRef) -> list[CheckResult]:

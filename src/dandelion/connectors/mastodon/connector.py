@@ -20,7 +20,15 @@ key (Mastodon's ``Idempotency-Key`` header: a retried send never posts twice). `
 uploaded with their alt text), ``delete_post`` deletes it. Moderation: Mastodon has no "hide a reply": ``hide`` /
 ``unhide`` act in Dandelion only and say so; ``delete`` deletes the account's own statuses; ``ban_author`` blocks the
 author, ``mute_author`` mutes them, ``report`` reports statuses to the instance's moderators. ``search``: a hashtag
-timeline for ``#tag``, ``/api/v2/search`` otherwise. ``fetch_metrics``: the account's counts.
+timeline for ``#tag``, ``/api/v2/search`` otherwise. ``fetch_metrics``: the account's counts;
+``fetch_post_metrics``: each status's favourites, boosts, replies (and quotes where the instance counts them).
+
+Streaming (``stream``, ``stream_search``; see ``streaming``): the ``user`` stream brings the account's mention
+notifications and direct conversations as they happen, each read by ``event_from_status`` and the shared validator
+exactly as a poll's (a hostile frame is rejected alone; other notification types, home-timeline updates and deletions
+are not inbox items and are skipped; an unknown event type is rejected with its name); once connected it asks for one
+poll (the catch-up of the gap). ``stream_search`` follows the hashtag streams of a listening query's ``#tag`` terms
+(Mastodon streams nothing else publicly).
 """
 
 from __future__ import annotations
@@ -30,10 +38,11 @@ import io
 import logging
 import mimetypes
 import re
+import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from typing import Any, ClassVar
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import requests
 
@@ -52,16 +61,21 @@ from dandelion.connectors.base import (
     OutboundPost,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SearchResult,
     SentMessage,
+    StreamBatch,
+    post_metrics_each,
+    reported_count,
     utcnow,
 )
-from dandelion.connectors.errors import ConfigError, ConnectorError
+from dandelion.connectors.errors import ConfigError, ConnectorError, PayloadError
 from dandelion.connectors.mastodon import client as clients
+from dandelion.connectors.mastodon import streaming
 from dandelion.connectors.registry import register
 from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text, html_to_text
-from dandelion.connectors.validation import partition_events
+from dandelion.connectors.validation import load_json, partition_events
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +93,12 @@ MAX_MEDIA = 4
 MEDIA_POLLS = 6
 _MENTION_RE = re.compile(r"(?<![\w@])@([A-Za-z0-9_]+)(?:@[A-Za-z0-9.-]+\.[A-Za-z]{2,}|@localhost(?::\d+)?)?")
 _URL_RE = re.compile(r"https?://[^\s<>\"]+")
+#: Streaming events that are not inbox items (home timeline, edits, deletions, announcements...): skipped quietly.
+STREAM_SKIPPED = frozenset({"update", "delete", "status.update", "filters_changed", "announcement",
+                            "announcement.reaction", "announcement.delete", "encrypted_message",
+                            "notifications_merged"})
+#: Hashtags one listening stream follows at most (one connection each).
+MAX_STREAM_TAGS = 10
 #: Mastodon counts every link as 23 characters, whatever its length.
 URL_WEIGHT = 23
 
@@ -149,6 +169,9 @@ class MastodonConnector(Connector):
         "max_chars": ConfigField(int, False, "The instance's post length limit.", 500),
         "language": ConfigField(str, False, "Language declared on replies and posts (ISO 639-1); empty: none.", ""),
         "poll_interval_s": ConfigField(int, False, "Seconds between polls (at least 10).", 30),
+        "streaming": ConfigField(bool, False, "Receive mentions and DMs at once through the streaming API "
+                                 "(dandelion stream).", True),
+        "streaming_url": ConfigField(str, False, "The instance's streaming server, when not on its own host.", ""),
     }
 
     # --- config ---------------------------------------------------------------------------------------------------
@@ -176,6 +199,12 @@ class MastodonConnector(Connector):
             errors["language"] = "must be an ISO 639 code such as 'fr'"
         if clean["poll_interval_s"] < MIN_POLL_INTERVAL_S:
             errors["poll_interval_s"] = f"must be at least {MIN_POLL_INTERVAL_S}"
+        if clean["streaming_url"]:
+            stream_parts = urlsplit(clean["streaming_url"])
+            if stream_parts.scheme not in ("https", "http") or not stream_parts.netloc:
+                errors["streaming_url"] = "must be a URL, https://host"
+            else:
+                clean["streaming_url"] = f"{stream_parts.scheme}://{stream_parts.netloc}"
         if errors:
             raise ConfigError(errors)
         return clean
@@ -564,6 +593,31 @@ class MastodonConnector(Connector):
         status = self._call(account, "read the status", lambda api: api.status(external_id))
         return {name: int(status.get(f"{name}_count") or 0) for name in ("replies", "reblogs", "favourites")}
 
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: ``GET /api/v1/statuses/:id`` for each of the account's statuses (every Mastodon
+        version has it; the batch ``GET /api/v1/statuses?id[]=`` is 4.3+): ``favourites_count`` (likes),
+        ``replies_count``, ``reblogs_count`` (reposts) and ``quotes_count`` where the instance reports it (4.5+).
+        A status the instance no longer has (404: deleted) is left out; any other error ends the batch."""
+        from mastodon import errors as mx
+
+        def read(external_id: str) -> PostMetrics | None:
+            def status_or_none(api):
+                try:
+                    return api.status(external_id)
+                except mx.MastodonNotFoundError:
+                    return None
+
+            status = self._call(account, "read the status", status_or_none)
+            if status is None:
+                return None
+            return PostMetrics(external_id=external_id, collected_at=utcnow(),
+                               likes=reported_count(status.get("favourites_count")),
+                               replies=reported_count(status.get("replies_count")),
+                               reposts=reported_count(status.get("reblogs_count")),
+                               quotes=reported_count(status.get("quotes_count")))
+
+        return post_metrics_each(external_ids, read)
+
     def search(self, account: AccountRef, query: str, *, limit: int = 25, cursor: str | None = None) -> SearchResult:
         query = clean_text(query, 500)
         if not query:
@@ -590,6 +644,78 @@ class MastodonConnector(Connector):
                 logger.info("search result %s skipped: %s", _get(status, "id"), exc)
         good, _bad = partition_events(events, prefix="statuses")
         return SearchResult(events=good, cursor=next_cursor)
+
+    # --- streaming ------------------------------------------------------------------------------------------------
+    def stream_enabled(self, config: Mapping[str, Any] | None) -> bool:
+        return bool((config or {}).get("streaming", True))
+
+    def _stream_urls(self, account: AccountRef, paths: Sequence[str]) -> tuple[list[str], dict[str, Any]]:
+        config = self.validate_config(account.config)
+        base = config["streaming_url"] or config["instance"]
+        return [f"{base}/api/v1/streaming/{path}" for path in paths], config
+
+    def stream(self, account: AccountRef, *, stop: threading.Event) -> Iterator[StreamBatch]:
+        """The ``user`` stream: mentions and DMs as they happen (see the module)."""
+        own = self.client(account)
+        urls, config = self._stream_urls(account, ["user"])
+        with streaming.open_streams(urls, account.credentials.get("access_token", ""), timeout=config["timeout_s"],
+                                    what="user stream") as streams:
+            yield StreamBatch(poll=True)
+            for frame in streams.frames(stop):
+                yield self._stream_batch(own, frame) if frame else StreamBatch()
+
+    def stream_search_terms(self, terms: Sequence[str]) -> list[str]:
+        """The ``#hashtag`` terms: Mastodon streams nothing else publicly."""
+        return sorted({t.lower() for t in terms if re.fullmatch(r"#\w{1,100}", t)})
+
+    def stream_search(self, account: AccountRef, terms: Sequence[str], *,
+                      stop: threading.Event) -> Iterator[StreamBatch]:
+        """The hashtag streams of the ``#tag`` terms (other terms are left to ``search``)."""
+        tags = [t[1:] for t in self.stream_search_terms(terms)]
+        if not tags:
+            raise ConnectorError("Mastodon streams hashtags only: this query has no #hashtag term (its other terms "
+                                 "are searched by polling)", permanent=True)
+        if len(tags) > MAX_STREAM_TAGS:
+            raise ConnectorError(f"a query streams at most {MAX_STREAM_TAGS} hashtags", permanent=True)
+        own = self.client(account)
+        urls, config = self._stream_urls(account, [f"hashtag?tag={quote(tag)}" for tag in tags])
+        with streaming.open_streams(urls, account.credentials.get("access_token", ""), timeout=config["timeout_s"],
+                                    what="hashtag stream") as streams:
+            for frame in streams.frames(stop):
+                yield self._stream_batch(own, frame, search=True) if frame else StreamBatch()
+
+    def _stream_batch(self, own: clients.Client, frame: tuple[str, str], *, search: bool = False) -> StreamBatch:
+        """One streaming event as a batch of at most one event, or its rejection (never an exception)."""
+        event, data = frame
+        ref = f"stream {clean_text(event, 50) or '?'}"
+        if event == "error":
+            return StreamBatch(rejected=[RejectedItem(ref, clean_text(data, 300))])
+        if event in STREAM_SKIPPED and not (search and event == "update"):
+            return StreamBatch()
+        try:
+            payload = load_json(data.encode("utf-8", errors="replace"))
+        except PayloadError as exc:
+            return StreamBatch(rejected=[RejectedItem(ref, f"unreadable JSON: {exc}", excerpt=clean_text(data, 2000))])
+        if search and event == "update":
+            status, source = payload, "search"
+        elif event == "notification" and not search:
+            if not isinstance(payload, Mapping) or payload.get("type") != "mention":
+                return StreamBatch()  # favourites, follows, boosts...: not inbox items (polling reads mentions only)
+            ref = f"notification {clean_text(str(payload.get('id')), 100)}"
+            status, source = payload.get("status"), "notification"
+        elif event == "conversation" and not search:
+            if not isinstance(payload, Mapping):
+                return StreamBatch(rejected=[RejectedItem(ref, "a conversation that is not an object",
+                                                          excerpt=clean_text(data, 2000))])
+            ref = f"conversation {clean_text(str(payload.get('id')), 100)}"
+            status, source = payload.get("last_status"), "conversation"
+        else:
+            return StreamBatch(rejected=[RejectedItem(ref, f"unknown streaming event type {clean_text(event, 50)!r}",
+                                                      excerpt=clean_text(data, 2000))])
+        if not isinstance(status, Mapping):
+            return StreamBatch(rejected=[RejectedItem(ref, "an event without its status", excerpt=clean_text(data, 2000))])
+        events, rejected = self._events(own, [(ref, status, source)])
+        return StreamBatch(events=events, rejected=rejected)
 
     # --- check ----------------------------------------------------------------------------------------------------
     def check(self, account: AccountRef) -> list[CheckResult]:

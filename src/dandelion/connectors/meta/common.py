@@ -64,6 +64,7 @@ class MetaConnector(Connector):
 
     label = ""
     webhook_object: ClassVar[str] = ""
+    oauth_instance = "https://www.facebook.com"  # meta.oauth.INSTANCE (imported lazily there)
     config_schema: ClassVar[Mapping[str, ConfigField]] = {
         "graph_version": ConfigField(str, False, "Graph API version (v21.0).", graph.GRAPH_VERSION),
         "timeout_s": ConfigField(float, False, "Network timeout, seconds.", 20.0),
@@ -73,6 +74,9 @@ class MetaConnector(Connector):
         "recent_posts": ConfigField(int, False, "Recent posts whose comments a poll reads (1 to 50).", 10),
         "backfill_hours": ConfigField(
             int, False, "Hours of comments read on the first poll (0: only new ones).", 24
+        ),
+        "app_id": ConfigField(
+            str, False, "The Meta app the account is subscribed through (its webhooks: /hooks/app/<app id>/).", ""
         ),
     }
     poll_interval_s = 300
@@ -160,6 +164,25 @@ class MetaConnector(Connector):
                 continue
             out.append((f"entry[{index}]", entry))
         return out
+
+    def app_webhook_targets(self, account: AccountRef, body: bytes, headers: Mapping[str, str]) -> list[str]:
+        """One delivery for the whole app (``/hooks/app/<app id>/``): signature checked with the app secret, the
+        ids of the Pages / Instagram accounts its entries concern (``entry[].id``), distinct, in order."""
+        graph.verify_signature(body, headers, account.credentials.get("app_secret", ""))
+        data = validation.load_json(body)
+        if not isinstance(data, Mapping):
+            raise PayloadError("must be a JSON object", "body")
+        entries = data.get("entry")
+        if not isinstance(entries, list):
+            raise PayloadError("must be a list", "entry")
+        targets: list[str] = []
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, Mapping):
+                raise PayloadError("must be an object", f"entry[{index}]")
+            target = validation.check_identifier(entry.get("id"), f"entry[{index}].id", required=True) or ""
+            if target not in targets:
+                targets.append(target)
+        return targets
 
     # --- connecting -----------------------------------------------------------------------------------------------
     def oauth_register(self, *, instance: str, redirect_uri: str) -> OAuthClient:

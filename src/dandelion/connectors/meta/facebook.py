@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dandelion.connectors import validation
@@ -37,12 +37,15 @@ from dandelion.connectors.base import (
     OutboundPost,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SentMessage,
+    post_metrics_each,
     utcnow,
 )
 from dandelion.connectors.errors import ConnectorError, PayloadError
 from dandelion.connectors.meta.common import MAX_TEXT, MetaConnector, parse_time, unix
+from dandelion.connectors.meta.graph import graph_object_gone
 from dandelion.connectors.registry import register
 from dandelion.connectors.tolerant import clean_text
 
@@ -252,8 +255,8 @@ class FacebookConnector(MetaConnector):
             for message in (conversation.get("messages") or {}).get("data") or []:
                 self._collect(account, message, "dm", None, now, events, rejected)
         fresh = [e for e in events if unix(e.created_at) >= since]
-        good, bad = validation.partition_events(fresh, prefix="poll")
-        rejected += [RejectedItem(ref=f"item {index}", error=str(error)) for index, error in bad]
+        good, bad_items = validation.partition_rejecting(fresh, prefix="poll")
+        rejected += bad_items
         newest = max((unix(e.created_at) for e in good), default=since)
         good.sort(key=lambda e: e.created_at)
         return PollResult(events=good, cursor={"since": newest}, rejected=rejected)
@@ -291,13 +294,8 @@ class FacebookConnector(MetaConnector):
                 )
             )
         except (PayloadError, ValueError) as exc:
-            rejected.append(
-                RejectedItem(
-                    ref=f"{kind} {clean_text(str(item.get('id') if isinstance(item, Mapping) else '?'), 150)}",
-                    error=str(exc)[:500],
-                    excerpt=clean_text(json.dumps(item, default=str)[:1000], 1000),
-                )
-            )
+            ref = clean_text(str(item.get("id") if isinstance(item, Mapping) else "?"), 150)
+            rejected.append(validation.rejected_item(f"{kind} {ref}", exc, item, as_json=True))
 
     # --- outbound -------------------------------------------------------------------------------------------------
     def send_reply(self, account: AccountRef, reply: OutboundReply) -> SentMessage:
@@ -435,6 +433,16 @@ class FacebookConnector(MetaConnector):
             "comments": _count(((post.get("comments") or {}).get("summary") or {}).get("total_count")) or 0,
             "shares": _count((post.get("shares") or {}).get("count")) or 0,
         }
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: ``post_metrics`` for each post (reactions as likes, comments as replies, shares
+        as reposts); a post the Graph API no longer has (error code 100) is left out."""
+        def read(external_id: str) -> PostMetrics:
+            found = self.post_metrics(account, external_id)
+            return PostMetrics(external_id=external_id, collected_at=utcnow(), likes=found["reactions"],
+                               replies=found["comments"], reposts=found["shares"])
+
+        return post_metrics_each(external_ids, read, gone=graph_object_gone)
 
 
 def _count(value: Any) -> int | None:

@@ -31,6 +31,7 @@ from typing import Any
 
 import httpx
 
+from dandelion.connectors import ratelimits
 from dandelion.connectors.errors import ConnectorError, SignatureError
 from dandelion.connectors.tolerant import clean_text
 
@@ -48,7 +49,7 @@ PERMANENT_CODES = frozenset({10, 100, 102, 190, 368, 551, *range(200, 300)})
 
 _lock = threading.Lock()
 #: account id -> (monotonic time until which it is paused, why)
-_paused: dict[int, tuple[float, str]] = {}
+_paused = ratelimits.PauseBook(time.monotonic)
 #: account id -> the last usage figures seen (for ``check`` and the docs' "cost of rate limits")
 last_usage: dict[int, dict[str, Any]] = {}
 
@@ -99,23 +100,19 @@ def usage_pause_s(headers: Mapping[str, str]) -> tuple[float, dict[str, Any]]:
 
 def paused_for(account_id: int) -> float:
     """Seconds the account still has to wait before its next Graph call (0: none)."""
-    with _lock:
-        until, _why = _paused.get(account_id, (0.0, ""))
-    return max(0.0, until - time.monotonic())
+    return _paused.wait(account_id)
 
 
 def reset() -> None:
     """Forget every pause and usage figure (tests)."""
+    _paused.clear()
     with _lock:
-        _paused.clear()
         last_usage.clear()
 
 
-def _pause(account_id: int, seconds: float, why: str) -> None:
-    with _lock:
-        until = time.monotonic() + seconds
-        if until > _paused.get(account_id, (0.0, ""))[0]:
-            _paused[account_id] = (until, why)
+def graph_object_gone(exc: ConnectorError) -> bool:
+    """Whether a Graph error says the object does not exist (code 100: deleted, or never this token's to read)."""
+    return "(code 100," in str(exc)
 
 
 def map_error(status: int, payload: Any, what: str) -> ConnectorError:
@@ -155,11 +152,7 @@ def call(
     """One Graph API request as the account; the decoded JSON answer. ``path`` is relative (``"123/comments"``)
     or a full ``paging.next`` URL on graph.facebook.com."""
     what = what or f"{method} {path.split('?')[0]}"
-    wait = paused_for(account_id)
-    if wait > 0:
-        raise ConnectorError(
-            f"Meta's rate limit for this account: paused {int(wait)} s more", retry_after=wait
-        )
+    _paused.check(account_id, "Meta's rate limit for this account")
     if not token:
         raise ConnectorError("the account has no Meta access token: connect it again", permanent=True)
     query = dict(params or {})
@@ -184,7 +177,7 @@ def call(
         with _lock:
             last_usage[account_id] = figures
     if pause:
-        _pause(account_id, pause, "usage headers")
+        _paused.pause_for(account_id, pause, "usage headers")
     try:
         payload = response.json()
     except ValueError:
@@ -192,7 +185,7 @@ def call(
     if response.status_code >= 400 or (isinstance(payload, Mapping) and "error" in payload):
         error = map_error(response.status_code, payload, what)
         if error.retry_after and not error.permanent:
-            _pause(account_id, max(error.retry_after, pause), "rate-limit error")
+            _paused.pause_for(account_id, max(error.retry_after, pause), "rate-limit error")
             error.retry_after = max(error.retry_after, pause)
         raise error
     if payload is None:

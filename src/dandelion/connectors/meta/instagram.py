@@ -21,8 +21,7 @@ count, and the day's reach; ``post_metrics``: a media's insights.
 from __future__ import annotations
 
 import datetime as dt
-import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
 from dandelion.connectors import validation
@@ -37,12 +36,16 @@ from dandelion.connectors.base import (
     OutboundPost,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SentMessage,
+    post_metrics_each,
+    reported_count,
     utcnow,
 )
 from dandelion.connectors.errors import ConnectorError, PayloadError
 from dandelion.connectors.meta.common import MetaConnector, parse_time, unix
+from dandelion.connectors.meta.graph import graph_object_gone
 from dandelion.connectors.registry import register
 from dandelion.connectors.tolerant import clean_text
 
@@ -204,8 +207,8 @@ class InstagramConnector(MetaConnector):
                 for reply in (replies or {}).get("data") or [] if isinstance(replies, Mapping) else []:
                     self._collect(account, reply, media_id, now, events, rejected)
         fresh = [e for e in events if unix(e.created_at) >= since]
-        good, bad = validation.partition_events(fresh, prefix="poll")
-        rejected += [RejectedItem(ref=f"item {index}", error=str(error)) for index, error in bad]
+        good, bad_items = validation.partition_rejecting(fresh, prefix="poll")
+        rejected += bad_items
         good.sort(key=lambda e: e.created_at)
         return PollResult(
             events=good,
@@ -243,13 +246,7 @@ class InstagramConnector(MetaConnector):
             )
         except (PayloadError, ValueError) as exc:
             ref = clean_text(str(item.get("id")) if isinstance(item, Mapping) else "?", 150)
-            rejected.append(
-                RejectedItem(
-                    ref=f"comment {ref}",
-                    error=str(exc)[:500],
-                    excerpt=clean_text(json.dumps(item, default=str)[:1000], 1000),
-                )
-            )
+            rejected.append(validation.rejected_item(f"comment {ref}", exc, item, as_json=True))
 
     # --- outbound -------------------------------------------------------------------------------------------------
     def send_reply(self, account: AccountRef, reply: OutboundReply) -> SentMessage:
@@ -404,6 +401,18 @@ class InstagramConnector(MetaConnector):
             params={"metric": "reach,likes,comments,shares,saved"},
         )
         return _insight_values(insights)
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: each media's insights (likes, comments as replies, shares as reposts; a metric
+        the answer lacks is not reported); a media the Graph API no longer has (error code 100) is left out."""
+        def read(external_id: str) -> PostMetrics:
+            found = self.post_metrics(account, external_id)
+            return PostMetrics(external_id=external_id, collected_at=utcnow(),
+                               likes=reported_count(found.get("likes")),
+                               replies=reported_count(found.get("comments")),
+                               reposts=reported_count(found.get("shares")))
+
+        return post_metrics_each(external_ids, read, gone=graph_object_gone)
 
 
 def _count(value: Any) -> int | None:

@@ -112,6 +112,7 @@ def exchange(client: OAuthClient, *, code: str, instagram: bool = False) -> OAut
                 external_id=bounded_id(str(page["id"])),
                 handle=bounded_id(str(page["id"])),
                 credentials=credentials,
+                config={"app_id": app_id},
                 display_name=name,
                 url=f"https://www.facebook.com/{page['id']}",
             )
@@ -122,7 +123,7 @@ def exchange(client: OAuthClient, *, code: str, instagram: bool = False) -> OAut
                 external_id=bounded_id(str(ig["id"])),
                 handle=username,
                 credentials=credentials,
-                config={"page_id": str(page["id"])},
+                config={"page_id": str(page["id"]), "app_id": app_id},
                 display_name=clean_text(ig.get("name") or username, 200),
                 url=f"https://www.instagram.com/{username}/",
             )

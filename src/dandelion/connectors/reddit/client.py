@@ -35,6 +35,7 @@ import prawcore
 import requests
 from praw import exceptions as praw_exc
 
+from dandelion.connectors import ratelimits
 from dandelion.connectors.errors import ConnectorError
 
 T = TypeVar("T")
@@ -132,13 +133,8 @@ def client_for(account_id: int, credentials: Mapping[str, str], *, user: str, ti
 
 
 def _header_retry(response: Any) -> float:
-    headers = getattr(response, "headers", None) or {}
-    for name in ("retry-after", "x-ratelimit-reset"):
-        try:
-            return max(1.0, min(float(headers[name]), MAX_RETRY_AFTER_S))
-        except (KeyError, TypeError, ValueError):
-            continue
-    return DEFAULT_RETRY_AFTER_S
+    return ratelimits.header_wait(getattr(response, "headers", None), "retry-after", "x-ratelimit-reset",
+                                  default=DEFAULT_RETRY_AFTER_S, cap=MAX_RETRY_AFTER_S)
 
 
 _TRY_AGAIN_RE = re.compile(r"(\d+)\s*(second|minute|hour)", re.IGNORECASE)

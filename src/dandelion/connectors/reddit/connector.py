@@ -53,7 +53,7 @@ from dandelion.connectors.errors import ConfigError, ConnectorError
 from dandelion.connectors.reddit import client as clients
 from dandelion.connectors.registry import register
 from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text
-from dandelion.connectors.validation import partition_events
+from dandelion.connectors.validation import partition_events, partition_rejecting, rejected_item
 
 logger = logging.getLogger(__name__)
 
@@ -326,19 +326,13 @@ class RedditConnector(Connector):
                     if isinstance(child, Mapping) and isinstance(child.get("data"), Mapping)
                     else None
                 )
-                rejected.append(
-                    RejectedItem(
-                        f"inbox item {clean_text(str(name), 100)}",
-                        clean_text(str(exc), 500),
-                        clean_text(repr(child)[:1000], 1000),
-                    )
-                )
+                rejected.append(rejected_item(f"inbox item {clean_text(str(name), 100)}", exc, child))
         if first and not config["backfill"]:
             events = []
         if watermark is not None:
             events = [e for e in events if not (e.created_at == watermark and e.external_id in seen)]
-        good, bad = partition_events(events, prefix="inbox")
-        rejected += [RejectedItem(events[i].external_id, str(err)) for i, err in bad]
+        good, bad_items = partition_rejecting(events, refs=[e.external_id for e in events], prefix="inbox")
+        rejected += bad_items
         good.sort(key=lambda e: e.created_at)
         newest = max((e.created_at for e in good), default=watermark)
         if first and not config["backfill"]:

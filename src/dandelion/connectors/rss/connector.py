@@ -45,6 +45,7 @@ from dandelion.connectors.errors import ConfigError, ConnectorError
 from dandelion.connectors.generic.outbound import parse_retry_after
 from dandelion.connectors.registry import register
 from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text, digest, html_to_text
+from dandelion.connectors.validation import rejected_item
 
 logger = logging.getLogger(__name__)
 
@@ -234,9 +235,8 @@ class RssConnector(Connector):
             try:
                 event = self._event(entry, feed_title=feed_title, feed_link=feed_link, now=now)
             except Exception as exc:  # noqa: BLE001 - one broken entry never costs the others
-                ref = clean_text(str(entry.get("id") or entry.get("link") or f"entry {index}"), 200)
-                rejected.append(RejectedItem(ref, f"{type(exc).__name__}: {clean_text(str(exc), 300)}",
-                                             excerpt=clean_text(repr(dict(entry))[:2000], 2000)))
+                ref = entry.get("id") or entry.get("link") or f"entry {index}"
+                rejected.append(rejected_item(ref, exc, dict(entry), excerpt_chars=2000, name_type=True))
                 continue
             key = digest(event.external_id)
             if key in seen_set:

@@ -8,10 +8,11 @@ token is known, permanent otherwise), 403 (not allowed: access tier, protected a
 permanent; 429, 5xx and network errors are transient.
 
 Token refresh: X's OAuth 2 access tokens last two hours. With ``offline.access`` the account holds a refresh token;
-a 401 triggers ``POST /2/oauth2/token`` (``grant_type=refresh_token``) and the new pair is kept **in this worker's
-memory** (``_tokens``). X rotates refresh tokens: writing the new pair back to the account's encrypted credentials
-needs an assets service the connectors cannot call today (they are Django-free); until then a worker restart after
-a refresh loses the new token and the account reports a permanent error (connect it again).
+a 401 triggers ``POST /2/oauth2/token`` (``grant_type=refresh_token``). X rotates refresh tokens: the new pair is kept
+in this process (``_tokens``, keyed by the stored pair's fingerprint) and written back to the account's encrypted
+credentials through ``connectors.tokens.write_back``, so the next run, another worker and a restarted one use it. A
+refused refresh (revoked, or rotated away by another worker) goes through ``tokens.refresh_refused``: permanent and
+shown on the account's health, unless a newer token is stored.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 import requests
 import tweepy
 
+from dandelion.connectors import ratelimits, tokens
 from dandelion.connectors.base import AccountRef
 from dandelion.connectors.errors import ConnectorError
 from dandelion.connectors.tolerant import clean_text
@@ -34,24 +36,27 @@ API_URL = "https://api.x.com"
 TOKEN_URL = f"{API_URL}/2/oauth2/token"
 
 _lock = threading.Lock()
-#: (account id, endpoint) -> (epoch seconds until which it is paused)
-_paused: dict[tuple[int, str], float] = {}
+#: (account id, endpoint) -> until when (epoch seconds, as X's reset headers) it is paused
+_paused = ratelimits.PauseBook(time.time)
 #: account id -> the last rate-limit figures seen per endpoint (``check`` shows them)
 last_limits: dict[int, dict[str, dict[str, int]]] = {}
-#: account id -> (access token, refresh token) refreshed in this process
-_tokens: dict[int, tuple[str, str]] = {}
+#: account id -> (access token, refresh token) refreshed in this process, valid while the stored pair is unchanged
+_tokens: tokens.TokenCache[tuple[str, str]] = tokens.TokenCache()
 
 
 def reset() -> None:
+    _paused.clear()
     with _lock:
-        _paused.clear()
         last_limits.clear()
-        _tokens.clear()
+    _tokens.forget()
+
+
+def _stored_key(account: AccountRef) -> str:
+    return tokens.fingerprint(account.credentials, "access_token", "refresh_token")
 
 
 def token_of(account: AccountRef) -> str:
-    with _lock:
-        cached = _tokens.get(account.id)
+    cached = _tokens.get(account.id, _stored_key(account))
     return cached[0] if cached else account.credentials.get("access_token", "")
 
 
@@ -90,14 +95,12 @@ def note_limits(account_id: int, endpoint: str, headers: Mapping[str, str]) -> N
             "remaining": remaining,
             "reset": reset_at,
         }
-        if remaining <= 0:
-            _paused[(account_id, endpoint)] = float(reset_at)
+    if remaining <= 0:
+        _paused.pause_until((account_id, endpoint), float(reset_at), "x-rate-limit-remaining: 0")
 
 
 def paused_for(account_id: int, endpoint: str) -> float:
-    with _lock:
-        until = _paused.get((account_id, endpoint), 0.0)
-    return max(0.0, until - time.time())
+    return _paused.wait((account_id, endpoint))
 
 
 def _message(response: Any) -> str:
@@ -111,9 +114,10 @@ def _message(response: Any) -> str:
 
 
 def refresh(account: AccountRef, *, timeout: float) -> bool:
-    """Trade the refresh token for a new pair (kept in memory); False when there is nothing to refresh with."""
-    with _lock:
-        cached = _tokens.get(account.id)
+    """Trade the refresh token for a new pair (kept in this process and written back to the account's credentials);
+    False when there is nothing to refresh with."""
+    key = _stored_key(account)
+    cached = _tokens.get(account.id, key)
     refresh_token = cached[1] if cached else account.credentials.get("refresh_token", "")
     client_id = account.credentials.get("client_id", "")
     if not refresh_token or not client_id:
@@ -128,15 +132,17 @@ def refresh(account: AccountRef, *, timeout: float) -> bool:
         )
     except requests.RequestException as exc:
         raise ConnectorError(f"cannot reach X to refresh the token ({type(exc).__name__})") from exc
+    if response.status_code >= 500:
+        raise ConnectorError(f"X failed to refresh the token (HTTP {response.status_code})", retry_after=30)
     if response.status_code >= 400:
-        raise ConnectorError(
+        raise tokens.refresh_refused(account, (
             f"X refused to refresh the token (HTTP {response.status_code}: "
-            f"{_message(response)}): connect the account again",
-            permanent=True,
-        )
+            f"{_message(response)}): connect the account again"))
     data = response.json()
-    with _lock:
-        _tokens[account.id] = (str(data["access_token"]), str(data.get("refresh_token") or refresh_token))
+    pair = (str(data["access_token"]), str(data.get("refresh_token") or refresh_token))
+    _tokens.put(account.id, key, pair)
+    tokens.write_back(account, {"access_token": pair[0], "refresh_token": pair[1]},
+                      expires_at=tokens.expires_in(data.get("expires_in")))
     return True
 
 
@@ -144,17 +150,14 @@ def call(
     account: AccountRef, endpoint: str, fn: Callable[[tweepy.Client], Any], *, timeout: float = 20.0
 ) -> Any:
     """Run ``fn(client)`` for ``account`` on ``endpoint`` (a name for rate limits); the decoded JSON answer."""
-    wait = paused_for(account.id, endpoint)
-    if wait > 0:
-        raise ConnectorError(f"X's rate limit for {endpoint}: paused {int(wait)} s more", retry_after=wait)
+    _paused.check((account.id, endpoint), f"X's rate limit for {endpoint}")
     for attempt in (1, 2):
         try:
             response = fn(client_for(account, timeout=timeout))
         except tweepy.TooManyRequests as exc:
             note_limits(account.id, endpoint, exc.response.headers)
             reset_at = _int(exc.response.headers.get("x-rate-limit-reset")) or int(time.time()) + 900
-            with _lock:
-                _paused[(account.id, endpoint)] = float(reset_at)
+            _paused.pause_until((account.id, endpoint), float(reset_at), "HTTP 429")
             raise ConnectorError(
                 f"X's rate limit for {endpoint} is spent", retry_after=max(1.0, reset_at - time.time())
             ) from exc

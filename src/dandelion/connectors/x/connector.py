@@ -27,7 +27,7 @@ import hmac
 import json
 import mimetypes
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlencode, urlsplit
 
@@ -50,9 +50,12 @@ from dandelion.connectors.base import (
     OutboundPost,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SearchResult,
     SentMessage,
+    post_metrics_each,
+    reported_count,
     utcnow,
 )
 from dandelion.connectors.errors import ConfigError, ConnectorError, PayloadError, SignatureError
@@ -131,6 +134,7 @@ class XConnector(Connector):
 
     key = "x"
     label = "X (API v2)"
+    oauth_instance = "https://x.com"
     capabilities = frozenset(
         {
             Capability.INBOUND,
@@ -252,13 +256,7 @@ class XConnector(Connector):
                 events.append(make(account, item, users, path, now))
             except (PayloadError, ValueError) as exc:
                 ref = clean_text(str(item.get("id")) if isinstance(item, Mapping) else "?", 100)
-                rejected.append(
-                    RejectedItem(
-                        ref=f"{'dm' if dm else 'tweet'} {ref}",
-                        error=str(exc)[:500],
-                        excerpt=clean_text(json.dumps(item, default=str)[:1000], 1000),
-                    )
-                )
+                rejected.append(validation.rejected_item(f"{'dm' if dm else 'tweet'} {ref}", exc, item, as_json=True))
         return events
 
     # --- inbound: polling -----------------------------------------------------------------------------------------
@@ -326,8 +324,8 @@ class XConnector(Connector):
                 rejected=rejected,
             )
             events += dm_events
-        good, bad = validation.partition_events(events, prefix="poll")
-        rejected += [RejectedItem(ref=f"item {index}", error=str(error)) for index, error in bad]
+        good, bad_items = validation.partition_rejecting(events, prefix="poll")
+        rejected += bad_items
         good.sort(key=lambda e: (e.created_at, snowflake(e.external_id.removeprefix("dm:"))))
         return PollResult(
             events=good, cursor={**mention_cursor, "dm_since_id": dm_since}, rejected=rejected, more=more
@@ -687,6 +685,27 @@ class XConnector(Connector):
         )
         metrics = (answer.get("data") or {}).get("public_metrics") or {}
         return {k.removesuffix("_count"): v for k, v in metrics.items() if isinstance(v, int) and v >= 0}
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: each post's ``public_metrics`` (``like_count``, ``reply_count``,
+        ``retweet_count``, ``quote_count``); a post X no longer returns (deleted: no ``data``) is left out."""
+        def read(external_id: str) -> PostMetrics | None:
+            answer = self._call(
+                account,
+                "tweet_lookup",
+                lambda client: client.get_tweet(external_id, tweet_fields=["public_metrics"], user_auth=False),
+            )
+            data = answer.get("data")
+            if not data:
+                return None
+            metrics = data.get("public_metrics") or {}
+            return PostMetrics(external_id=external_id, collected_at=utcnow(),
+                               likes=reported_count(metrics.get("like_count")),
+                               replies=reported_count(metrics.get("reply_count")),
+                               reposts=reported_count(metrics.get("retweet_count")),
+                               quotes=reported_count(metrics.get("quote_count")))
+
+        return post_metrics_each(external_ids, read)
 
     # --- connecting: OAuth 2 with PKCE ----------------------------------------------------------------------------
     def oauth_register(self, *, instance: str, redirect_uri: str) -> OAuthClient:

@@ -9,9 +9,11 @@ Tokens: an account's credentials hold ``refresh_token`` (offline access), ``clie
 Dandelion's Google OAuth client, and the last ``access_token`` with its ``expires_at`` (ISO). Google access tokens
 live an hour; ``google-auth`` refreshes them on the token endpoint when they are expired, or when an answer is 401.
 The refreshed token is kept in this process for the account (keyed by a digest of its refresh token), so a worker
-refreshes once an hour per account, not once per call. A refused refresh (``invalid_grant``: the user revoked
+refreshes once an hour per account, not once per call, and written back to the account's encrypted credentials
+(``connectors.tokens.write_back``: ``access_token`` and ``expires_at``), so a restarted worker starts with it. A
+refused refresh (``invalid_grant``: the user revoked
 access, the token expired after 6 months unused, or the OAuth client is in testing mode and 7 days passed) is
-permanent and shows on the account's health: connect the account again.
+permanent and shows on the account's health (``tokens.refresh_refused``): connect the account again.
 
 Errors: 401 is permanent (revoked); 403 ``quotaExceeded`` / ``dailyLimitExceeded`` is transient with
 ``retry_after`` = the seconds to the quota's reset (midnight, Pacific time); 403 ``rateLimitExceeded`` /
@@ -22,10 +24,8 @@ permanent for the call; 5xx, timeouts and network failures transient.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import socket
-import threading
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -37,6 +37,7 @@ from google_auth_httplib2 import AuthorizedHttp
 from googleapiclient.discovery import build
 from googleapiclient.errors import HttpError
 
+from dandelion.connectors import tokens
 from dandelion.connectors.errors import ConnectorError
 
 T = TypeVar("T")
@@ -56,33 +57,45 @@ def new_http(timeout: float = 20.0) -> Any:
     return httplib2.Http(timeout=timeout)
 
 
-_tokens: dict[int, tuple[str, Credentials]] = {}
-_lock = threading.Lock()
+class AccountCredentials(Credentials):
+    """google-auth credentials that write a refreshed access token back to the account (``ref``: the latest
+    ``AccountRef`` they served) and turn a refused refresh into the account's health error."""
+
+    ref: Any = None
+
+    def refresh(self, request: Any) -> None:
+        try:
+            super().refresh(request)
+        except gauth_exc.RefreshError as exc:
+            if getattr(exc, "retryable", False) or self.ref is None:
+                raise
+            raise tokens.refresh_refused(self.ref, (
+                f"Google refused to refresh the access token ({str(exc)[:200]}); was access revoked? "
+                "Connect the account again.")) from exc
+        if self.ref is not None and self.token:
+            expiry = self.expiry.replace(tzinfo=dt.UTC) if self.expiry is not None else None
+            tokens.write_back(self.ref, {"access_token": self.token,
+                                         **({"expires_at": expiry.isoformat()} if expiry else {})},
+                              expires_at=expiry)
+
+
+#: account id -> its credentials in this process, while its stored refresh token and client are unchanged
+_tokens: tokens.TokenCache[AccountCredentials] = tokens.TokenCache()
 
 
 def forget(account_id: int | None = None) -> None:
     """Drop the cached credentials of one account (or of every account: tests)."""
-    with _lock:
-        if account_id is None:
-            _tokens.clear()
-        else:
-            _tokens.pop(account_id, None)
+    _tokens.forget(account_id)
 
 
 def _parse_expiry(value: Any) -> dt.datetime | None:
-    if not isinstance(value, str) or not value:
-        return None
-    try:
-        moment = dt.datetime.fromisoformat(value)
-    except ValueError:
-        return None
-    if moment.tzinfo is not None:
-        moment = moment.astimezone(dt.UTC).replace(tzinfo=None)
-    return moment  # google-auth compares naive UTC datetimes
+    moment = tokens.parse_expiry(value)
+    return moment.replace(tzinfo=None) if moment else None  # google-auth compares naive UTC datetimes
 
 
-def credentials_for(account_id: int, stored: Mapping[str, str]) -> Credentials:
-    """The account's OAuth credentials in this process (a refreshed access token is kept here)."""
+def credentials_for(account_id: int, stored: Mapping[str, str], *, ref: Any = None) -> Credentials:
+    """The account's OAuth credentials in this process (a refreshed access token is kept here, and written back
+    through ``ref``, the account's ``AccountRef``, when given)."""
     refresh_token = stored.get("refresh_token", "")
     if not refresh_token:
         raise ConnectorError(
@@ -94,24 +107,26 @@ def credentials_for(account_id: int, stored: Mapping[str, str]) -> Credentials:
             "the YouTube account's credentials lack the OAuth client_id/client_secret: connect it again",
             permanent=True,
         )
-    key = hashlib.sha256(f"{refresh_token}\0{stored['client_id']}".encode()).hexdigest()
-    with _lock:
-        current = _tokens.get(account_id)
-        if current is not None and current[0] == key:
-            return current[1]
-        creds = Credentials(
-            token=stored.get("access_token") or None,
-            refresh_token=refresh_token,
-            token_uri=TOKEN_URI,
-            client_id=stored["client_id"],
-            client_secret=stored["client_secret"],
-            scopes=list(SCOPES),
-            expiry=_parse_expiry(stored.get("expires_at")),
-        )
-        if creds.token and creds.expiry is None:
-            creds.token = None  # an access token of unknown age: refresh before the first call
-        _tokens[account_id] = (key, creds)
-        return creds
+    key = tokens.fingerprint(stored, "refresh_token", "client_id")
+    current = _tokens.get(account_id, key)
+    if current is not None:
+        if ref is not None:
+            current.ref = ref
+        return current
+    creds = AccountCredentials(
+        token=stored.get("access_token") or None,
+        refresh_token=refresh_token,
+        token_uri=TOKEN_URI,
+        client_id=stored["client_id"],
+        client_secret=stored["client_secret"],
+        scopes=list(SCOPES),
+        expiry=_parse_expiry(stored.get("expires_at")),
+    )
+    if creds.token and creds.expiry is None:
+        creds.token = None  # an access token of unknown age: refresh before the first call
+    creds.ref = ref
+    _tokens.put(account_id, key, creds)
+    return creds
 
 
 def service_for(creds: Credentials, *, timeout: float = 20.0) -> Any:

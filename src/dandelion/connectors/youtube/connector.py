@@ -25,7 +25,7 @@ import datetime as dt
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 from urllib.parse import urlencode
 
@@ -43,15 +43,17 @@ from dandelion.connectors.base import (
     OAuthGrant,
     OutboundReply,
     PollResult,
+    PostMetrics,
     RejectedItem,
     SearchResult,
     SentMessage,
+    reported_count,
     utcnow,
 )
 from dandelion.connectors.errors import ConfigError, ConnectorError
 from dandelion.connectors.registry import register
 from dandelion.connectors.tolerant import bounded_id, clamp_date, clean_text
-from dandelion.connectors.validation import partition_events
+from dandelion.connectors.validation import partition_events, partition_rejecting, rejected_item
 from dandelion.connectors.youtube import client as yt
 
 logger = logging.getLogger(__name__)
@@ -126,7 +128,7 @@ class YouTubeConnector(Connector):
     # --- clients --------------------------------------------------------------------------------------------------
     def service(self, account: AccountRef) -> Any:
         config = self.validate_config(account.config)
-        creds = yt.credentials_for(account.id, account.credentials)
+        creds = yt.credentials_for(account.id, account.credentials, ref=account)
         return yt.service_for(creds, timeout=config["timeout_s"])
 
     @staticmethod
@@ -267,25 +269,14 @@ class YouTubeConnector(Connector):
             page = yt.call("list the channel's comment threads", read)
             threads = page.get("items") if isinstance(page, dict) else None
             if not isinstance(threads, list):
-                rejected.append(
-                    RejectedItem(
-                        f"page {page_no}",
-                        "a comment thread page without items",
-                        clean_text(repr(page)[:1000], 1000),
-                    )
-                )
+                rejected.append(rejected_item(f"page {page_no}", "a comment thread page without items", page))
                 break
             reached = False
             for thread in threads:
                 top = _get(thread, "snippet", "topLevelComment")
                 if not isinstance(top, Mapping):
-                    rejected.append(
-                        RejectedItem(
-                            f"thread {clean_text(str(_get(thread, 'id')), 100)}",
-                            "a comment thread without its top-level comment",
-                            clean_text(repr(thread)[:1000], 1000),
-                        )
-                    )
+                    rejected.append(rejected_item(f"thread {clean_text(str(_get(thread, 'id')), 100)}",
+                                                  "a comment thread without its top-level comment", thread))
                     continue
                 published = _time(_get(top, "snippet", "publishedAt"))
                 replies = _get(thread, "replies", "comments")
@@ -325,17 +316,15 @@ class YouTubeConnector(Connector):
             try:
                 event = self.event_from_comment(comment, channel=channel, parent=parent, now=now)
             except (ValueError, TypeError, ConnectorError) as exc:
-                rejected.append(
-                    RejectedItem(ref, clean_text(str(exc), 500), clean_text(repr(comment)[:1000], 1000))
-                )
+                rejected.append(rejected_item(ref, exc, comment))
                 continue
             if watermark is not None and (
                 event.created_at < watermark or (event.created_at == watermark and event.external_id in seen)
             ):
                 continue
             events.append(event)
-        good, bad = partition_events(events, prefix="comments")
-        rejected += [RejectedItem(events[i].external_id, str(err)) for i, err in bad]
+        good, bad_items = partition_rejecting(events, refs=[e.external_id for e in events], prefix="comments")
+        rejected += bad_items
         good.sort(key=lambda e: e.created_at)
         newest = max((e.created_at for e in good), default=watermark)
         if first and not config["backfill"]:
@@ -511,6 +500,28 @@ class YouTubeConnector(Connector):
             raise ConnectorError(f"no video {external_id!r} on YouTube", permanent=True)
         stats = _get(items[0], "statistics") or {}
         return {name: _count(stats.get(f"{name}Count")) or 0 for name in ("view", "like", "comment")}
+
+    def fetch_post_metrics(self, account: AccountRef, external_ids: Sequence[str]) -> list[PostMetrics]:
+        """``PostMetricsConnector``: ``videos.list(part=statistics)`` for up to 50 ids a call: ``likeCount`` (absent
+        when the channel hides likes: not reported) and ``commentCount`` as replies; YouTube has no reposts. A
+        video it no longer returns is left out."""
+        service = self.service(account)
+        ids = list(dict.fromkeys(str(i).strip() for i in external_ids if str(i).strip()))
+        out: list[PostMetrics] = []
+        for i in range(0, len(ids), 50):
+            batch = ",".join(ids[i:i + 50])
+
+            def read(b: str = batch) -> Any:
+                return service.videos().list(part="statistics", id=b).execute()
+
+            found = yt.call("read the video statistics", read)
+            now = utcnow()
+            for item in (found.get("items") if isinstance(found, dict) else None) or []:
+                stats = _get(item, "statistics") or {}
+                out.append(PostMetrics(external_id=str(_get(item, "id")), collected_at=now,
+                                       likes=reported_count(stats.get("likeCount")),
+                                       replies=reported_count(stats.get("commentCount"))))
+        return out
 
     def search(
         self, account: AccountRef, query: str, *, limit: int = 25, cursor: str | None = None

@@ -6,9 +6,9 @@ from rest_framework import serializers
 from dandelion.api.serializers import FastReadModelSerializer
 from dandelion.inbox.choices import Priority
 from dandelion.inbox.models import CannedResponse, Conversation, InboundDelivery, Message
-from dandelion.inbox.services import MODERATION_ACTIONS
+from dandelion.inbox.services import BULK_ACTIONS, BULK_LIMIT, MODERATION_ACTIONS
 from dandelion.orgs.api.serializers import VisiblePrimaryKeyField
-from dandelion.orgs.models import OrgUnit
+from dandelion.orgs.models import OrgUnit, Team
 
 
 class ConversationSerializer(FastReadModelSerializer):
@@ -90,6 +90,35 @@ class HideInputSerializer(serializers.Serializer):
 class HideConversationInputSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
                                    help_text="Why it is put aside (spam, abuse...), kept in its history.")
+
+
+class BulkInputSerializer(serializers.Serializer):
+    """One action over many conversations (``POST /conversations/bulk/``); ``move`` is ``move_team``."""
+
+    action = serializers.ChoiceField(choices=[*BULK_ACTIONS, "move"])
+    ids = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), allow_empty=False,
+                                max_length=BULK_LIMIT, help_text=f"At most {BULK_LIMIT} conversation ids.")
+    assignee = serializers.PrimaryKeyRelatedField(queryset=get_user_model().objects.filter(is_active=True),
+                                                  required=False, allow_null=True, help_text="For ``assign``.")
+    team = VisiblePrimaryKeyField(Team, required=False, allow_null=True,
+                                  help_text="For ``move``: the team the conversations go to.")
+    reason = serializers.CharField(max_length=300, required=False, allow_blank=True, default="",
+                                   help_text="For ``move`` (required), ``take`` and ``hide``.")
+    tags = serializers.ListField(child=serializers.CharField(max_length=200), required=False, default=list,
+                                 max_length=50, help_text="For ``tag``: the tag names added (none is removed).")
+
+
+class BulkItemResultSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.ChoiceField(choices=["done", "refused"])
+    detail = serializers.CharField(allow_blank=True, help_text="Why it was refused (empty when done).")
+
+
+class BulkResultSerializer(serializers.Serializer):
+    action = serializers.CharField()
+    done = serializers.IntegerField(help_text="How many conversations the action was applied to.")
+    refused = serializers.IntegerField(help_text="How many were refused (each result says why).")
+    results = BulkItemResultSerializer(many=True, help_text="One per id asked for, in the order asked.")
 
 
 class ResolveInputSerializer(serializers.Serializer):

@@ -159,6 +159,27 @@ class ConversationViewSet(ServiceViewSet):
         """Bring a hidden conversation back to the queue, open."""
         return self._result(services.unhide_conversation(self._acting("unhide"), actor=request.user))
 
+    @extend_schema(request=s.BulkInputSerializer, responses=s.BulkResultSerializer)
+    @action(detail=False, methods=["post"])
+    def bulk(self, request):
+        """One action over many conversations (``take``, ``assign``, ``move``, ``resolve``, ``hide``, ``unhide``,
+        ``tag``), as the queue's bulk bar does: each conversation goes through its own service (permission-checked,
+        audited), so a refusal leaves the others done; an id the caller cannot see is refused as not found. The
+        answer has one result per id. A bad request (no assignee, no team, no reason for a move, no tags, a tag too
+        long) changes nothing (400)."""
+        data = self.validated(s.BulkInputSerializer)
+        ids = list(dict.fromkeys(data["ids"]))
+        visible = list(self.get_queryset().filter(pk__in=ids).order_by("pk"))
+        found = {c.pk for c in visible}
+        action_name = "move_team" if data["action"] == "move" else data["action"]
+        result = services.bulk_conversations(
+            visible, action=action_name, actor=request.user, assignee=data.get("assignee"), team=data.get("team"),
+            reason=data["reason"], tags=data["tags"], missing=[pk for pk in ids if pk not in found])
+        results = [{"id": pk, "status": "refused" if pk in result.refused else "done",
+                    "detail": result.refused.get(pk, "")} for pk in ids]
+        return Response(s.BulkResultSerializer({"action": data["action"], "done": len(result.done),
+                                                "refused": len(result.refused), "results": results}).data)
+
     @extend_schema(request=s.ResolveInputSerializer, responses=s.ConversationSerializer)
     @action(detail=True, methods=["post"])
     def resolve(self, request, pk=None):

@@ -1,4 +1,5 @@
 import django_filters
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -92,7 +93,7 @@ class ListeningQueryViewSet(PermissionFirstMixin, ServiceModelViewSet):
         data = self.validated(ToInboxSerializer)
         match = MentionMatch.objects.filter(query=query, mention_id=data["mention"]).select_related("mention").first()
         if match is None:
-            raise NotFound("This query has no such mention.")
+            raise NotFound(_("This query has no such mention."))
         conversation = services.send_mention_to_inbox(match.mention, account=data["account"], actor=request.user)
         return Response({"conversation": conversation}, status=status.HTTP_201_CREATED)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import ClassVar
 
 from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from rest_framework import status
 from rest_framework.decorators import action
@@ -266,13 +267,13 @@ class GuidelineViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
         """People within the requester's member-management scope who have not acknowledged this version."""
         guideline = self.get_object()
         if not has_perm(request.user, "orgs.manage_members"):
-            raise PermissionDeniedError("Only admins may see who has not acknowledged the guidelines.")
+            raise PermissionDeniedError(_("Only admins may see who has not acknowledged the guidelines."))
         within = None
         within_id = query_id(request, "within")
         if within_id is not None:
             within = OrgUnit.objects.restrict(request.user, "view").filter(pk=within_id).first()
             if within is None:
                 return Response({"detail": "No such unit."}, status=status.HTTP_404_NOT_FOUND)
-        pending, _ = pending_acknowledgements(request.user, guideline, within=within)
+        pending, _total = pending_acknowledgements(request.user, guideline, within=within)
         page = self.paginate_queryset(pending)
         return self.get_paginated_response(s.PendingPersonSerializer(page, many=True).data)

@@ -314,8 +314,12 @@ class PersonalAccountSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = PersonalAccount
-        fields = ["id", "unit", "network", "handle", "external_id", "connector", "is_active", "created_at"]
-        read_only_fields = ["id", "is_active", "created_at"]
+        fields = ["id", "unit", "network", "handle", "external_id", "connector", "is_active", "created_at",
+                  "is_connected", "instance", "revoked_at"]
+        read_only_fields = ["id", "is_active", "created_at", "is_connected", "instance", "revoked_at"]
+
+    is_connected = serializers.BooleanField(read_only=True, help_text="Connected through the network's consent "
+                                            "(a token is stored, encrypted; never shown).")
 
 
 class ShareInputSerializer(serializers.Serializer):

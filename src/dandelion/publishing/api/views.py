@@ -4,6 +4,7 @@ the publishing services."""
 from __future__ import annotations
 
 from django.db.models import Q
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers as drf_serializers
 from rest_framework import status
@@ -90,7 +91,7 @@ class PostViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
     def _act(self, perm: str):
         post = self.get_object()
         if not has_perm(self.request.user, perm, post.unit):
-            raise PermissionDenied("You may not do this on this post.")
+            raise PermissionDenied(_("You may not do this on this post."))
         return post
 
     @extend_schema(request=None, responses=PostSerializer, summary="Submit a draft (the checks run first)")
@@ -158,7 +159,7 @@ class PostViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
         upload = data["file"]
         try:
             if upload.size > importing.max_bytes():
-                raise importing.ImportInvalid("The file is too large.", errors=[importing.LineError(
+                raise importing.ImportInvalid(_("The file is too large."), errors=[importing.LineError(
                     0, "file", f"The file is larger than {importing.max_bytes() // 1024} KB.")])
             result = importing.import_posts_csv(actor=request.user, unit=data["unit"], data=upload.read(),
                                                 submit=data["submit"])
@@ -177,7 +178,7 @@ class PostViewSet(ServiceCreateMixin, ServiceUpdateMixin, ServiceViewSet):
         data = self.validated(MediaInputSerializer)
         upload = data["file"]
         if upload.size > media.MAX_IMAGE_BYTES:
-            raise InvalidPost(f"{upload.name[:80]} is larger than 8 MB.", field="file")
+            raise InvalidPost(_("%(name)s is larger than 8 MB.") % {"name": upload.name[:80]}, field="file")
         media.add_media(post, actor=request.user, data=upload.read(), name=upload.name, alt_text=data["alt_text"])
         post = self.get_queryset().get(pk=post.pk)
         return self.respond(post, status.HTTP_201_CREATED)
@@ -236,7 +237,7 @@ class CrisisPauseViewSet(ServiceCreateMixin, ServiceViewSet):
     def resume(self, request, pk=None):
         pause = self.get_object()
         if not has_perm(request.user, services.PERM_RESUME, pause.unit):
-            raise PermissionDenied("You may not resume this pause.")
+            raise PermissionDenied(_("You may not resume this pause."))
         services.resume_pause(pause, actor=request.user)
         pause.refresh_from_db()
         return self.respond(pause, status.HTTP_200_OK)
@@ -281,7 +282,7 @@ class CampaignSpokeViewSet(ServiceViewSet):
     def decline(self, request, pk=None):
         row = self.get_object()
         if not has_perm(request.user, campaigns.PERM_DECLINE, row.unit):
-            raise PermissionDenied("You may not decline for this spoke.")
+            raise PermissionDenied(_("You may not decline for this spoke."))
         data = self.validated(ReasonSerializer)
         return self.respond(campaigns.decline_campaign(row, actor=request.user, reason=data["reason"]))
 
@@ -291,7 +292,7 @@ class CampaignSpokeViewSet(ServiceViewSet):
     def nudge(self, request, pk=None):
         row = self.get_object()
         if not has_perm(request.user, campaigns.PERM_CHANGE_CAMPAIGN, row.campaign.unit):
-            raise PermissionDenied("You may not nudge this spoke.")
+            raise PermissionDenied(_("You may not nudge this spoke."))
         data = self.validated(ReasonSerializer)
         return self.respond(campaigns.nudge_spoke(row, actor=request.user, message=data["reason"]))
 
@@ -361,6 +362,12 @@ class PersonalAccountViewSet(ServiceCreateMixin, ServiceViewSet):
         if getattr(self, "swagger_fake_view", False):
             return PersonalAccount.objects.none()
         return self.queryset.filter(user=self.request.user)
+
+    @extend_schema(request=None, responses=PersonalAccountSerializer)
+    @action(detail=True, methods=["post"])
+    def revoke(self, request, pk=None):
+        """Disconnect this account of yours: its token is erased and nothing is shared through it any more."""
+        return self.respond(advocacy.revoke_personal_account(self.get_object(), actor=request.user))
 
 
 class PublishingSettingsViewSet(ServiceViewSet):

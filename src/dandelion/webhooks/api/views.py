@@ -3,6 +3,7 @@ Whoever may manage webhooks nowhere gets a 403; a subscription outside their uni
 
 from __future__ import annotations
 
+from django.utils.translation import gettext as _
 from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -26,7 +27,7 @@ class _ManagersOnly:
         if getattr(self, "swagger_fake_view", False):
             return
         if not has_perm(request.user, services.PERM_MANAGE):
-            raise PermissionDenied("You may not manage webhooks.")
+            raise PermissionDenied(_("You may not manage webhooks."))
 
     def get_queryset(self):
         qs = super().get_queryset()  # type: ignore[misc]

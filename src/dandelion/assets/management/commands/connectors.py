@@ -48,6 +48,7 @@ class Command(BaseCommand):
         return matches[0]
 
     def _check(self, account) -> None:
+        from dandelion.assets.tokens import AccountTokenStore
         from dandelion.connectors import registry
         from dandelion.connectors.base import AccountRef
         from dandelion.connectors.errors import UnknownConnector
@@ -56,6 +57,7 @@ class Command(BaseCommand):
             id=account.pk, network=account.network, external_id=account.external_id, handle=account.handle,
             credentials=account.credentials if account.has_credentials else {},
             config=dict(account.connector_config or {}), connector=account.connector or "",
+            credentials_version=account.credentials_version, token_store=AccountTokenStore(account.pk),
         )
         self.stdout.write(f"Account #{account.pk} {account} — status {account.status}")
         try:

@@ -49,6 +49,7 @@ class Command(BaseCommand):
                             *(f"missing page /{slug}/" for slug in report.missing_pages),
                             *(f"'{title}' lacks {', '.join(blocks)}" for title, blocks in report.missing_blocks),
                             *(f"'{title}' has no owner" for title in report.pages_without_owner),
+                            *([f"{report.broken_links} broken link(s)"] if report.broken_links else []),
                             *(["unit archived"] if report.unit_archived else [])]
                 self.stdout.write(f"{report.website.hostname:40} {'; '.join(findings) or 'consistent'}")
             return
